@@ -1,0 +1,1 @@
+"""motcua: queue management for Vietnam's public administration service centres."""

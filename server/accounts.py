@@ -1,0 +1,119 @@
+"""Staff accounts, login tokens and device tokens: who may act where."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .core.model import Invalid, NotFound
+from .store import Store
+
+ROLES = ("officer", "manager", "admin")
+DEVICE_KINDS = ("kiosk", "display")
+# What each role may do, on top of the roles below it.
+STAFF_RANK = {"officer": 1, "manager": 2, "admin": 3}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Whoever a bearer token stands for: a staff member or a device."""
+
+    kind: str  # "staff" or "device"
+    name: str
+    role: str  # officer | manager | admin | kiosk | display
+    branch: str | None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def is_staff(self, at_least: str = "officer") -> bool:
+        return self.kind == "staff" and STAFF_RANK[self.role] >= STAFF_RANK[at_least]
+
+    def covers(self, branch: str) -> bool:
+        return self.role == "admin" or self.branch == branch
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    """Users, tokens and devices, kept in the server's database; token look-ups are cached."""
+
+    def __init__(self, store: Store, clock, token_ttl_hours: float) -> None:
+        self.store = store
+        self.db = store.db
+        self.clock = clock
+        self.ttl_s = token_ttl_hours * 3600
+        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def add_user(self, username: str, password: str, role: str, branch: str | None) -> None:
+        if role not in ROLES:
+            raise Invalid(f"role must be one of {', '.join(ROLES)}")
+        if role != "admin" and not branch:
+            raise Invalid(f"an {role} belongs to one branch: give --branch")
+        if not username or len(password) < 8:
+            raise Invalid("a username and a password of at least 8 characters are needed")
+        self._require_branch(branch)
+        with self.store.lock, self.db.atomic():
+            self.db["users"].upsert({"username": username, "password_hash": generate_password_hash(password),
+                                     "role": role, "branch": None if role == "admin" else branch},
+                                    pk="username")
+
+    def add_device(self, kind: str, branch: str) -> str:
+        """Register a device; returns its token, which is stored only as a hash."""
+        if kind not in DEVICE_KINDS:
+            raise Invalid(f"kind must be one of {', '.join(DEVICE_KINDS)}")
+        self._require_branch(branch)
+        token = "dev_" + secrets.token_urlsafe(24)
+        with self.store.lock, self.db.atomic():
+            self.db["devices"].insert({"id": secrets.token_hex(4), "kind": kind, "branch": branch,
+                                       "token_hash": _hash_token(token), "created_at": self.clock.now()})
+        return token
+
+    def login(self, username: str, password: str) -> tuple[str, dict] | None:
+        rows = list(self.db.query("select * from users where username = ?", [username]))
+        if not rows or not check_password_hash(rows[0]["password_hash"], password):
+            return None
+        token = "stf_" + secrets.token_urlsafe(24)
+        expires = self.clock.now() + self.ttl_s
+        with self.store.lock, self.db.atomic():
+            self.db["tokens"].insert({"token_hash": _hash_token(token), "username": username,
+                                      "expires_at": expires})
+        return token, rows[0]
+
+    def principal(self, token: str) -> Principal | None:
+        """The principal a bearer token stands for, or None when unknown or expired."""
+        digest = _hash_token(token)
+        now = self.clock.now()
+        with self._lock:
+            cached = self._cache.get(digest)
+        if cached and cached[1] > now:
+            return cached[0]
+        found = self._lookup(digest, now)
+        if found:
+            with self._lock:
+                self._cache[digest] = found
+        return found[0] if found else None
+
+    def _lookup(self, digest: str, now: float) -> tuple[Principal, float] | None:
+        rows = list(self.db.query(
+            "select u.username, u.role, u.branch, t.expires_at from tokens t join users u "
+            "on u.username = t.username where t.token_hash = ? and t.expires_at > ?", [digest, now]))
+        if rows:
+            row = rows[0]
+            return Principal("staff", row["username"], row["role"], row["branch"]), row["expires_at"]
+        rows = list(self.db.query("select * from devices where token_hash = ?", [digest]))
+        if rows:
+            row = rows[0]
+            return Principal("device", row["id"], row["kind"], row["branch"]), float("inf")
+        return None
+
+    def _require_branch(self, branch: str | None) -> None:
+        if branch and not self.db["branches"].count_where("id = ?", [branch]):
+            raise NotFound(f"unknown branch {branch!r}", "unknown_branch")

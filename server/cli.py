@@ -1,0 +1,135 @@
+"""The `motcua` command: a thin shell over the library.
+
+Only the standard library is imported at the top: `serve` and `demo` must monkey-patch with
+gevent before anything else (Flask, sockets, threads) is imported.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+SERVING_COMMANDS = ("serve", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcua", description="Queue management for public service centres")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def db_options(sub, config=True):
+        sub.add_argument("--db", help="SQLite database file (default: the config's, or MOTCUA_DB)")
+        if config:
+            sub.add_argument("--config", help="config.toml to read")
+
+    init = commands.add_parser("init", help="create or upgrade the database and load a scenario")
+    init.add_argument("--scenario", required=True, help="scenario JSON (motcua-scenario/1)")
+    db_options(init)
+
+    serve = commands.add_parser("serve", help="run the server (HTTP + Socket.IO)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    db_options(serve)
+
+    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
+    add_user = user.add_parser("add", help="add or replace a staff account")
+    add_user.add_argument("--username", required=True)
+    add_user.add_argument("--password", required=True)
+    add_user.add_argument("--role", required=True, choices=("officer", "manager", "admin"))
+    add_user.add_argument("--branch")
+    db_options(add_user)
+
+    device = commands.add_parser("device", help="kiosks and displays").add_subparsers(dest="action", required=True)
+    add_device = device.add_parser("add", help="register a device; prints its token on the last line")
+    add_device.add_argument("--kind", required=True, choices=("kiosk", "display"))
+    add_device.add_argument("--branch", required=True)
+    db_options(add_device)
+
+    demo = commands.add_parser("demo", help="server plus simulated kiosks and counters, on the Hoan Kiem scenario")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.add_argument("--speed", type=float, help="how many times faster than real time citizens act")
+    demo.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    db_options(demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SERVING_COMMANDS:
+        _patch_for_gevent(argv)
+    args = build_parser().parse_args(argv)
+    from .config import ConfigError, load_config
+    from .core.model import DomainError
+
+    try:
+        config = load_config(getattr(args, "config", None), server_db=args.db,
+                             server_host=getattr(args, "host", None), server_port=getattr(args, "port", None))
+        return COMMANDS[args.command](args, config)
+    except (DomainError, ConfigError) as error:
+        print(f"motcua: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+
+
+def _patch_for_gevent(argv: list[str]) -> None:
+    from .config import load_config
+
+    config_path = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else None
+    if load_config(config_path).server_async_mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
+def cmd_init(args, config) -> int:
+    from .core import scenario
+    from .store import Store
+
+    data = scenario.load(args.scenario)
+    store = Store(config.server_db, config.server_sqlite_synchronous)
+    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    print(f"{config.server_db}: {len(data['branches'])} branches, {len(data['services'])} services, "
+          f"{sum(len(b['counters']) for b in data['branches'])} counters from {data.get('name', args.scenario)}")
+    return 0
+
+
+def cmd_serve(args, config) -> int:
+    from .server_main import serve
+
+    serve(config)
+    return 0
+
+
+def cmd_user(args, config) -> int:
+    accounts = _accounts(config)
+    accounts.add_user(args.username, args.password, args.role, args.branch)
+    print(f"user {args.username}: {args.role}" + (f" of {args.branch}" if args.role != "admin" else ""))
+    return 0
+
+
+def cmd_device(args, config) -> int:
+    accounts = _accounts(config)
+    token = accounts.add_device(args.kind, args.branch)
+    print(f"{args.kind} of {args.branch} registered; its token, shown once:")
+    print(token)
+    return 0
+
+
+def cmd_demo(args, config) -> int:
+    from .demo import run_demo
+
+    run_demo(config, speed=args.speed, duration=args.duration, db=args.db)
+    return 0
+
+
+def _accounts(config):
+    from .accounts import Accounts
+    from .core.clock import SystemClock
+    from .store import Store
+
+    return Accounts(Store(config.server_db, config.server_sqlite_synchronous), SystemClock(),
+                    config.auth_token_ttl_hours)
+
+
+COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The things the queue is made of, as small immutable dataclasses, and the errors of the core."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED = (
+    "waiting", "called", "serving", "done", "no_show", "transferred")
+ACTIVE_AT_COUNTER = (CALLED, SERVING)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A kind of transaction, with its ticket letter and configured mean service time."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    letter: str
+    mean_min: float
+    cv: float = 0.6
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A service point: where it is, when it opens, what it offers."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    lat: float
+    lon: float
+    services: tuple[str, ...]
+    open: str = "07:30"
+    close: str = "17:00"
+    shifts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A desk of a branch: the services it may serve, whether it is open, its shifts."""
+
+    branch: str
+    id: str
+    services: tuple[str, ...]
+    open: bool = True
+    shifts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One citizen's place in one queue; issued_at is the first arrival and survives transfers."""
+
+    id: str
+    branch: str
+    service: str
+    number: str
+    day: str
+    issued_at: float
+    priority: bool = False
+    lang: str = "vi"
+    status: str = WAITING
+    created_at: float = 0.0
+    counter: str | None = None
+    called_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    recalls: int = 0
+    origin: str | None = None
+    transferred_to: str | None = None
+
+    def replace(self, **changes) -> "Ticket":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One state change of a ticket: enough to measure every wait and service time afterwards."""
+
+    ticket: str
+    branch: str
+    from_status: str | None
+    to_status: str
+    at: float
+    counter: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A citizen's verdict on one served ticket: 4 very satisfied … 1 not satisfied."""
+
+    ticket: str
+    score: int
+    reasons: tuple[str, ...]
+    comment: str
+    at: float
+
+
+@dataclass
+class Change:
+    """Everything one operation writes; the journal commits it in one transaction."""
+
+    tickets: list[Ticket] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    counters: list[Counter] = field(default_factory=list)
+    ratings: list[Rating] = field(default_factory=list)
+
+
+class DomainError(Exception):
+    """A refusal of the core, with a stable machine-readable code."""
+
+    code = "error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    code = "invalid"

@@ -1,0 +1,139 @@
+"""`motcua demo`: the Hoan Kiem scenario served live, with simulated kiosks and officers.
+
+The simulated citizens and officers use the published HTTP interface like real devices, at the
+scenario's hourly arrival rates and service times, `speed` times faster than real time.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import secrets
+import time
+from pathlib import Path
+
+import requests
+
+from .config import Config
+from .core import scenario
+
+DEMO_ADMIN = "admin"
+
+
+def run_demo(config: Config, speed: float | None = None, duration: float | None = None,
+             db: str | None = None) -> None:
+    from .accounts import Accounts
+    from .core.clock import SystemClock
+    from .server_main import serve
+    from .store import Store
+
+    speed = speed or config.demo_speed
+    path = Path(db or config.demo_db)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    data = scenario.load(scenario.bundled("hoan-kiem"))
+    store = Store(path, config.server_sqlite_synchronous)
+    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    accounts = Accounts(store, SystemClock(), config.auth_token_ttl_hours)
+    password = secrets.token_urlsafe(9)
+    accounts.add_user(DEMO_ADMIN, password, "admin", None)
+    kiosks = {b["id"]: accounts.add_device("kiosk", b["id"]) for b in data["branches"]}
+    store.close()
+
+    config = type(config)(**{**config.__dict__, "server_db": str(path)})
+    base = f"http://{config.server_host}:{config.server_port}"
+
+    def start_traffic(app):
+        officer = _login(base, DEMO_ADMIN, password)
+        traffic = DemoTraffic(base, data, kiosks, officer, speed, random.Random(data.get("seed", 1)))
+        traffic.start(app)
+        _print_urls(base, data, password)
+        if duration:
+            time.sleep(duration)
+            # Every change was committed before it was answered: nothing is lost by leaving now.
+            print("motcua demo: duration reached, stopping", flush=True)
+            os._exit(0)
+
+    serve(config, on_ready=start_traffic)
+
+
+def _login(base: str, username: str, password: str) -> str:
+    for _ in range(100):
+        try:
+            answer = requests.post(f"{base}/api/v1/auth/login", json={"username": username, "password": password},
+                                   timeout=5)
+            return answer.json()["token"]
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("the demo server did not start")
+
+
+def _print_urls(base: str, data: dict, password: str) -> None:
+    print("\nmotcua demo is live (Ctrl-C stops it). Open:", flush=True)
+    for branch in data["branches"]:
+        print(f"  {branch['name']['vi']}: {base}/api/v1/branches/{branch['id']}/state")
+    print(f"  all branches: {base}/api/v1/branches")
+    print(f"  OpenAPI:      {base}/api/v1/openapi.json")
+    print(f"  staff login:  {DEMO_ADMIN} / {password}", flush=True)
+
+
+class DemoTraffic:
+    """Simulated kiosks (Poisson arrivals) and officers (lognormal services) over HTTP."""
+
+    def __init__(self, base, data, kiosk_tokens, officer_token, speed, rng) -> None:
+        self.api = f"{base}/api/v1"
+        self.data = data
+        self.kiosks = kiosk_tokens
+        self.officer = {"Authorization": f"Bearer {officer_token}"}
+        self.speed = speed
+        self.rng = rng
+        self.services = {s["id"]: s["service_min"] for s in data["services"]}
+        self.started = time.monotonic()
+
+    def start(self, app) -> None:
+        from .web.events import socketio
+
+        for arrival in self.data["arrivals"]:
+            socketio.start_background_task(self._arrivals, arrival)
+        for branch in self.data["branches"]:
+            for counter in branch["counters"]:
+                socketio.start_background_task(self._counter, branch["id"], counter["id"])
+
+    def _hourly_rate(self, per_hour: list[float]) -> float:
+        scenario_hour = (time.monotonic() - self.started) * self.speed / 3600
+        return per_hour[int(scenario_hour) % len(per_hour)]
+
+    def _arrivals(self, arrival: dict) -> None:
+        headers = {"Authorization": f"Bearer {self.kiosks[arrival['branch']]}"}
+        while True:
+            rate = max(self._hourly_rate(arrival["per_hour"]), 0.1)
+            time.sleep(self.rng.expovariate(rate) * 3600 / self.speed)
+            body = {"service": arrival["service"],
+                    "priority": self.rng.random() < self.data.get("priority_share", 0.05)}
+            self._post(f"/branches/{arrival['branch']}/tickets", body, headers)
+
+    def _counter(self, branch: str, counter: str) -> None:
+        while True:
+            answer = self._post(f"/branches/{branch}/counters/{counter}/next", None, self.officer)
+            ticket = (answer or {}).get("ticket")
+            if not ticket:
+                time.sleep(2)
+                continue
+            minutes = _lognormal(self.rng, **self.services[ticket["service"]])
+            time.sleep(min(10.0, 15 / self.speed))
+            self._post(f"/tickets/{ticket['id']}/start", None, self.officer)
+            time.sleep(max(0.0, minutes * 60 / self.speed - 15 / self.speed))
+            self._post(f"/tickets/{ticket['id']}/done", None, self.officer)
+
+    def _post(self, path: str, body, headers) -> dict | None:
+        try:
+            answer = requests.post(self.api + path, json=body, headers=headers, timeout=10)
+            return answer.json() if answer.ok else None
+        except requests.RequestException:
+            return None
+
+
+def _lognormal(rng: random.Random, mean: float, cv: float, dist: str = "lognormal") -> float:
+    """A lognormal draw with the given mean and coefficient of variation of the value itself."""
+    sigma = math.sqrt(math.log(1 + cv * cv))
+    return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)

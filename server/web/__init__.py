@@ -1,0 +1,1 @@
+"""Thin adapters over the core: HTTP routes, Socket.IO events, the app factory."""

@@ -1,0 +1,46 @@
+"""The app factory: one Flask app and Socket.IO server around one engine."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..config import Config
+from .events import Broadcaster, register, socketio
+from .routes import api
+from .runtime import Runtime, open_runtime
+
+log = logging.getLogger("motcua")
+
+
+def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Flask:
+    """Build the app; the engine is loaded from the database named in config."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.server_max_body_kib * 1024
+    app.json.ensure_ascii = False
+    runtime = runtime or open_runtime(config, clock)
+    app.extensions["motcua"] = runtime
+    app.register_blueprint(api)
+    _json_errors(app)
+    socketio.init_app(app, async_mode=config.server_async_mode,
+                      message_queue=config.server_message_queue or None,
+                      http_compression=False)
+    broadcaster = Broadcaster(socketio, runtime.engine, config.server_queue_push_interval_s)
+    register(socketio, runtime.engine, broadcaster)
+    socketio.start_background_task(broadcaster.run)
+    return app
+
+
+def _json_errors(app: Flask) -> None:
+    """Every error, bad input or not, answers JSON: never an HTML page."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        return jsonify({"error": {"code": code, "message": error.description}}), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error")
+        return jsonify({"error": {"code": "internal", "message": "internal error; it has been logged"}}), 500
