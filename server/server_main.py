@@ -23,5 +23,27 @@ def serve(config: Config, on_ready=None) -> None:
     gc.freeze()
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
-    socketio.run(app, host=config.server_host, port=config.server_port, log_output=False,
-                 allow_unsafe_werkzeug=True)
+    if config.server_async_mode == "gevent":
+        _serve_gevent(app, config.server_host, config.server_port)
+    else:
+        socketio.run(app, host=config.server_host, port=config.server_port, log_output=False,
+                     allow_unsafe_werkzeug=True)
+
+
+def _serve_gevent(app, host: str, port: int) -> None:
+    """gevent's WSGI server with websockets, answering without Nagle's delay.
+
+    pywsgi writes a response's headers and body apart; with Nagle's algorithm on, the body then
+    waits for the client's delayed ACK, adding about 40 ms to every keep-alive request.
+    """
+    import socket
+
+    from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
+
+    class NoDelayHandler(WebSocketHandler):
+        def handle(self):
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().handle()
+
+    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()

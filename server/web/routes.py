@@ -85,6 +85,8 @@ def field(body: dict, name: str, kind: type | tuple, default=..., choices=None):
 
 def string_list(body: dict, name: str, default=...) -> list[str]:
     values = field(body, name, list, default)
+    if values is None:
+        return values
     if not all(isinstance(v, str) for v in values):
         raise Invalid(f"field {name!r} must be a list of strings", "wrong_type")
     return values

@@ -1,0 +1,179 @@
+"""The published HTTP interface against a real server: shapes, roles, refusals in order."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+
+def issue(server, service="civil", who="kiosk1", branch="hk-01", **body):
+    answer = server.post(f"/branches/{branch}/tickets", who, {"service": service, **body})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def free_counter(server, branch="hk-01", counter="2", who="off1"):
+    """Finish whatever a counter holds, so that a test starts from a free counter."""
+    state = server.get(f"/branches/{branch}/state").json()
+    serving = next(c["serving"] for c in state["counters"] if c["id"] == counter)
+    if serving:
+        server.post(f"/tickets/{serving['ticket']}/done", who)
+
+
+def test_health_and_branches(server):
+    assert server.get("/health").json() == {"status": "ok"}
+    branches = server.get("/branches").json()
+    hk01 = next(b for b in branches if b["id"] == "hk-01")
+    assert hk01["name"]["vi"].startswith("Trung tâm PVHCC số 01")
+    assert {"id": "civil", "name": {"vi": "Hộ tịch", "en": "Civil status"}, "letter": "A"} in hk01["services"]
+    assert {"lat", "lon"} <= hk01.keys()
+
+
+def test_ticket_life_through_the_api(server):
+    free_counter(server)
+    ticket = issue(server, "civil", lang="en")
+    assert ticket["number"].startswith("A") and ticket["status_url"].endswith("/t/" + ticket["id"])
+    assert set(ticket) >= {"id", "number", "service", "branch", "issued_at", "position", "estimated_wait_min",
+                           "status_url", "alternatives"}
+    public = server.get(f"/tickets/{ticket['id']}").json()
+    assert public["status"] == "waiting" and public["position"] >= 1
+    assert set(public) >= {"id", "number", "branch", "service", "status", "position", "estimated_wait_min",
+                           "counter"}
+    called = server.post("/branches/hk-01/counters/2/next", "off1").json()["ticket"]
+    while called["id"] != ticket["id"]:  # earlier tests' tickets go first
+        server.post(f"/tickets/{called['id']}/done", "off1")
+        called = server.post("/branches/hk-01/counters/2/next", "off1").json()["ticket"]
+    assert (called["status"], called["counter"]) == ("called", "2")
+    assert server.post(f"/tickets/{ticket['id']}/recall", "off1").json()["status"] == "called"
+    assert server.post(f"/tickets/{ticket['id']}/start", "off1").json()["status"] == "serving"
+    assert server.post(f"/tickets/{ticket['id']}/rating", None, {"score": 4}).status_code == 409
+    assert server.post(f"/tickets/{ticket['id']}/done", "off1").json()["status"] == "done"
+    rated = server.post(f"/tickets/{ticket['id']}/rating", None, {"score": 4, "reasons": ["fast"], "comment": "tốt"})
+    assert rated.status_code == 201 and rated.json()["score"] == 4
+    again = server.post(f"/tickets/{ticket['id']}/rating", None, {"score": 1})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
+
+
+def test_nobody_waiting_answers_null(server):
+    free_counter(server, "hk-01", "6")
+    while server.post("/branches/hk-01/counters/6/next", "off1").json()["ticket"]:
+        free_counter(server, "hk-01", "6")
+    assert server.post("/branches/hk-01/counters/6/next", "off1").json() == {"ticket": None}
+
+
+def test_transfer_to_another_branch(server):
+    ticket = issue(server, "civil")
+    new = server.post(f"/tickets/{ticket['id']}/transfer", "off1", {"service": "cert", "branch": "hk-02"}).json()
+    assert new["branch"] == "hk-02" and new["id"] != ticket["id"] and new["status"] == "waiting"
+    assert new["issued_at"] == ticket["issued_at"]
+    assert server.get(f"/tickets/{ticket['id']}").json()["status"] == "transferred"
+
+
+def test_manager_moves_a_counter(server):
+    answer = server.post("/branches/hk-01/counters/3", "mgr1", {"services": ["cert", "civil"], "open": True})
+    assert answer.status_code == 200 and answer.json()["services"] == ["cert", "civil"]
+    state = server.get("/branches/hk-01/state").json()
+    assert next(c for c in state["counters"] if c["id"] == "3")["services"] == ["cert", "civil"]
+    assert server.post("/branches/hk-01/counters/3", "off1", {"open": False}).status_code == 403
+    closed = server.post("/branches/hk-01/counters/3", "mgr1", {"open": False})
+    assert closed.json()["open"] is False
+    refused = server.post("/branches/hk-01/counters/3/next", "off1")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "counter_closed"
+    server.post("/branches/hk-01/counters/3", "mgr1", {"services": ["cert"], "open": True})
+
+
+@pytest.mark.parametrize("call, who, body, status, code", [
+    # 401: no token, or a wrong one
+    (("POST", "/branches/hk-01/tickets"), None, {"service": "civil"}, 401, "unauthorized"),
+    (("POST", "/branches/hk-01/counters/1/next"), "bogus", None, 401, "invalid_token"),
+    # 404: unknown branch, counter, ticket, service
+    (("POST", "/branches/nowhere/tickets"), "kiosk1", {"service": "civil"}, 404, "unknown_branch"),
+    (("GET", "/branches/nowhere/state"), None, None, 404, "unknown_branch"),
+    (("POST", "/branches/hk-01/counters/99/next"), "off1", None, 404, "unknown_counter"),
+    (("GET", "/tickets/nope"), None, None, 404, "unknown_ticket"),
+    (("POST", "/tickets/nope/done"), "off1", None, 404, "unknown_ticket"),
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", {"service": "astrology"}, 404, "unknown_service"),
+    # 404 comes before 403: an unknown branch is unknown to everybody
+    (("POST", "/branches/nowhere/counters/1/next"), "off2", None, 404, "unknown_branch"),
+    # 403: another branch's officer, another branch's kiosk, a display, an officer doing a manager's job
+    (("POST", "/branches/hk-01/counters/1/next"), "off2", None, 403, "other_branch"),
+    (("POST", "/branches/hk-01/tickets"), "kiosk2", {"service": "civil"}, 403, "forbidden"),
+    (("POST", "/branches/hk-01/tickets"), "display1", {"service": "civil"}, 403, "forbidden"),
+    (("POST", "/branches/hk-01/counters/1"), "off1", {"open": True}, 403, "forbidden"),
+    (("POST", "/branches/hk-01/counters/1/next"), "kiosk1", None, 403, "forbidden"),
+    # 403 comes before 400
+    (("POST", "/branches/hk-01/tickets"), "kiosk2", "not json", 403, "forbidden"),
+    # 400: malformed JSON, wrong types, missing fields
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", "{not json", 400, "malformed_json"),
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", [1, 2], 400, "malformed_json"),
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", {}, 400, "missing_field"),
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", {"service": 3}, 400, "wrong_type"),
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", {"service": "civil", "priority": "yes"}, 400, "wrong_type"),
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", {"service": "civil", "lang": "fr"}, 400, "bad_value"),
+    (("POST", "/branches/hk-01/counters/1"), "mgr1", {}, 400, "missing_field"),
+    (("POST", "/branches/hk-01/counters/1"), "mgr1", {"services": "civil"}, 400, "wrong_type"),
+    (("POST", "/auth/login"), None, {"username": "off1"}, 400, "missing_field"),
+    (("POST", "/auth/login"), None, {"username": "off1", "password": "wrong-one"}, 401, "bad_credentials"),
+    # 413: over 64 KiB
+    (("POST", "/branches/hk-01/tickets"), "kiosk1", {"service": "civil", "pad": "x" * 70_000}, 413,
+     "request_entity_too_large"),
+])
+def test_refusals(server, call, who, body, status, code):
+    method, path = call
+    headers = {"Authorization": "Bearer " + server.tokens.get(who, "bogus")} if who else {}
+    if isinstance(body, str):
+        answer = requests.request(method, server.api + path, data=body, headers=headers, timeout=10)
+    else:
+        answer = requests.request(method, server.api + path, json=body, headers=headers, timeout=10)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json()["error"]["code"] == code
+
+
+def test_rating_refusals(server):
+    ticket = issue(server, "land")
+    for body in ({"score": 0}, {"score": "4"}, {"score": 4, "reasons": "slow"}, {"score": 4, "comment": 7}):
+        assert server.post(f"/tickets/{ticket['id']}/rating", None, body).status_code == 400
+    assert server.post(f"/tickets/{ticket['id']}/rating", None, {"score": 4}).status_code == 409
+
+
+def test_transitions_not_allowed_answer_409(server):
+    ticket = issue(server, "business")
+    for action in ("recall", "start", "done", "no-show", "requeue"):
+        answer = server.post(f"/tickets/{ticket['id']}/{action}", "off1")
+        assert answer.status_code == 409 and answer.json()["error"]["code"] == "bad_transition"
+    assert server.get(f"/tickets/{ticket['id']}").json()["status"] == "waiting"
+
+
+def test_busy_counter_refuses_next(server):
+    free_counter(server, "hk-01", "4")
+    issue(server, "land")
+    issue(server, "land")
+    first = server.post("/branches/hk-01/counters/4/next", "off1")
+    assert first.status_code == 200 and first.json()["ticket"]
+    second = server.post("/branches/hk-01/counters/4/next", "off1")
+    assert second.status_code == 409 and second.json()["error"]["code"] == "counter_busy"
+
+
+def test_unknown_routes_and_methods_answer_json(server):
+    assert requests.get(server.api + "/nothing-here").json()["error"]["code"] == "not_found"
+    wrong = requests.delete(server.api + "/health")
+    assert wrong.status_code == 405 and "error" in wrong.json()
+
+
+def test_openapi_describes_every_endpoint(server):
+    spec = server.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    from motcua.web.app import create_app  # noqa: F401  (the rules come from the real app)
+    from motcua.web.routes import api
+
+    import flask
+    app = flask.Flask("probe")
+    app.register_blueprint(api)
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1"):
+            path = rule.rule[len("/api/v1"):].replace("<", "{").replace(">", "}").replace("{ticket_id}", "{id}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                served.add((path, method.lower()))
+    described = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
+    assert served == described
