@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import requests
 
 
@@ -177,3 +179,24 @@ def test_openapi_describes_every_endpoint(server):
                 served.add((path, method.lower()))
     described = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
     assert served == described
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10)
+bodies = st.dictionaries(st.sampled_from(["service", "priority", "lang", "score", "reasons", "comment", "services",
+                                          "open", "branch", "ticket", "username", "password"]),
+                         json_values, max_size=5) | json_values
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies, path=st.sampled_from([
+    "/branches/hk-01/tickets", "/branches/hk-01/counters/1", "/branches/hk-01/counters/1/call",
+    "/tickets/nope/transfer", "/tickets/nope/rating", "/auth/login"]))
+def test_no_body_ever_gets_a_500(server, body, path):
+    who = "mgr1" if "counters" in path or "transfer" in path else "kiosk1"
+    answer = server.post(path, who, body)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert answer.json()["error"]["code"]
