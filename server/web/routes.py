@@ -225,29 +225,11 @@ def _ticket_action(ticket_id: str, action: str):
     return jsonify(engine.ticket_view(ticket_id))
 
 
-@api.post("/tickets/<ticket_id>/recall")
-def recall(ticket_id):
-    return _ticket_action(ticket_id, "recall")
-
-
-@api.post("/tickets/<ticket_id>/start")
-def start(ticket_id):
-    return _ticket_action(ticket_id, "start")
-
-
-@api.post("/tickets/<ticket_id>/done")
-def done(ticket_id):
-    return _ticket_action(ticket_id, "done")
-
-
-@api.post("/tickets/<ticket_id>/no-show")
-def no_show(ticket_id):
-    return _ticket_action(ticket_id, "no_show")
-
-
-@api.post("/tickets/<ticket_id>/requeue")
-def requeue(ticket_id):
-    return _ticket_action(ticket_id, "requeue")
+# Officer actions on one ticket: the path's last part and the engine's method.
+TICKET_ACTIONS = {"recall": "recall", "start": "start", "done": "done", "no-show": "no_show", "requeue": "requeue"}
+for _path, _action in TICKET_ACTIONS.items():
+    api.add_url_rule(f"/tickets/<ticket_id>/{_path}", endpoint=_action, methods=["POST"],
+                     view_func=lambda ticket_id, action=_action: _ticket_action(ticket_id, action))
 
 
 @api.post("/tickets/<ticket_id>/transfer")
