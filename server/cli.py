@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_device.add_argument("--branch", required=True)
     db_options(add_device)
 
+    simulate = commands.add_parser("simulate", help="a city day on a virtual clock; prints a JSON summary")
+    simulate.add_argument("scenario", help="scenario JSON (motcua-scenario/1)")
+    simulate.add_argument("--policy", default="none", choices=("none", "balance", "realloc", "balance+realloc"))
+    simulate.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    simulate.add_argument("--trace", help="write one CSV row per citizen to this file")
+
     demo = commands.add_parser("demo", help="server plus simulated kiosks and counters, on the Hoan Kiem scenario")
     demo.add_argument("--host")
     demo.add_argument("--port", type=int)
@@ -61,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     from .core.model import DomainError
 
     try:
-        config = load_config(getattr(args, "config", None), server_db=args.db,
+        config = load_config(getattr(args, "config", None), server_db=getattr(args, "db", None),
                              server_host=getattr(args, "host", None), server_port=getattr(args, "port", None))
         return COMMANDS[args.command](args, config)
-    except (DomainError, ConfigError) as error:
+    except (DomainError, ConfigError, ValueError) as error:
         print(f"motcua: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
 
@@ -113,6 +119,15 @@ def cmd_device(args, config) -> int:
     return 0
 
 
+def cmd_simulate(args, config) -> int:
+    import json
+
+    from .core.simulator import simulate
+
+    print(json.dumps(simulate(args.scenario, args.policy, args.seed, args.trace), ensure_ascii=False))
+    return 0
+
+
 def cmd_demo(args, config) -> int:
     from .demo import run_demo
 
@@ -129,7 +144,8 @@ def _accounts(config):
                     config.auth_token_ttl_hours)
 
 
-COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo}
+COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,
+            "simulate": cmd_simulate}
 
 if __name__ == "__main__":
     sys.exit(main())

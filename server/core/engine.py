@@ -12,6 +12,8 @@ import secrets
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
+from datetime import date
+from itertools import chain
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -140,13 +142,20 @@ class QueueEngine:
         queue = self._queue(ticket.branch, ticket.service)
         return queue.count_before(key) + 1, self._minutes_before(ticket.branch, ticket.service, key)
 
-    def estimate_new(self, branch_id: str, service_id: str, priority: bool = False) -> float | None:
-        """Minutes a ticket issued now would wait."""
+    def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
+                     extra_ahead: Iterable[str] = ()) -> float | None:
+        """Minutes a ticket issued now would wait (behind `extra_ahead`: services of citizens on their way)."""
         now = self.clock.now()
         key = (now - (self.settings.priority_boost_min * 60 if priority else 0.0), now, "~")
-        return self._minutes_before(branch_id, service_id, key)
+        return self._minutes_before(branch_id, service_id, key, extra_ahead)
 
-    def _minutes_before(self, branch_id: str, service_id: str, key: tuple) -> float | None:
+    def closes_at(self, branch_id: str, now: float) -> float:
+        """Epoch seconds when the branch stops issuing tickets on now's local day."""
+        day = date.fromisoformat(self.local.day(now))
+        return self.local.epoch(day, self.branches[branch_id].close)
+
+    def _minutes_before(self, branch_id: str, service_id: str, key: tuple,
+                        extra_ahead: Iterable[str] = ()) -> float | None:
         now = self.clock.now()
         day = self.local.day(now)
         counters = self.counters_of(branch_id)
@@ -159,7 +168,7 @@ class QueueEngine:
             if current is not None:
                 since = current.started_at or current.called_at
                 busy[counter.id] = (current.service, (now - since) / 60)
-        return estimate_wait_min(service_id, counters, (s for _, s in ahead), busy, means)
+        return estimate_wait_min(service_id, counters, chain(extra_ahead, (s for _, s in ahead)), busy, means)
 
     # ---- operations ------------------------------------------------------------------------
 

@@ -1,0 +1,287 @@
+"""A city day on a virtual clock, through the same engine the server runs.
+
+Citizens arrive at each branch and service as Poisson processes with the scenario's hourly
+rates, take a ticket at once (or, under a balancing policy, may be offered another branch,
+accept with the scenario's probability and travel there), and wait. Counters call the next
+ticket whenever they are free and in shift; the engine picks which ticket. When several
+counters of a branch are free, the one idle longest calls first (ties: the scenario's order).
+Service times are drawn per citizen when the day is generated, so every policy sees the same
+citizens with the same needs (common random numbers); offers are accepted or refused from a
+separate random stream.
+"""
+from __future__ import annotations
+
+import csv
+import heapq
+import itertools
+import math
+import random
+from dataclasses import dataclass
+from datetime import date
+
+from . import scenario as scenarios
+from .balancing import OnTheRoad, RedirectRules, alternatives
+from .clock import FakeClock, LocalTime
+from .engine import EngineSettings, QueueEngine
+
+POLICIES = ("none", "balance", "realloc", "balance+realloc")
+SIM_DAY = date(2026, 1, 5)  # a Monday: the weekday matters only to history-based advice
+REALLOC_EVERY_MIN = 30.0
+TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "arrived_min", "travel_min",
+                 "redirected", "predicted_wait_min", "counter", "started_min", "ended_min")
+
+
+@dataclass
+class Citizen:
+    """One person's day: generated up front, filled in as the day runs."""
+
+    id: int
+    origin: str
+    service: str
+    priority: bool
+    arrived_min: float
+    service_min: float
+    branch: str = ""
+    travel_min: float = 0.0
+    redirected: bool = False
+    predicted_wait_min: float | None = None
+    baseline_wait_min: float | None = None
+    counter: str | None = None
+    started_min: float | None = None
+    ended_min: float | None = None
+
+    @property
+    def wait_min(self) -> float | None:
+        return None if self.started_min is None else self.started_min - self.arrived_min
+
+
+def _minutes(hhmm: str) -> float:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def lognormal(rng: random.Random, mean: float, cv: float) -> float:
+    """A lognormal draw whose own mean and coefficient of variation are the given ones."""
+    sigma = math.sqrt(math.log(1 + cv * cv))
+    return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+
+
+def generate_citizens(data: dict, seed: int) -> list[Citizen]:
+    """The day's arrivals: Poisson per one-hour slot from `open`, the last slot cut at `close`."""
+    rng = random.Random(seed)
+    day_min = _minutes(data["close"]) - _minutes(data["open"])
+    service_time = {s["id"]: s["service_min"] for s in data["services"]}
+    share = data.get("priority_share", 0.0)
+    drawn = []
+    for stream in data["arrivals"]:
+        for slot, per_hour in enumerate(stream["per_hour"]):
+            start, end = slot * 60.0, min((slot + 1) * 60.0, day_min)
+            t = start
+            while per_hour > 0 and start < end:
+                t += rng.expovariate(per_hour / 60)
+                if t >= end:
+                    break
+                params = service_time[stream["service"]]
+                drawn.append((t, stream["branch"], stream["service"], rng.random() < share,
+                              lognormal(rng, params["mean"], params.get("cv", 0.6))))
+    drawn.sort()
+    return [Citizen(i, b, s, p, t, d, branch=b) for i, (t, b, s, p, d) in enumerate(drawn)]
+
+
+class CityDay:
+    """Runs one scenario day under one policy and keeps every citizen's record."""
+
+    def __init__(self, data: dict, policy: str = "none", seed: int | None = None,
+                 settings: EngineSettings | None = None, min_saving_min: float = 5.0) -> None:
+        if policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
+        self.data = data
+        self.policy = policy
+        self.seed = data.get("seed", 1) if seed is None else seed
+        self.open_min = _minutes(data["open"])
+        self.close_min = _minutes(data["close"]) - self.open_min
+        tz = data.get("timezone", "Asia/Ho_Chi_Minh")
+        self.local = LocalTime(tz)
+        self.t0 = self.local.epoch(SIM_DAY, data["open"])
+        self.clock = FakeClock(self.t0)
+        ids = itertools.count(1)
+        self.engine = QueueEngine(scenarios.branches(data), scenarios.services(data), scenarios.counters(data),
+                                  self.clock, settings=settings or EngineSettings(timezone=tz),
+                                  new_id=lambda: f"t{next(ids)}")
+        redirect = data.get("redirect", {})
+        self.rules = RedirectRules(**{k: redirect[k] for k in ("max_km", "max_travel_min", "speed_kmh",
+                                                               "detour_factor") if k in redirect},
+                                   min_saving_min=min_saving_min, max_offers=1)
+        self.acceptance = redirect.get("acceptance", 0.0)
+        self.decide = random.Random(self.seed * 7919 + 1)
+        self.on_the_road = OnTheRoad()
+        self.citizens = generate_citizens(data, self.seed)
+        self.by_ticket: dict[str, Citizen] = {}
+        self.idle_since = {key: 0.0 for key in self.engine.counters}
+        self.busy: set[tuple[str, str]] = set()
+        self.rates = {(a["branch"], a["service"]): a["per_hour"] for a in data["arrivals"]}
+        self._events: list = []
+        self._order = itertools.count()
+
+    # ---- the event loop --------------------------------------------------------------------
+
+    def run(self) -> "CityDay":
+        for citizen in self.citizens:
+            self._at(citizen.arrived_min, self._arrive, citizen)
+        if "realloc" in self.policy:
+            t = 0.0
+            while t < self.close_min:
+                self._at(t, self._reallocate, None)
+                t += REALLOC_EVERY_MIN
+        for branch, counter in self.engine.counters:
+            for start in self._shift_starts(branch, counter):
+                self._at(start, self._dispatch, branch)
+        while self._events:
+            t, _, action, arg = heapq.heappop(self._events)
+            self.clock.set(self.t0 + t * 60)
+            action(t, arg)
+        return self
+
+    def _at(self, t: float, action, arg) -> None:
+        heapq.heappush(self._events, (t, next(self._order), action, arg))
+
+    def _arrive(self, t: float, citizen: Citizen) -> None:
+        if "balance" in self.policy and not citizen.priority:
+            offers = alternatives(self.engine, citizen.origin, citizen.service, self.rules, self.on_the_road)
+            if offers and self.decide.random() < self.acceptance:
+                best = offers[0]
+                citizen.branch, citizen.travel_min, citizen.redirected = best.branch, best.travel_min, True
+                self.on_the_road.add(citizen.id, best.branch, citizen.service, self.clock.now() + best.travel_min * 60)
+                self._at(t + best.travel_min, self._take_ticket, citizen)
+                return
+        self._take_ticket(t, citizen)
+
+    def _take_ticket(self, t: float, citizen: Citizen) -> None:
+        if citizen.redirected:
+            self.on_the_road.arrived(citizen.id, citizen.branch)
+        ticket = self.engine.issue(citizen.branch, citizen.service, citizen.priority)
+        self.by_ticket[ticket.id] = citizen
+        position, minutes = self.engine.estimate(ticket)
+        if minutes is not None:
+            citizen.predicted_wait_min = citizen.travel_min + minutes
+        citizen.baseline_wait_min = citizen.travel_min + self._baseline(citizen.branch, citizen.service, position)
+        self._dispatch(t, citizen.branch)
+
+    def _baseline(self, branch: str, service: str, position: int) -> float:
+        """The plain queue-length predictor: (people ahead + 1) × mean service time / counters."""
+        counters = sum(1 for c in self.engine.counters_of(branch) if service in c.services)
+        return position * self.engine.services[service].mean_min / max(counters, 1)
+
+    def _dispatch(self, t: float, branch: str) -> None:
+        """Every free counter in shift calls the next ticket, longest idle first."""
+        free = [c for c in self.engine.counters_of(branch)
+                if (branch, c.id) not in self.busy and self._may_start(c, t)]
+        free.sort(key=lambda c: self.idle_since[(branch, c.id)])
+        for counter in free:
+            ticket = self.engine.call_next(branch, counter.id)
+            if ticket is None:
+                continue
+            self.engine.start(ticket.id)
+            citizen = self.by_ticket[ticket.id]
+            citizen.counter, citizen.started_min = counter.id, t
+            citizen.ended_min = t + citizen.service_min
+            self.busy.add((branch, counter.id))
+            self._at(citizen.ended_min, self._finish, ticket.id)
+
+    def _finish(self, t: float, ticket_id: str) -> None:
+        ticket = self.engine.done(ticket_id)
+        key = (ticket.branch, ticket.counter)
+        self.busy.discard(key)
+        self.idle_since[key] = t
+        self._dispatch(t, ticket.branch)
+
+    def _reallocate(self, t: float, _) -> None:
+        from .staffing import advise  # noqa: PLC0415  (only the realloc policies need it)
+
+        for branch in self.engine.branches:
+            hour = int(t // 60)
+            rates = {s: self.rates.get((branch, s), [0.0])[hour:] for s in self.engine.branches[branch].services}
+            advice = advise(self.engine, branch, self.clock.now(), rates_per_hour=rates,
+                            target_wait_min=self.data.get("target_wait_min", 15))
+            for move in advice.moves:
+                self.engine.update_counter(branch, move.counter, services=move.to_services)
+            self._dispatch(t, branch)
+
+    # ---- shifts ----------------------------------------------------------------------------
+
+    def _shifts(self, branch: str, counter: str) -> list[tuple[float, float]]:
+        shifts = self.engine.counters[(branch, counter)].shifts
+        if not shifts:
+            return [(0.0, self.close_min)]
+        return [(_minutes(a) - self.open_min, _minutes(b) - self.open_min) for a, b in shifts]
+
+    def _shift_starts(self, branch: str, counter: str) -> list[float]:
+        return [start for start, _ in self._shifts(branch, counter)]
+
+    def _may_start(self, counter, t: float) -> bool:
+        """In a shift; or after close, if the counter's last shift runs to close or later."""
+        shifts = self._shifts(counter.branch, counter.id)
+        if any(start <= t < end for start, end in shifts):
+            return True
+        return t >= self.close_min and max(end for _, end in shifts) >= self.close_min
+
+    # ---- reporting -------------------------------------------------------------------------
+
+    def summary(self) -> dict:
+        result = _figures(self.citizens, self.data.get("target_wait_min", 15))
+        result["branches"] = {b["id"]: _figures([c for c in self.citizens if c.origin == b["id"]],
+                                                self.data.get("target_wait_min", 15))
+                              for b in self.data["branches"]}
+        return result
+
+    def write_trace(self, path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(TRACE_COLUMNS)
+            for c in self.citizens:
+                writer.writerow([c.id, c.origin, c.branch, c.service, int(c.priority), _r(c.arrived_min),
+                                 _r(c.travel_min), int(c.redirected), _r(c.predicted_wait_min),
+                                 c.counter or "", _r(c.started_min), _r(c.ended_min)])
+
+
+def _r(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Linear interpolation between order statistics."""
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _figures(citizens: list[Citizen], target: float) -> dict:
+    served = [c for c in citizens if c.started_min is not None]
+    waits = [c.wait_min for c in served]
+    predicted = [c for c in served if c.predicted_wait_min is not None]
+    return {
+        "citizens": len(citizens),
+        "served": len(served),
+        "mean_wait_min": round(sum(waits) / len(waits), 3) if waits else 0.0,
+        "p90_wait_min": round(percentile(waits, 0.9), 3) if waits else 0.0,
+        "within_target_pct": round(100 * sum(w <= target for w in waits) / len(citizens), 3) if citizens else 0.0,
+        "prediction_mae_min": _mae(predicted, "predicted_wait_min"),
+        "baseline_mae_min": _mae(served, "baseline_wait_min"),
+        "redirected": sum(c.redirected for c in citizens),
+    }
+
+
+def _mae(citizens: list[Citizen], attribute: str) -> float:
+    if not citizens:
+        return 0.0
+    return round(sum(abs(getattr(c, attribute) - c.wait_min) for c in citizens) / len(citizens), 3)
+
+
+def simulate(path, policy: str = "none", seed: int | None = None, trace=None) -> dict:
+    """`motcua simulate`: run a scenario file's day and return the summary."""
+    day = CityDay(scenarios.load(path), policy, seed).run()
+    if trace:
+        day.write_trace(trace)
+    return day.summary()
