@@ -35,6 +35,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("queue", "learn_window", 30, "Most recent completed services averaged for the learned service time."),
     Setting("queue", "recent_calls", 8, "Calls kept in a branch's recent_calls list."),
     Setting("queue", "enforce_hours", False, "Refuse tickets outside the branch's opening hours (409)."),
+    Setting("balancing", "max_km", 5.0, "Only branches at most this far (great-circle km) are offered."),
+    Setting("balancing", "max_travel_min", 30.0, "Only branches at most this many minutes' travel away are offered."),
+    Setting("balancing", "speed_kmh", 18.0, "Travel speed in the city, for travel minutes."),
+    Setting("balancing", "detour_factor", 1.3, "Road distance over great-circle distance."),
+    Setting("balancing", "min_saving_min", 5.0, "Offer another branch only when it saves at least this many minutes."),
+    Setting("balancing", "max_offers", 2, "Most alternatives shown with one ticket (0 turns offers off)."),
     Setting("demo", "speed", 30.0, "How many times faster than real time the demo's simulated citizens and officers act."),
     Setting("demo", "db", "motcua-demo.db", "Database file of the demo, created anew at each start."),
 )

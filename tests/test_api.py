@@ -200,3 +200,15 @@ def test_no_body_ever_gets_a_500(server, body, path):
     assert answer.status_code < 500, answer.text
     if answer.status_code >= 400:
         assert answer.json()["error"]["code"]
+
+
+def test_a_crowded_branch_offers_a_nearby_one(server):
+    for _ in range(12):
+        issue(server, "land", who="kiosk2", branch="hk-02")
+    ticket = issue(server, "land", who="kiosk2", branch="hk-02")
+    assert ticket["alternatives"], "12 land tickets ahead at one land counter, and nothing offered"
+    best = ticket["alternatives"][0]
+    assert best["branch"] in {"hk-01", "hk-03", "hn-hq"}
+    assert best["travel_min"] + best["estimated_wait_min"] + 5 <= ticket["estimated_wait_min"]
+    assert 0 < best["distance_km"] <= 5
+    assert issue(server, "land", who="kiosk2", branch="hk-02", priority=True)["alternatives"] == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from ..accounts import Principal
+from ..core.balancing import alternatives
 from ..core.model import Conflict, DomainError, Invalid, NotFound
 from .openapi import spec
 
@@ -154,13 +155,28 @@ def issue(b):
     service = field(body, "service", str)
     priority = field(body, "priority", bool, False)
     lang = field(body, "lang", str, "vi", choices=("vi", "en"))
+    offers = _alternatives(b, service) if not priority else []
     ticket = engine.issue(b, service, priority, lang, actor=who.actor)
     view = engine.ticket_view(ticket.id)
     answer = {"id": ticket.id, "number": ticket.number, "service": ticket.service, "branch": b,
               "issued_at": view["issued_at"], "position": view["position"],
               "estimated_wait_min": view["estimated_wait_min"], "status_url": status_url(ticket.id),
-              "priority": ticket.priority, "lang": ticket.lang, "alternatives": []}
+              "priority": ticket.priority, "lang": ticket.lang, "alternatives": offers}
     return jsonify(answer), 201
+
+
+def _alternatives(branch: str, service: str) -> list[dict]:
+    """Nearby branches that would serve sooner; the best one counts as on its way there."""
+    rt = runtime()
+    if rt.redirect.max_offers <= 0:
+        return []
+    with rt.engine.lock:
+        found = alternatives(rt.engine, branch, service, rt.redirect, rt.on_the_road)
+        if found:
+            best = found[0]
+            rt.on_the_road.add(object(), best.branch, service, rt.engine.clock.now() + best.travel_min * 60)
+    return [{"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min),
+             "travel_min": round(a.travel_min), "distance_km": round(a.distance_km, 1)} for a in found]
 
 
 @api.post("/tickets/<ticket_id>/rating")

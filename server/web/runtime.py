@@ -1,11 +1,12 @@
 """What one server process holds: the store, the engine loaded from it, the accounts."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..accounts import Accounts
 from ..config import Config
+from ..core.balancing import OnTheRoad, RedirectRules
 from ..core.clock import LocalTime, SystemClock
 from ..core.engine import EngineSettings, QueueEngine
 from ..store import Store
@@ -17,6 +18,10 @@ class Runtime:
     store: Store
     engine: QueueEngine
     accounts: Accounts
+    redirect: RedirectRules
+    # The best branch offered to each citizen counts as on its way there until due: the server
+    # cannot know who accepts, and overcounting sends fewer people to a branch, never a crowd.
+    on_the_road: OnTheRoad = field(default_factory=OnTheRoad)
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -35,4 +40,7 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     since = (today - timedelta(days=1)).isoformat()
     engine = QueueEngine(store.branches(), store.services(), store.counters(), clock, journal=store,
                          settings=settings, tickets=store.tickets(since), ratings=store.ratings(since))
-    return Runtime(config, store, engine, Accounts(store, clock, config.auth_token_ttl_hours))
+    redirect = RedirectRules(config.balancing_max_km, config.balancing_max_travel_min, config.balancing_speed_kmh,
+                             config.balancing_detour_factor, config.balancing_min_saving_min,
+                             config.balancing_max_offers)
+    return Runtime(config, store, engine, Accounts(store, clock, config.auth_token_ttl_hours), redirect)

@@ -1,0 +1,87 @@
+"""`motcua simulate`: the published contract, on the scenarios shipped with the project."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from motcua.core import scenario
+from motcua.core.balancing import distance_km
+from motcua.core.simulator import TRACE_COLUMNS, CityDay
+
+from conftest import HOAN_KIEM
+
+KEYS = {"citizens", "served", "mean_wait_min", "p90_wait_min", "within_target_pct", "prediction_mae_min",
+        "baseline_mae_min", "redirected"}
+
+
+def test_cli_prints_the_summary_as_its_last_line_and_writes_the_trace(tmp_path):
+    trace = tmp_path / "trace.csv"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--policy", "balance",
+                           "--seed", "3", "--trace", str(trace)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 10
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(summary) == KEYS | {"branches"}
+    assert set(summary["branches"]) == {"hk-01", "hk-02", "hk-03", "hn-hq"}
+    for figures in summary["branches"].values():
+        assert set(figures) == KEYS
+    assert sum(b["citizens"] for b in summary["branches"].values()) == summary["citizens"]
+    rows = list(csv.DictReader(trace.open(encoding="utf-8")))
+    assert tuple(rows[0]) == TRACE_COLUMNS and len(rows) == summary["citizens"]
+    assert sum(int(r["redirected"]) for r in rows) == summary["redirected"] > 0
+
+
+def test_a_day_is_deterministic_and_fast():
+    data = scenario.load(HOAN_KIEM)
+    started = time.monotonic()
+    first = CityDay(data, "balance", seed=11).run().summary()
+    assert time.monotonic() - started < 2.0
+    assert CityDay(data, "balance", seed=11).run().summary() == first
+    assert CityDay(data, "balance", seed=12).run().summary() != first
+
+
+def test_rules_of_the_day_hold_for_every_citizen():
+    data = scenario.load(HOAN_KIEM)
+    day = CityDay(data, "balance", seed=5).run()
+    branches = {b["id"]: b for b in data["branches"]}
+    close = (17 * 60) - (7 * 60 + 30)
+    counters = {(b["id"], c["id"]): set(c["services"]) for b in data["branches"] for c in b["counters"]}
+    hq_shifts = [(0, 240), (330, 570)]  # hn-hq: 07:30-11:30 and 13:00-17:00, in minutes from open
+    for citizen in day.citizens:
+        assert 0 <= citizen.arrived_min < close
+        assert citizen.started_min is not None and citizen.started_min >= citizen.arrived_min + citizen.travel_min
+        assert citizen.service in counters[(citizen.branch, citizen.counter)]
+        if citizen.branch == "hn-hq":
+            assert any(a <= citizen.started_min < b for a, b in hq_shifts) or citizen.started_min >= close
+        if citizen.redirected:
+            assert not citizen.priority
+            home, there = branches[citizen.origin], branches[citizen.branch]
+            km = distance_km(home["lat"], home["lon"], there["lat"], there["lon"])
+            assert km <= 5 and citizen.travel_min == pytest.approx(km * 1.3 / 18 * 60)
+    # A counter serves one citizen at a time.
+    by_counter = {}
+    for citizen in sorted(day.citizens, key=lambda c: c.started_min):
+        key = (citizen.branch, citizen.counter)
+        assert citizen.started_min >= by_counter.get(key, 0) - 1e-9
+        by_counter[key] = citizen.ended_min
+
+
+def test_balancing_cuts_the_mean_wait_and_our_prediction_beats_the_baseline():
+    data = scenario.load(HOAN_KIEM)
+    none = CityDay(data, "none", seed=2).run().summary()
+    balance = CityDay(data, "balance", seed=2).run().summary()
+    assert balance["mean_wait_min"] < 0.7 * none["mean_wait_min"]
+    assert none["prediction_mae_min"] < 0.9 * none["baseline_mae_min"]
+    assert balance["prediction_mae_min"] < 0.9 * balance["baseline_mae_min"]
+
+
+def test_unknown_policy_is_refused():
+    done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--policy", "magic"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "invalid choice" in done.stderr
