@@ -25,7 +25,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server", "public_url", "", "Base URL printed in status_url on tickets; empty means the address served."),
     Setting("server", "async_mode", "gevent", "Flask-SocketIO async mode: gevent in production, threading for debugging."),
     Setting("server", "message_queue", "", "Redis URL shared by several server processes; empty for one process."),
-    Setting("server", "queue_push_interval_s", 0.5, "Least seconds between two 'queue' pushes to one branch room (calls are never delayed)."),
+    Setting("server", "queue_push_interval_s", 1.0, "Least seconds between two 'queue' pushes to one branch room (calls are never delayed)."),
     Setting("server", "max_body_kib", 64, "Largest request body accepted, in KiB; larger ones get 413."),
     Setting("server", "sqlite_synchronous", "FULL", "SQLite synchronous pragma: FULL syncs every commit to disk, NORMAL survives a crash of the process but not of the machine."),
     Setting("auth", "token_ttl_hours", 12.0, "Hours a staff login token stays valid."),

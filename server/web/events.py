@@ -55,7 +55,8 @@ class Broadcaster:
                 self.io.emit("called", payload, to=f"branch:{payload['branch']}")
                 self.io.emit("called", payload, to=f"ticket:{payload['ticket']}")
             for ticket_id in tickets:
-                self._emit_ticket(ticket_id)
+                if ticket_id in self.watched.get(self.engine.tickets[ticket_id].branch, ()):
+                    self._emit_ticket(ticket_id)
             self.dirty |= branches
             self._flush_due()
 
