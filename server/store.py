@@ -105,6 +105,12 @@ class Store:
         rows = self.db.query("select * from tickets where day >= ? order by created_at, rowid", [since_day])
         return [Ticket(**{**row, "priority": bool(row["priority"])}) for row in rows]
 
+    def arrivals(self, branch_id: str, since_day: str) -> list[tuple[str, str, float]]:
+        """(day, service, joined at) of every ticket that joined the branch's queues since since_day."""
+        rows = self.db.query("select day, service, created_at from tickets where branch = ? and day >= ?",
+                             [branch_id, since_day])
+        return [(row["day"], row["service"], row["created_at"]) for row in rows]
+
     def ticket(self, ticket_id: str) -> Ticket | None:
         rows = list(self.db.query("select * from tickets where id = ?", [ticket_id]))
         return Ticket(**{**rows[0], "priority": bool(rows[0]["priority"])}) if rows else None

@@ -6,6 +6,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 
+def hhmm_minutes(hhmm: str) -> int:
+    """"07:30" → 450: minutes after local midnight."""
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
 class SystemClock:
     """Wall-clock time in epoch seconds."""
 

@@ -17,12 +17,12 @@ from itertools import chain
 from dataclasses import dataclass
 from typing import Protocol
 
-from .clock import LocalTime
+from .clock import LocalTime, hhmm_minutes
 from .model import (
     ACTIVE_AT_COUNTER, CALLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING,
     Branch, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
 )
-from .prediction import ServiceTimes, estimate_wait_min
+from .prediction import ServiceTimes, duty_windows, estimate_wait_min
 from .routing import ServiceQueue, pick_next, rank
 
 MAX_REASONS = 10
@@ -168,7 +168,11 @@ class QueueEngine:
             if current is not None:
                 since = current.started_at or current.called_at
                 busy[counter.id] = (current.service, (now - since) / 60)
-        return estimate_wait_min(service_id, counters, chain(extra_ahead, (s for _, s in ahead)), busy, means)
+        minute = self.local.minutes_of_day(now)
+        close = self.branches[branch_id].close
+        windows = {c.id: duty_windows(c.shifts, minute, close) for c in counters}
+        return estimate_wait_min(service_id, counters, chain(extra_ahead, (s for _, s in ahead)), busy, means,
+                                 windows)
 
     # ---- operations ------------------------------------------------------------------------
 
@@ -385,7 +389,7 @@ class QueueEngine:
 
     def _within_hours(self, branch: Branch, now: float) -> bool:
         minute = self.local.minutes_of_day(now)
-        return _minutes(branch.open) <= minute < _minutes(branch.close)
+        return hhmm_minutes(branch.open) <= minute < hhmm_minutes(branch.close)
 
     def _call_record(self, ticket: Ticket, recall: bool) -> dict:
         return {"ticket": ticket.id, "number": ticket.number, "counter": ticket.counter,
@@ -447,7 +451,3 @@ def _ticket_brief(ticket: Ticket | None) -> dict | None:
 def _round_min(minutes: float | None) -> int | None:
     return None if minutes is None else int(round(minutes))
 
-
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)

@@ -8,9 +8,11 @@ ended today at the branch; then the mean of the latest `learn_window` of them.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 
+from .clock import hhmm_minutes
 from .model import Counter
 
 
@@ -33,32 +35,68 @@ class ServiceTimes:
         return self.configured.get(service, 10.0)
 
 
+Windows = Sequence[tuple[float, float]]
+ALWAYS: Windows = ((0.0, math.inf),)
+
+
+def duty_windows(shifts: Sequence[tuple[str, str]], minute_now: float, close: str) -> Windows:
+    """A counter's shifts as minutes from now; the last runs on past close when it ends at or after
+    close (the queue is then served out). No shifts: always on duty."""
+    if not shifts:
+        return ALWAYS
+    spans = sorted((hhmm_minutes(a) - minute_now, hhmm_minutes(b) - minute_now) for a, b in shifts)
+    if spans[-1][1] >= hhmm_minutes(close) - minute_now:
+        spans[-1] = (spans[-1][0], math.inf)
+    return tuple(span for span in spans if span[1] > 0)
+
+
+def next_start(windows: Windows, t: float) -> float:
+    """The earliest moment at or after t when a service may start within the windows."""
+    for start, end in windows:
+        if t < end:
+            return max(t, start)
+    return math.inf
+
+
 def estimate_wait_min(
     service: str,
     counters: Sequence[Counter],
     ahead: Iterable[str],
     busy: Mapping[str, tuple[str, float]],
     mean_min: Mapping[str, float],
+    windows: Mapping[str, Windows] | None = None,
 ) -> float | None:
     """Minutes until a ticket of `service` is called; None when no open counter serves it.
 
     ahead: the services of the waiting tickets that rank before it, in calling order.
     busy: per counter id, (service being served, minutes it has been at it).
-    The tickets ahead are dealt, in order, to whichever counter able to serve them frees up
+    windows: per counter id, when it is on duty (minutes from now); absent, always.
+    The tickets ahead are dealt, in order, to whichever counter able to serve them can start
     first (each taking its service's mean): list scheduling, the way the engine will call them.
+    A counter on a break starts again when its next shift does. When no counter serving the
+    service has a shift left today, shifts are not being kept (a server used out of hours) and
+    the estimate ignores them.
     """
     open_counters = [c for c in counters if c.open]
     if not any(service in c.services for c in open_counters):
         return None
+    windows = windows or {}
+    if all(next_start(windows.get(c.id, ALWAYS), 0.0) == math.inf for c in open_counters if service in c.services):
+        windows = {}
     free_at = {}
     for counter in open_counters:
         serving = busy.get(counter.id)
         free_at[counter.id] = max(0.0, mean_min[serving[0]] - serving[1]) if serving else 0.0
+    starts = lambda c: next_start(windows.get(c, ALWAYS), free_at[c])  # noqa: E731
     able: dict[str, list[str]] = {}
     for other in ahead:
         if other not in able:
             able[other] = [c.id for c in open_counters if other in c.services]
         if able[other]:
-            first = min(able[other], key=free_at.__getitem__)
-            free_at[first] += mean_min[other]
-    return min(free_at[c.id] for c in open_counters if service in c.services)
+            first = min(able[other], key=starts)
+            begin = starts(first)
+            if begin == math.inf:
+                continue
+            free_at[first] = begin + mean_min[other]
+    return min(starts(c.id) for c in open_counters if service in c.services)
+

@@ -21,8 +21,9 @@ from datetime import date
 
 from . import scenario as scenarios
 from .balancing import OnTheRoad, RedirectRules, alternatives
-from .clock import FakeClock, LocalTime
+from .clock import FakeClock, LocalTime, hhmm_minutes
 from .engine import EngineSettings, QueueEngine
+from .staffing import HourlyRates, StaffingRules, advise
 
 POLICIES = ("none", "balance", "realloc", "balance+realloc")
 SIM_DAY = date(2026, 1, 5)  # a Monday: the weekday matters only to history-based advice
@@ -55,10 +56,6 @@ class Citizen:
         return None if self.started_min is None else self.started_min - self.arrived_min
 
 
-def _minutes(hhmm: str) -> float:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
 
 def lognormal(rng: random.Random, mean: float, cv: float) -> float:
     """A lognormal draw whose own mean and coefficient of variation are the given ones."""
@@ -69,7 +66,7 @@ def lognormal(rng: random.Random, mean: float, cv: float) -> float:
 def generate_citizens(data: dict, seed: int) -> list[Citizen]:
     """The day's arrivals: Poisson per one-hour slot from `open`, the last slot cut at `close`."""
     rng = random.Random(seed)
-    day_min = _minutes(data["close"]) - _minutes(data["open"])
+    day_min = hhmm_minutes(data["close"]) - hhmm_minutes(data["open"])
     service_time = {s["id"]: s["service_min"] for s in data["services"]}
     share = data.get("priority_share", 0.0)
     drawn = []
@@ -92,14 +89,15 @@ class CityDay:
     """Runs one scenario day under one policy and keeps every citizen's record."""
 
     def __init__(self, data: dict, policy: str = "none", seed: int | None = None,
-                 settings: EngineSettings | None = None, min_saving_min: float = 5.0) -> None:
+                 settings: EngineSettings | None = None,
+                 min_saving_min: float = RedirectRules.min_saving_min) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
         self.data = data
         self.policy = policy
         self.seed = data.get("seed", 1) if seed is None else seed
-        self.open_min = _minutes(data["open"])
-        self.close_min = _minutes(data["close"]) - self.open_min
+        self.open_min = hhmm_minutes(data["open"])
+        self.close_min = hhmm_minutes(data["close"]) - self.open_min
         tz = data.get("timezone", "Asia/Ho_Chi_Minh")
         self.local = LocalTime(tz)
         self.t0 = self.local.epoch(SIM_DAY, data["open"])
@@ -120,6 +118,8 @@ class CityDay:
         self.idle_since = {key: 0.0 for key in self.engine.counters}
         self.busy: set[tuple[str, str]] = set()
         self.rates = {(a["branch"], a["service"]): a["per_hour"] for a in data["arrivals"]}
+        self.home = {key: c.services for key, c in self.engine.counters.items()}
+        self.staffing = StaffingRules(target_wait_min=data.get("target_wait_min", 15))
         self._events: list = []
         self._order = itertools.count()
 
@@ -196,14 +196,11 @@ class CityDay:
         self._dispatch(t, ticket.branch)
 
     def _reallocate(self, t: float, _) -> None:
-        from .staffing import advise  # noqa: PLC0415  (only the realloc policies need it)
-
+        """The simulated manager applies the staffing advice as given, at every branch."""
         for branch in self.engine.branches:
-            hour = int(t // 60)
-            rates = {s: self.rates.get((branch, s), [0.0])[hour:] for s in self.engine.branches[branch].services}
-            advice = advise(self.engine, branch, self.clock.now(), rates_per_hour=rates,
-                            target_wait_min=self.data.get("target_wait_min", 15))
-            for move in advice.moves:
+            rates = HourlyRates(self.t0, {s: self.rates.get((branch, s), ()) for s in self.engine.branches[branch].services})
+            home = {c: services for (b, c), services in self.home.items() if b == branch}
+            for move in advise(self.engine, branch, rates, self.staffing, home).moves:
                 self.engine.update_counter(branch, move.counter, services=move.to_services)
             self._dispatch(t, branch)
 
@@ -213,7 +210,7 @@ class CityDay:
         shifts = self.engine.counters[(branch, counter)].shifts
         if not shifts:
             return [(0.0, self.close_min)]
-        return [(_minutes(a) - self.open_min, _minutes(b) - self.open_min) for a, b in shifts]
+        return [(hhmm_minutes(a) - self.open_min, hhmm_minutes(b) - self.open_min) for a, b in shifts]
 
     def _shift_starts(self, branch: str, counter: str) -> list[float]:
         return [start for start, _ in self._shifts(branch, counter)]

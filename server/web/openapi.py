@@ -68,6 +68,11 @@ def spec() -> dict:
         "/branches/{b}/counters/{c}": {"post": _op(
             "change a counter's services or open it / close it (manager)", _obj(),
             body=_obj(services={"type": "array", "items": STR}, open=BOOL), auth=True, errors=STAFF_ERRORS)},
+        "/branches/{b}/recommendations": {"get": _op(
+            "counters each service needs to meet the wait target over the coming hours, and the moves that "
+            "get there (manager)", _obj(branch=STR, at=STR, services={"type": "array", "items": _obj()},
+                                        moves={"type": "array", "items": _obj()}),
+            auth=True, errors=(401, 403, 404))},
     }
     for path, item in paths.items():
         params = [{"name": name, "in": "path", "required": True, "schema": STR}

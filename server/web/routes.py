@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..accounts import Principal
 from ..core.balancing import alternatives
 from ..core.model import Conflict, DomainError, Invalid, NotFound
+from .advice import recommendations
 from .openapi import spec
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -230,6 +231,14 @@ def update_counter(b, c):
     serving = engine.serving_at(b, c)
     return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
                     "serving": serving.id if serving else None})
+
+
+@api.get("/branches/<b>/recommendations")
+def staffing_recommendations(b):
+    who = bearer()
+    runtime().engine.branch(b)
+    require_staff(who, b, "manager")
+    return jsonify(recommendations(runtime(), b))
 
 
 def _ticket_action(ticket_id: str, action: str):

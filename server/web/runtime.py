@@ -22,6 +22,9 @@ class Runtime:
     # The best branch offered to each citizen counts as on its way there until due: the server
     # cannot know who accepts, and overcounting sends fewer people to a branch, never a crowd.
     on_the_road: OnTheRoad = field(default_factory=OnTheRoad)
+    # Each counter's services as the process found them: what the staffing advice hands back to
+    # once a service no longer needs the help of a counter it moved.
+    home: dict = field(default_factory=dict)
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -43,4 +46,5 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     redirect = RedirectRules(config.balancing_max_km, config.balancing_max_travel_min, config.balancing_speed_kmh,
                              config.balancing_detour_factor, config.balancing_min_saving_min,
                              config.balancing_max_offers)
-    return Runtime(config, store, engine, Accounts(store, clock, config.auth_token_ttl_hours), redirect)
+    home = {key: counter.services for key, counter in engine.counters.items()}
+    return Runtime(config, store, engine, Accounts(store, clock, config.auth_token_ttl_hours), redirect, home=home)

@@ -1,0 +1,263 @@
+"""Staffing advice: counters each service needs over the coming hours, and the moves that get there.
+
+Per branch and service, the load over the horizon is the time-lagged offered load (arrivals an
+average service time ago are the ones still at a counter now: a(t) = λ(t − m)·m) plus the work
+already waiting, to be cleared within the horizon. Erlang C turns a load into the counters that
+serve `service_level` of citizens within the wait target. Moves broaden or narrow what counters
+serve rather than reshuffle them: a counter keeps its own (home) services, takes on at most
+`max_services` in all, and hands back what it took on once that service no longer falls short.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .clock import hhmm_minutes
+from .model import Counter
+
+MIN_PER_HOUR = 60.0
+
+
+@dataclass(frozen=True)
+class StaffingRules:
+    target_wait_min: float = 15.0
+    service_level: float = 0.9      # share of citizens to be called within the target
+    horizon_min: float = 60.0       # the coming hours the advice is for; backlog cleared within it
+    max_services: int = 0           # services one counter may serve at once; 0: any of the branch's
+    history_weeks: int = 8          # past same weekdays the forecast averages
+
+
+@dataclass(frozen=True)
+class HourlyRates:
+    """Forecast arrivals per hour by service, for consecutive one-hour slots from `start` (epoch s)."""
+
+    start: float
+    per_hour: Mapping[str, Sequence[float]]
+
+    def mean_per_min(self, service: str, t0: float, t1: float) -> float:
+        """Average arrivals per minute over [t0, t1) (epoch seconds); zero outside the slots."""
+        rates = self.per_hour.get(service, ())
+        if t1 <= t0 or not rates:
+            return 0.0
+        total = 0.0
+        for slot, per_hour in enumerate(rates):
+            a, b = self.start + slot * 3600, self.start + (slot + 1) * 3600
+            overlap = min(b, t1) - max(a, t0)
+            if overlap > 0:
+                total += per_hour * overlap / 3600
+        return total / ((t1 - t0) / 60)
+
+
+@dataclass(frozen=True)
+class Need:
+    service: str
+    arrivals_per_hour: float
+    mean_service_min: float
+    waiting: int
+    load: float      # erlangs over the horizon, backlog included
+    needed: int      # counters, by Erlang C
+    have: float      # counter time the service gets now (a counter's time is shared among its services)
+
+    @property
+    def shortfall(self) -> float:
+        return self.needed - self.have
+
+
+@dataclass(frozen=True)
+class Move:
+    counter: str
+    from_services: tuple[str, ...]
+    to_services: tuple[str, ...]
+    at: float        # epoch seconds from when the move applies (now: advice is for the coming hours)
+    reason: str      # the service that falls short ("take on") or that no longer needs help ("hand back")
+
+
+@dataclass(frozen=True)
+class Advice:
+    branch: str
+    at: float
+    needs: list[Need] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+
+
+# ---- Erlang C ------------------------------------------------------------------------------
+
+def erlang_c(servers: int, load: float) -> float:
+    """Probability that an arrival waits, M/M/c with `servers` and offered `load` (erlangs)."""
+    if load <= 0:
+        return 0.0
+    if servers <= load:
+        return 1.0
+    blocking = 1.0  # Erlang B by its stable recursion
+    for k in range(1, servers + 1):
+        blocking = load * blocking / (k + load * blocking)
+    return servers * blocking / (servers - load * (1 - blocking))
+
+
+def within_target(servers: int, load: float, mean_service_min: float, target_min: float) -> float:
+    """Share of arrivals called within target_min: 1 − C·e^(−(c − a)·T/m)."""
+    if servers <= load:
+        return 0.0
+    return 1 - erlang_c(servers, load) * math.exp(-(servers - load) * target_min / mean_service_min)
+
+
+def counters_needed(load: float, mean_service_min: float, target_min: float, level: float) -> int:
+    """The fewest counters that call `level` of arrivals within target_min."""
+    if load <= 0:
+        return 0
+    servers = max(1, math.floor(load) + 1)
+    while within_target(servers, load, mean_service_min, target_min) < level:
+        servers += 1
+    return servers
+
+
+# ---- forecast ------------------------------------------------------------------------------
+
+def forecast_rates(arrivals: Iterable[tuple[date, str, float]], today: date, now_min: float,
+                   open_min: float, close_min: float, start: float, weeks: int = 8) -> HourlyRates:
+    """Arrivals per hour for today's slots from past days of the same weekday, scaled by today.
+
+    arrivals: (local day, service, local minute of day) of every ticket issued at the branch.
+    The history is the mean of the latest `weeks` same weekdays (any weekday if there is none);
+    it is scaled by how busy today has been so far compared with them (shrunk towards 1 while
+    today has few arrivals). With no history at all, the last hour's pace is expected to go on.
+    """
+    slots = max(1, math.ceil((close_min - open_min) / 60))
+    by_day: dict[date, list[tuple[str, float]]] = defaultdict(list)
+    for day, service, minute in arrivals:
+        by_day[day].append((service, minute))
+    past = sorted((d for d in by_day if d < today), reverse=True)
+    history = [d for d in past if d.weekday() == today.weekday() and d >= today - timedelta(weeks=weeks)]
+    history = history or past[:weeks]
+    seen_today = by_day.get(today, [])
+    if not history:
+        return _recent_pace(seen_today, now_min, open_min, slots, start)
+    per_hour: dict[str, list[float]] = defaultdict(lambda: [0.0] * slots)
+    expected_so_far = 0.0
+    for day in history:
+        for service, minute in by_day[day]:
+            slot = int((minute - open_min) // 60)
+            if 0 <= slot < slots:
+                per_hour[service][slot] += 1 / len(history)
+            if minute < now_min:
+                expected_so_far += 1 / len(history)
+    scale = (len(seen_today) + 5) / (expected_so_far + 5)
+    return HourlyRates(start, {s: [r * scale for r in rates] for s, rates in per_hour.items()})
+
+
+def _recent_pace(seen_today, now_min, open_min, slots, start) -> HourlyRates:
+    per_hour: dict[str, list[float]] = defaultdict(lambda: [0.0] * slots)
+    window = min(60.0, max(now_min - open_min, 1.0))
+    for service, minute in seen_today:
+        if now_min - window <= minute < now_min:
+            per_hour[service] = [per_hour[service][0] + 60 / window] * slots
+    return HourlyRates(start, dict(per_hour))
+
+
+# ---- advice --------------------------------------------------------------------------------
+
+def advise(engine, branch_id: str, rates: HourlyRates, rules: StaffingRules = StaffingRules(),
+           home: Mapping[str, Sequence[str]] | None = None) -> Advice:
+    """What each service needs at a branch over the horizon from now, and the moves to get there.
+
+    home: each counter's own services (as set up for the day); absent, its current ones.
+    """
+    now = engine.clock.now()
+    day = engine.local.day(now)
+    minute = engine.local.minutes_of_day(now)
+    on_duty = [c for c in engine.counters_of(branch_id) if c.open and _on_duty(c, minute, rules.horizon_min)]
+    offered = engine.branches[branch_id].services
+    loads, means, waiting, rate = {}, {}, {}, {}
+    for service in offered:
+        mean = engine.times.mean(branch_id, service, day)
+        per_min = rates.mean_per_min(service, now - mean * 60, now + (rules.horizon_min - mean) * 60)
+        waiting[service] = engine.waiting(branch_id, service)
+        means[service], rate[service] = mean, per_min * MIN_PER_HOUR
+        loads[service] = per_min * mean + waiting[service] * mean / rules.horizon_min
+    needed = {s: counters_needed(loads[s], means[s], rules.target_wait_min, rules.service_level) for s in offered}
+    serving = {c.id: tuple(c.services) for c in on_duty}
+    homes = {c.id: tuple(home.get(c.id, c.services)) if home else tuple(c.services) for c in on_duty}
+    planned = _plan(serving, homes, needed, loads, rules.max_services)
+    moves = [Move(c, serving[c], planned[c], now, reason) for c, reason in _changed(serving, planned, needed, loads)]
+    have = _shares(planned, needed)
+    needs = [Need(s, round(rate[s], 2), round(means[s], 2), waiting[s], round(loads[s], 2), needed[s],
+                  round(have.get(s, 0.0), 2)) for s in offered]
+    return Advice(branch_id, now, needs, moves)
+
+
+def _on_duty(counter: Counter, minute: float, horizon_min: float) -> bool:
+    """In a shift now or within the coming horizon (no shifts: always)."""
+    if not counter.shifts:
+        return True
+    return any(hhmm_minutes(a) < minute + horizon_min and minute < hhmm_minutes(b) for a, b in counter.shifts)
+
+
+
+def _shares(serving: Mapping[str, Sequence[str]], needed: Mapping[str, int]) -> dict[str, float]:
+    """Counter time each service gets: a counter splits its time among its services in
+    proportion to their need per counter able to serve them (how the engine's oldest-first
+    calling ends up sharing a busy counter)."""
+    able = defaultdict(int)
+    for services in serving.values():
+        for s in services:
+            able[s] += 1
+    have = defaultdict(float)
+    for services in serving.values():
+        weights = {s: (needed.get(s, 0) or 0.01) / able[s] for s in services}
+        total = sum(weights.values())
+        for s, w in weights.items():
+            have[s] += w / total
+    return have
+
+
+def _pressure(service: str, have: Mapping[str, float], needed: Mapping[str, int]) -> float:
+    return needed.get(service, 0) / max(have.get(service, 0.0), 0.01)
+
+
+def _plan(serving, homes, needed, loads, max_services) -> dict[str, tuple[str, ...]]:
+    """Hand back what is no longer needed, then let the least pressed counters take on what falls short."""
+    plan = {c: tuple(s for s in services if s in homes[c] or needed.get(s, 0) > 0) or homes[c]
+            for c, services in serving.items()}
+    for counter in plan:  # hand back a service taken on if the rest manage without this counter
+        for service in [s for s in plan[counter] if s not in homes[counter]]:
+            trial = {**plan, counter: tuple(s for s in plan[counter] if s != service)}
+            if _shares(trial, needed).get(service, 0.0) >= needed.get(service, 0):
+                plan = trial
+    for _ in range(2 * len(plan)):
+        have = _shares(plan, needed)
+        short = sorted((s for s in needed if needed[s] - have.get(s, 0.0) > 0.5),
+                       key=lambda s: (have.get(s, 0.0) - needed[s], -loads[s]))
+        helper = None
+        for service in short:
+            helper = _best_helper(plan, service, have, needed, max_services)
+            if helper:
+                plan = {**plan, helper: plan[helper] + (service,)}
+                break
+        if helper is None:
+            break
+    return plan
+
+
+def _best_helper(plan, service, have, needed, max_services) -> str | None:
+    """The counter whose own services are least pressed, if less pressed than `service`."""
+    pressure = _pressure(service, have, needed)
+    candidates = [(max(_pressure(s, have, needed) for s in services), c) for c, services in plan.items()
+                  if service not in services and (not max_services or len(services) < max_services)]
+    if not candidates:
+        return None
+    best_pressure, counter = min(candidates)
+    return counter if best_pressure < pressure else None
+
+
+def _changed(serving, planned, needed, loads) -> list[tuple[str, str]]:
+    changes = []
+    for counter, services in serving.items():
+        if planned[counter] == services:
+            continue
+        added = [s for s in planned[counter] if s not in services]
+        removed = [s for s in services if s not in planned[counter]]
+        changes.append((counter, (added or removed)[0]))
+    return changes

@@ -1,0 +1,24 @@
+"""Text a citizen or an officer reads comes from the catalogues in data/i18n, Vietnamese first."""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+CATALOGUES = Path(__file__).resolve().parent / "data" / "i18n"
+LANGUAGES = ("vi", "en")
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    return json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def text(lang: str, key: str, **values) -> str:
+    """The catalogue's text for key in lang, with {placeholders} filled in."""
+    return catalogue(lang)[key].format(**values)
+
+
+def both(key: str, **values) -> dict[str, str]:
+    """The text in every language, as {"vi": ..., "en": ...}."""
+    return {lang: text(lang, key, **values) for lang in LANGUAGES}

@@ -1,0 +1,73 @@
+"""The staffing advice as the manager's screen reads it: needs per service, moves in words."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from ..core.staffing import Advice, Move, StaffingRules, advise, forecast_rates
+from ..core.clock import hhmm_minutes
+from ..i18n import LANGUAGES, text
+
+
+def staffing_rules(config) -> StaffingRules:
+    return StaffingRules(config.staffing_target_wait_min, config.staffing_service_level,
+                         config.staffing_horizon_min, config.staffing_max_services, config.staffing_history_weeks)
+
+
+def recommendations(rt, branch_id: str) -> dict:
+    """Advice for the coming hours at a branch, from today's arrivals and past same weekdays."""
+    engine, rules = rt.engine, staffing_rules(rt.config)
+    now = engine.clock.now()
+    today = date.fromisoformat(engine.local.day(now))
+    since = (today - timedelta(weeks=rules.history_weeks)).isoformat()
+    arrivals = [(date.fromisoformat(day), service, engine.local.minutes_of_day(at))
+                for day, service, at in rt.store.arrivals(branch_id, since)]
+    branch = engine.branches[branch_id]
+    open_min, close_min = hhmm_minutes(branch.open), hhmm_minutes(branch.close)
+    rates = forecast_rates(arrivals, today, engine.local.minutes_of_day(now), open_min, close_min,
+                           engine.local.epoch(today, branch.open), rules.history_weeks)
+    home = {c: services for (b, c), services in rt.home.items() if b == branch_id}
+    with engine.lock:
+        advice = advise(engine, branch_id, rates, rules, home)
+    return _view(engine, advice, rules)
+
+
+def _view(engine, advice: Advice, rules: StaffingRules) -> dict:
+    return {
+        "branch": advice.branch,
+        "at": engine.local.iso(advice.at),
+        "target_wait_min": rules.target_wait_min,
+        "service_level": rules.service_level,
+        "horizon_min": rules.horizon_min,
+        "services": [{"service": n.service, "name": _names(engine, [n.service]),
+                      "forecast_per_hour": n.arrivals_per_hour, "mean_service_min": n.mean_service_min,
+                      "waiting": n.waiting, "load": n.load, "needed": n.needed, "have": n.have,
+                      "shortfall": round(max(0.0, n.shortfall), 2)} for n in advice.needs],
+        "moves": [_move_view(engine, advice.branch, m) for m in advice.moves],
+    }
+
+
+def _move_view(engine, branch_id: str, move: Move) -> dict:
+    at = engine.local.iso(move.at)[11:16]
+    taking_on = move.reason in move.to_services
+    reason_key = "staffing.take_on" if taking_on else "staffing.hand_back"
+    return {
+        "counter": move.counter,
+        "from_services": list(move.from_services),
+        "to_services": list(move.to_services),
+        "from": at,
+        "text": {lang: text(lang, "staffing.move", counter=move.counter,
+                            to=_joined(engine, lang, move.to_services), time=at,
+                            **{"from": _joined(engine, lang, move.from_services)}) for lang in LANGUAGES},
+        "reason": {lang: text(lang, reason_key, service=_joined(engine, lang, [move.reason])) for lang in LANGUAGES},
+        "apply": {"method": "POST", "path": f"/api/v1/branches/{branch_id}/counters/{move.counter}",
+                  "body": {"services": list(move.to_services)}},
+    }
+
+
+def _names(engine, services) -> dict[str, str]:
+    return {lang: _joined(engine, lang, services) for lang in LANGUAGES}
+
+
+def _joined(engine, lang: str, services) -> str:
+    names = (getattr(engine.services[s], f"name_{lang}") for s in services)
+    return text(lang, "list.separator").join(names)
