@@ -1,0 +1,115 @@
+"""Staffing advice: Erlang C, the forecast, the moves, and the manager's endpoint on a real server."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import requests
+
+from motcua.core.clock import FakeClock, LocalTime
+from motcua.core.engine import QueueEngine
+from motcua.core.model import Branch, Counter, Service
+from motcua.core.staffing import (HourlyRates, StaffingRules, advise, counters_needed, erlang_c,
+                                  forecast_rates, within_target)
+
+MONDAY = date(2026, 1, 5)
+LOCAL = LocalTime("Asia/Ho_Chi_Minh")
+
+
+def test_erlang_c_matches_the_textbook():
+    # M/M/2 at one erlang: P(wait) = 1/3; M/M/1: P(wait) = utilisation.
+    assert math.isclose(erlang_c(2, 1.0), 1 / 3)
+    assert math.isclose(erlang_c(1, 0.7), 0.7)
+    assert erlang_c(3, 3.0) == 1.0 and erlang_c(4, 0.0) == 0.0
+
+
+def test_counters_needed_is_the_fewest_that_meet_the_level():
+    for load in (0.4, 3.0, 7.5, 20.0):
+        needed = counters_needed(load, 9.0, 15.0, 0.9)
+        assert within_target(needed, load, 9.0, 15.0) >= 0.9
+        assert needed == 1 or within_target(needed - 1, load, 9.0, 15.0) < 0.9
+    assert counters_needed(0.0, 9.0, 15.0, 0.9) == 0
+
+
+def test_forecast_averages_past_same_weekdays_and_scales_by_today():
+    open_min, close_min = 450, 1020  # 07:30 to 17:00
+    past = []
+    for weeks_ago in (1, 2):
+        day = date.fromordinal(MONDAY.toordinal() - 7 * weeks_ago)
+        past += [(day, "civil", open_min + 60 + i) for i in range(10)]  # ten in the second hour
+    past += [(date(2026, 1, 3), "civil", open_min + 60 + i) for i in range(50)]  # a Saturday: ignored
+    today = [(MONDAY, "civil", open_min + 60 + i) for i in range(20)]  # twice as busy as usual
+    rates = forecast_rates(past + today, MONDAY, open_min + 120, open_min, close_min, start=0.0)
+    assert rates.per_hour["civil"][0] == 0
+    assert math.isclose(rates.per_hour["civil"][1], 10 * (20 + 5) / (10 + 5))
+    nothing_before = forecast_rates(today, MONDAY, open_min + 120, open_min, close_min, start=0.0)
+    assert nothing_before.per_hour["civil"][5] == 20  # no history: the last hour's pace goes on
+
+
+def _engine(clock):
+    services = [Service("civil", "Hộ tịch", "Civil status", "A", 9.0), Service("land", "Đất đai", "Land", "C", 20.0)]
+    branch = Branch("b1", "Một", "One", 21.0, 105.8, ("civil", "land"))
+    counters = [Counter("b1", "1", ("civil",)), Counter("b1", "2", ("civil",)), Counter("b1", "3", ("land",))]
+    return QueueEngine([branch], services, counters, clock)
+
+
+def test_a_long_land_queue_gets_counters_and_hands_them_back_later():
+    clock = FakeClock(LOCAL.epoch(MONDAY, "08:00"))
+    engine = _engine(clock)
+    quiet = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {"civil": [4.0] * 10, "land": [0.3] * 10})
+    assert advise(engine, "b1", quiet).moves == []
+    for _ in range(12):
+        engine.issue("b1", "land")
+    advice = advise(engine, "b1", quiet)
+    land = next(n for n in advice.needs if n.service == "land")
+    assert land.waiting == 12 and land.needed >= 3 and land.shortfall > 0
+    taking_on_land = [m for m in advice.moves if m.reason == "land"]
+    assert {(m.counter, m.to_services) for m in taking_on_land} == {("1", ("civil", "land")), ("2", ("civil", "land"))}
+    assert all("land" in m.to_services for m in advice.moves)  # nobody leaves the long queue
+    for move in advice.moves:
+        engine.update_counter("b1", move.counter, services=move.to_services)
+    assert advise(engine, "b1", quiet).moves == []  # applied: nothing more to do
+    while (ticket := engine.call_next("b1", "3")) is not None:
+        engine.done(ticket.id)
+    home = {"1": ("civil",), "2": ("civil",), "3": ("land",)}
+    back = advise(engine, "b1", quiet, StaffingRules(), home)
+    assert {(m.counter, m.to_services) for m in back.moves} <= {("1", ("civil",)), ("2", ("civil",)), ("3", ("land",))}
+    assert {m.counter for m in back.moves} >= {"1", "2"}
+
+
+def test_a_counter_on_its_break_is_not_counted():
+    clock = FakeClock(LOCAL.epoch(MONDAY, "12:00"))
+    engine = _engine(clock)
+    engine.update_counter("b1", "3", services=("land",))
+    engine.counters[("b1", "3")] = Counter("b1", "3", ("land",), True, (("07:30", "11:30"), ("15:00", "17:00")))
+    rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {"land": [3.0] * 10})
+    advice = advise(engine, "b1", rates)
+    assert {m.counter for m in advice.moves} >= {"1"}  # land has nobody on duty for the coming hour
+
+
+def test_manager_reads_recommendations_and_applies_a_move(fresh_server):
+    server = fresh_server
+    for _ in range(25):
+        assert server.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"}).status_code == 201
+    url = server.api + "/branches/hk-01/recommendations"
+    answer = requests.get(url, headers=server.auth("mgr1"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    advice = answer.json()
+    land = next(s for s in advice["services"] if s["service"] == "land")
+    assert land["waiting"] == 25 and land["needed"] > land["have"] and land["name"]["vi"] == "Đất đai"
+    assert advice["moves"], advice
+    move = advice["moves"][0]
+    assert "land" in move["to_services"] and move["text"]["vi"].startswith(f"Quầy {move['counter']}: ")
+    assert "Đất đai" in move["text"]["vi"] and "Land" in move["text"]["en"]
+    applied = server.post(move["apply"]["path"].removeprefix("/api/v1"), "mgr1", move["apply"]["body"])
+    assert applied.status_code == 200 and "land" in applied.json()["services"]
+    again = requests.get(url, headers=server.auth("mgr1"), timeout=10).json()
+    assert move["counter"] not in {m["counter"] for m in again["moves"]}
+
+
+def test_recommendations_refusals(server):
+    url = server.api + "/branches/{}/recommendations"
+    assert requests.get(url.format("hk-01"), timeout=10).status_code == 401
+    assert requests.get(url.format("nowhere"), headers=server.auth("mgr1"), timeout=10).status_code == 404
+    assert requests.get(url.format("hk-01"), headers=server.auth("off1"), timeout=10).status_code == 403
+    assert requests.get(url.format("hk-02"), headers=server.auth("mgr1"), timeout=10).json()["error"]["code"] == "other_branch"
