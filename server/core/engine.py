@@ -22,7 +22,7 @@ from .model import (
     ACTIVE_AT_COUNTER, CALLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING,
     Branch, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
 )
-from .prediction import ServiceTimes, duty_windows, estimate_wait_min
+from .prediction import ServiceTimes, WaitRanges, duty_windows, estimate_wait_min
 from .routing import ServiceQueue, pick_next, rank
 
 MAX_REASONS = 10
@@ -85,6 +85,8 @@ class QueueEngine:
         self.times = ServiceTimes({s.id: s.mean_min for s in self.services.values()},
                                   settings.learn_min_samples, settings.learn_window)
         self.tickets: dict[str, Ticket] = {}
+        self.ranges = WaitRanges()
+        self._first_estimate: dict[str, float] = {}  # minutes shown when the ticket was issued
         self.ratings = {r.ticket: r for r in ratings}
         self._queues: dict[tuple[str, str], ServiceQueue] = {}
         self._seq: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -140,7 +142,14 @@ class QueueEngine:
             return None, None
         key = rank(ticket, self.settings.priority_boost_min * 60)
         queue = self._queue(ticket.branch, ticket.service)
-        return queue.count_before(key) + 1, self._minutes_before(ticket.branch, ticket.service, key)
+        minutes = self._minutes_before(ticket.branch, ticket.service, key)
+        if minutes is not None and ticket.id not in self._first_estimate and ticket.called_at is None:
+            self._first_estimate[ticket.id] = minutes
+        return queue.count_before(key) + 1, minutes
+
+    def wait_range(self, branch_id: str, minutes: float | None) -> tuple[float, float] | None:
+        """The 80% range around an estimate of `minutes` at the branch."""
+        return None if minutes is None else self.ranges.range(branch_id, minutes)
 
     def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
                      extra_ahead: Iterable[str] = ()) -> float | None:
@@ -314,7 +323,11 @@ class QueueEngine:
     def _call(self, ticket: Ticket, counter: Counter, actor: str | None) -> Ticket:
         called = ticket.replace(status=CALLED, counter=counter.id, called_at=self.clock.now(),
                                 started_at=None)
-        return self._move(ticket, called, actor)
+        self._move(ticket, called, actor)
+        shown = self._first_estimate.pop(ticket.id, None)
+        if shown is not None:  # how the estimate on the ticket turned out
+            self.ranges.record(ticket.branch, shown, (called.called_at - ticket.created_at) / 60)
+        return called
 
     def _move(self, old: Ticket, new: Ticket, actor: str | None) -> Ticket:
         self._commit(Change(tickets=[new], events=[self._event(old, new, actor)]))
@@ -374,6 +387,7 @@ class QueueEngine:
             return
         self._day = today
         self._queues.clear()
+        self._first_estimate.clear()
         for ticket in self.tickets.values():
             if ticket.status == WAITING and ticket.day == today:
                 self._queue(ticket.branch, ticket.service).add(ticket)
@@ -411,9 +425,12 @@ class QueueEngine:
         with self.lock:
             ticket = self.ticket(ticket_id)
             position, minutes = self.estimate(ticket)
+            low_high = self.wait_range(ticket.branch, minutes)
             return {"id": ticket.id, "number": ticket.number, "branch": ticket.branch,
                     "service": ticket.service, "status": ticket.status, "position": position,
-                    "estimated_wait_min": _round_min(minutes), "counter": ticket.counter,
+                    "estimated_wait_min": _round_min(minutes),
+                    "estimated_wait_range_min": [_round_min(m) for m in low_high] if low_high else None,
+                    "counter": ticket.counter,
                     "priority": ticket.priority, "issued_at": self.local.iso(ticket.issued_at),
                     "called_at": self.local.iso(ticket.called_at),
                     "transferred_to": ticket.transferred_to, "rated": ticket.id in self.ratings}

@@ -100,3 +100,40 @@ def estimate_wait_min(
             free_at[first] = begin + mean_min[other]
     return min(starts(c.id) for c in open_counters if service in c.services)
 
+
+
+class WaitRanges:
+    """An 80% range around each estimate, calibrated on how the branch's estimates turned out.
+
+    Errors grow with the wait (more services ahead, more chance for priority citizens and
+    long services to intervene), roughly as its square root, so each called ticket's error is
+    recorded as z = (actual − estimate) / √(estimate + 1), and the range is the estimate plus
+    the 10th and 90th percentiles of the branch's latest z. Until enough tickets have been
+    called, a wide prior: ±`prior_z`.
+    """
+
+    def __init__(self, window: int = 300, min_samples: int = 30, prior_z: float = 4.0,
+                 low: float = 0.1, high: float = 0.9) -> None:
+        self.window, self.min_samples, self.prior_z = window, min_samples, prior_z
+        self.low, self.high = low, high
+        self._z: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
+        self._sorted: dict[str, list[float]] = {}
+
+    def record(self, branch: str, estimate_min: float, actual_min: float) -> None:
+        self._z[branch].append((actual_min - estimate_min) / math.sqrt(estimate_min + 1))
+        self._sorted.pop(branch, None)
+
+    def range(self, branch: str, estimate_min: float) -> tuple[float, float]:
+        scale = math.sqrt(estimate_min + 1)
+        z_low, z_high = self._quantiles(branch)
+        return max(0.0, estimate_min + z_low * scale), max(0.0, estimate_min + z_high * scale)
+
+    def _quantiles(self, branch: str) -> tuple[float, float]:
+        samples = self._z.get(branch)
+        if not samples or len(samples) < self.min_samples:
+            return -self.prior_z, self.prior_z
+        ordered = self._sorted.get(branch)
+        if ordered is None:
+            ordered = self._sorted[branch] = sorted(samples)
+        last = len(ordered) - 1
+        return ordered[round(self.low * last)], ordered[round(self.high * last)]

@@ -46,6 +46,7 @@ class Citizen:
     travel_min: float = 0.0
     redirected: bool = False
     predicted_wait_min: float | None = None
+    predicted_range: tuple[float, float] | None = None
     baseline_wait_min: float | None = None
     counter: str | None = None
     started_min: float | None = None
@@ -164,6 +165,8 @@ class CityDay:
         position, minutes = self.engine.estimate(ticket)
         if minutes is not None:
             citizen.predicted_wait_min = citizen.travel_min + minutes
+            low, high = self.engine.wait_range(citizen.branch, minutes)
+            citizen.predicted_range = (citizen.travel_min + low, citizen.travel_min + high)
         citizen.baseline_wait_min = citizen.travel_min + self._baseline(citizen.branch, citizen.service, position)
         self._dispatch(t, citizen.branch)
 
@@ -268,6 +271,13 @@ def _figures(citizens: list[Citizen], target: float) -> dict:
         "baseline_mae_min": _mae(served, "baseline_wait_min"),
         "redirected": sum(c.redirected for c in citizens),
     }
+
+
+def range_held_pct(citizens: list[Citizen]) -> float:
+    """How often the wait that followed fell within the 80% range shown on the ticket."""
+    shown = [c for c in citizens if c.predicted_range is not None and c.started_min is not None]
+    held = sum(c.predicted_range[0] - 0.5 <= c.wait_min <= c.predicted_range[1] + 0.5 for c in shown)
+    return round(100 * held / len(shown), 3) if shown else 0.0
 
 
 def _mae(citizens: list[Citizen], attribute: str) -> float:
