@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("balancing", "max_travel_min", 30.0, "Only branches at most this many minutes' travel away are offered."),
     Setting("balancing", "speed_kmh", 18.0, "Travel speed in the city, for travel minutes."),
     Setting("balancing", "detour_factor", 1.3, "Road distance over great-circle distance."),
-    Setting("balancing", "min_saving_min", 2.0, "Offer another branch only when it saves at least this many minutes (small: evening out queues helps everyone behind, and the citizen sees the saving and decides)."),
+    Setting("balancing", "min_saving_min", 1.0, "Offer another branch only when it saves at least this many minutes (small: evening out queues helps everyone behind, and the citizen sees the saving and decides)."),
     Setting("balancing", "max_offers", 2, "Most alternatives shown with one ticket (0 turns offers off)."),
     Setting("staffing", "target_wait_min", 15.0, "The wait target the staffing advice plans for, in minutes (the centres promise 15)."),
     Setting("staffing", "service_level", 0.9, "Share of citizens to be called within the target; Erlang C gives the counters that achieve it."),

@@ -85,3 +85,37 @@ def test_unknown_policy_is_refused():
     done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--policy", "magic"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_reallocation_moves_counters_and_every_citizen_meets_a_counter_that_serves_them():
+    data = scenario.load(HOAN_KIEM)
+    day = CityDay(data, "balance+realloc", seed=4).run()
+    assert day.moves, "a hot day needs counters moved"
+    services_at = {(b["id"], c["id"]): [(0.0, set(c["services"]))] for b in data["branches"] for c in b["counters"]}
+    for minute, branch, counter, services in day.moves:
+        assert minute % 30 == 0  # the simulated manager acts every 30 minutes
+        services_at[(branch, counter)].append((minute, set(services)))
+    for citizen in day.citizens:
+        history = services_at[(citizen.branch, citizen.counter)]
+        current = [s for minute, s in history if minute <= citizen.started_min][-1]
+        assert citizen.service in current
+
+
+def test_balance_and_realloc_together_beat_either_alone():
+    data = scenario.load(HOAN_KIEM)
+    days = {policy: CityDay(data, policy, seed=6).run().summary() for policy in
+            ("none", "balance", "realloc", "balance+realloc")}
+    both = days["balance+realloc"]
+    assert both["within_target_pct"] > max(days["balance"]["within_target_pct"], days["realloc"]["within_target_pct"])
+    assert days["realloc"]["within_target_pct"] > days["none"]["within_target_pct"]
+    assert both["prediction_mae_min"] < 0.9 * both["baseline_mae_min"]
+    assert both["redirected"] < days["balance"]["redirected"]  # flexible counters leave less to send away
+
+
+def test_cli_runs_the_realloc_policies():
+    for policy in ("realloc", "balance+realloc"):
+        done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--policy", policy],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout.strip().splitlines()[-1])
+        assert set(summary) == KEYS | {"branches"} and summary["served"] == summary["citizens"]

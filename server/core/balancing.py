@@ -24,7 +24,7 @@ class RedirectRules:
     max_travel_min: float = 30.0
     speed_kmh: float = 18.0
     detour_factor: float = 1.3
-    min_saving_min: float = 2.0
+    min_saving_min: float = 1.0
     max_offers: int = 2
 
 

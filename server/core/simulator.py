@@ -120,6 +120,7 @@ class CityDay:
         self.busy: set[tuple[str, str]] = set()
         self.rates = {(a["branch"], a["service"]): a["per_hour"] for a in data["arrivals"]}
         self.home = {key: c.services for key, c in self.engine.counters.items()}
+        self.moves: list[tuple[float, str, str, tuple[str, ...]]] = []  # (minute, branch, counter, services)
         self.staffing = StaffingRules(target_wait_min=data.get("target_wait_min", 15))
         self._events: list = []
         self._order = itertools.count()
@@ -205,6 +206,7 @@ class CityDay:
             home = {c: services for (b, c), services in self.home.items() if b == branch}
             for move in advise(self.engine, branch, rates, self.staffing, home).moves:
                 self.engine.update_counter(branch, move.counter, services=move.to_services)
+                self.moves.append((t, branch, move.counter, move.to_services))
             self._dispatch(t, branch)
 
     # ---- shifts ----------------------------------------------------------------------------
