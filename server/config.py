@@ -46,6 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("staffing", "horizon_min", 60.0, "Minutes ahead the advice plans for; the queue already waiting is to be cleared within them."),
     Setting("staffing", "max_services", 0, "Most services one counter is asked to serve at once (0: any the branch offers, as general reception officers do)."),
     Setting("staffing", "history_weeks", 8, "Past same weekdays averaged for the arrivals forecast."),
+    Setting("display", "voice_languages", "vi", "Languages the wall display announces calls in, in order, comma-separated (vi, en)."),
+    Setting("display", "chromium", "chromium", "The browser `motcua display` starts in kiosk mode."),
     Setting("demo", "speed", 30.0, "How many times faster than real time the demo's simulated citizens and officers act."),
     Setting("demo", "db", "motcua-demo.db", "Database file of the demo, created anew at each start."),
 )

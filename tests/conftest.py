@@ -120,3 +120,30 @@ def fresh_server(tmp_path):
 
 
 os.environ.pop("MOTCUA_DB", None)
+
+
+# ---- real Chromium (Debian's), driven by Playwright; never `playwright install` ----------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync"]
+SCREENSHOTS = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session; sound may play without a tap, as on a display PC."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=CHROMIUM_FLAGS + ["--autoplay-policy=no-user-gesture-required"])
+        yield browser
+        browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

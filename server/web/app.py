@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Config
 from .events import Broadcaster, register, socketio
+from .pages import pages
 from .routes import api
 from .runtime import Runtime, open_runtime
 
@@ -22,6 +23,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     runtime = runtime or open_runtime(config, clock)
     app.extensions["motcua"] = runtime
     app.register_blueprint(api)
+    app.register_blueprint(pages)
     _json_errors(app)
     socketio.init_app(app, async_mode=config.server_async_mode,
                       message_queue=config.server_message_queue or None,

@@ -1,0 +1,180 @@
+// The waiting-room wall display: the latest call huge, the last calls, each service's queue,
+// and every new call flashed, chimed and spoken (Vietnamese first). Announcements queue and
+// never overlap; a recall is marked and announced again.
+(function () {
+  "use strict";
+  const settings = JSON.parse(document.getElementById("motcua-settings").textContent);
+  const texts = settings.texts;
+  const branch = settings.branch.id;
+  const RECENT = 8;
+  const $ = (id) => document.getElementById(id);
+  const callKey = (call) => `${call.ticket}|${call.at}|${call.recall ? 1 : 0}`;
+
+  let calls = [];            // newest last, as the server keeps them
+  const seen = new Set();    // calls already shown (and announced, after the first state)
+  let firstState = true;
+  let lastServices = [];
+
+  motcuaTexts(texts);
+  $("branch-vi").textContent = settings.branch.name.vi;
+  $("branch-en").textContent = settings.branch.name.en;
+  document.title = `${settings.branch.name.vi} — motcua`;
+  tick();
+  setInterval(tick, 1000);
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  function applyState(state) {
+    lastServices = state.services.slice().sort((a, b) => a.letter.localeCompare(b.letter));
+    renderServices();
+    const fresh = [];
+    for (const call of state.recent_calls) {
+      if (!seen.has(callKey(call))) { seen.add(callKey(call)); if (!firstState) fresh.push(call); }
+    }
+    calls = state.recent_calls.slice(-RECENT);
+    firstState = false;
+    renderCalls();
+    fresh.forEach(announce);   // calls missed while the socket was down: announced once, in order
+  }
+
+  function onCalled(call) {
+    if (call.branch !== branch || seen.has(callKey(call))) return;
+    seen.add(callKey(call));
+    calls = calls.filter((c) => !(c.ticket === call.ticket && c.at === call.at)).concat([call]).slice(-RECENT);
+    renderCalls();
+    announce(call);
+  }
+
+  // ---- drawing -------------------------------------------------------------------------------
+
+  function renderCalls() {
+    const latest = calls[calls.length - 1];
+    $("now").classList.toggle("has-call", Boolean(latest));
+    if (latest) {
+      $("now-number").textContent = latest.number;
+      $("now-counter").textContent = latest.counter;
+      $("now-recall").hidden = !latest.recall;
+      $("now-recall").textContent = `${texts.vi["display.recall"]} · ${texts.en["display.recall"]}`;
+    }
+    const list = $("recent");
+    list.replaceChildren(...calls.slice(0, -1).reverse().map((call) => {
+      const item = document.createElement("li");
+      item.innerHTML = `<span class="num"></span><span><span class="arrow">→</span> <span class="cno"></span></span>`;
+      item.querySelector(".num").textContent = call.number;
+      item.querySelector(".cno").textContent = `${texts.vi["display.counter"]} ${call.counter}`;
+      if (call.recall) {
+        const tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = texts.vi["display.recall"];
+        item.querySelector(".num").append(tag);
+      }
+      return item;
+    }));
+  }
+
+  function renderServices() {
+    const names = Object.fromEntries(settings.services.map((s) => [s.id, s.name]));
+    $("services").replaceChildren(...lastServices.map((service) => {
+      const box = document.createElement("div");
+      box.className = "service";
+      box.dataset.service = service.id;
+      const name = names[service.id] || { vi: service.id, en: service.id };
+      const wait = service.estimated_wait_min === null
+        ? `${texts.vi["display.no_counter"]}`
+        : `${texts.vi["display.wait"]} <b>${service.estimated_wait_min}</b> ${texts.vi["display.minutes"]}`;
+      box.innerHTML = `<div class="name"></div><div class="figures">${texts.vi["display.waiting"]} ` +
+        `<b class="waiting"></b> ${texts.vi["display.people"]}</div><div class="figures">${wait}</div>`;
+      box.querySelector(".name").textContent = `${service.letter} · ${name.vi}`;
+      const en = document.createElement("span");
+      en.className = "en";
+      en.textContent = name.en;
+      box.querySelector(".name").append(en);
+      box.querySelector(".waiting").textContent = service.waiting;
+      return box;
+    }));
+  }
+
+  function tick() {
+    const now = new Date();
+    const zone = { timeZone: settings.timezone };
+    $("clock").textContent = now.toLocaleTimeString("vi-VN", { ...zone, hour: "2-digit", minute: "2-digit", hour12: false });
+    const shortName = new Intl.DateTimeFormat("en-US", { ...zone, weekday: "short" }).format(now);
+    const weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(shortName);
+    const day = now.toLocaleDateString("vi-VN", { ...zone, day: "2-digit", month: "2-digit", year: "numeric" });
+    $("date").textContent = `${texts.vi.weekday[weekday]}, ${day} · ${texts.en.weekday[weekday]}`;
+  }
+
+  function setBadge(status) {
+    const badge = $("badge");
+    badge.hidden = status === "live";
+    badge.dataset.status = status;
+    if (status === "reconnecting") badge.textContent = `${texts.vi["display.reconnecting"]} · ${texts.en["display.reconnecting"]}`;
+    if (status === "polling") badge.textContent = texts.vi["display.polling"];
+  }
+
+  // ---- sound ---------------------------------------------------------------------------------
+
+  const queue = [];
+  let speaking = false;
+  let soundBlocked = false;
+
+  function announce(call) {
+    flash();
+    queue.push(call);
+    if (!speaking) speakNext();
+  }
+
+  function flash() {
+    const now = $("now");
+    now.classList.remove("flash");
+    void now.offsetWidth;  // restart the animation for back-to-back calls
+    now.classList.add("flash");
+  }
+
+  async function speakNext() {
+    speaking = true;
+    while (queue.length) {
+      const call = queue.shift();
+      const clips = ["/display/chime.wav"].concat(settings.voice.map((lang) =>
+        `/display/voice/${lang}/${call.recall ? "recall/" : ""}${encodeURIComponent(call.number)}/${encodeURIComponent(call.counter)}.wav`));
+      for (const url of clips) await play(url);
+    }
+    speaking = false;
+  }
+
+  function play(url) {
+    return new Promise((resolve) => {
+      const audio = new Audio(url);
+      const done = () => { clearTimeout(guard); resolve(); };
+      const guard = setTimeout(done, 20000);  // a clip that never ends must not stop the queue
+      audio.addEventListener("ended", done);
+      audio.addEventListener("error", done);
+      audio.play().then(() => showBlocked(false)).catch((error) => {
+        if (error && error.name === "NotAllowedError") showBlocked(true);
+        done();
+      });
+    });
+  }
+
+  function showBlocked(blocked) {
+    soundBlocked = blocked;
+    $("sound-blocked").hidden = !blocked;
+    document.body.dataset.sound = blocked ? "blocked" : "on";
+  }
+
+  // Browsers allow sound only after a first interaction (or with Chromium's
+  // --autoplay-policy=no-user-gesture-required, which `motcua display` passes): one tap anywhere.
+  document.addEventListener("pointerdown", () => {
+    if (!soundBlocked) return;
+    new Audio("/display/chime.wav").play().then(() => showBlocked(false)).catch(() => {});
+  });
+  if (navigator.getAutoplayPolicy && navigator.getAutoplayPolicy("mediaelement") === "disallowed") showBlocked(true);
+
+  motcuaLive({
+    subscribe: { branch },
+    pollUrl: `/api/v1/branches/${encodeURIComponent(branch)}/state`,
+    events: { queue: applyState, called: onCalled },
+    onPolled: applyState,
+    onStatus: setBadge,
+  });
+})();

@@ -1,0 +1,111 @@
+"""Announcements as audio, made on this machine (no internet): espeak-ng clips joined with gaps.
+
+An announcement is a list of short phrases from the catalogue ("Mời công dân có số thứ tự",
+the letter's name, each digit, "đến quầy số", the counter). Each phrase is rendered once by
+espeak-ng and kept; announcements are the clips joined with the stdlib `wave` module. Digits of
+a ticket number are spoken one by one, since espeak-ng reads "007" or "A012" as a number;
+the counter is read as a number ("quầy số mười hai"). Studio recordings of the same phrases can
+replace the clips later without changing anything else.
+"""
+from __future__ import annotations
+
+import io
+import math
+import shutil
+import struct
+import subprocess
+import threading
+import wave
+
+from .i18n import catalogue
+
+RATE = 22050          # espeak-ng's own rate: clips join without resampling
+GAP_S = 0.12          # between phrases
+ESPEAK_VOICES = {"vi": "vi", "en": "en"}
+
+
+class VoiceUnavailable(RuntimeError):
+    """espeak-ng is not installed: the display shows calls without the voice."""
+
+
+def words(lang: str, number: str, counter: str, recall: bool = False) -> list[str]:
+    """The phrases of one announcement, in order."""
+    texts = catalogue(lang)
+    letters, digits = texts["voice.letters"], texts["voice.digits"]
+    spoken = [letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
+    lead = texts["voice.recall_lead"] if recall else texts["voice.call_lead"]
+    return [lead, *spoken, texts["voice.to_counter"], counter]
+
+
+class Voice:
+    """Renders phrases with espeak-ng once, and announcements from them."""
+
+    def __init__(self, espeak: str | None = None) -> None:
+        self.espeak = espeak or shutil.which("espeak-ng")
+        self._clips: dict[tuple[str, str], bytes] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self.espeak is not None
+
+    def announcement(self, lang: str, number: str, counter: str, recall: bool = False) -> bytes:
+        """A WAV file: the phrases of `words`, joined with short gaps."""
+        frames = []
+        for phrase in words(lang, number, counter, recall):
+            frames += [self.clip(lang, phrase), silence(GAP_S)]
+        return to_wav(b"".join(frames[:-1]))
+
+    def clip(self, lang: str, phrase: str) -> bytes:
+        """Raw 16-bit mono frames of one phrase (rendered at most once per process)."""
+        key = (lang, phrase)
+        with self._lock:
+            if key not in self._clips:
+                self._clips[key] = self._render(lang, phrase)
+            return self._clips[key]
+
+    def _render(self, lang: str, phrase: str) -> bytes:
+        if not self.espeak:
+            raise VoiceUnavailable("espeak-ng is not installed")
+        done = subprocess.run([self.espeak, "-v", ESPEAK_VOICES.get(lang, lang), "-s", "150", "--stdout", phrase],
+                              capture_output=True, timeout=20, check=True)
+        with wave.open(io.BytesIO(done.stdout)) as clip:
+            if clip.getframerate() != RATE or clip.getnchannels() != 1 or clip.getsampwidth() != 2:
+                raise VoiceUnavailable("espeak-ng gave an unexpected audio format")
+            return _trim(clip.readframes(clip.getnframes()))
+
+
+def _trim(frames: bytes, threshold: int = 300) -> bytes:
+    """Drop the silence espeak-ng puts around a phrase, so that gaps are ours to set."""
+    samples = struct.unpack(f"<{len(frames) // 2}h", frames)
+    loud = [i for i, s in enumerate(samples) if abs(s) > threshold]
+    if not loud:
+        return frames
+    return frames[loud[0] * 2:(loud[-1] + 1) * 2]
+
+
+def silence(seconds: float) -> bytes:
+    return b"\x00\x00" * int(RATE * seconds)
+
+
+def to_wav(frames: bytes) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(frames)
+    return out.getvalue()
+
+
+def chime() -> bytes:
+    """A two-note "ding-dong" (E6 then C6) with a soft decay: made here, no sound files needed."""
+    frames = bytearray()
+    for frequency, seconds in ((1318.5, 0.45), (1046.5, 0.7)):
+        count = int(RATE * seconds)
+        for i in range(count):
+            t = i / RATE
+            envelope = math.exp(-4.0 * t) * min(1.0, i / 200)
+            value = envelope * (0.6 * math.sin(2 * math.pi * frequency * t) + 0.2 * math.sin(4 * math.pi * frequency * t))
+            frames += struct.pack("<h", int(value * 20000))
+    return to_wav(bytes(frames))

@@ -1,0 +1,118 @@
+"""The pages people look at: the waiting-room wall display and the citizen's phone page.
+
+Both are static HTML and JavaScript from the `display/` folder; the server fills in only a
+small JSON block (branch, service names, the catalogue texts) so that no citizen-facing text
+lives in code. Their assets, the Socket.IO client included, are served from here: displays
+often have no internet. The announcement audio is made on this machine (motcua.voice).
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, send_from_directory
+
+from .. import display as display_assets
+from ..i18n import LANGUAGES, catalogue
+from ..core.model import DomainError
+from ..voice import Voice, VoiceUnavailable, chime
+from .routes import STATUS_OF, error_response
+
+ASSETS = Path(display_assets.__file__).resolve().parent
+pages = Blueprint("pages", __name__)
+NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
+COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
+VOICE = Voice()
+
+
+def runtime():
+    return current_app.extensions["motcua"]
+
+
+@pages.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    return error_response(STATUS_OF.get(type(error), 400), error.code, error.message)
+
+
+@cache
+def _template(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+def _page(name: str, settings: dict) -> Response:
+    # The JSON goes inside <script type="application/json">: "</" must not close the tag early.
+    block = json.dumps(settings, ensure_ascii=False).replace("</", "<\\/")
+    html = _template(name).replace("{{SETTINGS}}", block)
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _texts(prefix: tuple[str, ...]) -> dict:
+    return {lang: {k: v for k, v in catalogue(lang).items() if k.startswith(prefix)} for lang in LANGUAGES}
+
+
+def _services(engine, ids) -> list[dict]:
+    return [{"id": s, "letter": engine.services[s].letter,
+             "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en}} for s in ids]
+
+
+@pages.get("/display/<b>")
+def wall_display(b):
+    engine = runtime().engine
+    branch = engine.branch(b)
+    config = runtime().config
+    return _page("wall.html", {
+        "branch": {"id": b, "name": {"vi": branch.name_vi, "en": branch.name_en}},
+        "services": _services(engine, branch.services),
+        "voice": [lang for lang in config.display_voice_languages.split(",") if lang in LANGUAGES],
+        "timezone": config.queue_timezone,
+        "texts": _texts(("display.", "weekday")),
+    })
+
+
+@pages.get("/t/<ticket_id>")
+def phone_page(ticket_id):
+    engine = runtime().engine
+    return _page("phone.html", {
+        "ticket": ticket_id,
+        "services": _services(engine, engine.services),
+        "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.branches.values()},
+        "texts": _texts(("phone.", "rating.")),
+    })
+
+
+@pages.get("/display/assets/<path:name>")
+def asset(name):
+    return send_from_directory(ASSETS, name, max_age=300)
+
+
+@pages.get("/display/chime.wav")
+def chime_wav():
+    return Response(_chime(), mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@cache
+def _chime() -> bytes:
+    return chime()
+
+
+@pages.get("/display/voice/<lang>/<number>/<counter>.wav")
+def announcement(lang, number, counter):
+    """The spoken call: "Mời công dân có số thứ tự B007 đến quầy số 3"; /recall/ variant for recalls."""
+    return _announcement(lang, number, counter, recall=False)
+
+
+@pages.get("/display/voice/<lang>/recall/<number>/<counter>.wav")
+def re_announcement(lang, number, counter):
+    return _announcement(lang, number, counter, recall=True)
+
+
+def _announcement(lang: str, number: str, counter: str, recall: bool):
+    if lang not in LANGUAGES or not NUMBER.match(number) or not COUNTER.match(counter):
+        abort(404)
+    try:
+        audio = VOICE.announcement(lang, number.upper(), counter, recall)
+    except VoiceUnavailable as error:
+        abort(503, description=str(error))
+    return Response(audio, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,110 @@
+"""The wall display in real headless Chromium against a real server: calls on screen within a
+second, the spoken announcement fetched and valid, the reconnecting badge across a restart."""
+from __future__ import annotations
+
+import io
+import signal
+import time
+import wave
+
+import pytest
+
+from conftest import screenshot
+
+
+def issue_and_call(server, service="cert", counter="3"):
+    ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": service}).json()
+    called = server.post(f"/branches/hk-01/counters/{counter}/next", "off1").json()["ticket"]
+    assert called["id"] == ticket["id"], called
+    return called
+
+
+def finish(server, ticket):
+    assert server.post(f"/tickets/{ticket['id']}/done", "off1").status_code == 200
+
+
+@pytest.fixture
+def display(chromium, fresh_server):
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    voice = []
+    page.on("response", lambda r: voice.append(r) if "/display/voice/" in r.url else None)
+    page.goto(fresh_server.base + "/display/hk-01")
+    page.wait_for_selector(".service[data-service='cert']")
+    yield page, fresh_server, voice
+    context.close()
+
+
+def test_a_call_is_on_screen_within_a_second_and_spoken(display):
+    page, server, voice = display
+    ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "cert"}).json()
+    page.wait_for_function("document.querySelector(\".service[data-service='cert'] .waiting\").textContent === '1'",
+                           timeout=3000)
+    called = server.post("/branches/hk-01/counters/3/next", "off1").json()["ticket"]
+    answered = time.monotonic()
+    page.wait_for_function(f"document.getElementById('now-number').textContent === '{ticket['number']}' && "
+                           "document.getElementById('now-counter').textContent === '3'", timeout=1000)
+    assert time.monotonic() - answered < 1.0
+    assert called["number"] == ticket["number"]
+    assert "flash" in page.get_attribute("#now", "class")
+    page.wait_for_function("document.body.dataset.sound === 'on'", timeout=5000)
+    deadline = time.monotonic() + 5
+    while not voice and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert voice, "the announcement was never requested"
+    assert voice[0].url.endswith(f"/display/voice/vi/{ticket['number']}/3.wav")
+    body = voice[0].body()
+    assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
+    with wave.open(io.BytesIO(body)) as clip:
+        seconds = clip.getnframes() / clip.getframerate()
+    assert 2.0 <= seconds <= 12.0, seconds  # "Mời công dân có số thứ tự … đến quầy số 3"
+    page.wait_for_timeout(600)  # let the flash settle for the picture
+    screenshot(page, "display-1920x1080")
+    finish(server, called)
+
+
+def test_recall_is_marked_and_announced_again(display):
+    page, server, voice = display
+    called = issue_and_call(server)
+    page.wait_for_function(f"document.getElementById('now-number').textContent === '{called['number']}'", timeout=1000)
+    assert server.post(f"/tickets/{called['id']}/recall", "off1").status_code == 200
+    page.wait_for_selector("#now-recall:not([hidden])", timeout=1000)
+    deadline = time.monotonic() + 10
+    while not any("/recall/" in r.url for r in voice) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert any(r.url.endswith(f"/display/voice/vi/recall/{called['number']}/3.wav") for r in voice)
+    finish(server, called)
+
+
+def test_restart_shows_the_badge_then_the_true_state_without_a_reload(display):
+    page, server, _ = display
+    page.evaluate("window.sameDocument = true")
+    assert page.is_hidden("#badge")
+    server.kill(signal.SIGKILL)
+    page.wait_for_selector("#badge[data-status='reconnecting']", state="visible", timeout=6000)
+    server.start()
+    called = issue_and_call(server)  # a call the page can only know from the restarted server
+    page.wait_for_function(f"document.getElementById('now-number').textContent === '{called['number']}'", timeout=8000)
+    page.wait_for_selector("#badge", state="hidden", timeout=8000)
+    assert page.evaluate("window.sameDocument") is True
+    finish(server, called)
+
+
+def test_it_still_fits_at_1280x720(chromium, server):
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server.base + "/display/hk-01")
+    page.wait_for_selector(".service")
+    overflow = page.evaluate("document.documentElement.scrollWidth > innerWidth || "
+                             "document.documentElement.scrollHeight > innerHeight")
+    assert not overflow
+    screenshot(page, "display-1280x720")
+    context.close()
+
+
+def test_voice_and_page_refusals(server):
+    import requests
+    assert requests.get(server.base + "/display/nowhere", timeout=5).status_code == 404
+    assert requests.get(server.base + "/display/voice/vi/B007/3%3Bx.wav", timeout=5).status_code == 404
+    assert requests.get(server.base + "/display/voice/fr/B007/3.wav", timeout=5).status_code == 404
+    assert requests.get(server.base + "/display/assets/vendor/socket.io.min.js", timeout=5).text.startswith("/*!")
