@@ -43,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_device.add_argument("--branch", required=True)
     db_options(add_device)
 
+    display = commands.add_parser("display", help="open a branch's wall display full screen (Chromium kiosk mode)")
+    display.add_argument("--branch", required=True)
+    display.add_argument("--url", help="the server's base URL (default: the config's public_url, or host and port)")
+    display.add_argument("--profile", help="browser profile folder (default: ~/.cache/motcua/display-BRANCH)")
+    display.add_argument("--browser-arg", action="append", default=[], dest="browser_args",
+                         help="one more flag for the browser (repeatable)")
+    display.add_argument("--config", help="config.toml to read")
+
     simulate = commands.add_parser("simulate", help="a city day on a virtual clock; prints a JSON summary")
     simulate.add_argument("scenario", help="scenario JSON (motcua-scenario/1)")
     simulate.add_argument("--policy", default="none", choices=("none", "balance", "realloc", "balance+realloc"))
@@ -128,6 +136,14 @@ def cmd_simulate(args, config) -> int:
     return 0
 
 
+def cmd_display(args, config) -> int:
+    from pathlib import Path
+
+    from .display_launcher import launch
+
+    return launch(config, args.branch, args.url, Path(args.profile) if args.profile else None, args.browser_args)
+
+
 def cmd_demo(args, config) -> int:
     from .demo import run_demo
 
@@ -145,7 +161,7 @@ def _accounts(config):
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,
-            "simulate": cmd_simulate}
+            "simulate": cmd_simulate, "display": cmd_display}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -71,7 +71,9 @@ def _login(base: str, username: str, password: str) -> str:
 def _print_urls(base: str, data: dict, password: str) -> None:
     print("\nmotcua demo is live (Ctrl-C stops it). Open:", flush=True)
     for branch in data["branches"]:
-        print(f"  {branch['name']['vi']}: {base}/api/v1/branches/{branch['id']}/state")
+        print(f"  {branch['name']['vi']}: wall display {base}/display/{branch['id']}  "
+              f"state {base}/api/v1/branches/{branch['id']}/state")
+    print("  a ticket's phone page is /t/<ticket id> (the status_url of every ticket)")
     print(f"  all branches: {base}/api/v1/branches")
     print(f"  OpenAPI:      {base}/api/v1/openapi.json")
     print(f"  staff login:  {DEMO_ADMIN} / {password}", flush=True)

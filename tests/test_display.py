@@ -108,3 +108,36 @@ def test_voice_and_page_refusals(server):
     assert requests.get(server.base + "/display/voice/vi/B007/3%3Bx.wav", timeout=5).status_code == 404
     assert requests.get(server.base + "/display/voice/fr/B007/3.wav", timeout=5).status_code == 404
     assert requests.get(server.base + "/display/assets/vendor/socket.io.min.js", timeout=5).text.startswith("/*!")
+
+
+def test_motcua_display_opens_the_branch_full_screen_in_chromium(server, tmp_path, chromium):
+    """The real command, with headless and a debugging port added so the test can look inside."""
+    import subprocess
+    import sys
+
+    from playwright.sync_api import sync_playwright  # noqa: F401  (the session's Playwright drives CDP)
+
+    from conftest import CHROMIUM_FLAGS, free_port
+
+    port = free_port()
+    launched = subprocess.Popen(
+        [sys.executable, "-m", "motcua.cli", "display", "--branch", "hk-01", "--url", server.base,
+         "--profile", str(tmp_path / "profile"), "--browser-arg=--headless=new",
+         f"--browser-arg=--remote-debugging-port={port}", *[f"--browser-arg={flag}" for flag in CHROMIUM_FLAGS]],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        browser = None
+        deadline = time.monotonic() + 20
+        while browser is None and time.monotonic() < deadline:
+            try:
+                browser = chromium.browser_type.connect_over_cdp(f"http://127.0.0.1:{port}")
+            except Exception:  # noqa: BLE001  (not listening yet)
+                time.sleep(0.2)
+        assert browser is not None, "the display's browser never came up"
+        page = browser.contexts[0].pages[0]
+        page.wait_for_selector(".service[data-service='cert']", timeout=10000)
+        assert page.url == server.base + "/display/hk-01"
+        browser.close()
+    finally:
+        launched.terminate()
+        launched.wait(timeout=10)
