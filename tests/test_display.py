@@ -141,3 +141,33 @@ def test_motcua_display_opens_the_branch_full_screen_in_chromium(server, tmp_pat
     finally:
         launched.terminate()
         launched.wait(timeout=10)
+
+
+BLOCK_SOUND_UNTIL_TAP = """
+(() => {
+  // What a browser does to a page nobody has touched: refuse to play sound until a first tap.
+  let tapped = false;
+  document.addEventListener('pointerdown', () => { tapped = true; }, true);
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    return tapped ? play.call(this) : Promise.reject(new DOMException('blocked', 'NotAllowedError'));
+  };
+})();
+"""
+
+
+def test_blocked_sound_is_shown_plainly_and_one_tap_turns_it_on(chromium, server):
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+    context.add_init_script(BLOCK_SOUND_UNTIL_TAP)
+    page = context.new_page()
+    page.goto(server.base + "/display/hk-01")
+    page.wait_for_selector(".service")
+    called = issue_and_call(server)
+    page.wait_for_function(f"document.getElementById('now-number').textContent === '{called['number']}'", timeout=1000)
+    page.wait_for_selector("#sound-blocked", state="visible", timeout=3000)
+    assert "Âm thanh đang tắt" in page.inner_text("#sound-blocked")
+    screenshot(page, "display-sound-blocked")
+    page.mouse.click(900, 500)
+    page.wait_for_selector("#sound-blocked", state="hidden", timeout=3000)
+    finish(server, called)
+    context.close()
