@@ -9,6 +9,7 @@
   window.motcuaLive = function (options) {
     let polling = null;
     let status = null;
+    let socketFailed = false;  // until the socket has failed once, polling is only the first look
     const setStatus = (next) => { if (next !== status) { status = next; options.onStatus(next); } };
 
     const socket = io({
@@ -21,8 +22,8 @@
       stopPolling();
       setStatus("live");
     });
-    socket.on("disconnect", () => { setStatus("reconnecting"); startPolling(); });
-    socket.on("connect_error", () => { if (status !== "polling") setStatus("reconnecting"); startPolling(); });
+    socket.on("disconnect", () => { socketFailed = true; setStatus("reconnecting"); startPolling(); });
+    socket.on("connect_error", () => { socketFailed = true; if (status !== "polling") setStatus("reconnecting"); startPolling(); });
     for (const [name, handler] of Object.entries(options.events)) socket.on(name, handler);
 
     async function pollOnce() {
@@ -31,9 +32,9 @@
         if (answer.status === 404 && options.onMissing) { options.onMissing(); return; }
         if (!answer.ok) throw new Error(String(answer.status));
         options.onPolled(await answer.json());
-        if (!socket.connected) setStatus("polling");
+        if (socketFailed && !socket.connected) setStatus("polling");
       } catch (error) {
-        if (!socket.connected) setStatus("reconnecting");
+        if (socketFailed && !socket.connected) setStatus("reconnecting");
       }
     }
     function startPolling() {
@@ -42,7 +43,10 @@
     function stopPolling() {
       if (polling !== null) { clearInterval(polling); polling = null; }
     }
-    pollOnce();  // the first state, even before the socket is up
+    // Poll from the start, until the socket is up: the first state comes at once, and a socket
+    // that never connects (a proxy that blocks it) costs no more than one poll interval.
+    pollOnce();
+    startPolling();
     return socket;
   };
 

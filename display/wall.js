@@ -10,7 +10,7 @@
   const $ = (id) => document.getElementById(id);
   const callKey = (call) => `${call.ticket}|${call.at}|${call.recall ? 1 : 0}`;
 
-  let calls = [];            // newest last, as the server keeps them
+  let calls = [];            // newest last (the server's recent_calls come newest first)
   const seen = new Set();    // calls already shown (and announced, after the first state)
   let firstState = true;
   let lastServices = [];
@@ -28,10 +28,11 @@
     lastServices = state.services.slice().sort((a, b) => a.letter.localeCompare(b.letter));
     renderServices();
     const fresh = [];
-    for (const call of state.recent_calls) {
+    const oldestFirst = state.recent_calls.slice(0, RECENT).reverse();
+    for (const call of oldestFirst) {
       if (!seen.has(callKey(call))) { seen.add(callKey(call)); if (!firstState) fresh.push(call); }
     }
-    calls = state.recent_calls.slice(-RECENT);
+    calls = oldestFirst;
     firstState = false;
     renderCalls();
     fresh.forEach(announce);   // calls missed while the socket was down: announced once, in order

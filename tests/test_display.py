@@ -171,3 +171,23 @@ def test_blocked_sound_is_shown_plainly_and_one_tap_turns_it_on(chromium, server
     page.wait_for_selector("#sound-blocked", state="hidden", timeout=3000)
     finish(server, called)
     context.close()
+
+
+def test_without_a_socket_the_display_polls_and_still_shows_and_announces_calls(chromium, server):
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+    context.route("**/socket.io/**", lambda route: route.abort())  # a proxy that lets no socket through:
+    context.route_web_socket("**/socket.io/**", lambda socket: socket.close())  # neither polling nor websocket
+    page = context.new_page()
+    voice = []
+    page.on("request", lambda r: voice.append(r.url) if "/display/voice/" in r.url else None)
+    page.goto(server.base + "/display/hk-01")
+    page.wait_for_selector(".service")
+    page.wait_for_selector("#badge[data-status='polling']", state="visible", timeout=8000)
+    called = issue_and_call(server)
+    page.wait_for_function(f"document.getElementById('now-number').textContent === '{called['number']}'", timeout=5000)
+    deadline = time.monotonic() + 5
+    while not voice and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert any(url.endswith(f"/{called['number']}/3.wav") for url in voice)
+    finish(server, called)
+    context.close()

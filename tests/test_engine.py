@@ -227,3 +227,18 @@ def test_service_times_are_learned_from_the_day(clock):
     engine.update_counter("hk-01", "5", open=False)
     # Learned 4 min instead of the configured 20: two ahead-or-equal → 8 min.
     assert engine.estimate_new("hk-01", "land") == pytest.approx(8)
+
+
+def test_recent_calls_come_newest_first_and_keep_their_order_across_a_restart(engine, clock):
+    for counter in ("2", "1", "2"):
+        engine.issue("hk-01", "civil")
+        ticket = engine.call_next("hk-01", counter)
+        clock.advance(30)
+        if counter == "2" and engine.serving_at("hk-01", "1") is None:
+            engine.done(ticket.id)
+    live = engine.branch_state("hk-01")["recent_calls"]
+    assert [c["number"] for c in live] == ["A003", "A002", "A001"]
+    data = scenario.load(HOAN_KIEM)
+    restarted = QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock,
+                            tickets=engine.tickets.values())
+    assert restarted.branch_state("hk-01")["recent_calls"] == live

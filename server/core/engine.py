@@ -93,10 +93,12 @@ class QueueEngine:
         self._at_counter: dict[tuple[str, str], str] = {}
         self._recent: dict[str, deque] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
         self._day = self.local.day(clock.now())
-        for ticket in sorted(tickets, key=lambda t: (t.created_at, t.number)):
+        tickets = sorted(tickets, key=lambda t: (t.created_at, t.number))
+        for ticket in tickets:
             self._apply_ticket(ticket)
-            if ticket.called_at is not None and ticket.counter:
-                self._recent[ticket.branch].append(self._call_record(ticket, ticket.recalls > 0))
+        for ticket in sorted((t for t in tickets if t.called_at is not None and t.counter), key=lambda t: t.called_at):
+            # Newest first, as live calls are added: a restarted display shows the same list.
+            self._recent[ticket.branch].appendleft(self._call_record(ticket, ticket.recalls > 0))
 
     # ---- reading ---------------------------------------------------------------------------
 
