@@ -51,6 +51,33 @@ def build_parser() -> argparse.ArgumentParser:
                          help="one more flag for the browser (repeatable)")
     display.add_argument("--config", help="config.toml to read")
 
+    counterd = commands.add_parser("counterd", help="bind a counter's call pad and number display to the server")
+    counterd.add_argument("--server", required=True, help="the server's base URL, e.g. http://10.0.0.2:8080")
+    counterd.add_argument("--branch", required=True)
+    counterd.add_argument("--counter", required=True)
+    counterd.add_argument("--username", required=True, help="the counter officer's account")
+    counterd.add_argument("--password", help="its password (default: the MOTCUA_PASSWORD environment variable)")
+    counterd.add_argument("--pad", required=True, help="pyserial URL of the call pad, e.g. /dev/ttyUSB0")
+    counterd.add_argument("--display", required=True, help="pyserial URL of the number display")
+    counterd.add_argument("--address", type=int, help="the devices' address on their line (default: the counter)")
+
+    hw = commands.add_parser("hw", help="printers, displays and pads: checks and simulators")
+    hw_commands = hw.add_subparsers(dest="action", required=True)
+    test_print = hw_commands.add_parser("test-print", help="print a sample ticket")
+    test_print.add_argument("--printer", required=True, help="pyserial URL: /dev/ttyUSB0?baudrate=19200, socket://host:9100")
+    status = hw_commands.add_parser("status", help="the printer's status in words")
+    status.add_argument("--printer", required=True)
+    printer_sim = hw_commands.add_parser("printer-sim", help="a simulated printer writing each ticket as a PNG")
+    printer_sim.add_argument("port", help="serial port or pyserial URL to read ESC/POS from")
+    printer_sim.add_argument("--out", required=True, help="folder for the tickets' PNGs")
+    display_sim = hw_commands.add_parser("display-sim", help="a simulated counter number display")
+    display_sim.add_argument("port")
+    display_sim.add_argument("--address", type=int, required=True)
+    pad_sim = hw_commands.add_parser("pad-sim", help="a simulated call pad: keys from the command line or stdin")
+    pad_sim.add_argument("port")
+    pad_sim.add_argument("--address", type=int, required=True)
+    pad_sim.add_argument("keys", nargs="*", help="N next, R recall, X no-show, D done, T<letter> transfer")
+
     simulate = commands.add_parser("simulate", help="a city day on a virtual clock; prints a JSON summary")
     simulate.add_argument("scenario", help="scenario JSON (motcua-scenario/1)")
     simulate.add_argument("--policy", default="none", choices=("none", "balance", "realloc", "balance+realloc"))
@@ -144,6 +171,37 @@ def cmd_display(args, config) -> int:
     return launch(config, args.branch, args.url, Path(args.profile) if args.profile else None, args.browser_args)
 
 
+def cmd_counterd(args, config) -> int:
+    import logging
+    import os
+
+    from .hardware.counterd import CounterSetup, run_counterd
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    password = args.password or os.environ.get("MOTCUA_PASSWORD")
+    if not password:
+        raise ValueError("give --password or set MOTCUA_PASSWORD")
+    address = args.address if args.address is not None else int(args.counter) if args.counter.isdigit() else 1
+    return run_counterd(CounterSetup(args.server.rstrip("/"), args.branch, args.counter, args.username, password,
+                                     args.pad, args.display, address))
+
+
+def cmd_hw(args, config) -> int:
+    if args.action in ("display-sim", "pad-sim"):
+        from .hardware import device_sims
+
+        if args.action == "display-sim":
+            return device_sims.display_sim(args.port, args.address)
+        return device_sims.pad_sim(args.port, args.address, [k.upper() for k in args.keys])
+    from .hardware import printer_cli
+
+    if args.action == "test-print":
+        return printer_cli.test_print(args.printer)
+    if args.action == "status":
+        return printer_cli.status(args.printer)
+    return printer_cli.printer_sim(args.port, args.out)
+
+
 def cmd_demo(args, config) -> int:
     from .demo import run_demo
 
@@ -161,7 +219,7 @@ def _accounts(config):
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,
-            "simulate": cmd_simulate, "display": cmd_display}
+            "simulate": cmd_simulate, "display": cmd_display, "counterd": cmd_counterd, "hw": cmd_hw}
 
 if __name__ == "__main__":
     sys.exit(main())
