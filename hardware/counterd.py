@@ -176,10 +176,8 @@ class CounterDaemon:
             if not self.events.connected:
                 try:
                     self.events.connect(self.setup.server, transports=["websocket"], wait_timeout=5)
-                except socketio.exceptions.ConnectionError as error:
+                except Exception as error:  # noqa: BLE001  (whatever it was, try again: never give up)
                     log.warning("events: %s; again shortly", error)
-                    time.sleep(1)
-                    continue
             time.sleep(1)
 
     # ---- keys --------------------------------------------------------------------------------

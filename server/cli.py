@@ -63,13 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     hw = commands.add_parser("hw", help="printers, displays and pads: checks and simulators")
     hw_commands = hw.add_subparsers(dest="action", required=True)
-    test_print = hw_commands.add_parser("test-print", help="print a sample ticket")
-    test_print.add_argument("--printer", required=True, help="pyserial URL: /dev/ttyUSB0?baudrate=19200, socket://host:9100")
-    status = hw_commands.add_parser("status", help="the printer's status in words")
-    status.add_argument("--printer", required=True)
-    printer_sim = hw_commands.add_parser("printer-sim", help="a simulated printer writing each ticket as a PNG")
-    printer_sim.add_argument("port", help="serial port or pyserial URL to read ESC/POS from")
-    printer_sim.add_argument("--out", required=True, help="folder for the tickets' PNGs")
+    from .hardware import printer_cli  # no network or threads: safe before gevent's patching
+
+    printer_cli.add_arguments(hw_commands.add_parser("test-print", help="print a sample ticket"),
+                              hw_commands.add_parser("status", help="the printer's status in words"),
+                              hw_commands.add_parser("printer-sim", help="a simulated printer writing each ticket as a PNG"))
     display_sim = hw_commands.add_parser("display-sim", help="a simulated counter number display")
     display_sim.add_argument("port")
     display_sim.add_argument("--address", type=int, required=True)
@@ -193,13 +191,7 @@ def cmd_hw(args, config) -> int:
         if args.action == "display-sim":
             return device_sims.display_sim(args.port, args.address)
         return device_sims.pad_sim(args.port, args.address, [k.upper() for k in args.keys])
-    from .hardware import printer_cli
-
-    if args.action == "test-print":
-        return printer_cli.test_print(args.printer)
-    if args.action == "status":
-        return printer_cli.status(args.printer)
-    return printer_cli.printer_sim(args.port, args.out)
+    return args.run_printer_command(args)
 
 
 def cmd_demo(args, config) -> int:

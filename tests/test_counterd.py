@@ -99,10 +99,12 @@ class SerialPair:
         self.proc.wait(timeout=5)
 
 
-def wait_for(condition, seconds=8.0, what="condition"):
+def wait_for(condition, seconds=8.0, what="condition", log: Path | None = None):
     deadline = time.monotonic() + seconds
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if time.monotonic() > deadline:
+            tail = log.read_text()[-3000:] if log else ""
+            raise AssertionError(f"timed out waiting for {what}\n--- counterd log ---\n{tail}")
         time.sleep(0.05)
 
 
@@ -163,16 +165,17 @@ def test_unplugged_cables_and_a_server_restart_are_survived(counter_rig):
     pad_line.plug()            # …and put back
     pad = counter_rig["pad"] = PadSim(str(pad_line.device), 2)
     # Recall with nothing called changes nothing: a probe for when counterd hears the pad again.
-    wait_for(lambda: pad.press("R", wait_s=1) == "NONE", seconds=20, what="counterd to reopen the pad")
-    assert pad.press("N") == "OK"
+    log = counter_rig["log"]
+    wait_for(lambda: pad.press("R", wait_s=1) == "NONE", seconds=20, what="counterd to reopen the pad", log=log)
+    assert pad.press("N") == "OK", log.read_text()[-3000:]
     counter_rig["display"].stop()
     display_line.unplug()      # the display's cable too
     display_line.plug()
     display = counter_rig["display"] = DisplaySim(str(display_line.device), 2).start()
-    wait_for(lambda: display.text == first["number"], what="the display shown again after replugging")
+    wait_for(lambda: display.text == first["number"], what="the display shown again after replugging", log=log)
     server.kill(signal.SIGKILL)
     server.start()
     second = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
-    assert pad.press("N", wait_s=20) == "OK"
-    wait_for(lambda: display.text == second["number"], seconds=15, what="the display after a server restart")
+    assert pad.press("N", wait_s=20) == "OK", log.read_text()[-3000:]
+    wait_for(lambda: display.text == second["number"], seconds=15, what="the display after a server restart", log=log)
     assert ticket_state(server, first["id"])["status"] == "done"
