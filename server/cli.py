@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     counterd.add_argument("--display", required=True, help="pyserial URL of the number display")
     counterd.add_argument("--address", type=int, help="the devices' address on their line (default: the counter)")
 
+    kiosk = commands.add_parser("kiosk", help="the touchscreen kiosk (Kivy)")
+    kiosk.add_argument("--config", help="config.toml with a [kiosk] section")
+    kiosk.add_argument("--windowed", action="store_true", help="in a window rather than full screen")
+
     hw = commands.add_parser("hw", help="printers, displays and pads: checks and simulators")
     hw_commands = hw.add_subparsers(dest="action", required=True)
     from .hardware import printer_cli  # no network or threads: safe before gevent's patching
@@ -184,6 +188,15 @@ def cmd_counterd(args, config) -> int:
                                      args.pad, args.display, address))
 
 
+def cmd_kiosk(args, config) -> int:
+    from .kiosk.settings import load_kiosk_settings
+
+    settings = load_kiosk_settings(args.config, fullscreen=False if args.windowed else None)
+    from .kiosk.app import run_kiosk  # Kivy only now: it reads its own configuration when imported
+
+    return run_kiosk(settings)
+
+
 def cmd_hw(args, config) -> int:
     if args.action in ("display-sim", "pad-sim"):
         from .hardware import device_sims
@@ -211,7 +224,8 @@ def _accounts(config):
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,
-            "simulate": cmd_simulate, "display": cmd_display, "counterd": cmd_counterd, "hw": cmd_hw}
+            "simulate": cmd_simulate, "display": cmd_display, "counterd": cmd_counterd, "hw": cmd_hw,
+            "kiosk": cmd_kiosk}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -46,6 +46,11 @@ def m002_accounts(db: Database) -> None:
     db["devices"].create_index(["token_hash"], unique=True)
 
 
+@migrations()
+def m003_event_notes(db: Database) -> None:
+    db["events"].add_column("note", str)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads."""
 

@@ -147,3 +147,28 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# ---- serial lines: socat pty pairs ------------------------------------------------------------
+
+class SerialPair:
+    """Two linked ptys from socat, at fixed paths so that a restarted pair is the 'same cable'."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.host, self.device = folder / f"{name}-host", folder / f"{name}-device"
+        self.proc = None
+        self.plug()
+
+    def plug(self) -> None:
+        for link in (self.host, self.device):
+            link.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(["socat", "-d", "-d", f"pty,raw,echo=0,link={self.host}",
+                                      f"pty,raw,echo=0,link={self.device}"], stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while not (self.host.exists() and self.device.exists()):
+            assert time.monotonic() < deadline, "socat made no ptys"
+            time.sleep(0.02)
+
+    def unplug(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=5)

@@ -68,6 +68,26 @@ class OnTheRoad:
         return [s for t, s in trips.values() if t <= before]
 
 
+def reachable(engine, from_branch: str, to_branch: str, service_id: str, rules: RedirectRules) -> float | None:
+    """Travel minutes from one branch to another that offers the service, is within the limits and
+    is still open when the citizen would get there; None if it is not."""
+    trip = _trip(engine, from_branch, to_branch, service_id, rules)
+    return None if trip is None else trip[1]
+
+
+def _trip(engine, from_branch: str, to_branch: str, service_id: str, rules: RedirectRules):
+    """(km, travel minutes) of an allowed trip, else None."""
+    if from_branch == to_branch or service_id not in engine.branches[to_branch].services:
+        return None
+    home, other = engine.branches[from_branch], engine.branches[to_branch]
+    km = distance_km(home.lat, home.lon, other.lat, other.lon)
+    travel = km * rules.detour_factor / rules.speed_kmh * 60
+    now = engine.clock.now()
+    if km > rules.max_km or travel > rules.max_travel_min or now + travel * 60 >= engine.closes_at(to_branch, now):
+        return None
+    return km, travel
+
+
 def alternatives(engine, branch_id: str, service_id: str, rules: RedirectRules,
                  on_the_road: OnTheRoad | None = None) -> list[Alternative]:
     """The branches worth offering a citizen who takes a ticket for service_id at branch_id now."""
@@ -75,21 +95,15 @@ def alternatives(engine, branch_id: str, service_id: str, rules: RedirectRules,
     here = engine.estimate_new(branch_id, service_id)
     if here is None or here < rules.min_saving_min:
         return []
-    home = engine.branches[branch_id]
     found = []
-    for other in engine.branches.values():
-        if other.id == branch_id or service_id not in other.services:
+    for other in engine.branches:
+        trip = _trip(engine, branch_id, other, service_id, rules)
+        if trip is None:
             continue
-        km = distance_km(home.lat, home.lon, other.lat, other.lon)
-        travel = km * rules.detour_factor / rules.speed_kmh * 60
-        if km > rules.max_km or travel > rules.max_travel_min:
-            continue
-        arrives = now + travel * 60
-        if arrives >= engine.closes_at(other.id, now):
-            continue
-        ahead = on_the_road.heading_to(other.id, now, arrives) if on_the_road else []
-        wait = engine.estimate_new(other.id, service_id, extra_ahead=ahead)
+        km, travel = trip
+        ahead = on_the_road.heading_to(other, now, now + travel * 60) if on_the_road else []
+        wait = engine.estimate_new(other, service_id, extra_ahead=ahead)
         if wait is not None and here - (travel + wait) >= rules.min_saving_min:
-            found.append(Alternative(other.id, wait, travel, km))
+            found.append(Alternative(other, wait, travel, km))
     found.sort(key=lambda a: a.total_min)
     return found[:rules.max_offers]

@@ -271,6 +271,25 @@ class QueueEngine:
                                 events=[self._event(ticket, old, actor), self._event(None, new, actor)]))
             return new
 
+    def note_not_printed(self, ticket_id: str, problem: str, actor: str | None = None) -> Ticket:
+        """A kiosk could not print the ticket: it stays valid (shown on screen with its QR) and the
+        journal says it was never printed, so that no number is a phantom."""
+        with self.lock:
+            ticket = self.ticket(ticket_id)
+            note = f"not_printed:{problem}"
+            self._commit(Change(events=[Event(ticket.id, ticket.branch, ticket.status, ticket.status,
+                                              self.clock.now(), None, actor, note)]))
+            return ticket
+
+    def ticket_numbered(self, branch_id: str, number: str) -> Ticket:
+        """Today's ticket with this number at the branch (what a citizen can type in)."""
+        self.branch(branch_id)
+        day = self.local.day(self.clock.now())
+        for ticket in self.tickets.values():
+            if ticket.branch == branch_id and ticket.day == day and ticket.number == number.upper():
+                return ticket
+        raise NotFound(f"no ticket {number!r} today at {branch_id}", "unknown_ticket")
+
     def rate(self, ticket_id: str, score: int, reasons: Iterable[str] = (), comment: str = "") -> Rating:
         """A citizen's rating of a done ticket; once per ticket."""
         with self.lock:

@@ -84,6 +84,7 @@ class Event:
     at: float
     counter: str | None = None
     actor: str | None = None
+    note: str | None = None   # what happened besides the status, e.g. "not_printed:paper_out"
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,14 @@ class Broadcaster:
         """Runs inside the engine's lock, right after the commit: only notes what to send."""
         calls = []
         for event in change.events:
-            if event.to_status == CALLED:
+            if event.note and event.note.startswith("not_printed:"):
                 ticket = self.engine.tickets[event.ticket]
-                calls.append(self.engine.called_payload(ticket, recall=event.from_status == CALLED))
+                calls.append(("kiosk", {"branch": ticket.branch, "ticket": ticket.id, "number": ticket.number,
+                                        "problem": event.note.split(":", 1)[1],
+                                        "at": self.engine.local.iso(event.at)}))
+            elif event.to_status == CALLED:
+                ticket = self.engine.tickets[event.ticket]
+                calls.append(("called", self.engine.called_payload(ticket, recall=event.from_status == CALLED)))
         branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
         self.pending.put((calls, branches, [t.id for t in change.tickets]))
 
@@ -51,9 +56,10 @@ class Broadcaster:
                 calls, branches, tickets = self.pending.get(timeout=self._sleep_s())
             except queue.Empty:
                 calls, branches, tickets = [], set(), []
-            for payload in calls:
-                self.io.emit("called", payload, to=f"branch:{payload['branch']}")
-                self.io.emit("called", payload, to=f"ticket:{payload['ticket']}")
+            for name, payload in calls:
+                self.io.emit(name, payload, to=f"branch:{payload['branch']}")
+                if name == "called":
+                    self.io.emit(name, payload, to=f"ticket:{payload['ticket']}")
             for ticket_id in tickets:
                 if ticket_id in self.watched.get(self.engine.tickets[ticket_id].branch, ()):
                     self._emit_ticket(ticket_id)

@@ -55,6 +55,17 @@ def spec() -> dict:
         "/tickets/{id}/transfer": {"post": _op(
             "queue again for another service or branch, keeping the arrival time", TICKET,
             body=_obj(("service",), service=STR, branch=STR), auth=True, errors=STAFF_ERRORS)},
+        "/tickets/{id}/redirect": {"post": _op(
+            "a kiosk sends the citizen to a better branch offered: the ticket moves there (new number, "
+            "same arrival time)", TICKET, "201", _obj(("branch",), branch=STR), auth=True, errors=STAFF_ERRORS)},
+        "/tickets/{id}/not-printed": {"post": _op(
+            "a kiosk's printer failed: the ticket stays valid; staff get a `kiosk` event",
+            _obj(ticket=STR, printed=BOOL, problem=STR), "201", _obj(("problem",), problem=STR), auth=True,
+            errors=STAFF_ERRORS)},
+        "/branches/{b}/tickets/{number}/rating": {"post": _op(
+            "a kiosk rates today's ticket by the number the citizen types", _obj(ticket=STR, number=STR, score=INT),
+            "201", _obj(("score",), score={"type": "integer", "minimum": 1, "maximum": 4},
+                        reasons={"type": "array", "items": STR}, comment=STR), auth=True, errors=STAFF_ERRORS)},
         "/tickets/{id}/rating": {"post": _op(
             "rate a done ticket once", _obj(ticket=STR, score=INT), "201",
             _obj(("score",), score={"type": "integer", "minimum": 1, "maximum": 4},
@@ -76,7 +87,7 @@ def spec() -> dict:
     }
     for path, item in paths.items():
         params = [{"name": name, "in": "path", "required": True, "schema": STR}
-                  for name in ("b", "c", "id") if "{" + name + "}" in path]
+                  for name in ("b", "c", "id", "number") if "{" + name + "}" in path]
         if params:
             item["parameters"] = params
     return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from ..accounts import Principal
-from ..core.balancing import alternatives
+from ..core.balancing import alternatives, reachable
 from ..core.model import Conflict, DomainError, Invalid, NotFound
 from .advice import recommendations
 from .openapi import spec
@@ -178,6 +178,59 @@ def _alternatives(branch: str, service: str) -> list[dict]:
             rt.on_the_road.add(object(), best.branch, service, rt.engine.clock.now() + best.travel_min * 60)
     return [{"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min),
              "travel_min": round(a.travel_min), "distance_km": round(a.distance_km, 1)} for a in found]
+
+
+def require_kiosk_of(who, branch: str) -> None:
+    if not (who.kind == "device" and who.role == "kiosk" and who.branch == branch) and not who.is_staff("officer"):
+        raise Forbidden(f"only a kiosk of {branch} (or its staff) may do this")
+    if who.kind == "staff":
+        require_staff(who, branch)
+
+
+@api.post("/tickets/<ticket_id>/redirect")
+def redirect_ticket(ticket_id):
+    """A citizen at a kiosk takes the better branch offered: the ticket moves there (a new number,
+    keeping the arrival time), and the citizen counts as on the road to it."""
+    who = bearer()
+    rt = runtime()
+    ticket = rt.engine.ticket(ticket_id)
+    require_kiosk_of(who, ticket.branch)
+    target = field(json_body(), "branch", str)
+    rt.engine.branch(target)
+    travel = reachable(rt.engine, ticket.branch, target, ticket.service, rt.redirect)
+    if travel is None:
+        raise Conflict(f"{target} is not a branch this citizen can be sent to now", "not_reachable")
+    moved = rt.engine.transfer(ticket_id, ticket.service, target, actor=who.actor)
+    rt.on_the_road.add(moved.id, target, moved.service, rt.engine.clock.now() + travel * 60)
+    view = rt.engine.ticket_view(moved.id)
+    return jsonify({**view, "status_url": status_url(moved.id), "travel_min": round(travel)}), 201
+
+
+@api.post("/tickets/<ticket_id>/not-printed")
+def not_printed(ticket_id):
+    """The kiosk's printer failed: the ticket stays valid, the journal and the branch's staff hear of it."""
+    who = bearer()
+    engine = runtime().engine
+    ticket = engine.ticket(ticket_id)
+    require_kiosk_of(who, ticket.branch)
+    problem = field(json_body(), "problem", str)
+    if not problem.replace("_", "").isalnum() or len(problem) > 40:
+        raise Invalid("problem must be a short code such as paper_out", "bad_field")
+    engine.note_not_printed(ticket_id, problem, actor=who.actor)
+    return jsonify({"ticket": ticket_id, "printed": False, "problem": problem}), 201
+
+
+@api.post("/branches/<b>/tickets/<number>/rating")
+def rate_by_number(b, number):
+    """A kiosk rates today's ticket by the number the citizen types in."""
+    who = bearer()
+    engine = runtime().engine
+    ticket = engine.ticket_numbered(b, number)
+    require_kiosk_of(who, b)
+    body = json_body()
+    rating = engine.rate(ticket.id, field(body, "score", int), string_list(body, "reasons", []),
+                         field(body, "comment", str, ""))
+    return jsonify({"ticket": rating.ticket, "number": ticket.number, "score": rating.score}), 201
 
 
 @api.post("/tickets/<ticket_id>/rating")

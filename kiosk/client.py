@@ -1,0 +1,55 @@
+"""The kiosk's side of the HTTP API: short timeouts, and two kinds of failure the screens tell
+apart — nobody answered (retry later, promise nothing) and the server said no (show why)."""
+from __future__ import annotations
+
+import requests
+
+
+class ServerUnreachable(Exception):
+    """No answer, or no usable answer: the kiosk says so calmly and tries again later."""
+
+
+class ServerRefused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class KioskClient:
+    def __init__(self, server_url: str, token: str, timeout_s: float = 5.0) -> None:
+        self.base = server_url.rstrip("/") + "/api/v1"
+        self.token, self.timeout_s = token, timeout_s
+        self.http = requests.Session()
+
+    def branches(self) -> list[dict]:
+        return self._call("GET", "/branches")
+
+    def issue(self, branch: str, service: str, priority: bool, lang: str) -> dict:
+        return self._call("POST", f"/branches/{branch}/tickets", {"service": service, "priority": priority, "lang": lang})
+
+    def redirect(self, ticket_id: str, branch: str) -> dict:
+        return self._call("POST", f"/tickets/{ticket_id}/redirect", {"branch": branch})
+
+    def not_printed(self, ticket_id: str, problem: str) -> dict:
+        return self._call("POST", f"/tickets/{ticket_id}/not-printed", {"problem": problem})
+
+    def rate(self, branch: str, number: str, score: int, reasons: list[str]) -> dict:
+        return self._call("POST", f"/branches/{branch}/tickets/{number}/rating", {"score": score, "reasons": reasons})
+
+    def _call(self, method: str, path: str, body: dict | None = None):
+        try:
+            answer = self.http.request(method, self.base + path, json=body, timeout=self.timeout_s,
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        except requests.RequestException as error:
+            self.http = requests.Session()  # a restarted server: do not reuse dead connections
+            raise ServerUnreachable(str(error)) from None
+        try:
+            payload = answer.json()
+        except ValueError:
+            raise ServerUnreachable(f"{answer.status_code}: not JSON") from None
+        if answer.status_code >= 500:
+            raise ServerUnreachable(f"{answer.status_code}: {payload}")
+        if answer.status_code >= 400:
+            error = payload.get("error", {}) if isinstance(payload, dict) else {}
+            raise ServerRefused(answer.status_code, str(error.get("code", "refused")), str(error.get("message", "")))
+        return payload

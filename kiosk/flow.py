@@ -1,0 +1,190 @@
+"""What the kiosk does, without Kivy: the screens call these and show what comes back.
+
+Nothing is promised before the server has committed it: `take_ticket` either returns a ticket the
+server holds or raises. A printer failure never loses the ticket: it stays on screen with its QR,
+the server records it as not printed and tells the branch's staff.
+"""
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+
+from ..i18n import LANGUAGES, catalogue
+from .client import KioskClient, ServerRefused, ServerUnreachable
+from .settings import KioskSettings
+
+REASONS = ("fast", "friendly", "clear", "slow", "documents_twice", "hard_to_find")
+
+
+@dataclass(frozen=True)
+class ServiceChoice:
+    id: str
+    letter: str
+    name: dict
+    line: dict
+    icon: str
+
+
+@dataclass(frozen=True)
+class Alternative:
+    branch: str
+    name: dict
+    distance_km: float
+    travel_min: float
+    wait_min: float
+    saving_min: float
+    directions: dict
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: dict
+    alternatives: list = field(default_factory=list)
+    branch_name: dict = field(default_factory=dict)
+    service_name: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Printed:
+    printed: bool
+    problem: str | None = None
+    warning: str | None = None
+
+
+class Kiosk:
+    def __init__(self, settings: KioskSettings, client: KioskClient | None = None, printer=None) -> None:
+        self.settings = settings
+        self.client = client or KioskClient(settings.server_url, settings.token)
+        self.language = settings.language
+        self.reasons = list(REASONS)
+        self._printer = printer
+        self._printer_lock = threading.Lock()
+        self._branches: dict[str, dict] = {}
+
+    # ---- texts -----------------------------------------------------------------------------
+
+    def text(self, key: str, **values) -> str:
+        return _text(self.language, key, **values)
+
+    def text_both(self, key: str, **values) -> tuple[str, str]:
+        return _text("vi", key, **values), _text("en", key, **values)
+
+    # ---- the branch ------------------------------------------------------------------------
+
+    def load(self) -> None:
+        answer = self.client.branches()
+        try:
+            self._branches = {b["id"]: b for b in answer}
+            self._branches[self.settings.branch]["services"]
+        except (TypeError, KeyError) as error:
+            raise ServerUnreachable(f"unexpected branches answer: {error}") from None
+
+    @property
+    def branch_name(self) -> dict:
+        return self._branches.get(self.settings.branch, {}).get("name", {"vi": self.settings.branch, "en": ""})
+
+    def services(self) -> list[ServiceChoice]:
+        return [ServiceChoice(s["id"], s["letter"], s["name"], _both(f"kiosk.line.{s['id']}"), s["id"])
+                for s in self._branches.get(self.settings.branch, {}).get("services", [])]
+
+    # ---- tickets ---------------------------------------------------------------------------
+
+    def take_ticket(self, service_id: str, priority: bool) -> Issued:
+        ticket = _checked(self.client.issue(self.settings.branch, service_id, priority, self.language))
+        here = ticket.get("estimated_wait_min") or 0
+        offers = [self._alternative(a, here) for a in ticket.get("alternatives") or [] if isinstance(a, dict)]
+        return Issued(ticket, [a for a in offers if a is not None], self.branch_name, self._service_name(service_id))
+
+    def go_elsewhere(self, issued: Issued, alternative: Alternative) -> Issued:
+        ticket = _checked(self.client.redirect(issued.ticket["id"], alternative.branch))
+        return Issued(ticket, [], alternative.name, issued.service_name)
+
+    def print_ticket(self, issued: Issued) -> Printed:
+        if not self.settings.printer:
+            return Printed(False, "no_printer")
+        from ..hardware.printer import PrinterError  # noqa: PLC0415  (only kiosks with a printer need it)
+
+        try:
+            with self._printer_lock:
+                result = self._the_printer().print_ticket(self._ticket_data(issued))
+        except PrinterError as error:
+            self._tell_staff(issued, error.code)
+            return Printed(False, error.code)
+        except Exception:  # noqa: BLE001  (a driver bug must not lose the citizen's ticket)
+            self._tell_staff(issued, "printer_fault")
+            return Printed(False, "printer_fault")
+        warning = result.warnings[0].code if result.warnings else None
+        return Printed(True, None, warning)
+
+    def rate(self, number: str, score: int, reasons: list[str]) -> str:
+        try:
+            self.client.rate(self.settings.branch, number.strip().upper(), score, reasons)
+        except ServerRefused as refusal:
+            if refusal.status == 404:
+                return "not_found"
+            if refusal.code in ("not_done", "already_rated"):
+                return refusal.code
+            raise
+        return "ok"
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _alternative(self, offer: dict, here_min: float) -> Alternative | None:
+        try:
+            branch = self._branches.get(offer["branch"], {})
+            name = branch.get("name", {"vi": offer["branch"], "en": offer["branch"]})
+            km, travel, wait = float(offer["distance_km"]), float(offer["travel_min"]), float(offer["estimated_wait_min"])
+        except (KeyError, TypeError, ValueError):
+            return None  # a bad offer is dropped, never shown half-filled
+        directions = {lang: _text(lang, "kiosk.directions", km=f"{km:.1f}", min=round(travel)) for lang in LANGUAGES}
+        return Alternative(offer["branch"], name, km, travel, wait, max(0.0, here_min - travel - wait), directions)
+
+    def _service_name(self, service_id: str) -> dict:
+        for service in self.services():
+            if service.id == service_id:
+                return service.name
+        return {"vi": service_id, "en": service_id}
+
+    def _the_printer(self):
+        if self._printer is None:
+            from ..hardware.printer import Printer  # noqa: PLC0415
+            from ..hardware.ticket_layout import PAPER_WIDTHS, LayoutSettings  # noqa: PLC0415
+
+            self._printer = Printer(self.settings.printer, settings=LayoutSettings(width_dots=PAPER_WIDTHS[self.settings.paper]))
+        return self._printer
+
+    def _ticket_data(self, issued: Issued):
+        from ..hardware.ticket_layout import TicketData  # noqa: PLC0415
+
+        t = issued.ticket
+        low_high = t.get("estimated_wait_range_min")
+        return TicketData(issued.branch_name, issued.service_name, t["number"], t.get("issued_at") or "",
+                          max(0, (t.get("position") or 1) - 1), t.get("estimated_wait_min"),
+                          tuple(low_high) if low_high else None, t["status_url"], self.language)
+
+    def _tell_staff(self, issued: Issued, problem: str) -> None:
+        try:
+            self.client.not_printed(issued.ticket["id"], problem)
+        except (ServerUnreachable, ServerRefused):
+            pass  # the ticket is still on screen; the printer's state shows on the next ticket too
+
+
+def _checked(ticket) -> dict:
+    """A ticket answer the screens can rely on, or ServerUnreachable (never a crash on a bad answer)."""
+    if not isinstance(ticket, dict) or not all(isinstance(ticket.get(k), str) for k in ("id", "number", "status_url")):
+        raise ServerUnreachable(f"unexpected ticket answer: {str(ticket)[:200]}")
+    return ticket
+
+
+def _text(lang: str, key: str, **values) -> str:
+    template = catalogue(lang).get(key) or catalogue("vi").get(key) or ""
+    try:
+        text = template.format(**values) if values else template
+    except (KeyError, IndexError):
+        text = template
+    return unicodedata.normalize("NFC", text)  # Kivy draws precomposed letters only
+
+
+def _both(key: str) -> dict:
+    return {lang: _text(lang, key) for lang in LANGUAGES}

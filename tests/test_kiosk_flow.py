@@ -1,0 +1,118 @@
+"""The kiosk's flow without its screens, against a real server and a simulated printer on a
+socat pty: tickets, a better branch, ratings by number, failures said plainly, nothing lost."""
+from __future__ import annotations
+
+import subprocess
+import threading
+
+import pytest
+import socketio
+
+from motcua.hardware.printer_sim import PrinterSim
+from motcua.kiosk.client import KioskClient, ServerUnreachable
+from motcua.kiosk.flow import Kiosk
+from motcua.kiosk.settings import KioskSettings
+
+from conftest import SerialPair
+
+
+def kiosk_for(server, printer: str = "") -> Kiosk:
+    kiosk = Kiosk(KioskSettings(server.base, "hk-01", server.tokens["kiosk1"], printer=printer))
+    kiosk.load()
+    return kiosk
+
+
+@pytest.fixture
+def printer(tmp_path):
+    line = SerialPair(tmp_path, "printer")
+    sim = PrinterSim(str(line.device), tmp_path / "tickets")
+    sim.start()
+    yield sim, str(line.host)
+    sim.stop()
+    line.unplug()
+
+
+def test_a_ticket_is_taken_printed_and_its_qr_reads_back(fresh_server, printer):
+    sim, url = printer
+    kiosk = kiosk_for(fresh_server, url)
+    assert [s.id for s in kiosk.services()][:2] == ["civil", "cert"]
+    issued = kiosk.take_ticket("cert", priority=False)
+    assert fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["status"] == "waiting"
+    assert kiosk.print_ticket(issued).printed
+    assert sim.wait_for(1, 10)
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(sim.saved[0])], capture_output=True, text=True)
+    assert decoded.stdout.strip() == issued.ticket["status_url"]
+
+
+def test_out_of_paper_keeps_the_ticket_and_tells_the_staff(fresh_server, printer):
+    sim, url = printer
+    sim.state = "paper_out"
+    heard = []
+    staff = socketio.Client()
+    staff.on("kiosk", heard.append)
+    staff.connect(fresh_server.base, transports=["websocket"])
+    staff.emit("subscribe", {"branch": "hk-01"})
+    try:
+        kiosk = kiosk_for(fresh_server, url)
+        issued = kiosk.take_ticket("civil", priority=False)
+        outcome = kiosk.print_ticket(issued)
+        assert (outcome.printed, outcome.problem) == (False, "paper_out")
+        assert fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["status"] == "waiting"  # still valid
+        deadline = threading.Event()
+        for _ in range(50):
+            if heard:
+                break
+            deadline.wait(0.1)
+        assert heard and heard[0]["ticket"] == issued.ticket["id"] and heard[0]["problem"] == "paper_out"
+    finally:
+        staff.disconnect()
+    import sqlite3
+    notes = sqlite3.connect(fresh_server.db).execute("select note from events where ticket = ? and note is not null",
+                                                     [issued.ticket["id"]]).fetchall()
+    assert notes == [("not_printed:paper_out",)]
+
+
+def test_a_crowded_branch_offers_a_better_one_and_the_ticket_moves_there(fresh_server):
+    kiosk = kiosk_for(fresh_server)
+    for _ in range(25):
+        kiosk.take_ticket("land", priority=False)
+    issued = kiosk.take_ticket("land", priority=False)
+    assert issued.alternatives, "a crowded land queue at hk-01 has a better branch nearby"
+    best = issued.alternatives[0]
+    assert best.saving_min >= 1 and best.travel_min > 0 and best.name["vi"] and best.directions["vi"]
+    moved = kiosk.go_elsewhere(issued, best)
+    assert moved.ticket["branch"] == best.branch and moved.ticket["status_url"].endswith(moved.ticket["id"])
+    assert fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["status"] == "transferred"
+    refused = fresh_server.post(f"/tickets/{moved.ticket['id']}/redirect", "kiosk1", {"branch": "hk-01"})
+    assert refused.status_code == 403  # the kiosk of hk-01 has no say over a ticket at another branch
+
+
+def test_rating_by_the_number_typed_in(fresh_server):
+    kiosk = kiosk_for(fresh_server)
+    issued = kiosk.take_ticket("civil", priority=False)
+    number = issued.ticket["number"]
+    assert kiosk.rate("Z999", 4, []) == "not_found"
+    assert kiosk.rate(number, 4, ["fast"]) == "not_done"
+    called = fresh_server.post("/branches/hk-01/counters/2/next", "off1").json()["ticket"]
+    fresh_server.post(f"/tickets/{called['id']}/done", "off1")
+    assert kiosk.rate(number.lower(), 4, ["fast", "friendly"]) == "ok"
+    assert kiosk.rate(number, 1, []) == "already_rated"
+    assert fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["rated"] is True
+
+
+def test_server_down_promises_nothing_and_a_bad_answer_never_crashes(fresh_server):
+    kiosk = kiosk_for(fresh_server)
+    fresh_server.kill()
+    with pytest.raises(ServerUnreachable):
+        kiosk.take_ticket("civil", priority=False)
+    fresh_server.start()
+    assert kiosk.take_ticket("civil", priority=False).ticket["number"] == "A001"  # nothing was issued meanwhile
+
+    class Garbled(KioskClient):
+        def issue(self, *args):
+            return {"id": 7, "alternatives": "nonsense"}
+
+    broken = Kiosk(kiosk.settings, client=Garbled(fresh_server.base, fresh_server.tokens["kiosk1"]))
+    broken._branches = kiosk._branches
+    with pytest.raises(ServerUnreachable):
+        broken.take_ticket("civil", priority=False)
