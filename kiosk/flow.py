@@ -151,7 +151,9 @@ class Kiosk:
             from ..hardware.printer import Printer  # noqa: PLC0415
             from ..hardware.ticket_layout import PAPER_WIDTHS, LayoutSettings  # noqa: PLC0415
 
-            self._printer = Printer(self.settings.printer, settings=LayoutSettings(width_dots=PAPER_WIDTHS[self.settings.paper]))
+            layout = LayoutSettings(width_dots=PAPER_WIDTHS[self.settings.paper], text_mode=self.settings.printer_text,
+                                    code_page=self.settings.printer_code_page)
+            self._printer = Printer(self.settings.printer, settings=layout)
         return self._printer
 
     def _ticket_data(self, issued: Issued):

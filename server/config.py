@@ -53,6 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kiosk", "token", "", "The kiosk's device token (motcua device add --kind kiosk)."),
     Setting("kiosk", "printer", "", "pyserial URL of the ticket printer: /dev/ttyUSB0?baudrate=19200, socket://host:9100, loop://; empty for none."),
     Setting("kiosk", "paper", "80mm", "Printer paper width: 80mm or 58mm."),
+    Setting("kiosk", "printer_text", "raster", "How text reaches the printer: raster (images: right on every printer, ≈ 57 KB a ticket) or cp1258 (the printer's Vietnamese code page: ≈ 1 KB, for slow serial lines)."),
+    Setting("kiosk", "printer_code_page", 52, "ESC t page of CP1258 on this printer when printer_text = cp1258 (Epson 52; clones 27, 94 or 35)."),
     Setting("kiosk", "language", "vi", "The language the kiosk starts in (vi or en); it returns to it when idle."),
     Setting("kiosk", "fullscreen", True, "Full screen, no window border, no cursor."),
     Setting("kiosk", "idle_s", 30.0, "Seconds untouched before the kiosk returns to its home screen."),

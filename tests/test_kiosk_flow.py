@@ -16,8 +16,8 @@ from motcua.kiosk.settings import KioskSettings
 from conftest import SerialPair
 
 
-def kiosk_for(server, printer: str = "") -> Kiosk:
-    kiosk = Kiosk(KioskSettings(server.base, "hk-01", server.tokens["kiosk1"], printer=printer))
+def kiosk_for(server, printer: str = "", text: str = "raster") -> Kiosk:
+    kiosk = Kiosk(KioskSettings(server.base, "hk-01", server.tokens["kiosk1"], printer=printer, printer_text=text))
     kiosk.load()
     return kiosk
 
@@ -32,9 +32,10 @@ def printer(tmp_path):
     line.unplug()
 
 
-def test_a_ticket_is_taken_printed_and_its_qr_reads_back(fresh_server, printer):
+@pytest.mark.parametrize("text", ["raster", "cp1258"])
+def test_a_ticket_is_taken_printed_and_its_qr_reads_back(fresh_server, printer, text):
     sim, url = printer
-    kiosk = kiosk_for(fresh_server, url)
+    kiosk = kiosk_for(fresh_server, url, text)
     assert [s.id for s in kiosk.services()][:2] == ["civil", "cert"]
     issued = kiosk.take_ticket("cert", priority=False)
     assert fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["status"] == "waiting"
