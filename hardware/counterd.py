@@ -18,6 +18,7 @@ import serial
 import socketio
 
 from .frames import BROADCAST, Frame, FrameReader, encode
+from .serial_url import open_serial
 
 log = logging.getLogger("motcua.counterd")
 REFRESH_S = 5.0
@@ -68,7 +69,7 @@ class SerialLink:
         if self._port is not None:
             return self._port
         try:
-            self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.2, write_timeout=1)
+            self._port = open_serial(self.url, self.baudrate, timeout=0.2, write_timeout=1)
         except (serial.SerialException, OSError, ValueError) as error:
             log.warning("%s: cannot open %s (%s); again in %.1f s", self.name, self.url, error, self._backoff)
             time.sleep(self._backoff)

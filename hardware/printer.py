@@ -15,6 +15,8 @@ from motcua.hardware import escpos
 from motcua.hardware.escpos import PrinterStatus
 from motcua.hardware.ticket_layout import LayoutSettings, TicketData, ticket_bytes
 
+from .serial_url import open_serial, split_address
+
 __all__ = ["Printer", "PrinterStatus", "PrintResult", "PrinterError", "PaperOut", "PaperNearEnd",
            "CoverOpen", "PrinterOffline", "NoAnswer", "BadAnswer", "NotConnected", "BadUrl"]
 
@@ -111,8 +113,8 @@ class Printer:
         with self._lock:
             if self._port is None:
                 try:
-                    self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=self.timeout_s,
-                                                       write_timeout=self.write_timeout_s)
+                    self._port = open_serial(self.url, self.baudrate, timeout=self.timeout_s,
+                                             write_timeout=self.write_timeout_s)
                 except ValueError as error:       # unknown scheme, malformed URL or setting
                     raise BadUrl(str(error)) from None
                 except (serial.SerialException, OSError) as error:
@@ -182,13 +184,22 @@ class Printer:
             result = PrintResult(bytes_sent=0)
             if self.check_status:
                 result.status_before = self.require_ready()
-            self._io(lambda: (self._port.write(data), self._port.flush()))
+            self._io(lambda: self._send(data))
             result.bytes_sent = len(data)
             if self.check_status:
                 # DLE EOT is answered at once, so this sees the state when the data is sent.
                 result.status_after = self.require_ready()
                 result.warnings = warnings_of(result.status_after)
             return result
+
+    def _send(self, data: bytes) -> None:
+        # A slow line needs time in proportion: a raster ticket at 9,600 baud takes about a minute,
+        # which must not pass for a printer that stopped taking data.
+        _, baudrate = split_address(self.url, self.baudrate)
+        line_s = len(data) * 10 / baudrate if "://" not in self.url else 0.0
+        self._port.write_timeout = max(self.write_timeout_s, 1.5 * line_s + 5)
+        self._port.write(data)
+        self._port.flush()
 
     def _io(self, action):
         """Run action on the open port; a serial error closes it (reopened on the next call)."""

@@ -355,3 +355,20 @@ def test_cli_module_runs_the_simulator_and_a_test_print(ptys, tmp_path):
     png = tmp_path / "ticket-0001.png"
     decoded = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True).stdout.strip()
     assert "/t/" in decoded
+
+
+def test_a_baud_rate_on_a_device_path_is_read_not_taken_for_a_file_name():
+    from motcua.hardware.serial_url import split_address
+
+    assert split_address("/dev/ttyUSB0?baudrate=19200") == ("/dev/ttyUSB0", 19200)
+    assert split_address("/dev/ttyUSB0") == ("/dev/ttyUSB0", 9600)
+    assert split_address("socket://10.0.0.5:9100") == ("socket://10.0.0.5:9100", 9600)
+    assert split_address("loop://?logging=debug") == ("loop://?logging=debug", 9600)  # pyserial's own
+    with pytest.raises(ValueError):
+        split_address("/dev/ttyS0?baudrate=fast")
+
+
+def test_printing_through_a_pty_with_a_baud_rate_in_its_address(sim, driver_url):
+    with Printer(driver_url + "?baudrate=19200") as printer:
+        assert printer.print_ticket(TICKET).bytes_sent > 0
+    assert sim.wait_for(1, 10)

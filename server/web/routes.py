@@ -161,7 +161,8 @@ def issue(b):
     view = engine.ticket_view(ticket.id)
     answer = {"id": ticket.id, "number": ticket.number, "service": ticket.service, "branch": b,
               "issued_at": view["issued_at"], "position": view["position"],
-              "estimated_wait_min": view["estimated_wait_min"], "status_url": status_url(ticket.id),
+              "estimated_wait_min": view["estimated_wait_min"],
+              "estimated_wait_range_min": view["estimated_wait_range_min"], "status_url": status_url(ticket.id),
               "priority": ticket.priority, "lang": ticket.lang, "alternatives": offers}
     return jsonify(answer), 201
 

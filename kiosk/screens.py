@@ -1,0 +1,502 @@
+"""The kiosk's screens. Each one rebuilds itself in render() from what the app hands it, so a
+language switch or a new ticket never leaves stale text behind. Screens only lay things out:
+every decision (network calls, where to go next) is the app's (ui_app.KioskApp).
+
+Touch targets are named in `targets` so the test driver can touch the real widget.
+"""
+from __future__ import annotations
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+from motcua.kiosk.ui_widgets import (BLUE, BLUE_DOWN, CARD, CARD_DOWN, GREEN, HEADER, INK, INK_SOFT, LINE_C,
+                                      OK_BG, SELECTED, SERVICE_COLOURS, WARN_BG, WARN_INK, WARN_LINE, WHITE,
+                                      Face, FitText, LetterBadge, Panel, Pictogram, QrCode, Spinner, Tap, Text,
+                                      button, px, rgb, spacer, two_sizes)
+
+PRIORITY_GROUPS = ("elderly", "disabled", "pregnant", "merit")
+SCORES = (4, 3, 2, 1)
+MAX_NUMBER_LEN = 6
+
+
+class KioskScreen(Screen):
+    """A screen with a padded vertical body and named touch targets."""
+
+    def __init__(self, app, **kwargs):
+        super().__init__(**kwargs)
+        self.app = app
+        self.targets: dict[str, Widget] = {}
+        self.body = BoxLayout(orientation="vertical", padding=(px(48), px(40)), spacing=px(24))
+        self.add_widget(self.body)
+
+    def reset(self) -> None:
+        self.stop_spinners()
+        self.body.clear_widgets()
+        self.targets = {}
+
+    def stop_spinners(self) -> None:
+        for widget in self.walk():
+            if isinstance(widget, Spinner):
+                widget.stop()
+
+    def target(self, name: str, widget: Widget) -> Widget:
+        self.targets[name] = widget
+        return widget
+
+    def add(self, *widgets: Widget) -> None:
+        for widget in widgets:
+            self.body.add_widget(widget)
+
+    def both(self, key: str, **values) -> tuple[str, str]:
+        return self.app.pair(key, **values)
+
+    def heading(self, key: str, size: float = 64, **values) -> list[Widget]:
+        """The current language large and bold, the other one smaller and softer below."""
+        first, second = self.both(key, **values)
+        return [Text(first, size, bold=True), Text(second, size * 0.6, color=INK_SOFT)]
+
+    def back_row(self, on_tap) -> BoxLayout:
+        row = BoxLayout(size_hint_y=None, height=px(120))
+        first, second = self.both("kiosk.back")
+        back = button(first, second, on_tap, height=120, kind="grey", size=40)
+        back.size_hint_x = None
+        back.width = px(320)
+        row.add_widget(self.target("back", back))
+        row.add_widget(Widget())
+        return row
+
+    def visible_texts(self) -> list[str]:
+        return [w.text for w in self.walk() if isinstance(w, Label) and w.text]
+
+    def on_leave(self, *args):
+        self.stop_spinners()                     # a hidden spinner would still redraw 30 times a second
+
+
+def notice(pairs: list[tuple[str, str]], kind: str = "info", size: float = 40) -> Panel:
+    """A framed block of (current language, other language) lines: info, ok or warn."""
+    fill, outline, ink, ink2 = {"info": (CARD, LINE_C, INK, INK_SOFT), "ok": (OK_BG, GREEN, INK, INK_SOFT),
+                                "warn": (WARN_BG, WARN_LINE, WARN_INK, WARN_INK)}[kind]
+    box = Panel(fill=fill, outline=outline, line_width=4, size_hint_y=None, padding=(px(28), px(20)),
+                spacing=px(8))
+    box.bind(minimum_height=box.setter("height"))
+    for first, second in pairs:
+        box.add_widget(Text(first, size, bold=True, color=ink))
+        if second:
+            box.add_widget(Text(second, size * 0.68, color=ink2))
+    return box
+
+
+# ---- home -------------------------------------------------------------------------------------
+
+class HomeScreen(KioskScreen):
+    def render(self) -> None:
+        self.reset()
+        self.body.padding = (0, 0, 0, px(40))
+        self.add(self._header())
+        inner = BoxLayout(orientation="vertical", padding=(px(48), 0), spacing=px(22))
+        inner.add_widget(self._languages())
+        first, second = self.both("kiosk.choose_service")
+        inner.add_widget(Text(first, 52, bold=True))
+        inner.add_widget(Text(second, 34, color=INK_SOFT))
+        services = BoxLayout(orientation="vertical", spacing=px(20))
+        # In letter order: people look for the letter they were told (A, B, C…).
+        for index, service in enumerate(sorted(self.app.kiosk.services(), key=lambda s: s.letter)):
+            services.add_widget(self._service_card(index, service))
+        inner.add_widget(services)
+        first, second = self.both("kiosk.rate_button")
+        inner.add_widget(self.target("rate", button(first, second, self.app.start_rating, height=140, kind="white",
+                                                    size=44)))
+        self.add(inner)
+
+    def _header(self) -> Panel:
+        header = Panel(fill=HEADER, radius=0, size_hint_y=None, height=px(210), padding=(px(40), px(20)))
+        first, second = self.app.name_pair(self.app.branch_name())
+        header.add_widget(spacer())
+        header.add_widget(Text(first, 46, bold=True, color=WHITE))
+        header.add_widget(Text(second, 30, color=rgb("#F8E1E1")))
+        header.add_widget(spacer())
+        return header
+
+    def _languages(self) -> BoxLayout:
+        row = BoxLayout(size_hint_y=None, height=px(120), spacing=px(16), padding=(px(120), 0))
+        for lang, key in (("vi", "kiosk.lang_vi"), ("en", "kiosk.lang_en")):
+            chosen = self.app.kiosk.language == lang
+            tap = Tap(on_tap=lambda lang=lang: self.app.set_language(lang), fill=BLUE if chosen else CARD,
+                      down=BLUE_DOWN if chosen else CARD_DOWN, outline=BLUE, line_width=4)
+            tap.add_widget(spacer())
+            tap.add_widget(Text(self.app.kiosk.text(key), 44, bold=True, color=WHITE if chosen else INK))
+            tap.add_widget(spacer())
+            row.add_widget(self.target(f"lang:{lang}", tap))
+        return row
+
+    def _service_card(self, index: int, service) -> Tap:
+        card = Tap(on_tap=lambda: self.app.choose_service(service), orientation="horizontal",
+                   padding=(px(28), px(16)), spacing=px(30))
+        colour = SERVICE_COLOURS[index % len(SERVICE_COLOURS)]
+        card.add_widget(LetterBadge(service.letter, colour, size_hint=(None, 1), width=px(150)))
+        words = BoxLayout(orientation="vertical")
+        first, second = self.app.name_pair(service.name)
+        line = self.app.name_pair(service.line)[0]
+        words.add_widget(spacer())
+        words.add_widget(Text(first, 54, bold=True, halign="left"))
+        words.add_widget(Text(second, 34, color=INK_SOFT, halign="left"))
+        if line:
+            words.add_widget(spacer(6))
+            words.add_widget(Text(line, 30, color=INK_SOFT, halign="left"))
+        words.add_widget(spacer())
+        card.add_widget(words)
+        return self.target(f"service:{service.id}", card)
+
+
+# ---- priority ---------------------------------------------------------------------------------
+
+class PriorityScreen(KioskScreen):
+    def render(self) -> None:
+        self.reset()
+        self.add(self.back_row(self.app.home))
+        self.add(*self.heading("kiosk.priority_question", 66))
+        first, second = self.both("kiosk.priority_note")
+        self.add(Text(first, 38, color=INK_SOFT), Text(second, 28, color=INK_SOFT))
+        grid = GridLayout(cols=2, spacing=px(24))
+        for group in PRIORITY_GROUPS:
+            grid.add_widget(self._picture(group))
+        self.add(grid)
+        first, second = self.both("kiosk.priority_yes")
+        self.add(self.target("yes", button(first, second, lambda: self.app.take_ticket(True), height=160,
+                                           kind="green")))
+        first, second = self.both("kiosk.priority_no")
+        self.add(self.target("no", button(first, second, lambda: self.app.take_ticket(False), height=160)))
+
+    def _picture(self, group: str) -> Tap:
+        # Touching a picture answers "yes": people point at the one that is them.
+        card = Tap(on_tap=lambda: self.app.take_ticket(True), padding=(px(16), px(20)), spacing=px(10))
+        card.add_widget(Pictogram(group))
+        first, second = self.both(f"kiosk.priority.{group}")
+        card.add_widget(Text(first, 40, bold=True))
+        card.add_widget(Text(second, 28, color=INK_SOFT))
+        return self.target(f"group:{group}", card)
+
+
+# ---- waiting ----------------------------------------------------------------------------------
+
+class WaitingScreen(KioskScreen):
+    def render(self, key: str = "kiosk.getting_number") -> None:
+        self.reset()
+        self.add(spacer())
+        spinner = Spinner(size_hint_y=None, height=px(260))
+        self.add(spinner, spacer(40), *self.heading(key, 64))
+        self.add(spacer())
+        spinner.start()
+
+
+# ---- ticket -----------------------------------------------------------------------------------
+
+class TicketScreen(KioskScreen):
+    """The number, the wait and the QR code; the print status underneath changes as printing goes."""
+
+    def render(self, issued, moved_to=None, note: str | None = None) -> None:
+        self.reset()
+        self.body.spacing = px(14)
+        ticket = issued.ticket
+        first, second = self.app.name_pair(issued.branch_name)
+        self.add(Text(first, 40, bold=True), Text(second, 28, color=INK_SOFT))
+        if moved_to is not None:
+            self.add(notice([self.both("kiosk.moved_note"), self.app.name_pair(moved_to.directions)], "ok", 38))
+        if note:
+            self.add(notice([self.both(note)], "warn"))
+        first, second = self.both("kiosk.your_number")
+        self.add(spacer(6), Text(two_sizes(first, second, 40), 40, color=INK_SOFT, markup=True))
+        self.number = FitText(ticket.get("number", "?"), 300)    # takes the height left over
+        self.add(self.number)
+        first, second = self.app.name_pair(issued.service_name)
+        self.add(Text(first, 54, bold=True), Text(second, 34, color=INK_SOFT))
+        if ticket.get("priority"):
+            self.add(Text(two_sizes(*self.both("kiosk.priority_badge"), 36), 36, bold=True, color=GREEN, markup=True))
+        self.add(spacer(6), *self._wait_lines(ticket))
+        self.add(self._qr(ticket.get("status_url", "")))
+        self.status = BoxLayout(orientation="vertical", size_hint_y=None)
+        self.status.bind(minimum_height=self.status.setter("height"))
+        self.add(self.status)
+        first, second = self.both("kiosk.done")
+        self.add(self.target("done", button(first, second, self.app.done, height=140, kind="grey", size=44)))
+        self.show_print("printing")
+
+    def _wait_lines(self, ticket: dict) -> list[Widget]:
+        position = ticket.get("position")
+        if position is None:
+            ahead = None
+        elif position <= 1:
+            ahead = self.both("kiosk.you_are_next")
+        elif position == 2:
+            ahead = self.both("kiosk.one_ahead")
+        else:
+            ahead = self.both("kiosk.people_ahead", count=position - 1)
+        wait = ticket.get("estimated_wait_min")
+        span = ticket.get("estimated_wait_range_min")
+        if wait is None:
+            waited = self.both("kiosk.wait_unknown")
+        elif wait < 1:
+            waited = self.both("kiosk.wait_soon")
+        elif span and len(span) == 2 and span[0] is not None and span[1] is not None:
+            waited = self.both("kiosk.wait_range", min=round(wait), low=round(span[0]), high=round(span[1]))
+        else:
+            waited = self.both("kiosk.wait", min=round(wait))
+        lines = []
+        for pair in (ahead, waited):
+            if pair:
+                lines += [spacer(8), Text(pair[0], 44, bold=True), Text(pair[1], 30, color=INK_SOFT)]
+        return lines
+
+    def _qr(self, url: str) -> BoxLayout:
+        row = BoxLayout(size_hint_y=None, height=px(400), spacing=px(30))
+        row.add_widget(self.target("qr", QrCode(url, size_hint_x=None, width=px(400))))
+        words = BoxLayout(orientation="vertical")
+        first, second = self.both("kiosk.scan_qr")
+        words.add_widget(spacer())
+        words.add_widget(Text(first, 38, halign="left"))
+        words.add_widget(spacer(10))
+        words.add_widget(Text(second, 28, color=INK_SOFT, halign="left"))
+        words.add_widget(spacer())
+        row.add_widget(words)
+        return row
+
+    def show_print(self, state: str) -> None:
+        """state: printing, printed, problem or no_printer."""
+        self.status.clear_widgets()
+        if state == "printing":
+            self.status.add_widget(notice([self.both("kiosk.printing")], "info", 44))
+        elif state == "printed":
+            self.status.add_widget(notice([self.both("kiosk.take_ticket")], "ok", 48))
+        elif state == "no_printer":
+            self.status.add_widget(notice([self.both("kiosk.no_printer")], "warn", 42))
+        else:
+            self.status.add_widget(notice([self.both("kiosk.print_problem"), self.both("kiosk.staff_told")],
+                                             "warn", 40))
+
+
+# ---- better branch ----------------------------------------------------------------------------
+
+class BetterScreen(KioskScreen):
+    """Before printing: nearby branches that would serve sooner. Staying is always one touch."""
+
+    MAX_SHOWN = 3
+
+    def render(self, issued) -> None:
+        self.reset()
+        self.add(*self.heading("kiosk.better_title", 62))
+        ticket = issued.ticket
+        wait = ticket.get("estimated_wait_min")
+        key = "kiosk.better_here" if wait is not None else "kiosk.better_here_unknown"
+        first, second = self.both(key, number=ticket.get("number", "?"), min=round(wait or 0))
+        self.add(Text(first, 42, bold=True, color=INK_SOFT), Text(second, 30, color=INK_SOFT))
+        for index, alternative in enumerate(issued.alternatives[:self.MAX_SHOWN]):
+            self.add(self._card(index, alternative))
+        self.add(spacer())
+        first, second = self.both("kiosk.stay")
+        self.add(self.target("stay", button(first, second, self.app.stay_here, height=160, kind="grey")))
+
+    def _card(self, index: int, alternative) -> Panel:
+        card = Panel(fill=CARD, outline=LINE_C, size_hint_y=None, padding=(px(32), px(26)), spacing=px(12))
+        card.bind(minimum_height=card.setter("height"))
+        first, second = self.app.name_pair(alternative.name)
+        card.add_widget(Text(first, 46, bold=True, halign="left"))
+        card.add_widget(Text(second, 30, color=INK_SOFT, halign="left"))
+        first, second = self.both("kiosk.alt_facts", km=float(alternative.distance_km),
+                                  travel=round(alternative.travel_min), wait=round(alternative.wait_min))
+        card.add_widget(Text(first, 38, halign="left"))
+        card.add_widget(Text(second, 28, color=INK_SOFT, halign="left"))
+        first, second = self.both("kiosk.alt_saving", min=round(alternative.saving_min))
+        card.add_widget(Text(first, 44, bold=True, color=GREEN, halign="left"))
+        card.add_widget(Text(second, 30, color=GREEN, halign="left"))
+        card.add_widget(spacer(6))
+        first, second = self.both("kiosk.go_there")
+        card.add_widget(self.target(f"go:{index}", button(first, second, lambda: self.app.go_there(alternative),
+                                                          height=140, kind="green", size=46)))
+        return card
+
+
+# ---- rating -----------------------------------------------------------------------------------
+
+class RateNumberScreen(KioskScreen):
+    """A numeric keypad with the service letters, for the number on a ticket (e.g. B007)."""
+
+    def render(self, number: str = "", problem: tuple[str, str] | None = None) -> None:
+        self.reset()
+        self.number = number
+        self.add(self.back_row(self.app.home))
+        self.add(*self.heading("kiosk.rate_title", 62))
+        first, second = self.both("kiosk.rate_type_number")
+        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
+        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(190))
+        self.shown = Text(number or "–", 130, bold=True, size_hint_y=1)
+        shown.add_widget(self.shown)
+        self.add(shown)
+        self.problem = notice([problem], "warn", 38) if problem else None
+        if self.problem:
+            self.add(self.problem)
+        self.add(self._keys())
+
+    def _keys(self) -> BoxLayout:
+        keys = BoxLayout(orientation="vertical", spacing=px(16))
+        letters = BoxLayout(spacing=px(16))
+        for letter in sorted({s.letter for s in self.app.kiosk.services()}):
+            letters.add_widget(self._key(letter, letter))
+        keys.add_widget(letters)
+        for row in ("123", "456", "789"):
+            line = BoxLayout(spacing=px(16))
+            for digit in row:
+                line.add_widget(self._key(digit, digit))
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(16))
+        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44,
+                                  kind="grey"))
+        last.add_widget(self._key("0", "0"))
+        first, second = self.both("kiosk.next")
+        last.add_widget(self.target("next", button(first, second, self._next, height=150, kind="green", size=44)))
+        last.children[0].size_hint_y = 1
+        keys.add_widget(last)
+        return keys
+
+    def _key(self, name: str, label: str, size: float = 72, kind: str = "white") -> Tap:
+        fill, down = (CARD, CARD_DOWN) if kind == "white" else (rgb("#E2E8F0"), rgb("#C3CCD8"))
+        key = Tap(on_tap=lambda: self._press(name), fill=fill, down=down, outline=LINE_C)
+        key.add_widget(spacer())
+        key.add_widget(Text(label, size, bold=True, markup=True))
+        key.add_widget(spacer())
+        return self.target(f"key:{name}", key)
+
+    def _press(self, name: str) -> None:
+        if self.problem is not None:             # the complaint was about the number being changed now
+            self.body.remove_widget(self.problem)
+            self.problem = None
+        if name == "delete":
+            self.number = self.number[:-1]
+        elif len(self.number) < MAX_NUMBER_LEN:
+            self.number += name
+        self.shown.text = self.number or "–"
+
+    def _next(self) -> None:
+        if self.number:
+            self.app.rate_number_typed(self.number)
+
+
+class RateScoreScreen(KioskScreen):
+    """Four faces and optional reason chips for one ticket number."""
+
+    def render(self, number: str, reasons: list[str]) -> None:
+        self.reset()
+        self.number, self.score, self.chosen = number, None, []
+        self.add(self.back_row(self.app.start_rating))
+        self.add(*self.heading("kiosk.rate_question", 56, number=number))
+        faces = BoxLayout(size_hint_y=None, height=px(330), spacing=px(16))
+        self.face_cards = {}
+        for score in SCORES:
+            faces.add_widget(self._face(score))
+        self.add(faces)
+        first, second = self.both("kiosk.rate_why")
+        self.add(spacer(6), Text(first, 40, bold=True), Text(second, 28, color=INK_SOFT))
+        chips = GridLayout(cols=2, spacing=px(16), size_hint_y=None)
+        chips.bind(minimum_height=chips.setter("height"))
+        self.chips = {}
+        for reason in reasons:
+            chips.add_widget(self._chip(reason))
+        self.add(chips)
+        self.hint = Text("", 38, bold=True, color=WARN_INK, markup=True)
+        self.add(self.hint, spacer())
+        first, second = self.both("kiosk.send")
+        self.add(self.target("send", button(first, second, self._send, height=160, kind="green")))
+
+    def _face(self, score: int) -> Tap:
+        card = Tap(on_tap=lambda: self._pick(score), padding=(px(8), px(16)), spacing=px(8))
+        card.add_widget(Face(score))
+        first, second = self.both(f"kiosk.score.{score}")
+        card.add_widget(Text(first, 32, bold=True))
+        card.add_widget(Text(second, 24, color=INK_SOFT))
+        self.face_cards[score] = card
+        return self.target(f"face:{score}", card)
+
+    def _chip(self, reason: str) -> Tap:
+        chip = Tap(on_tap=lambda: self._toggle(reason), size_hint_y=None, height=px(130), padding=(px(16), px(8)))
+        first, second = self.both(f"kiosk.reason.{reason}")
+        chip.words = [Text(first, 36, bold=True), Text(second, 24, color=INK_SOFT)]
+        chip.add_widget(spacer())
+        for word in chip.words:
+            chip.add_widget(word)
+        chip.add_widget(spacer())
+        self.chips[reason] = chip
+        return self.target(f"reason:{reason}", chip)
+
+    def _pick(self, score: int) -> None:
+        self.score = score
+        self.hint.text = ""
+        for value, card in self.face_cards.items():
+            if value == score:
+                card.restyle(rgb("#DCE8F7"), rgb("#C5D8F0"), SELECTED)
+                card._outline.width = px(8)
+            else:
+                card.restyle(CARD, CARD_DOWN, LINE_C)
+                card._outline.width = px(3)
+
+    def _toggle(self, reason: str) -> None:
+        chip = self.chips[reason]
+        on = reason not in self.chosen
+        if on:
+            self.chosen.append(reason)
+        else:
+            self.chosen.remove(reason)
+        chip.restyle(BLUE if on else CARD, BLUE_DOWN if on else CARD_DOWN, BLUE if on else LINE_C)
+        chip.words[0].color = WHITE if on else INK
+        chip.words[1].color = rgb("#DCE7F5") if on else INK_SOFT
+
+    def _send(self) -> None:
+        if self.score is None:
+            self.hint.text = two_sizes(*self.both("kiosk.pick_score"), 38)
+            return
+        self.app.send_rating(self.number, self.score, list(self.chosen))
+
+
+# ---- message ----------------------------------------------------------------------------------
+
+class MessageScreen(KioskScreen):
+    """Calm full-screen text: server unreachable (with a countdown), refusals, thanks."""
+
+    def render(self, title: str, body: str | None = None, picture: str | None = None, countdown: bool = False,
+               home_button: bool = False, **values) -> None:
+        self.reset()
+        self.add(spacer())
+        if picture == "spinner":
+            spinner = Spinner(size_hint_y=None, height=px(200))
+            self.add(spinner, spacer(30))
+            spinner.start()
+        elif picture == "thanks":
+            self.add(Face(4, size_hint_y=None, height=px(300)), spacer(30))
+        self.add(*self.heading(title, 64, **values))
+        if body:
+            first, second = self.both(body, **values)
+            self.add(spacer(20), Text(first, 42), Text(second, 30, color=INK_SOFT))
+        self.countdown = Text("", 44, bold=True, color=BLUE)
+        self.countdown_en = Text("", 30, color=INK_SOFT)
+        if countdown:
+            self.add(spacer(30), self.countdown, self.countdown_en)
+        self.add(spacer())
+        first, second = self.both("kiosk.ask_staff")
+        self.add(Text(first, 36, color=INK_SOFT), Text(second, 26, color=INK_SOFT))
+        if home_button:
+            first, second = self.both("kiosk.home")
+            self.add(spacer(20), self.target("home", button(first, second, self.app.done, height=150, kind="grey")))
+
+    def show_countdown(self, seconds: int | None) -> None:
+        """Seconds until the next try, or None while trying."""
+        if seconds is None:
+            first, second = self.both("kiosk.retrying")
+        else:
+            first, second = self.both("kiosk.retry_in", seconds=seconds)
+        self.countdown.text, self.countdown_en.text = first, second
+
+
+SCREENS = {"home": HomeScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
+           "better": BetterScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
+           "message": MessageScreen}

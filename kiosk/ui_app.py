@@ -1,0 +1,290 @@
+"""The kiosk's Kivy app: which screen comes next, network calls off the UI thread, idle return,
+calm retries when the server is away. Screens (screens.py) only lay things out.
+
+Import only after motcua.kiosk.app.configure_kivy().
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.logger import Logger
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from motcua.kiosk.client import ServerUnreachable
+from motcua.kiosk.screens import SCREENS
+from motcua.kiosk.ui_widgets import PAGE, set_scale
+
+THANKS_S = 8.0             # the thank-you screen goes home by itself, sooner than idle
+MAX_BACKOFF_S = 30
+PROBLEM_HOLD_FACTOR = 3    # a ticket that did not print stays 3 × idle_s: time to photograph it
+
+
+class KeepRunning(ExceptionHandler):
+    """An unexpected error in a touch handler shows the message screen instead of closing the kiosk."""
+
+    def __init__(self, app: "KioskApp"):
+        super().__init__()
+        self.app = app
+
+    def handle_exception(self, exception):
+        if isinstance(exception, (KeyboardInterrupt, SystemExit)):
+            return ExceptionManager.RAISE
+        Logger.exception("kiosk: unexpected error: %s", exception)
+        Clock.schedule_once(lambda dt: self.app.trouble())
+        return ExceptionManager.PASS
+
+
+class KioskApp(App):
+    title = "motcua kiosk"
+
+    def __init__(self, kiosk, settings, **kwargs):
+        super().__init__(**kwargs)
+        self.kiosk, self.settings = kiosk, settings
+        self.ready = threading.Event()       # set once the first screen is up (the test driver waits on it)
+        self.loaded = False                  # branch and services fetched at least once
+        self.service = None                  # the ServiceChoice being taken
+        self.issued = None                   # the Issued on screen
+        self.print_state: str | None = None
+        self.hold_s: float | None = None     # auto-home delay of this screen: None = idle_s, 0 = never
+        self.last_touch = time.monotonic()
+        self.attempt = 0                     # offline retries so far (backoff 1, 2, 4 … 30 s)
+        self._retry = None
+        self._seconds_left = 0
+        self._in_trouble = False
+
+    # ---- Kivy ----
+
+    def build(self):
+        set_scale(*Window.size)
+        Window.clearcolor = PAGE
+        self.sm = ScreenManager(transition=NoTransition())   # instant: no half-drawn screens to touch
+        for name, screen in SCREENS.items():
+            self.sm.add_widget(screen(self, name=name))
+        Window.bind(on_touch_down=self._touched, on_touch_up=self._touched)
+        Clock.schedule_interval(self._check_idle, 0.5)
+        ExceptionManager.add_handler(KeepRunning(self))
+        return self.sm
+
+    def on_start(self):
+        self.connect()
+        self.ready.set()
+
+    # ---- texts ----
+
+    def pair(self, key: str, **values) -> tuple[str, str]:
+        """(current language, other language) of a catalogue text; decimals as each language writes them."""
+        try:
+            vi = self.kiosk.text_both(key, **_decimals(values, ","))[0]
+            en = self.kiosk.text_both(key, **_decimals(values, "."))[1]
+        except Exception:                    # a missing text must not stop the kiosk
+            Logger.exception("kiosk: no text for %s", key)
+            return key, ""
+        return (vi, en) if self.kiosk.language == "vi" else (en, vi)
+
+    def name_pair(self, names: dict | None) -> tuple[str, str]:
+        names = names or {}
+        lang = self.kiosk.language
+        other = "en" if lang == "vi" else "vi"
+        return names.get(lang) or names.get(other) or "", names.get(other) or ""
+
+    def branch_name(self) -> dict:
+        name = getattr(self.kiosk, "branch_name", None)
+        if isinstance(name, dict) and name:
+            return name
+        vi, en = self.kiosk.text_both("kiosk.center")
+        return {"vi": vi, "en": en}
+
+    # ---- navigation ----
+
+    def go(self, name: str, hold: float | None = None, **data):
+        self._stop_retry()
+        screen = self.sm.get_screen(name)
+        screen.render(**data)
+        self.sm.current = name
+        self.hold_s = hold
+        self.last_touch = time.monotonic()
+        return screen
+
+    def home(self, reset: bool = False) -> None:
+        """reset: the next person starts in the kiosk's own language."""
+        if reset:
+            self.kiosk.language = self.settings.language
+        if not self.loaded:
+            self.connect()
+            return
+        self.issued = None
+        self.go("home")
+
+    def done(self) -> None:
+        self.home(reset=True)
+
+    def set_language(self, lang: str) -> None:
+        self.kiosk.language = lang
+        self.go("home")
+
+    def connect(self) -> None:
+        self.go("waiting", hold=0, key="kiosk.connecting")
+        self.background(self.kiosk.load, lambda _: self._loaded(), self.failed)
+
+    def _loaded(self) -> None:
+        self.loaded, self.attempt = True, 0
+        self.home()
+
+    # ---- taking a ticket ----
+
+    def choose_service(self, service) -> None:
+        self.service = service
+        self.go("priority")
+
+    def take_ticket(self, priority: bool) -> None:
+        service = self.service
+        self.go("waiting", hold=0, key="kiosk.getting_number")
+        self.background(lambda: self.kiosk.take_ticket(service.id, priority), self._issued, self.failed)
+
+    def _issued(self, issued) -> None:
+        self.issued = issued
+        if issued.alternatives:
+            self.go("better", issued=issued)
+        else:
+            self.show_ticket(issued)
+
+    def stay_here(self) -> None:
+        self.show_ticket(self.issued)
+
+    def go_there(self, alternative) -> None:
+        issued = self.issued
+        self.go("waiting", hold=0, key="kiosk.moving")
+        # If the move fails the ticket here is still valid (and if the move happened after all,
+        # its QR page links to the new one): print it rather than leave the person with nothing.
+        self.background(lambda: self.kiosk.go_elsewhere(issued, alternative),
+                        lambda moved: self.show_ticket(moved, moved_to=alternative),
+                        lambda error: self.show_ticket(issued, note="kiosk.move_failed"))
+
+    def show_ticket(self, issued, moved_to=None, note: str | None = None) -> None:
+        self.issued, self.print_state = issued, "printing"
+        # Not home while printing: a raster ticket takes ~30 s on a 19,200-baud line, and the
+        # printer driver's own timeouts end every print.
+        screen = self.go("ticket", hold=0, issued=issued, moved_to=moved_to, note=note)
+        self.background(lambda: self.kiosk.print_ticket(issued), lambda printed: self._printed(screen, issued, printed),
+                        lambda error: self._printed(screen, issued, None))
+
+    def _printed(self, screen, issued, printed) -> None:
+        if self.issued is not issued or self.sm.current != "ticket":
+            return                               # the person has moved on
+        if printed is not None and printed.printed:
+            state = "printed"
+        elif printed is not None and printed.problem == "no_printer":
+            state = "no_printer"
+        else:
+            state = "problem"
+        self.print_state = state
+        screen.show_print(state)
+        self.hold_s = None if state == "printed" else self.settings.idle_s * PROBLEM_HOLD_FACTOR
+        self.last_touch = time.monotonic()       # the hold counts from the print result
+
+    # ---- rating ----
+
+    def start_rating(self) -> None:
+        self.go("rate_number")
+
+    def rate_number_typed(self, number: str) -> None:
+        self.go("rate_score", number=number, reasons=list(self.kiosk.reasons))
+
+    def send_rating(self, number: str, score: int, reasons: list[str]) -> None:
+        self.go("waiting", hold=0, key="kiosk.sending")
+        self.background(lambda: self.kiosk.rate(number, score, reasons), lambda result: self._rated(number, result),
+                        self.failed)
+
+    def _rated(self, number: str, result: str) -> None:
+        if result == "ok":
+            self.go("message", hold=THANKS_S, title="kiosk.thanks", body="kiosk.thanks_note", picture="thanks")
+        elif result == "not_found":
+            self.go("rate_number", number=number, problem=self.pair("kiosk.rate_not_found", number=number))
+        elif result in ("not_done", "already_rated"):
+            self.go("message", title=f"kiosk.rate_{result}", home_button=True, number=number)
+        else:
+            self.trouble()
+
+    # ---- trouble ----
+
+    def failed(self, error: Exception) -> None:
+        """A flow call raised: the calm retry screen if the server is away, else a plain refusal."""
+        if isinstance(error, ServerUnreachable) or not self.loaded:
+            self.offline()
+        else:
+            Logger.warning("kiosk: server refused: %r", error)
+            self.trouble()
+
+    def trouble(self) -> None:
+        if self._in_trouble:                     # the message screen itself failed: do not loop
+            return
+        self._in_trouble = True
+        try:
+            self.go("message", title="kiosk.refused_title", body="kiosk.refused_body", home_button=True)
+        finally:
+            self._in_trouble = False
+
+    def offline(self) -> None:
+        """Retry with backoff 1, 2, 4 … 30 s, counting down on screen; home as soon as it works."""
+        delay = min(2 ** self.attempt, MAX_BACKOFF_S)
+        self.attempt += 1
+        screen = self.go("message", hold=0, title="kiosk.offline_title", body="kiosk.offline_body",
+                         countdown=True)
+        self._seconds_left = delay
+        screen.show_countdown(delay)
+        self._retry = Clock.schedule_interval(lambda dt: self._tick(screen), 1.0)
+
+    def _tick(self, screen) -> None:
+        self._seconds_left -= 1
+        if self._seconds_left > 0:
+            screen.show_countdown(self._seconds_left)
+            return
+        self._stop_retry()
+        screen.show_countdown(None)
+        self.background(self.kiosk.load, lambda _: self._loaded(), lambda error: self.offline())
+
+    def _stop_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+
+    # ---- plumbing ----
+
+    def background(self, work, done, failed) -> None:
+        """Run work() on a thread (the network must not freeze the screen); done/failed run on the UI thread."""
+        def run():
+            try:
+                result = work()
+            except Exception as error:           # every bad answer ends on a screen, never in a crash
+                Logger.warning("kiosk: %s failed: %r", getattr(work, "__name__", "call"), error)
+                Clock.schedule_once(lambda dt, error=error: failed(error))   # `error` is unbound after except
+            else:
+                Clock.schedule_once(lambda dt: done(result))
+        threading.Thread(target=run, daemon=True, name="kiosk-call").start()
+
+    def _touched(self, *_) -> None:
+        self.last_touch = time.monotonic()
+
+    def _check_idle(self, dt) -> None:
+        hold = self.settings.idle_s if self.hold_s is None else self.hold_s
+        if not hold or time.monotonic() - self.last_touch < hold:
+            return
+        current = self.sm.current
+        if current == "home":
+            if self.kiosk.language != self.settings.language:
+                self.home(reset=True)
+            self.last_touch = time.monotonic()
+        elif current == "better":
+            self.stay_here()                     # the number is already taken: print it here
+        else:
+            self.home(reset=True)
+
+
+def _decimals(values: dict, point: str) -> dict:
+    """Floats with one decimal, written with the language's decimal point."""
+    return {k: (f"{v:.1f}".replace(".", point) if isinstance(v, float) else v) for k, v in values.items()}

@@ -1,0 +1,297 @@
+"""Drive the real kiosk app with real touches, under Xvfb (run by tests/test_kiosk.py and bench/kiosk.py).
+
+    xvfb-run -a -s "-screen 0 1080x1920x24" python tests/kiosk_driver.py --server URL --token T \
+        --scenario ticket [--printer /dev/pts/N] [--shots test-output]
+
+The app runs on the main thread as in production; a script thread waits for screens, touches the
+widgets at their window coordinates (the touch goes through Kivy's input pipeline like a finger's),
+saves a screenshot of each screen as <shots>/kiosk-<screen><suffix>.png and prints JSON lines
+starting with PREFIX: {"event": ...} along the way (the test may answer on stdin), then
+{"result": ...} or {"error": ...}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+
+PREFIX = "KIOSK-DRIVER "
+WATCHDOG_S = 150
+
+
+def say(**message) -> None:
+    print(PREFIX + json.dumps(message, ensure_ascii=False, default=str), flush=True)
+
+
+class Driver:
+    def __init__(self, app, args):
+        self.app, self.args = app, args
+        self.shots = Path(args.shots)
+        self.exit_code = 1
+
+    # ---- running things on the UI thread ----
+
+    def on_ui(self, action, timeout: float = 10.0):
+        """Run action() on Kivy's thread (widgets and touches belong there) and return its result."""
+        from kivy.clock import Clock
+
+        done, box = threading.Event(), {}
+
+        def call(dt):
+            try:
+                box["value"] = action()
+            except Exception as error:  # noqa: BLE001  (handed back to the script thread)
+                box["error"] = error
+            done.set()
+
+        Clock.schedule_once(call)
+        if not done.wait(timeout):
+            raise TimeoutError("the UI thread did not answer")
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def screen(self) -> str:
+        return self.on_ui(lambda: self.app.sm.current)
+
+    def wait_for(self, check, what: str, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.on_ui(check)
+            if value:
+                return value
+            time.sleep(0.05)
+        raise TimeoutError(f"waited {timeout:g} s for {what}; on screen: {self.screen()} {self.texts()}")
+
+    def wait_screen(self, name: str, timeout: float = 15.0) -> None:
+        self.wait_for(lambda: self.app.sm.current == name, f"screen {name}", timeout)
+
+    def texts(self) -> list[str]:
+        return self.on_ui(lambda: self.app.sm.current_screen.visible_texts())
+
+    def tap(self, target: str) -> float:
+        """A finger down on the widget's centre and up 80 ms later; returns when it lifted (time.time())."""
+        from kivy.tests.common import UnitTestTouch
+
+        def down():
+            widget = self.app.sm.current_screen.targets[target]
+            x, y = widget.to_window(*widget.center)
+            touch = UnitTestTouch(x, y)
+            touch.touch_down()
+            return touch
+
+        touch = self.on_ui(down)
+        time.sleep(0.08)
+        lifted = self.on_ui(lambda: (time.time(), touch.touch_up())[0])
+        time.sleep(0.05)
+        return lifted
+
+    def shot(self, name: str) -> Path:
+        """Window.screenshot of what is on screen now (after a few frames have been drawn)."""
+        from kivy.core.window import Window
+
+        time.sleep(0.4)
+        self.shots.mkdir(parents=True, exist_ok=True)
+        target = self.shots / f"kiosk-{name}{self.args.suffix}.png"
+        saved = self.on_ui(lambda: Window.screenshot(str(self.shots / f".kiosk-shot-{os.getpid()}.png")))
+        os.replace(saved, target)
+        return target
+
+    def wait_stdin(self, word: str) -> None:
+        line = sys.stdin.readline().strip()
+        if line != word:
+            raise RuntimeError(f"expected {word!r} on stdin, got {line!r}")
+
+    # ---- steps shared by scenarios ----
+
+    def take_number(self, service: str, shots: bool = False) -> None:
+        """Home → the service → "no, not priority"."""
+        self.wait_screen("home")
+        self.tap(f"service:{service}")
+        self.wait_screen("priority")
+        if shots:
+            self.shot("priority")
+        self.tap("no")
+
+    def wait_printed(self, shot: str | None) -> dict:
+        self.wait_screen("ticket")
+        state = self.wait_for(lambda: self.app.print_state != "printing" and self.app.print_state, "the print result",
+                              timeout=30)
+        if shot:
+            self.shot(shot)
+        return {"ticket": self.app.issued.ticket, "print_state": state, "texts": self.texts()}
+
+    # ---- scenarios ----
+
+    def ticket(self) -> dict:
+        """Home (both languages), priority, waiting, ticket."""
+        self.wait_screen("home")
+        self.shot("home")
+        self.tap("lang:en")
+        self.wait_for(lambda: self.app.kiosk.language == "en", "English")
+        self.shot("home-en")
+        self.tap("lang:vi")
+        # Hold the ticket call until the waiting screen is photographed (it is usually gone in 50 ms).
+        gate, take = threading.Event(), self.app.kiosk.take_ticket
+        self.app.kiosk.take_ticket = lambda *a, **k: (gate.wait(10), take(*a, **k))[1]
+        self.take_number(self.args.service, shots=True)
+        self.wait_screen("waiting")
+        self.shot("waiting")
+        gate.set()
+        return self.wait_printed("ticket")
+
+    def redirect(self) -> dict:
+        self.take_number(self.args.service)
+        self.wait_screen("better")
+        here = self.app.issued
+        self.shot("better")
+        self.tap("go:0")
+        result = self.wait_printed("ticket-elsewhere")
+        return {**result, "original": here.ticket, "alternatives": [asdict(a) for a in here.alternatives]}
+
+    def rating(self) -> dict:
+        self.wait_screen("home")
+        self.tap("rate")
+        self.wait_screen("rate_number")
+        self.type_number("A999")                    # a number nobody has: asked again, kindly
+        self.tap("next")
+        self.wait_screen("rate_score")
+        self.tap("face:2")
+        self.tap("send")
+        self.wait_for(lambda: self.app.sm.current == "rate_number" and self.app.sm.current_screen.number,
+                      "the not-found answer")
+        self.shot("rate-not-found")
+        for _ in range(4):
+            self.tap("key:delete")
+        self.type_number(self.args.number)
+        self.shot("rate-number")
+        self.tap("next")
+        self.wait_screen("rate_score")
+        self.tap("face:4")
+        self.tap("reason:fast")
+        self.tap("reason:friendly")
+        self.shot("rate-score")
+        self.tap("send")
+        self.wait_screen("message")
+        self.shot("rate-thanks")
+        return {"texts": self.texts()}
+
+    def type_number(self, number: str) -> None:
+        for char in number:
+            self.tap(f"key:{char}")
+        typed = self.on_ui(lambda: self.app.sm.current_screen.number)
+        if typed != number:
+            raise RuntimeError(f"typed {number}, the keypad shows {typed}")
+
+    def outage(self) -> dict:
+        """The test kills the server after "home" and starts it again after "message"."""
+        self.wait_screen("home")
+        say(event="home")
+        self.wait_stdin("go")
+        self.take_number(self.args.service)
+        self.wait_screen("message", timeout=20)
+        self.wait_for(lambda: any("giây" in t for t in self.app.sm.current_screen.visible_texts()), "the countdown")
+        self.shot("message")
+        say(event="message", texts=self.texts())
+        self.wait_screen("home", timeout=60)
+        self.take_number(self.args.service)
+        return self.wait_printed(None)
+
+    def paper_out(self) -> dict:
+        self.take_number(self.args.service)
+        return self.wait_printed("ticket-printer-problem")
+
+    def idle(self) -> dict:
+        """In English, a service touched, then nothing: home again, in Vietnamese."""
+        self.wait_screen("home")
+        self.tap("lang:en")
+        self.tap(f"service:{self.args.service}")
+        self.wait_screen("priority")
+        started = time.monotonic()
+        self.wait_screen("home", timeout=self.args.idle + 10)
+        return {"after_s": round(time.monotonic() - started, 2), "language": self.app.kiosk.language}
+
+    def bench(self) -> dict:
+        """Touch → ticket printed, n times; bench/kiosk.py times the bytes on the printer's side.
+        "Yes, priority": a priority ticket is never offered another branch, so each one prints at once."""
+        touched = []
+        for _ in range(self.args.count):
+            self.wait_screen("home")
+            self.tap(f"service:{self.args.service}")
+            self.wait_screen("priority")
+            touched.append(self.tap("yes"))     # the finger lifts: the ticket starts now
+            self.wait_printed(None)
+            self.tap("done")
+        return {"touched": touched}
+
+    # ---- main ----
+
+    def run(self) -> None:
+        try:
+            if not self.app.ready.wait(30):
+                raise TimeoutError("the app did not start")
+            result = getattr(self, self.args.scenario.replace("-", "_"))()
+            say(result=result)
+            self.exit_code = 0
+        except Exception as error:  # noqa: BLE001  (reported to the test, with a picture)
+            say(error=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
+            try:
+                self.shot(f"failure-{self.args.scenario}")
+            except Exception:  # noqa: BLE001
+                pass
+        finally:
+            try:
+                self.on_ui(self.app.stop)
+            except Exception:  # noqa: BLE001
+                os._exit(self.exit_code)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--branch", default="hk-01")
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--printer", default="")
+    parser.add_argument("--baudrate", type=int, default=9600)
+    parser.add_argument("--printer-text", default="raster", choices=("raster", "cp1258"))
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--service", default="cert")
+    parser.add_argument("--number", default="")
+    parser.add_argument("--idle", type=float, default=30.0)
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
+    parser.add_argument("--suffix", default="")
+    args = parser.parse_args()
+
+    from motcua.kiosk.app import build_app
+    from motcua.kiosk.flow import Kiosk
+    from motcua.kiosk.settings import KioskSettings
+
+    settings = KioskSettings(args.server, args.branch, args.token, printer=args.printer, idle_s=args.idle,
+                             printer_text=args.printer_text)
+    printer = None
+    if args.printer and args.baudrate != 9600:
+        # The flow opens its printer at pyserial's default 9600 baud (and pyserial reads no
+        # `?baudrate=` on a device path): hand it one at the asked rate, laid out as the flow would.
+        from motcua.hardware.printer import Printer
+        from motcua.hardware.ticket_layout import PAPER_WIDTHS, LayoutSettings
+
+        layout = LayoutSettings(width_dots=PAPER_WIDTHS[settings.paper], text_mode=settings.printer_text,
+                                code_page=settings.printer_code_page)
+        printer = Printer(args.printer, baudrate=args.baudrate, settings=layout)
+    app = build_app(settings, Kiosk(settings, printer=printer))
+    driver = Driver(app, args)
+    threading.Thread(target=driver.run, daemon=True, name="kiosk-driver").start()
+    threading.Timer(WATCHDOG_S, lambda: (say(error="watchdog: the driver took too long"), os._exit(3))).start()
+    app.run()
+    os._exit(driver.exit_code)       # the watchdog timer thread must not keep the process alive
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""The kiosk's screens, for real: the Kivy app in a subprocess under Xvfb (tests/kiosk_driver.py)
+touched at its widgets, against a real server and the simulated printer on a socat pty pair.
+Every screen is saved as test-output/kiosk-<screen>.png.
+
+.ci/run installs xvfb, socat and zbar-tools: a missing one is a failure, never a quiet skip.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from motcua.hardware.printer_sim import PrinterSim
+from motcua.i18n import catalogue, text
+
+ROOT = Path(__file__).resolve().parent.parent
+DRIVER = Path(__file__).resolve().parent / "kiosk_driver.py"
+OUTPUT = ROOT / "test-output"
+PREFIX = "KIOSK-DRIVER "
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def printer(tmp_path):
+    """The simulated printer on one end of a socat pty pair; yields (simulator, the kiosk's end)."""
+    proc = subprocess.Popen(["socat", "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"],
+                            stderr=subprocess.PIPE, text=True)
+    paths = []
+    deadline = time.monotonic() + 5
+    while len(paths) < 2 and time.monotonic() < deadline:
+        if match := re.search(r"PTY is (\S+)", proc.stderr.readline()):
+            paths.append(match.group(1))
+    if len(paths) < 2:
+        proc.kill()
+        pytest.fail("socat did not report two ptys")
+    sim = PrinterSim(paths[0], tmp_path / "tickets").start()   # opened before the kiosk's end
+    yield sim, paths[1]
+    sim.stop()
+    proc.terminate()
+    proc.wait(5)
+
+
+def drive(server, scenario: str, tmp_path: Path, printer: str = "", screen: str = "1080x1920", suffix: str = "",
+          on_event=None, timeout: float = 160, **options) -> dict:
+    """Run the kiosk under Xvfb through one scenario; the driver's result, or the test fails with its log."""
+    args = [sys.executable, str(DRIVER), "--server", server.base, "--token", server.tokens["kiosk1"],
+            "--scenario", scenario, "--printer", printer, "--shots", str(OUTPUT), "--suffix", suffix]
+    for name, value in options.items():
+        args += [f"--{name}", str(value)]
+    log = tmp_path / f"kiosk-{scenario}{suffix}.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(["xvfb-run", "-a", "-s", f"-screen 0 {screen}x24", *args], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        outcome = {}
+        try:
+            for line in proc.stdout:
+                if not line.startswith(PREFIX):
+                    continue
+                message = json.loads(line[len(PREFIX):])
+                if "event" in message and on_event:
+                    on_event(message, proc)
+                outcome.update(message)
+            proc.wait(10)
+        finally:
+            timer.cancel()
+    if "result" not in outcome:
+        pytest.fail(f"kiosk driver: {outcome.get('error', 'no result')}\n{outcome.get('trace', '')}\n"
+                    f"--- log ---\n{log.read_text()[-4000:]}")
+    return outcome["result"]
+
+
+def zbar(path: Path) -> str:
+    done = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True, timeout=20)
+    return done.stdout.strip()
+
+
+def shot(name: str) -> Path:
+    path = OUTPUT / f"kiosk-{name}.png"
+    assert path.exists(), f"no screenshot {path.name}"
+    return path
+
+
+def issue(server, service: str) -> dict:
+    answer = server.post("/branches/hk-01/tickets", "kiosk1", json={"service": service})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+# ---- the catalogues ---------------------------------------------------------------------------
+
+def test_every_kiosk_text_is_in_both_languages_with_the_same_placeholders():
+    vi = {k: v for k, v in catalogue("vi").items() if k.startswith("kiosk.")}
+    en = {k: v for k, v in catalogue("en").items() if k.startswith("kiosk.")}
+    assert vi.keys() == en.keys()
+    for key in vi:
+        assert set(re.findall(r"{(\w+)}", vi[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+    used = set()
+    for source in (ROOT / "kiosk").glob("*.py"):
+        used |= set(re.findall(r'"(kiosk\.[a-z_.0-9]+[a-z0-9])"', source.read_text()))
+    assert used - vi.keys() == set()
+    for group in ("elderly", "disabled", "pregnant", "merit"):
+        assert f"kiosk.priority.{group}" in vi
+    for score in range(1, 5):
+        assert f"kiosk.score.{score}" in vi
+
+
+# ---- the screens ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("screen, suffix", [("1080x1920", ""), ("768x1366", "-768")])
+def test_touching_a_service_issues_shows_and_prints_a_ticket(fresh_server, printer, tmp_path, screen, suffix):
+    sim, port = printer
+    result = drive(fresh_server, "ticket", tmp_path, printer=port, screen=screen, suffix=suffix, service="cert")
+    ticket = result["ticket"]
+    assert ticket["number"] in result["texts"]
+    assert result["print_state"] == "printed"
+    assert text("vi", "kiosk.take_ticket") in result["texts"]
+    held = fresh_server.get(f"/tickets/{ticket['id']}").json()
+    assert (held["status"], held["branch"], held["service"]) == ("waiting", "hk-01", "cert")
+    assert sim.wait_for(1, 15), "the printer got no ticket"
+    assert zbar(sim.saved[0]) == ticket["status_url"]
+    assert zbar(shot(f"ticket{suffix}")) == ticket["status_url"], "the QR on screen does not read"
+    for name in ("home", "home-en", "priority", "waiting"):
+        shot(name + suffix)
+
+
+def test_a_hot_branch_offers_a_better_one_and_the_ticket_moves_there(fresh_server, printer, tmp_path):
+    for _ in range(25):
+        issue(fresh_server, "land")
+    sim, port = printer
+    result = drive(fresh_server, "redirect", tmp_path, printer=port, service="land")
+    original, moved, offered = result["original"], result["ticket"], result["alternatives"]
+    assert offered, "no better branch offered"
+    assert moved["branch"] == offered[0]["branch"] != "hk-01"
+    assert moved["number"] in result["texts"]
+    assert fresh_server.get(f"/tickets/{moved['id']}").json()["branch"] == offered[0]["branch"]
+    assert fresh_server.get(f"/tickets/{original['id']}").json()["status"] == "transferred"
+    assert result["print_state"] == "printed"
+    assert sim.wait_for(1, 15)
+    assert zbar(sim.saved[0]) == moved["status_url"]
+    assert zbar(shot("ticket-elsewhere")) == moved["status_url"]
+    shot("better")
+
+
+def test_a_served_ticket_is_rated_on_the_keypad(fresh_server, tmp_path):
+    ticket = issue(fresh_server, "cert")
+    called = fresh_server.post("/branches/hk-01/counters/1/next", "off1").json()["ticket"]
+    assert called["id"] == ticket["id"]
+    assert fresh_server.post(f"/tickets/{ticket['id']}/done", "off1").ok
+    result = drive(fresh_server, "rating", tmp_path, number=ticket["number"])
+    assert text("vi", "kiosk.thanks") in result["texts"]
+    assert fresh_server.get(f"/tickets/{ticket['id']}").json()["rated"] is True
+    for name in ("rate-not-found", "rate-number", "rate-score", "rate-thanks"):
+        shot(name)
+
+
+def test_server_down_then_up_shows_a_calm_message_then_issues(fresh_server, tmp_path):
+    seen = {}
+
+    def on_event(message, proc):
+        if message["event"] == "home":
+            fresh_server.kill()
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        elif message["event"] == "message":
+            seen["texts"] = message["texts"]
+            fresh_server.start()
+
+    result = drive(fresh_server, "outage", tmp_path, on_event=on_event, service="cert")
+    assert text("vi", "kiosk.offline_title") in seen["texts"]
+    assert not any(re.fullmatch(r"[A-Z]\d{3}", t) for t in seen["texts"]), "a number shown while the server was down"
+    ticket = result["ticket"]
+    assert ticket["number"] == "B001", "something was issued while the server was down"
+    assert fresh_server.get(f"/tickets/{ticket['id']}").json()["status"] == "waiting"
+    shot("message")
+
+
+def test_printer_out_of_paper_keeps_the_ticket_on_screen(fresh_server, printer, tmp_path):
+    sim, port = printer
+    sim.state = "paper_out"
+    result = drive(fresh_server, "paper_out", tmp_path, printer=port, service="civil")
+    ticket = result["ticket"]
+    assert result["print_state"] == "problem"
+    assert text("vi", "kiosk.print_problem") in result["texts"]
+    assert ticket["number"] in result["texts"]
+    assert fresh_server.get(f"/tickets/{ticket['id']}").json()["status"] == "waiting"
+    assert zbar(shot("ticket-printer-problem")) == ticket["status_url"]
+    assert sim.saved == []
+
+
+def test_untouched_it_goes_home_in_its_own_language(fresh_server, tmp_path):
+    result = drive(fresh_server, "idle", tmp_path, idle=2, service="cert")
+    assert result["language"] == "vi"
+    assert 1.5 <= result["after_s"] <= 6
