@@ -115,8 +115,6 @@ def test_motcua_display_opens_the_branch_full_screen_in_chromium(server, tmp_pat
     import subprocess
     import sys
 
-    from playwright.sync_api import sync_playwright  # noqa: F401  (the session's Playwright drives CDP)
-
     from conftest import CHROMIUM_FLAGS, free_port
 
     port = free_port()
