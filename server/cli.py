@@ -116,7 +116,11 @@ def _patch_for_gevent(argv: list[str]) -> None:
     from .config import load_config
 
     config_path = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else None
-    if load_config(config_path).server_async_mode == "gevent":
+    try:
+        mode = load_config(config_path).server_async_mode
+    except ValueError:
+        return  # main() reports the bad config file in words
+    if mode == "gevent":
         from gevent import monkey
 
         monkey.patch_all()
@@ -192,6 +196,10 @@ def cmd_kiosk(args, config) -> int:
     from .kiosk.settings import load_kiosk_settings
 
     settings = load_kiosk_settings(args.config, fullscreen=False if args.windowed else None)
+    try:
+        import kivy  # noqa: F401  (the kiosk extra)
+    except ImportError:
+        raise ValueError("the kiosk needs Kivy: pip install -e '.[kiosk]'") from None
     from .kiosk.app import run_kiosk  # Kivy only now: it reads its own configuration when imported
 
     return run_kiosk(settings)

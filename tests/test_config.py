@@ -59,3 +59,12 @@ def test_bad_config_files_are_refused(tmp_path, text, message):
     (tmp_path / "c.toml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path / "c.toml")
+
+
+def test_a_missing_or_broken_config_file_is_a_readable_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "nowhere.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("x = [\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
