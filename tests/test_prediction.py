@@ -33,3 +33,13 @@ def test_the_range_holds_about_four_times_in_five_over_a_city_day():
     data = scenario.load(scenario.bundled("hoan-kiem"))
     held = [range_held_pct(CityDay(data, "balance", seed).run().citizens) for seed in (1, 2, 3)]
     assert 70 <= sum(held) / len(held) <= 90, held
+
+
+def test_a_trip_moved_to_another_branch_is_counted_once():
+    from motcua.core.balancing import OnTheRoad
+
+    road = OnTheRoad()
+    road.add("t1", "hk-02", "land", arrives_at=600)   # offered hk-02 at the kiosk…
+    road.add("t1", "hk-03", "land", arrives_at=700)   # …and chose hk-03
+    assert road.heading_to("hk-02", now=0, before=1000) == []
+    assert road.heading_to("hk-03", now=0, before=1000) == ["land"]

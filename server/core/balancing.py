@@ -55,6 +55,9 @@ class OnTheRoad:
         self._trips: dict[str, dict[object, tuple[float, str]]] = defaultdict(dict)
 
     def add(self, trip: object, branch: str, service: str, arrives_at: float) -> None:
+        """A citizen on the way to branch; a trip already heading elsewhere is moved, not doubled."""
+        for trips in self._trips.values():
+            trips.pop(trip, None)
         self._trips[branch][trip] = (arrives_at, service)
 
     def arrived(self, trip: object, branch: str) -> None:

@@ -156,8 +156,9 @@ def issue(b):
     service = field(body, "service", str)
     priority = field(body, "priority", bool, False)
     lang = field(body, "lang", str, "vi", choices=("vi", "en"))
-    offers = _alternatives(b, service) if not priority else []
+    found = _alternatives(b, service) if not priority else []
     ticket = engine.issue(b, service, priority, lang, actor=who.actor)
+    offers = _offered(ticket, found)
     view = engine.ticket_view(ticket.id)
     answer = {"id": ticket.id, "number": ticket.number, "service": ticket.service, "branch": b,
               "issued_at": view["issued_at"], "position": view["position"],
@@ -167,16 +168,23 @@ def issue(b):
     return jsonify(answer), 201
 
 
-def _alternatives(branch: str, service: str) -> list[dict]:
-    """Nearby branches that would serve sooner; the best one counts as on its way there."""
+def _alternatives(branch: str, service: str) -> list:
+    """Nearby branches that would serve sooner (computed before the ticket joins the queue here)."""
     rt = runtime()
     if rt.redirect.max_offers <= 0:
         return []
     with rt.engine.lock:
-        found = alternatives(rt.engine, branch, service, rt.redirect, rt.on_the_road)
-        if found:
-            best = found[0]
-            rt.on_the_road.add(object(), best.branch, service, rt.engine.clock.now() + best.travel_min * 60)
+        return alternatives(rt.engine, branch, service, rt.redirect, rt.on_the_road)
+
+
+def _offered(ticket, found: list) -> list[dict]:
+    """The offers as answered; the best counts as on its way there under the ticket's id (the
+    server cannot know who accepts, and overcounting sends fewer people to a branch, never a
+    crowd); a redirect then moves that same trip to the branch chosen."""
+    if found:
+        best = found[0]
+        runtime().on_the_road.add(ticket.id, best.branch, ticket.service,
+                                  runtime().engine.clock.now() + best.travel_min * 60)
     return [{"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min),
              "travel_min": round(a.travel_min), "distance_km": round(a.distance_km, 1)} for a in found]
 
@@ -202,7 +210,7 @@ def redirect_ticket(ticket_id):
     if travel is None:
         raise Conflict(f"{target} is not a branch this citizen can be sent to now", "not_reachable")
     moved = rt.engine.transfer(ticket_id, ticket.service, target, actor=who.actor)
-    rt.on_the_road.add(moved.id, target, moved.service, rt.engine.clock.now() + travel * 60)
+    rt.on_the_road.add(ticket_id, target, moved.service, rt.engine.clock.now() + travel * 60)
     view = rt.engine.ticket_view(moved.id)
     return jsonify({**view, "status_url": status_url(moved.id), "travel_min": round(travel)}), 201
 
