@@ -6,7 +6,7 @@
   const settings = JSON.parse(document.getElementById("motcua-settings").textContent);
   const texts = settings.texts;
   const branch = settings.branch.id;
-  const RECENT = 8;
+  const RECENT = settings.recent_calls;  // [queue] recent_calls in config.toml
   const $ = (id) => document.getElementById(id);
   const callKey = (call) => `${call.ticket}|${call.at}|${call.recall ? 1 : 0}`;
 

@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     from .core.model import DomainError
 
     try:
-        config = load_config(getattr(args, "config", None), server_db=getattr(args, "db", None),
-                             server_host=getattr(args, "host", None), server_port=getattr(args, "port", None))
+        config = load_config(getattr(args, "config", None), server={
+            "db": getattr(args, "db", None), "host": getattr(args, "host", None), "port": getattr(args, "port", None)})
         return COMMANDS[args.command](args, config)
     except (DomainError, ConfigError, ValueError) as error:
         print(f"motcua: {getattr(error, 'message', error)}", file=sys.stderr)
@@ -117,7 +117,7 @@ def _patch_for_gevent(argv: list[str]) -> None:
 
     config_path = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else None
     try:
-        mode = load_config(config_path).server_async_mode
+        mode = load_config(config_path).server.async_mode
     except ValueError:
         return  # main() reports the bad config file in words
     if mode == "gevent":
@@ -131,9 +131,9 @@ def cmd_init(args, config) -> int:
     from .store import Store
 
     data = scenario.load(args.scenario)
-    store = Store(config.server_db, config.server_sqlite_synchronous)
+    store = Store(config.server.db, config.server.sqlite_synchronous)
     store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
-    print(f"{config.server_db}: {len(data['branches'])} branches, {len(data['services'])} services, "
+    print(f"{config.server.db}: {len(data['branches'])} branches, {len(data['services'])} services, "
           f"{sum(len(b['counters']) for b in data['branches'])} counters from {data.get('name', args.scenario)}")
     return 0
 
@@ -227,8 +227,8 @@ def _accounts(config):
     from .core.clock import SystemClock
     from .store import Store
 
-    return Accounts(Store(config.server_db, config.server_sqlite_synchronous), SystemClock(),
-                    config.auth_token_ttl_hours)
+    return Accounts(Store(config.server.db, config.server.sqlite_synchronous), SystemClock(),
+                    config.auth.token_ttl_hours)
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,

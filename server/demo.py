@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from .config import Config
+from motcua.config import Config, override
 from .core import scenario
 
 DEMO_ADMIN = "admin"
@@ -27,21 +27,21 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     from .server_main import serve
     from .store import Store
 
-    speed = speed or config.demo_speed
-    path = Path(db or config.demo_db)
+    speed = speed or config.demo.speed
+    path = Path(db or config.demo.db)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     data = scenario.load(scenario.bundled("hoan-kiem"))
-    store = Store(path, config.server_sqlite_synchronous)
+    store = Store(path, config.server.sqlite_synchronous)
     store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
-    accounts = Accounts(store, SystemClock(), config.auth_token_ttl_hours)
+    accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours)
     password = secrets.token_urlsafe(9)
     accounts.add_user(DEMO_ADMIN, password, "admin", None)
     kiosks = {b["id"]: accounts.add_device("kiosk", b["id"]) for b in data["branches"]}
     store.close()
 
-    config = type(config)(**{**config.__dict__, "server_db": str(path)})
-    base = f"http://{config.server_host}:{config.server_port}"
+    config = override(config, server={"db": str(path)})
+    base = f"http://{config.server.host}:{config.server.port}"
 
     def start_traffic(app):
         officer = _login(base, DEMO_ADMIN, password)

@@ -18,7 +18,7 @@ KIOSK_FLAGS = ("--kiosk", "--autoplay-policy=no-user-gesture-required", "--noerr
 
 
 def display_url(config, branch: str, url: str | None = None) -> str:
-    base = (url or config.server_public_url or f"http://{_reachable(config.server_host)}:{config.server_port}")
+    base = (url or config.server.public_url or f"http://{_reachable(config.server.host)}:{config.server.port}")
     return f"{base.rstrip('/')}/display/{quote(branch)}"
 
 
@@ -27,7 +27,7 @@ def _reachable(host: str) -> str:
 
 
 def command(config, branch: str, url: str | None, profile: Path, extra: list[str]) -> list[str]:
-    browser = shutil.which(config.display_chromium) or config.display_chromium
+    browser = shutil.which(config.display.chromium) or config.display.chromium
     return [browser, *KIOSK_FLAGS, f"--user-data-dir={profile}", *extra, display_url(config, branch, url)]
 
 
@@ -38,7 +38,7 @@ def launch(config, branch: str, url: str | None = None, profile: Path | None = N
     profile.mkdir(parents=True, exist_ok=True)
     args = command(config, branch, url, profile, list(extra))
     if shutil.which(args[0]) is None:
-        raise ValueError(f"{config.display_chromium} is not installed (set [display] chromium in config.toml)")
+        raise ValueError(f"{config.display.chromium} is not installed (set [display] chromium in config.toml)")
     print("motcua display:", args[-1], flush=True)
     browser = subprocess.Popen(args)
     # Stopping the command (a service manager's SIGTERM, Ctrl-C) closes the browser with it.

@@ -14,8 +14,8 @@ def serve(config: Config, on_ready=None) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(config)
-    base = f"http://{config.server_host}:{config.server_port}"
-    print(f"motcua serving {config.server_db} at {base}/api/v1 (async mode {config.server_async_mode})",
+    base = f"http://{config.server.host}:{config.server.port}"
+    print(f"motcua serving {config.server.db} at {base}/api/v1 (async mode {config.server.async_mode})",
           flush=True)
     # Full collections of a warm heap stall one emit in fifty by 130-160 ms (NOTES.md); what is
     # loaded by now lives as long as the process, so freeze it out of the collector's sight.
@@ -23,10 +23,10 @@ def serve(config: Config, on_ready=None) -> None:
     gc.freeze()
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
-    if config.server_async_mode == "gevent":
-        _serve_gevent(app, config.server_host, config.server_port)
+    if config.server.async_mode == "gevent":
+        _serve_gevent(app, config.server.host, config.server.port)
     else:
-        socketio.run(app, host=config.server_host, port=config.server_port, log_output=False,
+        socketio.run(app, host=config.server.host, port=config.server.port, log_output=False,
                      allow_unsafe_werkzeug=True)
 
 

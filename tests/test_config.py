@@ -1,13 +1,23 @@
 """Settings: every one documented in config.toml with its default; bad files refused clearly."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 
 import pytest
 
-from motcua.config import SETTINGS, ConfigError, load_config
+from motcua.config import SECTIONS, SETTINGS, Config, ConfigError, build, load_config, override
+from motcua.core.balancing import RedirectRules
+from motcua.core.engine import EngineSettings
+from motcua.core.staffing import StaffingRules
+from motcua.kiosk.settings import KioskSettings, load_kiosk_settings
 
 from conftest import ROOT
+
+
+def toml_literal(value) -> str:
+    return json.dumps(value) if isinstance(value, (bool, str)) else repr(value)
 
 
 def documented_settings() -> dict[tuple[str, str], tuple[str, str]]:
@@ -29,7 +39,7 @@ def test_every_setting_is_documented_with_its_default(setting):
     documented = documented_settings()
     assert (setting.section, setting.name) in documented, "undocumented setting"
     comment, _ = documented[(setting.section, setting.name)]
-    assert setting.help in comment and "default" in comment
+    assert comment == f"# {setting.help} (default {toml_literal(setting.default)})"
 
 
 def test_config_file_has_no_unknown_setting_and_holds_the_defaults():
@@ -38,16 +48,53 @@ def test_config_file_has_no_unknown_setting_and_holds_the_defaults():
     config = load_config(ROOT / "config.toml")
     for setting in SETTINGS:
         if setting.name != "db":  # paths resolve against the file's folder
-            assert getattr(config, f"{setting.section}_{setting.name}") == setting.default
+            assert getattr(getattr(config, setting.section), setting.name) == setting.default
 
 
 def test_relative_db_resolves_against_the_config_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("MOTCUA_DB", raising=False)
     (tmp_path / "c.toml").write_text('[server]\ndb = "data/q.db"\nport = 9000\n')
     config = load_config(tmp_path / "c.toml")
-    assert config.server_db == str(tmp_path / "data" / "q.db") and config.server_port == 9000
+    assert config.server.db == str(tmp_path / "data" / "q.db") and config.server.port == 9000
     monkeypatch.setenv("MOTCUA_DB", "/elsewhere.db")
-    assert load_config(tmp_path / "c.toml").server_db == "/elsewhere.db"
+    assert load_config(tmp_path / "c.toml").server.db == "/elsewhere.db"
+    assert load_config(tmp_path / "c.toml", server={"db": "cli.db"}).server.db == "cli.db"
+
+
+def test_overrides_are_nested_checked_and_none_means_not_given(tmp_path):
+    (tmp_path / "c.toml").write_text('[server]\nport = 9000\n[queue]\nrecent_calls = 3\n')
+    config = load_config(tmp_path / "c.toml", server={"port": 0, "host": None}, balancing={"max_km": 2})
+    assert (config.server.port, config.server.host, config.queue.recent_calls) == (0, "127.0.0.1", 3)
+    assert config.balancing.max_km == 2.0 and isinstance(config.balancing.max_km, float)
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_config(server={"prot": 1})
+    with pytest.raises(ConfigError, match="must be int"):
+        override(config, server={"port": "80"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.server.port = 1
+
+
+@pytest.mark.parametrize("kind, section", [(EngineSettings, "queue"), (RedirectRules, "balancing"),
+                                           (StaffingRules, "staffing")])
+def test_the_cores_rules_are_built_from_their_section_by_name(kind, section):
+    """Every rule of the core is a setting, with the core's default; a changed setting reaches it."""
+    names = [f.name for f in dataclasses.fields(kind)]
+    assert names == [f.name for f in dataclasses.fields(SECTIONS[section])]
+    assert build(kind, getattr(Config(), section)) == kind()
+    first = SETTINGS[[(s.section, s.name) for s in SETTINGS].index((section, names[0]))]
+    changed = "UTC" if first.type is str else first.default + 1
+    built = build(kind, getattr(load_config(**{section: {names[0]: changed}}), section))
+    assert getattr(built, names[0]) == changed
+
+
+def test_the_kiosk_runs_with_its_section(tmp_path):
+    (tmp_path / "kiosk.toml").write_text('[kiosk]\nserver_url = "http://q:8080/"\nbranch = "hk-01"\n'
+                                         'token = "t"\nidle_s = 5\n')
+    settings = load_kiosk_settings(tmp_path / "kiosk.toml", fullscreen=False, language=None)
+    assert settings == KioskSettings("http://q:8080", "hk-01", "t", idle_s=5.0, fullscreen=False)
+    (tmp_path / "bare.toml").write_text('[kiosk]\nbranch = "hk-01"\n')
+    with pytest.raises(ValueError, match="token"):
+        load_kiosk_settings(tmp_path / "bare.toml")
 
 
 @pytest.mark.parametrize("text, message", [

@@ -99,7 +99,7 @@ class CityDay:
         self.seed = data.get("seed", 1) if seed is None else seed
         self.open_min = hhmm_minutes(data["open"])
         self.close_min = hhmm_minutes(data["close"]) - self.open_min
-        tz = data.get("timezone", "Asia/Ho_Chi_Minh")
+        tz = data.get("timezone", EngineSettings.timezone)
         self.local = LocalTime(tz)
         self.t0 = self.local.epoch(SIM_DAY, data["open"])
         self.clock = FakeClock(self.t0)

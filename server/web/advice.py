@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from motcua.config import build
 from ..core.staffing import Advice, Move, StaffingRules, advise, forecast_rates
 from ..core.clock import hhmm_minutes
 from ..i18n import LANGUAGES, text
 
 
 def staffing_rules(config) -> StaffingRules:
-    return StaffingRules(config.staffing_target_wait_min, config.staffing_service_level,
-                         config.staffing_horizon_min, config.staffing_max_services, config.staffing_history_weeks)
+    return build(StaffingRules, config.staffing)
 
 
 def recommendations(rt, branch_id: str) -> dict:

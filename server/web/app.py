@@ -18,17 +18,17 @@ log = logging.getLogger("motcua")
 def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Flask:
     """Build the app; the engine is loaded from the database named in config."""
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = config.server_max_body_kib * 1024
+    app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_kib * 1024
     app.json.ensure_ascii = False
     runtime = runtime or open_runtime(config, clock)
     app.extensions["motcua"] = runtime
     app.register_blueprint(api)
     app.register_blueprint(pages)
     _json_errors(app)
-    socketio.init_app(app, async_mode=config.server_async_mode,
-                      message_queue=config.server_message_queue or None,
+    socketio.init_app(app, async_mode=config.server.async_mode,
+                      message_queue=config.server.message_queue or None,
                       http_compression=False)
-    broadcaster = Broadcaster(socketio, runtime.engine, config.server_queue_push_interval_s)
+    broadcaster = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s)
     register(socketio, runtime.engine, broadcaster)
     socketio.start_background_task(broadcaster.run)
     return app

@@ -65,8 +65,9 @@ def wall_display(b):
     return _page("wall.html", {
         "branch": {"id": b, "name": {"vi": branch.name_vi, "en": branch.name_en}},
         "services": _services(engine, branch.services),
-        "voice": [lang for lang in config.display_voice_languages.split(",") if lang in LANGUAGES],
-        "timezone": config.queue_timezone,
+        "voice": [lang for lang in config.display.voice_languages.split(",") if lang in LANGUAGES],
+        "timezone": config.queue.timezone,
+        "recent_calls": config.queue.recent_calls,
         "texts": _texts(("display.", "weekday")),
     })
 

@@ -95,7 +95,7 @@ def string_list(body: dict, name: str, default=...) -> list[str]:
 
 
 def status_url(ticket_id: str) -> str:
-    base = runtime().config.server_public_url or request.host_url
+    base = runtime().config.server.public_url or request.host_url
     return f"{base.rstrip('/')}/t/{ticket_id}"
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..accounts import Accounts
-from ..config import Config
+from motcua.config import Config, build
 from ..core.balancing import OnTheRoad, RedirectRules
 from ..core.clock import LocalTime, SystemClock
 from ..core.engine import EngineSettings, QueueEngine
@@ -28,23 +28,18 @@ class Runtime:
 
 
 def engine_settings(config: Config) -> EngineSettings:
-    return EngineSettings(timezone=config.queue_timezone, priority_boost_min=config.queue_priority_boost_min,
-                          learn_min_samples=config.queue_learn_min_samples,
-                          learn_window=config.queue_learn_window, recent_calls=config.queue_recent_calls,
-                          enforce_hours=config.queue_enforce_hours)
+    return build(EngineSettings, config.queue)
 
 
 def open_runtime(config: Config, clock=None) -> Runtime:
     """Open the database and rebuild the engine's state from it: yesterday's and today's tickets."""
     clock = clock or SystemClock()
-    store = Store(config.server_db, config.server_sqlite_synchronous)
+    store = Store(config.server.db, config.server.sqlite_synchronous)
     settings = engine_settings(config)
     today = date.fromisoformat(LocalTime(settings.timezone).day(clock.now()))
     since = (today - timedelta(days=1)).isoformat()
     engine = QueueEngine(store.branches(), store.services(), store.counters(), clock, journal=store,
                          settings=settings, tickets=store.tickets(since), ratings=store.ratings(since))
-    redirect = RedirectRules(config.balancing_max_km, config.balancing_max_travel_min, config.balancing_speed_kmh,
-                             config.balancing_detour_factor, config.balancing_min_saving_min,
-                             config.balancing_max_offers)
+    redirect = build(RedirectRules, config.balancing)
     home = {key: counter.services for key, counter in engine.counters.items()}
-    return Runtime(config, store, engine, Accounts(store, clock, config.auth_token_ttl_hours), redirect, home=home)
+    return Runtime(config, store, engine, Accounts(store, clock, config.auth.token_ttl_hours), redirect, home=home)
