@@ -228,14 +228,14 @@
       button.addEventListener("click", () => pickScore(level));
       return button;
     }));
-    const reasons = Object.keys(texts.vi).filter((k) => k.startsWith("rating.reasons."));
-    $("reasons").replaceChildren(...reasons.map((key) => {
+    // The reasons the server accepts, in the catalogue's order; each shown in the catalogue's words.
+    $("reasons").replaceChildren(...settings.reasons.map((reason) => {
       const chip = document.createElement("button");
       chip.type = "button";
       chip.className = "chip";
-      chip.dataset.reason = key.slice("rating.reasons.".length);
+      chip.dataset.reason = reason;
       chip.setAttribute("aria-pressed", "false");
-      say(chip, key);
+      say(chip, `rating.reasons.${reason}`);
       chip.addEventListener("click", () => chip.setAttribute("aria-pressed",
         String(chip.getAttribute("aria-pressed") !== "true")));
       return chip;

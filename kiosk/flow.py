@@ -10,12 +10,9 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..i18n import LANGUAGES, catalogue
+from motcua.i18n import LANGUAGES, catalogue, rating_reasons
 from .client import KioskClient, ServerRefused, ServerUnreachable
 from .settings import KioskSettings
-
-REASONS = ("fast", "friendly", "clear", "slow", "documents_twice", "hard_to_find")
-
 
 @dataclass(frozen=True)
 class ServiceChoice:
@@ -57,7 +54,7 @@ class Kiosk:
         self.settings = settings
         self.client = client or KioskClient(settings.server_url, settings.token)
         self.language = settings.language
-        self.reasons = list(REASONS)
+        self.reasons = list(rating_reasons())
         self._printer = printer
         self._printer_lock = threading.Lock()
         self._branches: dict[str, dict] = {}

@@ -420,7 +420,7 @@ class RateScoreScreen(KioskScreen):
 
     def _chip(self, reason: str) -> Tap:
         chip = Tap(on_tap=lambda: self._toggle(reason), size_hint_y=None, height=px(130), padding=(px(16), px(8)))
-        first, second = self.both(f"kiosk.reason.{reason}")
+        first, second = self.both(f"rating.reasons.{reason}")
         chip.words = [Text(first, 36, bold=True), Text(second, 24, color=INK_SOFT)]
         chip.add_widget(spacer())
         for word in chip.words:

@@ -22,3 +22,12 @@ def text(lang: str, key: str, **values) -> str:
 def both(key: str, **values) -> dict[str, str]:
     """The text in every language, as {"vi": ..., "en": ...}."""
     return {lang: text(lang, key, **values) for lang in LANGUAGES}
+
+
+REASONS = "rating.reasons."
+
+
+@cache
+def rating_reasons() -> tuple[str, ...]:
+    """The codes a rating's reasons are chosen from: the catalogue's rating.reasons.* keys, in order."""
+    return tuple(key[len(REASONS):] for key in catalogue("vi") if key.startswith(REASONS))

@@ -1,119 +1,137 @@
-"""The OpenAPI 3 description of every HTTP endpoint under /api/v1."""
+"""The OpenAPI 3.1 document of /api/v1, generated from the routes and the models they declare.
+
+Each route carries an `@operation(...)` naming its body and answer models (motcua.web.schemas);
+the handler checks its body against that same model (routes.json_body), so the document and the
+validation cannot drift apart. The Socket.IO events are described beside the paths, under
+`x-socketio`, from models too.
+"""
 from __future__ import annotations
 
-ERROR = {"$ref": "#/components/schemas/Error"}
-TICKET = {"$ref": "#/components/schemas/Ticket"}
-BEARER = [{"bearer": []}]
+from dataclasses import dataclass
+
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import schemas
+
+PREFIX = "/api/v1"
+REFS = "#/components/schemas/{model}"
 
 
-def _op(summary: str, answer: dict | None = None, status: str = "200", body: dict | None = None,
-        auth: bool = False, errors: tuple[int, ...] = (404,)) -> dict:
-    op: dict = {"summary": summary, "responses": {
-        status: {"description": "success", "content": {"application/json": {"schema": answer or {"type": "object"}}}},
-        **{str(code): {"description": "refused", "content": {"application/json": {"schema": ERROR}}}
-           for code in errors}}}
+@dataclass(frozen=True)
+class Operation:
+    """What the document says of one route: its answer, its body, who may call it, how it refuses."""
+
+    summary: str
+    answer: type[BaseModel]
+    status: int
+    body: type[schemas.Body] | None
+    many: bool
+    auth: str          # "none", "optional" (a token is checked when given) or "required"
+    errors: tuple[int, ...]
+
+
+def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body: type[schemas.Body] | None = None,
+              many: bool = False, auth: str = "none", conflict: bool = False, errors: tuple[int, ...] = ()):
+    """Declare a route's operation: answer (a list of them when many), body, auth; 409 when conflict."""
+    refusals = set(errors)
+    if auth != "none":
+        refusals.add(401)        # a token given is checked, even where none is needed
+    if auth == "required":
+        refusals.add(403)
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if auth:
-        op["security"] = BEARER
-    return op
+        refusals |= {400, 413}
+    if conflict:
+        refusals.add(409)
+    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)))
+
+    def declare(view):
+        view.operation = declared
+        return view
+    return declare
 
 
-def _obj(required: tuple[str, ...] = (), **props) -> dict:
-    return {"type": "object", "required": list(required), "properties": props}
+# Events the server emits: payload model, who receives it, and when.
+SERVER_EVENTS = {
+    "called": (schemas.CalledEvent, ["branch:{branch}", "ticket:{ticket}"],
+               "a ticket called to a counter (recall: true when called again), within 100 ms of the call's answer"),
+    "queue": (schemas.State, ["branch:{branch}"],
+              "the branch's state as GET /branches/{b}/state, on subscribing and whenever it changes"),
+    "ticket": (schemas.Ticket, ["ticket:{ticket}"],
+               "the ticket as GET /tickets/{id}, on subscribing and whenever it changes"),
+    "kiosk": (schemas.KioskProblem, ["branch:{branch}"], "a kiosk's problem, such as a ticket it could not print"),
+    "error": (schemas.Error, ["the subscribing socket"], "a subscription refused"),
+}
+SUBSCRIPTIONS = (schemas.SubscribeBranch, schemas.SubscribeTicket)
 
 
-STR, INT, BOOL, NUM = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
-STAFF_ERRORS = (400, 401, 403, 404, 409, 413)
+def spec(app: Flask) -> dict:
+    """The document served at /api/v1/openapi.json, for the routes of app's api blueprint."""
+    documented = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        declared = getattr(app.view_functions[rule.endpoint], "operation", None)
+        if rule.endpoint.startswith("api.") and declared is not None:
+            documented.append((rule, declared))
+    models = {(m, "validation" if issubclass(m, schemas.Body) else "serialization")
+              for _, op in documented for m in (op.answer, op.body, schemas.Error) if m is not None}
+    models |= {(m, "serialization") for m, _, _ in SERVER_EVENTS.values()} | {(schemas.Subscribed, "serialization")}
+    models |= {(m, "validation") for m in SUBSCRIPTIONS}
+    refs, top = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])), ref_template=REFS)
+    ref = {model: schema for (model, _), schema in refs.items()}
 
-
-def _ticket_action(verb: str) -> dict:
-    return {"post": _op(f"{verb} (officer of the ticket's branch)", TICKET, auth=True,
-                        errors=(401, 403, 404, 409))}
-
-
-def spec() -> dict:
-    """The document served at /api/v1/openapi.json."""
-    paths = {
-        "/health": {"get": _op("liveness", _obj(status=STR), errors=())},
-        "/openapi.json": {"get": _op("this document", errors=())},
-        "/auth/login": {"post": _op("staff login", _obj(token=STR, role=STR, branch=STR),
-                                    body=_obj(("username", "password"), username=STR, password=STR),
-                                    errors=(400, 401, 413))},
-        "/branches": {"get": _op("branches and the services they offer", {"type": "array"}, errors=())},
-        "/branches/{b}/state": {"get": _op("live state of a branch", {"$ref": "#/components/schemas/State"})},
-        "/branches/{b}/tickets": {"post": _op(
-            "issue a ticket (kiosk of the branch, or staff)", {"$ref": "#/components/schemas/Issued"}, "201",
-            _obj(("service",), service=STR, priority=BOOL, lang={"type": "string", "enum": ["vi", "en"]}),
-            auth=True, errors=STAFF_ERRORS)},
-        "/tickets/{id}": {"get": _op("a ticket's status (no personal data)", TICKET)},
-        "/tickets/{id}/recall": _ticket_action("call again"),
-        "/tickets/{id}/start": _ticket_action("start serving"),
-        "/tickets/{id}/done": _ticket_action("finish"),
-        "/tickets/{id}/no-show": _ticket_action("mark as not showing up"),
-        "/tickets/{id}/requeue": _ticket_action("put a no-show back in the queue the same day"),
-        "/tickets/{id}/transfer": {"post": _op(
-            "queue again for another service or branch, keeping the arrival time", TICKET,
-            body=_obj(("service",), service=STR, branch=STR), auth=True, errors=STAFF_ERRORS)},
-        "/tickets/{id}/redirect": {"post": _op(
-            "a kiosk sends the citizen to a better branch offered: the ticket moves there (new number, "
-            "same arrival time)", TICKET, "201", _obj(("branch",), branch=STR), auth=True, errors=STAFF_ERRORS)},
-        "/tickets/{id}/not-printed": {"post": _op(
-            "a kiosk's printer failed: the ticket stays valid; staff get a `kiosk` event",
-            _obj(ticket=STR, printed=BOOL, problem=STR), "201", _obj(("problem",), problem=STR), auth=True,
-            errors=STAFF_ERRORS)},
-        "/branches/{b}/tickets/{number}/rating": {"post": _op(
-            "a kiosk rates today's ticket by the number the citizen types", _obj(ticket=STR, number=STR, score=INT),
-            "201", _obj(("score",), score={"type": "integer", "minimum": 1, "maximum": 4},
-                        reasons={"type": "array", "items": STR}, comment=STR), auth=True, errors=STAFF_ERRORS)},
-        "/tickets/{id}/rating": {"post": _op(
-            "rate a done ticket once", _obj(ticket=STR, score=INT), "201",
-            _obj(("score",), score={"type": "integer", "minimum": 1, "maximum": 4},
-                 reasons={"type": "array", "items": STR}, comment=STR), errors=(400, 404, 409, 413))},
-        "/branches/{b}/counters/{c}/next": {"post": _op(
-            "call the next ticket to a counter", _obj(ticket={"oneOf": [TICKET, {"type": "null"}]}),
-            auth=True, errors=(401, 403, 404, 409))},
-        "/branches/{b}/counters/{c}/call": {"post": _op(
-            "call a chosen waiting or no-show ticket", _obj(ticket=TICKET),
-            body=_obj(("ticket",), ticket=STR), auth=True, errors=STAFF_ERRORS)},
-        "/branches/{b}/counters/{c}": {"post": _op(
-            "change a counter's services or open it / close it (manager)", _obj(),
-            body=_obj(services={"type": "array", "items": STR}, open=BOOL), auth=True, errors=STAFF_ERRORS)},
-        "/branches/{b}/recommendations": {"get": _op(
-            "counters each service needs to meet the wait target over the coming hours, and the moves that "
-            "get there (manager)", _obj(branch=STR, at=STR, services={"type": "array", "items": _obj()},
-                                        moves={"type": "array", "items": _obj()}),
-            auth=True, errors=(401, 403, 404))},
-    }
-    for path, item in paths.items():
-        params = [{"name": name, "in": "path", "required": True, "schema": STR}
-                  for name in ("b", "c", "id", "number") if "{" + name + "}" in path]
-        if params:
-            item["parameters"] = params
+    paths: dict = {}
+    for rule, op in documented:
+        path = rule.rule.removeprefix(PREFIX).replace("<", "{").replace(">", "}")
+        item = paths.setdefault(path, {})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            item[method.lower()] = _operation(rule.endpoint, op, ref, bool(rule.arguments))
+        if rule.arguments:
+            item["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                                  for name in sorted(rule.arguments)]
     return {
-        "openapi": "3.0.3",
-        "info": {"title": "motcua", "version": "1", "description": "Queue management for public service centres"},
-        "servers": [{"url": "/api/v1"}],
+        "openapi": "3.1.0",
+        "info": {"title": "motcua", "version": "1",
+                 "description": "Queue management for public administration service centres."},
+        "servers": [{"url": PREFIX}],
         "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": _obj(("error",), error=_obj(("code", "message"), code=STR, message=STR)),
-                "Ticket": _obj(("id", "number", "branch", "service", "status"), id=STR, number=STR, branch=STR,
-                               service=STR, status={"type": "string", "enum": [
-                                   "waiting", "called", "serving", "done", "no_show", "transferred"]},
-                               position={"type": "integer", "nullable": True},
-                               estimated_wait_min={"type": "integer", "nullable": True},
-                               counter={"type": "string", "nullable": True}),
-                "Issued": _obj(("id", "number", "service", "branch", "issued_at", "position",
-                                "estimated_wait_min", "status_url", "alternatives"),
-                               id=STR, number=STR, service=STR, branch=STR, issued_at=STR, position=INT,
-                               estimated_wait_min={"type": "integer", "nullable": True}, status_url=STR,
-                               alternatives={"type": "array", "items": _obj(
-                                   branch=STR, estimated_wait_min=NUM, travel_min=NUM, distance_km=NUM)}),
-                "State": _obj(("branch", "services", "counters", "recent_calls"), branch=STR,
-                              services={"type": "array"}, counters={"type": "array"},
-                              recent_calls={"type": "array"}),
-            },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": top.get("$defs", {})},
+        "x-socketio": _socketio(ref),
+    }
+
+
+def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool) -> dict:
+    answer = {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]
+    refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()))
+    described = {
+        "operationId": endpoint.removeprefix("api."),
+        "summary": op.summary,
+        "responses": {
+            str(op.status): {"description": "success", "content": {"application/json": {"schema": answer}}},
+            **{str(code): {"description": "refused", "content": {"application/json": {"schema": ref[schemas.Error]}}}
+               for code in refusals},
         },
+    }
+    if op.body is not None:
+        described["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref[op.body]}}}
+    if op.auth == "required":
+        described["security"] = [{"bearer": []}]
+    elif op.auth == "optional":
+        described["security"] = [{}, {"bearer": []}]
+    return described
+
+
+def _socketio(ref: dict) -> dict:
+    subscription = {"oneOf": [ref[m] for m in SUBSCRIPTIONS]}
+    return {
+        "path": "/socket.io",
+        "client": {
+            "subscribe": {"payload": subscription, "ack": ref[schemas.Subscribed],
+                          "description": "join a branch's room or a ticket's; answered at once with `queue` or "
+                                         "`ticket`, the current state"},
+            "unsubscribe": {"payload": subscription, "ack": ref[schemas.Subscribed], "description": "leave the room"},
+        },
+        "server": {name: {"payload": ref[model], "rooms": rooms, "description": said}
+                   for name, (model, rooms, said) in SERVER_EVENTS.items()},
     }

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, send_from_directory
 
 from .. import display as display_assets
-from ..i18n import LANGUAGES, catalogue
+from motcua.i18n import LANGUAGES, catalogue, rating_reasons
 from ..core.model import DomainError
 from ..voice import Voice, VoiceUnavailable, chime
 from .routes import STATUS_OF, error_response
@@ -79,6 +79,7 @@ def phone_page(ticket_id):
         "ticket": ticket_id,
         "services": _services(engine, engine.services),
         "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.branches.values()},
+        "reasons": rating_reasons(),
         "texts": _texts(("phone.", "rating.")),
     })
 

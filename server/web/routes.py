@@ -11,8 +11,9 @@ from flask import Blueprint, current_app, jsonify, request
 from ..accounts import Principal
 from ..core.balancing import alternatives, reachable
 from ..core.model import Conflict, DomainError, Invalid, NotFound
+from . import schemas
 from .advice import recommendations
-from .openapi import spec
+from .openapi import operation, spec
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -63,35 +64,13 @@ def require_staff(who: Principal, branch: str, role: str = "officer") -> None:
         raise Forbidden(f"your account does not cover branch {branch}", "other_branch")
 
 
-def json_body() -> dict:
-    """The request's JSON object; 413 past the size limit, 400 when it is not a JSON object."""
-    request.get_data(cache=True)  # reads the body first so that an oversized one answers 413
-    body = request.get_json(silent=True, force=True)
-    if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object", "malformed_json")
-    return body
+def json_body():
+    """The body as the model the route's @operation declares; 413 past the size limit, 400 naming the field.
 
-
-def field(body: dict, name: str, kind: type | tuple, default=..., choices=None):
-    if name not in body or (body[name] is None and default is not ...):
-        if default is ...:
-            raise Invalid(f"missing field {name!r}", "missing_field")
-        return default
-    value = body[name]
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise Invalid(f"field {name!r} has the wrong type", "wrong_type")
-    if choices is not None and value not in choices:
-        raise Invalid(f"field {name!r} must be one of {', '.join(map(str, choices))}", "bad_value")
-    return value
-
-
-def string_list(body: dict, name: str, default=...) -> list[str]:
-    values = field(body, name, list, default)
-    if values is None:
-        return values
-    if not all(isinstance(v, str) for v in values):
-        raise Invalid(f"field {name!r} must be a list of strings", "wrong_type")
-    return values
+    Handlers call it after authorising and looking up, so refusals keep the published order.
+    """
+    model = current_app.view_functions[request.endpoint].operation.body
+    return schemas.parse(model, request.get_data(cache=True))
 
 
 def status_url(ticket_id: str) -> str:
@@ -102,19 +81,22 @@ def status_url(ticket_id: str) -> str:
 # ---- public --------------------------------------------------------------------------------
 
 @api.get("/health")
+@operation("liveness", schemas.Health)
 def health():
     return jsonify({"status": "ok"})
 
 
 @api.get("/openapi.json")
+@operation("this document", schemas.Document)
 def openapi():
-    return jsonify(spec())
+    return jsonify(spec(current_app))
 
 
 @api.post("/auth/login")
+@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401,))
 def login():
     body = json_body()
-    result = runtime().accounts.login(field(body, "username", str), field(body, "password", str))
+    result = runtime().accounts.login(body.username, body.password)
     if result is None:
         raise Unauthorized("wrong username or password", "bad_credentials")
     token, user = result
@@ -122,6 +104,7 @@ def login():
 
 
 @api.get("/branches")
+@operation("branches and the services they offer", schemas.Branch, many=True)
 def branches():
     engine = runtime().engine
     return jsonify([
@@ -132,11 +115,13 @@ def branches():
 
 
 @api.get("/branches/<b>/state")
+@operation("live state of a branch", schemas.State)
 def branch_state(b):
     return jsonify(runtime().engine.branch_state(b))
 
 
 @api.get("/tickets/<ticket_id>")
+@operation("a ticket's status (no personal data)", schemas.Ticket)
 def ticket(ticket_id):
     return jsonify(runtime().engine.ticket_view(ticket_id))
 
@@ -144,6 +129,8 @@ def ticket(ticket_id):
 # ---- kiosks -------------------------------------------------------------------------------
 
 @api.post("/branches/<b>/tickets")
+@operation("issue a ticket (kiosk of the branch, or staff)", schemas.Issued, status=201, body=schemas.NewTicket,
+           auth="required", conflict=True)
 def issue(b):
     who = bearer()
     engine = runtime().engine
@@ -153,9 +140,7 @@ def issue(b):
     if who.kind == "staff":
         require_staff(who, b)
     body = json_body()
-    service = field(body, "service", str)
-    priority = field(body, "priority", bool, False)
-    lang = field(body, "lang", str, "vi", choices=("vi", "en"))
+    service, priority, lang = body.service, body.priority, body.lang
     found = _alternatives(b, service) if not priority else []
     ticket = engine.issue(b, service, priority, lang, actor=who.actor)
     offers = _offered(ticket, found)
@@ -197,6 +182,8 @@ def require_kiosk_of(who, branch: str) -> None:
 
 
 @api.post("/tickets/<ticket_id>/redirect")
+@operation("a kiosk sends the citizen to a better branch offered: the ticket moves there (new number, same "
+           "arrival time)", schemas.Redirected, status=201, body=schemas.Redirect, auth="required", conflict=True)
 def redirect_ticket(ticket_id):
     """A citizen at a kiosk takes the better branch offered: the ticket moves there (a new number,
     keeping the arrival time), and the citizen counts as on the road to it."""
@@ -204,7 +191,7 @@ def redirect_ticket(ticket_id):
     rt = runtime()
     ticket = rt.engine.ticket(ticket_id)
     require_kiosk_of(who, ticket.branch)
-    target = field(json_body(), "branch", str)
+    target = json_body().branch
     rt.engine.branch(target)
     travel = reachable(rt.engine, ticket.branch, target, ticket.service, rt.redirect)
     if travel is None:
@@ -216,20 +203,22 @@ def redirect_ticket(ticket_id):
 
 
 @api.post("/tickets/<ticket_id>/not-printed")
+@operation("a kiosk's printer failed: the ticket stays valid; staff get a `kiosk` event", schemas.NotPrintedNoted,
+           status=201, body=schemas.NotPrinted, auth="required")
 def not_printed(ticket_id):
     """The kiosk's printer failed: the ticket stays valid, the journal and the branch's staff hear of it."""
     who = bearer()
     engine = runtime().engine
     ticket = engine.ticket(ticket_id)
     require_kiosk_of(who, ticket.branch)
-    problem = field(json_body(), "problem", str)
-    if not problem.replace("_", "").isalnum() or len(problem) > 40:
-        raise Invalid("problem must be a short code such as paper_out", "bad_field")
+    problem = json_body().problem
     engine.note_not_printed(ticket_id, problem, actor=who.actor)
     return jsonify({"ticket": ticket_id, "printed": False, "problem": problem}), 201
 
 
 @api.post("/branches/<b>/tickets/<number>/rating")
+@operation("a kiosk rates today's ticket by the number the citizen types", schemas.RatedByNumber, status=201,
+           body=schemas.NewRating, auth="required", conflict=True)
 def rate_by_number(b, number):
     """A kiosk rates today's ticket by the number the citizen types in."""
     who = bearer()
@@ -237,27 +226,26 @@ def rate_by_number(b, number):
     ticket = engine.ticket_numbered(b, number)
     require_kiosk_of(who, b)
     body = json_body()
-    rating = engine.rate(ticket.id, field(body, "score", int), string_list(body, "reasons", []),
-                         field(body, "comment", str, ""))
+    rating = engine.rate(ticket.id, body.score, body.reasons, body.comment)
     return jsonify({"ticket": rating.ticket, "number": ticket.number, "score": rating.score}), 201
 
 
 @api.post("/tickets/<ticket_id>/rating")
+@operation("rate a done ticket once", schemas.Rated, status=201, body=schemas.NewRating, auth="optional",
+           conflict=True)
 def rate(ticket_id):
     bearer(required=False)
     engine = runtime().engine
     engine.ticket(ticket_id)
     body = json_body()
-    score = field(body, "score", int)
-    reasons = string_list(body, "reasons", [])
-    comment = field(body, "comment", str, "")
-    rating = engine.rate(ticket_id, score, reasons, comment)
+    rating = engine.rate(ticket_id, body.score, body.reasons, body.comment)
     return jsonify({"ticket": rating.ticket, "score": rating.score, "reasons": list(rating.reasons)}), 201
 
 
 # ---- counters -----------------------------------------------------------------------------
 
 @api.post("/branches/<b>/counters/<c>/next")
+@operation("call the next ticket to a counter", schemas.Called, auth="required", conflict=True)
 def call_next(b, c):
     who = bearer()
     engine = runtime().engine
@@ -268,34 +256,36 @@ def call_next(b, c):
 
 
 @api.post("/branches/<b>/counters/<c>/call")
+@operation("call a chosen waiting or no-show ticket", schemas.CalledChosen, body=schemas.CallTicket,
+           auth="required", conflict=True)
 def call_specific(b, c):
     who = bearer()
     engine = runtime().engine
     engine.counter(b, c)
     require_staff(who, b)
-    ticket_id = field(json_body(), "ticket", str)
+    ticket_id = json_body().ticket
     ticket = engine.call_ticket(ticket_id, b, c, actor=who.actor)
     return jsonify({"ticket": engine.ticket_view(ticket.id)})
 
 
 @api.post("/branches/<b>/counters/<c>")
+@operation("change a counter's services or open it / close it (manager)", schemas.CounterChanged,
+           body=schemas.CounterChange, auth="required", conflict=True)
 def update_counter(b, c):
     who = bearer()
     engine = runtime().engine
     engine.counter(b, c)
     require_staff(who, b, "manager")
     body = json_body()
-    services = string_list(body, "services", None)
-    is_open = field(body, "open", bool, None)
-    if services is None and is_open is None:
-        raise Invalid("give 'services', 'open' or both", "missing_field")
-    counter = engine.update_counter(b, c, services, is_open, actor=who.actor)
+    counter = engine.update_counter(b, c, body.services, body.open, actor=who.actor)
     serving = engine.serving_at(b, c)
     return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
                     "serving": serving.id if serving else None})
 
 
 @api.get("/branches/<b>/recommendations")
+@operation("counters each service needs to meet the wait target over the coming hours, and the moves that get "
+           "there (manager)", schemas.Recommendations, auth="required")
 def staffing_recommendations(b):
     who = bearer()
     runtime().engine.branch(b)
@@ -312,21 +302,25 @@ def _ticket_action(ticket_id: str, action: str):
     return jsonify(engine.ticket_view(ticket_id))
 
 
-# Officer actions on one ticket: the path's last part and the engine's method.
-TICKET_ACTIONS = {"recall": "recall", "start": "start", "done": "done", "no-show": "no_show", "requeue": "requeue"}
-for _path, _action in TICKET_ACTIONS.items():
+# Officer actions on one ticket: the path's last part, the engine's method, what it does.
+TICKET_ACTIONS = {"recall": ("recall", "call again"), "start": ("start", "start serving"),
+                  "done": ("done", "finish"), "no-show": ("no_show", "mark as not showing up"),
+                  "requeue": ("requeue", "put a no-show back in the queue the same day")}
+for _path, (_action, _summary) in TICKET_ACTIONS.items():
     api.add_url_rule(f"/tickets/<ticket_id>/{_path}", endpoint=_action, methods=["POST"],
-                     view_func=lambda ticket_id, action=_action: _ticket_action(ticket_id, action))
+                     view_func=operation(f"{_summary} (officer of the ticket's branch)", schemas.Ticket,
+                                         auth="required", conflict=True)(
+                         lambda ticket_id, action=_action: _ticket_action(ticket_id, action)))
 
 
 @api.post("/tickets/<ticket_id>/transfer")
+@operation("queue again for another service or branch, keeping the arrival time", schemas.Ticket,
+           body=schemas.Transfer, auth="required", conflict=True)
 def transfer(ticket_id):
     who = bearer()
     engine = runtime().engine
     ticket = engine.ticket(ticket_id)
     require_staff(who, ticket.branch)
     body = json_body()
-    service = field(body, "service", str)
-    branch = field(body, "branch", str, None)
-    moved = engine.transfer(ticket_id, service, branch, actor=who.actor)
+    moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor)
     return jsonify(engine.ticket_view(moved.id))

@@ -1,0 +1,362 @@
+"""The shapes of the published interface, written once as pydantic models.
+
+Request bodies are checked against these models (`parse`), and the OpenAPI document served at
+/api/v1/openapi.json is generated from them (motcua.web.openapi), answers and live events too.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from motcua.core.engine import MAX_COMMENT_CHARS
+from motcua.core.model import CALLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, Invalid
+from motcua.accounts import ROLES
+from motcua.i18n import LANGUAGES, rating_reasons
+
+Language = Literal[LANGUAGES]
+Reason = Literal[rating_reasons()]
+Status = Literal[WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED]
+
+
+# ---- request bodies --------------------------------------------------------------------------
+
+class Body(BaseModel):
+    """A request body: JSON types as sent (no "4" for 4), unknown fields ignored, null as not given."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_not_given(cls, data: Any) -> Any:
+        # Clients send {"branch": null} for "no branch": an optional field's null is its default.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items()
+                    if v is not None or k not in cls.model_fields or cls.model_fields[k].is_required()}
+        return data
+
+
+class Login(Body):
+    username: str
+    password: str
+
+
+class NewTicket(Body):
+    service: str
+    priority: bool = False
+    lang: Language = "vi"
+
+
+class Redirect(Body):
+    branch: str = Field(description="a branch from the ticket's `alternatives`")
+
+
+class NotPrinted(Body):
+    problem: str = Field(pattern=r"^[A-Za-z0-9_]{1,40}$", description="a short code such as paper_out")
+
+
+class NewRating(Body):
+    score: int = Field(ge=1, le=4, description="4 very satisfied, 3 satisfied, 2 neutral, 1 not satisfied")
+    reasons: list[Reason] = Field(default=[], json_schema_extra={"uniqueItems": True},
+                                  description="codes from the catalogues' rating.reasons.*")
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+
+    @field_validator("reasons")
+    @classmethod
+    def _each_once(cls, reasons: list[str]) -> list[str]:
+        if len(set(reasons)) != len(reasons):
+            raise PydanticCustomError("bad_value", "each reason may be given once")
+        return reasons
+
+
+class CallTicket(Body):
+    ticket: str = Field(description="the id of a waiting or no-show ticket of the branch")
+
+
+class CounterChange(Body):
+    services: list[str] | None = None
+    open: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "CounterChange":
+        if self.services is None and self.open is None:
+            raise PydanticCustomError("missing_field", "give 'services', 'open' or both")
+        return self
+
+
+class Transfer(Body):
+    service: str
+    branch: str | None = Field(default=None, description="another branch; the same branch when left out")
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+class Answer(BaseModel):
+    """What the server answers or sends; the document lists every field it carries."""
+
+
+class ErrorDetail(Answer):
+    code: str
+    message: str
+
+
+class Error(Answer):
+    error: ErrorDetail
+
+
+class Health(Answer):
+    status: Literal["ok"]
+
+
+class Document(Answer):
+    """This OpenAPI document."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+
+
+class LoggedIn(Answer):
+    token: str
+    role: Literal[ROLES]
+    branch: str | None
+
+
+class Names(Answer):
+    vi: str
+    en: str
+
+
+class ServiceName(Answer):
+    id: str
+    name: Names
+    letter: str
+
+
+class Branch(Answer):
+    id: str
+    name: Names
+    lat: float
+    lon: float
+    services: list[ServiceName]
+
+
+class ServiceQueue(Answer):
+    id: str
+    letter: str
+    waiting: int
+    estimated_wait_min: int | None
+
+
+class Serving(Answer):
+    ticket: str
+    number: str
+    service: str
+    status: Status
+
+
+class CounterState(Answer):
+    id: str
+    services: list[str]
+    open: bool
+    serving: Serving | None
+
+
+class RecentCall(Answer):
+    ticket: str
+    number: str
+    counter: str
+    service: str
+    at: datetime
+    recall: bool
+
+
+class State(Answer):
+    branch: str
+    services: list[ServiceQueue]
+    counters: list[CounterState]
+    recent_calls: list[RecentCall] = Field(description="newest first, at most [queue] recent_calls")
+
+
+class Ticket(Answer):
+    id: str
+    number: str
+    branch: str
+    service: str
+    status: Status
+    position: int | None = Field(description="1 for the next one called; null unless waiting")
+    estimated_wait_min: int | None
+    estimated_wait_range_min: Annotated[list[int], Field(min_length=2, max_length=2)] | None = Field(
+        description="[low, high]: the wait falls in this range 8 times out of 10")
+    counter: str | None
+    priority: bool
+    issued_at: datetime = Field(description="the first arrival: it survives transfers and redirects")
+    called_at: datetime | None
+    transferred_to: str | None = Field(description="the new ticket's id, once transferred to another branch")
+    rated: bool
+
+
+class Alternative(Answer):
+    branch: str
+    estimated_wait_min: int
+    travel_min: int
+    distance_km: float
+
+
+class Issued(Answer):
+    id: str
+    number: str
+    service: str
+    branch: str
+    issued_at: datetime
+    position: int | None
+    estimated_wait_min: int | None
+    estimated_wait_range_min: Annotated[list[int], Field(min_length=2, max_length=2)] | None
+    status_url: str
+    priority: bool
+    lang: Language
+    alternatives: list[Alternative] = Field(description="nearby branches that would serve sooner, best first")
+
+
+class Redirected(Ticket):
+    status_url: str
+    travel_min: int
+
+
+class Called(Answer):
+    ticket: Ticket | None = Field(description="the ticket now called; null when nobody waits for the counter")
+
+
+class CalledChosen(Answer):
+    ticket: Ticket
+
+
+class Rated(Answer):
+    ticket: str
+    score: int
+    reasons: list[Reason]
+
+
+class RatedByNumber(Answer):
+    ticket: str
+    number: str
+    score: int
+
+
+class NotPrintedNoted(Answer):
+    ticket: str
+    printed: Literal[False]
+    problem: str
+
+
+class CounterChanged(Answer):
+    id: str
+    branch: str
+    services: list[str]
+    open: bool
+    serving: str | None = Field(description="the id of the ticket at the counter")
+
+
+class Need(Answer):
+    service: str
+    name: Names
+    forecast_per_hour: float
+    mean_service_min: float
+    waiting: int
+    load: float
+    needed: int = Field(description="counters the wait target needs, by Erlang C")
+    have: float = Field(description="counter time the service gets now (a counter's time is shared)")
+    shortfall: float
+
+
+class MoveBody(Answer):
+    services: list[str]
+
+
+class MoveCall(Answer):
+    method: Literal["POST"]
+    path: str
+    body: MoveBody
+
+
+class Move(Answer):
+    counter: str
+    from_services: list[str]
+    to_services: list[str]
+    from_: str = Field(alias="from", description="local time HH:MM")
+    text: Names
+    reason: Names
+    apply: MoveCall = Field(description="the call that makes the move")
+
+
+class Recommendations(Answer):
+    branch: str
+    at: datetime
+    target_wait_min: float
+    service_level: float
+    horizon_min: float
+    services: list[Need]
+    moves: list[Move]
+
+
+# ---- Socket.IO -------------------------------------------------------------------------------
+
+class SubscribeBranch(Body):
+    branch: str
+
+
+class SubscribeTicket(Body):
+    ticket: str
+
+
+class Subscribed(Answer):
+    ok: bool
+    error: str | None = None
+
+
+class CalledEvent(RecentCall):
+    branch: str
+
+
+class KioskProblem(Answer):
+    branch: str
+    ticket: str
+    number: str
+    problem: str
+    at: datetime
+
+
+# ---- checking a body -------------------------------------------------------------------------
+
+def parse(model: type[Body], raw: bytes) -> Body:
+    """The body as the model, or Invalid naming each field wrong (code of the first one)."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        problems = error.errors(include_url=False)
+        raise Invalid("; ".join(_said(p) for p in problems), _code(problems[0])) from None
+
+
+def _code(problem: dict) -> str:
+    kind = problem["type"]
+    if not problem["loc"] and kind in ("json_invalid", "model_type"):
+        return "malformed_json"
+    if kind == "missing":
+        return "missing_field"
+    if kind.endswith("_type"):
+        return "wrong_type"
+    if kind in ("missing_field", "bad_value"):  # raised by the models' own checks
+        return kind
+    return "bad_value"
+
+
+def _said(problem: dict) -> str:
+    if not problem["loc"]:
+        if problem["type"] in ("json_invalid", "model_type"):
+            return "the body must be a JSON object"
+        return problem["msg"]
+    where = ".".join(map(str, problem["loc"]))
+    if problem["type"] == "missing":
+        return f"missing field {where!r}"
+    return f"field {where!r}: {problem['msg']}"
