@@ -4,16 +4,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import date
 
 import pytest
 
 from motcua.config import SECTIONS, SETTINGS, Config, ConfigError, build, load_config, override
 from motcua.core.balancing import RedirectRules
+from motcua.core.clock import FakeClock, LocalTime
 from motcua.core.engine import EngineSettings
 from motcua.core.staffing import StaffingRules
 from motcua.kiosk.settings import KioskSettings, load_kiosk_settings
+from motcua.web.app import create_app
 
-from conftest import ROOT
+from conftest import HOAN_KIEM, ROOT, motcua
 
 
 def toml_literal(value) -> str:
@@ -115,3 +118,19 @@ def test_a_missing_or_broken_config_file_is_a_readable_error(tmp_path):
     broken.write_text("x = [\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken)
+
+
+def test_recent_calls_is_what_the_state_keeps_and_the_wall_display_shows(tmp_path):
+    db = tmp_path / "motcua.db"
+    motcua("init", "--scenario", str(HOAN_KIEM), db=db)
+    config = load_config(server={"db": str(db), "async_mode": "threading"}, queue={"recent_calls": 3})
+    app = create_app(config, clock=FakeClock(LocalTime(config.queue.timezone).epoch(date.today(), "09:00")))
+    page = app.test_client().get("/display/hk-01").get_data(as_text=True)
+    block = re.search(r'<script id="motcua-settings" type="application/json">(.*?)</script>', page, re.S)
+    assert json.loads(block.group(1))["recent_calls"] == 3
+    engine = app.extensions["motcua"].engine
+    for _ in range(4):
+        ticket = engine.issue("hk-01", "business", False, "vi")
+        engine.call_next("hk-01", "6")
+        engine.done(ticket.id)
+    assert len(engine.branch_state("hk-01")["recent_calls"]) == 3

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import screenshot
-from motcua.i18n import catalogue
+from motcua.i18n import catalogue, rating_reasons
 
 VI, EN = catalogue("vi"), catalogue("en")
 
@@ -120,6 +120,8 @@ def test_waiting_then_called_then_rated(fresh_server, phone, capsys):
     page.wait_for_selector("#rating", state="visible", timeout=3000)
     assert page.is_hidden("#called") and page.is_hidden("#waiting")
     page.locator("#rating h2").scroll_into_view_if_needed()
+    chips = page.eval_on_selector_all(".chip", "cs => cs.map(c => [c.dataset.reason, c.querySelector('.vi').textContent])")
+    assert chips == [[r, VI[f"rating.reasons.{r}"]] for r in rating_reasons()]  # the catalogue's, in its order
     page.tap(".score[data-score='4']")
     page.tap(".chip[data-reason='friendly']")
     page.tap(".chip[data-reason='fast']")
@@ -127,7 +129,9 @@ def test_waiting_then_called_then_rated(fresh_server, phone, capsys):
     page.evaluate("document.getElementById('rating').scrollIntoView()")
     screenshot(page, "phone-rating")
     assert_layout(page)
-    page.tap("#submit")
+    with page.expect_response("**/rating") as sent:
+        page.tap("#submit")
+    assert sent.value.status == 201 and sorted(sent.value.json()["reasons"]) == ["fast", "friendly"]
     page.wait_for_selector("#thanks", state="visible", timeout=3000)
     assert page.is_hidden("#rating")
     screenshot(page, "phone-thanks")
