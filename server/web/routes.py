@@ -69,8 +69,10 @@ def json_body():
 
     Handlers call it after authorising and looking up, so refusals keep the published order.
     """
-    model = current_app.view_functions[request.endpoint].operation.body
-    return schemas.parse(model, request.get_data(cache=True))
+    declared = getattr(current_app.view_functions[request.endpoint], "operation", None)
+    if declared is None or declared.body is None:
+        raise RuntimeError(f"{request.endpoint} reads a body but its @operation declares none")
+    return schemas.parse(declared.body, request.get_data(cache=True))
 
 
 def status_url(ticket_id: str) -> str:
