@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     from .core.model import DomainError
 
     try:
-        config = load_config(getattr(args, "config", None), server={
-            "db": getattr(args, "db", None), "host": getattr(args, "host", None), "port": getattr(args, "port", None)})
+        # --host and --port are the server's only where it serves (hw's --port is a device).
+        served = {"host": args.host, "port": args.port} if args.command in SERVING_COMMANDS else {}
+        config = load_config(getattr(args, "config", None), server={"db": getattr(args, "db", None), **served})
         return COMMANDS[args.command](args, config)
     except (DomainError, ConfigError, ValueError) as error:
         print(f"motcua: {getattr(error, 'message', error)}", file=sys.stderr)
