@@ -27,8 +27,9 @@ from motcua.hardware import escpos, printer_cli
 from motcua.hardware.printer import (BadUrl, CoverOpen, NoAnswer, NotConnected, PaperNearEnd, PaperOut,
                                      Printer, PrinterOffline)
 from motcua.hardware.printer_sim import EscPosParser, PrinterSim, SimulatedPrinter
-from motcua.hardware.ticket_layout import (BigText, LayoutSettings, TicketData, block_image, ticket_blocks,
-                                           ticket_bytes)
+from motcua.hardware.qr import qr_matrix
+from motcua.hardware.ticket_layout import (BigText, LayoutSettings, TicketData, block_image, matrix_image,
+                                           ticket_blocks, ticket_bytes)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "ticket-B007-raster.bin"
@@ -134,6 +135,15 @@ def test_ticket_bytes_are_deterministic_and_match_the_golden_file():
         if not os.environ.get("MOTCUA_REGEN_GOLDEN"):
             pytest.fail(f"{GOLDEN} was missing and has been written: check it in")
     assert data == GOLDEN.read_bytes()
+
+
+@pytest.mark.parametrize("level", "LMQH")
+def test_a_qr_matrix_decodes_at_every_error_level(level, tmp_path):
+    matrix = qr_matrix(URL, level, border=4)
+    assert len(matrix) == len(qr_matrix(URL, level)) + 8 and not any(matrix[0])  # the quiet zone
+    path = tmp_path / f"qr-{level}.png"
+    matrix_image(matrix, 4, len(matrix) * 4).save(path)
+    assert zbar(path) == URL
 
 
 def test_ticket_structure():
