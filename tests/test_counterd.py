@@ -2,17 +2,21 @@
 and `motcua counterd` end to end through socat pty pairs against a real server."""
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import serial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from motcua.hardware import counterd
 from motcua.hardware.device_sims import DisplaySim, PadSim
 from motcua.hardware.frames import Frame, FrameError, FrameReader, crc16, encode
 
@@ -72,6 +76,74 @@ def test_random_bytes_never_break_the_reader_and_valid_frames_are_still_found(pi
 def test_pure_noise_never_crashes(noise):
     for frame in FrameReader().feed(noise):
         assert encode(frame) in noise  # anything found really was a whole, valid frame
+
+
+# ---- a serial link lost by several threads at once ------------------------------------------
+
+class FakePort:
+    """A pyserial port that can be unplugged; closing it twice fails as os.close on a closed fd does."""
+
+    def __init__(self, opened: list) -> None:
+        self.unplugged, self.closes, self.written = False, 0, []
+        self.in_waiting = 0
+        opened.append(self)
+
+    def read(self, size: int) -> bytes:
+        if self.unplugged or self.closes:
+            raise serial.SerialException("device reports readiness to read but returned no data")
+        return b""
+
+    def write(self, data: bytes) -> None:
+        if self.unplugged or self.closes:
+            raise OSError(errno.EIO, "Input/output error")
+        self.written.append(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closes += 1
+        if self.closes > 1:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        time.sleep(0.002)  # a real close takes a moment: room for another thread to try too
+
+
+def test_a_port_lost_under_several_writers_is_closed_once_by_its_owner_and_reopened(monkeypatch):
+    opened: list[FakePort] = []
+    monkeypatch.setattr(counterd, "open_serial", lambda *args, **kwargs: FakePort(opened))
+    link = counterd.SerialLink("/dev/fake", "display")
+    reopened = threading.Event()
+    link.on_open = lambda: len(opened) > 1 and reopened.set()
+    failures, stop = [], threading.Event()
+
+    def guarded(work):
+        def run():
+            try:
+                while not stop.is_set():
+                    work()
+            except BaseException as error:  # noqa: BLE001  (a thread's death is what this test looks for)
+                failures.append(error)
+        return threading.Thread(target=run)
+
+    owner = guarded(link.read)
+    writers = [guarded(lambda: link.write(b"\x02frame\x03")) for _ in range(6)]
+    owner.start()
+    wait_for(lambda: opened, what="the owner to open the port")
+    for writer in writers:
+        writer.start()
+    opened[0].unplugged = True
+    assert reopened.wait(5), failures
+    stop.set()
+    for thread in [owner, *writers]:
+        thread.join(5)
+    assert failures == []
+    assert [port.closes for port in opened[:-1]] == [1] * (len(opened) - 1)  # each lost port closed once
+    assert opened[-1].closes == 0 and link.write(b"again") and opened[-1].written[-1] == b"again"
+
+
+def test_a_write_before_the_owner_opened_the_port_says_so():
+    link = counterd.SerialLink("/dev/nothing-here", "display")
+    assert link.write(b"x") is False and not link.is_open
 
 
 # ---- counterd through socat pty pairs ------------------------------------------------------
