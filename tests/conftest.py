@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from serial_pairs import SerialPair
+
 ROOT = Path(__file__).resolve().parent.parent
 HOAN_KIEM = ROOT / "server" / "data" / "scenarios" / "hoan-kiem.json"
 PASSWORD = "s3cret-pass"
@@ -151,24 +153,15 @@ def screenshot(page, name: str) -> Path:
 
 # ---- serial lines: socat pty pairs ------------------------------------------------------------
 
-class SerialPair:
-    """Two linked ptys from socat, at fixed paths so that a restarted pair is the 'same cable'."""
+@pytest.fixture
+def serial_pair(tmp_path):
+    """serial_pair(name): a SerialPair (tests/serial_pairs.py) in the test's folder, unplugged at its end."""
+    pairs = []
 
-    def __init__(self, folder: Path, name: str) -> None:
-        self.host, self.device = folder / f"{name}-host", folder / f"{name}-device"
-        self.proc = None
-        self.plug()
+    def make(name: str) -> SerialPair:
+        pairs.append(SerialPair(tmp_path, name))
+        return pairs[-1]
 
-    def plug(self) -> None:
-        for link in (self.host, self.device):
-            link.unlink(missing_ok=True)
-        self.proc = subprocess.Popen(["socat", "-d", "-d", f"pty,raw,echo=0,link={self.host}",
-                                      f"pty,raw,echo=0,link={self.device}"], stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while not (self.host.exists() and self.device.exists()):
-            assert time.monotonic() < deadline, "socat made no ptys"
-            time.sleep(0.02)
-
-    def unplug(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=5)
+    yield make
+    for pair in pairs:
+        pair.unplug()

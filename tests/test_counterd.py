@@ -20,7 +20,7 @@ from motcua.hardware import counterd
 from motcua.hardware.device_sims import DisplaySim, PadSim
 from motcua.hardware.frames import Frame, FrameError, FrameReader, crc16, encode
 
-from conftest import PASSWORD, SerialPair
+from conftest import PASSWORD
 
 
 # ---- the frame ---------------------------------------------------------------------------------
@@ -158,8 +158,8 @@ def wait_for(condition, seconds=8.0, what="condition", log: Path | None = None):
 
 
 @pytest.fixture
-def counter_rig(fresh_server, tmp_path):
-    pad_line, display_line = SerialPair(tmp_path, "pad"), SerialPair(tmp_path, "display")
+def counter_rig(fresh_server, serial_pair, tmp_path):
+    pad_line, display_line = serial_pair("pad"), serial_pair("display")
     display = DisplaySim(str(display_line.device), 2).start()
     pad = PadSim(str(pad_line.device), 2)
     daemon = subprocess.Popen(
@@ -179,8 +179,6 @@ def counter_rig(fresh_server, tmp_path):
         daemon.wait(timeout=10)
         rig["display"].stop()
         rig["pad"].close()
-        pad_line.unplug()
-        display_line.unplug()
 
 
 def ticket_state(server, ticket_id):

@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -28,23 +27,12 @@ PREFIX = "KIOSK-DRIVER "
 # ---- helpers ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def printer(tmp_path):
+def printer(serial_pair, tmp_path):
     """The simulated printer on one end of a socat pty pair; yields (simulator, the kiosk's end)."""
-    proc = subprocess.Popen(["socat", "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"],
-                            stderr=subprocess.PIPE, text=True)
-    paths = []
-    deadline = time.monotonic() + 5
-    while len(paths) < 2 and time.monotonic() < deadline:
-        if match := re.search(r"PTY is (\S+)", proc.stderr.readline()):
-            paths.append(match.group(1))
-    if len(paths) < 2:
-        proc.kill()
-        pytest.fail("socat did not report two ptys")
-    sim = PrinterSim(paths[0], tmp_path / "tickets").start()   # opened before the kiosk's end
-    yield sim, paths[1]
+    line = serial_pair("printer")
+    sim = PrinterSim(str(line.device), tmp_path / "tickets").start()   # opened before the kiosk's end
+    yield sim, str(line.host)
     sim.stop()
-    proc.terminate()
-    proc.wait(5)
 
 
 def drive(server, scenario: str, tmp_path: Path, printer: str = "", screen: str = "1080x1920", suffix: str = "",

@@ -13,8 +13,6 @@ from motcua.kiosk.client import KioskClient, ServerUnreachable
 from motcua.kiosk.flow import Kiosk
 from motcua.kiosk.settings import KioskSettings
 
-from conftest import SerialPair
-
 
 def kiosk_for(server, printer: str = "", text: str = "raster") -> Kiosk:
     kiosk = Kiosk(KioskSettings(server.base, "hk-01", server.tokens["kiosk1"], printer=printer, printer_text=text))
@@ -23,13 +21,12 @@ def kiosk_for(server, printer: str = "", text: str = "raster") -> Kiosk:
 
 
 @pytest.fixture
-def printer(tmp_path):
-    line = SerialPair(tmp_path, "printer")
+def printer(serial_pair, tmp_path):
+    line = serial_pair("printer")
     sim = PrinterSim(str(line.device), tmp_path / "tickets")
     sim.start()
     yield sim, str(line.host)
     sim.stop()
-    line.unplug()
 
 
 @pytest.mark.parametrize("text", ["raster", "cp1258"])

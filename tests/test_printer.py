@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -202,22 +201,10 @@ def test_simulator_answers_status_from_its_state():
 # --- (b) end to end through a socat pty pair -----------------------------------------------------
 
 @pytest.fixture
-def ptys():
+def ptys(serial_pair):
     """Two linked ptys: (simulator end, driver end)."""
-    proc = subprocess.Popen(["socat", "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"],
-                            stderr=subprocess.PIPE, text=True)
-    paths = []
-    deadline = time.monotonic() + 5
-    while len(paths) < 2 and time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if match := re.search(r"PTY is (\S+)", line):
-            paths.append(match.group(1))
-    if len(paths) < 2:
-        proc.kill()
-        pytest.fail("socat did not report two ptys")
-    yield paths
-    proc.terminate()
-    proc.wait(5)
+    line = serial_pair("printer")
+    return [str(line.device), str(line.host)]
 
 
 @pytest.fixture
