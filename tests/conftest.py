@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from werkzeug import serving
 
 from motcua.accounts import Accounts
 from motcua.config import load_config
@@ -166,8 +168,34 @@ def api(client, tokens) -> Api:
 
 # ---- a real server process ------------------------------------------------------------------------
 
+class Http:
+    """The published interface of a server at base, as the named staff member or device calls it."""
+
+    base: str
+    tokens: dict
+
+    @property
+    def api(self) -> str:
+        return self.base + "/api/v1"
+
+    def auth(self, who: str) -> dict:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def login(self, username: str) -> str:
+        answer = requests.post(self.api + "/auth/login", json={"username": username, "password": PASSWORD})
+        answer.raise_for_status()
+        return answer.json()["token"]
+
+    def post(self, path: str, who: str | None = None, json=None, **kwargs) -> requests.Response:
+        headers = self.auth(who) if who else {}
+        return requests.post(self.api + path, json=json, headers=headers, timeout=10, **kwargs)
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(self.api + path, timeout=10)
+
+
 @dataclass
-class Server:
+class Server(Http):
     """A real `motcua serve` process on its own copy of a template database."""
 
     db: Path
@@ -179,10 +207,6 @@ class Server:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api(self) -> str:
-        return self.base + "/api/v1"
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -202,20 +226,25 @@ class Server:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=10)
 
-    def auth(self, who: str) -> dict:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def login(self, username: str) -> str:
-        answer = requests.post(self.api + "/auth/login", json={"username": username, "password": PASSWORD})
-        answer.raise_for_status()
-        return answer.json()["token"]
+@dataclass
+class LiveApp(Http):
+    """The test's app on a real port of this process: HTTP for clients that run as programs of their
+    own (the kiosk), on the fake clock, so that what depends on the hour does not hang on the wall's."""
 
-    def post(self, path: str, who: str | None = None, json=None, **kwargs) -> requests.Response:
-        headers = self.auth(who) if who else {}
-        return requests.post(self.api + path, json=json, headers=headers, timeout=10, **kwargs)
+    base: str
+    tokens: dict
+    clock: FakeClock
 
-    def get(self, path: str) -> requests.Response:
-        return requests.get(self.api + path, timeout=10)
+
+@pytest.fixture
+def live_app(app, clock, tokens):
+    http = serving.make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield LiveApp(f"http://127.0.0.1:{http.server_port}", tokens, clock)
+    http.shutdown()
+    thread.join(10)
 
 
 def make_server(folder: Path, template: Template) -> Server:
