@@ -27,7 +27,7 @@ from conftest import PASSWORD
 
 def test_frames_are_the_documented_bytes():
     assert crc16(b"123456789") == 0x29B1  # CRC-16/CCITT-FALSE's check value
-    assert encode(Frame(3, "S", "B007")) == b"\x02\x03S\x04B007\x1b\x4e\x03"   # worked out by hand
+    assert encode(Frame(3, "S", "B007")) == b"\x02\x03S\x04B007\x1b\x4e\x03"   # from the bitwise definition
     body = bytes([3, ord("S"), 4]) + b"B007"
     check = crc16(body)
     assert encode(Frame(3, "S", "B007")) == b"\x02" + body + bytes([check >> 8, check & 0xFF]) + b"\x03"
