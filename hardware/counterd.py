@@ -45,7 +45,7 @@ class SerialLink:
         """The owner's call: what has arrived (or b""), opening the port first if need be."""
         port = self._port
         if port is not None and port is self._failed:
-            self._close()
+            self.close()
             port = None
         if port is None:
             port = self._open()
@@ -55,7 +55,7 @@ class SerialLink:
             return port.read(port.in_waiting or 1)
         except (serial.SerialException, OSError) as error:
             log.warning("%s: lost %s (%s)", self.name, self.url, error)
-            self._close()
+            self.close()
             return b""
 
     def write(self, data: bytes) -> bool:
@@ -78,10 +78,7 @@ class SerialLink:
         return self._port is not None
 
     def close(self) -> None:
-        """The owner's call (or anyone's once the owner has stopped)."""
-        self._close()
-
-    def _close(self) -> None:
+        """The owner's call."""
         with self._lock:
             port, self._port, self._failed = self._port, None, None
             if port is not None:
