@@ -26,63 +26,81 @@ KEYS = {"N": "next", "R": "recall", "X": "no-show", "D": "done"}
 
 
 class SerialLink:
-    """A serial device that may be unplugged at any moment: reopened with backoff, never fatal."""
+    """A serial device that may be unplugged at any moment: reopened with backoff, never fatal.
+
+    One thread owns the port: the one that calls `read()` opens it, closes it when it is lost and
+    opens it again. Any thread may `write()`; a write that fails only reports the loss, so that a
+    port is never closed twice (the second close would hit a reused descriptor, or EBADF).
+    """
 
     def __init__(self, url: str, name: str, baudrate: int = 9600) -> None:
         self.url, self.name, self.baudrate = url, name, baudrate
         self._port = None
+        self._failed = None  # the port a write found lost, for the owner to close
+        self._lock = threading.Lock()  # a write never meets the port half closed or half opened
         self._backoff = 0.2
         self.on_open = lambda: None  # e.g. the display shows again what it should show
 
     def read(self) -> bytes:
-        port = self._ensure_open()
+        """The owner's call: what has arrived (or b""), opening the port first if need be."""
+        port = self._port
+        if port is not None and port is self._failed:
+            self.close()
+            port = None
         if port is None:
-            return b""
+            port = self._open()
+            if port is None:
+                return b""
         try:
             return port.read(port.in_waiting or 1)
         except (serial.SerialException, OSError) as error:
-            self._lost(error)
+            log.warning("%s: lost %s (%s)", self.name, self.url, error)
+            self.close()
             return b""
 
     def write(self, data: bytes) -> bool:
-        port = self._ensure_open()
-        if port is None:
-            return False
-        try:
-            port.write(data)
-            port.flush()
-            return True
-        except (serial.SerialException, OSError) as error:
-            self._lost(error)
-            return False
+        """Any thread's call: False when the port is not open or the write failed."""
+        with self._lock:
+            port = self._port
+            if port is None or port is self._failed:
+                return False
+            try:
+                port.write(data)
+                port.flush()
+                return True
+            except (serial.SerialException, OSError) as error:
+                log.warning("%s: lost %s (%s)", self.name, self.url, error)
+                self._failed = port
+                return False
 
     @property
     def is_open(self) -> bool:
         return self._port is not None
 
     def close(self) -> None:
-        if self._port is not None:
-            self._port.close()
-            self._port = None
+        """The owner's call."""
+        with self._lock:
+            port, self._port, self._failed = self._port, None, None
+            if port is not None:
+                try:
+                    port.close()
+                except (serial.SerialException, OSError) as error:  # an unplugged device may refuse
+                    log.warning("%s: closing %s: %s", self.name, self.url, error)
 
-    def _ensure_open(self):
-        if self._port is not None:
-            return self._port
+    def _open(self):
         try:
-            self._port = open_serial(self.url, self.baudrate, timeout=0.2, write_timeout=1)
+            port = open_serial(self.url, self.baudrate, timeout=0.2, write_timeout=1)
         except (serial.SerialException, OSError, ValueError) as error:
             log.warning("%s: cannot open %s (%s); again in %.1f s", self.name, self.url, error, self._backoff)
             time.sleep(self._backoff)
             self._backoff = min(self._backoff * 2, 5.0)
             return None
+        with self._lock:
+            self._port = port
         log.info("%s: opened %s", self.name, self.url)
         self._backoff = 0.2
         self.on_open()
-        return self._port
-
-    def _lost(self, error: Exception) -> None:
-        log.warning("%s: lost %s (%s)", self.name, self.url, error)
-        self.close()
+        return port
 
 
 @dataclass
@@ -250,8 +268,7 @@ class CounterDaemon:
         self.display.write(encode(frame))
 
     def _show_again(self) -> None:
-        # Called from inside the link's open: write straight to the new port.
-        threading.Timer(0.05, lambda: self.display.write(encode(self.shown))).start()
+        self.display.write(encode(self.shown))
 
 
 def run_counterd(setup: CounterSetup) -> int:

@@ -18,6 +18,7 @@ several of them).
 """
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass
 
 STX, ETX = 0x02, 0x03
@@ -40,13 +41,7 @@ class Frame:
 
 def crc16(data: bytes) -> int:
     """CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF (check value of b"123456789": 0x29B1)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    return binascii.crc_hqx(data, 0xFFFF)
 
 
 def encode(frame: Frame) -> bytes:

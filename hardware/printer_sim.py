@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import segno
 import serial
 from PIL import Image, ImageDraw
 
 from motcua.hardware import escpos
+from motcua.hardware.qr import qr_matrix
 from motcua.hardware.ticket_layout import font, matrix_image
 
 # Status answers (DLE EOT 1, 2, 4) per state; bits as in escpos' parsers. Missing: no answer.
@@ -392,10 +392,9 @@ class SimulatedPrinter:
             self.paper.image(self._qr_image(), self.style.align)
 
     def _qr_image(self) -> Image.Image:
-        symbol = segno.make(self.qr["data"].decode("utf-8", errors="replace"), error=self.qr["level"].lower(),
-                            micro=False, boost_error=False)
-        side = len(symbol.matrix) * self.qr["module"]
-        return matrix_image(symbol.matrix, self.qr["module"], side)
+        matrix = qr_matrix(self.qr["data"].decode("utf-8", errors="replace"), self.qr["level"])
+        side = len(matrix) * self.qr["module"]
+        return matrix_image(matrix, self.qr["module"], side)
 
     def _cut(self, m):
         ticket = self.paper.take()

@@ -18,11 +18,11 @@ from functools import cache
 from pathlib import Path
 from typing import Mapping, Union
 
-import segno
 from PIL import Image, ImageDraw, ImageFont
 
 from motcua import i18n
 from motcua.hardware import escpos
+from motcua.hardware.qr import qr_matrix
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 WIDTH_80MM = 576
@@ -43,7 +43,7 @@ Names = Union[str, Mapping[str, str]]
 class LayoutSettings:
     width_dots: int = WIDTH_80MM
     text_mode: str = "raster"          # "raster" (Pillow images) or "cp1258" (code-page bytes)
-    qr_mode: str = "native"            # "native" (GS ( k) or "raster" (drawn with segno)
+    qr_mode: str = "native"            # "native" (GS ( k) or "raster" (drawn here)
     code_page: int = 52                # ESC t n for CP1258: 52 on Epson, 27/94/35 on clones
     qr_module_dots: int = 6
     qr_error_level: str = "M"
@@ -242,10 +242,9 @@ def big_text_image(block: BigText, settings: LayoutSettings) -> Image.Image:
 
 
 def qr_image(data: str, settings: LayoutSettings) -> Image.Image:
-    """The QR symbol drawn with segno, centred, no quiet zone (the layout leaves white around it)."""
-    # boost_error=False: keep the level asked for, as the printer's own QR does.
-    symbol = segno.make(data, error=settings.qr_error_level.lower(), micro=False, boost_error=False)
-    return matrix_image(symbol.matrix, settings.qr_module_dots, settings.width_dots, "center", settings.margin_dots)
+    """The QR symbol drawn here, centred, no quiet zone (the layout leaves white around it)."""
+    matrix = qr_matrix(data, settings.qr_error_level)
+    return matrix_image(matrix, settings.qr_module_dots, settings.width_dots, "center", settings.margin_dots)
 
 
 def matrix_image(matrix, module_dots: int, width: int, align: str = "center", margin: int = 0) -> Image.Image:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import unicodedata
 
-import segno
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle
 from kivy.graphics.texture import Texture
@@ -17,6 +16,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.utils import escape_markup
 from kivy.uix.widget import Widget
+
+from motcua.hardware.qr import qr_matrix
 
 DESIGN_W, DESIGN_H = 1080, 1920
 _scale = 1.0
@@ -376,7 +377,7 @@ class QrCode(Widget):
             self.set_data(data)
 
     def set_data(self, data: str) -> None:
-        rows = [list(row) for row in segno.make(data, error="m", micro=False).matrix_iter(scale=1, border=4)]
+        rows = qr_matrix(data, "M", border=4)
         side = len(rows)
         pixels = bytearray()
         for row in reversed(rows):               # a texture's first row is the bottom one

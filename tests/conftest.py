@@ -1,21 +1,45 @@
-"""Fixtures: a fake clock for the core, and a real `motcua serve` on a free port for the rest."""
+"""Fixtures: a fake clock and the app on Flask's test client for fast tests, a real `motcua serve` on a
+free port for durability and end to end, Chromium, and serial cables."""
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from werkzeug import serving
+
+from motcua.accounts import Accounts
+from motcua.config import load_config
+from motcua.core import scenario
+from motcua.core.clock import FakeClock, SystemClock
+from motcua.store import Store
+from motcua.web.app import create_app
+
+from serial_pairs import SerialPair
 
 ROOT = Path(__file__).resolve().parent.parent
 HOAN_KIEM = ROOT / "server" / "data" / "scenarios" / "hoan-kiem.json"
 PASSWORD = "s3cret-pass"
+# A Tuesday, 08:00 in Hanoi: the branches are open and the day's numbering has just begun.
+MORNING = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")).timestamp()
+USERS = {"off1": ("officer", "hk-01"), "off2": ("officer", "hk-02"), "mgr1": ("manager", "hk-01"),
+         "admin": ("admin", None)}
+DEVICES = {"kiosk1": ("kiosk", "hk-01"), "kiosk2": ("kiosk", "hk-02"), "display1": ("display", "hk-01")}
+TOKEN_TTL_HOURS = 12.0   # the staff tokens a test is handed outlast any test run
+
+os.environ.pop("MOTCUA_DB", None)
 
 
 def free_port() -> int:
@@ -32,9 +56,148 @@ def motcua(*args: str, db: Path) -> str:
     return done.stdout
 
 
+# ---- databases: made once per session with library calls, copied for each test ----------------
+
+def build_database(path: Path, clock) -> dict[str, str]:
+    """Hoan Kiem's network, USERS logged in and DEVICES registered, as `motcua init`, `user add` and
+    `device add` make them (tests/test_cli.py runs those commands themselves); the tokens by name."""
+    data = scenario.load(HOAN_KIEM)
+    store = Store(path)
+    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    accounts = Accounts(store, clock, TOKEN_TTL_HOURS)
+    tokens = {}
+    for name, (role, branch) in USERS.items():
+        accounts.add_user(name, PASSWORD, role, branch)
+        tokens[name] = accounts.login(name, PASSWORD)[0]
+    for name, (kind, branch) in DEVICES.items():
+        tokens[name] = accounts.add_device(kind, branch)
+    store.close()
+    return tokens
+
+
+@dataclass(frozen=True)
+class Template:
+    """A database to start tests from, and the tokens it holds."""
+
+    path: Path
+    tokens: dict
+
+    def copy_to(self, path: Path) -> Path:
+        """A copy through SQLite's backup API: whole and consistent, WAL or not."""
+        with closing(sqlite3.connect(self.path)) as source, closing(sqlite3.connect(path)) as target:
+            source.backup(target)
+        return path
+
+
+@pytest.fixture(scope="session")
+def real_template(tmp_path_factory) -> Template:
+    """For real servers: staff tokens issued by the wall clock, as a running server sees them."""
+    path = tmp_path_factory.mktemp("template-real") / "motcua.db"
+    return Template(path, build_database(path, SystemClock()))
+
+
+@pytest.fixture(scope="session")
+def morning_template(tmp_path_factory) -> Template:
+    """For the app on the fake clock: staff tokens issued at MORNING."""
+    path = tmp_path_factory.mktemp("template-morning") / "motcua.db"
+    return Template(path, build_database(path, FakeClock(MORNING)))
+
+
+# ---- the app on Flask's test client, on a fake clock ----------------------------------------------
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MORNING)
+
+
+@pytest.fixture
+def config(tmp_path, morning_template):
+    """The settings of a test's app: its own copy of the Hoan Kiem database; threads, not gevent."""
+    db = morning_template.copy_to(tmp_path / "motcua.db")
+    return load_config(server={"db": str(db), "async_mode": "threading"})
+
+
+@pytest.fixture
+def app(config, clock):
+    app = create_app(config, clock)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["motcua"].store.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(morning_template) -> dict:
+    """Bearer tokens of the test app's staff (off1, off2, mgr1, admin) and devices (kiosk1, kiosk2, display1)."""
+    return dict(morning_template.tokens)
+
+
 @dataclass
-class Server:
-    """A real server process over a database made with the CLI."""
+class Api:
+    """Flask's test client on /api/v1, acting as the named staff member or device."""
+
+    client: object
+    tokens: dict
+
+    def headers(self, who: str | None) -> dict:
+        return {"Authorization": f"Bearer {self.tokens.get(who, who)}"} if who else {}
+
+    def request(self, method: str, path: str, who: str | None = None, json=None, **kwargs):
+        return self.client.open("/api/v1" + path, method=method, json=json, headers=self.headers(who), **kwargs)
+
+    def post(self, path: str, who: str | None = None, json=None, **kwargs):
+        return self.request("POST", path, who, json, **kwargs)
+
+    def get(self, path: str, who: str | None = None):
+        return self.request("GET", path, who)
+
+    def issue(self, service: str = "civil", who: str = "kiosk1", branch: str = "hk-01", **body) -> dict:
+        """A new ticket, or the test fails."""
+        answer = self.post(f"/branches/{branch}/tickets", who, {"service": service, **body})
+        assert answer.status_code == 201, answer.text
+        return answer.json
+
+
+@pytest.fixture
+def api(client, tokens) -> Api:
+    return Api(client, tokens)
+
+
+# ---- a real server process ------------------------------------------------------------------------
+
+class Http:
+    """The published interface of a server at base, as the named staff member or device calls it."""
+
+    base: str
+    tokens: dict
+
+    @property
+    def api(self) -> str:
+        return self.base + "/api/v1"
+
+    def auth(self, who: str) -> dict:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def login(self, username: str) -> str:
+        answer = requests.post(self.api + "/auth/login", json={"username": username, "password": PASSWORD})
+        answer.raise_for_status()
+        return answer.json()["token"]
+
+    def post(self, path: str, who: str | None = None, json=None, **kwargs) -> requests.Response:
+        headers = self.auth(who) if who else {}
+        return requests.post(self.api + path, json=json, headers=headers, timeout=10, **kwargs)
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(self.api + path, timeout=10)
+
+
+@dataclass
+class Server(Http):
+    """A real `motcua serve` process on its own copy of a template database."""
 
     db: Path
     port: int
@@ -45,10 +208,6 @@ class Server:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api(self) -> str:
-        return self.base + "/api/v1"
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -68,58 +227,48 @@ class Server:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=10)
 
-    def auth(self, who: str) -> dict:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def login(self, username: str) -> str:
-        answer = requests.post(self.api + "/auth/login", json={"username": username, "password": PASSWORD})
-        answer.raise_for_status()
-        return answer.json()["token"]
+@dataclass
+class LiveApp(Http):
+    """The test's app on a real port of this process: HTTP for clients that run as programs of their
+    own (the kiosk), on the fake clock, so that what depends on the hour does not hang on the wall's."""
 
-    def post(self, path: str, who: str | None = None, json=None, **kwargs) -> requests.Response:
-        headers = self.auth(who) if who else {}
-        return requests.post(self.api + path, json=json, headers=headers, timeout=10, **kwargs)
-
-    def get(self, path: str) -> requests.Response:
-        return requests.get(self.api + path, timeout=10)
+    base: str
+    tokens: dict
+    clock: FakeClock
 
 
-def make_server(tmp_path: Path) -> Server:
-    db = tmp_path / "motcua.db"
-    motcua("init", "--scenario", str(HOAN_KIEM), db=db)
-    users = {"off1": ("officer", "hk-01"), "off2": ("officer", "hk-02"), "mgr1": ("manager", "hk-01"),
-             "admin": ("admin", None)}
-    for name, (role, branch) in users.items():
-        motcua("user", "add", "--username", name, "--password", PASSWORD, "--role", role,
-               *(["--branch", branch] if branch else []), db=db)
-    kiosk1 = motcua("device", "add", "--kind", "kiosk", "--branch", "hk-01", db=db).strip().splitlines()[-1]
-    kiosk2 = motcua("device", "add", "--kind", "kiosk", "--branch", "hk-02", db=db).strip().splitlines()[-1]
-    display = motcua("device", "add", "--kind", "display", "--branch", "hk-01", db=db).strip().splitlines()[-1]
-    server = Server(db, free_port(), tmp_path / "server.log")
+@pytest.fixture
+def live_app(app, clock, tokens):
+    http = serving.make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield LiveApp(f"http://127.0.0.1:{http.server_port}", tokens, clock)
+    http.shutdown()
+    thread.join(10)
+
+
+def make_server(folder: Path, template: Template) -> Server:
+    server = Server(template.copy_to(folder / "motcua.db"), free_port(), folder / "server.log",
+                    tokens=dict(template.tokens))
     server.start()
-    server.tokens = {"kiosk1": kiosk1, "kiosk2": kiosk2, "display1": display}
-    for name in users:
-        server.tokens[name] = server.login(name)
     return server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, real_template):
     """One server for a test module (state carries over between its tests)."""
-    srv = make_server(tmp_path_factory.mktemp("srv"))
+    srv = make_server(tmp_path_factory.mktemp("srv"), real_template)
     yield srv
     srv.kill(signal.SIGTERM)
 
 
 @pytest.fixture
-def fresh_server(tmp_path):
+def fresh_server(tmp_path, real_template):
     """A server of one's own, for tests that kill it or need an empty day."""
-    srv = make_server(tmp_path)
+    srv = make_server(tmp_path, real_template)
     yield srv
     srv.kill(signal.SIGTERM)
-
-
-os.environ.pop("MOTCUA_DB", None)
 
 
 # ---- real Chromium (Debian's), driven by Playwright; never `playwright install` ----------------
@@ -151,24 +300,15 @@ def screenshot(page, name: str) -> Path:
 
 # ---- serial lines: socat pty pairs ------------------------------------------------------------
 
-class SerialPair:
-    """Two linked ptys from socat, at fixed paths so that a restarted pair is the 'same cable'."""
+@pytest.fixture
+def serial_pair(tmp_path):
+    """serial_pair(name): a SerialPair (tests/serial_pairs.py) in the test's folder, unplugged at its end."""
+    pairs = []
 
-    def __init__(self, folder: Path, name: str) -> None:
-        self.host, self.device = folder / f"{name}-host", folder / f"{name}-device"
-        self.proc = None
-        self.plug()
+    def make(name: str) -> SerialPair:
+        pairs.append(SerialPair(tmp_path, name))
+        return pairs[-1]
 
-    def plug(self) -> None:
-        for link in (self.host, self.device):
-            link.unlink(missing_ok=True)
-        self.proc = subprocess.Popen(["socat", "-d", "-d", f"pty,raw,echo=0,link={self.host}",
-                                      f"pty,raw,echo=0,link={self.device}"], stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while not (self.host.exists() and self.device.exists()):
-            assert time.monotonic() < deadline, "socat made no ptys"
-            time.sleep(0.02)
-
-    def unplug(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=5)
+    yield make
+    for pair in pairs:
+        pair.unplug()

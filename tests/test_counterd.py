@@ -2,27 +2,32 @@
 and `motcua counterd` end to end through socat pty pairs against a real server."""
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import serial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from motcua.hardware import counterd
 from motcua.hardware.device_sims import DisplaySim, PadSim
 from motcua.hardware.frames import Frame, FrameError, FrameReader, crc16, encode
 
-from conftest import PASSWORD, SerialPair
+from conftest import PASSWORD
 
 
 # ---- the frame ---------------------------------------------------------------------------------
 
 def test_frames_are_the_documented_bytes():
     assert crc16(b"123456789") == 0x29B1  # CRC-16/CCITT-FALSE's check value
+    assert encode(Frame(3, "S", "B007")) == b"\x02\x03S\x04B007\x1b\x4e\x03"   # from the bitwise definition
     body = bytes([3, ord("S"), 4]) + b"B007"
     check = crc16(body)
     assert encode(Frame(3, "S", "B007")) == b"\x02" + body + bytes([check >> 8, check & 0xFF]) + b"\x03"
@@ -74,6 +79,75 @@ def test_pure_noise_never_crashes(noise):
         assert encode(frame) in noise  # anything found really was a whole, valid frame
 
 
+# ---- a serial link lost by several threads at once ------------------------------------------
+
+class FakePort:
+    """A pyserial port that can be unplugged; closing it twice fails as os.close on a closed fd does."""
+
+    def __init__(self, opened: list) -> None:
+        self.unplugged, self.closes, self.written = False, 0, []
+        self.in_waiting = 0
+        opened.append(self)
+
+    def read(self, size: int) -> bytes:
+        if self.unplugged or self.closes:
+            raise serial.SerialException("device reports readiness to read but returned no data")
+        time.sleep(0.001)  # a real read waits for its timeout when nothing comes
+        return b""
+
+    def write(self, data: bytes) -> None:
+        if self.unplugged or self.closes:
+            raise OSError(errno.EIO, "Input/output error")
+        self.written.append(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closes += 1
+        if self.closes > 1:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        time.sleep(0.002)  # a real close takes a moment: room for another thread to try too
+
+
+def test_a_port_lost_under_several_writers_is_closed_once_by_its_owner_and_reopened(monkeypatch):
+    opened: list[FakePort] = []
+    monkeypatch.setattr(counterd, "open_serial", lambda *args, **kwargs: FakePort(opened))
+    link = counterd.SerialLink("/dev/fake", "display")
+    reopened = threading.Event()
+    link.on_open = lambda: len(opened) > 1 and reopened.set()
+    failures, stop = [], threading.Event()
+
+    def guarded(work):
+        def run():
+            try:
+                while not stop.is_set():
+                    work()
+            except BaseException as error:  # noqa: BLE001  (a thread's death is what this test looks for)
+                failures.append(error)
+        return threading.Thread(target=run)
+
+    owner = guarded(link.read)
+    writers = [guarded(lambda: link.write(b"\x02frame\x03")) for _ in range(6)]
+    owner.start()
+    wait_for(lambda: opened, what="the owner to open the port")
+    for writer in writers:
+        writer.start()
+    opened[0].unplugged = True
+    assert reopened.wait(5), failures
+    stop.set()
+    for thread in [owner, *writers]:
+        thread.join(5)
+    assert failures == []
+    assert [port.closes for port in opened[:-1]] == [1] * (len(opened) - 1)  # each lost port closed once
+    assert opened[-1].closes == 0 and link.write(b"again") and opened[-1].written[-1] == b"again"
+
+
+def test_a_write_before_the_owner_opened_the_port_says_so():
+    link = counterd.SerialLink("/dev/nothing-here", "display")
+    assert link.write(b"x") is False and not link.is_open
+
+
 # ---- counterd through socat pty pairs ------------------------------------------------------
 
 def wait_for(condition, seconds=8.0, what="condition", log: Path | None = None):
@@ -86,8 +160,8 @@ def wait_for(condition, seconds=8.0, what="condition", log: Path | None = None):
 
 
 @pytest.fixture
-def counter_rig(fresh_server, tmp_path):
-    pad_line, display_line = SerialPair(tmp_path, "pad"), SerialPair(tmp_path, "display")
+def counter_rig(fresh_server, serial_pair, tmp_path):
+    pad_line, display_line = serial_pair("pad"), serial_pair("display")
     display = DisplaySim(str(display_line.device), 2).start()
     pad = PadSim(str(pad_line.device), 2)
     daemon = subprocess.Popen(
@@ -107,8 +181,6 @@ def counter_rig(fresh_server, tmp_path):
         daemon.wait(timeout=10)
         rig["display"].stop()
         rig["pad"].close()
-        pad_line.unplug()
-        display_line.unplug()
 
 
 def ticket_state(server, ticket_id):

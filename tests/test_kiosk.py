@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -28,23 +27,12 @@ PREFIX = "KIOSK-DRIVER "
 # ---- helpers ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def printer(tmp_path):
+def printer(serial_pair, tmp_path):
     """The simulated printer on one end of a socat pty pair; yields (simulator, the kiosk's end)."""
-    proc = subprocess.Popen(["socat", "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"],
-                            stderr=subprocess.PIPE, text=True)
-    paths = []
-    deadline = time.monotonic() + 5
-    while len(paths) < 2 and time.monotonic() < deadline:
-        if match := re.search(r"PTY is (\S+)", proc.stderr.readline()):
-            paths.append(match.group(1))
-    if len(paths) < 2:
-        proc.kill()
-        pytest.fail("socat did not report two ptys")
-    sim = PrinterSim(paths[0], tmp_path / "tickets").start()   # opened before the kiosk's end
-    yield sim, paths[1]
+    line = serial_pair("printer")
+    sim = PrinterSim(str(line.device), tmp_path / "tickets").start()   # opened before the kiosk's end
+    yield sim, str(line.host)
     sim.stop()
-    proc.terminate()
-    proc.wait(5)
 
 
 def drive(server, scenario: str, tmp_path: Path, printer: str = "", screen: str = "1080x1920", suffix: str = "",
@@ -132,17 +120,18 @@ def test_touching_a_service_issues_shows_and_prints_a_ticket(fresh_server, print
         shot(name + suffix)
 
 
-def test_a_hot_branch_offers_a_better_one_and_the_ticket_moves_there(fresh_server, printer, tmp_path):
+def test_a_hot_branch_offers_a_better_one_and_the_ticket_moves_there(live_app, printer, tmp_path):
+    # On the fake clock: no branch is offered that would close before the citizen got there.
     for _ in range(25):
-        issue(fresh_server, "land")
+        issue(live_app, "land")
     sim, port = printer
-    result = drive(fresh_server, "redirect", tmp_path, printer=port, service="land")
+    result = drive(live_app, "redirect", tmp_path, printer=port, service="land")
     original, moved, offered = result["original"], result["ticket"], result["alternatives"]
     assert offered, "no better branch offered"
     assert moved["branch"] == offered[0]["branch"] != "hk-01"
     assert moved["number"] in result["texts"]
-    assert fresh_server.get(f"/tickets/{moved['id']}").json()["branch"] == offered[0]["branch"]
-    assert fresh_server.get(f"/tickets/{original['id']}").json()["status"] == "transferred"
+    assert live_app.get(f"/tickets/{moved['id']}").json()["branch"] == offered[0]["branch"]
+    assert live_app.get(f"/tickets/{original['id']}").json()["status"] == "transferred"
     assert result["print_state"] == "printed"
     assert sim.wait_for(1, 15)
     assert zbar(sim.saved[0]) == moved["status_url"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -27,8 +26,9 @@ from motcua.hardware import escpos, printer_cli
 from motcua.hardware.printer import (BadUrl, CoverOpen, NoAnswer, NotConnected, PaperNearEnd, PaperOut,
                                      Printer, PrinterOffline)
 from motcua.hardware.printer_sim import EscPosParser, PrinterSim, SimulatedPrinter
-from motcua.hardware.ticket_layout import (BigText, LayoutSettings, TicketData, block_image, ticket_blocks,
-                                           ticket_bytes)
+from motcua.hardware.qr import qr_matrix
+from motcua.hardware.ticket_layout import (BigText, LayoutSettings, TicketData, block_image, matrix_image,
+                                           ticket_blocks, ticket_bytes)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "ticket-B007-raster.bin"
@@ -136,6 +136,15 @@ def test_ticket_bytes_are_deterministic_and_match_the_golden_file():
     assert data == GOLDEN.read_bytes()
 
 
+@pytest.mark.parametrize("level", "LMQH")
+def test_a_qr_matrix_decodes_at_every_error_level(level, tmp_path):
+    matrix = qr_matrix(URL, level, border=4)
+    assert len(matrix) == len(qr_matrix(URL, level)) + 8 and not any(matrix[0])  # the quiet zone
+    path = tmp_path / f"qr-{level}.png"
+    matrix_image(matrix, 4, len(matrix) * 4).save(path)
+    assert zbar(path) == URL
+
+
 def test_ticket_structure():
     data = ticket_bytes(TICKET)
     assert data.startswith(escpos.initialize())
@@ -192,22 +201,10 @@ def test_simulator_answers_status_from_its_state():
 # --- (b) end to end through a socat pty pair -----------------------------------------------------
 
 @pytest.fixture
-def ptys():
+def ptys(serial_pair):
     """Two linked ptys: (simulator end, driver end)."""
-    proc = subprocess.Popen(["socat", "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"],
-                            stderr=subprocess.PIPE, text=True)
-    paths = []
-    deadline = time.monotonic() + 5
-    while len(paths) < 2 and time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if match := re.search(r"PTY is (\S+)", line):
-            paths.append(match.group(1))
-    if len(paths) < 2:
-        proc.kill()
-        pytest.fail("socat did not report two ptys")
-    yield paths
-    proc.terminate()
-    proc.wait(5)
+    line = serial_pair("printer")
+    return [str(line.device), str(line.host)]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def load(path: str | Path) -> dict:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise Invalid(f"cannot read scenario {path}: {error}") from None
-    if data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise Invalid(f"{path} is not a {FORMAT} scenario")
     for key in ("services", "branches"):
         if not isinstance(data.get(key), list) or not data[key]:
