@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DomainError, ConfigError, ValueError) as error:
         print(f"motcua: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the server's own handler is in place
+        print("motcua: stopped", file=sys.stderr)
+        return 130
 
 
 def _patch_for_gevent(argv: list[str]) -> None:
@@ -141,7 +144,9 @@ def cmd_init(args, config) -> int:
 def cmd_serve(args, config) -> int:
     from .server_main import serve
 
+    _require_database(config.server_db)
     serve(config)
+    print("motcua: stopped", file=sys.stderr)
     return 0
 
 
@@ -219,7 +224,16 @@ def cmd_demo(args, config) -> int:
     from .demo import run_demo
 
     run_demo(config, speed=args.speed, duration=args.duration, db=args.db)
+    print("motcua: stopped", file=sys.stderr)
     return 0
+
+
+def _require_database(path: str) -> None:
+    """Refuse a database file that does not exist: opening it would create an empty one."""
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise ValueError(f"no database at {path}: create it first with motcua init --scenario FILE --db {path}")
 
 
 def _accounts(config):
@@ -227,6 +241,7 @@ def _accounts(config):
     from .core.clock import SystemClock
     from .store import Store
 
+    _require_database(config.server_db)
     return Accounts(Store(config.server_db, config.server_sqlite_synchronous), SystemClock(),
                     config.auth_token_ttl_hours)
 

@@ -27,6 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server", "message_queue", "", "Redis URL shared by several server processes; empty for one process."),
     Setting("server", "queue_push_interval_s", 1.0, "Least seconds between two 'queue' pushes to one branch room (calls are never delayed)."),
     Setting("server", "max_body_kib", 64, "Largest request body accepted, in KiB; larger ones get 413."),
+    Setting("server", "access_log", False, "Log a line per HTTP request (off: the lines bury what the server prints)."),
     Setting("server", "sqlite_synchronous", "FULL", "SQLite synchronous pragma: FULL syncs every commit to disk, NORMAL survives a crash of the process but not of the machine."),
     Setting("auth", "token_ttl_hours", 12.0, "Hours a staff login token stays valid."),
     Setting("queue", "timezone", "Asia/Ho_Chi_Minh", "Local time zone: ticket numbers start again at 001 every local morning."),
