@@ -119,7 +119,7 @@ class Broadcaster:
         self._send_pending()
         now = time.monotonic()
         for branch in list(self.dirty):
-            if force or now - self.last_push.get(branch, 0.0) >= self.interval_s:
+            if force or now >= self._due(branch):
                 self._push_queue(branch, now)
 
     def _send_pending(self) -> None:
@@ -168,11 +168,15 @@ class Broadcaster:
         if view["status"] in FINAL:
             self._drop(view["branch"], ticket_id)
 
+    def _due(self, branch: str) -> float:
+        """When the branch's next queue push may go: at once if it never had one."""
+        last = self.last_push.get(branch)
+        return float("-inf") if last is None else last + self.interval_s
+
     def _sleep_s(self) -> float | None:
         if not self.dirty:
             return None
-        now = time.monotonic()
-        return max(0.0, min(self.last_push.get(b, 0.0) + self.interval_s - now for b in self.dirty))
+        return max(0.0, min(self._due(b) for b in self.dirty) - time.monotonic())
 
 
 def broadcaster() -> Broadcaster:
