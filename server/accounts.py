@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .core.model import Invalid, NotFound
-from .store import Store
+from motcua.core.model import Invalid, NotFound
+from motcua.store import Store
 
 ROLES = ("officer", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")

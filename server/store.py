@@ -10,7 +10,7 @@ from typing import Callable, Sequence, TypeVar
 
 from sqlite_utils import Database, Migrations
 
-from .core.model import Branch, Change, Counter, Rating, Service, Ticket
+from motcua.core.model import Branch, Change, Counter, Rating, Service, Ticket
 
 migrations = Migrations("motcua")
 T = TypeVar("T")

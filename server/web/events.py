@@ -10,6 +10,7 @@ a time, and the calls committed meanwhile go out before the next chunk.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -21,6 +22,7 @@ from socketio import PubSubManager
 from motcua.core.model import CALLED, DONE, NO_SHOW, TRANSFERRED, Change, DomainError
 
 socketio = SocketIO()
+log = logging.getLogger("motcua")
 
 FINAL = (DONE, NO_SHOW, TRANSFERRED)
 # Sockets per slice of a queue push: ≈ 4.5 ms of one core at 45 µs each, the longest a call
@@ -108,7 +110,10 @@ class Broadcaster:
         while True:
             self.wake.wait(self._sleep_s())
             self.wake.clear()
-            self.step()
+            try:
+                self.step()
+            except Exception:  # one failed send must not end every display's live updates
+                log.exception("broadcast failed")
 
     def drain(self) -> None:
         """Send every pending change's events now, and every changed branch's state whatever the interval."""
