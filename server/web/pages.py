@@ -26,8 +26,9 @@ pages = Blueprint("pages", __name__)
 NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 VOICE = Voice()
-# Pages run only the scripts served from here: nothing injected into a page can run.
-HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": "script-src 'self'"}
+HEADERS = {"Cache-Control": "no-store"}
+# The start page runs no script at all, so nothing injected into it could.
+START_HEADERS = {**HEADERS, "Content-Security-Policy": "script-src 'self'"}
 
 
 def runtime():
@@ -65,7 +66,7 @@ def start_page():
     """Links to every page: each branch's wall display, what the phone page is, the API."""
     html = render_template_string(_template("start.html"), branches=list(runtime().engine.branches.values()),
                                   vi=catalogue("vi"), en=catalogue("en"))
-    return Response(html, mimetype="text/html", headers=HEADERS)
+    return Response(html, mimetype="text/html", headers=START_HEADERS)
 
 
 @pages.get("/display/<b>")
