@@ -1,12 +1,15 @@
 """Socket.IO: subscriptions by branch and by ticket, and the broadcaster of live events.
 
-Rooms are `branch:{id}` (wall displays) and `ticket:{id}` (phones). A `called` event goes out as
-soon as the call is committed. `queue` pushes are coalesced: one branch room gets at most one
-every `queue_push_interval_s`, always carrying the latest state, because each push costs the
-server about 45 µs per connected display and a busy branch changes many times a second.
+Rooms are `branch:{id}` (wall displays) and `ticket:{id}` (phones). `queue` pushes are
+coalesced: one branch room gets at most one every `queue_push_interval_s`, always carrying the
+latest state, because each push costs the server about 45 µs per connected display and a busy
+branch changes many times a second.
 
-A call must never wait behind a queue push: a push to a big room goes out a chunk of sockets at
-a time, and the calls committed meanwhile go out before the next chunk.
+A call must never wait behind a queue push. `called` (and a kiosk's `kiosk` alert) goes out from
+the commit itself, in commit order: handing it to the broadcaster's task would put it behind
+whatever the hub has queued by then, a whole push to 2,000 sockets (≈ 90 ms) at worst. A push to
+a big room goes out a slice of sockets at a time, yielding between slices, so that a request
+committing a call runs within one slice.
 """
 from __future__ import annotations
 
@@ -25,21 +28,21 @@ socketio = SocketIO()
 log = logging.getLogger("motcua")
 
 FINAL = (DONE, NO_SHOW, TRANSFERRED)
-# Sockets per slice of a queue push: ≈ 4.5 ms of one core at 45 µs each, the longest a call
-# committed during a push waits before it goes out.
+# Sockets per slice of a queue push: ≈ 4.5 ms of one core at 45 µs each, about the longest a
+# request committing a call waits for the hub during a push.
 CHUNK = 100
 EXTENSION = "motcua.broadcaster"
 
 
 class Broadcaster:
-    """Turns committed changes into Socket.IO events, in commit order, off the request's path."""
+    """Turns committed changes into Socket.IO events, in commit order; all but calls off the request's path."""
 
     def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK) -> None:
         self.io = io
         self.engine = engine
         self.interval_s = interval_s
         self.chunk = chunk
-        self.pending: deque = deque()  # (calls, branches, ticket ids) per committed change
+        self.pending: deque = deque()  # (branches, ticket ids) per committed change
         self.wake = threading.Event()
         self.dirty: set[str] = set()
         self.last_push: dict[str, float] = {}
@@ -49,7 +52,7 @@ class Broadcaster:
         engine.listeners.append(self.on_change)
 
     def on_change(self, change: Change) -> None:
-        """Runs inside the engine's lock, right after the commit: only notes what to send."""
+        """Runs inside the engine's lock, right after the commit: sends the calls, notes the rest."""
         calls = []
         for event in change.events:
             if event.note and event.note.startswith("not_printed:"):
@@ -60,8 +63,15 @@ class Broadcaster:
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
                 calls.append(("called", self.engine.called_payload(ticket, recall=event.from_status == CALLED)))
+        for name, payload in calls:
+            try:
+                self.io.emit(name, payload, to=f"branch:{payload['branch']}")
+                if name == "called":
+                    self.io.emit(name, payload, to=f"ticket:{payload['ticket']}")
+            except Exception:  # the change is committed: its answer must not become an error
+                log.exception("sending %s failed", name)
         branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
-        self.pending.append((calls, branches, [t.id for t in change.tickets]))
+        self.pending.append((branches, [t.id for t in change.tickets]))
         self.wake.set()
 
     # ---- subscriptions -----------------------------------------------------------------------
@@ -128,13 +138,9 @@ class Broadcaster:
                 self._push_queue(branch, now)
 
     def _send_pending(self) -> None:
-        """Calls and phones' updates of every change committed so far, in commit order."""
+        """Phones' updates of every change committed so far, in commit order."""
         while self.pending:
-            calls, branches, tickets = self.pending.popleft()
-            for name, payload in calls:
-                self.io.emit(name, payload, to=f"branch:{payload['branch']}")
-                if name == "called":
-                    self.io.emit(name, payload, to=f"ticket:{payload['ticket']}")
+            branches, tickets = self.pending.popleft()
             for ticket_id in tickets:
                 if self._is_watched(self.engine.tickets[ticket_id].branch, ticket_id):
                     self._emit_ticket(ticket_id)
@@ -151,8 +157,8 @@ class Broadcaster:
         else:
             for start in range(0, len(members), self.chunk):
                 self.io.emit("queue", state, to=members[start:start + self.chunk])
-                # Lets this slice's sockets write and the requests waiting be read; a call
-                # committed meanwhile then goes out before the next slice.
+                # Lets this slice's sockets write and the requests waiting run: a call they
+                # commit goes out before the next slice.
                 self.io.sleep(0)
                 self._send_pending()
         # Positions move whenever the queue does: phones watching a ticket hear it too.
