@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .core.model import Invalid, NotFound
-from .store import Store
+from motcua.core.model import Invalid, NotFound
+from motcua.store import Store
 
 ROLES = ("officer", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")
@@ -46,7 +46,6 @@ class Accounts:
 
     def __init__(self, store: Store, clock, token_ttl_hours: float) -> None:
         self.store = store
-        self.db = store.db
         self.clock = clock
         self.ttl_s = token_ttl_hours * 3600
         self._cache: dict[str, tuple[Principal, float]] = {}
@@ -60,10 +59,9 @@ class Accounts:
         if not username or len(password) < 8:
             raise Invalid("a username and a password of at least 8 characters are needed")
         self._require_branch(branch)
-        with self.store.lock, self.db.atomic():
-            self.db["users"].upsert({"username": username, "password_hash": generate_password_hash(password),
-                                     "role": role, "branch": None if role == "admin" else branch},
-                                    pk="username")
+        row = {"username": username, "password_hash": generate_password_hash(password), "role": role,
+               "branch": None if role == "admin" else branch}
+        self.store.write(lambda db: db["users"].upsert(row, pk="username"))
 
     def add_device(self, kind: str, branch: str) -> str:
         """Register a device; returns its token, which is stored only as a hash."""
@@ -71,20 +69,19 @@ class Accounts:
             raise Invalid(f"kind must be one of {', '.join(DEVICE_KINDS)}")
         self._require_branch(branch)
         token = "dev_" + secrets.token_urlsafe(24)
-        with self.store.lock, self.db.atomic():
-            self.db["devices"].insert({"id": secrets.token_hex(4), "kind": kind, "branch": branch,
-                                       "token_hash": _hash_token(token), "created_at": self.clock.now()})
+        row = {"id": secrets.token_hex(4), "kind": kind, "branch": branch, "token_hash": _hash_token(token),
+               "created_at": self.clock.now()}
+        self.store.write(lambda db: db["devices"].insert(row))
         return token
 
     def login(self, username: str, password: str) -> tuple[str, dict] | None:
-        rows = list(self.db.query("select * from users where username = ?", [username]))
+        rows = self.store.query("select * from users where username = ?", [username])
         if not rows or not check_password_hash(rows[0]["password_hash"], password):
             return None
         token = "stf_" + secrets.token_urlsafe(24)
         expires = self.clock.now() + self.ttl_s
-        with self.store.lock, self.db.atomic():
-            self.db["tokens"].insert({"token_hash": _hash_token(token), "username": username,
-                                      "expires_at": expires})
+        row = {"token_hash": _hash_token(token), "username": username, "expires_at": expires}
+        self.store.write(lambda db: db["tokens"].insert(row))
         return token, rows[0]
 
     def principal(self, token: str) -> Principal | None:
@@ -102,18 +99,18 @@ class Accounts:
         return found[0] if found else None
 
     def _lookup(self, digest: str, now: float) -> tuple[Principal, float] | None:
-        rows = list(self.db.query(
+        rows = self.store.query(
             "select u.username, u.role, u.branch, t.expires_at from tokens t join users u "
-            "on u.username = t.username where t.token_hash = ? and t.expires_at > ?", [digest, now]))
+            "on u.username = t.username where t.token_hash = ? and t.expires_at > ?", [digest, now])
         if rows:
             row = rows[0]
             return Principal("staff", row["username"], row["role"], row["branch"]), row["expires_at"]
-        rows = list(self.db.query("select * from devices where token_hash = ?", [digest]))
+        rows = self.store.query("select * from devices where token_hash = ?", [digest])
         if rows:
             row = rows[0]
             return Principal("device", row["id"], row["kind"], row["branch"]), float("inf")
         return None
 
     def _require_branch(self, branch: str | None) -> None:
-        if branch and not self.db["branches"].count_where("id = ?", [branch]):
+        if branch and not self.store.query("select 1 from branches where id = ?", [branch]):
             raise NotFound(f"unknown branch {branch!r}", "unknown_branch")

@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     hw = commands.add_parser("hw", help="printers, displays and pads: checks and simulators")
     hw_commands = hw.add_subparsers(dest="action", required=True)
-    from .hardware import printer_cli  # no network or threads: safe before gevent's patching
+    from motcua.hardware import printer_cli  # no network or threads: safe before gevent's patching
 
     printer_cli.add_arguments(hw_commands.add_parser("test-print", help="print a sample ticket"),
                               hw_commands.add_parser("status", help="the printer's status in words"),
@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SERVING_COMMANDS:
         _patch_for_gevent(argv)
     args = build_parser().parse_args(argv)
-    from .config import ConfigError, load_config
-    from .core.model import DomainError
+    from motcua.config import ConfigError, load_config
+    from motcua.core.model import DomainError
 
     try:
         # --host and --port are the server's only where it serves (hw's --port is a device).
@@ -111,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     except (DomainError, ConfigError, ValueError) as error:
         print(f"motcua: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the server's own handler is in place
+        print("motcua: stopped", file=sys.stderr)
+        return 130
 
 
 def _patch_for_gevent(argv: list[str]) -> None:
-    from .config import load_config
+    from motcua.config import load_config
 
     config_path = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else None
     try:
@@ -128,8 +131,8 @@ def _patch_for_gevent(argv: list[str]) -> None:
 
 
 def cmd_init(args, config) -> int:
-    from .core import scenario
-    from .store import Store
+    from motcua.core import scenario
+    from motcua.store import Store
 
     data = scenario.load(args.scenario)
     store = Store(config.server.db, config.server.sqlite_synchronous)
@@ -140,9 +143,11 @@ def cmd_init(args, config) -> int:
 
 
 def cmd_serve(args, config) -> int:
-    from .server_main import serve
+    from motcua.server_main import serve
 
+    _require_database(config.server.db)
     serve(config)
+    print("motcua: stopped", file=sys.stderr)
     return 0
 
 
@@ -164,7 +169,7 @@ def cmd_device(args, config) -> int:
 def cmd_simulate(args, config) -> int:
     import json
 
-    from .core.simulator import simulate
+    from motcua.core.simulator import simulate
 
     print(json.dumps(simulate(args.scenario, args.policy, args.seed, args.trace), ensure_ascii=False))
     return 0
@@ -173,7 +178,7 @@ def cmd_simulate(args, config) -> int:
 def cmd_display(args, config) -> int:
     from pathlib import Path
 
-    from .display_launcher import launch
+    from motcua.display_launcher import launch
 
     return launch(config, args.branch, args.url, Path(args.profile) if args.profile else None, args.browser_args)
 
@@ -182,7 +187,7 @@ def cmd_counterd(args, config) -> int:
     import logging
     import os
 
-    from .hardware.counterd import CounterSetup, run_counterd
+    from motcua.hardware.counterd import CounterSetup, run_counterd
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     password = args.password or os.environ.get("MOTCUA_PASSWORD")
@@ -194,21 +199,21 @@ def cmd_counterd(args, config) -> int:
 
 
 def cmd_kiosk(args, config) -> int:
-    from .kiosk.settings import load_kiosk_settings
+    from motcua.kiosk.settings import load_kiosk_settings
 
     settings = load_kiosk_settings(args.config, fullscreen=False if args.windowed else None)
     try:
         import kivy  # noqa: F401  (the kiosk extra)
     except ImportError:
         raise ValueError("the kiosk needs Kivy: pip install -e '.[kiosk]'") from None
-    from .kiosk.app import run_kiosk  # Kivy only now: it reads its own configuration when imported
+    from motcua.kiosk.app import run_kiosk  # Kivy only now: it reads its own configuration when imported
 
     return run_kiosk(settings)
 
 
 def cmd_hw(args, config) -> int:
     if args.action in ("display-sim", "pad-sim"):
-        from .hardware import device_sims
+        from motcua.hardware import device_sims
 
         if args.action == "display-sim":
             return device_sims.display_sim(args.port, args.address)
@@ -217,17 +222,27 @@ def cmd_hw(args, config) -> int:
 
 
 def cmd_demo(args, config) -> int:
-    from .demo import run_demo
+    from motcua.demo import run_demo
 
     run_demo(config, speed=args.speed, duration=args.duration, db=args.db)
+    print("motcua: stopped", file=sys.stderr)
     return 0
 
 
-def _accounts(config):
-    from .accounts import Accounts
-    from .core.clock import SystemClock
-    from .store import Store
+def _require_database(path: str) -> None:
+    """Refuse a database file that does not exist: opening it would create an empty one."""
+    from pathlib import Path
 
+    if not Path(path).is_file():
+        raise ValueError(f"no database at {path}: create it first with motcua init --scenario FILE --db {path}")
+
+
+def _accounts(config):
+    from motcua.accounts import Accounts
+    from motcua.core.clock import SystemClock
+    from motcua.store import Store
+
+    _require_database(config.server.db)
     return Accounts(Store(config.server.db, config.server.sqlite_synchronous), SystemClock(),
                     config.auth.token_ttl_hours)
 

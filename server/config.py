@@ -35,6 +35,7 @@ class Server:
     queue_push_interval_s: float = setting(
         1.0, "Least seconds between two 'queue' pushes to one branch room (calls are never delayed).")
     max_body_kib: int = setting(64, "Largest request body accepted, in KiB; larger ones get 413.")
+    access_log: bool = setting(False, "Log a line per HTTP request (off: the lines bury what the server prints).")
     sqlite_synchronous: str = setting(
         "FULL", "SQLite synchronous pragma: FULL syncs every commit to disk, NORMAL survives a crash of the "
                 "process but not of the machine.")

@@ -15,17 +15,24 @@ from pathlib import Path
 import requests
 
 from motcua.config import Config, override
-from .core import scenario
+from motcua.core import scenario
 
 DEMO_ADMIN = "admin"
+KIOSK_TOML = """# A kiosk of {name} for the motcua demo: motcua kiosk --config {path} --windowed
+[kiosk]
+server_url = "{base}"
+branch = "{branch}"
+token = "{token}"
+fullscreen = false
+"""
 
 
 def run_demo(config: Config, speed: float | None = None, duration: float | None = None,
              db: str | None = None) -> None:
-    from .accounts import Accounts
-    from .core.clock import SystemClock
-    from .server_main import serve
-    from .store import Store
+    from motcua.accounts import Accounts
+    from motcua.core.clock import SystemClock
+    from motcua.server_main import serve
+    from motcua.store import Store
 
     speed = speed or config.demo.speed
     path = Path(db or config.demo.db)
@@ -38,16 +45,22 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     password = secrets.token_urlsafe(9)
     accounts.add_user(DEMO_ADMIN, password, "admin", None)
     kiosks = {b["id"]: accounts.add_device("kiosk", b["id"]) for b in data["branches"]}
+    # A kiosk of its own for whoever tries the demo, beside the simulated ones.
+    first = data["branches"][0]
+    kiosk_token = accounts.add_device("kiosk", first["id"])
     store.close()
 
     config = override(config, server={"db": str(path)})
     base = f"http://{config.server.host}:{config.server.port}"
+    kiosk_toml = path.with_name("kiosk.toml")
+    kiosk_toml.write_text(KIOSK_TOML.format(name=first["name"]["en"], path=kiosk_toml, base=base, branch=first["id"],
+                                            token=kiosk_token), encoding="utf-8")
 
     def start_traffic(app):
         officer = _login(base, DEMO_ADMIN, password)
         traffic = DemoTraffic(base, data, kiosks, officer, speed, random.Random(data.get("seed", 1)))
         traffic.start(app)
-        _print_urls(base, data, password)
+        _print_urls(base, data, password, kiosk_toml, kiosk_token)
         if duration:
             time.sleep(duration)
             # Every change was committed before it was answered: nothing is lost by leaving now.
@@ -68,14 +81,17 @@ def _login(base: str, username: str, password: str) -> str:
     raise RuntimeError("the demo server did not start")
 
 
-def _print_urls(base: str, data: dict, password: str) -> None:
+def _print_urls(base: str, data: dict, password: str, kiosk_toml: Path, kiosk_token: str) -> None:
     print("\nmotcua demo is live (Ctrl-C stops it). Open:", flush=True)
+    print(f"  start page:   {base}/")
     for branch in data["branches"]:
         print(f"  {branch['name']['vi']}: wall display {base}/display/{branch['id']}  "
               f"state {base}/api/v1/branches/{branch['id']}/state")
     print("  a ticket's phone page is /t/<ticket id> (the status_url of every ticket)")
     print(f"  all branches: {base}/api/v1/branches")
     print(f"  OpenAPI:      {base}/api/v1/openapi.json")
+    print(f"  a kiosk of {data['branches'][0]['id']}: token {kiosk_token}")
+    print(f"                written to {kiosk_toml}: motcua kiosk --config {kiosk_toml} --windowed")
     print(f"  staff login:  {DEMO_ADMIN} / {password}", flush=True)
 
 
@@ -93,7 +109,7 @@ class DemoTraffic:
         self.started = time.monotonic()
 
     def start(self, app) -> None:
-        from .web.events import socketio
+        from motcua.web.events import socketio
 
         for arrival in self.data["arrivals"]:
             socketio.start_background_task(self._arrivals, arrival)

@@ -1,16 +1,19 @@
-"""SQLite storage through sqlite-utils: schema as migrations, WAL, one transaction per change."""
+"""SQLite storage through sqlite-utils: schema as migrations, WAL, one writer, one transaction per change."""
 from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 from pathlib import Path
+from typing import Callable, Sequence, TypeVar
 
 from sqlite_utils import Database, Migrations
 
-from .core.model import Branch, Change, Counter, Rating, Service, Ticket
+from motcua.core.model import Branch, Change, Counter, Rating, Service, Ticket
 
 migrations = Migrations("motcua")
+T = TypeVar("T")
 
 
 @migrations()
@@ -52,81 +55,162 @@ def m003_event_notes(db: Database) -> None:
 
 
 class Store:
-    """The database of one server: the journal the engine commits through, and what it loads."""
+    """The database of one server: the journal the engine commits through, and what it loads.
 
-    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
-        if str(path) != ":memory:":
+    As in Datasette's database.py, one connection writes and readers take connections of their
+    own: WAL lets a reader see the last commit while a write is in progress. Under gevent the
+    writes run on a pool of one native thread, so a commit's fsync (synchronous=FULL) waits there
+    instead of stalling every greenlet on the hub; otherwise they run in the caller's thread, one
+    at a time.
+    """
+
+    def __init__(self, path: str | Path, synchronous: str = "FULL", idle_readers: int = 4) -> None:
+        self.path = str(path)
+        self.memory = self.path == ":memory:"
+        if not self.memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: sqlite-utils' atomic() issues BEGIN/COMMIT itself.
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self.db = Database(conn)
-        self.lock = threading.RLock()
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(f"PRAGMA synchronous={synchronous}")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        migrations.apply(self.db)
+        self.synchronous = synchronous
+        self._pool = _writer_thread() if _under_gevent() else None
+        self._write_lock = threading.Lock()
+        self._idle: list[Database] = []
+        self._idle_max = idle_readers
+        self._writer = self._on_writer(self._open_writer)
 
     def close(self) -> None:
-        self.db.close()
+        self._on_writer(self._writer.close)
+        while self._idle:
+            self._idle.pop().close()
+        if self._pool is not None:
+            self._pool.kill()
+
+    # ---- the two paths to the file -----------------------------------------------------------
+
+    def write(self, fn: Callable[[Database], T]) -> T:
+        """Run fn(db) in one transaction on the write connection; returns its result or raises (nothing written)."""
+        return self._on_writer(self._in_transaction, fn)
+
+    def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
+        """Rows of one read, from the last committed state."""
+        return self.read(lambda db: list(db.query(sql, params)))
+
+    def read(self, fn: Callable[[Database], T]) -> T:
+        """Run fn(db) on a read connection of its own (the write connection for :memory:)."""
+        if self.memory:  # another connection would open another, empty, database
+            return self._on_writer(fn, self._writer)
+        try:
+            db = self._idle.pop()
+        except IndexError:
+            db = Database(self._connect(query_only=True))
+        try:
+            return fn(db)
+        finally:
+            if len(self._idle) < self._idle_max:
+                self._idle.append(db)
+            else:
+                db.close()
+
+    def _connect(self, query_only: bool = False) -> sqlite3.Connection:
+        # isolation_level=None: sqlite-utils' atomic() issues BEGIN/COMMIT itself.
+        # check_same_thread=False: each connection is used by one thread at a time, the writer's
+        # by its one thread, a reader's by whichever thread took it from the idle list.
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        conn.execute("PRAGMA busy_timeout=10000")
+        if query_only:
+            conn.execute("PRAGMA query_only=1")
+        return conn
+
+    def _open_writer(self) -> Database:
+        db = Database(self._connect())
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={self.synchronous}")
+        migrations.apply(db)
+        return db
+
+    def _in_transaction(self, fn: Callable[[Database], T]) -> T:
+        with self._writer.atomic():
+            return fn(self._writer)
+
+    def _on_writer(self, fn: Callable[..., T], *args) -> T:
+        """Run fn on the writer: its native thread under gevent, else the caller's, one at a time."""
+        if self._pool is not None:
+            return self._pool.apply(fn, args)
+        with self._write_lock:
+            return fn(*args)
 
     # ---- the journal ---------------------------------------------------------------------
 
     def commit(self, change: Change) -> None:
         """Write one operation's change in one transaction; raises and writes nothing on failure."""
-        with self.lock, self.db.atomic():
+        def write(db: Database) -> None:
             if change.tickets:
-                self.db["tickets"].upsert_all([_ticket_row(t) for t in change.tickets], pk="id")
+                db["tickets"].upsert_all([_ticket_row(t) for t in change.tickets], pk="id")
             if change.events:
-                self.db["events"].insert_all([dict(e.__dict__) for e in change.events])
+                db["events"].insert_all([dict(e.__dict__) for e in change.events])
             for counter in change.counters:
-                self.db["counters"].upsert(_counter_row(counter), pk=("branch", "id"))
+                db["counters"].upsert(_counter_row(counter), pk=("branch", "id"))
             for rating in change.ratings:
-                self.db["ratings"].insert({**rating.__dict__, "reasons": json.dumps(rating.reasons)})
+                db["ratings"].insert({**rating.__dict__, "reasons": json.dumps(rating.reasons)})
+
+        self.write(write)
 
     # ---- loading -------------------------------------------------------------------------
 
     def load_network(self, services: list[Service], branches: list[Branch], counters: list[Counter]) -> None:
         """Create or update branches, services and counters (from a scenario), in one transaction."""
-        with self.lock, self.db.atomic():
-            self.db["services"].upsert_all([s.__dict__ for s in services], pk="id")
-            self.db["branches"].upsert_all([_branch_row(b) for b in branches], pk="id")
-            self.db["counters"].upsert_all([_counter_row(c) for c in counters], pk=("branch", "id"))
+        def write(db: Database) -> None:
+            db["services"].upsert_all([s.__dict__ for s in services], pk="id")
+            db["branches"].upsert_all([_branch_row(b) for b in branches], pk="id")
+            db["counters"].upsert_all([_counter_row(c) for c in counters], pk=("branch", "id"))
+
+        self.write(write)
 
     def services(self) -> list[Service]:
-        return [Service(**row) for row in self.db["services"].rows]
+        return [Service(**row) for row in self.query("select * from services")]
 
     def branches(self) -> list[Branch]:
         return [Branch(**{**row, "services": tuple(json.loads(row["services"])),
                           "shifts": _tuples(json.loads(row["shifts"]))})
-                for row in self.db["branches"].rows]
+                for row in self.query("select * from branches")]
 
     def counters(self) -> list[Counter]:
         return [Counter(row["branch"], row["id"], tuple(json.loads(row["services"])), bool(row["open"]),
                         _tuples(json.loads(row["shifts"])))
-                for row in self.db["counters"].rows]
+                for row in self.query("select * from counters")]
 
     def tickets(self, since_day: str) -> list[Ticket]:
         """Tickets of since_day and after: the engine needs today's, never the archive."""
-        rows = self.db.query("select * from tickets where day >= ? order by created_at, rowid", [since_day])
+        rows = self.query("select * from tickets where day >= ? order by created_at, rowid", [since_day])
         return [Ticket(**{**row, "priority": bool(row["priority"])}) for row in rows]
 
     def arrivals(self, branch_id: str, since_day: str) -> list[tuple[str, str, float]]:
         """(day, service, joined at) of every ticket that joined the branch's queues since since_day."""
-        rows = self.db.query("select day, service, created_at from tickets where branch = ? and day >= ?",
-                             [branch_id, since_day])
+        rows = self.query("select day, service, created_at from tickets where branch = ? and day >= ?",
+                          [branch_id, since_day])
         return [(row["day"], row["service"], row["created_at"]) for row in rows]
 
     def ticket(self, ticket_id: str) -> Ticket | None:
-        rows = list(self.db.query("select * from tickets where id = ?", [ticket_id]))
+        rows = self.query("select * from tickets where id = ?", [ticket_id])
         return Ticket(**{**rows[0], "priority": bool(rows[0]["priority"])}) if rows else None
 
     def ratings(self, since_day: str) -> list[Rating]:
-        rows = self.db.query("select r.* from ratings r join tickets t on t.id = r.ticket where t.day >= ?",
-                             [since_day])
+        rows = self.query("select r.* from ratings r join tickets t on t.id = r.ticket where t.day >= ?",
+                          [since_day])
         return [Rating(**{**row, "reasons": tuple(json.loads(row["reasons"]))}) for row in rows]
 
     def events(self, ticket_id: str) -> list[dict]:
-        return list(self.db.query("select * from events where ticket = ? order by id", [ticket_id]))
+        return self.query("select * from events where ticket = ? order by id", [ticket_id])
+
+
+def _under_gevent() -> bool:
+    """True in a process monkey-patched by gevent (serve, demo): blocking there stalls the hub."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
+
+
+def _writer_thread():
+    from gevent.threadpool import ThreadPool
+
+    return ThreadPool(1)
 
 
 def _ticket_row(ticket: Ticket) -> dict:

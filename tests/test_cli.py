@@ -1,18 +1,44 @@
 """The command line as a technician uses it, and the demo as a visitor sees it."""
 from __future__ import annotations
 
+import re
+import signal
+import socket
 import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from conftest import HOAN_KIEM, free_port, motcua
+from motcua.kiosk.settings import load_kiosk_settings
 
 
-def run(*args, db):
-    return subprocess.run([sys.executable, "-m", "motcua.cli", *args, "--db", str(db)],
-                          capture_output=True, text=True, timeout=60)
+def run(*args, db=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "motcua.cli", *args, *(["--db", str(db)] if db else [])],
+                          capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def start(*args, cwd=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "motcua.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=cwd)
+
+
+def read_until(proc: subprocess.Popen, marker: str) -> list[str]:
+    lines = []
+    while not any(marker in line for line in lines):
+        line = proc.stdout.readline()
+        assert line, "ended early:\n" + "".join(lines)
+        lines.append(line)
+    return lines
+
+
+def interrupt(proc: subprocess.Popen) -> str:
+    """Ctrl-C, as at a terminal; returns the rest of what it printed."""
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=20)
+    return rest
 
 
 def test_init_is_repeatable_and_devices_print_their_token_last(tmp_path):
@@ -39,19 +65,74 @@ def test_bad_input_is_a_clear_message_not_a_traceback(tmp_path):
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_demo_serves_moving_queues(tmp_path):
+@pytest.mark.parametrize("args", [
+    ("serve", "--port", "9"),
+    ("device", "add", "--kind", "kiosk", "--branch", "hk-01"),
+    ("user", "add", "--username", "a", "--password", "long-enough", "--role", "admin"),
+])
+@pytest.mark.parametrize("given", [True, False], ids=["with --db", "default path"])
+def test_a_missing_database_is_refused_not_created(tmp_path, args, given):
+    db = tmp_path / "nothing-here.db"
+    done = run(*args, db=db if given else None, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "motcua init" in done.stderr and str(db if given else "motcua.db") in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path):
+    db = tmp_path / "m.db"
+    motcua("init", "--scenario", str(HOAN_KIEM), db=db)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run("serve", "--port", str(port), db=db)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"motcua: port {port} on 127.0.0.1 is already in use: "
+                                                "stop what uses it or give --port"]
+
+
+def test_ctrl_c_stops_the_server_cleanly_and_access_logs_are_a_setting(tmp_path):
+    db = tmp_path / "m.db"
+    motcua("init", "--scenario", str(HOAN_KIEM), db=db)
+    for access_log in (False, True):
+        config = tmp_path / "config.toml"
+        config.write_text(f"[server]\naccess_log = {str(access_log).lower()}\n", encoding="utf-8")
+        port = free_port()
+        server = start("serve", "--db", str(db), "--port", str(port), "--config", str(config))
+        read_until(server, "motcua serving")
+        assert requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).ok
+        rest = interrupt(server)
+        assert server.returncode == 0 and "Traceback" not in rest and "motcua: stopped" in rest
+        assert ("GET /api/v1/health" in rest) is access_log, rest
+
+
+def test_demo_serves_moving_queues_a_start_page_and_a_ready_kiosk(tmp_path):
     port = free_port()
-    demo = subprocess.Popen([sys.executable, "-m", "motcua.cli", "demo", "--port", str(port), "--speed", "300",
-                             "--duration", "60", "--db", str(tmp_path / "demo.db")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    demo = start("demo", "--port", str(port), "--speed", "300", "--db", str(tmp_path / "demo.db"))
     try:
-        api = f"http://127.0.0.1:{port}/api/v1"
-        lines = []
-        while not any("staff login" in line for line in lines):
-            line = demo.stdout.readline()
-            assert line, "demo ended early:\n" + "".join(lines)
-            lines.append(line)
+        lines = read_until(demo, "staff login")
+        api = f"{base}/api/v1"
         assert any(f"{api}/branches/hk-01/state" in line for line in lines)
+        assert any(line.split() == ["start", "page:", f"{base}/"] for line in lines)
+        kiosk_toml = tmp_path / "kiosk.toml"
+        assert any(str(kiosk_toml) in line for line in lines)
+        settings = load_kiosk_settings(str(kiosk_toml))
+        assert any(settings.token in line for line in lines)
+        ticket = requests.post(f"{api}/branches/{settings.branch}/tickets", json={"service": "civil"}, timeout=5,
+                               headers={"Authorization": f"Bearer {settings.token}"})
+        assert ticket.status_code == 201 and settings.server_url == base
+
+        start_page = requests.get(base + "/", timeout=5)
+        assert start_page.status_code == 200 and "script-src 'self'" in start_page.headers["Content-Security-Policy"]
+        assert "<script" not in start_page.text
+        links = set(re.findall(r'href="([^"]+)"', start_page.text))
+        assert {f"/display/{b}" for b in ("hk-01", "hk-02", "hk-03", "hn-hq")} <= links
+        assert "/api/v1/openapi.json" in links
+        for link in links:
+            assert requests.get(base + link, timeout=5).status_code == 200, link
+
         deadline, called = time.monotonic() + 40, set()
         while time.monotonic() < deadline and len(called) < 5:
             for branch in ("hk-01", "hk-02", "hk-03", "hn-hq"):
@@ -59,6 +140,28 @@ def test_demo_serves_moving_queues(tmp_path):
                 called |= {c["ticket"] for c in state["recent_calls"]}
             time.sleep(0.5)
         assert len(called) >= 5, "the demo's counters called nobody"
+        rest = interrupt(demo)
     finally:
-        demo.kill()
-        demo.wait()
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    output = "".join(lines) + rest
+    assert demo.returncode == 0 and "Traceback" not in output
+    assert "HTTP/1.1" not in output, "access log lines bury the demo's URLs"
+
+
+def test_the_start_page_speaks_vietnamese_first_from_the_catalogues(tmp_path):
+    from markupsafe import escape
+
+    from motcua.config import load_config
+    from motcua.i18n import catalogue
+    from motcua.web.app import create_app
+
+    db = tmp_path / "m.db"
+    motcua("init", "--scenario", str(HOAN_KIEM), db=db)
+    app = create_app(load_config(None, server={"db": str(db), "async_mode": "threading"}))
+    page = app.test_client().get("/").get_data(as_text=True)
+    vi, en = catalogue("vi"), catalogue("en")
+    for key in ("start.title", "start.displays", "start.phone", "start.api"):
+        assert page.index(escape(vi[key])) < page.index(escape(en[key]))
+    app.extensions["motcua"].store.close()

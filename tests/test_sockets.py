@@ -1,11 +1,233 @@
-"""Live events with real python-socketio clients against a running server."""
+"""Live events: Flask-SocketIO's test client on a fresh app for the rules, a real server for the wire."""
 from __future__ import annotations
 
 import queue
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 import socketio
 
+from motcua.accounts import Accounts
+from motcua.config import load_config
+from motcua.core import scenario
+from motcua.core.clock import FakeClock
+from motcua.core.engine import QueueEngine
+from motcua.store import Store
+from motcua.web.app import create_app
+from motcua.web.events import EXTENSION, Broadcaster
+from motcua.web.events import socketio as io
+
+PASSWORD = "s3cret-pass"
+MORNING = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")).timestamp()
+
+
+class Site:
+    """One app on its own database and fake clock, with HTTP and Socket.IO test clients."""
+
+    def __init__(self, tmp_path, **server) -> None:
+        db = tmp_path / "motcua.db"
+        store = Store(db)
+        data = scenario.load(scenario.bundled("hoan-kiem"))
+        store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+        self.clock = FakeClock(MORNING)
+        accounts = Accounts(store, self.clock, 12)
+        accounts.add_user("off1", PASSWORD, "officer", "hk-01")
+        self.kiosk = {"Authorization": "Bearer " + accounts.add_device("kiosk", "hk-01")}
+        store.close()
+        config = load_config(None, server={"db": str(db), "async_mode": "threading", **server})
+        self.app = create_app(config, self.clock)
+        self.http = self.app.test_client()
+        token = self.http.post("/api/v1/auth/login", json={"username": "off1", "password": PASSWORD}).json["token"]
+        self.officer = {"Authorization": "Bearer " + token}
+        self.broadcaster: Broadcaster = self.app.extensions[EXTENSION]
+        self.clients = []
+
+    def client(self):
+        client = io.test_client(self.app, flask_test_client=self.http)
+        self.clients.append(client)
+        return client
+
+    def issue(self, service: str) -> dict:
+        answer = self.http.post("/api/v1/branches/hk-01/tickets", json={"service": service}, headers=self.kiosk)
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    def post(self, path: str, json=None) -> dict:
+        answer = self.http.post("/api/v1" + path, json=json, headers=self.officer)
+        assert answer.status_code < 300, answer.json
+        return answer.json
+
+    def close(self) -> None:
+        for client in self.clients:
+            if client.is_connected():
+                client.disconnect()
+        self.app.extensions["motcua"].store.close()
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = Site(tmp_path)
+    yield site
+    site.close()
+
+
+def events(client, name: str) -> list:
+    return [e["args"][0] for e in client.get_received() if e["name"] == name]
+
+
+def test_subscribe_answers_with_the_current_state_at_once(site):
+    display = site.client()
+    assert display.emit("subscribe", {"branch": "hk-01"}, callback=True) == {"ok": True}
+    [state] = events(display, "queue")
+    assert state["branch"] == "hk-01" and {s["id"] for s in state["services"]} == {"civil", "cert", "land",
+                                                                                     "business", "build"}
+    cases = [({"branch": "nowhere"}, "unknown_branch"), ({"ticket": "nope"}, "unknown_ticket"),
+             ({"room": "hk-01"}, "malformed"), ("hk-01", "malformed")]
+    for data, code in cases:
+        assert display.emit("subscribe", data, callback=True) == {"ok": False, "error": code}
+        assert [e["error"]["code"] for e in events(display, "error")] == [code]
+
+
+def test_call_reaches_branch_displays_and_the_ticket_phone(site):
+    displays = [site.client() for _ in range(3)]
+    phone = site.client()
+    elsewhere = site.client()
+    for display in displays:
+        display.emit("subscribe", {"branch": "hk-01"})
+    elsewhere.emit("subscribe", {"branch": "hk-02"})
+    ticket = site.issue("build")
+    site.broadcaster.drain()
+    phone.emit("subscribe", {"ticket": ticket["id"]})
+    [first] = events(phone, "ticket")
+    assert first["status"] == "waiting" and first["id"] == ticket["id"]
+    for client in displays + [elsewhere]:
+        client.get_received()
+
+    called = site.post("/branches/hk-01/counters/5/next")["ticket"]
+    assert called["id"] == ticket["id"]
+    # The call goes out with the commit; the rest waits for the broadcaster's task.
+    for client in displays + [phone]:
+        [payload] = [e["args"][0] for e in client.get_received()]
+        assert payload == {"branch": "hk-01", "ticket": ticket["id"], "number": ticket["number"], "counter": "5",
+                           "service": "build", "at": payload["at"], "recall": False}
+    site.broadcaster.drain()
+    for display in displays:
+        [state] = events(display, "queue")
+        serving = {c["id"]: c["serving"] for c in state["counters"]}
+        assert serving["5"]["ticket"] == ticket["id"] and state["recent_calls"][0]["ticket"] == ticket["id"]
+    assert elsewhere.get_received() == []
+    heard = phone.get_received()
+    assert heard and {(e["name"], e["args"][0]["status"], e["args"][0]["counter"]) for e in heard} == {
+        ("ticket", "called", "5")}
+
+    site.post(f"/tickets/{ticket['id']}/recall")
+    site.broadcaster.drain()
+    [recall] = events(displays[0], "called")
+    assert recall["ticket"] == ticket["id"] and recall["recall"] is True
+
+
+def test_phone_hears_its_position_move(site):
+    first = site.issue("business")
+    second = site.issue("business")
+    site.broadcaster.drain()
+    phone = site.client()
+    phone.emit("subscribe", {"ticket": second["id"]})
+    [before] = events(phone, "ticket")
+    site.post(f"/tickets/{first['id']}/transfer", {"service": "cert"})
+    site.broadcaster.drain()
+    assert {e["position"] for e in events(phone, "ticket")} == {before["position"] - 1}
+
+
+def test_queue_pushes_are_coalesced_and_calls_are_not(tmp_path):
+    site = Site(tmp_path, queue_push_interval_s=3600.0)
+    try:
+        display = site.client()
+        display.emit("subscribe", {"branch": "hk-01"})
+        display.get_received()
+        site.issue("civil")
+        site.broadcaster.step()
+        assert len(events(display, "queue")) == 1  # the first change of the hour goes out
+        site.issue("civil")
+        site.issue("civil")
+        site.post("/branches/hk-01/counters/2/next")
+        site.broadcaster.step()
+        received = display.get_received()
+        assert [e["name"] for e in received] == ["called"]
+        site.broadcaster.drain()
+        [state] = events(display, "queue")
+        assert next(s["waiting"] for s in state["services"] if s["id"] == "civil") == 2
+    finally:
+        site.close()
+
+
+def test_a_phone_that_leaves_takes_its_subscription_with_it(site):
+    ticket = site.issue("land")
+    phone, other = site.client(), site.client()
+    phone.emit("subscribe", {"ticket": ticket["id"]})
+    other.emit("subscribe", {"ticket": ticket["id"]})
+    phone.disconnect()
+    assert ticket["id"] in site.broadcaster.watched["hk-01"]
+    other.get_received()
+    site.post("/branches/hk-01/counters/4/next")
+    site.broadcaster.drain()
+    assert {e["status"] for e in events(other, "ticket")} == {"called"}
+    other.disconnect()
+    assert site.broadcaster.watched["hk-01"] == {} and site.broadcaster.subscriptions == {}
+
+    third = site.client()
+    third.emit("subscribe", {"ticket": ticket["id"]})
+    assert third.emit("unsubscribe", {"ticket": ticket["id"]}, callback=True) == {"ok": True}
+    assert site.broadcaster.watched["hk-01"] == {}
+    third.get_received()
+    site.post(f"/tickets/{ticket['id']}/recall")
+    site.broadcaster.drain()
+    assert third.get_received() == []
+
+
+class RecordingIO:
+    """Stands in for the Socket.IO server: a room of many sockets, every emit and yield noted."""
+
+    def __init__(self, members: int) -> None:
+        self.sent: list[tuple[str, object]] = []
+        self.on_yield = []
+        room = {f"sid{i}": f"eio{i}" for i in range(members)}
+        self.server = type("Server", (), {"manager": self})()
+        self.rooms = {"branch:hk-01": room}
+
+    def get_participants(self, namespace, room):
+        return iter(self.rooms.get(room, {}).items())
+
+    def emit(self, event, payload, to):
+        self.sent.append((event, to))
+
+    def sleep(self, seconds):
+        while self.on_yield:
+            self.on_yield.pop(0)()
+
+
+def test_a_call_overtakes_a_queue_push_to_a_big_room():
+    data = scenario.load(scenario.bundled("hoan-kiem"))
+    engine = QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data),
+                         FakeClock(MORNING))
+    fake = RecordingIO(members=1000)
+    broadcaster = Broadcaster(fake, engine, interval_s=1.0, chunk=100)
+    engine.issue("hk-01", "civil")
+    broadcaster.pending.popleft()  # the push below is the one under way when the call comes
+    broadcaster.dirty.add("hk-01")
+    # A counter calls while the first slice of the push is being written.
+    fake.on_yield.append(lambda: engine.call_next("hk-01", "2"))
+    broadcaster.drain()
+    names = [event for event, _ in fake.sent]
+    assert names[0] == "queue" and names[1] == "called", names[:3]
+    slices = [to for event, to in fake.sent if event == "queue"]
+    # Every socket hears the queue once per push: the one under way, then the one the call caused.
+    assert sorted(sum(slices, [])) == sorted([f"sid{i}" for i in range(1000)] * 2)
+    assert max(len(s) for s in slices) == 100
+
+
+# ---- a real server: what only the wire shows ---------------------------------------------------
 
 class Listener:
     """A real Socket.IO client that keeps every event it receives, in order."""
@@ -35,70 +257,27 @@ class Listener:
         self.client.disconnect()
 
 
-def test_subscribe_answers_with_the_current_state_at_once(server):
+def test_a_real_server_pushes_calls_over_websocket_and_polling(fresh_server):
+    server = fresh_server
     display = Listener(server)
+    phone = Listener(server, transports=("polling",))
     try:
         assert display.subscribe(branch="hk-01") == {"ok": True}
-        state, _ = display.wait_for("queue", timeout=2)
-        assert state["branch"] == "hk-01" and {s["id"] for s in state["services"]} >= {"civil", "cert"}
-        assert display.subscribe(branch="nowhere") == {"ok": False, "error": "unknown_branch"}
-        error, _ = display.wait_for("error", timeout=2)
-        assert error["error"]["code"] == "unknown_branch"
-    finally:
-        display.close()
-
-
-def test_call_reaches_branch_displays_and_the_ticket_phone(server):
-    displays = [Listener(server) for _ in range(3)]
-    phone = Listener(server, transports=("polling", "websocket"))
-    try:
-        for display in displays:
-            display.subscribe(branch="hk-01")
+        display.wait_for("queue", timeout=2)
         ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "build"}).json()
-        phone.subscribe(ticket=ticket["id"])
-        first, _ = phone.wait_for("ticket", timeout=2)
-        assert first["status"] == "waiting" and first["id"] == ticket["id"]
-        # Counter 5 serves land and build; call until it is our ticket.
-        while True:
-            sent = time.monotonic()
-            answer = server.post("/branches/hk-01/counters/5/next", "off1")
-            returned = time.monotonic()
-            called = answer.json()["ticket"]
-            if called["id"] == ticket["id"]:
-                break
-            server.post(f"/tickets/{called['id']}/done", "off1")
-        for display in displays:
-            payload, at = display.wait_for("called", lambda d: d["ticket"] == ticket["id"], timeout=2)
-            assert payload == {"branch": "hk-01", "ticket": ticket["id"], "number": ticket["number"],
-                               "counter": "5", "service": "build", "at": payload["at"], "recall": False}
-            assert at - returned < 0.5, f"{(at - sent) * 1000:.0f} ms from the call"
+        assert phone.subscribe(ticket=ticket["id"]) == {"ok": True}
+        phone.wait_for("ticket", lambda d: d["status"] == "waiting", timeout=2)
+        answer = server.post("/branches/hk-01/counters/5/next", "off1")
+        returned = time.monotonic()
+        assert answer.json()["ticket"]["id"] == ticket["id"]
+        payload, at = display.wait_for("called", lambda d: d["ticket"] == ticket["id"], timeout=2)
+        assert at - returned < 0.5 and payload["counter"] == "5"
         status, _ = phone.wait_for("ticket", lambda d: d["status"] == "called", timeout=2)
         assert status["counter"] == "5"
-        server.post(f"/tickets/{ticket['id']}/recall", "off1")
-        recall, _ = displays[0].wait_for("called", lambda d: d["ticket"] == ticket["id"], timeout=2)
-        assert recall["recall"] is True
-        queue_state, _ = displays[0].wait_for(
+        state, _ = display.wait_for(
             "queue", lambda d: any(c["serving"] and c["serving"]["ticket"] == ticket["id"] for c in d["counters"]),
             timeout=3)
-        assert queue_state["recent_calls"][0]["ticket"] == ticket["id"]
+        assert state["recent_calls"][0]["ticket"] == ticket["id"]
     finally:
-        for client in displays + [phone]:
-            client.close()
-
-
-def test_phone_hears_its_position_move(server):
-    first = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "business"}).json()
-    second = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "business"}).json()
-    phone = Listener(server)
-    try:
-        phone.subscribe(ticket=second["id"])
-        before, _ = phone.wait_for("ticket", timeout=2)
-        state = server.get("/branches/hk-01/state").json()
-        serving = next(c["serving"] for c in state["counters"] if c["id"] == "6")
-        if serving:
-            server.post(f"/tickets/{serving['ticket']}/done", "off1")
-        server.post(f"/tickets/{first['id']}/transfer", "off1", {"service": "cert"})
-        after, _ = phone.wait_for("ticket", lambda d: d["position"] < before["position"], timeout=3)
-        assert after["position"] == before["position"] - 1
-    finally:
+        display.close()
         phone.close()

@@ -6,8 +6,8 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ..config import Config
-from .events import Broadcaster, register, socketio
+from motcua.config import Config
+from .events import EXTENSION, Broadcaster, socketio
 from .pages import pages
 from .routes import api
 from .runtime import Runtime, open_runtime
@@ -16,7 +16,7 @@ log = logging.getLogger("motcua")
 
 
 def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Flask:
-    """Build the app; the engine is loaded from the database named in config."""
+    """Build the app; the engine is loaded from the database named in config. Starts no task."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_kib * 1024
     app.json.ensure_ascii = False
@@ -28,9 +28,8 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     socketio.init_app(app, async_mode=config.server.async_mode,
                       message_queue=config.server.message_queue or None,
                       http_compression=False)
-    broadcaster = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s)
-    register(socketio, runtime.engine, broadcaster)
-    socketio.start_background_task(broadcaster.run)
+    # serve() runs it as a background task; tests call its drain() instead.
+    app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s)
     return app
 
 

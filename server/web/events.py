@@ -1,39 +1,58 @@
 """Socket.IO: subscriptions by branch and by ticket, and the broadcaster of live events.
 
-Rooms are `branch:{id}` (wall displays) and `ticket:{id}` (phones). A `called` event goes out as
-soon as the call is committed. `queue` pushes are coalesced: one branch room gets at most one
-every `queue_push_interval_s`, always carrying the latest state, because each push costs the
-server about 45 µs per connected display and a busy branch changes many times a second.
+Rooms are `branch:{id}` (wall displays) and `ticket:{id}` (phones). `queue` pushes are
+coalesced: one branch room gets at most one every `queue_push_interval_s`, always carrying the
+latest state, because each push costs the server about 45 µs per connected display and a busy
+branch changes many times a second.
+
+A call must never wait behind a queue push. `called` (and a kiosk's `kiosk` alert) goes out from
+the commit itself, in commit order: handing it to the broadcaster's task would put it behind
+whatever the hub has queued by then, a whole push to 2,000 sockets (≈ 90 ms) at worst. A push to
+a big room goes out a slice of sockets at a time, yielding between slices, so that a request
+committing a call runs within one slice.
 """
 from __future__ import annotations
 
-import queue
+import logging
+import threading
 import time
+from collections import deque
 
+from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
+from socketio import PubSubManager
 
-from ..core.model import CALLED, DONE, NO_SHOW, TRANSFERRED, Change, DomainError
+from motcua.core.model import CALLED, DONE, NO_SHOW, TRANSFERRED, Change, DomainError
 
 socketio = SocketIO()
+log = logging.getLogger("motcua")
 
 FINAL = (DONE, NO_SHOW, TRANSFERRED)
+# Sockets per slice of a queue push: ≈ 4.5 ms of one core at 45 µs each, about the longest a
+# request committing a call waits for the hub during a push.
+CHUNK = 100
+EXTENSION = "motcua.broadcaster"
 
 
 class Broadcaster:
-    """Turns committed changes into Socket.IO events, in commit order, off the request's path."""
+    """Turns committed changes into Socket.IO events, in commit order; all but calls off the request's path."""
 
-    def __init__(self, io: SocketIO, engine, interval_s: float) -> None:
+    def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK) -> None:
         self.io = io
         self.engine = engine
         self.interval_s = interval_s
-        self.pending: queue.Queue = queue.Queue()
+        self.chunk = chunk
+        self.pending: deque = deque()  # (branches, ticket ids) per committed change
+        self.wake = threading.Event()
         self.dirty: set[str] = set()
         self.last_push: dict[str, float] = {}
-        self.watched: dict[str, set[str]] = {}  # branch -> ticket ids with a phone subscribed
+        self.watched: dict[str, dict[str, set[str]]] = {}  # branch -> ticket id -> sids of its phones
+        self.subscriptions: dict[str, set[tuple[str, str]]] = {}  # sid -> (branch, ticket id)
+        self._lock = threading.Lock()  # socket handlers change the subscriptions from other threads
         engine.listeners.append(self.on_change)
 
     def on_change(self, change: Change) -> None:
-        """Runs inside the engine's lock, right after the commit: only notes what to send."""
+        """Runs inside the engine's lock, right after the commit: sends the calls, notes the rest."""
         calls = []
         for event in change.events:
             if event.note and event.note.startswith("not_printed:"):
@@ -44,84 +63,181 @@ class Broadcaster:
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
                 calls.append(("called", self.engine.called_payload(ticket, recall=event.from_status == CALLED)))
-        branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
-        self.pending.put((calls, branches, [t.id for t in change.tickets]))
-
-    def watch(self, branch: str, ticket_id: str) -> None:
-        self.watched.setdefault(branch, set()).add(ticket_id)
-
-    def run(self) -> None:
-        while True:
+        for name, payload in calls:
             try:
-                calls, branches, tickets = self.pending.get(timeout=self._sleep_s())
-            except queue.Empty:
-                calls, branches, tickets = [], set(), []
-            for name, payload in calls:
                 self.io.emit(name, payload, to=f"branch:{payload['branch']}")
                 if name == "called":
                     self.io.emit(name, payload, to=f"ticket:{payload['ticket']}")
-            for ticket_id in tickets:
-                if ticket_id in self.watched.get(self.engine.tickets[ticket_id].branch, ()):
-                    self._emit_ticket(ticket_id)
-            self.dirty |= branches
-            self._flush_due()
+            except Exception:  # the change is committed: its answer must not become an error
+                log.exception("sending %s failed", name)
+        branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
+        self.pending.append((branches, [t.id for t in change.tickets]))
+        self.wake.set()
 
-    def _sleep_s(self) -> float | None:
-        if not self.dirty:
-            return None
-        now = time.monotonic()
-        return max(0.0, min(self.last_push.get(b, 0.0) + self.interval_s - now for b in self.dirty))
+    # ---- subscriptions -----------------------------------------------------------------------
 
-    def _flush_due(self) -> None:
+    def watch(self, branch: str, ticket_id: str, sid: str) -> None:
+        with self._lock:
+            self.watched.setdefault(branch, {}).setdefault(ticket_id, set()).add(sid)
+            self.subscriptions.setdefault(sid, set()).add((branch, ticket_id))
+
+    def unwatch(self, branch: str, ticket_id: str, sid: str) -> None:
+        with self._lock:
+            self._unwatch(branch, ticket_id, sid)
+
+    def forget(self, sid: str) -> None:
+        """A socket left: its phones' subscriptions go with it."""
+        with self._lock:
+            for branch, ticket_id in list(self.subscriptions.get(sid, ())):
+                self._unwatch(branch, ticket_id, sid)
+            self.subscriptions.pop(sid, None)
+
+    def _unwatch(self, branch: str, ticket_id: str, sid: str) -> None:
+        self.subscriptions.get(sid, set()).discard((branch, ticket_id))
+        sids = self.watched.get(branch, {}).get(ticket_id)
+        if sids is not None:
+            sids.discard(sid)
+            if not sids:
+                del self.watched[branch][ticket_id]
+
+    def _drop(self, branch: str, ticket_id: str) -> None:
+        with self._lock:
+            for sid in self.watched.get(branch, {}).pop(ticket_id, ()):
+                self.subscriptions.get(sid, set()).discard((branch, ticket_id))
+
+    def _watched(self, branch: str) -> list[str]:
+        with self._lock:
+            return list(self.watched.get(branch, ()))
+
+    def _is_watched(self, branch: str, ticket_id: str) -> bool:
+        with self._lock:
+            return ticket_id in self.watched.get(branch, ())
+
+    # ---- sending -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """The background task (started by serve()): send as changes come and pushes fall due."""
+        while True:
+            self.wake.wait(self._sleep_s())
+            self.wake.clear()
+            try:
+                self.step()
+            except Exception:  # one failed send must not end every display's live updates
+                log.exception("broadcast failed")
+
+    def drain(self) -> None:
+        """Send every pending change's events now, and every changed branch's state whatever the interval."""
+        while self.pending or self.dirty:
+            self.step(force=True)
+
+    def step(self, force: bool = False) -> None:
+        self._send_pending()
         now = time.monotonic()
         for branch in list(self.dirty):
-            if now - self.last_push.get(branch, 0.0) >= self.interval_s:
-                self.dirty.discard(branch)
-                self.last_push[branch] = now
-                self.io.emit("queue", self.engine.branch_state(branch), to=f"branch:{branch}")
-                # Positions move whenever the queue does: phones watching a ticket hear it too.
-                for ticket_id in list(self.watched.get(branch, ())):
+            if force or now >= self._due(branch):
+                self._push_queue(branch, now)
+
+    def _send_pending(self) -> None:
+        """Phones' updates of every change committed so far, in commit order."""
+        while self.pending:
+            branches, tickets = self.pending.popleft()
+            for ticket_id in tickets:
+                if self._is_watched(self.engine.tickets[ticket_id].branch, ticket_id):
                     self._emit_ticket(ticket_id)
+            self.dirty |= branches
+
+    def _push_queue(self, branch: str, now: float) -> None:
+        self.dirty.discard(branch)
+        self.last_push[branch] = now
+        room = f"branch:{branch}"
+        state = self.engine.branch_state(branch)
+        members = self._members(room)
+        if members is None:
+            self.io.emit("queue", state, to=room)
+        else:
+            for start in range(0, len(members), self.chunk):
+                self.io.emit("queue", state, to=members[start:start + self.chunk])
+                # Lets this slice's sockets write and the requests waiting run: a call they
+                # commit goes out before the next slice.
+                self.io.sleep(0)
+                self._send_pending()
+        # Positions move whenever the queue does: phones watching a ticket hear it too.
+        for ticket_id in self._watched(branch):
+            self._emit_ticket(ticket_id)
+
+    def _members(self, room: str) -> list[str] | None:
+        """The room's sockets in this process, or None when it is small or shared through a message queue."""
+        manager = self.io.server.manager
+        if isinstance(manager, PubSubManager):  # other processes' sockets are not listed here
+            return None
+        members = [sid for sid, _ in manager.get_participants("/", room)]
+        return members if len(members) > self.chunk else None
 
     def _emit_ticket(self, ticket_id: str) -> None:
         view = self.engine.ticket_view(ticket_id)
         self.io.emit("ticket", view, to=f"ticket:{ticket_id}")
         if view["status"] in FINAL:
-            self.watched.get(view["branch"], set()).discard(ticket_id)
+            self._drop(view["branch"], ticket_id)
+
+    def _due(self, branch: str) -> float:
+        """When the branch's next queue push may go: at once if it never had one."""
+        last = self.last_push.get(branch)
+        return float("-inf") if last is None else last + self.interval_s
+
+    def _sleep_s(self) -> float | None:
+        if not self.dirty:
+            return None
+        return max(0.0, min(self._due(b) for b in self.dirty) - time.monotonic())
 
 
-def register(io: SocketIO, engine, broadcaster: Broadcaster) -> None:
-    """Socket handlers: subscribe/unsubscribe, each answered with the current state."""
-
-    @io.on("subscribe")
-    def subscribe(data):
-        try:
-            room, event, state = _resolve(engine, data)
-        except DomainError as error:
-            emit("error", {"error": {"code": error.code, "message": error.message}})
-            return {"ok": False, "error": error.code}
-        join_room(room)
-        if event == "ticket":
-            broadcaster.watch(state["branch"], state["id"])
-        emit(event, state)
-        return {"ok": True}
-
-    @io.on("unsubscribe")
-    def unsubscribe(data):
-        try:
-            room, _, _ = _resolve(engine, data)
-        except DomainError:
-            return {"ok": False}
-        leave_room(room)
-        return {"ok": True}
+def broadcaster() -> Broadcaster:
+    return current_app.extensions[EXTENSION]
 
 
-def _resolve(engine, data) -> tuple[str, str, dict]:
-    """(room, event name, current state) for a subscription request."""
-    if not isinstance(data, dict):
-        raise DomainError("subscribe with {'branch': id} or {'ticket': id}", "malformed")
-    if isinstance(data.get("branch"), str):
-        return f"branch:{data['branch']}", "queue", engine.branch_state(data["branch"])
-    if isinstance(data.get("ticket"), str):
-        return f"ticket:{data['ticket']}", "ticket", engine.ticket_view(data["ticket"])
+# ---- socket handlers, registered once on the module's socketio ---------------------------------
+
+@socketio.on("subscribe")
+def subscribe(data):
+    """Join a branch's or a ticket's room; answered with its current state at once."""
+    engine = current_app.extensions["motcua"].engine
+    try:
+        kind, key = _subject(data)
+        state = engine.branch_state(key) if kind == "branch" else engine.ticket_view(key)
+    except DomainError as error:
+        emit("error", {"error": {"code": error.code, "message": error.message}})
+        return {"ok": False, "error": error.code}
+    join_room(f"{kind}:{key}")
+    if kind == "ticket":
+        broadcaster().watch(state["branch"], key, request.sid)
+        emit("ticket", state)
+    else:
+        emit("queue", state)
+    return {"ok": True}
+
+
+@socketio.on("unsubscribe")
+def unsubscribe(data):
+    try:
+        kind, key = _subject(data)
+    except DomainError:
+        return {"ok": False}
+    leave_room(f"{kind}:{key}")
+    if kind == "ticket":
+        ticket = current_app.extensions["motcua"].engine.tickets.get(key)
+        if ticket is not None:
+            broadcaster().unwatch(ticket.branch, key, request.sid)
+    return {"ok": True}
+
+
+@socketio.on("disconnect")
+def disconnect(reason=None):
+    broadcaster().forget(request.sid)
+
+
+def _subject(data) -> tuple[str, str]:
+    """("branch", id) or ("ticket", id) from a subscription request."""
+    if isinstance(data, dict):
+        for kind in ("branch", "ticket"):
+            if isinstance(data.get(kind), str):
+                return kind, data[kind]
     raise DomainError("subscribe with {'branch': id} or {'ticket': id}", "malformed")

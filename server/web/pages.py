@@ -1,8 +1,8 @@
-"""The pages people look at: the waiting-room wall display and the citizen's phone page.
+"""The pages people look at: the start page, the waiting-room wall display, the citizen's phone page.
 
-Both are static HTML and JavaScript from the `display/` folder; the server fills in only a
-small JSON block (branch, service names, the catalogue texts) so that no citizen-facing text
-lives in code. Their assets, the Socket.IO client included, are served from here: displays
+The display and phone pages are static HTML and JavaScript from the `display/` folder; the
+server fills in only a small JSON block (branch, service names, the catalogue texts) so that no
+citizen-facing text lives in code. The start page is plain HTML filled from the catalogues. Their assets, the Socket.IO client included, are served from here: displays
 often have no internet. The announcement audio is made on this machine (motcua.voice).
 """
 from __future__ import annotations
@@ -12,12 +12,13 @@ import re
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, send_from_directory
+from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory
 
-from .. import display as display_assets
+from motcua import display as display_assets
+from motcua.core.model import DomainError
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons
-from ..core.model import DomainError
-from ..voice import Voice, VoiceUnavailable, chime
+from motcua.voice import Voice, VoiceUnavailable, chime
+
 from .routes import STATUS_OF, error_response
 
 ASSETS = Path(display_assets.__file__).resolve().parent
@@ -25,6 +26,9 @@ pages = Blueprint("pages", __name__)
 NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 VOICE = Voice()
+HEADERS = {"Cache-Control": "no-store"}
+# The start page runs no script at all, so nothing injected into it could.
+START_HEADERS = {**HEADERS, "Content-Security-Policy": "script-src 'self'"}
 
 
 def runtime():
@@ -45,7 +49,7 @@ def _page(name: str, settings: dict) -> Response:
     # The JSON goes inside <script type="application/json">: "</" must not close the tag early.
     block = json.dumps(settings, ensure_ascii=False).replace("</", "<\\/")
     html = _template(name).replace("{{SETTINGS}}", block)
-    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+    return Response(html, mimetype="text/html", headers=HEADERS)
 
 
 def _texts(prefix: tuple[str, ...]) -> dict:
@@ -55,6 +59,14 @@ def _texts(prefix: tuple[str, ...]) -> dict:
 def _services(engine, ids) -> list[dict]:
     return [{"id": s, "letter": engine.services[s].letter,
              "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en}} for s in ids]
+
+
+@pages.get("/")
+def start_page():
+    """Links to every page: each branch's wall display, what the phone page is, the API."""
+    html = render_template_string(_template("start.html"), branches=list(runtime().engine.branches.values()),
+                                  vi=catalogue("vi"), en=catalogue("en"))
+    return Response(html, mimetype="text/html", headers=START_HEADERS)
 
 
 @pages.get("/display/<b>")
