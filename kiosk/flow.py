@@ -100,7 +100,7 @@ class Kiosk:
     def print_ticket(self, issued: Issued) -> Printed:
         if not self.settings.printer:
             return Printed(False, "no_printer")
-        from ..hardware.printer import PrinterError  # noqa: PLC0415  (only kiosks with a printer need it)
+        from motcua.hardware.printer import PrinterError  # noqa: PLC0415  (only kiosks with a printer need it)
 
         try:
             with self._printer_lock:
@@ -145,8 +145,8 @@ class Kiosk:
 
     def _the_printer(self):
         if self._printer is None:
-            from ..hardware.printer import Printer  # noqa: PLC0415
-            from ..hardware.ticket_layout import PAPER_WIDTHS, LayoutSettings  # noqa: PLC0415
+            from motcua.hardware.printer import Printer  # noqa: PLC0415
+            from motcua.hardware.ticket_layout import PAPER_WIDTHS, LayoutSettings  # noqa: PLC0415
 
             layout = LayoutSettings(width_dots=PAPER_WIDTHS[self.settings.paper], text_mode=self.settings.printer_text,
                                     code_page=self.settings.printer_code_page)
@@ -154,7 +154,7 @@ class Kiosk:
         return self._printer
 
     def _ticket_data(self, issued: Issued):
-        from ..hardware.ticket_layout import TicketData  # noqa: PLC0415
+        from motcua.hardware.ticket_layout import TicketData  # noqa: PLC0415
 
         t = issued.ticket
         low_high = t.get("estimated_wait_range_min")
