@@ -13,6 +13,7 @@ import time
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from ..core.model import CALLED, DONE, NO_SHOW, TRANSFERRED, Change, DomainError
+from .views import branch_state, called_payload, ticket_view
 
 socketio = SocketIO()
 
@@ -43,7 +44,7 @@ class Broadcaster:
                                         "at": self.engine.local.iso(event.at)}))
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
-                calls.append(("called", self.engine.called_payload(ticket, recall=event.from_status == CALLED)))
+                calls.append(("called", called_payload(self.engine, ticket, recall=event.from_status == CALLED)))
         branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
         self.pending.put((calls, branches, [t.id for t in change.tickets]))
 
@@ -78,13 +79,13 @@ class Broadcaster:
             if now - self.last_push.get(branch, 0.0) >= self.interval_s:
                 self.dirty.discard(branch)
                 self.last_push[branch] = now
-                self.io.emit("queue", self.engine.branch_state(branch), to=f"branch:{branch}")
+                self.io.emit("queue", branch_state(self.engine, branch), to=f"branch:{branch}")
                 # Positions move whenever the queue does: phones watching a ticket hear it too.
                 for ticket_id in list(self.watched.get(branch, ())):
                     self._emit_ticket(ticket_id)
 
     def _emit_ticket(self, ticket_id: str) -> None:
-        view = self.engine.ticket_view(ticket_id)
+        view = ticket_view(self.engine, ticket_id)
         self.io.emit("ticket", view, to=f"ticket:{ticket_id}")
         if view["status"] in FINAL:
             self.watched.get(view["branch"], set()).discard(ticket_id)
@@ -121,7 +122,7 @@ def _resolve(engine, data) -> tuple[str, str, dict]:
     if not isinstance(data, dict):
         raise DomainError("subscribe with {'branch': id} or {'ticket': id}", "malformed")
     if isinstance(data.get("branch"), str):
-        return f"branch:{data['branch']}", "queue", engine.branch_state(data["branch"])
+        return f"branch:{data['branch']}", "queue", branch_state(engine, data["branch"])
     if isinstance(data.get("ticket"), str):
-        return f"ticket:{data['ticket']}", "ticket", engine.ticket_view(data["ticket"])
+        return f"ticket:{data['ticket']}", "ticket", ticket_view(engine, data["ticket"])
     raise DomainError("subscribe with {'branch': id} or {'ticket': id}", "malformed")

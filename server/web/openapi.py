@@ -56,8 +56,12 @@ def spec() -> dict:
             "queue again for another service or branch, keeping the arrival time", TICKET,
             body=_obj(("service",), service=STR, branch=STR), auth=True, errors=STAFF_ERRORS)},
         "/tickets/{id}/redirect": {"post": _op(
-            "a kiosk sends the citizen to a better branch offered: the ticket moves there (new number, "
-            "same arrival time)", TICKET, "201", _obj(("branch",), branch=STR), auth=True, errors=STAFF_ERRORS)},
+            "a kiosk sends the citizen to a better branch offered: a new ticket there (new number, same "
+            "issued_at), ranked by and not called before due_at, the expected arrival", TICKET, "201",
+            _obj(("branch",), branch=STR), auth=True, errors=STAFF_ERRORS)},
+        "/tickets/{id}/check-in": {"post": _op(
+            "a kiosk of the ticket's branch checks in a redirected citizen: callable from now", TICKET,
+            auth=True, errors=STAFF_ERRORS)},
         "/tickets/{id}/not-printed": {"post": _op(
             "a kiosk's printer failed: the ticket stays valid; staff get a `kiosk` event",
             _obj(ticket=STR, printed=BOOL, problem=STR), "201", _obj(("problem",), problem=STR), auth=True,
@@ -104,7 +108,8 @@ def spec() -> dict:
                                    "waiting", "called", "serving", "done", "no_show", "transferred"]},
                                position={"type": "integer", "nullable": True},
                                estimated_wait_min={"type": "integer", "nullable": True},
-                               counter={"type": "string", "nullable": True}),
+                               counter={"type": "string", "nullable": True},
+                               due_at={"type": "string", "nullable": True}),
                 "Issued": _obj(("id", "number", "service", "branch", "issued_at", "position",
                                 "estimated_wait_min", "status_url", "alternatives"),
                                id=STR, number=STR, service=STR, branch=STR, issued_at=STR, position=INT,

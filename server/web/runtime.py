@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 from ..accounts import Accounts
 from ..config import Config
-from ..core.balancing import OnTheRoad, RedirectRules
+from ..core.balancing import RedirectRules
 from ..core.clock import LocalTime, SystemClock
 from ..core.engine import EngineSettings, QueueEngine
+from motcua.core.journeys import Journeys
 from ..store import Store
 
 
@@ -19,9 +20,7 @@ class Runtime:
     engine: QueueEngine
     accounts: Accounts
     redirect: RedirectRules
-    # The best branch offered to each citizen counts as on its way there until due: the server
-    # cannot know who accepts, and overcounting sends fewer people to a branch, never a crowd.
-    on_the_road: OnTheRoad = field(default_factory=OnTheRoad)
+    journeys: Journeys
     # Each counter's services as the process found them: what the staffing advice hands back to
     # once a service no longer needs the help of a counter it moved.
     home: dict = field(default_factory=dict)
@@ -47,4 +46,5 @@ def open_runtime(config: Config, clock=None) -> Runtime:
                              config.balancing_detour_factor, config.balancing_min_saving_min,
                              config.balancing_max_offers)
     home = {key: counter.services for key, counter in engine.counters.items()}
-    return Runtime(config, store, engine, Accounts(store, clock, config.auth_token_ttl_hours), redirect, home=home)
+    return Runtime(config, store, engine, Accounts(store, clock, config.auth_token_ttl_hours), redirect,
+                   Journeys(engine, redirect), home=home)
