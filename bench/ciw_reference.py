@@ -16,7 +16,6 @@ Times are minutes from the scenario's `open`.
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -24,7 +23,8 @@ from itertools import zip_longest
 import ciw
 
 from motcua.core.balancing import distance_km
-from motcua.core.simulator import percentile
+from motcua.core.clock import hhmm_minutes
+from motcua.core.stats import lognormal_params, percentile
 
 DEFAULT_MAX_KM = 5.0  # what motcua assumes when a scenario has no `redirect` block
 DEFAULT_CV = 0.6  # what motcua assumes when a service gives no cv
@@ -44,23 +44,18 @@ class Counter:
     shifts: tuple[tuple[float, float], ...]  # minutes from open; empty = no shifts given
 
 
-def _minutes(hhmm: str) -> float:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def day_length_min(data: dict) -> float:
-    return _minutes(data["close"]) - _minutes(data["open"])
+    return hhmm_minutes(data["close"]) - hhmm_minutes(data["open"])
 
 
 def counters(data: dict) -> list[Counter]:
     """Every counter, with its own shifts or else its branch's (the README's override rule)."""
-    opening = _minutes(data["open"])
+    opening = hhmm_minutes(data["open"])
     result = []
     for branch in data["branches"]:
         for item in branch["counters"]:
             raw = item.get("shifts") or branch.get("shifts") or ()
-            shifts = tuple((_minutes(a) - opening, _minutes(b) - opening) for a, b in raw)
+            shifts = tuple((hhmm_minutes(a) - opening, hhmm_minutes(b) - opening) for a, b in raw)
             result.append(Counter(branch["id"], str(item["id"]), tuple(item["services"]), shifts))
     return result
 
@@ -95,9 +90,7 @@ def arrivals(per_hour: list[float], day_min: float):
 def service_time(service: dict):
     """Lognormal with the given mean and cv of the time itself; ciw takes mu, sigma of its log."""
     params = service["service_min"]
-    cv = params.get("cv", DEFAULT_CV)
-    sigma = math.sqrt(math.log(1 + cv * cv))
-    return ciw.dists.Lognormal(math.log(params["mean"]) - sigma * sigma / 2, sigma)
+    return ciw.dists.Lognormal(*lognormal_params(params["mean"], params.get("cv", DEFAULT_CV)))
 
 
 def _arrival_count(distribution) -> int:

@@ -5,7 +5,6 @@ scenario's hourly arrival rates and service times, `speed` times faster than rea
 """
 from __future__ import annotations
 
-import math
 import os
 import random
 import secrets
@@ -16,6 +15,7 @@ import requests
 
 from motcua.config import Config, override
 from motcua.core import scenario
+from motcua.core.stats import lognormal
 
 DEMO_ADMIN = "admin"
 KIOSK_TOML = """# A kiosk of {name} for the motcua demo: motcua kiosk --config {path} --windowed
@@ -137,7 +137,8 @@ class DemoTraffic:
             if not ticket:
                 time.sleep(2)
                 continue
-            minutes = _lognormal(self.rng, **self.services[ticket["service"]])
+            params = self.services[ticket["service"]]
+            minutes = lognormal(self.rng, params["mean"], params.get("cv", 0.6))
             time.sleep(min(10.0, 15 / self.speed))
             self._post(f"/tickets/{ticket['id']}/start", None, self.officer)
             time.sleep(max(0.0, minutes * 60 / self.speed - 15 / self.speed))
@@ -149,9 +150,3 @@ class DemoTraffic:
             return answer.json() if answer.ok else None
         except requests.RequestException:
             return None
-
-
-def _lognormal(rng: random.Random, mean: float, cv: float, dist: str = "lognormal") -> float:
-    """A lognormal draw with the given mean and coefficient of variation of the value itself."""
-    sigma = math.sqrt(math.log(1 + cv * cv))
-    return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)

@@ -54,6 +54,15 @@ def m003_event_notes(db: Database) -> None:
     db["events"].add_column("note", str)
 
 
+@migrations()
+def m004_tickets_on_their_way(db: Database) -> None:
+    """A redirected ticket's expected arrival; the estimate each ticket was issued with and its
+    first call, from which a restarted engine learns again how its estimates turned out."""
+    db["tickets"].add_column("due_at", float)
+    db["tickets"].add_column("estimate_min", float)
+    db["tickets"].add_column("first_called_at", float)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 

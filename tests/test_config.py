@@ -15,6 +15,7 @@ from motcua.core.engine import EngineSettings
 from motcua.core.staffing import StaffingRules
 from motcua.kiosk.settings import KioskSettings, load_kiosk_settings
 from motcua.web.app import create_app
+from motcua.web.views import branch_state
 
 from conftest import HOAN_KIEM, ROOT, motcua
 
@@ -133,4 +134,4 @@ def test_recent_calls_is_what_the_state_keeps_and_the_wall_display_shows(tmp_pat
         ticket = engine.issue("hk-01", "business", False, "vi")
         engine.call_next("hk-01", "6")
         engine.done(ticket.id)
-    assert len(engine.branch_state("hk-01")["recent_calls"]) == 3
+    assert len(branch_state(engine, "hk-01")["recent_calls"]) == 3

@@ -1,6 +1,7 @@
 """The queue engine on a fake clock: numbering, call order, transitions, ratings, estimates."""
 from __future__ import annotations
 
+import random
 import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -9,8 +10,9 @@ import pytest
 
 from motcua.core import scenario
 from motcua.core.clock import FakeClock
-from motcua.core.engine import EngineSettings, QueueEngine
+from motcua.core.engine import SCHEDULE_MAX_AGE_S, EngineSettings, QueueEngine
 from motcua.core.model import Conflict, Invalid, NotFound
+from motcua.core.prediction import WaitRanges
 
 from conftest import HOAN_KIEM
 
@@ -131,7 +133,7 @@ def test_no_show_is_recoverable_the_same_day(engine, clock):
     assert engine.call_next("hk-01", "2").id == ticket.id  # back in its original place, before `later`
     engine.no_show(ticket.id)
     assert engine.call_ticket(ticket.id, "hk-01", "1").status == "called"
-    assert later.status == "waiting"
+    assert engine.ticket(later.id).status == "waiting"
 
 
 def test_closed_counter_refuses_to_call(engine):
@@ -236,9 +238,97 @@ def test_recent_calls_come_newest_first_and_keep_their_order_across_a_restart(en
         clock.advance(30)
         if counter == "2" and engine.serving_at("hk-01", "1") is None:
             engine.done(ticket.id)
-    live = engine.branch_state("hk-01")["recent_calls"]
-    assert [c["number"] for c in live] == ["A003", "A002", "A001"]
+    live = engine.recent_calls("hk-01")
+    assert [c.number for c in live] == ["A003", "A002", "A001"]
+    assert restarted(engine, clock).recent_calls("hk-01") == live
+
+
+def restarted(engine: QueueEngine, clock, **settings) -> QueueEngine:
+    """A new engine loaded from what the first one committed, as the server loads the database."""
     data = scenario.load(HOAN_KIEM)
-    restarted = QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock,
-                            tickets=engine.tickets.values())
-    assert restarted.branch_state("hk-01")["recent_calls"] == live
+    return QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock,
+                       settings=EngineSettings(**settings), tickets=engine.tickets.values())
+
+
+def serve_all(engine: QueueEngine, clock, branch: str, counters: tuple[str, ...], minutes: float) -> None:
+    """Counters call and finish everyone waiting for them, each service taking `minutes`."""
+    while True:
+        called = [t for t in (engine.call_next(branch, c) for c in counters) if t is not None]
+        if not called:
+            return
+        clock.advance(minutes * 60)
+        for ticket in called:
+            engine.done(ticket.id)
+
+
+def test_reading_an_estimate_changes_nothing_and_the_range_learns_the_estimate_issued():
+    def day(read: bool) -> QueueEngine:
+        clock = FakeClock(MORNING)
+        engine = make_engine(clock)
+        for _ in range(40):
+            engine.issue("hk-01", "civil")
+        issued = {t.id: t.estimate_min for t in engine.tickets.values()}
+        assert sorted(set(issued.values()))[:3] == [0.0, 9.0, 18.0]  # two civil counters, 9 minutes each
+        for _ in range(6):
+            clock.advance(120)
+            for ticket in engine.tickets.values() if read else ():  # a phone reloads its ticket's page
+                engine.estimate(ticket)
+        assert {t.id: t.estimate_min for t in engine.tickets.values()} == issued
+        serve_all(engine, clock, "hk-01", ("1", "2"), minutes=4)
+        return engine
+
+    quiet, watched = day(read=False), day(read=True)
+    # Both learned from the same 40 first calls, whether or not anyone read an estimate.
+    for minutes in (0.0, 10.0, 60.0):
+        assert quiet.wait_range("hk-01", minutes) == watched.wait_range("hk-01", minutes)
+        assert quiet.wait_range("hk-01", minutes) != WaitRanges().range("hk-01", minutes)  # past the prior
+
+
+def test_a_restarted_engine_knows_what_the_first_one_learned(clock):
+    engine = make_engine(clock, learn_min_samples=3)
+    for _ in range(35):
+        engine.issue("hk-01", "civil")
+    serve_all(engine, clock, "hk-01", ("1", "2"), minutes=4)
+    again = restarted(engine, clock, learn_min_samples=3)
+    for minutes in (0.0, 7.0, 45.0):
+        assert again.wait_range("hk-01", minutes) == engine.wait_range("hk-01", minutes)
+    assert again.mean_service_min("hk-01", "civil") == engine.mean_service_min("hk-01", "civil") == 4.0
+    recalled = engine.issue("hk-01", "civil")
+    engine.call_next("hk-01", "1")
+    engine.recall(recalled.id)  # the range learns from the first call only, in a restart too
+    assert restarted(engine, clock).wait_range("hk-01", 7.0) == engine.wait_range("hk-01", 7.0)
+
+
+def test_kept_estimates_stay_within_their_age_of_a_fresh_count(clock):
+    """The estimates kept between changes (extended as tickets join) against an engine that works
+    everything out afresh from the same tickets, through a long mixed day."""
+    rng = random.Random(7)
+    engine = make_engine(clock)
+    services = ("civil", "cert", "land", "build", "business")
+    for step in range(600):
+        action = rng.random()
+        if action < 0.7:
+            engine.issue(rng.choice(("hk-01", "hk-02")), rng.choice(services), priority=rng.random() < 0.05)
+        elif action < 0.85:
+            counter = rng.choice(engine.counters_of("hk-01"))
+            current = engine.serving_at("hk-01", counter.id)
+            if current is not None:
+                engine.done(current.id)
+            engine.call_next("hk-01", counter.id)
+        elif action < 0.9:
+            waiting = [t for t in engine.tickets.values() if t.status == "waiting" and t.branch == "hk-01"]
+            if waiting:
+                engine.transfer(rng.choice(waiting).id, "civil", "hk-02", due_at=clock.now() + rng.uniform(0, 900))
+        clock.advance(rng.uniform(0, 4))
+        if step % 25 == 0:
+            fresh = restarted(engine, clock)
+            slack = SCHEDULE_MAX_AGE_S / 60 + 1e-9
+            for ticket in engine.tickets.values():
+                kept, counted = engine.estimate(ticket), fresh.estimate(ticket)
+                assert kept[0] == counted[0]
+                assert (kept[1] is None) == (counted[1] is None)
+                assert kept[1] is None or abs(kept[1] - counted[1]) <= slack, (step, ticket, kept, counted)
+            for branch in ("hk-01", "hk-02"):
+                for service in services:
+                    kept, counted = engine.estimate_new(branch, service), fresh.estimate_new(branch, service)
+                    assert kept is None and counted is None or abs(kept - counted) <= slack

@@ -5,7 +5,7 @@ import math
 
 from motcua.core import scenario
 from motcua.core.model import Counter
-from motcua.core.prediction import WaitRanges, duty_windows, estimate_wait_min
+from motcua.core.prediction import Schedule, WaitRanges, duty_windows, estimate_wait_min
 from motcua.core.simulator import CityDay, range_held_pct
 
 
@@ -35,11 +35,25 @@ def test_the_range_holds_about_four_times_in_five_over_a_city_day():
     assert 70 <= sum(held) / len(held) <= 90, held
 
 
-def test_a_trip_moved_to_another_branch_is_counted_once():
-    from motcua.core.balancing import OnTheRoad
+def test_nobody_starts_before_their_not_before_time_and_the_counter_serves_on_meanwhile():
+    counters = [Counter("b", "1", ("civil",))]
+    schedule = Schedule(0.0, counters, {}, {"civil": 9.0})
+    schedule.deal("on-the-way", (1,), "civil", 0.0, not_before=30 * 60)   # due in 30 minutes
+    assert schedule.wait_of("on-the-way", 0.0) == 30.0
+    assert schedule.wait("civil", 0.0) == 39.0  # the next one behind them
+    assert schedule.wait_of("on-the-way", 10 * 60) == 20.0  # read ten minutes later
+    assert schedule.wait("land", 0.0) is None  # nobody serves it
 
-    road = OnTheRoad()
-    road.add("t1", "hk-02", "land", arrives_at=600)   # offered hk-02 at the kiosk…
-    road.add("t1", "hk-03", "land", arrives_at=700)   # …and chose hk-03
-    assert road.heading_to("hk-02", now=0, before=1000) == []
-    assert road.heading_to("hk-03", now=0, before=1000) == ["land"]
+
+def test_the_schedule_is_the_list_scheduling_of_the_tickets_ahead():
+    counters = [Counter("b", "1", ("civil", "cert")), Counter("b", "2", ("civil",)), Counter("b", "3", ("cert",), False)]
+    busy = {"1": ("cert", 2.0)}
+    means = {"civil": 9.0, "cert": 5.0}
+    ahead = ["civil", "cert", "civil", "civil", "cert"]
+    schedule = Schedule(0.0, counters, busy, means)
+    for index, service in enumerate(ahead):
+        schedule.deal(str(index), (index,), service, 0.0)
+    # Counter 1 frees at 3, counter 2 at 0: civil 0→2 (0–9), cert 1→1 (3–8), civil 2→1 (8–17),
+    # civil 3→2 (9–18), cert 4→1 (17–22); the closed counter 3 takes nobody.
+    assert [schedule.wait_of(str(i), 0.0) for i in range(5)] == [0.0, 3.0, 8.0, 9.0, 17.0]
+    assert estimate_wait_min("civil", counters, ahead, busy, means) == schedule.wait("civil", 0.0) == 18.0

@@ -72,6 +72,21 @@ def test_rules_of_the_day_hold_for_every_citizen():
         by_counter[key] = citizen.ended_min
 
 
+def test_a_redirected_citizen_goes_the_way_a_kiosk_sends_them():
+    day = CityDay(scenario.load(HOAN_KIEM), "balance", seed=5).run()
+    served = {id(citizen): ticket_id for ticket_id, citizen in day.by_ticket.items()}
+    redirected = [c for c in day.citizens if c.redirected]
+    assert redirected
+    for citizen in redirected:
+        ticket = day.engine.ticket(served[id(citizen)])
+        origin = day.engine.ticket(ticket.origin)  # the ticket taken at the kiosk where they arrived
+        assert (origin.branch, origin.status, origin.transferred_to) == (citizen.origin, "transferred", ticket.id)
+        assert (ticket.branch, ticket.issued_at) == (citizen.branch, origin.issued_at)
+        assert ticket.due_at == pytest.approx(day.t0 + (citizen.arrived_min + citizen.travel_min) * 60)
+        # What the citizen was told at the kiosk, the trip included.
+        assert citizen.predicted_wait_min == ticket.estimate_min >= citizen.travel_min - 1e-6
+
+
 def test_balancing_cuts_the_mean_wait_and_our_prediction_beats_the_baseline():
     data = scenario.load(HOAN_KIEM)
     none = CityDay(data, "none", seed=2).run().summary()

@@ -113,3 +113,17 @@ def test_recommendations_refusals(server):
     assert requests.get(url.format("nowhere"), headers=server.auth("mgr1"), timeout=10).status_code == 404
     assert requests.get(url.format("hk-01"), headers=server.auth("off1"), timeout=10).status_code == 403
     assert requests.get(url.format("hk-02"), headers=server.auth("mgr1"), timeout=10).json()["error"]["code"] == "other_branch"
+
+
+def test_after_close_a_last_shift_that_runs_to_close_serves_the_queue_out():
+    clock = FakeClock(LOCAL.epoch(MONDAY, "17:30"))
+    engine = _engine(clock)
+    for counter in ("1", "2"):  # their day ended before close
+        engine.counters[("b1", counter)] = Counter("b1", counter, ("civil",), True, (("07:30", "16:00"),))
+    engine.counters[("b1", "3")] = Counter("b1", "3", ("land",), True, (("07:30", "12:00"), ("13:00", "17:00")))
+    engine.issue("b1", "land")
+    advice = advise(engine, "b1", HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {}))
+    land = next(n for n in advice.needs if n.service == "land")
+    # Counter 3 is still on duty for the citizen left, as the estimate counts it; nobody else is.
+    assert (land.waiting, land.have, advice.moves) == (1, 1.0, [])
+    assert engine.estimate_new("b1", "land") == 20.0  # behind the citizen counter 3 is about to serve

@@ -54,5 +54,5 @@ class LocalTime:
         return local.hour * 60 + local.minute + local.second / 60
 
     def epoch(self, day: date, hhmm: str) -> float:
-        hours, minutes = (int(part) for part in hhmm.split(":"))
+        hours, minutes = divmod(hhmm_minutes(hhmm), 60)
         return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=self.tz).timestamp()

@@ -3,31 +3,37 @@
 Every operation works out a `Change` from the current state, hands it to the journal (the
 database in the server, nothing in the simulator) and only once the journal has committed it
 applies it in memory and tells the listeners. A journal that fails leaves memory untouched, so
-nothing is ever acknowledged or broadcast that is not stored.
+nothing is ever acknowledged or broadcast that is not stored. Reads change nothing: what the
+engine learns (service times, how estimates turned out) comes from committed tickets, so a
+restarted engine learns it again from the database.
 """
 from __future__ import annotations
 
 import heapq
+import math
 import secrets
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from datetime import date
-from itertools import chain
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from .clock import LocalTime, hhmm_minutes
 from .model import (
     ACTIVE_AT_COUNTER, CALLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING,
-    Branch, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
+    Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
 )
-from .prediction import ServiceTimes, WaitRanges, duty_windows, estimate_wait_min
+from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
 from .routing import ServiceQueue, pick_next, rank
 
 MAX_REASONS = 10
 MAX_REASON_CHARS = 100
 MAX_COMMENT_CHARS = 1000
+# A branch's schedule is worked out again after any change that is not a ticket joining at the
+# back, and when older than this: counters left idle or overrunning their mean move the
+# estimates without a change, by at most this much (they are shown in whole minutes).
+SCHEDULE_MAX_AGE_S = 10.0
 
 
 class Clock(Protocol):
@@ -86,27 +92,35 @@ class QueueEngine:
                                   settings.learn_min_samples, settings.learn_window)
         self.tickets: dict[str, Ticket] = {}
         self.ranges = WaitRanges()
-        self._first_estimate: dict[str, float] = {}  # minutes shown when the ticket was issued
         self.ratings = {r.ticket: r for r in ratings}
+        self._boost_s = settings.priority_boost_min * 60
         self._queues: dict[tuple[str, str], ServiceQueue] = {}
+        self._schedules: dict[str, Schedule] = {}
         self._seq: dict[tuple[str, str, str], int] = defaultdict(int)
         self._at_counter: dict[tuple[str, str], str] = {}
-        self._recent: dict[str, deque] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
+        self._recent: dict[str, deque[Call]] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
         self._day = self.local.day(clock.now())
         tickets = sorted(tickets, key=lambda t: (t.created_at, t.number))
         for ticket in tickets:
             self._apply_ticket(ticket)
-        for ticket in sorted((t for t in tickets if t.called_at is not None and t.counter), key=lambda t: t.called_at):
-            # Newest first, as live calls are added: a restarted display shows the same list.
-            self._recent[ticket.branch].appendleft(self._call_record(ticket, ticket.recalls > 0))
+        self._learn_again(tickets)
 
     # ---- reading ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def local_minute(self) -> float:
+        return self.local.minutes_of_day(self.clock.now())
 
     def branch(self, branch_id: str) -> Branch:
         try:
             return self.branches[branch_id]
         except KeyError:
             raise NotFound(f"unknown branch {branch_id!r}", "unknown_branch") from None
+
+    def branch_ids(self) -> list[str]:
+        return list(self.branches)
 
     def counter(self, branch_id: str, counter_id: str) -> Counter:
         self.branch(branch_id)
@@ -138,57 +152,48 @@ class QueueEngine:
         queue = self._queues.get((branch_id, service_id))
         return len(queue) if queue else 0
 
+    def mean_service_min(self, branch_id: str, service_id: str) -> float:
+        return self.times.mean(branch_id, service_id, self.local.day(self.clock.now()))
+
+    def recent_calls(self, branch_id: str) -> list[Call]:
+        """The branch's latest calls, newest first."""
+        return list(self._recent[branch_id])
+
     def estimate(self, ticket: Ticket) -> tuple[int | None, float | None]:
         """(position in its service's queue, 1 = next; minutes until called) of a waiting ticket."""
-        if ticket.status != WAITING:
-            return None, None
-        key = rank(ticket, self.settings.priority_boost_min * 60)
-        queue = self._queue(ticket.branch, ticket.service)
-        minutes = self._minutes_before(ticket.branch, ticket.service, key)
-        if minutes is not None and ticket.id not in self._first_estimate and ticket.called_at is None:
-            self._first_estimate[ticket.id] = minutes
-        return queue.count_before(key) + 1, minutes
+        with self.lock:
+            queue = self._queues.get((ticket.branch, ticket.service))
+            if ticket.status != WAITING or ticket.day != self._day or queue is None:
+                return None, None
+            position = queue.count_before(rank(ticket, self._boost_s)) + 1
+            return position, self._schedule(ticket.branch).wait_of(ticket.id, self.clock.now())
 
     def wait_range(self, branch_id: str, minutes: float | None) -> tuple[float, float] | None:
         """The 80% range around an estimate of `minutes` at the branch."""
         return None if minutes is None else self.ranges.range(branch_id, minutes)
 
     def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
-                     extra_ahead: Iterable[str] = ()) -> float | None:
-        """Minutes a ticket issued now would wait (behind `extra_ahead`: services of citizens on their way)."""
+                     arriving_at: float | None = None) -> float | None:
+        """Minutes from now until a ticket taken now, by a citizen there from `arriving_at` (now
+        if None), would be called; None when no open counter serves the service today."""
         now = self.clock.now()
-        key = (now - (self.settings.priority_boost_min * 60 if priority else 0.0), now, "~")
-        return self._minutes_before(branch_id, service_id, key, extra_ahead)
+        arrived = now if arriving_at is None else arriving_at
+        key = (arrived - (self._boost_s if priority else 0.0), arrived, "~")  # "~": after any number
+        return self._wait_before(branch_id, service_id, key, arriving_at)
 
-    def closes_at(self, branch_id: str, now: float) -> float:
-        """Epoch seconds when the branch stops issuing tickets on now's local day."""
+    def closes_at(self, branch_id: str) -> float:
+        """Epoch seconds when the branch stops taking citizens today; never if hours are not kept
+        (the live server's default: it issues and calls at any hour)."""
+        if not self.settings.enforce_hours:
+            return math.inf
+        now = self.clock.now()
         day = date.fromisoformat(self.local.day(now))
-        return self.local.epoch(day, self.branches[branch_id].close)
-
-    def _minutes_before(self, branch_id: str, service_id: str, key: tuple,
-                        extra_ahead: Iterable[str] = ()) -> float | None:
-        now = self.clock.now()
-        day = self.local.day(now)
-        counters = self.counters_of(branch_id)
-        ahead = heapq.merge(*([(k, s) for k in q.keys_before(key)]
-                              for (b, s), q in self._queues.items() if b == branch_id))
-        means = {s: self.times.mean(branch_id, s, day) for s in self.services}
-        busy = {}
-        for counter in counters:
-            current = self.serving_at(branch_id, counter.id)
-            if current is not None:
-                since = current.started_at or current.called_at
-                busy[counter.id] = (current.service, (now - since) / 60)
-        minute = self.local.minutes_of_day(now)
-        close = self.branches[branch_id].close
-        windows = {c.id: duty_windows(c.shifts, minute, close) for c in counters}
-        return estimate_wait_min(service_id, counters, chain(extra_ahead, (s for _, s in ahead)), busy, means,
-                                 windows)
+        return self.local.epoch(day, self.branch(branch_id).close)
 
     # ---- operations ------------------------------------------------------------------------
 
     def issue(self, branch_id: str, service_id: str, priority: bool = False, lang: str = "vi",
-              actor: str | None = None, arrived_at: float | None = None, origin: str | None = None) -> Ticket:
+              actor: str | None = None) -> Ticket:
         """A new ticket at the back of its service's queue (by arrival time and priority)."""
         with self.lock:
             branch = self.branch(branch_id)
@@ -198,23 +203,25 @@ class QueueEngine:
             now = self.clock.now()
             if self.settings.enforce_hours and not self._within_hours(branch, now):
                 raise Conflict(f"{branch_id} is closed now", "branch_closed")
-            ticket = self._new_ticket(branch_id, service, priority, lang, now, arrived_at, origin)
+            self._roll_day()  # the estimate it is issued with is today's
+            ticket = self._new_ticket(branch_id, service, priority, lang, now)
             self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)]))
             return ticket
 
     def call_next(self, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket | None:
-        """Call the best-ranked waiting ticket among the counter's services, or None."""
+        """Call the best-ranked ticket callable now among the counter's services, or None."""
         with self.lock:
             counter = self._free_open_counter(branch_id, counter_id)
             self._roll_day()
             queues = [self._queues[(branch_id, s)] for s in counter.services if (branch_id, s) in self._queues]
-            ticket_id = pick_next(queues)
+            ticket_id = pick_next(queues, self.clock.now())
             if ticket_id is None:
                 return None
             return self._call(self.tickets[ticket_id], counter, actor)
 
     def call_ticket(self, ticket_id: str, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket:
-        """Call one chosen waiting (or today's no-show) ticket to a counter."""
+        """Call one chosen waiting (or today's no-show) ticket to a counter, even one not yet due:
+        the officer sees who is there."""
         with self.lock:
             ticket = self.ticket(ticket_id)
             counter = self._free_open_counter(branch_id, counter_id)
@@ -252,8 +259,9 @@ class QueueEngine:
             return self._move(ticket, ticket.replace(status=WAITING, counter=None, called_at=None), actor)
 
     def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,
-                 actor: str | None = None) -> Ticket:
-        """Queue the citizen again for another service or branch, keeping the original arrival."""
+                 actor: str | None = None, due_at: float | None = None) -> Ticket:
+        """Queue the citizen again for another service or branch, keeping the original arrival; at
+        another branch, `due_at` is when the citizen is expected there (a redirect)."""
         with self.lock:
             ticket = self._require(self.ticket(ticket_id), (WAITING, CALLED, SERVING), "transfer")
             target = self.branch(branch_id or ticket.branch)
@@ -265,11 +273,26 @@ class QueueEngine:
                                        called_at=None, started_at=None)
                 return self._move(ticket, moved, actor)
             now = self.clock.now()
-            new = self._new_ticket(target.id, service, ticket.priority, ticket.lang, now, ticket.issued_at, ticket.id)
+            self._roll_day()
+            new = self._new_ticket(target.id, service, ticket.priority, ticket.lang, now, ticket.issued_at,
+                                   ticket.id, due_at)
             old = ticket.replace(status=TRANSFERRED, transferred_to=new.id, ended_at=now)
             self._commit(Change(tickets=[old, new],
                                 events=[self._event(ticket, old, actor), self._event(None, new, actor)]))
             return new
+
+    def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
+        """A citizen on their way shows up: from now they rank and may be called as arrived. Already
+        due (or never on the way): nothing changes."""
+        with self.lock:
+            ticket = self._require(self.ticket(ticket_id), (WAITING,), "check in")
+            now = self.clock.now()
+            if ticket.due_at is None or ticket.due_at <= now:
+                return ticket
+            arrived = ticket.replace(due_at=now)
+            self._commit(Change(tickets=[arrived], events=[
+                Event(ticket.id, ticket.branch, WAITING, WAITING, now, None, actor, "checked_in")]))
+            return arrived
 
     def note_not_printed(self, ticket_id: str, problem: str, actor: str | None = None) -> Ticket:
         """A kiosk could not print the ticket: it stays valid (shown on screen with its QR) and the
@@ -323,15 +346,60 @@ class QueueEngine:
             self._commit(Change(counters=[updated]))
             return updated
 
+    # ---- estimates -------------------------------------------------------------------------
+
+    def _schedule(self, branch_id: str) -> Schedule:
+        """The branch's schedule of every waiting ticket: kept, or dealt again when stale."""
+        now = self.clock.now()
+        schedule = self._schedules.get(branch_id)
+        if schedule is None or not 0 <= now - schedule.at <= SCHEDULE_MAX_AGE_S:
+            schedule = self._schedules[branch_id] = self._deal(branch_id, now)
+        return schedule
+
+    def _deal(self, branch_id: str, now: float, before: tuple | None = None) -> Schedule:
+        """A fresh schedule of the branch's waiting tickets (only those ranking before `before`)."""
+        branch = self.branches[branch_id]
+        counters = self.counters_of(branch_id)
+        day = self.local.day(now)
+        means = {s: self.times.mean(branch_id, s, day) for s in self.services}
+        busy = {}
+        for counter in counters:
+            current = self.serving_at(branch_id, counter.id)
+            if current is not None:
+                since = current.started_at or current.called_at
+                busy[counter.id] = (current.service, (now - since) / 60)
+        minute = self.local.minutes_of_day(now)
+        windows = {c.id: duty_windows(c.shifts, minute, branch.close) for c in counters}
+        schedule = Schedule(now, counters, busy, means, windows)
+        queues = [queue.entries(service) for (b, service), queue in self._queues.items() if b == branch_id]
+        for key, ticket_id, due, service in heapq.merge(*queues):
+            if before is not None and key >= before:
+                break
+            schedule.deal(ticket_id, key, service, now, due)
+        return schedule
+
+    def _wait_before(self, branch_id: str, service_id: str, key: tuple, due_at: float | None) -> float | None:
+        """Minutes from now until a ticket of `key`, not yet in the queue, would be called."""
+        with self.lock:
+            now = self.clock.now()
+            schedule = self._schedule(branch_id)
+            if schedule.last_key is not None and key <= schedule.last_key:
+                schedule = self._deal(branch_id, now, before=key)  # it would not join at the back
+            return schedule.wait(service_id, now, due_at)
+
     # ---- internals -------------------------------------------------------------------------
 
-    def _new_ticket(self, branch_id, service, priority, lang, now, arrived_at, origin) -> Ticket:
+    def _new_ticket(self, branch_id, service, priority, lang, now, arrived_at=None, origin=None,
+                    due_at=None) -> Ticket:
+        """The next numbered ticket, with the wait it is issued with."""
         day = self.local.day(now)
         seq = self._seq[(branch_id, day, service.letter)] + 1
-        return Ticket(id=self.new_id(), branch=branch_id, service=service.id,
-                      number=f"{service.letter}{seq:03d}", day=day,
-                      issued_at=arrived_at if arrived_at is not None else now,
-                      priority=bool(priority), lang=lang, created_at=now, origin=origin)
+        ticket = Ticket(id=self.new_id(), branch=branch_id, service=service.id,
+                        number=f"{service.letter}{seq:03d}", day=day,
+                        issued_at=arrived_at if arrived_at is not None else now,
+                        priority=bool(priority), lang=lang, created_at=now, origin=origin, due_at=due_at)
+        return ticket.replace(estimate_min=self._wait_before(branch_id, service.id, rank(ticket, self._boost_s),
+                                                             due_at))
 
     def _free_open_counter(self, branch_id: str, counter_id: str) -> Counter:
         counter = self.counter(branch_id, counter_id)
@@ -342,13 +410,11 @@ class QueueEngine:
         return counter
 
     def _call(self, ticket: Ticket, counter: Counter, actor: str | None) -> Ticket:
-        called = ticket.replace(status=CALLED, counter=counter.id, called_at=self.clock.now(),
-                                started_at=None)
-        self._move(ticket, called, actor)
-        shown = self._first_estimate.pop(ticket.id, None)
-        if shown is not None:  # how the estimate on the ticket turned out
-            self.ranges.record(ticket.branch, shown, (called.called_at - ticket.created_at) / 60)
-        return called
+        now = self.clock.now()
+        first = ticket.first_called_at if ticket.first_called_at is not None else now
+        called = ticket.replace(status=CALLED, counter=counter.id, called_at=now, started_at=None,
+                                first_called_at=first)
+        return self._move(ticket, called, actor)
 
     def _move(self, old: Ticket, new: Ticket, actor: str | None) -> Ticket:
         self._commit(Change(tickets=[new], events=[self._event(old, new, actor)]))
@@ -362,20 +428,21 @@ class QueueEngine:
         self._roll_day()
         self.journal.commit(change)
         for ticket in change.tickets:
+            self._learn(self.tickets.get(ticket.id), ticket)
             self._apply_ticket(ticket)
         for counter in change.counters:
             self.counters[(counter.branch, counter.id)] = counter
+            self._schedules.pop(counter.branch, None)
         for rating in change.ratings:
             self.ratings[rating.ticket] = rating
         for event in change.events:
             if event.to_status == CALLED:
-                ticket = self.tickets[event.ticket]
-                self._recent[ticket.branch].appendleft(self._call_record(ticket, event.from_status == CALLED))
+                self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
         for listener in self.listeners:
             listener(change)
 
     def _apply_ticket(self, new: Ticket) -> None:
-        """Put a ticket's new state in memory, keeping queues and counters in step."""
+        """Put a ticket's new state in memory, keeping queues, counters and schedules in step."""
         old = self.tickets.get(new.id)
         if old is not None and old.status == WAITING and old.day == self._day:
             self._queue(old.branch, old.service).remove(old)
@@ -386,19 +453,61 @@ class QueueEngine:
             self._queue(new.branch, new.service).add(new)
         if new.status in ACTIVE_AT_COUNTER:
             self._at_counter[(new.branch, new.counter)] = new.id
-        if new.status == DONE and (old is None or old.status != DONE):
-            began = new.started_at or new.called_at
-            if began is not None and new.ended_at is not None:
-                self.times.record(new.branch, new.service, new.day, (new.ended_at - began) / 60)
+        self._keep_schedule(old, new)
         if old is None:
             letter, seq = split_number(new.number)
             key = (new.branch, new.day, letter)
             self._seq[key] = max(self._seq[key], seq)
 
+    def _keep_schedule(self, old: Ticket | None, new: Ticket) -> None:
+        """A new ticket ranking after every other at its branch is dealt onto the branch's schedule;
+        any other change of a ticket makes the schedules it touches stale."""
+        schedule = self._schedules.get(new.branch)
+        key = rank(new, self._boost_s)
+        if (old is None and new.status == WAITING and new.day == self._day and schedule is not None
+                and (schedule.last_key is None or key > schedule.last_key)):
+            schedule.deal(new.id, key, new.service, self.clock.now(), new.due_at)
+            return
+        self._schedules.pop(new.branch, None)
+        if old is not None:
+            self._schedules.pop(old.branch, None)
+
+    def _learn(self, old: Ticket | None, new: Ticket) -> None:
+        """What a committed change teaches: a service time when a ticket is done, an estimate's
+        error when a ticket is called for the first time."""
+        if new.status == DONE and (old is None or old.status != DONE):
+            self._learn_service_time(new)
+        if new.first_called_at is not None and (old is None or old.first_called_at is None):
+            self._learn_error(new)
+
+    def _learn_again(self, tickets: list[Ticket]) -> None:
+        """What the loaded tickets taught, in the order it was learned (restarts forget nothing)."""
+        for ticket in sorted((t for t in tickets if t.status == DONE and t.ended_at is not None),
+                             key=lambda t: t.ended_at):
+            self._learn_service_time(ticket)
+        for ticket in sorted((t for t in tickets if t.first_called_at is not None), key=lambda t: t.first_called_at):
+            self._learn_error(ticket)
+        for ticket in sorted((t for t in tickets if t.called_at is not None and t.counter), key=lambda t: t.called_at):
+            # Oldest first, as live calls are added: a restarted display shows the same list.
+            self._note_call(ticket, ticket.recalls > 0)
+
+    def _learn_service_time(self, ticket: Ticket) -> None:
+        began = ticket.started_at or ticket.called_at
+        if began is not None and ticket.ended_at is not None:
+            self.times.record(ticket.branch, ticket.service, ticket.day, (ticket.ended_at - began) / 60)
+
+    def _learn_error(self, ticket: Ticket) -> None:
+        if ticket.estimate_min is not None:
+            self.ranges.record(ticket.branch, ticket.estimate_min, (ticket.first_called_at - ticket.created_at) / 60)
+
+    def _note_call(self, ticket: Ticket, recall: bool) -> None:
+        self._recent[ticket.branch].appendleft(Call(ticket.id, ticket.branch, ticket.number, ticket.counter,
+                                                    ticket.service, ticket.called_at, recall))
+
     def _queue(self, branch_id: str, service_id: str) -> ServiceQueue:
         key = (branch_id, service_id)
         if key not in self._queues:
-            self._queues[key] = ServiceQueue(self.settings.priority_boost_min * 60)
+            self._queues[key] = ServiceQueue(self._boost_s)
         return self._queues[key]
 
     def _roll_day(self) -> None:
@@ -408,7 +517,7 @@ class QueueEngine:
             return
         self._day = today
         self._queues.clear()
-        self._first_estimate.clear()
+        self._schedules.clear()
         for ticket in self.tickets.values():
             if ticket.status == WAITING and ticket.day == today:
                 self._queue(ticket.branch, ticket.service).add(ticket)
@@ -426,10 +535,6 @@ class QueueEngine:
         minute = self.local.minutes_of_day(now)
         return hhmm_minutes(branch.open) <= minute < hhmm_minutes(branch.close)
 
-    def _call_record(self, ticket: Ticket, recall: bool) -> dict:
-        return {"ticket": ticket.id, "number": ticket.number, "counter": ticket.counter,
-                "service": ticket.service, "at": self.local.iso(ticket.called_at), "recall": recall}
-
     @staticmethod
     def _validate_rating(rating: Rating) -> None:
         if isinstance(rating.score, bool) or not isinstance(rating.score, int) or not 1 <= rating.score <= 4:
@@ -440,52 +545,8 @@ class QueueEngine:
         if not isinstance(rating.comment, str) or len(rating.comment) > MAX_COMMENT_CHARS:
             raise Invalid(f"comment must be a string of at most {MAX_COMMENT_CHARS} characters")
 
-    # ---- views (the shapes of the published interface) -------------------------------------
-
-    def ticket_view(self, ticket_id: str) -> dict:
-        with self.lock:
-            ticket = self.ticket(ticket_id)
-            position, minutes = self.estimate(ticket)
-            low_high = self.wait_range(ticket.branch, minutes)
-            return {"id": ticket.id, "number": ticket.number, "branch": ticket.branch,
-                    "service": ticket.service, "status": ticket.status, "position": position,
-                    "estimated_wait_min": _round_min(minutes),
-                    "estimated_wait_range_min": [_round_min(m) for m in low_high] if low_high else None,
-                    "counter": ticket.counter,
-                    "priority": ticket.priority, "issued_at": self.local.iso(ticket.issued_at),
-                    "called_at": self.local.iso(ticket.called_at),
-                    "transferred_to": ticket.transferred_to, "rated": ticket.id in self.ratings}
-
-    def branch_state(self, branch_id: str) -> dict:
-        with self.lock:
-            branch = self.branch(branch_id)
-            services = [{"id": s, "letter": self.services[s].letter, "waiting": self.waiting(branch_id, s),
-                         "estimated_wait_min": _round_min(self.estimate_new(branch_id, s))}
-                        for s in branch.services]
-            counters = []
-            for counter in self.counters_of(branch_id):
-                current = self.serving_at(branch_id, counter.id)
-                counters.append({"id": counter.id, "services": list(counter.services), "open": counter.open,
-                                 "serving": _ticket_brief(current)})
-            return {"branch": branch_id, "services": services, "counters": counters,
-                    "recent_calls": list(self._recent[branch_id])}
-
-    def called_payload(self, ticket: Ticket, recall: bool) -> dict:
-        return {"branch": ticket.branch, **self._call_record(ticket, recall)}
-
 
 def split_number(number: str) -> tuple[str, int]:
     """'B007' -> ('B', 7): the service letter(s) and the day's sequence."""
     letters = number.rstrip("0123456789")
     return letters, int(number[len(letters):])
-
-
-def _ticket_brief(ticket: Ticket | None) -> dict | None:
-    if ticket is None:
-        return None
-    return {"ticket": ticket.id, "number": ticket.number, "service": ticket.service, "status": ticket.status}
-
-
-def _round_min(minutes: float | None) -> int | None:
-    return None if minutes is None else int(round(minutes))
-

@@ -1,8 +1,10 @@
-"""The things the queue is made of, as small immutable dataclasses, and the errors of the core."""
+"""The things the queue is made of, as small immutable dataclasses, the errors of the core, and the
+read interface through which the rest of the core sees the queues."""
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Protocol
 
 WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED = (
     "waiting", "called", "serving", "done", "no_show", "transferred")
@@ -49,7 +51,13 @@ class Counter:
 
 @dataclass(frozen=True)
 class Ticket:
-    """One citizen's place in one queue; issued_at is the first arrival and survives transfers."""
+    """One citizen's place in one queue; issued_at is the first arrival and survives transfers.
+
+    due_at: when a citizen sent here from another branch is expected (or checked in): the ticket
+    ranks by it and `next` does not call it before. estimate_min: the wait estimated when the
+    ticket joined this queue. first_called_at: its first call, against which that estimate is
+    judged.
+    """
 
     id: str
     branch: str
@@ -68,6 +76,9 @@ class Ticket:
     recalls: int = 0
     origin: str | None = None
     transferred_to: str | None = None
+    due_at: float | None = None
+    estimate_min: float | None = None
+    first_called_at: float | None = None
 
     def replace(self, **changes) -> "Ticket":
         return dataclasses.replace(self, **changes)
@@ -85,6 +96,19 @@ class Event:
     counter: str | None = None
     actor: str | None = None
     note: str | None = None   # what happened besides the status, e.g. "not_printed:paper_out"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A ticket called to a counter, as the branch's list of recent calls keeps it."""
+
+    ticket: str
+    branch: str
+    number: str
+    counter: str | None
+    service: str
+    at: float
+    recall: bool
 
 
 @dataclass(frozen=True)
@@ -130,3 +154,30 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     code = "invalid"
+
+
+class QueueView(Protocol):
+    """What balancing and staffing read of the queues (the engine provides it)."""
+
+    def now(self) -> float: ...
+
+    def local_minute(self) -> float:
+        """Minutes after local midnight now."""
+
+    def branch(self, branch_id: str) -> Branch: ...
+
+    def branch_ids(self) -> list[str]: ...
+
+    def counters_of(self, branch_id: str) -> list[Counter]: ...
+
+    def waiting(self, branch_id: str, service_id: str) -> int: ...
+
+    def mean_service_min(self, branch_id: str, service_id: str) -> float:
+        """Today's mean service minutes at the branch: configured, then learned."""
+
+    def closes_at(self, branch_id: str) -> float:
+        """Epoch seconds when the branch stops taking citizens today (infinite if hours are not kept)."""
+
+    def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
+                     arriving_at: float | None = None) -> float | None:
+        """Minutes from now until a citizen of the service, there from `arriving_at` (now), is called."""

@@ -1,8 +1,9 @@
-"""Wait estimates at issue: tickets ahead and minutes, from the counters that can serve them.
+"""Wait estimates: tickets ahead and minutes, from the counters that can serve them.
 
-The tickets ahead (of every service, in calling order) are dealt to the counters that can serve
-them, each counter starting when it frees up: busy counters first finish what remains of their
-current service.
+The tickets waiting at a branch (of every service, in calling order) are dealt to the counters
+that can serve them, each counter starting when it frees up: busy counters first finish what
+remains of their current service, and nobody starts before their not-before time (a citizen
+still on the way from another branch). A ticket's estimate is when it starts in that schedule.
 Service times are the configured means until `learn_min_samples` services of that kind have
 ended today at the branch; then the mean of the latest `learn_window` of them.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from .clock import hhmm_minutes
 from .model import Counter
+from .stats import percentile
 
 
 class ServiceTimes:
@@ -58,6 +60,80 @@ def next_start(windows: Windows, t: float) -> float:
     return math.inf
 
 
+def on_duty_within(windows: Windows, minutes: float) -> bool:
+    """Whether the counter is on duty at some moment of the coming `minutes` (0: right now)."""
+    start = next_start(windows, 0.0)
+    return start == 0.0 or start < minutes
+
+
+class Schedule:
+    """The list schedule of one branch's waiting tickets, dealt in calling order from `at`.
+
+    Each ticket goes to whichever counter able to serve it can start it first (each taking its
+    service's mean), never before the ticket's not-before time: the way the engine will call
+    them. A counter on a break starts again when its next shift does. When no open counter has
+    a shift left today, shifts are not being kept (a server used out of hours) and are ignored.
+    Times inside are minutes after `at` (epoch seconds); the methods take and give epoch times
+    and minutes from the `now` they are given, so one schedule serves reads for a while and a
+    ticket joining at the back is dealt onto it without dealing the others again.
+    """
+
+    def __init__(self, at: float, counters: Sequence[Counter], busy: Mapping[str, tuple[str, float]],
+                 mean_min: Mapping[str, float], windows: Mapping[str, Windows] | None = None) -> None:
+        self.at = at
+        self.mean_min = mean_min
+        open_counters = [c for c in counters if c.open]
+        windows = windows or {}
+        if all(next_start(windows.get(c.id, ALWAYS), 0.0) == math.inf for c in open_counters):
+            windows = {}
+        self.windows = {c.id: windows.get(c.id, ALWAYS) for c in open_counters}
+        self.free_at: dict[str, float] = {}
+        for counter in open_counters:
+            serving = busy.get(counter.id)
+            self.free_at[counter.id] = max(0.0, mean_min[serving[0]] - serving[1]) if serving else 0.0
+        self.able: dict[str, list[str]] = defaultdict(list)
+        for counter in open_counters:
+            for service in counter.services:
+                self.able[service].append(counter.id)
+        self.starts: dict[str, float] = {}  # ticket id -> minutes after `at` when it starts
+        self.last_key: tuple | None = None
+
+    def serves(self, service: str) -> bool:
+        return bool(self.able.get(service))
+
+    def wait(self, service: str, now: float, not_before: float | None = None) -> float | None:
+        """Minutes from now until a ticket of `service` joining at the back would start; None if never."""
+        best = self._best(service, now, not_before)
+        return None if best is None else max(0.0, best[0] - self._minutes(now))
+
+    def deal(self, ticket_id: str, key: tuple, service: str, now: float, not_before: float | None = None) -> None:
+        """Put one more ticket, ranking after all dealt so far, on the counter that starts it first."""
+        self.last_key = key
+        best = self._best(service, now, not_before)
+        if best is None:
+            return
+        begin, counter = best
+        self.free_at[counter] = begin + self.mean_min[service]
+        self.starts[ticket_id] = begin
+
+    def wait_of(self, ticket_id: str, now: float) -> float | None:
+        """Minutes from now until a dealt ticket starts; None if it never will today."""
+        begin = self.starts.get(ticket_id)
+        return None if begin is None else max(0.0, begin - self._minutes(now))
+
+    def _minutes(self, t: float) -> float:
+        return (t - self.at) / 60
+
+    def _best(self, service: str, now: float, not_before: float | None) -> tuple[float, str] | None:
+        earliest = max(self._minutes(now), 0.0 if not_before is None else self._minutes(not_before))
+        best = None
+        for counter in self.able.get(service, ()):
+            begin = next_start(self.windows[counter], max(self.free_at[counter], earliest))
+            if best is None or begin < best[0]:
+                best = (begin, counter)
+        return None if best is None or best[0] == math.inf else best
+
+
 def estimate_wait_min(
     service: str,
     counters: Sequence[Counter],
@@ -66,40 +142,13 @@ def estimate_wait_min(
     mean_min: Mapping[str, float],
     windows: Mapping[str, Windows] | None = None,
 ) -> float | None:
-    """Minutes until a ticket of `service` is called; None when no open counter serves it.
-
-    ahead: the services of the waiting tickets that rank before it, in calling order.
-    busy: per counter id, (service being served, minutes it has been at it).
-    windows: per counter id, when it is on duty (minutes from now); absent, always.
-    The tickets ahead are dealt, in order, to whichever counter able to serve them can start
-    first (each taking its service's mean): list scheduling, the way the engine will call them.
-    A counter on a break starts again when its next shift does. When no counter serving the
-    service has a shift left today, shifts are not being kept (a server used out of hours) and
-    the estimate ignores them.
-    """
-    open_counters = [c for c in counters if c.open]
-    if not any(service in c.services for c in open_counters):
-        return None
-    windows = windows or {}
-    if all(next_start(windows.get(c.id, ALWAYS), 0.0) == math.inf for c in open_counters if service in c.services):
-        windows = {}
-    free_at = {}
-    for counter in open_counters:
-        serving = busy.get(counter.id)
-        free_at[counter.id] = max(0.0, mean_min[serving[0]] - serving[1]) if serving else 0.0
-    starts = lambda c: next_start(windows.get(c, ALWAYS), free_at[c])  # noqa: E731
-    able: dict[str, list[str]] = {}
-    for other in ahead:
-        if other not in able:
-            able[other] = [c.id for c in open_counters if other in c.services]
-        if able[other]:
-            first = min(able[other], key=starts)
-            begin = starts(first)
-            if begin == math.inf:
-                continue
-            free_at[first] = begin + mean_min[other]
-    return min(starts(c.id) for c in open_counters if service in c.services)
-
+    """Minutes until a ticket of `service` is called, behind `ahead` (services, in calling order);
+    None when no open counter serves it today. busy: per counter id, (service being served,
+    minutes it has been at it); windows: per counter id, when it is on duty (absent: always)."""
+    schedule = Schedule(0.0, counters, busy, mean_min, windows)
+    for index, other in enumerate(ahead):
+        schedule.deal(str(index), (index,), other, 0.0)
+    return schedule.wait(service, 0.0)
 
 
 class WaitRanges:
@@ -117,11 +166,11 @@ class WaitRanges:
         self.window, self.min_samples, self.prior_z = window, min_samples, prior_z
         self.low, self.high = low, high
         self._z: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
-        self._sorted: dict[str, list[float]] = {}
+        self._cuts: dict[str, tuple[float, float]] = {}
 
     def record(self, branch: str, estimate_min: float, actual_min: float) -> None:
         self._z[branch].append((actual_min - estimate_min) / math.sqrt(estimate_min + 1))
-        self._sorted.pop(branch, None)
+        self._cuts.pop(branch, None)
 
     def range(self, branch: str, estimate_min: float) -> tuple[float, float]:
         scale = math.sqrt(estimate_min + 1)
@@ -132,8 +181,6 @@ class WaitRanges:
         samples = self._z.get(branch)
         if not samples or len(samples) < self.min_samples:
             return -self.prior_z, self.prior_z
-        ordered = self._sorted.get(branch)
-        if ordered is None:
-            ordered = self._sorted[branch] = sorted(samples)
-        last = len(ordered) - 1
-        return ordered[round(self.low * last)], ordered[round(self.high * last)]
+        if branch not in self._cuts:
+            self._cuts[branch] = (percentile(samples, self.low), percentile(samples, self.high))
+        return self._cuts[branch]

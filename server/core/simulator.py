@@ -1,8 +1,9 @@
 """A city day on a virtual clock, through the same engine the server runs.
 
 Citizens arrive at each branch and service as Poisson processes with the scenario's hourly
-rates, take a ticket at once (or, under a balancing policy, may be offered another branch,
-accept with the scenario's probability and travel there), and wait. Counters call the next
+rates and take a ticket at once, as at a kiosk (`journeys`: under a balancing policy they may be
+offered another branch, accept with the scenario's probability, are redirected there as the
+kiosk would do it, travel, and check in on arriving when expected), and wait. Counters call the next
 ticket whenever they are free and in shift; the engine picks which ticket. When several
 counters of a branch are free, the one idle longest calls first (ties: the scenario's order).
 Service times are drawn per citizen when the day is generated, so every policy sees the same
@@ -14,16 +15,19 @@ from __future__ import annotations
 import csv
 import heapq
 import itertools
-import math
 import random
 from dataclasses import dataclass
 from datetime import date
 
 from . import scenario as scenarios
-from .balancing import OnTheRoad, RedirectRules, alternatives
+from .balancing import RedirectRules
 from .clock import FakeClock, LocalTime, hhmm_minutes
 from .engine import EngineSettings, QueueEngine
+from .journeys import Journeys
+from .model import WAITING
+from .prediction import duty_windows, on_duty_within
 from .staffing import HourlyRates, StaffingRules, advise
+from .stats import lognormal, percentile
 
 POLICIES = ("none", "balance", "realloc", "balance+realloc")
 SIM_DAY = date(2026, 1, 5)  # a Monday: the weekday matters only to history-based advice
@@ -56,12 +60,6 @@ class Citizen:
     def wait_min(self) -> float | None:
         return None if self.started_min is None else self.started_min - self.arrived_min
 
-
-
-def lognormal(rng: random.Random, mean: float, cv: float) -> float:
-    """A lognormal draw whose own mean and coefficient of variation are the given ones."""
-    sigma = math.sqrt(math.log(1 + cv * cv))
-    return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
 
 
 def generate_citizens(data: dict, seed: int) -> list[Citizen]:
@@ -104,16 +102,17 @@ class CityDay:
         self.t0 = self.local.epoch(SIM_DAY, data["open"])
         self.clock = FakeClock(self.t0)
         ids = itertools.count(1)
+        # The day keeps opening hours: no ticket after close, no branch offered that closes first.
         self.engine = QueueEngine(scenarios.branches(data), scenarios.services(data), scenarios.counters(data),
-                                  self.clock, settings=settings or EngineSettings(timezone=tz),
+                                  self.clock, settings=settings or EngineSettings(timezone=tz, enforce_hours=True),
                                   new_id=lambda: f"t{next(ids)}")
         redirect = data.get("redirect", {})
         self.rules = RedirectRules(**{k: redirect[k] for k in ("max_km", "max_travel_min", "speed_kmh",
                                                                "detour_factor") if k in redirect},
-                                   min_saving_min=min_saving_min, max_offers=1)
+                                   min_saving_min=min_saving_min, max_offers=1 if "balance" in policy else 0)
+        self.journeys = Journeys(self.engine, self.rules)
         self.acceptance = redirect.get("acceptance", 0.0)
         self.decide = random.Random(self.seed * 7919 + 1)
-        self.on_the_road = OnTheRoad()
         self.citizens = generate_citizens(data, self.seed)
         self.by_ticket: dict[str, Citizen] = {}
         self.idle_since = {key: 0.0 for key in self.engine.counters}
@@ -148,28 +147,28 @@ class CityDay:
         heapq.heappush(self._events, (t, next(self._order), action, arg))
 
     def _arrive(self, t: float, citizen: Citizen) -> None:
-        if "balance" in self.policy and not citizen.priority:
-            offers = alternatives(self.engine, citizen.origin, citizen.service, self.rules, self.on_the_road)
-            if offers and self.decide.random() < self.acceptance:
-                best = offers[0]
-                citizen.branch, citizen.travel_min, citizen.redirected = best.branch, best.travel_min, True
-                self.on_the_road.add(citizen.id, best.branch, citizen.service, self.clock.now() + best.travel_min * 60)
-                self._at(t + best.travel_min, self._take_ticket, citizen)
-                return
-        self._take_ticket(t, citizen)
-
-    def _take_ticket(self, t: float, citizen: Citizen) -> None:
-        if citizen.redirected:
-            self.on_the_road.arrived(citizen.id, citizen.branch)
-        ticket = self.engine.issue(citizen.branch, citizen.service, citizen.priority)
+        """A ticket at the kiosk; the best branch offered taken or not, as the citizen decides."""
+        issued = self.journeys.issue(citizen.origin, citizen.service, citizen.priority)
+        ticket = issued.ticket
+        if issued.alternatives and self.decide.random() < self.acceptance:
+            moved = self.journeys.redirect(ticket.id, issued.alternatives[0].branch)
+            ticket = moved.ticket
+            citizen.branch, citizen.travel_min, citizen.redirected = ticket.branch, moved.travel_min, True
+            self._at(t + moved.travel_min, self._reach, ticket.id)
         self.by_ticket[ticket.id] = citizen
-        position, minutes = self.engine.estimate(ticket)
-        if minutes is not None:
-            citizen.predicted_wait_min = citizen.travel_min + minutes
-            low, high = self.engine.wait_range(citizen.branch, minutes)
-            citizen.predicted_range = (citizen.travel_min + low, citizen.travel_min + high)
-        citizen.baseline_wait_min = citizen.travel_min + self._baseline(citizen.branch, citizen.service, position)
-        self._dispatch(t, citizen.branch)
+        position, _ = self.engine.estimate(ticket)
+        if ticket.estimate_min is not None:  # what the ticket in the citizen's hand says, travel included
+            citizen.predicted_wait_min = ticket.estimate_min
+            citizen.predicted_range = self.engine.wait_range(ticket.branch, ticket.estimate_min)
+        citizen.baseline_wait_min = citizen.travel_min + self._baseline(ticket.branch, ticket.service, position)
+        if not citizen.redirected:
+            self._dispatch(t, ticket.branch)
+
+    def _reach(self, t: float, ticket_id: str) -> None:
+        """A redirected citizen gets there when expected and checks in at the kiosk."""
+        if self.engine.ticket(ticket_id).status == WAITING:
+            self.journeys.check_in(ticket_id)
+        self._dispatch(t, self.engine.ticket(ticket_id).branch)
 
     def _baseline(self, branch: str, service: str, position: int) -> float:
         """The plain queue-length predictor: (people ahead + 1) × mean service time / counters."""
@@ -211,21 +210,16 @@ class CityDay:
 
     # ---- shifts ----------------------------------------------------------------------------
 
-    def _shifts(self, branch: str, counter: str) -> list[tuple[float, float]]:
-        shifts = self.engine.counters[(branch, counter)].shifts
-        if not shifts:
-            return [(0.0, self.close_min)]
-        return [(hhmm_minutes(a) - self.open_min, hhmm_minutes(b) - self.open_min) for a, b in shifts]
-
     def _shift_starts(self, branch: str, counter: str) -> list[float]:
-        return [start for start, _ in self._shifts(branch, counter)]
+        """Minutes from open when the counter comes on duty (no shifts: at open)."""
+        shifts = self.engine.counters[(branch, counter)].shifts
+        return [hhmm_minutes(start) - self.open_min for start, _ in shifts] or [0.0]
 
     def _may_start(self, counter, t: float) -> bool:
-        """In a shift; or after close, if the counter's last shift runs to close or later."""
-        shifts = self._shifts(counter.branch, counter.id)
-        if any(start <= t < end for start, end in shifts):
-            return True
-        return t >= self.close_min and max(end for _, end in shifts) >= self.close_min
+        """On duty now, by the rule the estimates use (after close, a last shift that runs to close
+        serves the queue out)."""
+        close = self.engine.branch(counter.branch).close
+        return on_duty_within(duty_windows(counter.shifts, self.open_min + t, close), 0.0)
 
     # ---- reporting -------------------------------------------------------------------------
 
@@ -248,15 +242,6 @@ class CityDay:
 
 def _r(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Linear interpolation between order statistics."""
-    ordered = sorted(values)
-    position = share * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _figures(citizens: list[Citizen], target: float) -> dict:

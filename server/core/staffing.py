@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .clock import hhmm_minutes
-from .model import Counter
+from .model import Counter, QueueView
+from .prediction import duty_windows, on_duty_within
 
 MIN_PER_HOUR = 60.0
 
@@ -159,22 +159,23 @@ def _recent_pace(seen_today, now_min, open_min, slots, start) -> HourlyRates:
 
 # ---- advice --------------------------------------------------------------------------------
 
-def advise(engine, branch_id: str, rates: HourlyRates, rules: StaffingRules = StaffingRules(),
+def advise(queues: QueueView, branch_id: str, rates: HourlyRates, rules: StaffingRules = StaffingRules(),
            home: Mapping[str, Sequence[str]] | None = None) -> Advice:
     """What each service needs at a branch over the horizon from now, and the moves to get there.
 
     home: each counter's own services (as set up for the day); absent, its current ones.
     """
-    now = engine.clock.now()
-    day = engine.local.day(now)
-    minute = engine.local.minutes_of_day(now)
-    on_duty = [c for c in engine.counters_of(branch_id) if c.open and _on_duty(c, minute, rules.horizon_min)]
-    offered = engine.branches[branch_id].services
+    now = queues.now()
+    minute = queues.local_minute()
+    branch = queues.branch(branch_id)
+    on_duty = [c for c in queues.counters_of(branch_id)
+               if c.open and _on_duty(c, minute, branch.close, rules.horizon_min)]
+    offered = branch.services
     loads, means, waiting, rate = {}, {}, {}, {}
     for service in offered:
-        mean = engine.times.mean(branch_id, service, day)
+        mean = queues.mean_service_min(branch_id, service)
         per_min = rates.mean_per_min(service, now - mean * 60, now + (rules.horizon_min - mean) * 60)
-        waiting[service] = engine.waiting(branch_id, service)
+        waiting[service] = queues.waiting(branch_id, service)
         means[service], rate[service] = mean, per_min * MIN_PER_HOUR
         loads[service] = per_min * mean + waiting[service] * mean / rules.horizon_min
     needed = {s: counters_needed(loads[s], means[s], rules.target_wait_min, rules.service_level) for s in offered}
@@ -188,11 +189,10 @@ def advise(engine, branch_id: str, rates: HourlyRates, rules: StaffingRules = St
     return Advice(branch_id, now, needs, moves)
 
 
-def _on_duty(counter: Counter, minute: float, horizon_min: float) -> bool:
-    """In a shift now or within the coming horizon (no shifts: always)."""
-    if not counter.shifts:
-        return True
-    return any(hhmm_minutes(a) < minute + horizon_min and minute < hhmm_minutes(b) for a, b in counter.shifts)
+def _on_duty(counter: Counter, minute: float, close: str, horizon_min: float) -> bool:
+    """In a shift now or within the coming horizon (no shifts: always); after close, a counter
+    whose last shift runs to close serves the queue out, as in the estimates and the simulator."""
+    return on_duty_within(duty_windows(counter.shifts, minute, close), horizon_min)
 
 
 

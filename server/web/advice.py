@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from motcua.config import build
-from ..core.staffing import Advice, Move, StaffingRules, advise, forecast_rates
-from ..core.clock import hhmm_minutes
-from ..i18n import LANGUAGES, text
+from motcua.core.staffing import Advice, Move, StaffingRules, advise, forecast_rates
+from motcua.core.clock import hhmm_minutes
+from motcua.i18n import LANGUAGES, text
 
 
 def staffing_rules(config) -> StaffingRules:

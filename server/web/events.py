@@ -23,6 +23,7 @@ from flask_socketio import SocketIO, emit, join_room, leave_room
 from socketio import PubSubManager
 
 from motcua.core.model import CALLED, DONE, NO_SHOW, TRANSFERRED, Change, DomainError
+from .views import branch_state, called_payload, ticket_view
 
 socketio = SocketIO()
 log = logging.getLogger("motcua")
@@ -62,7 +63,7 @@ class Broadcaster:
                                         "at": self.engine.local.iso(event.at)}))
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
-                calls.append(("called", self.engine.called_payload(ticket, recall=event.from_status == CALLED)))
+                calls.append(("called", called_payload(self.engine, ticket, recall=event.from_status == CALLED)))
         for name, payload in calls:
             try:
                 self.io.emit(name, payload, to=f"branch:{payload['branch']}")
@@ -150,7 +151,7 @@ class Broadcaster:
         self.dirty.discard(branch)
         self.last_push[branch] = now
         room = f"branch:{branch}"
-        state = self.engine.branch_state(branch)
+        state = branch_state(self.engine, branch)
         members = self._members(room)
         if members is None:
             self.io.emit("queue", state, to=room)
@@ -174,7 +175,7 @@ class Broadcaster:
         return members if len(members) > self.chunk else None
 
     def _emit_ticket(self, ticket_id: str) -> None:
-        view = self.engine.ticket_view(ticket_id)
+        view = ticket_view(self.engine, ticket_id)
         self.io.emit("ticket", view, to=f"ticket:{ticket_id}")
         if view["status"] in FINAL:
             self._drop(view["branch"], ticket_id)
@@ -202,7 +203,7 @@ def subscribe(data):
     engine = current_app.extensions["motcua"].engine
     try:
         kind, key = _subject(data)
-        state = engine.branch_state(key) if kind == "branch" else engine.ticket_view(key)
+        state = branch_state(engine, key) if kind == "branch" else ticket_view(engine, key)
     except DomainError as error:
         emit("error", {"error": {"code": error.code, "message": error.message}})
         return {"ok": False, "error": error.code}

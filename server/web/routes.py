@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..accounts import Principal
-from ..core.balancing import alternatives, reachable
-from ..core.model import Conflict, DomainError, Invalid, NotFound
+from motcua.accounts import Principal
+from motcua.core.model import Conflict, DomainError, Invalid, NotFound
 from . import schemas
 from .advice import recommendations
 from .openapi import operation, spec
+from .views import branch_state as state_view, ticket_view
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -119,13 +119,13 @@ def branches():
 @api.get("/branches/<b>/state")
 @operation("live state of a branch", schemas.State)
 def branch_state(b):
-    return jsonify(runtime().engine.branch_state(b))
+    return jsonify(state_view(runtime().engine, b))
 
 
 @api.get("/tickets/<ticket_id>")
 @operation("a ticket's status (no personal data)", schemas.Ticket)
 def ticket(ticket_id):
-    return jsonify(runtime().engine.ticket_view(ticket_id))
+    return jsonify(ticket_view(runtime().engine, ticket_id))
 
 
 # ---- kiosks -------------------------------------------------------------------------------
@@ -142,38 +142,18 @@ def issue(b):
     if who.kind == "staff":
         require_staff(who, b)
     body = json_body()
-    service, priority, lang = body.service, body.priority, body.lang
-    found = _alternatives(b, service) if not priority else []
-    ticket = engine.issue(b, service, priority, lang, actor=who.actor)
-    offers = _offered(ticket, found)
-    view = engine.ticket_view(ticket.id)
+    issued = runtime().journeys.issue(b, body.service, body.priority, body.lang, actor=who.actor)
+    ticket = issued.ticket
+    view = ticket_view(engine, ticket.id)
+    offers = [{"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min),
+               "travel_min": round(a.travel_min), "distance_km": round(a.distance_km, 1)}
+              for a in issued.alternatives]
     answer = {"id": ticket.id, "number": ticket.number, "service": ticket.service, "branch": b,
               "issued_at": view["issued_at"], "position": view["position"],
               "estimated_wait_min": view["estimated_wait_min"],
               "estimated_wait_range_min": view["estimated_wait_range_min"], "status_url": status_url(ticket.id),
               "priority": ticket.priority, "lang": ticket.lang, "alternatives": offers}
     return jsonify(answer), 201
-
-
-def _alternatives(branch: str, service: str) -> list:
-    """Nearby branches that would serve sooner (computed before the ticket joins the queue here)."""
-    rt = runtime()
-    if rt.redirect.max_offers <= 0:
-        return []
-    with rt.engine.lock:
-        return alternatives(rt.engine, branch, service, rt.redirect, rt.on_the_road)
-
-
-def _offered(ticket, found: list) -> list[dict]:
-    """The offers as answered; the best counts as on its way there under the ticket's id (the
-    server cannot know who accepts, and overcounting sends fewer people to a branch, never a
-    crowd); a redirect then moves that same trip to the branch chosen."""
-    if found:
-        best = found[0]
-        runtime().on_the_road.add(ticket.id, best.branch, ticket.service,
-                                  runtime().engine.clock.now() + best.travel_min * 60)
-    return [{"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min),
-             "travel_min": round(a.travel_min), "distance_km": round(a.distance_km, 1)} for a in found]
 
 
 def require_kiosk_of(who, branch: str) -> None:
@@ -187,21 +167,29 @@ def require_kiosk_of(who, branch: str) -> None:
 @operation("a kiosk sends the citizen to a better branch offered: the ticket moves there (new number, same "
            "arrival time)", schemas.Redirected, status=201, body=schemas.Redirect, auth="required", conflict=True)
 def redirect_ticket(ticket_id):
-    """A citizen at a kiosk takes the better branch offered: the ticket moves there (a new number,
-    keeping the arrival time), and the citizen counts as on the road to it."""
+    """A citizen at a kiosk takes the better branch offered: a new ticket there (a new number, the
+    same issued_at), ranked by when they can be there and not called before (`due_at`)."""
     who = bearer()
     rt = runtime()
     ticket = rt.engine.ticket(ticket_id)
     require_kiosk_of(who, ticket.branch)
-    target = json_body().branch
-    rt.engine.branch(target)
-    travel = reachable(rt.engine, ticket.branch, target, ticket.service, rt.redirect)
-    if travel is None:
-        raise Conflict(f"{target} is not a branch this citizen can be sent to now", "not_reachable")
-    moved = rt.engine.transfer(ticket_id, ticket.service, target, actor=who.actor)
-    rt.on_the_road.add(ticket_id, target, moved.service, rt.engine.clock.now() + travel * 60)
-    view = rt.engine.ticket_view(moved.id)
-    return jsonify({**view, "status_url": status_url(moved.id), "travel_min": round(travel)}), 201
+    moved = rt.journeys.redirect(ticket_id, json_body().branch, actor=who.actor)
+    view = ticket_view(rt.engine, moved.ticket.id)
+    return jsonify({**view, "status_url": status_url(moved.ticket.id), "travel_min": round(moved.travel_min)}), 201
+
+
+@api.post("/tickets/<ticket_id>/check-in")
+@operation("a kiosk of the branch a citizen was sent to checks them in: callable from now, even before due_at",
+           schemas.Ticket, auth="required", conflict=True)
+def check_in(ticket_id):
+    """A redirected citizen shows their ticket at a kiosk of the branch they were sent to: callable
+    from now, even before the time they were expected."""
+    who = bearer()
+    rt = runtime()
+    ticket = rt.engine.ticket(ticket_id)
+    require_kiosk_of(who, ticket.branch)
+    rt.journeys.check_in(ticket_id, actor=who.actor)
+    return jsonify(ticket_view(rt.engine, ticket_id))
 
 
 @api.post("/tickets/<ticket_id>/not-printed")
@@ -254,7 +242,7 @@ def call_next(b, c):
     engine.counter(b, c)
     require_staff(who, b)
     ticket = engine.call_next(b, c, actor=who.actor)
-    return jsonify({"ticket": engine.ticket_view(ticket.id) if ticket else None})
+    return jsonify({"ticket": ticket_view(engine, ticket.id) if ticket else None})
 
 
 @api.post("/branches/<b>/counters/<c>/call")
@@ -267,7 +255,7 @@ def call_specific(b, c):
     require_staff(who, b)
     ticket_id = json_body().ticket
     ticket = engine.call_ticket(ticket_id, b, c, actor=who.actor)
-    return jsonify({"ticket": engine.ticket_view(ticket.id)})
+    return jsonify({"ticket": ticket_view(engine, ticket.id)})
 
 
 @api.post("/branches/<b>/counters/<c>")
@@ -301,7 +289,7 @@ def _ticket_action(ticket_id: str, action: str):
     ticket = engine.ticket(ticket_id)
     require_staff(who, ticket.branch)
     getattr(engine, action)(ticket_id, actor=who.actor)
-    return jsonify(engine.ticket_view(ticket_id))
+    return jsonify(ticket_view(engine, ticket_id))
 
 
 # Officer actions on one ticket: the path's last part, the engine's method, what it does.
@@ -325,4 +313,4 @@ def transfer(ticket_id):
     require_staff(who, ticket.branch)
     body = json_body()
     moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor)
-    return jsonify(engine.ticket_view(moved.id))
+    return jsonify(ticket_view(engine, moved.id))

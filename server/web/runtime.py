@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..accounts import Accounts
+from motcua.accounts import Accounts
 from motcua.config import Config, build
-from ..core.balancing import OnTheRoad, RedirectRules
-from ..core.clock import LocalTime, SystemClock
-from ..core.engine import EngineSettings, QueueEngine
-from ..store import Store
+from motcua.core.balancing import RedirectRules
+from motcua.core.clock import LocalTime, SystemClock
+from motcua.core.engine import EngineSettings, QueueEngine
+from motcua.core.journeys import Journeys
+from motcua.store import Store
 
 
 @dataclass
@@ -19,9 +20,7 @@ class Runtime:
     engine: QueueEngine
     accounts: Accounts
     redirect: RedirectRules
-    # The best branch offered to each citizen counts as on its way there until due: the server
-    # cannot know who accepts, and overcounting sends fewer people to a branch, never a crowd.
-    on_the_road: OnTheRoad = field(default_factory=OnTheRoad)
+    journeys: Journeys
     # Each counter's services as the process found them: what the staffing advice hands back to
     # once a service no longer needs the help of a counter it moved.
     home: dict = field(default_factory=dict)
@@ -42,4 +41,5 @@ def open_runtime(config: Config, clock=None) -> Runtime:
                          settings=settings, tickets=store.tickets(since), ratings=store.ratings(since))
     redirect = build(RedirectRules, config.balancing)
     home = {key: counter.services for key, counter in engine.counters.items()}
-    return Runtime(config, store, engine, Accounts(store, clock, config.auth.token_ttl_hours), redirect, home=home)
+    return Runtime(config, store, engine, Accounts(store, clock, config.auth.token_ttl_hours), redirect,
+                   Journeys(engine, redirect), home=home)

@@ -193,6 +193,8 @@ class Ticket(Answer):
     priority: bool
     issued_at: datetime = Field(description="the first arrival: it survives transfers and redirects")
     called_at: datetime | None
+    due_at: datetime | None = Field(description="a redirected ticket: when the citizen can be at this branch; it is "
+                                    "ranked by it and not called before it, unless checked in earlier")
     transferred_to: str | None = Field(description="the new ticket's id, once transferred to another branch")
     rated: bool
 

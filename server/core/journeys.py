@@ -1,0 +1,67 @@
+"""A citizen's way through the branches: a ticket with better branches offered, a redirect to one
+of them, a check-in on arrival. The kiosk's routes and the simulator both go through here, so a
+simulated day keeps the rules the server keeps.
+
+The rule for a ticket on its way (README, "Decisions written down"): a redirect makes the new
+ticket at the target at once, ranked by the citizen's expected arrival there (now + travel), so
+it is in that queue exactly once and counts once in every estimate there; an offer not taken
+counts nowhere. `next` does not call it before that time unless the citizen checks in earlier at
+a kiosk of the target; from then it ranks by the check-in. A citizen who never arrives is called
+once due, and is a no-show like any citizen absent when called.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .balancing import Alternative, RedirectRules, alternatives, reachable
+from .engine import QueueEngine
+from .model import Conflict, Ticket
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: Ticket
+    alternatives: list[Alternative] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Redirected:
+    ticket: Ticket      # the new ticket at the branch taken
+    travel_min: float
+
+
+class Journeys:
+    """Issuing with offers, redirecting and checking in, over one engine and its redirect rules."""
+
+    def __init__(self, engine: QueueEngine, rules: RedirectRules) -> None:
+        self.engine = engine
+        self.rules = rules
+
+    def issue(self, branch_id: str, service_id: str, priority: bool = False, lang: str = "vi",
+              actor: str | None = None) -> Issued:
+        """A ticket here, and the nearby branches that would call the citizen sooner (none for
+        priority citizens: they are served first wherever they are)."""
+        with self.engine.lock:
+            self.engine.branch(branch_id)
+            self.engine.service(service_id)
+            offers = []
+            if not priority and self.rules.max_offers > 0:
+                # Before the ticket joins here: the comparison is with the wait it is about to get.
+                offers = alternatives(self.engine, branch_id, service_id, self.rules)
+            return Issued(self.engine.issue(branch_id, service_id, priority, lang, actor), offers)
+
+    def redirect(self, ticket_id: str, branch_id: str, actor: str | None = None) -> Redirected:
+        """The citizen takes another branch: a new ticket there, due when they can be there."""
+        with self.engine.lock:
+            ticket = self.engine.ticket(ticket_id)
+            self.engine.branch(branch_id)
+            travel = reachable(self.engine, ticket.branch, branch_id, ticket.service, self.rules)
+            if travel is None:
+                raise Conflict(f"{branch_id} is not a branch this citizen can be sent to now", "not_reachable")
+            due_at = self.engine.now() + travel * 60
+            moved = self.engine.transfer(ticket_id, ticket.service, branch_id, actor, due_at=due_at)
+            return Redirected(moved, travel)
+
+    def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
+        """The citizen is at the ticket's branch: callable from now."""
+        return self.engine.check_in(ticket_id, actor)

@@ -1,0 +1,56 @@
+"""The published shapes of tickets, branch states and calls (API.md), read from the engine."""
+from __future__ import annotations
+
+from motcua.core.engine import QueueEngine
+from motcua.core.model import Call, Ticket
+
+
+def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
+    """`GET /tickets/{id}`: a ticket's state, place and estimated wait; no personal data."""
+    with engine.lock:
+        ticket = engine.ticket(ticket_id)
+        position, minutes = engine.estimate(ticket)
+        low_high = engine.wait_range(ticket.branch, minutes)
+        return {"id": ticket.id, "number": ticket.number, "branch": ticket.branch,
+                "service": ticket.service, "status": ticket.status, "position": position,
+                "estimated_wait_min": round_min(minutes),
+                "estimated_wait_range_min": [round_min(m) for m in low_high] if low_high else None,
+                "counter": ticket.counter,
+                "priority": ticket.priority, "issued_at": engine.local.iso(ticket.issued_at),
+                "called_at": engine.local.iso(ticket.called_at), "due_at": engine.local.iso(ticket.due_at),
+                "transferred_to": ticket.transferred_to, "rated": ticket.id in engine.ratings}
+
+
+def branch_state(engine: QueueEngine, branch_id: str) -> dict:
+    """`GET /branches/{b}/state` and the `queue` event: queues, counters, recent calls."""
+    with engine.lock:
+        branch = engine.branch(branch_id)
+        services = [{"id": s, "letter": engine.services[s].letter, "waiting": engine.waiting(branch_id, s),
+                     "estimated_wait_min": round_min(engine.estimate_new(branch_id, s))}
+                    for s in branch.services]
+        counters = [{"id": c.id, "services": list(c.services), "open": c.open,
+                     "serving": ticket_brief(engine.serving_at(branch_id, c.id))}
+                    for c in engine.counters_of(branch_id)]
+        return {"branch": branch_id, "services": services, "counters": counters,
+                "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
+
+
+def called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dict:
+    """The `called` event of a ticket just called (or called again)."""
+    call = Call(ticket.id, ticket.branch, ticket.number, ticket.counter, ticket.service, ticket.called_at, recall)
+    return {"branch": ticket.branch, **call_record(engine, call)}
+
+
+def call_record(engine: QueueEngine, call: Call) -> dict:
+    return {"ticket": call.ticket, "number": call.number, "counter": call.counter, "service": call.service,
+            "at": engine.local.iso(call.at), "recall": call.recall}
+
+
+def ticket_brief(ticket: Ticket | None) -> dict | None:
+    if ticket is None:
+        return None
+    return {"ticket": ticket.id, "number": ticket.number, "service": ticket.service, "status": ticket.status}
+
+
+def round_min(minutes: float | None) -> int | None:
+    return None if minutes is None else int(round(minutes))
