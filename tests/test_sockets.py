@@ -107,7 +107,8 @@ def test_call_reaches_branch_displays_and_the_ticket_phone(site):
 
     called = site.post("/branches/hk-01/counters/5/next")["ticket"]
     assert called["id"] == ticket["id"]
-    # The call goes out with the commit; the rest waits for the broadcaster's task.
+    # The call goes out on its own task, before anything else the change causes.
+    site.broadcaster.send_calls()
     for client in displays + [phone]:
         [payload] = [e["args"][0] for e in client.get_received()]
         assert payload == {"branch": "hk-01", "ticket": ticket["id"], "number": ticket["number"], "counter": "5",

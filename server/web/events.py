@@ -5,11 +5,12 @@ coalesced: one branch room gets at most one every `queue_push_interval_s`, alway
 latest state, because each push costs the server about 45 µs per connected display and a busy
 branch changes many times a second.
 
-A call must never wait behind a queue push. `called` (and a kiosk's `kiosk` alert) goes out from
-the commit itself, in commit order: handing it to the broadcaster's task would put it behind
-whatever the hub has queued by then, a whole push to 2,000 sockets (≈ 90 ms) at worst. A push to
-a big room goes out a slice of sockets at a time, yielding between slices, so that a request
-committing a call runs within one slice.
+A call must never wait behind a queue push. Calls (and a kiosk's `kiosk` alert) go out from a
+task of their own, woken by the commit, in commit order; a queue push to a big room goes out a
+slice of sockets at a time and, before each slice, lets every call committed so far go first.
+Both slice big rooms and let the hub turn between slices, because a commit waits for the writer
+thread and comes back only when the hub does: an emit to 2,000 sockets in one piece (≈ 90 ms)
+would hold back the next call's commit by that much.
 """
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ class Broadcaster:
         self.watched: dict[str, dict[str, set[str]]] = {}  # branch -> ticket id -> sids of its phones
         self.subscriptions: dict[str, set[tuple[str, str]]] = {}  # sid -> (branch, ticket id)
         self._lock = threading.Lock()  # socket handlers change the subscriptions from other threads
+        self.calls: deque = deque()  # per committed change, its calls and kiosk alerts, in commit order
+        self.call_wake = threading.Event()
+        self._call_task = False  # whether run() has started the task that sends calls
+        self._sending_calls = False
         engine.listeners.append(self.on_change)
 
     def on_change(self, change: Change) -> None:
@@ -64,13 +69,9 @@ class Broadcaster:
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
                 calls.append(("called", called_payload(self.engine, ticket, recall=event.from_status == CALLED)))
-        for name, payload in calls:
-            try:
-                self.io.emit(name, payload, to=f"branch:{payload['branch']}")
-                if name == "called":
-                    self.io.emit(name, payload, to=f"ticket:{payload['ticket']}")
-            except Exception:  # the change is committed: its answer must not become an error
-                log.exception("sending %s failed", name)
+        if calls:
+            self.calls.append(calls)
+            self.call_wake.set()
         branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
         self.pending.append((branches, [t.id for t in change.tickets]))
         self.wake.set()
@@ -118,6 +119,8 @@ class Broadcaster:
 
     def run(self) -> None:
         """The background task (started by serve()): send as changes come and pushes fall due."""
+        self._call_task = True
+        self.io.start_background_task(self._run_calls)
         while True:
             self.wake.wait(self._sleep_s())
             self.wake.clear()
@@ -126,12 +129,43 @@ class Broadcaster:
             except Exception:  # one failed send must not end every display's live updates
                 log.exception("broadcast failed")
 
+    def _run_calls(self) -> None:
+        """The task that sends calls: woken by each commit, nothing else ever runs ahead of it."""
+        while True:
+            self.call_wake.wait()
+            self.call_wake.clear()
+            try:
+                self.send_calls()
+            except Exception:  # the change is committed: one failed send must not stop the next
+                log.exception("sending a call failed")
+
+    def send_calls(self) -> None:
+        """Every call committed so far, to its branch room (a slice at a time) and its ticket room."""
+        self._sending_calls = True
+        try:
+            while self.calls:
+                for name, payload in self.calls.popleft():
+                    self._emit_sliced(name, payload, f"branch:{payload['branch']}")
+                    if name == "called":
+                        self.io.emit(name, payload, to=f"ticket:{payload['ticket']}")
+        finally:
+            self._sending_calls = False
+
+    def _yield_to_calls(self) -> None:
+        """Before a slice of a queue push: every call committed so far goes first."""
+        if not self._call_task:
+            self.send_calls()
+        while self.calls or self._sending_calls:
+            self.io.sleep(0.001)
+
     def drain(self) -> None:
         """Send every pending change's events now, and every changed branch's state whatever the interval."""
-        while self.pending or self.dirty:
+        while self.calls or self.pending or self.dirty:
+            self.send_calls()
             self.step(force=True)
 
     def step(self, force: bool = False) -> None:
+        self._yield_to_calls()
         self._send_pending()
         now = time.monotonic()
         for branch in list(self.dirty):
@@ -152,19 +186,29 @@ class Broadcaster:
         self.last_push[branch] = now
         room = f"branch:{branch}"
         state = branch_state(self.engine, branch)
-        members = self._members(room)
-        if members is None:
-            self.io.emit("queue", state, to=room)
-        else:
-            for start in range(0, len(members), self.chunk):
-                self.io.emit("queue", state, to=members[start:start + self.chunk])
-                # Lets this slice's sockets write and the requests waiting run: a call they
-                # commit goes out before the next slice.
-                self.io.sleep(0)
-                self._send_pending()
+        self._yield_to_calls()
+        self._emit_sliced("queue", state, room, between=self._between_slices)
         # Positions move whenever the queue does: phones watching a ticket hear it too.
         for ticket_id in self._watched(branch):
             self._emit_ticket(ticket_id)
+
+    def _between_slices(self) -> None:
+        self._send_pending()
+        self._yield_to_calls()
+
+    def _emit_sliced(self, name: str, payload: dict, room: str, between=None) -> None:
+        """Emit to a room; to a big one a slice of sockets at a time, letting the hub turn between
+        slices (the sockets write, a commit waiting on the writer thread comes back)."""
+        members = self._members(room)
+        if members is None:
+            self.io.emit(name, payload, to=room)
+            return
+        for start in range(0, len(members), self.chunk):
+            if start:
+                self.io.sleep(0)
+                if between is not None:
+                    between()
+            self.io.emit(name, payload, to=members[start:start + self.chunk])
 
     def _members(self, room: str) -> list[str] | None:
         """The room's sockets in this process, or None when it is small or shared through a message queue."""
