@@ -8,6 +8,7 @@ at hk-01's counters at C per second. Call→display latency runs from sending th
 each display receiving its `called` event.
 
     python bench/load.py --displays 2000 --rate 5 --seconds 20      # fan-out: the goal line compares to bare
+    python bench/load.py --displays 2000 --rate 5 --seconds 20 --rounds 4   # the same, in turns, pooled
     python bench/load.py --displays 10 --rate 100 --seconds 20 --skip-bare   # issuing at long queues
 """
 from __future__ import annotations
@@ -249,6 +250,35 @@ def fanout_goal(motcua_p99: float, bare_p99: float, missed: int) -> None:
           f" (goal 0): {'met' if met else 'NOT met'}", flush=True)
 
 
+def run_motcua(folder: Path, args) -> tuple[list[float], int, int]:
+    """One run against motcua: prints its figures; returns (call→display latencies, missed, calls)."""
+    port = free_port()
+    proc, kiosk = start_motcua(folder, port)
+    try:
+        values, missed, (issue_ms, call_sent, issued) = asyncio.run(measure(
+            f"http://127.0.0.1:{port}", args.displays, lambda http: drive_motcua(
+                http, f"http://127.0.0.1:{port}", kiosk, args)))
+    finally:
+        proc.kill()
+    print(f"motcua   issued {issued} tickets in {args.seconds:.0f} s = {issued / args.seconds:.1f}/s; issue latency"
+          f" p50 {percentile(issue_ms, .5):.1f} ms  p99 {percentile(issue_ms, .99):.1f} ms")
+    report("motcua", args.displays, values, missed, len(call_sent))
+    return values, missed, len(call_sent)
+
+
+def run_bare(folder: Path, args) -> tuple[list[float], int, int]:
+    """One run against the bare Flask-SocketIO app, the reference."""
+    port = free_port()
+    bare = start_bare(folder, port)
+    try:
+        values, missed, call_sent = asyncio.run(measure(
+            f"http://127.0.0.1:{port}", args.displays, lambda http: drive_bare(http, f"http://127.0.0.1:{port}", args)))
+    finally:
+        bare.kill()
+    report("bare", args.displays, values, missed, len(call_sent))
+    return values, missed, len(call_sent)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--displays", type=int, default=2000)
@@ -256,32 +286,32 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--calls-per-s", type=float, default=5)
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="pairs of runs, motcua and bare in turn (first one, then the other), pooled at the end:"
+                             " the machine drifts between runs as much as the two differ")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # servers started below inherit it
+    runs = {"motcua": run_motcua, "bare": run_bare}
+    pooled = {name: ([], 0, 0) for name in runs}  # latencies, missed, calls
     with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        proc, kiosk = start_motcua(Path(folder), port)
-        try:
-            values, missed, (issue_ms, call_sent, issued) = asyncio.run(measure(
-                f"http://127.0.0.1:{port}", args.displays, lambda http: drive_motcua(
-                    http, f"http://127.0.0.1:{port}", kiosk, args)))
-        finally:
-            proc.kill()
-        print(f"motcua   issued {issued} tickets in {args.seconds:.0f} s = {issued / args.seconds:.1f}/s; issue latency"
-              f" p50 {percentile(issue_ms, .5):.1f} ms  p99 {percentile(issue_ms, .99):.1f} ms")
-        motcua_p99, motcua_missed = report("motcua", args.displays, values, missed, len(call_sent)), missed
-        if not args.skip_bare:
-            port = free_port()
-            bare = start_bare(Path(folder), port)
-            try:
-                values, missed, call_sent = asyncio.run(measure(
-                    f"http://127.0.0.1:{port}", args.displays,
-                    lambda http: drive_bare(http, f"http://127.0.0.1:{port}", args)))
-            finally:
-                bare.kill()
-            bare_p99 = report("bare", args.displays, values, missed, len(call_sent))
-            fanout_goal(motcua_p99, bare_p99, motcua_missed)
+        for round_ in range(args.rounds):
+            order = ["motcua"] if args.skip_bare else ["motcua", "bare"] if round_ % 2 == 0 else ["bare", "motcua"]
+            this_round = {}
+            for name in order:
+                run_folder = Path(folder) / f"{name}-{round_}"
+                run_folder.mkdir()
+                this_round[name] = runs[name](run_folder, args)
+                pooled[name] = tuple(a + b for a, b in zip(pooled[name], this_round[name]))
+            if not args.skip_bare:
+                fanout_goal(percentile(this_round["motcua"][0], .99), percentile(this_round["bare"][0], .99),
+                            this_round["motcua"][1])
+    if not args.skip_bare and args.rounds > 1:
+        print(f"pooled over {args.rounds} rounds:")
+        values, missed, calls = pooled["motcua"]
+        motcua_p99 = report("motcua", args.displays, values, missed, calls)
+        bare_p99 = report("bare", args.displays, *pooled["bare"])
+        fanout_goal(motcua_p99, bare_p99, missed)
 
 
 if __name__ == "__main__":
