@@ -99,6 +99,8 @@ class Display:
     voice_languages: str = setting(
         "vi", "Languages the wall display announces calls in, in order, comma-separated (vi, en).")
     chromium: str = setting("chromium", "The browser `motcua display` starts in kiosk mode.")
+    voice_cache_clips: int = setting(
+        500, "Spoken phrases the server keeps rendered (each ≈ 40 KB); the least recently used go first.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import threading
 import wave
+from collections import OrderedDict
 
 from .i18n import catalogue
 
@@ -40,9 +41,13 @@ def words(lang: str, number: str, counter: str, recall: bool = False) -> list[st
 class Voice:
     """Renders phrases with espeak-ng once, and announcements from them."""
 
-    def __init__(self, espeak: str | None = None) -> None:
+    def __init__(self, espeak: str | None = None, max_clips: int = 500) -> None:
         self.espeak = espeak or shutil.which("espeak-ng")
-        self._clips: dict[tuple[str, str], bytes] = {}
+        self.max_clips = max_clips
+        # Least recently used first: the cache stays within max_clips whatever is asked for.
+        self._clips: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        # One lock per phrase being rendered: a slow phrase never holds up another one.
+        self._rendering: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     @property
@@ -57,22 +62,42 @@ class Voice:
         return to_wav(b"".join(frames[:-1]))
 
     def clip(self, lang: str, phrase: str) -> bytes:
-        """Raw 16-bit mono frames of one phrase (rendered at most once per process)."""
+        """Raw 16-bit mono frames of one phrase (rendered once while it stays in the cache)."""
         key = (lang, phrase)
         with self._lock:
-            if key not in self._clips:
-                self._clips[key] = self._render(lang, phrase)
-            return self._clips[key]
+            if key in self._clips:
+                self._clips.move_to_end(key)
+                return self._clips[key]
+            rendering = self._rendering.setdefault(key, threading.Lock())
+        with rendering:
+            with self._lock:
+                if key in self._clips:
+                    return self._clips[key]
+            try:
+                frames = self._render(lang, phrase)
+            finally:
+                with self._lock:
+                    self._rendering.pop(key, None)
+            with self._lock:
+                self._clips[key] = frames
+                while len(self._clips) > self.max_clips:
+                    self._clips.popitem(last=False)
+            return frames
 
     def _render(self, lang: str, phrase: str) -> bytes:
         if not self.espeak:
             raise VoiceUnavailable("espeak-ng is not installed")
-        done = subprocess.run([self.espeak, "-v", ESPEAK_VOICES.get(lang, lang), "-s", "150", "--stdout", phrase],
-                              capture_output=True, timeout=20, check=True)
-        with wave.open(io.BytesIO(done.stdout)) as clip:
-            if clip.getframerate() != RATE or clip.getnchannels() != 1 or clip.getsampwidth() != 2:
-                raise VoiceUnavailable("espeak-ng gave an unexpected audio format")
-            return _trim(clip.readframes(clip.getnframes()))
+        # The text goes on stdin, never among the arguments: no phrase can be read as an option.
+        try:
+            done = subprocess.run([self.espeak, "-v", ESPEAK_VOICES.get(lang, lang), "-s", "150", "--stdout",
+                                   "--stdin"], input=phrase.encode("utf-8"), capture_output=True, timeout=20,
+                                  check=True)
+            with wave.open(io.BytesIO(done.stdout)) as clip:
+                if clip.getframerate() != RATE or clip.getnchannels() != 1 or clip.getsampwidth() != 2:
+                    raise VoiceUnavailable("espeak-ng gave an unexpected audio format")
+                return _trim(clip.readframes(clip.getnframes()))
+        except (OSError, subprocess.SubprocessError, wave.Error, EOFError) as error:
+            raise VoiceUnavailable(f"espeak-ng failed: {error}") from None
 
 
 def _trim(frames: bytes, threshold: int = 300) -> bytes:

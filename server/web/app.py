@@ -7,8 +7,9 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from motcua.config import Config
+from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
-from .pages import pages
+from .pages import VOICE, pages
 from .routes import api
 from .runtime import Runtime, open_runtime
 
@@ -22,6 +23,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.json.ensure_ascii = False
     runtime = runtime or open_runtime(config, clock)
     app.extensions["motcua"] = runtime
+    app.extensions[VOICE] = Voice(max_clips=config.display.voice_cache_clips)
     app.register_blueprint(api)
     app.register_blueprint(pages)
     _json_errors(app)

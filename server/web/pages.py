@@ -15,9 +15,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory
 
 from motcua import display as display_assets
-from motcua.core.model import DomainError
+from motcua.core.model import DomainError, NotFound
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons
-from motcua.voice import Voice, VoiceUnavailable, chime
+from motcua.voice import VoiceUnavailable, chime
 
 from .routes import STATUS_OF, error_response
 
@@ -25,7 +25,7 @@ ASSETS = Path(display_assets.__file__).resolve().parent
 pages = Blueprint("pages", __name__)
 NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
-VOICE = Voice()
+VOICE = "motcua.voice"   # the app's Voice, in app.extensions
 HEADERS = {"Cache-Control": "no-store"}
 # The start page runs no script at all, so nothing injected into it could.
 START_HEADERS = {**HEADERS, "Content-Security-Policy": "script-src 'self'"}
@@ -125,8 +125,23 @@ def re_announcement(lang, number, counter):
 def _announcement(lang: str, number: str, counter: str, recall: bool):
     if lang not in LANGUAGES or not NUMBER.match(number) or not COUNTER.match(counter):
         abort(404)
+    if not _called_somewhere(runtime().engine, number, counter):
+        abort(404)
     try:
-        audio = VOICE.announcement(lang, number.upper(), counter, recall)
+        audio = current_app.extensions[VOICE].announcement(lang, number.upper(), counter, recall)
     except VoiceUnavailable as error:
         abort(503, description=str(error))
     return Response(audio, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _called_somewhere(engine, number: str, counter: str) -> bool:
+    """A branch has this counter and today's ticket of this number: only real calls are rendered and cached."""
+    for branch, counter_id in list(engine.counters):
+        if counter_id != counter:
+            continue
+        try:
+            engine.ticket_numbered(branch, number)
+        except NotFound:
+            continue
+        return True
+    return False

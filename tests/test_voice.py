@@ -1,0 +1,104 @@
+"""The announcement URL: only real calls are rendered, no text reaches espeak-ng as an option, the
+clip cache is bounded and a slow phrase holds up no other one."""
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+import time
+import wave
+
+import pytest
+
+from motcua.voice import Voice
+from motcua.web.pages import VOICE
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+OPTIONS = ["-fsecret", "-fnosuch", "--stdin", "-q", "-x", "--help"]
+
+
+def called_ticket(api, counter: str = "3") -> dict:
+    api.issue("cert")
+    answer = api.post(f"/branches/hk-01/counters/{counter}/next", "off1")
+    assert answer.status_code == 200, answer.text
+    return answer.json["ticket"]
+
+
+@pytest.mark.parametrize("counter", OPTIONS)
+def test_an_option_for_a_counter_answers_404_json_at_once_and_renders_nothing(client, api, app, counter):
+    number = called_ticket(api)["number"]
+    voice = app.extensions[VOICE]
+    before = dict(voice._clips)
+    started = time.monotonic()
+    answer = client.get(f"/display/voice/vi/{number}/{counter}.wav")
+    assert answer.status_code == 404
+    assert answer.json["error"]["code"] == "not_found"
+    assert time.monotonic() - started < 1.0
+    assert voice._clips == before
+
+
+def test_made_up_counters_and_numbers_do_not_grow_the_cache(client, api, app):
+    number = called_ticket(api)["number"]
+    voice = app.extensions[VOICE]
+    before = len(voice._clips)
+    for i in range(50):
+        assert client.get(f"/display/voice/vi/{number}/x{i}.wav").status_code == 404
+        assert client.get(f"/display/voice/vi/recall/{number}/x{i}.wav").status_code == 404
+    # A counter that exists, but no ticket of that number today.
+    assert client.get("/display/voice/vi/Z9999/3.wav").status_code == 404
+    assert len(voice._clips) == before
+
+
+@needs_espeak
+def test_a_real_call_is_spoken(client, api):
+    number = called_ticket(api)["number"]
+    answer = client.get(f"/display/voice/vi/{number}/3.wav")
+    assert answer.status_code == 200
+    with wave.open(io.BytesIO(answer.data)) as clip:
+        assert clip.getnframes() / clip.getframerate() > 1.0
+
+
+@needs_espeak
+@pytest.mark.parametrize("phrase", OPTIONS)
+def test_espeak_reads_a_phrase_that_looks_like_an_option_as_text(phrase):
+    frames = Voice().clip("en", phrase)
+    assert len(frames) > 2 * 22050 * 0.1
+
+
+class Gated(Voice):
+    """Renders "slow" only once the test opens the gate; every other phrase at once."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(espeak="espeak-ng", **kwargs)
+        self.entered, self.gate, self.rendered = threading.Event(), threading.Event(), []
+
+    def _render(self, lang: str, phrase: str) -> bytes:
+        self.rendered.append(phrase)
+        if phrase == "slow":
+            self.entered.set()
+            assert self.gate.wait(10)
+        return phrase.encode()
+
+
+def test_a_slow_render_holds_up_no_other_phrase():
+    voice = Gated()
+    slow = threading.Thread(target=voice.clip, args=("vi", "slow"))
+    slow.start()
+    assert voice.entered.wait(5)
+    other = threading.Thread(target=voice.clip, args=("vi", "quick"))
+    other.start()
+    other.join(5)
+    quick_done = not other.is_alive()
+    voice.gate.set()
+    slow.join(5)
+    assert quick_done, "a phrase waited for another one's render"
+    assert voice.clip("vi", "slow") == b"slow" and voice.rendered.count("slow") == 1
+
+
+def test_the_cache_keeps_the_most_recently_used_clips_only():
+    voice = Gated(max_clips=3)
+    for phrase in ["a", "b", "c", "a", "d"]:
+        voice.clip("vi", phrase)
+    assert sorted(p for _, p in voice._clips) == ["a", "c", "d"]
+    voice.clip("vi", "b")
+    assert voice.rendered == ["a", "b", "c", "d", "b"]
