@@ -6,7 +6,7 @@ state.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from motcua.accounts import Principal
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound
@@ -54,6 +54,7 @@ def bearer(required: bool = True) -> Principal | None:
     found = runtime().accounts.principal(token.strip()) if scheme.lower() == "bearer" else None
     if found is None:
         raise Unauthorized("the token is unknown or has expired", "invalid_token")
+    g.token = token.strip()  # logout ends this very token
     return found
 
 
@@ -103,6 +104,16 @@ def login():
         raise Unauthorized("wrong username or password", "bad_credentials")
     token, user = result
     return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
+
+
+@api.post("/auth/logout")
+@operation("end the staff token given", schemas.LoggedOut, auth="required")
+def logout():
+    who = bearer()
+    if who.kind != "staff":
+        raise Forbidden("a device token is ended by revoking the device (motcua device revoke)")
+    runtime().accounts.logout(g.token)
+    return jsonify({"status": "logged_out"})
 
 
 @api.get("/branches")
