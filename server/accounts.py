@@ -5,11 +5,12 @@ import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
+from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from motcua.core.model import Invalid, NotFound
-from motcua.store import Store
+from motcua.store import Store, _under_gevent
 
 ROLES = ("officer", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")
@@ -48,20 +49,75 @@ class Accounts:
         self.store = store
         self.clock = clock
         self.ttl_s = token_ttl_hours * 3600
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        # digest -> (principal, expires at, revocation generation it was looked up under)
+        self._cache: dict[str, tuple[Principal, float, int]] = {}
+        self._generation = 0
         self._lock = threading.Lock()
 
+    # ---- staff ---------------------------------------------------------------------------
+
     def add_user(self, username: str, password: str, role: str, branch: str | None) -> None:
+        """Add a user, or replace one: a replaced user's tokens end with the old rights."""
         if role not in ROLES:
             raise Invalid(f"role must be one of {', '.join(ROLES)}")
         if role != "admin" and not branch:
             raise Invalid(f"an {role} belongs to one branch: give --branch")
-        if not username or len(password) < 8:
-            raise Invalid("a username and a password of at least 8 characters are needed")
+        if not username:
+            raise Invalid("a username is needed")
+        _check_password(password)
         self._require_branch(branch)
-        row = {"username": username, "password_hash": generate_password_hash(password), "role": role,
+        row = {"username": username, "password_hash": _hashing(generate_password_hash, password), "role": role,
                "branch": None if role == "admin" else branch}
-        self.store.write(lambda db: db["users"].upsert(row, pk="username"))
+
+        def write(db) -> None:
+            db["users"].upsert(row, pk="username")
+            _end_tokens(db, username)
+        self.store.write(write)
+
+    def users(self) -> list[dict]:
+        """Every staff account: username, role, branch."""
+        return self.store.query("select username, role, branch from users order by username")
+
+    def remove_user(self, username: str) -> None:
+        """Remove a user and end its tokens."""
+        def write(db) -> None:
+            if not db.execute("delete from users where username = ?", [username]).rowcount:
+                raise NotFound(f"no user {username!r}", "unknown_user")
+            _end_tokens(db, username)
+        self.store.write(write)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Give a user a new password and end its tokens."""
+        _check_password(password)
+        digest = _hashing(generate_password_hash, password)  # before the write: scrypt would hold the writer
+
+        def write(db) -> None:
+            if not db.execute("update users set password_hash = ? where username = ?",
+                              [digest, username]).rowcount:
+                raise NotFound(f"no user {username!r}", "unknown_user")
+            _end_tokens(db, username)
+        self.store.write(write)
+
+    def login(self, username: str, password: str) -> tuple[str, dict] | None:
+        rows = self.store.query("select * from users where username = ?", [username])
+        if not _hashing(_password_matches, rows[0]["password_hash"] if rows else None, password):
+            return None
+        token = "stf_" + secrets.token_urlsafe(24)
+        expires = self.clock.now() + self.ttl_s
+        row = {"token_hash": _hash_token(token), "username": username, "expires_at": expires}
+        self.store.write(lambda db: db["tokens"].insert(row))
+        return token, rows[0]
+
+    def logout(self, token: str) -> bool:
+        """End one staff token; False when it was not a live one."""
+        def write(db) -> bool:
+            ended = db.execute("delete from tokens where token_hash = ?", [_hash_token(token)]).rowcount > 0
+            if ended:
+                _revoked(db)
+            return ended
+        return self.store.write(write)
+
+    # ---- devices -------------------------------------------------------------------------
 
     def add_device(self, kind: str, branch: str) -> str:
         """Register a device; returns its token, which is stored only as a hash."""
@@ -74,28 +130,37 @@ class Accounts:
         self.store.write(lambda db: db["devices"].insert(row))
         return token
 
-    def login(self, username: str, password: str) -> tuple[str, dict] | None:
-        rows = self.store.query("select * from users where username = ?", [username])
-        if not rows or not check_password_hash(rows[0]["password_hash"], password):
-            return None
-        token = "stf_" + secrets.token_urlsafe(24)
-        expires = self.clock.now() + self.ttl_s
-        row = {"token_hash": _hash_token(token), "username": username, "expires_at": expires}
-        self.store.write(lambda db: db["tokens"].insert(row))
-        return token, rows[0]
+    def devices(self) -> list[dict]:
+        """Every registered device: id, kind, branch, created_at."""
+        return self.store.query("select id, kind, branch, created_at from devices order by created_at, id")
+
+    def revoke_device(self, device_id: str) -> None:
+        """Forget a device: its token stops at once."""
+        def write(db) -> None:
+            if not db.execute("delete from devices where id = ?", [device_id]).rowcount:
+                raise NotFound(f"no device {device_id!r}", "unknown_device")
+            _revoked(db)
+        self.store.write(write)
+
+    # ---- tokens --------------------------------------------------------------------------
 
     def principal(self, token: str) -> Principal | None:
-        """The principal a bearer token stands for, or None when unknown or expired."""
+        """The principal a bearer token stands for, or None when unknown, expired or revoked."""
         digest = _hash_token(token)
         now = self.clock.now()
+        # Read before the look-up, so an entry is never filed under a generation newer than its row.
+        generation = self.store.query("select generation from revocations where id = 1")[0]["generation"]
         with self._lock:
+            if generation != self._generation:
+                self._cache.clear()
+                self._generation = generation
             cached = self._cache.get(digest)
-        if cached and cached[1] > now:
+        if cached and cached[2] == generation and cached[1] > now:
             return cached[0]
         found = self._lookup(digest, now)
         if found:
             with self._lock:
-                self._cache[digest] = found
+                self._cache[digest] = (*found, generation)
         return found[0] if found else None
 
     def _lookup(self, digest: str, now: float) -> tuple[Principal, float] | None:
@@ -114,3 +179,39 @@ class Accounts:
     def _require_branch(self, branch: str | None) -> None:
         if branch and not self.store.query("select 1 from branches where id = ?", [branch]):
             raise NotFound(f"unknown branch {branch!r}", "unknown_branch")
+
+
+def _hashing(fn, *args):
+    """fn(*args) off the gevent hub when serving: scrypt takes ≈ 100 ms there, and releases the GIL."""
+    if _under_gevent():
+        from gevent import get_hub
+
+        return get_hub().threadpool.apply(fn, args)
+    return fn(*args)
+
+
+def _password_matches(stored: str | None, password: str) -> bool:
+    """password against the stored hash; with none (an unknown user), against a dummy, as slowly."""
+    # The unknown user costs one hash too, so the time taken does not tell which usernames exist.
+    return check_password_hash(stored or _dummy_hash(), password) and stored is not None
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of no one's password, made like every stored one."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise Invalid("a password of at least 8 characters is needed")
+
+
+def _end_tokens(db, username: str) -> None:
+    db.execute("delete from tokens where username = ?", [username])
+    _revoked(db)
+
+
+def _revoked(db) -> None:
+    """Raise the revocation counter, in the caller's transaction: every cache drops what it holds."""
+    db.execute("update revocations set generation = generation + 1 where id = 1")

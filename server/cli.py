@@ -9,6 +9,8 @@ import argparse
 import sys
 
 SERVING_COMMANDS = ("serve", "demo")
+PASSWORD_HELP = ("the password, for scripts (others on the machine can see a command line): by default "
+                 "MOTCUA_PASSWORD, else asked at the terminal")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,16 +34,28 @@ def build_parser() -> argparse.ArgumentParser:
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
     add_user = user.add_parser("add", help="add or replace a staff account")
     add_user.add_argument("--username", required=True)
-    add_user.add_argument("--password", required=True)
+    add_user.add_argument("--password", help=PASSWORD_HELP)
     add_user.add_argument("--role", required=True, choices=("officer", "manager", "admin"))
     add_user.add_argument("--branch")
     db_options(add_user)
+    db_options(user.add_parser("list", help="every staff account: username, role, branch"))
+    remove_user = user.add_parser("remove", help="remove a staff account; its tokens end at once")
+    remove_user.add_argument("--username", required=True)
+    db_options(remove_user)
+    passwd = user.add_parser("passwd", help="give a staff account a new password; its tokens end at once")
+    passwd.add_argument("--username", required=True)
+    passwd.add_argument("--password", help=PASSWORD_HELP)
+    db_options(passwd)
 
     device = commands.add_parser("device", help="kiosks and displays").add_subparsers(dest="action", required=True)
     add_device = device.add_parser("add", help="register a device; prints its token on the last line")
     add_device.add_argument("--kind", required=True, choices=("kiosk", "display"))
     add_device.add_argument("--branch", required=True)
     db_options(add_device)
+    db_options(device.add_parser("list", help="every device: id, kind, branch, registered at"))
+    revoke = device.add_parser("revoke", help="forget a device; its token stops at once")
+    revoke.add_argument("--id", required=True, help="the device's id, as device list shows it")
+    db_options(revoke)
 
     display = commands.add_parser("display", help="open a branch's wall display full screen (Chromium kiosk mode)")
     display.add_argument("--branch", required=True)
@@ -153,17 +167,56 @@ def cmd_serve(args, config) -> int:
 
 def cmd_user(args, config) -> int:
     accounts = _accounts(config)
-    accounts.add_user(args.username, args.password, args.role, args.branch)
-    print(f"user {args.username}: {args.role}" + (f" of {args.branch}" if args.role != "admin" else ""))
+    if args.action == "list":
+        for user in accounts.users():
+            print(f"{user['username']}\t{user['role']}\t{user['branch'] or '*'}")
+    elif args.action == "remove":
+        accounts.remove_user(args.username)
+        print(f"user {args.username} removed; its tokens have ended")
+    elif args.action == "passwd":
+        accounts.set_password(args.username, _password(args))
+        print(f"user {args.username}: new password; its tokens have ended")
+    else:
+        accounts.add_user(args.username, _password(args), args.role, args.branch)
+        print(f"user {args.username}: {args.role}" + (f" of {args.branch}" if args.role != "admin" else ""))
     return 0
 
 
 def cmd_device(args, config) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     accounts = _accounts(config)
-    token = accounts.add_device(args.kind, args.branch)
-    print(f"{args.kind} of {args.branch} registered; its token, shown once:")
-    print(token)
+    if args.action == "list":
+        zone = ZoneInfo(config.queue.timezone)
+        for device in accounts.devices():
+            created = datetime.fromtimestamp(device["created_at"], zone).isoformat(" ", "seconds")
+            print(f"{device['id']}\t{device['kind']}\t{device['branch']}\t{created}")
+    elif args.action == "revoke":
+        accounts.revoke_device(args.id)
+        print(f"device {args.id} revoked; its token has stopped")
+    else:
+        token = accounts.add_device(args.kind, args.branch)
+        print(f"{args.kind} of {args.branch} registered; its token, shown once:")
+        print(token)
     return 0
+
+
+def _password(args) -> str:
+    """--password, else MOTCUA_PASSWORD, else asked twice at the terminal."""
+    import getpass
+    import os
+
+    if args.password is not None:
+        return args.password
+    if os.environ.get("MOTCUA_PASSWORD"):
+        return os.environ["MOTCUA_PASSWORD"]
+    if not sys.stdin.isatty():
+        raise ValueError("give --password, set MOTCUA_PASSWORD, or run at a terminal to be asked")
+    password = getpass.getpass(f"password for {args.username}: ")
+    if getpass.getpass("again: ") != password:
+        raise ValueError("the two passwords differ")
+    return password
 
 
 def cmd_simulate(args, config) -> int:

@@ -63,6 +63,15 @@ def m004_tickets_on_their_way(db: Database) -> None:
     db["tickets"].add_column("first_called_at", float)
 
 
+@migrations()
+def m005_token_revocations(db: Database) -> None:
+    """The revocation counter: one row, raised in the transaction of each revocation."""
+    # A server caches tokens; it reads this counter on each request, so that a user or device
+    # removed by another process (the command line) loses access at once.
+    db["revocations"].create({"id": int, "generation": int}, pk="id")
+    db["revocations"].insert({"id": 1, "generation": 0})
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 

@@ -10,7 +10,7 @@ from motcua.core.clock import FakeClock
 from motcua.core.model import Invalid, NotFound
 from motcua.store import Store
 
-from conftest import MORNING, PASSWORD
+from conftest import MORNING, PASSWORD, USERS
 
 TTL_HOURS = 12.0
 
@@ -140,3 +140,63 @@ def test_tokens_and_passwords_are_stored_only_as_hashes(accounts, store, tmp_pat
               for value in row.values()]
     db.close()
     assert stored and not [value for value in stored for secret in secrets if secret in value]
+
+
+@pytest.mark.parametrize("change", [
+    lambda a: a.add_user("off1", PASSWORD, "officer", "hk-01"),          # re-added as it was
+    lambda a: a.add_user("off1", PASSWORD, "manager", "hk-02"),          # re-added with other rights
+    lambda a: a.set_password("off1", "a-new-password"),
+    lambda a: a.remove_user("off1"),
+], ids=["re-added", "new rights", "new password", "removed"])
+def test_changing_or_removing_a_user_ends_its_tokens_even_once_seen(accounts, change):
+    token, other = token_of(accounts, "off1"), token_of(accounts, "off2")
+    assert accounts.principal(token).name == "off1"                     # seen, and so remembered
+    change(accounts)
+    assert accounts.principal(token) is None
+    assert accounts.principal(other).name == "off2"                     # nobody else's
+
+
+def test_a_new_password_is_the_one_that_logs_in(accounts):
+    accounts.set_password("off1", "a-new-password")
+    assert accounts.login("off1", PASSWORD) is None and accounts.login("off1", "a-new-password") is not None
+
+
+def test_a_revoked_device_stops_at_once_and_leaves_the_list(accounts, clock):
+    kept, revoked = accounts.add_device("kiosk", "hk-01"), accounts.add_device("display", "hk-02")
+    gone = accounts.principal(revoked).name
+    assert {(d["id"], d["kind"], d["branch"]) for d in accounts.devices()} >= {(gone, "display", "hk-02")}
+    accounts.revoke_device(gone)
+    assert accounts.principal(revoked) is None and accounts.principal(kept) is not None
+    assert gone not in {d["id"] for d in accounts.devices()}
+
+
+def test_logging_out_ends_that_token_only(accounts):
+    first, second = token_of(accounts, "mgr1"), token_of(accounts, "mgr1")
+    assert accounts.principal(first) and accounts.logout(first)
+    assert accounts.principal(first) is None and accounts.principal(second).name == "mgr1"
+    assert not accounts.logout(first)
+
+
+def test_a_revocation_by_another_process_reaches_a_cache_at_once(accounts, clock, tmp_path):
+    """The command line opens the database on its own while the server keeps its cache."""
+    token, device = token_of(accounts, "off1"), accounts.add_device("kiosk", "hk-01")
+    assert accounts.principal(token) and accounts.principal(device)
+    other = Store(tmp_path / "motcua.db")
+    command_line = Accounts(other, clock, TTL_HOURS)
+    command_line.remove_user("off1")
+    assert accounts.principal(token) is None and accounts.principal(device) is not None
+    command_line.revoke_device(accounts.principal(device).name)
+    other.close()
+    assert accounts.principal(device) is None
+
+
+def test_users_are_listed_without_their_hashes(accounts):
+    assert accounts.users() == sorted(
+        [{"username": u, "role": r, "branch": b} for u, (r, b) in USERS.items()], key=lambda u: u["username"])
+
+
+@pytest.mark.parametrize("change", [lambda a: a.remove_user("nobody"), lambda a: a.set_password("nobody", PASSWORD),
+                                    lambda a: a.revoke_device("nothing")])
+def test_changing_what_is_not_there_is_not_found(accounts, change):
+    with pytest.raises(NotFound):
+        change(accounts)

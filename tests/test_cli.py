@@ -17,7 +17,7 @@ from motcua.kiosk.settings import load_kiosk_settings
 
 def run(*args, db=None, cwd=None):
     return subprocess.run([sys.executable, "-m", "motcua.cli", *args, *(["--db", str(db)] if db else [])],
-                          capture_output=True, text=True, timeout=60, cwd=cwd)
+                          capture_output=True, text=True, timeout=60, cwd=cwd, stdin=subprocess.DEVNULL)
 
 
 def start(*args, cwd=None) -> subprocess.Popen:
@@ -69,6 +69,9 @@ def test_bad_input_is_a_clear_message_not_a_traceback(tmp_path):
     ("serve", "--port", "9"),
     ("device", "add", "--kind", "kiosk", "--branch", "hk-01"),
     ("user", "add", "--username", "a", "--password", "long-enough", "--role", "admin"),
+    ("user", "list"), ("user", "remove", "--username", "a"),
+    ("user", "passwd", "--username", "a", "--password", "long-enough"),
+    ("device", "list"), ("device", "revoke", "--id", "0123abcd"),
 ])
 @pytest.mark.parametrize("given", [True, False], ids=["with --db", "default path"])
 def test_a_missing_database_is_refused_not_created(tmp_path, args, given):
@@ -77,6 +80,27 @@ def test_a_missing_database_is_refused_not_created(tmp_path, args, given):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "motcua init" in done.stderr and str(db if given else "motcua.db") in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_users_and_devices_are_listed_and_ended_by_name_or_id(tmp_path):
+    db = tmp_path / "m.db"
+    motcua("init", "--scenario", str(HOAN_KIEM), db=db)
+    motcua("user", "add", "--username", "lan", "--password", "long-enough", "--role", "officer", "--branch", "hk-02",
+           db=db)
+    motcua("user", "add", "--username", "root", "--password", "long-enough", "--role", "admin", db=db)
+    assert motcua("user", "list", db=db).splitlines() == ["lan\tofficer\thk-02", "root\tadmin\t*"]
+    motcua("user", "remove", "--username", "lan", db=db)
+    assert motcua("user", "list", db=db).splitlines() == ["root\tadmin\t*"]
+    motcua("device", "add", "--kind", "display", "--branch", "hk-03", db=db)
+    (device,) = [line.split("\t") for line in motcua("device", "list", db=db).splitlines()]
+    assert device[1:3] == ["display", "hk-03"] and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+07:00", device[3])
+    motcua("device", "revoke", "--id", device[0], db=db)
+    assert motcua("device", "list", db=db) == ""
+    for args, message in [(("user", "remove", "--username", "lan"), "no user 'lan'"),
+                          (("device", "revoke", "--id", device[0]), f"no device '{device[0]}'"),
+                          (("user", "passwd", "--username", "root"), "MOTCUA_PASSWORD")]:
+        done = run(*args, db=db)             # stdin is no terminal here: nobody can be asked
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_port_in_use_is_one_clear_line(tmp_path):

@@ -123,6 +123,10 @@ class LoggedIn(Answer):
     branch: str | None
 
 
+class LoggedOut(Answer):
+    status: Literal["logged_out"]
+
+
 class Names(Answer):
     vi: str
     en: str
