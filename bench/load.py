@@ -43,7 +43,7 @@ BARE_APP = textwrap.dedent('''
         join_room("branch:" + data["branch"]); emit("queue", {"branch": data["branch"]})
     @app.post("/call/<ticket>")
     def call(ticket):
-        io.emit("called", {"branch": "hk-01", "ticket": ticket, "number": "A001", "counter": "1",
+        io.emit("called", {"branch": "hk-01", "number": ticket, "counter": "1",
                            "service": "civil", "at": "2026-11-25T08:00:00+07:00", "recall": False},
                 to="branch:hk-01")
         return {"ok": True}
@@ -128,7 +128,7 @@ class Display:
         elif data.startswith('42["queue"'):
             self.ready.set()
         elif data.startswith('42["called"'):
-            self.received.setdefault(json.loads(data[2:])[1]["ticket"], time.time())
+            self.received.setdefault(json.loads(data[2:])[1]["number"], time.time())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -171,7 +171,7 @@ async def drive_motcua(http, base, kiosk, args) -> tuple[list[float], dict[str, 
         async with http.post(f"{base}/api/v1/branches/hk-01/counters/{counter}/next", headers=staff) as answer:
             ticket = (await answer.json()).get("ticket")
         if ticket:
-            call_sent[ticket["id"]] = sent
+            call_sent[ticket["number"]] = sent  # a display hears numbers, never ids
             holding[counter] = ticket["id"]
 
     await paced(args.seconds, [(args.rate, issue), (args.calls_per_s, call)])

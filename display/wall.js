@@ -8,7 +8,9 @@
   const branch = settings.branch.id;
   const RECENT = settings.recent_calls;  // [queue] recent_calls in config.toml
   const $ = (id) => document.getElementById(id);
-  const callKey = (call) => `${call.ticket}|${call.at}|${call.recall ? 1 : 0}`;
+  // Calls are told apart by number: the branch's events carry no ticket ids. A number is the
+  // day's, and `at` tells a call from a later one of the same number.
+  const callKey = (call) => `${call.number}|${call.at}|${call.recall ? 1 : 0}`;
 
   let calls = [];            // newest last (the server's recent_calls come newest first)
   const seen = new Set();    // calls already shown (and announced, after the first state)
@@ -41,7 +43,7 @@
   function onCalled(call) {
     if (call.branch !== branch || seen.has(callKey(call))) return;
     seen.add(callKey(call));
-    calls = calls.filter((c) => !(c.ticket === call.ticket && c.at === call.at)).concat([call]).slice(-RECENT);
+    calls = calls.filter((c) => !(c.number === call.number && c.at === call.at)).concat([call]).slice(-RECENT);
     renderCalls();
     announce(call);
   }

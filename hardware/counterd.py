@@ -210,9 +210,9 @@ class CounterDaemon:
             if current is None:
                 return "NONE"
             if key in KEYS:
-                answer = self.api.call("POST", f"/tickets/{current['ticket']}/{KEYS[key]}")
+                answer = self.api.call("POST", f"/tickets/{current['id']}/{KEYS[key]}")
             elif key.startswith("T") and len(key) == 2:
-                answer = self.api.call("POST", f"/tickets/{current['ticket']}/transfer",
+                answer = self.api.call("POST", f"/tickets/{current['id']}/transfer",
                                        {"service": self._service_with_letter(key[1])})
             else:
                 return "ERR"
@@ -224,7 +224,7 @@ class CounterDaemon:
     def _next(self) -> str:
         current = self._current_ticket()
         if current is not None and current["status"] in ("called", "serving"):
-            self.api.call("POST", f"/tickets/{current['ticket']}/done")  # next means: this one is done
+            self.api.call("POST", f"/tickets/{current['id']}/done")  # next means: this one is done
         answer = self.api.call("POST", f"/branches/{self.setup.branch}/counters/{self.setup.counter}/next")
         if not answer.ok:
             return "ERR"
@@ -238,8 +238,8 @@ class CounterDaemon:
         return self.api.call("GET", f"/branches/{self.setup.branch}/state").json()
 
     def _current_ticket(self) -> dict | None:
-        counter = next(c for c in self._state()["counters"] if c["id"] == self.setup.counter)
-        return counter["serving"]
+        """The counter's ticket with its id, which only staff see (the branch's state shows numbers)."""
+        return self.api.call("GET", f"/branches/{self.setup.branch}/counters/{self.setup.counter}").json()["ticket"]
 
     def _service_with_letter(self, letter: str) -> str:
         return next(s["id"] for s in self._state()["services"] if s["letter"] == letter.upper())

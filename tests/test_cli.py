@@ -161,7 +161,7 @@ def test_demo_serves_moving_queues_a_start_page_and_a_ready_kiosk(tmp_path):
         while time.monotonic() < deadline and len(called) < 5:
             for branch in ("hk-01", "hk-02", "hk-03", "hn-hq"):
                 state = requests.get(f"{api}/branches/{branch}/state", timeout=5).json()
-                called |= {c["ticket"] for c in state["recent_calls"]}
+                called |= {(branch, c["number"]) for c in state["recent_calls"]}
             time.sleep(0.5)
         assert len(called) >= 5, "the demo's counters called nobody"
         rest = interrupt(demo)

@@ -61,7 +61,7 @@ def test_out_of_paper_keeps_the_ticket_and_tells_the_staff(fresh_server, printer
             if heard:
                 break
             deadline.wait(0.1)
-        assert heard and heard[0]["ticket"] == issued.ticket["id"] and heard[0]["problem"] == "paper_out"
+        assert heard and heard[0]["number"] == issued.ticket["number"] and heard[0]["problem"] == "paper_out"
     finally:
         staff.disconnect()
     import sqlite3

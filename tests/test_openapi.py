@@ -85,6 +85,8 @@ def test_real_answers_fit_the_document(fresh_server):
                                                                       {"service": "civil", "lang": "en"}))
     fits(doc, "get", "/tickets/{ticket_id}", server.get(f"/tickets/{issued['id']}"))
     fits(doc, "post", "/branches/{b}/counters/{c}/next", server.post("/branches/hk-01/counters/6/next", "off1"))
+    fits(doc, "get", "/branches/{b}/counters/{c}", requests.get(
+        server.api + "/branches/hk-01/counters/6", headers=server.auth("off1"), timeout=10))
     called = fits(doc, "post", "/branches/{b}/counters/{c}/next", server.post("/branches/hk-01/counters/2/next", "off1"))
     assert called["ticket"]["id"] == issued["id"]
     state = fits(doc, "get", "/branches/{b}/state", server.get("/branches/hk-01/state"))
@@ -96,6 +98,8 @@ def test_real_answers_fit_the_document(fresh_server):
     rated = fits(doc, "get", "/tickets/{ticket_id}", server.get(f"/tickets/{issued['id']}"))
     assert rated["rated"] and rated["called_at"]
     fits(doc, "post", "/tickets/{ticket_id}/rating", server.post(f"/tickets/{issued['id']}/rating", json={"score": 3}))
+    fits(doc, "post", "/tickets/{ticket_id}/rating", requests.post(
+        f"{server.api}/tickets/{issued['id']}/rating", data="{}", headers={"Content-Type": "text/plain"}, timeout=10))
 
     second = fits(doc, "post", "/branches/{b}/tickets", server.post("/branches/hk-01/tickets", "kiosk1",
                                                                       {"service": "cert"}))
@@ -180,8 +184,10 @@ def test_live_events_fit_the_document(fresh_server):
         sent("queue", display.next("queue"))
         sent("ticket", phone.next("ticket"))
         assert server.post("/branches/hk-01/counters/3/next", "off1").status_code == 200
-        sent("called", display.next("called"))
-        sent("called", phone.next("called"))
+        # Each room hears the payload the document gives it: the branch's without the ticket's id.
+        by_room = live["server"]["called"]["payloads"]
+        check(doc, by_room["branch:{branch}"], display.next("called"))
+        check(doc, by_room["ticket:{ticket}"], phone.next("called"))
         sent("ticket", phone.next("ticket"))
         assert server.post(f"/tickets/{ticket['id']}/not-printed", "kiosk1", {"problem": "cover_open"}).ok
         sent("kiosk", display.next("kiosk"))

@@ -111,13 +111,16 @@ def test_call_reaches_branch_displays_and_the_ticket_phone(site):
     site.broadcaster.send_calls()
     for client in displays + [phone]:
         [payload] = [e["args"][0] for e in client.get_received()]
-        assert payload == {"branch": "hk-01", "ticket": ticket["id"], "number": ticket["number"], "counter": "5",
-                           "service": "build", "at": payload["at"], "recall": False}
+        public = {"branch": "hk-01", "number": ticket["number"], "counter": "5", "service": "build",
+                  "at": payload["at"], "recall": False}
+        # Only the ticket's own room hears its id.
+        assert payload == (public if client is not phone else {**public, "ticket": ticket["id"]})
     site.broadcaster.drain()
     for display in displays:
         [state] = events(display, "queue")
         serving = {c["id"]: c["serving"] for c in state["counters"]}
-        assert serving["5"]["ticket"] == ticket["id"] and state["recent_calls"][0]["ticket"] == ticket["id"]
+        assert serving["5"] == {"number": ticket["number"], "service": "build", "status": "called"}
+        assert state["recent_calls"][0]["number"] == ticket["number"]
     assert elsewhere.get_received() == []
     heard = phone.get_received()
     assert heard and {(e["name"], e["args"][0]["status"], e["args"][0]["counter"]) for e in heard} == {
@@ -126,7 +129,7 @@ def test_call_reaches_branch_displays_and_the_ticket_phone(site):
     site.post(f"/tickets/{ticket['id']}/recall")
     site.broadcaster.drain()
     [recall] = events(displays[0], "called")
-    assert recall["ticket"] == ticket["id"] and recall["recall"] is True
+    assert recall["number"] == ticket["number"] and recall["recall"] is True
 
 
 def test_phone_hears_its_position_move(site):
@@ -271,14 +274,14 @@ def test_a_real_server_pushes_calls_over_websocket_and_polling(fresh_server):
         answer = server.post("/branches/hk-01/counters/5/next", "off1")
         returned = time.monotonic()
         assert answer.json()["ticket"]["id"] == ticket["id"]
-        payload, at = display.wait_for("called", lambda d: d["ticket"] == ticket["id"], timeout=2)
+        payload, at = display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=2)
         assert at - returned < 0.5 and payload["counter"] == "5"
         status, _ = phone.wait_for("ticket", lambda d: d["status"] == "called", timeout=2)
         assert status["counter"] == "5"
         state, _ = display.wait_for(
-            "queue", lambda d: any(c["serving"] and c["serving"]["ticket"] == ticket["id"] for c in d["counters"]),
+            "queue", lambda d: any(c["serving"] and c["serving"]["number"] == ticket["number"] for c in d["counters"]),
             timeout=3)
-        assert state["recent_calls"][0]["ticket"] == ticket["id"]
+        assert state["recent_calls"][0]["number"] == ticket["number"] and ticket["id"] not in str(state)
     finally:
         display.close()
         phone.close()

@@ -1,6 +1,7 @@
 """Socket.IO: subscriptions by branch and by ticket, and the broadcaster of live events.
 
-Rooms are `branch:{id}` (wall displays) and `ticket:{id}` (phones). `queue` pushes are
+Rooms are `branch:{id}` (wall displays) and `ticket:{id}` (phones). Anyone may join a branch's
+room, so what it hears names tickets by number only; a ticket's room also hears its id. `queue` pushes are
 coalesced: one branch room gets at most one every `queue_push_interval_s`, always carrying the
 latest state, because each push costs the server about 45 µs per connected display and a busy
 branch changes many times a second.
@@ -24,7 +25,7 @@ from flask_socketio import SocketIO, emit, join_room, leave_room
 from socketio import PubSubManager
 
 from motcua.core.model import CALLED, DONE, NO_SHOW, TRANSFERRED, Change, DomainError
-from .views import branch_state, called_payload, ticket_view
+from .views import branch_state, called_payload, own_called_payload, ticket_view
 
 socketio = SocketIO()
 log = logging.getLogger("motcua")
@@ -51,7 +52,9 @@ class Broadcaster:
         self.watched: dict[str, dict[str, set[str]]] = {}  # branch -> ticket id -> sids of its phones
         self.subscriptions: dict[str, set[tuple[str, str]]] = {}  # sid -> (branch, ticket id)
         self._lock = threading.Lock()  # socket handlers change the subscriptions from other threads
-        self.calls: deque = deque()  # per committed change, its calls and kiosk alerts, in commit order
+        # Per committed change, in commit order, its calls and kiosk alerts: (event, the branch
+        # room's payload, the ticket room's payload or None).
+        self.calls: deque = deque()
         self.call_wake = threading.Event()
         self._call_task = False  # whether run() has started the task that sends calls
         self._sending_calls = False
@@ -63,12 +66,14 @@ class Broadcaster:
         for event in change.events:
             if event.note and event.note.startswith("not_printed:"):
                 ticket = self.engine.tickets[event.ticket]
-                calls.append(("kiosk", {"branch": ticket.branch, "ticket": ticket.id, "number": ticket.number,
+                calls.append(("kiosk", {"branch": ticket.branch, "number": ticket.number,
                                         "problem": event.note.split(":", 1)[1],
-                                        "at": self.engine.local.iso(event.at)}))
+                                        "at": self.engine.local.iso(event.at)}, None))
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
-                calls.append(("called", called_payload(self.engine, ticket, recall=event.from_status == CALLED)))
+                recall = event.from_status == CALLED
+                calls.append(("called", called_payload(self.engine, ticket, recall),
+                              own_called_payload(self.engine, ticket, recall)))
         if calls:
             self.calls.append(calls)
             self.call_wake.set()
@@ -144,10 +149,10 @@ class Broadcaster:
         self._sending_calls = True
         try:
             while self.calls:
-                for name, payload in self.calls.popleft():
-                    self._emit_sliced(name, payload, f"branch:{payload['branch']}")
-                    if name == "called":
-                        self.io.emit(name, payload, to=f"ticket:{payload['ticket']}")
+                for name, public, own in self.calls.popleft():
+                    self._emit_sliced(name, public, f"branch:{public['branch']}")
+                    if own is not None:
+                        self.io.emit(name, own, to=f"ticket:{own['ticket']}")
         finally:
             self._sending_calls = False
 

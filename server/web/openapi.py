@@ -52,16 +52,16 @@ def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body:
     return declare
 
 
-# Events the server emits: payload model, who receives it, and when.
+# Events the server emits: the payload model each room hears, and when.
 SERVER_EVENTS = {
-    "called": (schemas.CalledEvent, ["branch:{branch}", "ticket:{ticket}"],
+    "called": ({"branch:{branch}": schemas.CalledEvent, "ticket:{ticket}": schemas.OwnCalledEvent},
                "a ticket called to a counter (recall: true when called again), within 100 ms of the call's answer"),
-    "queue": (schemas.State, ["branch:{branch}"],
+    "queue": ({"branch:{branch}": schemas.State},
               "the branch's state as GET /branches/{b}/state, on subscribing and whenever it changes"),
-    "ticket": (schemas.Ticket, ["ticket:{ticket}"],
+    "ticket": ({"ticket:{ticket}": schemas.Ticket},
                "the ticket as GET /tickets/{id}, on subscribing and whenever it changes"),
-    "kiosk": (schemas.KioskProblem, ["branch:{branch}"], "a kiosk's problem, such as a ticket it could not print"),
-    "error": (schemas.Error, ["the subscribing socket"], "a subscription refused"),
+    "kiosk": ({"branch:{branch}": schemas.KioskProblem}, "a kiosk's problem, such as a ticket it could not print"),
+    "error": ({"the subscribing socket": schemas.Error}, "a subscription refused"),
 }
 SUBSCRIPTIONS = (schemas.SubscribeBranch, schemas.SubscribeTicket)
 
@@ -75,7 +75,8 @@ def spec(app: Flask) -> dict:
             documented.append((rule, declared))
     models = {(m, "validation" if issubclass(m, schemas.Body) else "serialization")
               for _, op in documented for m in (op.answer, op.body, schemas.Error) if m is not None}
-    models |= {(m, "serialization") for m, _, _ in SERVER_EVENTS.values()} | {(schemas.Subscribed, "serialization")}
+    models |= {(m, "serialization") for rooms, _ in SERVER_EVENTS.values() for m in rooms.values()}
+    models |= {(schemas.Subscribed, "serialization")}
     models |= {(m, "validation") for m in SUBSCRIPTIONS}
     refs, top = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])), ref_template=REFS)
     ref = {model: schema for (model, _), schema in refs.items()}
@@ -132,6 +133,15 @@ def _socketio(ref: dict) -> dict:
                                          "`ticket`, the current state"},
             "unsubscribe": {"payload": subscription, "ack": ref[schemas.Subscribed], "description": "leave the room"},
         },
-        "server": {name: {"payload": ref[model], "rooms": rooms, "description": said}
-                   for name, (model, rooms, said) in SERVER_EVENTS.items()},
+        "server": {name: _event(rooms, said, ref) for name, (rooms, said) in SERVER_EVENTS.items()},
     }
+
+
+def _event(rooms: dict, said: str, ref: dict) -> dict:
+    """An event's rooms and payload; where rooms hear different payloads, each room's under `payloads`."""
+    models = list(dict.fromkeys(rooms.values()))
+    described = {"payload": ref[models[0]] if len(models) == 1 else {"anyOf": [ref[m] for m in models]},
+                 "rooms": list(rooms), "description": said}
+    if len(models) > 1:
+        described["payloads"] = {room: ref[model] for room, model in rooms.items()}
+    return described

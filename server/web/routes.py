@@ -29,7 +29,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
-STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 400, Unauthorized: 401, Forbidden: 403}
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+
+
+STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 400, Unauthorized: 401, Forbidden: 403,
+             UnsupportedMediaType: 415}
 
 
 def runtime():
@@ -252,12 +257,16 @@ def rate_by_number(b, number):
 
 
 @api.post("/tickets/<ticket_id>/rating")
-@operation("rate a done ticket once", schemas.Rated, status=201, body=schemas.NewRating, auth="optional",
-           conflict=True)
+@operation("rate a done ticket once (the body as application/json)", schemas.Rated, status=201,
+           body=schemas.NewRating, auth="optional", conflict=True, errors=(415,))
 def rate(ticket_id):
     bearer(required=False)
     engine = runtime().engine
     engine.ticket(ticket_id)
+    # Anyone holding the id may rate, without a token: a JSON content type is what keeps another
+    # site's page from posting a rating (a form or a "simple" fetch cannot send one unasked).
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the rating as application/json")
     body = json_body()
     rating = engine.rate(ticket_id, body.score, body.reasons, body.comment)
     return jsonify({"ticket": rating.ticket, "score": rating.score, "reasons": list(rating.reasons)}), 201
@@ -287,6 +296,19 @@ def call_specific(b, c):
     ticket_id = json_body().ticket
     ticket = engine.call_ticket(ticket_id, b, c, actor=who.actor)
     return jsonify({"ticket": ticket_view(engine, ticket.id)})
+
+
+@api.get("/branches/<b>/counters/<c>")
+@operation("a counter and the ticket it holds, with its id (officer of the branch)", schemas.CounterDetail,
+           auth="required")
+def counter_detail(b, c):
+    who = bearer()
+    engine = runtime().engine
+    counter = engine.counter(b, c)
+    require_staff(who, b)
+    held = engine.serving_at(b, c)
+    return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
+                    "ticket": ticket_view(engine, held.id) if held else None})
 
 
 @api.post("/branches/<b>/counters/<c>")

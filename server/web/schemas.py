@@ -154,7 +154,8 @@ class ServiceQueue(Answer):
 
 
 class Serving(Answer):
-    ticket: str
+    """The ticket at a counter, as the public sees it: its number, never its id."""
+
     number: str
     service: str
     status: Status
@@ -168,7 +169,8 @@ class CounterState(Answer):
 
 
 class RecentCall(Answer):
-    ticket: str
+    """A call as the public sees it: the ticket's number, never its id."""
+
     number: str
     counter: str
     service: str
@@ -256,6 +258,14 @@ class NotPrintedNoted(Answer):
     problem: str
 
 
+class CounterDetail(Answer):
+    id: str
+    branch: str
+    services: list[str]
+    open: bool
+    ticket: Ticket | None = Field(description="the ticket called to or served at the counter, with its id")
+
+
 class CounterChanged(Answer):
     id: str
     branch: str
@@ -322,12 +332,19 @@ class Subscribed(Answer):
 
 
 class CalledEvent(RecentCall):
+    """`called` in a branch's room: anyone may listen, so no ticket id."""
+
     branch: str
+
+
+class OwnCalledEvent(CalledEvent):
+    """`called` in the ticket's own room: its holder knows the id already."""
+
+    ticket: str
 
 
 class KioskProblem(Answer):
     branch: str
-    ticket: str
     number: str
     problem: str
     at: datetime

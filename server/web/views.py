@@ -1,4 +1,9 @@
-"""The published shapes of tickets, branch states and calls (API.md), read from the engine."""
+"""The published shapes of tickets, branch states and calls (API.md), read from the engine.
+
+A ticket's id is what lets its holder watch and rate it, so the public views (a branch's state and
+what its room hears) carry ticket numbers, never ids; only a ticket's own view and its own
+subscribers, and staff, get the id.
+"""
 from __future__ import annotations
 
 from motcua.core.engine import QueueEngine
@@ -36,20 +41,25 @@ def branch_state(engine: QueueEngine, branch_id: str) -> dict:
 
 
 def called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dict:
-    """The `called` event of a ticket just called (or called again)."""
+    """The branch room's `called` event of a ticket just called (or called again): no id."""
     call = Call(ticket.id, ticket.branch, ticket.number, ticket.counter, ticket.service, ticket.called_at, recall)
     return {"branch": ticket.branch, **call_record(engine, call)}
 
 
+def own_called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dict:
+    """The same `called` event as the ticket's own subscribers get it: with its id."""
+    return {**called_payload(engine, ticket, recall), "ticket": ticket.id}
+
+
 def call_record(engine: QueueEngine, call: Call) -> dict:
-    return {"ticket": call.ticket, "number": call.number, "counter": call.counter, "service": call.service,
+    return {"number": call.number, "counter": call.counter, "service": call.service,
             "at": engine.local.iso(call.at), "recall": call.recall}
 
 
 def ticket_brief(ticket: Ticket | None) -> dict | None:
     if ticket is None:
         return None
-    return {"ticket": ticket.id, "number": ticket.number, "service": ticket.service, "status": ticket.status}
+    return {"number": ticket.number, "service": ticket.service, "status": ticket.status}
 
 
 def round_min(minutes: float | None) -> int | None:
