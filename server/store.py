@@ -10,6 +10,7 @@ from typing import Callable, Sequence, TypeVar
 
 from sqlite_utils import Database, Migrations
 
+from motcua import audit
 from motcua.core.model import Branch, Change, Counter, Rating, Service, Ticket
 
 migrations = Migrations("motcua")
@@ -61,6 +62,14 @@ def m004_tickets_on_their_way(db: Database) -> None:
     db["tickets"].add_column("due_at", float)
     db["tickets"].add_column("estimate_min", float)
     db["tickets"].add_column("first_called_at", float)
+
+
+@migrations()
+def m005_events_hash_chained(db: Database) -> None:
+    """Each event carries the hash of the one before and its own fields (motcua.audit); the events
+    written before this migration are chained by it, in id order."""
+    db["events"].add_column("hash", str)
+    audit.chain_existing(db.conn)
 
 
 class Store:
@@ -154,7 +163,8 @@ class Store:
             if change.tickets:
                 db["tickets"].upsert_all([_ticket_row(t) for t in change.tickets], pk="id")
             if change.events:
-                db["events"].insert_all([dict(e.__dict__) for e in change.events])
+                # Chained in this transaction: the event and its place in the chain land together.
+                audit.append_events(db.conn, [dict(e.__dict__) for e in change.events])
             for counter in change.counters:
                 db["counters"].upsert(_counter_row(counter), pk=("branch", "id"))
             for rating in change.ratings:
