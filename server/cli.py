@@ -106,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=float, help="how many times faster than real time citizens act")
     demo.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
     db_options(demo)
+
+    backup = commands.add_parser("backup", help="copy the database into a new file, safely while the server runs")
+    backup.add_argument("file", help="the backup file to write (must not exist)")
+    db_options(backup)
+    restore = commands.add_parser("restore", help="put a backup in place of the database (no server may be using "
+                                                  "it); the old one is kept as DB.bak")
+    restore.add_argument("file", help="the backup file to restore")
+    db_options(restore)
+    audit = commands.add_parser("audit", help="the event log's hash chain").add_subparsers(dest="action", required=True)
+    verify = audit.add_parser("verify", help="check every event's hash; exit 1 and name the first tampered event")
+    db_options(verify)
     return parser
 
 
@@ -282,6 +293,46 @@ def cmd_demo(args, config) -> int:
     return 0
 
 
+def cmd_backup(args, config) -> int:
+    from motcua.backup import backup
+
+    events = backup(config.server.db, args.file)
+    print(f"{config.server.db} backed up to {args.file}: {events} events")
+    return 0
+
+
+def cmd_restore(args, config) -> int:
+    from motcua.backup import restore
+
+    kept = restore(args.file, config.server.db)
+    print(f"{args.file} restored to {config.server.db}" + (f"; the old database is kept as {kept}" if kept else ""))
+    return 0
+
+
+def cmd_audit(args, config) -> int:
+    import sqlite3
+    from contextlib import closing
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from motcua import audit
+    from motcua.store import Store
+
+    _require_database(config.server.db)
+    Store(config.server.db, config.server.sqlite_synchronous).close()  # migrated: older events get chained
+    with closing(sqlite3.connect(config.server.db)) as conn:
+        verdict = audit.verify(conn)
+    if verdict.broken is None:
+        print(f"OK: {verdict.count} events, chain intact; last hash {verdict.last_hash}")
+        return 0
+    event = verdict.broken
+    at = datetime.fromtimestamp(event["at"], ZoneInfo(config.queue.timezone)).isoformat() \
+        if isinstance(event["at"], (int, float)) else event["at"]
+    print(f"TAMPERED: event {event['id']} (ticket {event['ticket']}, at {at}) does not follow from the "
+          f"{verdict.count} events before it: it, or the one before it, was changed, inserted or deleted")
+    return 1
+
+
 def _require_database(path: str) -> None:
     """Refuse a database file that does not exist: opening it would create an empty one."""
     from pathlib import Path
@@ -302,7 +353,8 @@ def _accounts(config):
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,
             "simulate": cmd_simulate, "display": cmd_display, "counterd": cmd_counterd, "hw": cmd_hw,
-            "kiosk": cmd_kiosk}
+            "kiosk": cmd_kiosk,
+            "backup": cmd_backup, "restore": cmd_restore, "audit": cmd_audit}
 
 if __name__ == "__main__":
     sys.exit(main())

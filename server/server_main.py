@@ -15,6 +15,7 @@ class CannotServe(ValueError):
 
 def serve(config: Config, on_ready=None) -> None:
     """Serve HTTP and Socket.IO until stopped (Ctrl-C stops it cleanly); `on_ready(app)` runs once it is listening."""
+    from motcua.backup import hold
     from motcua.web.app import create_app
     from motcua.web.events import EXTENSION, socketio
 
@@ -23,6 +24,8 @@ def serve(config: Config, on_ready=None) -> None:
     if config.server.async_mode == "gevent":
         # Bound before the engine is loaded: a port in use is reported at once, in one line.
         gevent_server = _gevent_server(config.server.host, config.server.port, config.server.access_log)
+    # Held until the process ends: `motcua restore` refuses to replace a database a server has open.
+    held = hold(config.server.db)
     app = create_app(config)
     base = f"http://{config.server.host}:{config.server.port}"
     print(f"motcua serving {config.server.db} at {base}/api/v1 (async mode {config.server.async_mode})",
@@ -43,6 +46,7 @@ def serve(config: Config, on_ready=None) -> None:
                          allow_unsafe_werkzeug=True)
     finally:
         app.extensions["motcua"].store.close()
+        held.close()
 
 
 def _gevent_server(host: str, port: int, access_log: bool):

@@ -10,6 +10,7 @@ from typing import Callable, Sequence, TypeVar
 
 from sqlite_utils import Database, Migrations
 
+from motcua import audit
 from motcua.core.model import Branch, Change, Counter, Rating, Service, Ticket
 
 migrations = Migrations("motcua")
@@ -70,6 +71,14 @@ def m005_token_revocations(db: Database) -> None:
     # removed by another process (the command line) loses access at once.
     db["revocations"].create({"id": int, "generation": int}, pk="id")
     db["revocations"].insert({"id": 1, "generation": 0})
+
+
+@migrations()
+def m006_events_hash_chained(db: Database) -> None:
+    """Each event carries the hash of the one before and its own fields (motcua.audit); the events
+    written before this migration are chained by it, in id order."""
+    db["events"].add_column("hash", str)
+    audit.chain_existing(db.conn)
 
 
 class Store:
@@ -163,7 +172,8 @@ class Store:
             if change.tickets:
                 db["tickets"].upsert_all([_ticket_row(t) for t in change.tickets], pk="id")
             if change.events:
-                db["events"].insert_all([dict(e.__dict__) for e in change.events])
+                # Chained in this transaction: the event and its place in the chain land together.
+                audit.append_events(db.conn, [dict(e.__dict__) for e in change.events])
             for counter in change.counters:
                 db["counters"].upsert(_counter_row(counter), pk=("branch", "id"))
             for rating in change.ratings:
