@@ -3,10 +3,21 @@ once, even when the command line ends them while a server runs."""
 from __future__ import annotations
 
 import os
+import signal
+import statistics
 import subprocess
 import sys
+import threading
+import time
 
-from conftest import PASSWORD
+import pytest
+import requests
+
+from conftest import PASSWORD, Server, free_port
+from motcua.config import override
+from motcua.web.app import create_app
+
+LOCKOUT_S = 2        # the limiter keeps its own time (time.time): a short window the test waits out
 
 
 def cli(*args: str, db, **env: str) -> str:
@@ -20,6 +31,105 @@ def cli(*args: str, db, **env: str) -> str:
 def issue(http, who: str, branch: str = "hk-01") -> int:
     """Status of a ticket issued at branch with who's token: 201 while the token stands."""
     return http.post(f"/branches/{branch}/tickets", who, {"service": "civil"}).status_code
+
+
+def app_with(config, clock, **auth):
+    """A test app with these [auth] settings; the caller closes its store."""
+    app = create_app(override(config, auth=auth), clock)
+    app.config["TESTING"] = True
+    return app
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password})
+
+
+@pytest.fixture
+def locking(config, clock):
+    """The test client of an app that locks an account after 3 wrong passwords within LOCKOUT_S."""
+    app = app_with(config, clock, login_failures_per_account=3, login_lockout_s=LOCKOUT_S)
+    yield app.test_client()
+    app.extensions["motcua"].store.close()
+
+
+# ---- throttled logins ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("username", ["off1", "nobody"])
+def test_wrong_passwords_lock_the_account_until_the_window_passes(locking, username):
+    first = time.monotonic()
+    assert [login(locking, username, "wrong-pass").status_code for _ in range(3)] == [401] * 3
+    last = time.monotonic()
+    refused = login(locking, username)
+    assert refused.status_code == 429 and refused.json["error"]["code"] == "too_many_requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= LOCKOUT_S
+    assert time.monotonic() - first < LOCKOUT_S, "too slow a machine: the window passed during the test"
+    assert login(locking, "off2").status_code == 200              # another account is not locked
+    time.sleep(max(0.0, last + LOCKOUT_S + 0.1 - time.monotonic()))
+    assert login(locking, username).status_code == (200 if username == "off1" else 401)   # unlocked
+
+
+def test_one_address_may_try_only_so_many_logins_a_minute(config, clock):
+    app = app_with(config, clock, login_per_minute_per_address=4)
+    client = app.test_client()
+    assert [login(client, name).status_code for name in ("off1", "off2", "mgr1", "admin")] == [200] * 4
+    refused = login(client, "off1")
+    assert refused.status_code == 429 and 50 <= int(refused.headers["Retry-After"]) <= 60
+    other = client.post("/api/v1/auth/login", json={"username": "off1", "password": PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert other.status_code == 200                                 # another counter's PC
+    app.extensions["motcua"].store.close()
+
+
+def test_an_unknown_username_takes_as_long_as_a_known_one(config, clock):
+    app = app_with(config, clock, login_per_minute_per_address=1000, login_failures_per_account=1000)
+    client = app.test_client()
+    taken = {"off1": [], "nobody": []}
+    for _ in range(6):                       # interleaved, so a busier moment weighs on both alike
+        for username in taken:
+            start = time.perf_counter()
+            assert login(client, username, "wrong-pass").status_code == 401
+            taken[username].append(time.perf_counter() - start)
+    known, unknown = statistics.mean(taken["off1"]), statistics.mean(taken["nobody"])
+    assert abs(known - unknown) < 0.5 * max(known, unknown), taken
+    app.extensions["motcua"].store.close()
+
+
+def test_health_stays_fast_while_8_threads_guess_passwords(tmp_path, real_template):
+    unthrottled = tmp_path / "config.toml"  # every guess hashes: what is measured is the hub, not the limiter
+    unthrottled.write_text("[auth]\nlogin_per_minute_per_address = 100000\nlogin_failures_per_account = 100000\n",
+                           encoding="utf-8")
+    server = Server(real_template.copy_to(tmp_path / "motcua.db"), free_port(), tmp_path / "server.log",
+                    args=("--config", str(unthrottled)))
+    server.start()
+    stop, guesses = threading.Event(), []
+
+    def guess(n: int) -> None:
+        with requests.Session() as session:
+            while not stop.is_set():
+                answer = session.post(server.api + "/auth/login", timeout=30,
+                                      json={"username": f"off{n % 2 + 1}", "password": f"guess-{n}"})
+                guesses.append(answer.status_code)
+
+    guessers = [threading.Thread(target=guess, args=(n,)) for n in range(8)]
+    try:
+        for thread in guessers:
+            thread.start()
+        while len(guesses) < 8:              # every guesser under way
+            time.sleep(0.01)
+        taken = []
+        with requests.Session() as session:
+            for _ in range(40):
+                start = time.perf_counter()
+                assert session.get(server.api + "/health", timeout=10).ok
+                taken.append(time.perf_counter() - start)
+                time.sleep(0.02)
+    finally:
+        stop.set()
+        for thread in guessers:
+            thread.join(30)
+        server.kill(signal.SIGTERM)
+    assert set(guesses) == {401} and len(guesses) >= 16
+    assert statistics.median(taken) < 0.020, sorted(taken)
 
 
 # ---- logout --------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ state.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 from motcua.accounts import Principal
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound
@@ -16,6 +18,7 @@ from .openapi import operation, spec
 from .views import branch_state as state_view, ticket_view
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+LOGIN_LIMITS = "motcua.login_limits"
 
 
 class Unauthorized(DomainError):
@@ -96,14 +99,32 @@ def openapi():
 
 
 @api.post("/auth/login")
-@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401,))
+@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 429))
 def login():
     body = json_body()
-    result = runtime().accounts.login(body.username, body.password)
-    if result is None:
-        raise Unauthorized("wrong username or password", "bad_credentials")
+    per_address, per_account = current_app.extensions[LOGIN_LIMITS]
+    g.login_username = body.username
+    with per_address:
+        with per_account:  # a line of its own: Flask-Limiter tells the two apart by the line they are on
+            result = runtime().accounts.login(body.username, body.password)
+            if result is None:
+                raise Unauthorized("wrong username or password", "bad_credentials")
     token, user = result
     return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
+
+
+@api.record_once
+def _throttle_logins(state) -> None:
+    """Give each app its own login limits, in memory: one process's counts, never another test app's."""
+    limiter = Limiter(get_remote_address, app=state.app, storage_uri="memory://", strategy="moving-window",
+                      headers_enabled=True)
+    state.app.extensions[LOGIN_LIMITS] = (
+        limiter.limit(lambda: f"{runtime().config.auth.login_per_minute_per_address} per minute"),
+        # Only wrong passwords count; once too many, the right one waits for the window as well. The
+        # prefix keeps an empty username a key (Flask-Limiter skips, and logs, an empty one).
+        limiter.limit(lambda: f"{runtime().config.auth.login_failures_per_account} per "
+                              f"{runtime().config.auth.login_lockout_s} seconds",
+                      key_func=lambda: "user:" + g.login_username, deduct_when=lambda answer: answer.status_code == 401))
 
 
 @api.post("/auth/logout")
