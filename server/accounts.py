@@ -4,8 +4,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,6 +18,10 @@ ROLES = ("officer", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")
 # What each role may do, on top of the roles below it.
 STAFF_RANK = {"officer": 1, "manager": 2, "admin": 3}
+COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
+# Control, format (bidi overrides such as U+202E), line and paragraph separators, lone surrogates:
+# characters that make a name print as another, or not print at all.
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,7 @@ class Accounts:
             raise Invalid(f"role must be one of {', '.join(ROLES)}")
         if role != "admin" and not branch:
             raise Invalid(f"an {role} belongs to one branch: give --branch")
-        if not username:
-            raise Invalid("a username is needed")
+        _check_username(username)
         _check_password(password)
         self._require_branch(branch)
         row = {"username": username, "password_hash": _hashing(generate_password_hash, password), "role": role,
@@ -202,9 +207,33 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
+def _check_username(username: str) -> None:
+    if not username.strip():
+        raise Invalid("a username is needed, not only spaces")
+    hidden = [c for c in username if unicodedata.category(c) in HIDDEN_CATEGORIES]
+    if hidden:
+        raise Invalid(f"a username may not hold control or text-direction characters ({_codes(hidden)})")
+
+
 def _check_password(password: str) -> None:
     if len(password) < 8:
         raise Invalid("a password of at least 8 characters is needed")
+    if not password.strip():
+        raise Invalid("a password of only spaces is guessed at once: choose another")
+    if len(set(password)) == 1 or password.strip().casefold() in _common_passwords():
+        raise Invalid("that password is among the first ones guessed: choose another")
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The bundled list, case folded."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _codes(chars: list[str]) -> str:
+    """Characters as U+XXXX, each once: they may not show when printed as themselves."""
+    return ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in chars))
 
 
 def _end_tokens(db, username: str) -> None:

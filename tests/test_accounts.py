@@ -2,6 +2,8 @@
 branches a role covers, and that tokens are kept only as hashes."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlite_utils import Database
 
@@ -200,3 +202,36 @@ def test_users_are_listed_without_their_hashes(accounts):
 def test_changing_what_is_not_there_is_not_found(accounts, change):
     with pytest.raises(NotFound):
         change(accounts)
+
+
+@pytest.mark.parametrize("password", ["12345678", "password", "PassWord", " password ", "Password1!", "matkhau123",
+                                      " " * 8, "\t" * 8, "zzzzzzzzzz", "qwertyuiop"])
+def test_common_blank_and_one_letter_passwords_are_refused(accounts, password):
+    with pytest.raises(Invalid, match="choose another"):
+        accounts.add_user("x1", password, "officer", "hk-01")
+    with pytest.raises(Invalid, match="choose another"):
+        accounts.set_password("off1", password)
+    assert accounts.login("x1", password) is None and accounts.login("off1", password) is None
+
+
+@pytest.mark.parametrize("password", ["s3cret-pass", "correct horse battery", "Mật khẩu dài 2026", "password-of-lan"])
+def test_uncommon_passwords_are_taken(accounts, password):
+    accounts.add_user("x1", password, "officer", "hk-01")
+    assert accounts.login("x1", password) is not None
+
+
+@pytest.mark.parametrize("username, said", [
+    ("", "only spaces"), (" ", "only spaces"), ("\u3000", "only spaces"),
+    ("off\u202e1", "U+202E"), ("a\nb", "U+000A"), ("a\x00b", "U+0000"), ("zero\u200bwidth", "U+200B"),
+    ("a\u2028b", "U+2028"), ("a\u2029b", "U+2029"), ("\u2066lan\u2069", "U+2066, U+2069"), ("a\ud800", "U+D800"),
+])
+def test_blank_names_and_names_with_hidden_characters_are_refused(accounts, username, said):
+    with pytest.raises(Invalid, match=re.escape(said)):
+        accounts.add_user(username, PASSWORD, "officer", "hk-01")
+    assert username not in {user["username"] for user in accounts.users()}
+
+
+@pytest.mark.parametrize("username", ["nguyễn.văn.an", "Lan 02", "cán-bộ_1"])
+def test_names_in_any_script_are_taken(accounts, username):
+    accounts.add_user(username, PASSWORD, "officer", "hk-01")
+    assert accounts.login(username, PASSWORD)[1]["username"] == username

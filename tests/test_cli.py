@@ -58,6 +58,8 @@ def test_bad_input_is_a_clear_message_not_a_traceback(tmp_path):
         (("user", "add", "--username", "a", "--password", "short", "--role", "officer", "--branch", "hk-01"),
          "at least 8"),
         (("user", "add", "--username", "a", "--password", "long-enough", "--role", "officer"), "--branch"),
+        (("user", "add", "--username", "a", "--password", "12345678", "--role", "admin"), "first ones guessed"),
+        (("user", "add", "--username", "a\u202eb", "--password", "long-enough", "--role", "admin"), "U+202E"),
         (("init", "--scenario", str(tmp_path / "missing.json")), "cannot read scenario"),
     ]
     for args, message in cases:

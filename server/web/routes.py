@@ -125,10 +125,11 @@ def _throttle_logins(state) -> None:
                       headers_enabled=True)
     state.app.extensions[LOGIN_LIMITS] = (
         limiter.limit(lambda: f"{runtime().config.auth.login_per_minute_per_address} per minute"),
-        # Only wrong passwords count; once too many, the right one waits for the window as well.
+        # Only wrong passwords count; once too many, the right one waits for the window as well. The
+        # prefix keeps an empty username a key (Flask-Limiter skips, and logs, an empty one).
         limiter.limit(lambda: f"{runtime().config.auth.login_failures_per_account} per "
                               f"{runtime().config.auth.login_lockout_s} seconds",
-                      key_func=lambda: g.login_username, deduct_when=lambda answer: answer.status_code == 401))
+                      key_func=lambda: "user:" + g.login_username, deduct_when=lambda answer: answer.status_code == 401))
 
 
 @api.post("/auth/logout")
