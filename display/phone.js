@@ -8,7 +8,8 @@
   const texts = settings.texts;
   const ticketId = settings.ticket;
   const SCORES = [4, 3, 2, 1];   // best first: the way people read a scale left to right
-  const DETAIL = { serving: "phone.serving_at", no_show: "phone.no_show_note", transferred: "phone.transferred_note" };
+  const DETAIL = { serving: "phone.serving_at", no_show: "phone.no_show_note", transferred: "phone.transferred_note",
+                   expired: "phone.expired_note" };
 
   let view = null;        // the latest ticket view
   let alertedAt = null;   // called_at of the call already announced: the `called` event and the

@@ -11,7 +11,7 @@ from typing import Callable, Sequence, TypeVar
 from sqlite_utils import Database, Migrations
 
 from motcua import audit
-from motcua.core.model import Branch, Change, Counter, Rating, Service, Ticket
+from motcua.core.model import OPEN, Branch, Change, Counter, Rating, Service, Ticket
 
 migrations = Migrations("motcua")
 T = TypeVar("T")
@@ -206,8 +206,10 @@ class Store:
                 for row in self.query("select * from counters")]
 
     def tickets(self, since_day: str) -> list[Ticket]:
-        """Tickets of since_day and after: the engine needs today's, never the archive."""
-        rows = self.query("select * from tickets where day >= ? order by created_at, rowid", [since_day])
+        """Tickets of since_day and after, and older ones still open (the engine closes their day):
+        the engine needs today's, never the archive."""
+        rows = self.query("select * from tickets where day >= ? or status in (select value from json_each(?)) "
+                          "order by created_at, rowid", [since_day, json.dumps(OPEN)])
         return [Ticket(**{**row, "priority": bool(row["priority"])}) for row in rows]
 
     def arrivals(self, branch_id: str, since_day: str) -> list[tuple[str, str, float]]:

@@ -14,14 +14,15 @@ import math
 import secrets
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 from .clock import LocalTime, hhmm_minutes
 from .model import (
-    ACTIVE_AT_COUNTER, CALLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING,
+    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, SERVING, TRANSFERRED, WAITING,
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
@@ -99,8 +100,11 @@ class QueueEngine:
         self._seq: dict[tuple[str, str, str], int] = defaultdict(int)
         self._at_counter: dict[tuple[str, str], str] = {}
         self._recent: dict[str, deque[Call]] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
-        self._day = self.local.day(clock.now())
         tickets = sorted(tickets, key=lambda t: (t.created_at, t.number))
+        # The oldest day still open: until close_day() (or the first operation) closes it, memory
+        # is what the journal holds, yesterday's counters and queues included.
+        today = self.local.day(clock.now())
+        self._day = min((t.day for t in tickets if t.status in OPEN and t.day < today), default=today)
         for ticket in tickets:
             self._apply_ticket(ticket)
         self._learn_again(tickets)
@@ -195,7 +199,7 @@ class QueueEngine:
     def issue(self, branch_id: str, service_id: str, priority: bool = False, lang: str = "vi",
               actor: str | None = None) -> Ticket:
         """A new ticket at the back of its service's queue (by arrival time and priority)."""
-        with self.lock:
+        with self._operating():
             branch = self.branch(branch_id)
             service = self.service(service_id)
             if service_id not in branch.services:
@@ -203,16 +207,14 @@ class QueueEngine:
             now = self.clock.now()
             if self.settings.enforce_hours and not self._within_hours(branch, now):
                 raise Conflict(f"{branch_id} is closed now", "branch_closed")
-            self._roll_day()  # the estimate it is issued with is today's
             ticket = self._new_ticket(branch_id, service, priority, lang, now)
             self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)]))
             return ticket
 
     def call_next(self, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket | None:
         """Call the best-ranked ticket callable now among the counter's services, or None."""
-        with self.lock:
+        with self._operating():
             counter = self._free_open_counter(branch_id, counter_id)
-            self._roll_day()
             queues = [self._queues[(branch_id, s)] for s in counter.services if (branch_id, s) in self._queues]
             ticket_id = pick_next(queues, self.clock.now())
             if ticket_id is None:
@@ -222,7 +224,7 @@ class QueueEngine:
     def call_ticket(self, ticket_id: str, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket:
         """Call one chosen waiting (or today's no-show) ticket to a counter, even one not yet due:
         the officer sees who is there."""
-        with self.lock:
+        with self._operating():
             ticket = self.ticket(ticket_id)
             counter = self._free_open_counter(branch_id, counter_id)
             if ticket.branch != branch_id:
@@ -232,28 +234,28 @@ class QueueEngine:
             return self._call(ticket, counter, actor)
 
     def recall(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self.lock:
+        with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "recall")
             return self._move(ticket, ticket.replace(recalls=ticket.recalls + 1, called_at=self.clock.now()), actor)
 
     def start(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self.lock:
+        with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "start")
             return self._move(ticket, ticket.replace(status=SERVING, started_at=self.clock.now()), actor)
 
     def done(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self.lock:
+        with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED, SERVING), "finish")
             return self._move(ticket, ticket.replace(status=DONE, ended_at=self.clock.now()), actor)
 
     def no_show(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self.lock:
+        with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "mark as no-show")
             return self._move(ticket, ticket.replace(status=NO_SHOW), actor)
 
     def requeue(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """A no-show who turns up later the same day waits again in their original place."""
-        with self.lock:
+        with self._operating():
             ticket = self._require(self.ticket(ticket_id), (NO_SHOW,), "requeue")
             self._require_today(ticket)
             return self._move(ticket, ticket.replace(status=WAITING, counter=None, called_at=None), actor)
@@ -262,7 +264,7 @@ class QueueEngine:
                  actor: str | None = None, due_at: float | None = None) -> Ticket:
         """Queue the citizen again for another service or branch, keeping the original arrival; at
         another branch, `due_at` is when the citizen is expected there (a redirect)."""
-        with self.lock:
+        with self._operating():
             ticket = self._require(self.ticket(ticket_id), (WAITING, CALLED, SERVING), "transfer")
             target = self.branch(branch_id or ticket.branch)
             service = self.service(service_id)
@@ -273,7 +275,6 @@ class QueueEngine:
                                        called_at=None, started_at=None)
                 return self._move(ticket, moved, actor)
             now = self.clock.now()
-            self._roll_day()
             new = self._new_ticket(target.id, service, ticket.priority, ticket.lang, now, ticket.issued_at,
                                    ticket.id, due_at)
             old = ticket.replace(status=TRANSFERRED, transferred_to=new.id, ended_at=now)
@@ -284,7 +285,7 @@ class QueueEngine:
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """A citizen on their way shows up: from now they rank and may be called as arrived. Already
         due (or never on the way): nothing changes."""
-        with self.lock:
+        with self._operating():
             ticket = self._require(self.ticket(ticket_id), (WAITING,), "check in")
             now = self.clock.now()
             if ticket.due_at is None or ticket.due_at <= now:
@@ -297,7 +298,7 @@ class QueueEngine:
     def note_not_printed(self, ticket_id: str, problem: str, actor: str | None = None) -> Ticket:
         """A kiosk could not print the ticket: it stays valid (shown on screen with its QR) and the
         journal says it was never printed, so that no number is a phantom."""
-        with self.lock:
+        with self._operating():
             ticket = self.ticket(ticket_id)
             note = f"not_printed:{problem}"
             self._commit(Change(events=[Event(ticket.id, ticket.branch, ticket.status, ticket.status,
@@ -315,7 +316,7 @@ class QueueEngine:
 
     def rate(self, ticket_id: str, score: int, reasons: Iterable[str] = (), comment: str = "") -> Rating:
         """A citizen's rating of a done ticket; once per ticket."""
-        with self.lock:
+        with self._operating():
             ticket = self.ticket(ticket_id)
             rating = Rating(ticket.id, score, tuple(reasons), comment or "", self.clock.now())
             self._validate_rating(rating)
@@ -329,7 +330,7 @@ class QueueEngine:
     def update_counter(self, branch_id: str, counter_id: str, services: Iterable[str] | None = None,
                        open: bool | None = None, actor: str | None = None) -> Counter:
         """A manager's move: change which services a counter serves, or open or close it."""
-        with self.lock:
+        with self._operating():
             counter = self.counter(branch_id, counter_id)
             branch = self.branches[branch_id]
             changes = {}
@@ -345,6 +346,19 @@ class QueueEngine:
             updated = Counter(**{**counter.__dict__, **changes})
             self._commit(Change(counters=[updated]))
             return updated
+
+    def close_day(self) -> bool:
+        """Close every past day still open (run at local midnight, at start, and by the first
+        operation after midnight): each leftover ticket ends `expired` with a `day_closed` event, the
+        counters it held are free, and the queues and recent calls are today's. False if none had ended."""
+        with self.lock:
+            return self._roll_day()
+
+    def seconds_to_next_day(self) -> float:
+        """Seconds from now until the next local midnight."""
+        now = self.clock.now()
+        tomorrow = date.fromisoformat(self.local.day(now)) + timedelta(days=1)
+        return self.local.epoch(tomorrow, "00:00") - now
 
     # ---- estimates -------------------------------------------------------------------------
 
@@ -425,7 +439,6 @@ class QueueEngine:
                      self.clock.now(), new.counter, actor)
 
     def _commit(self, change: Change) -> None:
-        self._roll_day()
         self.journal.commit(change)
         for ticket in change.tickets:
             self._learn(self.tickets.get(ticket.id), ticket)
@@ -487,7 +500,8 @@ class QueueEngine:
             self._learn_service_time(ticket)
         for ticket in sorted((t for t in tickets if t.first_called_at is not None), key=lambda t: t.first_called_at):
             self._learn_error(ticket)
-        for ticket in sorted((t for t in tickets if t.called_at is not None and t.counter), key=lambda t: t.called_at):
+        called = (t for t in tickets if t.called_at is not None and t.counter and self.local.day(t.called_at) >= self._day)
+        for ticket in sorted(called, key=lambda t: t.called_at):
             # Oldest first, as live calls are added: a restarted display shows the same list.
             self._note_call(ticket, ticket.recalls > 0)
 
@@ -510,17 +524,34 @@ class QueueEngine:
             self._queues[key] = ServiceQueue(self._boost_s)
         return self._queues[key]
 
-    def _roll_day(self) -> None:
-        """At the first call of a new local day, yesterday's leftovers leave the queues."""
-        today = self.local.day(self.clock.now())
+    @contextmanager
+    def _operating(self) -> Iterator[None]:
+        """An operation's hold on the engine: a day that has ended is closed before it looks at anything."""
+        with self.lock:
+            self._roll_day()
+            yield
+
+    def _roll_day(self) -> bool:
+        now = self.clock.now()
+        today = self.local.day(now)
         if today == self._day:
-            return
+            return False
+        # Committed first, under the old day: applying it takes the tickets out of the queues and
+        # off the counters they held. If the journal fails, nothing changes and the next try closes.
+        leftovers = [t for t in self.tickets.values() if t.status in OPEN and t.day < today]
+        closed = [t.replace(status=EXPIRED, ended_at=now) for t in leftovers]
+        if closed:
+            self._commit(Change(tickets=closed, events=[
+                Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers]))
         self._day = today
         self._queues.clear()
         self._schedules.clear()
         for ticket in self.tickets.values():
             if ticket.status == WAITING and ticket.day == today:
                 self._queue(ticket.branch, ticket.service).add(ticket)
+        for branch, calls in self._recent.items():
+            self._recent[branch] = deque((c for c in calls if self.local.day(c.at) == today), maxlen=calls.maxlen)
+        return True
 
     def _require(self, ticket: Ticket, allowed: tuple[str, ...], verb: str) -> Ticket:
         if ticket.status not in allowed:

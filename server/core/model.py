@@ -6,9 +6,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Protocol
 
-WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED = (
-    "waiting", "called", "serving", "done", "no_show", "transferred")
+WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, EXPIRED = (
+    "waiting", "called", "serving", "done", "no_show", "transferred", "expired")
 ACTIVE_AT_COUNTER = (CALLED, SERVING)
+# What a ticket may still be when its day ends: the day's close turns each into EXPIRED.
+OPEN = (WAITING, CALLED, SERVING, NO_SHOW)
+DAY_CLOSED = "day_closed"  # the note of the event that expires a ticket left over at midnight
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 from socketio import PubSubManager
 
-from motcua.core.model import CALLED, DONE, NO_SHOW, TRANSFERRED, Change, DomainError
+from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, TRANSFERRED, Change, DomainError
 from .views import branch_state, called_payload, own_called_payload, ticket_view
 
 socketio = SocketIO()
 log = logging.getLogger("motcua")
 
-FINAL = (DONE, NO_SHOW, TRANSFERRED)
+FINAL = (DONE, NO_SHOW, TRANSFERRED, EXPIRED)
 # Sockets per slice of a queue push: ≈ 4.5 ms of one core at 45 µs each, about the longest a
 # request committing a call waits for the hub during a push.
 CHUNK = 100
@@ -126,6 +126,7 @@ class Broadcaster:
         """The background task (started by serve()): send as changes come and pushes fall due."""
         self._call_task = True
         self.io.start_background_task(self._run_calls)
+        self.io.start_background_task(self._close_days)
         while True:
             self.wake.wait(self._sleep_s())
             self.wake.clear()
@@ -143,6 +144,23 @@ class Broadcaster:
                 self.send_calls()
             except Exception:  # the change is committed: one failed send must not stop the next
                 log.exception("sending a call failed")
+
+    def _close_days(self) -> None:
+        """The task that closes each day at local midnight, so that a branch nobody touches after
+        midnight shows today's (empty) queue, and the journal says how yesterday's tickets ended."""
+        while True:
+            try:
+                self.close_day()
+            except Exception:  # the first operation of the day closes it instead (and says why it cannot)
+                log.exception("closing the day failed")
+            # Never less than a moment: a clock a hair before midnight must not spin the loop.
+            self.io.sleep(max(self.engine.seconds_to_next_day(), 0.5))
+
+    def close_day(self) -> None:
+        """Close a day that has ended; every branch's displays hear today's state, even a quiet one's."""
+        if self.engine.close_day():
+            self.dirty |= set(self.engine.branch_ids())
+            self.wake.set()
 
     def send_calls(self) -> None:
         """Every call committed so far, to its branch room (a slice at a time) and its ticket room."""

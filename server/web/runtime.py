@@ -31,7 +31,8 @@ def engine_settings(config: Config) -> EngineSettings:
 
 
 def open_runtime(config: Config, clock=None) -> Runtime:
-    """Open the database and rebuild the engine's state from it: yesterday's and today's tickets."""
+    """Open the database and rebuild the engine's state from it: yesterday's and today's tickets, and
+    any older one still open, whose day is closed at once."""
     clock = clock or SystemClock()
     store = Store(config.server.db, config.server.sqlite_synchronous)
     settings = engine_settings(config)
@@ -39,6 +40,8 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     since = (today - timedelta(days=1)).isoformat()
     engine = QueueEngine(store.branches(), store.services(), store.counters(), clock, journal=store,
                          settings=settings, tickets=store.tickets(since), ratings=store.ratings(since))
+    # A server down over midnight (or several): the days it missed are closed before it serves.
+    engine.close_day()
     redirect = build(RedirectRules, config.balancing)
     home = {key: counter.services for key, counter in engine.counters.items()}
     return Runtime(config, store, engine, Accounts(store, clock, config.auth.token_ttl_hours), redirect,

@@ -12,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from motcua.core.engine import MAX_COMMENT_CHARS
-from motcua.core.model import CALLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, Invalid
+from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, SERVING, TRANSFERRED, WAITING, Invalid
 from motcua.accounts import ROLES
 from motcua.i18n import LANGUAGES, rating_reasons
 
 Language = Literal[LANGUAGES]
 Reason = Literal[rating_reasons()]
-Status = Literal[WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED]
+Status = Literal[WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, EXPIRED]
 
 
 # ---- request bodies --------------------------------------------------------------------------
