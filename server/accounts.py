@@ -189,10 +189,17 @@ class Accounts:
 def _hashing(fn, *args):
     """fn(*args) off the gevent hub when serving: scrypt takes ≈ 100 ms there, and releases the GIL."""
     if _under_gevent():
-        from gevent import get_hub
-
-        return get_hub().threadpool.apply(fn, args)
+        return _hashing_thread().apply(fn, args)
     return fn(*args)
+
+
+@cache
+def _hashing_thread():
+    # One thread, not the hub's pool of ten: a flood of guesses then takes one core at most, and
+    # the hub keeps the other for everyone else (the queue of guesses is a throttle in itself).
+    from gevent.threadpool import ThreadPool
+
+    return ThreadPool(1)
 
 
 def _password_matches(stored: str | None, password: str) -> bool:

@@ -60,7 +60,9 @@ def _gevent_server(host: str, port: int, access_log: bool):
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
-    class NoDelayHandler(WebSocketHandler):
+    from motcua.web.app import JsonRefusals
+
+    class NoDelayHandler(JsonRefusals, WebSocketHandler):
         def handle(self):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             super().handle()

@@ -25,7 +25,7 @@ def finish(server, ticket):
 
 @pytest.fixture
 def display(chromium, fresh_server):
-    context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     voice = []
     page.on("response", lambda r: voice.append(r) if "/display/voice/" in r.url else None)
@@ -91,7 +91,7 @@ def test_restart_shows_the_badge_then_the_true_state_without_a_reload(display):
 
 
 def test_it_still_fits_at_1280x720(chromium, server):
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(server.base + "/display/hk-01")
     page.wait_for_selector(".service")
@@ -155,7 +155,7 @@ BLOCK_SOUND_UNTIL_TAP = """
 
 
 def test_blocked_sound_is_shown_plainly_and_one_tap_turns_it_on(chromium, server):
-    context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     context.add_init_script(BLOCK_SOUND_UNTIL_TAP)
     page = context.new_page()
     page.goto(server.base + "/display/hk-01")
@@ -172,7 +172,7 @@ def test_blocked_sound_is_shown_plainly_and_one_tap_turns_it_on(chromium, server
 
 
 def test_without_a_socket_the_display_polls_and_still_shows_and_announces_calls(chromium, server):
-    context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     context.route("**/socket.io/**", lambda route: route.abort())  # a proxy that lets no socket through:
     context.route_web_socket("**/socket.io/**", lambda socket: socket.close())  # neither polling nor websocket
     page = context.new_page()

@@ -61,7 +61,8 @@ def phone(chromium):
     contexts = []
 
     def open_page(server, ticket_id: str | None):
-        context = chromium.new_context(viewport={"width": 360, "height": 640}, has_touch=True, is_mobile=True)
+        context = chromium.new_context(bypass_csp=True, viewport={"width": 360, "height": 640}, has_touch=True,
+                                       is_mobile=True)
         contexts.append(context)
         page = context.new_page()
         page.add_init_script(VIBRATE_SPY)
@@ -241,7 +242,7 @@ def test_sound_toggle_and_larger_screens(server, phone, chromium):
     page.tap("#sound")
     assert page.get_attribute("#sound", "aria-pressed") == "false"
 
-    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1024, "height": 768})
     big = context.new_page()
     big.goto(f"{server.base}/t/{mine['id']}")
     big.wait_for_selector("#card", state="visible", timeout=3000)

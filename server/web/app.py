@@ -5,8 +5,8 @@ import json
 import logging
 
 from engineio import json as engineio_json
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, abort, jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 
 from motcua.config import Config
 from motcua.voice import Voice
@@ -16,6 +16,15 @@ from .routes import api
 from .runtime import Runtime, open_runtime
 
 log = logging.getLogger("motcua")
+# On every answer, pages and API alike: scripts only from this server's files (the pages have no
+# inline script), no framing, no sniffing a JSON answer into HTML, no address leaked onwards.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Flask:
@@ -23,12 +32,16 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_kib * 1024
     app.json.ensure_ascii = False
+    # "//x" is simply not a route (JSON 404), never a redirect page; set before any rule is added.
+    app.url_map.merge_slashes = False
     runtime = runtime or open_runtime(config, clock)
     app.extensions["motcua"] = runtime
     app.extensions[VOICE] = Voice(max_clips=config.display.voice_cache_clips)
     app.register_blueprint(api)
     app.register_blueprint(pages)
     _json_errors(app)
+    app.before_request(_no_empty_segments)
+    app.after_request(_secure)
     socketio.init_app(app, async_mode=config.server.async_mode,
                       message_queue=config.server.message_queue or None,
                       http_compression=False, json=PacketJson)
@@ -65,15 +78,55 @@ def _event_name(text) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+class JsonRefusals:
+    """Mixin for gevent's handler: what it refuses before the app (long request line, huge headers) answers JSON."""
+
+    def handle_one_request(self):
+        result = super().handle_one_request()
+        if isinstance(result, tuple):   # gevent's (status, raw response) for a refusal it writes itself
+            status, _ = result
+            return status, raw_refusal(int(status))
+        return result
+
+
+def raw_refusal(status: int) -> bytes:
+    """A whole HTTP/1.1 response refusing a request, as the app's errors are: JSON, the security headers."""
+    error = default_exceptions.get(status, BadRequest)()
+    name = error.name
+    body = json.dumps(_error_body(name.lower().replace(" ", "_"), error.description)).encode()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body)), "Connection": "close",
+               **SECURITY_HEADERS}
+    head = f"HTTP/1.1 {status} {name}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode("latin-1") + body
+
+
+def _no_empty_segments():
+    # werkzeug's routing drops leading slashes before matching: "//display/x" would serve "/display/x".
+    if "//" in request.environ.get("PATH_INFO", ""):
+        abort(404)
+
+
+def _secure(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def _json_errors(app: Flask) -> None:
     """Every error, bad input or not, answers JSON: never an HTML page."""
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        return jsonify({"error": {"code": code, "message": error.description}}), error.code
+        # The error's own headers stay (Allow on a 405, Retry-After, ...); the body is ours.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return jsonify(_error_body(code, error.description)), error.code, headers
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unexpected error")
-        return jsonify({"error": {"code": "internal", "message": "internal error; it has been logged"}}), 500
+        return jsonify(_error_body("internal", "internal error; it has been logged")), 500

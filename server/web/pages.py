@@ -27,8 +27,9 @@ NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 VOICE = "motcua.voice"   # the app's Voice, in app.extensions
 HEADERS = {"Cache-Control": "no-store"}
-# The start page runs no script at all, so nothing injected into it could.
-START_HEADERS = {**HEADERS, "Content-Security-Policy": "script-src 'self'"}
+# What the pages load from /display/assets: nothing else there (the package's .py, the HTML
+# templates, READMEs) is served.
+ASSET_TYPES = (".js", ".css", ".svg", ".png", ".woff2")
 
 
 def runtime():
@@ -66,7 +67,7 @@ def start_page():
     """Links to every page: each branch's wall display, what the phone page is, the API."""
     html = render_template_string(_template("start.html"), branches=list(runtime().engine.branches.values()),
                                   vi=catalogue("vi"), en=catalogue("en"))
-    return Response(html, mimetype="text/html", headers=START_HEADERS)
+    return Response(html, mimetype="text/html", headers=HEADERS)
 
 
 @pages.get("/display/<b>")
@@ -98,6 +99,8 @@ def phone_page(ticket_id):
 
 @pages.get("/display/assets/<path:name>")
 def asset(name):
+    if not name.endswith(ASSET_TYPES):
+        abort(404)
     return send_from_directory(ASSETS, name, max_age=300)
 
 

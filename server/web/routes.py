@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import Principal
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound
@@ -81,7 +82,14 @@ def json_body():
     declared = getattr(current_app.view_functions[request.endpoint], "operation", None)
     if declared is None or declared.body is None:
         raise RuntimeError(f"{request.endpoint} reads a body but its @operation declares none")
-    return schemas.parse(declared.body, request.get_data(cache=True))
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    # A chunked body has no Content-Length to refuse up front: werkzeug stops reading at the limit,
+    # so a body that fills it is too large if anything follows.
+    if request.content_length is None and limit is not None and len(raw) >= limit \
+            and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return schemas.parse(declared.body, raw)
 
 
 def status_url(ticket_id: str) -> str:

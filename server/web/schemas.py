@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from motcua.core.engine import MAX_COMMENT_CHARS
+from motcua.core.engine import MAX_COMMENT_CHARS, MAX_REASONS
 from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, SERVING, TRANSFERRED, WAITING, Invalid
 from motcua.accounts import ROLES
 from motcua.i18n import LANGUAGES, rating_reasons
@@ -59,7 +59,7 @@ class NotPrinted(Body):
 
 class NewRating(Body):
     score: int = Field(ge=1, le=4, description="4 very satisfied, 3 satisfied, 2 neutral, 1 not satisfied")
-    reasons: list[Reason] = Field(default=[], json_schema_extra={"uniqueItems": True},
+    reasons: list[Reason] = Field(default=[], max_length=MAX_REASONS, json_schema_extra={"uniqueItems": True},
                                   description="codes from the catalogues' rating.reasons.*")
     comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
 
@@ -76,13 +76,17 @@ class CallTicket(Body):
 
 
 class CounterChange(Body):
-    services: list[str] | None = None
+    services: Annotated[list[Annotated[str, Field(min_length=1)]],
+                        Field(min_length=1, json_schema_extra={"uniqueItems": True})] | None = Field(
+        default=None, description="the branch's services the counter calls for, at least one (to close it: open false)")
     open: bool | None = None
 
     @model_validator(mode="after")
     def _something(self) -> "CounterChange":
         if self.services is None and self.open is None:
             raise PydanticCustomError("missing_field", "give 'services', 'open' or both")
+        if self.services is not None and len(set(self.services)) != len(self.services):
+            raise PydanticCustomError("bad_value", "each service may be given once")
         return self
 
 
@@ -242,14 +246,14 @@ class CalledChosen(Answer):
 
 class Rated(Answer):
     ticket: str
-    score: int
+    score: int = Field(ge=1, le=4)
     reasons: list[Reason]
 
 
 class RatedByNumber(Answer):
     ticket: str
     number: str
-    score: int
+    score: int = Field(ge=1, le=4)
 
 
 class NotPrintedNoted(Answer):
