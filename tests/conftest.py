@@ -204,6 +204,7 @@ class Server(Http):
     log: Path
     proc: subprocess.Popen | None = None
     tokens: dict = field(default_factory=dict)
+    args: tuple = ()   # more options for `motcua serve`, e.g. ("--config", path)
 
     @property
     def base(self) -> str:
@@ -211,7 +212,7 @@ class Server(Http):
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "motcua.cli", "serve", "--db", str(self.db), "--port", str(self.port)],
+            [sys.executable, "-m", "motcua.cli", "serve", "--db", str(self.db), "--port", str(self.port), *self.args],
             stdout=self.log.open("a"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

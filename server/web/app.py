@@ -27,7 +27,8 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     _json_errors(app)
     socketio.init_app(app, async_mode=config.server.async_mode,
                       message_queue=config.server.message_queue or None,
-                      http_compression=False)
+                      http_compression=False, ping_interval=config.server.ping_interval_s,
+                      ping_timeout=config.server.ping_timeout_s)
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s)
     return app
