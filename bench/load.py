@@ -74,8 +74,11 @@ def start_motcua(folder: Path, port: int) -> tuple[subprocess.Popen, str]:
     cli("init", "--scenario", str(SCENARIO), "--db", db)
     cli("user", "add", "--username", "bench", "--password", "benchpass1", "--role", "admin", "--db", db)
     kiosk = cli("device", "add", "--kind", "kiosk", "--branch", "hk-01", "--db", db).strip().splitlines()[-1]
-    proc = subprocess.Popen([sys.executable, "-m", "motcua.cli", "serve", "--db", db, "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Every display of the bench connects from 127.0.0.1: the cap per address would refuse them.
+    settings = folder / "bench.toml"
+    settings.write_text("[server]\nmax_connections_per_address = 0\n")
+    proc = subprocess.Popen([sys.executable, "-m", "motcua.cli", "serve", "--db", db, "--port", str(port),
+                             "--config", str(settings)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, kiosk
 
 

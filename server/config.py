@@ -35,6 +35,18 @@ class Server:
     queue_push_interval_s: float = setting(
         1.0, "Least seconds between two 'queue' pushes to one branch room (calls are never delayed).")
     max_body_kib: int = setting(64, "Largest request body accepted, in KiB; larger ones get 413.")
+    ping_interval_s: float = setting(10.0, "Seconds between the Socket.IO pings the server sends each client.")
+    ping_timeout_s: float = setting(
+        10.0, "Seconds a client has to answer a ping; a client that does not (gone, or no longer reading) is closed.")
+    header_timeout_s: float = setting(
+        10.0, "Seconds a connection has to send a request's line and headers, and an idle keep-alive connection to "
+              "start its next request, before it is closed.")
+    max_connections_per_address: int = setting(
+        64, "Most connections open at once from one client address; more are answered 503 and closed (0: no cap; "
+            "behind a reverse proxy every client has the proxy's address).")
+    max_connections: int = setting(
+        0, "Most connections open at once; more are answered 503 and closed (0: the process's open-file limit "
+           "less 100 files kept for the database and the server itself).")
     access_log: bool = setting(False, "Log a line per HTTP request (off: the lines bury what the server prints).")
     sqlite_synchronous: str = setting(
         "FULL", "SQLite synchronous pragma: FULL syncs every commit to disk, NORMAL survives a crash of the "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import json
 import logging
 import signal
 
@@ -23,7 +24,7 @@ def serve(config: Config, on_ready=None) -> None:
     gevent_server = None
     if config.server.async_mode == "gevent":
         # Bound before the engine is loaded: a port in use is reported at once, in one line.
-        gevent_server = _gevent_server(config.server.host, config.server.port, config.server.access_log)
+        gevent_server = _gevent_server(config)
     # Held until the process ends: `motcua restore` refuses to replace a database a server has open.
     held = hold(config.server.db)
     app = create_app(config)
@@ -49,37 +50,138 @@ def serve(config: Config, on_ready=None) -> None:
         held.close()
 
 
-def _gevent_server(host: str, port: int, access_log: bool):
-    """gevent's WSGI server with websockets, bound, answering without Nagle's delay.
+def _gevent_server(config: Config):
+    """gevent's WSGI server with websockets, bound, answering without Nagle's delay, reclaiming connections.
 
     pywsgi writes a response's headers and body apart; with Nagle's algorithm on, the body then
-    waits for the client's delayed ACK, adding about 40 ms to every keep-alive request.
+    waits for the client's delayed ACK, adding about 40 ms to every keep-alive request. Left to
+    itself pywsgi also waits for ever on a client's headers and accepts connections until the
+    process runs out of files, after which nobody gets in: hence the header deadline and the caps.
     """
     import socket
 
+    import gevent
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
     from motcua.web.app import JsonRefusals
 
-    class NoDelayHandler(JsonRefusals, WebSocketHandler):
+    settings = config.server
+    limits = _Limits(settings.max_connections or _file_limit() - FILES_KEPT, settings.max_connections_per_address)
+
+    class SlowHeaders(Exception):
+        """The request's line and headers did not arrive within header_timeout_s."""
+
+    class Handler(JsonRefusals, WebSocketHandler):
         def handle(self):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # No read or write waits longer than a ping cycle. engine.io closes its side of a
+            # client that misses a ping, but its WebSocket reader and writer stay blocked on a
+            # socket the client neither writes to nor reads from (gevent-websocket has no timeout
+            # of its own), holding the file for ever; a live client sends a pong every cycle.
+            self.socket.settimeout(settings.ping_interval_s + settings.ping_timeout_s)
             super().handle()
+
+        def handle_one_request(self):
+            # From the wait for a request line (an idle keep-alive connection too) to its last header.
+            self._headers_due = gevent.Timeout.start_new(settings.header_timeout_s, SlowHeaders)
+            try:
+                return super().handle_one_request()
+            except SlowHeaders:
+                return None  # closes the connection
+            finally:
+                self._headers_due.cancel()
+
+        def read_request(self, raw_requestline):
+            try:
+                return super().read_request(raw_requestline)
+            finally:
+                self._headers_due.cancel()  # the headers are in: the answer takes the time it needs
+
+        def _handle_client_error(self, ex):
+            # pywsgi turns any error while reading headers into a 400 with a traceback printed.
+            return None if isinstance(ex, SlowHeaders) else super()._handle_client_error(ex)
 
         def log_request(self):
             # A line per request buries what a person needs to read (the demo's URLs and login).
-            if access_log:
+            if settings.access_log:
                 super().log_request()
 
-    server = pywsgi.WSGIServer((host, port), None, handler_class=NoDelayHandler, log=None)
+    class Server(pywsgi.WSGIServer):
+        def handle(self, sock, address):
+            if not limits.enter(address[0]):
+                _refuse(sock)
+                return
+            try:
+                super().handle(sock, address)
+            finally:
+                limits.leave(address[0])
+
+    server = Server((settings.host, settings.port), None, handler_class=Handler, log=None)
     try:
         server.init_socket()
     except OSError as error:
+        port, host = settings.port, settings.host
         if error.errno == errno.EADDRINUSE:
             raise CannotServe(f"port {port} on {host} is already in use: stop what uses it or give --port") from None
         raise CannotServe(f"cannot listen on {host}:{port}: {error.strerror}") from None
     return server
+
+
+# Files kept for the database (a writer and readers, each with its -wal and -shm), logs, voice
+# clips and the listening socket, when max_connections is 0 and the cap follows the file limit.
+FILES_KEPT = 100
+BUSY = json.dumps({"error": {"code": "server_busy", "message": "too many connections; try again shortly"}}).encode()
+BUSY_ANSWER = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+               b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(BUSY), BUSY))
+
+
+class _Limits:
+    """Connections open, in all and by client address; one greenlet at a time changes them."""
+
+    def __init__(self, total: int, per_address: int) -> None:
+        self.total, self.per_address = total, per_address
+        self.open = 0
+        self.by_address: dict[str, int] = {}
+
+    def enter(self, address: str) -> bool:
+        """Count a new connection in, or refuse it (False) when the server or its address is full."""
+        mine = self.by_address.get(address, 0)
+        if self.open >= self.total or (self.per_address and mine >= self.per_address):
+            return False
+        self.open += 1
+        self.by_address[address] = mine + 1
+        return True
+
+    def leave(self, address: str) -> None:
+        self.open -= 1
+        left = self.by_address.pop(address) - 1
+        if left:
+            self.by_address[address] = left
+
+
+def _refuse(sock) -> None:
+    """Answer 503 at once and close: a client told to come back, rather than one left hanging."""
+    import socket
+
+    sock.settimeout(1)
+    try:
+        sock.sendall(BUSY_ANSWER)
+        # Read what the request has already sent, so that closing does not reset the connection
+        # before the client has read the answer.
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(65536)
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+def _file_limit() -> int:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 1 << 20 if soft == resource.RLIM_INFINITY else soft
 
 
 def _serve_until_interrupted(server) -> None:

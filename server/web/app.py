@@ -44,7 +44,8 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.after_request(_secure)
     socketio.init_app(app, async_mode=config.server.async_mode,
                       message_queue=config.server.message_queue or None,
-                      http_compression=False, json=PacketJson)
+                      http_compression=False, json=PacketJson, ping_interval=config.server.ping_interval_s,
+                      ping_timeout=config.server.ping_timeout_s)
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s)
     return app
