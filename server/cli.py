@@ -9,7 +9,7 @@ import argparse
 import sys
 
 SERVING_COMMANDS = ("serve", "demo")
-PASSWORD_HELP = ("the password, for scripts (others on the machine can see a command line): by default "
+PASSWORD_HELP = ("the password, for scripts (others on the machine can see a command line): by default "  # nosec B105  # help text
                  "MOTCUA_PASSWORD, else asked at the terminal")
 
 

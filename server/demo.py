@@ -58,7 +58,7 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
 
     def start_traffic(app):
         officer = _login(base, DEMO_ADMIN, password)
-        traffic = DemoTraffic(base, data, kiosks, officer, speed, random.Random(data.get("seed", 1)))
+        traffic = DemoTraffic(base, data, kiosks, officer, speed, random.Random(data.get("seed", 1)))  # nosec B311  # demo traffic
         traffic.start(app)
         _print_urls(base, data, password, kiosk_toml, kiosk_token)
         if duration:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
+import subprocess  # nosec B404  # it starts the browser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,7 +23,7 @@ def display_url(config, branch: str, url: str | None = None) -> str:
 
 
 def _reachable(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # nosec B104  # a bind-all address made one to connect to
 
 
 def command(config, branch: str, url: str | None, profile: Path, extra: list[str]) -> list[str]:
@@ -40,7 +40,7 @@ def launch(config, branch: str, url: str | None = None, profile: Path | None = N
     if shutil.which(args[0]) is None:
         raise ValueError(f"{config.display.chromium} is not installed (set [display] chromium in config.toml)")
     print("motcua display:", args[-1], flush=True)
-    browser = subprocess.Popen(args)
+    browser = subprocess.Popen(args)  # nosec B603  # no shell; the browser the operator's config.toml names
     # Stopping the command (a service manager's SIGTERM, Ctrl-C) closes the browser with it.
     signal.signal(signal.SIGTERM, lambda *_: browser.terminate())
     try:

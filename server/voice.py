@@ -13,7 +13,7 @@ import io
 import math
 import shutil
 import struct
-import subprocess
+import subprocess  # nosec B404  # it runs espeak-ng
 import threading
 import wave
 from collections import OrderedDict
@@ -89,7 +89,7 @@ class Voice:
             raise VoiceUnavailable("espeak-ng is not installed")
         # The text goes on stdin, never among the arguments: no phrase can be read as an option.
         try:
-            done = subprocess.run([self.espeak, "-v", ESPEAK_VOICES.get(lang, lang), "-s", "150", "--stdout",
+            done = subprocess.run([self.espeak, "-v", ESPEAK_VOICES.get(lang, lang), "-s", "150", "--stdout",  # nosec B603  # no shell, text on stdin
                                    "--stdin"], input=phrase.encode("utf-8"), capture_output=True, timeout=20,
                                   check=True)
             with wave.open(io.BytesIO(done.stdout)) as clip:
