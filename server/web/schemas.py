@@ -63,6 +63,12 @@ class NewRating(Body):
                                   description="codes from the catalogues' rating.reasons.*")
     comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
 
+    @field_validator("score", mode="before")
+    @classmethod
+    def _whole_number(cls, score: Any) -> Any:
+        # JSON has one kind of number: 4.0 is the integer 4 to JSON Schema (and the document), so to us too.
+        return int(score) if isinstance(score, float) and score.is_integer() else score
+
     @field_validator("reasons")
     @classmethod
     def _each_once(cls, reasons: list[str]) -> list[str]:
@@ -76,6 +82,11 @@ class CallTicket(Body):
 
 
 class CounterChange(Body):
+    # The document says what _something enforces: services or open given, and not as null.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["services"], "properties": {"services": {"type": "array"}}},
+        {"required": ["open"], "properties": {"open": {"type": "boolean"}}}]})
+
     services: Annotated[list[Annotated[str, Field(min_length=1)]],
                         Field(min_length=1, json_schema_extra={"uniqueItems": True})] | None = Field(
         default=None, description="the branch's services the counter calls for, at least one (to close it: open false)")

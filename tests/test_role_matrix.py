@@ -1,0 +1,153 @@
+"""Who may call what: every operation of the OpenAPI document × role × branch, the expected answer
+written once in MATRIX below, checked against the app; no operation left out, none made up."""
+from __future__ import annotations
+
+import pytest
+
+from motcua.config import load_config
+from motcua.core.clock import FakeClock
+from motcua.web.app import create_app
+
+from conftest import MORNING, PASSWORD
+
+A, B = "hk-01", "hk-02"
+# The columns of MATRIX: the token each role calls with (None: no token), of branch A where it has one.
+ROLES = {"anonymous": None, "kiosk": "kiosk1", "display": "display1", "officer": "off1", "manager": "mgr1",
+         "admin": "admin"}
+# The vocabulary of a cell: "ok" lets the caller in (2xx, or 409 for the state of the ticket or counter);
+# the rest are the refusal's status.
+ALLOWED, REFUSALS = "ok", {"401": 401, "403": 403, "404": 404}
+
+# One row per operation; each cell is "at A/at B". Staff and devices belong to A; admin to all.
+#                                                  anonymous  kiosk     display   officer   manager   admin
+MATRIX = {
+    "GET /health":                                  "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /openapi.json":                            "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /auth/login":                             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /auth/logout":                            "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    "GET /branches":                                "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/state":                      "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /tickets/{ticket_id}":                     "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /tickets/{ticket_id}/rating":             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /branches/{b}/tickets":                   "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "POST /branches/{b}/tickets/{number}/rating":   "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/redirect":           "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/check-in":           "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/not-printed":        "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "GET /branches/{b}/counters/{c}":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /branches/{b}/counters/{c}/next":         "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /branches/{b}/counters/{c}/call":         "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/recall":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/start":              "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/done":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/no-show":            "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/requeue":            "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /tickets/{ticket_id}/transfer":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /branches/{b}/counters/{c}":              "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/recommendations":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+}
+
+# The kiosk of each branch, to issue the tickets the calls act on.
+KIOSK_OF = {A: "kiosk1", B: "kiosk2"}
+OTHER = {A: B, B: A}
+
+
+def cells() -> list[tuple[str, str, str, str]]:
+    """(operation, role, branch, expected) for every cell of MATRIX."""
+    found = []
+    for op, row in MATRIX.items():
+        for role, cell in zip(ROLES, row.split(), strict=True):
+            at_a, at_b = cell.split("/")
+            found += [(op, role, A, at_a), (op, role, B, at_b)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def matrix_app(tmp_path_factory, morning_template):
+    """One app for the whole matrix: each cell acts on tickets of its own, so cells do not meet."""
+    db = morning_template.copy_to(tmp_path_factory.mktemp("matrix") / "motcua.db")
+    app = create_app(load_config(server={"db": str(db), "async_mode": "threading"}), FakeClock(MORNING))
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["motcua"].store.close()
+
+
+@pytest.fixture(scope="module")
+def doc(matrix_app) -> dict:
+    return matrix_app.test_client().get("/api/v1/openapi.json").json
+
+
+def documented(doc: dict) -> set[str]:
+    return {f"{method.upper()} {path}" for path, ops in doc["paths"].items() for method in ops
+            if method in ("get", "post", "put", "patch", "delete")}
+
+
+def test_the_matrix_has_a_row_for_every_documented_operation_and_no_other(doc):
+    assert set(MATRIX) == documented(doc)
+    for op, row in MATRIX.items():
+        assert len(row.split()) == len(ROLES), op
+        assert all(c in (ALLOWED, *REFUSALS) for cell in row.split() for c in cell.split("/")), op
+
+
+class Caller:
+    """Flask's test client on /api/v1 with the tokens of the template, making what a cell's path needs."""
+
+    def __init__(self, app, tokens: dict):
+        self.app, self.client, self.tokens = app, app.test_client(), tokens
+
+    def call(self, method: str, path: str, token: str | None, json=None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.open("/api/v1" + path, method=method, json=json, headers=headers)
+
+    def ticket(self, branch: str) -> dict:
+        """A new waiting ticket of branch, issued by its kiosk."""
+        answer = self.call("POST", f"/branches/{branch}/tickets", self.tokens[KIOSK_OF[branch]], {"service": "civil"})
+        assert answer.status_code == 201, answer.text
+        return answer.json
+
+    def token(self, op: str, role: str) -> str | None:
+        name = ROLES[role]
+        if op == "POST /auth/logout" and name in ("off1", "mgr1", "admin"):
+            # Logging out ends the token: the cell ends a fresh one, so the other cells keep theirs.
+            return self.app.extensions["motcua"].accounts.login(name, PASSWORD)[0]
+        return self.tokens[name] if name else None
+
+    def request(self, op: str, branch: str) -> tuple[str, str, dict | None]:
+        """The method, the path with real ids of branch, and a minimal valid body."""
+        method, template = op.split(" ")
+        ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None
+        path = template.replace("{b}", branch).replace("{c}", "1")
+        if ticket:
+            path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
+        body = {
+            "/auth/login": {"username": "off1", "password": PASSWORD},
+            "/tickets": {"service": "civil"},
+            "/rating": {"score": 4},
+            "/redirect": {"branch": OTHER[branch]},
+            "/not-printed": {"problem": "paper_out"},
+            "/call": {"ticket": self.ticket(branch)["id"]} if template.endswith("/call") else None,
+            "/transfer": {"service": "cert"},
+            "/counters/{c}": {"open": True},
+        }
+        found = next((b for end, b in body.items() if template.endswith(end)), None)
+        return method, path, found if method == "POST" else None
+
+
+@pytest.fixture(scope="module")
+def caller(matrix_app, morning_template) -> Caller:
+    return Caller(matrix_app, morning_template.tokens)
+
+
+@pytest.mark.parametrize("op", list(MATRIX))
+def test_each_cell_of_the_matrix_holds_against_the_app(caller, op):
+    wrong = []
+    for row_op, role, branch, expected in cells():
+        if row_op != op:
+            continue
+        method, path, body = caller.request(op, branch)
+        answer = caller.call(method, path, caller.token(op, role), body)
+        status = answer.status_code
+        holds = (200 <= status < 300 or status == 409) if expected == ALLOWED else status == REFUSALS[expected]
+        if not holds:
+            wrong.append(f"{role} at {branch}: expected {expected}, got {status} {answer.get_data(as_text=True)[:120]}")
+    assert not wrong, "\n".join(wrong)
