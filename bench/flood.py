@@ -71,6 +71,7 @@ def ws_frame(text: str) -> bytes:
 
 
 async def login_flood(base: str, port: int, size: int, ready, stop: asyncio.Event) -> dict:
+    """Guessers in tight loops, one per address, half at the officer `clerk`, half at unknown names."""
     counts = collections.Counter()
 
     async def guesser(i: int) -> None:
@@ -113,10 +114,12 @@ async def drain(reader, seconds: float) -> bool:
 
 
 def by_address(size: int, addresses: int) -> list[str]:
+    """The source address of each of `size` connections, spread evenly over `addresses`."""
     return [ATTACKERS[i % addresses] for i in range(size)]
 
 
 async def stalled_flood(base: str, port: int, size: int, ready, stop: asyncio.Event) -> dict:
+    """Sockets that connect, subscribe to hk-01 and never read again."""
     counts = collections.Counter()
 
     async def stall(address: str):
@@ -150,6 +153,7 @@ async def stalled_flood(base: str, port: int, size: int, ready, stop: asyncio.Ev
 
 
 async def slow_headers_flood(base: str, port: int, size: int, ready, stop: asyncio.Event) -> dict:
+    """Connections sending a header byte every 3 s, each reopened once the server closes it."""
     counts, held_s = collections.Counter(), []
 
     async def slow(address: str) -> None:
@@ -194,6 +198,7 @@ async def slow_headers_flood(base: str, port: int, size: int, ready, stop: async
 
 
 async def sockets_flood(base: str, port: int, size: int, ready, stop: asyncio.Event) -> dict:
+    """Wall displays that read and answer pings, all subscribed to hk-01."""
     addresses = by_address(size, ADDRESSES["sockets"])
     sessions = {a: aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(a, 0), limit=0))
                 for a in set(addresses)}
@@ -216,6 +221,7 @@ async def sockets_flood(base: str, port: int, size: int, ready, stop: asyncio.Ev
 
 
 async def none_flood(base, port, size, ready, stop) -> dict:
+    """No flood: the honest figures of a quiet server, to compare with."""
     ready()
     await stop.wait()
     return {"treated": "-"}

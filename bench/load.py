@@ -155,13 +155,12 @@ async def connect_displays(http, base, count, stop) -> tuple[list[Display], list
 
 async def drive_motcua(http, base, kiosk, args, holding: dict[str, str] | None = None
                       ) -> tuple[list[float], dict[str, float], int]:
-    """Issue at R/s and call at C/s for S seconds; returns issue latencies, call send times, tickets.
-
-    `holding` (counter → ticket id called there) carries the counters' tickets from one run to the next."""
+    """Issue at R/s and call at C/s for S seconds; returns issue latencies, call send times, tickets."""
     async with http.post(base + "/api/v1/auth/login", json={"username": "bench", "password": "benchpass1"}) as r:
         staff = {"Authorization": "Bearer " + (await r.json())["token"]}
     kiosk_auth = {"Authorization": "Bearer " + kiosk}
     issue_ms, call_sent = [], {}
+    # Counter → the ticket called there; given, it carries the counters' tickets from one run to the next.
     holding = {} if holding is None else holding
     services = ["civil", "cert", "land", "build", "business"]
 
