@@ -69,14 +69,18 @@ def cli(*args: str) -> str:
                           text=True).stdout
 
 
-def start_motcua(folder: Path, port: int) -> tuple[subprocess.Popen, str]:
+# Every display of the bench connects from 127.0.0.1: the cap per address would refuse them.
+NO_ADDRESS_CAP = "[server]\nmax_connections_per_address = 0\n"
+
+
+def start_motcua(folder: Path, port: int, settings_text: str = NO_ADDRESS_CAP) -> tuple[subprocess.Popen, str]:
+    """A fresh database (hoan-kiem, admin `bench`, a kiosk of hk-01) served on `port`; returns it and the kiosk token."""
     db = str(folder / "bench.db")
     cli("init", "--scenario", str(SCENARIO), "--db", db)
     cli("user", "add", "--username", "bench", "--password", "benchpass1", "--role", "admin", "--db", db)
     kiosk = cli("device", "add", "--kind", "kiosk", "--branch", "hk-01", "--db", db).strip().splitlines()[-1]
-    # Every display of the bench connects from 127.0.0.1: the cap per address would refuse them.
     settings = folder / "bench.toml"
-    settings.write_text("[server]\nmax_connections_per_address = 0\n")
+    settings.write_text(settings_text)
     proc = subprocess.Popen([sys.executable, "-m", "motcua.cli", "serve", "--db", db, "--port", str(port),
                              "--config", str(settings)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, kiosk
@@ -149,12 +153,15 @@ async def connect_displays(http, base, count, stop) -> tuple[list[Display], list
     return displays, tasks
 
 
-async def drive_motcua(http, base, kiosk, args) -> tuple[list[float], dict[str, float], int]:
+async def drive_motcua(http, base, kiosk, args, holding: dict[str, str] | None = None
+                      ) -> tuple[list[float], dict[str, float], int]:
     """Issue at R/s and call at C/s for S seconds; returns issue latencies, call send times, tickets."""
     async with http.post(base + "/api/v1/auth/login", json={"username": "bench", "password": "benchpass1"}) as r:
         staff = {"Authorization": "Bearer " + (await r.json())["token"]}
     kiosk_auth = {"Authorization": "Bearer " + kiosk}
-    issue_ms, call_sent, holding = [], {}, {}
+    issue_ms, call_sent = [], {}
+    # Counter → the ticket called there; given, it carries the counters' tickets from one run to the next.
+    holding = {} if holding is None else holding
     services = ["civil", "cert", "land", "build", "business"]
 
     async def issue(n: int) -> None:
