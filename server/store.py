@@ -11,10 +11,13 @@ from typing import Callable, Sequence, TypeVar
 from sqlite_utils import Database, Migrations
 
 from motcua import audit
-from motcua.core.model import OPEN, Branch, Change, Counter, Rating, Service, Ticket
+from motcua.core.model import OPEN, Branch, Change, Counter, Rating, Service, StorageUnavailable, Ticket
 
 migrations = Migrations("motcua")
 T = TypeVar("T")
+# How SQLite words a fault of the disk rather than of the query: a read-only file or filesystem,
+# an I/O error (EFBIG past RLIMIT_FSIZE, EIO), a full disk.
+STORAGE_FAULTS = ("readonly", "read-only", "disk i/o", "database or disk is full")
 
 
 @migrations()
@@ -104,7 +107,7 @@ class Store:
         self._writer = self._on_writer(self._open_writer)
 
     def close(self) -> None:
-        self._on_writer(self._writer.close)
+        self._on_writer(self._drop_writer)
         while self._idle:
             self._idle.pop().close()
         if self._pool is not None:
@@ -154,8 +157,28 @@ class Store:
         return db
 
     def _in_transaction(self, fn: Callable[[Database], T]) -> T:
-        with self._writer.atomic():
-            return fn(self._writer)
+        try:
+            if self._writer is None:  # dropped after a fault of the disk: opened again on the next write
+                self._writer = self._open_writer()
+            with self._writer.atomic():
+                return fn(self._writer)
+        except sqlite3.OperationalError as error:
+            if not any(fault in str(error).lower() for fault in STORAGE_FAULTS):
+                raise
+            # atomic() rolled back; a connection that met an I/O error may still hold a broken WAL
+            # index, so it is dropped and the next write opens a fresh one: service resumes by
+            # itself once the fault clears, with no restart.
+            if not self.memory:  # :memory: lives in its one connection
+                self._drop_writer()
+            raise StorageUnavailable(f"the database cannot be written: {error}") from error
+
+    def _drop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except sqlite3.Error:  # a broken connection is dropped all the same
+                pass
 
     def _on_writer(self, fn: Callable[..., T], *args) -> T:
         """Run fn on the writer: its native thread under gevent, else the caller's, one at a time."""

@@ -159,6 +159,12 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class StorageUnavailable(DomainError):
+    """The journal cannot write (disk full, read-only, I/O error): nothing was changed; try again later."""
+
+    code = "storage_unavailable"
+
+
 class QueueView(Protocol):
     """What balancing and staffing read of the queues (the engine provides it)."""
 

@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import Principal
-from motcua.core.model import Conflict, DomainError, Invalid, NotFound
+from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable
 from . import schemas
 from .advice import recommendations
 from .openapi import operation, spec
@@ -35,7 +35,7 @@ class UnsupportedMediaType(DomainError):
 
 
 STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 400, Unauthorized: 401, Forbidden: 403,
-             UnsupportedMediaType: 415}
+             UnsupportedMediaType: 415, StorageUnavailable: 503}
 
 
 def runtime():
