@@ -32,7 +32,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import (Display, cli, drive_motcua, free_port, latencies, measure, percentile,  # noqa: E402
+from load import (Display, cli, drive_motcua, free_port, measure, percentile,  # noqa: E402
                   start_motcua, wait_healthy)
 
 # The shipped limits, written out so that the figures say which limits they were measured under.
