@@ -12,7 +12,7 @@ from pathlib import Path
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from motcua.core.model import Invalid, NotFound
-from motcua.store import Store, _under_gevent
+from motcua.store import Store, native_thread, under_gevent
 
 ROLES = ("officer", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")
@@ -188,7 +188,7 @@ class Accounts:
 
 def _hashing(fn, *args):
     """fn(*args) off the gevent hub when serving: scrypt takes ≈ 100 ms there, and releases the GIL."""
-    if _under_gevent():
+    if under_gevent():
         return _hashing_thread().apply(fn, args)
     return fn(*args)
 
@@ -197,9 +197,7 @@ def _hashing(fn, *args):
 def _hashing_thread():
     # One thread, not the hub's pool of ten: a flood of guesses then takes one core at most, and
     # the hub keeps the other for everyone else (the queue of guesses is a throttle in itself).
-    from gevent.threadpool import ThreadPool
-
-    return ThreadPool(1)
+    return native_thread()
 
 
 def _password_matches(stored: str | None, password: str) -> bool:

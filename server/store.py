@@ -100,7 +100,7 @@ class Store:
         if not self.memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.synchronous = synchronous
-        self._pool = _writer_thread() if _under_gevent() else None
+        self._pool = native_thread() if under_gevent() else None
         self._write_lock = threading.Lock()
         self._idle: list[Database] = []
         self._idle_max = idle_readers
@@ -254,13 +254,14 @@ class Store:
         return self.query("select * from events where ticket = ? order by id", [ticket_id])
 
 
-def _under_gevent() -> bool:
+def under_gevent() -> bool:
     """True in a process monkey-patched by gevent (serve, demo): blocking there stalls the hub."""
     monkey = sys.modules.get("gevent.monkey")
     return monkey is not None and monkey.is_module_patched("threading")
 
 
-def _writer_thread():
+def native_thread():
+    """A gevent pool of one native thread: work there blocks neither the hub nor, beyond one core, the machine."""
     from gevent.threadpool import ThreadPool
 
     return ThreadPool(1)
