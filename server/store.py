@@ -84,6 +84,13 @@ def m006_events_hash_chained(db: Database) -> None:
     audit.chain_existing(db.conn)
 
 
+@migrations()
+def m007_counter_pauses(db: Database) -> None:
+    """Why a counter is paused (null: working) and when it was last opened, closed, paused or resumed."""
+    db["counters"].add_column("pause_reason", str)
+    db["counters"].add_column("since", float)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 
@@ -225,7 +232,7 @@ class Store:
 
     def counters(self) -> list[Counter]:
         return [Counter(row["branch"], row["id"], tuple(json.loads(row["services"])), bool(row["open"]),
-                        _tuples(json.loads(row["shifts"])))
+                        _tuples(json.loads(row["shifts"])), row["pause_reason"], row["since"])
                 for row in self.query("select * from counters")]
 
     def tickets(self, since_day: str) -> list[Ticket]:
@@ -278,7 +285,8 @@ def _branch_row(branch: Branch) -> dict:
 
 def _counter_row(counter: Counter) -> dict:
     return {"branch": counter.branch, "id": counter.id, "services": json.dumps(list(counter.services)),
-            "open": int(counter.open), "shifts": json.dumps([list(s) for s in counter.shifts])}
+            "open": int(counter.open), "shifts": json.dumps([list(s) for s in counter.shifts]),
+            "pause_reason": counter.pause_reason, "since": counter.since}
 
 
 def _tuples(pairs) -> tuple[tuple[str, str], ...]:

@@ -9,6 +9,7 @@ restarted engine learns it again from the database.
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import secrets
@@ -22,7 +23,8 @@ from typing import Protocol
 
 from .clock import LocalTime, hhmm_minutes
 from .model import (
-    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, SERVING, TRANSFERRED, WAITING,
+    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, SERVING, TRANSFERRED,
+    WAITING,
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
@@ -99,6 +101,8 @@ class QueueEngine:
         self._schedules: dict[str, Schedule] = {}
         self._seq: dict[tuple[str, str, str], int] = defaultdict(int)
         self._at_counter: dict[tuple[str, str], str] = {}
+        # When each counter last let a ticket go (done, no-show, transfer): where its idle time starts.
+        self._freed_at: dict[tuple[str, str], float] = {}
         self._recent: dict[str, deque[Call]] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
         tickets = sorted(tickets, key=lambda t: (t.created_at, t.number))
         # The oldest day still open: until close_day() (or the first operation) closes it, memory
@@ -108,6 +112,7 @@ class QueueEngine:
         for ticket in tickets:
             self._apply_ticket(ticket)
         self._learn_again(tickets)
+        self._freed_at_again(tickets)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -151,6 +156,14 @@ class QueueEngine:
     def serving_at(self, branch_id: str, counter_id: str) -> Ticket | None:
         ticket_id = self._at_counter.get((branch_id, counter_id))
         return self.tickets[ticket_id] if ticket_id else None
+
+    def idle_since(self, branch_id: str, counter_id: str) -> float | None:
+        """Since when an available counter that holds no ticket has been without one (None: unknown)."""
+        counter = self.counter(branch_id, counter_id)
+        if not counter.available or (branch_id, counter_id) in self._at_counter:
+            return None
+        known = [t for t in (self._freed_at.get((branch_id, counter_id)), counter.since) if t is not None]
+        return max(known, default=None)
 
     def waiting(self, branch_id: str, service_id: str) -> int:
         queue = self._queues.get((branch_id, service_id))
@@ -341,11 +354,27 @@ class QueueEngine:
                     if service_id not in branch.services:
                         raise Conflict(f"{branch_id} does not offer {service_id!r}", "not_offered")
                 changes["services"] = services
-            if open is not None:
-                changes["open"] = open
-            updated = Counter(**{**counter.__dict__, **changes})
-            self._commit(Change(counters=[updated]))
-            return updated
+            if open is not None and open != counter.open:
+                # Closing ends a pause: a counter opened again starts working.
+                changes.update(open=open, pause_reason=None, since=self.clock.now())
+            return self._change_counter(counter, **changes)
+
+    def pause(self, branch_id: str, counter_id: str, reason: str, actor: str | None = None) -> Counter:
+        """An officer steps away (break, meeting, other): the counter calls nobody and is dealt no
+        tickets in the estimates until resumed. Only a free, open, working counter pauses."""
+        with self._operating():
+            if reason not in PAUSE_REASONS:
+                raise Invalid(f"reason must be one of {', '.join(PAUSE_REASONS)}", "bad_value")
+            counter = self._free_open_counter(branch_id, counter_id)
+            return self._change_counter(counter, pause_reason=reason, since=self.clock.now())
+
+    def resume(self, branch_id: str, counter_id: str, actor: str | None = None) -> Counter:
+        """A paused counter takes citizens again."""
+        with self._operating():
+            counter = self.counter(branch_id, counter_id)
+            if counter.pause_reason is None:
+                raise Conflict(f"counter {counter_id} is not paused", "not_paused")
+            return self._change_counter(counter, pause_reason=None, since=self.clock.now())
 
     def close_day(self) -> bool:
         """Close every past day still open (run at local midnight, at start, and by the first
@@ -415,10 +444,17 @@ class QueueEngine:
         return ticket.replace(estimate_min=self._wait_before(branch_id, service.id, rank(ticket, self._boost_s),
                                                              due_at))
 
+    def _change_counter(self, counter: Counter, **changes) -> Counter:
+        updated = dataclasses.replace(counter, **changes)
+        self._commit(Change(counters=[updated]))
+        return updated
+
     def _free_open_counter(self, branch_id: str, counter_id: str) -> Counter:
         counter = self.counter(branch_id, counter_id)
         if not counter.open:
             raise Conflict(f"counter {counter_id} is closed", "counter_closed")
+        if counter.pause_reason is not None:
+            raise Conflict(f"counter {counter_id} is paused: resume it first", "counter_paused")
         if (branch_id, counter_id) in self._at_counter:
             raise Conflict(f"counter {counter_id} still holds a ticket: finish it first", "counter_busy")
         return counter
@@ -440,7 +476,12 @@ class QueueEngine:
 
     def _commit(self, change: Change) -> None:
         self.journal.commit(change)
+        now = self.clock.now()
         for ticket in change.tickets:
+            old = self.tickets.get(ticket.id)
+            if old is not None and old.status in ACTIVE_AT_COUNTER and not (
+                    ticket.status in ACTIVE_AT_COUNTER and ticket.counter == old.counter):
+                self._freed_at[(old.branch, old.counter)] = now
             self._learn(self.tickets.get(ticket.id), ticket)
             self._apply_ticket(ticket)
         for counter in change.counters:
@@ -504,6 +545,16 @@ class QueueEngine:
         for ticket in sorted(called, key=lambda t: t.called_at):
             # Oldest first, as live calls are added: a restarted display shows the same list.
             self._note_call(ticket, ticket.recalls > 0)
+
+    def _freed_at_again(self, tickets: list[Ticket]) -> None:
+        """When each counter last let a ticket go, as far as the loaded tickets tell (a no-show keeps
+        only its call's time)."""
+        for ticket in tickets:
+            if ticket.counter and ticket.status not in ACTIVE_AT_COUNTER:
+                at = ticket.ended_at or ticket.called_at
+                key = (ticket.branch, ticket.counter)
+                if at is not None and at > self._freed_at.get(key, -math.inf):
+                    self._freed_at[key] = at
 
     def _learn_service_time(self, ticket: Ticket) -> None:
         began = ticket.started_at or ticket.called_at

@@ -12,6 +12,8 @@ ACTIVE_AT_COUNTER = (CALLED, SERVING)
 # What a ticket may still be when its day ends: the day's close turns each into EXPIRED.
 OPEN = (WAITING, CALLED, SERVING, NO_SHOW)
 DAY_CLOSED = "day_closed"  # the note of the event that expires a ticket left over at midnight
+# Why an officer paused a counter; a paused counter is open but calls nobody and is dealt no tickets.
+PAUSE_REASONS = ("break", "meeting", "other")
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,23 @@ class Branch:
 
 @dataclass(frozen=True)
 class Counter:
-    """A desk of a branch: the services it may serve, whether it is open, its shifts."""
+    """A desk of a branch: the services it may serve, whether it is open or paused (and why), its shifts.
+
+    since: when it was last opened, closed, paused or resumed (None: not since it was loaded).
+    """
 
     branch: str
     id: str
     services: tuple[str, ...]
     open: bool = True
     shifts: tuple[tuple[str, str], ...] = ()
+    pause_reason: str | None = None
+    since: float | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether it takes citizens now: open and not paused."""
+        return self.open and self.pause_reason is None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,142 @@
+"""Pausing a counter with a reason: the engine's refusals, the estimates and the staffing advice
+without it, its idle time, the store keeping it, and the API routes."""
+from __future__ import annotations
+
+import pytest
+
+from motcua.core import scenario
+from motcua.core.clock import FakeClock
+from motcua.core.engine import QueueEngine
+from motcua.core.model import Conflict, Invalid
+from motcua.core.staffing import HourlyRates, advise
+from motcua.store import Store
+
+from conftest import HOAN_KIEM, MORNING
+
+DATA = scenario.load(HOAN_KIEM)
+
+
+def make_engine(clock, store=None, tickets=()) -> QueueEngine:
+    counters = store.counters() if store else scenario.counters(DATA)
+    return QueueEngine(scenario.branches(DATA), scenario.services(DATA), counters, clock, journal=store,
+                       tickets=tickets)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MORNING)
+
+
+@pytest.fixture
+def engine(clock):
+    return make_engine(clock)
+
+
+def code_of(action) -> str:
+    with pytest.raises((Conflict, Invalid)) as refused:
+        action()
+    return refused.value.code
+
+
+# ---- the engine --------------------------------------------------------------------------------
+
+def test_a_paused_counter_calls_nobody_until_resumed(engine, clock):
+    waiting = engine.issue("hk-01", "civil")
+    paused = engine.pause("hk-01", "2", "break")
+    assert (paused.pause_reason, paused.since, paused.open, paused.available) == ("break", MORNING, True, False)
+    assert code_of(lambda: engine.call_next("hk-01", "2")) == "counter_paused"
+    assert code_of(lambda: engine.call_ticket(waiting.id, "hk-01", "2")) == "counter_paused"
+    assert code_of(lambda: engine.pause("hk-01", "2", "meeting")) == "counter_paused"
+    clock.advance(600)
+    resumed = engine.resume("hk-01", "2")
+    assert (resumed.pause_reason, resumed.since) == (None, MORNING + 600)
+    assert engine.call_next("hk-01", "2").id == waiting.id
+
+
+def test_only_a_free_open_counter_pauses_and_only_a_paused_one_resumes(engine):
+    assert code_of(lambda: engine.pause("hk-01", "1", "nap")) == "bad_value"
+    assert code_of(lambda: engine.resume("hk-01", "1")) == "not_paused"
+    engine.issue("hk-01", "civil")
+    engine.call_next("hk-01", "1")
+    assert code_of(lambda: engine.pause("hk-01", "1", "break")) == "counter_busy"
+    engine.update_counter("hk-01", "3", open=False)
+    assert code_of(lambda: engine.pause("hk-01", "3", "break")) == "counter_closed"
+    assert engine.counter("hk-01", "1").pause_reason is None and engine.counter("hk-01", "3").pause_reason is None
+
+
+def test_closing_a_paused_counter_ends_the_pause(engine, clock):
+    engine.pause("hk-01", "2", "meeting")
+    clock.advance(60)
+    closed = engine.update_counter("hk-01", "2", open=False)
+    assert (closed.open, closed.pause_reason, closed.since) == (False, None, MORNING + 60)
+    reopened = engine.update_counter("hk-01", "2", open=True)
+    assert reopened.available and engine.call_next("hk-01", "2") is None
+
+
+def test_a_paused_counter_is_dealt_no_tickets_in_the_estimates(engine):
+    # Land is served at hk-01 by counters 4 and 5 only.
+    tickets = [engine.issue("hk-01", "land") for _ in range(4)]
+    both = engine.estimate_new("hk-01", "land")
+    last_with_both = engine.estimate(tickets[-1])[1]
+    engine.pause("hk-01", "4", "break")
+    assert engine.estimate_new("hk-01", "land") > both
+    assert engine.estimate(tickets[-1])[1] > last_with_both
+    engine.pause("hk-01", "5", "other")
+    assert engine.estimate_new("hk-01", "land") is None
+    assert engine.estimate(tickets[0]) == (1, None)
+    engine.resume("hk-01", "4")
+    engine.resume("hk-01", "5")
+    assert engine.estimate_new("hk-01", "land") == both
+
+
+def test_staffing_does_not_count_a_paused_counter(clock):
+    engine = make_engine(clock)
+    rates = HourlyRates(MORNING, {"land": [0.0] * 12})  # nobody more comes: only the queue counts
+    for _ in range(6):
+        engine.issue("hk-01", "land")
+    have = next(n.have for n in advise(engine, "hk-01", rates).needs if n.service == "land")
+    engine.pause("hk-01", "4", "break")
+    paused = next(n.have for n in advise(engine, "hk-01", rates).needs if n.service == "land")
+    assert paused < have
+
+
+def test_idle_time_starts_when_the_counter_lets_its_ticket_go_or_takes_citizens_again(engine, clock):
+    assert engine.idle_since("hk-01", "1") is None          # nothing known since it was loaded
+    first = engine.issue("hk-01", "civil")
+    engine.call_next("hk-01", "1")
+    assert engine.idle_since("hk-01", "1") is None          # it holds a ticket
+    clock.advance(300)
+    engine.done(first.id)
+    assert engine.idle_since("hk-01", "1") == MORNING + 300
+    clock.advance(60)
+    second = engine.issue("hk-01", "civil")
+    engine.call_next("hk-01", "1")
+    clock.advance(60)
+    engine.transfer(second.id, "cert")                      # letting a ticket go by moving it counts too
+    assert engine.idle_since("hk-01", "1") == MORNING + 420
+    clock.advance(60)
+    engine.pause("hk-01", "1", "break")
+    assert engine.idle_since("hk-01", "1") is None          # paused is not idle
+    clock.advance(600)
+    engine.resume("hk-01", "1")
+    assert engine.idle_since("hk-01", "1") == MORNING + 1080
+
+
+def test_the_store_keeps_a_pause_and_a_restarted_engine_knows_the_idle_time(tmp_path, clock):
+    store = Store(tmp_path / "motcua.db")
+    store.load_network(scenario.services(DATA), scenario.branches(DATA), scenario.counters(DATA))
+    engine = make_engine(clock, store)
+    served = engine.issue("hk-01", "civil")
+    engine.call_next("hk-01", "1")
+    clock.advance(120)
+    engine.done(served.id)
+    clock.advance(30)
+    engine.pause("hk-01", "2", "meeting")
+    store.close()
+    store = Store(tmp_path / "motcua.db")
+    again = make_engine(clock, store, store.tickets(served.day))
+    paused = again.counter("hk-01", "2")
+    assert (paused.pause_reason, paused.since) == ("meeting", MORNING + 150)
+    assert again.idle_since("hk-01", "1") == MORNING + 120
+    assert code_of(lambda: again.call_next("hk-01", "2")) == "counter_paused"
+    store.close()
