@@ -140,3 +140,46 @@ def test_the_store_keeps_a_pause_and_a_restarted_engine_knows_the_idle_time(tmp_
     assert again.idle_since("hk-01", "1") == MORNING + 120
     assert code_of(lambda: again.call_next("hk-01", "2")) == "counter_paused"
     store.close()
+
+
+# ---- the API -----------------------------------------------------------------------------------
+
+def test_an_officer_pauses_and_resumes_a_counter_through_the_api(api):
+    ticket = api.issue("civil")
+    paused = api.post("/branches/hk-01/counters/2/pause", "off1", {"reason": "meeting"})
+    assert paused.status_code == 200, paused.text
+    assert paused.json | {"since": None} == {"id": "2", "branch": "hk-01", "services": ["civil"], "open": True,
+                                             "paused": True, "pause_reason": "meeting", "since": None}
+    refused = api.post("/branches/hk-01/counters/2/next", "off1")
+    assert (refused.status_code, refused.json["error"]["code"]) == (409, "counter_paused")
+    resumed = api.post("/branches/hk-01/counters/2/resume", "off1")
+    assert resumed.status_code == 200 and resumed.json["paused"] is False
+    assert api.post("/branches/hk-01/counters/2/next", "off1").json["ticket"]["id"] == ticket["id"]
+
+
+@pytest.mark.parametrize("who, path, body, status, code", [
+    (None, "/branches/hk-01/counters/2/pause", {"reason": "break"}, 401, "unauthorized"),
+    ("off1", "/branches/hk-01/counters/99/pause", {"reason": "break"}, 404, "unknown_counter"),
+    ("off2", "/branches/hk-01/counters/2/pause", {"reason": "break"}, 403, "other_branch"),
+    ("kiosk1", "/branches/hk-01/counters/2/pause", {"reason": "break"}, 403, "forbidden"),
+    ("off1", "/branches/hk-01/counters/2/pause", {"reason": "lunch"}, 400, "bad_value"),
+    ("off1", "/branches/hk-01/counters/2/pause", {}, 400, "missing_field"),
+    ("off1", "/branches/hk-01/counters/2/resume", None, 409, "not_paused"),
+    ("off2", "/branches/hk-01/counters/2/resume", None, 403, "other_branch"),
+])
+def test_pause_and_resume_refuse_in_the_published_order(api, who, path, body, status, code):
+    answer = api.post(path, who, body)
+    assert (answer.status_code, answer.json["error"]["code"]) == (status, code)
+
+
+def test_transfer_options_show_the_queue_here_and_other_branches_with_travel_and_wait(api):
+    api.issue("land")
+    answer = api.get("/branches/hk-01/transfer-options", "off1")
+    assert answer.status_code == 200, answer.text
+    land = next(s for s in answer.json["services"] if s["id"] == "land")
+    assert land["here"]["waiting"] == 1
+    branches = land["branches"]
+    assert branches and all(b["branch"] != "hk-01" and b["travel_min"] >= 0 for b in branches)
+    totals = [b["travel_min"] + b["estimated_wait_min"] for b in branches if b["estimated_wait_min"] is not None]
+    assert all(a <= b + 1 for a, b in zip(totals, totals[1:]))   # soonest first, up to rounding
+    assert api.get("/branches/hk-01/transfer-options", "off2").status_code == 403
