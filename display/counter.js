@@ -5,11 +5,13 @@
 (function () {
   "use strict";
   const Staff = window.Staff;
-  const settings = Staff.settings;
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const ACTIVE = ["called", "serving"];
   const MESSAGE_MS = 6000;
+  const KIOSK_FRESH_MS = 30 * 60000;
+  const PAUSE_REASONS = [...document.querySelectorAll("#pause-dialog [data-reason]")].map((b) => b.dataset.reason);
+  const ACTION_KEYS = Object.fromEntries([...document.querySelectorAll("[data-action]")].map((b) => [b.dataset.key, b.dataset.action]));
 
   let session = null;
   let branch = null;
@@ -21,24 +23,29 @@
   let messageTimer = null;
   let kioskDismissed = null; // the kiosk problem the officer has already acknowledged
   let transferOptions = null;
+  const names = { services: {}, branches: {} };   // from GET /branches: {id: {vi, en}}
 
   const t = (key, values) => Staff.t(key, values);
-  const serviceName = (id) => (settings.services[id] ? settings.services[id][Staff.lang] : id);
-  const branchName = (id) => (settings.branches[id] ? settings.branches[id][Staff.lang] : id);
+  const serviceName = (id) => (names.services[id] ? names.services[id][Staff.lang()] : id);
+  const branchName = (id) => (names.branches[id] ? names.branches[id][Staff.lang()] : id);
   const serverNow = () => Date.now() + offsetMs;
   const minutesSince = (iso) => Math.max(0, Math.floor((serverNow() - Date.parse(iso)) / 60000));
   const clockTime = (iso) => new Date(iso).toLocaleTimeString("vi-VN",
-    { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: settings.timezone });
+    { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: Staff.settings.timezone });
   const storageKey = (b) => `motcua.counter.${b}`;
 
   start();
 
   async function start() {
     session = await Staff.session();
-    Staff.header(t("counter.title"));
-    paintTexts();
+    Staff.header("counter.title", () => { if (state) applyState(state); });
+    const network = await Staff.api("GET", "/branches");
+    for (const b of network.status === 200 ? network.body : []) {
+      names.branches[b.id] = b.name;
+      for (const s of b.services) names.services[s.id] = s.name;
+    }
     branch = params.get("branch") || session.branch || localStorage.getItem("motcua.counter.branch")
-      || Object.keys(settings.branches)[0];
+      || Object.keys(names.branches)[0];
     document.addEventListener("keydown", onKey);
     wireButtons();
     const first = await Staff.api("GET", `/branches/${encodeURIComponent(branch)}/staff-state`);
@@ -46,21 +53,15 @@
     if (session.role === "admin") localStorage.setItem("motcua.counter.branch", branch);
     counterId = params.get("counter") || localStorage.getItem(storageKey(branch));
     applyState(first.body);
-    Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk, called: refresh });
+    Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk }, (live) => { $("offline").hidden = live; });
     setInterval(tick, 1000);
-  }
-
-  // ---- texts -----------------------------------------------------------------------------------
-
-  function paintTexts() {
-    document.documentElement.lang = Staff.lang;
-    for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   }
 
   // ---- state -------------------------------------------------------------------------------------
 
   function applyState(next) {
-    if (!next || next.branch !== branch) return;
+    // A push and a fetch can cross on the way: an older state never replaces a newer one.
+    if (!next || next.branch !== branch || (state && next.version < state.version)) return;
     state = next;
     if (state.at) offsetMs = Date.parse(state.at) - Date.now();
     const counter = myCounter();
@@ -90,10 +91,7 @@
     if (session.role === "admin") {
       $("branch-pick").hidden = false;
       const select = $("branch-select");
-      select.replaceChildren(...Object.keys(settings.branches).map((id) => {
-        const option = new Option(branchName(id), id, false, id === branch);
-        return option;
-      }));
+      select.replaceChildren(...Object.keys(names.branches).map((id) => new Option(branchName(id), id, false, id === branch)));
       select.onchange = () => { location.search = `?branch=${encodeURIComponent(select.value)}`; };
     }
     $("counter-choices").replaceChildren(...state.counters.map((counter, index) => {
@@ -125,6 +123,7 @@
   // ---- drawing -----------------------------------------------------------------------------------
 
   function render() {
+    Staff.translate();
     const counter = myCounter();
     $("counter-name").textContent = t("counter.counter_n", { counter: counter.id });
     $("counter-services").textContent = counter.services.map(serviceName).join(" · ");
@@ -225,7 +224,8 @@
   function renderKiosk() {
     const problems = (state && state.kiosk_problems) || [];
     const latest = problems[problems.length - 1];
-    if (latest) showKiosk(latest);
+    // A problem heard long ago is no news: the banner is for what needs doing now.
+    if (latest && serverNow() - Date.parse(latest.at) < KIOSK_FRESH_MS) showKiosk(latest);
   }
 
   function showKiosk(problem) {
@@ -262,7 +262,7 @@
   function paintWaited() {
     for (const waited of document.querySelectorAll("#waiting-rows [data-since]")) {
       const minutes = minutesSince(waited.dataset.since);
-      waited.textContent = t("counter.minutes", { minutes });
+      waited.textContent = t("staff.minutes", { minutes });
       waited.className = `waited ${Staff.waitClass(minutes)}`;
     }
   }
@@ -299,7 +299,8 @@
     if (!ticket) return;
     if (action === "transfer") { openTransfer(ticket); return; }
     const verb = { recall: "recall", start: "start", done: "done", no_show: "no-show" }[action];
-    return run("POST", `/tickets/${encodeURIComponent(ticket.id)}/${verb}`, null, null, ticket.number);
+    const onDone = action === "recall" ? () => say(t("counter.recalled", { number: ticket.number })) : null;
+    return run("POST", `/tickets/${encodeURIComponent(ticket.id)}/${verb}`, null, onDone, ticket.number);
   }
 
   function callTicket(w) {
@@ -326,10 +327,9 @@
     let answer;
     try {
       answer = await Staff.api(method, path, body);
-    } catch (error) {
-      answer = { status: 0, body: null };
+    } finally {
+      busy = false;
     }
-    busy = false;
     if (answer.status >= 200 && answer.status < 300) {
       if (onDone) onDone(answer.body);
     } else {
@@ -341,16 +341,21 @@
   }
 
   function sayError(answer, number) {
-    if (answer.status === 0) { say(t("counter.error.network"), "bad"); return; }
-    if (answer.status === 401) { Staff.session(); return; }
+    if (answer.status === 401) return;   // staff.js takes the page to the sign-in
     const code = answer.body && answer.body.error ? answer.body.error.code : String(answer.status);
     // Someone else moved the ticket first (called it, finished it, transferred it).
     if (number && (code === "bad_transition" || code === "other_day" || answer.status === 404)) {
       say(t("counter.error.taken", { number }), "bad");
       return;
     }
+    say(errorText(answer), "bad");
+  }
+
+  // The console's own words for a refusal, else the staff pages' shared ones.
+  function errorText(answer) {
+    const code = answer.body && answer.body.error ? answer.body.error.code : String(answer.status);
     const key = `counter.error.${code}`;
-    say(t(key) !== key ? t(key) : t("counter.error.other", { code }), "bad");
+    return t(key) !== key ? t(key) : Staff.errorText(answer);
   }
 
   function say(text, kind) {
@@ -363,9 +368,7 @@
   }
 
   function refuse(answer) {
-    const code = answer.body && answer.body.error ? answer.body.error.code : String(answer.status);
-    const key = `counter.error.${code}`;
-    $("refusal").textContent = t(key) !== key ? t(key) : t("counter.error.other", { code });
+    $("refusal").textContent = errorText(answer);
     $("refusal").hidden = false;
     $("console").hidden = true;
     $("picker").hidden = true;
@@ -404,11 +407,11 @@
       return;
     }
     list.replaceChildren(...service.branches.map((b) => {
-      const values = { km: b.distance_km.toLocaleString(Staff.lang === "vi" ? "vi-VN" : "en-GB"), travel: b.travel_min,
+      const values = { km: b.distance_km.toLocaleString(Staff.lang() === "vi" ? "vi-VN" : "en-GB"), travel: b.travel_min,
         wait: b.estimated_wait_min };
       let detail = t(b.estimated_wait_min === null ? "counter.trip_no_estimate" : "counter.trip", values);
       if (!b.within_reach) detail += ` · ${t("counter.far")}`;
-      const button = choiceButton(b.name[Staff.lang], detail, () => transfer(transferOptions.ticket, service.id, b.branch));
+      const button = choiceButton(b.name[Staff.lang()], detail, () => transfer(transferOptions.ticket, service.id, b.branch));
       button.dataset.branch = b.branch;
       if (!b.within_reach) button.classList.add("far");
       return button;
@@ -426,8 +429,6 @@
 
   // ---- keys --------------------------------------------------------------------------------------
 
-  const ACTION_KEYS = Object.fromEntries([...document.querySelectorAll("[data-action]")].map((b) => [b.dataset.key, b.dataset.action]));
-
   function onKey(event) {
     if (event.ctrlKey || event.altKey || event.metaKey || event.repeat) return;
     if (event.target.closest && event.target.closest("input, select, textarea")) return;
@@ -436,7 +437,7 @@
     if (dialog) {
       if (dialog.id === "pause-dialog" && ["1", "2", "3"].includes(key)) {
         event.preventDefault();
-        pause(settings.pause_reasons[Number(key) - 1]);
+        pause(PAUSE_REASONS[Number(key) - 1]);
       }
       return;   // Esc closes a dialog by itself
     }

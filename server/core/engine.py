@@ -37,6 +37,8 @@ MAX_COMMENT_CHARS = 1000
 # back, and when older than this: counters left idle or overrunning their mean move the
 # estimates without a change, by at most this much (they are shown in whole minutes).
 SCHEDULE_MAX_AGE_S = 10.0
+NOT_PRINTED = "not_printed:"   # the note of a kiosk's event for a ticket it could not print, then the problem
+KIOSK_PROBLEMS_KEPT = 5        # per branch, for the staff's banner
 
 
 class Clock(Protocol):
@@ -88,6 +90,8 @@ class QueueEngine:
         self.new_id = new_id
         self.lock = threading.RLock()
         self.listeners: list[Callable[[Change], None]] = []
+        # Raised by every committed change: a page that hears states out of order keeps the newest.
+        self.version = 0
         self.branches = {b.id: b for b in branches}
         self.services = {s.id: s for s in services}
         self.counters = {(c.branch, c.id): c for c in counters}
@@ -103,6 +107,7 @@ class QueueEngine:
         self._at_counter: dict[tuple[str, str], str] = {}
         # When each counter last let a ticket go (done, no-show, transfer): where its idle time starts.
         self._freed_at: dict[tuple[str, str], float] = {}
+        self._kiosk_problems: dict[str, deque[Event]] = defaultdict(lambda: deque(maxlen=KIOSK_PROBLEMS_KEPT))
         self._recent: dict[str, deque[Call]] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
         tickets = sorted(tickets, key=lambda t: (t.created_at, t.number))
         # The oldest day still open: until close_day() (or the first operation) closes it, memory
@@ -170,10 +175,15 @@ class QueueEngine:
         return len(queue) if queue else 0
 
     def waiting_list(self, branch_id: str) -> list[Ticket]:
-        """The branch's waiting tickets, service by service, each in calling order."""
+        """The branch's waiting tickets in calling order across its services (as the estimates deal
+        them): a counter's own list is this one, filtered to its services."""
         with self.lock:
-            return [self.tickets[ticket_id] for service in self.branch(branch_id).services
-                    for _, ticket_id, _, _ in self._queue(branch_id, service).entries(service)]
+            queues = [self._queue(branch_id, service).entries(service) for service in self.branch(branch_id).services]
+            return [self.tickets[ticket_id] for _, ticket_id, _, _ in heapq.merge(*queues)]
+
+    def kiosk_problems(self, branch_id: str) -> list[Event]:
+        """The branch's latest kiosk problems this process has heard of (a printer that failed), oldest first."""
+        return list(self._kiosk_problems.get(branch_id, ()))
 
     def no_shows(self, branch_id: str) -> list[Ticket]:
         """Today's no-shows at the branch, which an officer may put back in their place."""
@@ -325,7 +335,7 @@ class QueueEngine:
         journal says it was never printed, so that no number is a phantom."""
         with self._operating():
             ticket = self.ticket(ticket_id)
-            note = f"not_printed:{problem}"
+            note = f"{NOT_PRINTED}{problem}"
             self._commit(Change(events=[Event(ticket.id, ticket.branch, ticket.status, ticket.status,
                                               self.clock.now(), None, actor, note)]))
             return ticket
@@ -488,6 +498,7 @@ class QueueEngine:
 
     def _commit(self, change: Change) -> None:
         self.journal.commit(change)
+        self.version += 1
         now = self.clock.now()
         for ticket in change.tickets:
             old = self.tickets.get(ticket.id)
@@ -504,6 +515,8 @@ class QueueEngine:
         for event in change.events:
             if event.to_status == CALLED:
                 self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
+            if event.note and event.note.startswith(NOT_PRINTED):
+                self._kiosk_problems[event.branch].append(event)
         for listener in self.listeners:
             listener(change)
 
