@@ -106,8 +106,8 @@
       const status = document.createElement("span");
       status.className = `state ${counter.status}`;
       status.textContent = t(`counter.state.${counter.status}`);
+      if (index < 9) name.append(kbd(String(index + 1)));
       button.append(name, services, status);
-      if (index < 9) button.append(kbd(String(index + 1)));
       button.addEventListener("click", () => chooseCounter(counter.id));
       return button;
     }));
@@ -148,6 +148,8 @@
       const waiting = state.waiting.find((w) => w.id === ticket.id);
       $("current-priority").hidden = !(ticket.priority || (waiting && waiting.priority));
     }
+    // Paused or closed, the panel saying so takes the ticket's place.
+    $("current").hidden = counter.paused || !counter.open;
     $("paused").hidden = !counter.paused;
     $("closed").hidden = counter.open;
     $("pause-label").textContent = t(counter.paused ? "counter.action.resume" : "counter.action.pause");
@@ -165,7 +167,7 @@
       row.dataset.number = w.number;
       row.className = [w.status === "no_show" ? "no-show" : "", w.id === selected ? "selected" : ""].join(" ").trim();
       row.addEventListener("click", () => { selected = w.id; renderWaiting(myCounter()); });
-      const number = cell("num", w.number);
+      const number = cell("tno", w.number);
       if (w.priority) number.append(badge("priority", t("counter.priority")));
       if (w.status === "no_show") number.append(badge("no-show", t("counter.no_show")));
       else if (w.due_at && Date.parse(w.due_at) > serverNow()) number.append(badge("on-way", t("counter.on_the_way")));
@@ -380,7 +382,7 @@
     const answer = await Staff.api("GET", `/branches/${encodeURIComponent(branch)}/transfer-options`);
     if (answer.status !== 200) { sayError(answer); return; }
     transferOptions = { ticket, services: answer.body.services };
-    $("transfer-title").textContent = t("counter.transfer_title", { number: ticket.number });
+    $("transfer-title").textContent = t("counter.transfer_title", { number: ticket.number, service: serviceName(ticket.service) });
     const here = transferOptions.services.filter((s) => s.here && s.id !== ticket.service);
     $("transfer-services").replaceChildren(...here.map((s) => {
       const detail = s.here.estimated_wait_min === null

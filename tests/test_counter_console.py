@@ -246,3 +246,33 @@ def test_a_kiosk_s_printer_problem_shows_as_a_banner(console, quiet):
     assert ticket["number"] in page.locator("#kiosk-text").text_content()
     page.click("#kiosk-dismiss")
     assert page.locator("#kiosk-banner").is_hidden()
+
+
+@pytest.mark.parametrize("viewport", [SCREEN, {"width": 1366, "height": 768}], ids=["1920x1080", "1366x768"])
+def test_a_busy_morning_fits_the_screen(console, quiet, viewport):
+    for service, priority in [("civil", False), ("cert", True), ("civil", False), ("cert", False), ("civil", False),
+                              ("civil", False), ("cert", False), ("civil", True), ("civil", False), ("cert", False)]:
+        issue(quiet, service, priority)
+    for counter in ("2", "3"):
+        assert quiet.post(f"/branches/{BRANCH}/counters/{counter}/next", "off1").ok
+    issue(quiet, "cert", priority=True)               # one more priority citizen, still waiting
+    assert quiet.post(f"/branches/{BRANCH}/counters/6/pause", "off1", {"reason": "meeting"}).ok
+    page = console(viewport=viewport)
+    page.keyboard.press("n")
+    expect(page.locator("#current-body")).to_be_visible(timeout=3000)
+    page.keyboard.press("s")
+    page.wait_for_selector("#current.serving")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#waiting-rows tr.selected")).to_have_count(1)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert width <= viewport["width"] and height <= viewport["height"], (width, height)
+    for button in page.locator("button[data-action]").all():
+        box = button.bounding_box()
+        assert box["y"] + box["height"] <= viewport["height"] and box["height"] >= 60, box
+    screenshot(page, f"counter-{viewport['width']}x{viewport['height']}")
+    page.keyboard.press("t")
+    page.locator("#transfer-branches button[data-branch]").first.wait_for()
+    screenshot(page, f"counter-transfer-{viewport['width']}x{viewport['height']}")
+    assert page.errors == []
