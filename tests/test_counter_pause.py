@@ -183,3 +183,42 @@ def test_transfer_options_show_the_queue_here_and_other_branches_with_travel_and
     totals = [b["travel_min"] + b["estimated_wait_min"] for b in branches if b["estimated_wait_min"] is not None]
     assert all(a <= b + 1 for a, b in zip(totals, totals[1:]))   # soonest first, up to rounding
     assert api.get("/branches/hk-01/transfer-options", "off2").status_code == 403
+
+
+def counter_in(api, counter_id: str, who: str = "off1") -> dict:
+    state = api.get("/branches/hk-01/staff-state", who)
+    assert state.status_code == 200, state.text
+    return next(c for c in state.json["counters"] if c["id"] == counter_id)
+
+
+def test_the_staff_state_says_what_each_counter_is_doing_and_since_when_it_is_idle(api, clock):
+    assert counter_in(api, "1")["status"] == "idle"
+    ticket = api.issue("civil")
+    api.post("/branches/hk-01/counters/1/next", "off1")
+    assert counter_in(api, "1")["status"] == "called" and counter_in(api, "1")["idle_since"] is None
+    api.post(f"/tickets/{ticket['id']}/start", "off1")
+    assert counter_in(api, "1")["ticket"]["status"] == "serving"
+    clock.advance(300)
+    api.post(f"/tickets/{ticket['id']}/done", "off1")
+    clock.advance(120)
+    idle = counter_in(api, "1")
+    assert (idle["status"], idle["idle_min"]) == ("idle", 2.0)
+    assert idle["idle_since"] == "2026-11-24T08:05:00+07:00"     # MORNING, and the five minutes of service
+    api.post("/branches/hk-01/counters/1/pause", "off1", {"reason": "other"})
+    paused = counter_in(api, "1")
+    assert (paused["status"], paused["paused"], paused["pause_reason"], paused["idle_min"]) == ("paused", True, "other",
+                                                                                             None)
+    api.post("/branches/hk-01/counters/1", "mgr1", {"open": False})
+    assert counter_in(api, "1")["status"] == "closed" and counter_in(api, "1")["paused"] is False
+
+
+def test_the_staff_state_lists_waiting_tickets_in_calling_order_hears_kiosks_and_counts_changes(api):
+    civil = api.issue("civil")
+    cert = api.issue("cert", priority=True)       # ranked 20 minutes earlier: called first
+    before = api.get("/branches/hk-01/staff-state", "off1").json
+    assert [t["id"] for t in before["waiting"]] == [cert["id"], civil["id"]]
+    api.post(f"/tickets/{civil['id']}/not-printed", "kiosk1", {"problem": "paper_out"})
+    after = api.get("/branches/hk-01/staff-state", "off1").json
+    assert after["version"] > before["version"]
+    assert [(p["number"], p["problem"]) for p in after["kiosk_problems"]] == [(civil["number"], "paper_out")]
+    assert api.get("/branches/hk-02/staff-state", "off2").json["kiosk_problems"] == []
