@@ -64,6 +64,15 @@ class TransferOptions(schemas.Answer):
 
 # ---- routes ----------------------------------------------------------------------------------
 
+def officer_at(b: str, c: str):
+    """(the caller, the engine) once the caller is known, the counter found and the caller its branch's officer."""
+    who = bearer()
+    engine = runtime().engine
+    engine.counter(b, c)
+    require_staff(who, b)
+    return who, engine
+
+
 def counter_answer(engine, counter: Counter) -> dict:
     return {"id": counter.id, "branch": counter.branch, "services": list(counter.services), "open": counter.open,
             "paused": counter.pause_reason is not None, "pause_reason": counter.pause_reason,
@@ -74,10 +83,7 @@ def counter_answer(engine, counter: Counter) -> dict:
 @operation("pause a free open counter with a reason: it calls nobody and is dealt no tickets until resumed "
            "(officer of the branch)", CounterPaused, body=Pause, auth="required", conflict=True)
 def pause_counter(b, c):
-    who = bearer()
-    engine = runtime().engine
-    engine.counter(b, c)
-    require_staff(who, b)
+    who, engine = officer_at(b, c)
     counter = engine.pause(b, c, json_body().reason, actor=who.actor)
     return jsonify(counter_answer(engine, counter))
 
@@ -86,10 +92,7 @@ def pause_counter(b, c):
 @operation("a paused counter takes citizens again (officer of the branch)", CounterPaused, auth="required",
            conflict=True)
 def resume_counter(b, c):
-    who = bearer()
-    engine = runtime().engine
-    engine.counter(b, c)
-    require_staff(who, b)
+    who, engine = officer_at(b, c)
     counter = engine.resume(b, c, actor=who.actor)
     return jsonify(counter_answer(engine, counter))
 
