@@ -90,8 +90,10 @@ class QueueEngine:
         self.new_id = new_id
         self.lock = threading.RLock()
         self.listeners: list[Callable[[Change], None]] = []
-        # Raised by every committed change: a page that hears states out of order keeps the newest.
-        self.version = 0
+        # Raised by every committed change: a page that hears states out of order keeps the newest. It
+        # starts at the clock's milliseconds, so a restarted server's states still count as newer
+        # (unless the last process averaged over a thousand changes a second).
+        self.version = int(clock.now() * 1000)
         self.branches = {b.id: b for b in branches}
         self.services = {s.id: s for s in services}
         self.counters = {(c.branch, c.id): c for c in counters}
