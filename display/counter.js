@@ -145,8 +145,7 @@
       $("current-number").textContent = ticket.number;
       $("current-status").textContent = t(`counter.status.${ticket.status}`);
       $("current-service").textContent = serviceName(ticket.service);
-      const waiting = state.waiting.find((w) => w.id === ticket.id);
-      $("current-priority").hidden = !(ticket.priority || (waiting && waiting.priority));
+      $("current-priority").hidden = !ticket.priority;
     }
     // Paused or closed, the panel saying so takes the ticket's place.
     $("current").hidden = counter.paused || !counter.open;
@@ -250,7 +249,7 @@
       $("current-timer").textContent = `${mm}:${String(seconds % 60).padStart(2, "0")}`;
     }
     if (counter.paused) {
-      const since = counter.paused_since || counter.since;
+      const since = counter.since;
       $("paused-for").textContent = t("counter.paused_for", {
         reason: t(`counter.reason.${counter.pause_reason}`),
         time: since ? clockTime(since) : "—", minutes: since ? minutesSince(since) : 0 });
