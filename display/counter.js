@@ -384,9 +384,9 @@
     $("transfer-title").textContent = t("counter.transfer_title", { number: ticket.number, service: serviceName(ticket.service) });
     const here = transferOptions.services.filter((s) => s.here && s.id !== ticket.service);
     $("transfer-services").replaceChildren(...here.map((s) => {
-      const detail = s.here.estimated_wait_min === null
-        ? t("counter.here_no_estimate", { waiting: s.here.waiting })
-        : t("counter.here_wait", { waiting: s.here.waiting, minutes: s.here.estimated_wait_min });
+      const minutes = s.here.estimated_wait_min;
+      const key = minutes === null ? "counter.here_no_estimate" : minutes === 0 ? "counter.here_now" : "counter.here_wait";
+      const detail = t(key, { waiting: s.here.waiting, minutes });
       const button = choiceButton(serviceName(s.id), detail, () => transfer(ticket, s.id, null));
       button.dataset.service = s.id;
       return button;
@@ -410,7 +410,9 @@
     list.replaceChildren(...service.branches.map((b) => {
       const values = { km: b.distance_km.toLocaleString(Staff.lang() === "vi" ? "vi-VN" : "en-GB"), travel: b.travel_min,
         wait: b.estimated_wait_min };
-      let detail = t(b.estimated_wait_min === null ? "counter.trip_no_estimate" : "counter.trip", values);
+      const key = b.estimated_wait_min === null ? "counter.trip_no_estimate" : b.estimated_wait_min === 0 ? "counter.trip_now"
+        : "counter.trip";
+      let detail = t(key, values);
       if (!b.within_reach) detail += ` · ${t("counter.far")}`;
       const button = choiceButton(b.name[Staff.lang()], detail, () => transfer(transferOptions.ticket, service.id, b.branch));
       button.dataset.branch = b.branch;
