@@ -73,6 +73,14 @@ def test_closing_a_paused_counter_ends_the_pause(engine, clock):
     assert reopened.available and engine.call_next("hk-01", "2") is None
 
 
+def test_a_pause_ends_with_the_day(engine, clock):
+    engine.pause("hk-01", "2", "break")
+    clock.advance(24 * 3600)
+    assert engine.close_day()
+    counter = engine.counter("hk-01", "2")
+    assert (counter.pause_reason, counter.since) == (None, MORNING + 24 * 3600)
+
+
 def test_a_paused_counter_is_dealt_no_tickets_in_the_estimates(engine):
     # Land is served at hk-01 by counters 4 and 5 only.
     tickets = [engine.issue("hk-01", "land") for _ in range(4)]

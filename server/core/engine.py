@@ -618,8 +618,11 @@ class QueueEngine:
         # off the counters they held. If the journal fails, nothing changes and the next try closes.
         leftovers = [t for t in self.tickets.values() if t.status in OPEN and t.day < today]
         closed = [t.replace(status=EXPIRED, ended_at=now) for t in leftovers]
-        if closed:
-            self._commit(Change(tickets=closed, events=[
+        # Nobody's break lasts overnight: a counter paused yesterday starts the day working.
+        resumed = [dataclasses.replace(c, pause_reason=None, since=now)
+                   for c in self.counters.values() if c.pause_reason is not None]
+        if closed or resumed:
+            self._commit(Change(tickets=closed, counters=resumed, events=[
                 Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers]))
         self._day = today
         self._queues.clear()
