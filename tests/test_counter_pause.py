@@ -230,3 +230,18 @@ def test_the_staff_state_lists_waiting_tickets_in_calling_order_hears_kiosks_and
     assert after["version"] > before["version"]
     assert [(p["number"], p["problem"]) for p in after["kiosk_problems"]] == [(civil["number"], "paper_out")]
     assert api.get("/branches/hk-02/staff-state", "off2").json["kiosk_problems"] == []
+
+
+def test_a_citizen_sent_to_another_branch_is_expected_there_after_the_trip(api, clock):
+    ticket = api.issue("civil")
+    api.post("/branches/hk-01/counters/1/next", "off1")
+    options = api.get("/branches/hk-01/transfer-options", "off1").json
+    trip = next(b for b in next(s for s in options["services"] if s["id"] == "civil")["branches"]
+                if b["branch"] == "hk-02")
+    moved = api.post(f"/tickets/{ticket['id']}/transfer", "off1", {"service": "civil", "branch": "hk-02"})
+    assert moved.status_code == 200, moved.text
+    new = moved.json
+    assert new["issued_at"] == ticket["issued_at"] and new["due_at"] is not None
+    assert api.post("/branches/hk-02/counters/1/next", "off2").json["ticket"] is None   # still on the way
+    clock.advance((trip["travel_min"] + 1) * 60)
+    assert api.post("/branches/hk-02/counters/1/next", "off2").json["ticket"]["id"] == new["id"]

@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import Principal
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable
+from motcua.core.transfers import due_at
 from . import schemas
 from .advice import recommendations
 from .openapi import operation, spec
@@ -405,5 +406,9 @@ def transfer(ticket_id):
     ticket = engine.ticket(ticket_id)
     require_staff(who, ticket.branch)
     body = json_body()
-    moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor)
+    with engine.lock:
+        # Sent to another branch, the citizen is expected there once the trip is made (transfers.due_at).
+        due = due_at(engine, ticket.branch, body.branch, runtime().redirect) \
+            if body.branch not in (None, ticket.branch) and body.branch in engine.branches else None
+        moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor, due_at=due)
     return jsonify(ticket_view(engine, moved.id))
