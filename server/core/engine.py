@@ -347,6 +347,14 @@ class QueueEngine:
             self._commit(Change(counters=[updated]))
             return updated
 
+    def change_network(self, build: Callable[[], Change]) -> Change:
+        """An administrator's change of branches, services or counters: worked out by build() under
+        the engine's hold (so it sees the state it changes), then committed like any operation."""
+        with self._operating():
+            change = build()
+            self._commit(change)
+            return change
+
     def close_day(self) -> bool:
         """Close every past day still open (run at local midnight, at start, and by the first
         operation after midnight): each leftover ticket ends `expired` with a `day_closed` event, the
@@ -446,6 +454,8 @@ class QueueEngine:
         for counter in change.counters:
             self.counters[(counter.branch, counter.id)] = counter
             self._schedules.pop(counter.branch, None)
+        if change.services or change.branches or change.removed_counters:
+            self._apply_network(change)
         for rating in change.ratings:
             self.ratings[rating.ticket] = rating
         for event in change.events:
@@ -453,6 +463,19 @@ class QueueEngine:
                 self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
         for listener in self.listeners:
             listener(change)
+
+    def _apply_network(self, change: Change) -> None:
+        """Put committed services, branches and removed counters in memory; every estimate is dealt again."""
+        for service in change.services:
+            self.services[service.id] = service
+            self.times.configured[service.id] = service.mean_min
+        for branch in change.branches:
+            self.branches[branch.id] = branch
+        for counter in change.removed_counters:
+            self.counters.pop((counter.branch, counter.id), None)
+        # A service's mean or a branch's offer moves the waits of every branch it touches: cheaper
+        # to deal them all again than to work out which.
+        self._schedules.clear()
 
     def _apply_ticket(self, new: Ticket) -> None:
         """Put a ticket's new state in memory, keeping queues, counters and schedules in step."""
