@@ -112,8 +112,8 @@ class Accounts:
                 user["disabled"] = bool(disabled)
             if user["role"] == "admin":
                 user["branch"] = None
-            elif not user["branch"]:
-                raise Invalid(f"an {user['role']} belongs to one branch: give a branch", "branch_needed")
+            elif not user["branch"]:  # the state decides (an admin made officer has no branch yet): 409
+                raise Conflict(f"an {user['role']} belongs to one branch: give a branch", "branch_needed")
             if rows[0]["role"] == "admin" and not rows[0]["disabled"] and (user["role"] != "admin" or user["disabled"]):
                 _keep_an_admin(db, username)
             db["users"].update(username, {**user, "disabled": int(user["disabled"])})
