@@ -139,7 +139,7 @@ def openapi():
 
 
 @api.post("/auth/login")
-@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 429))
+@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 403, 429))
 def login():
     token, user = authenticate(json_body())
     return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
