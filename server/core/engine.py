@@ -359,14 +359,6 @@ class QueueEngine:
             self._commit(Change(counters=[updated]))
             return updated
 
-    def change_network(self, build: Callable[[], Change]) -> Change:
-        """An administrator's change of branches, services or counters: worked out by build() under
-        the engine's hold (so it sees the state it changes), then committed like any operation."""
-        with self._operating():
-            change = build()
-            self._commit(change)
-            return change
-
     def close_day(self) -> bool:
         """Close every past day still open (run at local midnight, at start, and by the first
         operation after midnight): each leftover ticket ends `expired` with a `day_closed` event, the
@@ -379,6 +371,14 @@ class QueueEngine:
         now = self.clock.now()
         tomorrow = date.fromisoformat(self.local.day(now)) + timedelta(days=1)
         return self.local.epoch(tomorrow, "00:00") - now
+
+    def change_network(self, build: Callable[[], Change]) -> Change:
+        """An administrator's change of branches, services or counters: worked out by build() under
+        the engine's hold (so it sees the state it changes), then committed like any operation."""
+        with self._operating():
+            change = build()
+            self._commit(change)
+            return change
 
     # ---- estimates -------------------------------------------------------------------------
 
