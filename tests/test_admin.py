@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from motcua.config import load_config
 from motcua.web.app import create_app
@@ -229,3 +230,22 @@ def test_scenario_loading_keeps_working_on_an_administered_database(tmp_path, co
         assert login.status_code == 403  # init loads the network; it leaves accounts as they are
     finally:
         again.extensions["motcua"].store.close()
+
+
+def test_the_kiosk_shows_a_new_service_and_the_description_an_admin_gave_on_its_next_load(live_app):
+    from motcua.kiosk.flow import Kiosk
+    from motcua.kiosk.settings import KioskSettings
+
+    kiosk = Kiosk(KioskSettings(live_app.base, "hk-01", live_app.tokens["kiosk1"]))
+    kiosk.load()
+    civil = next(s for s in kiosk.services() if s.id == "civil")
+    assert civil.line["en"] == "Births, marriages, deaths, marital status"
+    headers = {"Authorization": f"Bearer {live_app.tokens['admin']}"}
+    for method, path, body in (("POST", "/admin/services", TAX),
+                               ("POST", "/admin/branches/hk-01/counters", {"id": "9", "services": ["tax"]}),
+                               ("PATCH", "/admin/services/civil", {"description": {"en": "Births and marriages"}})):
+        assert requests.request(method, live_app.api + path, json=body, headers=headers, timeout=5).ok
+    kiosk.load()
+    lines = {s.id: s.line for s in kiosk.services()}
+    assert lines["tax"] == TAX["description"] and lines["civil"]["en"] == "Births and marriages"
+    assert kiosk.take_ticket("tax", priority=False).ticket["number"] == "T001"
