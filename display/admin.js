@@ -151,7 +151,7 @@
   function renderBranches() {
     $("branches").replaceChildren(...network.branches.map((branch) => {
       const row = el("tr", { "data-branch": branch.id });
-      const offered = el("td", {}, [el("div", { class: "chips", text: branch.services.map(serviceName).join(" · ") })]);
+      const offered = el("td", { class: "offered" }, [checks("offered", branch.services)]);
       row.append(
         el("td", { class: "id", text: branch.id }),
         el("td", {}, [input("name_vi", branch.name.vi, { class: "wide" })]),
@@ -171,7 +171,8 @@
     if (!HHMM.test(value("open")) || !HHMM.test(value("close"))) return wrong("admin.check.hours");
     if (value("open") >= value("close")) return wrong("admin.error.bad_hours");
     return change("PATCH", `/admin/branches/${encodeURIComponent(branch.id)}`,
-                  { name: { vi: value("name_vi"), en: value("name_en") }, open: value("open"), close: value("close") },
+                  { name: { vi: value("name_vi"), en: value("name_en") }, open: value("open"), close: value("close"),
+                    services: checked(row, "offered") },
                   "admin.done.branch", { branch: branch.id });
   }
 

@@ -249,3 +249,12 @@ def test_the_kiosk_shows_a_new_service_and_the_description_an_admin_gave_on_its_
     lines = {s.id: s.line for s in kiosk.services()}
     assert lines["tax"] == TAX["description"] and lines["civil"]["en"] == "Births and marriages"
     assert kiosk.take_ticket("tax", priority=False).ticket["number"] == "T001"
+
+
+def test_each_change_is_logged_with_who_made_it(api, caplog):
+    with caplog.at_level("INFO", logger="motcua"):
+        admin(api, "PATCH", "/branches/hk-01", {"close": "17:30"})
+        admin(api, "GET", "/network")
+        api.request("PATCH", "/admin/branches/hk-01", "admin", {"close": "06:00"})
+    assert [r.getMessage() for r in caplog.records if r.name == "motcua"] == [
+        "administration by staff:admin: PATCH /api/v1/admin/branches/hk-01"]

@@ -49,7 +49,6 @@ def state(live_app, branch: str = "hk-01") -> dict:
 def test_an_admin_adds_a_service_and_a_counter_and_the_state_shows_them(admin_page):
     page, live_app = admin_page
     assert page.locator("#branches tr").count() == 4
-    shoot(page, "branches")
     page.click("[data-tab='services']")
     form = page.locator("#new-service")
     for name, value in {"id": "tax", "letter": "t", "name_vi": "Thuế", "name_en": "Tax",
@@ -131,3 +130,32 @@ def test_devices_are_registered_with_a_token_shown_once_and_revoked(admin_page):
     expect(page.locator("#devices tr")).to_have_count(before)
     assert page.text_content("#message").startswith("Device ") and page.text_content("#message").endswith(" revoked.")
     assert issue(live_app, token).status_code == 401
+
+
+def test_a_branch_stops_offering_a_service_no_counter_serves_and_keeps_one_still_served(admin_page):
+    page, live_app = admin_page
+    row = page.locator("#branches tr[data-branch='hk-03']")
+    served = row.locator("label.check", has_text="Hộ tịch").locator("input")
+    served.uncheck()
+    row.locator("button.primary").click()
+    page.wait_for_selector("#message.bad")
+    assert page.text_content("#message") == "Còn quầy phục vụ dịch vụ này."
+    admin_token = {"Authorization": f"Bearer {live_app.tokens['admin']}"}
+    requests.post(f"{live_app.api}/admin/services", headers=admin_token, timeout=5, json={
+        "id": "tax", "name": {"vi": "Thuế", "en": "Tax"}, "letter": "T", "mean_min": 12})
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    row = page.locator("#branches tr[data-branch='hk-03']")
+    row.locator("label.check", has_text="Thuế").locator("input").check()
+    row.locator("input[name='close']").fill("16:30")
+    row.locator("button.primary").click()
+    page.wait_for_selector("#message.ok")
+    assert "tax" in [s["id"] for s in state(live_app, "hk-03")["services"]]
+    row = page.locator("#branches tr[data-branch='hk-03']")
+    row.locator("label.check", has_text="Thuế").locator("input").uncheck()
+    row.locator("button.primary").click()
+    expect(page.locator("#branches tr[data-branch='hk-03'] label.check", has_text="Thuế").locator("input")).not_to_be_checked()
+    assert "tax" not in [s["id"] for s in state(live_app, "hk-03")["services"]]
+    network = requests.get(f"{live_app.api}/admin/network", headers=admin_token, timeout=5).json()
+    assert next(b for b in network["branches"] if b["id"] == "hk-03")["close"] == "16:30"
+    shoot(page, "branches")

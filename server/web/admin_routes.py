@@ -5,7 +5,9 @@ users and devices through motcua.accounts, whose changes end the tokens they con
 """
 from __future__ import annotations
 
-from flask import jsonify
+import logging
+
+from flask import g, jsonify, request
 
 from motcua.accounts import Principal
 from motcua.core import administration
@@ -15,9 +17,22 @@ from .routes import Forbidden, api, bearer, json_body, runtime
 from .views import names
 
 
+log = logging.getLogger("motcua")
+
+
 def require_admin(who: Principal) -> None:
     if not who.is_staff("admin"):
         raise Forbidden("this call is for an admin")
+    g.admin = who
+
+
+@api.after_request
+def _note_change(answer):
+    """Who changed what, in the server's log: the events table is the tickets' journal, not the network's."""
+    who = g.get("admin")
+    if who is not None and request.method != "GET" and answer.status_code < 300:
+        log.info("administration by %s: %s %s", who.actor, request.method, request.path)
+    return answer
 
 
 def admin() -> Principal:
