@@ -409,7 +409,8 @@
 
   async function main() {
     const session = await Staff.session();
-    Staff.header("admin.title", render);
+    Staff.header("admin.title", () => { document.title = `${t("admin.title")} — motcua`; render(); });
+    document.title = `${t("admin.title")} — motcua`;
     if (session.role !== "admin") { $("not-admin").hidden = false; Staff.translate(); return; }
     $("admin").hidden = false;
     document.querySelectorAll(".tabs [data-tab]").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
