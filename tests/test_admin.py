@@ -161,9 +161,11 @@ def test_bad_input_and_bad_states_are_refused_with_a_code_and_change_nothing(api
                                          ("display1", 403)])
 def test_only_an_admin_administers(api, who, status):
     calls = [("GET", "/admin/network", None), ("PATCH", "/admin/branches/hk-01", {"open": "06:00"}),
-             ("POST", "/admin/services", TAX), ("POST", "/admin/branches/hk-01/counters", {"id": "9", "services": ["civil"]}),
+             ("POST", "/admin/services", TAX),
+             ("POST", "/admin/branches/hk-01/counters", {"id": "9", "services": ["civil"]}),
              ("DELETE", "/admin/branches/hk-01/counters/2", None), ("GET", "/admin/users", None),
-             ("PATCH", "/admin/users/off2", {"disabled": True}), ("POST", "/admin/users/off2/password", {"password": PASSWORD}),
+             ("PATCH", "/admin/users/off2", {"disabled": True}),
+             ("POST", "/admin/users/off2/password", {"password": PASSWORD}),
              ("GET", "/admin/devices", None), ("DELETE", "/admin/devices/x", None)]
     for method, path, body in calls:
         assert api.request(method, path, who, body).status_code == status, (method, path)

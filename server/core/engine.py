@@ -373,8 +373,8 @@ class QueueEngine:
         return self.local.epoch(tomorrow, "00:00") - now
 
     def change_network(self, build: Callable[[], Change]) -> Change:
-        """An administrator's change of branches, services or counters: worked out by build() under
-        the engine's hold (so it sees the state it changes), then committed like any operation."""
+        """An administrator's change of the network, worked out by build() and committed like any operation."""
+        # build() runs under the engine's hold: it checks the very state the change is applied to.
         with self._operating():
             change = build()
             self._commit(change)

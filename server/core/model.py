@@ -16,8 +16,7 @@ DAY_CLOSED = "day_closed"  # the note of the event that expires a ticket left ov
 
 @dataclass(frozen=True)
 class Service:
-    """A kind of transaction, with its ticket letter, configured mean service time and the short
-    description the kiosk shows under its name."""
+    """A kind of transaction: ticket letter, configured mean service time, the kiosk's short description."""
 
     id: str
     name_vi: str

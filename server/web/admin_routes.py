@@ -36,10 +36,9 @@ def _note_change(answer):
 
 
 def admin() -> Principal:
-    """The caller, who must be an admin: for calls whose path names no branch, service or counter.
-
-    A user's or device's existence is not public, so their calls refuse a non-admin before looking
-    anything up (the published 404-before-403 order is for branches, counters and tickets)."""
+    """The caller, who must be an admin: for calls whose path names no branch, service or counter."""
+    # A user's or device's existence is not public, so their calls refuse a non-admin before looking
+    # anything up (the published 404-before-403 order is for branches, counters and tickets).
     who = bearer()
     require_admin(who)
     return who
@@ -216,7 +215,8 @@ def admin_revoke_device(device_id):
 def branch_view(engine, branch_id: str) -> dict:
     branch = engine.branch(branch_id)
     return {"id": branch.id, "name": names(branch), "open": branch.open, "close": branch.close,
-            "services": list(branch.services), "counters": [counter_view(engine, c) for c in engine.counters_of(branch_id)]}
+            "services": list(branch.services),
+            "counters": [counter_view(engine, c) for c in engine.counters_of(branch_id)]}
 
 
 def counter_view(engine, counter) -> dict:
