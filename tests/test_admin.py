@@ -224,6 +224,7 @@ def test_scenario_loading_keeps_working_on_an_administered_database(tmp_path, co
     admin(api, "PATCH", "/users/off1", {"disabled": True})
     api.client.application.extensions["motcua"].store.close()
     motcua("init", "--scenario", str(HOAN_KIEM), db=config.server.db)
+    assert "off1\tofficer\thk-01\tdisabled" in motcua("user", "list", db=config.server.db).splitlines()
     again = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"}), clock)
     try:
         client = again.test_client()
