@@ -76,7 +76,7 @@
   }
 
   function renderServices() {
-    const names = Object.fromEntries(settings.services.map((s) => [s.id, s.name]));
+    const names = Object.fromEntries(settings.services.concat(lastServices).map((s) => [s.id, s.name]));  // live names win
     $("services").replaceChildren(...lastServices.map((service) => {
       const box = document.createElement("div");
       box.className = "service";

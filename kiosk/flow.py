@@ -82,7 +82,7 @@ class Kiosk:
         return self._branches.get(self.settings.branch, {}).get("name", {"vi": self.settings.branch, "en": ""})
 
     def services(self) -> list[ServiceChoice]:
-        return [ServiceChoice(s["id"], s["letter"], s["name"], _both(f"kiosk.line.{s['id']}"), s["id"])
+        return [ServiceChoice(s["id"], s["letter"], s["name"], _line(s), s["id"])
                 for s in self._branches.get(self.settings.branch, {}).get("services", [])]
 
     # ---- tickets ---------------------------------------------------------------------------
@@ -183,6 +183,13 @@ def _text(lang: str, key: str, **values) -> str:
     except (KeyError, IndexError):
         text = template
     return unicodedata.normalize("NFC", text)  # Kivy draws precomposed letters only
+
+
+def _line(service: dict) -> dict:
+    """The short description under a service's name: the administrator's, else the catalogue's."""
+    given = service.get("description") if isinstance(service.get("description"), dict) else {}
+    return {lang: unicodedata.normalize("NFC", given.get(lang) or "") or _text(lang, f"kiosk.line.{service['id']}")
+            for lang in LANGUAGES}
 
 
 def _both(key: str) -> dict:

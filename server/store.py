@@ -91,6 +91,15 @@ def m007_counter_pauses(db: Database) -> None:
     db["counters"].add_column("since", float)
 
 
+@migrations()
+def m008_administration(db: Database) -> None:
+    """What live administration keeps: a user disabled (kept for the record, refused at login) and
+    the short description of a service the kiosk shows under its name."""
+    db["users"].add_column("disabled", int, not_null_default=0)
+    db["services"].add_column("description_vi", str, not_null_default="")
+    db["services"].add_column("description_en", str, not_null_default="")
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 
@@ -208,6 +217,12 @@ class Store:
                 db["counters"].upsert(_counter_row(counter), pk=("branch", "id"))
             for rating in change.ratings:
                 db["ratings"].insert({**rating.__dict__, "reasons": json.dumps(rating.reasons)})
+            if change.services:
+                db["services"].upsert_all([s.__dict__ for s in change.services], pk="id")
+            if change.branches:
+                db["branches"].upsert_all([_branch_row(b) for b in change.branches], pk="id")
+            for counter in change.removed_counters:
+                db.execute("delete from counters where branch = ? and id = ?", [counter.branch, counter.id])
 
         self.write(write)
 

@@ -413,6 +413,14 @@ class QueueEngine:
         tomorrow = date.fromisoformat(self.local.day(now)) + timedelta(days=1)
         return self.local.epoch(tomorrow, "00:00") - now
 
+    def change_network(self, build: Callable[[], Change]) -> Change:
+        """An administrator's change of the network, worked out by build() and committed like any operation."""
+        # build() runs under the engine's hold: it checks the very state the change is applied to.
+        with self._operating():
+            change = build()
+            self._commit(change)
+            return change
+
     # ---- estimates -------------------------------------------------------------------------
 
     def _schedule(self, branch_id: str) -> Schedule:
@@ -512,6 +520,8 @@ class QueueEngine:
         for counter in change.counters:
             self.counters[(counter.branch, counter.id)] = counter
             self._schedules.pop(counter.branch, None)
+        if change.services or change.branches or change.removed_counters:
+            self._apply_network(change)
         for rating in change.ratings:
             self.ratings[rating.ticket] = rating
         for event in change.events:
@@ -521,6 +531,19 @@ class QueueEngine:
                 self._kiosk_problems[event.branch].append(event)
         for listener in self.listeners:
             listener(change)
+
+    def _apply_network(self, change: Change) -> None:
+        """Put committed services, branches and removed counters in memory; every estimate is dealt again."""
+        for service in change.services:
+            self.services[service.id] = service
+            self.times.configured[service.id] = service.mean_min
+        for branch in change.branches:
+            self.branches[branch.id] = branch
+        for counter in change.removed_counters:
+            self.counters.pop((counter.branch, counter.id), None)
+        # A service's mean or a branch's offer moves the waits of every branch it touches: cheaper
+        # to deal them all again than to work out which.
+        self._schedules.clear()
 
     def _apply_ticket(self, new: Ticket) -> None:
         """Put a ticket's new state in memory, keeping queues, counters and schedules in step."""

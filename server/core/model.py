@@ -18,7 +18,7 @@ PAUSE_REASONS = ("break", "meeting", "other")
 
 @dataclass(frozen=True)
 class Service:
-    """A kind of transaction, with its ticket letter and configured mean service time."""
+    """A kind of transaction: ticket letter, configured mean service time, the kiosk's short description."""
 
     id: str
     name_vi: str
@@ -26,6 +26,8 @@ class Service:
     letter: str
     mean_min: float
     cv: float = 0.6
+    description_vi: str = ""
+    description_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,10 @@ class Change:
     events: list[Event] = field(default_factory=list)
     counters: list[Counter] = field(default_factory=list)
     ratings: list[Rating] = field(default_factory=list)
+    # An administrator's changes of the network (motcua.core.administration).
+    services: list[Service] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
+    removed_counters: list[Counter] = field(default_factory=list)
 
 
 class DomainError(Exception):

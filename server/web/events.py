@@ -78,7 +78,11 @@ class Broadcaster:
         if calls:
             self.calls.append(calls)
             self.call_wake.set()
-        branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
+        branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters + change.removed_counters}
+        branches |= {b.id for b in change.branches}
+        if change.services:  # a service renamed or re-lettered: every branch offering it shows it
+            changed = {s.id for s in change.services}
+            branches |= {b.id for b in self.engine.branches.values() if changed & set(b.services)}
         self.pending.append((branches, [t.id for t in change.tickets]))
         self.wake.set()
 

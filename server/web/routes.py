@@ -14,7 +14,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from motcua.accounts import Principal
+from motcua.accounts import AccountDisabled, Principal
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable
 from motcua.core.transfers import due_at
 from . import schemas
@@ -42,7 +42,7 @@ class UnsupportedMediaType(DomainError):
 
 
 STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 400, Unauthorized: 401, Forbidden: 403,
-             UnsupportedMediaType: 415, StorageUnavailable: 503}
+             UnsupportedMediaType: 415, StorageUnavailable: 503, AccountDisabled: 403}
 
 
 def runtime():
@@ -140,7 +140,7 @@ def openapi():
 
 
 @api.post("/auth/login")
-@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 429))
+@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 403, 429))
 def login():
     token, user = authenticate(json_body())
     return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
@@ -189,7 +189,9 @@ def branches():
     return jsonify([
         {"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en}, "lat": b.lat, "lon": b.lon,
          "services": [{"id": s, "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en},
-                       "letter": engine.services[s].letter} for s in b.services]}
+                       "letter": engine.services[s].letter,
+                       "description": {"vi": engine.services[s].description_vi, "en": engine.services[s].description_en}}
+                      for s in b.services]}
         for b in engine.branches.values()])
 
 

@@ -159,6 +159,7 @@ class ServiceName(Answer):
     id: str
     name: Names
     letter: str
+    description: Names = Field(description="the short description the kiosk shows under the name ('' when none)")
 
 
 class Branch(Answer):
@@ -172,6 +173,7 @@ class Branch(Answer):
 class ServiceQueue(Answer):
     id: str
     letter: str
+    name: Names
     waiting: int
     estimated_wait_min: int | None
 
@@ -203,6 +205,7 @@ class RecentCall(Answer):
 
 class State(Answer):
     branch: str
+    name: Names
     services: list[ServiceQueue]
     counters: list[CounterState]
     recent_calls: list[RecentCall] = Field(description="newest first, at most [queue] recent_calls")

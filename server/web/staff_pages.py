@@ -15,6 +15,7 @@ staff_pages = Blueprint("staff_pages", __name__)
 PAGES = {
     "login": ("login.html", ()),
     "counter": ("counter.html", ("counter.",)),
+    "admin": ("admin.html", ("admin.",)),
 }
 
 

@@ -30,13 +30,14 @@ def branch_state(engine: QueueEngine, branch_id: str) -> dict:
     """`GET /branches/{b}/state` and the `queue` event: queues, counters, recent calls."""
     with engine.lock:
         branch = engine.branch(branch_id)
-        services = [{"id": s, "letter": engine.services[s].letter, "waiting": engine.waiting(branch_id, s),
+        services = [{"id": s, "letter": engine.services[s].letter, "name": names(engine.services[s]),
+                     "waiting": engine.waiting(branch_id, s),
                      "estimated_wait_min": round_min(engine.estimate_new(branch_id, s))}
                     for s in branch.services]
         counters = [{"id": c.id, "services": list(c.services), "open": c.open,
                      "serving": ticket_brief(engine.serving_at(branch_id, c.id))}
                     for c in engine.counters_of(branch_id)]
-        return {"branch": branch_id, "services": services, "counters": counters,
+        return {"branch": branch_id, "name": names(branch), "services": services, "counters": counters,
                 "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
 
 
@@ -102,6 +103,11 @@ def own_called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dic
 def call_record(engine: QueueEngine, call: Call) -> dict:
     return {"number": call.number, "counter": call.counter, "service": call.service,
             "at": engine.local.iso(call.at), "recall": call.recall}
+
+
+def names(thing) -> dict:
+    """A branch's or service's name in each language, as {"vi", "en"}."""
+    return {"vi": thing.name_vi, "en": thing.name_en}
 
 
 def ticket_brief(ticket: Ticket | None) -> dict | None:
