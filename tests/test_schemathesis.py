@@ -44,11 +44,11 @@ TURN = itertools.count()
 
 
 def real_ids(app, tokens: dict, wanted) -> dict:
-    """Path parameters of hk-01: counter 1 and a ticket just issued by its kiosk."""
+    """Path parameters of hk-01: counter 1, the service civil and a ticket just issued by its kiosk."""
     answer = app.test_client().post("/api/v1/branches/hk-01/tickets", json={"service": "civil"},
                                     headers={"Authorization": f"Bearer {tokens['kiosk1']}"})
     assert answer.status_code == 201, answer.text
-    ids = {"b": "hk-01", "c": "1", "ticket_id": answer.json["id"], "number": answer.json["number"]}
+    ids = {"b": "hk-01", "c": "1", "s": "civil", "ticket_id": answer.json["id"], "number": answer.json["number"]}
     return {name: ids[name] for name in wanted}
 
 
