@@ -155,6 +155,20 @@ class Driver:
         result = self.wait_printed("ticket-elsewhere")
         return {**result, "original": here.ticket, "alternatives": [asdict(a) for a in here.alternatives]}
 
+    def unserved(self) -> dict:
+        """A service no open counter serves here: said before any number; the first branch offered taken."""
+        self.wait_screen("home")
+        self.tap(f"service:{self.args.service}")
+        self.wait_screen("unserved")
+        offered = self.on_ui(lambda: [asdict(a) for a in self.app.sm.current_screen.unserved.alternatives])
+        said = self.texts()
+        self.shot("unserved")
+        self.tap("go:0")
+        self.wait_screen("priority")
+        self.tap("no")
+        result = self.wait_printed("ticket-unserved-elsewhere")
+        return {**result, "said": said, "alternatives": offered}
+
     def rating(self) -> dict:
         self.wait_screen("home")
         self.tap("rate")
@@ -194,7 +208,9 @@ class Driver:
         self.wait_screen("home")
         say(event="home")
         self.wait_stdin("go")
-        self.take_number(self.args.service)
+        # The kiosk asks whether the service is served before anything else: with nobody answering,
+        # the calm message comes at the first touch.
+        self.tap(f"service:{self.args.service}")
         self.wait_screen("message", timeout=20)
         self.wait_for(lambda: any("giây" in t for t in self.app.sm.current_screen.visible_texts()), "the countdown")
         self.shot("message")

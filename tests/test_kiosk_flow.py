@@ -86,6 +86,25 @@ def test_a_crowded_branch_offers_a_better_one_and_the_ticket_moves_there(live_ap
     assert refused.status_code == 403  # the kiosk of hk-01 has no say over a ticket at another branch
 
 
+def test_a_service_nobody_serves_here_is_said_before_a_number_with_the_branches_that_do(live_app):
+    kiosk = kiosk_for(live_app)
+    kiosk.load()
+    assert kiosk.unserved("land") is None                       # counters 4 and 5 serve it
+    for counter in ("4", "5"):
+        assert live_app.post(f"/branches/hk-01/counters/{counter}", "mgr1", {"open": False}).status_code == 200
+    unserved = kiosk.unserved("land")
+    assert unserved.service_name == {"vi": "Đất đai", "en": "Land"}
+    said = live_app.get("/branches/hk-01/services/land/availability").json()["alternatives"]
+    assert said and [a.branch for a in unserved.alternatives] == [a["branch"] for a in said]
+    names = {b["id"]: b["name"] for b in live_app.get("/branches").json()}
+    for alternative, offer in zip(unserved.alternatives, said):
+        assert alternative.name == names[offer["branch"]]
+        assert (alternative.travel_min, alternative.wait_min) == (offer["travel_min"], offer["estimated_wait_min"])
+        km = f"{offer['distance_km']:.1f}"
+        assert f"{km.replace('.', ',')} km" in alternative.directions["vi"] and f"{km} km" in alternative.directions["en"]
+    assert kiosk.unserved("civil") is None
+
+
 def test_rating_by_the_number_typed_in(fresh_server):
     kiosk = kiosk_for(fresh_server)
     issued = kiosk.take_ticket("civil", priority=False)
