@@ -35,6 +35,7 @@ MATRIX = {
     "DELETE /auth/session":                         "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
     "GET /branches":                                "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /branches/{b}/state":                      "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/services/{s}/availability":  "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /tickets/{ticket_id}":                     "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /tickets/{ticket_id}/rating":             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/tickets":                   "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
@@ -148,7 +149,7 @@ class Caller:
         if template.startswith("/admin/"):
             return self.admin_request(method, template, branch)
         ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None
-        path = template.replace("{b}", branch).replace("{c}", "1")
+        path = template.replace("{b}", branch).replace("{c}", "1").replace("{s}", "civil")
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {

@@ -20,7 +20,7 @@ from motcua.core.transfers import due_at
 from . import schemas
 from .advice import recommendations
 from .openapi import operation, spec
-from .views import branch_state as state_view, ticket_view
+from .views import branch_state as state_view, round_min, ticket_view
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 LOGIN_LIMITS = "motcua.login_limits"
@@ -201,6 +201,21 @@ def branch_state(b):
     return jsonify(state_view(runtime().engine, b))
 
 
+@api.get("/branches/<b>/services/<s>/availability")
+@operation("before a ticket: the wait one would get for the service here, and when no open counter serves it "
+           "here, the nearby branches that serve it now, best first", schemas.Availability)
+def availability(b, s):
+    found = runtime().journeys.availability(b, s)
+    return jsonify({"branch": b, "service": s, "served": found.estimated_wait_min is not None,
+                    "estimated_wait_min": round_min(found.estimated_wait_min),
+                    "alternatives": [alternative_view(a) for a in found.elsewhere]})
+
+
+def alternative_view(a) -> dict:
+    return {"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min), "travel_min": round(a.travel_min),
+            "distance_km": round(a.distance_km, 1)}
+
+
 @api.get("/tickets/<ticket_id>")
 @operation("a ticket's status (no personal data)", schemas.Ticket)
 def ticket(ticket_id):
@@ -224,9 +239,7 @@ def issue(b):
     issued = runtime().journeys.issue(b, body.service, body.priority, body.lang, actor=who.actor)
     ticket = issued.ticket
     view = ticket_view(engine, ticket.id)
-    offers = [{"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min),
-               "travel_min": round(a.travel_min), "distance_km": round(a.distance_km, 1)}
-              for a in issued.alternatives]
+    offers = [alternative_view(a) for a in issued.alternatives]
     answer = {"id": ticket.id, "number": ticket.number, "service": ticket.service, "branch": b,
               "issued_at": view["issued_at"], "position": view["position"],
               "estimated_wait_min": view["estimated_wait_min"],

@@ -238,6 +238,15 @@ class Alternative(Answer):
     distance_km: float
 
 
+class Availability(Answer):
+    branch: str
+    service: str
+    served: bool = Field(description="an open counter of the branch serves the service (a ticket gets an estimate)")
+    estimated_wait_min: int | None = Field(description="the wait a ticket taken now would get; null when not served")
+    alternatives: list[Alternative] = Field(description="when not served here: reachable branches that serve it "
+                                                        "now, best first (at most [balancing] max_offers)")
+
+
 class Issued(Answer):
     id: str
     number: str
