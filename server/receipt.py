@@ -1,9 +1,9 @@
 """The dossier receipt the citizen keeps: a PDF page (fpdf2) and the same receipt on the ticket printer.
 
 Both are made from one `Receipt`, built by `receipt()` from the API's own shapes: the full
-dossier view (`GET /dossiers/{code}/full`), its procedure as `GET /procedures` lists it, and
-the names of branches and departments. So the server (the PDF route) and a counter machine
-(`motcua hw print-receipt`, through the API) lay out the very same receipt.
+dossier view (`GET /dossiers/{code}/full`) and the branches' names (`GET /branches`). So the
+server (the PDF route) and a counter machine (`motcua hw print-receipt`, through the API) lay
+out the very same receipt.
 
 What is printed: the code, the procedure and its department, the citizen's name, when, where
 and by whom the dossier was received, the documents (those reused from earlier dossiers
@@ -19,7 +19,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Mapping
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from PIL import Image
@@ -27,7 +26,7 @@ from PIL import Image
 from motcua import i18n
 from motcua.hardware.qr import qr_matrix
 from motcua.hardware.ticket_layout import (FONTS, LARGE, NORMAL, SMALL, BigText, Block, Cut, LayoutSettings, Line,
-                                           QrBlock, Space, TextBlock, nfc, render)
+                                           QrBlock, Space, TextBlock, font, nfc, render)
 
 Names = Mapping[str, str]
 
@@ -55,6 +54,25 @@ class Receipt:
     lookup_url: str
     lang: str = "vi"
 
+    def view(self) -> dict:
+        """The receipt as JSON (GET /dossiers/{code}/receipt), for a counter machine to print."""
+        return {"code": self.code, "procedure": dict(self.procedure), "department": dict(self.department),
+                "citizen_name": self.citizen_name, "received_at": self.received_at.isoformat(timespec="seconds"),
+                "receiving_branch": dict(self.receiving_branch), "officer": self.officer,
+                "due_date": self.due_date.isoformat(), "return_branch": dict(self.return_branch),
+                "documents": [{"name": dict(d.name), "reused": d.reused} for d in self.documents],
+                "lookup_url": self.lookup_url}
+
+    @classmethod
+    def from_view(cls, view: Mapping, lang: str = "vi") -> "Receipt":
+        """The receipt of its JSON view, in the citizen's language lang."""
+        return cls(code=view["code"], procedure=view["procedure"], department=view["department"],
+                   citizen_name=view["citizen_name"], received_at=datetime.fromisoformat(view["received_at"]),
+                   receiving_branch=view["receiving_branch"], officer=view["officer"],
+                   due_date=date.fromisoformat(view["due_date"]), return_branch=view["return_branch"],
+                   documents=tuple(ReceivedDocument(d["name"], bool(d["reused"])) for d in view["documents"]),
+                   lookup_url=view["lookup_url"], lang=_language(lang))
+
     @property
     def langs(self) -> tuple[str, ...]:
         """The citizen's language first, then the others."""
@@ -66,38 +84,33 @@ def lookup_url(base: str, code: str) -> str:
     return f"{base.rstrip('/')}/d/{code}"
 
 
-def receipt(dossier: Mapping, procedure: Mapping, *, base_url: str, timezone: str,
-            branches: Mapping[str, Names], departments: Mapping[str, Names], lang: str = "vi") -> Receipt:
-    """The receipt of a full dossier view, with its procedure as GET /procedures shows it."""
-    kinds = {kind["kind"]: kind["name"] for kind in procedure.get("documents", ())}
+def receipt(dossier: Mapping, *, base_url: str, branches: Mapping[str, Names], lang: str = "vi") -> Receipt:
+    """The receipt of a full dossier view (GET /dossiers/{code}/full); branches: names by branch id."""
+    kinds = {kind["kind"]: kind["name"] for kind in dossier.get("required_documents", ())}
     documents = tuple(ReceivedDocument(kinds.get(d["kind"], _same(d["kind"])), bool(d.get("reused")))
                       for d in dossier.get("documents", ()))
-    department = dossier.get("department") or procedure.get("department", "")
     return Receipt(
-        code=dossier["code"], procedure=procedure["name"],
-        department=departments.get(department, _same(department)),
+        code=dossier["code"],
+        procedure=dossier.get("procedure_name") or _same(dossier["procedure"]),
+        department=dossier.get("department_name") or _same(dossier.get("department", "")),
         citizen_name=(dossier.get("citizen") or {}).get("name", ""),
-        received_at=_local(dossier["received_at"], ZoneInfo(timezone)),
+        received_at=datetime.fromisoformat(dossier["received_at"]),
         receiving_branch=branches.get(dossier["branch"], _same(dossier["branch"])),
         officer=dossier.get("officer", ""),
         due_date=date.fromisoformat(dossier["due_date"]),
         return_branch=branches.get(dossier["return_branch"], _same(dossier["return_branch"])),
         documents=documents,
-        lookup_url=dossier.get("lookup_url") or lookup_url(base_url, dossier["code"]),
-        lang=lang if lang in i18n.LANGUAGES else i18n.LANGUAGES[0])
+        lookup_url=lookup_url(base_url, dossier["code"]),
+        lang=_language(lang))
+
+
+def _language(lang: str) -> str:
+    return lang if lang in i18n.LANGUAGES else i18n.LANGUAGES[0]
 
 
 def _same(code: str) -> dict[str, str]:
     # A code missing from the names (a city's catalogue edited since): the code itself in every language.
     return {lang: code for lang in i18n.LANGUAGES}
-
-
-def _local(at: float | str, tz: ZoneInfo) -> datetime:
-    """received_at as the local time: the view gives epoch seconds or an ISO time."""
-    if isinstance(at, (int, float)):
-        return datetime.fromtimestamp(at, tz)
-    moment = datetime.fromisoformat(at)
-    return moment.astimezone(tz) if moment.tzinfo else moment
 
 
 def _date(day: date) -> str:
@@ -322,7 +335,7 @@ def receipt_blocks(r: Receipt, settings: LayoutSettings | None = None) -> list[B
         Space(quiet_zone),
         QrBlock(r.lookup_url),
         Space(quiet_zone),
-        TextBlock(_lines(_texts(r, "receipt.scan_qr"), SMALL) + (Line(r.lookup_url, SMALL),)),
+        TextBlock(_lines(_texts(r, "receipt.scan_qr"), SMALL) + _url_lines(r.lookup_url, settings)),
         Space(16),
         TextBlock(_lines(_texts(r, "receipt.footer"), SMALL + 2)),
         Cut(),
@@ -348,6 +361,15 @@ def _field(r: Receipt, key: str, values: list[str], size: int = NORMAL, bold: bo
     first, *rest = values
     lines = (label, Line(first, size, bold, "left")) + tuple(Line(v, SMALL + 2, False, "left") for v in rest)
     return [TextBlock(lines, line_gap=3), Space(12)]
+
+
+def _url_lines(url: str, settings: LayoutSettings) -> tuple[Line, ...]:
+    """The lookup address; broken before its /d/ when too wide, since wrapping breaks only at spaces."""
+    room = settings.width_dots - 2 * settings.margin_dots
+    if font(settings.dots(SMALL)).getlength(url) <= room or "/d/" not in url:
+        return (Line(url, SMALL),)
+    base, _, code = url.rpartition("/d/")
+    return Line(base, SMALL), Line(f"/d/{code}", SMALL)
 
 
 def _document_lines(r: Receipt) -> tuple[Line, ...]:

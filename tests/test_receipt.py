@@ -1,0 +1,156 @@
+"""The dossier receipt (server/receipt.py): the PDF opens in poppler (pdftoppm, pdftotext) with its
+Vietnamese right and its QR code decoding (zbarimg) to the lookup URL; the same receipt through the
+ticket printer driver reaches the simulated printer over a socat pty pair."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from motcua import receipt as receipts
+from motcua.hardware.printer import Printer
+from motcua.hardware.printer_sim import PrinterSim
+from motcua.hardware.ticket_layout import BigText, LayoutSettings, block_image
+
+from test_printer import find_rows, zbar
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+BASE = "https://motcua.hanoi.gov.vn/"
+CODE = "HK01-261201-0007K"
+URL = "https://motcua.hanoi.gov.vn/d/HK01-261201-0007K"
+
+# A full dossier view as GET /dossiers/{code}/full gives it (the fields the receipt reads, and some it must not print).
+DOSSIER = {
+    "code": CODE, "procedure": "birth_registration", "status": "digitized",
+    "procedure_name": {"vi": "Đăng ký khai sinh", "en": "Birth registration"},
+    "department": "justice", "department_name": {"vi": "Phòng Tư pháp", "en": "Justice Division"},
+    "branch": "hk-01", "officer": "off1", "ticket": None, "return_branch": "hk-02",
+    "received_at": "2026-12-01T09:05:00+07:00", "due_date": "2026-12-04",
+    "citizen": {"id_number": "001203004567", "name": "Nguyễn Thị Hồng Nhung", "phone": "0912345678"},
+    "required_documents": [
+        {"kind": "civil_form", "name": {"vi": "Tờ khai theo mẫu", "en": "Application form"}},
+        {"kind": "id_card", "name": {"vi": "Thẻ căn cước / Căn cước công dân", "en": "Identity card"}},
+        {"kind": "birth_notice", "name": {"vi": "Giấy chứng sinh", "en": "Birth notice from the hospital"}}],
+    "documents": [
+        {"sha256": "a" * 64, "kind": "civil_form", "mime": "application/pdf", "size": 1000, "reused": False},
+        {"sha256": "b" * 64, "kind": "id_card", "mime": "image/jpeg", "size": 2000, "reused": True},
+        {"sha256": "c" * 64, "kind": "birth_notice", "mime": "image/png", "size": 3000, "reused": False}],
+}
+BRANCHES = {"hk-01": {"vi": "Bộ phận Một cửa phường Hoàn Kiếm", "en": "Hoan Kiem one-stop office"},
+            "hk-02": {"vi": "Bộ phận Một cửa phường Cửa Nam", "en": "Cua Nam one-stop office"}}
+PERSONAL = ("001203004567", "0912345678")
+
+
+def make(lang: str = "vi", **changes) -> receipts.Receipt:
+    return receipts.receipt({**DOSSIER, **changes}, base_url=BASE, branches=BRANCHES, lang=lang)
+
+
+def pdf_pages(pdf: bytes, folder: Path) -> list[Path]:
+    """The PDF's pages as PNGs, rendered by poppler."""
+    source = folder / "receipt.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "110", "-png", str(source), str(folder / "page")], check=True, timeout=30)
+    return sorted(folder.glob("page-*.png"))
+
+
+def pdf_text(pdf: bytes, folder: Path) -> str:
+    source = folder / "text.pdf"
+    source.write_bytes(pdf)
+    done = subprocess.run(["pdftotext", "-layout", str(source), "-"], capture_output=True, text=True, check=True,
+                          timeout=30)
+    return done.stdout
+
+
+def test_the_receipt_takes_the_full_view_and_leaves_out_the_id_number_and_phone():
+    r = make()
+    assert r.lookup_url == URL
+    assert [d.reused for d in r.documents] == [False, True, False]
+    assert r.documents[1].name["vi"] == "Thẻ căn cước / Căn cước công dân"
+    assert r.received_at.strftime("%H:%M %d/%m/%Y") == "09:05 01/12/2026"
+    view = r.view()
+    assert not any(value in repr(view) for value in PERSONAL)
+    assert receipts.Receipt.from_view(view) == r
+    assert receipts.Receipt.from_view(view, "en").langs == ("en", "vi")
+    # A kind the catalogue no longer names still prints, as its code.
+    odd = make(documents=[{"kind": "old_kind", "reused": False}]).documents[0]
+    assert odd.name == {"vi": "old_kind", "en": "old_kind"}
+
+
+def test_the_pdf_opens_reads_in_vietnamese_and_its_qr_code_is_the_lookup_url(tmp_path):
+    pdf = receipts.receipt_pdf(make())
+    assert pdf.startswith(b"%PDF-")
+    [page] = pdf_pages(pdf, tmp_path)          # one A4 page for an ordinary dossier
+    with Image.open(page) as image:
+        assert abs(image.height / image.width - 297 / 210) < 0.01
+    assert zbar(page) == URL
+    text = pdf_text(pdf, tmp_path)
+    for shown in (CODE, "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "Đăng ký khai sinh", "Phòng Tư pháp",
+                  "Nguyễn Thị Hồng Nhung", "04/12/2026", "09:05, ngày 01/12/2026",
+                  "Bộ phận Một cửa phường Cửa Nam", "Giấy chứng sinh", "Dùng lại bản đã số hóa", URL):
+        assert shown in text, shown
+    assert text.count("Số hóa khi tiếp nhận") == 2 and text.count("Dùng lại bản đã số hóa") == 1
+    assert not any(value in text for value in PERSONAL)
+    OUTPUT.mkdir(exist_ok=True)
+    shutil.copy(page, OUTPUT / "receipt-pdf.png")
+
+
+def test_in_english_the_english_comes_first_and_many_documents_keep_the_signatures_with_the_footer(tmp_path):
+    many = [{"kind": "id_card", "reused": n % 2 == 0} for n in range(14)]
+    pdf = receipts.receipt_pdf(make("en", documents=many))
+    pages = pdf_pages(pdf, tmp_path)
+    assert len(pages) == 2 and zbar(pages[0]) == URL
+    text = pdf_text(pdf, tmp_path)
+    assert text.index("DOSSIER RECEIPT") < text.index("GIẤY TIẾP NHẬN")
+    assert text.count("Reused, digitised before") == 7
+    second = text.split("\f")[1]
+    assert "Submitted by" in second and "Please bring this receipt" in second
+
+
+def test_no_documents_yet_is_said_so():
+    r = make(documents=[])
+    blocks = receipts.receipt_blocks(r)
+    assert any("Chưa nhận giấy tờ nào" in line.text for b in blocks for line in getattr(b, "lines", ()))
+
+
+# --- on the ticket printer ----------------------------------------------------------------------
+
+@pytest.fixture
+def ptys(serial_pair):
+    """Two linked ptys: (simulator end, driver end)."""
+    line = serial_pair("printer")
+    return str(line.device), str(line.host)
+
+
+@pytest.mark.parametrize("paper, qr_mode", [("80mm", "native"), ("58mm", "raster")])
+def test_the_receipt_prints_on_the_simulated_printer(ptys, tmp_path, paper, qr_mode):
+    settings = LayoutSettings.for_paper(paper, qr_mode=qr_mode)
+    sim = PrinterSim(ptys[0], tmp_path / "out", width_dots=settings.width_dots).start()
+    try:
+        with Printer(ptys[1], timeout_s=2.0, settings=settings) as printer:
+            result = printer.print_bytes(receipts.receipt_bytes(make(), settings))
+        assert result.status_after.words == "ok"
+        assert sim.wait_for(1, timeout=10), "no receipt came out"
+    finally:
+        sim.stop()
+    [png] = sim.saved
+    assert zbar(png) == URL
+    code = next(b for b in receipts.receipt_blocks(make(), settings) if isinstance(b, BigText))
+    assert code.text == CODE
+    with Image.open(png) as page:
+        assert find_rows(page, block_image(code, settings)) is not None, "the code is not on the receipt"
+    OUTPUT.mkdir(exist_ok=True)
+    shutil.copy(png, OUTPUT / f"receipt-printed-{paper}.png")
+
+
+def test_a_reused_document_is_starred_on_paper_and_explained():
+    lines = [line.text for b in receipts.receipt_blocks(make()) for line in getattr(b, "lines", ())]
+    assert "2. Thẻ căn cước / Căn cước công dân *" in lines
+    assert "1. Tờ khai theo mẫu" in lines
+    assert any(text.startswith("* Giấy tờ đã số hóa trước đây") for text in lines)
+    assert not any(value in text for text in lines for value in PERSONAL)
+    assert replace(make(), lang="en").langs == ("en", "vi")
