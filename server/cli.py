@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     printer_cli.add_arguments(hw_commands.add_parser("test-print", help="print a sample ticket"),
                               hw_commands.add_parser("status", help="the printer's status in words"),
                               hw_commands.add_parser("printer-sim", help="a simulated printer writing each ticket as a PNG"))
+    from motcua.hardware import receipt_cli  # no network or threads at import, as printer_cli
+
+    receipt_cli.add_arguments(hw_commands.add_parser("print-receipt", help="a dossier's receipt on the ticket printer"))
     display_sim = hw_commands.add_parser("display-sim", help="a simulated counter number display")
     display_sim.add_argument("port")
     display_sim.add_argument("--address", type=int, required=True)
@@ -276,6 +279,17 @@ def cmd_kiosk(args, config) -> int:
 
 
 def cmd_hw(args, config) -> int:
+    if args.action == "print-receipt":
+        import os
+
+        from motcua.hardware.receipt_cli import print_receipt
+
+        password = args.password or os.environ.get("MOTCUA_PASSWORD")
+        if not password:
+            raise ValueError("give --password or set MOTCUA_PASSWORD")
+        return print_receipt(args.server, args.code, args.printer, username=args.username, password=password,
+                             lang=args.lang, paper=args.paper, text_mode=args.text_mode, qr_mode=args.qr_mode,
+                             code_page=args.code_page, timeout_s=args.timeout_s)
     if args.action in ("display-sim", "pad-sim"):
         from motcua.hardware import device_sims
 

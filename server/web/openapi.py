@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 from . import schemas
 
 PREFIX = "/api/v1"
+JSON = "application/json"
 REFS = "#/components/schemas/{model}"
 
 
@@ -24,17 +25,19 @@ class Operation:
     """What the document says of one route: its answer, its body, who may call it, how it refuses."""
 
     summary: str
-    answer: type[BaseModel]
+    answer: type[BaseModel] | None
     status: int
     body: type[schemas.Body] | None
     many: bool
     auth: str          # "none", "optional" (a token is checked when given) or "required"
     errors: tuple[int, ...]
+    media: str = JSON  # the answer's type; anything but JSON is documented as bytes of that type
 
 
-def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body: type[schemas.Body] | None = None,
-              many: bool = False, auth: str = "none", conflict: bool = False, errors: tuple[int, ...] = ()):
-    """Declare a route's operation: answer (a list of them when many), body, auth; 409 when conflict."""
+def operation(summary: str, answer: type[BaseModel] | None, *, status: int = 200,
+              body: type[schemas.Body] | None = None, many: bool = False, auth: str = "none", conflict: bool = False,
+              errors: tuple[int, ...] = (), media: str = JSON):
+    """Declare a route's operation: answer (a list of them when many; None for a media file), body, auth."""
     refusals = set(errors)
     if auth != "none":
         refusals.add(401)        # a token given is checked, even where none is needed
@@ -44,7 +47,7 @@ def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body:
         refusals |= {400, 413}
     if conflict:
         refusals.add(409)
-    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)))
+    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), media)
 
     def declare(view):
         view.operation = declared
@@ -106,14 +109,17 @@ def spec(app: Flask) -> dict:
 
 
 def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool, writes: bool) -> dict:
-    answer = {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]
+    if op.media != JSON:
+        success = {op.media: {"schema": {"type": "string", "format": "binary"}}}
+    else:
+        success = {JSON: {"schema": {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]}}
     # A write may find the disk full or read-only: 503 storage_unavailable, and it resumes by itself.
     refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()) | ({503} if writes else set()))
     described = {
         "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "success", "content": {"application/json": {"schema": answer}}},
+            str(op.status): {"description": "success", "content": success},
             **{str(code): {"description": "refused", "content": {"application/json": {"schema": ref[schemas.Error]}}}
                for code in refusals},
         },

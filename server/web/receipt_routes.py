@@ -1,0 +1,71 @@
+"""The dossier receipt under /api/v1: the PDF the citizen takes home, and the same receipt as JSON
+for a counter machine's ticket printer (`motcua hw print-receipt`).
+
+Only officers (and managers) of the receiving branch and admins: the receipt carries the
+citizen's name. `?lang=en` puts English first, for a citizen who reads it better.
+"""
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from motcua import i18n
+from motcua import receipt as receipts
+from motcua.core.model import Invalid
+from . import schemas
+from .openapi import operation
+from .routes import api, bearer, require_staff, runtime
+
+
+class ReceivedDocument(schemas.Answer):
+    name: schemas.Names
+    reused: bool
+
+
+class Receipt(schemas.Answer):
+    """What a dossier receipt shows; no ID number, no phone."""
+
+    code: str
+    procedure: schemas.Names
+    department: schemas.Names
+    citizen_name: str
+    received_at: str
+    receiving_branch: schemas.Names
+    officer: str
+    due_date: str
+    return_branch: schemas.Names
+    documents: list[ReceivedDocument]
+    lookup_url: str
+
+
+@api.get("/dossiers/<code>/receipt")
+@operation("the dossier's receipt, to print at the counter (officer of the receiving branch, admin)", Receipt,
+           auth="required", errors=(400,))
+def dossier_receipt(code):
+    return jsonify(_receipt(code, "vi").view())
+
+
+@api.get("/dossiers/<code>/receipt.pdf")
+@operation("the dossier's receipt as a PDF, ?lang=en for English first (officer of the receiving branch, admin)",
+           None, auth="required", errors=(400,), media="application/pdf")
+def dossier_receipt_pdf(code):
+    lang = request.args.get("lang", i18n.LANGUAGES[0])
+    if lang not in i18n.LANGUAGES:
+        raise Invalid(f"lang is one of {', '.join(i18n.LANGUAGES)}", "bad_lang")
+    found = _receipt(code, lang)
+    # Personal data: kept by no cache on the way; shown in the browser's viewer, ready to print.
+    return Response(receipts.receipt_pdf(found), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="receipt-{found.code}.pdf"',
+                             "Cache-Control": "no-store"})
+
+
+def _receipt(code: str, lang: str) -> receipts.Receipt:
+    """The receipt of dossier code for the caller, refused in the published order (401, 400/404, 403)."""
+    who = bearer()
+    rt = runtime()
+    row = rt.dossiers.get(code)
+    require_staff(who, row["branch"])
+    engine = rt.engine
+    with engine.lock:
+        branches = {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.branches.values()}
+    base = rt.config.server.public_url or request.host_url
+    return receipts.receipt(rt.dossiers.full_view(row), base_url=base, branches=branches, lang=lang)
