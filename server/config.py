@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua.core.balancing import RedirectRules
+from motcua.core.dossiers import DEFAULT_HOLIDAYS
 from motcua.core.engine import EngineSettings
 from motcua.core.staffing import StaffingRules
 
@@ -146,6 +147,16 @@ class Kiosk:
 
 
 @dataclasses.dataclass(frozen=True)
+class Dossiers:
+    procedures: str = setting(
+        "", "The procedure catalogue (JSON: departments, document kinds, procedures); empty for the one shipped "
+            "with motcua.", path=True)
+    holidays: str = setting(
+        DEFAULT_HOLIDAYS, "Public holidays skipped, with weekends, when a dossier's due date is counted in working "
+                          "days: ISO dates separated by commas (the default: Vietnam's days off of 2026 and 2027).")
+
+
+@dataclasses.dataclass(frozen=True)
 class Demo:
     speed: float = setting(
         30.0, "How many times faster than real time the demo's simulated citizens and officers act.")
@@ -163,6 +174,7 @@ class Config:
     staffing: Staffing = dataclasses.field(default_factory=Staffing)
     display: Display = dataclasses.field(default_factory=Display)
     kiosk: Kiosk = dataclasses.field(default_factory=Kiosk)
+    dossiers: Dossiers = dataclasses.field(default_factory=Dossiers)
     demo: Demo = dataclasses.field(default_factory=Demo)
 
 
@@ -211,7 +223,7 @@ def override(config: Config, base: Path | None = None, /, **sections: dict[str, 
             if found is None:
                 raise ConfigError(f"unknown setting [{section}] {name}")
             value = _coerce(found, value)
-            if found.path and base is not None and not Path(value).is_absolute():
+            if found.path and base is not None and value and not Path(value).is_absolute():  # empty: none
                 value = str(base / value)
             values[name] = value
         if values:

@@ -99,7 +99,7 @@ def test_the_pdf_opens_reads_in_vietnamese_and_its_qr_code_is_the_lookup_url(tmp
     shutil.copy(page, OUTPUT / "receipt-pdf.png")
 
 
-def test_in_english_the_english_comes_first_and_many_documents_keep_the_signatures_with_the_footer(tmp_path):
+def test_in_english_english_comes_first_and_many_documents_keep_the_signatures_with_the_footer(tmp_path):
     many = [{"kind": "id_card", "reused": n % 2 == 0} for n in range(14)]
     pdf = receipts.receipt_pdf(make("en", documents=many))
     pages = pdf_pages(pdf, tmp_path)

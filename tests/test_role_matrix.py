@@ -10,6 +10,7 @@ import pytest
 from motcua.config import load_config
 from motcua.core import administration
 from motcua.core.clock import FakeClock
+from motcua.core.dossiers import Citizen
 from motcua.web.app import create_app
 
 from conftest import MORNING, PASSWORD
@@ -72,12 +73,24 @@ MATRIX = {
     "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/devices":                          "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "DELETE /admin/devices/{device_id}":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    # Dossiers: "at B" is a dossier received at B (or opened there); the department role's cells are
+    # in tests/test_dossier_routes.py.
+    "GET /procedures":                              "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /departments":                             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /dossiers":                               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /dossiers/{code}":                         "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /dossiers/{code}/full":                    "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /dossiers/{code}/status":                 "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /departments/{d}/dossiers":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    # Everyone on staff may ask; each sees only the dossiers of their own branch or department.
+    "GET /citizens/{id_number}/dossiers":           "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
 KIOSK_OF = {A: "kiosk1", B: "kiosk2"}
 FRESH = itertools.count()  # names of what the administration cells add, each new
 OTHER = {A: B, B: A}
+CITIZEN = Citizen("001090012345", "Nguyễn Văn An")
 
 
 def cells() -> list[tuple[str, str, str, str]]:
@@ -150,6 +163,10 @@ class Caller:
             return self.admin_request(method, template, branch)
         ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None
         path = template.replace("{b}", branch).replace("{c}", "1").replace("{s}", "civil")
+        path = path.replace("{d}", "justice").replace("{id_number}", CITIZEN.id_number)
+        if "{code}" in path:
+            rt = self.app.extensions["motcua"]
+            path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {
@@ -163,6 +180,9 @@ class Caller:
             "/transfer": {"service": "cert"},
             "/counters/{c}": {"open": True},
             "/pause": {"reason": "break"},
+            "/dossiers": {"procedure": "HT-KS", "branch": branch,
+                          "citizen": {"id_number": CITIZEN.id_number, "name": CITIZEN.name}},
+            "/status": {"status": "digitized"},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None
