@@ -79,13 +79,8 @@ class Receipt:
         return (self.lang,) + tuple(lang for lang in i18n.LANGUAGES if lang != self.lang)
 
 
-def lookup_url(base: str, code: str) -> str:
-    """The public lookup the QR code opens: {public_url or host}/d/{code}."""
-    return f"{base.rstrip('/')}/d/{code}"
-
-
-def receipt(dossier: Mapping, *, base_url: str, branches: Mapping[str, Names], lang: str = "vi") -> Receipt:
-    """The receipt of a full dossier view (GET /dossiers/{code}/full); branches: names by branch id."""
+def receipt(dossier: Mapping, *, branches: Mapping[str, Names], lang: str = "vi") -> Receipt:
+    """The receipt of a full dossier view (GET /dossiers/{code}/full, whose lookup_url the QR code carries)."""
     kinds = {kind["kind"]: kind["name"] for kind in dossier.get("required_documents", ())}
     documents = tuple(ReceivedDocument(kinds.get(d["kind"], _same(d["kind"])), bool(d.get("reused")))
                       for d in dossier.get("documents", ()))
@@ -96,11 +91,11 @@ def receipt(dossier: Mapping, *, base_url: str, branches: Mapping[str, Names], l
         citizen_name=(dossier.get("citizen") or {}).get("name", ""),
         received_at=datetime.fromisoformat(dossier["received_at"]),
         receiving_branch=branches.get(dossier["branch"], _same(dossier["branch"])),
-        officer=dossier.get("officer", ""),
+        officer=(dossier.get("officer") or "").removeprefix("staff:"),   # an actor, "staff:off1": the username
         due_date=date.fromisoformat(dossier["due_date"]),
         return_branch=branches.get(dossier["return_branch"], _same(dossier["return_branch"])),
         documents=documents,
-        lookup_url=lookup_url(base_url, dossier["code"]),
+        lookup_url=dossier["lookup_url"],
         lang=_language(lang))
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
+import requests
 from PIL import Image
 
 from motcua import receipt as receipts
@@ -16,17 +18,17 @@ from motcua.hardware.printer import Printer
 from motcua.hardware.printer_sim import PrinterSim
 from motcua.hardware.ticket_layout import BigText, LayoutSettings, block_image
 
+from conftest import PASSWORD
 from test_printer import find_rows, zbar
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
-BASE = "https://motcua.hanoi.gov.vn/"
 CODE = "HK01-261201-0007K"
 URL = "https://motcua.hanoi.gov.vn/d/HK01-261201-0007K"
 
 # A full dossier view as GET /dossiers/{code}/full gives it (the fields the receipt reads, and some it must not print).
 DOSSIER = {
-    "code": CODE, "procedure": "birth_registration", "status": "digitized",
+    "code": CODE, "procedure": "birth_registration", "status": "digitized", "lookup_url": URL,
     "procedure_name": {"vi": "Đăng ký khai sinh", "en": "Birth registration"},
     "department": "justice", "department_name": {"vi": "Phòng Tư pháp", "en": "Justice Division"},
     "branch": "hk-01", "officer": "off1", "ticket": None, "return_branch": "hk-02",
@@ -47,7 +49,7 @@ PERSONAL = ("001203004567", "0912345678")
 
 
 def make(lang: str = "vi", **changes) -> receipts.Receipt:
-    return receipts.receipt({**DOSSIER, **changes}, base_url=BASE, branches=BRANCHES, lang=lang)
+    return receipts.receipt({**DOSSIER, **changes}, branches=BRANCHES, lang=lang)
 
 
 def pdf_pages(pdf: bytes, folder: Path) -> list[Path]:
@@ -154,3 +156,81 @@ def test_a_reused_document_is_starred_on_paper_and_explained():
     assert any(text.startswith("* Giấy tờ đã số hóa trước đây") for text in lines)
     assert not any(value in text for text in lines for value in PERSONAL)
     assert replace(make(), lang="en").langs == ("en", "vi")
+
+
+# --- through the API ------------------------------------------------------------------------------
+
+CITIZEN = {"id_number": "001090012345", "name": "Trần Văn Bình", "phone": "0987654321"}
+
+
+def open_dossier(api, who: str = "off1", **body) -> dict:
+    answer = api.post("/dossiers", who, {"procedure": "HT-KS", "citizen": CITIZEN, "return_branch": "hk-02", **body})
+    assert answer.status_code == 201, answer.text
+    return answer.json
+
+
+def test_the_pdf_route_serves_the_receiving_branch_and_admins(api, tmp_path):
+    dossier = open_dossier(api)
+    answer = api.get(f"/dossiers/{dossier['code']}/receipt.pdf", "off1")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert f'filename="receipt-{dossier["code"]}.pdf"' in answer.headers["Content-Disposition"]
+    [page] = pdf_pages(answer.data, tmp_path)
+    assert zbar(page) == dossier["lookup_url"] == f"http://localhost/d/{dossier['code']}"
+    text = pdf_text(answer.data, tmp_path)
+    for shown in (dossier["code"], "Đăng ký khai sinh", "Trần Văn Bình", "Phòng Tư pháp",
+                  "Chưa nhận giấy tờ nào", date.fromisoformat(dossier["due_date"]).strftime("%d/%m/%Y")):
+        assert shown in text, shown
+    assert CITIZEN["id_number"] not in text and CITIZEN["phone"] not in text
+    assert api.get(f"/dossiers/{dossier['code']}/receipt.pdf", "admin").status_code == 200
+    english = pdf_text(api.get(f"/dossiers/{dossier['code']}/receipt.pdf?lang=en", "off1").data, tmp_path)
+    assert english.index("DOSSIER RECEIPT") < english.index("GIẤY TIẾP NHẬN")
+
+
+@pytest.mark.parametrize("path", ["receipt", "receipt.pdf"])
+def test_the_receipt_is_refused_to_others_and_for_bad_codes(api, path):
+    code = open_dossier(api)["code"]
+    assert api.get(f"/dossiers/{code}/{path}").status_code == 401
+    for who in ("off2", "kiosk1"):      # off2 works at the returning branch: the receipt is given where received
+        refused = api.get(f"/dossiers/{code}/{path}", who)
+        assert refused.status_code == 403 and refused.json["error"]["code"], who
+    wrong = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert api.get(f"/dossiers/{wrong}/{path}", "off1").json["error"]["code"] == "bad_code"
+    assert api.get(f"/dossiers/{code.replace('-0001', '-0099')[:-1]}X/{path}", "off1").status_code in (400, 404)
+
+
+def test_a_language_the_receipt_has_not_is_refused(api):
+    code = open_dossier(api)["code"]
+    answer = api.get(f"/dossiers/{code}/receipt.pdf?lang=fr", "off1")
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "bad_lang"
+
+
+def test_the_json_receipt_is_what_the_pdf_shows_and_no_personal_number(api):
+    dossier = open_dossier(api)
+    view = api.get(f"/dossiers/{dossier['code']}/receipt", "mgr1").json
+    assert view["code"] == dossier["code"] and view["lookup_url"] == dossier["lookup_url"]
+    assert view["procedure"] == {"vi": "Đăng ký khai sinh", "en": "Birth registration"}
+    assert view["receiving_branch"]["vi"] and view["return_branch"]["vi"] != view["receiving_branch"]["vi"]
+    assert view["citizen_name"] == CITIZEN["name"] and view["officer"] == "off1"
+    assert CITIZEN["id_number"] not in repr(view) and CITIZEN["phone"] not in repr(view)
+
+
+def test_the_counter_prints_the_receipt_through_the_api(live_app, ptys, tmp_path, capsys):
+    from motcua.hardware.receipt_cli import print_receipt
+
+    code = requests.post(live_app.base + "/api/v1/dossiers", json={"procedure": "HT-KS", "citizen": CITIZEN},
+                         headers={"Authorization": f"Bearer {live_app.tokens['off1']}"}, timeout=10).json()["code"]
+    sim = PrinterSim(ptys[0], tmp_path / "out").start()
+    try:
+        assert print_receipt(live_app.base, code, ptys[1], username="off1", password=PASSWORD) == 0
+        assert sim.wait_for(1, timeout=10), "no receipt came out"
+    finally:
+        sim.stop()
+    assert f"printed the receipt of {code}" in capsys.readouterr().out
+    [png] = sim.saved
+    assert zbar(png) == f"{live_app.base}/d/{code}"
+    shutil.copy(png, OUTPUT / "receipt-printed-via-api.png")
+    # Another branch's officer is told why, and nothing is printed.
+    assert print_receipt(live_app.base, code, ptys[1], username="off2", password=PASSWORD) == 3
+    assert "403" in capsys.readouterr().out
+    assert print_receipt(live_app.base, code[:-1] + "?", ptys[1], username="off1", password=PASSWORD) == 3

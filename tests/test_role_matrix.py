@@ -82,6 +82,9 @@ MATRIX = {
     "GET /dossiers/{code}/full":                    "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /dossiers/{code}/status":                 "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /departments/{d}/dossiers":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    # The receipt: the receiving branch's staff and admins only (it carries the citizen's name).
+    "GET /dossiers/{code}/receipt":                 "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /dossiers/{code}/receipt.pdf":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     # Everyone on staff may ask; each sees only the dossiers of their own branch or department.
     "GET /citizens/{id_number}/dossiers":           "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
 }

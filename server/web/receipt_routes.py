@@ -12,6 +12,7 @@ from motcua import i18n
 from motcua import receipt as receipts
 from motcua.core.model import Invalid
 from . import schemas
+from .dossier_routes import full
 from .openapi import operation
 from .routes import api, bearer, require_staff, runtime
 
@@ -67,5 +68,4 @@ def _receipt(code: str, lang: str) -> receipts.Receipt:
     engine = rt.engine
     with engine.lock:
         branches = {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.branches.values()}
-    base = rt.config.server.public_url or request.host_url
-    return receipts.receipt(rt.dossiers.full_view(row), base_url=base, branches=branches, lang=lang)
+    return receipts.receipt(full(row), branches=branches, lang=lang)
