@@ -182,6 +182,8 @@ def test_the_pdf_route_serves_the_receiving_branch_and_admins(api, tmp_path):
                   "Chưa nhận giấy tờ nào", date.fromisoformat(dossier["due_date"]).strftime("%d/%m/%Y")):
         assert shown in text, shown
     assert CITIZEN["id_number"] not in text and CITIZEN["phone"] not in text
+    OUTPUT.mkdir(exist_ok=True)
+    shutil.copy(page, OUTPUT / "receipt-pdf-api.png")
     assert api.get(f"/dossiers/{dossier['code']}/receipt.pdf", "admin").status_code == 200
     english = pdf_text(api.get(f"/dossiers/{dossier['code']}/receipt.pdf?lang=en", "off1").data, tmp_path)
     assert english.index("DOSSIER RECEIPT") < english.index("GIẤY TIẾP NHẬN")
@@ -229,6 +231,7 @@ def test_the_counter_prints_the_receipt_through_the_api(live_app, ptys, tmp_path
     assert f"printed the receipt of {code}" in capsys.readouterr().out
     [png] = sim.saved
     assert zbar(png) == f"{live_app.base}/d/{code}"
+    OUTPUT.mkdir(exist_ok=True)
     shutil.copy(png, OUTPUT / "receipt-printed-via-api.png")
     # Another branch's officer is told why, and nothing is printed.
     assert print_receipt(live_app.base, code, ptys[1], username="off2", password=PASSWORD) == 3
