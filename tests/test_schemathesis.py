@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
 
 from motcua.config import load_config
 from motcua.core.clock import FakeClock
+from motcua.core.dossiers import Citizen
 from motcua.web.app import create_app
 
 from conftest import MORNING, PASSWORD
@@ -50,6 +51,10 @@ def real_ids(app, tokens: dict, wanted) -> dict:
     assert answer.status_code == 201, answer.text
     ids = {"b": "hk-01", "c": "1", "ticket_id": answer.json["id"], "number": answer.json["number"], "s": "civil",
            "username": "off2"}
+    if "code" in wanted:
+        citizen = Citizen("001090012345", "Nguyễn Văn An")
+        ids["code"] = app.extensions["motcua"].dossiers.open("HT-KS", citizen, "hk-01", "staff:admin")["code"]
+    ids |= {"d": "justice", "id_number": "001090012345"}
     if "device_id" in wanted:
         ids["device_id"] = app.extensions["motcua"].accounts.register_device("display", "hk-01")[0]["id"]
     return {name: ids[name] for name in wanted}
@@ -60,9 +65,13 @@ def real_ids(app, tokens: dict, wanted) -> dict:
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance,
           positive_data_acceptance, negative_data_rejection]
 # Administration refuses with 400 what JSON Schema cannot say: a name of only spaces or with hidden
-# characters, a branch closing before it opens, a guessable password. Everything else is checked.
+# characters, a branch closing before it opens, a guessable password; dossiers an unknown procedure, an
+# invalid ID number, a rejection without its reason, a code whose check character is wrong. Everything else
+# is checked.
 BEYOND_SCHEMA = {("PATCH", "/admin/branches/{b}"), ("POST", "/admin/services"), ("PATCH", "/admin/services/{s}"),
-                 ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password")}
+                 ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password"), ("POST", "/dossiers"),
+                 ("POST", "/dossiers/{code}/status"), ("GET", "/dossiers/{code}"), ("GET", "/dossiers/{code}/full"),
+                 ("GET", "/citizens/{id_number}/dossiers")}
 
 
 @schema.parametrize()
