@@ -11,6 +11,7 @@ Exit codes as printer_cli: 0 printed, 1 the printer has a problem, 2 a bad print
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from urllib.parse import quote
 
@@ -40,10 +41,16 @@ def fetch_receipt(server: str, code: str, username: str, password: str) -> dict:
             return _answer(http.get(f"{base}/dossiers/{quote(code, safe='')}/receipt",
                                     headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S))
         finally:
-            # The token was for this one print: end it rather than leave it to expire.
-            http.post(f"{base}/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)
+            _logout(http, base, token)
     except requests.RequestException as error:
         raise Refused(f"{server}: {error}") from None
+
+
+def _logout(http: requests.Session, base: str, token: str) -> None:
+    """The token was for this one print: end it rather than leave it to expire."""
+    # The receipt is in hand: a lost logout only leaves the token to its expiry.
+    with contextlib.suppress(requests.RequestException):
+        http.post(f"{base}/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)
 
 
 def _answer(response: requests.Response) -> dict:

@@ -138,7 +138,6 @@ def receipt_pdf(r: Receipt) -> bytes:
     pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_title(nfc(f"{i18n.text(r.lang, 'receipt.title')} {r.code}"))
     pdf.set_creator("motcua")
-    pdf.alias_nb_pages()
     pdf.add_page()
     _pdf_header(pdf, r)
     _pdf_code_and_qr(pdf, r)
