@@ -84,6 +84,7 @@ MATRIX = {
     "GET /departments/{d}/dossiers":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
     # Everyone on staff may ask; each sees only the dossiers of their own branch or department.
     "GET /citizens/{id_number}/dossiers":           "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/dossiers":                   "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
