@@ -289,3 +289,19 @@ def test_a_read_is_recorded_in_the_chain_without_changing_the_dossier(app, staff
     assert public["status"] == "received" and [h["status"] for h in public["history"]] == ["received"]
     from motcua import audit
     assert rt.store.read(lambda db: audit.verify(db.conn)).broken is None
+
+
+def test_an_admin_adds_a_department_user_who_then_works_on_its_department(staff):
+    added = staff.post("/admin/users", "admin", {"username": "urb1", "password": PASSWORD, "role": "department",
+                                                 "department": "urban"})
+    assert added.status_code == 201, added.text
+    assert added.json["department"] == "urban" and added.json["branch"] is None
+    assert staff.post("/admin/users", "admin", {"username": "urb2", "password": PASSWORD,
+                                                "role": "department"}).json["error"]["code"] == "department_needed"
+    assert staff.post("/admin/users", "admin", {"username": "urb3", "password": PASSWORD, "role": "department",
+                                                "department": "nowhere"}).status_code == 404
+    login = staff.post("/auth/login", json={"username": "urb1", "password": PASSWORD}).json
+    assert (login["role"], login["branch"], login["department"]) == ("department", None, "urban")
+    token = login["token"]
+    assert staff.get("/departments/urban/dossiers", token).status_code == 200
+    assert staff.get("/departments/finance/dossiers", token).status_code == 403
