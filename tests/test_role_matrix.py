@@ -87,6 +87,18 @@ MATRIX = {
     "GET /branches/{b}/dossiers":                   "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
 }
 
+# The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what
+# anyone may, and is refused (403) wherever a token is needed, except in these cells.
+DEPARTMENT_USER, DEPARTMENT_OF = "jus1", "justice"
+DEPARTMENT_CELLS = {
+    "POST /auth/logout": "ok/ok", "DELETE /auth/session": "ok/ok",
+    "GET /auth/session": "401/401",   # a bearer token alone is no session, whoever's
+    "GET /dossiers/{code}/full": "ok/ok",
+    "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
+    "GET /departments/{d}/dossiers": "ok/ok",
+    "GET /citizens/{id_number}/dossiers": "ok/ok",
+}
+
 # The kiosk of each branch, to issue the tickets the calls act on.
 KIOSK_OF = {A: "kiosk1", B: "kiosk2"}
 FRESH = itertools.count()  # names of what the administration cells add, each new
@@ -101,6 +113,9 @@ def cells() -> list[tuple[str, str, str, str]]:
         for role, cell in zip(ROLES, row.split(), strict=True):
             at_a, at_b = cell.split("/")
             found += [(op, role, A, at_a), (op, role, B, at_b)]
+        anyone = row.split()[0] == "ok/ok"
+        at_a, at_b = DEPARTMENT_CELLS.get(op, "ok/ok" if anyone else "403/403").split("/")
+        found += [(op, "department", A, at_a), (op, "department", B, at_b)]
     return found
 
 
@@ -112,6 +127,8 @@ def matrix_app(tmp_path_factory, morning_template):
     app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
                                  auth={"login_per_minute_per_address": 1000}), FakeClock(MORNING))
     app.config["TESTING"] = True
+    app.extensions["motcua"].accounts.add_user(DEPARTMENT_USER, PASSWORD, "department", None,
+                                               department=DEPARTMENT_OF)
     yield app
     app.extensions["motcua"].store.close()
 
@@ -151,10 +168,13 @@ class Caller:
         return answer.json
 
     def token(self, op: str, role: str) -> str | None:
-        name = ROLES[role]
-        if op in ("POST /auth/logout", "DELETE /auth/session") and name in ("off1", "mgr1", "admin"):
+        accounts = self.app.extensions["motcua"].accounts
+        name = ROLES.get(role, DEPARTMENT_USER)
+        if op in ("POST /auth/logout", "DELETE /auth/session") and name in ("off1", "mgr1", "admin", DEPARTMENT_USER):
             # Logging out ends the token: the cell ends a fresh one, so the other cells keep theirs.
-            return self.app.extensions["motcua"].accounts.login(name, PASSWORD)[0]
+            return accounts.login(name, PASSWORD)[0]
+        if name == DEPARTMENT_USER and name not in self.tokens:   # not in the template: signed in once here
+            self.tokens[name] = accounts.login(name, PASSWORD)[0]
         return self.tokens[name] if name else None
 
     def request(self, op: str, branch: str) -> tuple[str, str, dict | None]:
@@ -217,7 +237,7 @@ class Caller:
 
 @pytest.fixture(scope="module")
 def caller(matrix_app, morning_template) -> Caller:
-    return Caller(matrix_app, morning_template.tokens)
+    return Caller(matrix_app, dict(morning_template.tokens))
 
 
 @pytest.mark.parametrize("op", list(MATRIX))
