@@ -45,6 +45,8 @@ MATRIX = {
     "POST /tickets/{ticket_id}/transfer":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}":              "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/recommendations":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/report.csv":                 "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/report.json":                "401/401  403/403   403/403   403/403   ok/403    ok/ok",
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
@@ -117,6 +119,8 @@ class Caller:
         method, template = op.split(" ")
         ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None
         path = template.replace("{b}", branch).replace("{c}", "1")
+        if "/report." in template:
+            path += "?from=2026-11-01&to=2026-11-30"
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {

@@ -13,6 +13,7 @@ from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
 from .pages import VOICE, pages
 from .routes import api
+from . import report_routes  # noqa: F401  # its routes join the api blueprint before it is registered
 from .runtime import Runtime, open_runtime
 
 log = logging.getLogger("motcua")

@@ -1,0 +1,82 @@
+"""A branch's report over a range of local days, as CSV and as JSON (manager of the branch, or admin).
+
+The figures are worked out by motcua.core.reports from the committed tickets, events and ratings:
+what the journal holds, not the engine's memory, which keeps only today.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, jsonify, request
+
+from motcua.core import reports
+from motcua.core.model import CALLED, EXPIRED, Invalid
+from . import schemas
+from .openapi import operation
+from .routes import api, bearer, require_staff, runtime
+
+# The CSV's columns: the service, its figures, then its names for a person reading the file.
+CSV_COLUMNS = ("service", *reports.COLUMNS, "name_vi", "name_en")
+RANGE_MESSAGES = {
+    "bad_date": "'from' and 'to' must be local dates written YYYY-MM-DD",
+    "reversed_range": "'to' must not be before 'from'",
+    "range_too_long": f"a report covers at most {reports.MAX_DAYS} days",
+}
+
+
+def report(branch_id: str) -> tuple[dict, tuple[str, str]]:
+    """Authorise (manager of the branch), check the range, and work the report out."""
+    who = bearer()
+    rt = runtime()
+    branch = rt.engine.branch(branch_id)
+    require_staff(who, branch_id, "manager")
+    try:
+        first, last = reports.day_range(request.args.get("from"), request.args.get("to"))
+    except reports.BadRange as error:
+        raise Invalid(RANGE_MESSAGES[error.code], error.code) from None
+    tickets, events, ratings = load(rt.store, branch_id, first, last)
+    facts = reports.ticket_facts(tickets, events, ratings)
+    return reports.branch_report(facts, branch.services, rt.config.staffing.target_wait_min), (first, last)
+
+
+def load(store, branch_id: str, first: str, last: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """The branch's tickets of those days, their calls and expiries in order, and their ratings."""
+    where = "t.branch = :branch and t.day between :first and :last"
+    params = {"branch": branch_id, "first": first, "last": last, "called": CALLED, "expired": EXPIRED}
+    tickets = store.query(
+        "select t.id, t.service, t.status, t.created_at, t.due_at, t.first_called_at, t.called_at, t.started_at, "
+        f"t.ended_at from tickets t where {where}", params)
+    events = store.query(
+        "select e.ticket, e.from_status, e.to_status, e.counter, e.actor from events e join tickets t on t.id = e.ticket "
+        f"where {where} and e.to_status in (:called, :expired) order by e.id", params)
+    ratings = store.query(f"select r.ticket, r.score from ratings r join tickets t on t.id = r.ticket where {where}",
+                          params)
+    return tickets, events, ratings
+
+
+@api.get("/branches/<b>/report.json")
+@operation("a branch's figures over local days, per service, counter and officer (manager)", schemas.Report,
+           query=schemas.ReportRange, auth="required")
+def report_json(b):
+    figures, (first, last) = report(b)
+    rt = runtime()
+    return jsonify({"branch": b, "from": first, "to": last, "timezone": rt.config.queue.timezone,
+                    "target_wait_min": rt.config.staffing.target_wait_min, **figures})
+
+
+@api.get("/branches/<b>/report.csv")
+@operation("the same report's services as CSV, one row per service (manager)", None, query=schemas.ReportRange,
+           auth="required", media="text/csv")
+def report_csv(b):
+    figures, (first, last) = report(b)
+    services = runtime().engine.services
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in figures["services"]:
+        known = services.get(row["service"])
+        names = (known.name_vi, known.name_en) if known else ("", "")
+        writer.writerow([row["service"], *("" if row[c] is None else row[c] for c in reports.COLUMNS), *names])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="report-{b}-{first}-{last}.csv"'})
