@@ -9,11 +9,13 @@ from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 
 from motcua.config import Config
+from motcua.core.model import DomainError
 from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
 from .pages import VOICE, pages
-from .routes import api
-from . import report_routes  # noqa: F401  # its routes join the api blueprint before it is registered
+from . import report_routes, session, staff_routes  # noqa: F401  (their routes join the api blueprint)
+from .routes import STATUS_OF, api, error_response
+from .staff_pages import staff_pages
 from .runtime import Runtime, open_runtime
 
 log = logging.getLogger("motcua")
@@ -40,6 +42,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.extensions[VOICE] = Voice(max_clips=config.display.voice_cache_clips)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(staff_pages)
     _json_errors(app)
     app.before_request(_no_empty_segments)
     app.after_request(_secure)
@@ -48,7 +51,8 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
                       http_compression=False, json=PacketJson, ping_interval=config.server.ping_interval_s,
                       ping_timeout=config.server.ping_timeout_s)
     # serve() runs it as a background task; tests call its drain() instead.
-    app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s)
+    app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
+                                                accounts=runtime.accounts)
     return app
 
 
@@ -120,6 +124,11 @@ def _secure(response):
 
 def _json_errors(app: Flask) -> None:
     """Every error, bad input or not, answers JSON: never an HTML page."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # Every blueprint's refusals, in the published statuses (one table: routes.STATUS_OF).
+        return error_response(STATUS_OF.get(type(error), 400), error.code, error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
