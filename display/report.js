@@ -12,6 +12,7 @@
                    "mean_service_min", "ratings", "mean_rating"];
   const COUNTS = new Set(["tickets", "served", "no_shows", "ratings"]);
   const WAITS = new Set(["mean_wait_min", "p90_wait_min"]);
+  const NONE = {counter: "report.none_counter", officer: "report.none_officer"};
   const GROUPS = [["services", "service", "report.by_service"], ["counters", "counter", "report.by_counter"],
                   ["officers", "officer", "report.by_officer"]];
   const timezone = (Staff.settings && Staff.settings.timezone) || "Asia/Ho_Chi_Minh";
@@ -136,7 +137,7 @@
 
   function refusal(answer) {
     const code = answer.body && answer.body.error ? answer.body.error.code : String(answer.status);
-    if (answer.status === 400 && Staff.settings.texts.vi["report.error." + code] !== undefined) {
+    if (answer.status === 400 && t("report.error." + code) !== "report.error." + code) {
       return t("report.error." + code);
     }
     if (answer.status === 403) {
@@ -149,7 +150,7 @@
     if (value === null || value === undefined) {
       return "–";
     }
-    const locale = Staff.lang === "en" ? "en-GB" : "vi-VN";
+    const locale = Staff.lang() === "en" ? "en-GB" : "vi-VN";
     const digits = COUNTS.has(column) ? 0 : (column === "mean_rating" ? 2 : 1);
     const text = new Intl.NumberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits})
       .format(value);
@@ -159,7 +160,7 @@
   function who(kind, key) {
     if (kind === "service") {
       const name = names[key];
-      return name ? (name[Staff.lang] || name.vi) : key;
+      return name ? (name[Staff.lang()] || name.vi) : key;
     }
     return kind === "counter" ? t("report.counter_name", {counter: key}) : key;
   }
@@ -179,7 +180,7 @@
     const caption = el("h3", {text: t(title)});
     if (group !== "services" && rows.length === 0) {
       return el("div", {class: "report-group", "data-group": group},
-                [caption, el("p", {class: "report-none", text: t("report.none_" + kind)})]);
+                [caption, el("p", {class: "report-none", text: t(NONE[kind])})]);
     }
     const head = el("tr", {}, [el("th", {scope: "col", text: t("report.col." + kind)}),
       ...COLUMNS.map((c) => el("th", {scope: "col", class: "num",
@@ -228,12 +229,13 @@
         load();
       }
     }).observe(section, {attributes: true, attributeFilter: ["data-branch"]});
-    document.addEventListener("staff:lang", () => {
+    // Staff.translate() marks a change of language on <html lang>: the tables are drawn again in it.
+    new MutationObserver(() => {
       label();
       if (last) {
         draw(last);
       }
-    });
+    }).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
   }
 
   start();
