@@ -194,9 +194,16 @@
               [caption, el("div", {class: "report-scroll"}, [el("table", {class: "report-table"}, parts)])]);
   }
 
+  function day(iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    const locale = Staff.lang() === "en" ? "en-GB" : "vi-VN";
+    return new Intl.DateTimeFormat(locale, {timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric"})
+      .format(new Date(Date.UTC(y, m - 1, d)));
+  }
+
   function draw(report) {
     status.className = "report-status";
-    status.textContent = t("report.range_said", {from: report.from, to: report.to});
+    status.textContent = t("report.range_said", {from: day(report.from), to: day(report.to)});
     const groups = GROUPS.map(([group, kind, title]) => table(report, group, kind, title));
     if (report.total.tickets === 0) {
       groups.unshift(el("p", {class: "report-empty", id: "report-empty", text: t("report.empty")}));
@@ -207,7 +214,11 @@
   // ---- start -------------------------------------------------------------------------------
 
   async function start() {
-    section.classList.add("report");
+    // Its own look, whichever page holds the section: the stylesheet comes with the script.
+    if (!document.querySelector('link[href$="/report.css"]')) {
+      document.head.append(el("link", {rel: "stylesheet", href: "/display/assets/report.css"}));
+    }
+    section.classList.add("card", "report");
     section.replaceChildren(heading, presets, form, note, status, tables);
     label();
     const session = await Staff.session();
