@@ -65,6 +65,13 @@ def test_the_document_describes_every_route_of_the_app(doc):
     assert served == described
 
 
+def test_every_write_lists_the_storage_fault_and_no_read_does(doc):
+    for path, item in doc["paths"].items():
+        for method, described in item.items():
+            if method != "parameters":
+                assert ("503" in described["responses"]) == (method != "get"), (method, path)
+
+
 def test_the_document_is_valid_openapi_3_1(doc):
     assert doc["openapi"].startswith("3.1")
     validate(doc)

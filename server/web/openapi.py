@@ -94,7 +94,7 @@ def spec(app: Flask) -> dict:
         path = rule.rule.removeprefix(PREFIX).replace("<", "{").replace(">", "}")
         item = paths.setdefault(path, {})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            item[method.lower()] = _operation(rule.endpoint, op, ref, bool(rule.arguments))
+            item[method.lower()] = _operation(rule.endpoint, op, ref, bool(rule.arguments), method != "GET")
         if rule.arguments:
             item["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                                   for name in sorted(rule.arguments)]
@@ -110,12 +110,13 @@ def spec(app: Flask) -> dict:
     }
 
 
-def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool) -> dict:
+def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool, writes: bool) -> dict:
     if op.answer is None:
         answer = {"type": "string"}
     else:
         answer = {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]
-    refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()))
+    # A write may find the disk full or read-only: 503 storage_unavailable, and it resumes by itself.
+    refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()) | ({503} if writes else set()))
     described = {
         "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
