@@ -10,6 +10,7 @@ import math
 from datetime import date, timedelta
 
 import pytest
+import requests
 
 from motcua.config import load_config
 from motcua.core import reports
@@ -206,3 +207,15 @@ def test_a_manager_sees_only_their_branch(city):
     assert answer.status_code == 403 and answer.json["error"]["code"] == "other_branch"
     assert api.get(f"/branches/nowhere/report.csv?from={DAY}&to={DAY}", "boss").status_code == 404
     assert api.get(f"/branches/hk-01/report.csv?from={DAY}&to={DAY}", None).status_code == 401
+
+
+def test_a_served_report_is_worked_out_off_the_gevent_hub_and_answers(server):
+    """`motcua serve` (gevent): the report runs on a thread of its own, and still answers."""
+    token = server.login("mgr1")
+    answer = requests.get(f"{server.api}/branches/hk-01/report.json?from={DAY}&to={DAY}",
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["total"]["tickets"] == 0 and len(answer.json()["services"]) > 0
+    csv_answer = requests.get(f"{server.api}/branches/hk-01/report.csv?from={DAY}&to={NEXT}",
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert csv_answer.status_code == 200 and csv_answer.text.startswith(",".join(ISSUE_COLUMNS))
