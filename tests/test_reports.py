@@ -20,6 +20,7 @@ from motcua.web.app import create_app
 
 from conftest import PASSWORD, Api
 from report_city import DAY, NEXT, OFFICERS_PER_BRANCH, build_city
+from test_openapi import check
 
 ISSUE_COLUMNS = ["service", "tickets", "served", "no_shows", "mean_wait_min", "p90_wait_min", "within_target_pct",
                  "mean_service_min", "ratings", "mean_rating"]
@@ -219,3 +220,18 @@ def test_a_served_report_is_worked_out_off_the_gevent_hub_and_answers(server):
     csv_answer = requests.get(f"{server.api}/branches/hk-01/report.csv?from={DAY}&to={NEXT}",
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert csv_answer.status_code == 200 and csv_answer.text.startswith(",".join(ISSUE_COLUMNS))
+
+
+def test_the_report_fits_the_document(city):
+    api, _ = city
+    doc = api.get("/openapi.json").json
+    answer = api.get(f"/branches/hk-01/report.json?from={DAY}&to={NEXT}", "boss")
+    schema = doc["paths"]["/branches/{b}/report.json"]["get"]["responses"]["200"]["content"]["application/json"]
+    check(doc, schema["schema"], answer.json)
+    refused = api.get(f"/branches/hk-01/report.json?from={NEXT}&to={DAY}", "boss")
+    check(doc, doc["paths"]["/branches/{b}/report.json"]["get"]["responses"]["400"]["content"]["application/json"]
+          ["schema"], refused.json)
+    csv_doc = doc["paths"]["/branches/{b}/report.csv"]["get"]
+    assert list(csv_doc["responses"]["200"]["content"]) == ["text/csv"]
+    assert [(p["name"], p["in"], p["required"]) for p in csv_doc["parameters"]] == [("from", "query", True),
+                                                                                    ("to", "query", True)]
