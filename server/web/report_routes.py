@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from functools import cache
 
 from flask import Response, jsonify, request
@@ -99,5 +100,7 @@ def report_csv(b):
         known = services.get(row["service"])
         names = (known.name_vi, known.name_en) if known else ("", "")
         writer.writerow([row["service"], *("" if row[c] is None else row[c] for c in reports.COLUMNS), *names])
+    # The branch's id as the file's name, with anything a header or a file system might mind replaced.
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", b)
     return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="report-{b}-{first}-{last}.csv"'})
+        "Content-Disposition": f'attachment; filename="report-{name}-{first}-{last}.csv"'})
