@@ -20,6 +20,7 @@
   let branch = null;
   let names = {};   // service id -> {vi, en}
   let last = null;  // the last report shown, drawn again when the language changes
+  let asked = 0;    // the latest request: an earlier one answering late is not drawn over it
 
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -122,7 +123,11 @@
     status.textContent = t("report.loading");
     status.className = "report-status";
     section.setAttribute("aria-busy", "true");
+    const mine = ++asked;
     const answer = await Staff.api("GET", `/branches/${encodeURIComponent(branch)}/report.json?${query()}`);
+    if (mine !== asked) {
+      return;
+    }
     section.removeAttribute("aria-busy");
     if (answer.status !== 200) {
       last = null;
@@ -221,6 +226,23 @@
     section.classList.add("card", "report");
     section.replaceChildren(heading, presets, form, note, status, tables);
     label();
+    let ready = false;
+    // The page may name the branch (an admin switching) at any time, even while this starts.
+    new MutationObserver(() => {
+      if (section.dataset.branch && section.dataset.branch !== branch) {
+        branch = section.dataset.branch;
+        if (ready) {
+          load();
+        }
+      }
+    }).observe(section, {attributes: true, attributeFilter: ["data-branch"]});
+    // Staff.translate() marks a change of language on <html lang>: the tables are drawn again in it.
+    new MutationObserver(() => {
+      label();
+      if (last) {
+        draw(last);
+      }
+    }).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
     const session = await Staff.session();
     const listed = await Staff.api("GET", "/branches");
     for (const b of listed.status === 200 ? listed.body : []) {
@@ -232,21 +254,8 @@
       (listed.status === 200 && listed.body.length ? listed.body[0].id : null);
     [fromInput.value, toInput.value] = PRESETS["report.last_7"]();
     fromInput.max = toInput.max = today();
+    ready = true;
     await load();
-    // The manager page may switch branch (an admin) or language: the report follows.
-    new MutationObserver(() => {
-      if (section.dataset.branch && section.dataset.branch !== branch) {
-        branch = section.dataset.branch;
-        load();
-      }
-    }).observe(section, {attributes: true, attributeFilter: ["data-branch"]});
-    // Staff.translate() marks a change of language on <html lang>: the tables are drawn again in it.
-    new MutationObserver(() => {
-      label();
-      if (last) {
-        draw(last);
-      }
-    }).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
   }
 
   start();
