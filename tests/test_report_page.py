@@ -175,8 +175,14 @@ def test_a_manager_of_another_branch_is_told_it_is_not_theirs(open_section):
     page, _ = open_section("boss", branch="hk-02")
     assert "bad" in page.get_attribute("#report-status", "class")
     assert page.inner_text("#report-status") == catalogue("vi")["report.error.forbidden"]
-    # An admin sees any branch the page names.
+    # An admin sees any branch the page names, and follows when the page switches it.
     page, errors = open_section("root", branch="hk-02")
     show(page, DAY, DAY)
     assert page.locator("[data-group='services'] tbody tr").count() == len(report_of(page, "hk-02", DAY, DAY)["services"])
+    hq = report_of(page, "hn-hq", DAY, DAY)
+    assert hq["total"]["tickets"] != report_of(page, "hk-02", DAY, DAY)["total"]["tickets"]
+    page.evaluate("document.getElementById('reports').dataset.branch = 'hn-hq'")
+    expect(page.locator("[data-group='services'] tfoot td[data-column='tickets']")).to_have_text(
+        str(hq["total"]["tickets"]))
+    assert page.get_attribute("#report-csv", "href").startswith("/api/v1/branches/hn-hq/report.csv?")
     assert errors == []
