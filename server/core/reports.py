@@ -11,6 +11,7 @@ What is counted, for a branch `b` and local days `from`..`to` (Asia/Ho_Chi_Minh,
 - `no_shows`: the tickets that ended as no-shows: still `no_show`, or expired from `no_show` by
   the day's close. A no-show put back and then served counts as served, not as a no-show.
 - `expired`: the other tickets the day's close found still open (waiting, called or serving).
+  Today's tickets still open count in `tickets` only, until they end.
 - wait: from the moment the ticket was issued at `b` to its first call there. A citizen sent from
   another branch can be called only once expected (`due_at`, or when they checked in), so their
   wait counts from then; it is never below zero. A ticket never called has no wait; a transfer
