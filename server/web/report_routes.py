@@ -62,19 +62,20 @@ def _report_thread():
     return native_thread()
 
 
+# The branch's tickets of the days, their calls and expiries in order, their ratings.
+TICKETS = ("select id, service, status, created_at, due_at, first_called_at, called_at, started_at, ended_at "
+           "from tickets where branch = :branch and day between :first and :last")
+EVENTS = ("select e.ticket, e.from_status, e.to_status, e.counter, e.actor from events e "
+          "join tickets t on t.id = e.ticket where t.branch = :branch and t.day between :first and :last "
+          "and e.to_status in (:called, :expired) order by e.id")
+RATINGS = ("select r.ticket, r.score from ratings r join tickets t on t.id = r.ticket "
+           "where t.branch = :branch and t.day between :first and :last")
+
+
 def load(store, branch_id: str, first: str, last: str) -> tuple[list[dict], list[dict], list[dict]]:
-    """The branch's tickets of those days, their calls and expiries in order, and their ratings."""
-    where = "t.branch = :branch and t.day between :first and :last"
+    """The rows motcua.core.reports works from, for the branch and days."""
     params = {"branch": branch_id, "first": first, "last": last, "called": CALLED, "expired": EXPIRED}
-    tickets = store.query(
-        "select t.id, t.service, t.status, t.created_at, t.due_at, t.first_called_at, t.called_at, t.started_at, "
-        f"t.ended_at from tickets t where {where}", params)
-    events = store.query(
-        "select e.ticket, e.from_status, e.to_status, e.counter, e.actor from events e join tickets t on t.id = e.ticket "
-        f"where {where} and e.to_status in (:called, :expired) order by e.id", params)
-    ratings = store.query(f"select r.ticket, r.score from ratings r join tickets t on t.id = r.ticket where {where}",
-                          params)
-    return tickets, events, ratings
+    return store.query(TICKETS, params), store.query(EVENTS, params), store.query(RATINGS, params)
 
 
 @api.get("/branches/<b>/report.json")
