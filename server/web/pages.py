@@ -59,7 +59,9 @@ def _services(engine, ids) -> list[dict]:
 @pages.get("/")
 def start_page():
     """Links to every page: each branch's wall display, what the phone page is, the API."""
+    from .staff_pages import PAGES  # the staff pages this server has (staff_pages builds on this module)
     html = render_template_string(_template("start.html"), branches=list(runtime().engine.branches.values()),
+                                  staff_pages=[name for name in PAGES if name != "login"],
                                   vi=catalogue("vi"), en=catalogue("en"))
     return Response(html, mimetype="text/html", headers=HEADERS)
 
@@ -75,6 +77,7 @@ def wall_display(b):
         "voice": [lang for lang in config.display.voice_languages.split(",") if lang in LANGUAGES],
         "timezone": config.queue.timezone,
         "recent_calls": config.queue.recent_calls,
+        "target_wait_min": config.staffing.target_wait_min,
         "texts": _texts(("display.", "weekday")),
     })
 
@@ -89,6 +92,12 @@ def phone_page(ticket_id):
         "reasons": rating_reasons(),
         "texts": _texts(("phone.", "rating.")),
     })
+
+
+@pages.get("/favicon.ico")
+def favicon():
+    """Every page's icon (display/favicon.svg drawn at 16–64 px): browsers ask for it even when a page names none."""
+    return send_from_directory(ASSETS, "favicon.ico", mimetype="image/x-icon", max_age=86400)
 
 
 @pages.get("/display/assets/<path:name>")
