@@ -45,6 +45,9 @@ MATRIX = {
     "POST /tickets/{ticket_id}/transfer":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}":              "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/recommendations":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "POST /branches/{b}/recommendations/apply":      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/today":                      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /city":                                    "401/401  403/403   403/403   403/403   403/403   ok/ok",
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
@@ -128,6 +131,7 @@ class Caller:
             "/call": {"ticket": self.ticket(branch)["id"]} if template.endswith("/call") else None,
             "/transfer": {"service": "cert"},
             "/counters/{c}": {"open": True},
+            "/recommendations/apply": {},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None

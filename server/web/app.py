@@ -12,6 +12,7 @@ from motcua.config import Config
 from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
 from .pages import VOICE, pages
+from . import manager_routes  # noqa: F401  (its routes join the api blueprint before it is registered)
 from .routes import api
 from .runtime import Runtime, open_runtime
 
