@@ -103,6 +103,11 @@
     return branchOf(branch).services.find((s) => s.id === id) || { id: id, letter: "", name: { vi: id, en: id } };
   }
   function serviceName(id) { return serviceOf(id).name[Staff.lang()]; }
+  // An estimate in words: none when no counter serves, "no wait" for nothing ahead.
+  function waitText(minutes) {
+    if (minutes === null || minutes === undefined) return t("manager.no_estimate");
+    return minutes === 0 ? t("manager.no_wait") : t("staff.minutes", { minutes: minutes });
+  }
   function minutesSince(iso) { return iso ? Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000)) : null; }
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -151,8 +156,7 @@
       name.append(el("span", "letter", serviceOf(service.id).letter), el("span", null, serviceName(service.id)));
       const wait = el("td", "num");
       const minutes = service.estimated_wait_min;
-      wait.append(el("span", "pill estimate " + Staff.waitClass(minutes),
-                     minutes === null ? t("manager.no_estimate") : t("staff.minutes", { minutes: minutes })));
+      wait.append(el("span", "pill estimate " + Staff.waitClass(minutes), waitText(minutes)));
       const serving = state.counters.filter((c) => status(c) !== "closed" && status(c) !== "paused"
                                                    && c.services.includes(service.id)).length;
       row.append(name, el("td", "num waiting", service.waiting), wait, el("td", "num", serving));
@@ -223,15 +227,22 @@
     changeCounter(counter.id, { services: chosen });
   }
 
+  // What the server answered for counters just changed, drawn at once: the staff room's push follows.
+  function showCounters(changed) {
+    if (!state) return;
+    state.counters = state.counters.map((c) => {
+      const now = changed.find((x) => x.id === c.id);
+      return now ? { ...c, services: now.services, open: now.open, status: undefined } : c;
+    });
+    drawState();
+  }
+
   async function changeCounter(id, change) {
     document.querySelectorAll(`.counter-card[data-counter='${id}'] button`).forEach((b) => { b.disabled = true; });
     const result = await Staff.api("POST", `/branches/${branch}/counters/${id}`, change);
     if (result.status === 200) {
       say(t("manager.saved", { counter: id }), "ok");
-      // The staff room pushes the new state too; drawn at once so the click answers here and now.
-      state.counters = state.counters.map((c) => c.id === id ? { ...c, services: result.body.services, open: result.body.open,
-                                                                   status: undefined } : c);
-      drawState();
+      showCounters([result.body]);
       loadAdvice();
     } else {
       say(refusal(result), "bad");
@@ -260,7 +271,7 @@
       const item = el("li", short ? "short" : "");
       item.dataset.service = need.service;
       item.append(el("b", null, need.name[Staff.lang()]),
-                  el("span", short ? "bad" : "ok", t("manager.advice.need", { needed: need.needed, have: need.have })));
+                  el("span", short ? "bad" : "ok", t("manager.advice.need", { needed: need.needed, have: need.have.toFixed(1) })));
       needs.append(item);
     }
     const moves = $("moves");
@@ -283,6 +294,7 @@
     const result = await Staff.api("POST", `/branches/${branch}/recommendations/apply`, { moves: moves });
     if (result.status === 200) {
       sessionStorage.setItem(UNDO_KEY + branch, JSON.stringify(result.body));
+      showCounters(result.body.after);
       say(t("manager.advice.applied", { count: result.body.moves.length }), "ok");
     } else {
       say(refusal(result), "bad");
@@ -300,6 +312,7 @@
     const result = await Staff.api("POST", `/branches/${branch}/recommendations/apply`, { moves: moves });
     if (result.status === 200) {
       say(t("manager.advice.undone"), "ok");
+      showCounters(result.body.after);
       sessionStorage.removeItem(UNDO_KEY + branch);
     } else {
       say(refusal(result), "bad");
@@ -428,18 +441,19 @@
       const row = el("tr");
       row.dataset.branch = b.branch;
       const longest = el("td", "num");
-      longest.append(el("span", "pill " + Staff.waitClass(b.longest_wait_min),
-                        b.longest_wait_min === null ? t("manager.no_estimate") : t("staff.minutes", { minutes: b.longest_wait_min })));
+      longest.append(el("span", "pill " + Staff.waitClass(b.longest_wait_min), waitText(b.longest_wait_min)));
       const mean = el("td", "num");
       mean.append(el("span", "pill " + Staff.waitClass(b.mean_wait_min),
                      b.mean_wait_min === null ? dash : t("staff.minutes", { minutes: Math.round(b.mean_wait_min) })));
       const within = el("td", "within");
+      const box = el("div", "within-box");
       const bar = el("div", "bar");
       const fill = el("span", b.within_target_pct === null ? "" : Staff.waitClass(b.mean_wait_min));
       fill.style.width = (b.within_target_pct || 0) + "%";
       bar.append(fill);
-      within.append(bar, el("span", "num", b.within_target_pct === null ? dash
-                                                 : t("manager.percent", { value: Math.round(b.within_target_pct) })));
+      box.append(bar, el("span", "num", b.within_target_pct === null ? dash
+                                              : t("manager.percent", { value: Math.round(b.within_target_pct) })));
+      within.append(box);
       const open = el("button", "quiet", t("manager.city.open_branch"));
       open.type = "button";
       open.addEventListener("click", () => { $("branch").value = b.branch; chooseBranch(b.branch); location.hash = "now"; });
