@@ -159,7 +159,10 @@
       wait.append(el("span", "pill estimate " + Staff.waitClass(minutes), waitText(minutes)));
       const serving = state.counters.filter((c) => status(c) !== "closed" && status(c) !== "paused"
                                                    && c.services.includes(service.id)).length;
-      row.append(name, el("td", "num waiting", service.waiting), wait, el("td", "num", serving));
+      // Counters the target needs over the coming hour (the advice's Erlang C), against those serving now.
+      const need = advice && advice.services.find((n) => n.service === service.id);
+      const needed = el("td", "num needed" + (need && need.needed > serving ? " bad" : ""), need ? need.needed : "–");
+      row.append(name, el("td", "num waiting", service.waiting), wait, el("td", "num serving", serving), needed);
       body.append(row);
     }
     drawCounters();
@@ -259,21 +262,12 @@
     if (result.status !== 200) { advice = null; $("apply").disabled = true; return; }
     advice = result.body;
     drawAdvice();
+    if (state) drawState();
   }
 
   function drawAdvice() {
     $("advice-basis").textContent = t("manager.advice.basis", {
       horizon: Math.round(advice.horizon_min), level: Math.round(advice.service_level * 100), target: advice.target_wait_min });
-    const needs = $("needs");
-    needs.replaceChildren();
-    for (const need of advice.services.filter((n) => n.needed > 0 || n.waiting > 0)) {
-      const short = need.shortfall > 0.5;
-      const item = el("li", short ? "short" : "");
-      item.dataset.service = need.service;
-      item.append(el("b", null, need.name[Staff.lang()]),
-                  el("span", short ? "bad" : "ok", t("manager.advice.need", { needed: need.needed, have: need.have.toFixed(1) })));
-      needs.append(item);
-    }
     const moves = $("moves");
     moves.replaceChildren();
     for (const move of advice.moves) {
