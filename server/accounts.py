@@ -113,6 +113,11 @@ class Accounts:
         self.store.write(lambda db: db["tokens"].insert(row))
         return token, rows[0]
 
+    def expires_at(self, token: str) -> float | None:
+        """When a live staff token ends (None for an unknown one): a session's cookie ends with it."""
+        rows = self.store.query("select expires_at from tokens where token_hash = ?", [_hash_token(token)])
+        return rows[0]["expires_at"] if rows else None
+
     def logout(self, token: str) -> bool:
         """End one staff token; False when it was not a live one."""
         def write(db) -> bool:

@@ -11,7 +11,15 @@ LANGUAGES = ("vi", "en")
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
+    """lang.json, then each page's own part in lang/*.json (one file per page: parts never collide)."""
+    texts = json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
+    for part in sorted((CATALOGUES / lang).glob("*.json")):
+        more = json.loads(part.read_text(encoding="utf-8"))
+        twice = texts.keys() & more.keys()
+        if twice:
+            raise ValueError(f"{part.name} repeats keys of the catalogue: {', '.join(sorted(twice))}")
+        texts.update(more)
+    return texts
 
 
 def text(lang: str, key: str, **values) -> str:

@@ -36,6 +36,10 @@ def serve(config: Config, on_ready=None) -> None:
     # loaded by now lives as long as the process, so freeze it out of the collector's sight.
     gc.collect()
     gc.freeze()
+    # What comes later (every socket's objects) is scanned by each full collection, which stops the
+    # whole server meanwhile: make those rare ([server] gc_full_every; the figures in bench/flood.py).
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, config.server.gc_full_every)
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
     try:

@@ -11,7 +11,8 @@ SECURITY = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Ref
 ANSWERS = [("GET", "/"), ("GET", "/display/hk-01"), ("GET", "/t/nope"), ("GET", "/display/assets/wall.js"),
            ("GET", "/display/chime.wav"), ("GET", "/display/voice/vi/A001/9.wav"), ("GET", "/nowhere"),
            ("GET", "/api/v1/health"), ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/branches/hk-01/state"),
-           ("GET", "/api/v1/auth/login"), ("POST", "/api/v1/auth/login")]
+           ("GET", "/api/v1/auth/login"), ("POST", "/api/v1/auth/login"), ("GET", "/login"),
+           ("POST", "/api/v1/auth/session")]
 
 
 @pytest.mark.parametrize("method,path", ANSWERS)
@@ -21,6 +22,16 @@ def test_every_page_and_answer_carries_the_security_headers(client, method, path
         assert answer.headers.get(name) == value, (path, name)
     policy = dict(part.strip().split(" ", 1) for part in answer.headers["Content-Security-Policy"].split(";"))
     assert policy["script-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+
+
+@pytest.mark.parametrize("path", ["/socket.io/?EIO=4&transport=polling", "/socket.io/?EIO=1&transport=polling",
+                                  "/socket.io/?transport=nothing"])
+def test_socket_io_s_own_answers_carry_the_security_headers_too(server, path):
+    """engine.io answers /socket.io/ itself, before Flask: its handshakes and refusals as well."""
+    answer = requests.get(server.base + path, timeout=10)
+    for name, value in SECURITY.items():
+        assert answer.headers.get(name) == value, (path, answer.status_code, name)
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
 
 
 def test_a_wrong_method_is_405_json_naming_the_allowed_ones(client):

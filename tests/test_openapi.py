@@ -65,6 +65,13 @@ def test_the_document_describes_every_route_of_the_app(doc):
     assert served == described
 
 
+def test_every_write_lists_the_storage_fault_and_no_read_does(doc):
+    for path, item in doc["paths"].items():
+        for method, described in item.items():
+            if method != "parameters":
+                assert ("503" in described["responses"]) == (method != "get"), (method, path)
+
+
 def test_the_document_is_valid_openapi_3_1(doc):
     assert doc["openapi"].startswith("3.1")
     validate(doc)
@@ -153,7 +160,7 @@ class Events:
     def __init__(self, server) -> None:
         self.heard: queue.Queue = queue.Queue()
         self.client = socketio.Client(reconnection=False)
-        for name in ("queue", "called", "ticket", "kiosk", "error"):
+        for name in ("queue", "called", "ticket", "kiosk", "error", "staff_queue"):
             self.client.on(name, lambda data, name=name: self.heard.put((name, data)))
         self.client.connect(server.base, transports=["websocket"], wait_timeout=10)
 
@@ -176,28 +183,33 @@ def test_live_events_fit_the_document(fresh_server):
     sent = lambda name, data: check(doc, live["server"][name]["payload"], data)  # noqa: E731
     asked = lambda name, data: check(doc, live["client"][name]["payload"], data)  # noqa: E731
     ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "cert"}).json()
-    display, phone = Events(server), Events(server)
+    display, phone, staff = Events(server), Events(server), Events(server)
     try:
         for events, room in ((display, {"branch": "hk-01"}), (phone, {"ticket": ticket["id"]})):
             asked("subscribe", room)
             check(doc, live["client"]["subscribe"]["ack"], events.client.call("subscribe", room, timeout=10))
+        staff_room = {"branch": "hk-01", "token": server.tokens["off1"]}
+        asked("subscribe_staff", staff_room)
+        check(doc, live["client"]["subscribe_staff"]["ack"], staff.client.call("subscribe_staff", staff_room, timeout=10))
         sent("queue", display.next("queue"))
         sent("ticket", phone.next("ticket"))
+        sent("staff_queue", staff.next("staff_queue"))
         assert server.post("/branches/hk-01/counters/3/next", "off1").status_code == 200
         # Each room hears the payload the document gives it: the branch's without the ticket's id.
         by_room = live["server"]["called"]["payloads"]
         check(doc, by_room["branch:{branch}"], display.next("called"))
         check(doc, by_room["ticket:{ticket}"], phone.next("called"))
+        check(doc, by_room["staff:{branch}"], staff.next("called"))
         sent("ticket", phone.next("ticket"))
         assert server.post(f"/tickets/{ticket['id']}/not-printed", "kiosk1", {"problem": "cover_open"}).ok
-        sent("kiosk", display.next("kiosk"))
+        sent("kiosk", staff.next("kiosk"))
         refused = display.client.call("subscribe", {"room": "hk-01"}, timeout=10)
         check(doc, live["client"]["subscribe"]["ack"], refused)
         assert refused["ok"] is False
         sent("error", display.next("error"))
     finally:
-        display.client.disconnect()
-        phone.client.disconnect()
+        for events in (display, phone, staff):
+            events.client.disconnect()
 
 
 @pytest.mark.parametrize("path, who, body, code, named", [

@@ -25,6 +25,10 @@ MATRIX = {
     "GET /openapi.json":                            "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /auth/login":                             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /auth/logout":                            "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    "POST /auth/session":                           "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    # A page's session is read from its cookie: a bearer token alone is no session.
+    "GET /auth/session":                            "401/401  401/401   401/401   401/401   401/401   401/401",
+    "DELETE /auth/session":                         "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
     "GET /branches":                                "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /branches/{b}/state":                      "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /tickets/{ticket_id}":                     "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
@@ -35,6 +39,7 @@ MATRIX = {
     "POST /tickets/{ticket_id}/check-in":           "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "POST /tickets/{ticket_id}/not-printed":        "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/counters/{c}":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /branches/{b}/staff-state":                "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/next":         "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/call":         "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /tickets/{ticket_id}/recall":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -69,7 +74,9 @@ def cells() -> list[tuple[str, str, str, str]]:
 def matrix_app(tmp_path_factory, morning_template):
     """One app for the whole matrix: each cell acts on tickets of its own, so cells do not meet."""
     db = morning_template.copy_to(tmp_path_factory.mktemp("matrix") / "motcua.db")
-    app = create_app(load_config(server={"db": str(db), "async_mode": "threading"}), FakeClock(MORNING))
+    # Both login routes sign in once per cell, from one address: more than a minute's limit allows.
+    app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
+                                 auth={"login_per_minute_per_address": 1000}), FakeClock(MORNING))
     app.config["TESTING"] = True
     yield app
     app.extensions["motcua"].store.close()
@@ -96,7 +103,8 @@ class Caller:
     """Flask's test client on /api/v1 with the tokens of the template, making what a cell's path needs."""
 
     def __init__(self, app, tokens: dict):
-        self.app, self.client, self.tokens = app, app.test_client(), tokens
+        # No cookie jar: a session cookie one cell signs in with would speak for the cells after it.
+        self.app, self.client, self.tokens = app, app.test_client(use_cookies=False), tokens
 
     def call(self, method: str, path: str, token: str | None, json=None):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -110,7 +118,7 @@ class Caller:
 
     def token(self, op: str, role: str) -> str | None:
         name = ROLES[role]
-        if op == "POST /auth/logout" and name in ("off1", "mgr1", "admin"):
+        if op in ("POST /auth/logout", "DELETE /auth/session") and name in ("off1", "mgr1", "admin"):
             # Logging out ends the token: the cell ends a fresh one, so the other cells keep theirs.
             return self.app.extensions["motcua"].accounts.login(name, PASSWORD)[0]
         return self.tokens[name] if name else None
@@ -124,6 +132,7 @@ class Caller:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {
             "/auth/login": {"username": "off1", "password": PASSWORD},
+            "/auth/session": {"username": "off1", "password": PASSWORD},
             "/tickets": {"service": "civil"},
             "/rating": {"score": 4},
             "/redirect": {"branch": OTHER[branch]},

@@ -156,6 +156,18 @@ class QueueEngine:
         queue = self._queues.get((branch_id, service_id))
         return len(queue) if queue else 0
 
+    def waiting_list(self, branch_id: str) -> list[Ticket]:
+        """The branch's waiting tickets, service by service, each in calling order."""
+        with self.lock:
+            return [self.tickets[ticket_id] for service in self.branch(branch_id).services
+                    for _, ticket_id, _, _ in self._queue(branch_id, service).entries(service)]
+
+    def no_shows(self, branch_id: str) -> list[Ticket]:
+        """Today's no-shows at the branch, which an officer may put back in their place."""
+        with self.lock:
+            return [t for t in self.tickets.values()
+                    if t.branch == branch_id and t.status == NO_SHOW and t.day == self._day]
+
     def mean_service_min(self, branch_id: str, service_id: str) -> float:
         return self.times.mean(branch_id, service_id, self.local.day(self.clock.now()))
 

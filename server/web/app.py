@@ -9,11 +9,13 @@ from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 
 from motcua.config import Config
+from motcua.core.model import DomainError
 from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
 from .pages import VOICE, pages
-from . import manager_routes  # noqa: F401  (its routes join the api blueprint before it is registered)
-from .routes import api
+from . import manager_routes, session, staff_routes  # noqa: F401  (their routes join the api blueprint)
+from .routes import STATUS_OF, api, error_response
+from .staff_pages import staff_pages
 from .runtime import Runtime, open_runtime
 
 log = logging.getLogger("motcua")
@@ -40,15 +42,18 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.extensions[VOICE] = Voice(max_clips=config.display.voice_cache_clips)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(staff_pages)
     _json_errors(app)
     app.before_request(_no_empty_segments)
-    app.after_request(_secure)
     socketio.init_app(app, async_mode=config.server.async_mode,
                       message_queue=config.server.message_queue or None,
                       http_compression=False, json=PacketJson, ping_interval=config.server.ping_interval_s,
                       ping_timeout=config.server.ping_timeout_s)
+    # Wrapped outside Socket.IO's middleware: its own answers (/socket.io/ polling, refusals) carry them too.
+    app.wsgi_app = _secured(app.wsgi_app)
     # serve() runs it as a background task; tests call its drain() instead.
-    app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s)
+    app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
+                                                accounts=runtime.accounts)
     return app
 
 
@@ -112,14 +117,25 @@ def _no_empty_segments():
         abort(404)
 
 
-def _secure(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+def _secured(wsgi_app):
+    """The WSGI app with the security headers on every answer that lacks them (not a websocket's 101)."""
+    def secured(environ, start_response):
+        def start(status, headers, exc_info=None):
+            if not status.startswith("101"):
+                present = {name.lower() for name, _ in headers}
+                headers = [*headers, *((k, v) for k, v in SECURITY_HEADERS.items() if k.lower() not in present)]
+            return start_response(status, headers, exc_info)
+        return wsgi_app(environ, start)
+    return secured
 
 
 def _json_errors(app: Flask) -> None:
     """Every error, bad input or not, answers JSON: never an HTML page."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # Every blueprint's refusals, in the published statuses (one table: routes.STATUS_OF).
+        return error_response(STATUS_OF.get(type(error), 400), error.code, error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -25,7 +25,8 @@ from flask_socketio import SocketIO, emit, join_room, leave_room
 from socketio import PubSubManager
 
 from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, TRANSFERRED, Change, DomainError
-from .views import branch_state, called_payload, own_called_payload, ticket_view
+from .routes import SESSION_COOKIE
+from .views import branch_state, called_payload, own_called_payload, staff_state, ticket_view
 
 socketio = SocketIO()
 log = logging.getLogger("motcua")
@@ -40,9 +41,10 @@ EXTENSION = "motcua.broadcaster"
 class Broadcaster:
     """Turns committed changes into Socket.IO events, in commit order; all but calls off the request's path."""
 
-    def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK) -> None:
+    def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK, accounts=None) -> None:
         self.io = io
         self.engine = engine
+        self.accounts = accounts  # checks the staff room's tokens again before each push
         self.interval_s = interval_s
         self.chunk = chunk
         self.pending: deque = deque()  # (branches, ticket ids) per committed change
@@ -51,6 +53,7 @@ class Broadcaster:
         self.last_push: dict[str, float] = {}
         self.watched: dict[str, dict[str, set[str]]] = {}  # branch -> ticket id -> sids of its phones
         self.subscriptions: dict[str, set[tuple[str, str]]] = {}  # sid -> (branch, ticket id)
+        self.staff: dict[str, dict[str, str]] = {}  # branch -> sid of a staff page -> its token
         self._lock = threading.Lock()  # socket handlers change the subscriptions from other threads
         # Per committed change, in commit order, its calls and kiosk alerts: (event, the branch
         # room's payload, the ticket room's payload or None).
@@ -66,9 +69,9 @@ class Broadcaster:
         for event in change.events:
             if event.note and event.note.startswith("not_printed:"):
                 ticket = self.engine.tickets[event.ticket]
-                calls.append(("kiosk", {"branch": ticket.branch, "number": ticket.number,
-                                        "problem": event.note.split(":", 1)[1],
-                                        "at": self.engine.local.iso(event.at)}, None))
+                calls.append(("kiosk", None, {"branch": ticket.branch, "number": ticket.number,
+                                              "problem": event.note.split(":", 1)[1],
+                                              "at": self.engine.local.iso(event.at)}))
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
                 recall = event.from_status == CALLED
@@ -163,14 +166,17 @@ class Broadcaster:
             self.wake.set()
 
     def send_calls(self) -> None:
-        """Every call committed so far, to its branch room (a slice at a time) and its ticket room."""
+        """Every call committed so far, to its branch room (a slice at a time), its ticket room and the
+        branch's staff; a kiosk's alert to the staff alone."""
         self._sending_calls = True
         try:
             while self.calls:
                 for name, public, own in self.calls.popleft():
-                    self._emit_sliced(name, public, f"branch:{public['branch']}")
-                    if own is not None:
+                    if public is not None:
+                        self._emit_sliced(name, public, f"branch:{public['branch']}")
+                    if "ticket" in own:
                         self.io.emit(name, own, to=f"ticket:{own['ticket']}")
+                    self.io.emit(name, own, to=f"staff:{own['branch']}")
         finally:
             self._sending_calls = False
 
@@ -211,9 +217,42 @@ class Broadcaster:
         state = branch_state(self.engine, branch)
         self._yield_to_calls()
         self._emit_sliced("queue", state, room, between=self._between_slices)
+        self._push_staff(branch)
         # Positions move whenever the queue does: phones watching a ticket hear it too.
         for ticket_id in self._watched(branch):
             self._emit_ticket(ticket_id)
+
+    def _push_staff(self, branch: str) -> None:
+        """The branch's staff state to its staff room. Each member's token is checked again first:
+        one signed out, disabled or moved to another branch since subscribing leaves the room."""
+        members = self._staff_members(branch)
+        if not members:
+            return
+        kept = []
+        for sid, token in members:
+            who = self.accounts.principal(token)
+            if who is not None and who.is_staff() and who.covers(branch):
+                kept.append(sid)
+            else:
+                self.leave_staff(sid)
+                self.io.emit("error", {"error": {"code": "session_ended", "message": "the session has ended"}},
+                             to=sid)
+                self.io.server.leave_room(sid, f"staff:{branch}", namespace="/")
+        if kept:
+            self.io.emit("staff_queue", staff_state(self.engine, branch), to=kept)
+
+    def join_staff(self, sid: str, branch: str, token: str) -> None:
+        with self._lock:
+            self.staff.setdefault(branch, {})[sid] = token
+
+    def leave_staff(self, sid: str) -> None:
+        with self._lock:
+            for members in self.staff.values():
+                members.pop(sid, None)
+
+    def _staff_members(self, branch: str) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self.staff.get(branch, {}).items())
 
     def _between_slices(self) -> None:
         self._send_pending()
@@ -297,9 +336,36 @@ def unsubscribe(data):
     return {"ok": True}
 
 
+@socketio.on("subscribe_staff")
+def subscribe_staff(data):
+    """Join a branch's staff room: a staff page's session cookie (sent with the handshake), or
+    `{"token": T}` in the payload for other programs, must name an officer or above of the branch."""
+    runtime = current_app.extensions["motcua"]
+    try:
+        branch = data.get("branch") if isinstance(data, dict) else None
+        if not isinstance(branch, str):
+            raise DomainError("subscribe_staff with {'branch': id}", "malformed")
+        runtime.engine.branch(branch)
+        token = data.get("token") if isinstance(data.get("token"), str) else request.cookies.get(SESSION_COOKIE)
+        who = runtime.accounts.principal(token) if token else None
+        if who is None:
+            raise DomainError("sign in first: the staff room needs a session or a token", "unauthorized")
+        if not (who.is_staff() and who.covers(branch)):
+            raise DomainError(f"your account does not cover branch {branch}", "forbidden")
+        state = staff_state(runtime.engine, branch)
+    except DomainError as error:
+        emit("error", {"error": {"code": error.code, "message": error.message}})
+        return {"ok": False, "error": error.code}
+    join_room(f"staff:{branch}")
+    broadcaster().join_staff(request.sid, branch, token)
+    emit("staff_queue", state)
+    return {"ok": True}
+
+
 @socketio.on("disconnect")
 def disconnect(reason=None):
     broadcaster().forget(request.sid)
+    broadcaster().leave_staff(request.sid)
 
 
 def _subject(data) -> tuple[str, str]:

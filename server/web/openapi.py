@@ -54,30 +54,33 @@ def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body:
 
 # Events the server emits: the payload model each room hears, and when.
 SERVER_EVENTS = {
-    "called": ({"branch:{branch}": schemas.CalledEvent, "ticket:{ticket}": schemas.OwnCalledEvent},
+    "called": ({"branch:{branch}": schemas.CalledEvent, "ticket:{ticket}": schemas.OwnCalledEvent,
+                "staff:{branch}": schemas.OwnCalledEvent},
                "a ticket called to a counter (recall: true when called again), within 100 ms of the call's answer"),
     "queue": ({"branch:{branch}": schemas.State},
               "the branch's state as GET /branches/{b}/state, on subscribing and whenever it changes"),
     "ticket": ({"ticket:{ticket}": schemas.Ticket},
                "the ticket as GET /tickets/{id}, on subscribing and whenever it changes"),
-    "kiosk": ({"branch:{branch}": schemas.KioskProblem}, "a kiosk's problem, such as a ticket it could not print"),
+    "kiosk": ({"staff:{branch}": schemas.KioskProblem}, "a kiosk's problem, such as a ticket it could not print"),
+    "staff_queue": ({"staff:{branch}": schemas.StaffState},
+                    "the branch as GET /branches/{b}/staff-state, on subscribing and whenever it changes"),
     "error": ({"the subscribing socket": schemas.Error}, "a subscription refused"),
 }
 SUBSCRIPTIONS = (schemas.SubscribeBranch, schemas.SubscribeTicket)
 
 
 def spec(app: Flask) -> dict:
-    """The document served at /api/v1/openapi.json, for the routes of app's api blueprint."""
+    """The document served at /api/v1/openapi.json: every route under /api/v1, whichever blueprint has it."""
     documented = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         declared = getattr(app.view_functions[rule.endpoint], "operation", None)
-        if rule.endpoint.startswith("api.") and declared is not None:
+        if rule.rule.startswith(PREFIX + "/") and declared is not None:
             documented.append((rule, declared))
     models = {(m, "validation" if issubclass(m, schemas.Body) else "serialization")
               for _, op in documented for m in (op.answer, op.body, schemas.Error) if m is not None}
     models |= {(m, "serialization") for rooms, _ in SERVER_EVENTS.values() for m in rooms.values()}
     models |= {(schemas.Subscribed, "serialization")}
-    models |= {(m, "validation") for m in SUBSCRIPTIONS}
+    models |= {(m, "validation") for m in (*SUBSCRIPTIONS, schemas.SubscribeStaff)}
     refs, top = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])), ref_template=REFS)
     ref = {model: schema for (model, _), schema in refs.items()}
 
@@ -86,7 +89,7 @@ def spec(app: Flask) -> dict:
         path = rule.rule.removeprefix(PREFIX).replace("<", "{").replace(">", "}")
         item = paths.setdefault(path, {})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            item[method.lower()] = _operation(rule.endpoint, op, ref, bool(rule.arguments))
+            item[method.lower()] = _operation(rule.endpoint, op, ref, bool(rule.arguments), method != "GET")
         if rule.arguments:
             item["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                                   for name in sorted(rule.arguments)]
@@ -102,11 +105,12 @@ def spec(app: Flask) -> dict:
     }
 
 
-def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool) -> dict:
+def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool, writes: bool) -> dict:
     answer = {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]
-    refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()))
+    # A write may find the disk full or read-only: 503 storage_unavailable, and it resumes by itself.
+    refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()) | ({503} if writes else set()))
     described = {
-        "operationId": endpoint.removeprefix("api."),
+        "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
         "responses": {
             str(op.status): {"description": "success", "content": {"application/json": {"schema": answer}}},
@@ -132,6 +136,9 @@ def _socketio(ref: dict) -> dict:
                           "description": "join a branch's room or a ticket's; answered at once with `queue` or "
                                          "`ticket`, the current state"},
             "unsubscribe": {"payload": subscription, "ack": ref[schemas.Subscribed], "description": "leave the room"},
+            "subscribe_staff": {"payload": ref[schemas.SubscribeStaff], "ack": ref[schemas.Subscribed],
+                                "description": "join a branch's staff room (officer of the branch or above); "
+                                               "answered at once with `staff_queue`"},
         },
         "server": {name: _event(rooms, said, ref) for name, (rooms, said) in SERVER_EVENTS.items()},
     }

@@ -15,11 +15,10 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory
 
 from motcua import display as display_assets
-from motcua.core.model import DomainError, NotFound
+from motcua.core.model import NotFound
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons
 from motcua.voice import VoiceUnavailable, chime
 
-from .routes import STATUS_OF, error_response
 
 ASSETS = Path(display_assets.__file__).resolve().parent
 pages = Blueprint("pages", __name__)
@@ -34,11 +33,6 @@ ASSET_TYPES = (".js", ".css", ".svg", ".png", ".woff2")
 
 def runtime():
     return current_app.extensions["motcua"]
-
-
-@pages.errorhandler(DomainError)
-def domain_error(error: DomainError):
-    return error_response(STATUS_OF.get(type(error), 400), error.code, error.message)
 
 
 @cache

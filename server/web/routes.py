@@ -6,6 +6,9 @@ state.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,6 +23,9 @@ from .views import branch_state as state_view, ticket_view
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 LOGIN_LIMITS = "motcua.login_limits"
+SESSION_COOKIE = "motcua_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class Unauthorized(DomainError):
@@ -46,25 +52,46 @@ def error_response(status: int, code: str, message: str):
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
-@api.errorhandler(DomainError)
-def domain_error(error: DomainError):
-    return error_response(STATUS_OF.get(type(error), 400), error.code, error.message)
-
-
 # ---- request helpers ---------------------------------------------------------------------
 
 def bearer(required: bool = True) -> Principal | None:
+    """Who calls: the Authorization header's token, or else a staff page's session cookie."""
     header = request.headers.get("Authorization", "")
     if not header:
-        if required:
-            raise Unauthorized("this call needs Authorization: Bearer TOKEN")
-        return None
+        return session_principal(required)
     scheme, _, token = header.partition(" ")
     found = runtime().accounts.principal(token.strip()) if scheme.lower() == "bearer" else None
     if found is None:
         raise Unauthorized("the token is unknown or has expired", "invalid_token")
     g.token = token.strip()  # logout ends this very token
     return found
+
+
+def session_principal(required: bool) -> Principal | None:
+    """The session cookie's principal. A browser sends the cookie by itself, so a change made
+    with it must also carry the session's CSRF token, which only our own pages can read."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        if required:
+            raise Unauthorized("this call needs Authorization: Bearer TOKEN or a staff session")
+        return None
+    found = runtime().accounts.principal(token)
+    if found is None:
+        if required:
+            raise Unauthorized("the session has ended; sign in again", "session_ended")
+        return None
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+            request.headers.get(CSRF_HEADER, ""), csrf_token(token)):
+        if required:
+            raise Forbidden(f"a change made from a staff page needs its {CSRF_HEADER} header", "csrf")
+        return None  # optional credentials that do not hold are no credentials: the call goes on as anyone's
+    g.token = token
+    return found
+
+
+def csrf_token(session_token: str) -> str:
+    """The session's CSRF token: derived from the session's own secret, so nothing more is stored."""
+    return hmac.new(session_token.encode(), b"motcua csrf", hashlib.sha256).hexdigest()
 
 
 def require_staff(who: Principal, branch: str, role: str = "officer") -> None:
@@ -114,7 +141,12 @@ def openapi():
 @api.post("/auth/login")
 @operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 429))
 def login():
-    body = json_body()
+    token, user = authenticate(json_body())
+    return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
+
+
+def authenticate(body: schemas.Login) -> tuple[str, dict]:
+    """A new token for the right password, under the login limits (both login routes share them)."""
     per_address, per_account = current_app.extensions[LOGIN_LIMITS]
     g.login_username = body.username
     with per_address:
@@ -122,8 +154,7 @@ def login():
             result = runtime().accounts.login(body.username, body.password)
             if result is None:
                 raise Unauthorized("wrong username or password", "bad_credentials")
-    token, user = result
-    return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
+    return result
 
 
 @api.record_once

@@ -138,6 +138,14 @@ class LoggedIn(Answer):
     branch: str | None
 
 
+class Session(Answer):
+    username: str
+    role: Literal[ROLES]
+    branch: str | None
+    csrf: str = Field(description="send it as the X-CSRF-Token header of every change made with the session")
+    expires_at: str
+
+
 class LoggedOut(Answer):
     status: Literal["logged_out"]
 
@@ -281,6 +289,38 @@ class CounterDetail(Answer):
     ticket: Ticket | None = Field(description="the ticket called to or served at the counter, with its id")
 
 
+class StaffTicket(Answer):
+    """A ticket as the branch's staff see it: with its id and how long its citizen has waited."""
+
+    id: str
+    number: str
+    service: str
+    status: Status
+    priority: bool
+    counter: str | None
+    issued_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    due_at: datetime | None
+    waited_min: float = Field(description="minutes since the citizen first arrived")
+
+
+class StaffCounter(Answer):
+    id: str
+    services: list[str]
+    open: bool
+    ticket: StaffTicket | None
+
+
+class StaffState(Answer):
+    branch: str
+    services: list[ServiceQueue]
+    counters: list[StaffCounter]
+    waiting: list[StaffTicket] = Field(description="waiting tickets service by service in calling order, then "
+                                                   "today's no-shows")
+    recent_calls: list[RecentCall]
+
+
 class CounterChanged(Answer):
     id: str
     branch: str
@@ -339,6 +379,12 @@ class SubscribeBranch(Body):
 
 class SubscribeTicket(Body):
     ticket: str
+
+
+class SubscribeStaff(Body):
+    branch: str
+    token: str | None = Field(None, description="a staff token, for programs; a staff page's session cookie "
+                                                "is read from the handshake instead")
 
 
 class Subscribed(Answer):

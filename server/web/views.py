@@ -40,6 +40,31 @@ def branch_state(engine: QueueEngine, branch_id: str) -> dict:
                 "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
 
 
+def staff_state(engine: QueueEngine, branch_id: str) -> dict:
+    """What the branch's staff see (`GET /branches/{b}/staff-state`, the staff room's `staff_queue`):
+    the public state's queues, the counters with the ids of their tickets, the waiting list."""
+    with engine.lock:
+        now = engine.now()
+        public = branch_state(engine, branch_id)
+        counters = [{"id": c.id, "services": list(c.services), "open": c.open,
+                     "ticket": staff_ticket(engine, engine.serving_at(branch_id, c.id), now)}
+                    for c in engine.counters_of(branch_id)]
+        waiting = [staff_ticket(engine, t, now) for t in engine.waiting_list(branch_id) + engine.no_shows(branch_id)]
+        return {"branch": branch_id, "services": public["services"], "counters": counters, "waiting": waiting,
+                "recent_calls": public["recent_calls"]}
+
+
+def staff_ticket(engine: QueueEngine, ticket: Ticket | None, now: float) -> dict | None:
+    """A ticket as staff see it: with its id, and how long its citizen has waited since arriving."""
+    if ticket is None:
+        return None
+    return {"id": ticket.id, "number": ticket.number, "service": ticket.service, "status": ticket.status,
+            "priority": ticket.priority, "counter": ticket.counter,
+            "issued_at": engine.local.iso(ticket.issued_at), "called_at": engine.local.iso(ticket.called_at),
+            "started_at": engine.local.iso(ticket.started_at), "due_at": engine.local.iso(ticket.due_at),
+            "waited_min": round((now - ticket.issued_at) / 60, 1)}
+
+
 def called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dict:
     """The branch room's `called` event of a ticket just called (or called again): no id."""
     call = Call(ticket.id, ticket.branch, ticket.number, ticket.counter, ticket.service, ticket.called_at, recall)
