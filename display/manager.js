@@ -355,13 +355,6 @@
            s.mean_rating === null ? dash : t("manager.today.of_four", { value: s.mean_rating.toFixed(1) })));
     const hours = today.hours;
     const target = today.target_wait_min;
-    const css = getComputedStyle(document.documentElement);
-    const colour = (name) => css.getPropertyValue("--" + name).trim();
-    Chart.defaults.font.family = css.fontFamily;
-    Chart.defaults.font.size = 15;
-    Chart.defaults.color = colour("ink");
-    Chart.defaults.animation = false;
-    Chart.defaults.maintainAspectRatio = false;
     chart("wait", "line", hours, [
       { label: t("manager.chart.wait_mean"), data: today.wait_mean_min, borderColor: colour("brand"),
         backgroundColor: colour("brand"), spanGaps: true, borderWidth: 3 },
@@ -393,7 +386,17 @@
     $("no-comments").hidden = today.ratings.comments.length > 0;
   }
 
+  // The page's own colours (staff.css), for the charts.
+  function colour(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue("--" + name).trim();
+  }
+
   function chart(name, type, labels, datasets, options) {
+    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    Chart.defaults.font.size = 15;
+    Chart.defaults.color = colour("ink");
+    Chart.defaults.animation = false;
+    Chart.defaults.maintainAspectRatio = false;
     const horizontal = Boolean(options.horizontal);
     const value = { beginAtZero: true, ticks: options.integer ? { precision: 0 } : {} };
     if (options.max) value.max = options.max;
@@ -460,5 +463,13 @@
                  el("td", "num", b.tickets), el("td", "num", b.served), mean, within, action);
       body.append(row);
     }
+    const names = city.branches.map((b) => b.name[Staff.lang()]);
+    chart("city", "bar", names, [
+      { label: t("manager.city.mean_wait"), data: city.branches.map((b) => b.mean_wait_min),
+        backgroundColor: city.branches.map((b) => colour(Staff.waitClass(b.mean_wait_min))) },
+      { label: t("manager.city.longest"), data: city.branches.map((b) => b.longest_wait_min), backgroundColor: colour("brand") },
+      { type: "line", label: t("manager.chart.target", { minutes: city.target_wait_min }),
+        data: names.map(() => city.target_wait_min), borderColor: colour("bad"), borderDash: [2, 3], pointRadius: 0, borderWidth: 2 },
+    ], {});
   }
 })();

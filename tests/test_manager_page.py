@@ -143,12 +143,12 @@ def test_today_s_charts_are_drawn_from_the_day_s_figures(browser_context, server
     page.wait_for_selector("#comments li", timeout=CLICK_MS)
     day = requests.get(server.api + "/branches/hk-01/today", headers=server.auth("mgr1"), timeout=10).json()
     drawn = page.evaluate("""() => Object.fromEntries(
-        [...document.querySelectorAll('canvas')].map((c) => [c.id, Chart.getChart(c).data.datasets[0].data]))""")
+        [...document.querySelectorAll('#tab-today canvas')].map((c) => [c.id, Chart.getChart(c).data.datasets[0].data]))""")
     assert drawn["chart-arrivals"] == day["arrivals"]
     assert drawn["chart-no-shows"] == day["no_shows"]
     assert drawn["chart-wait"] == day["wait_mean_min"]
     assert sum(drawn["chart-ratings"]) == day["totals"]["ratings"] >= 1
-    sizes = page.evaluate("[...document.querySelectorAll('canvas')].map((c) => c.width * c.height)")
+    sizes = page.evaluate("[...document.querySelectorAll('#tab-today canvas')].map((c) => c.width * c.height)")
     assert len(sizes) == 6 and all(size > 10000 for size in sizes)
     assert "Cán bộ hướng dẫn kỹ" in page.inner_text("#comments")
     shoot(page, "manager-today-1920x1080")
@@ -164,12 +164,18 @@ def test_an_admin_sees_every_branch_side_by_side(browser_context, server):
     assert rows == [b["id"] for b in server.get("/branches").json()]
     waiting = page.inner_text("#city tr[data-branch='hk-02'] .waiting")
     assert int(waiting) == sum(s["waiting"] for s in server.get("/branches/hk-02/state").json()["services"]) >= 3
+    drawn = page.evaluate("Chart.getChart(document.getElementById('chart-city')).data.datasets[0].data")
+    assert drawn == [b["mean_wait_min"] for b in admin_city(server)["branches"]]
     shoot(page, "manager-city-1920x1080")
     page.click("#city tr[data-branch='hk-02'] button")
     page.wait_for_selector("#tab-now:not([hidden]) #services tr[data-service='cert'] .waiting:text-is('3')",
                            timeout=CLICK_MS)
     clear_queue(server, "hk-02")
     assert not errors
+
+
+def admin_city(server) -> dict:
+    return requests.get(server.api + "/city", headers=server.auth("admin"), timeout=10).json()
 
 
 def test_a_manager_sees_no_city_and_cannot_change_another_branch(browser_context, server):
