@@ -34,10 +34,11 @@
     branch = session.branch || (branches.some((b) => b.id === asked) ? asked : (branches[0] || {}).id);
     if (isAdmin) {
       const pick = $("branch");
-      for (const b of branches) pick.append(new Option(b.id, b.id));
+      for (const b of branches) pick.append(new Option(b.name[Staff.lang()], b.id));
       pick.value = branch;
       pick.addEventListener("change", () => chooseBranch(pick.value));
       $("branch-pick").hidden = false;
+      $("branch-name").hidden = true;   // the picker names the branch
       document.querySelector(".tab-button[data-tab='city']").hidden = false;
     }
     if (!(session.role === "manager" || isAdmin)) say(t("staff.error.forbidden"), "bad");
@@ -88,6 +89,7 @@
 
   function redraw() {
     $("branch-name").textContent = branchName(branch);
+    [...$("branch").options].forEach((option) => { option.text = branchName(option.value); });
     if (state) drawState();
     if (advice) drawAdvice();
     if (today) drawToday();

@@ -5,7 +5,7 @@ in that order) and its place in the OpenAPI document.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from flask import jsonify
@@ -71,7 +71,7 @@ class Comment(schemas.Answer):
     number: str
     score: int = Field(ge=1, le=4)
     comment: str
-    at: str = Field(description="local time, ISO 8601")
+    at: datetime
 
 
 class RatingsToday(schemas.Answer):
@@ -126,7 +126,7 @@ class CityBranch(schemas.Answer):
 
 
 class City(schemas.Answer):
-    at: str
+    at: datetime
     target_wait_min: float
     branches: list[CityBranch]
 
