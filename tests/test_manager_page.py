@@ -36,6 +36,8 @@ def open_page(browser_context, server, who="mgr1", path="/manager"):
     page = browser_context(server, who).new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # The charts and the page keep to the CSP: no inline style or script is refused.
+    page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
     page.goto(server.base + path)
     page.wait_for_selector(".counter-card[data-counter='3']", state="attached")
     return page, errors
