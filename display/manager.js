@@ -7,7 +7,7 @@
   const t = (key, params) => Staff.t(key, params);
   const TABS = ["now", "today", "reports", "city"];
   const REFRESH_MS = 30000;         // Today and City are figures of the day: every half minute is live enough
-  const ADVICE_AFTER_CHANGE_MS = 1500;  // the advice is worked out again once a burst of changes settles
+  const ADVICE_EVERY_MS = 10000;    // the advice follows the queue this often at most (and at once after a change made here)
   const UNDO_KEY = "motcua.manager.undo.";
 
   let session = null;
@@ -139,8 +139,8 @@
     if (payload.branch !== branch) return;
     state = payload;
     drawState();
-    clearTimeout(adviceTimer);
-    adviceTimer = setTimeout(loadAdvice, ADVICE_AFTER_CHANGE_MS);
+    // At most one look at the advice per interval however busy the branch: each reads weeks of arrivals.
+    if (!adviceTimer) adviceTimer = setTimeout(() => { adviceTimer = null; loadAdvice(); }, ADVICE_EVERY_MS);
   }
 
   function onSocketError(payload) {
@@ -158,7 +158,9 @@
       name.append(el("span", "letter", serviceOf(service.id).letter), el("span", null, serviceName(service.id)));
       const wait = el("td", "num");
       const minutes = service.estimated_wait_min;
-      wait.append(el("span", "pill estimate " + Staff.waitClass(minutes), waitText(minutes)));
+      // Citizens waiting for a service no open counter serves: the worst case, not a grey one.
+      const level = minutes === null && service.waiting > 0 ? "bad" : Staff.waitClass(minutes);
+      wait.append(el("span", "pill estimate " + level, waitText(minutes)));
       const serving = state.counters.filter((c) => status(c) !== "closed" && status(c) !== "paused"
                                                    && c.services.includes(service.id)).length;
       // Counters the target needs over the coming hour (the advice's Erlang C), against those serving now.
