@@ -18,6 +18,10 @@ from motcua.core import scenario
 from motcua.core.stats import lognormal
 
 DEMO_ADMIN = "admin"
+# Staff accounts for whoever tries the demo, at its first branch; that branch's counter 1 is theirs
+# (the simulated officers leave it alone).
+DEMO_STAFF = {"canbo": "officer", "quanly": "manager"}
+HUMAN_COUNTER = "1"
 KIOSK_TOML = """# A kiosk of {name} for the motcua demo: motcua kiosk --config {path} --windowed
 [kiosk]
 server_url = "{base}"
@@ -44,9 +48,12 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours)
     password = secrets.token_urlsafe(9)
     accounts.add_user(DEMO_ADMIN, password, "admin", None)
+    first = data["branches"][0]
+    staff = {name: secrets.token_urlsafe(9) for name in DEMO_STAFF}
+    for name, role in DEMO_STAFF.items():
+        accounts.add_user(name, staff[name], role, first["id"])
     kiosks = {b["id"]: accounts.add_device("kiosk", b["id"]) for b in data["branches"]}
     # A kiosk of its own for whoever tries the demo, beside the simulated ones.
-    first = data["branches"][0]
     kiosk_token = accounts.add_device("kiosk", first["id"])
     store.close()
 
@@ -60,7 +67,7 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
         officer = _login(base, DEMO_ADMIN, password)
         traffic = DemoTraffic(base, data, kiosks, officer, speed, random.Random(data.get("seed", 1)))  # nosec B311  # demo traffic
         traffic.start(app)
-        _print_urls(base, data, password, kiosk_toml, kiosk_token)
+        _print_urls(base, data, {DEMO_ADMIN: password, **staff}, kiosk_toml, kiosk_token)
         if duration:
             time.sleep(duration)
             # Every change was committed before it was answered: nothing is lost by leaving now.
@@ -81,7 +88,7 @@ def _login(base: str, username: str, password: str) -> str:
     raise RuntimeError("the demo server did not start")
 
 
-def _print_urls(base: str, data: dict, password: str, kiosk_toml: Path, kiosk_token: str) -> None:
+def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_token: str) -> None:
     print("\nmotcua demo is live (Ctrl-C stops it). Open:", flush=True)
     print(f"  start page:   {base}/")
     for branch in data["branches"]:
@@ -92,7 +99,11 @@ def _print_urls(base: str, data: dict, password: str, kiosk_toml: Path, kiosk_to
     print(f"  OpenAPI:      {base}/api/v1/openapi.json")
     print(f"  a kiosk of {data['branches'][0]['id']}: token {kiosk_token}")
     print(f"                written to {kiosk_toml}: motcua kiosk --config {kiosk_toml} --windowed")
-    print(f"  staff login:  {DEMO_ADMIN} / {password}", flush=True)
+    first = data["branches"][0]["id"]
+    print(f"  staff pages:  {base}/login, then {base}/counter, {base}/manager, {base}/admin")
+    print(f"                officer of {first} (counter {HUMAN_COUNTER} is yours): canbo / {passwords['canbo']}")
+    print(f"                manager of {first}: quanly / {passwords['quanly']}")
+    print(f"  staff login:  {DEMO_ADMIN} / {passwords[DEMO_ADMIN]} (admin of every branch)", flush=True)
 
 
 class DemoTraffic:
@@ -113,8 +124,10 @@ class DemoTraffic:
 
         for arrival in self.data["arrivals"]:
             socketio.start_background_task(self._arrivals, arrival)
-        for branch in self.data["branches"]:
+        for index, branch in enumerate(self.data["branches"]):
             for counter in branch["counters"]:
+                if index == 0 and counter["id"] == HUMAN_COUNTER:
+                    continue  # the visitor's own counter
                 socketio.start_background_task(self._counter, branch["id"], counter["id"])
 
     def _hourly_rate(self, per_hour: list[float]) -> float:

@@ -155,9 +155,16 @@ def test_demo_serves_moving_queues_a_start_page_and_a_ready_kiosk(tmp_path):
         assert "<script" not in start_page.text
         links = set(re.findall(r'href="([^"]+)"', start_page.text))
         assert {f"/display/{b}" for b in ("hk-01", "hk-02", "hk-03", "hn-hq")} <= links
-        assert "/api/v1/openapi.json" in links
+        assert "/api/v1/openapi.json" in links and "/login" in links
         for link in links:
             assert requests.get(base + link, timeout=5).status_code == 200, link
+
+        # The staff accounts it prints sign in (the admin's is what the simulated officers use).
+        for name, role in (("canbo", "officer"), ("quanly", "manager")):
+            [line] = [line for line in lines if f" {name} / " in line]
+            password = line.split(f" {name} / ")[1].split()[0]
+            session = requests.post(f"{api}/auth/session", json={"username": name, "password": password}, timeout=10)
+            assert session.status_code == 200 and session.json()["role"] == role, session.text
 
         deadline, called = time.monotonic() + 40, set()
         while time.monotonic() < deadline and len(called) < 5:

@@ -59,7 +59,9 @@ def _services(engine, ids) -> list[dict]:
 @pages.get("/")
 def start_page():
     """Links to every page: each branch's wall display, what the phone page is, the API."""
+    from .staff_pages import PAGES  # the staff pages this server has (staff_pages builds on this module)
     html = render_template_string(_template("start.html"), branches=list(runtime().engine.branches.values()),
+                                  staff_pages=[name for name in PAGES if name != "login"],
                                   vi=catalogue("vi"), en=catalogue("en"))
     return Response(html, mimetype="text/html", headers=HEADERS)
 
