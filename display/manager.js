@@ -192,7 +192,8 @@
       const head = el("div", "counter-head");
       head.append(el("h3", null, t("manager.counter", { counter: counter.id })),
                   el("span", "pill status " + now, t("manager.status." + now)
-                     + (now === "paused" && counter.pause_reason ? " · " + t("manager.pause." + counter.pause_reason) : "")));
+                     + (now === "paused" && counter.pause_reason ? " · " + t("manager.pause." + counter.pause_reason) : "")),
+                  el("span", "spacer"));
       const ticket = counter.ticket;
       let line;
       if (ticket) {
@@ -220,7 +221,8 @@
                            t(counter.open ? "manager.close_counter" : "manager.open_counter"));
       openClose.type = "button";
       openClose.addEventListener("click", () => changeCounter(counter.id, { open: !counter.open }));
-      card.append(head, line, el("p", "label", t("manager.counter_services")), chips, openClose);
+      head.append(openClose);
+      card.append(head, line, chips);
       box.append(card);
     }
   }
