@@ -187,7 +187,9 @@
     const offered = branchOf(branch).services;
     for (const counter of state.counters) {
       const now = status(counter);
-      const card = el("article", "counter-card " + now);
+      // An idle counter is worth a look only while citizens wait for what it serves.
+      const work = state.services.some((q) => q.waiting > 0 && counter.services.includes(q.id));
+      const card = el("article", "counter-card " + now + (now === "idle" && work ? " attention" : ""));
       card.dataset.counter = counter.id;
       const head = el("div", "counter-head");
       head.append(el("h3", null, t("manager.counter", { counter: counter.id })),
