@@ -154,8 +154,10 @@
     for (const service of state.services) {
       const row = el("tr");
       row.dataset.service = service.id;
-      const name = el("td", "service-name");
-      name.append(el("span", "letter", serviceOf(service.id).letter), el("span", null, serviceName(service.id)));
+      const name = el("td");
+      const label = el("div", "service-name");
+      label.append(el("span", "letter", serviceOf(service.id).letter), el("span", null, serviceName(service.id)));
+      name.append(label);
       const wait = el("td", "num");
       const minutes = service.estimated_wait_min;
       // Citizens waiting for a service no open counter serves: the worst case, not a grey one.
