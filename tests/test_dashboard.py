@@ -25,7 +25,7 @@ def at(hour: int, minute: int = 0) -> float:
 def ticket(n: int, arrived: float, called: float | None = None, status: str = "waiting", **more) -> Ticket:
     return Ticket(id=f"t{n}", branch="hk-01", service="civil", number=f"A{n:03d}", day="2026-11-24",
                   issued_at=arrived, created_at=more.pop("created_at", arrived), first_called_at=called,
-                  status=status, **more)
+                  called_at=more.pop("called_at", called), status=status, **more)
 
 
 @pytest.mark.parametrize("minutes, expected", [
@@ -39,10 +39,12 @@ def test_waits_mean_p90_and_share_within_target(minutes, expected):
     assert dashboard.waits(minutes, 15.0) == expected
 
 
-def test_a_transferred_citizen_waits_from_their_first_arrival():
-    moved = ticket(1, at(8), at(8, 40), created_at=at(8, 30))
-    assert dashboard.wait_min(moved) == 40.0
-    assert dashboard.wait_min(ticket(2, at(8))) is None
+def test_a_wait_runs_from_issue_here_or_from_when_a_redirected_citizen_was_expected():
+    assert dashboard.wait_min(ticket(1, at(8), at(8, 40))) == 40.0
+    # Sent from another branch at 8:00 (first arrival 7:50), expected at 8:20, called at 8:40.
+    redirected = ticket(2, at(7, 50), at(8, 40), created_at=at(8), due_at=at(8, 20))
+    assert dashboard.wait_min(redirected) == 20.0
+    assert dashboard.wait_min(ticket(3, at(8))) is None
 
 
 def test_hours_run_from_opening_to_closing_and_widen_for_late_work():
@@ -52,16 +54,16 @@ def test_hours_run_from_opening_to_closing_and_widen_for_late_work():
 
 def test_day_figures_by_hour_with_ratings_of_this_branch_only():
     tickets = [ticket(1, at(8, 0), at(8, 10), "done"), ticket(2, at(8, 30), at(9, 20), "done"),
-               ticket(3, at(9, 5), at(9, 10), "no_show"), ticket(4, at(9, 50))]
+               ticket(3, at(9, 5), at(9, 10), "no_show", called_at=at(10, 2)), ticket(4, at(9, 50))]
     ratings = [Rating("t1", 4, ("fast",), "", at(8, 30)), Rating("t2", 1, ("slow", "fast"), "quá lâu", at(9, 40)),
                Rating("t2", 3, (), "later", at(9, 45)), Rating("elsewhere", 1, ("slow",), "x", at(9))]
-    day = dashboard.day_figures(tickets, [at(9, 15)], ratings, LOCAL.minutes_of_day, 450, 1020, 15.0)
+    day = dashboard.day_figures(tickets, ratings, LOCAL.minutes_of_day, 450, 1020, 15.0)
     hour = {h: i for i, h in enumerate(day["hours"])}
     assert day["arrivals"][hour["08:00"]] == 2 and day["arrivals"][hour["09:00"]] == 2
     assert day["called"][hour["08:00"]] == 1 and day["called"][hour["09:00"]] == 2
     assert day["wait_mean_min"][hour["09:00"]] == 27.5       # 50 and 5
     assert day["within_target_pct"][hour["09:00"]] == 50.0
-    assert day["no_shows"][hour["09:00"]] == 1
+    assert day["no_shows"][hour["10:00"]] == 1 and sum(day["no_shows"]) == 1   # the last call they missed
     assert day["totals"]["served"] == 2 and day["totals"]["waiting"] == 1
     assert day["totals"]["ratings"] == 3 and day["totals"]["mean_rating"] == round(8 / 3, 2)
     assert day["ratings"]["reasons"] == [{"reason": "fast", "count": 2}, {"reason": "slow", "count": 1}]

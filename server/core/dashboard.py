@@ -1,8 +1,11 @@
 """What a manager's dashboard shows of a day: waits, arrivals, no-shows and ratings by hour, and a
 branch's load beside the others'. Pure: it reads tickets, event times and ratings it is handed.
 
-A citizen's wait runs from their arrival (`issued_at`, which survives transfers and redirects) to
-their first call; it counts in the hour of that call, the moment it became known.
+The figures are those of the branch's reports (motcua.core.reports) for the day so far: a wait runs
+from the ticket's issue at this branch (for a citizen sent from another branch, from when they were
+expected or checked in) to its first call there, and counts in the hour of that call, the moment it
+became known; a no-show is a ticket still `no_show` (one put back and served counts as served),
+counted in the hour of the call they did not answer.
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .model import DONE, WAITING, Rating, Ticket
+from .model import DONE, NO_SHOW, WAITING, Rating, Ticket
+from .stats import percentile
 
 SCORES = (1, 2, 3, 4)
 COMMENTS = 20   # the latest comments a day's figures carry: what a manager reads on one screen
@@ -30,18 +34,18 @@ class Waits:
 
 
 def wait_min(ticket: Ticket) -> float | None:
-    """Minutes from arrival to first call; None for a ticket never called."""
+    """Minutes from issue here (or from when a redirected citizen was expected) to first call; None if never called."""
     if ticket.first_called_at is None:
         return None
-    return max(0.0, (ticket.first_called_at - ticket.issued_at) / 60)
+    since = ticket.created_at if ticket.due_at is None else max(ticket.created_at, ticket.due_at)
+    return max(0.0, (ticket.first_called_at - since) / 60)
 
 
 def waits(minutes: Sequence[float], target_min: float) -> Waits:
     if not minutes:
         return Waits(0, None, None, None)
     ordered = sorted(minutes)
-    # The inclusive method keeps p90 inside the waits seen; one wait is its own p90.
-    p90 = statistics.quantiles(ordered, n=10, method="inclusive")[-1] if len(ordered) > 1 else ordered[0]
+    p90 = percentile(ordered, 0.9)
     within = sum(1 for m in ordered if m <= target_min)
     return Waits(len(ordered), round(statistics.fmean(ordered), 1), round(p90, 1),
                  round(100 * within / len(ordered), 1))
@@ -55,22 +59,21 @@ def hour_slots(open_min: float, close_min: float, minutes: Iterable[float]) -> r
     return range(int(first), int(last) + 1)
 
 
-def day_figures(tickets: Sequence[Ticket], no_show_times: Sequence[float], ratings: Iterable[Rating],
-                minute_of: Callable[[float], float], open_min: float, close_min: float, target_min: float,
-                comments: int = COMMENTS) -> dict:
+def day_figures(tickets: Sequence[Ticket], ratings: Iterable[Rating], minute_of: Callable[[float], float],
+                open_min: float, close_min: float, target_min: float, comments: int = COMMENTS) -> dict:
     """A branch's day by local hour and in all: arrivals, waits against the target, no-shows, ratings.
 
-    tickets: the branch's tickets of the day; no_show_times: when each no-show was marked (a citizen
-    marked twice counts twice); ratings: any, those of other tickets are ignored; minute_of: epoch
-    seconds to local minutes after midnight.
+    tickets: the branch's tickets of the day; ratings: any, those of other tickets are ignored;
+    minute_of: epoch seconds to local minutes after midnight.
     """
     by_id = {t.id: t for t in tickets}
     called = [t for t in tickets if t.first_called_at is not None]
+    absent = [t for t in tickets if t.status == NO_SHOW]
     slots = hour_slots(open_min, close_min,
                        [minute_of(t.created_at) for t in tickets] + [minute_of(t.first_called_at) for t in called]
-                       + [minute_of(at) for at in no_show_times])
+                       + [minute_of(t.called_at) for t in absent])
     arrivals = Tally(int(minute_of(t.created_at) // 60) for t in tickets)
-    no_shows = Tally(int(minute_of(at) // 60) for at in no_show_times)
+    no_shows = Tally(int(minute_of(t.called_at) // 60) for t in absent)
     waits_by_hour: dict[int, list[float]] = {h: [] for h in slots}
     for ticket in called:
         waits_by_hour[int(minute_of(ticket.first_called_at) // 60)].append(wait_min(ticket))
@@ -90,7 +93,7 @@ def day_figures(tickets: Sequence[Ticket], no_show_times: Sequence[float], ratin
             "tickets": len(tickets),
             "served": sum(1 for t in tickets if t.status == DONE),
             "waiting": sum(1 for t in tickets if t.status == WAITING),
-            "no_shows": len(no_show_times),
+            "no_shows": len(absent),
             "called": whole.called,
             "mean_wait_min": whole.mean_min,
             "p90_wait_min": whole.p90_min,

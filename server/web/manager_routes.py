@@ -5,8 +5,7 @@ in that order) and its place in the OpenAPI document.
 """
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from flask import jsonify
@@ -103,10 +102,11 @@ class Today(schemas.Answer):
     hours: list[str] = Field(description="HH:00, local")
     arrivals: list[int] = Field(description="tickets that joined the branch's queues in the hour")
     called: list[int] = Field(description="citizens first called in the hour")
-    wait_mean_min: list[float | None] = Field(description="mean wait, arrival to first call, of those called in the hour")
+    wait_mean_min: list[float | None] = Field(description="mean wait, issue to first call (as the reports count it), "
+                                              "of those first called in the hour")
     wait_p90_min: list[float | None]
     within_target_pct: list[float | None]
-    no_shows: list[int]
+    no_shows: list[int] = Field(description="tickets still no-show, by the hour of the call they missed")
     totals: TodayTotals
     ratings: RatingsToday
 
@@ -164,16 +164,10 @@ def today(b):
     branch = engine.branch(b)
     require_staff(who, b, "manager")
     day = engine.local.day(engine.now())
-    start = engine.local.epoch(date.fromisoformat(day), "00:00")
-    end = engine.local.epoch(date.fromisoformat(day) + timedelta(days=1), "00:00")
     with engine.lock:
         tickets = [t for t in engine.tickets.values() if t.branch == b and t.day == day]
         ratings = list(engine.ratings.values())
-    # Looked up by today's tickets (the events' index), never by scanning the whole journal.
-    no_shows = [row["at"] for row in rt.store.query(
-        "select at from events where ticket in (select value from json_each(?)) and to_status = 'no_show' "
-        "and at >= ? and at < ?", [json.dumps([t.id for t in tickets]), start, end])]
-    figures = dashboard.day_figures(tickets, no_shows, ratings, engine.local.minutes_of_day,
+    figures = dashboard.day_figures(tickets, ratings, engine.local.minutes_of_day,
                                     hhmm_minutes(branch.open), hhmm_minutes(branch.close),
                                     staffing_rules(rt.config).target_wait_min)
     for comment in figures["ratings"]["comments"]:
