@@ -23,18 +23,30 @@
 
   // ---- text ----------------------------------------------------------------------------------
 
-  // A catalogue text with its {placeholders} filled in bold (the number the eye looks for).
+  // A catalogue text with its {placeholders} filled in bold (the number the eye looks for). A
+  // part in brackets, such as the range "(36–103)", is kept on one line: a narrow phone breaks
+  // the line before it, never after its dash.
   function line(lang, key, values) {
     const el = document.createElement("div");
     el.className = lang;
     if (lang === "en") el.lang = "en";
-    (texts[lang][key] || "").split(/\{(\w+)\}/).forEach((part, i) => {
+    (texts[lang][key] || "").split(/(\([^()]*\))/).forEach((chunk, i) => {
+      if (i % 2 === 0) { fill(el, chunk, values); return; }
+      const group = document.createElement("span");
+      group.className = "nobreak";
+      fill(group, chunk, values);
+      el.append(group);
+    });
+    return el;
+  }
+
+  function fill(el, template, values) {
+    template.split(/\{(\w+)\}/).forEach((part, i) => {
       if (i % 2 === 0) { el.append(part); return; }
       const b = document.createElement("b");
       b.textContent = String(values[part] ?? "");
       el.append(b);
     });
-    return el;
   }
 
   function say(el, key, values = {}) {
@@ -102,6 +114,7 @@
     say($("priority"), "phone.priority");
     const service = settings.services.find((s) => s.id === v.service);
     names($("service"), service ? service.name : { vi: v.service, en: v.service });
+    renderMoved(v, service);
     names($("branch"), settings.branches[v.branch] || { vi: v.branch, en: v.branch });
     say($("status"), `phone.status.${status}`);
     renderWaiting(v);
@@ -131,6 +144,19 @@
     if (min < 1) return ["phone.wait_soon", {}];
     if (range) return ["phone.wait_about_range", { min, low: range[0], high: range[1] }];
     return ["phone.wait_about", { min }];
+  }
+
+  // Moved by an officer to another service of the branch, the ticket keeps its number, whose
+  // letter is the service it was issued for: a letter that is not the service's says it moved.
+  function renderMoved(v, service) {
+    const letter = v.number.replace(/[0-9]+$/, "");
+    const issuedFor = settings.services.find((s) => s.letter === letter);
+    const moved = Boolean(service && issuedFor && issuedFor.id !== service.id) && v.status === "waiting";
+    $("moved").hidden = !moved;
+    if (moved) {
+      $("moved").replaceChildren(line("vi", "phone.moved_note", { service: service.name.vi }),
+        line("en", "phone.moved_note", { service: service.name.en }));
+    }
   }
 
   function renderCalled(v) {

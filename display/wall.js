@@ -7,6 +7,7 @@
   const texts = settings.texts;
   const branch = settings.branch.id;
   const RECENT = settings.recent_calls;  // [queue] recent_calls in config.toml
+  const TARGET = settings.target_wait_min;  // [staffing] target_wait_min
   const $ = (id) => document.getElementById(id);
   // Calls are told apart by number: the branch's events carry no ticket ids. A number is the
   // day's, and `at` tells a call from a later one of the same number.
@@ -18,6 +19,10 @@
   let lastServices = [];
 
   motcuaTexts(texts);
+  // The list has a row for every call it keeps (all but the latest, shown large): the CSS sizes
+  // the rows so that the last one is whole on any screen.
+  $("recent").style.setProperty("--rows", String(Math.max(1, RECENT - 1)));
+  $("recent").style.setProperty("--half-rows", String(Math.max(1, Math.ceil((RECENT - 1) / 2))));
   $("branch-vi").textContent = settings.branch.name.vi;
   $("branch-en").textContent = settings.branch.name.en;
   document.title = `${settings.branch.name.vi} — motcua`;
@@ -75,26 +80,59 @@
     }));
   }
 
+  // Coloured against the centre's target ([staffing] target_wait_min): within it green, up to
+  // twice it amber, beyond red; the same classes as the staff pages.
+  function waitClass(minutes) {
+    return minutes <= TARGET ? "ok" : minutes <= 2 * TARGET ? "warn" : "bad";
+  }
+
   function renderServices() {
-    const names = Object.fromEntries(settings.services.map((s) => [s.id, s.name]));
+    const names = Object.fromEntries(settings.services.concat(lastServices).map((s) => [s.id, s.name]));  // live names win
     $("services").replaceChildren(...lastServices.map((service) => {
       const box = document.createElement("div");
       box.className = "service";
       box.dataset.service = service.id;
       const name = names[service.id] || { vi: service.id, en: service.id };
-      const wait = service.estimated_wait_min === null
-        ? `${texts.vi["display.no_counter"]}`
-        : `${texts.vi["display.wait"]} <b>${service.estimated_wait_min}</b> ${texts.vi["display.minutes"]}`;
-      box.innerHTML = `<div class="name"></div><div class="figures">${texts.vi["display.waiting"]} ` +
-        `<b class="waiting"></b> ${texts.vi["display.people"]}</div><div class="figures">${wait}</div>`;
-      box.querySelector(".name").textContent = `${service.letter} · ${name.vi}`;
+      const nameEl = document.createElement("div");
+      nameEl.className = "name";
+      nameEl.textContent = `${service.letter} · ${name.vi}`;
       const en = document.createElement("span");
       en.className = "en";
       en.textContent = name.en;
-      box.querySelector(".name").append(en);
-      box.querySelector(".waiting").textContent = service.waiting;
+      nameEl.append(en);
+      box.append(nameEl, waitingLine(service.waiting), waitLine(service.estimated_wait_min));
       return box;
     }));
+  }
+
+  function waitingLine(waiting) {
+    if (waiting === 0) return figure(texts.vi["display.nobody_waiting"], null, null, "quiet");
+    return figure(texts.vi["display.waiting"], waiting, texts.vi["display.people"], null, "waiting");
+  }
+
+  function waitLine(minutes) {
+    if (minutes === null) return figure(texts.vi["display.no_counter"], null, null, "quiet");
+    if (minutes < 1) return figure(texts.vi["display.no_wait"], null, null, "quiet");
+    return figure(texts.vi["display.wait"], minutes, texts.vi["display.minutes"], null, `wait ${waitClass(minutes)}`);
+  }
+
+  // One line of a service's box: a label left, and on the right a figure in bold with its unit.
+  function figure(label, value, unit, extraClass, valueClass) {
+    const line = document.createElement("div");
+    line.className = extraClass ? `figures ${extraClass}` : "figures";
+    const key = document.createElement("span");
+    key.textContent = label;
+    line.append(key);
+    if (value !== null) {
+      const right = document.createElement("span");
+      right.className = "v";
+      const b = document.createElement("b");
+      b.className = valueClass;
+      b.textContent = String(value);
+      right.append(b, ` ${unit}`);
+      line.append(right);
+    }
+    return line;
   }
 
   function tick() {

@@ -24,6 +24,9 @@ class KioskClient:
     def branches(self) -> list[dict]:
         return self._call("GET", "/branches")
 
+    def availability(self, branch: str, service: str) -> dict:
+        return self._call("GET", f"/branches/{branch}/services/{service}/availability")
+
     def issue(self, branch: str, service: str, priority: bool, lang: str) -> dict:
         return self._call("POST", f"/branches/{branch}/tickets", {"service": service, "priority": priority, "lang": lang})
 

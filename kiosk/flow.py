@@ -35,6 +35,14 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class Unserved:
+    """No open counter here serves the service: said before any ticket, with the branches that do."""
+
+    service_name: dict
+    alternatives: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Issued:
     ticket: dict
     alternatives: list = field(default_factory=list)
@@ -82,7 +90,7 @@ class Kiosk:
         return self._branches.get(self.settings.branch, {}).get("name", {"vi": self.settings.branch, "en": ""})
 
     def services(self) -> list[ServiceChoice]:
-        return [ServiceChoice(s["id"], s["letter"], s["name"], _both(f"kiosk.line.{s['id']}"), s["id"])
+        return [ServiceChoice(s["id"], s["letter"], s["name"], _line(s), s["id"])
                 for s in self._branches.get(self.settings.branch, {}).get("services", [])]
 
     # ---- tickets ---------------------------------------------------------------------------
@@ -92,6 +100,18 @@ class Kiosk:
         here = ticket.get("estimated_wait_min") or 0
         offers = [self._alternative(a, here) for a in ticket.get("alternatives") or [] if isinstance(a, dict)]
         return Issued(ticket, [a for a in offers if a is not None], self.branch_name, self._service_name(service_id))
+
+    def unserved(self, service_id: str) -> Unserved | None:
+        """None when an open counter here serves the service (or the server cannot tell: the ticket
+        then says "no estimate" as before); else what the citizen is told before taking a number."""
+        try:
+            answer = self.client.availability(self.settings.branch, service_id)
+        except ServerRefused:
+            return None   # a server without the question: go on to the ticket
+        if not isinstance(answer, dict) or answer.get("served") is not False:
+            return None
+        offers = [self._alternative(a, None) for a in answer.get("alternatives") or [] if isinstance(a, dict)]
+        return Unserved(self._service_name(service_id), [a for a in offers if a is not None])
 
     def go_elsewhere(self, issued: Issued, alternative: Alternative) -> Issued:
         ticket = _checked(self.client.redirect(issued.ticket["id"], alternative.branch))
@@ -127,15 +147,19 @@ class Kiosk:
 
     # ---- internals -------------------------------------------------------------------------
 
-    def _alternative(self, offer: dict, here_min: float) -> Alternative | None:
+    def _alternative(self, offer: dict, here_min: float | None) -> Alternative | None:
+        """An offer as the screens show it; saving_min is 0 when nothing is served here to compare with."""
         try:
             branch = self._branches.get(offer["branch"], {})
             name = branch.get("name", {"vi": offer["branch"], "en": offer["branch"]})
             km, travel, wait = float(offer["distance_km"]), float(offer["travel_min"]), float(offer["estimated_wait_min"])
         except (KeyError, TypeError, ValueError):
             return None  # a bad offer is dropped, never shown half-filled
-        directions = {lang: _text(lang, "kiosk.directions", km=f"{km:.1f}", min=round(travel)) for lang in LANGUAGES}
-        return Alternative(offer["branch"], name, km, travel, wait, max(0.0, here_min - travel - wait), directions)
+        # Each language writes its own decimal point: "1,1 km" in Vietnamese, as the screens' other figures.
+        directions = {lang: _text(lang, "kiosk.directions", km=f"{km:.1f}".replace(".", "," if lang == "vi" else "."),
+                                  min=round(travel)) for lang in LANGUAGES}
+        saving = 0.0 if here_min is None else max(0.0, here_min - travel - wait)
+        return Alternative(offer["branch"], name, km, travel, wait, saving, directions)
 
     def _service_name(self, service_id: str) -> dict:
         for service in self.services():
@@ -183,6 +207,13 @@ def _text(lang: str, key: str, **values) -> str:
     except (KeyError, IndexError):
         text = template
     return unicodedata.normalize("NFC", text)  # Kivy draws precomposed letters only
+
+
+def _line(service: dict) -> dict:
+    """The short description under a service's name: the administrator's, else the catalogue's."""
+    given = service.get("description") if isinstance(service.get("description"), dict) else {}
+    return {lang: unicodedata.normalize("NFC", given.get(lang) or "") or _text(lang, f"kiosk.line.{service['id']}")
+            for lang in LANGUAGES}
 
 
 def _both(key: str) -> dict:

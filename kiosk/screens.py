@@ -318,6 +318,51 @@ class BetterScreen(KioskScreen):
         return card
 
 
+# ---- a service nobody serves here now ------------------------------------------------------------
+
+class UnservedScreen(KioskScreen):
+    """Before any number: no open counter here serves the service; the branches that do, one touch
+    each; taking a number here anyway (it waits for a counter to open) is one touch too."""
+
+    MAX_SHOWN = 3
+
+    def render(self, unserved) -> None:
+        self.reset()
+        self.unserved = unserved
+        self.body.spacing = px(20)
+        self.add(self.back_row(self.app.home))
+        first, second = self.app.name_pair(unserved.service_name)
+        self.add(Text(first, 56, bold=True), Text(second, 34, color=INK_SOFT))
+        self.add(notice([self.both("kiosk.unserved_title"), self.both("kiosk.unserved_here")], "warn", 42))
+        if unserved.alternatives:
+            first, second = self.both("kiosk.unserved_elsewhere")
+            self.add(spacer(6), Text(first, 42, bold=True), Text(second, 30, color=INK_SOFT))
+            for index, alternative in enumerate(unserved.alternatives[:self.MAX_SHOWN]):
+                self.add(self._card(index, alternative))
+        else:
+            self.add(notice([self.both("kiosk.unserved_nowhere")], "info", 40))
+        self.add(spacer())
+        first, second = self.both("kiosk.take_here_anyway")
+        self.add(self.target("here", button(first, second, self.app.take_here_anyway, height=150, kind="grey",
+                                            size=44)))
+
+    def _card(self, index: int, alternative) -> Panel:
+        card = Panel(fill=CARD, outline=LINE_C, size_hint_y=None, padding=(px(32), px(24)), spacing=px(10))
+        card.bind(minimum_height=card.setter("height"))
+        first, second = self.app.name_pair(alternative.name)
+        card.add_widget(Text(first, 44, bold=True, halign="left"))
+        card.add_widget(Text(second, 30, color=INK_SOFT, halign="left"))
+        first, second = self.both("kiosk.alt_facts", km=float(alternative.distance_km),
+                                  travel=round(alternative.travel_min), wait=round(alternative.wait_min))
+        card.add_widget(Text(first, 38, halign="left"))
+        card.add_widget(Text(second, 28, color=INK_SOFT, halign="left"))
+        card.add_widget(spacer(6))
+        first, second = self.both("kiosk.take_there")
+        card.add_widget(self.target(f"go:{index}", button(first, second, lambda: self.app.take_elsewhere(alternative),
+                                                          height=140, kind="green", size=44)))
+        return card
+
+
 # ---- rating -----------------------------------------------------------------------------------
 
 class RateNumberScreen(KioskScreen):
@@ -498,5 +543,5 @@ class MessageScreen(KioskScreen):
 
 
 SCREENS = {"home": HomeScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
-           "better": BetterScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
+           "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
            "message": MessageScreen}

@@ -48,6 +48,7 @@ class KioskApp(App):
         self.ready = threading.Event()       # set once the first screen is up (the test driver waits on it)
         self.loaded = False                  # branch and services fetched at least once
         self.service = None                  # the ServiceChoice being taken
+        self.elsewhere = None                # the Alternative chosen for it when nobody serves it here
         self.issued = None                   # the Issued on screen
         self.print_state: str | None = None
         self.hold_s: float | None = None     # auto-home delay of this screen: None = idle_s, 0 = never
@@ -138,13 +139,40 @@ class KioskApp(App):
     # ---- taking a ticket ----
 
     def choose_service(self, service) -> None:
-        self.service = service
+        self.service, self.elsewhere = service, None
+        # Asked before any number is taken: a service no open counter serves here is said so now,
+        # with the branches that serve it, rather than on a ticket that says "no estimate".
+        self.go("waiting", hold=0, key="kiosk.checking")
+        self.background(lambda: self.kiosk.unserved(service.id), self._checked, self.failed)
+
+    def _checked(self, unserved) -> None:
+        if unserved is None:
+            self.go("priority")
+        else:
+            self.go("unserved", unserved=unserved)
+
+    def take_elsewhere(self, alternative) -> None:
+        self.elsewhere = alternative
+        self.go("priority")
+
+    def take_here_anyway(self) -> None:
+        self.elsewhere = None
         self.go("priority")
 
     def take_ticket(self, priority: bool) -> None:
-        service = self.service
+        service, elsewhere = self.service, self.elsewhere
         self.go("waiting", hold=0, key="kiosk.getting_number")
-        self.background(lambda: self.kiosk.take_ticket(service.id, priority), self._issued, self.failed)
+        if elsewhere is None:
+            self.background(lambda: self.kiosk.take_ticket(service.id, priority), self._issued, self.failed)
+            return
+        # A kiosk issues for its own branch only: the number is taken here, then moved to the branch
+        # chosen, as when a better branch is taken (and kept here if the move fails).
+        self.background(lambda: self.kiosk.take_ticket(service.id, priority),
+                        lambda issued: self._move_taken(issued, elsewhere), self.failed)
+
+    def _move_taken(self, issued, alternative) -> None:
+        self.issued = issued
+        self.go_there(alternative)
 
     def _issued(self, issued) -> None:
         self.issued = issued

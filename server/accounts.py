@@ -11,7 +11,7 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from motcua.core.model import Invalid, NotFound
+from motcua.core.model import Conflict, DomainError, Invalid, NotFound
 from motcua.store import Store, native_thread, under_gevent
 
 ROLES = ("officer", "manager", "admin")
@@ -22,6 +22,12 @@ COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.
 # Control, format (bidi overrides such as U+202E), line and paragraph separators, lone surrogates:
 # characters that make a name print as another, or not print at all.
 HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+
+
+class AccountDisabled(DomainError):
+    """The right password of a disabled account."""
+
+    code = "account_disabled"
 
 
 @dataclass(frozen=True)
@@ -62,12 +68,12 @@ class Accounts:
 
     # ---- staff ---------------------------------------------------------------------------
 
-    def add_user(self, username: str, password: str, role: str, branch: str | None) -> None:
-        """Add a user, or replace one: a replaced user's tokens end with the old rights."""
+    def add_user(self, username: str, password: str, role: str, branch: str | None, replace: bool = True) -> None:
+        """Add a user, or replace one (unless not replace): a replaced user's tokens end with the old rights."""
         if role not in ROLES:
-            raise Invalid(f"role must be one of {', '.join(ROLES)}")
+            raise Invalid(f"role must be one of {', '.join(ROLES)}", "bad_role")
         if role != "admin" and not branch:
-            raise Invalid(f"an {role} belongs to one branch: give --branch")
+            raise Invalid(f"an {role} belongs to one branch: give --branch", "branch_needed")
         _check_username(username)
         _check_password(password)
         self._require_branch(branch)
@@ -75,17 +81,51 @@ class Accounts:
                "branch": None if role == "admin" else branch}
 
         def write(db) -> None:
+            if not replace and list(db.query("select 1 from users where username = ?", [username])):
+                raise Conflict(f"there is a user {username!r} already", "user_exists")
             db["users"].upsert(row, pk="username")
             _end_tokens(db, username)
         self.store.write(write)
 
     def users(self) -> list[dict]:
-        """Every staff account: username, role, branch."""
-        return self.store.query("select username, role, branch from users order by username")
+        """Every staff account: username, role, branch, disabled."""
+        rows = self.store.query("select username, role, branch, disabled from users order by username")
+        return [{**row, "disabled": bool(row["disabled"])} for row in rows]
+
+    def update_user(self, username: str, role: str | None = None, branch: str | None = None,
+                    disabled: bool | None = None) -> dict:
+        """Change a user's role, branch or whether it is disabled; its tokens end (the old rights go with them)."""
+        self._require_branch(branch)
+
+        def write(db) -> dict:
+            rows = list(db.query("select username, role, branch, disabled from users where username = ?", [username]))
+            if not rows:
+                raise NotFound(f"no user {username!r}", "unknown_user")
+            user = {**rows[0], "disabled": bool(rows[0]["disabled"])}
+            if role is not None:
+                if role not in ROLES:
+                    raise Invalid(f"role must be one of {', '.join(ROLES)}", "bad_role")
+                user["role"] = role
+            if branch is not None:
+                user["branch"] = branch
+            if disabled is not None:
+                user["disabled"] = bool(disabled)
+            if user["role"] == "admin":
+                user["branch"] = None
+            elif not user["branch"]:  # the state decides (an admin made officer has no branch yet): 409
+                raise Conflict(f"an {user['role']} belongs to one branch: give a branch", "branch_needed")
+            if rows[0]["role"] == "admin" and not rows[0]["disabled"] and (user["role"] != "admin" or user["disabled"]):
+                _keep_an_admin(db, username)
+            db["users"].update(username, {**user, "disabled": int(user["disabled"])})
+            _end_tokens(db, username)
+            return user
+        return self.store.write(write)
 
     def remove_user(self, username: str) -> None:
         """Remove a user and end its tokens."""
         def write(db) -> None:
+            if list(db.query("select 1 from users where username = ? and role = 'admin' and not disabled", [username])):
+                _keep_an_admin(db, username)
             if not db.execute("delete from users where username = ?", [username]).rowcount:
                 raise NotFound(f"no user {username!r}", "unknown_user")
             _end_tokens(db, username)
@@ -107,6 +147,9 @@ class Accounts:
         rows = self.store.query("select * from users where username = ?", [username])
         if not _hashing(_password_matches, rows[0]["password_hash"] if rows else None, password):
             return None
+        if rows[0]["disabled"]:
+            # Told apart from a wrong password only to whoever knows the right one.
+            raise AccountDisabled(f"the account {username!r} is disabled: ask an administrator")
         token = "stf_" + secrets.token_urlsafe(24)
         expires = self.clock.now() + self.ttl_s
         row = {"token_hash": _hash_token(token), "username": username, "expires_at": expires}
@@ -131,14 +174,18 @@ class Accounts:
 
     def add_device(self, kind: str, branch: str) -> str:
         """Register a device; returns its token, which is stored only as a hash."""
+        return self.register_device(kind, branch)[1]
+
+    def register_device(self, kind: str, branch: str) -> tuple[dict, str]:
+        """Register a device; returns it (id, kind, branch, created_at) and its token."""
         if kind not in DEVICE_KINDS:
-            raise Invalid(f"kind must be one of {', '.join(DEVICE_KINDS)}")
+            raise Invalid(f"kind must be one of {', '.join(DEVICE_KINDS)}", "bad_kind")
         self._require_branch(branch)
         token = "dev_" + secrets.token_urlsafe(24)
         row = {"id": secrets.token_hex(4), "kind": kind, "branch": branch, "token_hash": _hash_token(token),
                "created_at": self.clock.now()}
         self.store.write(lambda db: db["devices"].insert(row))
-        return token
+        return {k: v for k, v in row.items() if k != "token_hash"}, token
 
     def devices(self) -> list[dict]:
         """Every registered device: id, kind, branch, created_at."""
@@ -176,7 +223,8 @@ class Accounts:
     def _lookup(self, digest: str, now: float) -> tuple[Principal, float] | None:
         rows = self.store.query(
             "select u.username, u.role, u.branch, t.expires_at from tokens t join users u "
-            "on u.username = t.username where t.token_hash = ? and t.expires_at > ?", [digest, now])
+            "on u.username = t.username where t.token_hash = ? and t.expires_at > ? and not u.disabled",
+            [digest, now])
         if rows:
             row = rows[0]
             return Principal("staff", row["username"], row["role"], row["branch"]), row["expires_at"]
@@ -219,19 +267,20 @@ def _dummy_hash() -> str:
 
 def _check_username(username: str) -> None:
     if not username.strip():
-        raise Invalid("a username is needed, not only spaces")
+        raise Invalid("a username is needed, not only spaces", "bad_username")
     hidden = [c for c in username if unicodedata.category(c) in HIDDEN_CATEGORIES]
     if hidden:
-        raise Invalid(f"a username may not hold control or text-direction characters ({_codes(hidden)})")
+        raise Invalid(f"a username may not hold control or text-direction characters ({_codes(hidden)})",
+                      "bad_username")
 
 
 def _check_password(password: str) -> None:
     if len(password) < 8:
-        raise Invalid("a password of at least 8 characters is needed")
+        raise Invalid("a password of at least 8 characters is needed", "weak_password")
     if not password.strip():
-        raise Invalid("a password of only spaces is guessed at once: choose another")
+        raise Invalid("a password of only spaces is guessed at once: choose another", "weak_password")
     if len(set(password)) == 1 or password.strip().casefold() in _common_passwords():
-        raise Invalid("that password is among the first ones guessed: choose another")
+        raise Invalid("that password is among the first ones guessed: choose another", "weak_password")
 
 
 @cache
@@ -244,6 +293,13 @@ def _common_passwords() -> frozenset[str]:
 def _codes(chars: list[str]) -> str:
     """Characters as U+XXXX, each once: they may not show when printed as themselves."""
     return ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in chars))
+
+
+def _keep_an_admin(db, username: str) -> None:
+    """Refuse to take away the last enabled admin: nobody could administer the server any more."""
+    others = list(db.query("select 1 from users where role = 'admin' and not disabled and username != ?", [username]))
+    if not others:
+        raise Conflict("this is the last enabled admin: make another first", "last_admin")
 
 
 def _end_tokens(db, username: str) -> None:

@@ -180,7 +180,7 @@ def cmd_user(args, config) -> int:
     accounts = _accounts(config)
     if args.action == "list":
         for user in accounts.users():
-            print(f"{user['username']}\t{user['role']}\t{user['branch'] or '*'}")
+            print(f"{user['username']}\t{user['role']}\t{user['branch'] or '*'}" + ("\tdisabled" if user["disabled"] else ""))
     elif args.action == "remove":
         accounts.remove_user(args.username)
         print(f"user {args.username} removed; its tokens have ended")

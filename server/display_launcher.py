@@ -6,6 +6,7 @@ one tap). A profile of its own keeps the display apart from anyone's browser on 
 """
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess  # nosec B404  # it starts the browser
@@ -14,7 +15,10 @@ from urllib.parse import quote
 
 KIOSK_FLAGS = ("--kiosk", "--autoplay-policy=no-user-gesture-required", "--noerrdialogs", "--disable-infobars",
                "--no-first-run", "--disable-sync", "--disable-translate", "--disable-session-crashed-bubble",
-               "--disable-features=Translate", "--check-for-update-interval=31536000")
+               "--check-for-update-interval=31536000")
+# The translate bubble would cover the clock: Chromium offers it for a Vietnamese page on an
+# English system. The pages also say translate="no"; the flag covers a page that does not.
+DISABLED_FEATURES = ("Translate",)
 
 
 def display_url(config, branch: str, url: str | None = None) -> str:
@@ -28,7 +32,18 @@ def _reachable(host: str) -> str:
 
 def command(config, branch: str, url: str | None, profile: Path, extra: list[str]) -> list[str]:
     browser = shutil.which(config.display.chromium) or config.display.chromium
-    return [browser, *KIOSK_FLAGS, f"--user-data-dir={profile}", *extra, display_url(config, branch, url)]
+    # Chromium keeps only the last --disable-features it is given: the operator's join ours.
+    disabled = list(DISABLED_FEATURES)
+    for arg in extra:
+        if arg.startswith("--disable-features="):
+            disabled += [f for f in arg.split("=", 1)[1].split(",") if f and f not in disabled]
+    others = [arg for arg in extra if not arg.startswith("--disable-features=")]
+    # Chromium refuses to start as root with its sandbox on (display PCs set up quickly often
+    # run everything as root): there it has to run without it.
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    sandbox = ["--no-sandbox"] if as_root and "--no-sandbox" not in others else []
+    return [browser, *KIOSK_FLAGS, f"--disable-features={','.join(disabled)}", *sandbox,
+            f"--user-data-dir={profile}", *others, display_url(config, branch, url)]
 
 
 def launch(config, branch: str, url: str | None = None, profile: Path | None = None,

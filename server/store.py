@@ -84,6 +84,22 @@ def m006_events_hash_chained(db: Database) -> None:
     audit.chain_existing(db.conn)
 
 
+@migrations()
+def m007_counter_pauses(db: Database) -> None:
+    """Why a counter is paused (null: working) and when it was last opened, closed, paused or resumed."""
+    db["counters"].add_column("pause_reason", str)
+    db["counters"].add_column("since", float)
+
+
+@migrations()
+def m008_administration(db: Database) -> None:
+    """What live administration keeps: a user disabled (kept for the record, refused at login) and
+    the short description of a service the kiosk shows under its name."""
+    db["users"].add_column("disabled", int, not_null_default=0)
+    db["services"].add_column("description_vi", str, not_null_default="")
+    db["services"].add_column("description_en", str, not_null_default="")
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 
@@ -201,6 +217,12 @@ class Store:
                 db["counters"].upsert(_counter_row(counter), pk=("branch", "id"))
             for rating in change.ratings:
                 db["ratings"].insert({**rating.__dict__, "reasons": json.dumps(rating.reasons)})
+            if change.services:
+                db["services"].upsert_all([s.__dict__ for s in change.services], pk="id")
+            if change.branches:
+                db["branches"].upsert_all([_branch_row(b) for b in change.branches], pk="id")
+            for counter in change.removed_counters:
+                db.execute("delete from counters where branch = ? and id = ?", [counter.branch, counter.id])
 
         self.write(write)
 
@@ -225,7 +247,7 @@ class Store:
 
     def counters(self) -> list[Counter]:
         return [Counter(row["branch"], row["id"], tuple(json.loads(row["services"])), bool(row["open"]),
-                        _tuples(json.loads(row["shifts"])))
+                        _tuples(json.loads(row["shifts"])), row["pause_reason"], row["since"])
                 for row in self.query("select * from counters")]
 
     def tickets(self, since_day: str) -> list[Ticket]:
@@ -278,7 +300,8 @@ def _branch_row(branch: Branch) -> dict:
 
 def _counter_row(counter: Counter) -> dict:
     return {"branch": counter.branch, "id": counter.id, "services": json.dumps(list(counter.services)),
-            "open": int(counter.open), "shifts": json.dumps([list(s) for s in counter.shifts])}
+            "open": int(counter.open), "shifts": json.dumps([list(s) for s in counter.shifts]),
+            "pause_reason": counter.pause_reason, "since": counter.since}
 
 
 def _tuples(pairs) -> tuple[tuple[str, str], ...]:

@@ -13,7 +13,9 @@ def test_health_and_branches(api):
     branches = api.get("/branches").json
     hk01 = next(b for b in branches if b["id"] == "hk-01")
     assert hk01["name"]["vi"].startswith("Trung tâm PVHCC số 01")
-    assert {"id": "civil", "name": {"vi": "Hộ tịch", "en": "Civil status"}, "letter": "A"} in hk01["services"]
+    assert {"id": "civil", "name": {"vi": "Hộ tịch", "en": "Civil status"}, "letter": "A",
+            "description": {"vi": "Khai sinh, kết hôn, khai tử, xác nhận tình trạng hôn nhân",
+                            "en": "Births, marriages, deaths, marital status"}} in hk01["services"]
     assert {"lat", "lon"} <= hk01.keys()
 
 
@@ -184,3 +186,33 @@ def test_a_crowded_branch_offers_a_nearby_one(api):
 
 def test_a_quiet_branch_offers_nothing(api):
     assert api.issue("land", who="kiosk2", branch="hk-02")["alternatives"] == []
+
+
+def test_a_service_no_open_counter_serves_is_said_before_a_ticket_with_the_branches_that_serve_it(api):
+    served = api.get("/branches/hk-01/services/land/availability").json
+    assert served == {"branch": "hk-01", "service": "land", "served": True,
+                      "estimated_wait_min": served["estimated_wait_min"], "alternatives": []}
+    for counter in ("4", "5"):   # hk-01's only land counters
+        assert api.post(f"/branches/hk-01/counters/{counter}", "mgr1", {"open": False}).status_code == 200
+    unserved = api.get("/branches/hk-01/services/land/availability").json
+    assert (unserved["served"], unserved["estimated_wait_min"]) == (False, None)
+    offered = unserved["alternatives"]
+    assert offered, "hk-02, hk-03 and hn-hq serve land within 5 km, and nothing offered"
+    assert [a["travel_min"] + a["estimated_wait_min"] for a in offered] == sorted(
+        a["travel_min"] + a["estimated_wait_min"] for a in offered)
+    for offer in offered:
+        there = api.get(f"/branches/{offer['branch']}/state").json
+        assert next(s for s in there["services"] if s["id"] == "land")["estimated_wait_min"] is not None
+        assert 0 < offer["distance_km"] <= 5
+    # What was said holds: a ticket here has no estimate, and the citizen can be sent to the first.
+    ticket = api.issue("land")
+    assert ticket["estimated_wait_min"] is None
+    moved = api.post(f"/tickets/{ticket['id']}/redirect", "kiosk1", {"branch": offered[0]["branch"]})
+    assert moved.status_code == 201 and moved.json["branch"] == offered[0]["branch"]
+
+
+@pytest.mark.parametrize("path, code", [("/branches/nowhere/services/land/availability", "unknown_branch"),
+                                        ("/branches/hk-01/services/nothing/availability", "unknown_service")])
+def test_availability_of_what_does_not_exist_is_404(api, path, code):
+    answer = api.get(path)
+    assert answer.status_code == 404 and answer.json["error"]["code"] == code

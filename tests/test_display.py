@@ -3,6 +3,7 @@ second, the spoken announcement fetched and valid, the reconnecting badge across
 from __future__ import annotations
 
 import io
+import os
 import signal
 import time
 import wave
@@ -118,10 +119,12 @@ def test_motcua_display_opens_the_branch_full_screen_in_chromium(server, tmp_pat
     from conftest import CHROMIUM_FLAGS, free_port
 
     port = free_port()
+    # As root the command itself must turn the sandbox off (Chromium refuses to start otherwise).
+    flags = [flag for flag in CHROMIUM_FLAGS if not (flag == "--no-sandbox" and os.geteuid() == 0)]
     launched = subprocess.Popen(
         [sys.executable, "-m", "motcua.cli", "display", "--branch", "hk-01", "--url", server.base,
          "--profile", str(tmp_path / "profile"), "--browser-arg=--headless=new",
-         f"--browser-arg=--remote-debugging-port={port}", *[f"--browser-arg={flag}" for flag in CHROMIUM_FLAGS]],
+         f"--browser-arg=--remote-debugging-port={port}", *[f"--browser-arg={flag}" for flag in flags]],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         browser = None
@@ -139,6 +142,22 @@ def test_motcua_display_opens_the_branch_full_screen_in_chromium(server, tmp_pat
     finally:
         launched.terminate()
         launched.wait(timeout=10)
+
+
+@pytest.mark.parametrize("uid, sandbox_off", [(0, True), (1000, False)])
+def test_motcua_display_turns_the_sandbox_off_as_root_only_and_translation_always(monkeypatch, tmp_path, uid,
+                                                                                    sandbox_off):
+    from motcua import display_launcher
+    from motcua.config import load_config
+
+    monkeypatch.setattr(display_launcher.os, "geteuid", lambda: uid)
+    args = display_launcher.command(load_config(None), "hk-01", "http://x", tmp_path,
+                                    ["--disable-features=Foo,Translate", "--lang=en-US"])
+    assert ("--no-sandbox" in args) is sandbox_off
+    # Chromium keeps only the last --disable-features: there is one, and it still has Translate.
+    disabled = [a for a in args if a.startswith("--disable-features=")]
+    assert disabled == ["--disable-features=Translate,Foo"]
+    assert args[-2:] == ["--lang=en-US", "http://x/display/hk-01"]
 
 
 BLOCK_SOUND_UNTIL_TAP = """

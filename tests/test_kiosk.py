@@ -139,6 +139,32 @@ def test_a_hot_branch_offers_a_better_one_and_the_ticket_moves_there(live_app, p
     shot("better")
 
 
+# Each screen size takes one of the two ways out: the branch offered, or a number here all the same.
+@pytest.mark.parametrize("screen, suffix, choice", [("1080x1920", "", "go:0"), ("768x1366", "-768", "here")])
+def test_a_service_nobody_serves_here_says_so_before_a_number_and_offers_the_branches_that_do(live_app, tmp_path,
+                                                                                             screen, suffix, choice):
+    for counter in ("4", "5"):   # hk-01's land counters close
+        assert live_app.post(f"/branches/hk-01/counters/{counter}", "mgr1", {"open": False}).status_code == 200
+    said = live_app.get("/branches/hk-01/services/land/availability").json()
+    assert not said["served"] and said["alternatives"]
+    result = drive(live_app, "unserved", tmp_path, screen=screen, suffix=suffix, service="land", choice=choice)
+    assert text("vi", "kiosk.unserved_title") in result["said"]
+    assert [a["branch"] for a in result["alternatives"]] == [a["branch"] for a in said["alternatives"]][:3]
+    names = {b["id"]: b["name"]["vi"] for b in live_app.get("/branches").json()}
+    assert all(names[a["branch"]] in result["said"] for a in result["alternatives"])
+    ticket = result["ticket"]
+    assert ticket["number"] in result["texts"]
+    assert live_app.get(f"/tickets/{ticket['id']}").json()["branch"] == ticket["branch"]
+    if choice == "here":
+        assert ticket["branch"] == "hk-01" and text("vi", "kiosk.wait_unknown") in result["texts"]
+        shot("ticket-unserved-here" + suffix)
+    else:
+        assert ticket["branch"] == said["alternatives"][0]["branch"]
+        assert text("vi", "kiosk.moved_note") in result["texts"]
+        shot("ticket-unserved-elsewhere" + suffix)
+    shot("unserved" + suffix)
+
+
 def test_a_served_ticket_is_rated_on_the_keypad(fresh_server, tmp_path):
     ticket = issue(fresh_server, "cert")
     called = fresh_server.post("/branches/hk-01/counters/1/next", "off1").json()["ticket"]

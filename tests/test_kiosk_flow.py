@@ -49,7 +49,7 @@ def test_out_of_paper_keeps_the_ticket_and_tells_the_staff(fresh_server, printer
     staff = socketio.Client()
     staff.on("kiosk", heard.append)
     staff.connect(fresh_server.base, transports=["websocket"])
-    staff.emit("subscribe", {"branch": "hk-01"})
+    staff.emit("subscribe_staff", {"branch": "hk-01", "token": fresh_server.tokens["off1"]})  # staff hear kiosks
     try:
         kiosk = kiosk_for(fresh_server, url)
         issued = kiosk.take_ticket("civil", priority=False)

@@ -229,6 +229,52 @@ def test_transferred_ticket_links_to_the_new_one(server, phone):
     assert page.text_content("#branch .vi") == hk02["name"]["vi"]
 
 
+def test_a_ticket_moved_to_another_service_of_the_branch_says_so(server, phone):
+    mine = issue(server, "cert")
+    moved = server.post(f"/tickets/{mine['id']}/transfer", "off1", {"service": "civil"})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["id"], moved.json()["number"]) == (mine["id"], mine["number"])  # the same ticket
+    page = phone(server, mine["id"])
+    page.wait_for_selector("#moved", state="visible", timeout=3000)
+    assert page.text_content("#moved .vi") == VI["phone.moved_note"].format(service="Hộ tịch")
+    assert page.text_content("#moved .en") == EN["phone.moved_note"].format(service="Civil status")
+    assert page.text_content("#service .vi") == "Hộ tịch"
+    screenshot(page, "phone-moved")
+    assert_layout(page)
+    # Not a word of it on a ticket that stayed where it was issued.
+    other = phone(server, issue(server, "cert")["id"])
+    other.wait_for_selector("#waiting", state="visible", timeout=3000)
+    assert other.is_hidden("#moved")
+
+
+# The range's characters, from "(" to ")": the boxes of one line share their top.
+RANGE_LINES = """() => {
+  const el = document.querySelector('#wait .vi');
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const open = node.data.indexOf('('), close = node.data.indexOf(')');
+    if (open >= 0) range.setStart(node, open);
+    if (close >= 0) range.setEnd(node, close + 1);
+  }
+  return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.bottom))).size;
+}"""
+
+
+def test_the_wait_range_never_breaks_across_lines(fresh_server, phone):
+    for _ in range(12):
+        issue(fresh_server, "land")
+    mine = issue(fresh_server, "land")
+    view = fresh_server.get(f"/tickets/{mine['id']}").json()
+    low, high = view["estimated_wait_range_min"]
+    page = phone(fresh_server, mine["id"])
+    page.wait_for_function(f"document.querySelector('#wait .vi')?.textContent.includes('{low}–{high})')",
+                           timeout=3000)
+    screenshot(page, "phone-range")
+    assert page.evaluate(RANGE_LINES) == 1, page.text_content("#wait .vi")
+    assert_layout(page)
+
+
 def test_sound_toggle_and_larger_screens(server, phone, chromium):
     mine = issue(server, "business", priority=True)
     page = phone(server, mine["id"])

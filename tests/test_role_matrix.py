@@ -2,9 +2,13 @@
 written once in MATRIX below, checked against the app; no operation left out, none made up."""
 from __future__ import annotations
 
+import itertools
+import string
+
 import pytest
 
 from motcua.config import load_config
+from motcua.core import administration
 from motcua.core.clock import FakeClock
 from motcua.web.app import create_app
 
@@ -31,6 +35,7 @@ MATRIX = {
     "DELETE /auth/session":                         "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
     "GET /branches":                                "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /branches/{b}/state":                      "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/services/{s}/availability":  "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /tickets/{ticket_id}":                     "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /tickets/{ticket_id}/rating":             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/tickets":                   "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
@@ -50,6 +55,23 @@ MATRIX = {
     "POST /tickets/{ticket_id}/transfer":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}":              "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/recommendations":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "POST /branches/{b}/counters/{c}/pause":        "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /branches/{b}/counters/{c}/resume":       "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /branches/{b}/transfer-options":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /admin/network":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "PATCH /admin/branches/{b}":                    "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/services":                         "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "PATCH /admin/services/{s}":                    "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/branches/{b}/counters":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "PATCH /admin/branches/{b}/counters/{c}":       "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "DELETE /admin/branches/{b}/counters/{c}":      "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /admin/users":                             "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/users":                            "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "PATCH /admin/users/{username}":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/users/{username}/password":        "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/devices":                          "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "DELETE /admin/devices/{device_id}":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /branches/{b}/recommendations/apply":      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/today":                      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /city":                                    "401/401  403/403   403/403   403/403   403/403   ok/ok",
@@ -57,6 +79,7 @@ MATRIX = {
 
 # The kiosk of each branch, to issue the tickets the calls act on.
 KIOSK_OF = {A: "kiosk1", B: "kiosk2"}
+FRESH = itertools.count()  # names of what the administration cells add, each new
 OTHER = {A: B, B: A}
 
 
@@ -126,8 +149,10 @@ class Caller:
     def request(self, op: str, branch: str) -> tuple[str, str, dict | None]:
         """The method, the path with real ids of branch, and a minimal valid body."""
         method, template = op.split(" ")
+        if template.startswith("/admin/"):
+            return self.admin_request(method, template, branch)
         ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None
-        path = template.replace("{b}", branch).replace("{c}", "1")
+        path = template.replace("{b}", branch).replace("{c}", "1").replace("{s}", "civil")
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {
@@ -140,10 +165,37 @@ class Caller:
             "/call": {"ticket": self.ticket(branch)["id"]} if template.endswith("/call") else None,
             "/transfer": {"service": "cert"},
             "/counters/{c}": {"open": True},
+            "/pause": {"reason": "break"},
             "/recommendations/apply": {},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None
+
+
+    def admin_request(self, method: str, template: str, branch: str) -> tuple[str, str, dict | None]:
+        """An administration call: what it adds is new each time, what it removes is made for it."""
+        rt, n = self.app.extensions["motcua"], next(FRESH)
+        fresh = f"m{n}"
+        path = template.replace("{b}", branch).replace("{s}", "civil").replace("{username}", "off2")
+        if method == "DELETE" and "{c}" in path:
+            path = path.replace("{c}", administration.add_counter(rt.engine, branch, fresh, ["civil"]).id)
+        if "{device_id}" in path:
+            path = path.replace("{device_id}", rt.accounts.register_device("display", branch)[0]["id"])
+        path = path.replace("{c}", "1")
+        bodies = {
+            "PATCH /admin/branches/{b}": {"open": "07:30"},
+            "POST /admin/services": {"id": fresh, "name": {"vi": fresh, "en": fresh}, "mean_min": 10,
+                                     # two letters no scenario service has: Z and one more per call
+                                     "letter": "Z" + string.ascii_uppercase[n % 26]},
+            "PATCH /admin/services/{s}": {"mean_min": 9},
+            "POST /admin/branches/{b}/counters": {"id": fresh, "services": ["civil"]},
+            "PATCH /admin/branches/{b}/counters/{c}": {"open": True},
+            "POST /admin/users": {"username": fresh, "password": PASSWORD, "role": "officer", "branch": branch},
+            "PATCH /admin/users/{username}": {"disabled": False},
+            "POST /admin/users/{username}/password": {"password": PASSWORD},
+            "POST /admin/devices": {"kind": "display", "branch": branch},
+        }
+        return method, path, bodies.get(f"{method} {template}")
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,10 @@ def real_ids(app, tokens: dict, wanted) -> dict:
     answer = app.test_client().post("/api/v1/branches/hk-01/tickets", json={"service": "civil"},
                                     headers={"Authorization": f"Bearer {tokens['kiosk1']}"})
     assert answer.status_code == 201, answer.text
-    ids = {"b": "hk-01", "c": "1", "ticket_id": answer.json["id"], "number": answer.json["number"]}
+    ids = {"b": "hk-01", "c": "1", "ticket_id": answer.json["id"], "number": answer.json["number"], "s": "civil",
+           "username": "off2"}
+    if "device_id" in wanted:
+        ids["device_id"] = app.extensions["motcua"].accounts.register_device("display", "hk-01")[0]["id"]
     return {name: ids[name] for name in wanted}
 
 
@@ -56,6 +59,10 @@ def real_ids(app, tokens: dict, wanted) -> dict:
 # refusal is then for the state: 404, 409) and those it forbids are refused.
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance,
           positive_data_acceptance, negative_data_rejection]
+# Administration refuses with 400 what JSON Schema cannot say: a name of only spaces or with hidden
+# characters, a branch closing before it opens, a guessable password. Everything else is checked.
+BEYOND_SCHEMA = {("PATCH", "/admin/branches/{b}"), ("POST", "/admin/services"), ("PATCH", "/admin/services/{s}"),
+                 ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password")}
 
 
 @schema.parametrize()
@@ -70,8 +77,9 @@ def test_every_answer_is_documented_and_never_a_server_error(case, fuzzed_app, m
     if case.path == "/auth/logout":
         # Logging out ends the token given: a fresh one each time keeps the admin's for the other examples.
         token = fuzzed_app.extensions["motcua"].accounts.login("admin", PASSWORD)[0]
+    beyond = (case.method.upper(), case.path) in BEYOND_SCHEMA
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
-                           checks=CHECKS)
+                           checks=[c for c in CHECKS if not (beyond and c is positive_data_acceptance)])
 
 
 # ---- what the checks found, kept found -------------------------------------------------------------

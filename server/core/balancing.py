@@ -74,6 +74,20 @@ def alternatives(queues: QueueView, branch_id: str, service_id: str, rules: Redi
     here = queues.estimate_new(branch_id, service_id)
     if here is None or here < rules.min_saving_min:
         return []
+    return [a for a, called_in in _reachable_serving(queues, branch_id, service_id, rules)
+            if here - called_in >= rules.min_saving_min][:rules.max_offers]
+
+
+def serving_elsewhere(queues: QueueView, branch_id: str, service_id: str, rules: RedirectRules) -> list[Alternative]:
+    """The reachable branches that would serve service_id now, best first: for a citizen at a
+    branch where no open counter serves it, any of them is better than none."""
+    return [a for a, _ in _reachable_serving(queues, branch_id, service_id, rules)][:rules.max_offers]
+
+
+def _reachable_serving(queues: QueueView, branch_id: str, service_id: str,
+                       rules: RedirectRules) -> list[tuple[Alternative, float]]:
+    """Every branch within the trip limits with a counter for the service, and the minutes from now
+    until the citizen would be called there; best first."""
     found = []
     for other in queues.branch_ids():
         trip = _trip(queues, branch_id, other, service_id, rules)
@@ -81,7 +95,7 @@ def alternatives(queues: QueueView, branch_id: str, service_id: str, rules: Redi
             continue
         km, travel = trip
         called_in = queues.estimate_new(other, service_id, arriving_at=queues.now() + travel * 60)
-        if called_in is not None and here - called_in >= rules.min_saving_min:
-            found.append(Alternative(other, max(0.0, called_in - travel), travel, km))
-    found.sort(key=lambda a: a.total_min)
-    return found[:rules.max_offers]
+        if called_in is not None:
+            found.append((Alternative(other, max(0.0, called_in - travel), travel, km), called_in))
+    found.sort(key=lambda pair: pair[0].total_min)
+    return found

@@ -9,6 +9,7 @@ restarted engine learns it again from the database.
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import secrets
@@ -22,7 +23,8 @@ from typing import Protocol
 
 from .clock import LocalTime, hhmm_minutes
 from .model import (
-    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, SERVING, TRANSFERRED, WAITING,
+    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, SERVING, TRANSFERRED,
+    WAITING,
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
@@ -35,6 +37,8 @@ MAX_COMMENT_CHARS = 1000
 # back, and when older than this: counters left idle or overrunning their mean move the
 # estimates without a change, by at most this much (they are shown in whole minutes).
 SCHEDULE_MAX_AGE_S = 10.0
+NOT_PRINTED = "not_printed:"   # the note of a kiosk's event for a ticket it could not print, then the problem
+KIOSK_PROBLEMS_KEPT = 5        # per branch, for the staff's banner
 
 
 class Clock(Protocol):
@@ -86,6 +90,10 @@ class QueueEngine:
         self.new_id = new_id
         self.lock = threading.RLock()
         self.listeners: list[Callable[[Change], None]] = []
+        # Raised by every committed change: a page that hears states out of order keeps the newest. It
+        # starts at the clock's milliseconds, so a restarted server's states still count as newer
+        # (unless the last process averaged over a thousand changes a second).
+        self.version = int(clock.now() * 1000)
         self.branches = {b.id: b for b in branches}
         self.services = {s.id: s for s in services}
         self.counters = {(c.branch, c.id): c for c in counters}
@@ -99,6 +107,9 @@ class QueueEngine:
         self._schedules: dict[str, Schedule] = {}
         self._seq: dict[tuple[str, str, str], int] = defaultdict(int)
         self._at_counter: dict[tuple[str, str], str] = {}
+        # When each counter last let a ticket go (done, no-show, transfer): where its idle time starts.
+        self._freed_at: dict[tuple[str, str], float] = {}
+        self._kiosk_problems: dict[str, deque[Event]] = defaultdict(lambda: deque(maxlen=KIOSK_PROBLEMS_KEPT))
         self._recent: dict[str, deque[Call]] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
         tickets = sorted(tickets, key=lambda t: (t.created_at, t.number))
         # The oldest day still open: until close_day() (or the first operation) closes it, memory
@@ -108,6 +119,7 @@ class QueueEngine:
         for ticket in tickets:
             self._apply_ticket(ticket)
         self._learn_again(tickets)
+        self._freed_at_again(tickets)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -152,15 +164,28 @@ class QueueEngine:
         ticket_id = self._at_counter.get((branch_id, counter_id))
         return self.tickets[ticket_id] if ticket_id else None
 
+    def idle_since(self, branch_id: str, counter_id: str) -> float | None:
+        """Since when an available counter that holds no ticket has been without one (None: unknown)."""
+        counter = self.counter(branch_id, counter_id)
+        if not counter.available or (branch_id, counter_id) in self._at_counter:
+            return None
+        known = [t for t in (self._freed_at.get((branch_id, counter_id)), counter.since) if t is not None]
+        return max(known, default=None)
+
     def waiting(self, branch_id: str, service_id: str) -> int:
         queue = self._queues.get((branch_id, service_id))
         return len(queue) if queue else 0
 
     def waiting_list(self, branch_id: str) -> list[Ticket]:
-        """The branch's waiting tickets, service by service, each in calling order."""
+        """The branch's waiting tickets in calling order across its services (as the estimates deal
+        them): a counter's own list is this one, filtered to its services."""
         with self.lock:
-            return [self.tickets[ticket_id] for service in self.branch(branch_id).services
-                    for _, ticket_id, _, _ in self._queue(branch_id, service).entries(service)]
+            queues = [self._queue(branch_id, service).entries(service) for service in self.branch(branch_id).services]
+            return [self.tickets[ticket_id] for _, ticket_id, _, _ in heapq.merge(*queues)]
+
+    def kiosk_problems(self, branch_id: str) -> list[Event]:
+        """The branch's latest kiosk problems this process has heard of (a printer that failed), oldest first."""
+        return list(self._kiosk_problems.get(branch_id, ()))
 
     def no_shows(self, branch_id: str) -> list[Ticket]:
         """Today's no-shows at the branch, which an officer may put back in their place."""
@@ -312,7 +337,7 @@ class QueueEngine:
         journal says it was never printed, so that no number is a phantom."""
         with self._operating():
             ticket = self.ticket(ticket_id)
-            note = f"not_printed:{problem}"
+            note = f"{NOT_PRINTED}{problem}"
             self._commit(Change(events=[Event(ticket.id, ticket.branch, ticket.status, ticket.status,
                                               self.clock.now(), None, actor, note)]))
             return ticket
@@ -353,11 +378,27 @@ class QueueEngine:
                     if service_id not in branch.services:
                         raise Conflict(f"{branch_id} does not offer {service_id!r}", "not_offered")
                 changes["services"] = services
-            if open is not None:
-                changes["open"] = open
-            updated = Counter(**{**counter.__dict__, **changes})
-            self._commit(Change(counters=[updated]))
-            return updated
+            if open is not None and open != counter.open:
+                # Closing ends a pause: a counter opened again starts working.
+                changes.update(open=open, pause_reason=None, since=self.clock.now())
+            return self._change_counter(counter, **changes)
+
+    def pause(self, branch_id: str, counter_id: str, reason: str, actor: str | None = None) -> Counter:
+        """An officer steps away (break, meeting, other): the counter calls nobody and is dealt no
+        tickets in the estimates until resumed. Only a free, open, working counter pauses."""
+        with self._operating():
+            if reason not in PAUSE_REASONS:
+                raise Invalid(f"reason must be one of {', '.join(PAUSE_REASONS)}", "bad_value")
+            counter = self._free_open_counter(branch_id, counter_id)
+            return self._change_counter(counter, pause_reason=reason, since=self.clock.now())
+
+    def resume(self, branch_id: str, counter_id: str, actor: str | None = None) -> Counter:
+        """A paused counter takes citizens again."""
+        with self._operating():
+            counter = self.counter(branch_id, counter_id)
+            if counter.pause_reason is None:
+                raise Conflict(f"counter {counter_id} is not paused", "not_paused")
+            return self._change_counter(counter, pause_reason=None, since=self.clock.now())
 
     def move_counters(self, branch_id: str, moves: Iterable[tuple[str, Sequence[str], Sequence[str]]],
                       actor: str | None = None) -> tuple[list[Counter], list[Counter]]:
@@ -398,6 +439,14 @@ class QueueEngine:
         now = self.clock.now()
         tomorrow = date.fromisoformat(self.local.day(now)) + timedelta(days=1)
         return self.local.epoch(tomorrow, "00:00") - now
+
+    def change_network(self, build: Callable[[], Change]) -> Change:
+        """An administrator's change of the network, worked out by build() and committed like any operation."""
+        # build() runs under the engine's hold: it checks the very state the change is applied to.
+        with self._operating():
+            change = build()
+            self._commit(change)
+            return change
 
     # ---- estimates -------------------------------------------------------------------------
 
@@ -454,10 +503,17 @@ class QueueEngine:
         return ticket.replace(estimate_min=self._wait_before(branch_id, service.id, rank(ticket, self._boost_s),
                                                              due_at))
 
+    def _change_counter(self, counter: Counter, **changes) -> Counter:
+        updated = dataclasses.replace(counter, **changes)
+        self._commit(Change(counters=[updated]))
+        return updated
+
     def _free_open_counter(self, branch_id: str, counter_id: str) -> Counter:
         counter = self.counter(branch_id, counter_id)
         if not counter.open:
             raise Conflict(f"counter {counter_id} is closed", "counter_closed")
+        if counter.pause_reason is not None:
+            raise Conflict(f"counter {counter_id} is paused: resume it first", "counter_paused")
         if (branch_id, counter_id) in self._at_counter:
             raise Conflict(f"counter {counter_id} still holds a ticket: finish it first", "counter_busy")
         return counter
@@ -479,19 +535,42 @@ class QueueEngine:
 
     def _commit(self, change: Change) -> None:
         self.journal.commit(change)
+        self.version += 1
+        now = self.clock.now()
         for ticket in change.tickets:
+            old = self.tickets.get(ticket.id)
+            if old is not None and old.status in ACTIVE_AT_COUNTER and not (
+                    ticket.status in ACTIVE_AT_COUNTER and ticket.counter == old.counter):
+                self._freed_at[(old.branch, old.counter)] = now
             self._learn(self.tickets.get(ticket.id), ticket)
             self._apply_ticket(ticket)
         for counter in change.counters:
             self.counters[(counter.branch, counter.id)] = counter
             self._schedules.pop(counter.branch, None)
+        if change.services or change.branches or change.removed_counters:
+            self._apply_network(change)
         for rating in change.ratings:
             self.ratings[rating.ticket] = rating
         for event in change.events:
             if event.to_status == CALLED:
                 self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
+            if event.note and event.note.startswith(NOT_PRINTED):
+                self._kiosk_problems[event.branch].append(event)
         for listener in self.listeners:
             listener(change)
+
+    def _apply_network(self, change: Change) -> None:
+        """Put committed services, branches and removed counters in memory; every estimate is dealt again."""
+        for service in change.services:
+            self.services[service.id] = service
+            self.times.configured[service.id] = service.mean_min
+        for branch in change.branches:
+            self.branches[branch.id] = branch
+        for counter in change.removed_counters:
+            self.counters.pop((counter.branch, counter.id), None)
+        # A service's mean or a branch's offer moves the waits of every branch it touches: cheaper
+        # to deal them all again than to work out which.
+        self._schedules.clear()
 
     def _apply_ticket(self, new: Ticket) -> None:
         """Put a ticket's new state in memory, keeping queues, counters and schedules in step."""
@@ -544,6 +623,16 @@ class QueueEngine:
             # Oldest first, as live calls are added: a restarted display shows the same list.
             self._note_call(ticket, ticket.recalls > 0)
 
+    def _freed_at_again(self, tickets: list[Ticket]) -> None:
+        """When each counter last let a ticket go, as far as the loaded tickets tell (a no-show keeps
+        only its call's time)."""
+        for ticket in tickets:
+            if ticket.counter and ticket.status not in ACTIVE_AT_COUNTER:
+                at = ticket.ended_at or ticket.called_at
+                key = (ticket.branch, ticket.counter)
+                if at is not None and at > self._freed_at.get(key, -math.inf):
+                    self._freed_at[key] = at
+
     def _learn_service_time(self, ticket: Ticket) -> None:
         began = ticket.started_at or ticket.called_at
         if began is not None and ticket.ended_at is not None:
@@ -579,8 +668,11 @@ class QueueEngine:
         # off the counters they held. If the journal fails, nothing changes and the next try closes.
         leftovers = [t for t in self.tickets.values() if t.status in OPEN and t.day < today]
         closed = [t.replace(status=EXPIRED, ended_at=now) for t in leftovers]
-        if closed:
-            self._commit(Change(tickets=closed, events=[
+        # Nobody's break lasts overnight: a counter paused yesterday starts the day working.
+        resumed = [dataclasses.replace(c, pause_reason=None, since=now)
+                   for c in self.counters.values() if c.pause_reason is not None]
+        if closed or resumed:
+            self._commit(Change(tickets=closed, counters=resumed, events=[
                 Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers]))
         self._day = today
         self._queues.clear()

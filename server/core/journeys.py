@@ -13,15 +13,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .balancing import Alternative, RedirectRules, alternatives, reachable
+from .balancing import Alternative, RedirectRules, alternatives, reachable, serving_elsewhere
 from .engine import QueueEngine
-from .model import Conflict, Ticket
+from .model import Conflict, NotFound, Ticket
 
 
 @dataclass(frozen=True)
 class Issued:
     ticket: Ticket
     alternatives: list[Alternative] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a service is served at a branch now, before any ticket: the wait a ticket would get
+    (None: no open counter serves it) and, when it is not served, the branches that serve it now."""
+
+    estimated_wait_min: float | None
+    elsewhere: list[Alternative] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,18 @@ class Journeys:
                 # Before the ticket joins here: the comparison is with the wait it is about to get.
                 offers = alternatives(self.engine, branch_id, service_id, self.rules)
             return Issued(self.engine.issue(branch_id, service_id, priority, lang, actor), offers)
+
+    def availability(self, branch_id: str, service_id: str) -> Availability:
+        """What a kiosk tells a citizen who picks a service, before issuing anything."""
+        with self.engine.lock:
+            branch = self.engine.branch(branch_id)
+            self.engine.service(service_id)
+            if service_id not in branch.services:
+                raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
+            here = self.engine.estimate_new(branch_id, service_id)
+            if here is not None:
+                return Availability(here)
+            return Availability(None, serving_elsewhere(self.engine, branch_id, service_id, self.rules))
 
     def redirect(self, ticket_id: str, branch_id: str, actor: str | None = None) -> Redirected:
         """The citizen takes another branch: a new ticket there, due when they can be there."""

@@ -12,11 +12,13 @@ ACTIVE_AT_COUNTER = (CALLED, SERVING)
 # What a ticket may still be when its day ends: the day's close turns each into EXPIRED.
 OPEN = (WAITING, CALLED, SERVING, NO_SHOW)
 DAY_CLOSED = "day_closed"  # the note of the event that expires a ticket left over at midnight
+# Why an officer paused a counter; a paused counter is open but calls nobody and is dealt no tickets.
+PAUSE_REASONS = ("break", "meeting", "other")
 
 
 @dataclass(frozen=True)
 class Service:
-    """A kind of transaction, with its ticket letter and configured mean service time."""
+    """A kind of transaction: ticket letter, configured mean service time, the kiosk's short description."""
 
     id: str
     name_vi: str
@@ -24,6 +26,8 @@ class Service:
     letter: str
     mean_min: float
     cv: float = 0.6
+    description_vi: str = ""
+    description_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,23 @@ class Branch:
 
 @dataclass(frozen=True)
 class Counter:
-    """A desk of a branch: the services it may serve, whether it is open, its shifts."""
+    """A desk of a branch: the services it may serve, whether it is open or paused (and why), its shifts.
+
+    since: when it was last opened, closed, paused or resumed (None: not since it was loaded).
+    """
 
     branch: str
     id: str
     services: tuple[str, ...]
     open: bool = True
     shifts: tuple[tuple[str, str], ...] = ()
+    pause_reason: str | None = None
+    since: float | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether it takes citizens now: open and not paused."""
+        return self.open and self.pause_reason is None
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,10 @@ class Change:
     events: list[Event] = field(default_factory=list)
     counters: list[Counter] = field(default_factory=list)
     ratings: list[Rating] = field(default_factory=list)
+    # An administrator's changes of the network (motcua.core.administration).
+    services: list[Service] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
+    removed_counters: list[Counter] = field(default_factory=list)
 
 
 class DomainError(Exception):

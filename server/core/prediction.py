@@ -82,7 +82,7 @@ class Schedule:
                  mean_min: Mapping[str, float], windows: Mapping[str, Windows] | None = None) -> None:
         self.at = at
         self.mean_min = mean_min
-        open_counters = [c for c in counters if c.open]
+        open_counters = [c for c in counters if c.available]  # a paused counter is dealt nothing
         windows = windows or {}
         if all(next_start(windows.get(c.id, ALWAYS), 0.0) == math.inf for c in open_counters):
             windows = {}

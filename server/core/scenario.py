@@ -36,8 +36,10 @@ def services(data: dict) -> list[Service]:
     for index, item in enumerate(data["services"]):
         letter = item.get("letter") or _letters(index)
         time = item.get("service_min", {})
+        description = item.get("description", {})
         result.append(Service(item["id"], item["name"]["vi"], item["name"]["en"], letter,
-                              float(time.get("mean", 10.0)), float(time.get("cv", 0.6))))
+                              float(time.get("mean", 10.0)), float(time.get("cv", 0.6)),
+                              description.get("vi", ""), description.get("en", "")))
     return result
 
 

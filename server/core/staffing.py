@@ -169,7 +169,7 @@ def advise(queues: QueueView, branch_id: str, rates: HourlyRates, rules: Staffin
     minute = queues.local_minute()
     branch = queues.branch(branch_id)
     on_duty = [c for c in queues.counters_of(branch_id)
-               if c.open and _on_duty(c, minute, branch.close, rules.horizon_min)]
+               if c.available and _on_duty(c, minute, branch.close, rules.horizon_min)]
     offered = branch.services
     loads, means, waiting, rate = {}, {}, {}, {}
     for service in offered:

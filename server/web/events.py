@@ -24,9 +24,10 @@ from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 from socketio import PubSubManager
 
+from motcua.core.engine import NOT_PRINTED
 from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, TRANSFERRED, Change, DomainError
 from .routes import SESSION_COOKIE
-from .views import branch_state, called_payload, own_called_payload, staff_state, ticket_view
+from .views import branch_state, called_payload, kiosk_problem, own_called_payload, staff_state, ticket_view
 
 socketio = SocketIO()
 log = logging.getLogger("motcua")
@@ -67,11 +68,8 @@ class Broadcaster:
         """Runs inside the engine's lock, right after the commit: sends the calls, notes the rest."""
         calls = []
         for event in change.events:
-            if event.note and event.note.startswith("not_printed:"):
-                ticket = self.engine.tickets[event.ticket]
-                calls.append(("kiosk", None, {"branch": ticket.branch, "number": ticket.number,
-                                              "problem": event.note.split(":", 1)[1],
-                                              "at": self.engine.local.iso(event.at)}))
+            if event.note and event.note.startswith(NOT_PRINTED):
+                calls.append(("kiosk", None, kiosk_problem(self.engine, event)))
             elif event.to_status == CALLED:
                 ticket = self.engine.tickets[event.ticket]
                 recall = event.from_status == CALLED
@@ -80,7 +78,11 @@ class Broadcaster:
         if calls:
             self.calls.append(calls)
             self.call_wake.set()
-        branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
+        branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters + change.removed_counters}
+        branches |= {b.id for b in change.branches}
+        if change.services:  # a service renamed or re-lettered: every branch offering it shows it
+            changed = {s.id for s in change.services}
+            branches |= {b.id for b in self.engine.branches.values() if changed & set(b.services)}
         self.pending.append((branches, [t.id for t in change.tickets]))
         self.wake.set()
 

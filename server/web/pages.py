@@ -77,6 +77,7 @@ def wall_display(b):
         "voice": [lang for lang in config.display.voice_languages.split(",") if lang in LANGUAGES],
         "timezone": config.queue.timezone,
         "recent_calls": config.queue.recent_calls,
+        "target_wait_min": config.staffing.target_wait_min,
         "texts": _texts(("display.", "weekday")),
     })
 
@@ -91,6 +92,12 @@ def phone_page(ticket_id):
         "reasons": rating_reasons(),
         "texts": _texts(("phone.", "rating.")),
     })
+
+
+@pages.get("/favicon.ico")
+def favicon():
+    """Every page's icon (display/favicon.svg drawn at 16–64 px): browsers ask for it even when a page names none."""
+    return send_from_directory(ASSETS, "favicon.ico", mimetype="image/x-icon", max_age=86400)
 
 
 @pages.get("/display/assets/<path:name>")

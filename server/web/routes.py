@@ -14,12 +14,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from motcua.accounts import Principal
+from motcua.accounts import AccountDisabled, Principal
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable
+from motcua.core.transfers import due_at
 from . import schemas
 from .advice import recommendations
 from .openapi import operation, spec
-from .views import branch_state as state_view, ticket_view
+from .views import branch_state as state_view, round_min, ticket_view
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 LOGIN_LIMITS = "motcua.login_limits"
@@ -41,7 +42,7 @@ class UnsupportedMediaType(DomainError):
 
 
 STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 400, Unauthorized: 401, Forbidden: 403,
-             UnsupportedMediaType: 415, StorageUnavailable: 503}
+             UnsupportedMediaType: 415, StorageUnavailable: 503, AccountDisabled: 403}
 
 
 def runtime():
@@ -139,7 +140,7 @@ def openapi():
 
 
 @api.post("/auth/login")
-@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 429))
+@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 403, 429))
 def login():
     token, user = authenticate(json_body())
     return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
@@ -188,7 +189,9 @@ def branches():
     return jsonify([
         {"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en}, "lat": b.lat, "lon": b.lon,
          "services": [{"id": s, "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en},
-                       "letter": engine.services[s].letter} for s in b.services]}
+                       "letter": engine.services[s].letter,
+                       "description": {"vi": engine.services[s].description_vi, "en": engine.services[s].description_en}}
+                      for s in b.services]}
         for b in engine.branches.values()])
 
 
@@ -196,6 +199,21 @@ def branches():
 @operation("live state of a branch", schemas.State)
 def branch_state(b):
     return jsonify(state_view(runtime().engine, b))
+
+
+@api.get("/branches/<b>/services/<s>/availability")
+@operation("before a ticket: the wait one would get for the service here, and when no open counter serves it "
+           "here, the nearby branches that serve it now, best first", schemas.Availability)
+def availability(b, s):
+    found = runtime().journeys.availability(b, s)
+    return jsonify({"branch": b, "service": s, "served": found.estimated_wait_min is not None,
+                    "estimated_wait_min": round_min(found.estimated_wait_min),
+                    "alternatives": [alternative_view(a) for a in found.elsewhere]})
+
+
+def alternative_view(a) -> dict:
+    return {"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min), "travel_min": round(a.travel_min),
+            "distance_km": round(a.distance_km, 1)}
 
 
 @api.get("/tickets/<ticket_id>")
@@ -221,9 +239,7 @@ def issue(b):
     issued = runtime().journeys.issue(b, body.service, body.priority, body.lang, actor=who.actor)
     ticket = issued.ticket
     view = ticket_view(engine, ticket.id)
-    offers = [{"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min),
-               "travel_min": round(a.travel_min), "distance_km": round(a.distance_km, 1)}
-              for a in issued.alternatives]
+    offers = [alternative_view(a) for a in issued.alternatives]
     answer = {"id": ticket.id, "number": ticket.number, "service": ticket.service, "branch": b,
               "issued_at": view["issued_at"], "position": view["position"],
               "estimated_wait_min": view["estimated_wait_min"],
@@ -405,5 +421,9 @@ def transfer(ticket_id):
     ticket = engine.ticket(ticket_id)
     require_staff(who, ticket.branch)
     body = json_body()
-    moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor)
+    with engine.lock:
+        # Sent to another branch, the citizen is expected there once the trip is made (transfers.due_at).
+        due = due_at(engine, ticket.branch, body.branch, runtime().redirect) \
+            if body.branch not in (None, ticket.branch) and body.branch in engine.branches else None
+        moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor, due_at=due)
     return jsonify(ticket_view(engine, moved.id))

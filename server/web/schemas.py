@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from motcua.core.engine import MAX_COMMENT_CHARS, MAX_REASONS
-from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, SERVING, TRANSFERRED, WAITING, Invalid
+from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, PAUSE_REASONS, SERVING, TRANSFERRED, WAITING, Invalid
 from motcua.accounts import ROLES
 from motcua.i18n import LANGUAGES, rating_reasons
 
@@ -159,6 +159,7 @@ class ServiceName(Answer):
     id: str
     name: Names
     letter: str
+    description: Names = Field(description="the short description the kiosk shows under the name ('' when none)")
 
 
 class Branch(Answer):
@@ -172,6 +173,7 @@ class Branch(Answer):
 class ServiceQueue(Answer):
     id: str
     letter: str
+    name: Names
     waiting: int
     estimated_wait_min: int | None
 
@@ -203,6 +205,7 @@ class RecentCall(Answer):
 
 class State(Answer):
     branch: str
+    name: Names
     services: list[ServiceQueue]
     counters: list[CounterState]
     recent_calls: list[RecentCall] = Field(description="newest first, at most [queue] recent_calls")
@@ -233,6 +236,15 @@ class Alternative(Answer):
     estimated_wait_min: int
     travel_min: int
     distance_km: float
+
+
+class Availability(Answer):
+    branch: str
+    service: str
+    served: bool = Field(description="an open counter of the branch serves the service (a ticket gets an estimate)")
+    estimated_wait_min: int | None = Field(description="the wait a ticket taken now would get; null when not served")
+    alternatives: list[Alternative] = Field(description="when not served here: reachable branches that serve it "
+                                                        "now, best first (at most [balancing] max_offers)")
 
 
 class Issued(Answer):
@@ -309,16 +321,26 @@ class StaffCounter(Answer):
     id: str
     services: list[str]
     open: bool
+    paused: bool
+    pause_reason: Literal[PAUSE_REASONS] | None
+    status: Literal["serving", "called", "idle", "paused", "closed"]
+    since: datetime | None = Field(description="when it was last opened, closed, paused or resumed")
     ticket: StaffTicket | None
+    idle_since: datetime | None = Field(description="an idle counter: since it let its last ticket go or took "
+                                        "citizens again; null when not idle or not known")
+    idle_min: float | None
 
 
 class StaffState(Answer):
     branch: str
     services: list[ServiceQueue]
     counters: list[StaffCounter]
-    waiting: list[StaffTicket] = Field(description="waiting tickets service by service in calling order, then "
-                                                   "today's no-shows")
+    at: datetime = Field(description="the server's time of this state, which the staff pages' timers count from")
+    version: int = Field(description="raised by every change the server commits: of two states, the higher is newer")
+    waiting: list[StaffTicket] = Field(description="waiting tickets in calling order across the branch's services, "
+                                                   "then today's no-shows")
     recent_calls: list[RecentCall]
+    kiosk_problems: list[KioskProblem] = Field(description="the latest kiosk problems, oldest first")
 
 
 class CounterChanged(Answer):

@@ -18,7 +18,7 @@ from .routes import (SESSION_COOKIE, Forbidden, UnsupportedMediaType, Unauthoriz
 
 @api.post("/auth/session")
 @operation("sign a staff page in: the session goes in an HttpOnly cookie", schemas.Session, body=schemas.Login,
-           errors=(401, 415, 429))
+           errors=(401, 403, 415, 429))
 def sign_in():
     if not request.is_json:
         raise UnsupportedMediaType("sign in with an application/json body")

@@ -14,6 +14,8 @@ staff_pages = Blueprint("staff_pages", __name__)
 # page name -> (its HTML in display/, the catalogue prefixes it reads besides "staff.")
 PAGES = {
     "login": ("login.html", ()),
+    "counter": ("counter.html", ("counter.",)),
+    "admin": ("admin.html", ("admin.",)),
     "manager": ("manager.html", ("manager.", "report.", "rating.")),
 }
 

@@ -6,8 +6,8 @@ subscribers, and staff, get the id.
 """
 from __future__ import annotations
 
-from motcua.core.engine import QueueEngine
-from motcua.core.model import Call, Ticket
+from motcua.core.engine import NOT_PRINTED, QueueEngine
+from motcua.core.model import Call, Counter, Event, Ticket
 
 
 def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
@@ -30,13 +30,14 @@ def branch_state(engine: QueueEngine, branch_id: str) -> dict:
     """`GET /branches/{b}/state` and the `queue` event: queues, counters, recent calls."""
     with engine.lock:
         branch = engine.branch(branch_id)
-        services = [{"id": s, "letter": engine.services[s].letter, "waiting": engine.waiting(branch_id, s),
+        services = [{"id": s, "letter": engine.services[s].letter, "name": names(engine.services[s]),
+                     "waiting": engine.waiting(branch_id, s),
                      "estimated_wait_min": round_min(engine.estimate_new(branch_id, s))}
                     for s in branch.services]
         counters = [{"id": c.id, "services": list(c.services), "open": c.open,
                      "serving": ticket_brief(engine.serving_at(branch_id, c.id))}
                     for c in engine.counters_of(branch_id)]
-        return {"branch": branch_id, "services": services, "counters": counters,
+        return {"branch": branch_id, "name": names(branch), "services": services, "counters": counters,
                 "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
 
 
@@ -46,12 +47,35 @@ def staff_state(engine: QueueEngine, branch_id: str) -> dict:
     with engine.lock:
         now = engine.now()
         public = branch_state(engine, branch_id)
-        counters = [{"id": c.id, "services": list(c.services), "open": c.open,
-                     "ticket": staff_ticket(engine, engine.serving_at(branch_id, c.id), now)}
-                    for c in engine.counters_of(branch_id)]
+        counters = [staff_counter(engine, c, now) for c in engine.counters_of(branch_id)]
         waiting = [staff_ticket(engine, t, now) for t in engine.waiting_list(branch_id) + engine.no_shows(branch_id)]
-        return {"branch": branch_id, "services": public["services"], "counters": counters, "waiting": waiting,
-                "recent_calls": public["recent_calls"]}
+        return {"branch": branch_id, "at": engine.local.iso(now), "version": engine.version,
+                "services": public["services"],
+                "counters": counters, "waiting": waiting, "recent_calls": public["recent_calls"],
+                "kiosk_problems": [kiosk_problem(engine, e) for e in engine.kiosk_problems(branch_id)]}
+
+
+def staff_counter(engine: QueueEngine, counter: Counter, now: float) -> dict:
+    """A counter as staff see it: what it is doing (serving, called, idle, paused, closed), since when idle."""
+    ticket = engine.serving_at(counter.branch, counter.id)
+    if not counter.open:
+        status = "closed"
+    elif counter.pause_reason is not None:
+        status = "paused"
+    else:
+        status = ticket.status if ticket else "idle"
+    idle_since = engine.idle_since(counter.branch, counter.id)
+    return {"id": counter.id, "services": list(counter.services), "open": counter.open,
+            "paused": counter.pause_reason is not None, "pause_reason": counter.pause_reason, "status": status,
+            "since": engine.local.iso(counter.since), "ticket": staff_ticket(engine, ticket, now),
+            "idle_since": engine.local.iso(idle_since),
+            "idle_min": None if idle_since is None else round((now - idle_since) / 60, 1)}
+
+
+def kiosk_problem(engine: QueueEngine, event: Event) -> dict:
+    """A kiosk's problem, as the staff room's `kiosk` event carries it."""
+    return {"branch": event.branch, "number": engine.tickets[event.ticket].number,
+            "problem": event.note.removeprefix(NOT_PRINTED), "at": engine.local.iso(event.at)}
 
 
 def staff_ticket(engine: QueueEngine, ticket: Ticket | None, now: float) -> dict | None:
@@ -79,6 +103,11 @@ def own_called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dic
 def call_record(engine: QueueEngine, call: Call) -> dict:
     return {"number": call.number, "counter": call.counter, "service": call.service,
             "at": engine.local.iso(call.at), "recall": call.recall}
+
+
+def names(thing) -> dict:
+    """A branch's or service's name in each language, as {"vi", "en"}."""
+    return {"vi": thing.name_vi, "en": thing.name_en}
 
 
 def ticket_brief(ticket: Ticket | None) -> dict | None:

@@ -1,0 +1,239 @@
+"""Administration under /api/v1/admin (admins only): branches, services, counters, users, devices, live.
+
+Network changes go through motcua.core.administration (committed, then applied, then broadcast);
+users and devices through motcua.accounts, whose changes end the tokens they concern at once.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import g, jsonify, request
+
+from motcua.accounts import Principal
+from motcua.core import administration
+from . import admin_schemas as schemas
+from .openapi import operation
+from .routes import Forbidden, api, bearer, json_body, runtime
+from .views import names
+
+
+log = logging.getLogger("motcua")
+
+
+def require_admin(who: Principal) -> None:
+    if not who.is_staff("admin"):
+        raise Forbidden("this call is for an admin")
+    g.admin = who
+
+
+@api.after_request
+def _note_change(answer):
+    """Who changed what, in the server's log: the events table is the tickets' journal, not the network's."""
+    who = g.get("admin")
+    if who is not None and request.method != "GET" and answer.status_code < 300:
+        log.info("administration by %s: %s %s", who.actor, request.method, request.path)
+    return answer
+
+
+def admin() -> Principal:
+    """The caller, who must be an admin: for calls whose path names no branch, service or counter."""
+    # A user's or device's existence is not public, so their calls refuse a non-admin before looking
+    # anything up (the published 404-before-403 order is for branches, counters and tickets).
+    who = bearer()
+    require_admin(who)
+    return who
+
+
+# ---- the network ------------------------------------------------------------------------------
+
+@api.get("/admin/network")
+@operation("every branch with its hours, services and counters, and every service (admin)", schemas.Network,
+           auth="required")
+def admin_network():
+    admin()
+    engine = runtime().engine
+    with engine.lock:
+        return jsonify({"branches": [branch_view(engine, b) for b in engine.branches],
+                        "services": [service_view(s) for s in engine.services.values()]})
+
+
+@api.patch("/admin/branches/<b>")
+@operation("rename a branch, change its opening hours or the services it offers (admin)", schemas.AdminBranch,
+           body=schemas.BranchChange, auth="required", conflict=True)
+def admin_update_branch(b):
+    who = bearer()
+    engine = runtime().engine
+    engine.branch(b)
+    require_admin(who)
+    body = json_body()
+    name = body.name or schemas.NamesChange()
+    administration.update_branch(engine, b, name_vi=name.vi, name_en=name.en, open=body.open, close=body.close,
+                                 services=body.services)
+    return jsonify(branch_view(engine, b))
+
+
+@api.post("/admin/services")
+@operation("a new service; a branch offers it once a counter there serves it (admin)", schemas.AdminService,
+           status=201, body=schemas.NewService, auth="required", conflict=True)
+def admin_add_service():
+    admin()
+    body = json_body()
+    service = administration.add_service(runtime().engine, body.id, body.name.vi, body.name.en, body.letter,
+                                         body.mean_min, body.description.vi, body.description.en)
+    return jsonify(service_view(service)), 201
+
+
+@api.patch("/admin/services/<s>")
+@operation("change a service's names, letter, kiosk description or mean service time (admin)",
+           schemas.AdminService, body=schemas.ServiceChange, auth="required", conflict=True)
+def admin_update_service(s):
+    who = bearer()
+    engine = runtime().engine
+    engine.service(s)
+    require_admin(who)
+    body = json_body()
+    name = body.name or schemas.NamesChange()
+    description = body.description or schemas.DescriptionChange()
+    service = administration.update_service(engine, s, name_vi=name.vi, name_en=name.en, letter=body.letter,
+                                            mean_min=body.mean_min, description_vi=description.vi,
+                                            description_en=description.en)
+    return jsonify(service_view(service))
+
+
+@api.post("/admin/branches/<b>/counters")
+@operation("a new counter at a branch (admin)", schemas.AdminCounter, status=201, body=schemas.NewCounter,
+           auth="required", conflict=True)
+def admin_add_counter(b):
+    who = bearer()
+    rt = runtime()
+    rt.engine.branch(b)
+    require_admin(who)
+    body = json_body()
+    counter = administration.add_counter(rt.engine, b, body.id, body.services, body.open)
+    # The staffing advice hands services back to a counter's own: a new counter's are the ones it starts with.
+    rt.home[(b, counter.id)] = counter.services
+    return jsonify(counter_view(rt.engine, counter)), 201
+
+
+@api.patch("/admin/branches/<b>/counters/<c>")
+@operation("change a counter's services (the branch offers them from now on) or open or close it (admin)",
+           schemas.AdminCounter, body=schemas.CounterChange, auth="required", conflict=True)
+def admin_update_counter(b, c):
+    who = bearer()
+    rt = runtime()
+    rt.engine.counter(b, c)
+    require_admin(who)
+    body = json_body()
+    counter = administration.update_counter(rt.engine, b, c, body.services, body.open)
+    if body.services is not None:  # an admin sets up the counter: these are its own services now
+        rt.home[(b, c)] = counter.services
+    return jsonify(counter_view(rt.engine, counter))
+
+
+@api.delete("/admin/branches/<b>/counters/<c>")
+@operation("take a counter away; refused while it holds a ticket (admin)", schemas.Removed, auth="required",
+           conflict=True)
+def admin_remove_counter(b, c):
+    who = bearer()
+    rt = runtime()
+    rt.engine.counter(b, c)
+    require_admin(who)
+    administration.remove_counter(rt.engine, b, c)
+    rt.home.pop((b, c), None)
+    return jsonify({"removed": c})
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+@api.get("/admin/users")
+@operation("every staff account (admin)", schemas.User, many=True, auth="required")
+def admin_users():
+    admin()
+    return jsonify(runtime().accounts.users())
+
+
+@api.post("/admin/users")
+@operation("a new staff account (admin)", schemas.User, status=201, body=schemas.NewUser, auth="required",
+           conflict=True, errors=(404,))
+def admin_add_user():
+    admin()
+    body = json_body()
+    accounts = runtime().accounts
+    accounts.add_user(body.username, body.password, body.role, body.branch, replace=False)
+    return jsonify(user_view(accounts, body.username)), 201
+
+
+@api.patch("/admin/users/<username>")
+@operation("change a user's role or branch, or disable or enable it; its sessions end at once (admin)",
+           schemas.User, body=schemas.UserChange, auth="required", conflict=True)
+def admin_update_user(username):
+    admin()
+    body = json_body()
+    user = runtime().accounts.update_user(username, body.role, body.branch, body.disabled)
+    return jsonify(user)
+
+
+@api.post("/admin/users/<username>/password")
+@operation("give a user a new password; its sessions end at once (admin)", schemas.User,
+           body=schemas.NewPassword, auth="required")
+def admin_reset_password(username):
+    admin()
+    accounts = runtime().accounts
+    accounts.set_password(username, json_body().password)
+    return jsonify(user_view(accounts, username))
+
+
+# ---- devices ----------------------------------------------------------------------------------
+
+@api.get("/admin/devices")
+@operation("every kiosk and display (admin)", schemas.Device, many=True, auth="required")
+def admin_devices():
+    admin()
+    return jsonify([device_view(d) for d in runtime().accounts.devices()])
+
+
+@api.post("/admin/devices")
+@operation("register a kiosk or display; its token is shown this once (admin)", schemas.DeviceAdded, status=201,
+           body=schemas.NewDevice, auth="required", errors=(404,))
+def admin_add_device():
+    admin()
+    body = json_body()
+    added, token = runtime().accounts.register_device(body.kind, body.branch)
+    return jsonify({**device_view(added), "token": token}), 201
+
+
+@api.delete("/admin/devices/<device_id>")
+@operation("revoke a device: its token stops at once (admin)", schemas.Removed, auth="required")
+def admin_revoke_device(device_id):
+    admin()
+    runtime().accounts.revoke_device(device_id)
+    return jsonify({"removed": device_id})
+
+
+# ---- views ------------------------------------------------------------------------------------
+
+def branch_view(engine, branch_id: str) -> dict:
+    branch = engine.branch(branch_id)
+    return {"id": branch.id, "name": names(branch), "open": branch.open, "close": branch.close,
+            "services": list(branch.services),
+            "counters": [counter_view(engine, c) for c in engine.counters_of(branch_id)]}
+
+
+def counter_view(engine, counter) -> dict:
+    held = engine.serving_at(counter.branch, counter.id)
+    return {"id": counter.id, "branch": counter.branch, "services": list(counter.services), "open": counter.open,
+            "serving": held.number if held else None}
+
+
+def service_view(service) -> dict:
+    return {"id": service.id, "name": names(service),
+            "description": {"vi": service.description_vi, "en": service.description_en},
+            "letter": service.letter, "mean_min": service.mean_min}
+
+
+def user_view(accounts, username: str) -> dict:
+    return next(u for u in accounts.users() if u["username"] == username)
+
+
+def device_view(device: dict) -> dict:
+    return {**device, "created_at": runtime().engine.local.iso(device["created_at"])}

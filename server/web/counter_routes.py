@@ -1,0 +1,125 @@
+"""The counter console's own calls under /api/v1: pause and resume a counter, and where a citizen
+may be transferred (other services here, other branches with their travel and wait).
+
+They live on the `api` blueprint (its refusals, its OpenAPI document); the console's other calls
+(next, call, recall, start, done, no-show, requeue, transfer) are routes.py's.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from flask import jsonify
+from pydantic import Field
+
+from motcua.core.model import PAUSE_REASONS, Counter
+from motcua.core.transfers import destinations
+from . import schemas
+from .openapi import operation
+from .routes import api, bearer, json_body, require_staff, runtime
+from .views import round_min
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+class Pause(schemas.Body):
+    reason: Literal[PAUSE_REASONS]
+
+
+class CounterPaused(schemas.Answer):
+    id: str
+    branch: str
+    services: list[str]
+    open: bool
+    paused: bool
+    pause_reason: Literal[PAUSE_REASONS] | None
+    since: datetime | None = Field(description="when it was last opened, closed, paused or resumed")
+
+
+class Here(schemas.Answer):
+    waiting: int
+    estimated_wait_min: int | None
+
+
+class Elsewhere(schemas.Answer):
+    branch: str
+    name: schemas.Names
+    distance_km: float
+    travel_min: int
+    estimated_wait_min: int | None = Field(description="after arriving; null when no open counter there serves it")
+    within_reach: bool = Field(description="inside the redirect limits of distance, travel time and opening hours")
+
+
+class TransferService(schemas.Answer):
+    id: str
+    name: schemas.Names
+    here: Here | None = Field(description="this branch's queue for it; null when the branch does not offer it")
+    branches: list[Elsewhere] = Field(description="the other branches offering it, soonest served first")
+
+
+class TransferOptions(schemas.Answer):
+    branch: str
+    services: list[TransferService]
+
+
+# ---- routes ----------------------------------------------------------------------------------
+
+def officer_at(b: str, c: str):
+    """(the caller, the engine) once the caller is known, the counter found and the caller its branch's officer."""
+    who = bearer()
+    engine = runtime().engine
+    engine.counter(b, c)
+    require_staff(who, b)
+    return who, engine
+
+
+def counter_answer(engine, counter: Counter) -> dict:
+    return {"id": counter.id, "branch": counter.branch, "services": list(counter.services), "open": counter.open,
+            "paused": counter.pause_reason is not None, "pause_reason": counter.pause_reason,
+            "since": engine.local.iso(counter.since)}
+
+
+@api.post("/branches/<b>/counters/<c>/pause")
+@operation("pause a free open counter with a reason: it calls nobody and is dealt no tickets until resumed "
+           "(officer of the branch)", CounterPaused, body=Pause, auth="required", conflict=True)
+def pause_counter(b, c):
+    who, engine = officer_at(b, c)
+    counter = engine.pause(b, c, json_body().reason, actor=who.actor)
+    return jsonify(counter_answer(engine, counter))
+
+
+@api.post("/branches/<b>/counters/<c>/resume")
+@operation("a paused counter takes citizens again (officer of the branch)", CounterPaused, auth="required",
+           conflict=True)
+def resume_counter(b, c):
+    who, engine = officer_at(b, c)
+    counter = engine.resume(b, c, actor=who.actor)
+    return jsonify(counter_answer(engine, counter))
+
+
+@api.get("/branches/<b>/transfer-options")
+@operation("every service a citizen of the branch may be transferred to: its queue here and the other branches "
+           "offering it, with travel and wait (officer of the branch)", TransferOptions, auth="required")
+def transfer_options(b):
+    who = bearer()
+    rt = runtime()
+    engine = rt.engine
+    branch = engine.branch(b)
+    require_staff(who, b)
+    services = []
+    with engine.lock:
+        for service in engine.services.values():
+            here = None
+            if service.id in branch.services:
+                here = {"waiting": engine.waiting(b, service.id),
+                        "estimated_wait_min": round_min(engine.estimate_new(b, service.id))}
+            others = [{"branch": d.branch, "name": names(engine.branches[d.branch]),
+                       "distance_km": round(d.distance_km, 1), "travel_min": round(d.travel_min),
+                       "estimated_wait_min": round_min(d.estimated_wait_min), "within_reach": d.within_reach}
+                      for d in destinations(engine, b, service.id, rt.redirect)]
+            services.append({"id": service.id, "name": names(service), "here": here, "branches": others})
+    return jsonify({"branch": b, "services": services})
+
+
+def names(thing) -> dict:
+    return {"vi": thing.name_vi, "en": thing.name_en}
