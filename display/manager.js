@@ -225,7 +225,15 @@
                            t(counter.open ? "manager.close_counter" : "manager.open_counter"));
       openClose.type = "button";
       openClose.addEventListener("click", () => changeCounter(counter.id, { open: !counter.open }));
-      head.append(openClose);
+      if (now === "paused") {
+        // A paused counter is dealt no tickets: the manager may bring it back as its officer would.
+        const resume = el("button", "resume-counter primary", t("manager.resume"));
+        resume.type = "button";
+        resume.addEventListener("click", () => resumeCounter(counter.id));
+        head.append(resume);
+      } else {
+        head.append(openClose);
+      }
       card.append(head, line, chips);
       box.append(card);
     }
@@ -261,6 +269,12 @@
       say(refusal(result), "bad");
       drawCounters();
     }
+  }
+
+  async function resumeCounter(id) {
+    const result = await Staff.api("POST", `/branches/${branch}/counters/${id}/resume`, {});
+    if (result.status === 200) say(t("manager.saved", { counter: id }), "ok");
+    else say(refusal(result), "bad");
   }
 
   // ---- Now: the staffing advice --------------------------------------------------------------

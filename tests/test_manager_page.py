@@ -89,12 +89,18 @@ def test_a_manager_re_skills_a_counter_on_the_page_and_the_next_call_follows_it(
     assert not errors
 
 
-def test_closing_a_counter_on_the_page_shows_it_closed(browser_context, server):
+def test_closing_a_counter_on_the_page_and_resuming_a_paused_one(browser_context, server):
     page, errors = open_page(browser_context, server)
     page.click(".counter-card[data-counter='6'] .close-counter")
     page.wait_for_selector(".counter-card[data-counter='6'].closed", timeout=CLICK_MS)
     assert server.post("/branches/hk-01/counters/6/next", "off1").status_code == 409
     page.click(".counter-card[data-counter='6'] .open-counter")
+    page.wait_for_selector(".counter-card[data-counter='6'].idle", timeout=CLICK_MS)
+    # The officer pauses it; the manager sees why and brings it back.
+    assert server.post("/branches/hk-01/counters/6/pause", "off1", {"reason": "meeting"}).status_code == 200
+    page.wait_for_selector(".counter-card[data-counter='6'].paused", timeout=CLICK_MS)
+    assert page.inner_text(".counter-card[data-counter='6'] .status") == "Tạm nghỉ · họp"
+    page.click(".counter-card[data-counter='6'] .resume-counter")
     page.wait_for_selector(".counter-card[data-counter='6'].idle", timeout=CLICK_MS)
     assert not errors
 
