@@ -75,6 +75,7 @@ def test_pip_audit_finds_no_known_vulnerability_in_what_motcua_runs_on(tmp_path)
     pinned.write_text("".join(f"{name}=={version}\n" for name, version in sorted(closure.items())))
     done = subprocess.run([sys.executable, "-m", "pip_audit", "-r", str(pinned), "--no-deps", "--disable-pip",
                            "--progress-spinner", "off", "-f", "json"], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip(), f"pip-audit printed no report (is it installed? .ci/run installs it): {done.stderr}"
     report = json.loads(done.stdout)
     skipped = {d["name"]: d["skip_reason"] for d in report["dependencies"] if "skip_reason" in d}
     if len(skipped) == len(closure) and all("not found on PyPI" in why for why in skipped.values()):
