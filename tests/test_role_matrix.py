@@ -74,6 +74,9 @@ MATRIX = {
     "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/devices":                          "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "DELETE /admin/devices/{device_id}":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /branches/{b}/recommendations/apply":      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/today":                      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /city":                                    "401/401  403/403   403/403   403/403   403/403   ok/ok",
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
@@ -167,6 +170,7 @@ class Caller:
             "/transfer": {"service": "cert"},
             "/counters/{c}": {"open": True},
             "/pause": {"reason": "break"},
+            "/recommendations/apply": {},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None
