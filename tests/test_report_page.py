@@ -1,86 +1,56 @@
-"""The Reports section (display/report.js) in real headless Chromium, under the real CSP, against the app
-on the simulated city's database: the range picked, the three tables with the report's figures, the
-CSV link, a refused range said plainly, the other language, another branch out of reach."""
+"""The Reports section of the manager's page (display/report.js in /manager) in real headless Chromium,
+under the real CSP, against `motcua serve` on the simulated city's database: the range picked, the three
+tables with the report's figures, the CSV link, a refused range said plainly, the other language, an
+admin switching branch, another branch out of reach."""
 from __future__ import annotations
 
-import json
 import os
-import threading
+import signal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug import serving
 
-from motcua.config import load_config
-from motcua.i18n import LANGUAGES, catalogue
-from motcua.web.app import SECURITY_HEADERS, create_app
+from motcua.i18n import catalogue
 
-from conftest import PASSWORD
+from conftest import PASSWORD, Server, free_port
 from report_city import DAY, NEXT, build_city
 
 SHOTS = Path(os.environ.get("MOTCUA_SHOTS", Path(__file__).resolve().parent.parent / "test-output"))
 WAIT_MS = 5000
-# The section as a page holds it (the manager page has the same): its settings block, the shared
-# staff script and look, the section, the script that fills it.
-PAGE = """<!doctype html>
-<html lang="vi" translate="no"><head><meta charset="utf-8"><title>motcua</title>
-<link rel="stylesheet" href="/display/assets/staff.css">
-<script id="motcua-settings" type="application/json">{settings}</script></head>
-<body><main><section id="reports"{branch}></section></main>
-<script src="/display/assets/staff.js"></script>
-<script src="/display/assets/report.js"></script>
-</body></html>"""
-
-
-def texts() -> dict:
-    return {lang: {k: v for k, v in catalogue(lang).items() if k.startswith(("staff.", "report."))}
-            for lang in LANGUAGES}
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The app on a real port of this process, on the simulated city's clock."""
-    path = tmp_path_factory.mktemp("report-page") / "motcua.db"
-    clock = build_city(path)
-    app = create_app(load_config(server={"db": str(path), "async_mode": "threading"}), clock)
-    http = serving.make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", app
-    http.shutdown()
-    thread.join(10)
-    app.extensions["motcua"].store.close()
+    """A real server on the simulated city's database."""
+    folder = tmp_path_factory.mktemp("report-page")
+    build_city(folder / "motcua.db")
+    server = Server(folder / "motcua.db", free_port(), folder / "server.log")
+    server.start()
+    yield server
+    server.kill(signal.SIGTERM)
 
 
 @pytest.fixture
 def open_section(chromium, site):
-    """open_section(who, branch=None): the page, signed in as who, with the section filled."""
-    base, app = site
+    """open_section(who, query=""): /manager's Reports tab, signed in as who, the section filled."""
     contexts = []
 
-    def open_as(who: str, branch: str | None = None, width: int = 1920, height: int = 1080):
-        # A manager's browser in Vietnam: dates in the pickers read day/month/year.
-        context = chromium.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
+    def open_as(who: str, query: str = ""):
+        # A manager's browser in Vietnam.
+        context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN",
                                        timezone_id="Asia/Ho_Chi_Minh")
         contexts.append(context)
-        signed = context.request.post(base + "/api/v1/auth/session", data={"username": who, "password": PASSWORD})
+        signed = context.request.post(site.api + "/auth/session", data={"username": who, "password": PASSWORD})
         assert signed.ok, signed.text()
-        config = app.extensions["motcua"].config
-        settings = json.dumps({"texts": texts(), "timezone": config.queue.timezone,
-                               "target_wait_min": config.staffing.target_wait_min}, ensure_ascii=False)
-        html = PAGE.format(settings=settings.replace("</", "<\\/"),
-                           branch=f' data-branch="{branch}"' if branch else "")
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         # A refusal the page expects (400, 403) is logged as a failed load; a CSP violation is an error.
         page.on("console", lambda m: errors.append(m.text)
                 if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-        page.route(base + "/reports-page", lambda route: route.fulfill(
-            status=200, body=html, headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS}))
-        page.goto(base + "/reports-page")
-        page.wait_for_selector("#report-status:not(:empty)", timeout=WAIT_MS)
+        page.goto(f"{site.base}/manager{query}#reports")
+        page.wait_for_selector("#reports #report-status:not(:empty)", timeout=WAIT_MS)
         page.wait_for_selector("#reports.report:not([aria-busy])", timeout=WAIT_MS)
         return page, errors
 
@@ -104,9 +74,12 @@ def figure(text: str) -> float | None:
     return float(text.replace(".", "").replace(",", "."))
 
 
+def origin(page) -> str:
+    return page.evaluate("location.origin")
+
+
 def report_of(page, branch: str, first: str, last: str) -> dict:
-    answer = page.context.request.get(f"{page.url.rsplit('/', 1)[0]}/api/v1/branches/{branch}/report.json"
-                                      f"?from={first}&to={last}")
+    answer = page.context.request.get(f"{origin(page)}/api/v1/branches/{branch}/report.json?from={first}&to={last}")
     assert answer.ok, answer.text()
     return answer.json()
 
@@ -139,11 +112,11 @@ def test_the_range_s_three_tables_show_the_report_and_the_csv_downloads(open_sec
     assert page.locator("td[data-column='mean_wait_min'].ok, td[data-column='mean_wait_min'].warn, "
                         "td[data-column='mean_wait_min'].bad").count() > 0
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "reports-1920x1080.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "manager-reports-1920x1080.png"), full_page=True)
 
     href = page.get_attribute("#report-csv", "href")
     assert href == f"/api/v1/branches/hk-01/report.csv?from={DAY}&to={DAY}"
-    csv = page.context.request.get(page.url.rsplit("/", 1)[0] + href)   # with the session's cookie, as a click
+    csv = page.context.request.get(origin(page) + href)   # with the session's cookie, as a click
     assert csv.ok and csv.headers["content-type"].startswith("text/csv")
     assert csv.text().splitlines()[0].startswith("service,tickets,served,no_shows,mean_wait_min,p90_wait_min,")
     assert errors == []
@@ -155,33 +128,34 @@ def test_a_reversed_range_is_said_plainly_and_the_other_language_follows(open_se
     assert page.inner_text("#report-status") == catalogue("vi")["report.error.reversed_range"]
     assert page.locator("#report-tables table").count() == 0
     show(page, DAY, NEXT)
-    page.evaluate("Staff.toggleLanguage()")
+    page.click("#staff-lang")   # the top bar's language button
     expect(page.locator("[data-group='services'] h3")).to_have_text(catalogue("en")["report.by_service"])
     assert page.inner_text("#report-show") == catalogue("en")["report.show"]
     heads = page.locator("[data-group='services'] thead th").all_inner_texts()
     assert catalogue("en")["report.col.within_target_pct"].format(target="15.0") in heads or \
         catalogue("en")["report.col.within_target_pct"].format(target="15") in heads
     assert page.inner_text(".report h2") == catalogue("en")["report.title"]
-    branches = page.context.request.get(page.url.rsplit("/", 1)[0] + "/api/v1/branches").json()
+    branches = page.context.request.get(origin(page) + "/api/v1/branches").json()
     english = {s["id"]: s["name"]["en"] for b in branches for s in b["services"]}
     first = page.locator("[data-group='services'] tbody tr").first
     assert first.locator("th").inner_text() == english[first.get_attribute("data-key")]
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.screenshot(path=str(SHOTS / "reports-en-1366x768.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "manager-reports-en-1366x768.png"), full_page=True)
     assert errors == []
 
 
-def test_a_manager_of_another_branch_is_told_it_is_not_theirs(open_section):
-    page, _ = open_section("boss", branch="hk-02")
+def test_a_manager_of_another_branch_is_told_it_is_not_theirs_and_an_admin_switches(open_section):
+    page, _ = open_section("boss")
+    page.evaluate("document.getElementById('reports').dataset.branch = 'hk-02'")   # as if the page named it
+    expect(page.locator("#report-status")).to_have_text(catalogue("vi")["report.error.forbidden"])
     assert "bad" in page.get_attribute("#report-status", "class")
-    assert page.inner_text("#report-status") == catalogue("vi")["report.error.forbidden"]
-    # An admin sees any branch the page names, and follows when the page switches it.
-    page, errors = open_section("root", branch="hk-02")
+    # An admin's page reports on the branch picked, and follows the pick.
+    page, errors = open_section("root", "?branch=hk-02")
     show(page, DAY, DAY)
     assert page.locator("[data-group='services'] tbody tr").count() == len(report_of(page, "hk-02", DAY, DAY)["services"])
     hq = report_of(page, "hn-hq", DAY, DAY)
     assert hq["total"]["tickets"] != report_of(page, "hk-02", DAY, DAY)["total"]["tickets"]
-    page.evaluate("document.getElementById('reports').dataset.branch = 'hn-hq'")
+    page.select_option("#branch", "hn-hq")
     expect(page.locator("[data-group='services'] tfoot td[data-column='tickets']")).to_have_text(
         str(hq["total"]["tickets"]))
     assert page.get_attribute("#report-csv", "href").startswith("/api/v1/branches/hn-hq/report.csv?")
