@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Iterable
@@ -173,7 +174,8 @@ class Citizen:
     def checked(self) -> "Citizen":
         if not valid_id_number(self.id_number):
             raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
-        name = " ".join(self.name.split())
+        # NFC: a name typed with combining tone marks prints and compares as the precomposed one.
+        name = unicodedata.normalize("NFC", " ".join(self.name.split()))
         if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
             raise Invalid(f"the citizen's name is needed, at most {MAX_NAME_CHARS} characters", "bad_name")
         phone = re.sub(r"[ .\-]", "", self.phone)
