@@ -252,3 +252,8 @@ def test_the_logging_notifier_logs_the_message_and_only_the_phone_s_last_digits(
         notifier.result_ready({"code": "HK-01-261124-0001X", "return_branch": "hk-02"}, "0912345678")
     assert "HK-01-261124-0001X" in caplog.text and "hk-02" in caplog.text
     assert "******5678" in caplog.text and "0912345678" not in caplog.text
+
+
+def test_a_name_is_kept_in_composed_form_with_single_spaces():
+    typed = Citizen("001090012345", "  Nguye\u0302\u0303n   Va\u0306n An ", "")
+    assert typed.checked().name == "Nguyễn Văn An"

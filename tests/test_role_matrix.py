@@ -56,6 +56,8 @@ MATRIX = {
     "POST /tickets/{ticket_id}/transfer":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}":              "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/recommendations":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/report.csv":                 "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/report.json":                "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/pause":        "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/resume":       "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/transfer-options":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -73,8 +75,11 @@ MATRIX = {
     "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/devices":                          "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "DELETE /admin/devices/{device_id}":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /branches/{b}/recommendations/apply":      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/today":                      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /city":                                    "401/401  403/403   403/403   403/403   403/403   ok/ok",
     # Dossiers: "at B" is a dossier received at B (or opened there); the department role's cells are
-    # in tests/test_dossier_routes.py.
+    # DEPARTMENT_CELLS below.
     "GET /procedures":                              "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /departments":                             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /dossiers":                               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -87,6 +92,19 @@ MATRIX = {
     "GET /dossiers/{code}/receipt.pdf":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     # Everyone on staff may ask; each sees only the dossiers of their own branch or department.
     "GET /citizens/{id_number}/dossiers":           "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/dossiers":                   "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+}
+
+# The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what
+# anyone may, and is refused (403) wherever a token is needed, except in these cells.
+DEPARTMENT_USER, DEPARTMENT_OF = "jus1", "justice"
+DEPARTMENT_CELLS = {
+    "POST /auth/logout": "ok/ok", "DELETE /auth/session": "ok/ok",
+    "GET /auth/session": "401/401",   # a bearer token alone is no session, whoever's
+    "GET /dossiers/{code}/full": "ok/ok",
+    "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
+    "GET /departments/{d}/dossiers": "ok/ok",
+    "GET /citizens/{id_number}/dossiers": "ok/ok",
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
@@ -103,6 +121,9 @@ def cells() -> list[tuple[str, str, str, str]]:
         for role, cell in zip(ROLES, row.split(), strict=True):
             at_a, at_b = cell.split("/")
             found += [(op, role, A, at_a), (op, role, B, at_b)]
+        anyone = row.split()[0] == "ok/ok"
+        at_a, at_b = DEPARTMENT_CELLS.get(op, "ok/ok" if anyone else "403/403").split("/")
+        found += [(op, "department", A, at_a), (op, "department", B, at_b)]
     return found
 
 
@@ -114,6 +135,8 @@ def matrix_app(tmp_path_factory, morning_template):
     app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
                                  auth={"login_per_minute_per_address": 1000}), FakeClock(MORNING))
     app.config["TESTING"] = True
+    app.extensions["motcua"].accounts.add_user(DEPARTMENT_USER, PASSWORD, "department", None,
+                                               department=DEPARTMENT_OF)
     yield app
     app.extensions["motcua"].store.close()
 
@@ -153,10 +176,13 @@ class Caller:
         return answer.json
 
     def token(self, op: str, role: str) -> str | None:
-        name = ROLES[role]
-        if op in ("POST /auth/logout", "DELETE /auth/session") and name in ("off1", "mgr1", "admin"):
+        accounts = self.app.extensions["motcua"].accounts
+        name = ROLES.get(role, DEPARTMENT_USER)
+        if op in ("POST /auth/logout", "DELETE /auth/session") and name in ("off1", "mgr1", "admin", DEPARTMENT_USER):
             # Logging out ends the token: the cell ends a fresh one, so the other cells keep theirs.
-            return self.app.extensions["motcua"].accounts.login(name, PASSWORD)[0]
+            return accounts.login(name, PASSWORD)[0]
+        if name == DEPARTMENT_USER and name not in self.tokens:   # not in the template: signed in once here
+            self.tokens[name] = accounts.login(name, PASSWORD)[0]
         return self.tokens[name] if name else None
 
     def request(self, op: str, branch: str) -> tuple[str, str, dict | None]:
@@ -170,6 +196,8 @@ class Caller:
         if "{code}" in path:
             rt = self.app.extensions["motcua"]
             path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
+        if "/report." in template:
+            path += "?from=2026-11-01&to=2026-11-30"
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {
@@ -186,6 +214,7 @@ class Caller:
             "/dossiers": {"procedure": "HT-KS", "branch": branch,
                           "citizen": {"id_number": CITIZEN.id_number, "name": CITIZEN.name}},
             "/status": {"status": "digitized"},
+            "/recommendations/apply": {},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None
@@ -219,7 +248,7 @@ class Caller:
 
 @pytest.fixture(scope="module")
 def caller(matrix_app, morning_template) -> Caller:
-    return Caller(matrix_app, morning_template.tokens)
+    return Caller(matrix_app, dict(morning_template.tokens))
 
 
 @pytest.mark.parametrize("op", list(MATRIX))

@@ -159,7 +159,8 @@ def admin_add_user():
     admin()
     body = json_body()
     accounts = runtime().accounts
-    accounts.add_user(body.username, body.password, body.role, body.branch, replace=False)
+    accounts.add_user(body.username, body.password, body.role, body.branch, replace=False,
+                      department=body.department)
     return jsonify(user_view(accounts, body.username)), 201
 
 
@@ -169,7 +170,7 @@ def admin_add_user():
 def admin_update_user(username):
     admin()
     body = json_body()
-    user = runtime().accounts.update_user(username, body.role, body.branch, body.disabled)
+    user = runtime().accounts.update_user(username, body.role, body.branch, body.disabled, body.department)
     return jsonify(user)
 
 

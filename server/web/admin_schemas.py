@@ -80,11 +80,13 @@ class NewUser(Body):
     password: str = Field(min_length=8, max_length=200)
     role: Literal[ROLES]
     branch: str | None = Field(default=None, description="an officer's or manager's branch; none for an admin")
+    department: str | None = Field(default=None, description="a department user's department (GET /departments)")
 
 
 class UserChange(Body):
     role: Literal[ROLES] | None = None
     branch: str | None = None
+    department: str | None = Field(default=None, description="a department user's department")
     disabled: bool | None = Field(default=None, description="true ends the user's sessions at once")
 
 
@@ -133,6 +135,7 @@ class User(Answer):
     username: str
     role: Literal[ROLES]
     branch: str | None
+    department: str | None = Field(default=None, description="a department user's department")
     disabled: bool
 
 

@@ -16,7 +16,6 @@ from pydantic.json_schema import models_json_schema
 from . import schemas
 
 PREFIX = "/api/v1"
-JSON = "application/json"
 REFS = "#/components/schemas/{model}"
 
 
@@ -25,19 +24,20 @@ class Operation:
     """What the document says of one route: its answer, its body, who may call it, how it refuses."""
 
     summary: str
-    answer: type[BaseModel] | None
+    answer: type[BaseModel] | None   # None: not JSON, a `media` document
     status: int
     body: type[schemas.Body] | None
     many: bool
     auth: str          # "none", "optional" (a token is checked when given) or "required"
     errors: tuple[int, ...]
-    media: str = JSON  # the answer's type; anything but JSON is documented as bytes of that type
+    query: type[BaseModel] | None = None
+    media: str = "application/json"
 
 
 def operation(summary: str, answer: type[BaseModel] | None, *, status: int = 200,
               body: type[schemas.Body] | None = None, many: bool = False, auth: str = "none", conflict: bool = False,
-              errors: tuple[int, ...] = (), media: str = JSON):
-    """Declare a route's operation: answer (a list of them when many; None for a media file), body, auth."""
+              errors: tuple[int, ...] = (), query: type[BaseModel] | None = None, media: str = "application/json"):
+    """Declare a route's operation: answer (a list of them when many), body, query, auth; 409 when conflict."""
     refusals = set(errors)
     if auth != "none":
         refusals.add(401)        # a token given is checked, even where none is needed
@@ -45,9 +45,11 @@ def operation(summary: str, answer: type[BaseModel] | None, *, status: int = 200
         refusals.add(403)
     if body is not None:
         refusals |= {400, 413}
+    if query is not None:
+        refusals.add(400)
     if conflict:
         refusals.add(409)
-    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), media)
+    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), query, media)
 
     def declare(view):
         view.operation = declared
@@ -109,21 +111,25 @@ def spec(app: Flask) -> dict:
 
 
 def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool, writes: bool) -> dict:
-    if op.media != JSON:
-        success = {op.media: {"schema": {"type": "string", "format": "binary"}}}
+    if op.answer is None:
+        answer = {"type": "string"}
     else:
-        success = {JSON: {"schema": {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]}}
+        answer = {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]
     # A write may find the disk full or read-only: 503 storage_unavailable, and it resumes by itself.
     refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()) | ({503} if writes else set()))
     described = {
         "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "success", "content": success},
+            str(op.status): {"description": "success", "content": {op.media: {"schema": answer}}},
             **{str(code): {"description": "refused", "content": {"application/json": {"schema": ref[schemas.Error]}}}
                for code in refusals},
         },
     }
+    if op.query is not None:
+        fields = op.query.model_json_schema(by_alias=True)
+        described["parameters"] = [{"name": name, "in": "query", "required": name in fields.get("required", ()),
+                                    "schema": schema} for name, schema in fields["properties"].items()]
     if op.body is not None:
         described["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref[op.body]}}}
     if op.auth == "required":

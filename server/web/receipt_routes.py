@@ -6,7 +6,10 @@ citizen's name. `?lang=en` puts English first, for a citizen who reads it better
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Response, jsonify, request
+from pydantic import BaseModel, Field
 
 from motcua import i18n
 from motcua import receipt as receipts
@@ -38,6 +41,10 @@ class Receipt(schemas.Answer):
     lookup_url: str
 
 
+class ReceiptQuery(BaseModel):
+    lang: Literal[i18n.LANGUAGES] = Field(default=i18n.LANGUAGES[0], description="the language printed first")
+
+
 @api.get("/dossiers/<code>/receipt")
 @operation("the dossier's receipt, to print at the counter (officer of the receiving branch, admin)", Receipt,
            auth="required", errors=(400,))
@@ -47,7 +54,7 @@ def dossier_receipt(code):
 
 @api.get("/dossiers/<code>/receipt.pdf")
 @operation("the dossier's receipt as a PDF, ?lang=en for English first (officer of the receiving branch, admin)",
-           None, auth="required", errors=(400,), media="application/pdf")
+           None, auth="required", errors=(400,), query=ReceiptQuery, media="application/pdf")
 def dossier_receipt_pdf(code):
     lang = request.args.get("lang", i18n.LANGUAGES[0])
     if lang not in i18n.LANGUAGES:
