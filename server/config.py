@@ -146,6 +146,16 @@ class Kiosk:
 
 
 @dataclasses.dataclass(frozen=True)
+class Documents:
+    folder: str = setting("documents", "Folder of the dossiers' documents, each stored once by its SHA-256, encrypted.",
+                          path=True)
+    document_key: str = setting(
+        "", "Fernet key(s) the documents are encrypted with, comma-separated: the first encrypts, any decrypts "
+            "(rotation). MOTCUA_DOCUMENT_KEY overrides it. Empty: documents are refused (503), except in the demo.")
+    max_document_mib: float = setting(10.0, "Largest document (PDF, JPEG or PNG) accepted, in MiB; larger get 413.")
+
+
+@dataclasses.dataclass(frozen=True)
 class Demo:
     speed: float = setting(
         30.0, "How many times faster than real time the demo's simulated citizens and officers act.")
@@ -163,6 +173,7 @@ class Config:
     staffing: Staffing = dataclasses.field(default_factory=Staffing)
     display: Display = dataclasses.field(default_factory=Display)
     kiosk: Kiosk = dataclasses.field(default_factory=Kiosk)
+    documents: Documents = dataclasses.field(default_factory=Documents)
     demo: Demo = dataclasses.field(default_factory=Demo)
 
 

@@ -30,21 +30,24 @@ class Operation:
     many: bool
     auth: str          # "none", "optional" (a token is checked when given) or "required"
     errors: tuple[int, ...]
+    form: type[BaseModel] | None = None   # a multipart/form-data body, beside or instead of the JSON one
+    media: tuple[str, ...] = ()           # an answer that is a file of these types rather than JSON
 
 
 def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body: type[schemas.Body] | None = None,
-              many: bool = False, auth: str = "none", conflict: bool = False, errors: tuple[int, ...] = ()):
-    """Declare a route's operation: answer (a list of them when many), body, auth; 409 when conflict."""
+              many: bool = False, auth: str = "none", conflict: bool = False, errors: tuple[int, ...] = (),
+              form: type[BaseModel] | None = None, media: tuple[str, ...] = ()):
+    """Declare a route's operation: answer (a list of them when many), body or form, auth; 409 when conflict."""
     refusals = set(errors)
     if auth != "none":
         refusals.add(401)        # a token given is checked, even where none is needed
     if auth == "required":
         refusals.add(403)
-    if body is not None:
+    if body is not None or form is not None:
         refusals |= {400, 413}
     if conflict:
         refusals.add(409)
-    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)))
+    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), form, media)
 
     def declare(view):
         view.operation = declared
@@ -77,7 +80,7 @@ def spec(app: Flask) -> dict:
         if rule.rule.startswith(PREFIX + "/") and declared is not None:
             documented.append((rule, declared))
     models = {(m, "validation" if issubclass(m, schemas.Body) else "serialization")
-              for _, op in documented for m in (op.answer, op.body, schemas.Error) if m is not None}
+              for _, op in documented for m in (op.answer, op.body, op.form, schemas.Error) if m is not None}
     models |= {(m, "serialization") for rooms, _ in SERVER_EVENTS.values() for m in rooms.values()}
     models |= {(schemas.Subscribed, "serialization")}
     models |= {(m, "validation") for m in (*SUBSCRIPTIONS, schemas.SubscribeStaff)}
@@ -113,13 +116,20 @@ def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: boo
         "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "success", "content": {"application/json": {"schema": answer}}},
+            str(op.status): {"description": "success", "content": {m: {"schema": {"type": "string", "format": "binary"}}
+                                                                     for m in op.media}
+                             or {"application/json": {"schema": answer}}},
             **{str(code): {"description": "refused", "content": {"application/json": {"schema": ref[schemas.Error]}}}
                for code in refusals},
         },
     }
+    content = {}
+    if op.form is not None:
+        content["multipart/form-data"] = {"schema": ref[op.form]}
     if op.body is not None:
-        described["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref[op.body]}}}
+        content["application/json"] = {"schema": ref[op.body]}
+    if content:
+        described["requestBody"] = {"required": True, "content": content}
     if op.auth == "required":
         described["security"] = [{"bearer": []}]
     elif op.auth == "optional":

@@ -10,6 +10,7 @@ from motcua.core.balancing import RedirectRules
 from motcua.core.clock import LocalTime, SystemClock
 from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
+from motcua.documents import Documents, open_documents
 from motcua.store import Store
 
 
@@ -24,6 +25,8 @@ class Runtime:
     # Each counter's services as the process found them: what the staffing advice hands back to
     # once a service no longer needs the help of a counter it moved.
     home: dict = field(default_factory=dict)
+    # The dossiers' documents; None when no document key is configured (the part is then off).
+    documents: Documents | None = None
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -45,4 +48,5 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     redirect = build(RedirectRules, config.balancing)
     home = {key: counter.services for key, counter in engine.counters.items()}
     return Runtime(config, store, engine, Accounts(store, clock, config.auth.token_ttl_hours), redirect,
-                   Journeys(engine, redirect), home=home)
+                   Journeys(engine, redirect), home=home,
+                   documents=open_documents(config.documents, store, clock))

@@ -1,0 +1,159 @@
+"""A dossier's documents under /api/v1: upload a scan or reuse one the citizen has, list a citizen's, download one.
+
+Only staff who handle the dossier see its documents: officers of its receiving or returning branch,
+its competent department, admins. Every download is an event of the dossier, committed before the
+bytes are sent.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import jsonify, make_response, request
+from pydantic import BaseModel, Field
+
+from motcua.accounts import Principal
+from motcua.core.model import Invalid, StorageUnavailable
+from motcua.documents import JPEG, MIMES, PDF, PNG, Actor, Documents, DocumentTooLarge, UnsupportedDocument
+from . import schemas
+from .openapi import operation
+from .routes import STATUS_OF, Forbidden, api, bearer, json_body, runtime
+
+# The document's own refusals take HTTP's words for them: too large, not a type taken.
+STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415})
+# What a multipart body carries beyond its file: the boundaries, the part headers, the kind field.
+FORM_OVERHEAD = 64 * 1024
+ID_NUMBER = re.compile(r"^[0-9]{12}$")
+SHA = r"^[0-9a-f]{64}$"
+EXTENSION = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
+# Staff of a branch who may receive a dossier and its documents there.
+BRANCH_STAFF = ("officer", "manager", "admin")
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+class Reuse(schemas.Body):
+    reuse: str = Field(pattern=SHA, description="the sha256 of a document of the citizen's, from "
+                                                "GET /citizens/{id_number}/documents")
+    kind: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$",
+                             description="the kind it stands for here; by default the kind it had")
+
+
+class Upload(BaseModel):
+    file: bytes = Field(description="a PDF, JPEG or PNG, judged by its content")
+    kind: str = Field(pattern=r"^[a-z0-9_]{1,40}$", description="the procedure's document kind, such as id_card")
+
+
+class Attached(schemas.Answer):
+    sha256: str
+    kind: str
+    mime: str
+    size: int
+    reused: bool = Field(description="attached from an earlier dossier of the citizen, not scanned again")
+    attached_at: str
+    attached_by: str
+
+
+class CitizenDocument(schemas.Answer):
+    sha256: str
+    kind: str
+    mime: str
+    size: int
+    created_at: str = Field(description="when it was first digitised")
+    dossier: str = Field(description="a dossier it is attached to")
+
+
+class Downloaded(schemas.Answer):
+    """The document's bytes, as PDF, JPEG or PNG."""
+
+
+# ---- authorisation ---------------------------------------------------------------------------
+
+def handles_at_branch(who: Principal, dossier) -> bool:
+    """Staff of the dossier's receiving or returning branch, or an admin."""
+    return who.kind == "staff" and who.role in BRANCH_STAFF and (
+        who.role == "admin" or who.branch in (dossier.branch, dossier.return_branch))
+
+
+def may_read(who: Principal, dossier) -> bool:
+    """Who sees a dossier's documents: its branches' staff, its competent department, admins."""
+    department = getattr(who, "department", None)
+    return handles_at_branch(who, dossier) or (
+        who.kind == "staff" and who.role == "department" and department is not None
+        and department == dossier.department)
+
+
+def documents_part() -> Documents:
+    documents = runtime().documents
+    if documents is None:
+        raise StorageUnavailable("documents are off: the server has no document key", "documents_unavailable")
+    return documents
+
+
+def actor(who: Principal) -> Actor:
+    return Actor(who.actor, who.branch)
+
+
+def local(t: float | None) -> str | None:
+    return runtime().engine.local.iso(t)
+
+
+def attached_answer(row: dict) -> dict:
+    return {**row, "attached_at": local(row["attached_at"])}
+
+
+# ---- routes ----------------------------------------------------------------------------------
+
+@api.post("/dossiers/<code>/documents")
+@operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
+           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch)",
+           Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
+def attach_document(code):
+    who = bearer()
+    dossier = runtime().dossiers.get(code)
+    if not handles_at_branch(who, dossier):
+        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents")
+    documents = documents_part()
+    if request.mimetype == "multipart/form-data":
+        # A scan is far larger than any JSON body: this one request may carry a whole document.
+        request.max_content_length = documents.max_bytes + FORM_OVERHEAD
+        upload = request.files.get("file")
+        if upload is None:
+            raise Invalid("file: a PDF, JPEG or PNG file part is needed", "missing_field")
+        attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), request.form.get("kind", ""),
+                                    actor(who))
+    else:
+        body = json_body()
+        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind)
+    return jsonify(attached_answer(attached)), 201
+
+
+@api.get("/citizens/<id_number>/documents")
+@operation("the documents already digitised for a citizen, to attach instead of scanning again (staff of a branch)",
+           CitizenDocument, many=True, auth="required", errors=(503,))
+def citizen_documents(id_number):
+    who = bearer()
+    if not (who.kind == "staff" and who.role in BRANCH_STAFF):
+        raise Forbidden("this call is for staff of a branch")
+    if not ID_NUMBER.match(id_number):
+        raise Invalid("an ID number has 12 digits", "bad_id_number")
+    found = documents_part().of_citizen(id_number)
+    return jsonify([{**row, "created_at": local(row["created_at"])} for row in found])
+
+
+@api.get("/dossiers/<code>/documents/<sha256>")
+@operation("a document of the dossier, decrypted; each read is an event of the dossier (staff of its branches, "
+           "its competent department, admins)", Downloaded, auth="required", media=MIMES,
+           errors=(503,))
+def download_document(code, sha256):
+    who = bearer()
+    dossier = runtime().dossiers.get(code)
+    if not may_read(who, dossier):
+        raise Forbidden("only staff handling the dossier see its documents")
+    data, row = documents_part().read(dossier, sha256, actor(who))
+    answer = make_response(data)
+    answer.mimetype = row["mime"]
+    answer.headers["Content-Disposition"] = f'attachment; filename="{code}-{row["kind"]}.{EXTENSION[row["mime"]]}"'
+    # Personal documents: no cache keeps a copy.
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
+
