@@ -7,6 +7,7 @@ import itertools
 import jsonschema
 import pytest
 import schemathesis
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
@@ -27,7 +28,9 @@ EXAMPLES = 8
 def fuzzed_app(tmp_path_factory, morning_template):
     """One app for the module, on the fake clock: the state the examples leave carries over between them."""
     db = morning_template.copy_to(tmp_path_factory.mktemp("schemathesis") / "motcua.db")
-    app = create_app(load_config(server={"db": str(db), "async_mode": "threading"}), FakeClock(MORNING))
+    app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
+                                 documents={"folder": str(db.parent / "documents"),
+                                            "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     yield app
     app.extensions["motcua"].store.close()
 
@@ -49,7 +52,7 @@ def real_ids(app, tokens: dict, wanted) -> dict:
                                     headers={"Authorization": f"Bearer {tokens['kiosk1']}"})
     assert answer.status_code == 201, answer.text
     ids = {"b": "hk-01", "c": "1", "ticket_id": answer.json["id"], "number": answer.json["number"], "s": "civil",
-           "username": "off2"}
+           "username": "off2", "id_number": "001090012345", "code": "hk-01-261124-0001A", "sha256": "0" * 64}
     if "device_id" in wanted:
         ids["device_id"] = app.extensions["motcua"].accounts.register_device("display", "hk-01")[0]["id"]
     return {name: ids[name] for name in wanted}
@@ -62,7 +65,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 # Administration refuses with 400 what JSON Schema cannot say: a name of only spaces or with hidden
 # characters, a branch closing before it opens, a guessable password. Everything else is checked.
 BEYOND_SCHEMA = {("PATCH", "/admin/branches/{b}"), ("POST", "/admin/services"), ("PATCH", "/admin/services/{s}"),
-                 ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password")}
+                 ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password"),
+                 # a file the document allows (any bytes) is refused unless its content is a PDF, JPEG or PNG
+                 ("POST", "/dossiers/{code}/documents")}
 
 
 @schema.parametrize()

@@ -82,6 +82,14 @@ def may_read(who: Principal, dossier) -> bool:
         and department == dossier.department)
 
 
+def dossier_of(code: str):
+    """The dossier of that code (404 for none, 400 for a mistyped code), from the dossiers part."""
+    dossiers = getattr(runtime(), "dossiers", None)
+    if dossiers is None:
+        raise StorageUnavailable("documents are off: this server keeps no dossiers", "documents_unavailable")
+    return dossiers.get(code)
+
+
 def documents_part() -> Documents:
     documents = runtime().documents
     if documents is None:
@@ -109,7 +117,7 @@ def attached_answer(row: dict) -> dict:
            Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
 def attach_document(code):
     who = bearer()
-    dossier = runtime().dossiers.get(code)
+    dossier = dossier_of(code)
     if not handles_at_branch(who, dossier):
         raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents")
     documents = documents_part()
@@ -146,7 +154,7 @@ def citizen_documents(id_number):
            errors=(503,))
 def download_document(code, sha256):
     who = bearer()
-    dossier = runtime().dossiers.get(code)
+    dossier = dossier_of(code)
     if not may_read(who, dossier):
         raise Forbidden("only staff handling the dossier see its documents")
     data, row = documents_part().read(dossier, sha256, actor(who))
