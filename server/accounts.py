@@ -14,10 +14,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound
 from motcua.store import Store, native_thread, under_gevent
 
-ROLES = ("officer", "manager", "admin")
+ROLES = ("officer", "manager", "admin", "department")
 DEVICE_KINDS = ("kiosk", "display")
-# What each role may do, on top of the roles below it.
-STAFF_RANK = {"officer": 1, "manager": 2, "admin": 3}
+# What each role may do, on top of the roles below it. A department's staff stand outside the
+# branches' ladder: they work on their department's dossiers and on nothing of a branch.
+STAFF_RANK = {"department": 0, "officer": 1, "manager": 2, "admin": 3}
 COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
 # Control, format (bidi overrides such as U+202E), line and paragraph separators, lone surrogates:
 # characters that make a name print as another, or not print at all.
@@ -38,6 +39,7 @@ class Principal:
     name: str
     role: str  # officer | manager | admin | kiosk | display
     branch: str | None
+    department: str | None = None  # the competent department a department user works for
 
     @property
     def actor(self) -> str:
@@ -57,8 +59,10 @@ def _hash_token(token: str) -> str:
 class Accounts:
     """Users, tokens and devices, kept in the server's database; token look-ups are cached."""
 
-    def __init__(self, store: Store, clock, token_ttl_hours: float) -> None:
+    def __init__(self, store: Store, clock, token_ttl_hours: float, departments=None) -> None:
         self.store = store
+        # The department codes a department user may belong to (None: not checked).
+        self.departments = departments
         self.clock = clock
         self.ttl_s = token_ttl_hours * 3600
         # digest -> (principal, expires at, revocation generation it was looked up under)
@@ -68,17 +72,22 @@ class Accounts:
 
     # ---- staff ---------------------------------------------------------------------------
 
-    def add_user(self, username: str, password: str, role: str, branch: str | None, replace: bool = True) -> None:
+    def add_user(self, username: str, password: str, role: str, branch: str | None, replace: bool = True,
+                 department: str | None = None) -> None:
         """Add a user, or replace one (unless not replace): a replaced user's tokens end with the old rights."""
         if role not in ROLES:
             raise Invalid(f"role must be one of {', '.join(ROLES)}", "bad_role")
-        if role != "admin" and not branch:
+        if role == "department":
+            self._require_department(department)
+            branch = None
+        elif role != "admin" and not branch:
             raise Invalid(f"an {role} belongs to one branch: give --branch", "branch_needed")
         _check_username(username)
         _check_password(password)
         self._require_branch(branch)
         row = {"username": username, "password_hash": _hashing(generate_password_hash, password), "role": role,
-               "branch": None if role == "admin" else branch}
+               "branch": None if role == "admin" else branch,
+               "department": department if role == "department" else None}
 
         def write(db) -> None:
             if not replace and list(db.query("select 1 from users where username = ?", [username])):
@@ -89,7 +98,7 @@ class Accounts:
 
     def users(self) -> list[dict]:
         """Every staff account: username, role, branch, disabled."""
-        rows = self.store.query("select username, role, branch, disabled from users order by username")
+        rows = self.store.query("select username, role, branch, department, disabled from users order by username")
         return [{**row, "disabled": bool(row["disabled"])} for row in rows]
 
     def update_user(self, username: str, role: str | None = None, branch: str | None = None,
@@ -98,7 +107,8 @@ class Accounts:
         self._require_branch(branch)
 
         def write(db) -> dict:
-            rows = list(db.query("select username, role, branch, disabled from users where username = ?", [username]))
+            rows = list(db.query("select username, role, branch, department, disabled from users where username = ?",
+                                 [username]))
             if not rows:
                 raise NotFound(f"no user {username!r}", "unknown_user")
             user = {**rows[0], "disabled": bool(rows[0]["disabled"])}
@@ -110,12 +120,19 @@ class Accounts:
                 user["branch"] = branch
             if disabled is not None:
                 user["disabled"] = bool(disabled)
-            if user["role"] == "admin":
+            if user["role"] in ("admin", "department"):
                 user["branch"] = None
-            elif not user["branch"]:  # the state decides (an admin made officer has no branch yet): 409
+            if user["role"] == "department":
+                if not rows[0].get("department"):  # made a department user here: which department is unknown
+                    raise Conflict("a department user belongs to one department: add it with its department",
+                                   "department_needed")
+            # The state decides (an admin made officer has no branch yet): 409.
+            elif user["role"] != "admin" and not user["branch"]:
                 raise Conflict(f"an {user['role']} belongs to one branch: give a branch", "branch_needed")
             if rows[0]["role"] == "admin" and not rows[0]["disabled"] and (user["role"] != "admin" or user["disabled"]):
                 _keep_an_admin(db, username)
+            if user["role"] != "department":
+                user["department"] = None
             db["users"].update(username, {**user, "disabled": int(user["disabled"])})
             _end_tokens(db, username)
             return user
@@ -222,17 +239,24 @@ class Accounts:
 
     def _lookup(self, digest: str, now: float) -> tuple[Principal, float] | None:
         rows = self.store.query(
-            "select u.username, u.role, u.branch, t.expires_at from tokens t join users u "
+            "select u.username, u.role, u.branch, u.department, t.expires_at from tokens t join users u "
             "on u.username = t.username where t.token_hash = ? and t.expires_at > ? and not u.disabled",
             [digest, now])
         if rows:
             row = rows[0]
-            return Principal("staff", row["username"], row["role"], row["branch"]), row["expires_at"]
+            return (Principal("staff", row["username"], row["role"], row["branch"], row["department"]),
+                    row["expires_at"])
         rows = self.store.query("select * from devices where token_hash = ?", [digest])
         if rows:
             row = rows[0]
             return Principal("device", row["id"], row["kind"], row["branch"]), float("inf")
         return None
+
+    def _require_department(self, department: str | None) -> None:
+        if not department:
+            raise Invalid("a department user belongs to one department: give --department", "department_needed")
+        if self.departments is not None and department not in self.departments:
+            raise NotFound(f"unknown department {department!r}", "unknown_department")
 
     def _require_branch(self, branch: str | None) -> None:
         if branch and not self.store.query("select 1 from branches where id = ?", [branch]):

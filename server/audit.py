@@ -17,7 +17,7 @@ from typing import Iterable
 GENESIS = "0" * 64
 # Columns whose SQLite affinity changes what a Python value reads back as.
 _REAL, _INTEGER = {"at"}, {"id"}
-_TEXT = {"ticket", "branch", "from_status", "to_status", "counter", "actor", "note"}
+_TEXT = {"ticket", "dossier", "branch", "from_status", "to_status", "counter", "actor", "note"}
 
 
 def event_hash(previous: str, row: dict) -> str:

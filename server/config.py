@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua.core.balancing import RedirectRules
+from motcua.core.dossiers import DEFAULT_HOLIDAYS
 from motcua.core.engine import EngineSettings
 from motcua.core.staffing import StaffingRules
 
@@ -146,9 +147,15 @@ class Kiosk:
 
 
 @dataclasses.dataclass(frozen=True)
-class Documents:
-    folder: str = setting("documents", "Folder of the dossiers' documents, each stored once by its SHA-256, encrypted.",
-                          path=True)
+class Dossiers:
+    procedures: str = setting(
+        "", "The procedure catalogue (JSON: departments, document kinds, procedures); empty for the one shipped "
+            "with motcua.", path=True)
+    holidays: str = setting(
+        DEFAULT_HOLIDAYS, "Public holidays skipped, with weekends, when a dossier's due date is counted in working "
+                          "days: ISO dates separated by commas (the default: Vietnam's days off of 2026 and 2027).")
+    documents: str = setting("documents", "Folder of the dossiers' documents, each stored once by its SHA-256, "
+                                          "encrypted.", path=True)
     document_key: str = setting(
         "", "Fernet key(s) the documents are encrypted with, comma-separated: the first encrypts, any decrypts "
             "(rotation). MOTCUA_DOCUMENT_KEY overrides it. Empty: documents are refused (503), except in the demo.")
@@ -173,7 +180,7 @@ class Config:
     staffing: Staffing = dataclasses.field(default_factory=Staffing)
     display: Display = dataclasses.field(default_factory=Display)
     kiosk: Kiosk = dataclasses.field(default_factory=Kiosk)
-    documents: Documents = dataclasses.field(default_factory=Documents)
+    dossiers: Dossiers = dataclasses.field(default_factory=Dossiers)
     demo: Demo = dataclasses.field(default_factory=Demo)
 
 
@@ -222,7 +229,7 @@ def override(config: Config, base: Path | None = None, /, **sections: dict[str, 
             if found is None:
                 raise ConfigError(f"unknown setting [{section}] {name}")
             value = _coerce(found, value)
-            if found.path and base is not None and not Path(value).is_absolute():
+            if found.path and base is not None and value and not Path(value).is_absolute():  # empty: none
                 value = str(base / value)
             values[name] = value
         if values:

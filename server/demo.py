@@ -63,8 +63,8 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     # The demo's documents are its own, under a key of its own unless one is configured, gone with it.
     documents = path.with_name(path.stem + "-documents")
     shutil.rmtree(documents, ignore_errors=True)
-    key = configured_key(config.documents.document_key) or Fernet.generate_key().decode()
-    config = override(config, server={"db": str(path)}, documents={"folder": str(documents), "document_key": key})
+    key = configured_key(config.dossiers.document_key) or Fernet.generate_key().decode()
+    config = override(config, server={"db": str(path)}, dossiers={"documents": str(documents), "document_key": key})
     base = f"http://{config.server.host}:{config.server.port}"
     kiosk_toml = path.with_name("kiosk.toml")
     kiosk_toml.write_text(KIOSK_TOML.format(name=first["name"]["en"], path=kiosk_toml, base=base, branch=first["id"],

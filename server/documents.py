@@ -20,12 +20,13 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from PIL import Image
 
 from motcua import audit
+from motcua.core.dossiers import REJECTED, RETURNED
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
@@ -40,7 +41,7 @@ KEY_ENV = "MOTCUA_DOCUMENT_KEY"
 MIB = 1024 * 1024
 log = logging.getLogger("motcua")
 # Statuses after which a dossier takes no more documents.
-CLOSED = ("returned", "rejected")
+CLOSED = (RETURNED, REJECTED)
 # An image larger than this many pixels is refused rather than decoded (Pillow's bomb guard, made an error).
 MAX_PIXELS = 100_000_000
 
@@ -57,12 +58,8 @@ class DocumentKeyError(ValueError):
     """The configured document key is not a Fernet key."""
 
 
-class DossierLike(Protocol):
-    """What this module needs of a dossier (motcua.core.dossiers)."""
-
-    code: str
-    citizen_id: str
-    status: str
+# A dossier as motcua.core.dossiers gives it: its row, of which code, citizen_id and status are read here.
+DossierLike = Mapping[str, Any]
 
 
 def sniff(data: bytes, max_bytes: int) -> str:
@@ -143,8 +140,8 @@ class Documents:
             created = self._write_file(path, data)
             try:
                 return self.store.write(lambda db: self._attach(db, dossier, sha, kind, actor, False, {
-                    "sha256": sha, "kind": kind, "mime": mime, "size": len(data), "citizen_id": dossier.citizen_id,
-                    "created_at": self.clock.now(), "created_by": actor.name, "path": path}))
+                    "sha256": sha, "kind": kind, "mime": mime, "size": len(data),
+                    "citizen_id": dossier["citizen_id"], "created_at": self.clock.now(), "created_by": actor.name, "path": path}))
             except BaseException:
                 if created and not self.store.query("select 1 from documents where sha256 = ?", [sha]):
                     (self.folder / path).unlink(missing_ok=True)
@@ -153,7 +150,7 @@ class Documents:
     def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None) -> dict:
         """Attach a document the dossier's citizen already has (found on another of their dossiers); the row."""
         _open(dossier)
-        found = self._citizens_document(dossier.citizen_id, sha)
+        found = self._citizens_document(dossier["citizen_id"], sha)
         return self.store.write(lambda db: self._attach(db, dossier, sha, kind or found["kind"], actor, True, None))
 
     def _attach(self, db, dossier: DossierLike, sha: str, kind: str, actor: Actor, reused: bool,
@@ -163,14 +160,14 @@ class Documents:
             db.execute("insert or ignore into documents (sha256, kind, mime, size, citizen_id, created_at, "
                        "created_by, path) values (:sha256, :kind, :mime, :size, :citizen_id, :created_at, "
                        ":created_by, :path)", document)
-        row = {"dossier": dossier.code, "sha256": sha, "kind": kind, "reused": int(reused),
+        row = {"dossier": dossier["code"], "sha256": sha, "kind": kind, "reused": int(reused),
                "attached_at": self.clock.now(), "attached_by": actor.name}
         try:
             db["dossier_documents"].insert(row)
         except sqlite3.IntegrityError:
             raise Conflict("this document is already attached to the dossier", "duplicate_document") from None
         audit.append_events(db.conn, [self._event(dossier, actor, f"document_attached:{sha}")])
-        return self._attachment(db, dossier.code, sha)
+        return self._attachment(db, dossier["code"], sha)
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -194,7 +191,7 @@ class Documents:
         if not SHA256.match(sha):
             raise NotFound("no such document on this dossier", "unknown_document")
         rows = self.store.read(lambda db: list(db.query(f"{ATTACHED} where a.dossier = ? and a.sha256 = ?",
-                                                         [dossier.code, sha])))
+                                                         [dossier["code"], sha])))
         if not rows:
             raise NotFound("no such document on this dossier", "unknown_document")
         data = self._read_file(rows[0]["path"], sha)
@@ -247,8 +244,9 @@ class Documents:
 
     def _event(self, dossier: DossierLike, actor: Actor, note: str) -> dict:
         # A document changes no status: the event names the dossier's, before and after alike.
-        return {"ticket": None, "dossier": dossier.code, "branch": actor.branch, "from_status": dossier.status,
-                "to_status": dossier.status, "at": self.clock.now(), "counter": None, "actor": actor.name,
+        status = dossier["status"]
+        return {"ticket": None, "dossier": dossier["code"], "branch": actor.branch, "from_status": status,
+                "to_status": status, "at": self.clock.now(), "counter": None, "actor": actor.name,
                 "note": note}
 
     def _attachment(self, db, code: str, sha: str) -> dict:
@@ -266,15 +264,15 @@ def _public(row: dict) -> dict:
 
 
 def _open(dossier: DossierLike) -> None:
-    if dossier.status in CLOSED:
-        raise Conflict(f"the dossier is {dossier.status}: it takes no more documents", "dossier_closed")
+    if dossier["status"] in CLOSED:
+        raise Conflict(f"the dossier is {dossier['status']}: it takes no more documents", "dossier_closed")
 
 
 def open_documents(settings, store, clock) -> Documents | None:
-    """The documents part of a server from its [documents] settings; None (and logged) without a key."""
+    """The documents part of a server from its [dossiers] settings; None (and logged) without a key."""
     keys = configured_key(settings.document_key)
     if not keys:
         # Personal documents are never kept in the clear: without a key the part stays off.
-        log.warning("no document key ([documents] document_key or %s): documents are refused", KEY_ENV)
+        log.warning("no document key ([dossiers] document_key or %s): documents are refused", KEY_ENV)
         return None
-    return Documents(store, settings.folder, keys, int(settings.max_document_mib * MIB), clock)
+    return Documents(store, settings.documents, keys, int(settings.max_document_mib * MIB), clock)

@@ -101,6 +101,24 @@ def m008_administration(db: Database) -> None:
 
 
 @migrations()
+def m009_dossiers(db: Database) -> None:
+    """Dossiers received at a branch and processed by a department; department staff; the events of
+    a dossier (their ticket null) in the same hash-chained table as the tickets'."""
+    db["dossiers"].create({
+        "code": str, "branch": str, "day": str, "seq": int, "officer": str, "ticket": str, "return_branch": str,
+        "procedure": str, "department": str, "citizen_id": str, "citizen_name": str, "citizen_phone": str,
+        "status": str, "received_at": float, "due_date": str, "reject_reason": str, "updated_at": float,
+    }, pk="code", not_null={"branch", "day", "seq", "procedure", "department", "citizen_id", "status"})
+    # The database itself refuses a second dossier under one number, whatever the process.
+    db["dossiers"].create_index(["branch", "day", "seq"], unique=True)
+    db["dossiers"].create_index(["department", "status", "due_date"])
+    db["dossiers"].create_index(["citizen_id"])
+    db["users"].add_column("department", str)
+    db["events"].add_column("dossier", str)
+    db["events"].create_index(["dossier"])
+
+
+@migrations()
 def m010_documents(db: Database) -> None:
     """Documents stored once by their SHA-256 (motcua.documents), and which dossier holds which, reused or not."""
     db["documents"].create({"sha256": str, "kind": str, "mime": str, "size": int, "citizen_id": str,

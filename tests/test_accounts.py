@@ -194,7 +194,8 @@ def test_a_revocation_by_another_process_reaches_a_cache_at_once(accounts, clock
 
 def test_users_are_listed_without_their_hashes(accounts):
     assert accounts.users() == sorted(
-        [{"username": u, "role": r, "branch": b, "disabled": False} for u, (r, b) in USERS.items()],
+        [{"username": u, "role": r, "branch": b, "department": None, "disabled": False}
+         for u, (r, b) in USERS.items()],
         key=lambda u: u["username"])
 
 

@@ -177,7 +177,8 @@ def test_only_an_admin_administers(api, who, status):
 def test_a_disabled_user_loses_its_session_at_once_and_cannot_sign_in_until_enabled(api):
     assert api.get("/branches/hk-01/counters/1", "off1").status_code == 200
     assert admin(api, "PATCH", "/users/off1", {"disabled": True}) == {"username": "off1", "role": "officer",
-                                                                       "branch": "hk-01", "disabled": True}
+                                                                       "branch": "hk-01", "department": None,
+                                                                       "disabled": True}
     assert api.get("/branches/hk-01/counters/1", "off1").status_code == 401
     refused = api.post("/auth/login", json={"username": "off1", "password": PASSWORD})
     assert (refused.status_code, refused.json["error"]["code"]) == (403, "account_disabled")
@@ -190,7 +191,8 @@ def test_a_disabled_user_loses_its_session_at_once_and_cannot_sign_in_until_enab
 def test_new_users_roles_branches_and_passwords(api):
     added = admin(api, "POST", "/users", {"username": "off3", "password": PASSWORD, "role": "officer",
                                           "branch": "hk-02"}, 201)
-    assert added == {"username": "off3", "role": "officer", "branch": "hk-02", "disabled": False}
+    assert added == {"username": "off3", "role": "officer", "branch": "hk-02", "department": None,
+                     "disabled": False}
     token = api.post("/auth/login", json={"username": "off3", "password": PASSWORD}).json["token"]
     assert api.get("/branches/hk-02/counters/1", token).status_code == 200
     admin(api, "PATCH", "/users/off3", {"role": "manager", "branch": "hk-03"})

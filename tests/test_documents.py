@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from PIL import Image
 
 from motcua.config import override
-from motcua.core.model import NotFound
+from motcua.core.dossiers import Citizen
 from motcua.documents import JPEG, MIB, PDF, PNG, DocumentTooLarge, UnsupportedDocument, sniff
 from motcua.web.app import create_app
 
-from conftest import Api
+from conftest import PASSWORD, Api
 
 KEY = Fernet.generate_key().decode()
 CITIZEN, OTHER_CITIZEN = "001090012345", "079185000111"
@@ -74,53 +73,16 @@ def test_empty_and_too_large_are_refused():
 
 # ---- a dossier to attach to ------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Dossier:
-    code: str
-    citizen_id: str
-    branch: str
-    return_branch: str
-    department: str
-    status: str = "received"
-
-
-class Dossiers:
-    """The part of runtime().dossiers the document routes use, over rows of the dossiers table."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def add(self, dossier: Dossier) -> Dossier:
-        self.store.write(lambda db: db["dossiers"].insert({**dossier.__dict__}))
-        return dossier
-
-    def get(self, code: str) -> Dossier:
-        rows = self.store.query("select code, citizen_id, branch, return_branch, department, status "
-                                "from dossiers where code = ?", [code])
-        if not rows:
-            raise NotFound(f"no dossier {code}", "unknown_dossier")
-        return Dossier(**rows[0])
-
-
 @pytest.fixture
 def doc_app(config, clock, tmp_path):
-    app = create_app(override(config, documents={"folder": str(tmp_path / "documents"), "document_key": KEY,
-                                                 "max_document_mib": 1.0}), clock)
+    app = create_app(override(config, dossiers={"documents": str(tmp_path / "documents"), "document_key": KEY,
+                                                "max_document_mib": 1.0}), clock)
     app.config["TESTING"] = True
-    rt = app.extensions["motcua"]
-    if getattr(rt, "dossiers", None) is None:
-        rt.store.write(_dossier_tables)
-        rt.dossiers = Dossiers(rt.store)
+    accounts = app.extensions["motcua"].accounts
+    for name, department in (("justice1", "justice"), ("land1", "land-env")):
+        accounts.add_user(name, PASSWORD, "department", None, department=department)
     yield app
-    rt.store.close()
-
-
-def _dossier_tables(db) -> None:
-    if "dossiers" not in db.table_names():
-        db["dossiers"].create({"code": str, "citizen_id": str, "branch": str, "return_branch": str,
-                               "department": str, "status": str}, pk="code")
-    if "dossier" not in db["events"].columns_dict:
-        db["events"].add_column("dossier", str)
+    app.extensions["motcua"].store.close()
 
 
 @pytest.fixture
@@ -128,9 +90,10 @@ def docs(doc_app, tokens) -> Api:
     return Api(doc_app.test_client(), tokens)
 
 
-def new_dossier(app, code: str, citizen: str = CITIZEN, branch: str = "hk-01", return_branch: str = "hk-02",
-                department: str = "tuphap") -> Dossier:
-    return app.extensions["motcua"].dossiers.add(Dossier(code, citizen, branch, return_branch, department))
+def new_dossier(app, citizen: str = CITIZEN, branch: str = "hk-01", return_branch: str = "hk-02") -> str:
+    """The code of a new birth registration (department justice) received at branch."""
+    return app.extensions["motcua"].dossiers.open("HT-KS", Citizen(citizen, "Nguyễn Văn An"), branch, "staff:off1",
+                                                  return_branch=return_branch)["code"]
 
 
 def upload(docs: Api, code: str, data: bytes, kind: str = "id_card", who: str = "off1", name: str = "scan.pdf",
@@ -147,9 +110,9 @@ def stored_files(app) -> list:
 # ---- upload, at rest, reuse ------------------------------------------------------------------
 
 def test_a_document_on_disk_is_not_the_bytes_and_does_not_open_without_the_key(doc_app, docs):
-    new_dossier(doc_app, "hk-01-261124-0001A")
+    code = new_dossier(doc_app)
     scan = pdf("CAN CUOC 001090012345")
-    answer = upload(docs, "hk-01-261124-0001A", scan)
+    answer = upload(docs, code, scan)
     assert answer.status_code == 201, answer.text
     sha = hashlib.sha256(scan).hexdigest()
     assert answer.json["sha256"] == sha and answer.json["mime"] == PDF and answer.json["reused"] is False
@@ -161,20 +124,20 @@ def test_a_document_on_disk_is_not_the_bytes_and_does_not_open_without_the_key(d
         Fernet(Fernet.generate_key()).decrypt(at_rest)
     assert Fernet(KEY.encode()).decrypt(at_rest) == scan
     # The officer downloads exactly what was scanned.
-    read = docs.get(f"/dossiers/hk-01-261124-0001A/documents/{sha}", "off1")
+    read = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
     assert read.status_code == 200 and read.data == scan and read.mimetype == PDF
     assert read.headers["Cache-Control"] == "no-store"
 
 
 def test_a_renamed_executable_empty_and_too_large_files_are_refused_and_nothing_is_kept(doc_app, docs):
-    new_dossier(doc_app, "hk-01-261124-0002B")
+    code = new_dossier(doc_app)
     cases = [(ELF, 415, "unsupported_document"), (EXE, 415, "unsupported_document"), (b"", 400, "empty_document"),
              (image("PNG") + b"\x00" * MIB, 413, "document_too_large")]
-    for data, status, code in cases:
-        answer = upload(docs, "hk-01-261124-0002B", data, name="scan.pdf", declared="application/pdf")
-        assert (answer.status_code, answer.json["error"]["code"]) == (status, code), answer.text
+    for data, status, refusal in cases:
+        answer = upload(docs, code, data, name="scan.pdf", declared="application/pdf")
+        assert (answer.status_code, answer.json["error"]["code"]) == (status, refusal), answer.text
     # A body far past the limit is cut off before it is read in full.
-    huge = upload(docs, "hk-01-261124-0002B", b"%PDF-" + b"\x00" * (3 * MIB))
+    huge = upload(docs, code, b"%PDF-" + b"\x00" * (3 * MIB))
     assert huge.status_code == 413, huge.text
     assert not stored_files(doc_app)
     rt = doc_app.extensions["motcua"]
@@ -183,71 +146,71 @@ def test_a_renamed_executable_empty_and_too_large_files_are_refused_and_nothing_
 
 
 def test_a_form_without_its_file_or_kind_is_refused(doc_app, docs):
-    new_dossier(doc_app, "hk-01-261124-0003C")
-    no_file = docs.post("/dossiers/hk-01-261124-0003C/documents", "off1", data={"kind": "id_card"},
+    code = new_dossier(doc_app)
+    no_file = docs.post(f"/dossiers/{code}/documents", "off1", data={"kind": "id_card"},
                         content_type="multipart/form-data")
     assert no_file.status_code == 400 and no_file.json["error"]["code"] == "missing_field"
-    assert upload(docs, "hk-01-261124-0003C", pdf(), kind="").json["error"]["code"] == "bad_kind"
-    assert upload(docs, "hk-01-261124-0003C", pdf(), kind="../x").status_code == 400
+    assert upload(docs, code, pdf(), kind="").json["error"]["code"] == "bad_kind"
+    assert upload(docs, code, pdf(), kind="../x").status_code == 400
 
 
 def test_the_same_file_twice_on_one_dossier_is_a_duplicate(doc_app, docs):
-    new_dossier(doc_app, "hk-01-261124-0004D")
+    code = new_dossier(doc_app)
     scan = image("JPEG")
-    assert upload(docs, "hk-01-261124-0004D", scan, name="a.jpg").status_code == 201
-    again = upload(docs, "hk-01-261124-0004D", scan, name="b.jpg", kind="photo")
+    assert upload(docs, code, scan, name="a.jpg").status_code == 201
+    again = upload(docs, code, scan, name="b.jpg", kind="civil_form")
     assert again.status_code == 409 and again.json["error"]["code"] == "duplicate_document"
     # The first upload's file stays: the refused second one took nothing with it.
     assert len(stored_files(doc_app)) == 1
     sha = hashlib.sha256(scan).hexdigest()
-    assert docs.get(f"/dossiers/hk-01-261124-0004D/documents/{sha}", "off1").data == scan
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").data == scan
 
 
 def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, docs):
-    new_dossier(doc_app, "hk-01-261124-0005E")
-    new_dossier(doc_app, "hk-02-261124-0001F", branch="hk-02", return_branch="hk-02")
-    new_dossier(doc_app, "hk-02-261124-0002G", citizen=OTHER_CITIZEN, branch="hk-02", return_branch="hk-02")
+    first = new_dossier(doc_app)
+    second = new_dossier(doc_app, branch="hk-02", return_branch="hk-02")
+    theirs_code = new_dossier(doc_app, citizen=OTHER_CITIZEN, branch="hk-02", return_branch="hk-02")
     scan = image("PNG")
-    sha = upload(docs, "hk-01-261124-0005E", scan, kind="household_book").json["sha256"]
+    sha = upload(docs, first, scan, kind="birth_notice").json["sha256"]
     # Another branch, another day's officer: the citizen's documents are there to reuse.
     found = docs.get(f"/citizens/{CITIZEN}/documents", "off2")
     assert found.status_code == 200, found.text
-    assert [(d["sha256"], d["kind"], d["dossier"]) for d in found.json] == [(sha, "household_book", "hk-01-261124-0005E")]
-    reused = docs.post("/dossiers/hk-02-261124-0001F/documents", "off2", {"reuse": sha})
+    assert [(d["sha256"], d["kind"], d["dossier"]) for d in found.json] == [(sha, "birth_notice", first)]
+    reused = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha})
     assert reused.status_code == 201, reused.text
-    assert reused.json["reused"] is True and reused.json["kind"] == "household_book"
+    assert reused.json["reused"] is True and reused.json["kind"] == "birth_notice"
     assert reused.json["attached_by"] == "staff:off2"
-    rows = doc_app.extensions["motcua"].documents.of_dossier("hk-02-261124-0001F")
+    rows = doc_app.extensions["motcua"].documents.of_dossier(second)
     assert [(r["sha256"], r["reused"]) for r in rows] == [(sha, True)]
     assert len(stored_files(doc_app)) == 1            # one file for both dossiers
-    again = docs.post("/dossiers/hk-02-261124-0001F/documents", "off2", {"reuse": sha})
+    again = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha})
     assert again.status_code == 409 and again.json["error"]["code"] == "duplicate_document"
     # Another citizen's dossier cannot take it: to it, that document does not exist.
-    theirs = docs.post("/dossiers/hk-02-261124-0002G/documents", "off2", {"reuse": sha})
+    theirs = docs.post(f"/dossiers/{theirs_code}/documents", "off2", {"reuse": sha})
     assert theirs.status_code == 404 and theirs.json["error"]["code"] == "unknown_document"
     assert docs.get(f"/citizens/{OTHER_CITIZEN}/documents", "off2").json == []
-    assert docs.post("/dossiers/hk-02-261124-0001F/documents", "off2", {"reuse": "x"}).status_code == 400
+    assert docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": "x"}).status_code == 400
     assert docs.get("/citizens/12345/documents", "off2").status_code == 400
 
 
 def test_a_closed_dossier_takes_no_more_documents(doc_app, docs):
-    dossier = new_dossier(doc_app, "hk-01-261124-0006H")
+    code = new_dossier(doc_app)
     rt = doc_app.extensions["motcua"]
-    rt.store.write(lambda db: db.execute("update dossiers set status = 'returned' where code = ?", [dossier.code]))
-    answer = upload(docs, dossier.code, pdf())
+    rt.store.write(lambda db: db.execute("update dossiers set status = 'returned' where code = ?", [code]))
+    answer = upload(docs, code, pdf())
     assert answer.status_code == 409 and answer.json["error"]["code"] == "dossier_closed"
     assert not stored_files(doc_app)
 
 
 def test_a_failed_transaction_leaves_no_file(doc_app, docs, monkeypatch):
-    dossier = new_dossier(doc_app, "hk-01-261124-0007J")
+    code = new_dossier(doc_app)
     documents = doc_app.extensions["motcua"].documents
 
     def failing(fn):
         raise OSError("disk gone")
     monkeypatch.setattr(documents.store, "write", failing)
     with pytest.raises(OSError):
-        documents.upload(dossier, pdf(), "id_card", _actor())
+        documents.upload(doc_app.extensions["motcua"].dossiers.get(code), pdf(), "id_card", _actor())
     assert not stored_files(doc_app)
 
 
@@ -264,22 +227,25 @@ def _actor():
     ("off2", True),       # the returning branch
     ("mgr1", True),       # staff of the receiving branch
     ("admin", True),
+    ("justice1", True),   # the competent department
+    ("land1", False),     # another department
     ("kiosk1", False), ("display1", False),
 ])
 def test_only_who_handles_the_dossier_reads_its_documents_and_each_read_is_an_event(doc_app, docs, who, allowed):
-    new_dossier(doc_app, "hk-01-261124-0008K", branch="hk-01", return_branch="hk-02")
+    code = new_dossier(doc_app, branch="hk-01", return_branch="hk-02")
     scan = pdf()
-    sha = upload(docs, "hk-01-261124-0008K", scan).json["sha256"]
+    sha = upload(docs, code, scan).json["sha256"]
     rt = doc_app.extensions["motcua"]
     before = rt.store.query("select count(*) as n from events where note like 'document_read:%'")[0]["n"]
-    answer = docs.get(f"/dossiers/hk-01-261124-0008K/documents/{sha}", who)
+    if who in ("justice1", "land1"):
+        docs.tokens[who] = rt.accounts.login(who, PASSWORD)[0]
+    answer = docs.get(f"/dossiers/{code}/documents/{sha}", who)
     reads = rt.store.query("select * from events where note like 'document_read:%' order by id")
     if allowed:
         assert answer.status_code == 200 and answer.data == scan
         assert len(reads) == before + 1
         read = reads[-1]
-        assert (read["dossier"], read["note"], read["actor"], read["ticket"]) == (
-            "hk-01-261124-0008K", f"document_read:{sha}", f"{'staff' if who in ('off1', 'off2', 'mgr1', 'admin') else 'device'}:{who}", None)
+        assert (read["dossier"], read["note"], read["actor"], read["ticket"]) == (code, f"document_read:{sha}", f"staff:{who}", None)
         assert read["at"] == rt.engine.clock.now()
     else:
         assert answer.status_code == 403
@@ -287,23 +253,26 @@ def test_only_who_handles_the_dossier_reads_its_documents_and_each_read_is_an_ev
 
 
 def test_staff_of_another_branch_neither_read_nor_attach(doc_app, docs):
-    new_dossier(doc_app, "hk-02-261124-0003L", branch="hk-02", return_branch="hk-02")
-    sha = upload(docs, "hk-02-261124-0003L", pdf(), who="off2").json["sha256"]
-    assert upload(docs, "hk-02-261124-0003L", image("PNG"), who="off1").status_code == 403
-    assert docs.get(f"/dossiers/hk-02-261124-0003L/documents/{sha}", "off1").status_code == 403
-    assert docs.get(f"/dossiers/hk-02-261124-0003L/documents/{sha}").status_code == 401
-    assert docs.get(f"/dossiers/hk-02-261124-0003L/documents/{'0' * 64}", "off2").status_code == 404
+    code = new_dossier(doc_app, branch="hk-02", return_branch="hk-02")
+    sha = upload(docs, code, pdf(), who="off2").json["sha256"]
+    assert upload(docs, code, image("PNG"), who="off1").status_code == 403
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").status_code == 403
+    assert docs.get(f"/dossiers/{code}/documents/{sha}").status_code == 401
+    assert docs.get(f"/dossiers/{code}/documents/{'0' * 64}", "off2").status_code == 404
     assert docs.get(f"/citizens/{CITIZEN}/documents", "kiosk1").status_code == 403
+    # A code with a wrong check character is refused, never taken for another dossier.
+    mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert docs.get(f"/dossiers/{mistyped}/documents/{sha}", "off2").json["error"]["code"] == "bad_code"
 
 
 def test_attaching_is_an_event_of_the_dossier_in_the_chain(doc_app, docs):
     from motcua import audit
 
-    new_dossier(doc_app, "hk-01-261124-0009M")
-    sha = upload(docs, "hk-01-261124-0009M", pdf()).json["sha256"]
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
     rt = doc_app.extensions["motcua"]
     [event] = rt.store.query("select * from events where dossier = ? and note like 'document_attached:%'",
-                             ["hk-01-261124-0009M"])
+                             [code])
     assert (event["note"], event["actor"], event["branch"]) == (f"document_attached:{sha}", "staff:off1", "hk-01")
     assert event["hash"] == audit.event_hash(
         rt.store.query("select hash from events where id < ? order by id desc limit 1", [event["id"]])[0]["hash"]
@@ -312,14 +281,12 @@ def test_attaching_is_an_event_of_the_dossier_in_the_chain(doc_app, docs):
 
 def test_without_a_key_documents_are_refused_not_kept_in_the_clear(config, clock, tokens, tmp_path, monkeypatch):
     monkeypatch.delenv("MOTCUA_DOCUMENT_KEY", raising=False)
-    app = create_app(override(config, documents={"folder": str(tmp_path / "plain")}), clock)
+    app = create_app(override(config, dossiers={"documents": str(tmp_path / "plain")}), clock)
     rt = app.extensions["motcua"]
     try:
         assert rt.documents is None
-        rt.store.write(_dossier_tables)
-        rt.dossiers = Dossiers(rt.store)
-        new_dossier(app, "hk-01-261124-0010N")
-        answer = upload(Api(app.test_client(), tokens), "hk-01-261124-0010N", pdf())
+        code = new_dossier(app)
+        answer = upload(Api(app.test_client(), tokens), code, pdf())
         assert answer.status_code == 503 and answer.json["error"]["code"] == "documents_unavailable"
         assert not (tmp_path / "plain").exists()
     finally:
@@ -330,9 +297,9 @@ def test_the_key_may_come_from_the_environment_and_a_wrong_one_is_refused(config
     from motcua.documents import DocumentKeyError
 
     monkeypatch.setenv("MOTCUA_DOCUMENT_KEY", KEY)
-    app = create_app(override(config, documents={"folder": str(tmp_path / "env")}), clock)
+    app = create_app(override(config, dossiers={"documents": str(tmp_path / "env")}), clock)
     assert app.extensions["motcua"].documents is not None
     app.extensions["motcua"].store.close()
     monkeypatch.setenv("MOTCUA_DOCUMENT_KEY", "not-a-key")
     with pytest.raises(DocumentKeyError):
-        create_app(override(config, documents={"folder": str(tmp_path / "env")}), clock)
+        create_app(override(config, dossiers={"documents": str(tmp_path / "env")}), clock)

@@ -29,7 +29,7 @@ def fuzzed_app(tmp_path_factory, morning_template):
     """One app for the module, on the fake clock: the state the examples leave carries over between them."""
     db = morning_template.copy_to(tmp_path_factory.mktemp("schemathesis") / "motcua.db")
     app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
-                                 documents={"folder": str(db.parent / "documents"),
+                                 dossiers={"documents": str(db.parent / "documents"),
                                             "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     yield app
     app.extensions["motcua"].store.close()

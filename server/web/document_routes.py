@@ -6,12 +6,11 @@ bytes are sent.
 """
 from __future__ import annotations
 
-import re
-
 from flask import jsonify, make_response, request
 from pydantic import BaseModel, Field
 
 from motcua.accounts import Principal
+from motcua.core.dossiers import valid_id_number
 from motcua.core.model import Invalid, StorageUnavailable
 from motcua.documents import JPEG, MIMES, PDF, PNG, Actor, Documents, DocumentTooLarge, UnsupportedDocument
 from . import schemas
@@ -22,7 +21,6 @@ from .routes import STATUS_OF, Forbidden, api, bearer, json_body, runtime
 STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415})
 # What a multipart body carries beyond its file: the boundaries, the part headers, the kind field.
 FORM_OVERHEAD = 64 * 1024
-ID_NUMBER = re.compile(r"^[0-9]{12}$")
 SHA = r"^[0-9a-f]{64}$"
 EXTENSION = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
 # Staff of a branch who may receive a dossier and its documents there.
@@ -71,7 +69,7 @@ class Downloaded(schemas.Answer):
 def handles_at_branch(who: Principal, dossier) -> bool:
     """Staff of the dossier's receiving or returning branch, or an admin."""
     return who.kind == "staff" and who.role in BRANCH_STAFF and (
-        who.role == "admin" or who.branch in (dossier.branch, dossier.return_branch))
+        who.role == "admin" or who.branch in (dossier["branch"], dossier["return_branch"]))
 
 
 def may_read(who: Principal, dossier) -> bool:
@@ -79,7 +77,7 @@ def may_read(who: Principal, dossier) -> bool:
     department = getattr(who, "department", None)
     return handles_at_branch(who, dossier) or (
         who.kind == "staff" and who.role == "department" and department is not None
-        and department == dossier.department)
+        and department == dossier["department"])
 
 
 def dossier_of(code: str):
@@ -88,6 +86,11 @@ def dossier_of(code: str):
     if dossiers is None:
         raise StorageUnavailable("documents are off: this server keeps no dossiers", "documents_unavailable")
     return dossiers.get(code)
+
+
+def known_kinds() -> set[str]:
+    """The document kinds the procedure catalogue names."""
+    return {k.kind for p in runtime().dossiers.catalogue.procedures.values() for k in p.documents}
 
 
 def documents_part() -> Documents:
@@ -127,8 +130,10 @@ def attach_document(code):
         upload = request.files.get("file")
         if upload is None:
             raise Invalid("file: a PDF, JPEG or PNG file part is needed", "missing_field")
-        attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), request.form.get("kind", ""),
-                                    actor(who))
+        kind = request.form.get("kind", "")
+        if kind not in known_kinds():
+            raise Invalid("kind must be a document kind of the procedure catalogue, such as id_card", "bad_kind")
+        attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), kind, actor(who))
     else:
         body = json_body()
         attached = documents.reuse(dossier, body.reuse, actor(who), body.kind)
@@ -142,8 +147,8 @@ def citizen_documents(id_number):
     who = bearer()
     if not (who.kind == "staff" and who.role in BRANCH_STAFF):
         raise Forbidden("this call is for staff of a branch")
-    if not ID_NUMBER.match(id_number):
-        raise Invalid("an ID number has 12 digits", "bad_id_number")
+    if not valid_id_number(id_number):
+        raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
     found = documents_part().of_citizen(id_number)
     return jsonify([{**row, "created_at": local(row["created_at"])} for row in found])
 

@@ -7,10 +7,13 @@ from datetime import date, timedelta
 from motcua.accounts import Accounts
 from motcua.config import Config, build
 from motcua.core.balancing import RedirectRules
+from motcua.core import procedures
 from motcua.core.clock import LocalTime, SystemClock
+from motcua.core.dossiers import DossierRules, Dossiers, parse_holidays
 from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
 from motcua.documents import Documents, open_documents
+from motcua.notify import LoggingNotifier
 from motcua.store import Store
 
 
@@ -22,6 +25,7 @@ class Runtime:
     accounts: Accounts
     redirect: RedirectRules
     journeys: Journeys
+    dossiers: Dossiers
     # Each counter's services as the process found them: what the staffing advice hands back to
     # once a service no longer needs the help of a counter it moved.
     home: dict = field(default_factory=dict)
@@ -47,6 +51,9 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     engine.close_day()
     redirect = build(RedirectRules, config.balancing)
     home = {key: counter.services for key, counter in engine.counters.items()}
-    return Runtime(config, store, engine, Accounts(store, clock, config.auth.token_ttl_hours), redirect,
-                   Journeys(engine, redirect), home=home,
-                   documents=open_documents(config.documents, store, clock))
+    catalogue = procedures.load(config.dossiers.procedures or None)
+    rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays))
+    dossiers = Dossiers(store, clock, catalogue, rules, LoggingNotifier())
+    accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=set(catalogue.departments))
+    return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home,
+                   documents=open_documents(config.dossiers, store, clock))

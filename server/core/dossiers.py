@@ -1,0 +1,364 @@
+"""Dossiers: codes with a check character, ID numbers, the status path, due dates in working days,
+and the `Dossiers` service that commits each change with its event in one transaction.
+
+Plain Python on an injected clock, as the queue engine: the HTTP routes parse and authorise, this
+decides and writes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Iterable
+
+from motcua import audit
+from motcua.core.clock import LocalTime
+from motcua.core.model import Conflict, DomainError, Invalid, NotFound
+from motcua.core.procedures import Catalogue
+
+log = logging.getLogger("motcua")
+
+RECEIVED, DIGITIZED, PROCESSING, SUPPLEMENT_REQUESTED, RESULT_READY, RETURNED, REJECTED = (
+    "received", "digitized", "processing", "supplement_requested", "result_ready", "returned", "rejected")
+STATUSES = (RECEIVED, DIGITIZED, PROCESSING, SUPPLEMENT_REQUESTED, RESULT_READY, RETURNED, REJECTED)
+# Where nothing is owed the citizen any more, or the result waits for them: never overdue.
+SETTLED = (RESULT_READY, RETURNED, REJECTED)
+# The department's work: what it has to decide on.
+AT_DEPARTMENT = (PROCESSING, SUPPLEMENT_REQUESTED)
+COUNTER, DEPARTMENT, ADMIN = "counter", "department", "admin"
+# (from, to) -> who may make the move: the counter (officers of the receiving or returning branch)
+# receives, digitises, sends on and hands back; the competent department decides.
+MOVES = {
+    (RECEIVED, DIGITIZED): {COUNTER},
+    (DIGITIZED, PROCESSING): {COUNTER},
+    (PROCESSING, SUPPLEMENT_REQUESTED): {DEPARTMENT},
+    # The citizen brings the supplement to a counter, or sends it to the department directly.
+    (SUPPLEMENT_REQUESTED, PROCESSING): {COUNTER, DEPARTMENT},
+    (PROCESSING, RESULT_READY): {DEPARTMENT},
+    (RESULT_READY, RETURNED): {COUNTER},
+    (RECEIVED, REJECTED): {COUNTER},
+    (DIGITIZED, REJECTED): {COUNTER},
+    (PROCESSING, REJECTED): {DEPARTMENT},
+    (SUPPLEMENT_REQUESTED, REJECTED): {DEPARTMENT},
+}
+# Moves that say why: the citizen is told what to bring, or why the dossier was refused.
+NEEDS_NOTE = (SUPPLEMENT_REQUESTED, REJECTED)
+MAX_NOTE_CHARS = 500
+MAX_NAME_CHARS = 120
+
+# Vietnam's public holidays of 2026 and 2027 as days off (weekend holidays moved to the Monday,
+# Tết as the government's plan gives it); Saturdays made working days in exchange are not counted.
+DEFAULT_HOLIDAYS = (
+    "2026-01-01, 2026-02-16, 2026-02-17, 2026-02-18, 2026-02-19, 2026-02-20, 2026-04-27, 2026-04-30, "
+    "2026-05-01, 2026-08-31, 2026-09-01, 2026-09-02, 2026-11-24, "
+    "2027-01-01, 2027-02-04, 2027-02-05, 2027-02-08, 2027-02-09, 2027-02-10, 2027-04-16, 2027-04-30, "
+    "2027-05-03, 2027-09-02, 2027-09-03, 2027-11-24")
+
+# Province and city codes that open a 12-digit citizen ID number (Circular 07/2016/TT-BCA).
+PROVINCES = frozenset(f"{n:03d}" for n in (
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42,
+    44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86,
+    87, 89, 91, 92, 93, 94, 95, 96))
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CODE = re.compile(r"^(?P<branch>[A-Z0-9_-]+)-(?P<day>\d{6})-(?P<seq>\d{4,})(?P<check>[0-9A-Z])$")
+PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+
+
+class NotPermitted(DomainError):
+    """A move the status allows but the caller's side (counter, department) may not make."""
+
+    code = "not_your_move"
+
+
+# ---- codes --------------------------------------------------------------------------------------
+
+def check_character(text: str) -> str:
+    """ISO 7064 MOD 37,36 check character of text's letters and digits, case-insensitive."""
+    modulus, p = 36, 36
+    for char in text.upper():
+        if char not in ALPHABET:
+            continue  # dashes and the like carry no information
+        s = (p + ALPHABET.index(char)) % modulus or modulus
+        p = (s * 2) % (modulus + 1)
+    return ALPHABET[(modulus + 1 - p) % modulus]
+
+
+def make_code(branch: str, day: date, seq: int) -> str:
+    """`{branch}-{yymmdd}-{seq:04d}{check}`, upper case."""
+    body = f"{branch}-{day:%y%m%d}-{seq:04d}".upper()
+    return body + check_character(body)
+
+
+def parse_code(text: str) -> str:
+    """The canonical (upper-case) code; Invalid("bad_code") for a malformed one or a wrong check character."""
+    code = text.strip().upper() if isinstance(text, str) else ""
+    match = CODE.match(code)
+    if not match or check_character(code[:-1]) != match["check"]:
+        raise Invalid("this is not a dossier code: check it against the receipt", "bad_code")
+    return code
+
+
+# ---- ID numbers, due dates ----------------------------------------------------------------------
+
+def valid_id_number(text: str) -> bool:
+    """A 12-digit citizen ID number: an issued province code, then a century/sex digit, then 8 digits."""
+    return (isinstance(text, str) and len(text) == 12 and text.isascii() and text.isdigit()
+            and text[:3] in PROVINCES)
+
+
+def parse_holidays(text: str) -> frozenset[date]:
+    """ISO dates separated by commas; Invalid naming the first one that is not."""
+    days = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            days.add(date.fromisoformat(part))
+        except ValueError:
+            raise Invalid(f"[dossiers] holidays: {part!r} is not an ISO date", "bad_holiday") from None
+    return frozenset(days)
+
+
+def is_working_day(day: date, holidays: frozenset[date]) -> bool:
+    return day.weekday() < 5 and day not in holidays
+
+
+def due_date(received: date, working_days: int, holidays: frozenset[date]) -> date:
+    """The last of working_days working days counted from the working day after received."""
+    day, left = received, working_days
+    while left > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, holidays):
+            left -= 1
+    return day
+
+
+def is_overdue(status: str, due: str | date, today: date) -> bool:
+    """Past its due date and not settled (result ready, returned, rejected)."""
+    due = date.fromisoformat(due) if isinstance(due, str) else due
+    return status not in SETTLED and today > due
+
+
+def check_move(status: str, to: str, sides: Iterable[str]) -> None:
+    """Conflict when the status does not lead to `to`; NotPermitted when none of sides may make the move."""
+    allowed = MOVES.get((status, to))
+    if allowed is None:
+        raise Conflict(f"a dossier {status} cannot become {to}", "bad_transition")
+    sides = set(sides)
+    if ADMIN not in sides and not allowed & sides:
+        raise NotPermitted(f"moving a dossier to {to} is for the {' or '.join(sorted(allowed))}")
+
+
+# ---- the service --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DossierRules:
+    """What dossiers are decided by: the local time zone and the public holidays."""
+
+    timezone: str = "Asia/Ho_Chi_Minh"
+    holidays: frozenset[date] = field(default_factory=lambda: parse_holidays(DEFAULT_HOLIDAYS))
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """Who a dossier is for; checked on creation."""
+
+    id_number: str
+    name: str
+    phone: str = ""
+
+    def checked(self) -> "Citizen":
+        if not valid_id_number(self.id_number):
+            raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
+        name = " ".join(self.name.split())
+        if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
+            raise Invalid(f"the citizen's name is needed, at most {MAX_NAME_CHARS} characters", "bad_name")
+        phone = re.sub(r"[ .\-]", "", self.phone)
+        if phone and not PHONE.match(phone):
+            raise Invalid("a phone number is 10 or 11 digits starting with 0 or +84", "bad_phone")
+        return Citizen(self.id_number, name, phone)
+
+
+class Dossiers:
+    """Opens dossiers, moves them along, reads them: each change and its event in one transaction."""
+
+    def __init__(self, store, clock, catalogue: Catalogue, rules: DossierRules | None = None,
+                 notifier=None) -> None:
+        self.store = store
+        self.clock = clock
+        self.catalogue = catalogue
+        self.rules = rules or DossierRules()
+        self.local = LocalTime(self.rules.timezone)
+        self.notifier = notifier
+
+    def today(self) -> date:
+        return date.fromisoformat(self.local.day(self.clock.now()))
+
+    # ---- changes ------------------------------------------------------------------------------
+
+    def open(self, procedure: str, citizen: Citizen, branch: str, actor: str, ticket: str | None = None,
+             return_branch: str | None = None) -> dict:
+        """A new dossier received at branch, with its first event; returns its row."""
+        if procedure not in self.catalogue.procedures:
+            raise Invalid(f"unknown procedure {procedure!r}", "unknown_procedure")
+        found = self.catalogue.procedures[procedure]
+        citizen = citizen.checked()
+        return_branch = return_branch or branch
+        now = self.clock.now()
+        today = self.today()
+        due = due_date(today, found.statutory_days, self.rules.holidays).isoformat()
+
+        def write(db) -> dict:
+            for b in {branch, return_branch}:
+                if not list(db.query("select 1 from branches where id = ?", [b])):
+                    raise Invalid(f"unknown branch {b!r}", "unknown_branch")
+            if ticket is not None and not list(db.query("select 1 from tickets where id = ? and branch = ?",
+                                                        [ticket, branch])):
+                raise Invalid(f"no ticket {ticket!r} at branch {branch}", "unknown_ticket")
+            # In the writer's transaction: no other dossier of the branch takes this number meanwhile.
+            seq = db.execute("select coalesce(max(seq), 0) + 1 from dossiers where branch = ? and day = ?",
+                             [branch, today.isoformat()]).fetchone()[0]
+            row = {"code": make_code(branch, today, seq), "branch": branch, "day": today.isoformat(), "seq": seq,
+                   "officer": actor, "ticket": ticket, "return_branch": return_branch, "procedure": procedure,
+                   "department": found.department, "citizen_id": citizen.id_number,
+                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "status": RECEIVED,
+                   "received_at": now, "due_date": due, "reject_reason": None, "updated_at": now}
+            db["dossiers"].insert(row)
+            audit.append_events(db.conn, [_event(row["code"], None, RECEIVED, now, actor, branch, None)])
+            return row
+        return self.store.write(write)
+
+    def move(self, code: str, to: str, sides: Iterable[str], actor: str, place: str | None,
+             note: str | None = None) -> dict:
+        """Move a dossier to status `to` (checked against its status inside the write); returns its row."""
+        if to not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}", "bad_status")
+        note = " ".join(note.split()) if note else None
+        if note and len(note) > MAX_NOTE_CHARS:
+            raise Invalid(f"a note has at most {MAX_NOTE_CHARS} characters", "bad_note")
+        code = parse_code(code)
+        now = self.clock.now()
+
+        def write(db) -> dict:
+            row = _row(db, code)
+            check_move(row["status"], to, sides)
+            if to in NEEDS_NOTE and not note:
+                raise Invalid(f"moving a dossier to {to} needs a note saying why", "note_needed")
+            changes = {"status": to, "updated_at": now}
+            if to == REJECTED:
+                changes["reject_reason"] = note
+            db["dossiers"].update(code, changes)
+            audit.append_events(db.conn, [_event(code, row["status"], to, now, actor, place, note)])
+            return {**row, **changes}
+        row = self.store.write(write)
+        if to == RESULT_READY:
+            self._tell_result_ready(row)
+        return row
+
+    def _tell_result_ready(self, row: dict) -> None:
+        """After the commit: a gateway that fails does not undo the dossier's move, it is logged."""
+        if self.notifier is None:
+            return
+        try:
+            self.notifier.result_ready(self.public_view(row), row["citizen_phone"])
+        except Exception:  # noqa: BLE001  any gateway's failure; the move stands
+            log.exception("notifying dossier %s failed", row["code"])
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def get(self, code: str) -> dict:
+        """The dossier's row; Invalid for a mistyped code, NotFound for one nobody was given."""
+        code = parse_code(code)
+        return self.store.read(lambda db: _row(db, code))
+
+    def history(self, code: str) -> list[dict]:
+        return self.store.query("select * from events where dossier = ? order by id", [code])
+
+    def of_department(self, department: str) -> list[dict]:
+        """The department's work, oldest due first (then oldest received)."""
+        self.catalogue.department(department)
+        return self.store.query(
+            "select * from dossiers where department = ? and status in (select value from json_each(?)) "
+            "order by due_date, received_at", [department, _json(AT_DEPARTMENT)])
+
+    def of_citizen(self, id_number: str) -> list[dict]:
+        if not valid_id_number(id_number):
+            raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
+        return self.store.query("select * from dossiers where citizen_id = ? order by received_at desc",
+                                [id_number])
+
+    # ---- views --------------------------------------------------------------------------------
+
+    def public_view(self, row: dict, history: list[dict] | None = None) -> dict:
+        """`GET /dossiers/{code}`: status, timeline, due date; no name, ID number, phone or documents."""
+        history = self.history(row["code"]) if history is None else history
+        return {"code": row["code"], "procedure": row["procedure"], "status": row["status"],
+                "received_at": self.local.iso(row["received_at"]), "due_date": row["due_date"],
+                "overdue": is_overdue(row["status"], row["due_date"], self.today()),
+                "history": [{"status": e["to_status"], "at": self.local.iso(e["at"])} for e in history],
+                "return_branch": row["return_branch"]}
+
+    def brief(self, row: dict) -> dict:
+        """A line of a work list (department queue, a citizen's dossiers): staff only."""
+        procedure = self.catalogue.procedures.get(row["procedure"])
+        return {"code": row["code"], "procedure": row["procedure"],
+                "procedure_name": _names(procedure) if procedure else None,
+                "status": row["status"], "branch": row["branch"], "return_branch": row["return_branch"],
+                "department": row["department"], "citizen_name": row["citizen_name"],
+                "received_at": self.local.iso(row["received_at"]), "due_date": row["due_date"],
+                "overdue": is_overdue(row["status"], row["due_date"], self.today())}
+
+    def full_view(self, row: dict) -> dict:
+        """Everything about a dossier, personal data and documents too: for those allowed to see it."""
+        history = self.history(row["code"])
+        procedure = self.catalogue.procedures.get(row["procedure"])
+        department = self.catalogue.departments.get(row["department"])
+        return {
+            **self.public_view(row, history),
+            "procedure_name": _names(procedure) if procedure else None,
+            "department": row["department"], "department_name": _names(department) if department else None,
+            "branch": row["branch"], "officer": row["officer"], "ticket": row["ticket"],
+            "citizen": {"id_number": row["citizen_id"], "name": row["citizen_name"], "phone": row["citizen_phone"]},
+            "reject_reason": row["reject_reason"], "updated_at": self.local.iso(row["updated_at"]),
+            "required_documents": [{"kind": d.kind, "name": _names(d)} for d in procedure.documents]
+            if procedure else [],
+            "documents": self.documents(row["code"]),
+            "events": [{"from_status": e["from_status"], "status": e["to_status"], "at": self.local.iso(e["at"]),
+                        "actor": e["actor"], "branch": e["branch"], "note": e["note"]} for e in history],
+        }
+
+    def documents(self, code: str) -> list[dict]:
+        """The documents attached to the dossier (the documents part's tables, when it is installed)."""
+        def read(db) -> list[dict]:
+            if not db["dossier_documents"].exists():
+                return []
+            return list(db.query(
+                "select dd.sha256, dd.kind, d.mime, d.size, dd.reused, dd.attached_at, dd.attached_by "
+                "from dossier_documents dd join documents d on d.sha256 = dd.sha256 where dd.dossier = ? "
+                "order by dd.attached_at, dd.sha256", [code]))
+        rows = self.store.read(read)
+        return [{**r, "reused": bool(r["reused"]), "attached_at": self.local.iso(r["attached_at"])} for r in rows]
+
+
+def _row(db, code: str) -> dict:
+    rows = list(db.query("select * from dossiers where code = ?", [code]))
+    if not rows:
+        raise NotFound(f"no dossier {code}", "unknown_dossier")
+    return rows[0]
+
+
+def _event(code: str, from_status: str | None, to: str, at: float, actor: str, branch: str | None,
+           note: str | None) -> dict:
+    return {"ticket": None, "dossier": code, "branch": branch, "from_status": from_status, "to_status": to,
+            "at": at, "counter": None, "actor": actor, "note": note}
+
+
+def _names(thing) -> dict:
+    return {"vi": thing.name_vi, "en": thing.name_en}
+
+
+def _json(values) -> str:
+    return json.dumps(list(values))

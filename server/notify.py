@@ -1,0 +1,35 @@
+"""Telling a citizen about their dossier: the Notifier interface, and the logging one used until an
+SMS or Zalo gateway is plugged in."""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Protocol
+
+log = logging.getLogger("motcua.notify")
+
+
+class Notifier(Protocol):
+    """What a gateway provides; called after the change it reports is committed."""
+
+    def result_ready(self, dossier: dict, phone: str) -> None:
+        """The dossier (its public view) has a result waiting at its return branch; phone may be empty."""
+
+
+class LoggingNotifier:
+    """Writes each notification to the log: the gateway of a centre with no SMS or Zalo account yet."""
+
+    def __init__(self) -> None:
+        # The last few, for whoever checks what was sent (tests, a status page); bounded for a server's lifetime.
+        self.sent: deque[tuple[dict, str]] = deque(maxlen=100)
+
+    def result_ready(self, dossier: dict, phone: str) -> None:
+        self.sent.append((dossier, phone))
+        # The phone's last digits only: the log is read by more people than the dossier is.
+        log.info("dossier %s: result ready at %s; tell %s", dossier["code"], dossier["return_branch"],
+                 mask(phone) if phone else "nobody (no phone)")
+
+
+def mask(phone: str) -> str:
+    """0912345678 -> ******5678."""
+    return "*" * max(len(phone) - 4, 0) + phone[-4:]

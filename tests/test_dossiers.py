@@ -1,0 +1,246 @@
+"""The dossier core: codes and their check character, ID numbers, due dates in working days, the
+status path, and the Dossiers service writing each change with its event."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+
+from motcua import audit
+from motcua.core import procedures
+from motcua.core.clock import FakeClock
+from motcua.core.dossiers import (ADMIN, ALPHABET, COUNTER, DEPARTMENT, MOVES, STATUSES, Citizen, DossierRules,
+                                  Dossiers, NotPermitted, check_character, check_move, due_date, is_overdue,
+                                  make_code, parse_code, parse_holidays, valid_id_number)
+from motcua.core.model import Conflict, Invalid, NotFound
+from motcua.notify import LoggingNotifier
+from motcua.store import Store
+
+from conftest import MORNING
+
+HOLIDAYS = parse_holidays("2026-04-27, 2026-04-30, 2026-05-01, 2026-09-01, 2026-09-02")
+CITIZEN = Citizen("001090012345", "Nguyễn Văn An", "0912 345 678")
+
+
+# ---- codes ----------------------------------------------------------------------------------------
+
+def test_a_code_is_branch_day_sequence_and_a_check_character():
+    code = make_code("hk-01", date(2026, 11, 24), 7)
+    assert code[:-1] == "HK-01-261124-0007"
+    assert parse_code(code) == code
+    assert parse_code("  " + code.lower() + " ") == code   # typed in lower case, with spaces around
+
+
+@pytest.mark.parametrize("position", range(len("HK-01-261124-0007") + 1))
+def test_every_single_mistyped_character_is_refused(position):
+    code = make_code("hk-01", date(2026, 11, 24), 7)
+    if code[position] == "-":
+        return
+    for other in ALPHABET:
+        if other != code[position]:
+            typo = code[:position] + other + code[position + 1:]
+            with pytest.raises(Invalid) as refused:
+                parse_code(typo)
+            assert refused.value.code == "bad_code"
+
+
+def test_swapping_two_neighbouring_characters_is_refused():
+    code = make_code("hk-02", date(2026, 12, 1), 1234)
+    chars = [i for i, c in enumerate(code) if c != "-"]
+    for a, b in itertools.pairwise(chars):
+        if b == a + 1 and code[a] != code[b]:
+            swapped = code[:a] + code[b] + code[a] + code[b + 1:]
+            with pytest.raises(Invalid):
+                parse_code(swapped)
+
+
+@pytest.mark.parametrize("text", ["", "HK-01", "HK-01-261124-0007", "HK01261124-0007X", "../etc", None, 42])
+def test_what_is_no_code_at_all_is_refused(text):
+    with pytest.raises(Invalid):
+        parse_code(text)
+
+
+def test_the_check_character_ignores_dashes_and_case():
+    assert check_character("hk-01-261124-0007") == check_character("HK01261124 0007")
+
+
+# ---- ID numbers -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("number", ["001090012345", "079201000001", "096399999999", "048000000000"])
+def test_issued_id_numbers_are_accepted(number):
+    assert valid_id_number(number)
+
+
+@pytest.mark.parametrize("number", ["00109001234", "0010900123456", "000090012345", "097090012345",
+                                    "003090012345", "00109001234a", "００１０９００１２３４５", "", None])
+def test_malformed_id_numbers_are_refused(number):
+    # 000, 003 and 097 are no province's code; full-width digits are digits to str.isdigit only.
+    assert not valid_id_number(number)
+
+
+# ---- due dates ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("received, days, due", [
+    (date(2026, 11, 17), 1, date(2026, 11, 18)),   # Tue + 1: Wed
+    (date(2026, 11, 19), 3, date(2026, 11, 24)),   # Thu + 3: Fri, (weekend), Mon, Tue
+    (date(2026, 11, 21), 1, date(2026, 11, 23)),   # received on a Saturday: Monday is the first day
+    (date(2026, 11, 22), 5, date(2026, 11, 27)),   # Sunday + 5: Mon..Fri
+    (date(2026, 4, 24), 3, date(2026, 5, 4)),      # Fri + 3: (Hùng Kings' Mon) Tue, Wed, (30/4, 1/5) Mon
+    (date(2026, 8, 28), 2, date(2026, 9, 4)),      # National Day Tue-Wed (and the Monday off before)
+])
+def test_due_dates_skip_weekends_and_holidays(received, days, due):
+    holidays = HOLIDAYS | {date(2026, 8, 31)}
+    assert due_date(received, days, holidays) == due
+
+
+def test_the_default_holidays_hold_tet():
+    rules = DossierRules()
+    # Received on Friday 13 February 2026, one working day: Tết runs Monday 16 to Friday 20.
+    assert due_date(date(2026, 2, 13), 1, rules.holidays) == date(2026, 2, 23)
+    assert date(2027, 2, 8) in rules.holidays
+
+
+def test_a_holiday_list_that_is_not_dates_is_refused():
+    with pytest.raises(Invalid):
+        parse_holidays("2026-01-01, 1 May")
+
+
+def test_overdue_only_past_the_due_date_and_while_unsettled():
+    due = "2026-11-27"
+    assert not is_overdue("processing", due, date(2026, 11, 27))
+    assert is_overdue("processing", due, date(2026, 11, 28))
+    assert not any(is_overdue(s, due, date(2026, 12, 30)) for s in ("result_ready", "returned", "rejected"))
+
+
+# ---- the status path --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status, to", list(itertools.product(STATUSES, STATUSES)))
+def test_every_transition_is_allowed_or_refused(status, to):
+    if (status, to) in MOVES:
+        check_move(status, to, [ADMIN])
+        movers = MOVES[(status, to)]
+        for side in {COUNTER, DEPARTMENT} - movers:
+            with pytest.raises(NotPermitted):
+                check_move(status, to, [side])
+    else:
+        with pytest.raises(Conflict):
+            check_move(status, to, [ADMIN, COUNTER, DEPARTMENT])
+
+
+# ---- the service ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def service(tmp_path, morning_template):
+    store = Store(morning_template.copy_to(tmp_path / "motcua.db"))
+    clock = FakeClock(MORNING)
+    notifier = LoggingNotifier()
+    yield Dossiers(store, clock, procedures.load(), DossierRules(), notifier), clock, notifier
+    store.close()
+
+
+def test_the_shipped_catalogue_has_procedures_of_every_queue_service():
+    catalogue = procedures.load()
+    assert len(catalogue.procedures) >= 20
+    for service in ("civil", "cert", "land", "business", "build"):
+        assert catalogue.for_service(service)
+    assert {p.department for p in catalogue.procedures.values()} <= set(catalogue.departments)
+
+
+def test_a_catalogue_naming_an_unknown_department_is_refused(tmp_path):
+    text = procedures.DEFAULT_CATALOGUE.read_text(encoding="utf-8").replace('"department": "urban"',
+                                                                            '"department": "nowhere"')
+    (tmp_path / "p.json").write_text(text, encoding="utf-8")
+    with pytest.raises(Invalid):
+        procedures.load(tmp_path / "p.json")
+
+
+def test_a_dossier_is_opened_with_its_first_event_and_numbered_per_branch_and_day(service):
+    dossiers, clock, _ = service
+    first = dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")
+    second = dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")
+    other = dossiers.open("HT-KS", CITIZEN, "hk-02", "staff:off2")
+    assert [first["code"][:-1], second["code"][:-1], other["code"][:-1]] == [
+        "HK-01-261124-0001", "HK-01-261124-0002", "HK-02-261124-0001"]
+    # 24 November 2026 is Vietnam Culture Day: one working day is Wednesday the 25th.
+    assert first["due_date"] == "2026-11-25"
+    assert first["citizen_phone"] == "0912345678"
+    events = dossiers.history(first["code"])
+    assert [(e["from_status"], e["to_status"], e["actor"], e["branch"], e["ticket"]) for e in events] == [
+        (None, "received", "staff:off1", "hk-01", None)]
+    verdict = dossiers.store.read(lambda db: audit.verify(db.conn))
+    assert verdict.broken is None and verdict.count >= 3
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"procedure": "NOPE"}, "unknown_procedure"),
+    ({"citizen": Citizen("123", "An")}, "bad_id_number"),
+    ({"citizen": Citizen("001090012345", "  ")}, "bad_name"),
+    ({"citizen": Citizen("001090012345", "An", "12345")}, "bad_phone"),
+    ({"return_branch": "nowhere"}, "unknown_branch"),
+    ({"ticket": "no-such-ticket"}, "unknown_ticket"),
+])
+def test_bad_input_writes_nothing(service, change, code):
+    dossiers, _, _ = service
+    args = {"procedure": "HT-KS", "citizen": CITIZEN, "branch": "hk-01", "actor": "staff:off1", **change}
+    with pytest.raises(Invalid) as refused:
+        dossiers.open(**args)
+    assert refused.value.code == code
+    assert dossiers.store.query("select count(*) n from dossiers")[0]["n"] == 0
+    assert dossiers.store.query("select count(*) n from events where dossier is not null")[0]["n"] == 0
+
+
+def test_a_failing_event_leaves_no_dossier(service, monkeypatch):
+    dossiers, _, _ = service
+
+    def broken(conn, rows):
+        raise RuntimeError("the disk went away")
+    monkeypatch.setattr(audit, "append_events", broken)
+    with pytest.raises(RuntimeError):
+        dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")
+    assert dossiers.store.query("select count(*) n from dossiers")[0]["n"] == 0
+
+
+def test_moves_follow_the_path_and_result_ready_tells_the_citizen_after_the_commit(service):
+    dossiers, clock, notifier = service
+    code = dossiers.open("KD-TL", CITIZEN, "hk-01", "staff:off1", return_branch="hk-02")["code"]
+    with pytest.raises(Conflict):
+        dossiers.move(code, "result_ready", [ADMIN], "staff:admin", None)
+    dossiers.move(code, "digitized", [COUNTER], "staff:off1", "hk-01")
+    dossiers.move(code, "processing", [COUNTER], "staff:off1", "hk-01")
+    with pytest.raises(Invalid):
+        dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:fin1", None)   # says what is missing
+    dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:fin1", None, "bản sao hợp đồng thuê")
+    dossiers.move(code, "processing", [COUNTER], "staff:off1", "hk-01")
+    assert not notifier.sent
+    clock.advance(3600)
+    ready = dossiers.move(code, "result_ready", [DEPARTMENT], "staff:fin1", None)
+    assert ready["status"] == "result_ready"
+    [(told, phone)] = notifier.sent
+    assert told["code"] == code and told["status"] == "result_ready" and phone == "0912345678"
+    assert "citizen_name" not in told
+    dossiers.move(code, "returned", [COUNTER], "staff:off2", "hk-02")
+    with pytest.raises(Conflict):
+        dossiers.move(code, "rejected", [ADMIN], "staff:admin", None, "late")
+    history = [h["status"] for h in dossiers.public_view(dossiers.get(code))["history"]]
+    assert history == ["received", "digitized", "processing", "supplement_requested", "processing",
+                       "result_ready", "returned"]
+
+
+def test_a_notifier_that_fails_does_not_undo_the_move(service):
+    dossiers, _, _ = service
+
+    class Down:
+        def result_ready(self, dossier, phone):
+            raise ConnectionError("gateway down")
+    dossiers.notifier = Down()
+    code = dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")["code"]
+    for to in ("digitized", "processing", "result_ready"):
+        dossiers.move(code, to, [ADMIN], "staff:admin", None)
+    assert dossiers.get(code)["status"] == "result_ready"
+
+
+def test_a_well_formed_code_nobody_was_given_is_not_found(service):
+    dossiers, _, _ = service
+    with pytest.raises(NotFound):
+        dossiers.get(make_code("hk-01", date(2026, 11, 24), 99))
