@@ -33,8 +33,10 @@ PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MIMES = (PDF, JPEG, PNG)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
-# A PDF ends with %%EOF, possibly followed by a line end or padding some scanners add.
-PDF_TRAILER_BYTES = 1024
+JPEG_END = b"\xff\xd9"
+# A PDF ends with %%EOF and a JPEG with its end marker, possibly followed by a line end, padding or a
+# camera's own trailer: they are looked for in the last KiB.
+TRAILER_BYTES = 1024
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 KIND = re.compile(r"^[a-z0-9_]{1,40}$")
 KEY_ENV = "MOTCUA_DOCUMENT_KEY"
@@ -68,11 +70,13 @@ def sniff(data: bytes, max_bytes: int) -> str:
         raise Invalid("the file is empty", "empty_document")
     if len(data) > max_bytes:
         raise DocumentTooLarge(f"the file is larger than {max_bytes // MIB} MiB")
-    if data.startswith(b"%PDF-") and b"%%EOF" in data[-PDF_TRAILER_BYTES:]:
+    if data.startswith(b"%PDF-") and b"%%EOF" in data[-TRAILER_BYTES:]:
         return PDF
-    for signature, mime, form in ((PNG_SIGNATURE, PNG, "PNG"), (JPEG_SIGNATURE, JPEG, "JPEG")):
-        if data.startswith(signature) and _is_image(data, form):
-            return mime
+    if data.startswith(PNG_SIGNATURE) and _is_image(data, "PNG"):
+        return PNG
+    # Pillow's verify() checks a PNG's every chunk but not a JPEG's data: its end-of-image marker must be there.
+    if data.startswith(JPEG_SIGNATURE) and JPEG_END in data[-TRAILER_BYTES:] and _is_image(data, "JPEG"):
+        return JPEG
     raise UnsupportedDocument("only PDF, JPEG and PNG files are taken, judged by their content")
 
 
@@ -143,7 +147,7 @@ class Documents:
                     "sha256": sha, "kind": kind, "mime": mime, "size": len(data),
                     "citizen_id": dossier["citizen_id"], "created_at": self.clock.now(), "created_by": actor.name, "path": path}))
             except BaseException:
-                if created and not self.store.query("select 1 from documents where sha256 = ?", [sha]):
+                if created and not self._referenced(sha):
                     (self.folder / path).unlink(missing_ok=True)
                 raise
 
@@ -233,6 +237,13 @@ class Documents:
         if hashlib.sha256(data).hexdigest() != sha:
             raise StorageUnavailable("the document's file does not hold its content", "document_damaged")
         return data
+
+    def _referenced(self, sha: str) -> bool:
+        """True when a row names the document: its file must stay. A database that cannot say holds none of ours."""
+        try:
+            return bool(self.store.query("select 1 from documents where sha256 = ?", [sha]))
+        except (sqlite3.Error, StorageUnavailable):
+            return False
 
     def _citizens_document(self, citizen_id: str, sha: str) -> dict:
         rows = self.store.query(

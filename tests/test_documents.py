@@ -55,9 +55,10 @@ def test_pdf_jpeg_and_png_are_known_by_their_content(data, mime):
     b"\x89PNG\r\n\x1a\n" + ELF,                          # a PNG's signature in front of something else
     image("PNG")[:60],                                  # a PNG cut short
     b"\xff\xd8\xff\xe0" + EXE,                           # a JPEG's signature in front of an executable
+    image("JPEG", size=(400, 300))[:-300],                # a JPEG cut short
     image("GIF"),                                       # an image, of a type not taken
     b"hello, world\n",
-], ids=["elf", "exe", "pdf-no-eof", "png-signature-only", "png-truncated", "jpeg-signature-only", "gif", "text"])
+], ids=["elf", "exe", "pdf-no-eof", "png-signature-only", "png-truncated", "jpeg-signature-only", "jpeg-truncated", "gif", "text"])
 def test_anything_else_is_refused_whatever_it_is_called(data):
     with pytest.raises(UnsupportedDocument):
         sniff(data, MIB)

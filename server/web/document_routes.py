@@ -101,7 +101,8 @@ def documents_part() -> Documents:
 
 
 def actor(who: Principal) -> Actor:
-    return Actor(who.actor, who.branch)
+    """The event's actor and place: the branch of a branch's staff, the department of a department's."""
+    return Actor(who.actor, who.branch or getattr(who, "department", None))
 
 
 def local(t: float | None) -> str | None:
