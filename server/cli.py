@@ -35,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_user = user.add_parser("add", help="add or replace a staff account")
     add_user.add_argument("--username", required=True)
     add_user.add_argument("--password", help=PASSWORD_HELP)
-    add_user.add_argument("--role", required=True, choices=("officer", "manager", "admin"))
+    add_user.add_argument("--role", required=True, choices=("officer", "manager", "admin", "department"))
     add_user.add_argument("--branch")
+    add_user.add_argument("--department", help="the competent department a department user works for "
+                                               "(a code of GET /api/v1/departments)")
     db_options(add_user)
     db_options(user.add_parser("list", help="every staff account: username, role, branch"))
     remove_user = user.add_parser("remove", help="remove a staff account; its tokens end at once")
@@ -180,7 +182,8 @@ def cmd_user(args, config) -> int:
     accounts = _accounts(config)
     if args.action == "list":
         for user in accounts.users():
-            print(f"{user['username']}\t{user['role']}\t{user['branch'] or '*'}" + ("\tdisabled" if user["disabled"] else ""))
+            print(f"{user['username']}\t{user['role']}\t{user['branch'] or user['department'] or '*'}"
+                  + ("\tdisabled" if user["disabled"] else ""))
     elif args.action == "remove":
         accounts.remove_user(args.username)
         print(f"user {args.username} removed; its tokens have ended")
@@ -188,8 +191,9 @@ def cmd_user(args, config) -> int:
         accounts.set_password(args.username, _password(args))
         print(f"user {args.username}: new password; its tokens have ended")
     else:
-        accounts.add_user(args.username, _password(args), args.role, args.branch)
-        print(f"user {args.username}: {args.role}" + (f" of {args.branch}" if args.role != "admin" else ""))
+        accounts.add_user(args.username, _password(args), args.role, args.branch, department=args.department)
+        where = {"admin": "", "department": f" of department {args.department}"}.get(args.role, f" of {args.branch}")
+        print(f"user {args.username}: {args.role}{where}")
     return 0
 
 
@@ -346,9 +350,12 @@ def _accounts(config):
     from motcua.core.clock import SystemClock
     from motcua.store import Store
 
+    from motcua.core import procedures
+
     _require_database(config.server.db)
+    departments = set(procedures.load(config.dossiers.procedures or None).departments)
     return Accounts(Store(config.server.db, config.server.sqlite_synchronous), SystemClock(),
-                    config.auth.token_ttl_hours)
+                    config.auth.token_ttl_hours, departments=departments)
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,

@@ -75,7 +75,19 @@ MATRIX = {
     "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/devices":                          "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "DELETE /admin/devices/{device_id}":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
-    # A dossier received and returned at the cell's branch; the citizen's list serves any branch's counter.
+    # Dossiers: "at B" is a dossier received at B (or opened there); the department role's cells are
+    # in tests/test_dossier_routes.py.
+    "GET /procedures":                              "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /departments":                             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /dossiers":                               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /dossiers/{code}":                         "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /dossiers/{code}/full":                    "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "POST /dossiers/{code}/status":                 "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /departments/{d}/dossiers":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    # Everyone on staff may ask; each sees only the dossiers of their own branch or department.
+    "GET /citizens/{id_number}/dossiers":           "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    # Documents: a dossier received and returned at the cell's branch; the citizen's list serves any
+    # branch's counter.
     "POST /dossiers/{code}/documents":              "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /dossiers/{code}/documents/{sha256}":      "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /citizens/{id_number}/documents":          "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
@@ -85,7 +97,7 @@ MATRIX = {
 KIOSK_OF = {A: "kiosk1", B: "kiosk2"}
 FRESH = itertools.count()  # names of what the administration cells add, each new
 OTHER = {A: B, B: A}
-CITIZEN = "001090012345"
+CITIZEN = Citizen("001090012345", "Nguyễn Văn An")
 
 
 def cells() -> list[tuple[str, str, str, str]]:
@@ -162,6 +174,10 @@ class Caller:
         path = template.replace("{b}", branch).replace("{c}", "1").replace("{s}", "civil")
         if "/documents" in template:
             return self.document_request(method, path, branch)
+        path = path.replace("{d}", "justice").replace("{id_number}", CITIZEN.id_number)
+        if "{code}" in path:
+            rt = self.app.extensions["motcua"]
+            path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {
@@ -175,6 +191,9 @@ class Caller:
             "/transfer": {"service": "cert"},
             "/counters/{c}": {"open": True},
             "/pause": {"reason": "break"},
+            "/dossiers": {"procedure": "HT-KS", "branch": branch,
+                          "citizen": {"id_number": CITIZEN.id_number, "name": CITIZEN.name}},
+            "/status": {"status": "digitized"},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None
@@ -183,13 +202,12 @@ class Caller:
     def document_request(self, method: str, path: str, branch: str) -> tuple[str, str, dict | None]:
         """A document call on a new dossier of branch, its citizen holding a document from an earlier one."""
         rt = self.app.extensions["motcua"]
-        citizen = Citizen(CITIZEN, "Trần Thị Bình")
-        earlier, dossier = (rt.dossiers.open("HT-KS", citizen, branch, "staff:off1") for _ in range(2))
+        earlier, dossier = (rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:off1") for _ in range(2))
         scan = f"%PDF-1.4 {next(FRESH)}\n%%EOF".encode()   # each cell a document of its own
         sha = rt.documents.upload(earlier, scan, "id_card", Actor("staff:off1", branch))["sha256"]
         if method == "GET":
             rt.documents.reuse(dossier, sha, Actor("staff:off1", branch))
-        path = path.replace("{code}", dossier["code"]).replace("{sha256}", sha).replace("{id_number}", CITIZEN)
+        path = path.replace("{code}", dossier["code"]).replace("{sha256}", sha).replace("{id_number}", CITIZEN.id_number)
         return method, path, {"reuse": sha} if method == "POST" else None
 
     def admin_request(self, method: str, template: str, branch: str) -> tuple[str, str, dict | None]:

@@ -1,0 +1,273 @@
+"""The dossier calls under /api/v1: the procedure catalogue, opening a dossier at a counter, moving it
+along, the public lookup, the department's work and a returning citizen's dossiers.
+
+Who sees a dossier's personal data (`sides`, `require_personal_access`, also used by the document
+calls): officers of the branch that received it or will return it, the competent department's
+staff, admins. Anyone holding the code sees the public view, which carries none.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from flask import jsonify, request
+from pydantic import Field
+
+from motcua.accounts import Principal
+from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, STATUSES, Citizen,
+                                  NotPermitted)
+from motcua.core.model import Invalid
+from . import schemas
+from .openapi import operation
+from .routes import Forbidden, api, bearer, json_body, runtime
+
+DossierStatus = Literal[STATUSES]
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+class CitizenIn(schemas.Body):
+    id_number: str = Field(description="the 12-digit citizen ID number (căn cước)")
+    name: str = Field(max_length=MAX_NAME_CHARS)
+    phone: str = Field(default="", max_length=20, description="where the result-ready notice goes; may be empty")
+
+
+class NewDossier(schemas.Body):
+    procedure: str = Field(description="a code of GET /procedures")
+    citizen: CitizenIn
+    ticket: str | None = Field(default=None, description="the ticket the citizen came to the counter with")
+    return_branch: str | None = Field(default=None, description="where the result is handed back; default: here")
+    branch: str | None = Field(default=None, description="the receiving branch; default: the officer's own")
+
+
+class StatusChange(schemas.Body):
+    status: DossierStatus
+    note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS,
+                             description="what to bring (supplement_requested), why (rejected)")
+
+
+class DocumentKindOut(schemas.Answer):
+    kind: str
+    name: schemas.Names
+
+
+class ProcedureOut(schemas.Answer):
+    code: str
+    name: schemas.Names
+    field: str
+    department: str
+    statutory_days: int = Field(description="working days from the working day after receipt")
+    documents: list[DocumentKindOut]
+    services: list[str] = Field(description="the queue services whose tickets this procedure fits")
+
+
+class DepartmentOut(schemas.Answer):
+    code: str
+    name: schemas.Names
+
+
+class Step(schemas.Answer):
+    status: DossierStatus
+    at: str
+
+
+class PublicDossier(schemas.Answer):
+    code: str
+    procedure: str
+    status: DossierStatus
+    received_at: str
+    due_date: date
+    overdue: bool
+    history: list[Step]
+    return_branch: str
+
+
+class CitizenOut(schemas.Answer):
+    id_number: str
+    name: str
+    phone: str
+
+
+class AttachedDocument(schemas.Answer):
+    sha256: str
+    kind: str
+    mime: str
+    size: int
+    reused: bool
+    attached_at: str | None
+    attached_by: str | None
+
+
+class DossierEvent(schemas.Answer):
+    from_status: DossierStatus | None
+    status: DossierStatus
+    at: str
+    actor: str | None
+    branch: str | None = Field(description="where the actor acted (null: a department or an admin)")
+    note: str | None
+
+
+class FullDossier(PublicDossier):
+    procedure_name: schemas.Names | None
+    department: str
+    department_name: schemas.Names | None
+    branch: str
+    officer: str
+    ticket: str | None
+    citizen: CitizenOut
+    reject_reason: str | None
+    updated_at: str
+    required_documents: list[DocumentKindOut]
+    documents: list[AttachedDocument]
+    events: list[DossierEvent]
+    lookup_url: str = Field(description="the public lookup page, as the receipt's QR code carries it")
+
+
+class DossierBrief(schemas.Answer):
+    code: str
+    procedure: str
+    procedure_name: schemas.Names | None
+    status: DossierStatus
+    branch: str
+    return_branch: str
+    department: str
+    citizen_name: str
+    received_at: str
+    due_date: date
+    overdue: bool
+
+
+# ---- who may see what ------------------------------------------------------------------------
+
+def sides(who: Principal | None, row: dict) -> set[str]:
+    """The parts the caller plays for this dossier: counter, department, admin (empty: none)."""
+    if who is None or who.kind != "staff":
+        return set()
+    if who.role == "admin":
+        return {ADMIN}
+    if who.role == "department":
+        return {DEPARTMENT} if who.department == row["department"] else set()
+    if who.is_staff("officer") and who.branch in (row["branch"], row["return_branch"]):
+        return {COUNTER}
+    return set()
+
+
+def require_personal_access(who: Principal, row: dict) -> set[str]:
+    """The caller's sides, or 403 when they may not see the dossier's citizen and documents."""
+    found = sides(who, row)
+    if not found:
+        raise Forbidden("only the receiving or returning branch, the competent department and admins see this "
+                        "dossier", "not_your_dossier")
+    return found
+
+
+def lookup_url(code: str) -> str:
+    base = runtime().config.server.public_url or request.host_url
+    return f"{base.rstrip('/')}/d/{code}"
+
+
+def full(row: dict) -> dict:
+    return {**runtime().dossiers.full_view(row), "lookup_url": lookup_url(row["code"])}
+
+
+def names(thing) -> dict:
+    return {"vi": thing.name_vi, "en": thing.name_en}
+
+
+# ---- routes ----------------------------------------------------------------------------------
+
+@api.get("/procedures")
+@operation("the procedure catalogue: competent department, statutory working days, required documents",
+           ProcedureOut, many=True)
+def list_procedures():
+    catalogue = runtime().dossiers.catalogue
+    service = request.args.get("service")
+    found = catalogue.for_service(service) if service else catalogue.procedures.values()
+    return jsonify([{"code": p.code, "name": names(p), "field": p.field, "department": p.department,
+                     "statutory_days": p.statutory_days,
+                     "documents": [{"kind": d.kind, "name": names(d)} for d in p.documents],
+                     "services": list(p.services)} for p in found])
+
+
+@api.get("/departments")
+@operation("the competent departments dossiers are routed to", DepartmentOut, many=True)
+def list_departments():
+    return jsonify([{"code": d.code, "name": names(d)} for d in runtime().dossiers.catalogue.departments.values()])
+
+
+@api.post("/dossiers")
+@operation("open a dossier at a counter: the citizen, the procedure, the ticket; due date from the statutory "
+           "working days (officer of the receiving branch)", FullDossier, status=201, body=NewDossier,
+           auth="required")
+def open_dossier():
+    who = bearer()
+    if not who.is_staff("officer"):
+        raise Forbidden("dossiers are opened by counter officers")
+    body = json_body()
+    branch = body.branch or who.branch
+    if branch is None:
+        raise Invalid("an admin names the receiving branch: give branch", "branch_needed")
+    if not who.covers(branch):
+        raise Forbidden(f"your account does not cover branch {branch}", "other_branch")
+    citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone)
+    row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
+                                  return_branch=body.return_branch)
+    return jsonify(full(row)), 201
+
+
+@api.get("/dossiers/<code>")
+@operation("a dossier's public view: status timeline, due date, overdue; no name, ID number, phone or documents "
+           "(anyone holding the code; a mistyped code answers 400)", PublicDossier, errors=(400,))
+def public_dossier(code):
+    dossiers = runtime().dossiers
+    return jsonify(dossiers.public_view(dossiers.get(code)))
+
+
+@api.get("/dossiers/<code>/full")
+@operation("a dossier with its citizen, documents and every event (officer of the receiving or returning "
+           "branch, the competent department, admin)", FullDossier, auth="required", errors=(400,))
+def full_dossier(code):
+    who = bearer()
+    row = runtime().dossiers.get(code)
+    require_personal_access(who, row)
+    return jsonify(full(row))
+
+
+@api.post("/dossiers/<code>/status")
+@operation("move a dossier along its path: the counter digitises, sends on and hands back; the department asks "
+           "for a supplement, marks the result ready or rejects", FullDossier, body=StatusChange, auth="required",
+           conflict=True)
+def move_dossier(code):
+    who = bearer()
+    dossiers = runtime().dossiers
+    row = dossiers.get(code)
+    found = require_personal_access(who, row)
+    body = json_body()
+    try:
+        moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note)
+    except NotPermitted as refused:
+        raise Forbidden(refused.message, refused.code) from None
+    return jsonify(full(moved))
+
+
+@api.get("/departments/<d>/dossiers")
+@operation("the department's work, oldest due first, overdue marked (its staff, admin)", DossierBrief, many=True,
+           auth="required")
+def department_dossiers(d):
+    who = bearer()
+    dossiers = runtime().dossiers
+    dossiers.catalogue.department(d)
+    if not (who.is_staff("admin") or (who.kind == "staff" and who.role == "department" and who.department == d)):
+        raise Forbidden(f"this is the work of department {d}", "other_department")
+    return jsonify([dossiers.brief(row) for row in dossiers.of_department(d)])
+
+
+@api.get("/citizens/<id_number>/dossiers")
+@operation("a returning citizen's dossiers, newest first: those the caller's branch or department deals with "
+           "(staff)", DossierBrief, many=True, auth="required", errors=(400,))
+def citizen_dossiers(id_number):
+    who = bearer()
+    if who.kind != "staff":
+        raise Forbidden("this call is for staff")
+    dossiers = runtime().dossiers
+    return jsonify([dossiers.brief(row) for row in dossiers.of_citizen(id_number) if sides(who, row)])

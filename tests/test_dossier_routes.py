@@ -1,0 +1,256 @@
+"""Dossiers through the API: the lifecycle across two branches and a department, who may see and
+move what, the public view without personal data, and the refusals of bad input."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from motcua.core.dossiers import make_code
+
+from motcua.accounts import Accounts
+from motcua.config import load_config
+from motcua.core.clock import FakeClock
+from motcua.store import Store
+
+from conftest import MORNING, PASSWORD, TOKEN_TTL_HOURS, Template, motcua
+
+CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
+DAY = 24 * 3600
+
+
+DEPARTMENT_USERS = {"fin1": "finance", "fin2": "finance", "jus1": "justice"}
+
+
+@pytest.fixture(scope="module")
+def department_template(tmp_path_factory, morning_template) -> Template:
+    """The morning's database with department users too, signed in at MORNING: made once, copied per test."""
+    path = morning_template.copy_to(tmp_path_factory.mktemp("dossiers") / "motcua.db")
+    store = Store(path)
+    accounts = Accounts(store, FakeClock(MORNING), TOKEN_TTL_HOURS)
+    tokens = dict(morning_template.tokens)
+    for name, department in DEPARTMENT_USERS.items():
+        accounts.add_user(name, PASSWORD, "department", None, department=department)
+        tokens[name] = accounts.login(name, PASSWORD)[0]
+    store.close()
+    return Template(path, tokens)
+
+
+@pytest.fixture
+def config(tmp_path, department_template):
+    return load_config(server={"db": str(department_template.copy_to(tmp_path / "motcua.db")),
+                               "async_mode": "threading"})
+
+
+@pytest.fixture
+def tokens(department_template) -> dict:
+    return dict(department_template.tokens)
+
+
+@pytest.fixture
+def staff(api):
+    """The API as counter staff (off1, off2, mgr1, admin), department staff (fin1, fin2 of Finance, jus1 of
+    Justice) or a device."""
+    return api
+
+
+def opened(api, who="off1", **body) -> dict:
+    answer = api.post("/dossiers", who, {"procedure": "KD-TL", "citizen": CITIZEN, **body})
+    assert answer.status_code == 201, answer.text
+    return answer.json
+
+
+def move(api, code, who, status, note=None, expect=200) -> dict:
+    answer = api.post(f"/dossiers/{code}/status", who, {"status": status, "note": note})
+    assert answer.status_code == expect, answer.text
+    return answer.json
+
+
+def test_the_whole_lifecycle_across_two_branches_and_a_department(app, staff, clock):
+    api = staff
+    ticket = api.issue("business")
+    dossier = opened(api, ticket=ticket["id"], return_branch="hk-02")
+    code = dossier["code"]
+    assert code.startswith("HK-01-261124-0001")
+    assert dossier["status"] == "received" and dossier["department"] == "finance"
+    assert dossier["lookup_url"] == f"http://localhost/d/{code}"
+    # Tuesday 24 November 2026 is a holiday: three working days are Wed, Thu, Fri.
+    assert dossier["due_date"] == "2026-11-27"
+    assert dossier["citizen"] == CITIZEN and dossier["ticket"] == ticket["id"]
+
+    move(api, code, "off1", "digitized")
+    move(api, code, "off1", "processing")
+    work = api.get("/departments/finance/dossiers", "fin1").json
+    assert [w["code"] for w in work] == [code] and work[0]["citizen_name"] == CITIZEN["name"]
+    clock.advance(3600)
+    move(api, code, "fin1", "supplement_requested", "Hợp đồng thuê địa điểm kinh doanh")
+    move(api, code, "off1", "processing")      # the citizen brought it to the counter
+    ready = move(api, code, "fin2", "result_ready")
+    assert ready["status"] == "result_ready"
+    [(told, phone)] = app.extensions["motcua"].dossiers.notifier.sent
+    assert told["code"] == code and phone == CITIZEN["phone"]
+    assert api.get("/departments/finance/dossiers", "fin1").json == []
+
+    # The citizen comes back to the other branch: found by ID number there, handed the result.
+    found = api.get(f"/citizens/{CITIZEN['id_number']}/dossiers", "off2").json
+    assert [(f["code"], f["status"]) for f in found] == [(code, "result_ready")]
+    done = move(api, code, "off2", "returned")
+    assert [(e["from_status"], e["status"], e["actor"], e["branch"]) for e in done["events"]] == [
+        (None, "received", "staff:off1", "hk-01"),
+        ("received", "digitized", "staff:off1", "hk-01"),
+        ("digitized", "processing", "staff:off1", "hk-01"),
+        ("processing", "supplement_requested", "staff:fin1", None),
+        ("supplement_requested", "processing", "staff:off1", "hk-01"),
+        ("processing", "result_ready", "staff:fin2", None),
+        ("result_ready", "returned", "staff:off2", "hk-02"),
+    ]
+    assert done["events"][3]["note"] == "Hợp đồng thuê địa điểm kinh doanh"
+    public = api.get(f"/dossiers/{code.lower()}").json
+    assert [h["status"] for h in public["history"]][-1] == "returned" and public["overdue"] is False
+
+
+def test_the_public_view_carries_no_personal_data(staff):
+    api = staff
+    code = opened(api)["code"]
+    answer = api.get(f"/dossiers/{code}")
+    assert answer.status_code == 200
+    assert set(answer.json) == {"code", "procedure", "status", "received_at", "due_date", "overdue", "history",
+                                "return_branch"}
+    text = answer.get_data(as_text=True)
+    for personal in (CITIZEN["name"], CITIZEN["id_number"], CITIZEN["phone"], json.dumps(CITIZEN["name"])[1:-1]):
+        assert personal not in text
+
+
+def test_overdue_past_the_due_date_and_the_department_sees_the_oldest_due_first(staff, clock):
+    api = staff
+    # Earlier days, not later ones: the test's staff tokens end twelve hours after MORNING.
+    clock.set(MORNING - 8 * DAY)                         # Monday 16 November: due Thursday 19
+    first = opened(api)["code"]
+    clock.set(MORNING - 5 * DAY)                         # Thursday 19: due Wednesday 25 (24 is a holiday)
+    second = opened(api, who="off2")["code"]
+    late = opened(api, procedure="KD-RUOU")["code"]      # Economy's, ten working days
+    for code in (second, first, late):
+        move(api, code, "admin", "digitized")
+        move(api, code, "admin", "processing")
+    clock.set(MORNING)
+    work = api.get("/departments/finance/dossiers", "fin1").json
+    assert [(w["code"], w["due_date"], w["overdue"]) for w in work] == [
+        (first, "2026-11-19", True), (second, "2026-11-25", False)]
+    assert api.get(f"/dossiers/{first}").json["overdue"] is True
+    assert api.get(f"/dossiers/{late}").json["overdue"] is False
+    move(api, first, "fin1", "result_ready")
+    assert api.get(f"/dossiers/{first}").json["overdue"] is False   # late, but no longer owed
+
+
+@pytest.mark.parametrize("who, status", [
+    ("fin1", 403),     # another department's staff
+    ("off2", 403),     # neither the receiving nor the returning branch
+    ("kiosk1", 403),
+    ("jus1", 200), ("off1", 200), ("mgr1", 200), ("admin", 200),
+])
+def test_personal_data_only_for_the_branches_the_department_and_admins(staff, who, status):
+    api = staff
+    code = opened(api, procedure="HT-KS")["code"]       # Justice's, received and returned at hk-01
+    answer = api.get(f"/dossiers/{code}/full", who)
+    assert answer.status_code == status, answer.text
+    if status == 403:
+        assert answer.json["error"]["code"] == "not_your_dossier"
+        assert CITIZEN["name"] not in answer.get_data(as_text=True)
+        assert api.post(f"/dossiers/{code}/status", who, {"status": "digitized"}).status_code == 403
+    else:
+        assert answer.json["citizen"] == CITIZEN
+
+
+@pytest.mark.parametrize("status, who, expect, error", [
+    ("digitized", "fin1", 403, "not_your_move"),          # the counter digitises
+    ("result_ready", "off1", 409, "bad_transition"),      # not from received
+    ("returned", "off1", 409, "bad_transition"),
+    ("rejected", "off1", 400, "note_needed"),             # a refusal says why
+    ("processing", "off1", 409, "bad_transition"),        # digitised first
+    ("sent", "off1", 400, None),
+])
+def test_transitions_refused(staff, status, who, expect, error):
+    api = staff
+    code = opened(api)["code"]
+    answer = api.post(f"/dossiers/{code}/status", who, {"status": status})
+    assert answer.status_code == expect, answer.text
+    if error:
+        assert answer.json["error"]["code"] == error
+    assert api.get(f"/dossiers/{code}").json["status"] == "received"
+
+
+def test_the_department_decides_and_the_counter_may_not(staff):
+    api = staff
+    code = opened(api)["code"]
+    move(api, code, "off1", "digitized")
+    move(api, code, "off1", "processing")
+    assert api.post(f"/dossiers/{code}/status", "off1", {"status": "result_ready"}).json["error"]["code"] == \
+        "not_your_move"
+    rejected = move(api, code, "fin1", "rejected", "Không thuộc thẩm quyền")
+    assert rejected["reject_reason"] == "Không thuộc thẩm quyền"
+    move(api, code, "admin", "processing", expect=409)
+
+
+def test_a_mistyped_code_is_refused_and_never_shows_another_dossier(staff):
+    api = staff
+    code = opened(api)["code"]
+    opened(api)  # the next number exists too
+    typo = code[:-2] + ("2" if code[-2] != "2" else "3") + code[-1]
+    answer = api.get(f"/dossiers/{typo}")
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "bad_code"
+    assert api.get(f"/dossiers/{code[:-1]}").status_code == 400
+    nobody = api.get(f"/dossiers/{make_code('hk-01', date(2026, 11, 24), 50)}")
+    assert nobody.status_code == 404 and nobody.json["error"]["code"] == "unknown_dossier"
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"procedure": "NOPE", "citizen": CITIZEN}, 400, "unknown_procedure"),
+    ({"procedure": "KD-TL", "citizen": {**CITIZEN, "id_number": "12345"}}, 400, "bad_id_number"),
+    ({"procedure": "KD-TL", "citizen": {**CITIZEN, "id_number": "000090012345"}}, 400, "bad_id_number"),
+    ({"procedure": "KD-TL", "citizen": {**CITIZEN, "id_number": 1090012345}}, 400, None),
+    ({"procedure": "KD-TL"}, 400, None),
+    ({"procedure": "KD-TL", "citizen": CITIZEN, "return_branch": "nowhere"}, 400, "unknown_branch"),
+    ({"procedure": "KD-TL", "citizen": CITIZEN, "ticket": "forged"}, 400, "unknown_ticket"),
+    ({"procedure": "KD-TL", "citizen": CITIZEN, "branch": "hk-02"}, 403, "other_branch"),
+])
+def test_bad_input_is_refused_and_nothing_is_written(app, staff, body, status, code):
+    answer = staff.post("/dossiers", "off1", body)
+    assert answer.status_code == status, answer.text
+    if code:
+        assert answer.json["error"]["code"] == code
+    store = app.extensions["motcua"].store
+    assert store.query("select count(*) n from dossiers")[0]["n"] == 0
+    assert store.query("select count(*) n from events where dossier is not null")[0]["n"] == 0
+
+
+def test_department_staff_do_not_open_dossiers_nor_see_another_department(staff):
+    assert staff.post("/dossiers", "fin1", {"procedure": "KD-TL", "citizen": CITIZEN}).status_code == 403
+    assert staff.get("/departments/justice/dossiers", "fin1").status_code == 403
+    assert staff.get("/departments/nowhere/dossiers", "fin1").status_code == 404
+    # Nor act at a branch: a department user is no officer.
+    assert staff.post("/branches/hk-01/counters/1/next", "fin1").status_code == 403
+
+
+def test_a_citizen_is_found_by_id_number_only_where_their_dossier_is_dealt_with(staff):
+    code = opened(staff)["code"]
+    assert [d["code"] for d in staff.get(f"/citizens/{CITIZEN['id_number']}/dossiers", "off1").json] == [code]
+    assert staff.get(f"/citizens/{CITIZEN['id_number']}/dossiers", "off2").json == []
+    assert [d["code"] for d in staff.get(f"/citizens/{CITIZEN['id_number']}/dossiers", "fin1").json] == [code]
+    assert staff.get("/citizens/12345/dossiers", "off1").status_code == 400
+
+
+def test_the_catalogue_and_departments_are_public(staff):
+    procedures = staff.get("/procedures").json
+    assert len(procedures) >= 20 and {"code", "name", "field", "department", "statutory_days", "documents"} <= \
+        set(procedures[0])
+    assert {p["code"] for p in staff.get("/procedures?service=land").json} == {"DD-CGCN", "DD-CN", "DD-CD", "DD-CMD"}
+    assert "finance" in {d["code"] for d in staff.get("/departments").json}
+
+
+def test_the_command_line_adds_a_department_user(tmp_path, morning_template):
+    db = morning_template.copy_to(tmp_path / "motcua.db")
+    out = motcua("user", "add", "--username", "fin9", "--password", PASSWORD, "--role", "department",
+                 "--department", "finance", db=db)
+    assert "department finance" in out
+    assert "fin9\tdepartment\tfinance" in motcua("user", "list", db=db)
