@@ -304,3 +304,14 @@ def test_the_key_may_come_from_the_environment_and_a_wrong_one_is_refused(config
     monkeypatch.setenv("MOTCUA_DOCUMENT_KEY", "not-a-key")
     with pytest.raises(DocumentKeyError):
         create_app(override(config, dossiers={"documents": str(tmp_path / "env")}), clock)
+
+
+def test_a_department_reads_its_dossiers_documents_but_neither_attaches_nor_lists_a_citizens(doc_app, docs):
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
+    accounts = doc_app.extensions["motcua"].accounts
+    justice = accounts.login("justice1", PASSWORD)[0]
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", justice).status_code == 200
+    assert upload(docs, code, image("PNG"), who=justice).status_code == 403
+    assert docs.post(f"/dossiers/{code}/documents", justice, {"reuse": sha}).status_code == 403
+    assert docs.get(f"/citizens/{CITIZEN}/documents", justice).status_code == 403

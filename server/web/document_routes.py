@@ -10,11 +10,12 @@ from flask import jsonify, make_response, request
 from pydantic import BaseModel, Field
 
 from motcua.accounts import Principal
-from motcua.core.dossiers import valid_id_number
+from motcua.core.dossiers import ADMIN, COUNTER, valid_id_number
 from motcua.core.model import Invalid, StorageUnavailable
 from motcua.documents import JPEG, MIMES, PDF, PNG, Actor, Documents, DocumentTooLarge, UnsupportedDocument
 from . import schemas
 from .openapi import operation
+from .dossier_routes import require_personal_access, sides
 from .routes import STATUS_OF, Forbidden, api, bearer, json_body, runtime
 
 # The document's own refusals take HTTP's words for them: too large, not a type taken.
@@ -66,20 +67,6 @@ class Downloaded(schemas.Answer):
 
 # ---- authorisation ---------------------------------------------------------------------------
 
-def handles_at_branch(who: Principal, dossier) -> bool:
-    """Staff of the dossier's receiving or returning branch, or an admin."""
-    return who.kind == "staff" and who.role in BRANCH_STAFF and (
-        who.role == "admin" or who.branch in (dossier["branch"], dossier["return_branch"]))
-
-
-def may_read(who: Principal, dossier) -> bool:
-    """Who sees a dossier's documents: its branches' staff, its competent department, admins."""
-    department = getattr(who, "department", None)
-    return handles_at_branch(who, dossier) or (
-        who.kind == "staff" and who.role == "department" and department is not None
-        and department == dossier["department"])
-
-
 def dossier_of(code: str):
     """The dossier of that code (404 for none, 400 for a mistyped code), from the dossiers part."""
     dossiers = getattr(runtime(), "dossiers", None)
@@ -101,8 +88,9 @@ def documents_part() -> Documents:
 
 
 def actor(who: Principal) -> Actor:
-    """The event's actor and place: the branch of a branch's staff, the department of a department's."""
-    return Actor(who.actor, who.branch or getattr(who, "department", None))
+    """The event's actor and place: the branch of a branch's staff (null for a department or an admin, as
+    the dossier's own events)."""
+    return Actor(who.actor, who.branch)
 
 
 def local(t: float | None) -> str | None:
@@ -122,8 +110,9 @@ def attached_answer(row: dict) -> dict:
 def attach_document(code):
     who = bearer()
     dossier = dossier_of(code)
-    if not handles_at_branch(who, dossier):
-        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents")
+    if not sides(who, dossier) & {COUNTER, ADMIN}:
+        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents",
+                        "not_your_dossier")
     documents = documents_part()
     if request.mimetype == "multipart/form-data":
         # A scan is far larger than any JSON body: this one request may carry a whole document.
@@ -161,8 +150,7 @@ def citizen_documents(id_number):
 def download_document(code, sha256):
     who = bearer()
     dossier = dossier_of(code)
-    if not may_read(who, dossier):
-        raise Forbidden("only staff handling the dossier see its documents")
+    require_personal_access(who, dossier)
     data, row = documents_part().read(dossier, sha256, actor(who))
     answer = make_response(data)
     answer.mimetype = row["mime"]
