@@ -145,7 +145,8 @@ class Documents:
             try:
                 return self.store.write(lambda db: self._attach(db, dossier, sha, kind, actor, False, {
                     "sha256": sha, "kind": kind, "mime": mime, "size": len(data),
-                    "citizen_id": dossier["citizen_id"], "created_at": self.clock.now(), "created_by": actor.name, "path": path}))
+                    "citizen_id": dossier["citizen_id"], "created_at": self.clock.now(), "created_by": actor.name,
+                    "path": path}))
             except BaseException:
                 if created and not self._referenced(sha):
                     (self.folder / path).unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""Documents: judged by content, stored once by SHA-256, encrypted at rest, reused, read only by who handles the dossier."""
+"""Documents: judged by content, stored once by SHA-256, encrypted at rest, reused, read by who handles the dossier."""
 from __future__ import annotations
 
 import hashlib
@@ -58,7 +58,8 @@ def test_pdf_jpeg_and_png_are_known_by_their_content(data, mime):
     image("JPEG", size=(400, 300))[:-300],                # a JPEG cut short
     image("GIF"),                                       # an image, of a type not taken
     b"hello, world\n",
-], ids=["elf", "exe", "pdf-no-eof", "png-signature-only", "png-truncated", "jpeg-signature-only", "jpeg-truncated", "gif", "text"])
+], ids=["elf", "exe", "pdf-no-eof", "png-signature-only", "png-truncated", "jpeg-signature-only", "jpeg-truncated",
+        "gif", "text"])
 def test_anything_else_is_refused_whatever_it_is_called(data):
     with pytest.raises(UnsupportedDocument):
         sniff(data, MIB)
@@ -184,6 +185,11 @@ def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, 
     rows = doc_app.extensions["motcua"].documents.of_dossier(second)
     assert [(r["sha256"], r["reused"]) for r in rows] == [(sha, True)]
     assert len(stored_files(doc_app)) == 1            # one file for both dossiers
+    # What the receipt is printed from: the full dossier says the document was reused, not scanned.
+    full = docs.get(f"/dossiers/{second}/full", "off2")
+    assert full.status_code == 200, full.text
+    assert [(d["sha256"], d["kind"], d["reused"]) for d in full.json["documents"]] == [(sha, "birth_notice", True)]
+    assert [d["reused"] for d in docs.get(f"/dossiers/{first}/full", "off1").json["documents"]] == [False]
     again = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha})
     assert again.status_code == 409 and again.json["error"]["code"] == "duplicate_document"
     # Another citizen's dossier cannot take it: to it, that document does not exist.
@@ -246,7 +252,8 @@ def test_only_who_handles_the_dossier_reads_its_documents_and_each_read_is_an_ev
         assert answer.status_code == 200 and answer.data == scan
         assert len(reads) == before + 1
         read = reads[-1]
-        assert (read["dossier"], read["note"], read["actor"], read["ticket"]) == (code, f"document_read:{sha}", f"staff:{who}", None)
+        assert (read["dossier"], read["note"], read["actor"], read["ticket"]) == (
+            code, f"document_read:{sha}", f"staff:{who}", None)
         assert read["at"] == rt.engine.clock.now()
     else:
         assert answer.status_code == 403

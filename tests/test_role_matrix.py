@@ -207,7 +207,8 @@ class Caller:
         sha = rt.documents.upload(earlier, scan, "id_card", Actor("staff:off1", branch))["sha256"]
         if method == "GET":
             rt.documents.reuse(dossier, sha, Actor("staff:off1", branch))
-        path = path.replace("{code}", dossier["code"]).replace("{sha256}", sha).replace("{id_number}", CITIZEN.id_number)
+        path = path.replace("{code}", dossier["code"]).replace("{sha256}", sha)
+        path = path.replace("{id_number}", CITIZEN.id_number)
         return method, path, {"reuse": sha} if method == "POST" else None
 
     def admin_request(self, method: str, template: str, branch: str) -> tuple[str, str, dict | None]:

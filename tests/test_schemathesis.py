@@ -49,7 +49,7 @@ TURN = itertools.count()
 
 
 def real_ids(app, tokens: dict, wanted) -> dict:
-    """Path parameters of hk-01: counter 1, a ticket just issued by its kiosk, a dossier opened there and its document."""
+    """Path parameters of hk-01: counter 1, a ticket issued by its kiosk, a dossier opened there and its document."""
     answer = app.test_client().post("/api/v1/branches/hk-01/tickets", json={"service": "civil"},
                                     headers={"Authorization": f"Bearer {tokens['kiosk1']}"})
     assert answer.status_code == 201, answer.text
@@ -57,7 +57,8 @@ def real_ids(app, tokens: dict, wanted) -> dict:
            "username": "off2", "id_number": "001090012345", "d": "justice", "sha256": "0" * 64}
     rt = app.extensions["motcua"]
     if "code" in wanted:
-        ids["code"] = rt.dossiers.open("HT-KS", Citizen(ids["id_number"], "Lê Văn Cường"), "hk-01", "staff:admin")["code"]
+        citizen = Citizen(ids["id_number"], "Lê Văn Cường")
+        ids["code"] = rt.dossiers.open("HT-KS", citizen, "hk-01", "staff:admin")["code"]
     if "sha256" in wanted:
         # a real document of that dossier, so that a download reaches the file
         scan = f"%PDF-1.4 {ids['code']}\n%%EOF".encode()
