@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import signal
 
 import pytest
+import requests
 from cryptography.fernet import Fernet, InvalidToken
 from PIL import Image
 
@@ -13,7 +16,7 @@ from motcua.core.dossiers import Citizen
 from motcua.documents import JPEG, MIB, PDF, PNG, DocumentTooLarge, UnsupportedDocument, sniff
 from motcua.web.app import create_app
 
-from conftest import PASSWORD, Api
+from conftest import PASSWORD, Api, Server, free_port
 
 KEY = Fernet.generate_key().decode()
 CITIZEN, OTHER_CITIZEN = "001090012345", "079185000111"
@@ -322,3 +325,42 @@ def test_a_department_reads_its_dossiers_documents_but_neither_attaches_nor_list
     assert upload(docs, code, image("PNG"), who=justice).status_code == 403
     assert docs.post(f"/dossiers/{code}/documents", justice, {"reuse": sha}).status_code == 403
     assert docs.get(f"/citizens/{CITIZEN}/documents", justice).status_code == 403
+
+
+def test_a_scan_larger_than_any_json_body_goes_through_the_real_server(tmp_path, real_template):
+    """Under gevent, with the server's 64 KiB body limit: the upload alone may carry a whole document."""
+    settings = tmp_path / "config.toml"
+    settings.write_text(f'[dossiers]\ndocuments = "docs"\ndocument_key = "{KEY}"\nmax_document_mib = 1.0\n',
+                        encoding="utf-8")
+    server = Server(real_template.copy_to(tmp_path / "motcua.db"), free_port(), tmp_path / "server.log",
+                    tokens=dict(real_template.tokens), args=("--config", str(settings)))
+    server.start()
+    try:
+        auth = server.auth("off1")
+        opened = requests.post(f"{server.api}/dossiers", headers=auth, timeout=10, json={
+            "procedure": "HT-KS", "citizen": {"id_number": CITIZEN, "name": "Phạm Thị Dung"}})
+        assert opened.status_code == 201, opened.text
+        code = opened.json()["code"]
+        noisy = image_of_noise(300_000)
+        for data, status in ((noisy, 201), (noisy + b"\x00" * MIB, 413)):
+            answer = requests.post(f"{server.api}/dossiers/{code}/documents", headers=auth, timeout=10,
+                                   files={"file": ("scan.png", data, "image/png")}, data={"kind": "id_card"})
+            assert answer.status_code == status, answer.text
+        sha = hashlib.sha256(noisy).hexdigest()
+        read = requests.get(f"{server.api}/dossiers/{code}/documents/{sha}", headers=auth, timeout=10)
+        assert read.status_code == 200 and read.content == noisy
+        assert (tmp_path / "docs" / sha[:2] / sha).exists()
+    finally:
+        server.kill(signal.SIGTERM)
+
+
+def image_of_noise(at_least: int) -> bytes:
+    """A PNG of random pixels (it does not compress): at least that many bytes."""
+    side = int((at_least / 3) ** 0.5) + 1
+    return image_from(os.urandom(side * side * 3), side)
+
+
+def image_from(pixels: bytes, side: int) -> bytes:
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), pixels).save(out, "PNG")
+    return out.getvalue()
