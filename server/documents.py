@@ -165,6 +165,10 @@ class Documents:
             db.execute("insert or ignore into documents (sha256, kind, mime, size, citizen_id, created_at, "
                        "created_by, path) values (:sha256, :kind, :mime, :size, :citizen_id, :created_at, "
                        ":created_by, :path)", document)
+        # The status as this transaction sees it: a dossier closed since it was read takes nothing more.
+        status = db.execute("select status from dossiers where code = ?", [dossier["code"]]).fetchone()
+        dossier = {**dossier, "status": status[0] if status else dossier["status"]}
+        _open(dossier)
         row = {"dossier": dossier["code"], "sha256": sha, "kind": kind, "reused": int(reused),
                "attached_at": self.clock.now(), "attached_by": actor.name}
         try:

@@ -200,6 +200,9 @@ def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, 
     assert theirs.status_code == 404 and theirs.json["error"]["code"] == "unknown_document"
     assert docs.get(f"/citizens/{OTHER_CITIZEN}/documents", "off2").json == []
     assert docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": "x"}).status_code == 400
+    unknown_kind = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha, "kind": "passport_xyz"})
+    assert unknown_kind.status_code == 400 and unknown_kind.json["error"]["code"] == "bad_kind"
+    assert upload(docs, first, pdf(), kind="passport_xyz").json["error"]["code"] == "bad_kind"
     assert docs.get("/citizens/12345/documents", "off2").status_code == 400
 
 

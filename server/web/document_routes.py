@@ -75,9 +75,11 @@ def dossier_of(code: str):
     return dossiers.get(code)
 
 
-def known_kinds() -> set[str]:
-    """The document kinds the procedure catalogue names."""
-    return {k.kind for p in runtime().dossiers.catalogue.procedures.values() for k in p.documents}
+def known_kind(kind: str) -> str:
+    """kind, when the procedure catalogue names it; 400 bad_kind otherwise."""
+    if kind not in {k.kind for p in runtime().dossiers.catalogue.procedures.values() for k in p.documents}:
+        raise Invalid("kind must be a document kind of the procedure catalogue, such as id_card", "bad_kind")
+    return kind
 
 
 def documents_part() -> Documents:
@@ -120,13 +122,11 @@ def attach_document(code):
         upload = request.files.get("file")
         if upload is None:
             raise Invalid("file: a PDF, JPEG or PNG file part is needed", "missing_field")
-        kind = request.form.get("kind", "")
-        if kind not in known_kinds():
-            raise Invalid("kind must be a document kind of the procedure catalogue, such as id_card", "bad_kind")
+        kind = known_kind(request.form.get("kind", ""))
         attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), kind, actor(who))
     else:
         body = json_body()
-        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind)
+        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind))
     return jsonify(attached_answer(attached)), 201
 
 
