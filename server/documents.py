@@ -26,7 +26,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from PIL import Image
 
 from motcua import audit
-from motcua.core.dossiers import REJECTED, RETURNED
+from motcua.core.dossiers import REJECTED, RETURNED, event_row
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
@@ -259,11 +259,10 @@ class Documents:
         return rows[0]
 
     def _event(self, dossier: DossierLike, actor: Actor, note: str) -> dict:
-        # A document changes no status: the event names the dossier's, before and after alike.
+        # A document changes no status: the event names the dossier's, before and after alike (so the
+        # public timeline, made of the changes, leaves it out).
         status = dossier["status"]
-        return {"ticket": None, "dossier": dossier["code"], "branch": actor.branch, "from_status": status,
-                "to_status": status, "at": self.clock.now(), "counter": None, "actor": actor.name,
-                "note": note}
+        return event_row(dossier["code"], status, status, self.clock.now(), actor.name, actor.branch, note)
 
     def _attachment(self, db, code: str, sha: str) -> dict:
         return _public(next(iter(db.query(f"{ATTACHED} where a.dossier = ? and a.sha256 = ?", [code, sha]))))

@@ -6,6 +6,8 @@ import logging
 from collections import deque
 from typing import Protocol
 
+from motcua.i18n import text
+
 log = logging.getLogger("motcua.notify")
 
 
@@ -14,6 +16,11 @@ class Notifier(Protocol):
 
     def result_ready(self, dossier: dict, phone: str) -> None:
         """The dossier (its public view) has a result waiting at its return branch; phone may be empty."""
+
+
+def result_ready_message(dossier: dict, lang: str = "vi") -> str:
+    """The words a gateway sends the citizen when the result waits at the return branch."""
+    return text(lang, "dossier.notice.result_ready", code=dossier["code"], branch=dossier["return_branch"])
 
 
 class LoggingNotifier:
@@ -26,8 +33,7 @@ class LoggingNotifier:
     def result_ready(self, dossier: dict, phone: str) -> None:
         self.sent.append((dossier, phone))
         # The phone's last digits only: the log is read by more people than the dossier is.
-        log.info("dossier %s: result ready at %s; tell %s", dossier["code"], dossier["return_branch"],
-                 mask(phone) if phone else "nobody (no phone)")
+        log.info("to %s: %s", mask(phone) if phone else "nobody (no phone)", result_ready_message(dossier))
 
 
 def mask(phone: str) -> str:

@@ -261,6 +261,8 @@ def test_only_who_handles_the_dossier_reads_its_documents_and_each_read_is_an_ev
         assert (read["dossier"], read["note"], read["actor"], read["ticket"]) == (
             code, f"document_read:{sha}", f"staff:{who}", None)
         assert read["at"] == rt.engine.clock.now()
+        # The public timeline is the dossier's steps: attaching and reading documents are not among them.
+        assert [h["status"] for h in docs.get(f"/dossiers/{code}").json["history"]] == ["received"]
     else:
         assert answer.status_code == 403
         assert len(reads) == before

@@ -254,3 +254,54 @@ def test_the_command_line_adds_a_department_user(tmp_path, morning_template):
                  "--department", "finance", db=db)
     assert "department finance" in out
     assert "fin9\tdepartment\tfinance" in motcua("user", "list", db=db)
+
+
+def test_the_returning_branch_s_console_hears_the_result_is_ready(app, staff, client):
+    from motcua.web.events import socketio
+
+    here = socketio.test_client(app, flask_test_client=client)
+    there = socketio.test_client(app, flask_test_client=client)
+    for socket, branch, who in ((here, "hk-01", "off1"), (there, "hk-02", "off2")):
+        assert socket.emit("subscribe_staff", {"branch": branch, "token": staff.tokens[who]}, callback=True)["ok"]
+        socket.get_received()
+    code = opened(staff, return_branch="hk-02")["code"]
+    for who, status in (("off1", "digitized"), ("off1", "processing"), ("fin1", "result_ready")):
+        move(staff, code, who, status)
+    heard = [e["args"][0] for e in there.get_received() if e["name"] == "dossier"]
+    assert [(d["code"], d["status"]) for d in heard][-1] == (code, "result_ready")
+    assert [d["status"] for d in heard] == ["received", "digitized", "processing", "result_ready"]
+    ready = staff.get("/branches/hk-02/dossiers?status=result_ready", "off2").json
+    assert [d["code"] for d in ready] == [code]
+    assert staff.get("/branches/hk-02/dossiers?status=late", "off2").status_code == 400
+    assert staff.get("/branches/hk-03/dossiers", "off2").status_code == 403
+    for socket in (here, there):
+        socket.disconnect()
+
+
+def test_a_read_is_recorded_in_the_chain_without_changing_the_dossier(app, staff):
+    code = opened(staff)["code"]
+    rt = app.extensions["motcua"]
+    rt.store.write(lambda db: rt.dossiers.record(db, code, "staff:off1", "hk-01", "document_read:abc"))
+    events = staff.get(f"/dossiers/{code}/full", "off1").json["events"]
+    assert events[-1] == {"from_status": "received", "status": "received", "at": events[-1]["at"],
+                          "actor": "staff:off1", "branch": "hk-01", "note": "document_read:abc"}
+    public = staff.get(f"/dossiers/{code}").json
+    assert public["status"] == "received" and [h["status"] for h in public["history"]] == ["received"]
+    from motcua import audit
+    assert rt.store.read(lambda db: audit.verify(db.conn)).broken is None
+
+
+def test_an_admin_adds_a_department_user_who_then_works_on_its_department(staff):
+    added = staff.post("/admin/users", "admin", {"username": "urb1", "password": PASSWORD, "role": "department",
+                                                 "department": "urban"})
+    assert added.status_code == 201, added.text
+    assert added.json["department"] == "urban" and added.json["branch"] is None
+    assert staff.post("/admin/users", "admin", {"username": "urb2", "password": PASSWORD,
+                                                "role": "department"}).json["error"]["code"] == "department_needed"
+    assert staff.post("/admin/users", "admin", {"username": "urb3", "password": PASSWORD, "role": "department",
+                                                "department": "nowhere"}).status_code == 404
+    login = staff.post("/auth/login", json={"username": "urb1", "password": PASSWORD}).json
+    assert (login["role"], login["branch"], login["department"]) == ("department", None, "urban")
+    token = login["token"]
+    assert staff.get("/departments/urban/dossiers", token).status_code == 200
+    assert staff.get("/departments/finance/dossiers", token).status_code == 403

@@ -244,3 +244,11 @@ def test_a_well_formed_code_nobody_was_given_is_not_found(service):
     dossiers, _, _ = service
     with pytest.raises(NotFound):
         dossiers.get(make_code("hk-01", date(2026, 11, 24), 99))
+
+
+def test_the_logging_notifier_logs_the_message_and_only_the_phone_s_last_digits(caplog):
+    notifier = LoggingNotifier()
+    with caplog.at_level("INFO", logger="motcua.notify"):
+        notifier.result_ready({"code": "HK-01-261124-0001X", "return_branch": "hk-02"}, "0912345678")
+    assert "HK-01-261124-0001X" in caplog.text and "hk-02" in caplog.text
+    assert "******5678" in caplog.text and "0912345678" not in caplog.text

@@ -86,11 +86,25 @@ MATRIX = {
     "GET /departments/{d}/dossiers":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
     # Everyone on staff may ask; each sees only the dossiers of their own branch or department.
     "GET /citizens/{id_number}/dossiers":           "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/dossiers":                   "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     # Documents: a dossier received and returned at the cell's branch; the citizen's list serves any
     # branch's counter.
     "POST /dossiers/{code}/documents":              "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /dossiers/{code}/documents/{sha256}":      "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /citizens/{id_number}/documents":          "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+}
+
+# The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what
+# anyone may, and is refused (403) wherever a token is needed, except in these cells.
+DEPARTMENT_USER, DEPARTMENT_OF = "jus1", "justice"
+DEPARTMENT_CELLS = {
+    "POST /auth/logout": "ok/ok", "DELETE /auth/session": "ok/ok",
+    "GET /auth/session": "401/401",   # a bearer token alone is no session, whoever's
+    "GET /dossiers/{code}/full": "ok/ok",
+    "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
+    "GET /departments/{d}/dossiers": "ok/ok",
+    "GET /citizens/{id_number}/dossiers": "ok/ok",
+    "GET /dossiers/{code}/documents/{sha256}": "ok/ok",   # its department reads the dossier's documents
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
@@ -107,6 +121,9 @@ def cells() -> list[tuple[str, str, str, str]]:
         for role, cell in zip(ROLES, row.split(), strict=True):
             at_a, at_b = cell.split("/")
             found += [(op, role, A, at_a), (op, role, B, at_b)]
+        anyone = row.split()[0] == "ok/ok"
+        at_a, at_b = DEPARTMENT_CELLS.get(op, "ok/ok" if anyone else "403/403").split("/")
+        found += [(op, "department", A, at_a), (op, "department", B, at_b)]
     return found
 
 
@@ -120,6 +137,8 @@ def matrix_app(tmp_path_factory, morning_template):
                                  dossiers={"documents": str(db.parent / "documents"),
                                            "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     app.config["TESTING"] = True
+    app.extensions["motcua"].accounts.add_user(DEPARTMENT_USER, PASSWORD, "department", None,
+                                               department=DEPARTMENT_OF)
     yield app
     app.extensions["motcua"].store.close()
 
@@ -159,10 +178,13 @@ class Caller:
         return answer.json
 
     def token(self, op: str, role: str) -> str | None:
-        name = ROLES[role]
-        if op in ("POST /auth/logout", "DELETE /auth/session") and name in ("off1", "mgr1", "admin"):
+        accounts = self.app.extensions["motcua"].accounts
+        name = ROLES.get(role, DEPARTMENT_USER)
+        if op in ("POST /auth/logout", "DELETE /auth/session") and name in ("off1", "mgr1", "admin", DEPARTMENT_USER):
             # Logging out ends the token: the cell ends a fresh one, so the other cells keep theirs.
-            return self.app.extensions["motcua"].accounts.login(name, PASSWORD)[0]
+            return accounts.login(name, PASSWORD)[0]
+        if name == DEPARTMENT_USER and name not in self.tokens:   # not in the template: signed in once here
+            self.tokens[name] = accounts.login(name, PASSWORD)[0]
         return self.tokens[name] if name else None
 
     def request(self, op: str, branch: str) -> tuple[str, str, dict | None]:
@@ -239,7 +261,7 @@ class Caller:
 
 @pytest.fixture(scope="module")
 def caller(matrix_app, morning_template) -> Caller:
-    return Caller(matrix_app, morning_template.tokens)
+    return Caller(matrix_app, dict(morning_template.tokens))
 
 
 @pytest.mark.parametrize("op", list(MATRIX))

@@ -227,7 +227,7 @@ class Dossiers:
                    "citizen_name": citizen.name, "citizen_phone": citizen.phone, "status": RECEIVED,
                    "received_at": now, "due_date": due, "reject_reason": None, "updated_at": now}
             db["dossiers"].insert(row)
-            audit.append_events(db.conn, [_event(row["code"], None, RECEIVED, now, actor, branch, None)])
+            audit.append_events(db.conn, [event_row(row["code"], None, RECEIVED, now, actor, branch, None)])
             return row
         return self.store.write(write)
 
@@ -251,12 +251,18 @@ class Dossiers:
             if to == REJECTED:
                 changes["reject_reason"] = note
             db["dossiers"].update(code, changes)
-            audit.append_events(db.conn, [_event(code, row["status"], to, now, actor, place, note)])
+            audit.append_events(db.conn, [event_row(code, row["status"], to, now, actor, place, note)])
             return {**row, **changes}
         row = self.store.write(write)
         if to == RESULT_READY:
             self._tell_result_ready(row)
         return row
+
+    def record(self, db, code: str, actor: str, place: str | None, note: str) -> None:
+        """In the caller's transaction (db: the store's write connection), an event that changes nothing: a
+        document read, say; from and to are the dossier's status then."""
+        status = _row(db, code)["status"]
+        audit.append_events(db.conn, [event_row(code, status, status, self.clock.now(), actor, place, note)])
 
     def _tell_result_ready(self, row: dict) -> None:
         """After the commit: a gateway that fails does not undo the dossier's move, it is logged."""
@@ -284,6 +290,14 @@ class Dossiers:
             "select * from dossiers where department = ? and status in (select value from json_each(?)) "
             "order by due_date, received_at", [department, _json(AT_DEPARTMENT)])
 
+    def of_branch(self, branch: str, status: str | None = None, limit: int = 500) -> list[dict]:
+        """Dossiers received or returned at the branch, newest first, of one status when given."""
+        if status is not None and status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}", "bad_status")
+        return self.store.query(
+            "select * from dossiers where (branch = :b or return_branch = :b) and (:s is null or status = :s) "
+            "order by received_at desc limit :n", {"b": branch, "s": status, "n": limit})
+
     def of_citizen(self, id_number: str) -> list[dict]:
         if not valid_id_number(id_number):
             raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
@@ -298,7 +312,9 @@ class Dossiers:
         return {"code": row["code"], "procedure": row["procedure"], "status": row["status"],
                 "received_at": self.local.iso(row["received_at"]), "due_date": row["due_date"],
                 "overdue": is_overdue(row["status"], row["due_date"], self.today()),
-                "history": [{"status": e["to_status"], "at": self.local.iso(e["at"])} for e in history],
+                # The changes only: a read recorded against the dossier is no step of its path.
+                "history": [{"status": e["to_status"], "at": self.local.iso(e["at"])} for e in history
+                            if e["from_status"] != e["to_status"]],
                 "return_branch": row["return_branch"]}
 
     def brief(self, row: dict) -> dict:
@@ -350,8 +366,9 @@ def _row(db, code: str) -> dict:
     return rows[0]
 
 
-def _event(code: str, from_status: str | None, to: str, at: float, actor: str, branch: str | None,
-           note: str | None) -> dict:
+def event_row(code: str, from_status: str | None, to: str, at: float, actor: str, branch: str | None,
+              note: str | None) -> dict:
+    """A row of the events table for a dossier (its ticket null)."""
     return {"ticket": None, "dossier": code, "branch": branch, "from_status": from_status, "to_status": to,
             "at": at, "counter": None, "actor": actor, "note": note}
 

@@ -159,7 +159,8 @@ def admin_add_user():
     admin()
     body = json_body()
     accounts = runtime().accounts
-    accounts.add_user(body.username, body.password, body.role, body.branch, replace=False)
+    accounts.add_user(body.username, body.password, body.role, body.branch, replace=False,
+                      department=body.department)
     return jsonify(user_view(accounts, body.username)), 201
 
 

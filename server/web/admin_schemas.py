@@ -80,6 +80,7 @@ class NewUser(Body):
     password: str = Field(min_length=8, max_length=200)
     role: Literal[ROLES]
     branch: str | None = Field(default=None, description="an officer's or manager's branch; none for an admin")
+    department: str | None = Field(default=None, description="a department user's department (GET /departments)")
 
 
 class UserChange(Body):
@@ -133,6 +134,7 @@ class User(Answer):
     username: str
     role: Literal[ROLES]
     branch: str | None
+    department: str | None = Field(default=None, description="a department user's department")
     disabled: bool
 
 

@@ -18,8 +18,9 @@ from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MA
                                   NotPermitted)
 from motcua.core.model import Invalid
 from . import schemas
-from .openapi import operation
-from .routes import Forbidden, api, bearer, json_body, runtime
+from .events import socketio
+from .openapi import SERVER_EVENTS, operation
+from .routes import Forbidden, api, bearer, json_body, require_staff, runtime
 
 DossierStatus = Literal[STATUSES]
 
@@ -137,6 +138,11 @@ class DossierBrief(schemas.Answer):
     overdue: bool
 
 
+SERVER_EVENTS["dossier"] = ({"staff:{branch}": DossierBrief},
+                            "a dossier received or returned at the branch was opened or moved (result_ready: "
+                            "the citizen may collect it here)")
+
+
 # ---- who may see what ------------------------------------------------------------------------
 
 def sides(who: Principal | None, row: dict) -> set[str]:
@@ -168,6 +174,13 @@ def lookup_url(code: str) -> str:
 
 def full(row: dict) -> dict:
     return {**runtime().dossiers.full_view(row), "lookup_url": lookup_url(row["code"])}
+
+
+def tell_branches(row: dict) -> None:
+    """After the commit: the consoles of the receiving and the returning branch hear the dossier's state."""
+    brief = runtime().dossiers.brief(row)
+    for branch in dict.fromkeys((row["branch"], row["return_branch"])):
+        socketio.emit("dossier", brief, to=f"staff:{branch}")
 
 
 def names(thing) -> dict:
@@ -212,6 +225,7 @@ def open_dossier():
     citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone)
     row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
                                   return_branch=body.return_branch)
+    tell_branches(row)
     return jsonify(full(row)), 201
 
 
@@ -247,6 +261,7 @@ def move_dossier(code):
         moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note)
     except NotPermitted as refused:
         raise Forbidden(refused.message, refused.code) from None
+    tell_branches(moved)
     return jsonify(full(moved))
 
 
@@ -271,3 +286,16 @@ def citizen_dossiers(id_number):
         raise Forbidden("this call is for staff")
     dossiers = runtime().dossiers
     return jsonify([dossiers.brief(row) for row in dossiers.of_citizen(id_number) if sides(who, row)])
+
+
+@api.get("/branches/<b>/dossiers")
+@operation("the dossiers received or returned at the branch, newest first; ?status= one status, such as "
+           "result_ready for the results waiting to be collected (officer of the branch)", DossierBrief, many=True,
+           auth="required", errors=(400,))
+def branch_dossiers(b):
+    who = bearer()
+    rt = runtime()
+    rt.engine.branch(b)
+    require_staff(who, b)
+    status = request.args.get("status")
+    return jsonify([rt.dossiers.brief(row) for row in rt.dossiers.of_branch(b, status)])

@@ -143,7 +143,7 @@ def openapi():
 @operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 403, 429))
 def login():
     token, user = authenticate(json_body())
-    return jsonify({"token": token, "role": user["role"], "branch": user["branch"]})
+    return jsonify({"token": token, "role": user["role"], "branch": user["branch"], "department": user["department"]})
 
 
 def authenticate(body: schemas.Login) -> tuple[str, dict]:

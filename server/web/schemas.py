@@ -136,12 +136,14 @@ class LoggedIn(Answer):
     token: str
     role: Literal[ROLES]
     branch: str | None
+    department: str | None = Field(default=None, description="a department user's department")
 
 
 class Session(Answer):
     username: str
     role: Literal[ROLES]
     branch: str | None
+    department: str | None = Field(default=None, description="a department user's department")
     csrf: str = Field(description="send it as the X-CSRF-Token header of every change made with the session")
     expires_at: str
 

@@ -54,7 +54,8 @@ def sign_out():
 def _session(token: str) -> dict:
     who = runtime().accounts.principal(token)
     engine = runtime().engine
-    return {"username": who.name, "role": who.role, "branch": who.branch, "csrf": csrf_token(token),
+    return {"username": who.name, "role": who.role, "branch": who.branch, "department": who.department,
+            "csrf": csrf_token(token),
             "expires_at": engine.local.iso(runtime().accounts.expires_at(token))}
 
 
