@@ -102,9 +102,13 @@ class Accounts:
         return [{**row, "disabled": bool(row["disabled"])} for row in rows]
 
     def update_user(self, username: str, role: str | None = None, branch: str | None = None,
-                    disabled: bool | None = None) -> dict:
-        """Change a user's role, branch or whether it is disabled; its tokens end (the old rights go with them)."""
+                    disabled: bool | None = None, department: str | None = None) -> dict:
+        """Change a user's role, branch, department or whether it is disabled; its tokens end (the old rights go
+        with them)."""
         self._require_branch(branch)
+        if department is not None and (not department or self.departments is not None
+                                       and department not in self.departments):
+            raise NotFound(f"unknown department {department!r}", "unknown_department")
 
         def write(db) -> dict:
             rows = list(db.query("select username, role, branch, department, disabled from users where username = ?",
@@ -120,11 +124,13 @@ class Accounts:
                 user["branch"] = branch
             if disabled is not None:
                 user["disabled"] = bool(disabled)
+            if department is not None:
+                user["department"] = department
             if user["role"] in ("admin", "department"):
                 user["branch"] = None
             if user["role"] == "department":
-                if not rows[0].get("department"):  # made a department user here: which department is unknown
-                    raise Conflict("a department user belongs to one department: add it with its department",
+                if not user["department"]:  # the state decides, as for a branch: 409
+                    raise Conflict("a department user belongs to one department: give a department",
                                    "department_needed")
             # The state decides (an admin made officer has no branch yet): 409.
             elif user["role"] != "admin" and not user["branch"]:

@@ -5,6 +5,7 @@ scenario's hourly arrival rates and service times, `speed` times faster than rea
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import secrets
@@ -47,7 +48,12 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     data = scenario.load(scenario.bundled("hoan-kiem"))
     store = Store(path, config.server.sqlite_synchronous)
-    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    # The visitor's counter starts paused: until someone signs in and resumes it, the estimates
+    # deal it nobody, as they would a desk with nobody at it.
+    counters = [dataclasses.replace(c, pause_reason="other") if (c.branch, c.id) == (data["branches"][0]["id"],
+                                                                                      HUMAN_COUNTER) else c
+                for c in scenario.counters(data)]
+    store.load_network(scenario.services(data), scenario.branches(data), counters)
     accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours)
     password = secrets.token_urlsafe(9)
     accounts.add_user(DEMO_ADMIN, password, "admin", None)
@@ -108,7 +114,8 @@ def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_
     print(f"                written to {kiosk_toml}: motcua kiosk --config {kiosk_toml} --windowed")
     first = data["branches"][0]["id"]
     print(f"  staff pages:  {base}/login, then {base}/counter, {base}/manager, {base}/admin")
-    print(f"                officer of {first} (counter {HUMAN_COUNTER} is yours): canbo / {passwords['canbo']}")
+    print(f"                officer of {first} (counter {HUMAN_COUNTER} is yours, paused until you resume it): "
+          f"canbo / {passwords['canbo']}")
     print(f"                manager of {first}: quanly / {passwords['quanly']}")
     print(f"  staff login:  {DEMO_ADMIN} / {passwords[DEMO_ADMIN]} (admin of every branch)", flush=True)
 

@@ -165,6 +165,10 @@ def test_demo_serves_moving_queues_a_start_page_and_a_ready_kiosk(tmp_path):
             password = line.split(f" {name} / ")[1].split()[0]
             session = requests.post(f"{api}/auth/session", json={"username": name, "password": password}, timeout=10)
             assert session.status_code == 200 and session.json()["role"] == role, session.text
+        # The visitor's counter waits for them, paused; the simulated officers work the others.
+        counters = {c["id"]: c for c in requests.get(f"{api}/branches/hk-01/staff-state", timeout=5,
+                                                      cookies=session.cookies).json()["counters"]}
+        assert counters["1"]["status"] == "paused" and counters["2"]["status"] != "paused"
 
         deadline, called = time.monotonic() + 40, set()
         while time.monotonic() < deadline and len(called) < 5:

@@ -305,3 +305,13 @@ def test_an_admin_adds_a_department_user_who_then_works_on_its_department(staff)
     token = login["token"]
     assert staff.get("/departments/urban/dossiers", token).status_code == 200
     assert staff.get("/departments/finance/dossiers", token).status_code == 403
+
+
+def test_an_officer_made_a_department_user_needs_a_department_and_leaves_the_branch(staff):
+    refused = staff.request("PATCH", "/admin/users/off2", "admin", {"role": "department"})
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "department_needed"
+    moved = staff.request("PATCH", "/admin/users/off2", "admin", {"role": "department", "department": "urban"})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json["role"], moved.json["branch"], moved.json["department"]) == ("department", None, "urban")
+    back = staff.request("PATCH", "/admin/users/off2", "admin", {"role": "officer", "branch": "hk-02"}).json
+    assert (back["role"], back["branch"], back["department"]) == ("officer", "hk-02", None)

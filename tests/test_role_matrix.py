@@ -58,6 +58,8 @@ MATRIX = {
     "POST /tickets/{ticket_id}/transfer":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}":              "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/recommendations":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/report.csv":                 "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/report.json":                "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/pause":        "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/resume":       "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/transfer-options":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -75,8 +77,11 @@ MATRIX = {
     "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/devices":                          "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "DELETE /admin/devices/{device_id}":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /branches/{b}/recommendations/apply":      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/today":                      "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /city":                                    "401/401  403/403   403/403   403/403   403/403   ok/ok",
     # Dossiers: "at B" is a dossier received at B (or opened there); the department role's cells are
-    # in tests/test_dossier_routes.py.
+    # DEPARTMENT_CELLS below.
     "GET /procedures":                              "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /departments":                             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /dossiers":                               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -200,6 +205,8 @@ class Caller:
         if "{code}" in path:
             rt = self.app.extensions["motcua"]
             path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
+        if "/report." in template:
+            path += "?from=2026-11-01&to=2026-11-30"
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {
@@ -216,6 +223,7 @@ class Caller:
             "/dossiers": {"procedure": "HT-KS", "branch": branch,
                           "citizen": {"id_number": CITIZEN.id_number, "name": CITIZEN.name}},
             "/status": {"status": "digitized"},
+            "/recommendations/apply": {},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None

@@ -3,6 +3,7 @@ and each fits what the document says of its operation and status."""
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import jsonschema
 import pytest
@@ -99,9 +100,22 @@ def test_every_answer_is_documented_and_never_a_server_error(case, fuzzed_app, m
     if case.path == "/auth/logout":
         # Logging out ends the token given: a fresh one each time keeps the admin's for the other examples.
         token = fuzzed_app.extensions["motcua"].accounts.login("admin", PASSWORD)[0]
-    beyond = (case.method.upper(), case.path) in BEYOND_SCHEMA
+    # A report's range reversed or over a year is refused 400 (tests/test_reports.py), as JSON Schema
+    # cannot compare two parameters; every other check still holds for those examples.
+    beyond = (case.method.upper(), case.path) in BEYOND_SCHEMA or outside_a_report(case)
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
                            checks=[c for c in CHECKS if not (beyond and c is positive_data_acceptance)])
+
+
+def outside_a_report(case) -> bool:
+    """Two dates the schema allows but a report refuses: reversed or over a year apart."""
+    if not case.path.endswith(("/report.csv", "/report.json")):
+        return False
+    try:
+        first, last = (date.fromisoformat(case.query[k]) for k in ("from", "to"))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return last < first or (last - first).days >= 366
 
 
 # ---- what the checks found, kept found -------------------------------------------------------------

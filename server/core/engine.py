@@ -15,7 +15,7 @@ import math
 import secrets
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -399,6 +399,33 @@ class QueueEngine:
             if counter.pause_reason is None:
                 raise Conflict(f"counter {counter_id} is not paused", "not_paused")
             return self._change_counter(counter, pause_reason=None, since=self.clock.now())
+
+    def move_counters(self, branch_id: str, moves: Iterable[tuple[str, Sequence[str], Sequence[str]]],
+                      actor: str | None = None) -> tuple[list[Counter], list[Counter]]:
+        """Several counters change services at once, in one commit: (counter, services it serves now,
+        services it is to serve). All or none: a counter that no longer serves what the move started
+        from refuses the lot. Returns the counters before and after."""
+        with self._operating():
+            branch = self.branch(branch_id)
+            before, after = [], []
+            for counter_id, expected, services in moves:
+                counter = self.counter(branch_id, counter_id)
+                if any(c.id == counter_id for c in before):
+                    raise Invalid(f"counter {counter_id} is moved twice", "duplicate_counter")
+                if tuple(counter.services) != tuple(expected):
+                    raise Conflict(f"counter {counter_id} serves other services now", "counters_changed")
+                services = tuple(dict.fromkeys(services))
+                if not services:
+                    raise Invalid(f"counter {counter_id} must serve at least one service", "no_services")
+                for service_id in services:
+                    self.service(service_id)
+                    if service_id not in branch.services:
+                        raise Conflict(f"{branch_id} does not offer {service_id!r}", "not_offered")
+                before.append(counter)
+                after.append(Counter(**{**counter.__dict__, "services": services}))
+            if after:
+                self._commit(Change(counters=after))
+            return before, after
 
     def close_day(self) -> bool:
         """Close every past day still open (run at local midnight, at start, and by the first

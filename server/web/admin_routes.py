@@ -170,7 +170,7 @@ def admin_add_user():
 def admin_update_user(username):
     admin()
     body = json_body()
-    user = runtime().accounts.update_user(username, body.role, body.branch, body.disabled)
+    user = runtime().accounts.update_user(username, body.role, body.branch, body.disabled, body.department)
     return jsonify(user)
 
 

@@ -86,6 +86,7 @@ class NewUser(Body):
 class UserChange(Body):
     role: Literal[ROLES] | None = None
     branch: str | None = None
+    department: str | None = Field(default=None, description="a department user's department")
     disabled: bool | None = Field(default=None, description="true ends the user's sessions at once")
 
 

@@ -61,10 +61,6 @@ class CitizenDocument(schemas.Answer):
     dossier: str = Field(description="a dossier it is attached to")
 
 
-class Downloaded(schemas.Answer):
-    """The document's bytes, as PDF, JPEG or PNG."""
-
-
 # ---- authorisation ---------------------------------------------------------------------------
 
 def dossier_of(code: str):
@@ -145,7 +141,7 @@ def citizen_documents(id_number):
 
 @api.get("/dossiers/<code>/documents/<sha256>")
 @operation("a document of the dossier, decrypted; each read is an event of the dossier (staff of its branches, "
-           "its competent department, admins)", Downloaded, auth="required", media=MIMES,
+           "its competent department, admins)", None, auth="required", media=MIMES,
            errors=(503,))
 def download_document(code, sha256):
     who = bearer()

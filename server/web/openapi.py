@@ -24,20 +24,22 @@ class Operation:
     """What the document says of one route: its answer, its body, who may call it, how it refuses."""
 
     summary: str
-    answer: type[BaseModel]
+    answer: type[BaseModel] | None   # None: not JSON, a `media` document
     status: int
     body: type[schemas.Body] | None
     many: bool
     auth: str          # "none", "optional" (a token is checked when given) or "required"
     errors: tuple[int, ...]
+    query: type[BaseModel] | None = None
+    media: str | tuple[str, ...] = "application/json"   # a file's types: one of them, as the file is
     form: type[BaseModel] | None = None   # a multipart/form-data body, beside or instead of the JSON one
-    media: tuple[str, ...] = ()           # an answer that is a file of these types rather than JSON
 
 
-def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body: type[schemas.Body] | None = None,
-              many: bool = False, auth: str = "none", conflict: bool = False, errors: tuple[int, ...] = (),
-              form: type[BaseModel] | None = None, media: tuple[str, ...] = ()):
-    """Declare a route's operation: answer (a list of them when many), body or form, auth; 409 when conflict."""
+def operation(summary: str, answer: type[BaseModel] | None, *, status: int = 200,
+              body: type[schemas.Body] | None = None, many: bool = False, auth: str = "none", conflict: bool = False,
+              errors: tuple[int, ...] = (), query: type[BaseModel] | None = None,
+              media: str | tuple[str, ...] = "application/json", form: type[BaseModel] | None = None):
+    """Declare a route's operation: answer (a list of them when many), body or form, query, auth; 409 when conflict."""
     refusals = set(errors)
     if auth != "none":
         refusals.add(401)        # a token given is checked, even where none is needed
@@ -45,9 +47,11 @@ def operation(summary: str, answer: type[BaseModel], *, status: int = 200, body:
         refusals.add(403)
     if body is not None or form is not None:
         refusals |= {400, 413}
+    if query is not None:
+        refusals.add(400)
     if conflict:
         refusals.add(409)
-    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), form, media)
+    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), query, media, form)
 
     def declare(view):
         view.operation = declared
@@ -109,20 +113,26 @@ def spec(app: Flask) -> dict:
 
 
 def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: bool, writes: bool) -> dict:
-    answer = {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]
+    if op.answer is None:
+        answer = {"type": "string"}
+    else:
+        answer = {"type": "array", "items": ref[op.answer]} if op.many else ref[op.answer]
     # A write may find the disk full or read-only: 503 storage_unavailable, and it resumes by itself.
     refusals = sorted(set(op.errors) | ({404} if has_path_parameters else set()) | ({503} if writes else set()))
     described = {
         "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "success", "content": {m: {"schema": {"type": "string", "format": "binary"}}
-                                                                     for m in op.media}
-                             or {"application/json": {"schema": answer}}},
+            str(op.status): {"description": "success", "content": {
+                media: {"schema": answer} for media in ((op.media,) if isinstance(op.media, str) else op.media)}},
             **{str(code): {"description": "refused", "content": {"application/json": {"schema": ref[schemas.Error]}}}
                for code in refusals},
         },
     }
+    if op.query is not None:
+        fields = op.query.model_json_schema(by_alias=True)
+        described["parameters"] = [{"name": name, "in": "query", "required": name in fields.get("required", ()),
+                                    "schema": schema} for name, schema in fields["properties"].items()]
     content = {}
     if op.form is not None:
         content["multipart/form-data"] = {"schema": ref[op.form]}

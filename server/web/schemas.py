@@ -395,6 +395,62 @@ class Recommendations(Answer):
     moves: list[Move]
 
 
+# ---- reports ---------------------------------------------------------------------------------
+
+LocalDate = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", json_schema_extra={"format": "date"})]
+
+
+class ReportRange(BaseModel):
+    """The query of a report: local days (the [queue] timezone), both included, at most a year apart."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: LocalDate = Field(alias="from", description="first local day, YYYY-MM-DD")
+    end: LocalDate = Field(alias="to", description="last local day, YYYY-MM-DD, not before `from`; "
+                                                   "at most 366 days in all")
+
+
+class ReportFigures(Answer):
+    """One row of a report; server/core/reports.py and the README say exactly what each counts."""
+
+    tickets: int
+    served: int = Field(description="tickets that reached done")
+    no_shows: int
+    mean_wait_min: float | None = Field(description="issued here to first call, over the tickets called")
+    p90_wait_min: float | None
+    within_target_pct: float | None = Field(description="share of the tickets called whose wait was at most "
+                                                        "target_wait_min")
+    mean_service_min: float | None
+    ratings: int
+    mean_rating: float | None
+    expired: int = Field(description="left open by the day's close, no-shows apart")
+    transferred: int = Field(description="moved on to another branch")
+
+
+class ServiceFigures(ReportFigures):
+    service: str
+
+
+class CounterFigures(ReportFigures):
+    counter: str
+
+
+class OfficerFigures(ReportFigures):
+    officer: str = Field(description="the staff account that last called the tickets")
+
+
+class Report(Answer):
+    branch: str
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    timezone: str
+    target_wait_min: float
+    services: list[ServiceFigures]
+    counters: list[CounterFigures]
+    officers: list[OfficerFigures]
+    total: ReportFigures
+
+
 # ---- Socket.IO -------------------------------------------------------------------------------
 
 class SubscribeBranch(Body):

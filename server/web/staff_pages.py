@@ -16,6 +16,7 @@ PAGES = {
     "login": ("login.html", ()),
     "counter": ("counter.html", ("counter.",)),
     "admin": ("admin.html", ("admin.",)),
+    "manager": ("manager.html", ("manager.", "report.", "rating.")),
 }
 
 

@@ -1,0 +1,262 @@
+/* The Reports section of the manager page: a range of local days, the branch's figures per service,
+   per counter and per officer from GET /api/v1/branches/{b}/report.json, and the same report as CSV.
+   It fills <section id="reports"> on its own; the page may name the branch in data-branch. */
+(function () {
+  "use strict";
+
+  const section = document.getElementById("reports");
+  if (!section || !window.Staff) {
+    return;
+  }
+  const COLUMNS = ["tickets", "served", "no_shows", "mean_wait_min", "p90_wait_min", "within_target_pct",
+                   "mean_service_min", "ratings", "mean_rating"];
+  const COUNTS = new Set(["tickets", "served", "no_shows", "ratings"]);
+  const WAITS = new Set(["mean_wait_min", "p90_wait_min"]);
+  const NONE = {counter: "report.none_counter", officer: "report.none_officer"};
+  const GROUPS = [["services", "service", "report.by_service"], ["counters", "counter", "report.by_counter"],
+                  ["officers", "officer", "report.by_officer"]];
+  const timezone = (Staff.settings && Staff.settings.timezone) || "Asia/Ho_Chi_Minh";
+  const t = (key, params) => Staff.t(key, params);
+  let branch = null;
+  let names = {};   // service id -> {vi, en}
+  let last = null;  // the last report shown, drawn again when the language changes
+  let asked = 0;    // the latest request: an earlier one answering late is not drawn over it
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (name === "text") {
+        node.textContent = value;
+      } else if (value !== null && value !== undefined && value !== false) {
+        node.setAttribute(name, value === true ? "" : value);
+      }
+    }
+    for (const child of children || []) {
+      node.append(child);
+    }
+    return node;
+  }
+
+  // ---- local days: the branch network's calendar, not the browser's -------------------------
+
+  function today() {
+    // en-CA writes dates as YYYY-MM-DD.
+    return new Intl.DateTimeFormat("en-CA", {timeZone: timezone, year: "numeric", month: "2-digit",
+                                              day: "2-digit"}).format(new Date());
+  }
+
+  function shift(day, days) {
+    const [y, m, d] = day.split("-").map(Number);
+    return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+  }
+
+  function monthStart(day) {
+    return day.slice(0, 8) + "01";
+  }
+
+  const PRESETS = {
+    "report.today": () => [today(), today()],
+    "report.last_7": () => [shift(today(), -6), today()],
+    "report.this_month": () => [monthStart(today()), today()],
+    "report.last_month": () => {
+      const end = shift(monthStart(today()), -1);
+      return [monthStart(end), end];
+    },
+  };
+
+  // ---- the form ----------------------------------------------------------------------------
+
+  const fromInput = el("input", {type: "date", id: "report-from", name: "from", required: true});
+  const toInput = el("input", {type: "date", id: "report-to", name: "to", required: true});
+  const showButton = el("button", {type: "submit", class: "primary", id: "report-show"});
+  const csvLink = el("a", {class: "button report-csv", id: "report-csv", download: true});
+  const status = el("p", {class: "report-status", id: "report-status", role: "status", "aria-live": "polite"});
+  const tables = el("div", {class: "report-tables", id: "report-tables"});
+  const presets = el("div", {class: "report-presets"});
+  const form = el("form", {class: "report-form", id: "report-form"}, [
+    el("label", {for: "report-from"}, [el("span", {"data-text": "report.from"}), fromInput]),
+    el("label", {for: "report-to"}, [el("span", {"data-text": "report.to"}), toInput]),
+    showButton, csvLink,
+  ]);
+  const heading = el("h2", {"data-text": "report.title"});
+  const note = el("p", {class: "report-note", "data-text": "report.note"});
+
+  for (const key of Object.keys(PRESETS)) {
+    const button = el("button", {type: "button", class: "report-preset", "data-preset": key, "data-text": key});
+    button.addEventListener("click", () => {
+      [fromInput.value, toInput.value] = PRESETS[key]();
+      load();
+    });
+    presets.append(button);
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    load();
+  });
+  for (const input of [fromInput, toInput]) {
+    input.addEventListener("change", updateLink);
+  }
+
+  function query() {
+    return `from=${encodeURIComponent(fromInput.value)}&to=${encodeURIComponent(toInput.value)}`;
+  }
+
+  function updateLink() {
+    csvLink.href = branch ? `/api/v1/branches/${encodeURIComponent(branch)}/report.csv?${query()}` : "#";
+  }
+
+  function label() {
+    for (const node of section.querySelectorAll("[data-text]")) {
+      node.textContent = t(node.dataset.text);
+    }
+    showButton.textContent = t("report.show");
+    csvLink.textContent = t("report.download_csv");
+  }
+
+  // ---- the report --------------------------------------------------------------------------
+
+  async function load() {
+    updateLink();
+    if (!branch || !fromInput.value || !toInput.value) {
+      return;
+    }
+    status.textContent = t("report.loading");
+    status.className = "report-status";
+    section.setAttribute("aria-busy", "true");
+    const mine = ++asked;
+    const answer = await Staff.api("GET", `/branches/${encodeURIComponent(branch)}/report.json?${query()}`);
+    if (mine !== asked) {
+      return;
+    }
+    section.removeAttribute("aria-busy");
+    if (answer.status !== 200) {
+      last = null;
+      tables.replaceChildren();
+      status.className = "report-status bad";
+      status.textContent = refusal(answer);
+      return;
+    }
+    last = answer.body;
+    draw(last);
+  }
+
+  function refusal(answer) {
+    const code = answer.body && answer.body.error ? answer.body.error.code : String(answer.status);
+    if (answer.status === 400 && t("report.error." + code) !== "report.error." + code) {
+      return t("report.error." + code);
+    }
+    if (answer.status === 403) {
+      return t("report.error.forbidden");
+    }
+    return t("report.error.other", {code});
+  }
+
+  function number(value, column) {
+    if (value === null || value === undefined) {
+      return "–";
+    }
+    const locale = Staff.lang() === "en" ? "en-GB" : "vi-VN";
+    const digits = COUNTS.has(column) ? 0 : (column === "mean_rating" ? 2 : 1);
+    const text = new Intl.NumberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits})
+      .format(value);
+    return column === "within_target_pct" ? text + " %" : text;
+  }
+
+  function who(kind, key) {
+    if (kind === "service") {
+      const name = names[key];
+      return name ? (name[Staff.lang()] || name.vi) : key;
+    }
+    return kind === "counter" ? t("report.counter_name", {counter: key}) : key;
+  }
+
+  function row(kind, figures, head) {
+    const cells = [el("th", {scope: "row", text: head})];
+    for (const column of COLUMNS) {
+      const value = figures[column];
+      const wait = WAITS.has(column) && value !== null ? Staff.waitClass(value) : null;
+      cells.push(el("td", {class: wait ? "num " + wait : "num", "data-column": column, text: number(value, column)}));
+    }
+    return el("tr", {"data-key": kind ? figures[kind] : "total"}, cells);
+  }
+
+  function table(report, group, kind, title) {
+    const rows = report[group];
+    const caption = el("h3", {text: t(title)});
+    if (group !== "services" && rows.length === 0) {
+      return el("div", {class: "report-group", "data-group": group},
+                [caption, el("p", {class: "report-none", text: t(NONE[kind])})]);
+    }
+    const head = el("tr", {}, [el("th", {scope: "col", text: t("report.col." + kind)}),
+      ...COLUMNS.map((c) => el("th", {scope: "col", class: "num",
+                                      text: t("report.col." + c, {target: report.target_wait_min})}))]);
+    const body = el("tbody", {}, rows.map((r) => row(kind, r, who(kind, r[kind]))));
+    const parts = [el("thead", {}, [head]), body];
+    if (group === "services") {
+      parts.push(el("tfoot", {}, [row(null, report.total, t("report.total"))]));
+    }
+    return el("div", {class: "report-group", "data-group": group},
+              [caption, el("div", {class: "report-scroll"}, [el("table", {class: "report-table"}, parts)])]);
+  }
+
+  function day(iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    const locale = Staff.lang() === "en" ? "en-GB" : "vi-VN";
+    return new Intl.DateTimeFormat(locale, {timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric"})
+      .format(new Date(Date.UTC(y, m - 1, d)));
+  }
+
+  function draw(report) {
+    status.className = "report-status";
+    status.textContent = t("report.range_said", {from: day(report.from), to: day(report.to)});
+    const groups = GROUPS.map(([group, kind, title]) => table(report, group, kind, title));
+    if (report.total.tickets === 0) {
+      groups.unshift(el("p", {class: "report-empty", id: "report-empty", text: t("report.empty")}));
+    }
+    tables.replaceChildren(...groups);
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  async function start() {
+    // Its own look, whichever page holds the section: the stylesheet comes with the script.
+    if (!document.querySelector('link[href$="/report.css"]')) {
+      document.head.append(el("link", {rel: "stylesheet", href: "/display/assets/report.css"}));
+    }
+    section.classList.add("card", "report");
+    section.replaceChildren(heading, presets, form, note, status, tables);
+    label();
+    let ready = false;
+    // The page may name the branch (an admin switching) at any time, even while this starts.
+    new MutationObserver(() => {
+      if (section.dataset.branch && section.dataset.branch !== branch) {
+        branch = section.dataset.branch;
+        if (ready) {
+          load();
+        }
+      }
+    }).observe(section, {attributes: true, attributeFilter: ["data-branch"]});
+    // Staff.translate() marks a change of language on <html lang>: the tables are drawn again in it.
+    new MutationObserver(() => {
+      label();
+      if (last) {
+        draw(last);
+      }
+    }).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
+    const session = await Staff.session();
+    const listed = await Staff.api("GET", "/branches");
+    for (const b of listed.status === 200 ? listed.body : []) {
+      for (const s of b.services) {
+        names[s.id] = s.name;
+      }
+    }
+    branch = section.dataset.branch || new URLSearchParams(location.search).get("branch") || session.branch ||
+      (listed.status === 200 && listed.body.length ? listed.body[0].id : null);
+    [fromInput.value, toInput.value] = PRESETS["report.last_7"]();
+    fromInput.max = toInput.max = today();
+    ready = true;
+    await load();
+  }
+
+  start();
+})();

@@ -1,0 +1,212 @@
+"""The manager's API: apply (and undo) the staffing advice, today's figures of a branch, the city side by side.
+
+Routes of the same `api` blueprint as routes.py, so they share its refusals (401, 404, 403, 400, 409
+in that order) and its place in the OpenAPI document.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from flask import jsonify
+from pydantic import Field
+
+from motcua.core import dashboard
+from motcua.core.clock import hhmm_minutes
+from motcua.core.model import DONE, Counter
+from . import schemas
+from .advice import recommendations, staffing_rules
+from .openapi import operation
+from .routes import Forbidden, api, bearer, json_body, require_staff, runtime
+from .views import round_min
+
+ServiceIds = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+# ---- schemas ---------------------------------------------------------------------------------
+
+class MoveOrder(schemas.Body):
+    counter: str
+    from_services: list[str] = Field(description="what the counter serves now; another value refuses the lot (409)")
+    to_services: ServiceIds = Field(description="what it is to serve")
+
+
+class ApplyAdvice(schemas.Body):
+    moves: list[MoveOrder] | None = Field(
+        default=None, max_length=100,
+        description="the moves to make, as the advice listed them (or, to undo, from `after` back to `before`); "
+                    "left out: the advice's moves as of now")
+
+
+class CounterServices(schemas.Answer):
+    id: str
+    services: list[str]
+    open: bool
+
+
+class MoveMade(schemas.Answer):
+    counter: str
+    from_services: list[str]
+    to_services: list[str]
+
+
+class Applied(schemas.Answer):
+    branch: str
+    moves: list[MoveMade]
+    before: list[CounterServices] = Field(description="the moved counters as they were: undo moves them back")
+    after: list[CounterServices]
+
+
+class ScoreCount(schemas.Answer):
+    score: int = Field(ge=1, le=4)
+    count: int
+
+
+class ReasonCount(schemas.Answer):
+    reason: str
+    count: int
+
+
+class Comment(schemas.Answer):
+    number: str
+    score: int = Field(ge=1, le=4)
+    comment: str
+    at: datetime
+
+
+class RatingsToday(schemas.Answer):
+    scores: list[ScoreCount]
+    reasons: list[ReasonCount] = Field(description="most given first")
+    comments: list[Comment] = Field(description="newest first, the latest 20 with words")
+
+
+class TodayTotals(schemas.Answer):
+    tickets: int
+    served: int
+    waiting: int
+    no_shows: int
+    called: int
+    mean_wait_min: float | None
+    p90_wait_min: float | None
+    within_target_pct: float | None
+    ratings: int
+    mean_rating: float | None
+
+
+class Today(schemas.Answer):
+    """A branch's day so far by local hour: each list has one value per entry of `hours`."""
+
+    branch: str
+    day: str
+    target_wait_min: float
+    hours: list[str] = Field(description="HH:00, local")
+    arrivals: list[int] = Field(description="tickets that joined the branch's queues in the hour")
+    called: list[int] = Field(description="citizens first called in the hour")
+    wait_mean_min: list[float | None] = Field(description="mean wait, issue to first call (as the reports count it), "
+                                              "of those first called in the hour")
+    wait_p90_min: list[float | None]
+    within_target_pct: list[float | None]
+    no_shows: list[int] = Field(description="tickets still no-show, by the hour of the call they missed")
+    totals: TodayTotals
+    ratings: RatingsToday
+
+
+class CityBranch(schemas.Answer):
+    branch: str
+    name: schemas.Names
+    counters: int
+    counters_open: int
+    serving: int = Field(description="counters holding a ticket now")
+    waiting: int
+    load: float | None = Field(description="citizens waiting per open counter")
+    longest_wait_min: int | None = Field(description="the longest estimated wait of a ticket taken now, over services")
+    tickets: int = Field(description="today")
+    served: int
+    mean_wait_min: float | None
+    within_target_pct: float | None
+
+
+class City(schemas.Answer):
+    at: datetime
+    target_wait_min: float
+    branches: list[CityBranch]
+
+
+# ---- routes ----------------------------------------------------------------------------------
+
+@api.post("/branches/<b>/recommendations/apply")
+@operation("make the staffing advice's moves at once, all or none (manager); the answer's before and after "
+           "let the page undo them", Applied, body=ApplyAdvice, auth="required", conflict=True)
+def apply_recommendations(b):
+    who = bearer()
+    rt = runtime()
+    rt.engine.branch(b)
+    require_staff(who, b, "manager")
+    body = json_body()
+    if body.moves is None:
+        moves = [(m["counter"], m["from_services"], m["to_services"]) for m in recommendations(rt, b)["moves"]]
+    else:
+        moves = [(m.counter, m.from_services, m.to_services) for m in body.moves]
+    before, after = rt.engine.move_counters(b, moves, actor=who.actor)
+    return jsonify({"branch": b,
+                    "moves": [{"counter": old.id, "from_services": list(old.services),
+                               "to_services": list(new.services)} for old, new in zip(before, after)],
+                    "before": [_counter(c) for c in before], "after": [_counter(c) for c in after]})
+
+
+@api.get("/branches/<b>/today")
+@operation("today's figures of a branch by hour: waits, arrivals, share within target, no-shows, ratings "
+           "(manager)", Today, auth="required")
+def today(b):
+    who = bearer()
+    rt = runtime()
+    engine = rt.engine
+    branch = engine.branch(b)
+    require_staff(who, b, "manager")
+    day = engine.local.day(engine.now())
+    with engine.lock:
+        tickets = [t for t in engine.tickets.values() if t.branch == b and t.day == day]
+        ratings = list(engine.ratings.values())
+    figures = dashboard.day_figures(tickets, ratings, engine.local.minutes_of_day,
+                                    hhmm_minutes(branch.open), hhmm_minutes(branch.close),
+                                    staffing_rules(rt.config).target_wait_min)
+    for comment in figures["ratings"]["comments"]:
+        comment["at"] = engine.local.iso(comment["at"])
+    return jsonify({"branch": b, "day": day, **figures})
+
+
+@api.get("/city")
+@operation("every branch side by side: load, waits, share within target today (admin)", City, auth="required")
+def city():
+    who = bearer()
+    if not who.is_staff("admin"):
+        raise Forbidden("this call is for an admin")
+    rt = runtime()
+    engine = rt.engine
+    target = staffing_rules(rt.config).target_wait_min
+    now = engine.now()
+    day = engine.local.day(now)
+    rows = []
+    with engine.lock:
+        for branch in engine.branches.values():
+            counters = engine.counters_of(branch.id)
+            open_ = [c for c in counters if c.open]
+            waiting = sum(engine.waiting(branch.id, s) for s in branch.services)
+            tickets = [t for t in engine.tickets.values() if t.branch == branch.id and t.day == day]
+            called = [m for m in map(dashboard.wait_min, tickets) if m is not None]
+            waits = dashboard.waits(called, target)
+            rows.append({
+                "branch": branch.id, "name": {"vi": branch.name_vi, "en": branch.name_en},
+                "counters": len(counters), "counters_open": len(open_),
+                "serving": sum(1 for c in counters if engine.serving_at(branch.id, c.id) is not None),
+                "waiting": waiting, "load": dashboard.branch_load(waiting, len(open_)),
+                "longest_wait_min": round_min(dashboard.longest(engine.estimate_new(branch.id, s)
+                                                                for s in branch.services)),
+                "tickets": len(tickets), "served": sum(1 for t in tickets if t.status == DONE),
+                "mean_wait_min": waits.mean_min, "within_target_pct": waits.within_target_pct,
+            })
+    return jsonify({"at": engine.local.iso(now), "target_wait_min": target, "branches": rows})
+
+
+def _counter(counter: Counter) -> dict:
+    return {"id": counter.id, "services": list(counter.services), "open": counter.open}
