@@ -9,14 +9,17 @@ import dataclasses
 import os
 import random
 import secrets
+import shutil
 import time
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
 
 from motcua.config import Config, override
 from motcua.core import scenario
 from motcua.core.stats import lognormal
+from motcua.documents import configured_key
 
 DEMO_ADMIN = "admin"
 # Staff accounts for whoever tries the demo, at its first branch; that branch's counter 1 is theirs
@@ -63,7 +66,11 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     kiosk_token = accounts.add_device("kiosk", first["id"])
     store.close()
 
-    config = override(config, server={"db": str(path)})
+    # The demo's documents are its own, under a key of its own unless one is configured, gone with it.
+    documents = path.with_name(path.stem + "-documents")
+    shutil.rmtree(documents, ignore_errors=True)
+    key = configured_key(config.dossiers.document_key) or Fernet.generate_key().decode()
+    config = override(config, server={"db": str(path)}, dossiers={"documents": str(documents), "document_key": key})
     base = f"http://{config.server.host}:{config.server.port}"
     kiosk_toml = path.with_name("kiosk.toml")
     kiosk_toml.write_text(KIOSK_TOML.format(name=first["name"]["en"], path=kiosk_toml, base=base, branch=first["id"],

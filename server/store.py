@@ -118,6 +118,18 @@ def m009_dossiers(db: Database) -> None:
     db["events"].create_index(["dossier"])
 
 
+@migrations()
+def m010_documents(db: Database) -> None:
+    """Documents stored once by their SHA-256 (motcua.documents), and which dossier holds which, reused or not."""
+    db["documents"].create({"sha256": str, "kind": str, "mime": str, "size": int, "citizen_id": str,
+                            "created_at": float, "created_by": str, "path": str}, pk="sha256",
+                           not_null={"kind", "mime", "size", "path"})
+    db["dossier_documents"].create({"dossier": str, "sha256": str, "kind": str, "reused": int, "attached_at": float,
+                                    "attached_by": str}, pk=("dossier", "sha256"),
+                                   not_null={"kind", "reused"}, foreign_keys=[("sha256", "documents", "sha256")])
+    db["dossier_documents"].create_index(["sha256"])
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 

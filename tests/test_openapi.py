@@ -65,11 +65,17 @@ def test_the_document_describes_every_route_of_the_app(doc):
     assert served == described
 
 
+# Reads that may answer 503 all the same: the documents part is off without its key, and a download
+# writes its read event before it answers.
+READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers/{code}/documents/{sha256}")}
+
+
 def test_every_write_lists_the_storage_fault_and_no_read_does(doc):
     for path, item in doc["paths"].items():
         for method, described in item.items():
             if method != "parameters":
-                assert ("503" in described["responses"]) == (method != "get"), (method, path)
+                expected = method != "get" or (method, path) in READS_WITH_503
+                assert ("503" in described["responses"]) == expected, (method, path)
 
 
 def test_the_document_is_valid_openapi_3_1(doc):

@@ -6,11 +6,13 @@ import itertools
 import string
 
 import pytest
+from cryptography.fernet import Fernet
 
 from motcua.config import load_config
 from motcua.core import administration
 from motcua.core.clock import FakeClock
 from motcua.core.dossiers import Citizen
+from motcua.documents import Actor
 from motcua.web.app import create_app
 
 from conftest import MORNING, PASSWORD
@@ -93,6 +95,11 @@ MATRIX = {
     # Everyone on staff may ask; each sees only the dossiers of their own branch or department.
     "GET /citizens/{id_number}/dossiers":           "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
     "GET /branches/{b}/dossiers":                   "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    # Documents: a dossier received and returned at the cell's branch; the citizen's list serves any
+    # branch's counter.
+    "POST /dossiers/{code}/documents":              "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /dossiers/{code}/documents/{sha256}":      "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /citizens/{id_number}/documents":          "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
 }
 
 # The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what
@@ -105,6 +112,7 @@ DEPARTMENT_CELLS = {
     "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
     "GET /departments/{d}/dossiers": "ok/ok",
     "GET /citizens/{id_number}/dossiers": "ok/ok",
+    "GET /dossiers/{code}/documents/{sha256}": "ok/ok",   # its department reads the dossier's documents
 }
 
 # The kiosk of each branch, to issue the tickets the calls act on.
@@ -133,7 +141,9 @@ def matrix_app(tmp_path_factory, morning_template):
     db = morning_template.copy_to(tmp_path_factory.mktemp("matrix") / "motcua.db")
     # Both login routes sign in once per cell, from one address: more than a minute's limit allows.
     app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
-                                 auth={"login_per_minute_per_address": 1000}), FakeClock(MORNING))
+                                 auth={"login_per_minute_per_address": 1000},
+                                 dossiers={"documents": str(db.parent / "documents"),
+                                           "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     app.config["TESTING"] = True
     app.extensions["motcua"].accounts.add_user(DEPARTMENT_USER, PASSWORD, "department", None,
                                                department=DEPARTMENT_OF)
@@ -192,6 +202,8 @@ class Caller:
             return self.admin_request(method, template, branch)
         ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None
         path = template.replace("{b}", branch).replace("{c}", "1").replace("{s}", "civil")
+        if "/documents" in template:
+            return self.document_request(method, path, branch)
         path = path.replace("{d}", "justice").replace("{id_number}", CITIZEN.id_number)
         if "{code}" in path:
             rt = self.app.extensions["motcua"]
@@ -219,6 +231,18 @@ class Caller:
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None
 
+
+    def document_request(self, method: str, path: str, branch: str) -> tuple[str, str, dict | None]:
+        """A document call on a new dossier of branch, its citizen holding a document from an earlier one."""
+        rt = self.app.extensions["motcua"]
+        earlier, dossier = (rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:off1") for _ in range(2))
+        scan = f"%PDF-1.4 {next(FRESH)}\n%%EOF".encode()   # each cell a document of its own
+        sha = rt.documents.upload(earlier, scan, "id_card", Actor("staff:off1", branch))["sha256"]
+        if method == "GET":
+            rt.documents.reuse(dossier, sha, Actor("staff:off1", branch))
+        path = path.replace("{code}", dossier["code"]).replace("{sha256}", sha)
+        path = path.replace("{id_number}", CITIZEN.id_number)
+        return method, path, {"reuse": sha} if method == "POST" else None
 
     def admin_request(self, method: str, template: str, branch: str) -> tuple[str, str, dict | None]:
         """An administration call: what it adds is new each time, what it removes is made for it."""

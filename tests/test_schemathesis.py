@@ -8,6 +8,7 @@ from datetime import date
 import jsonschema
 import pytest
 import schemathesis
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
@@ -17,6 +18,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
 from motcua.config import load_config
 from motcua.core.clock import FakeClock
 from motcua.core.dossiers import Citizen
+from motcua.documents import Actor
 from motcua.web.app import create_app
 
 from conftest import MORNING, PASSWORD
@@ -29,7 +31,9 @@ EXAMPLES = 8
 def fuzzed_app(tmp_path_factory, morning_template):
     """One app for the module, on the fake clock: the state the examples leave carries over between them."""
     db = morning_template.copy_to(tmp_path_factory.mktemp("schemathesis") / "motcua.db")
-    app = create_app(load_config(server={"db": str(db), "async_mode": "threading"}), FakeClock(MORNING))
+    app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
+                                 dossiers={"documents": str(db.parent / "documents"),
+                                            "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     yield app
     app.extensions["motcua"].store.close()
 
@@ -46,7 +50,7 @@ TURN = itertools.count()
 
 
 def real_ids(app, tokens: dict, wanted) -> dict:
-    """Path parameters of hk-01: counter 1 and a ticket just issued by its kiosk."""
+    """Path parameters of hk-01: counter 1, a ticket issued by its kiosk, a dossier opened there and its document."""
     answer = app.test_client().post("/api/v1/branches/hk-01/tickets", json={"service": "civil"},
                                     headers={"Authorization": f"Bearer {tokens['kiosk1']}"})
     assert answer.status_code == 201, answer.text
@@ -56,6 +60,12 @@ def real_ids(app, tokens: dict, wanted) -> dict:
         citizen = Citizen("001090012345", "Nguyễn Văn An")
         ids["code"] = app.extensions["motcua"].dossiers.open("HT-KS", citizen, "hk-01", "staff:admin")["code"]
     ids |= {"d": "justice", "id_number": "001090012345"}
+    if "sha256" in wanted:
+        # a real document of that dossier, so that a download reaches the file
+        rt = app.extensions["motcua"]
+        scan = f"%PDF-1.4 {ids['code']}\n%%EOF".encode()
+        ids["sha256"] = rt.documents.upload(rt.dossiers.get(ids["code"]), scan, "id_card",
+                                            Actor("staff:admin", None))["sha256"]
     if "device_id" in wanted:
         ids["device_id"] = app.extensions["motcua"].accounts.register_device("display", "hk-01")[0]["id"]
     return {name: ids[name] for name in wanted}
@@ -72,7 +82,10 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 BEYOND_SCHEMA = {("PATCH", "/admin/branches/{b}"), ("POST", "/admin/services"), ("PATCH", "/admin/services/{s}"),
                  ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password"), ("POST", "/dossiers"),
                  ("POST", "/dossiers/{code}/status"), ("GET", "/dossiers/{code}"), ("GET", "/dossiers/{code}/full"),
-                 ("GET", "/citizens/{id_number}/dossiers")}
+                 ("GET", "/citizens/{id_number}/dossiers"),
+                 # a file the document allows (any bytes) is refused unless its content is a PDF, JPEG or PNG
+                 ("POST", "/dossiers/{code}/documents"), ("GET", "/dossiers/{code}/documents/{sha256}"),
+                 ("GET", "/citizens/{id_number}/documents")}
 
 
 @schema.parametrize()

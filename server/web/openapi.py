@@ -31,25 +31,27 @@ class Operation:
     auth: str          # "none", "optional" (a token is checked when given) or "required"
     errors: tuple[int, ...]
     query: type[BaseModel] | None = None
-    media: str = "application/json"
+    media: str | tuple[str, ...] = "application/json"   # a file's types: one of them, as the file is
+    form: type[BaseModel] | None = None   # a multipart/form-data body, beside or instead of the JSON one
 
 
 def operation(summary: str, answer: type[BaseModel] | None, *, status: int = 200,
               body: type[schemas.Body] | None = None, many: bool = False, auth: str = "none", conflict: bool = False,
-              errors: tuple[int, ...] = (), query: type[BaseModel] | None = None, media: str = "application/json"):
-    """Declare a route's operation: answer (a list of them when many), body, query, auth; 409 when conflict."""
+              errors: tuple[int, ...] = (), query: type[BaseModel] | None = None,
+              media: str | tuple[str, ...] = "application/json", form: type[BaseModel] | None = None):
+    """Declare a route's operation: answer (a list of them when many), body or form, query, auth; 409 when conflict."""
     refusals = set(errors)
     if auth != "none":
         refusals.add(401)        # a token given is checked, even where none is needed
     if auth == "required":
         refusals.add(403)
-    if body is not None:
+    if body is not None or form is not None:
         refusals |= {400, 413}
     if query is not None:
         refusals.add(400)
     if conflict:
         refusals.add(409)
-    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), query, media)
+    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), query, media, form)
 
     def declare(view):
         view.operation = declared
@@ -82,7 +84,7 @@ def spec(app: Flask) -> dict:
         if rule.rule.startswith(PREFIX + "/") and declared is not None:
             documented.append((rule, declared))
     models = {(m, "validation" if issubclass(m, schemas.Body) else "serialization")
-              for _, op in documented for m in (op.answer, op.body, schemas.Error) if m is not None}
+              for _, op in documented for m in (op.answer, op.body, op.form, schemas.Error) if m is not None}
     models |= {(m, "serialization") for rooms, _ in SERVER_EVENTS.values() for m in rooms.values()}
     models |= {(schemas.Subscribed, "serialization")}
     models |= {(m, "validation") for m in (*SUBSCRIPTIONS, schemas.SubscribeStaff)}
@@ -121,7 +123,8 @@ def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: boo
         "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "success", "content": {op.media: {"schema": answer}}},
+            str(op.status): {"description": "success", "content": {
+                media: {"schema": answer} for media in ((op.media,) if isinstance(op.media, str) else op.media)}},
             **{str(code): {"description": "refused", "content": {"application/json": {"schema": ref[schemas.Error]}}}
                for code in refusals},
         },
@@ -130,8 +133,13 @@ def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: boo
         fields = op.query.model_json_schema(by_alias=True)
         described["parameters"] = [{"name": name, "in": "query", "required": name in fields.get("required", ()),
                                     "schema": schema} for name, schema in fields["properties"].items()]
+    content = {}
+    if op.form is not None:
+        content["multipart/form-data"] = {"schema": ref[op.form]}
     if op.body is not None:
-        described["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref[op.body]}}}
+        content["application/json"] = {"schema": ref[op.body]}
+    if content:
+        described["requestBody"] = {"required": True, "content": content}
     if op.auth == "required":
         described["security"] = [{"bearer": []}]
     elif op.auth == "optional":

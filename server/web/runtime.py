@@ -12,6 +12,7 @@ from motcua.core.clock import LocalTime, SystemClock
 from motcua.core.dossiers import DossierRules, Dossiers, parse_holidays
 from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
+from motcua.documents import Documents, open_documents
 from motcua.notify import LoggingNotifier
 from motcua.store import Store
 
@@ -28,6 +29,8 @@ class Runtime:
     # Each counter's services as the process found them: what the staffing advice hands back to
     # once a service no longer needs the help of a counter it moved.
     home: dict = field(default_factory=dict)
+    # The dossiers' documents; None when no document key is configured (the part is then off).
+    documents: Documents | None = None
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -52,4 +55,5 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays))
     dossiers = Dossiers(store, clock, catalogue, rules, LoggingNotifier())
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=set(catalogue.departments))
-    return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home)
+    return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home,
+                   documents=open_documents(config.dossiers, store, clock))

@@ -1,0 +1,157 @@
+"""A dossier's documents under /api/v1: upload a scan or reuse one the citizen has, list a citizen's, download one.
+
+Only staff who handle the dossier see its documents: officers of its receiving or returning branch,
+its competent department, admins. Every download is an event of the dossier, committed before the
+bytes are sent.
+"""
+from __future__ import annotations
+
+from flask import jsonify, make_response, request
+from pydantic import BaseModel, Field
+
+from motcua.accounts import Principal
+from motcua.core.dossiers import ADMIN, COUNTER, valid_id_number
+from motcua.core.model import Invalid, StorageUnavailable
+from motcua.documents import JPEG, MIMES, PDF, PNG, Actor, Documents, DocumentTooLarge, UnsupportedDocument
+from . import schemas
+from .openapi import operation
+from .dossier_routes import require_personal_access, sides
+from .routes import STATUS_OF, Forbidden, api, bearer, json_body, runtime
+
+# The document's own refusals take HTTP's words for them: too large, not a type taken.
+STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415})
+# What a multipart body carries beyond its file: the boundaries, the part headers, the kind field.
+FORM_OVERHEAD = 64 * 1024
+SHA = r"^[0-9a-f]{64}$"
+EXTENSION = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
+# Staff of a branch who may receive a dossier and its documents there.
+BRANCH_STAFF = ("officer", "manager", "admin")
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+class Reuse(schemas.Body):
+    reuse: str = Field(pattern=SHA, description="the sha256 of a document of the citizen's, from "
+                                                "GET /citizens/{id_number}/documents")
+    kind: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$",
+                             description="the kind it stands for here; by default the kind it had")
+
+
+class Upload(BaseModel):
+    file: bytes = Field(description="a PDF, JPEG or PNG, judged by its content")
+    kind: str = Field(pattern=r"^[a-z0-9_]{1,40}$", description="the procedure's document kind, such as id_card")
+
+
+class Attached(schemas.Answer):
+    sha256: str
+    kind: str
+    mime: str
+    size: int
+    reused: bool = Field(description="attached from an earlier dossier of the citizen, not scanned again")
+    attached_at: str
+    attached_by: str
+
+
+class CitizenDocument(schemas.Answer):
+    sha256: str
+    kind: str
+    mime: str
+    size: int
+    created_at: str = Field(description="when it was first digitised")
+    dossier: str = Field(description="a dossier it is attached to")
+
+
+# ---- authorisation ---------------------------------------------------------------------------
+
+def dossier_of(code: str):
+    """The dossier of that code (404 for none, 400 for a mistyped code), from the dossiers part."""
+    dossiers = getattr(runtime(), "dossiers", None)
+    if dossiers is None:
+        raise StorageUnavailable("documents are off: this server keeps no dossiers", "documents_unavailable")
+    return dossiers.get(code)
+
+
+def known_kind(kind: str) -> str:
+    """kind, when the procedure catalogue names it; 400 bad_kind otherwise."""
+    if kind not in {k.kind for p in runtime().dossiers.catalogue.procedures.values() for k in p.documents}:
+        raise Invalid("kind must be a document kind of the procedure catalogue, such as id_card", "bad_kind")
+    return kind
+
+
+def documents_part() -> Documents:
+    documents = runtime().documents
+    if documents is None:
+        raise StorageUnavailable("documents are off: the server has no document key", "documents_unavailable")
+    return documents
+
+
+def actor(who: Principal) -> Actor:
+    """The event's actor and place: the branch of a branch's staff (null for a department or an admin, as
+    the dossier's own events)."""
+    return Actor(who.actor, who.branch)
+
+
+def local(t: float | None) -> str | None:
+    return runtime().engine.local.iso(t)
+
+
+def attached_answer(row: dict) -> dict:
+    return {**row, "attached_at": local(row["attached_at"])}
+
+
+# ---- routes ----------------------------------------------------------------------------------
+
+@api.post("/dossiers/<code>/documents")
+@operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
+           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch)",
+           Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
+def attach_document(code):
+    who = bearer()
+    dossier = dossier_of(code)
+    if not sides(who, dossier) & {COUNTER, ADMIN}:
+        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents",
+                        "not_your_dossier")
+    documents = documents_part()
+    if request.mimetype == "multipart/form-data":
+        # A scan is far larger than any JSON body: this one request may carry a whole document.
+        request.max_content_length = documents.max_bytes + FORM_OVERHEAD
+        upload = request.files.get("file")
+        if upload is None:
+            raise Invalid("file: a PDF, JPEG or PNG file part is needed", "missing_field")
+        kind = known_kind(request.form.get("kind", ""))
+        attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), kind, actor(who))
+    else:
+        body = json_body()
+        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind))
+    return jsonify(attached_answer(attached)), 201
+
+
+@api.get("/citizens/<id_number>/documents")
+@operation("the documents already digitised for a citizen, to attach instead of scanning again (staff of a branch)",
+           CitizenDocument, many=True, auth="required", errors=(503,))
+def citizen_documents(id_number):
+    who = bearer()
+    if not (who.kind == "staff" and who.role in BRANCH_STAFF):
+        raise Forbidden("this call is for staff of a branch")
+    if not valid_id_number(id_number):
+        raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
+    found = documents_part().of_citizen(id_number)
+    return jsonify([{**row, "created_at": local(row["created_at"])} for row in found])
+
+
+@api.get("/dossiers/<code>/documents/<sha256>")
+@operation("a document of the dossier, decrypted; each read is an event of the dossier (staff of its branches, "
+           "its competent department, admins)", None, auth="required", media=MIMES,
+           errors=(503,))
+def download_document(code, sha256):
+    who = bearer()
+    dossier = dossier_of(code)
+    require_personal_access(who, dossier)
+    data, row = documents_part().read(dossier, sha256, actor(who))
+    answer = make_response(data)
+    answer.mimetype = row["mime"]
+    answer.headers["Content-Disposition"] = f'attachment; filename="{code}-{row["kind"]}.{EXTENSION[row["mime"]]}"'
+    # Personal documents: no cache keeps a copy.
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
+

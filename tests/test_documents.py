@@ -1,0 +1,371 @@
+"""Documents: judged by content, stored once by SHA-256, encrypted at rest, reused, read by who handles the dossier."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import signal
+
+import pytest
+import requests
+from cryptography.fernet import Fernet, InvalidToken
+from PIL import Image
+
+from motcua.config import override
+from motcua.core.dossiers import Citizen
+from motcua.documents import JPEG, MIB, PDF, PNG, DocumentTooLarge, UnsupportedDocument, sniff
+from motcua.web.app import create_app
+
+from conftest import PASSWORD, Api, Server, free_port
+
+KEY = Fernet.generate_key().decode()
+CITIZEN, OTHER_CITIZEN = "001090012345", "079185000111"
+
+
+def image(form: str, size=(40, 30), color=(200, 30, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, form)
+    return out.getvalue()
+
+
+def pdf(text: str = "giay to") -> bytes:
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.set_compression(False)  # the text readable in the bytes, so that its absence at rest means something
+    document.add_page()
+    document.set_font("helvetica", size=12)
+    document.cell(text=text)
+    return bytes(document.output())
+
+
+# A Linux executable and a Windows one, renamed to .pdf or .png by whoever sends them.
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
+
+
+# ---- by content ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data, mime", [(pdf(), PDF), (image("PNG"), PNG), (image("JPEG"), JPEG)],
+                         ids=["pdf", "png", "jpeg"])
+def test_pdf_jpeg_and_png_are_known_by_their_content(data, mime):
+    assert sniff(data, MIB) == mime
+
+
+@pytest.mark.parametrize("data", [
+    ELF, EXE,
+    b"%PDF-1.7 but no trailer" * 10,                   # a PDF's header without its end
+    b"\x89PNG\r\n\x1a\n" + ELF,                          # a PNG's signature in front of something else
+    image("PNG")[:60],                                  # a PNG cut short
+    b"\xff\xd8\xff\xe0" + EXE,                           # a JPEG's signature in front of an executable
+    image("JPEG", size=(400, 300))[:-300],                # a JPEG cut short
+    image("GIF"),                                       # an image, of a type not taken
+    b"hello, world\n",
+], ids=["elf", "exe", "pdf-no-eof", "png-signature-only", "png-truncated", "jpeg-signature-only", "jpeg-truncated",
+        "gif", "text"])
+def test_anything_else_is_refused_whatever_it_is_called(data):
+    with pytest.raises(UnsupportedDocument):
+        sniff(data, MIB)
+
+
+def test_empty_and_too_large_are_refused():
+    with pytest.raises(Exception) as empty:
+        sniff(b"", MIB)
+    assert getattr(empty.value, "code", None) == "empty_document"
+    with pytest.raises(DocumentTooLarge):
+        sniff(image("PNG") + b"\x00" * MIB, MIB)
+
+
+# ---- a dossier to attach to ------------------------------------------------------------------
+
+@pytest.fixture
+def doc_app(config, clock, tmp_path):
+    app = create_app(override(config, dossiers={"documents": str(tmp_path / "documents"), "document_key": KEY,
+                                                "max_document_mib": 1.0}), clock)
+    app.config["TESTING"] = True
+    accounts = app.extensions["motcua"].accounts
+    for name, department in (("justice1", "justice"), ("land1", "land-env")):
+        accounts.add_user(name, PASSWORD, "department", None, department=department)
+    yield app
+    app.extensions["motcua"].store.close()
+
+
+@pytest.fixture
+def docs(doc_app, tokens) -> Api:
+    return Api(doc_app.test_client(), tokens)
+
+
+def new_dossier(app, citizen: str = CITIZEN, branch: str = "hk-01", return_branch: str = "hk-02") -> str:
+    """The code of a new birth registration (department justice) received at branch."""
+    return app.extensions["motcua"].dossiers.open("HT-KS", Citizen(citizen, "Nguyễn Văn An"), branch, "staff:off1",
+                                                  return_branch=return_branch)["code"]
+
+
+def upload(docs: Api, code: str, data: bytes, kind: str = "id_card", who: str = "off1", name: str = "scan.pdf",
+           declared: str = "application/pdf"):
+    return docs.post(f"/dossiers/{code}/documents", who, data={"file": (io.BytesIO(data), name, declared),
+                                                             "kind": kind}, content_type="multipart/form-data")
+
+
+def stored_files(app) -> list:
+    folder = app.extensions["motcua"].documents.folder
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+# ---- upload, at rest, reuse ------------------------------------------------------------------
+
+def test_a_document_on_disk_is_not_the_bytes_and_does_not_open_without_the_key(doc_app, docs):
+    code = new_dossier(doc_app)
+    scan = pdf("CAN CUOC 001090012345")
+    answer = upload(docs, code, scan)
+    assert answer.status_code == 201, answer.text
+    sha = hashlib.sha256(scan).hexdigest()
+    assert answer.json["sha256"] == sha and answer.json["mime"] == PDF and answer.json["reused"] is False
+    [stored] = stored_files(doc_app)
+    at_rest = stored.read_bytes()
+    assert stored.name == sha
+    assert b"001090012345" in scan and scan not in at_rest and b"%PDF" not in at_rest and b"001090012345" not in at_rest
+    with pytest.raises(InvalidToken):
+        Fernet(Fernet.generate_key()).decrypt(at_rest)
+    assert Fernet(KEY.encode()).decrypt(at_rest) == scan
+    # The officer downloads exactly what was scanned.
+    read = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert read.status_code == 200 and read.data == scan and read.mimetype == PDF
+    assert read.headers["Cache-Control"] == "no-store"
+
+
+def test_a_renamed_executable_empty_and_too_large_files_are_refused_and_nothing_is_kept(doc_app, docs):
+    code = new_dossier(doc_app)
+    cases = [(ELF, 415, "unsupported_document"), (EXE, 415, "unsupported_document"), (b"", 400, "empty_document"),
+             (image("PNG") + b"\x00" * MIB, 413, "document_too_large")]
+    for data, status, refusal in cases:
+        answer = upload(docs, code, data, name="scan.pdf", declared="application/pdf")
+        assert (answer.status_code, answer.json["error"]["code"]) == (status, refusal), answer.text
+    # A body far past the limit is cut off before it is read in full.
+    huge = upload(docs, code, b"%PDF-" + b"\x00" * (3 * MIB))
+    assert huge.status_code == 413, huge.text
+    assert not stored_files(doc_app)
+    rt = doc_app.extensions["motcua"]
+    assert rt.store.query("select count(*) as n from documents")[0]["n"] == 0
+    assert rt.store.query("select count(*) as n from dossier_documents")[0]["n"] == 0
+
+
+def test_a_form_without_its_file_or_kind_is_refused(doc_app, docs):
+    code = new_dossier(doc_app)
+    no_file = docs.post(f"/dossiers/{code}/documents", "off1", data={"kind": "id_card"},
+                        content_type="multipart/form-data")
+    assert no_file.status_code == 400 and no_file.json["error"]["code"] == "missing_field"
+    assert upload(docs, code, pdf(), kind="").json["error"]["code"] == "bad_kind"
+    assert upload(docs, code, pdf(), kind="../x").status_code == 400
+
+
+def test_the_same_file_twice_on_one_dossier_is_a_duplicate(doc_app, docs):
+    code = new_dossier(doc_app)
+    scan = image("JPEG")
+    assert upload(docs, code, scan, name="a.jpg").status_code == 201
+    again = upload(docs, code, scan, name="b.jpg", kind="civil_form")
+    assert again.status_code == 409 and again.json["error"]["code"] == "duplicate_document"
+    # The first upload's file stays: the refused second one took nothing with it.
+    assert len(stored_files(doc_app)) == 1
+    sha = hashlib.sha256(scan).hexdigest()
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").data == scan
+
+
+def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, docs):
+    first = new_dossier(doc_app)
+    second = new_dossier(doc_app, branch="hk-02", return_branch="hk-02")
+    theirs_code = new_dossier(doc_app, citizen=OTHER_CITIZEN, branch="hk-02", return_branch="hk-02")
+    scan = image("PNG")
+    sha = upload(docs, first, scan, kind="birth_notice").json["sha256"]
+    # Another branch, another day's officer: the citizen's documents are there to reuse.
+    found = docs.get(f"/citizens/{CITIZEN}/documents", "off2")
+    assert found.status_code == 200, found.text
+    assert [(d["sha256"], d["kind"], d["dossier"]) for d in found.json] == [(sha, "birth_notice", first)]
+    reused = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha})
+    assert reused.status_code == 201, reused.text
+    assert reused.json["reused"] is True and reused.json["kind"] == "birth_notice"
+    assert reused.json["attached_by"] == "staff:off2"
+    rows = doc_app.extensions["motcua"].documents.of_dossier(second)
+    assert [(r["sha256"], r["reused"]) for r in rows] == [(sha, True)]
+    assert len(stored_files(doc_app)) == 1            # one file for both dossiers
+    # What the receipt is printed from: the full dossier says the document was reused, not scanned.
+    full = docs.get(f"/dossiers/{second}/full", "off2")
+    assert full.status_code == 200, full.text
+    assert [(d["sha256"], d["kind"], d["reused"]) for d in full.json["documents"]] == [(sha, "birth_notice", True)]
+    assert [d["reused"] for d in docs.get(f"/dossiers/{first}/full", "off1").json["documents"]] == [False]
+    again = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha})
+    assert again.status_code == 409 and again.json["error"]["code"] == "duplicate_document"
+    # Another citizen's dossier cannot take it: to it, that document does not exist.
+    theirs = docs.post(f"/dossiers/{theirs_code}/documents", "off2", {"reuse": sha})
+    assert theirs.status_code == 404 and theirs.json["error"]["code"] == "unknown_document"
+    assert docs.get(f"/citizens/{OTHER_CITIZEN}/documents", "off2").json == []
+    assert docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": "x"}).status_code == 400
+    unknown_kind = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha, "kind": "passport_xyz"})
+    assert unknown_kind.status_code == 400 and unknown_kind.json["error"]["code"] == "bad_kind"
+    assert upload(docs, first, pdf(), kind="passport_xyz").json["error"]["code"] == "bad_kind"
+    assert docs.get("/citizens/12345/documents", "off2").status_code == 400
+
+
+def test_a_closed_dossier_takes_no_more_documents(doc_app, docs):
+    code = new_dossier(doc_app)
+    rt = doc_app.extensions["motcua"]
+    rt.store.write(lambda db: db.execute("update dossiers set status = 'returned' where code = ?", [code]))
+    answer = upload(docs, code, pdf())
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "dossier_closed"
+    assert not stored_files(doc_app)
+
+
+def test_a_failed_transaction_leaves_no_file(doc_app, docs, monkeypatch):
+    code = new_dossier(doc_app)
+    documents = doc_app.extensions["motcua"].documents
+
+    def failing(fn):
+        raise OSError("disk gone")
+    monkeypatch.setattr(documents.store, "write", failing)
+    with pytest.raises(OSError):
+        documents.upload(doc_app.extensions["motcua"].dossiers.get(code), pdf(), "id_card", _actor())
+    assert not stored_files(doc_app)
+
+
+def _actor():
+    from motcua.documents import Actor
+
+    return Actor("staff:off1", "hk-01")
+
+
+# ---- who reads, and every read written down --------------------------------------------------
+
+@pytest.mark.parametrize("who, allowed", [
+    ("off1", True),       # the receiving branch
+    ("off2", True),       # the returning branch
+    ("mgr1", True),       # staff of the receiving branch
+    ("admin", True),
+    ("justice1", True),   # the competent department
+    ("land1", False),     # another department
+    ("kiosk1", False), ("display1", False),
+])
+def test_only_who_handles_the_dossier_reads_its_documents_and_each_read_is_an_event(doc_app, docs, who, allowed):
+    code = new_dossier(doc_app, branch="hk-01", return_branch="hk-02")
+    scan = pdf()
+    sha = upload(docs, code, scan).json["sha256"]
+    rt = doc_app.extensions["motcua"]
+    before = rt.store.query("select count(*) as n from events where note like 'document_read:%'")[0]["n"]
+    if who in ("justice1", "land1"):
+        docs.tokens[who] = rt.accounts.login(who, PASSWORD)[0]
+    answer = docs.get(f"/dossiers/{code}/documents/{sha}", who)
+    reads = rt.store.query("select * from events where note like 'document_read:%' order by id")
+    if allowed:
+        assert answer.status_code == 200 and answer.data == scan
+        assert len(reads) == before + 1
+        read = reads[-1]
+        assert (read["dossier"], read["note"], read["actor"], read["ticket"]) == (
+            code, f"document_read:{sha}", f"staff:{who}", None)
+        assert read["at"] == rt.engine.clock.now()
+        # The public timeline is the dossier's steps: attaching and reading documents are not among them.
+        assert [h["status"] for h in docs.get(f"/dossiers/{code}").json["history"]] == ["received"]
+    else:
+        assert answer.status_code == 403
+        assert len(reads) == before
+
+
+def test_staff_of_another_branch_neither_read_nor_attach(doc_app, docs):
+    code = new_dossier(doc_app, branch="hk-02", return_branch="hk-02")
+    sha = upload(docs, code, pdf(), who="off2").json["sha256"]
+    assert upload(docs, code, image("PNG"), who="off1").status_code == 403
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").status_code == 403
+    assert docs.get(f"/dossiers/{code}/documents/{sha}").status_code == 401
+    assert docs.get(f"/dossiers/{code}/documents/{'0' * 64}", "off2").status_code == 404
+    assert docs.get(f"/citizens/{CITIZEN}/documents", "kiosk1").status_code == 403
+    # A code with a wrong check character is refused, never taken for another dossier.
+    mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert docs.get(f"/dossiers/{mistyped}/documents/{sha}", "off2").json["error"]["code"] == "bad_code"
+
+
+def test_attaching_is_an_event_of_the_dossier_in_the_chain(doc_app, docs):
+    from motcua import audit
+
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
+    rt = doc_app.extensions["motcua"]
+    [event] = rt.store.query("select * from events where dossier = ? and note like 'document_attached:%'",
+                             [code])
+    assert (event["note"], event["actor"], event["branch"]) == (f"document_attached:{sha}", "staff:off1", "hk-01")
+    assert event["hash"] == audit.event_hash(
+        rt.store.query("select hash from events where id < ? order by id desc limit 1", [event["id"]])[0]["hash"]
+        if event["id"] > 1 else audit.GENESIS, {k: v for k, v in event.items()})
+
+
+def test_without_a_key_documents_are_refused_not_kept_in_the_clear(config, clock, tokens, tmp_path, monkeypatch):
+    monkeypatch.delenv("MOTCUA_DOCUMENT_KEY", raising=False)
+    app = create_app(override(config, dossiers={"documents": str(tmp_path / "plain")}), clock)
+    rt = app.extensions["motcua"]
+    try:
+        assert rt.documents is None
+        code = new_dossier(app)
+        answer = upload(Api(app.test_client(), tokens), code, pdf())
+        assert answer.status_code == 503 and answer.json["error"]["code"] == "documents_unavailable"
+        assert not (tmp_path / "plain").exists()
+    finally:
+        rt.store.close()
+
+
+def test_the_key_may_come_from_the_environment_and_a_wrong_one_is_refused(config, clock, tmp_path, monkeypatch):
+    from motcua.documents import DocumentKeyError
+
+    monkeypatch.setenv("MOTCUA_DOCUMENT_KEY", KEY)
+    app = create_app(override(config, dossiers={"documents": str(tmp_path / "env")}), clock)
+    assert app.extensions["motcua"].documents is not None
+    app.extensions["motcua"].store.close()
+    monkeypatch.setenv("MOTCUA_DOCUMENT_KEY", "not-a-key")
+    with pytest.raises(DocumentKeyError):
+        create_app(override(config, dossiers={"documents": str(tmp_path / "env")}), clock)
+
+
+def test_a_department_reads_its_dossiers_documents_but_neither_attaches_nor_lists_a_citizens(doc_app, docs):
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
+    accounts = doc_app.extensions["motcua"].accounts
+    justice = accounts.login("justice1", PASSWORD)[0]
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", justice).status_code == 200
+    assert upload(docs, code, image("PNG"), who=justice).status_code == 403
+    assert docs.post(f"/dossiers/{code}/documents", justice, {"reuse": sha}).status_code == 403
+    assert docs.get(f"/citizens/{CITIZEN}/documents", justice).status_code == 403
+
+
+def test_a_scan_larger_than_any_json_body_goes_through_the_real_server(tmp_path, real_template):
+    """Under gevent, with the server's 64 KiB body limit: the upload alone may carry a whole document."""
+    settings = tmp_path / "config.toml"
+    settings.write_text(f'[dossiers]\ndocuments = "docs"\ndocument_key = "{KEY}"\nmax_document_mib = 1.0\n',
+                        encoding="utf-8")
+    server = Server(real_template.copy_to(tmp_path / "motcua.db"), free_port(), tmp_path / "server.log",
+                    tokens=dict(real_template.tokens), args=("--config", str(settings)))
+    server.start()
+    try:
+        auth = server.auth("off1")
+        opened = requests.post(f"{server.api}/dossiers", headers=auth, timeout=10, json={
+            "procedure": "HT-KS", "citizen": {"id_number": CITIZEN, "name": "Phạm Thị Dung"}})
+        assert opened.status_code == 201, opened.text
+        code = opened.json()["code"]
+        noisy = image_of_noise(300_000)
+        for data, status in ((noisy, 201), (noisy + b"\x00" * MIB, 413)):
+            answer = requests.post(f"{server.api}/dossiers/{code}/documents", headers=auth, timeout=10,
+                                   files={"file": ("scan.png", data, "image/png")}, data={"kind": "id_card"})
+            assert answer.status_code == status, answer.text
+        sha = hashlib.sha256(noisy).hexdigest()
+        read = requests.get(f"{server.api}/dossiers/{code}/documents/{sha}", headers=auth, timeout=10)
+        assert read.status_code == 200 and read.content == noisy
+        assert (tmp_path / "docs" / sha[:2] / sha).exists()
+    finally:
+        server.kill(signal.SIGTERM)
+
+
+def image_of_noise(at_least: int) -> bytes:
+    """A PNG of random pixels (it does not compress): at least that many bytes."""
+    side = int((at_least / 3) ** 0.5) + 1
+    return image_from(os.urandom(side * side * 3), side)
+
+
+def image_from(pixels: bytes, side: int) -> bytes:
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), pixels).save(out, "PNG")
+    return out.getvalue()
