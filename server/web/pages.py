@@ -94,6 +94,24 @@ def phone_page(ticket_id):
     })
 
 
+@pages.get("/d/")
+@pages.get("/d/<code>")
+def dossier_page(code=""):
+    """The public lookup of a dossier, from the receipt's QR code: status timeline and due date, no personal data.
+
+    The page asks the public view (GET /api/v1/dossiers/{code}) for the dossier: a mistyped or unknown
+    code is answered there, in words, with a box to type it again; /d/ alone is that box."""
+    rt = runtime()
+    return _page("dossier.html", {
+        "code": code,
+        "procedures": {p.code: {"vi": p.name_vi, "en": p.name_en} for p in rt.dossiers.catalogue.procedures.values()},
+        "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.branches.values()},
+        "timezone": rt.config.queue.timezone,
+        "texts": _texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier", "dpages.d.",
+                        "weekday")),
+    })
+
+
 @pages.get("/favicon.ico")
 def favicon():
     """Every page's icon (display/favicon.svg drawn at 16–64 px): browsers ask for it even when a page names none."""
