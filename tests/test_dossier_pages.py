@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import requests
 
 from motcua.core.dossiers import make_code
 
@@ -21,9 +22,10 @@ WAIT_MS = 5000   # an answer of the app, on a machine shared with other tests
 PUBLIC_FIELDS = {"code", "procedure", "status", "received_at", "due_date", "overdue", "history", "return_branch"}
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, full_page: bool = True) -> None:
+    """The page as looked at: a phone's whole scroll, a desk's one screen."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture
@@ -124,3 +126,148 @@ def test_a_mistyped_or_unknown_code_is_answered_in_words(live_app, phone):
     page.wait_for_selector("#empty:not([hidden])", timeout=WAIT_MS)
     assert page.is_hidden("#problem") and page.is_hidden("#dossier")
     assert not errors
+
+
+# ---- the department's page ------------------------------------------------------------------------
+
+@pytest.fixture
+def desk(chromium, live_app):
+    """A 1920×1080 page signed in (session cookie, as /login makes it) as the named user."""
+    contexts = []
+
+    def open_as(who: str, path: str = "/department"):
+        context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+        contexts.append(context)
+        signed = context.request.post(live_app.api + "/auth/session", data={"username": who, "password": PASSWORD})
+        assert signed.ok, signed.text()
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(live_app.base + path)
+        return page, errors
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def at_department(api, clock, when: float, procedure: str, name: str) -> str:
+    """A dossier received at `when` and sent on to its department by the counter; its code."""
+    clock.set(when)
+    code = opened(api, procedure=procedure, citizen={**CITIZEN, "name": name})["code"]
+    move(api, code, "off1", "digitized")
+    move(api, code, "off1", "processing")
+    return code
+
+
+def queue_codes(page) -> list[str]:
+    return page.eval_on_selector_all("#queue tbody tr", "rows => rows.map((r) => r.dataset.code)")
+
+
+def test_a_department_works_its_queue_oldest_due_first(live_app, desk, clock):
+    api = api_of(live_app)
+    late = at_department(api, clock, MORNING - 8 * DAY, "KD-TL", "Nguyễn Văn An")      # due Thu 19: overdue
+    soon = at_department(api, clock, MORNING - DAY, "KD-TD", "Lê Thị Cúc")             # due Fri 27
+    later = at_department(api, clock, MORNING, "KD-CD", "Phạm Đức Dũng")               # due Fri 27, received after
+    other = at_department(api, clock, MORNING, "HT-KH", "Hoàng Minh Em")               # Justice's
+    clock.set(MORNING + 600)
+    waiting = opened(api, procedure="KD-TL")["code"]                                   # still at the counter
+
+    page, errors = desk("fin1")
+    page.wait_for_selector("#queue tbody tr", timeout=WAIT_MS)
+    assert queue_codes(page) == [late, soon, later]
+    assert page.get_attribute(f"#queue tr[data-code='{late}']", "class") == "overdue"
+    assert page.inner_text(f"#queue tr[data-code='{late}'] .due .pill") == "Quá hạn"
+    assert page.inner_text("#count") == "3 hồ sơ đang chờ · 1 quá hạn"
+    assert "Phòng Tài chính – Kế hoạch" in page.inner_text("#staff-who")
+
+    # The full view, personal data included (the competent department sees it).
+    page.click(f"#queue tr[data-code='{late}'] button.open")
+    page.wait_for_selector(f"#d-code:text-is('{late}')", timeout=WAIT_MS)
+    assert page.inner_text("#d-name") == "Nguyễn Văn An" and page.inner_text("#d-id") == CITIZEN["id_number"]
+    assert page.is_visible("#d-overdue") and page.inner_text("#d-due") == "19/11/2026"
+    moves = page.eval_on_selector_all("#actions button", "bs => bs.map((b) => b.dataset.move)")
+    assert moves == ["supplement_requested", "result_ready", "rejected"]
+    shoot(page, "department-1920x1080", full_page=False)
+
+    # A supplement needs a note: refused in words without one, sent with it.
+    page.click("#actions button[data-move='supplement_requested']")
+    page.click("#note-send")
+    page.wait_for_selector("#action-error:not([hidden])", timeout=WAIT_MS)
+    assert page.inner_text("#action-error") == "Vui lòng ghi rõ lý do hoặc giấy tờ cần bổ sung."
+    shoot(page, "department-note-refused-1920x1080", full_page=False)
+    page.fill("#note", "Bản sao hợp đồng thuê địa điểm")
+    page.click("#note-send")
+    page.wait_for_selector("#d-status:text-is('Cần bổ sung giấy tờ')", timeout=WAIT_MS)
+    assert page.is_hidden("#action-error") and page.is_hidden("#note-form")
+    events = api_full(live_app, late)["events"]
+    assert (events[-1]["status"], events[-1]["note"], events[-1]["actor"]) == (
+        "supplement_requested", "Bản sao hợp đồng thuê địa điểm", "staff:fin1")
+    page.wait_for_selector(f"#queue tr[data-code='{late}'] .pill.warn", timeout=WAIT_MS)
+
+    # The supplement came: back to processing, then the result is ready and the dossier leaves the queue.
+    page.click("#actions button[data-move='processing']")
+    page.wait_for_selector("#d-status:text-is('Đang giải quyết')", timeout=WAIT_MS)
+    page.click("#actions button[data-move='result_ready']")
+    page.wait_for_selector("#d-status:text-is('Đã có kết quả, mời nhận')", timeout=WAIT_MS)
+    page.wait_for_function(f"!document.querySelector(\"#queue tr[data-code='{late}']\")", timeout=WAIT_MS)
+    assert queue_codes(page) == [soon, later]
+    assert page.inner_text("#message") == f"Hồ sơ {late}: Đã có kết quả, mời nhận."
+    assert live_app.get(f"/dossiers/{late}").json()["status"] == "result_ready"
+    assert page.eval_on_selector_all("#actions button", "bs => bs.length") == 0
+
+    # In English: a rejection without a reason is refused in English, then made with one.
+    page.click("#staff-lang")
+    page.click(f"#queue tr[data-code='{later}'] button.open")
+    page.wait_for_selector(f"#d-code:text-is('{later}')", timeout=WAIT_MS)
+    page.click("#actions button[data-move='rejected']")
+    assert page.inner_text("#note-label") == "Reason for rejection (sent to the citizen)"
+    page.click("#note-send")
+    page.wait_for_selector("#action-error:not([hidden])", timeout=WAIT_MS)
+    assert page.inner_text("#action-error") == "Please write the reason, or the documents to bring."
+    page.fill("#note", "Not within the department's competence")
+    page.click("#note-send")
+    page.wait_for_selector("#d-status:text-is('Rejected')", timeout=WAIT_MS)
+    assert page.inner_text("#d-reason") == "Reason for rejection: Not within the department's competence"
+    assert queue_codes(page) == [soon]
+
+    # Moved by a colleague meanwhile: the page says so and shows where the dossier stands now.
+    page.click(f"#queue tr[data-code='{soon}'] button.open")
+    page.wait_for_selector(f"#d-code:text-is('{soon}')", timeout=WAIT_MS)
+    move(api, soon, "fin2", "result_ready")
+    page.click("#actions button[data-move='result_ready']")
+    page.wait_for_selector("#action-error:not([hidden])", timeout=WAIT_MS)
+    assert page.inner_text("#action-error") == "The dossier is in another state now and cannot move this way. Please reload."
+    page.wait_for_selector("#d-status:text-is('Result ready for collection')", timeout=WAIT_MS)
+    page.wait_for_selector("#queue-empty:not([hidden])", timeout=WAIT_MS)
+
+    # Sent on by the counter: there after a refresh; another department's dossier never is.
+    move(api, waiting, "off1", "digitized")
+    move(api, waiting, "off1", "processing")
+    page.click("#refresh")
+    page.wait_for_selector(f"#queue tr[data-code='{waiting}']", timeout=WAIT_MS)
+    assert other not in queue_codes(page)
+    assert not errors
+
+
+def api_full(live_app, code: str) -> dict:
+    """The dossier's full view as the department's staff reads it through the API."""
+    answer = requests.get(f"{live_app.api}/dossiers/{code}/full", headers=live_app.auth("fin1"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_an_admin_picks_the_department_and_an_officer_is_sent_elsewhere(live_app, desk, clock):
+    api = api_of(live_app)
+    justice = at_department(api, clock, MORNING, "HT-KH", "Hoàng Minh Em")
+    page, errors = desk("admin", "/department?department=justice")
+    page.wait_for_selector(f"#queue tr[data-code='{justice}']", timeout=WAIT_MS)
+    assert page.input_value("#department-select") == "justice"
+    page.select_option("#department-select", "finance")
+    page.wait_for_selector("#queue-empty:not([hidden])", timeout=WAIT_MS)
+    officer, more = desk("off1")
+    officer.wait_for_selector("#refusal:not([hidden])", timeout=WAIT_MS)
+    assert officer.inner_text("#refusal").startswith("Trang này dành cho cán bộ các cơ quan giải quyết")
+    assert officer.is_hidden("#work")
+    assert not errors and not more
