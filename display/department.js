@@ -193,20 +193,31 @@
   function documentLink(doc) {
     const link = document.createElement("a");
     link.href = "/api/v1/dossiers/" + encodeURIComponent(opened.code) + "/documents/" + doc.sha256;
-    link.target = "_blank";
-    link.rel = "noopener";
     link.textContent = t("dpages.dept.doc.open") + " (" + doc.mime.split("/")[1].toUpperCase() + ", "
       + Math.max(1, Math.round(doc.size / 1024)) + " KB)" + (doc.reused ? " · " + t("dpages.dept.doc.reused") : "");
     return link;
   }
 
+  const actor = (e) => (e.actor || "").replace(/^staff:/, "") + (e.branch ? " · " + e.branch : "");
+
   function renderEvents() {
+    const kinds = Object.fromEntries(opened.required_documents.map((k) => [k.kind, k.name]));
     const rows = opened.events.slice().reverse().map((e) => {
       const tr = document.createElement("tr");
       cell(tr, moment(e.at), "when");
+      // An event that changes nothing is about a document (attached, read): its note names which.
+      const about = e.from_status === e.status ? /^(document_[a-z_]+):([0-9a-f]+)$/.exec(e.note || "") : null;
+      const key = about ? "dpages.dept.ev." + about[1] : null;
+      if (about && t(key) !== key) {
+        const doc = opened.documents.find((d) => d.sha256 === about[2]);
+        cell(tr, t(key));
+        cell(tr, actor(e));
+        cell(tr, doc ? name(kinds[doc.kind], doc.kind) : about[2].slice(0, 12), "note");
+        return tr;
+      }
       cell(tr, e.from_status && e.from_status !== e.status
         ? statusText(e.from_status) + " → " + statusText(e.status) : statusText(e.status));
-      cell(tr, (e.actor || "").replace(/^staff:/, "") + (e.branch ? " · " + e.branch : ""));
+      cell(tr, actor(e));
       cell(tr, e.note || "", "note");
       return tr;
     });

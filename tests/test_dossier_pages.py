@@ -258,12 +258,20 @@ def api_full(live_app, code: str) -> dict:
     return answer.json()
 
 
-def test_an_admin_picks_the_department_and_an_officer_is_sent_elsewhere(live_app, desk, clock):
+def test_an_admin_picks_the_department_and_an_officer_is_sent_elsewhere(app, live_app, desk, clock):
     api = api_of(live_app)
     justice = at_department(api, clock, MORNING, "HT-KH", "Hoàng Minh Em")
+    # A read of a document, as the documents part records it: an event that changes no status.
+    rt = app.extensions["motcua"]
+    sha = "ab" * 32
+    rt.store.write(lambda db: rt.dossiers.record(db, justice, "staff:jus1", None, f"document_read:{sha}"))
     page, errors = desk("admin", "/department?department=justice")
     page.wait_for_selector(f"#queue tr[data-code='{justice}']", timeout=WAIT_MS)
     assert page.input_value("#department-select") == "justice"
+    page.click(f"#queue tr[data-code='{justice}'] button.open")
+    page.wait_for_selector("#d-events tbody tr", timeout=WAIT_MS)
+    newest = page.eval_on_selector_all("#d-events tbody tr:first-child td", "tds => tds.map((td) => td.textContent)")
+    assert newest[1:] == ["Xem giấy tờ", "jus1", sha[:12]]
     page.select_option("#department-select", "finance")
     page.wait_for_selector("#queue-empty:not([hidden])", timeout=WAIT_MS)
     officer, more = desk("off1")
