@@ -211,13 +211,13 @@
       if (about && t(key) !== key) {
         const doc = opened.documents.find((d) => d.sha256 === about[2]);
         cell(tr, t(key));
-        cell(tr, actor(e));
+        cell(tr, actor(e), "actor");
         cell(tr, doc ? name(kinds[doc.kind], doc.kind) : about[2].slice(0, 12), "note");
         return tr;
       }
       cell(tr, e.from_status && e.from_status !== e.status
         ? statusText(e.from_status) + " → " + statusText(e.status) : statusText(e.status));
-      cell(tr, actor(e));
+      cell(tr, actor(e), "actor");
       cell(tr, e.note || "", "note");
       return tr;
     });
@@ -279,6 +279,7 @@
 
   function relabel() {
     who();
+    $("department-name").textContent = name(departments[department], department || "");
     renderQueue();
     if (opened) renderDossier();
     if (pending) { $("note-label").textContent = t("dpages.dept.note." + pending); $("note-send").textContent = t("dpages.dept.send." + pending); }

@@ -89,6 +89,7 @@ def test_the_public_page_shows_the_path_and_due_date_without_personal_data(live_
     assert "quá hạn" in page.inner_text("#overdue .vi") and "27/11/2026" in page.inner_text("#overdue .vi")
     assert "past its due date" in page.inner_text("#overdue .en")
     shoot(page, "dossier-overdue-390x844")
+    shoot(page, "dossier-overdue-first-screen-390x844", full_page=False)
 
     live_app.tokens["fin1"] = live_app.login("fin1")   # the morning's token has expired by now
     move(api, code, "fin1", "result_ready")
@@ -179,7 +180,7 @@ def test_a_department_works_its_queue_oldest_due_first(live_app, desk, clock):
     assert queue_codes(page) == [late, soon, later]
     assert page.get_attribute(f"#queue tr[data-code='{late}']", "class") == "overdue"
     assert page.inner_text(f"#queue tr[data-code='{late}'] .due .pill") == "Quá hạn"
-    assert page.inner_text("#count") == "3 hồ sơ đang chờ · 1 quá hạn"
+    assert page.inner_text("#count") == "Đang chờ: 3 hồ sơ · quá hạn: 1"
     assert "Phòng Tài chính – Kế hoạch" in page.inner_text("#staff-who")
 
     # The full view, personal data included (the competent department sees it).
@@ -219,6 +220,7 @@ def test_a_department_works_its_queue_oldest_due_first(live_app, desk, clock):
 
     # In English: a rejection without a reason is refused in English, then made with one.
     page.click("#staff-lang")
+    assert page.inner_text("#department-name") == "Finance and Planning Division"
     page.click(f"#queue tr[data-code='{later}'] button.open")
     page.wait_for_selector(f"#d-code:text-is('{later}')", timeout=WAIT_MS)
     page.click("#actions button[data-move='rejected']")
@@ -231,6 +233,7 @@ def test_a_department_works_its_queue_oldest_due_first(live_app, desk, clock):
     page.wait_for_selector("#d-status:text-is('Rejected')", timeout=WAIT_MS)
     assert page.inner_text("#d-reason") == "Reason for rejection: Not within the department's competence"
     assert queue_codes(page) == [soon]
+    shoot(page, "department-rejected-en-1920x1080", full_page=False)
 
     # Moved by a colleague meanwhile: the page says so and shows where the dossier stands now.
     page.click(f"#queue tr[data-code='{soon}'] button.open")
