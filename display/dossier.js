@@ -157,6 +157,7 @@
     if (!typed) { $("code-input").focus(); return; }
     location.assign("/d/" + encodeURIComponent(typed));
   });
-  if (settings.code) load(settings.code);
+  if (settings.mistyped) problem("bad_code");
+  else if (settings.code) load(settings.code);
   else show("empty");
 })();

@@ -123,6 +123,10 @@ def test_a_mistyped_or_unknown_code_is_answered_in_words(live_app, phone):
     page.goto(f"{live_app.base}/d/{nobody}")
     page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
     assert page.inner_text("#problem-title .vi") == "Không tìm thấy hồ sơ có mã này."
+    page.goto(f"{live_app.base}/d/%3C!--%3Cscript%3E")   # nothing a code is made of: no request, the same words
+    page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
+    assert page.inner_text("#problem-title .vi").startswith("Mã hồ sơ không đúng")
+    assert page.input_value("#code-input") == ""
     page.goto(f"{live_app.base}/d/")
     page.wait_for_selector("#empty:not([hidden])", timeout=WAIT_MS)
     assert page.is_hidden("#problem") and page.is_hidden("#dossier")
