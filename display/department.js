@@ -49,8 +49,9 @@
 
   function who() {
     const el = $("staff-who");
-    if (el) el.textContent = [session.username, t("dpages.dept.role"), name(departments[department], department || "")]
-      .filter(Boolean).join(" · ");
+    const role = session.role === "department" ? t("dpages.dept.role") : t("staff.role." + session.role);
+    const where = department ? name(departments[department], department) : session.branch;
+    if (el) el.textContent = [session.username, role, where].filter(Boolean).join(" · ");
   }
 
   function cell(row, content, className) {
@@ -288,11 +289,12 @@
   async function start() {
     session = await Staff.session();
     Staff.header("dpages.dept.title", relabel);
+    department = session.role === "department" ? session.department : null;
+    who();   // staff.js names the staff roles only: the department's words replace its line at once
     const [listed, network] = await Promise.all([Staff.api("GET", "/departments"), Staff.api("GET", "/branches")]);
     for (const d of listed.status === 200 ? listed.body : []) departments[d.code] = d.name;
     for (const b of network.status === 200 ? network.body : []) branches[b.id] = b.name;
-    if (session.role === "department") department = session.department;
-    else if (session.role === "admin") {
+    if (session.role === "admin") {
       // An admin looks at any department's work: chosen here, kept in the address.
       const select = $("department-select");
       for (const [code, names] of Object.entries(departments)) {
@@ -313,7 +315,7 @@
         loadQueue();
       });
       $("department-pick").hidden = false;
-    } else {
+    } else if (session.role !== "department") {
       $("refusal").textContent = t("dpages.dept.not_department");
       $("refusal").hidden = false;
       document.querySelector(".tools").hidden = true;

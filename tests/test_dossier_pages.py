@@ -284,5 +284,6 @@ def test_an_admin_picks_the_department_and_an_officer_is_sent_elsewhere(app, liv
     officer, more = desk("off1")
     officer.wait_for_selector("#refusal:not([hidden])", timeout=WAIT_MS)
     assert officer.inner_text("#refusal").startswith("Trang này dành cho cán bộ các cơ quan giải quyết")
-    assert officer.is_hidden("#work")
+    assert officer.is_hidden("#work") and officer.inner_text("#staff-who") == "off1 · Cán bộ · hk-01"
+    assert page.inner_text("#staff-who") == "admin · Quản trị · Phòng Tài chính – Kế hoạch"
     assert not errors and not more
