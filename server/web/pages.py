@@ -24,6 +24,7 @@ ASSETS = Path(display_assets.__file__).resolve().parent
 pages = Blueprint("pages", __name__)
 NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
+DOSSIER_CODE = re.compile(r"^[0-9A-Za-z_ -]{0,64}$")
 VOICE = "motcua.voice"   # the app's Voice, in app.extensions
 HEADERS = {"Cache-Control": "no-store"}
 # What the pages load from /display/assets: nothing else there (the package's .py, the HTML
@@ -91,6 +92,27 @@ def phone_page(ticket_id):
         "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.branches.values()},
         "reasons": rating_reasons(),
         "texts": _texts(("phone.", "rating.")),
+    })
+
+
+@pages.get("/d/")
+@pages.get("/d/<code>")
+def dossier_page(code=""):
+    """The public lookup of a dossier, from the receipt's QR code: status timeline and due date, no personal data.
+
+    The page asks the public view (GET /api/v1/dossiers/{code}) for the dossier: a mistyped or unknown
+    code is answered there, in words, with a box to type it again; /d/ alone is that box."""
+    rt = runtime()
+    # Only the letters of a code reach the page's settings; anything else is a mistyped code anyway.
+    typed = code if DOSSIER_CODE.match(code) else ""
+    return _page("dossier.html", {
+        "code": typed,
+        "mistyped": typed != code,
+        "procedures": {p.code: {"vi": p.name_vi, "en": p.name_en} for p in rt.dossiers.catalogue.procedures.values()},
+        "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.branches.values()},
+        "timezone": rt.config.queue.timezone,
+        "texts": _texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier", "dpages.d.",
+                        "weekday")),
     })
 
 

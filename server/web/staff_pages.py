@@ -17,6 +17,7 @@ PAGES = {
     "counter": ("counter.html", ("counter.",)),
     "admin": ("admin.html", ("admin.",)),
     "manager": ("manager.html", ("manager.", "report.", "rating.")),
+    "department": ("department.html", ("dpages.dept.", "dossier.")),
 }
 
 

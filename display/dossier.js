@@ -1,0 +1,163 @@
+// The public lookup of a dossier /d/{code}, from the QR code on the receipt: its status, the due
+// date (overdue said plainly), what the citizen does next and the timeline. It reads only the
+// public view, which carries no name, ID number, phone or documents. Vietnamese first, English below.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const settings = JSON.parse($("motcua-settings").textContent);
+  const texts = settings.texts;
+  // The path a dossier normally takes; a step not reached yet is shown greyed after the last one.
+  const PATH = ["received", "digitized", "processing", "result_ready", "returned"];
+  const FINAL = ["returned", "rejected"];
+
+  // ---- text ----------------------------------------------------------------------------------
+
+  function text(lang, key, values) {
+    const template = texts[lang][key] !== undefined ? texts[lang][key] : (texts.vi[key] || key);
+    return template.replace(/\{(\w+)\}/g, (_, name) => String((values || {})[name] ?? ""));
+  }
+
+  function pair(vi, en) {
+    const a = document.createElement("div");
+    a.className = "vi";
+    a.textContent = vi;
+    const b = document.createElement("div");
+    b.className = "en";
+    b.lang = "en";
+    b.textContent = en;
+    return [a, b];
+  }
+
+  // The catalogue text in both languages; values may differ per language (a date, a branch's name).
+  function say(el, key, values) {
+    const per = (lang) => Object.fromEntries(Object.entries(values || {}).map(([k, v]) => [k, typeof v === "object" ? v[lang] : v]));
+    el.replaceChildren(...pair(text("vi", key, per("vi")), text("en", key, per("en"))));
+  }
+
+  function day(iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+    const digits = String(d).padStart(2, "0") + "/" + String(m).padStart(2, "0") + "/" + y;
+    return { vi: texts.vi.weekday[weekday] + ", " + digits, en: texts.en.weekday[weekday] + ", " + digits };
+  }
+
+  const moment = new Intl.DateTimeFormat("en-GB", { timeZone: settings.timezone, day: "2-digit", month: "2-digit",
+                                                    year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+  function at(iso) {
+    return moment.format(new Date(iso)).replace(",", "");
+  }
+
+  function branchName(id) {
+    return settings.branches[id] || { vi: id, en: id };
+  }
+
+  // ---- what the page shows -------------------------------------------------------------------
+
+  function show(state) {
+    document.body.dataset.state = state;
+    $("loading").hidden = state !== "loading";
+    $("problem").hidden = !["bad_code", "unknown_dossier", "network"].includes(state);
+    $("dossier").hidden = $("timeline-card").hidden = state !== "found";
+    $("empty").hidden = state !== "empty";
+  }
+
+  function problem(code) {
+    const title = { bad_code: "dossier.error.bad_code", unknown_dossier: "dossier.error.unknown_dossier",
+                    network: "dpages.d.network" }[code];
+    const hint = { bad_code: "dpages.d.bad_code_hint", unknown_dossier: "dpages.d.unknown_hint" }[code];
+    say($("problem-title"), title);
+    if (hint) say($("problem-hint"), hint); else $("problem-hint").replaceChildren();
+    show(code);
+  }
+
+  function render(view) {
+    $("code").textContent = view.code;
+    const procedure = settings.procedures[view.procedure];
+    $("procedure").replaceChildren(...(procedure ? pair(procedure.vi, procedure.en) : pair(view.procedure, view.procedure)));
+    $("status").dataset.status = view.status;
+    say($("status"), "dossier.status." + view.status);
+    const due = day(view.due_date);
+    $("overdue").hidden = !view.overdue;
+    if (view.overdue) say($("overdue"), "dpages.d.overdue", { due: due });
+    $("due").replaceChildren(...pair(due.vi, due.en));
+    $("due").classList.toggle("late", view.overdue);
+    const branch = branchName(view.return_branch);
+    $("return-branch").replaceChildren(...pair(branch.vi, branch.en));
+    const next = ["digitized", "processing"].includes(view.status) ? "received" : view.status;
+    say($("next"), "dpages.d.next." + next, { branch: branch });
+    $("next").dataset.status = view.status;
+    timeline(view);
+    document.title = view.code + " · motcua";
+    show("found");
+  }
+
+  function timeline(view) {
+    const items = view.history.map((step) => {
+      const li = document.createElement("li");
+      li.className = "done";
+      li.dataset.status = step.status;
+      const label = document.createElement("div");
+      label.className = "step";
+      say(label, "dossier.status." + step.status);
+      const when = document.createElement("time");
+      when.dateTime = step.at;
+      when.textContent = at(step.at);
+      li.append(label, when);
+      return li;
+    });
+    if (items.length) items[items.length - 1].classList.add("current");
+    if (!FINAL.includes(view.status)) {
+      // A dossier waiting for a supplement stands at "processing" on the path.
+      const here = PATH.indexOf(view.status === "supplement_requested" ? "processing" : view.status);
+      for (const status of PATH.slice(here + 1)) {
+        const li = document.createElement("li");
+        li.className = "later";
+        li.dataset.status = status;
+        const label = document.createElement("div");
+        label.className = "step";
+        say(label, "dossier.status." + status);
+        const note = document.createElement("div");
+        note.className = "hint";
+        say(note, "dpages.d.later");
+        li.append(label, note);
+        items.push(li);
+      }
+    }
+    $("timeline").replaceChildren(...items);
+  }
+
+  async function load(code) {
+    show("loading");
+    let answer;
+    try {
+      answer = await fetch("/api/v1/dossiers/" + encodeURIComponent(code), { cache: "no-store",
+                                                                            headers: { "Accept": "application/json" } });
+    } catch (error) {
+      problem("network");
+      return;
+    }
+    if (answer.ok) { render(await answer.json()); return; }
+    let body = null;
+    try { body = await answer.json(); } catch (error) { body = null; }
+    const code_ = body && body.error && body.error.code;
+    // A 404 of a well-formed code is "nobody was given this code"; anything else unreadable is a
+    // code that is not right (never someone else's dossier).
+    if (answer.status === 404) problem("unknown_dossier");
+    else if (answer.status === 400 || code_ === "bad_code") problem("bad_code");
+    else problem("network");
+  }
+
+  // ---- start ---------------------------------------------------------------------------------
+
+  document.querySelectorAll("[data-say]").forEach((el) => say(el, el.dataset.say));
+  $("code-input").value = settings.code;
+  $("lookup").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const typed = $("code-input").value.trim().toUpperCase().replace(/\s+/g, "");
+    if (!typed) { $("code-input").focus(); return; }
+    location.assign("/d/" + encodeURIComponent(typed));
+  });
+  if (settings.mistyped) problem("bad_code");
+  else if (settings.code) load(settings.code);
+  else show("empty");
+})();
