@@ -17,11 +17,12 @@ CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "
 
 
 def opened(server, *moves: str) -> dict:
-    """A dossier received at hk-01 by off1 and moved along `moves`; its full view."""
+    """A dossier received at hk-01 by off1 and moved along `moves` (by an admin, who may make any move:
+    the department's too); its public view."""
     answer = server.post("/dossiers", "off1", {"procedure": "HT-KS", "citizen": CITIZEN})
     assert answer.status_code == 201, answer.text
     for status in moves:
-        moved = server.post(f"/dossiers/{answer.json()['code']}/status", "off1", {"status": status})
+        moved = server.post(f"/dossiers/{answer.json()['code']}/status", "admin", {"status": status, "note": "Bản sao giấy chứng sinh"})
         assert moved.status_code == 200, moved.text
     return server.get(f"/dossiers/{answer.json()['code']}").json()
 
@@ -64,3 +65,25 @@ def test_a_mistyped_code_and_an_unknown_code_are_told_apart(live_app):
     assert kiosk.look_up("HK-01") == "bad_code"
     nobody = view["code"][:-5] + "9999"
     assert kiosk.look_up(nobody + check_character(nobody)) == "not_found"
+
+
+# ---- the screens, touched ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("screen, suffix, lang", [("1080x1920", "", "vi"), ("768x1366", "-768", "en")])
+def test_a_code_typed_on_the_keys_shows_the_status_and_a_mistyped_one_is_refused_in_words(live_app, tmp_path,
+                                                                                         screen, suffix, lang):
+    view = opened(live_app, "digitized", "processing", "supplement_requested")
+    wrong = mistyped(view["code"])
+    result = drive(live_app, "lookup", tmp_path, screen=screen, suffix=suffix, code=view["code"], mistyped=wrong,
+                   lang=lang, idle=4)
+    assert text(lang, "kiosk.lookup_bad_code", code=wrong) in result["refused"]
+    shown = result["shown"]
+    assert view["code"] in shown
+    assert text(lang, "dossier.status.supplement_requested") in shown
+    due = date.fromisoformat(view["due_date"]).strftime("%d/%m/%Y")
+    assert text(lang, "kiosk.lookup_due", date=due) in shown
+    assert all(value not in " ".join(shown) for value in CITIZEN.values())
+    # Untouched, it goes home by itself, in the kiosk's own language.
+    assert 3 <= result["home_after_s"] <= 9 and result["language"] == "vi"
+    for name in ("home-lookup", "lookup-empty", "lookup-bad-code", "lookup-typed", "lookup-result"):
+        shot(name + suffix)
