@@ -525,7 +525,8 @@ class LookupCodeScreen(KioskScreen):
         first, second = self.both("kiosk.lookup_type_code")
         self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
         shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(170))
-        self.shown = Text(code or "–", 76, bold=True, size_hint_y=1)
+        # Empty when nothing is typed: a placeholder dash would read as the code's own dash.
+        self.shown = Text(code, 76, bold=True, size_hint_y=1)
         shown.add_widget(self.shown)
         self.add(shown)
         self.problem = notice([problem], "warn", 36) if problem else None
@@ -544,7 +545,10 @@ class LookupCodeScreen(KioskScreen):
             for char in row:
                 # The dash says its name too: "-" alone is easy to miss on a key.
                 under = self.both("kiosk.key_dash") if char == "-" else None
-                line.add_widget(self._key(char, "–" if char == "-" else char, 80 if char == "-" else 62, under=under))
+                key = self._key(char, "–" if char == "-" else char, 80 if char == "-" else 62, under=under)
+                if char == "-":
+                    key.size_hint_x = 2          # room for its name under it
+                line.add_widget(key)
             keys.add_widget(line)
         last = BoxLayout(spacing=px(14), size_hint_y=1.15)
         last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44, kind="grey"))
@@ -574,7 +578,7 @@ class LookupCodeScreen(KioskScreen):
             self.code = self.code[:-1]
         elif len(self.code) < MAX_CODE_LEN:
             self.code += name
-        self.shown.text = self.code or "–"
+        self.shown.text = self.code
 
     def _go(self) -> None:
         if self.code:

@@ -13,6 +13,7 @@ from motcua.kiosk.settings import KioskSettings
 
 from test_kiosk import drive, shot
 
+DAY = 24 * 3600
 CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
 
 
@@ -55,6 +56,8 @@ def test_a_dossier_is_looked_up_by_its_code_with_its_timeline_and_no_personal_da
     assert found.return_branch == kiosk.branch_name
     shown = repr(found)
     assert all(CITIZEN[k] not in shown for k in CITIZEN)
+    live_app.clock.advance(10 * DAY)                 # past the due date, still processing
+    assert kiosk.look_up(view["code"]).overdue is True
 
 
 def test_a_mistyped_code_and_an_unknown_code_are_told_apart(live_app):
@@ -69,10 +72,13 @@ def test_a_mistyped_code_and_an_unknown_code_are_told_apart(live_app):
 
 # ---- the screens, touched ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("screen, suffix, lang", [("1080x1920", "", "vi"), ("768x1366", "-768", "en")])
+# The smaller screen, in English, shows an overdue dossier: the longest result screen.
+@pytest.mark.parametrize("screen, suffix, lang, late", [("1080x1920", "", "vi", False), ("768x1366", "-768", "en", True)])
 def test_a_code_typed_on_the_keys_shows_the_status_and_a_mistyped_one_is_refused_in_words(live_app, tmp_path,
-                                                                                         screen, suffix, lang):
+                                                                                         screen, suffix, lang, late):
     view = opened(live_app, "digitized", "processing", "supplement_requested")
+    if late:
+        live_app.clock.advance(10 * DAY)
     wrong = mistyped(view["code"])
     result = drive(live_app, "lookup", tmp_path, screen=screen, suffix=suffix, code=view["code"], mistyped=wrong,
                    lang=lang, idle=4)
@@ -83,6 +89,7 @@ def test_a_code_typed_on_the_keys_shows_the_status_and_a_mistyped_one_is_refused
     due = date.fromisoformat(view["due_date"]).strftime("%d/%m/%Y")
     assert text(lang, "kiosk.lookup_due", date=due) in shown
     assert all(value not in " ".join(shown) for value in CITIZEN.values())
+    assert (text(lang, "kiosk.lookup_overdue") in shown) is late
     # Untouched, it goes home by itself, in the kiosk's own language.
     assert 3 <= result["home_after_s"] <= 9 and result["language"] == "vi"
     for name in ("home-lookup", "lookup-empty", "lookup-bad-code", "lookup-typed", "lookup-result"):
