@@ -372,7 +372,25 @@ class UnservedScreen(KioskScreen):
 
 # ---- rating -----------------------------------------------------------------------------------
 
-class RateNumberScreen(KioskScreen):
+class KeypadScreen(KioskScreen):
+    """A screen of big keys; each touch goes to self._press(name)."""
+
+    def _key(self, name: str, label: str, size: float = 72, kind: str = "white",
+             under: tuple[str, str] | None = None) -> Tap:
+        fill, down = (CARD, CARD_DOWN) if kind == "white" else (rgb("#E2E8F0"), rgb("#C3CCD8"))
+        key = Tap(on_tap=lambda: self._press(name), fill=fill, down=down, outline=LINE_C)
+        key.add_widget(spacer())
+        key.add_widget(Text(label, size, bold=True, markup=True))
+        if under:
+            key.add_widget(Text(under[0], 28, bold=True, color=INK_SOFT))
+        key.add_widget(spacer())
+        return self.target(f"key:{name}", key)
+
+    def _press(self, name: str) -> None:
+        raise NotImplementedError
+
+
+class RateNumberScreen(KeypadScreen):
     """A numeric keypad with the service letters, for the number on a ticket (e.g. B007)."""
 
     def render(self, number: str = "", problem: tuple[str, str] | None = None) -> None:
@@ -411,14 +429,6 @@ class RateNumberScreen(KioskScreen):
         last.children[0].size_hint_y = 1
         keys.add_widget(last)
         return keys
-
-    def _key(self, name: str, label: str, size: float = 72, kind: str = "white") -> Tap:
-        fill, down = (CARD, CARD_DOWN) if kind == "white" else (rgb("#E2E8F0"), rgb("#C3CCD8"))
-        key = Tap(on_tap=lambda: self._press(name), fill=fill, down=down, outline=LINE_C)
-        key.add_widget(spacer())
-        key.add_widget(Text(label, size, bold=True, markup=True))
-        key.add_widget(spacer())
-        return self.target(f"key:{name}", key)
 
     def _press(self, name: str) -> None:
         if self.problem is not None:             # the complaint was about the number being changed now
@@ -512,7 +522,7 @@ class RateScoreScreen(KioskScreen):
 
 # ---- looking up a dossier ----------------------------------------------------------------------
 
-class LookupCodeScreen(KioskScreen):
+class LookupCodeScreen(KeypadScreen):
     """Large keys for a dossier code (letters, digits, dash), in alphabetical order: many users have
     never used a QWERTY keyboard."""
 
@@ -558,17 +568,6 @@ class LookupCodeScreen(KioskScreen):
         last.add_widget(go)
         keys.add_widget(last)
         return keys
-
-    def _key(self, name: str, label: str, size: float = 62, kind: str = "white",
-             under: tuple[str, str] | None = None) -> Tap:
-        fill, down = (CARD, CARD_DOWN) if kind == "white" else (rgb("#E2E8F0"), rgb("#C3CCD8"))
-        key = Tap(on_tap=lambda: self._press(name), fill=fill, down=down, outline=LINE_C)
-        key.add_widget(spacer())
-        key.add_widget(Text(label, size, bold=True, markup=True))
-        if under:
-            key.add_widget(Text(under[0], 28, bold=True, color=INK_SOFT))
-        key.add_widget(spacer())
-        return self.target(f"key:{name}", key)
 
     def _press(self, name: str) -> None:
         if self.problem is not None:             # the complaint was about the code being changed now
