@@ -2,6 +2,8 @@
 apart — nobody answered (retry later, promise nothing) and the server said no (show why)."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import requests
 
 
@@ -38,6 +40,13 @@ class KioskClient:
 
     def rate(self, branch: str, number: str, score: int, reasons: list[str]) -> dict:
         return self._call("POST", f"/branches/{branch}/tickets/{number}/rating", {"score": score, "reasons": reasons})
+
+    def procedures(self) -> list[dict]:
+        return self._call("GET", "/procedures")
+
+    def dossier(self, code: str) -> dict:
+        """The public view of a dossier (no personal data); 400 bad_code, 404 unknown_dossier."""
+        return self._call("GET", "/dossiers/" + quote(code, safe=""))
 
     def _call(self, method: str, path: str, body: dict | None = None):
         try:

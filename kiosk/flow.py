@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons
 from .client import KioskClient, ServerRefused, ServerUnreachable
@@ -57,6 +58,25 @@ class Printed:
     warning: str | None = None
 
 
+@dataclass(frozen=True)
+class Step:
+    status: str
+    at: str              # "01/12/2026 09:30", as people here write it
+
+
+@dataclass(frozen=True)
+class DossierFound:
+    """What the kiosk shows of a dossier: the public view only (no name, ID number, phone, documents)."""
+
+    code: str
+    procedure: dict      # {"vi", "en"}: the catalogue's name, else the code
+    status: str
+    due_date: str        # "15/12/2026"
+    overdue: bool
+    return_branch: dict
+    history: list = field(default_factory=list)
+
+
 class Kiosk:
     def __init__(self, settings: KioskSettings, client: KioskClient | None = None, printer=None) -> None:
         self.settings = settings
@@ -66,6 +86,7 @@ class Kiosk:
         self._printer = printer
         self._printer_lock = threading.Lock()
         self._branches: dict[str, dict] = {}
+        self._procedures: dict[str, dict] = {}
 
     # ---- texts -----------------------------------------------------------------------------
 
@@ -145,6 +166,43 @@ class Kiosk:
             raise
         return "ok"
 
+    # ---- dossiers ---------------------------------------------------------------------------
+
+    def look_up(self, typed: str) -> DossierFound | str:
+        """The dossier's public view, or "bad_code" (the server's check character refuses the code:
+        a typo never shows someone else's dossier) or "not_found"."""
+        code = "".join(typed.split()).upper()
+        if not code:
+            return "bad_code"
+        try:
+            view = self.client.dossier(code)
+        except ServerRefused as refusal:
+            if refusal.status == 400:
+                return "bad_code"
+            if refusal.status == 404:
+                return "not_found"
+            raise
+        try:
+            history = [Step(str(s["status"]), _when(s["at"])) for s in view["history"]]
+            return DossierFound(str(view["code"]), self._procedure_name(str(view["procedure"])), str(view["status"]),
+                                _day(view["due_date"]), bool(view["overdue"]),
+                                self._branches.get(view["return_branch"], {}).get(
+                                    "name", {"vi": view["return_branch"], "en": view["return_branch"]}),
+                                history)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ServerUnreachable(f"unexpected dossier answer: {error}") from None
+
+    def _procedure_name(self, code: str) -> dict:
+        if code not in self._procedures:
+            try:
+                self._procedures = {p["code"]: p for p in self.client.procedures() if isinstance(p, dict)}
+            except (ServerRefused, ServerUnreachable, TypeError, KeyError):
+                pass  # the code itself is shown: the status matters more than the name
+        name = self._procedures.get(code, {}).get("name")
+        if not isinstance(name, dict):
+            return {"vi": code, "en": code}
+        return {lang: unicodedata.normalize("NFC", name.get(lang) or code) for lang in LANGUAGES}
+
     # ---- internals -------------------------------------------------------------------------
 
     def _alternative(self, offer: dict, here_min: float | None) -> Alternative | None:
@@ -198,6 +256,16 @@ def _checked(ticket) -> dict:
     if not isinstance(ticket, dict) or not all(isinstance(ticket.get(k), str) for k in ("id", "number", "status_url")):
         raise ServerUnreachable(f"unexpected ticket answer: {str(ticket)[:200]}")
     return ticket
+
+
+def _day(iso: str) -> str:
+    """2026-12-15 → 15/12/2026: day first, as in Vietnam (and on the receipt)."""
+    return date.fromisoformat(str(iso)[:10]).strftime("%d/%m/%Y")
+
+
+def _when(iso: str) -> str:
+    """An ISO local time → "01/12/2026 09:30"."""
+    return datetime.fromisoformat(str(iso)).strftime("%d/%m/%Y %H:%M")
 
 
 def _text(lang: str, key: str, **values) -> str:

@@ -14,12 +14,14 @@ from kivy.uix.widget import Widget
 
 from motcua.kiosk.ui_widgets import (BLUE, BLUE_DOWN, CARD, CARD_DOWN, GREEN, HEADER, INK, INK_SOFT, LINE_C,
                                       OK_BG, SELECTED, SERVICE_COLOURS, WARN_BG, WARN_INK, WARN_LINE, WHITE,
-                                      Face, FitText, LetterBadge, Panel, Pictogram, QrCode, Spinner, Tap, Text,
+                                      Face, FitText, LetterBadge, Panel, Pictogram, QrCode, Spinner, Tap, Text, TimelineMark,
                                       button, px, rgb, spacer, two_sizes)
 
 PRIORITY_GROUPS = ("elderly", "disabled", "pregnant", "merit")
 SCORES = (4, 3, 2, 1)
 MAX_NUMBER_LEN = 6
+MAX_CODE_LEN = 32     # longer than any dossier code: a stuck key cannot grow the field forever
+CODE_KEYS = ("1234567890", "ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ-")
 
 
 class KioskScreen(Screen):
@@ -106,9 +108,14 @@ class HomeScreen(KioskScreen):
         for index, service in enumerate(sorted(self.app.kiosk.services(), key=lambda s: s.letter)):
             services.add_widget(self._service_card(index, service))
         inner.add_widget(services)
+        actions = BoxLayout(size_hint_y=None, height=px(140), spacing=px(20))
+        first, second = self.both("kiosk.lookup_button")
+        actions.add_widget(self.target("lookup", button(first, second, self.app.start_lookup, height=140,
+                                                        kind="white", size=44)))
         first, second = self.both("kiosk.rate_button")
-        inner.add_widget(self.target("rate", button(first, second, self.app.start_rating, height=140, kind="white",
-                                                    size=44)))
+        actions.add_widget(self.target("rate", button(first, second, self.app.start_rating, height=140, kind="white",
+                                                      size=44)))
+        inner.add_widget(actions)
         self.add(inner)
 
     def _header(self) -> Panel:
@@ -365,7 +372,25 @@ class UnservedScreen(KioskScreen):
 
 # ---- rating -----------------------------------------------------------------------------------
 
-class RateNumberScreen(KioskScreen):
+class KeypadScreen(KioskScreen):
+    """A screen of big keys; each touch goes to self._press(name)."""
+
+    def _key(self, name: str, label: str, size: float = 72, kind: str = "white",
+             under: tuple[str, str] | None = None) -> Tap:
+        fill, down = (CARD, CARD_DOWN) if kind == "white" else (rgb("#E2E8F0"), rgb("#C3CCD8"))
+        key = Tap(on_tap=lambda: self._press(name), fill=fill, down=down, outline=LINE_C)
+        key.add_widget(spacer())
+        key.add_widget(Text(label, size, bold=True, markup=True))
+        if under:
+            key.add_widget(Text(under[0], 28, bold=True, color=INK_SOFT))
+        key.add_widget(spacer())
+        return self.target(f"key:{name}", key)
+
+    def _press(self, name: str) -> None:
+        raise NotImplementedError
+
+
+class RateNumberScreen(KeypadScreen):
     """A numeric keypad with the service letters, for the number on a ticket (e.g. B007)."""
 
     def render(self, number: str = "", problem: tuple[str, str] | None = None) -> None:
@@ -404,14 +429,6 @@ class RateNumberScreen(KioskScreen):
         last.children[0].size_hint_y = 1
         keys.add_widget(last)
         return keys
-
-    def _key(self, name: str, label: str, size: float = 72, kind: str = "white") -> Tap:
-        fill, down = (CARD, CARD_DOWN) if kind == "white" else (rgb("#E2E8F0"), rgb("#C3CCD8"))
-        key = Tap(on_tap=lambda: self._press(name), fill=fill, down=down, outline=LINE_C)
-        key.add_widget(spacer())
-        key.add_widget(Text(label, size, bold=True, markup=True))
-        key.add_widget(spacer())
-        return self.target(f"key:{name}", key)
 
     def _press(self, name: str) -> None:
         if self.problem is not None:             # the complaint was about the number being changed now
@@ -503,6 +520,133 @@ class RateScoreScreen(KioskScreen):
         self.app.send_rating(self.number, self.score, list(self.chosen))
 
 
+# ---- looking up a dossier ----------------------------------------------------------------------
+
+class LookupCodeScreen(KeypadScreen):
+    """Large keys for a dossier code (letters, digits, dash), in alphabetical order: many users have
+    never used a QWERTY keyboard."""
+
+    def render(self, code: str = "", problem: tuple[str, str] | None = None) -> None:
+        self.reset()
+        self.code = code
+        self.body.spacing = px(18)
+        self.add(self.back_row(self.app.home))
+        self.add(*self.heading("kiosk.lookup_title", 60))
+        first, second = self.both("kiosk.lookup_type_code")
+        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
+        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(170))
+        # Empty when nothing is typed: a placeholder dash would read as the code's own dash.
+        self.shown = Text(code, 76, bold=True, size_hint_y=1)
+        shown.add_widget(self.shown)
+        self.add(shown)
+        self.problem = notice([problem], "warn", 36) if problem else None
+        if self.problem:
+            self.add(self.problem)
+        else:
+            first, second = self.both("kiosk.lookup_example")
+            self.example = Text(two_sizes(first, second, 32), 32, color=INK_SOFT, markup=True)
+            self.add(self.example)
+        self.add(self._keys())
+
+    def _keys(self) -> BoxLayout:
+        keys = BoxLayout(orientation="vertical", spacing=px(14))
+        for row in CODE_KEYS:
+            line = BoxLayout(spacing=px(14))
+            for char in row:
+                # The dash says its name too: "-" alone is easy to miss on a key.
+                under = self.both("kiosk.key_dash") if char == "-" else None
+                key = self._key(char, "–" if char == "-" else char, 80 if char == "-" else 62, under=under)
+                if char == "-":
+                    key.size_hint_x = 2          # room for its name under it
+                line.add_widget(key)
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(14), size_hint_y=1.15)
+        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44, kind="grey"))
+        first, second = self.both("kiosk.lookup_go")
+        go = self.target("go", button(first, second, self._go, kind="green", size=48))
+        go.size_hint_y = 1
+        last.add_widget(go)
+        keys.add_widget(last)
+        return keys
+
+    def _press(self, name: str) -> None:
+        if self.problem is not None:             # the complaint was about the code being changed now
+            self.body.remove_widget(self.problem)
+            self.problem = None
+        if name == "delete":
+            self.code = self.code[:-1]
+        elif len(self.code) < MAX_CODE_LEN:
+            self.code += name
+        self.shown.text = self.code
+
+    def _go(self) -> None:
+        if self.code:
+            self.app.lookup_typed(self.code)
+
+
+class LookupResultScreen(KioskScreen):
+    """A dossier's public view: status now, due date, where to collect, the steps so far."""
+
+    MAX_STEPS = 5
+
+    def render(self, found) -> None:
+        self.reset()
+        self.found = found
+        self.body.spacing = px(14)
+        self.add(self.back_row(self.app.start_lookup))
+        self.add(Text(found.code, 60, bold=True))
+        first, second = self.app.name_pair(found.procedure)
+        self.add(Text(first, 44, bold=True), Text(second, 30, color=INK_SOFT))
+        kind = "warn" if found.overdue or found.status in ("supplement_requested", "rejected") else (
+            "ok" if found.status in ("result_ready", "returned") else "info")
+        lines = [self.both("kiosk.lookup_status_now"), self.both(f"dossier.status.{found.status}")]
+        status = notice([], kind, 40)
+        first, second = lines[0]
+        status.add_widget(Text(two_sizes(first, second, 32), 32, color=INK_SOFT, markup=True))
+        first, second = lines[1]
+        status.add_widget(Text(first, 58, bold=True))
+        status.add_widget(Text(second, 36, color=INK_SOFT))
+        self.add(self.target("status", status))
+        first, second = self.both("kiosk.lookup_due", date=found.due_date)
+        self.add(spacer(4), Text(first, 46, bold=True), Text(second, 30, color=INK_SOFT))
+        if found.overdue:
+            self.add(notice([self.both("kiosk.lookup_overdue")], "warn", 36))
+        first, second = self.app.name_pair(found.return_branch)
+        where = self.both("kiosk.lookup_return_at", branch=first)
+        self.add(Text(where[0], 36), Text(self.both("kiosk.lookup_return_at", branch=second or first)[1], 26,
+                                          color=INK_SOFT))
+        first, second = self.both("kiosk.lookup_history")
+        self.add(spacer(16), Text(two_sizes(first, second, 40), 40, bold=True, markup=True, halign="left"))
+        self.add(self._timeline(found.history))
+        self.add(spacer())
+        row = BoxLayout(size_hint_y=None, height=px(140), spacing=px(20))
+        first, second = self.both("kiosk.lookup_another")
+        row.add_widget(self.target("another", button(first, second, self.app.start_lookup, height=140, size=40)))
+        first, second = self.both("kiosk.home")
+        row.add_widget(self.target("home", button(first, second, self.app.done, height=140, kind="grey", size=40)))
+        self.add(row)
+
+    def _timeline(self, steps: list) -> BoxLayout:
+        """Newest first: the step that matters is at the top; earlier ones follow down the line (the
+        newest MAX_STEPS: a dossier sent back for supplements many times must not push the buttons off)."""
+        box = BoxLayout(orientation="vertical", size_hint_y=None)
+        box.bind(minimum_height=box.setter("height"))
+        shown = list(reversed(steps))[:self.MAX_STEPS]
+        for index, step in enumerate(shown):
+            row = BoxLayout(size_hint_y=None, height=px(118), spacing=px(20))
+            row.add_widget(TimelineMark(index == 0, index == 0, index == len(shown) - 1, size_hint_x=None,
+                                        width=px(60)))
+            words = BoxLayout(orientation="vertical")
+            first, second = self.both(f"dossier.status.{step.status}")
+            words.add_widget(Text(two_sizes(first, second, 44, 0.68), 44, bold=index == 0, markup=True,
+                                  halign="left"))
+            words.add_widget(Text(step.at, 32, color=INK_SOFT, halign="left"))
+            words.add_widget(spacer())
+            row.add_widget(words)
+            box.add_widget(row)
+        return box
+
+
 # ---- message ----------------------------------------------------------------------------------
 
 class MessageScreen(KioskScreen):
@@ -544,4 +688,4 @@ class MessageScreen(KioskScreen):
 
 SCREENS = {"home": HomeScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
            "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
-           "message": MessageScreen}
+           "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen, "message": MessageScreen}

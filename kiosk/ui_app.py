@@ -238,6 +238,23 @@ class KioskApp(App):
         else:
             self.trouble()
 
+    # ---- looking up a dossier ----
+
+    def start_lookup(self) -> None:
+        self.go("lookup_code")
+
+    def lookup_typed(self, code: str) -> None:
+        self.go("waiting", hold=0, key="kiosk.lookup_searching")
+        self.background(lambda: self.kiosk.look_up(code), lambda found: self._looked_up(code, found), self.failed)
+
+    def _looked_up(self, code: str, found) -> None:
+        if found == "bad_code":
+            self.go("lookup_code", code=code, problem=self.pair("kiosk.lookup_bad_code", code=code))
+        elif found == "not_found":
+            self.go("lookup_code", code=code, problem=self.pair("kiosk.lookup_not_found", code=code))
+        else:
+            self.go("lookup_result", found=found)
+
     # ---- trouble ----
 
     def failed(self, error: Exception) -> None:

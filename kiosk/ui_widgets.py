@@ -397,3 +397,25 @@ class QrCode(Widget):
         x, y = int(self.center_x - side / 2), int(self.center_y - side / 2)
         self._paper.pos = self._code.pos = (x, y)
         self._paper.size = self._code.size = (side, side)
+
+
+class TimelineMark(Widget):
+    """A step of a timeline: a dot on a vertical line; the current step's dot larger and filled."""
+
+    def __init__(self, current: bool, first: bool, last: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.current, self.first, self.last = current, first, last
+        self.bind(pos=self._redraw, size=self._redraw)
+
+    def _redraw(self, *_):
+        self.canvas.clear()
+        r = px(24) if self.current else px(16)
+        cx, cy = self.center_x, self.top - px(34)
+        with self.canvas:
+            Color(*LINE_C)
+            # The line joins this step's dot to the next one below (to the row's bottom), not past the last.
+            top = self.top if not self.first else cy
+            bottom = cy if self.last else self.y
+            Line(points=[cx, top, cx, bottom], width=px(4))
+            Color(*(GREEN if self.current else BLUE))
+            Ellipse(pos=(cx - r, cy - r), size=(2 * r, 2 * r))

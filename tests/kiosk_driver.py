@@ -197,6 +197,43 @@ class Driver:
         self.shot("rate-thanks")
         return {"texts": self.texts()}
 
+    def lookup(self) -> dict:
+        """Home → "look up a dossier" → --mistyped (refused in words) → deleted → --code → its status;
+        then untouched, home again (--idle). --lang en switches language first."""
+        self.wait_screen("home")
+        if self.args.lang != "vi":
+            self.tap(f"lang:{self.args.lang}")
+            self.wait_for(lambda: self.app.kiosk.language == self.args.lang, self.args.lang)
+        self.shot("home-lookup")
+        self.tap("lookup")
+        self.wait_screen("lookup_code")
+        self.shot("lookup-empty")
+        self.type_code(self.args.mistyped)
+        self.tap("go")
+        self.wait_for(lambda: self.app.sm.current == "lookup_code" and self.app.sm.current_screen.problem,
+                      "the mistyped-code answer")
+        refused = self.texts()
+        self.shot("lookup-bad-code")
+        for _ in self.args.mistyped:
+            self.tap("key:delete")
+        self.type_code(self.args.code)
+        self.shot("lookup-typed")
+        self.tap("go")
+        self.wait_screen("lookup_result")
+        shown = self.texts()
+        self.shot("lookup-result")
+        started = time.monotonic()
+        self.wait_screen("home", timeout=self.args.idle + 10)
+        return {"refused": refused, "shown": shown, "home_after_s": round(time.monotonic() - started, 2),
+                "language": self.app.kiosk.language}
+
+    def type_code(self, code: str) -> None:
+        for char in code:
+            self.tap(f"key:{char}")
+        typed = self.on_ui(lambda: self.app.sm.current_screen.code)
+        if typed != code:
+            raise RuntimeError(f"typed {code}, the field shows {typed}")
+
     def type_number(self, number: str) -> None:
         for char in number:
             self.tap(f"key:{char}")
@@ -283,6 +320,9 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=30.0)
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--choice", default="go:0")
+    parser.add_argument("--code", default="")
+    parser.add_argument("--mistyped", default="")
+    parser.add_argument("--lang", default="vi")
     parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
     parser.add_argument("--suffix", default="")
     args = parser.parse_args()

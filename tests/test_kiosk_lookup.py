@@ -1,0 +1,96 @@
+"""The kiosk's "Tra cứu hồ sơ / Look up a dossier": the flow against a real server (fast), then the
+real app under Xvfb, touched key by key (tests/kiosk_driver.py), at both screen sizes."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from motcua.core.dossiers import check_character
+from motcua.i18n import text
+from motcua.kiosk.flow import DossierFound, Kiosk
+from motcua.kiosk.settings import KioskSettings
+
+from test_kiosk import drive, shot
+
+DAY = 24 * 3600
+CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
+
+
+def opened(server, *moves: str) -> dict:
+    """A dossier received at hk-01 by off1 and moved along `moves` (by an admin, who may make any move:
+    the department's too); its public view."""
+    answer = server.post("/dossiers", "off1", {"procedure": "HT-KS", "citizen": CITIZEN})
+    assert answer.status_code == 201, answer.text
+    for status in moves:
+        moved = server.post(f"/dossiers/{answer.json()['code']}/status", "admin", {"status": status, "note": "Bản sao giấy chứng sinh"})
+        assert moved.status_code == 200, moved.text
+    return server.get(f"/dossiers/{answer.json()['code']}").json()
+
+
+def mistyped(code: str) -> str:
+    """The code with one digit of its sequence changed: the check character no longer fits."""
+    body, check = code[:-1], code[-1]
+    wrong = body[:-1] + str((int(body[-1]) + 1) % 10)
+    assert check_character(wrong) != check
+    return wrong + check
+
+
+def kiosk_for(server) -> Kiosk:
+    kiosk = Kiosk(KioskSettings(server.base, "hk-01", server.tokens["kiosk1"]))
+    kiosk.load()
+    return kiosk
+
+
+# ---- the flow ---------------------------------------------------------------------------------
+
+def test_a_dossier_is_looked_up_by_its_code_with_its_timeline_and_no_personal_data(live_app):
+    view = opened(live_app, "digitized", "processing")
+    kiosk = kiosk_for(live_app)
+    found = kiosk.look_up(" " + view["code"].lower() + " ")      # as typed: any case, stray spaces
+    assert isinstance(found, DossierFound)
+    assert (found.code, found.status, found.overdue) == (view["code"], "processing", False)
+    assert found.procedure["vi"] == "Đăng ký khai sinh"
+    assert found.due_date == date.fromisoformat(view["due_date"]).strftime("%d/%m/%Y")
+    assert [s.status for s in found.history] == ["received", "digitized", "processing"]
+    assert found.return_branch == kiosk.branch_name
+    shown = repr(found)
+    assert all(CITIZEN[k] not in shown for k in CITIZEN)
+    live_app.clock.advance(10 * DAY)                 # past the due date, still processing
+    assert kiosk.look_up(view["code"]).overdue is True
+
+
+def test_a_mistyped_code_and_an_unknown_code_are_told_apart(live_app):
+    view = opened(live_app)
+    kiosk = kiosk_for(live_app)
+    assert kiosk.look_up(mistyped(view["code"])) == "bad_code"
+    assert kiosk.look_up("") == "bad_code"
+    assert kiosk.look_up("HK-01") == "bad_code"
+    nobody = view["code"][:-5] + "9999"
+    assert kiosk.look_up(nobody + check_character(nobody)) == "not_found"
+
+
+# ---- the screens, touched ---------------------------------------------------------------------
+
+# The smaller screen, in English, shows an overdue dossier: the longest result screen.
+@pytest.mark.parametrize("screen, suffix, lang, late", [("1080x1920", "", "vi", False), ("768x1366", "-768", "en", True)])
+def test_a_code_typed_on_the_keys_shows_the_status_and_a_mistyped_one_is_refused_in_words(live_app, tmp_path,
+                                                                                         screen, suffix, lang, late):
+    view = opened(live_app, "digitized", "processing", "supplement_requested")
+    if late:
+        live_app.clock.advance(10 * DAY)
+    wrong = mistyped(view["code"])
+    result = drive(live_app, "lookup", tmp_path, screen=screen, suffix=suffix, code=view["code"], mistyped=wrong,
+                   lang=lang, idle=4)
+    assert text(lang, "kiosk.lookup_bad_code", code=wrong) in result["refused"]
+    shown = result["shown"]
+    assert view["code"] in shown
+    assert text(lang, "dossier.status.supplement_requested") in shown
+    due = date.fromisoformat(view["due_date"]).strftime("%d/%m/%Y")
+    assert text(lang, "kiosk.lookup_due", date=due) in shown
+    assert all(value not in " ".join(shown) for value in CITIZEN.values())
+    assert (text(lang, "kiosk.lookup_overdue") in shown) is late
+    # Untouched, it goes home by itself, in the kiosk's own language.
+    assert 3 <= result["home_after_s"] <= 9 and result["language"] == "vi"
+    for name in ("home-lookup", "lookup-empty", "lookup-bad-code", "lookup-typed", "lookup-result"):
+        shot(name + suffix)
