@@ -50,9 +50,15 @@ def test_print(printer_url: str, *, paper: str = "80mm", text_mode: str = "raste
     except (OSError, KeyError, ValueError) as error:
         print(f"test-print: {error}", file=out)
         return 2
+    return print_job(printer_url, settings, timeout_s, lambda printer: printer.print_ticket(ticket),
+                     f"ticket {ticket.number}", out)
+
+
+def print_job(printer_url: str, settings: LayoutSettings, timeout_s: float, send, what: str, out) -> int:
+    """Open the printer, send(printer) one job, say how it went: the exit codes of this module."""
     try:
         with Printer(printer_url, timeout_s=timeout_s, settings=settings) as printer:
-            result = printer.print_ticket(ticket)
+            result = send(printer)
     except BadUrl as error:
         print(f"{printer_url}: {error}", file=out)
         return 2
@@ -60,8 +66,8 @@ def test_print(printer_url: str, *, paper: str = "80mm", text_mode: str = "raste
         print(f"{printer_url}: not printed: {error}", file=out)
         return 1
     warning = "; ".join(str(w) for w in result.warnings)
-    print(f"{printer_url}: printed ticket {ticket.number} ({result.bytes_sent} bytes)"
-          + (f", but {warning}" if warning else ""), file=out)
+    print(f"{printer_url}: printed {what} ({result.bytes_sent} bytes)" + (f", but {warning}" if warning else ""),
+          file=out)
     return 0
 
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import requests
 
 from motcua import i18n
-from motcua.hardware.printer import BadUrl, Printer, PrinterError
+from motcua.hardware.printer_cli import print_job
 from motcua.hardware.ticket_layout import PAPER_WIDTHS, LayoutSettings
 from motcua.receipt import Receipt, receipt_bytes
 
@@ -78,19 +78,8 @@ def print_receipt(server: str, code: str, printer_url: str, *, username: str, pa
     except (KeyError, ValueError) as error:
         print(f"print-receipt: {error}", file=out)
         return 2
-    try:
-        with Printer(printer_url, timeout_s=timeout_s, settings=settings) as printer:
-            result = printer.print_bytes(receipt_bytes(found, settings))
-    except BadUrl as error:
-        print(f"{printer_url}: {error}", file=out)
-        return 2
-    except PrinterError as error:
-        print(f"{printer_url}: not printed: {error}", file=out)
-        return 1
-    warning = "; ".join(str(w) for w in result.warnings)
-    print(f"{printer_url}: printed the receipt of {found.code} ({result.bytes_sent} bytes)"
-          + (f", but {warning}" if warning else ""), file=out)
-    return 0
+    return print_job(printer_url, settings, timeout_s, lambda printer: printer.print_bytes(receipt_bytes(found, settings)),
+                     f"the receipt of {found.code}", out)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
