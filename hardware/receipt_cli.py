@@ -78,7 +78,8 @@ def print_receipt(server: str, code: str, printer_url: str, *, username: str, pa
     except (KeyError, ValueError) as error:
         print(f"print-receipt: {error}", file=out)
         return 2
-    return print_job(printer_url, settings, timeout_s, lambda printer: printer.print_bytes(receipt_bytes(found, settings)),
+    job = receipt_bytes(found, settings)
+    return print_job(printer_url, settings, timeout_s, lambda printer: printer.print_bytes(job),
                      f"the receipt of {found.code}", out)
 
 
