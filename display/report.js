@@ -1,5 +1,7 @@
 /* The Reports section of the manager page: a range of local days, the branch's figures per service,
-   per counter and per officer from GET /api/v1/branches/{b}/report.json, and the same report as CSV.
+   per counter and per officer from GET /api/v1/branches/{b}/report.json, and the same report as CSV;
+   below them the dossiers received over the range, per department and per procedure
+   (GET /api/v1/branches/{b}/dossiers-report.json, and its CSV).
    It fills <section id="reports"> on its own; the page may name the branch in data-branch. */
 (function () {
   "use strict";
@@ -15,10 +17,16 @@
   const NONE = {counter: "report.none_counter", officer: "report.none_officer"};
   const GROUPS = [["services", "service", "report.by_service"], ["counters", "counter", "report.by_counter"],
                   ["officers", "officer", "report.by_officer"]];
+  // The dossier figures; per procedure only those received, the CSV lists every one of the catalogue.
+  const DOSSIER_COLUMNS = ["received", "on_time", "late", "overdue", "returned", "rejected", "open"];
+  const DOSSIER_GROUPS = [["departments", "department", "dreports.by_department"],
+                          ["procedures", "procedure", "dreports.by_procedure"]];
   const timezone = (Staff.settings && Staff.settings.timezone) || "Asia/Ho_Chi_Minh";
   const t = (key, params) => Staff.t(key, params);
   let branch = null;
   let names = {};   // service id -> {vi, en}
+  const catalogue = {department: {}, procedure: {}};   // code -> {vi, en}
+  let lastDossiers = null;
   let last = null;  // the last report shown, drawn again when the language changes
   let asked = 0;    // the latest request: an earlier one answering late is not drawn over it
 
@@ -72,6 +80,13 @@
   const csvLink = el("a", {class: "button report-csv", id: "report-csv", download: true});
   const status = el("p", {class: "report-status", id: "report-status", role: "status", "aria-live": "polite"});
   const tables = el("div", {class: "report-tables", id: "report-tables"});
+  const dossierCsv = el("a", {class: "button report-csv", id: "dreports-csv", download: true});
+  const dossierStatus = el("p", {class: "report-status", id: "dreports-status", role: "status"});
+  const dossierTables = el("div", {class: "report-tables", id: "dreports-tables"});
+  const dossiers = el("div", {class: "dreports", id: "dreports"}, [
+    el("div", {class: "dreports-head"}, [el("h2", {"data-text": "dreports.title"}), dossierCsv]),
+    el("p", {class: "report-note", "data-text": "dreports.note"}), dossierStatus, dossierTables,
+  ]);
   const presets = el("div", {class: "report-presets"});
   const form = el("form", {class: "report-form", id: "report-form"}, [
     el("label", {for: "report-from"}, [el("span", {"data-text": "report.from"}), fromInput]),
@@ -103,6 +118,8 @@
 
   function updateLink() {
     csvLink.href = branch ? `/api/v1/branches/${encodeURIComponent(branch)}/report.csv?${query()}` : "#";
+    dossierCsv.href = branch ? `/api/v1/branches/${encodeURIComponent(branch)}/dossiers-report.csv?${query()}`
+      : "#";
   }
 
   function label() {
@@ -111,6 +128,7 @@
     }
     showButton.textContent = t("report.show");
     csvLink.textContent = t("report.download_csv");
+    dossierCsv.textContent = t("dreports.download_csv");
   }
 
   // ---- the report --------------------------------------------------------------------------
@@ -124,10 +142,15 @@
     status.className = "report-status";
     section.setAttribute("aria-busy", "true");
     const mine = ++asked;
-    const answer = await Staff.api("GET", `/branches/${encodeURIComponent(branch)}/report.json?${query()}`);
+    const where = `/branches/${encodeURIComponent(branch)}`;
+    // Both reports asked at once: the dossiers' is drawn when it answers, whatever the tickets' says.
+    const [answer, dossierAnswer] = await Promise.all([Staff.api("GET", `${where}/report.json?${query()}`),
+                                                       Staff.api("GET", `${where}/dossiers-report.json?${query()}`)]);
     if (mine !== asked) {
       return;
     }
+    lastDossiers = dossierAnswer.status === 200 ? dossierAnswer.body : null;
+    drawDossiers(lastDossiers, dossierAnswer);
     section.removeAttribute("aria-busy");
     if (answer.status !== 200) {
       last = null;
@@ -216,6 +239,49 @@
     tables.replaceChildren(...groups);
   }
 
+  // ---- the dossiers ------------------------------------------------------------------------
+
+  function dossierRow(kind, figures, head) {
+    const cells = [el("th", {scope: "row", text: head})];
+    for (const column of DOSSIER_COLUMNS) {
+      // Overdue and late dossiers are what a manager acts on: marked when there are any.
+      const bad = (column === "overdue" || column === "late") && figures[column] > 0;
+      cells.push(el("td", {class: bad ? "num dreports-bad" : "num", "data-column": column,
+                           text: number(figures[column], "tickets")}));
+    }
+    return el("tr", {"data-key": kind ? figures[kind] : "total"}, cells);
+  }
+
+  function dossierName(kind, code) {
+    const name = catalogue[kind][code];
+    const said = name ? (name[Staff.lang()] || name.vi) : code;
+    return kind === "procedure" ? `${code} · ${said}` : said;
+  }
+
+  function dossierTable(report, group, kind, title) {
+    const rows = report[group].filter((r) => kind === "department" || r.received > 0);
+    const head = el("tr", {}, [el("th", {scope: "col", text: t("dreports.col." + kind)}),
+      ...DOSSIER_COLUMNS.map((c) => el("th", {scope: "col", class: "num", text: t("dreports.col." + c)}))]);
+    const body = el("tbody", {}, rows.map((r) => dossierRow(kind, r, dossierName(kind, r[kind]))));
+    const foot = el("tfoot", {}, [dossierRow(null, report.total, t("report.total"))]);
+    return el("div", {class: "report-group", "data-group": "dossier-" + group}, [el("h3", {text: t(title)}),
+      el("div", {class: "report-scroll"}, [el("table", {class: "report-table"}, [el("thead", {}, [head]), body, foot])])]);
+  }
+
+  function drawDossiers(report, answer) {
+    if (!report) {
+      dossierTables.replaceChildren();
+      dossierStatus.className = "report-status bad";
+      dossierStatus.textContent = refusal(answer);
+      return;
+    }
+    dossierStatus.className = "report-status";
+    dossierStatus.textContent = report.total.received === 0 ? t("dreports.empty")
+      : t("dreports.received_said", {count: report.total.received, today: day(report.today)});
+    dossierTables.replaceChildren(...(report.total.received === 0 ? []
+      : DOSSIER_GROUPS.map(([group, kind, title]) => dossierTable(report, group, kind, title))));
+  }
+
   // ---- start -------------------------------------------------------------------------------
 
   async function start() {
@@ -224,7 +290,7 @@
       document.head.append(el("link", {rel: "stylesheet", href: "/display/assets/report.css"}));
     }
     section.classList.add("card", "report");
-    section.replaceChildren(heading, presets, form, note, status, tables);
+    section.replaceChildren(heading, presets, form, note, status, tables, dossiers);
     label();
     let ready = false;
     // The page may name the branch (an admin switching) at any time, even while this starts.
@@ -242,9 +308,19 @@
       if (last) {
         draw(last);
       }
+      if (lastDossiers) {
+        drawDossiers(lastDossiers);
+      }
     }).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
     const session = await Staff.session();
-    const listed = await Staff.api("GET", "/branches");
+    const [listed, procedures, departments] = await Promise.all([Staff.api("GET", "/branches"),
+      Staff.api("GET", "/procedures"), Staff.api("GET", "/departments")]);
+    for (const p of procedures.status === 200 ? procedures.body : []) {
+      catalogue.procedure[p.code] = p.name;
+    }
+    for (const d of departments.status === 200 ? departments.body : []) {
+      catalogue.department[d.code] = d.name;
+    }
     for (const b of listed.status === 200 ? listed.body : []) {
       for (const s of b.services) {
         names[s.id] = s.name;

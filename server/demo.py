@@ -17,7 +17,7 @@ import requests
 from cryptography.fernet import Fernet
 
 from motcua.config import Config, override
-from motcua.core import scenario
+from motcua.core import procedures, scenario
 from motcua.core.stats import lognormal
 from motcua.documents import configured_key
 
@@ -26,6 +26,24 @@ DEMO_ADMIN = "admin"
 # (the simulated officers leave it alone).
 DEMO_STAFF = {"canbo": "officer", "quanly": "manager"}
 HUMAN_COUNTER = "1"
+# A department user for the demo's /department page: the competent department of DEMO_DOSSIERS.
+DEMO_DEPARTMENT_USER, DEMO_DEPARTMENT = "phongtp", "justice"
+# The demo's dossiers at its first branch: (procedure, days ago received, the moves made since, the
+# citizen). Some at the department, one waiting to be collected, one returned, one past its due date,
+# so the department page, /d/{code} and the dossier reports have something to show.
+DEMO_DOSSIERS = (
+    ("HT-KH", 1, ("digitized", "processing"), ("001090012345", "Nguyễn Văn An", "0987654321")),
+    ("HT-XNHN", 2, ("digitized", "processing", "supplement_requested"), ("001185023456", "Trần Thị Bình", "")),
+    ("HT-KS", 1, ("digitized", "processing", "result_ready"), ("079090034567", "Lê Minh Châu", "0912345678")),
+    ("HT-CC", 6, ("digitized", "processing", "result_ready", "returned"), ("001190045678", "Phạm Thu Dung", "")),
+    ("HT-KT", 8, ("digitized", "processing"), ("031088056789", "Hoàng Văn Em", "")),
+    ("KD-TL", 0, (), ("001095067890", "Vũ Thị Giang", "")),
+)
+# The department's request for a supplement, as an officer would write it (demo data, as the names).
+DEMO_NOTE = "Đề nghị bổ sung bản sao có chứng thực giấy tờ tùy thân"
+# Who makes each move in the demo: the counter's officer, or the department.
+DEMO_MOVERS = {"supplement_requested": "department", "result_ready": "department"}
+DAY = 24 * 3600
 KIOSK_TOML = """# A kiosk of {name} for the motcua demo: motcua kiosk --config {path} --windowed
 [kiosk]
 server_url = "{base}"
@@ -54,7 +72,8 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
                                                                                       HUMAN_COUNTER) else c
                 for c in scenario.counters(data)]
     store.load_network(scenario.services(data), scenario.branches(data), counters)
-    accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours)
+    catalogue = procedures.load(config.dossiers.procedures or None)
+    accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours, departments=set(catalogue.departments))
     password = secrets.token_urlsafe(9)
     accounts.add_user(DEMO_ADMIN, password, "admin", None)
     first = data["branches"][0]
@@ -64,6 +83,11 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     kiosks = {b["id"]: accounts.add_device("kiosk", b["id"]) for b in data["branches"]}
     # A kiosk of its own for whoever tries the demo, beside the simulated ones.
     kiosk_token = accounts.add_device("kiosk", first["id"])
+    if DEMO_DEPARTMENT in catalogue.departments:
+        staff[DEMO_DEPARTMENT_USER] = secrets.token_urlsafe(9)
+        accounts.add_user(DEMO_DEPARTMENT_USER, staff[DEMO_DEPARTMENT_USER], "department", None,
+                          department=DEMO_DEPARTMENT)
+    dossiers = _demo_dossiers(store, config, catalogue, first["id"])
     store.close()
 
     # The demo's documents are its own, under a key of its own unless one is configured, gone with it.
@@ -80,7 +104,7 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
         officer = _login(base, DEMO_ADMIN, password)
         traffic = DemoTraffic(base, data, kiosks, officer, speed, random.Random(data.get("seed", 1)))  # nosec B311  # demo traffic
         traffic.start(app)
-        _print_urls(base, data, {DEMO_ADMIN: password, **staff}, kiosk_toml, kiosk_token)
+        _print_urls(base, data, {DEMO_ADMIN: password, **staff}, kiosk_toml, kiosk_token, dossiers)
         if duration:
             time.sleep(duration)
             # Every change was committed before it was answered: nothing is lost by leaving now.
@@ -101,7 +125,35 @@ def _login(base: str, username: str, password: str) -> str:
     raise RuntimeError("the demo server did not start")
 
 
-def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_token: str) -> None:
+def _demo_dossiers(store, config: Config, catalogue, branch: str) -> list[str]:
+    """DEMO_DOSSIERS at branch, each opened its days ago and moved along then; their codes."""
+    from motcua.core.clock import FakeClock
+    from motcua.core.dossiers import COUNTER, DEPARTMENT, Citizen, DossierRules, Dossiers, parse_holidays
+
+    # On a clock of its own, set back: a dossier received days ago has its due date, and perhaps is overdue.
+    clock = FakeClock(time.time())
+    rules = DossierRules(config.queue.timezone, parse_holidays(config.dossiers.holidays))
+    service = Dossiers(store, clock, catalogue, rules)
+    codes = []
+    now = clock.now()
+    for procedure, days_ago, moves, (id_number, name, phone) in DEMO_DOSSIERS:
+        if procedure not in catalogue.procedures:
+            continue  # a city's own catalogue without it
+        clock.set(now - days_ago * DAY)
+        code = service.open(procedure, Citizen(id_number, name, phone), branch, "staff:canbo")["code"]
+        for step, to in enumerate(moves):
+            clock.set(now - days_ago * DAY + (step + 1) * (days_ago * DAY / (len(moves) + 1)))
+            side = DEMO_MOVERS.get(to, COUNTER)
+            actor = f"staff:{DEMO_DEPARTMENT_USER}" if side == "department" else "staff:canbo"
+            service.move(code, to, {DEPARTMENT if side == "department" else COUNTER}, actor,
+                         None if side == "department" else branch,
+                         DEMO_NOTE if to == "supplement_requested" else None)
+        codes.append(code)
+    return codes
+
+
+def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_token: str,
+                dossiers: list[str]) -> None:
     print("\nmotcua demo is live (Ctrl-C stops it). Open:", flush=True)
     print(f"  start page:   {base}/")
     for branch in data["branches"]:
@@ -117,6 +169,11 @@ def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_
     print(f"                officer of {first} (counter {HUMAN_COUNTER} is yours, paused until you resume it): "
           f"canbo / {passwords['canbo']}")
     print(f"                manager of {first}: quanly / {passwords['quanly']}")
+    if DEMO_DEPARTMENT_USER in passwords:
+        print(f"  department:   {base}/department as {DEMO_DEPARTMENT}: {DEMO_DEPARTMENT_USER} / "
+              f"{passwords[DEMO_DEPARTMENT_USER]}")
+    for code in dossiers:
+        print(f"  dossier:      {base}/d/{code}")
     print(f"  staff login:  {DEMO_ADMIN} / {passwords[DEMO_ADMIN]} (admin of every branch)", flush=True)
 
 

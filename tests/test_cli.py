@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 
 import pytest
 import requests
@@ -169,6 +170,28 @@ def test_demo_serves_moving_queues_a_start_page_and_a_ready_kiosk(tmp_path):
         counters = {c["id"]: c for c in requests.get(f"{api}/branches/hk-01/staff-state", timeout=5,
                                                       cookies=session.cookies).json()["counters"]}
         assert counters["1"]["status"] == "paused" and counters["2"]["status"] != "paused"
+
+        # The department user it prints sees its work; the dossiers it prints have their public page;
+        # the manager's dossier report counts them.
+        [line] = [line for line in lines if " phongtp / " in line]
+        assert f"{base}/department" in line
+        department = requests.post(f"{api}/auth/session", timeout=10, json={
+            "username": "phongtp", "password": line.split(" phongtp / ")[1].split()[0]})
+        assert department.status_code == 200 and department.json()["role"] == "department", department.text
+        work = requests.get(f"{api}/departments/justice/dossiers", cookies=department.cookies, timeout=5).json()
+        assert {d["status"] for d in work} == {"processing", "supplement_requested"}
+        assert any(d["overdue"] for d in work), work
+        codes = [line.split("/d/")[1].split()[0] for line in lines if f"{base}/d/" in line]
+        assert len(codes) >= 5
+        for code in codes:
+            assert requests.get(f"{base}/d/{code}", timeout=5).status_code == 200
+        assert {requests.get(f"{api}/dossiers/{code}", timeout=5).json()["status"] for code in codes} >= {
+            "received", "processing", "supplement_requested", "result_ready", "returned"}
+        today = date.today()
+        figures = requests.get(f"{api}/branches/hk-01/dossiers-report.json", cookies=session.cookies, timeout=5,
+                               params={"from": (today - timedelta(days=30)).isoformat(),
+                                       "to": (today + timedelta(days=1)).isoformat()}).json()["total"]
+        assert figures["received"] == len(codes) and figures["returned"] == 1 and figures["overdue"] >= 1
 
         deadline, called = time.monotonic() + 40, set()
         while time.monotonic() < deadline and len(called) < 5:

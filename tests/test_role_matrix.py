@@ -60,6 +60,8 @@ MATRIX = {
     "GET /branches/{b}/recommendations":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/report.csv":                 "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/report.json":                "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/dossiers-report.csv":        "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/dossiers-report.json":       "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/pause":        "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/resume":       "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/transfer-options":           "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -208,7 +210,7 @@ class Caller:
         if "{code}" in path:
             rt = self.app.extensions["motcua"]
             path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
-        if "/report." in template:
+        if "report." in template:
             path += "?from=2026-11-01&to=2026-11-30"
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])

@@ -13,8 +13,8 @@ from motcua.core.model import DomainError
 from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
 from .pages import VOICE, pages
-from . import (admin_routes, counter_routes, document_routes, dossier_routes, manager_routes,  # noqa: F401
-               receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
+from . import (admin_routes, counter_routes, document_routes, dossier_report_routes, dossier_routes,  # noqa: F401
+               manager_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
 from .routes import STATUS_OF, api, error_response
 from .staff_pages import staff_pages
 from .runtime import Runtime, open_runtime

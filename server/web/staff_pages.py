@@ -16,7 +16,7 @@ PAGES = {
     "login": ("login.html", ()),
     "counter": ("counter.html", ("counter.",)),
     "admin": ("admin.html", ("admin.",)),
-    "manager": ("manager.html", ("manager.", "report.", "rating.")),
+    "manager": ("manager.html", ("manager.", "report.", "rating.", "dreports.")),
     "department": ("department.html", ("dpages.dept.", "dossier.")),
 }
 
