@@ -53,6 +53,8 @@
     if (session.role === "admin") localStorage.setItem("motcua.counter.branch", branch);
     counterId = params.get("counter") || localStorage.getItem(storageKey(branch));
     applyState(first.body);
+    window.CounterDossier.init({ session, branch, branchName, say, branches: () => Object.keys(names.branches),
+      ticket: () => (myCounter() ? myCounter().ticket : null) });
     Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk }, (live) => { $("offline").hidden = live; });
     setInterval(tick, 1000);
   }
