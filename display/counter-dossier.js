@@ -16,6 +16,7 @@
   const t = (key, values) => Staff.t(key, values);
   const enc = encodeURIComponent;
   const nameOf = (names) => (names ? names[Staff.lang()] : "");
+  const dayOf = (iso) => iso.split("-").reverse().join("/");   // 2026-11-27 → 27/11/2026, as on the receipt
 
   function init(context) {
     ctx = context;
@@ -25,6 +26,8 @@
     $("d-receipt").addEventListener("click", () => window.open(`/api/v1/dossiers/${enc(dossier.code)}/receipt.pdf`, "_blank"));
     $("d-send").addEventListener("click", sendOn);
     $("r-find").addEventListener("click", find);
+    // A message about what was typed goes once the officer types again.
+    $("d-form").addEventListener("input", () => show($("d-message"), ""));
     $("r-query").addEventListener("keydown", (event) => { if (event.key === "Enter") find(); });
   }
 
@@ -82,7 +85,7 @@
 
   function renderReceived() {
     $("d-code").textContent = dossier.code;
-    $("d-due").textContent = t("cdossier.due", { date: dossier.due_date });
+    $("d-due").textContent = t("cdossier.due", { date: dayOf(dossier.due_date) });
     $("d-status").textContent = t(`dossier.status.${dossier.status}`);
     const attached = new Map(dossier.documents.map((d) => [d.kind, d]));
     $("d-documents").replaceChildren(...dossier.required_documents.map((kind) => {
@@ -104,16 +107,21 @@
         const reuse = button("cdossier.reuse", () => attach({ reuse: earlier.sha256, kind: kind.kind }));
         reuse.className = "small good";
         reuse.dataset.do = "reuse";
-        what.textContent = t("cdossier.has_one", { date: String(earlier.created_at || "").slice(0, 10) });
+        what.textContent = t("cdossier.has_one", { date: dayOf(String(earlier.created_at).slice(0, 10)) });
         row.append(reuse);
       }
+      // The browser's own file button speaks its own language: a label in ours opens it, and the
+      // chosen scan is uploaded at once.
+      const pick = document.createElement("label");
+      pick.className = "small upload";
+      pick.textContent = t("cdossier.upload");
       const file = document.createElement("input");
       file.type = "file";
       file.accept = "application/pdf,image/jpeg,image/png";
       file.dataset.do = "file";
-      const send = button("cdossier.upload", () => upload(kind.kind, file));
-      send.dataset.do = "upload";
-      row.append(file, send);
+      file.addEventListener("change", () => upload(kind.kind, file));
+      pick.append(file);
+      row.append(pick);
       return row;
     }));
     const sent = dossier.status !== "received" && dossier.status !== "digitized";
@@ -126,7 +134,7 @@
   }
 
   async function upload(kind, input) {
-    if (!input.files.length) { show($("d-message"), t("cdossier.pick_file"), "bad"); return; }
+    if (!input.files.length) return;   // the officer closed the file picker without choosing
     const form = new FormData();
     form.append("kind", kind);
     form.append("file", input.files[0]);
@@ -199,13 +207,16 @@
     $("r-rows").replaceChildren(...rows.map((d) => {
       const row = document.createElement("tr");
       row.dataset.code = d.code;
-      const cells = [d.code, nameOf(d.procedure_name) || d.procedure, d.citizen_name, t(`dossier.status.${d.status}`)];
-      for (const text of cells) {
+      const cells = [["r-code", d.code], ["", nameOf(d.procedure_name) || d.procedure], ["", d.citizen_name],
+        ["", t(`dossier.status.${d.status}`)]];
+      for (const [className, text] of cells) {
         const td = document.createElement("td");
+        td.className = className;
         td.textContent = text;
         row.append(td);
       }
       const td = document.createElement("td");
+      td.className = "row-actions";
       if (d.status === "result_ready") {
         const give = button("cdossier.hand_back", () => handBack(d.code));
         give.className = "small good";

@@ -12,10 +12,11 @@ import requests
 from cryptography.fernet import Fernet
 
 from motcua.config import load_config
+from motcua.i18n import catalogue
 
 from conftest import PASSWORD
 from test_dossier_routes import CITIZEN, department_template, opened, tokens  # noqa: F401
-from test_documents import pdf
+from test_documents import ELF, pdf
 
 SHOTS = Path(os.environ.get("MOTCUA_SHOTS", Path(__file__).resolve().parent.parent / "test-output"))
 WAIT_MS = 5000   # an answer of the app, on a machine shared with other tests
@@ -106,6 +107,7 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     page.click("#d-open")
     assert page.inner_text("#d-message").startswith("Số định danh cá nhân phải gồm 12 chữ số")
     page.fill("#d-id", CITIZEN["id_number"])
+    assert page.is_hidden("#d-message")   # the refusal goes once the officer types again
     page.fill("#d-name", CITIZEN["name"])
     page.fill("#d-phone", CITIZEN["phone"])
     page.select_option("#d-return", "hk-02")
@@ -115,16 +117,23 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     code = page.inner_text("#d-code")
     full = full_view(live_app, code)
     assert (full["ticket"], full["return_branch"], full["citizen"]["name"]) == (ticket["id"], "hk-02", CITIZEN["name"])
+    year, month, day = full["due_date"].split("-")
+    assert page.inner_text("#d-due") == f"Hẹn trả: {day}/{month}/{year}"
     assert step_on_public_page(browse, code) == "received"
 
+    shoot(page, "dossier-documents")
     # One click reuses the ID card; the form is uploaded as a scan.
     page.click("#d-documents li[data-kind='id_card'] button[data-do='reuse']")
     page.wait_for_selector("#d-documents li[data-kind='id_card'].attached", timeout=WAIT_MS)
     assert not page.is_visible("#d-documents li[data-kind='civil_form'] button[data-do='reuse']")
+    renamed = tmp_path / "to-khai-that.pdf"   # an executable called a PDF: refused in words, nothing attached
+    renamed.write_bytes(ELF)
+    page.set_input_files("#d-documents li[data-kind='civil_form'] input[type=file]", str(renamed))
+    page.wait_for_selector("#d-message.bad", timeout=WAIT_MS)
+    assert page.inner_text("#d-message") == catalogue("vi")["document.error.unsupported_document"]
     scan = tmp_path / "to-khai.pdf"
     scan.write_bytes(pdf("To khai"))
     page.set_input_files("#d-documents li[data-kind='civil_form'] input[type=file]", str(scan))
-    page.click("#d-documents li[data-kind='civil_form'] button[data-do='upload']")
     page.wait_for_selector("#d-documents li[data-kind='civil_form'].attached", timeout=WAIT_MS)
     attached = {d["kind"]: d["reused"] for d in full_view(live_app, code)["documents"]}
     assert attached == {"id_card": True, "civil_form": False}
