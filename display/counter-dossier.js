@@ -29,6 +29,18 @@
     // A message about what was typed goes once the officer types again.
     $("d-form").addEventListener("input", () => show($("d-message"), ""));
     $("r-query").addEventListener("keydown", (event) => { if (event.key === "Enter") find(); });
+    countReady();
+  }
+
+  // How many results wait here to be collected, on the "hand back" button: counted again whenever the
+  // staff room says a dossier of this branch moved (the department marked one ready, another desk
+  // handed one back).
+  async function countReady() {
+    const answer = await Staff.api("GET", `/branches/${enc(ctx.branch)}/dossiers?status=result_ready`);
+    if (answer.status !== 200) return;
+    $("ready-count").textContent = String(answer.body.length);
+    $("ready-count").hidden = answer.body.length === 0;
+    return answer.body;
   }
 
   function error(box, answer) {
@@ -181,8 +193,7 @@
     show($("r-message"), "");
     $("return-dialog").showModal();
     $("r-query").focus();
-    const answer = await Staff.api("GET", `/branches/${enc(ctx.branch)}/dossiers?status=result_ready`);
-    list(answer.status === 200 ? answer.body : [], "cdossier.ready_here");
+    list((await countReady()) || [], "cdossier.ready_here");
   }
 
   async function find() {
@@ -234,6 +245,7 @@
     list([{ ...answer.body, citizen_name: answer.body.citizen.name }], "cdossier.found");
     show($("r-message"), t("cdossier.returned", { code }));
     ctx.say(t("cdossier.returned", { code }));
+    countReady();
   }
 
   function button(key, onClick) {
@@ -245,5 +257,5 @@
     return b;
   }
 
-  window.CounterDossier = { init };
+  window.CounterDossier = { init, heard: countReady };
 })();

@@ -55,7 +55,7 @@
     applyState(first.body);
     window.CounterDossier.init({ session, branch, branchName, say, branches: () => Object.keys(names.branches),
       ticket: () => (myCounter() ? myCounter().ticket : null) });
-    Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk }, (live) => { $("offline").hidden = live; });
+    Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk, dossier: window.CounterDossier.heard }, (live) => { $("offline").hidden = live; });
     setInterval(tick, 1000);
   }
 

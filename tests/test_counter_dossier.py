@@ -158,6 +158,7 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
 
     # hk-02: the result waits there; the citizen is found by ID number and handed it.
     back, _ = at_counter(browse, "off2", "hk-02")
+    back.wait_for_selector("#ready-count:text-is('1')", timeout=WAIT_MS)   # one result waits to be collected here
     back.click("#dossier-return")
     back.wait_for_selector(f"#r-rows tr[data-code='{code}']", timeout=WAIT_MS)
     back.fill("#r-query", CITIZEN["id_number"])
@@ -167,6 +168,7 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     back.click(f"#r-rows tr[data-code='{code}'] button[data-do='return']")
     back.wait_for_selector(f"#r-message:text-is('Đã trả kết quả hồ sơ {code}.')", timeout=WAIT_MS)
     assert live_app.get(f"/dossiers/{code}").json()["status"] == "returned"
+    back.wait_for_selector("#ready-count", state="hidden", timeout=WAIT_MS)
     assert step_on_public_page(browse, code) == "returned"
     # A mistyped code is said in words.
     back.fill("#r-query", code[:-1] + ("A" if code[-1] != "A" else "B"))
