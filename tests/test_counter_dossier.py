@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from motcua.config import load_config
 from motcua.i18n import catalogue
 
-from conftest import PASSWORD
+from conftest import PASSWORD, motcua
 from test_dossier_routes import CITIZEN, department_template, opened, tokens  # noqa: F401
 from test_documents import ELF, pdf
 
@@ -193,3 +193,30 @@ class _Api:
         answer = self.live_app.post(path, who, json)
         answer.json = answer.json()
         return answer
+
+
+def test_the_returning_branch_s_console_hears_a_result_is_ready(server, chromium):
+    """Against the real server, Socket.IO included: the department's result_ready reaches hk-02's console at once."""
+    motcua("user", "add", "--username", "jus9", "--password", PASSWORD, "--role", "department",
+           "--department", "justice", db=server.db)
+    server.tokens["jus9"] = server.login("jus9")
+    context = chromium.new_context(viewport=SIZES[1])
+    try:
+        assert context.request.post(server.api + "/auth/session", data={"username": "off2", "password": PASSWORD}).ok
+        page = context.new_page()
+        page.goto(f"{server.base}/counter?branch=hk-02&counter=1")
+        page.wait_for_selector("#console:not([hidden])", timeout=WAIT_MS)
+        assert page.is_hidden("#ready-count")
+        # A ticket issued now shows only through the staff room: once it does, the console is listening.
+        issued = server.post("/branches/hk-02/tickets", "kiosk2", {"service": "civil"})
+        assert issued.status_code == 201, issued.text
+        page.wait_for_selector(f"#waiting-rows tr[data-ticket='{issued.json()['id']}']", timeout=WAIT_MS)
+        made = server.post("/dossiers", "off1", {"procedure": PROCEDURE, "citizen": CITIZEN, "return_branch": "hk-02"})
+        assert made.status_code == 201, made.text
+        code = made.json()["code"]
+        for who, status in (("off1", "digitized"), ("off1", "processing"), ("jus9", "result_ready")):
+            moved = server.post(f"/dossiers/{code}/status", who, {"status": status})
+            assert moved.status_code == 200, moved.text
+        page.wait_for_selector("#ready-count:text-is('1')", timeout=WAIT_MS)
+    finally:
+        context.close()
