@@ -53,7 +53,9 @@
     if (session.role === "admin") localStorage.setItem("motcua.counter.branch", branch);
     counterId = params.get("counter") || localStorage.getItem(storageKey(branch));
     applyState(first.body);
-    Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk }, (live) => { $("offline").hidden = live; });
+    window.CounterDossier.init({ session, branch, branchName, say, branches: () => Object.keys(names.branches),
+      ticket: () => (myCounter() ? myCounter().ticket : null) });
+    Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk, dossier: window.CounterDossier.heard }, (live) => { $("offline").hidden = live; });
     setInterval(tick, 1000);
   }
 
