@@ -12,8 +12,8 @@ from flask import g, jsonify, request
 
 from . import schemas
 from .openapi import operation
-from .routes import (SESSION_COOKIE, Forbidden, UnsupportedMediaType, Unauthorized, api, authenticate, bearer, csrf_token,
-                     json_body, runtime)
+from .routes import (SESSION_COOKIE, Forbidden, UnsupportedMediaType, Unauthorized, api, authenticate, bearer,
+                     csrf_token, json_body, runtime)
 
 
 @api.post("/auth/session")
