@@ -275,6 +275,8 @@
       dossierStatus.textContent = refusal(answer);
       return;
     }
+    // The range the tables show, for whoever reads them (a test waits for the range it asked for).
+    dossierTables.dataset.range = `${report.from}..${report.to}`;
     dossierStatus.className = "report-status";
     dossierStatus.textContent = report.total.received === 0 ? t("dreports.empty")
       : t("dreports.received_said", {count: report.total.received, today: day(report.today)});
