@@ -62,10 +62,11 @@ class Server:
 class Auth:
     token_ttl_hours: float = setting(12.0, "Hours a staff login token stays valid.")
     login_per_minute_per_address: int = setting(
-        20, "Logins one address may try in any minute; more answer 429 with Retry-After.")
+        20, "Logins one address may try in any minute, by every sign-in route together; more answer 429 with "
+            "Retry-After.")
     login_failures_per_account: int = setting(
-        10, "Wrong passwords for one username within login_lockout_s before it is locked (429), right "
-            "password or not, until that window has passed.")
+        10, "Wrong passwords for one username within login_lockout_s, by every sign-in route together, before it "
+            "is locked (429), right password or not, until that window has passed.")
     login_lockout_s: int = setting(900, "Seconds over which an account's wrong passwords are counted.")
 
 

@@ -80,6 +80,39 @@ def test_one_address_may_try_only_so_many_logins_a_minute(config, clock):
     app.extensions["motcua"].store.close()
 
 
+SIGN_INS = ("/api/v1/auth/login", "/api/v1/auth/session")   # every way to sign in
+
+
+def sign_in_by(client, route: str, username: str, password: str, address: str = "127.0.0.1"):
+    return client.post(route, json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.parametrize("first", SIGN_INS)
+def test_an_account_s_wrong_passwords_count_across_every_way_to_sign_in(client, first):
+    """The default limit, 10 wrong passwords, whichever routes they came by; from many addresses."""
+    routes = [first, *[r for r in SIGN_INS if r != first]]
+    tries = [sign_in_by(client, routes[n % 2], "off1", f"wrong-pass-{n}", f"10.0.0.{n}").status_code
+             for n in range(10)]
+    assert tries == [401] * 10
+    for route in SIGN_INS:
+        refused = sign_in_by(client, route, "off1", PASSWORD, "10.0.1.1")
+        assert refused.status_code == 429 and refused.json["error"]["code"] == "too_many_requests", route
+    assert sign_in_by(client, first, "off2", PASSWORD, "10.0.1.1").status_code == 200   # not another account
+
+
+@pytest.mark.parametrize("first", SIGN_INS)
+def test_an_address_s_sign_ins_count_across_every_way_to_sign_in(client, first):
+    """The default limit, 20 a minute from one address, whichever routes and usernames they tried."""
+    routes = [first, *[r for r in SIGN_INS if r != first]]
+    tries = [sign_in_by(client, routes[n % 2], f"nobody-{n}", "wrong-pass").status_code for n in range(20)]
+    assert tries == [401] * 20
+    for route in SIGN_INS:
+        refused = sign_in_by(client, route, "off1", PASSWORD)
+        assert refused.status_code == 429 and 50 <= int(refused.headers["Retry-After"]) <= 60, route
+    assert sign_in_by(client, first, "off1", PASSWORD, "10.0.0.7").status_code == 200  # another address
+
+
 def test_an_unknown_username_takes_as_long_as_a_known_one(config, clock):
     app = app_with(config, clock, login_per_minute_per_address=1000, login_failures_per_account=1000)
     client = app.test_client()

@@ -163,13 +163,17 @@ def _throttle_logins(state) -> None:
     """Give each app its own login limits, in memory: one process's counts, never another test app's."""
     limiter = Limiter(get_remote_address, app=state.app, storage_uri="memory://", strategy="moving-window",
                       headers_enabled=True)
+    # Shared scopes: one count per address and one per account, whichever route signs in (a limit of
+    # Flask-Limiter's own is counted per route).
     state.app.extensions[LOGIN_LIMITS] = (
-        limiter.limit(lambda: f"{runtime().config.auth.login_per_minute_per_address} per minute"),
+        limiter.shared_limit(lambda: f"{runtime().config.auth.login_per_minute_per_address} per minute",
+                             scope="login-address"),
         # Only wrong passwords count; once too many, the right one waits for the window as well. The
         # prefix keeps an empty username a key (Flask-Limiter skips, and logs, an empty one).
-        limiter.limit(lambda: f"{runtime().config.auth.login_failures_per_account} per "
-                              f"{runtime().config.auth.login_lockout_s} seconds",
-                      key_func=lambda: "user:" + g.login_username, deduct_when=lambda answer: answer.status_code == 401))
+        limiter.shared_limit(lambda: f"{runtime().config.auth.login_failures_per_account} per "
+                                     f"{runtime().config.auth.login_lockout_s} seconds", scope="login-account",
+                             key_func=lambda: "user:" + g.login_username,
+                             deduct_when=lambda answer: answer.status_code == 401))
 
 
 @api.post("/auth/logout")
