@@ -18,6 +18,7 @@ from motcua.store import Store
 from motcua.web.app import create_app
 from motcua.web.events import EXTENSION, Broadcaster
 from motcua.web.events import socketio as io
+from motcua.web.openapi import spec
 
 PASSWORD = "s3cret-pass"
 MORNING = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")).timestamp()
@@ -88,6 +89,31 @@ def test_subscribe_answers_with_the_current_state_at_once(site):
     for data, code in cases:
         assert display.emit("subscribe", data, callback=True) == {"ok": False, "error": code}
         assert [e["error"]["code"] for e in events(display, "error")] == [code]
+
+
+MALFORMED = {"none": (), "null": (None,), "a string": ("hk-01",), "a list": (["hk-01"],), "a number": (7,),
+             "one argument too many": ({"branch": "hk-01"}, {"branch": "hk-01"}),
+             "a wrong type inside": ({"branch": ["hk-01"], "ticket": 7},)}
+
+
+# Every event a client may send: each handler registered, but the connection's own.
+CLIENT_EVENTS = [name for name, _, _ in io.handlers if name not in ("connect", "disconnect")]
+
+
+def test_every_client_event_is_published(site):
+    assert sorted(CLIENT_EVENTS) == sorted(spec(site.app)["x-socketio"]["client"])
+
+
+@pytest.mark.parametrize("form", MALFORMED)
+@pytest.mark.parametrize("event", CLIENT_EVENTS)
+def test_every_malformed_event_is_answered_with_an_error_and_logs_no_traceback(site, caplog, event, form):
+    client = site.client()
+    with caplog.at_level("DEBUG"):
+        ack = client.emit(event, *MALFORMED[form], callback=True)
+    assert ack == {"ok": False, "error": "malformed"}
+    assert [e["error"]["code"] for e in events(client, "error")] == ["malformed"]
+    assert not [r for r in caplog.records if r.exc_info], caplog.text
+    assert client.emit("subscribe", {"branch": "hk-01"}, callback=True) == {"ok": True}  # the socket goes on
 
 
 def test_call_reaches_branch_displays_and_the_ticket_phone(site):

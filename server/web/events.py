@@ -15,6 +15,7 @@ would hold back the next call's commit by that much.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -305,16 +306,33 @@ def broadcaster() -> Broadcaster:
 
 # ---- socket handlers, registered once on the module's socketio ---------------------------------
 
+SUBSCRIBE_USAGE = "subscribe with {'branch': id} or {'ticket': id}"
+STAFF_USAGE = "subscribe_staff with {'branch': id}"
+
+
+def one_object(usage: str):
+    """A client event carries exactly one object: none, null, another type or one argument too many is
+    answered `malformed`, as any refusal, never with a traceback."""
+    def wrap(handler):
+        @functools.wraps(handler)
+        def checked(*args):
+            if len(args) != 1 or not isinstance(args[0], dict):
+                return _refuse(DomainError(usage, "malformed"))
+            return handler(args[0])
+        return checked
+    return wrap
+
+
 @socketio.on("subscribe")
-def subscribe(data):
+@one_object(SUBSCRIBE_USAGE)
+def subscribe(data: dict):
     """Join a branch's or a ticket's room; answered with its current state at once."""
     engine = current_app.extensions["motcua"].engine
     try:
         kind, key = _subject(data)
         state = branch_state(engine, key) if kind == "branch" else ticket_view(engine, key)
     except DomainError as error:
-        emit("error", {"error": {"code": error.code, "message": error.message}})
-        return {"ok": False, "error": error.code}
+        return _refuse(error)
     join_room(f"{kind}:{key}")
     if kind == "ticket":
         broadcaster().watch(state["branch"], key, request.sid)
@@ -325,11 +343,12 @@ def subscribe(data):
 
 
 @socketio.on("unsubscribe")
-def unsubscribe(data):
+@one_object(SUBSCRIBE_USAGE)
+def unsubscribe(data: dict):
     try:
         kind, key = _subject(data)
-    except DomainError:
-        return {"ok": False}
+    except DomainError as error:
+        return _refuse(error)
     leave_room(f"{kind}:{key}")
     if kind == "ticket":
         ticket = current_app.extensions["motcua"].engine.tickets.get(key)
@@ -339,14 +358,15 @@ def unsubscribe(data):
 
 
 @socketio.on("subscribe_staff")
-def subscribe_staff(data):
+@one_object(STAFF_USAGE)
+def subscribe_staff(data: dict):
     """Join a branch's staff room: a staff page's session cookie (sent with the handshake), or
     `{"token": T}` in the payload for other programs, must name an officer or above of the branch."""
     runtime = current_app.extensions["motcua"]
     try:
-        branch = data.get("branch") if isinstance(data, dict) else None
+        branch = data.get("branch")
         if not isinstance(branch, str):
-            raise DomainError("subscribe_staff with {'branch': id}", "malformed")
+            raise DomainError(STAFF_USAGE, "malformed")
         runtime.engine.branch(branch)
         token = data.get("token") if isinstance(data.get("token"), str) else request.cookies.get(SESSION_COOKIE)
         who = runtime.accounts.principal(token) if token else None
@@ -356,12 +376,17 @@ def subscribe_staff(data):
             raise DomainError(f"your account does not cover branch {branch}", "forbidden")
         state = staff_state(runtime.engine, branch)
     except DomainError as error:
-        emit("error", {"error": {"code": error.code, "message": error.message}})
-        return {"ok": False, "error": error.code}
+        return _refuse(error)
     join_room(f"staff:{branch}")
     broadcaster().join_staff(request.sid, branch, token)
     emit("staff_queue", state)
     return {"ok": True}
+
+
+def _refuse(error: DomainError) -> dict:
+    """A refused client event: the `error` event to the socket, and the acknowledgement saying why."""
+    emit("error", {"error": {"code": error.code, "message": error.message}})
+    return {"ok": False, "error": error.code}
 
 
 @socketio.on("disconnect")
@@ -376,4 +401,4 @@ def _subject(data) -> tuple[str, str]:
         for kind in ("branch", "ticket"):
             if isinstance(data.get(kind), str):
                 return kind, data[kind]
-    raise DomainError("subscribe with {'branch': id} or {'ticket': id}", "malformed")
+    raise DomainError(SUBSCRIBE_USAGE, "malformed")

@@ -71,7 +71,9 @@ SERVER_EVENTS = {
     "kiosk": ({"staff:{branch}": schemas.KioskProblem}, "a kiosk's problem, such as a ticket it could not print"),
     "staff_queue": ({"staff:{branch}": schemas.StaffState},
                     "the branch as GET /branches/{b}/staff-state, on subscribing and whenever it changes"),
-    "error": ({"the subscribing socket": schemas.Error}, "a subscription refused"),
+    "error": ({"the subscribing socket": schemas.Error},
+              "a client event refused, its acknowledgement saying the same code: `malformed` for anything but "
+              "one object of the published form (no argument, null, another type, one argument too many)"),
 }
 SUBSCRIPTIONS = (schemas.SubscribeBranch, schemas.SubscribeTicket)
 
