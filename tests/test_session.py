@@ -7,12 +7,12 @@ import re
 import pytest
 import requests
 
-from motcua.config import load_config
+from motcua.config import load_config, override
 from motcua.web.app import create_app
 from motcua.web.events import EXTENSION
 from motcua.web.events import socketio as io
 
-from conftest import PASSWORD, TOKEN_TTL_HOURS, screenshot
+from conftest import PASSWORD, TOKEN_TTL_HOURS, Api, screenshot
 
 LOGIN = {"username": "off1", "password": PASSWORD}
 
@@ -176,6 +176,68 @@ def test_a_signed_out_officer_leaves_the_staff_room_at_the_next_change(app, clie
     api.issue("civil")
     app.extensions[EXTENSION].drain()
     assert staff.get_received() == []  # out of the room for good
+
+
+CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
+SESSION_TTL_HOURS = 0.5   # the page's session; the tokens the test acts with (12 h) outlast it
+
+
+def call_one(api):
+    """A ticket called, or called again, at hk-01's counter 1 (by its manager, whoever's session ended):
+    `called`, with the ticket's id, for the staff room."""
+    serving = api.get("/branches/hk-01/counters/1", "mgr1").json["ticket"]
+    if serving:
+        assert api.post(f"/tickets/{serving['id']}/recall", "mgr1").status_code == 200
+    else:
+        api.issue("civil")
+        assert api.post("/branches/hk-01/counters/1/next", "mgr1").status_code == 200
+
+
+def open_one(api):
+    """A dossier opened at hk-01: `dossier`, with the citizen's name, for the staff room."""
+    answer = api.post("/dossiers", "mgr1", {"procedure": "KD-TL", "citizen": CITIZEN})
+    assert answer.status_code == 201, answer.text
+
+
+def ended_by(cause: str, api, clock, token: str, csrf: str) -> None:
+    if cause == "logout":
+        assert api.post("/auth/logout", token).status_code == 200
+    elif cause == "sign-out":
+        assert api.client.delete("/api/v1/auth/session", headers={"X-CSRF-Token": csrf}).status_code == 200
+    elif cause == "disabled":
+        assert api.request("PATCH", "/admin/users/off1", "admin", {"disabled": True}).status_code == 200
+    elif cause == "moved":
+        assert api.request("PATCH", "/admin/users/off1", "admin", {"branch": "hk-02"}).status_code == 200
+    else:
+        clock.advance(SESSION_TTL_HOURS * 3600 + 1)
+
+
+@pytest.mark.parametrize("event, trigger", [("called", call_one), ("dossier", open_one)])
+@pytest.mark.parametrize("cause", ["logout", "sign-out", "disabled", "moved", "expired"])
+def test_a_session_that_ended_hears_nothing_more_of_the_staff_room(config, clock, tokens, cause, event, trigger):
+    app = create_app(override(config, auth={"token_ttl_hours": SESSION_TTL_HOURS}), clock)
+    try:
+        api = Api(app.test_client(), tokens)
+        signed = sign_in(api.client)
+        token = signed.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+        staff, ack = staff_socket(app, api.client)
+        witness, _ = staff_socket(app, app.test_client(), token=tokens["mgr1"])
+        assert ack == {"ok": True}
+        trigger(api)
+        app.extensions[EXTENSION].drain()
+        assert heard(staff, event) and heard(witness, event)   # heard while the session stands
+        ended_by(cause, api, clock, token, signed.json["csrf"])
+        trigger(api)
+        app.extensions[EXTENSION].drain()
+        received = staff.get_received()
+        assert [e["args"][0]["error"]["code"] for e in received if e["name"] == "error"] == ["session_ended"]
+        assert [e["name"] for e in received] == ["error"], received     # no dossier, no call, no state
+        assert heard(witness, event)                                     # which the room did hear
+        trigger(api)
+        app.extensions[EXTENSION].drain()
+        assert staff.get_received() == []  # out of the room for good
+    finally:
+        app.extensions["motcua"].store.close()
 
 
 # ---- the sign-in page, in Chromium under the real CSP -----------------------------------------------

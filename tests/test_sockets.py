@@ -257,6 +257,34 @@ def test_a_call_overtakes_a_queue_push_to_a_big_room():
     assert max(len(s) for s in slices) == 100
 
 
+def test_a_big_staff_room_is_checked_before_each_push_by_token_not_by_socket(site, monkeypatch):
+    """3,000 staff sockets on 3 sessions: a push reads the revocation generation once and, sessions
+    unchanged, nothing more; a session ended costs a look-up per token, never one per socket."""
+    accounts = site.app.extensions["motcua"].accounts
+    tokens = [site.http.post("/api/v1/auth/login", json={"username": "off1", "password": PASSWORD}).json["token"]
+              for _ in range(3)]
+    fake = RecordingIO(members=0)
+    broadcaster = Broadcaster(fake, site.app.extensions["motcua"].engine, interval_s=1.0, accounts=accounts)
+    for i in range(3000):
+        broadcaster.join_staff(f"sid{i}", "hk-01", tokens[i % 3])
+    broadcaster.to_staff("dossier", {"n": 0}, "hk-01")
+    reads = []
+    query = accounts.store.query
+    monkeypatch.setattr(accounts.store, "query", lambda sql, params=(): reads.append(sql) or query(sql, params))
+    for n in range(1, 4):
+        broadcaster.to_staff("dossier", {"n": n}, "hk-01")
+    assert len(reads) == 3                                   # one read a push, whatever the room's size
+    assert [len(to) for event, to in fake.sent if event == "dossier"] == [3000] * 4
+    assert site.http.post("/api/v1/auth/logout", headers={"Authorization": "Bearer " + tokens[0]}).status_code == 200
+    reads.clear()
+    fake.sent.clear()
+    broadcaster.to_staff("dossier", {"n": 4}, "hk-01")
+    assert len(reads) <= 1 + 2 * 3                           # the generation, then each token once
+    [kept] = [to for event, to in fake.sent if event == "dossier"]
+    told = [to for event, to in fake.sent if event == "error"]
+    assert len(kept) == 2000 and sorted(told) == sorted(f"sid{i}" for i in range(0, 3000, 3))
+
+
 # ---- a real server: what only the wire shows ---------------------------------------------------
 
 class Listener:
@@ -264,13 +292,18 @@ class Listener:
 
     def __init__(self, server, transports=("websocket",)):
         self.events: queue.Queue = queue.Queue()
+        self.heard: list[str] = []  # every event's name, in order
         self.client = socketio.Client(reconnection=False)
-        for name in ("queue", "called", "ticket", "error"):
-            self.client.on(name, lambda data, name=name: self.events.put((name, data, time.monotonic())))
+        for name in ("queue", "called", "ticket", "error", "staff_queue", "dossier"):
+            self.client.on(name, lambda data, name=name: self._hear(name, data))
         self.client.connect(server.base, transports=list(transports), wait_timeout=10)
 
-    def subscribe(self, **room):
-        return self.client.call("subscribe", room, timeout=10)
+    def _hear(self, name, data):
+        self.heard.append(name)
+        self.events.put((name, data, time.monotonic()))
+
+    def subscribe(self, event="subscribe", **room):
+        return self.client.call(event, room, timeout=10)
 
     def wait_for(self, name, predicate=lambda data: True, timeout=5.0):
         deadline = time.monotonic() + timeout
@@ -311,3 +344,40 @@ def test_a_real_server_pushes_calls_over_websocket_and_polling(fresh_server):
     finally:
         display.close()
         phone.close()
+
+
+CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
+
+
+def call_at_hk01(server) -> list:
+    """`called`, with the ticket's id, for hk-01's staff room, and no other change before it."""
+    return [server.post("/branches/hk-01/counters/1/next", "mgr1")]
+
+
+def open_at_hk01(server) -> list:
+    """`dossier`, with the citizen's name, for hk-01's staff room."""
+    return [server.post("/dossiers", "mgr1", {"procedure": "KD-TL", "citizen": CITIZEN})]
+
+
+def test_a_real_server_stops_telling_a_signed_out_staff_socket_of_calls_and_dossiers(fresh_server):
+    server = fresh_server
+    witness = Listener(server)
+    listeners = [witness]
+    # Waiting before anyone subscribes: its queue push would check the room before the call does.
+    assert server.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).status_code == 201
+    try:
+        assert witness.subscribe("subscribe_staff", branch="hk-01", token=server.tokens["mgr1"]) == {"ok": True}
+        for event, trigger in (("called", call_at_hk01), ("dossier", open_at_hk01)):
+            server.tokens["ended"] = server.login("off1")
+            ended = Listener(server)
+            listeners.append(ended)
+            assert ended.subscribe("subscribe_staff", branch="hk-01", token=server.tokens["ended"]) == {"ok": True}
+            ended.wait_for("staff_queue")
+            assert server.post("/auth/logout", "ended").status_code == 200
+            assert all(answer.status_code < 300 for answer in trigger(server))
+            witness.wait_for(event)                                   # the room heard it
+            ended.wait_for("error", lambda d: d["error"]["code"] == "session_ended")
+            assert event not in ended.heard, ended.heard              # and whatever it heard came before that
+    finally:
+        for listener in listeners:
+            listener.close()

@@ -18,7 +18,7 @@ from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MA
                                   NotPermitted)
 from motcua.core.model import Invalid
 from . import schemas
-from .events import socketio
+from .events import broadcaster
 from .openapi import SERVER_EVENTS, operation
 from .routes import Forbidden, api, bearer, json_body, require_staff, runtime
 
@@ -180,7 +180,7 @@ def tell_branches(row: dict) -> None:
     """After the commit: the consoles of the receiving and the returning branch hear the dossier's state."""
     brief = runtime().dossiers.brief(row)
     for branch in dict.fromkeys((row["branch"], row["return_branch"])):
-        socketio.emit("dossier", brief, to=f"staff:{branch}")
+        broadcaster().to_staff("dossier", brief, branch)
 
 
 def names(thing) -> dict:

@@ -1,10 +1,14 @@
 """Socket.IO: subscriptions by branch and by ticket, and the broadcaster of live events.
 
 Rooms are `branch:{id}` (wall displays) and `ticket:{id}` (phones). Anyone may join a branch's
-room, so what it hears names tickets by number only; a ticket's room also hears its id. `queue` pushes are
-coalesced: one branch room gets at most one every `queue_push_interval_s`, always carrying the
-latest state, because each push costs the server about 45 µs per connected display and a busy
-branch changes many times a second.
+room, so what it hears names tickets by number only; a ticket's room also hears its id. The staff
+room, `staff:{id}`, hears ids and citizens' names: it is the broadcaster's list of sockets and their
+tokens, not a Socket.IO room, and every event for it goes through `Broadcaster.to_staff`, which checks
+each member's session first.
+
+`queue` pushes are coalesced: one branch room gets at most one every `queue_push_interval_s`,
+always carrying the latest state, because each push costs the server about 45 µs per connected
+display and a busy branch changes many times a second.
 
 A call must never wait behind a queue push. Calls (and a kiosk's `kiosk` alert) go out from a
 task of their own, woken by the commit, in commit order; a queue push to a big room goes out a
@@ -179,7 +183,7 @@ class Broadcaster:
                         self._emit_sliced(name, public, f"branch:{public['branch']}")
                     if "ticket" in own:
                         self.io.emit(name, own, to=f"ticket:{own['ticket']}")
-                    self.io.emit(name, own, to=f"staff:{own['branch']}")
+                    self.to_staff(name, own, own["branch"])
         finally:
             self._sending_calls = False
 
@@ -226,23 +230,28 @@ class Broadcaster:
             self._emit_ticket(ticket_id)
 
     def _push_staff(self, branch: str) -> None:
-        """The branch's staff state to its staff room. Each member's token is checked again first:
-        one signed out, disabled or moved to another branch since subscribing leaves the room."""
+        """The branch's staff state to its staff room."""
+        if self._staff_members(branch):
+            self.to_staff("staff_queue", staff_state(self.engine, branch), branch)
+
+    def to_staff(self, name: str, payload: dict, branch: str) -> None:
+        """An event to the branch's staff room, the only way one reaches it. Each member's token is checked
+        first (one read, then the accounts' cache): one signed out, disabled, moved to another branch or
+        expired since subscribing hears `error` session_ended instead, and leaves the room."""
         members = self._staff_members(branch)
         if not members:
             return
+        principals = self.accounts.principals({token for _, token in members})
         kept = []
         for sid, token in members:
-            who = self.accounts.principal(token)
+            who = principals[token]
             if who is not None and who.is_staff() and who.covers(branch):
                 kept.append(sid)
-            else:
-                self.leave_staff(sid)
+            elif self._leave_staff_room(sid, branch):  # told once, whichever push found it first
                 self.io.emit("error", {"error": {"code": "session_ended", "message": "the session has ended"}},
                              to=sid)
-                self.io.server.leave_room(sid, f"staff:{branch}", namespace="/")
         if kept:
-            self.io.emit("staff_queue", staff_state(self.engine, branch), to=kept)
+            self.io.emit(name, payload, to=kept)
 
     def join_staff(self, sid: str, branch: str, token: str) -> None:
         with self._lock:
@@ -252,6 +261,11 @@ class Broadcaster:
         with self._lock:
             for members in self.staff.values():
                 members.pop(sid, None)
+
+    def _leave_staff_room(self, sid: str, branch: str) -> bool:
+        """Whether the socket was in the branch's staff room, which it has left."""
+        with self._lock:
+            return self.staff.get(branch, {}).pop(sid, None) is not None
 
     def _staff_members(self, branch: str) -> list[tuple[str, str]]:
         with self._lock:
@@ -377,7 +391,6 @@ def subscribe_staff(data: dict):
         state = staff_state(runtime.engine, branch)
     except DomainError as error:
         return _refuse(error)
-    join_room(f"staff:{branch}")
     broadcaster().join_staff(request.sid, branch, token)
     emit("staff_queue", state)
     return {"ok": True}

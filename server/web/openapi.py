@@ -73,7 +73,9 @@ SERVER_EVENTS = {
                     "the branch as GET /branches/{b}/staff-state, on subscribing and whenever it changes"),
     "error": ({"the subscribing socket": schemas.Error},
               "a client event refused, its acknowledgement saying the same code: `malformed` for anything but "
-              "one object of the published form (no argument, null, another type, one argument too many)"),
+              "one object of the published form (no argument, null, another type, one argument too many); to "
+              "a staff room's socket, `session_ended` when its session ended, in place of the event it "
+              "would have heard"),
 }
 SUBSCRIPTIONS = (schemas.SubscribeBranch, schemas.SubscribeTicket)
 
@@ -160,7 +162,10 @@ def _socketio(ref: dict) -> dict:
             "unsubscribe": {"payload": subscription, "ack": ref[schemas.Subscribed], "description": "leave the room"},
             "subscribe_staff": {"payload": ref[schemas.SubscribeStaff], "ack": ref[schemas.Subscribed],
                                 "description": "join a branch's staff room (officer of the branch or above); "
-                                               "answered at once with `staff_queue`"},
+                                               "answered at once with `staff_queue`. The session is checked "
+                                               "again before every event the room hears: once it has ended "
+                                               "(signed out, account disabled or moved, expired) the socket "
+                                               "hears `error` session_ended instead and leaves the room"},
         },
         "server": {name: _event(rooms, said, ref) for name, (rooms, said) in SERVER_EVENTS.items()},
     }

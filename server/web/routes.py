@@ -140,7 +140,8 @@ def openapi():
 
 
 @api.post("/auth/login")
-@operation("staff login", schemas.LoggedIn, body=schemas.Login, errors=(401, 403, 429))
+@operation("staff login; tries count against one limit per address, wrong passwords against one per "
+           "account, both shared with POST /auth/session (429)", schemas.LoggedIn, body=schemas.Login, errors=(401, 403, 429))
 def login():
     token, user = authenticate(json_body())
     return jsonify({"token": token, "role": user["role"], "branch": user["branch"], "department": user["department"]})

@@ -17,7 +17,8 @@ from .routes import (SESSION_COOKIE, Forbidden, UnsupportedMediaType, Unauthoriz
 
 
 @api.post("/auth/session")
-@operation("sign a staff page in: the session goes in an HttpOnly cookie", schemas.Session, body=schemas.Login,
+@operation("sign a staff page in: the session goes in an HttpOnly cookie; the login limits are those of "
+           "POST /auth/login, shared", schemas.Session, body=schemas.Login,
            errors=(401, 403, 415, 429))
 def sign_in():
     if not request.is_json:
