@@ -7,10 +7,14 @@
   const error = document.getElementById("login-error");
   const submit = document.getElementById("login-submit");
 
-  // Only a path of this server: "//evil.example" or "/\evil" would leave it.
+  // Only a page of this server, as the browser itself resolves the address: "/\t/evil.example"
+  // (tabs and line breaks are dropped), "/\\evil", "//evil" or "https:evil" would leave it. The
+  // resolved address is the one followed, so what was checked is what is opened.
   function next(role) {
     const asked = new URLSearchParams(location.search).get("next") || "";
-    if (/^\/(?![\/\\])/.test(asked) && !asked.startsWith("/login")) return asked;
+    let url = null;
+    try { url = new URL(asked, location.origin); } catch (e) { /* not an address: the role's page */ }
+    if (asked.startsWith("/") && url && url.origin === location.origin && url.pathname !== "/login") return url.href;
     return HOME[role] || "/";
   }
 

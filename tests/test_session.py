@@ -3,6 +3,8 @@ staff room that hears what the public room must not, and the sign-in page in a r
 from __future__ import annotations
 
 import re
+import signal
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -12,7 +14,7 @@ from motcua.web.app import create_app
 from motcua.web.events import EXTENSION
 from motcua.web.events import socketio as io
 
-from conftest import PASSWORD, TOKEN_TTL_HOURS, Api, screenshot
+from conftest import PASSWORD, TOKEN_TTL_HOURS, Api, Server, free_port, screenshot
 
 LOGIN = {"username": "off1", "password": PASSWORD}
 
@@ -281,6 +283,57 @@ def test_an_officer_signs_in_on_the_page_and_lands_where_asked(chromium, server)
         assert not [e for e in errors if "Content Security Policy" in e], errors
     finally:
         context.close()
+
+
+# `next` as it stands in the address: each would leave for evil.example if taken as a path.
+HOSTILE_NEXT = ["/%09/evil.example/", "/%0a/evil.example/", "/%0d/evil.example/", "/%09%0a/%0devil.example/",
+                "//evil.example/", "/\\evil.example/", "/%5Cevil.example/", "%5C%5Cevil.example/",
+                "%2F%2Fevil.example/", "%20//evil.example/", "https://evil.example/", "https:evil.example/",
+                "http://evil.example/", "//evil.example@127.0.0.1/", "javascript:alert(1)"]
+
+
+@pytest.fixture(scope="module")
+def roomy_server(tmp_path_factory, real_template):
+    """A server whose login limits let one address sign in as often as these tests do."""
+    folder = tmp_path_factory.mktemp("roomy")
+    roomy = folder / "config.toml"
+    roomy.write_text("[auth]\nlogin_per_minute_per_address = 1000\n", encoding="utf-8")
+    srv = Server(real_template.copy_to(folder / "motcua.db"), free_port(), folder / "server.log",
+                 tokens=dict(real_template.tokens), args=("--config", str(roomy)))
+    srv.start()
+    yield srv
+    srv.kill(signal.SIGTERM)
+
+
+def signed_in_from(chromium, server, next_value: str) -> str:
+    """Where off1 lands on signing in at /login?next=next_value (the address written as given)."""
+    context = chromium.new_context()
+    context.route(lambda url: urlsplit(url).hostname == "evil.example",    # no lookup, an answer
+                  lambda route: route.fulfill(body="elsewhere"))
+    try:
+        page = context.new_page()
+        page.goto(server.base + "/login?next=" + next_value)
+        page.wait_for_selector("#login-submit:has-text('Đăng nhập')")
+        page.fill("#username", "off1")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("#login-submit")
+        return page.url
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("next_value", HOSTILE_NEXT)
+def test_sign_in_never_leads_to_another_site(chromium, roomy_server, next_value):
+    assert signed_in_from(chromium, roomy_server, next_value) == roomy_server.base + "/counter"   # the officer's own
+
+
+@pytest.mark.parametrize("next_value, lands", [("/counter?branch=hk-01", "/counter?branch=hk-01"),
+                                               ("%2Fcounter%3Fbranch%3Dhk-01", "/counter?branch=hk-01"),
+                                               ("/display/hk-01", "/display/hk-01"),
+                                               ("/login?next=/display/hk-01", "/counter")])
+def test_sign_in_leads_to_the_page_of_this_server_asked_for(chromium, roomy_server, next_value, lands):
+    assert signed_in_from(chromium, roomy_server, next_value) == roomy_server.base + lands
 
 
 def test_the_sign_in_page_speaks_english_when_asked(chromium, server):
