@@ -181,6 +181,10 @@
 
   function renderRating(v) {
     const settled = v.rated || thanked !== null;
+    // The code rates the ticket at a kiosk with its number: shown once done (while waiting, the wait
+    // comes first; the paper ticket has the code too), until the ticket is rated.
+    $("rating-code").hidden = !v.rating_code || v.status !== "done" || settled;
+    $("code").textContent = v.rating_code || "";
     $("rating").hidden = v.status !== "done" || settled;
     $("thanks").hidden = v.status !== "done" || !settled;
     if (settled) say($("thanks-note"), thanked || "rating.thanks_note");

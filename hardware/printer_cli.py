@@ -22,6 +22,7 @@ SAMPLE_SCENARIO = SCENARIOS / "single-branch.json"
 SAMPLE_SERVICE = "cert"     # "Chứng thực"
 SAMPLE_NUMBER = "B007"
 SAMPLE_URL = "http://127.0.0.1:8080/t/sample-B007"
+SAMPLE_CODE = "4821"
 
 
 def sample_ticket(scenario: str | Path | None = None, service: str | None = None,
@@ -36,7 +37,8 @@ def sample_ticket(scenario: str | Path | None = None, service: str | None = None
     branch = data["branches"][0]["name"] if scenario else i18n.both("ticket.sample_branch")
     return TicketData(branch=branch, service=services[wanted], number=number,
                       issued_at=issued_at or datetime.now().replace(second=0, microsecond=0),
-                      people_ahead=5, wait_min=12, wait_range=(8, 17), status_url=SAMPLE_URL)
+                      people_ahead=5, wait_min=12, wait_range=(8, 17), status_url=SAMPLE_URL,
+                      rating_code=SAMPLE_CODE)
 
 
 def test_print(printer_url: str, *, paper: str = "80mm", text_mode: str = "raster", qr_mode: str = "native",

@@ -295,6 +295,7 @@ class TicketData:
     wait_range: tuple[int, int] | None
     status_url: str
     lang: str = "vi"                   # the citizen's language, printed first and larger
+    rating_code: str | None = None     # rates the ticket at a kiosk with its number; only the paper carries it
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,7 @@ def ticket_blocks(ticket: TicketData, settings: LayoutSettings | None = None) ->
         Space(quiet_zone),
         TextBlock(texts.lines("ticket.scan_qr", SMALL + 2)),
         Space(16),
+        *_rating_code_blocks(ticket, texts),
         TextBlock(texts.lines("ticket.footer", SMALL + 2)),
         Cut(),
     ]
@@ -346,6 +348,16 @@ def ticket_blocks(ticket: TicketData, settings: LayoutSettings | None = None) ->
 def ticket_bytes(ticket: TicketData, settings: LayoutSettings | None = None) -> bytes:
     settings = settings or LayoutSettings()
     return render(ticket_blocks(ticket, settings), settings)
+
+
+def _rating_code_blocks(ticket: TicketData, texts: _Texts) -> list[Block]:
+    """The rating code and what it is for; nothing for a ticket without one (a sample, an old ticket)."""
+    if not ticket.rating_code:
+        return []
+    return [TextBlock(texts.lines("ticket.rating_code", LARGE, bold=True, code=ticket.rating_code)),
+            Space(6),
+            TextBlock(texts.lines("ticket.rating_code_hint", SMALL + 2)),
+            Space(16)]
 
 
 def _issued_lines(ticket: TicketData, texts: _Texts) -> tuple[Line, ...]:

@@ -38,8 +38,9 @@ class KioskClient:
     def not_printed(self, ticket_id: str, problem: str) -> dict:
         return self._call("POST", f"/tickets/{ticket_id}/not-printed", {"problem": problem})
 
-    def rate(self, branch: str, number: str, score: int, reasons: list[str]) -> dict:
-        return self._call("POST", f"/branches/{branch}/tickets/{number}/rating", {"score": score, "reasons": reasons})
+    def rate(self, branch: str, number: str, code: str, score: int, reasons: list[str]) -> dict:
+        return self._call("POST", f"/branches/{branch}/tickets/{number}/rating",
+                          {"score": score, "reasons": reasons, "code": code})
 
     def procedures(self) -> list[dict]:
         return self._call("GET", "/procedures")

@@ -11,9 +11,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from motcua.core.engine import RATING_CODE_DIGITS
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons
 from .client import KioskClient, ServerRefused, ServerUnreachable
 from .settings import KioskSettings
+
+# The server's refusals of a rating code, as the screens name them.
+RATING_REFUSALS = {"wrong_rating_code": "wrong_code", "rating_locked": "locked"}
+
 
 @dataclass(frozen=True)
 class ServiceChoice:
@@ -155,14 +160,21 @@ class Kiosk:
         warning = result.warnings[0].code if result.warnings else None
         return Printed(True, None, warning)
 
-    def rate(self, number: str, score: int, reasons: list[str]) -> str:
+    def rate(self, number: str, code: str, score: int, reasons: list[str]) -> str:
+        """"ok", or why not: "not_found", "not_done", "already_rated", "wrong_code" (the ticket's rating
+        code, printed on it, is not the one typed), "locked" (too many wrong codes: rate by phone)."""
+        code = code.strip()
+        if not (len(code) == RATING_CODE_DIGITS and code.isascii() and code.isdigit()):
+            return "wrong_code"                  # never sent: it cannot be right, and would cost nothing
         try:
-            self.client.rate(self.settings.branch, number.strip().upper(), score, reasons)
+            self.client.rate(self.settings.branch, number.strip().upper(), code, score, reasons)
         except ServerRefused as refusal:
             if refusal.status == 404:
                 return "not_found"
             if refusal.code in ("not_done", "already_rated"):
                 return refusal.code
+            if refusal.code in RATING_REFUSALS:
+                return RATING_REFUSALS[refusal.code]
             raise
         return "ok"
 
@@ -242,7 +254,8 @@ class Kiosk:
         low_high = t.get("estimated_wait_range_min")
         return TicketData(issued.branch_name, issued.service_name, t["number"], t.get("issued_at") or "",
                           max(0, (t.get("position") or 1) - 1), t.get("estimated_wait_min"),
-                          tuple(low_high) if low_high else None, t["status_url"], self.language)
+                          tuple(low_high) if low_high else None, t["status_url"], self.language,
+                          t.get("rating_code") if isinstance(t.get("rating_code"), str) else None)
 
     def _tell_staff(self, issued: Issued, problem: str) -> None:
         try:

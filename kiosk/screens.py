@@ -12,6 +12,7 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
+from motcua.core.engine import RATING_CODE_DIGITS
 from motcua.kiosk.ui_widgets import (BLUE, BLUE_DOWN, CARD, CARD_DOWN, GREEN, HEADER, INK, INK_SOFT, LINE_C,
                                       OK_BG, SELECTED, SERVICE_COLOURS, WARN_BG, WARN_INK, WARN_LINE, WHITE,
                                       Face, FitText, LetterBadge, Panel, Pictogram, QrCode, Spinner, Tap, Text, TimelineMark,
@@ -391,30 +392,43 @@ class KeypadScreen(KioskScreen):
 
 
 class RateNumberScreen(KeypadScreen):
-    """A numeric keypad with the service letters, for the number on a ticket (e.g. B007)."""
+    """The number on a ticket (e.g. B007) and its rating code side by side, typed on one keypad of
+    digits and the service letters. The number is on the wall display for all to see; the code is
+    printed on the ticket alone, so together they are the holder's."""
 
-    def render(self, number: str = "", problem: tuple[str, str] | None = None) -> None:
+    def render(self, number: str = "", code: str = "", problem: tuple[str, str] | None = None,
+               field: str | None = None) -> None:
         self.reset()
-        self.number = number
+        self.number, self.code = number, code
         self.add(self.back_row(self.app.home))
         self.add(*self.heading("kiosk.rate_title", 62))
         first, second = self.both("kiosk.rate_type_number")
         self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
-        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(190))
-        self.shown = Text(number or "–", 130, bold=True, size_hint_y=1)
-        shown.add_widget(self.shown)
-        self.add(shown)
+        row = BoxLayout(size_hint_y=None, height=px(230), spacing=px(16))
+        self.fields = {"number": self._field("number", "kiosk.rate_number_label", 0.55),
+                       "code": self._field("code", "kiosk.rate_code_label", 0.45)}
+        for box in self.fields.values():
+            row.add_widget(box)
+        self.add(row)
         self.problem = notice([problem], "warn", 38) if problem else None
         if self.problem:
             self.add(self.problem)
         self.add(self._keys())
+        self._focus(field or ("code" if whole_number(number) else "number"))
+
+    def _field(self, name: str, key: str, share: float) -> Tap:
+        box = Tap(on_tap=lambda: self._focus(name), size_hint_x=share, padding=(px(12), px(16)), spacing=px(4))
+        box.add_widget(Text(two_sizes(*self.both(key), 30, 0.75), 30, bold=True, color=INK_SOFT, markup=True))
+        box.value = Text("", 110, bold=True, size_hint_y=1)
+        box.add_widget(box.value)
+        return self.target(f"field:{name}", box)
 
     def _keys(self) -> BoxLayout:
         keys = BoxLayout(orientation="vertical", spacing=px(16))
-        letters = BoxLayout(spacing=px(16))
+        self.letters = BoxLayout(spacing=px(16))
         for letter in sorted({s.letter for s in self.app.kiosk.services()}):
-            letters.add_widget(self._key(letter, letter))
-        keys.add_widget(letters)
+            self.letters.add_widget(self._key(letter, letter))
+        keys.add_widget(self.letters)
         for row in ("123", "456", "789"):
             line = BoxLayout(spacing=px(16))
             for digit in row:
@@ -430,27 +444,61 @@ class RateNumberScreen(KeypadScreen):
         keys.add_widget(last)
         return keys
 
+    def _focus(self, name: str) -> None:
+        """Keys type into this field: outlined in blue; a code has no letters, so they fade."""
+        self.field = name
+        for other, box in self.fields.items():
+            box.restyle(CARD, CARD_DOWN, BLUE if other == name else LINE_C)
+            box._outline.width = px(7 if other == name else 3)
+        self.letters.opacity = 0.35 if name == "code" else 1
+        self._show()
+
+    def _show(self) -> None:
+        self.fields["number"].value.text = self.number or "–"
+        # Dots for the digits still to come: the citizen sees how many the code has.
+        self.fields["code"].value.text = self.code + "·" * (RATING_CODE_DIGITS - len(self.code))
+
     def _press(self, name: str) -> None:
-        if self.problem is not None:             # the complaint was about the number being changed now
+        if self.problem is not None:             # the complaint was about what is being changed now
             self.body.remove_widget(self.problem)
             self.problem = None
         if name == "delete":
-            self.number = self.number[:-1]
+            if self.field == "code" and not self.code:
+                self._focus("number")            # deleting on from an empty code goes back into the number
+            if self.field == "code":
+                self.code = self.code[:-1]
+            else:
+                self.number = self.number[:-1]
+        elif self.field == "code":
+            if name.isdigit() and len(self.code) < RATING_CODE_DIGITS:
+                self.code += name
         elif len(self.number) < MAX_NUMBER_LEN:
             self.number += name
-        self.shown.text = self.number or "–"
+            if whole_number(self.number):
+                self._focus("code")              # a whole number typed: the code comes next
+        self._show()
 
     def _next(self) -> None:
-        if self.number:
-            self.app.rate_number_typed(self.number)
+        if not self.number:
+            self._focus("number")
+        elif len(self.code) < RATING_CODE_DIGITS:
+            self.render(self.number, self.code, self.both("kiosk.rate_code_missing", digits=RATING_CODE_DIGITS), "code")
+        else:
+            self.app.rate_number_typed(self.number, self.code)
+
+
+def whole_number(number: str) -> bool:
+    """A ticket number as printed: the service's letters, then three digits (B007)."""
+    letters = number.rstrip("0123456789")
+    return bool(letters) and letters.isalpha() and len(number) - len(letters) == 3
 
 
 class RateScoreScreen(KioskScreen):
     """Four faces and optional reason chips for one ticket number."""
 
-    def render(self, number: str, reasons: list[str]) -> None:
+    def render(self, number: str, code: str, reasons: list[str]) -> None:
         self.reset()
-        self.number, self.score, self.chosen = number, None, []
+        self.number, self.code, self.score, self.chosen = number, code, None, []
         self.add(self.back_row(self.app.start_rating))
         self.add(*self.heading("kiosk.rate_question", 56, number=number))
         faces = BoxLayout(size_hint_y=None, height=px(330), spacing=px(16))
@@ -517,7 +565,7 @@ class RateScoreScreen(KioskScreen):
         if self.score is None:
             self.hint.text = two_sizes(*self.both("kiosk.pick_score"), 38)
             return
-        self.app.send_rating(self.number, self.score, list(self.chosen))
+        self.app.send_rating(self.number, self.code, self.score, list(self.chosen))
 
 
 # ---- looking up a dossier ----------------------------------------------------------------------

@@ -220,19 +220,24 @@ class KioskApp(App):
     def start_rating(self) -> None:
         self.go("rate_number")
 
-    def rate_number_typed(self, number: str) -> None:
-        self.go("rate_score", number=number, reasons=list(self.kiosk.reasons))
+    def rate_number_typed(self, number: str, code: str) -> None:
+        self.go("rate_score", number=number, code=code, reasons=list(self.kiosk.reasons))
 
-    def send_rating(self, number: str, score: int, reasons: list[str]) -> None:
+    def send_rating(self, number: str, code: str, score: int, reasons: list[str]) -> None:
         self.go("waiting", hold=0, key="kiosk.sending")
-        self.background(lambda: self.kiosk.rate(number, score, reasons), lambda result: self._rated(number, result),
-                        self.failed)
+        self.background(lambda: self.kiosk.rate(number, code, score, reasons),
+                        lambda result: self._rated(number, code, result), self.failed)
 
-    def _rated(self, number: str, result: str) -> None:
+    def _rated(self, number: str, code: str, result: str) -> None:
         if result == "ok":
             self.go("message", hold=THANKS_S, title="kiosk.thanks", body="kiosk.thanks_note", picture="thanks")
         elif result == "not_found":
-            self.go("rate_number", number=number, problem=self.pair("kiosk.rate_not_found", number=number))
+            self.go("rate_number", number=number, code=code, field="number",
+                    problem=self.pair("kiosk.rate_not_found", number=number))
+        elif result == "wrong_code":
+            self.go("rate_number", number=number, field="code", problem=self.pair("kiosk.rate_wrong_code", number=number))
+        elif result == "locked":
+            self.go("message", title="kiosk.rate_locked", body="kiosk.rate_locked_note", home_button=True, number=number)
         elif result in ("not_done", "already_rated"):
             self.go("message", title=f"kiosk.rate_{result}", home_button=True, number=number)
         else:

@@ -130,6 +130,14 @@ def m010_documents(db: Database) -> None:
     db["dossier_documents"].create_index(["sha256"])
 
 
+@migrations()
+def m011_rating_code(db: Database) -> None:
+    """Each ticket's rating code, which rates it by its number, and the wrong codes tried with it.
+    Tickets issued before have none: they are rated by their id (the QR code) only."""
+    db["tickets"].add_column("rating_code", str)
+    db["tickets"].add_column("rating_code_misses", int, not_null_default=0)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 

@@ -171,20 +171,42 @@ class Driver:
         return {**result, "said": said, "alternatives": offered}
 
     def rating(self) -> dict:
+        """Home → "rate" → a number nobody has (asked again, kindly) → --number without its code (asked
+        for) → a wrong code (refused, asked again) → --rating-code → four faces → thanks."""
         self.wait_screen("home")
         self.tap("rate")
         self.wait_screen("rate_number")
-        self.type_number("A999")                    # a number nobody has: asked again, kindly
+        self.shot("rate-empty")
+        self.type_number("A999")                    # a whole number: the code is asked for next, by itself
+        self.type_code("1234")
         self.tap("next")
         self.wait_screen("rate_score")
         self.tap("face:2")
         self.tap("send")
-        self.wait_for(lambda: self.app.sm.current == "rate_number" and self.app.sm.current_screen.number,
+        self.wait_for(lambda: self.app.sm.current == "rate_number" and self.app.sm.current_screen.problem,
                       "the not-found answer")
         self.shot("rate-not-found")
+        self.tap("field:number")
         for _ in range(4):
             self.tap("key:delete")
         self.type_number(self.args.number)
+        for _ in range(4):                          # the code kept from before: cleared
+            self.tap("key:delete")
+        self.tap("next")                            # a number without its code is not sent
+        self.wait_for(lambda: self.app.sm.current_screen.problem, "the code asked for")
+        missing = self.texts()
+        self.shot("rate-code-missing")
+        wrong = f"{(int(self.args.rating_code) + 1) % 10000:04d}"
+        self.type_code(wrong)
+        self.tap("next")
+        self.wait_screen("rate_score")
+        self.tap("face:1")
+        self.tap("send")
+        self.wait_for(lambda: self.app.sm.current == "rate_number" and self.app.sm.current_screen.problem,
+                      "the wrong-code answer")
+        refused = self.texts()
+        self.shot("rate-wrong-code")
+        self.type_code(self.args.rating_code)
         self.shot("rate-number")
         self.tap("next")
         self.wait_screen("rate_score")
@@ -195,7 +217,7 @@ class Driver:
         self.tap("send")
         self.wait_screen("message")
         self.shot("rate-thanks")
-        return {"texts": self.texts()}
+        return {"texts": self.texts(), "missing": missing, "refused": refused}
 
     def lookup(self) -> dict:
         """Home → "look up a dossier" → --mistyped (refused in words) → deleted → --code → its status;
@@ -322,6 +344,7 @@ def main() -> int:
     parser.add_argument("--choice", default="go:0")
     parser.add_argument("--code", default="")
     parser.add_argument("--mistyped", default="")
+    parser.add_argument("--rating-code", default="")
     parser.add_argument("--lang", default="vi")
     parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
     parser.add_argument("--suffix", default="")

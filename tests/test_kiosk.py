@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -165,15 +166,22 @@ def test_a_service_nobody_serves_here_says_so_before_a_number_and_offers_the_bra
     shot("unserved" + suffix)
 
 
-def test_a_served_ticket_is_rated_on_the_keypad(fresh_server, tmp_path):
+def test_a_served_ticket_is_rated_on_the_keypad_with_its_code_and_not_without(fresh_server, tmp_path):
     ticket = issue(fresh_server, "cert")
     called = fresh_server.post("/branches/hk-01/counters/1/next", "off1").json()["ticket"]
     assert called["id"] == ticket["id"]
     assert fresh_server.post(f"/tickets/{ticket['id']}/done", "off1").ok
-    result = drive(fresh_server, "rating", tmp_path, number=ticket["number"])
+    result = drive(fresh_server, "rating", tmp_path, number=ticket["number"], **{"rating-code": ticket["rating_code"]})
+    assert text("vi", "kiosk.rate_code_missing", digits=4) in result["missing"]
+    assert text("vi", "kiosk.rate_wrong_code", number=ticket["number"]) in result["refused"]
     assert text("vi", "kiosk.thanks") in result["texts"]
-    assert fresh_server.get(f"/tickets/{ticket['id']}").json()["rated"] is True
-    for name in ("rate-not-found", "rate-number", "rate-score", "rate-thanks"):
+    rated = fresh_server.get(f"/tickets/{ticket['id']}").json()
+    assert rated["rated"] is True
+    tries = sqlite3.connect(fresh_server.db).execute("select count(*) from events where ticket = ? and note = ?",
+                                                    [ticket["id"], "rating_code_wrong"]).fetchone()[0]
+    assert tries == 1       # the wrong code was tried once, with the number: it counted
+    for name in ("rate-empty", "rate-not-found", "rate-code-missing", "rate-wrong-code", "rate-number",
+                 "rate-score", "rate-thanks"):
         shot(name)
 
 

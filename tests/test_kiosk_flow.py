@@ -5,8 +5,13 @@ from __future__ import annotations
 import subprocess
 import threading
 
+import numpy as np
 import pytest
 import socketio
+from PIL import Image
+
+from motcua import i18n
+from motcua.hardware.ticket_layout import LARGE, SMALL, LayoutSettings, Line, TextBlock, block_image
 
 from motcua.hardware.printer_sim import PrinterSim
 from motcua.kiosk.client import KioskClient, ServerUnreachable
@@ -40,6 +45,13 @@ def test_a_ticket_is_taken_printed_and_its_qr_reads_back(fresh_server, printer, 
     assert sim.wait_for(1, 10)
     decoded = subprocess.run(["zbarimg", "--raw", "-q", str(sim.saved[0])], capture_output=True, text=True)
     assert decoded.stdout.strip() == issued.ticket["status_url"]
+    code = fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["rating_code"]
+    if text == "raster":   # the code's lines, dot for dot, on the paper that came out
+        lines = TextBlock((Line(i18n.text("vi", "ticket.rating_code", code=code), LARGE, True),
+                           Line(i18n.text("en", "ticket.rating_code", code=code), SMALL)))
+        page = np.array(Image.open(sim.saved[0]).convert("1"))
+        block = np.array(block_image(lines, LayoutSettings()).convert("1"))
+        assert any(np.array_equal(page[top:top + len(block)], block) for top in range(len(page) - len(block) + 1))
 
 
 def test_out_of_paper_keeps_the_ticket_and_tells_the_staff(fresh_server, printer):
@@ -86,17 +98,30 @@ def test_a_crowded_branch_offers_a_better_one_and_the_ticket_moves_there(live_ap
     assert refused.status_code == 403  # the kiosk of hk-01 has no say over a ticket at another branch
 
 
-def test_rating_by_the_number_typed_in(fresh_server):
+def test_rating_by_the_number_and_code_typed_in(fresh_server):
     kiosk = kiosk_for(fresh_server)
     issued = kiosk.take_ticket("civil", priority=False)
-    number = issued.ticket["number"]
-    assert kiosk.rate("Z999", 4, []) == "not_found"
-    assert kiosk.rate(number, 4, ["fast"]) == "not_done"
+    number, code = issued.ticket["number"], issued.ticket["rating_code"]
+    assert kiosk.rate("Z999", code, 4, []) == "not_found"
+    assert kiosk.rate(number, code, 4, ["fast"]) == "not_done"
     called = fresh_server.post("/branches/hk-01/counters/2/next", "off1").json()["ticket"]
     fresh_server.post(f"/tickets/{called['id']}/done", "off1")
-    assert kiosk.rate(number.lower(), 4, ["fast", "friendly"]) == "ok"
-    assert kiosk.rate(number, 1, []) == "already_rated"
+    assert kiosk.rate(number.lower(), f" {code} ", 4, ["fast", "friendly"]) == "ok"
+    assert kiosk.rate(number, code, 1, []) == "already_rated"
     assert fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["rated"] is True
+
+
+def test_a_stranger_typing_a_finished_number_at_the_kiosk_cannot_rate_it(fresh_server):
+    kiosk = kiosk_for(fresh_server)
+    issued = kiosk.take_ticket("civil", priority=False)
+    called = fresh_server.post("/branches/hk-01/counters/2/next", "off1").json()["ticket"]
+    fresh_server.post(f"/tickets/{called['id']}/done", "off1")
+    number, code = issued.ticket["number"], issued.ticket["rating_code"]
+    guesses = [f"{(int(code) + n) % 10000:04d}" for n in range(1, 6)]
+    assert [kiosk.rate(number, guess, 1, []) for guess in guesses] == ["wrong_code"] * 4 + ["locked"]
+    assert kiosk.rate(number, code, 1, []) == "locked"
+    assert kiosk.rate(number, "12", 1, []) == "wrong_code"     # too short: never sent as a try
+    assert fresh_server.get(f"/tickets/{issued.ticket['id']}").json()["rated"] is False
 
 
 def test_server_down_promises_nothing_and_a_bad_answer_never_crashes(fresh_server):

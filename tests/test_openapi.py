@@ -121,8 +121,11 @@ def test_real_answers_fit_the_document(fresh_server):
     fits(doc, "post", "/branches/{b}/counters/{c}/call",
          server.post("/branches/hk-01/counters/3/call", "off1", {"ticket": second["id"]}))
     fits(doc, "post", "/tickets/{ticket_id}/done", server.post(f"/tickets/{second['id']}/done", "off1"))
+    wrong = f"{(int(second['rating_code']) + 1) % 10000:04d}"
     fits(doc, "post", "/branches/{b}/tickets/{number}/rating",
-         server.post(f"/branches/hk-01/tickets/{second['number']}/rating", "kiosk1", {"score": 4}))
+         server.post(f"/branches/hk-01/tickets/{second['number']}/rating", "kiosk1", {"score": 4, "code": wrong}))
+    fits(doc, "post", "/branches/{b}/tickets/{number}/rating", server.post(
+        f"/branches/hk-01/tickets/{second['number']}/rating", "kiosk1", {"score": 4, "code": second["rating_code"]}))
     third = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
     moved = fits(doc, "post", "/tickets/{ticket_id}/transfer", server.post(
         f"/tickets/{third['id']}/transfer", "off1", {"service": "cert", "branch": "hk-02"}))

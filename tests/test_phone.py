@@ -148,6 +148,31 @@ def test_waiting_then_called_then_rated(fresh_server, phone, capsys):
     assert page.is_hidden("#rating")
 
 
+def test_the_holder_sees_the_rating_code_the_kiosk_asks_for(fresh_server, phone):
+    mine = issue(fresh_server)
+    page = phone(fresh_server, mine["id"])
+    page.wait_for_function(text_is("#ahead", "0"), timeout=3000)
+    assert page.is_hidden("#rating-code")               # waiting: the wait comes first, the paper has the code
+    called = call_next(fresh_server)
+    assert called["id"] == mine["id"]
+    assert fresh_server.post(f"/tickets/{mine['id']}/done", "off1").status_code == 200
+    page.wait_for_selector("#rating", state="visible", timeout=3000)
+    # Done: rate here, or at the kiosk with the number and this code.
+    page.wait_for_function(text_is("#code", mine["rating_code"]), timeout=3000)
+    assert page.is_visible("#rating-code") and len(mine["rating_code"]) == 4
+    assert VI["phone.rating_code"] in page.text_content("#rating-code")
+    assert EN["phone.rating_code_hint"] in page.text_content("#rating-code")
+    screenshot(page, "phone-rating-code")
+    assert_layout(page)
+    # Rated at the kiosk with the code: the page hears it, and the code has done its work.
+    rated = fresh_server.post(f"/branches/hk-01/tickets/{mine['number']}/rating", "kiosk1",
+                              {"score": 4, "code": mine["rating_code"]})
+    assert rated.status_code == 201
+    page.reload()
+    page.wait_for_selector("#thanks", state="visible", timeout=3000)
+    assert page.is_hidden("#rating-code")
+
+
 # A Socket.IO client that never connects: the page must live on HTTP polling alone.
 DEAD_SOCKET = """window.io = () => {
   const handlers = {};

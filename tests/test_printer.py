@@ -22,13 +22,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from motcua import i18n
 from motcua.hardware import escpos, printer_cli
 from motcua.hardware.printer import (BadUrl, CoverOpen, NoAnswer, NotConnected, PaperNearEnd, PaperOut,
                                      Printer, PrinterOffline)
 from motcua.hardware.printer_sim import EscPosParser, PrinterSim, SimulatedPrinter
 from motcua.hardware.qr import qr_matrix
-from motcua.hardware.ticket_layout import (BigText, LayoutSettings, TicketData, block_image, matrix_image,
-                                           ticket_blocks, ticket_bytes)
+from motcua.hardware.ticket_layout import (LARGE, SMALL, BigText, LayoutSettings, Line, TextBlock, TicketData,
+                                           block_image, matrix_image, ticket_blocks, ticket_bytes)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "ticket-B007-raster.bin"
@@ -39,7 +40,7 @@ TICKET = TicketData(
     branch={"vi": "Trung tâm Phục vụ hành chính công", "en": "Public Administration Service Center"},
     service={"vi": "Chứng thực", "en": "Certification"},
     number="B007", issued_at=datetime(2025, 1, 6, 8, 15), people_ahead=5, wait_min=12, wait_range=(8, 17),
-    status_url=URL)
+    status_url=URL, rating_code="4821")
 
 # .ci/run installs socat and zbar-tools: a missing one is a failure, never a quiet skip.
 
@@ -158,6 +159,24 @@ def test_ticket_structure():
     assert len(cp1258) < len(data) / 20          # the point of code-page text: few bytes
 
 
+def code_block(code: str, first: str = "vi", then: str = "en") -> TextBlock:
+    """The rating code as the ticket prints it: in the citizen's language, large and bold, then the other."""
+    return TextBlock((Line(i18n.text(first, "ticket.rating_code", code=code), LARGE, True),
+                      Line(i18n.text(then, "ticket.rating_code", code=code), SMALL)))
+
+
+def test_the_ticket_prints_its_rating_code_for_its_holder_alone():
+    settings = LayoutSettings()
+    assert escpos.raster(block_image(code_block("4821"), settings)) in ticket_bytes(TICKET)
+    english = ticket_bytes(replace(TICKET, lang="en"))
+    assert escpos.raster(block_image(code_block("4821", "en", "vi"), settings)) in english
+    cp1258 = ticket_bytes(TICKET, LayoutSettings(text_mode="cp1258"))
+    assert escpos.encode_cp1258(i18n.text("vi", "ticket.rating_code", code="4821")) in cp1258
+    # A ticket without a code (an old ticket) prints none, and says nothing of one.
+    without = ticket_bytes(replace(TICKET, rating_code=None), LayoutSettings(text_mode="cp1258"))
+    assert escpos.encode_cp1258(i18n.text("vi", "ticket.rating_code", code="")) not in without
+
+
 def test_ticket_text_follows_the_language():
     english_first = replace(TICKET, lang="en", people_ahead=0, wait_min=0)
     texts = [line.text for block in ticket_blocks(english_first) for line in getattr(block, "lines", ())]
@@ -260,6 +279,7 @@ def test_ticket_end_to_end(start_sim, driver_url, paper, qr_mode):
     page = Image.open(png)
     number = next(b for b in ticket_blocks(TICKET, settings) if isinstance(b, BigText))
     assert find_rows(page, block_image(number, settings)) is not None, "the number is not on the ticket"
+    assert find_rows(page, block_image(code_block("4821"), settings)) is not None, "the rating code is not on it"
     OUTPUT.mkdir(exist_ok=True)
     if qr_mode == "native":
         shutil.copy(png, OUTPUT / ("ticket-B007.png" if paper == "80mm" else f"ticket-B007-{paper}.png"))

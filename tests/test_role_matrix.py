@@ -218,6 +218,7 @@ class Caller:
             "/auth/login": {"username": "off1", "password": PASSWORD},
             "/auth/session": {"username": "off1", "password": PASSWORD},
             "/tickets": {"service": "civil"},
+            "{number}/rating": {"score": 4, "code": ticket["rating_code"]} if ticket else None,
             "/rating": {"score": 4},
             "/redirect": {"branch": OTHER[branch]},
             "/not-printed": {"problem": "paper_out"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import hmac
 import math
 import secrets
 import threading
@@ -25,7 +26,7 @@ from .clock import LocalTime, hhmm_minutes
 from .model import (
     ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, SERVING, TRANSFERRED,
     WAITING,
-    Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket,
+    Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket, WrongCode,
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
 from .routing import ServiceQueue, pick_next, rank
@@ -39,6 +40,16 @@ MAX_COMMENT_CHARS = 1000
 SCHEDULE_MAX_AGE_S = 10.0
 NOT_PRINTED = "not_printed:"   # the note of a kiosk's event for a ticket it could not print, then the problem
 KIOSK_PROBLEMS_KEPT = 5        # per branch, for the staff's banner
+# A ticket's rating code: what rates it by its number (which the wall display shows to everyone).
+# Four digits are easy to type; RATING_CODE_TRIES wrong ones lock that way, so a guesser's chance
+# is 5 in 10,000 per ticket, and the holder still rates by the id (the QR code, the phone page).
+RATING_CODE_DIGITS = 4
+RATING_CODE_TRIES = 5
+RATING_CODE_WRONG = "rating_code_wrong"   # the note of the event of a wrong code tried
+
+
+def new_rating_code() -> str:
+    return f"{secrets.randbelow(10 ** RATING_CODE_DIGITS):0{RATING_CODE_DIGITS}d}"
 
 
 class Clock(Protocol):
@@ -82,12 +93,14 @@ class QueueEngine:
         tickets: Iterable[Ticket] = (),
         ratings: Iterable[Rating] = (),
         new_id: Callable[[], str] = lambda: secrets.token_urlsafe(12),
+        new_code: Callable[[], str] = new_rating_code,
     ) -> None:
         self.clock = clock
         self.journal = journal or NullJournal()
         self.settings = settings
         self.local = LocalTime(settings.timezone)
         self.new_id = new_id
+        self.new_code = new_code
         self.lock = threading.RLock()
         self.listeners: list[Callable[[Change], None]] = []
         # Raised by every committed change: a page that hears states out of order keeps the newest. It
@@ -364,6 +377,25 @@ class QueueEngine:
             self._commit(Change(ratings=[rating]))
             return rating
 
+    def rate_with_code(self, ticket_id: str, code: str, score: int, reasons: Iterable[str] = (),
+                       comment: str = "", actor: str | None = None) -> Rating:
+        """A rating by the ticket's number, proved by its rating code. A wrong code is an event and
+        counts against the ticket; after RATING_CODE_TRIES the code is refused for good (`rating_locked`),
+        right or wrong, and only the id rates it."""
+        with self._operating():
+            ticket = self.ticket(ticket_id)
+            locked = ticket.rating_code_misses >= RATING_CODE_TRIES
+            if not locked and hmac.compare_digest((ticket.rating_code or "").encode(), code.encode()):
+                return self.rate(ticket_id, score, reasons, comment)
+            if not locked:
+                misses = ticket.rating_code_misses + 1
+                self._commit(Change(tickets=[ticket.replace(rating_code_misses=misses)], events=[
+                    Event(ticket.id, ticket.branch, ticket.status, ticket.status, self.clock.now(), None, actor,
+                          RATING_CODE_WRONG)]))
+                if misses < RATING_CODE_TRIES:
+                    raise WrongCode(f"the rating code is not this ticket's ({RATING_CODE_TRIES - misses} tries left)")
+            raise WrongCode("too many wrong codes: rate this ticket from its QR code", "rating_locked")
+
     def update_counter(self, branch_id: str, counter_id: str, services: Iterable[str] | None = None,
                        open: bool | None = None, actor: str | None = None) -> Counter:
         """A manager's move: change which services a counter serves, or open or close it."""
@@ -496,10 +528,14 @@ class QueueEngine:
         """The next numbered ticket, with the wait it is issued with."""
         day = self.local.day(now)
         seq = self._seq[(branch_id, day, service.letter)] + 1
+        # A ticket moved on from another keeps its code and its wrong tries: the citizen holds that code.
+        before = self.tickets.get(origin) if origin else None
         ticket = Ticket(id=self.new_id(), branch=branch_id, service=service.id,
                         number=f"{service.letter}{seq:03d}", day=day,
                         issued_at=arrived_at if arrived_at is not None else now,
-                        priority=bool(priority), lang=lang, created_at=now, origin=origin, due_at=due_at)
+                        priority=bool(priority), lang=lang, created_at=now, origin=origin, due_at=due_at,
+                        rating_code=before.rating_code if before else self.new_code(),
+                        rating_code_misses=before.rating_code_misses if before else 0)
         return ticket.replace(estimate_min=self._wait_before(branch_id, service.id, rank(ticket, self._boost_s),
                                                              due_at))
 

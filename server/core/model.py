@@ -96,6 +96,8 @@ class Ticket:
     due_at: float | None = None
     estimate_min: float | None = None
     first_called_at: float | None = None
+    rating_code: str | None = None      # printed on the ticket, shown on its phone page: rates it by number
+    rating_code_misses: int = 0         # wrong codes tried with its number (RATING_CODE_TRIES lock that way)
 
     def replace(self, **changes) -> "Ticket":
         return dataclasses.replace(self, **changes)
@@ -175,6 +177,12 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     code = "invalid"
+
+
+class WrongCode(DomainError):
+    """A code that proves holding a ticket, wrong or no longer taken: refused as not the holder's (403)."""
+
+    code = "wrong_rating_code"
 
 
 class StorageUnavailable(DomainError):

@@ -15,7 +15,8 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import AccountDisabled, Principal
-from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable
+from motcua.core.engine import RATING_CODE_TRIES
+from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable, WrongCode
 from motcua.core.transfers import due_at
 from . import schemas
 from .advice import recommendations
@@ -42,7 +43,7 @@ class UnsupportedMediaType(DomainError):
 
 
 STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 400, Unauthorized: 401, Forbidden: 403,
-             UnsupportedMediaType: 415, StorageUnavailable: 503, AccountDisabled: 403}
+             UnsupportedMediaType: 415, StorageUnavailable: 503, AccountDisabled: 403, WrongCode: 403}
 
 
 def runtime():
@@ -245,7 +246,8 @@ def issue(b):
     ticket = issued.ticket
     view = ticket_view(engine, ticket.id)
     offers = [alternative_view(a) for a in issued.alternatives]
-    answer = {"id": ticket.id, "number": ticket.number, "service": ticket.service, "branch": b,
+    answer = {"id": ticket.id, "number": ticket.number, "rating_code": ticket.rating_code, "service": ticket.service,
+              "branch": b,
               "issued_at": view["issued_at"], "position": view["position"],
               "estimated_wait_min": view["estimated_wait_min"],
               "estimated_wait_range_min": view["estimated_wait_range_min"], "status_url": status_url(ticket.id),
@@ -304,16 +306,20 @@ def not_printed(ticket_id):
 
 
 @api.post("/branches/<b>/tickets/<number>/rating")
-@operation("a kiosk rates today's ticket by the number the citizen types", schemas.RatedByNumber, status=201,
-           body=schemas.NewRating, auth="required", conflict=True)
+@operation("a kiosk rates today's ticket by the number the citizen types and the ticket's rating code (printed "
+           "on it, shown on its phone page): the number is on the wall display for all to see, the code only its "
+           "holder has. A wrong code is 403 `wrong_rating_code` and counts against the ticket; after "
+           f"{RATING_CODE_TRIES} the code is refused for good (403 `rating_locked`) and the ticket is rated by its "
+           "id only", schemas.RatedByNumber,
+           status=201, body=schemas.NewRatingByNumber, auth="required", conflict=True)
 def rate_by_number(b, number):
-    """A kiosk rates today's ticket by the number the citizen types in."""
+    """A kiosk rates today's ticket by the number and the rating code the citizen types in."""
     who = bearer()
     engine = runtime().engine
     ticket = engine.ticket_numbered(b, number)
     require_kiosk_of(who, b)
     body = json_body()
-    rating = engine.rate(ticket.id, body.score, body.reasons, body.comment)
+    rating = engine.rate_with_code(ticket.id, body.code, body.score, body.reasons, body.comment, actor=who.actor)
     return jsonify({"ticket": rating.ticket, "number": ticket.number, "score": rating.score}), 201
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from motcua.core.engine import MAX_COMMENT_CHARS, MAX_REASONS
+from motcua.core.engine import MAX_COMMENT_CHARS, MAX_REASONS, RATING_CODE_DIGITS
 from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, PAUSE_REASONS, SERVING, TRANSFERRED, WAITING, Invalid
 from motcua.accounts import ROLES
 from motcua.i18n import LANGUAGES, rating_reasons
@@ -75,6 +75,11 @@ class NewRating(Body):
         if len(set(reasons)) != len(reasons):
             raise PydanticCustomError("bad_value", "each reason may be given once")
         return reasons
+
+
+class NewRatingByNumber(NewRating):
+    code: str = Field(pattern=rf"^[0-9]{{{RATING_CODE_DIGITS}}}$", description="the ticket's `rating_code`, printed "
+                      "on it and shown on its phone page; a wrong one counts against the ticket")
 
 
 class CallTicket(Body):
@@ -231,6 +236,8 @@ class Ticket(Answer):
                                     "ranked by it and not called before it, unless checked in earlier")
     transferred_to: str | None = Field(description="the new ticket's id, once transferred to another branch")
     rated: bool
+    rating_code: str | None = Field(description="what rates the ticket by its number at a kiosk, for its holder only "
+                                    "(null: issued before codes, rated by id only)")
 
 
 class Alternative(Answer):
@@ -252,6 +259,7 @@ class Availability(Answer):
 class Issued(Answer):
     id: str
     number: str
+    rating_code: str = Field(description="printed on the ticket: with the number, it rates the ticket at a kiosk")
     service: str
     branch: str
     issued_at: datetime

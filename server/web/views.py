@@ -23,7 +23,8 @@ def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
                 "counter": ticket.counter,
                 "priority": ticket.priority, "issued_at": engine.local.iso(ticket.issued_at),
                 "called_at": engine.local.iso(ticket.called_at), "due_at": engine.local.iso(ticket.due_at),
-                "transferred_to": ticket.transferred_to, "rated": ticket.id in engine.ratings}
+                "transferred_to": ticket.transferred_to, "rated": ticket.id in engine.ratings,
+                "rating_code": ticket.rating_code}
 
 
 def branch_state(engine: QueueEngine, branch_id: str) -> dict:
