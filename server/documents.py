@@ -56,6 +56,12 @@ class UnsupportedDocument(DomainError):
     code = "unsupported_document"
 
 
+class CitizenNotPresent(DomainError):
+    """A document the caller's branch does not hold, reused for a dossier whose citizen is not at its counter."""
+
+    code = "citizen_not_present"
+
+
 class DocumentKeyError(ValueError):
     """The configured document key is not a Fernet key."""
 
@@ -152,10 +158,20 @@ class Documents:
                     (self.folder / path).unlink(missing_ok=True)
                 raise
 
-    def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None) -> dict:
-        """Attach a document the dossier's citizen already has (found on another of their dossiers); the row."""
+    def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None,
+              present: bool = False) -> dict:
+        """Attach a document the dossier's citizen already has (found on another of their dossiers); the row.
+
+        A document only other branches' dossiers hold is reused only when `present`: the citizen is at the
+        actor's counter (motcua.core.dossiers.Dossiers.citizen_at_counter). Reuse never shows an officer a
+        document their branch does not hold unless its owner stands before them; an admin, of no branch,
+        sees every branch's already.
+        """
         _open(dossier)
         found = self._citizens_document(dossier["citizen_id"], sha)
+        if not (present or actor.branch is None or actor.branch in found["branches"]):
+            raise CitizenNotPresent("a document digitised at another branch is reused only for the citizen being "
+                                    "served at your counter: open the dossier from their ticket")
         return self.store.write(lambda db: self._attach(db, dossier, sha, kind or found["kind"], actor, True, None))
 
     def _attach(self, db, dossier: DossierLike, sha: str, kind: str, actor: Actor, reused: bool,
@@ -175,7 +191,8 @@ class Documents:
             db["dossier_documents"].insert(row)
         except sqlite3.IntegrityError:
             raise Conflict("this document is already attached to the dossier", "duplicate_document") from None
-        audit.append_events(db.conn, [self._event(dossier, actor, f"document_attached:{sha}")])
+        note = f"document_reused:{sha}" if reused else f"document_attached:{sha}"
+        audit.append_events(db.conn, [self._event(dossier, actor, note)])
         return self._attachment(db, dossier["code"], sha)
 
     # ---- reads -------------------------------------------------------------------------------
@@ -186,14 +203,15 @@ class Documents:
             f"{ATTACHED} where a.dossier = ? order by a.attached_at, a.rowid", [code])])
 
     def of_citizen(self, citizen_id: str) -> list[dict]:
-        """Every document on any dossier of the citizen, once each, newest first: what may be reused."""
+        """Every document on any dossier of the citizen, once each, newest first: what may be reused. Its kind
+        and when it was first attached for this citizen, never the dossiers it is on (other branches' codes)."""
         rows = self.store.query(
-            "select d.sha256, d.mime, d.size, d.created_at, a.kind, min(a.dossier) as dossier, "
+            "select d.sha256, d.mime, d.size, min(a.attached_at) as created_at, a.kind, "
             "max(a.attached_at) as last_attached_at "
             "from dossier_documents a join documents d on d.sha256 = a.sha256 "
             "join dossiers s on s.code = a.dossier where s.citizen_id = ? "
             "group by d.sha256, a.kind order by last_attached_at desc", [citizen_id])
-        return [{k: r[k] for k in ("sha256", "kind", "mime", "size", "created_at", "dossier")} for r in rows]
+        return [{k: r[k] for k in ("sha256", "kind", "mime", "size", "created_at")} for r in rows]
 
     def read(self, dossier: DossierLike, sha: str, actor: Actor) -> tuple[bytes, dict]:
         """The decrypted bytes of a document of the dossier and its row; the read is an event, committed first."""
@@ -251,12 +269,13 @@ class Documents:
             return False
 
     def _citizens_document(self, citizen_id: str, sha: str) -> dict:
+        """The kind the citizen's document last had and the branches whose dossiers of the citizen hold it."""
         rows = self.store.query(
-            "select a.kind from dossier_documents a join dossiers s on s.code = a.dossier "
-            "where a.sha256 = ? and s.citizen_id = ? order by a.attached_at desc limit 1", [sha, citizen_id])
+            "select a.kind, s.branch, s.return_branch from dossier_documents a join dossiers s on s.code = a.dossier "
+            "where a.sha256 = ? and s.citizen_id = ? order by a.attached_at desc", [sha, citizen_id])
         if not SHA256.match(sha or "") or not rows:
             raise NotFound("the citizen has no such document to reuse", "unknown_document")
-        return rows[0]
+        return {"kind": rows[0]["kind"], "branches": {b for r in rows for b in (r["branch"], r["return_branch"])}}
 
     def _event(self, dossier: DossierLike, actor: Actor, note: str) -> dict:
         # A document changes no status: the event names the dossier's, before and after alike (so the

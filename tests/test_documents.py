@@ -177,10 +177,10 @@ def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, 
     theirs_code = new_dossier(doc_app, citizen=OTHER_CITIZEN, branch="hk-02", return_branch="hk-02")
     scan = image("PNG")
     sha = upload(docs, first, scan, kind="birth_notice").json["sha256"]
-    # Another branch, another day's officer: the citizen's documents are there to reuse.
+    # The returning branch's officer, another day: the citizen's documents are there to reuse.
     found = docs.get(f"/citizens/{CITIZEN}/documents", "off2")
     assert found.status_code == 200, found.text
-    assert [(d["sha256"], d["kind"], d["dossier"]) for d in found.json] == [(sha, "birth_notice", first)]
+    assert [(d["sha256"], d["kind"]) for d in found.json] == [(sha, "birth_notice")]
     reused = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha})
     assert reused.status_code == 201, reused.text
     assert reused.json["reused"] is True and reused.json["kind"] == "birth_notice"
@@ -369,3 +369,99 @@ def image_from(pixels: bytes, side: int) -> bytes:
     out = io.BytesIO()
     Image.frombytes("RGB", (side, side), pixels).save(out, "PNG")
     return out.getvalue()
+
+
+# ---- another branch's documents: only for the citizen at the officer's counter ---------------
+
+def civil_counter(app, branch: str) -> str:
+    engine = app.extensions["motcua"].engine
+    return next(c.id for c in engine.counters_of(branch) if "civil" in c.services)
+
+
+def called_ticket(docs: Api, app, branch: str = "hk-01", who: str = "off1") -> str:
+    """The id of a ticket issued at branch's kiosk and called to its civil-status counter by who."""
+    kiosk = {"hk-01": "kiosk1", "hk-02": "kiosk2"}[branch]
+    ticket = docs.issue("civil", kiosk, branch)["id"]
+    called = docs.post(f"/branches/{branch}/counters/{civil_counter(app, branch)}/call", who, {"ticket": ticket})
+    assert called.status_code == 200, called.text
+    return ticket
+
+
+def open_dossier(docs: Api, who: str = "off1", ticket: str | None = None, citizen: str = CITIZEN,
+                 name: str = "Ai Đó") -> str:
+    body = {"procedure": "HT-KS", "citizen": {"id_number": citizen, "name": name}}
+    if ticket:
+        body["ticket"] = ticket
+    opened = docs.post("/dossiers", who, body)
+    assert opened.status_code == 201, opened.text
+    return opened.json["code"]
+
+
+@pytest.fixture
+def scan_at_hk02(doc_app, docs):
+    """A scan of the citizen's uploaded at hk-02 for a dossier of hk-02's: (its code, the bytes, their sha)."""
+    code = new_dossier(doc_app, branch="hk-02", return_branch="hk-02")
+    scan = pdf("CCCD 001090012345 hk-02")
+    answer = upload(docs, code, scan, who="off2")
+    assert answer.status_code == 201, answer.text
+    return code, scan, answer.json["sha256"]
+
+
+def test_an_officer_cannot_take_another_branch_s_scan_with_only_the_id_number(doc_app, docs, scan_at_hk02):
+    """The probe's attack: hk-01 lists the citizen's documents, opens a dossier with any name and no ticket,
+    reuses hk-02's scan and downloads it. The listing names no dossier code; the reuse is refused."""
+    theirs, scan, sha = scan_at_hk02
+    listed = docs.get(f"/citizens/{CITIZEN}/documents", "off1")
+    assert listed.status_code == 200, listed.text
+    assert [(d["sha256"], d["kind"]) for d in listed.json] == [(sha, "id_card")]
+    assert theirs not in listed.text and all("dossier" not in d for d in listed.json)
+    mine = open_dossier(docs, name="Kẻ Gian")
+    reused = docs.post(f"/dossiers/{mine}/documents", "off1", {"reuse": sha})
+    assert reused.status_code == 403 and reused.json["error"]["code"] == "citizen_not_present", reused.text
+    assert docs.get(f"/dossiers/{mine}/documents/{sha}", "off1").status_code == 404
+    assert docs.get(f"/dossiers/{mine}/full", "off1").json["documents"] == []
+    # A ticket of the branch that is not at a counter (waiting) does not make the citizen present either.
+    waiting = docs.issue("civil", "kiosk1", "hk-01")["id"]
+    assert docs.post(f"/dossiers/{open_dossier(docs, ticket=waiting)}/documents", "off1",
+                     {"reuse": sha}).json["error"]["code"] == "citizen_not_present"
+
+
+def test_the_citizen_at_the_counter_gets_their_scan_from_another_branch_and_the_dossier_says_so(
+        doc_app, docs, scan_at_hk02):
+    _, scan, sha = scan_at_hk02
+    # A finished ticket's citizen has left: a dossier on it takes nothing from hk-02.
+    gone = called_ticket(docs, doc_app)
+    assert docs.post(f"/tickets/{gone}/done", "off1").status_code == 200
+    assert docs.post(f"/dossiers/{open_dossier(docs, ticket=gone)}/documents", "off1",
+                     {"reuse": sha}).json["error"]["code"] == "citizen_not_present"
+    ticket = called_ticket(docs, doc_app)
+    mine = open_dossier(docs, ticket=ticket)
+    reused = docs.post(f"/dossiers/{mine}/documents", "off1", {"reuse": sha})
+    assert reused.status_code == 201, reused.text
+    assert reused.json["reused"] is True
+    read = docs.get(f"/dossiers/{mine}/documents/{sha}", "off1")
+    assert read.status_code == 200 and read.data == scan
+    events = docs.get(f"/dossiers/{mine}/full", "off1").json["events"]
+    assert [(e["note"], e["actor"], e["branch"]) for e in events if e["note"] and "reused" in e["note"]] == [
+        (f"document_reused:{sha}", "staff:off1", "hk-01")]
+
+
+def test_a_ticket_at_the_counter_stands_for_one_citizen(doc_app, docs, scan_at_hk02):
+    """A citizen at the counter does not make another citizen present: the dossier opened on their ticket for
+    someone else's ID number takes nothing of that other citizen's from another branch."""
+    _, _, sha = scan_at_hk02
+    ticket = called_ticket(docs, doc_app)
+    open_dossier(docs, ticket=ticket, citizen=OTHER_CITIZEN, name="Người Thật")
+    victim = open_dossier(docs, ticket=ticket)
+    refused = docs.post(f"/dossiers/{victim}/documents", "off1", {"reuse": sha})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "citizen_not_present"
+
+
+def test_a_document_the_officer_s_branch_already_holds_is_reused_without_a_ticket(doc_app, docs):
+    """What the officer could open already gives nothing away: the branch's own documents need no ticket."""
+    first = new_dossier(doc_app, branch="hk-01", return_branch="hk-01")
+    sha = upload(docs, first, pdf("ours")).json["sha256"]
+    again = open_dossier(docs)
+    reused = docs.post(f"/dossiers/{again}/documents", "off1", {"reuse": sha})
+    assert reused.status_code == 201, reused.text
+    assert docs.get(f"/citizens/{CITIZEN}/documents", "off1").json[0]["sha256"] == sha
