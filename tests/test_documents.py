@@ -465,3 +465,20 @@ def test_a_document_the_officer_s_branch_already_holds_is_reused_without_a_ticke
     reused = docs.post(f"/dossiers/{again}/documents", "off1", {"reuse": sha})
     assert reused.status_code == 201, reused.text
     assert docs.get(f"/citizens/{CITIZEN}/documents", "off1").json[0]["sha256"] == sha
+
+
+def test_the_same_bytes_for_another_citizen_show_their_own_times_not_the_first_upload_s(doc_app, docs, clock):
+    """Nothing tells B's officer that A's dossier had that scan first: every time B sees is B's own."""
+    scan = image("PNG", color=(1, 2, 3))
+    assert upload(docs, new_dossier(doc_app), scan).status_code == 201
+    clock.advance(3600)
+    local = doc_app.extensions["motcua"].engine.local.iso
+    theirs = new_dossier(doc_app, citizen=OTHER_CITIZEN, branch="hk-02", return_branch="hk-02")
+    second = upload(docs, theirs, scan, who="off2")
+    assert second.status_code == 201, second.text
+    assert second.json["attached_at"] == local(clock.now())
+    assert "created_at" not in second.json
+    [listed] = docs.get(f"/citizens/{OTHER_CITIZEN}/documents", "off2").json
+    assert listed["created_at"] == local(clock.now())
+    [attached] = docs.get(f"/dossiers/{theirs}/full", "off2").json["documents"]
+    assert attached["attached_at"] == local(clock.now())
