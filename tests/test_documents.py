@@ -482,3 +482,43 @@ def test_the_same_bytes_for_another_citizen_show_their_own_times_not_the_first_u
     assert listed["created_at"] == local(clock.now())
     [attached] = docs.get(f"/dossiers/{theirs}/full", "off2").json["documents"]
     assert attached["attached_at"] == local(clock.now())
+
+
+# ---- downloads: the parsed code, and nothing written for a download that failed ---------------
+
+def document_reads(app) -> int:
+    return app.extensions["motcua"].store.query(
+        "select count(*) as n from events where note like 'document_read:%'")[0]["n"]
+
+
+@pytest.mark.parametrize("odd", ["%0A", "%E2%80%A8", "%20", "%09"], ids=["newline", "line-separator", "space", "tab"])
+def test_a_code_with_a_line_break_before_it_names_the_file_by_the_parsed_code(doc_app, docs, odd):
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
+    answer = docs.get(f"/dossiers/{odd}{code.lower()}/documents/{sha}", "off1")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Disposition"] == f'attachment; filename="{code}-id_card.pdf"'
+    assert document_reads(doc_app) == 1
+
+
+def test_a_download_that_fails_writes_no_read_event(doc_app, docs):
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
+    mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    for path, status in ((f"/dossiers/{mistyped}/documents/{sha}", 400),
+                         (f"/dossiers/{code}/documents/{'0' * 64}", 404),
+                         (f"/dossiers/{code}/documents/{sha.upper()}", 404)):
+        answer = docs.get(path, "off1")
+        assert answer.status_code == status and answer.json["error"]["code"], answer.text
+    [stored] = stored_files(doc_app)
+    stored.unlink()
+    gone = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert gone.status_code == 503 and gone.json["error"]["code"] == "storage_unavailable", gone.text
+    assert document_reads(doc_app) == 0
+
+
+def test_the_download_declares_its_400(doc_app):
+    from motcua.web.openapi import spec
+
+    responses = spec(doc_app)["paths"]["/dossiers/{code}/documents/{sha256}"]["get"]["responses"]
+    assert {"400", "404", "503"} <= set(responses)

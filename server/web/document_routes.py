@@ -147,9 +147,9 @@ def citizen_documents(id_number):
 
 
 @api.get("/dossiers/<code>/documents/<sha256>")
-@operation("a document of the dossier, decrypted; each read is an event of the dossier (staff of its branches, "
-           "its competent department, admins)", None, auth="required", media=MIMES,
-           errors=(503,))
+@operation("a document of the dossier, decrypted; each read is an event of the dossier, written once the file "
+           "has opened, so a failed download leaves none (staff of its branches, its competent department, admins; "
+           "a mistyped code answers 400)", None, auth="required", media=MIMES, errors=(400, 503))
 def download_document(code, sha256):
     who = bearer()
     dossier = dossier_of(code)
@@ -157,7 +157,9 @@ def download_document(code, sha256):
     data, row = documents_part().read(dossier, sha256, actor(who))
     answer = make_response(data)
     answer.mimetype = row["mime"]
-    answer.headers["Content-Disposition"] = f'attachment; filename="{code}-{row["kind"]}.{EXTENSION[row["mime"]]}"'
+    # The code as parsed, never the path's own text: what surrounds it there (a line break) is no header's.
+    answer.headers["Content-Disposition"] = (f'attachment; filename="{dossier["code"]}-{row["kind"]}.'
+                                             f'{EXTENSION[row["mime"]]}"')
     # Personal documents: no cache keeps a copy.
     answer.headers["Cache-Control"] = "no-store"
     return answer
