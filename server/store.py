@@ -130,6 +130,13 @@ def m010_documents(db: Database) -> None:
     db["dossier_documents"].create_index(["sha256"])
 
 
+@migrations()
+def m011_documents_file_sha256(db: Database) -> None:
+    """The SHA-256 of each document's file as stored (encrypted): a file that no longer has it is damaged,
+    one that has it and does not open is under another key."""
+    db["documents"].add_column("file_sha256", str)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 

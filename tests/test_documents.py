@@ -13,7 +13,7 @@ from PIL import Image
 
 from motcua.config import override
 from motcua.core.dossiers import Citizen
-from motcua.documents import JPEG, MIB, PDF, PNG, DocumentTooLarge, UnsupportedDocument, sniff
+from motcua.documents import JPEG, MIB, PDF, PNG, WRITING, DocumentTooLarge, UnsupportedDocument, sniff
 from motcua.web.app import create_app
 
 from conftest import PASSWORD, Api, Server, free_port
@@ -108,8 +108,9 @@ def upload(docs: Api, code: str, data: bytes, kind: str = "id_card", who: str = 
 
 
 def stored_files(app) -> list:
+    """Every file in the documents folder but the lock its writes hold."""
     folder = app.extensions["motcua"].documents.folder
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+    return [p for p in folder.rglob("*") if p.is_file() and p.name != WRITING] if folder.exists() else []
 
 
 # ---- upload, at rest, reuse ------------------------------------------------------------------
@@ -522,3 +523,143 @@ def test_the_download_declares_its_400(doc_app):
 
     responses = spec(doc_app)["paths"]["/dossiers/{code}/documents/{sha256}"]["get"]["responses"]
     assert {"400", "404", "503"} <= set(responses)
+
+
+# ---- damage on disk, and the files of writes killed before their row -------------------------
+
+def flip_a_bit(path) -> None:
+    """One bit of the file's middle byte turned over, as a failing disk does."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x04
+    path.write_bytes(bytes(data))
+
+
+def document_file(app, sha: str):
+    return app.extensions["motcua"].documents.folder / sha[:2] / sha
+
+
+def test_a_damaged_file_is_said_so_and_the_same_bytes_uploaded_again_repair_it(doc_app, docs):
+    code = new_dossier(doc_app)
+    scan = pdf("hu hong")
+    sha = upload(docs, code, scan).json["sha256"]
+    flip_a_bit(document_file(doc_app, sha))
+    broken = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert broken.status_code == 503 and broken.json["error"]["code"] == "document_damaged", broken.text
+    # The officer scans it again, for this citizen's next dossier: the file is checked and written anew.
+    again = upload(docs, new_dossier(doc_app), scan)
+    assert again.status_code == 201, again.text
+    read = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert read.status_code == 200 and read.data == scan
+    assert Fernet(KEY.encode()).decrypt(document_file(doc_app, sha).read_bytes()) == scan
+    # Sent again to the dossier that has it: 409 as before, and a damaged file is repaired all the same.
+    flip_a_bit(document_file(doc_app, sha))
+    assert upload(docs, code, scan).json["error"]["code"] == "duplicate_document"
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").data == scan
+
+
+def test_a_file_cut_short_under_a_row_of_before_is_damage_too(doc_app, docs):
+    """Rows written before files' own hashes were kept: a file that is no longer a token's shape is damaged."""
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf("cu")).json["sha256"]
+    rt = doc_app.extensions["motcua"]
+    rt.store.write(lambda db: db.execute("update documents set file_sha256 = null"))
+    stored = document_file(doc_app, sha)
+    stored.write_bytes(stored.read_bytes()[:-7])
+    read = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert read.status_code == 503 and read.json["error"]["code"] == "document_damaged", read.text
+
+
+def test_an_intact_file_under_another_key_is_a_key_mismatch_not_damage(config, clock, tokens, tmp_path):
+    folder = str(tmp_path / "documents")
+    first = create_app(override(config, dossiers={"documents": folder, "document_key": KEY}), clock)
+    code = new_dossier(first)
+    scan = pdf("khoa khac")
+    sha = upload(Api(first.test_client(), tokens), code, scan).json["sha256"]
+    first.extensions["motcua"].store.close()
+    other = create_app(override(config, dossiers={"documents": folder,
+                                                  "document_key": Fernet.generate_key().decode()}), clock)
+    try:
+        read = Api(other.test_client(), tokens).get(f"/dossiers/{code}/documents/{sha}", "off1")
+        assert read.status_code == 503 and read.json["error"]["code"] == "document_key_mismatch", read.text
+    finally:
+        other.extensions["motcua"].store.close()
+
+
+# A document write killed (SIGKILL, power cut) after its file is in place and before its row commits
+# ("row"), or while its temporary file is written ("file"): this process dies at that moment.
+KILLED_WRITE = """
+import os, sys
+from motcua.core.clock import FakeClock
+from motcua.documents import Actor, Documents
+folder, key, text, stage = sys.argv[1:]
+class DiesBeforeTheRow:
+    def write(self, change):
+        os._exit(9)
+if stage == "file":
+    os.replace = lambda *paths: os._exit(9)
+documents = Documents(DiesBeforeTheRow(), folder, key, 1 << 20, FakeClock(0))
+scan = b"%PDF-1.4 " + text.encode() + b"\\n%%EOF"
+documents.upload({"code": "X", "citizen_id": "001090012345", "status": "received"}, scan, "id_card",
+                 Actor("staff:off1", "hk-01"))
+"""
+
+
+def killed_write(folder, text: str, stage: str) -> str:
+    """Kill a write of a PDF holding text at that stage; the sha256 of its bytes."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(folder), KEY, text, stage], timeout=60)
+    assert done.returncode == 9
+    return hashlib.sha256(b"%PDF-1.4 " + text.encode() + b"\n%%EOF").hexdigest()
+
+
+def test_the_files_of_killed_writes_are_removed_when_the_server_starts(config, clock, tokens, tmp_path):
+    folder = tmp_path / "documents"
+    settings = override(config, dossiers={"documents": str(folder), "document_key": KEY})
+    app = create_app(settings, clock)
+    code = new_dossier(app)
+    kept = upload(Api(app.test_client(), tokens), code, pdf("giu lai")).json["sha256"]
+    app.extensions["motcua"].store.close()
+    orphan = killed_write(folder, "mo coi", "row")
+    killed_write(folder, "dang ghi", "file")
+    assert (folder / orphan[:2] / orphan).is_file() and list(folder.glob("*/.upload-*"))
+    again = create_app(settings, clock)
+    try:
+        assert not (folder / orphan[:2] / orphan).exists() and not list(folder.glob("*/.upload-*"))
+        assert Api(again.test_client(), tokens).get(f"/dossiers/{code}/documents/{kept}", "off1").status_code == 200
+    finally:
+        again.extensions["motcua"].store.close()
+
+
+def test_documents_check_removes_orphans_names_damage_and_fails_until_it_is_repaired(doc_app, docs, config,
+                                                                                     tmp_path):
+    import subprocess
+    import sys
+
+    folder = doc_app.extensions["motcua"].documents.folder
+    settings = tmp_path / "config.toml"
+    settings.write_text(f'[dossiers]\ndocuments = "{folder}"\ndocument_key = "{KEY}"\n', encoding="utf-8")
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "motcua.cli", "documents", "check", "--config", str(settings),
+                               "--db", config.server.db], capture_output=True, text=True, timeout=60)
+
+    code = new_dossier(doc_app)
+    good, bad = pdf("tot"), pdf("se hong")
+    upload(docs, code, good)
+    bad_sha = upload(docs, code, bad, kind="birth_notice").json["sha256"]
+    orphan = killed_write(folder, "mo coi", "row")
+    flip_a_bit(document_file(doc_app, bad_sha))
+    found = check()
+    assert found.returncode == 1, found.stderr
+    assert f"removed {orphan[:2]}/{orphan}" in found.stdout
+    assert f"damaged {bad_sha[:2]}/{bad_sha}" in found.stdout and code in found.stdout
+    assert "2 documents: 1 intact, 1 damaged, 0 missing, 0 not opening with the key; 1 orphan removed" \
+        in found.stdout
+    assert not (folder / orphan[:2] / orphan).exists() and document_file(doc_app, bad_sha).exists()
+    assert upload(docs, new_dossier(doc_app), bad).status_code == 201
+    repaired = check()
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "2 documents: 2 intact, 0 damaged, 0 missing, 0 not opening with the key; 0 orphans removed" \
+        in repaired.stdout
