@@ -181,8 +181,8 @@ class Documents:
                     "citizen_id": dossier["citizen_id"], "created_at": self.clock.now(), "created_by": actor.name,
                     "path": path, "file_sha256": stored}))
             except BaseException:
-                if created and not self._referenced(sha):
-                    (self.folder / path).unlink(missing_ok=True)
+                if created:
+                    self._settle(sha, path, stored)
                 raise
 
     def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None,
@@ -351,6 +351,18 @@ class Documents:
         with lock:
             fcntl.flock(lock, fcntl.LOCK_SH)
             yield
+
+    def _settle(self, sha: str, path: str, stored: str) -> None:
+        """After a failed attach, the file this upload wrote: removed when no row names it, else (a damaged
+        file written anew) recorded as it now stands."""
+        if not self._referenced(sha):
+            (self.folder / path).unlink(missing_ok=True)
+            return
+        try:
+            self.store.write(lambda db: db.execute("update documents set file_sha256 = ? where sha256 = ?",
+                                                   [stored, sha]))
+        except (sqlite3.Error, StorageUnavailable):
+            log.warning("document file %s was written anew; its row still names the file before", path)
 
     def _referenced(self, sha: str) -> bool:
         """True when a row names the document: its file must stay. A database that cannot say holds none of ours."""

@@ -555,6 +555,9 @@ def test_a_damaged_file_is_said_so_and_the_same_bytes_uploaded_again_repair_it(d
     flip_a_bit(document_file(doc_app, sha))
     assert upload(docs, code, scan).json["error"]["code"] == "duplicate_document"
     assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").data == scan
+    # The row names the file as it now stands: damage from here on is told from a wrong key.
+    [row] = doc_app.extensions["motcua"].store.query("select file_sha256 from documents")
+    assert row["file_sha256"] == hashlib.sha256(document_file(doc_app, sha).read_bytes()).hexdigest()
 
 
 def test_a_file_cut_short_under_a_row_of_before_is_damage_too(doc_app, docs):
