@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the event log's hash chain").add_subparsers(dest="action", required=True)
     verify = audit.add_parser("verify", help="check every event's hash; exit 1 and name the first tampered event")
     db_options(verify)
+    documents = commands.add_parser("documents", help="the dossiers' document files").add_subparsers(
+        dest="action", required=True)
+    db_options(documents.add_parser("check", help="remove files of writes that never committed, open and hash "
+                                                  "every document; exit 1 while one is damaged or missing"))
     return parser
 
 
@@ -351,6 +355,34 @@ def cmd_audit(args, config) -> int:
     return 1
 
 
+def cmd_documents(args, config) -> int:
+    from motcua.core.clock import SystemClock
+    from motcua.documents import open_documents
+    from motcua.store import Store
+
+    _require_database(config.server.db)
+    documents = open_documents(config.dossiers, Store(config.server.db, config.server.sqlite_synchronous),
+                               SystemClock(), sweep=False)
+    if documents is None:
+        raise ValueError("no document key: set [dossiers] document_key or MOTCUA_DOCUMENT_KEY")
+    found = documents.check()
+    if found.removed is None:
+        print("a document is being written: files of killed writes are left for the next check")
+    for path in found.removed or ():
+        print(f"removed {path}: a write that never committed")
+    for word, rows, advice in (("damaged", found.damaged, "upload the scan again"),
+                               ("missing", found.missing, "restore it from a copy or upload the scan again"),
+                               ("not opening with the key", found.key_mismatch,
+                                "configure the key it was written with")):
+        for row in rows:
+            print(f"{word} {row['path']} (dossiers {row['dossiers'] or '-'}): {advice}")
+    removed = len(found.removed or ())
+    print(f"{len(found.intact) + len(found.damaged) + len(found.missing) + len(found.key_mismatch)} documents: "
+          f"{len(found.intact)} intact, {len(found.damaged)} damaged, {len(found.missing)} missing, "
+          f"{len(found.key_mismatch)} not opening with the key; {removed} orphan{'' if removed == 1 else 's'} removed")
+    return 1 if found.damaged or found.missing or found.key_mismatch else 0
+
+
 def _require_database(path: str) -> None:
     """Refuse a database file that does not exist: opening it would create an empty one."""
     from pathlib import Path
@@ -375,7 +407,7 @@ def _accounts(config):
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,
             "simulate": cmd_simulate, "display": cmd_display, "counterd": cmd_counterd, "hw": cmd_hw,
             "kiosk": cmd_kiosk,
-            "backup": cmd_backup, "restore": cmd_restore, "audit": cmd_audit}
+            "backup": cmd_backup, "restore": cmd_restore, "audit": cmd_audit, "documents": cmd_documents}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,9 +6,18 @@ encryption), written to a temporary file and renamed into place, so a reader nev
 file. The database rows follow the file in one transaction; a file whose rows fail is removed
 again, so nothing half-written stays. Attaching a document and every read of one are events of the
 dossier, chained with the others (motcua.audit).
+
+A file already in place is decrypted and hashed before it is kept for an upload of the same bytes:
+a damaged one is written anew. The row keeps the SHA-256 of the file as stored, which tells a
+damaged file from one under another key. A process killed between a file and its row leaves a file
+no row names: `sweep` removes those (at start, and `motcua documents check`), once no write of any
+process is under way, which every write says with a shared lock on the folder's `.writing` file.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import fcntl
 import hashlib
 import io
 import logging
@@ -18,9 +27,10 @@ import sqlite3
 import tempfile
 import threading
 import warnings
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from PIL import Image
@@ -46,6 +56,11 @@ log = logging.getLogger("motcua")
 CLOSED = (RETURNED, REJECTED)
 # An image larger than this many pixels is refused rather than decoded (Pillow's bomb guard, made an error).
 MAX_PIXELS = 100_000_000
+# In the documents folder: the lock every write holds shared, and the prefix of a file being written.
+WRITING = ".writing"
+TEMPORARY = ".upload-"
+# A Fernet token: version 0x80, 8 bytes of time, 16 of IV, the ciphertext in 16-byte blocks, 32 of HMAC.
+FERNET_VERSION, FERNET_OVERHEAD, FERNET_BLOCK = 0x80, 1 + 8 + 16 + 32, 16
 
 
 class DocumentTooLarge(DomainError):
@@ -54,6 +69,12 @@ class DocumentTooLarge(DomainError):
 
 class UnsupportedDocument(DomainError):
     code = "unsupported_document"
+
+
+class CitizenNotPresent(DomainError):
+    """A document the caller's branch does not hold, reused for a dossier whose citizen is not at its counter."""
+
+    code = "citizen_not_present"
 
 
 class DocumentKeyError(ValueError):
@@ -109,6 +130,18 @@ def configured_key(configured: str) -> str:
     return os.environ.get(KEY_ENV) or configured
 
 
+@dataclass
+class Checked:
+    """What `Documents.check` found: the orphans removed (None: a write was under way, none looked for), and
+    each document's row (sha256, path, dossiers) by what its file holds."""
+
+    removed: list[str] | None
+    intact: list[dict] = field(default_factory=list)
+    damaged: list[dict] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)
+    key_mismatch: list[dict] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts on a document and where: an event's actor and branch."""
@@ -140,22 +173,32 @@ class Documents:
         mime = sniff(data, self.max_bytes)
         sha = hashlib.sha256(data).hexdigest()
         path = f"{sha[:2]}/{sha}"
-        with self._lock:
-            created = self._write_file(path, data)
+        with self._lock, self._writing():
+            created, stored = self._write_file(path, data, sha)
             try:
                 return self.store.write(lambda db: self._attach(db, dossier, sha, kind, actor, False, {
                     "sha256": sha, "kind": kind, "mime": mime, "size": len(data),
                     "citizen_id": dossier["citizen_id"], "created_at": self.clock.now(), "created_by": actor.name,
-                    "path": path}))
+                    "path": path, "file_sha256": stored}))
             except BaseException:
-                if created and not self._referenced(sha):
-                    (self.folder / path).unlink(missing_ok=True)
+                if created:
+                    self._settle(sha, path, stored)
                 raise
 
-    def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None) -> dict:
-        """Attach a document the dossier's citizen already has (found on another of their dossiers); the row."""
+    def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None,
+              present: bool = False) -> dict:
+        """Attach a document the dossier's citizen already has (found on another of their dossiers); the row.
+
+        A document only other branches' dossiers hold is reused only when `present`: the citizen is at the
+        actor's counter (motcua.core.dossiers.Dossiers.citizen_at_counter). Reuse never shows an officer a
+        document their branch does not hold unless its owner stands before them; an admin, of no branch,
+        sees every branch's already.
+        """
         _open(dossier)
         found = self._citizens_document(dossier["citizen_id"], sha)
+        if not (present or actor.branch is None or actor.branch in found["branches"]):
+            raise CitizenNotPresent("a document digitised at another branch is reused only for the citizen being "
+                                    "served at your counter: open the dossier from their ticket")
         return self.store.write(lambda db: self._attach(db, dossier, sha, kind or found["kind"], actor, True, None))
 
     def _attach(self, db, dossier: DossierLike, sha: str, kind: str, actor: Actor, reused: bool,
@@ -165,6 +208,8 @@ class Documents:
             db.execute("insert or ignore into documents (sha256, kind, mime, size, citizen_id, created_at, "
                        "created_by, path) values (:sha256, :kind, :mime, :size, :citizen_id, :created_at, "
                        ":created_by, :path)", document)
+            # The file as this upload left it: checked and kept, or written anew over a damaged one.
+            db.execute("update documents set file_sha256 = :file_sha256 where sha256 = :sha256", document)
         # The status as this transaction sees it: a dossier closed since it was read takes nothing more.
         status = db.execute("select status from dossiers where code = ?", [dossier["code"]]).fetchone()
         dossier = {**dossier, "status": status[0] if status else dossier["status"]}
@@ -175,7 +220,8 @@ class Documents:
             db["dossier_documents"].insert(row)
         except sqlite3.IntegrityError:
             raise Conflict("this document is already attached to the dossier", "duplicate_document") from None
-        audit.append_events(db.conn, [self._event(dossier, actor, f"document_attached:{sha}")])
+        note = f"document_reused:{sha}" if reused else f"document_attached:{sha}"
+        audit.append_events(db.conn, [self._event(dossier, actor, note)])
         return self._attachment(db, dossier["code"], sha)
 
     # ---- reads -------------------------------------------------------------------------------
@@ -186,14 +232,15 @@ class Documents:
             f"{ATTACHED} where a.dossier = ? order by a.attached_at, a.rowid", [code])])
 
     def of_citizen(self, citizen_id: str) -> list[dict]:
-        """Every document on any dossier of the citizen, once each, newest first: what may be reused."""
+        """Every document on any dossier of the citizen, once each, newest first: what may be reused. Its kind
+        and when it was first attached for this citizen, never the dossiers it is on (other branches' codes)."""
         rows = self.store.query(
-            "select d.sha256, d.mime, d.size, d.created_at, a.kind, min(a.dossier) as dossier, "
+            "select d.sha256, d.mime, d.size, min(a.attached_at) as created_at, a.kind, "
             "max(a.attached_at) as last_attached_at "
             "from dossier_documents a join documents d on d.sha256 = a.sha256 "
             "join dossiers s on s.code = a.dossier where s.citizen_id = ? "
             "group by d.sha256, a.kind order by last_attached_at desc", [citizen_id])
-        return [{k: r[k] for k in ("sha256", "kind", "mime", "size", "created_at", "dossier")} for r in rows]
+        return [{k: r[k] for k in ("sha256", "kind", "mime", "size", "created_at")} for r in rows]
 
     def read(self, dossier: DossierLike, sha: str, actor: Actor) -> tuple[bytes, dict]:
         """The decrypted bytes of a document of the dossier and its row; the read is an event, committed first."""
@@ -203,21 +250,62 @@ class Documents:
                                                          [dossier["code"], sha])))
         if not rows:
             raise NotFound("no such document on this dossier", "unknown_document")
-        data = self._read_file(rows[0]["path"], sha)
+        data = self._read_file(rows[0]["path"], sha, rows[0]["file_sha256"])
         self.store.write(lambda db: audit.append_events(db.conn, [self._event(dossier, actor, f"document_read:{sha}")]))
         return data, _public(rows[0])
 
     # ---- the folder --------------------------------------------------------------------------
 
-    def _write_file(self, path: str, data: bytes) -> bool:
-        """Encrypt data into the folder at path unless it is there already; True when this call created it."""
+    def sweep(self) -> list[str] | None:
+        """Remove the files no row names, left by writes killed before their row committed: their paths.
+        None when a write of some process is under way: then nothing is removed."""
+        if not self.folder.is_dir():
+            return []
+        with open(self.folder / WRITING, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            named = {row["sha256"] for row in self.store.query("select sha256 from documents")}
+            removed = []
+            for path in sorted(self.folder.glob("*/*")):
+                orphan = path.name.startswith(TEMPORARY) or (
+                    SHA256.match(path.name) and path.parent.name == path.name[:2] and path.name not in named)
+                if orphan and path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed.append(path.relative_to(self.folder).as_posix())
+            return removed
+
+    def check(self) -> Checked:
+        """Sweep the orphans, then open every document's file and hash what it holds."""
+        found = Checked(self.sweep())
+        rows = self.store.query(
+            "select d.sha256, d.path, d.file_sha256, group_concat(a.dossier, ' ') as dossiers from documents d "
+            "left join dossier_documents a on a.sha256 = d.sha256 group by d.sha256 order by d.path")
+        for row in rows:
+            try:
+                self._read_file(row["path"], row["sha256"], row["file_sha256"])
+                found.intact.append(row)
+            except StorageUnavailable as refused:
+                {"document_damaged": found.damaged, "document_key_mismatch": found.key_mismatch}.get(
+                    refused.code, found.missing).append(row)
+        return found
+
+    def _write_file(self, path: str, data: bytes, sha: str) -> tuple[bool, str]:
+        """Encrypt data into the folder at path unless an intact file of it is there already: whether this
+        call wrote the file, and the SHA-256 of the file as it now stands."""
         target = self.folder / path
         if target.exists():
-            return False
+            try:
+                kept = target.read_bytes()
+                self._decrypt(kept, sha, None)
+                return False, hashlib.sha256(kept).hexdigest()
+            except (OSError, StorageUnavailable):
+                log.warning("document file %s did not open to its content: written again from an upload", path)
         token = self.cipher.encrypt(data)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY)
             try:
                 with os.fdopen(handle, "wb") as out:
                     out.write(token)
@@ -229,19 +317,52 @@ class Documents:
                 raise
         except OSError as error:
             raise StorageUnavailable(f"the document cannot be stored: {error.strerror}") from error
-        return True
+        return True, hashlib.sha256(token).hexdigest()
 
-    def _read_file(self, path: str, sha: str) -> bytes:
+    def _read_file(self, path: str, sha: str, stored: str | None) -> bytes:
         try:
-            data = self.cipher.decrypt((self.folder / path).read_bytes())
+            token = (self.folder / path).read_bytes()
         except OSError as error:
             raise StorageUnavailable(f"the document's file cannot be read: {error.strerror}") from error
+        return self._decrypt(token, sha, stored)
+
+    def _decrypt(self, token: bytes, sha: str, stored: str | None) -> bytes:
+        """The bytes the file holds when they hash to sha; StorageUnavailable document_damaged or
+        document_key_mismatch otherwise. stored: the SHA-256 of the file as written (None for a row of before)."""
+        try:
+            data = self.cipher.decrypt(token)
         except InvalidToken:
+            if _damaged_at_rest(token, stored):
+                raise StorageUnavailable("the document's file is damaged", "document_damaged") from None
             raise StorageUnavailable("the document's file does not open with the configured key",
                                      "document_key_mismatch") from None
         if hashlib.sha256(data).hexdigest() != sha:
             raise StorageUnavailable("the document's file does not hold its content", "document_damaged")
         return data
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The shared lock on the folder's `.writing` file, from a file's write to its row's commit."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = open(self.folder / WRITING, "a")
+        except OSError as error:
+            raise StorageUnavailable(f"the document cannot be stored: {error.strerror}") from error
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            yield
+
+    def _settle(self, sha: str, path: str, stored: str) -> None:
+        """After a failed attach, the file this upload wrote: removed when no row names it, else (a damaged
+        file written anew) recorded as it now stands."""
+        if not self._referenced(sha):
+            (self.folder / path).unlink(missing_ok=True)
+            return
+        try:
+            self.store.write(lambda db: db.execute("update documents set file_sha256 = ? where sha256 = ?",
+                                                   [stored, sha]))
+        except (sqlite3.Error, StorageUnavailable):
+            log.warning("document file %s was written anew; its row still names the file before", path)
 
     def _referenced(self, sha: str) -> bool:
         """True when a row names the document: its file must stay. A database that cannot say holds none of ours."""
@@ -251,12 +372,13 @@ class Documents:
             return False
 
     def _citizens_document(self, citizen_id: str, sha: str) -> dict:
+        """The kind the citizen's document last had and the branches whose dossiers of the citizen hold it."""
         rows = self.store.query(
-            "select a.kind from dossier_documents a join dossiers s on s.code = a.dossier "
-            "where a.sha256 = ? and s.citizen_id = ? order by a.attached_at desc limit 1", [sha, citizen_id])
+            "select a.kind, s.branch, s.return_branch from dossier_documents a join dossiers s on s.code = a.dossier "
+            "where a.sha256 = ? and s.citizen_id = ? order by a.attached_at desc", [sha, citizen_id])
         if not SHA256.match(sha or "") or not rows:
             raise NotFound("the citizen has no such document to reuse", "unknown_document")
-        return rows[0]
+        return {"kind": rows[0]["kind"], "branches": {b for r in rows for b in (r["branch"], r["return_branch"])}}
 
     def _event(self, dossier: DossierLike, actor: Actor, note: str) -> dict:
         # A document changes no status: the event names the dossier's, before and after alike (so the
@@ -268,7 +390,8 @@ class Documents:
         return _public(next(iter(db.query(f"{ATTACHED} where a.dossier = ? and a.sha256 = ?", [code, sha]))))
 
 
-ATTACHED = ("select a.dossier, a.sha256, a.kind, a.reused, a.attached_at, a.attached_by, d.mime, d.size, d.path "
+ATTACHED = ("select a.dossier, a.sha256, a.kind, a.reused, a.attached_at, a.attached_by, d.mime, d.size, d.path, "
+            "d.file_sha256 "
             "from dossier_documents a join documents d on d.sha256 = a.sha256")
 
 
@@ -278,16 +401,40 @@ def _public(row: dict) -> dict:
             "reused": bool(row["reused"]), "attached_at": row["attached_at"], "attached_by": row["attached_by"]}
 
 
+def _damaged_at_rest(token: bytes, stored: str | None) -> bool:
+    """True when a file that does not open is no longer what was written: its SHA-256 differs from the
+    row's, or (a row of before that kept none) it is not even the shape of a Fernet token."""
+    if stored is not None:
+        return hashlib.sha256(token).hexdigest() != stored
+    try:
+        raw = base64.b64decode(token, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return True
+    return (len(raw) < FERNET_OVERHEAD + FERNET_BLOCK or raw[0] != FERNET_VERSION
+            or (len(raw) - FERNET_OVERHEAD) % FERNET_BLOCK != 0)
+
+
 def _open(dossier: DossierLike) -> None:
     if dossier["status"] in CLOSED:
         raise Conflict(f"the dossier is {dossier['status']}: it takes no more documents", "dossier_closed")
 
 
-def open_documents(settings, store, clock) -> Documents | None:
-    """The documents part of a server from its [dossiers] settings; None (and logged) without a key."""
+def open_documents(settings, store, clock, sweep: bool = True) -> Documents | None:
+    """The documents part of a server from its [dossiers] settings, its folder swept of orphans unless told
+    not to; None (and logged) without a key."""
     keys = configured_key(settings.document_key)
     if not keys:
         # Personal documents are never kept in the clear: without a key the part stays off.
         log.warning("no document key ([dossiers] document_key or %s): documents are refused", KEY_ENV)
         return None
-    return Documents(store, settings.documents, keys, int(settings.max_document_mib * MIB), clock)
+    documents = Documents(store, settings.documents, keys, int(settings.max_document_mib * MIB), clock)
+    if sweep:
+        try:
+            removed = documents.sweep()
+        except OSError as error:   # a folder that cannot be swept now is swept at the next start
+            log.warning("the documents folder was not swept: %s", error)
+        else:
+            if removed:
+                log.warning("removed %d document file(s) of writes that never committed: %s", len(removed),
+                            ", ".join(removed))
+    return documents

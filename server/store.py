@@ -138,6 +138,13 @@ def m011_rating_code(db: Database) -> None:
     db["tickets"].add_column("rating_code_misses", int, not_null_default=0)
 
 
+@migrations()
+def m012_documents_file_sha256(db: Database) -> None:
+    """The SHA-256 of each document's file as stored (encrypted): a file that no longer has it is damaged,
+    one that has it and does not open is under another key."""
+    db["documents"].add_column("file_sha256", str)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 

@@ -1,5 +1,5 @@
 """The counter console's dossier panel in real headless Chromium under the real CSP: hk-01 opens a
-dossier from the ticket at its counter, reuses the citizen's digitised ID card and uploads a scan,
+dossier from the ticket at its counter, reuses the citizen's ID card digitised at hk-02 and uploads a scan,
 opens the receipt and sends it on; the department page marks the result ready; hk-02, the branch
 the citizen chose, finds it by ID number and hands it back; /d/{code} shows every step."""
 from __future__ import annotations
@@ -83,9 +83,10 @@ def step_on_public_page(browse, code: str) -> str:
 def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, browse, chromium, tmp_path):
     browse.live_app = live_app
     browse.public = chromium.new_context(viewport={"width": 390, "height": 844}).new_page()
-    # The citizen's ID card was digitised for an earlier dossier: the counter reuses it.
-    earlier = opened(_Api(live_app), procedure=PROCEDURE)["code"]
-    card = live_app.post(f"/dossiers/{earlier}/documents", "off1",
+    # The citizen's ID card was digitised for an earlier dossier at hk-02: hk-01 reuses it for the citizen at
+    # its counter, come with a ticket called there.
+    earlier = opened(_Api(live_app), who="off2", procedure=PROCEDURE)["code"]
+    card = live_app.post(f"/dossiers/{earlier}/documents", "off2",
                          files={"file": ("cccd.pdf", pdf("CCCD"), "application/pdf")}, data={"kind": "id_card"})
     assert card.status_code == 201, card.text
 
@@ -163,7 +164,8 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     back.wait_for_selector(f"#r-rows tr[data-code='{code}']", timeout=WAIT_MS)
     back.fill("#r-query", CITIZEN["id_number"])
     back.click("#r-find")
-    back.wait_for_selector(f"#r-title:text-is('Hồ sơ tìm thấy: 1')", timeout=WAIT_MS)
+    # this dossier and the citizen's earlier one of hk-02's, whose ID card was reused
+    back.wait_for_selector(f"#r-title:text-is('Hồ sơ tìm thấy: 2')", timeout=WAIT_MS)
     shoot(back, "return")
     back.click(f"#r-rows tr[data-code='{code}'] button[data-do='return']")
     back.wait_for_selector(f"#r-message:text-is('Đã trả kết quả hồ sơ {code}.')", timeout=WAIT_MS)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from motcua.config import override
 from motcua.core.dossiers import Citizen
-from motcua.documents import JPEG, MIB, PDF, PNG, DocumentTooLarge, UnsupportedDocument, sniff
+from motcua.documents import JPEG, MIB, PDF, PNG, WRITING, DocumentTooLarge, UnsupportedDocument, sniff
 from motcua.web.app import create_app
 
 from conftest import PASSWORD, Api, Server, free_port
@@ -108,8 +108,9 @@ def upload(docs: Api, code: str, data: bytes, kind: str = "id_card", who: str = 
 
 
 def stored_files(app) -> list:
+    """Every file in the documents folder but the lock its writes hold."""
     folder = app.extensions["motcua"].documents.folder
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+    return [p for p in folder.rglob("*") if p.is_file() and p.name != WRITING] if folder.exists() else []
 
 
 # ---- upload, at rest, reuse ------------------------------------------------------------------
@@ -177,10 +178,10 @@ def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, 
     theirs_code = new_dossier(doc_app, citizen=OTHER_CITIZEN, branch="hk-02", return_branch="hk-02")
     scan = image("PNG")
     sha = upload(docs, first, scan, kind="birth_notice").json["sha256"]
-    # Another branch, another day's officer: the citizen's documents are there to reuse.
+    # The returning branch's officer, another day: the citizen's documents are there to reuse.
     found = docs.get(f"/citizens/{CITIZEN}/documents", "off2")
     assert found.status_code == 200, found.text
-    assert [(d["sha256"], d["kind"], d["dossier"]) for d in found.json] == [(sha, "birth_notice", first)]
+    assert [(d["sha256"], d["kind"]) for d in found.json] == [(sha, "birth_notice")]
     reused = docs.post(f"/dossiers/{second}/documents", "off2", {"reuse": sha})
     assert reused.status_code == 201, reused.text
     assert reused.json["reused"] is True and reused.json["kind"] == "birth_notice"
@@ -369,3 +370,299 @@ def image_from(pixels: bytes, side: int) -> bytes:
     out = io.BytesIO()
     Image.frombytes("RGB", (side, side), pixels).save(out, "PNG")
     return out.getvalue()
+
+
+# ---- another branch's documents: only for the citizen at the officer's counter ---------------
+
+def civil_counter(app, branch: str) -> str:
+    engine = app.extensions["motcua"].engine
+    return next(c.id for c in engine.counters_of(branch) if "civil" in c.services)
+
+
+def called_ticket(docs: Api, app, branch: str = "hk-01", who: str = "off1") -> str:
+    """The id of a ticket issued at branch's kiosk and called to its civil-status counter by who."""
+    kiosk = {"hk-01": "kiosk1", "hk-02": "kiosk2"}[branch]
+    ticket = docs.issue("civil", kiosk, branch)["id"]
+    called = docs.post(f"/branches/{branch}/counters/{civil_counter(app, branch)}/call", who, {"ticket": ticket})
+    assert called.status_code == 200, called.text
+    return ticket
+
+
+def open_dossier(docs: Api, who: str = "off1", ticket: str | None = None, citizen: str = CITIZEN,
+                 name: str = "Ai Đó") -> str:
+    body = {"procedure": "HT-KS", "citizen": {"id_number": citizen, "name": name}}
+    if ticket:
+        body["ticket"] = ticket
+    opened = docs.post("/dossiers", who, body)
+    assert opened.status_code == 201, opened.text
+    return opened.json["code"]
+
+
+@pytest.fixture
+def scan_at_hk02(doc_app, docs):
+    """A scan of the citizen's uploaded at hk-02 for a dossier of hk-02's: (its code, the bytes, their sha)."""
+    code = new_dossier(doc_app, branch="hk-02", return_branch="hk-02")
+    scan = pdf("CCCD 001090012345 hk-02")
+    answer = upload(docs, code, scan, who="off2")
+    assert answer.status_code == 201, answer.text
+    return code, scan, answer.json["sha256"]
+
+
+def test_an_officer_cannot_take_another_branch_s_scan_with_only_the_id_number(doc_app, docs, scan_at_hk02):
+    """The probe's attack: hk-01 lists the citizen's documents, opens a dossier with any name and no ticket,
+    reuses hk-02's scan and downloads it. The listing names no dossier code; the reuse is refused."""
+    theirs, scan, sha = scan_at_hk02
+    listed = docs.get(f"/citizens/{CITIZEN}/documents", "off1")
+    assert listed.status_code == 200, listed.text
+    assert [(d["sha256"], d["kind"]) for d in listed.json] == [(sha, "id_card")]
+    assert theirs not in listed.text and all("dossier" not in d for d in listed.json)
+    mine = open_dossier(docs, name="Kẻ Gian")
+    reused = docs.post(f"/dossiers/{mine}/documents", "off1", {"reuse": sha})
+    assert reused.status_code == 403 and reused.json["error"]["code"] == "citizen_not_present", reused.text
+    assert docs.get(f"/dossiers/{mine}/documents/{sha}", "off1").status_code == 404
+    assert docs.get(f"/dossiers/{mine}/full", "off1").json["documents"] == []
+    # A ticket of the branch that is not at a counter (waiting) does not make the citizen present either.
+    waiting = docs.issue("civil", "kiosk1", "hk-01")["id"]
+    assert docs.post(f"/dossiers/{open_dossier(docs, ticket=waiting)}/documents", "off1",
+                     {"reuse": sha}).json["error"]["code"] == "citizen_not_present"
+
+
+def test_the_citizen_at_the_counter_gets_their_scan_from_another_branch_and_the_dossier_says_so(
+        doc_app, docs, scan_at_hk02):
+    _, scan, sha = scan_at_hk02
+    # A finished ticket's citizen has left: a dossier on it takes nothing from hk-02.
+    gone = called_ticket(docs, doc_app)
+    assert docs.post(f"/tickets/{gone}/done", "off1").status_code == 200
+    assert docs.post(f"/dossiers/{open_dossier(docs, ticket=gone)}/documents", "off1",
+                     {"reuse": sha}).json["error"]["code"] == "citizen_not_present"
+    ticket = called_ticket(docs, doc_app)
+    mine = open_dossier(docs, ticket=ticket)
+    reused = docs.post(f"/dossiers/{mine}/documents", "off1", {"reuse": sha})
+    assert reused.status_code == 201, reused.text
+    assert reused.json["reused"] is True
+    read = docs.get(f"/dossiers/{mine}/documents/{sha}", "off1")
+    assert read.status_code == 200 and read.data == scan
+    events = docs.get(f"/dossiers/{mine}/full", "off1").json["events"]
+    assert [(e["note"], e["actor"], e["branch"]) for e in events if e["note"] and "reused" in e["note"]] == [
+        (f"document_reused:{sha}", "staff:off1", "hk-01")]
+
+
+def test_a_ticket_at_the_counter_stands_for_one_citizen(doc_app, docs, scan_at_hk02):
+    """A citizen at the counter does not make another citizen present: the dossier opened on their ticket for
+    someone else's ID number takes nothing of that other citizen's from another branch."""
+    _, _, sha = scan_at_hk02
+    ticket = called_ticket(docs, doc_app)
+    open_dossier(docs, ticket=ticket, citizen=OTHER_CITIZEN, name="Người Thật")
+    victim = open_dossier(docs, ticket=ticket)
+    refused = docs.post(f"/dossiers/{victim}/documents", "off1", {"reuse": sha})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "citizen_not_present"
+
+
+def test_a_document_the_officer_s_branch_already_holds_is_reused_without_a_ticket(doc_app, docs):
+    """What the officer could open already gives nothing away: the branch's own documents need no ticket."""
+    first = new_dossier(doc_app, branch="hk-01", return_branch="hk-01")
+    sha = upload(docs, first, pdf("ours")).json["sha256"]
+    again = open_dossier(docs)
+    reused = docs.post(f"/dossiers/{again}/documents", "off1", {"reuse": sha})
+    assert reused.status_code == 201, reused.text
+    assert docs.get(f"/citizens/{CITIZEN}/documents", "off1").json[0]["sha256"] == sha
+
+
+def test_the_same_bytes_for_another_citizen_show_their_own_times_not_the_first_upload_s(doc_app, docs, clock):
+    """Nothing tells B's officer that A's dossier had that scan first: every time B sees is B's own."""
+    scan = image("PNG", color=(1, 2, 3))
+    assert upload(docs, new_dossier(doc_app), scan).status_code == 201
+    clock.advance(3600)
+    local = doc_app.extensions["motcua"].engine.local.iso
+    theirs = new_dossier(doc_app, citizen=OTHER_CITIZEN, branch="hk-02", return_branch="hk-02")
+    second = upload(docs, theirs, scan, who="off2")
+    assert second.status_code == 201, second.text
+    assert second.json["attached_at"] == local(clock.now())
+    assert "created_at" not in second.json
+    [listed] = docs.get(f"/citizens/{OTHER_CITIZEN}/documents", "off2").json
+    assert listed["created_at"] == local(clock.now())
+    [attached] = docs.get(f"/dossiers/{theirs}/full", "off2").json["documents"]
+    assert attached["attached_at"] == local(clock.now())
+
+
+# ---- downloads: the parsed code, and nothing written for a download that failed ---------------
+
+def document_reads(app) -> int:
+    return app.extensions["motcua"].store.query(
+        "select count(*) as n from events where note like 'document_read:%'")[0]["n"]
+
+
+@pytest.mark.parametrize("odd", ["%0A", "%E2%80%A8", "%20", "%09"], ids=["newline", "line-separator", "space", "tab"])
+def test_a_code_with_a_line_break_before_it_names_the_file_by_the_parsed_code(doc_app, docs, odd):
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
+    answer = docs.get(f"/dossiers/{odd}{code.lower()}/documents/{sha}", "off1")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Disposition"] == f'attachment; filename="{code}-id_card.pdf"'
+    assert document_reads(doc_app) == 1
+
+
+def test_a_download_that_fails_writes_no_read_event(doc_app, docs):
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf()).json["sha256"]
+    mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    for path, status in ((f"/dossiers/{mistyped}/documents/{sha}", 400),
+                         (f"/dossiers/{code}/documents/{'0' * 64}", 404),
+                         (f"/dossiers/{code}/documents/{sha.upper()}", 404)):
+        answer = docs.get(path, "off1")
+        assert answer.status_code == status and answer.json["error"]["code"], answer.text
+    [stored] = stored_files(doc_app)
+    stored.unlink()
+    gone = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert gone.status_code == 503 and gone.json["error"]["code"] == "storage_unavailable", gone.text
+    assert document_reads(doc_app) == 0
+
+
+def test_the_download_declares_its_400(doc_app):
+    from motcua.web.openapi import spec
+
+    responses = spec(doc_app)["paths"]["/dossiers/{code}/documents/{sha256}"]["get"]["responses"]
+    assert {"400", "404", "503"} <= set(responses)
+
+
+# ---- damage on disk, and the files of writes killed before their row -------------------------
+
+def flip_a_bit(path) -> None:
+    """One bit of the file's middle byte turned over, as a failing disk does."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x04
+    path.write_bytes(bytes(data))
+
+
+def document_file(app, sha: str):
+    return app.extensions["motcua"].documents.folder / sha[:2] / sha
+
+
+def test_a_damaged_file_is_said_so_and_the_same_bytes_uploaded_again_repair_it(doc_app, docs):
+    code = new_dossier(doc_app)
+    scan = pdf("hu hong")
+    sha = upload(docs, code, scan).json["sha256"]
+    flip_a_bit(document_file(doc_app, sha))
+    broken = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert broken.status_code == 503 and broken.json["error"]["code"] == "document_damaged", broken.text
+    # The officer scans it again, for this citizen's next dossier: the file is checked and written anew.
+    again = upload(docs, new_dossier(doc_app), scan)
+    assert again.status_code == 201, again.text
+    read = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert read.status_code == 200 and read.data == scan
+    assert Fernet(KEY.encode()).decrypt(document_file(doc_app, sha).read_bytes()) == scan
+    # Sent again to the dossier that has it: 409 as before, and a damaged file is repaired all the same.
+    flip_a_bit(document_file(doc_app, sha))
+    assert upload(docs, code, scan).json["error"]["code"] == "duplicate_document"
+    assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").data == scan
+    # The row names the file as it now stands: damage from here on is told from a wrong key.
+    [row] = doc_app.extensions["motcua"].store.query("select file_sha256 from documents")
+    assert row["file_sha256"] == hashlib.sha256(document_file(doc_app, sha).read_bytes()).hexdigest()
+
+
+def test_a_file_cut_short_under_a_row_of_before_is_damage_too(doc_app, docs):
+    """Rows written before files' own hashes were kept: a file that is no longer a token's shape is damaged."""
+    code = new_dossier(doc_app)
+    sha = upload(docs, code, pdf("cu")).json["sha256"]
+    rt = doc_app.extensions["motcua"]
+    rt.store.write(lambda db: db.execute("update documents set file_sha256 = null"))
+    stored = document_file(doc_app, sha)
+    stored.write_bytes(stored.read_bytes()[:-7])
+    read = docs.get(f"/dossiers/{code}/documents/{sha}", "off1")
+    assert read.status_code == 503 and read.json["error"]["code"] == "document_damaged", read.text
+
+
+def test_an_intact_file_under_another_key_is_a_key_mismatch_not_damage(config, clock, tokens, tmp_path):
+    folder = str(tmp_path / "documents")
+    first = create_app(override(config, dossiers={"documents": folder, "document_key": KEY}), clock)
+    code = new_dossier(first)
+    scan = pdf("khoa khac")
+    sha = upload(Api(first.test_client(), tokens), code, scan).json["sha256"]
+    first.extensions["motcua"].store.close()
+    other = create_app(override(config, dossiers={"documents": folder,
+                                                  "document_key": Fernet.generate_key().decode()}), clock)
+    try:
+        read = Api(other.test_client(), tokens).get(f"/dossiers/{code}/documents/{sha}", "off1")
+        assert read.status_code == 503 and read.json["error"]["code"] == "document_key_mismatch", read.text
+    finally:
+        other.extensions["motcua"].store.close()
+
+
+# A document write killed (SIGKILL, power cut) after its file is in place and before its row commits
+# ("row"), or while its temporary file is written ("file"): this process dies at that moment.
+KILLED_WRITE = """
+import os, sys
+from motcua.core.clock import FakeClock
+from motcua.documents import Actor, Documents
+folder, key, text, stage = sys.argv[1:]
+class DiesBeforeTheRow:
+    def write(self, change):
+        os._exit(9)
+if stage == "file":
+    os.replace = lambda *paths: os._exit(9)
+documents = Documents(DiesBeforeTheRow(), folder, key, 1 << 20, FakeClock(0))
+scan = b"%PDF-1.4 " + text.encode() + b"\\n%%EOF"
+documents.upload({"code": "X", "citizen_id": "001090012345", "status": "received"}, scan, "id_card",
+                 Actor("staff:off1", "hk-01"))
+"""
+
+
+def killed_write(folder, text: str, stage: str) -> str:
+    """Kill a write of a PDF holding text at that stage; the sha256 of its bytes."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(folder), KEY, text, stage], timeout=60)
+    assert done.returncode == 9
+    return hashlib.sha256(b"%PDF-1.4 " + text.encode() + b"\n%%EOF").hexdigest()
+
+
+def test_the_files_of_killed_writes_are_removed_when_the_server_starts(config, clock, tokens, tmp_path):
+    folder = tmp_path / "documents"
+    settings = override(config, dossiers={"documents": str(folder), "document_key": KEY})
+    app = create_app(settings, clock)
+    code = new_dossier(app)
+    kept = upload(Api(app.test_client(), tokens), code, pdf("giu lai")).json["sha256"]
+    app.extensions["motcua"].store.close()
+    orphan = killed_write(folder, "mo coi", "row")
+    killed_write(folder, "dang ghi", "file")
+    assert (folder / orphan[:2] / orphan).is_file() and list(folder.glob("*/.upload-*"))
+    again = create_app(settings, clock)
+    try:
+        assert not (folder / orphan[:2] / orphan).exists() and not list(folder.glob("*/.upload-*"))
+        assert Api(again.test_client(), tokens).get(f"/dossiers/{code}/documents/{kept}", "off1").status_code == 200
+    finally:
+        again.extensions["motcua"].store.close()
+
+
+def test_documents_check_removes_orphans_names_damage_and_fails_until_it_is_repaired(doc_app, docs, config,
+                                                                                     tmp_path):
+    import subprocess
+    import sys
+
+    folder = doc_app.extensions["motcua"].documents.folder
+    settings = tmp_path / "config.toml"
+    settings.write_text(f'[dossiers]\ndocuments = "{folder}"\ndocument_key = "{KEY}"\n', encoding="utf-8")
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "motcua.cli", "documents", "check", "--config", str(settings),
+                               "--db", config.server.db], capture_output=True, text=True, timeout=60)
+
+    code = new_dossier(doc_app)
+    good, bad = pdf("tot"), pdf("se hong")
+    upload(docs, code, good)
+    bad_sha = upload(docs, code, bad, kind="birth_notice").json["sha256"]
+    orphan = killed_write(folder, "mo coi", "row")
+    flip_a_bit(document_file(doc_app, bad_sha))
+    found = check()
+    assert found.returncode == 1, found.stderr
+    assert f"removed {orphan[:2]}/{orphan}" in found.stdout
+    assert f"damaged {bad_sha[:2]}/{bad_sha}" in found.stdout and code in found.stdout
+    assert "2 documents: 1 intact, 1 damaged, 0 missing, 0 not opening with the key; 1 orphan removed" \
+        in found.stdout
+    assert not (folder / orphan[:2] / orphan).exists() and document_file(doc_app, bad_sha).exists()
+    assert upload(docs, new_dossier(doc_app), bad).status_code == 201
+    repaired = check()
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "2 documents: 2 intact, 0 damaged, 0 missing, 0 not opening with the key; 0 orphans removed" \
+        in repaired.stdout

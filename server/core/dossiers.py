@@ -16,7 +16,7 @@ from typing import Iterable
 
 from motcua import audit
 from motcua.core.clock import LocalTime
-from motcua.core.model import Conflict, DomainError, Invalid, NotFound
+from motcua.core.model import ACTIVE_AT_COUNTER, Conflict, DomainError, Invalid, NotFound
 from motcua.core.procedures import Catalogue
 
 log = logging.getLogger("motcua")
@@ -259,6 +259,25 @@ class Dossiers:
         if to == RESULT_READY:
             self._tell_result_ready(row)
         return row
+
+    def citizen_at_counter(self, row: dict, engine, branch: str) -> bool:
+        """True when the dossier's citizen is at a counter of branch now: the dossier's ticket is called or
+        being served there, and no dossier on that ticket is another citizen's (one ticket, one person).
+
+        Any counter of the branch counts while counters are not taken by officers; this is where "at the
+        officer's own counter" will narrow it.
+        """
+        ticket_id = row.get("ticket")
+        if not ticket_id:
+            return False
+        try:
+            ticket = engine.ticket(ticket_id)
+        except NotFound:   # a ticket of a day gone is at no counter
+            return False
+        if ticket.branch != branch or ticket.status not in ACTIVE_AT_COUNTER or ticket.counter is None:
+            return False
+        return not self.store.query("select 1 from dossiers where ticket = ? and citizen_id != ? limit 1",
+                                    [ticket_id, row["citizen_id"]])
 
     def record(self, db, code: str, actor: str, place: str | None, note: str) -> None:
         """In the caller's transaction (db: the store's write connection), an event that changes nothing: a

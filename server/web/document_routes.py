@@ -12,14 +12,15 @@ from pydantic import BaseModel, Field
 from motcua.accounts import Principal
 from motcua.core.dossiers import ADMIN, COUNTER, valid_id_number
 from motcua.core.model import Invalid, StorageUnavailable
-from motcua.documents import JPEG, MIMES, PDF, PNG, Actor, Documents, DocumentTooLarge, UnsupportedDocument
+from motcua.documents import (JPEG, MIMES, PDF, PNG, Actor, CitizenNotPresent, Documents, DocumentTooLarge,
+                              UnsupportedDocument)
 from . import schemas
 from .openapi import operation
 from .dossier_routes import require_personal_access, sides
 from .routes import STATUS_OF, Forbidden, api, bearer, json_body, runtime
 
-# The document's own refusals take HTTP's words for them: too large, not a type taken.
-STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415})
+# The document's own refusals take HTTP's words for them: too large, not a type taken, not yours to see.
+STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415, CitizenNotPresent: 403})
 # What a multipart body carries beyond its file: the boundaries, the part headers, the kind field.
 FORM_OVERHEAD = 64 * 1024
 SHA = r"^[0-9a-f]{64}$"
@@ -57,8 +58,7 @@ class CitizenDocument(schemas.Answer):
     kind: str
     mime: str
     size: int
-    created_at: str = Field(description="when it was first digitised")
-    dossier: str = Field(description="a dossier it is attached to")
+    created_at: str = Field(description="when it was first attached to a dossier of this citizen's")
 
 
 # ---- authorisation ---------------------------------------------------------------------------
@@ -103,7 +103,11 @@ def attached_answer(row: dict) -> dict:
 
 @api.post("/dossiers/<code>/documents")
 @operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
-           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch)",
+           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch). A "
+           "document that only other branches' dossiers hold is reused only for the citizen being served at the "
+           "officer's counter: the dossier's ticket is called or being served at a counter of the officer's branch "
+           "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Every reuse is an event "
+           "of the dossier (document_reused:{sha256})",
            Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
 def attach_document(code):
     who = bearer()
@@ -122,12 +126,15 @@ def attach_document(code):
         attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), kind, actor(who))
     else:
         body = json_body()
-        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind))
+        rt = runtime()
+        present = who.branch is not None and rt.dossiers.citizen_at_counter(dossier, rt.engine, who.branch)
+        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind), present)
     return jsonify(attached_answer(attached)), 201
 
 
 @api.get("/citizens/<id_number>/documents")
-@operation("the documents already digitised for a citizen, to attach instead of scanning again (staff of a branch)",
+@operation("the documents already digitised for a citizen, to attach instead of scanning again: kinds and dates, "
+           "never the dossiers they are on (staff of a branch)",
            CitizenDocument, many=True, auth="required", errors=(503,))
 def citizen_documents(id_number):
     who = bearer()
@@ -140,9 +147,9 @@ def citizen_documents(id_number):
 
 
 @api.get("/dossiers/<code>/documents/<sha256>")
-@operation("a document of the dossier, decrypted; each read is an event of the dossier (staff of its branches, "
-           "its competent department, admins)", None, auth="required", media=MIMES,
-           errors=(503,))
+@operation("a document of the dossier, decrypted; each read is an event of the dossier, written once the file "
+           "has opened, so a failed download leaves none (staff of its branches, its competent department, admins; "
+           "a mistyped code answers 400)", None, auth="required", media=MIMES, errors=(400, 503))
 def download_document(code, sha256):
     who = bearer()
     dossier = dossier_of(code)
@@ -150,7 +157,9 @@ def download_document(code, sha256):
     data, row = documents_part().read(dossier, sha256, actor(who))
     answer = make_response(data)
     answer.mimetype = row["mime"]
-    answer.headers["Content-Disposition"] = f'attachment; filename="{code}-{row["kind"]}.{EXTENSION[row["mime"]]}"'
+    # The code as parsed, never the path's own text: what surrounds it there (a line break) is no header's.
+    answer.headers["Content-Disposition"] = (f'attachment; filename="{dossier["code"]}-{row["kind"]}.'
+                                             f'{EXTENSION[row["mime"]]}"')
     # Personal documents: no cache keeps a copy.
     answer.headers["Cache-Control"] = "no-store"
     return answer
