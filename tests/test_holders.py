@@ -12,7 +12,8 @@ from motcua.core.engine import QueueEngine
 from motcua.core.model import Conflict
 from motcua.store import Store
 
-from conftest import HOAN_KIEM, MORNING
+from conftest import HOAN_KIEM, MORNING, PASSWORD
+from test_openapi import fits
 
 DATA = scenario.load(HOAN_KIEM)
 LAN, MINH = "staff:lan", "staff:minh"
@@ -152,3 +153,118 @@ def test_the_report_credits_the_officer_who_finished_the_ticket_not_its_caller()
     # Finished with no staff account (the simulator): the caller keeps it.
     [facts] = reports.ticket_facts(tickets, [*events[:2], {**events[2], "actor": None}], [])
     assert facts.officer == "lan"
+
+
+def test_a_manager_resumes_a_paused_counter_from_the_dashboard_without_taking_it(engine):
+    engine.pause("hk-01", "4", "break", actor=LAN)
+    assert engine.resume("hk-01", "4", actor="staff:boss", by_manager=True).holder == LAN
+    assert refusal(lambda: engine.call_next("hk-01", "4", actor="staff:boss")).code == "counter_taken"
+
+
+# ---- the API -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def second(api):
+    """A second officer of hk-01 ("off3"), signed in: the token by that name."""
+    added = api.post("/admin/users", "admin", {"username": "off3", "password": PASSWORD, "role": "officer",
+                                               "branch": "hk-01"})
+    assert added.status_code == 201, added.text
+    login = api.post("/auth/login", None, {"username": "off3", "password": PASSWORD})
+    api.tokens["off3"] = login.json["token"]
+    return "off3"
+
+
+def held_by(api, counter_id: str) -> str | None:
+    state = api.get("/branches/hk-01/staff-state", "mgr1").json
+    return next(c["holder"] for c in state["counters"] if c["id"] == counter_id)
+
+
+def counter_events(app) -> list[dict]:
+    return app.extensions["motcua"].store.query(
+        "select from_status, to_status, counter, actor, note from events where ticket is null and dossier is null "
+        "order by id")
+
+
+def test_a_second_officer_is_refused_409_naming_whose_counter_it_is(api, second):
+    doc = api.get("/openapi.json").json
+    ticket = api.issue("land")
+    assert api.post("/branches/hk-01/counters/4/next", "off1").json["ticket"]["id"] == ticket["id"]
+    assert held_by(api, "4") == "off1"
+    for path, body in [("/branches/hk-01/counters/4/next", None), (f"/tickets/{ticket['id']}/done", None),
+                       (f"/tickets/{ticket['id']}/recall", None), (f"/tickets/{ticket['id']}/start", None),
+                       (f"/tickets/{ticket['id']}/no-show", None),
+                       (f"/tickets/{ticket['id']}/transfer", {"service": "cert"}),
+                       ("/branches/hk-01/counters/4/pause", {"reason": "break"}),
+                       ("/branches/hk-01/counters/4/take", {})]:
+        refused = api.post(path, second, body)
+        assert refused.status_code == 409, (path, refused.text)
+        assert refused.json["error"]["code"] == "counter_taken"
+        assert refused.json["error"]["details"] == {"branch": "hk-01", "counter": "4", "holder": "off1"}
+        fits(doc, "post", path.replace(ticket["id"], "{ticket_id}").replace("hk-01", "{b}").replace("/4/", "/{c}/"),
+             refused)
+    assert api.get(f"/tickets/{ticket['id']}").json["status"] == "called"
+    detail = api.get("/branches/hk-01/counters/4", second).json
+    assert detail["holder"] == "off1" and detail["ticket"]["id"] == ticket["id"]
+    # The other counters are anybody's; the holder carries on.
+    assert api.post("/branches/hk-01/counters/5/next", second).status_code == 200
+    assert api.post(f"/tickets/{ticket['id']}/done", "off1").json["status"] == "done"
+
+
+def test_a_take_over_is_explicit_answers_whose_it_was_and_is_an_event(api, second, app):
+    doc = api.get("/openapi.json").json
+    ticket = api.issue("land")
+    api.post("/branches/hk-01/counters/4/next", "off1")
+    taken = api.post("/branches/hk-01/counters/4/take", second, {"take_over": True})
+    assert taken.status_code == 200, taken.text
+    assert fits(doc, "post", "/branches/{b}/counters/{c}/take", taken) == {
+        "id": "4", "branch": "hk-01", "holder": "off3", "held_since": "2026-11-24T08:00:00+07:00",
+        "taken_from": "off1"}
+    assert held_by(api, "4") == "off3"
+    assert api.post(f"/tickets/{ticket['id']}/done", "off1").json["error"]["details"]["holder"] == "off3"
+    assert api.post(f"/tickets/{ticket['id']}/done", second).json["status"] == "done"
+    assert counter_events(app) == [
+        {"from_status": "free", "to_status": "held", "counter": "4", "actor": "staff:off1", "note": None},
+        {"from_status": "held", "to_status": "held", "counter": "4", "actor": "staff:off3",
+         "note": "taken_from:staff:off1"}]
+    again = api.post("/branches/hk-01/counters/4/take", second, {})
+    assert again.status_code == 200 and again.json["taken_from"] is None
+    assert api.post("/branches/hk-01/counters/4/take", second, {"take_over": "yes"}).status_code == 400
+
+
+def test_release_and_sign_out_free_the_counters_an_account_holds(api, second, app):
+    api.post("/branches/hk-01/counters/4/next", "off1")
+    api.post("/branches/hk-01/counters/5/pause", "off1", {"reason": "break"})
+    assert api.post("/branches/hk-01/counters/4/release", second).json["error"]["code"] == "counter_taken"
+    released = api.post("/branches/hk-01/counters/4/release", "off1")
+    assert released.status_code == 200 and released.json["holder"] is None
+    api.post("/branches/hk-01/counters/4/next", "off1")
+    assert (held_by(api, "4"), held_by(api, "5")) == ("off1", "off1")
+    assert api.post("/auth/logout", "off1").status_code == 200
+    assert (held_by(api, "4"), held_by(api, "5")) == (None, None)
+    assert api.post("/branches/hk-01/counters/5/resume", second).status_code == 200
+    assert held_by(api, "5") == "off3"
+    assert [e["note"] for e in counter_events(app) if e["to_status"] == "free"] == ["released", "signed_out",
+                                                                                   "signed_out"]
+    # An admin moving an account elsewhere frees its counters too.
+    api.post("/branches/hk-01/counters/4/next", second)
+    assert api.request("PATCH", "/admin/users/off3", "admin", {"branch": "hk-02"}).status_code == 200
+    assert (held_by(api, "4"), held_by(api, "5")) == (None, None)
+
+
+def test_a_manager_works_a_counter_under_the_same_rule_and_resumes_any_from_the_dashboard(api):
+    api.post("/branches/hk-01/counters/4/pause", "off1", {"reason": "meeting"})
+    assert api.post("/branches/hk-01/counters/4/resume", "mgr1").status_code == 200
+    assert held_by(api, "4") == "off1"
+    assert api.post("/branches/hk-01/counters/4/next", "mgr1").json["error"]["code"] == "counter_taken"
+    assert api.post("/branches/hk-01/counters/5/next", "admin").status_code == 200 and held_by(api, "5") == "admin"
+
+
+def test_the_report_credits_the_officer_who_served_after_a_take_over(api, second):
+    ticket = api.issue("land")
+    api.post("/branches/hk-01/counters/4/next", "off1")
+    api.post(f"/tickets/{ticket['id']}/start", "off1")
+    api.post("/branches/hk-01/counters/4/take", second, {"take_over": True})
+    assert api.post(f"/tickets/{ticket['id']}/done", second).status_code == 200
+    report = api.get("/branches/hk-01/report.json?from=2026-11-24&to=2026-11-24", "mgr1").json
+    assert [(o["officer"], o["served"]) for o in report["officers"]] == [("off3", 1)]
+    assert [(c["counter"], c["served"]) for c in report["counters"]] == [("4", 1)]

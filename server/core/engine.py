@@ -400,10 +400,12 @@ class QueueEngine:
             counter, claim = self._free_open_counter(branch_id, counter_id, actor)
             return self._change_counter(counter, claim.events, pause_reason=reason, since=self.clock.now())
 
-    def resume(self, branch_id: str, counter_id: str, actor: str | None = None) -> Counter:
-        """A paused counter takes citizens again."""
+    def resume(self, branch_id: str, counter_id: str, actor: str | None = None, by_manager: bool = False) -> Counter:
+        """A paused counter takes citizens again: its holder's move, or a manager's (from the dashboard),
+        which leaves the counter whoever's it was."""
         with self._operating():
-            counter, claim = self._claim(self.counter(branch_id, counter_id), actor)
+            counter = self.counter(branch_id, counter_id)
+            counter, claim = (counter, Change()) if by_manager else self._claim(counter, actor)
             if counter.pause_reason is None:
                 raise Conflict(f"counter {counter_id} is not paused", "not_paused")
             return self._change_counter(counter, claim.events, pause_reason=None, since=self.clock.now())

@@ -17,6 +17,11 @@ PAUSE_REASONS = ("break", "meeting", "other")
 STAFF_ACTOR = "staff:"  # a staff account's actor is "staff:" and its username
 
 
+def staff_actor(username: str) -> str:
+    """The actor of a staff account ("lan" -> "staff:lan")."""
+    return STAFF_ACTOR + username
+
+
 def staff_name(actor: str | None) -> str | None:
     """The username of a staff account's actor ("staff:lan" -> "lan"); None for anyone else."""
     return actor[len(STAFF_ACTOR):] if actor and actor.startswith(STAFF_ACTOR) else None
