@@ -7,31 +7,19 @@ import pytest
 
 from motcua import audit
 from motcua.core import reports, scenario
-from motcua.core.clock import FakeClock
-from motcua.core.engine import QueueEngine
 from motcua.core.model import Conflict
 from motcua.store import Store
 
-from conftest import HOAN_KIEM, MORNING, PASSWORD
+from conftest import MORNING, PASSWORD
+from test_counter_pause import DATA, make_engine
 from test_openapi import fits
 
-DATA = scenario.load(HOAN_KIEM)
 LAN, MINH = "staff:lan", "staff:minh"
-
-
-def make_engine(clock, store=None, tickets=()) -> QueueEngine:
-    counters = store.counters() if store else scenario.counters(DATA)
-    return QueueEngine(scenario.branches(DATA), scenario.services(DATA), counters, clock, journal=store,
-                       tickets=tickets)
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MORNING)
 
 
 @pytest.fixture
 def engine(clock):
+    """The engine on the fake clock of conftest (MORNING)."""
     return make_engine(clock)
 
 
