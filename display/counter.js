@@ -1,7 +1,8 @@
 // The counter console: an officer picks a counter of the branch, then calls, serves, finishes,
 // transfers and pauses with big buttons or one key each. The page holds no truth of its own: every
 // action answers with the server's state, and the staff room pushes the branch's state live, so a
-// second officer's call shows at once and a ticket just taken elsewhere is said so plainly.
+// second officer's call shows at once and a ticket just taken elsewhere is said so plainly. One officer
+// works a counter at a time: choosing one takes it, and one another officer holds is offered to take over.
 (function () {
   "use strict";
   const Staff = window.Staff;
@@ -51,8 +52,9 @@
     const first = await Staff.api("GET", `/branches/${encodeURIComponent(branch)}/staff-state`);
     if (first.status !== 200) { refuse(first); return; }
     if (session.role === "admin") localStorage.setItem("motcua.counter.branch", branch);
-    counterId = params.get("counter") || localStorage.getItem(storageKey(branch));
+    const stored = params.get("counter") || localStorage.getItem(storageKey(branch));
     applyState(first.body);
+    if (stored && first.body.counters.some((c) => c.id === stored)) chooseCounter(stored);
     window.CounterDossier.init({ session, branch, branchName, say, branches: () => Object.keys(names.branches),
       ticket: () => (myCounter() ? myCounter().ticket : null) });
     Staff.socket(branch, { staff_queue: applyState, kiosk: onKiosk, dossier: window.CounterDossier.heard }, (live) => { $("offline").hidden = live; });
@@ -68,10 +70,15 @@
     if (state.at) offsetMs = Date.parse(state.at) - Date.now();
     const counter = myCounter();
     if (!counter) { showPicker(); return; }
+    if (heldByOther(counter)) { showTaken(counter); return; }
     $("picker").hidden = true;
+    $("taken").hidden = true;
     $("console").hidden = false;
     render();
   }
+
+  const heldByOther = (counter) => Boolean(counter.holder) && counter.holder !== session.username;
+  const counterPath = (id) => `/branches/${encodeURIComponent(branch)}/counters/${encodeURIComponent(id)}`;
 
   async function refresh() {
     const answer = await Staff.api("GET", `/branches/${encodeURIComponent(branch)}/staff-state`);
@@ -89,6 +96,7 @@
 
   function showPicker() {
     $("console").hidden = true;
+    $("taken").hidden = true;
     $("picker").hidden = false;
     if (session.role === "admin") {
       $("branch-pick").hidden = false;
@@ -110,16 +118,53 @@
       status.textContent = t(`counter.state.${counter.status}`);
       if (index < 9) name.append(kbd(String(index + 1)));
       button.append(name, services, status);
+      if (counter.holder) {
+        const mine = counter.holder === session.username;
+        const holder = document.createElement("span");
+        holder.className = `holder${mine ? " mine" : ""}`;
+        holder.textContent = mine ? t("counter.yours") : t("counter.held_by", { holder: counter.holder });
+        button.append(holder);
+      }
       button.addEventListener("click", () => chooseCounter(counter.id));
       return button;
     }));
   }
 
+  // Choosing a counter takes it; one another officer holds is shown with the choice to take it over.
   function chooseCounter(id) {
     counterId = id;
     localStorage.setItem(storageKey(branch), id);
     selected = null;
     applyState(state);
+    take(false);
+  }
+
+  async function take(takeOver) {
+    const id = counterId;
+    const answer = await Staff.api("POST", `${counterPath(id)}/take`, { take_over: takeOver });
+    if (answer.status === 200 && answer.body.taken_from) {
+      say(t("counter.taken_over", { counter: id, holder: answer.body.taken_from }));
+    } else if (answer.status !== 200 && errorCode(answer) !== "counter_taken") {
+      sayError(answer);
+    }
+    await refresh();   // the state says whose the counter is now: the console, or the choice to take it over
+  }
+
+  function showTaken(counter) {
+    $("console").hidden = true;
+    $("picker").hidden = true;
+    $("taken").hidden = false;
+    Staff.translate();
+    $("taken-title").textContent = t("counter.taken_title", { counter: counter.id });
+    $("taken-by").textContent = t("counter.taken_by", { holder: counter.holder,
+      time: counter.held_since ? clockTime(counter.held_since) : "—" });
+    document.title = `${t("counter.counter_n", { counter: counter.id })} — ${branchName(branch)} — motcua`;
+  }
+
+  function leaveCounter() {
+    counterId = null;
+    localStorage.removeItem(storageKey(branch));
+    showPicker();
   }
 
   // ---- drawing -----------------------------------------------------------------------------------
@@ -276,7 +321,14 @@
     for (const button of document.querySelectorAll("[data-action]")) {
       button.addEventListener("click", () => act(button.dataset.action));
     }
-    $("change-counter").addEventListener("click", () => { counterId = null; localStorage.removeItem(storageKey(branch)); showPicker(); });
+    // Leaving for another counter lets this one go, for whoever comes to it next.
+    $("change-counter").addEventListener("click", () => {
+      const counter = myCounter();
+      leaveCounter();
+      if (counter && counter.holder === session.username) Staff.api("POST", `${counterPath(counter.id)}/release`).then(refresh);
+    });
+    $("take-over").addEventListener("click", () => take(true));
+    $("taken-other").addEventListener("click", leaveCounter);
     $("kiosk-dismiss").addEventListener("click", () => { kioskDismissed = $("kiosk-banner").dataset.key; $("kiosk-banner").hidden = true; });
     for (const button of document.querySelectorAll("#pause-dialog [data-reason]")) {
       button.addEventListener("click", () => pause(button.dataset.reason));
@@ -343,9 +395,16 @@
     return answer;
   }
 
+  const errorCode = (answer) => (answer.body && answer.body.error ? answer.body.error.code : String(answer.status));
+
   function sayError(answer, number) {
     if (answer.status === 401) return;   // staff.js takes the page to the sign-in
-    const code = answer.body && answer.body.error ? answer.body.error.code : String(answer.status);
+    const code = errorCode(answer);
+    // Another officer took the counter over meanwhile: the state fetched next offers it back.
+    if (code === "counter_taken") {
+      say(t("counter.error.counter_taken", { holder: answer.body.error.details.holder }), "bad");
+      return;
+    }
     // Someone else moved the ticket first (called it, finished it, transferred it).
     if (number && (code === "bad_transition" || code === "other_day" || answer.status === 404)) {
       say(t("counter.error.taken", { number }), "bad");

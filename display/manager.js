@@ -208,6 +208,9 @@
       } else {
         line = el("p", "current quiet", t("manager.no_ticket"));
       }
+      // Who works the counter (one officer at a time): the staff-state's holder.
+      const holder = el("p", "holder" + (counter.holder ? "" : " free"),
+                        counter.holder ? t("manager.held_by", { holder: counter.holder }) : t("manager.free"));
       const chips = el("div", "chips");
       chips.setAttribute("aria-label", t("manager.counter_services"));
       for (const service of offered) {
@@ -234,7 +237,7 @@
       } else {
         head.append(openClose);
       }
-      card.append(head, line, chips);
+      card.append(head, line, holder, chips);
       box.append(card);
     }
   }

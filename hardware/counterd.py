@@ -1,6 +1,8 @@
 """`motcua counterd`: binds one counter's call pad and number display to the server.
 
-A key on the pad becomes an API call made with the counter officer's credentials; the display
+It signs in as the counter's officer and takes the counter (one officer works a counter at a time:
+one another officer works is taken over only with --take-over; otherwise its keys answer ERR until
+it is free). A key on the pad becomes an API call made with the counter officer's credentials; the display
 follows the server's `called` events for this counter (and shows the counter's current ticket
 after any reconnection, so it is never left showing a stale number). Every part may fail and
 come back: the serial cables (reopened with backoff), the server (HTTP retried, Socket.IO
@@ -113,6 +115,7 @@ class CounterSetup:
     pad: str             # pyserial URL of the call pad
     display: str         # pyserial URL of the number display
     address: int         # the pad's and display's address on their line
+    take_over: bool = False   # take the counter from another officer working it
 
 
 class Api:
@@ -148,6 +151,21 @@ class Api:
                                 json={"username": self.setup.username, "password": self.setup.password})
         answer.raise_for_status()
         self.token = answer.json()["token"]
+        self._take()
+
+    def _take(self) -> None:
+        """Sign in at the counter: it is this officer's from now (another's only with take_over)."""
+        setup = self.setup
+        answer = self.http.post(f"{setup.server}/api/v1/branches/{setup.branch}/counters/{setup.counter}/take",
+                                json={"take_over": setup.take_over}, timeout=5,
+                                headers={"Authorization": f"Bearer {self.token}"})
+        if answer.status_code == 409 and answer.json()["error"]["code"] == "counter_taken":
+            log.error("counter %s is worked by %s: its keys answer ERR until it is free (or start with --take-over)",
+                      setup.counter, answer.json()["error"]["details"]["holder"])
+        elif answer.ok and answer.json()["taken_from"]:
+            log.info("took counter %s over from %s", setup.counter, answer.json()["taken_from"])
+        else:
+            answer.raise_for_status()
 
 
 class CounterDaemon:

@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     counterd.add_argument("--pad", required=True, help="pyserial URL of the call pad, e.g. /dev/ttyUSB0")
     counterd.add_argument("--display", required=True, help="pyserial URL of the number display")
     counterd.add_argument("--address", type=int, help="the devices' address on their line (default: the counter)")
+    counterd.add_argument("--take-over", action="store_true",
+                          help="take the counter over from another officer working it (said in the log)")
 
     kiosk = commands.add_parser("kiosk", help="the touchscreen kiosk (Kivy)")
     kiosk.add_argument("--config", help="config.toml with a [kiosk] section")
@@ -270,7 +272,7 @@ def cmd_counterd(args, config) -> int:
         raise ValueError("give --password or set MOTCUA_PASSWORD")
     address = args.address if args.address is not None else int(args.counter) if args.counter.isdigit() else 1
     return run_counterd(CounterSetup(args.server.rstrip("/"), args.branch, args.counter, args.username, password,
-                                     args.pad, args.display, address))
+                                     args.pad, args.display, address, args.take_over))
 
 
 def cmd_kiosk(args, config) -> int:

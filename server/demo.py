@@ -1,7 +1,9 @@
 """`motcua demo`: the Hoan Kiem scenario served live, with simulated kiosks and officers.
 
 The simulated citizens and officers use the published HTTP interface like real devices, at the
-scenario's hourly arrival rates and service times, `speed` times faster than real time.
+scenario's hourly arrival rates and service times, `speed` times faster than real time. Each branch's
+simulated counters are worked by an officer account of their own (`sim-{branch}`), which takes
+each counter by calling at it, as a real officer would.
 """
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from cryptography.fernet import Fernet
 
 from motcua.config import Config, override
 from motcua.core import procedures, scenario
+from motcua.core.model import staff_actor
 from motcua.core.stats import lognormal
 from motcua.documents import configured_key
 
 DEMO_ADMIN = "admin"
-# Staff accounts for whoever tries the demo, at its first branch; that branch's counter 1 is theirs
-# (the simulated officers leave it alone).
+# Staff accounts for whoever tries the demo, at its first branch; that branch's counter 1 is the
+# officer's, held for them (the simulated officers leave it alone).
 DEMO_STAFF = {"canbo": "officer", "quanly": "manager"}
 HUMAN_COUNTER = "1"
 # A department user for the demo's /department page: the competent department of DEMO_DOSSIERS.
@@ -66,11 +69,11 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     data = scenario.load(scenario.bundled("hoan-kiem"))
     store = Store(path, config.server.sqlite_synchronous)
-    # The visitor's counter starts paused: until someone signs in and resumes it, the estimates
-    # deal it nobody, as they would a desk with nobody at it.
-    counters = [dataclasses.replace(c, pause_reason="other") if (c.branch, c.id) == (data["branches"][0]["id"],
-                                                                                      HUMAN_COUNTER) else c
-                for c in scenario.counters(data)]
+    # The visitor's counter starts paused, and held by the demo's officer: until they sign in and
+    # resume it, the estimates deal it nobody, as they would a desk with nobody at it.
+    human = (data["branches"][0]["id"], HUMAN_COUNTER)
+    counters = [dataclasses.replace(c, pause_reason="other", holder=staff_actor("canbo"), held_since=time.time())
+                if (c.branch, c.id) == human else c for c in scenario.counters(data)]
     store.load_network(scenario.services(data), scenario.branches(data), counters)
     catalogue = procedures.load(config.dossiers.procedures or None)
     accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours, departments=set(catalogue.departments))
@@ -81,6 +84,12 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     for name, role in DEMO_STAFF.items():
         accounts.add_user(name, staff[name], role, first["id"])
     kiosks = {b["id"]: accounts.add_device("kiosk", b["id"]) for b in data["branches"]}
+    # The simulated officers: one account per branch, signed in here (not through the login limits).
+    simulated = secrets.token_urlsafe(12)
+    officers = {}
+    for branch in data["branches"]:
+        accounts.add_user(f"sim-{branch['id']}", simulated, "officer", branch["id"])
+        officers[branch["id"]] = accounts.login(f"sim-{branch['id']}", simulated)[0]
     # A kiosk of its own for whoever tries the demo, beside the simulated ones.
     kiosk_token = accounts.add_device("kiosk", first["id"])
     if DEMO_DEPARTMENT in catalogue.departments:
@@ -101,8 +110,8 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
                                             token=kiosk_token), encoding="utf-8")
 
     def start_traffic(app):
-        officer = _login(base, DEMO_ADMIN, password)
-        traffic = DemoTraffic(base, data, kiosks, officer, speed, random.Random(data.get("seed", 1)))  # nosec B311  # demo traffic
+        _wait_until_up(base)
+        traffic = DemoTraffic(base, data, kiosks, officers, speed, random.Random(data.get("seed", 1)))  # nosec B311  # demo traffic
         traffic.start(app)
         _print_urls(base, data, {DEMO_ADMIN: password, **staff}, kiosk_toml, kiosk_token, dossiers)
         if duration:
@@ -114,12 +123,11 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     serve(config, on_ready=start_traffic)
 
 
-def _login(base: str, username: str, password: str) -> str:
+def _wait_until_up(base: str) -> None:
     for _ in range(100):
         try:
-            answer = requests.post(f"{base}/api/v1/auth/login", json={"username": username, "password": password},
-                                   timeout=5)
-            return answer.json()["token"]
+            if requests.get(f"{base}/api/v1/health", timeout=5).ok:
+                return
         except requests.ConnectionError:
             time.sleep(0.1)
     raise RuntimeError("the demo server did not start")
@@ -166,7 +174,7 @@ def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_
     print(f"                written to {kiosk_toml}: motcua kiosk --config {kiosk_toml} --windowed")
     first = data["branches"][0]["id"]
     print(f"  staff pages:  {base}/login, then {base}/counter, {base}/manager, {base}/admin")
-    print(f"                officer of {first} (counter {HUMAN_COUNTER} is yours, paused until you resume it): "
+    print(f"                officer of {first} (counter {HUMAN_COUNTER} is held for you, paused until you resume it): "
           f"canbo / {passwords['canbo']}")
     print(f"                manager of {first}: quanly / {passwords['quanly']}")
     if DEMO_DEPARTMENT_USER in passwords:
@@ -180,11 +188,11 @@ def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_
 class DemoTraffic:
     """Simulated kiosks (Poisson arrivals) and officers (lognormal services) over HTTP."""
 
-    def __init__(self, base, data, kiosk_tokens, officer_token, speed, rng) -> None:
+    def __init__(self, base, data, kiosk_tokens, officer_tokens, speed, rng) -> None:
         self.api = f"{base}/api/v1"
         self.data = data
         self.kiosks = kiosk_tokens
-        self.officer = {"Authorization": f"Bearer {officer_token}"}
+        self.officers = {branch: {"Authorization": f"Bearer {token}"} for branch, token in officer_tokens.items()}
         self.speed = speed
         self.rng = rng
         self.services = {s["id"]: s["service_min"] for s in data["services"]}
@@ -215,8 +223,9 @@ class DemoTraffic:
             self._post(f"/branches/{arrival['branch']}/tickets", body, headers)
 
     def _counter(self, branch: str, counter: str) -> None:
+        officer = self.officers[branch]
         while True:
-            answer = self._post(f"/branches/{branch}/counters/{counter}/next", None, self.officer)
+            answer = self._post(f"/branches/{branch}/counters/{counter}/next", None, officer)
             ticket = (answer or {}).get("ticket")
             if not ticket:
                 time.sleep(2)
@@ -224,9 +233,9 @@ class DemoTraffic:
             params = self.services[ticket["service"]]
             minutes = lognormal(self.rng, params["mean"], params.get("cv", 0.6))
             time.sleep(min(10.0, 15 / self.speed))
-            self._post(f"/tickets/{ticket['id']}/start", None, self.officer)
+            self._post(f"/tickets/{ticket['id']}/start", None, officer)
             time.sleep(max(0.0, minutes * 60 / self.speed - 15 / self.speed))
-            self._post(f"/tickets/{ticket['id']}/done", None, self.officer)
+            self._post(f"/tickets/{ticket['id']}/done", None, officer)
 
     def _post(self, path: str, body, headers) -> dict | None:
         try:

@@ -145,6 +145,13 @@ def m012_documents_file_sha256(db: Database) -> None:
     db["documents"].add_column("file_sha256", str)
 
 
+@migrations()
+def m013_counter_holder(db: Database) -> None:
+    """Who holds each counter (the actor of a staff account; null: free) and since when (motcua.core.holders)."""
+    db["counters"].add_column("holder", str)
+    db["counters"].add_column("held_since", float)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 
@@ -292,7 +299,8 @@ class Store:
 
     def counters(self) -> list[Counter]:
         return [Counter(row["branch"], row["id"], tuple(json.loads(row["services"])), bool(row["open"]),
-                        _tuples(json.loads(row["shifts"])), row["pause_reason"], row["since"])
+                        _tuples(json.loads(row["shifts"])), row["pause_reason"], row["since"], row["holder"],
+                        row["held_since"])
                 for row in self.query("select * from counters")]
 
     def tickets(self, since_day: str) -> list[Ticket]:
@@ -346,7 +354,8 @@ def _branch_row(branch: Branch) -> dict:
 def _counter_row(counter: Counter) -> dict:
     return {"branch": counter.branch, "id": counter.id, "services": json.dumps(list(counter.services)),
             "open": int(counter.open), "shifts": json.dumps([list(s) for s in counter.shifts]),
-            "pause_reason": counter.pause_reason, "since": counter.since}
+            "pause_reason": counter.pause_reason, "since": counter.since, "holder": counter.holder,
+            "held_since": counter.held_since}
 
 
 def _tuples(pairs) -> tuple[tuple[str, str], ...]:

@@ -49,21 +49,26 @@ def build_city(path) -> tuple:
 
 def staffed(engine) -> None:
     """The simulated counters call as officers: four per branch, each at one counter in the morning and
-    the next one in the afternoon, so that officers and counters group the tickets differently."""
+    the next one in the afternoon (taking it over), so that officers and counters group the tickets
+    differently."""
     call_next = engine.call_next
 
     def call(branch, counter, actor=None):
         afternoon = engine.local_minute() >= 12 * 60
-        officer = (int(counter) + afternoon) % OFFICERS_PER_BRANCH
-        return call_next(branch, counter, actor=f"staff:{branch}-o{officer}")
+        officer = f"staff:{branch}-o{(int(counter) + afternoon) % OFFICERS_PER_BRANCH}"
+        engine.take(branch, counter, officer, take_over=True)
+        return call_next(branch, counter, actor=officer)
     engine.call_next = call
 
 
 def evening(engine, clock) -> None:
     """After closing, at hk-01, what the simulated day never does: no-shows, a no-show come back,
-    recalls, transfers within the branch and to another, tickets left waiting, called or serving."""
+    recalls, transfers within the branch and to another, tickets left waiting, called or serving, and
+    a ticket finished by an officer who took the counter over."""
     engine.settings = replace(engine.settings, enforce_hours=False)
     b, who = "hk-01", "staff:evening"
+    for counter in ("1", "2", "3", "4", "5", "6"):  # the evening's officer takes the day's counters over
+        engine.take(b, counter, who, take_over=True)
     clock.set(math.ceil(clock.now()))  # whole seconds: the wait of exactly the target below is exactly 15 min
 
     def later(minutes: float) -> None:
@@ -79,6 +84,7 @@ def evening(engine, clock) -> None:
     later(7)
     engine.no_show(gone.id, who)
     engine.requeue(back.id, who)
+    engine.take(b, "2", "staff:hk-01-o1", take_over=True)
     engine.call_ticket(back.id, b, "2", "staff:hk-01-o1")
     later(2)  # service time runs from the start, not the call
     engine.start(back.id)
@@ -104,6 +110,11 @@ def evening(engine, clock) -> None:
     engine.done(early.id)
     engine.call_ticket(serving.id, b, "5", who)
     engine.start(serving.id)
+    relieved = engine.issue(b, "business")
+    engine.call_ticket(relieved.id, b, "6", who)
+    later(3)
+    engine.take(b, "6", "staff:hk-01-o3", take_over=True)
+    engine.done(relieved.id, "staff:hk-01-o3")  # credited to o3, who served, not to the evening's caller
     assert engine.ticket(left.id).status == "waiting"
 
 

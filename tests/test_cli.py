@@ -160,16 +160,18 @@ def test_demo_serves_moving_queues_a_start_page_and_a_ready_kiosk(tmp_path):
         for link in links:
             assert requests.get(base + link, timeout=5).status_code == 200, link
 
-        # The staff accounts it prints sign in (the admin's is what the simulated officers use).
+        # The staff accounts it prints sign in.
         for name, role in (("canbo", "officer"), ("quanly", "manager")):
             [line] = [line for line in lines if f" {name} / " in line]
             password = line.split(f" {name} / ")[1].split()[0]
             session = requests.post(f"{api}/auth/session", json={"username": name, "password": password}, timeout=10)
             assert session.status_code == 200 and session.json()["role"] == role, session.text
-        # The visitor's counter waits for them, paused; the simulated officers work the others.
+        # The visitor's counter waits for them, paused and held for the officer; the simulated officers
+        # work the others, each branch's under an account of its own.
         counters = {c["id"]: c for c in requests.get(f"{api}/branches/hk-01/staff-state", timeout=5,
                                                       cookies=session.cookies).json()["counters"]}
         assert counters["1"]["status"] == "paused" and counters["2"]["status"] != "paused"
+        assert counters["1"]["holder"] == "canbo" and counters["2"]["holder"] in (None, "sim-hk-01")
 
         # The department user it prints sees its work; the dossiers it prints have their public page;
         # the manager's dossier report counts them.
@@ -200,6 +202,9 @@ def test_demo_serves_moving_queues_a_start_page_and_a_ready_kiosk(tmp_path):
                 called |= {(branch, c["number"]) for c in state["recent_calls"]}
             time.sleep(0.5)
         assert len(called) >= 5, "the demo's counters called nobody"
+        holders = {c["id"]: c["holder"] for c in requests.get(f"{api}/branches/hk-01/staff-state", timeout=5,
+                                                               cookies=session.cookies).json()["counters"]}
+        assert holders["1"] == "canbo" and "sim-hk-01" in holders.values(), holders
         rest = interrupt(demo)
     finally:
         if demo.poll() is None:

@@ -1,7 +1,8 @@
 """The counter console (/counter) in real headless Chromium against a real server: an officer signs
 in, calls, starts, finishes, puts a no-show back, calls a chosen ticket, transfers within the branch
 and to another branch, pauses and resumes; a second officer's call shows at once; a ticket taken
-meanwhile is said so; another branch's console and a request without the CSRF token are refused."""
+meanwhile is said so; a counter another officer works is offered to take over; another branch's
+console and a request without the CSRF token are refused."""
 from __future__ import annotations
 
 import re
@@ -43,8 +44,9 @@ def desk(server):
 
 @pytest.fixture
 def quiet(desk):
-    """The branch as at the start of a morning: nobody waiting or at a counter, no counter paused."""
+    """The branch as at the start of a morning: nobody waiting or at a counter, no counter paused or held."""
     for counter in staff_state(desk)["counters"]:
+        assert desk.post(f"/branches/{BRANCH}/counters/{counter['id']}/take", "off1", {"take_over": True}).ok
         if counter["ticket"]:
             assert desk.post(f"/tickets/{counter['ticket']['id']}/done", "off1").ok
         if counter["paused"]:
@@ -52,6 +54,8 @@ def quiet(desk):
     for ticket in staff_state(desk)["waiting"]:
         assert desk.post(f"/branches/{BRANCH}/counters/1/call", "off1", {"ticket": ticket["id"]}).ok
         assert desk.post(f"/tickets/{ticket['id']}/done", "off1").ok
+    for counter in staff_state(desk)["counters"]:
+        assert desk.post(f"/branches/{BRANCH}/counters/{counter['id']}/release", "off1").ok
     return desk
 
 
@@ -221,6 +225,38 @@ def test_a_second_officer_s_call_shows_at_once_and_a_ticket_just_taken_is_said_s
     wait_row(mine, second["number"], present=False)
     assert mine.locator("#current-body").is_hidden()
     assert ticket_of(quiet, second["id"])["counter"] == "3"
+    assert mine.errors == [] and theirs.errors == []
+
+
+def test_a_counter_another_officer_works_is_offered_to_take_over_and_taken_over_explicitly(console, quiet):
+    waiting = issue(quiet)
+    mine = console("off1", "1")
+    mine.keyboard.press("n")
+    wait_current(mine, waiting["number"])
+    theirs = console("off3", None)
+    theirs.wait_for_selector("#counter-choices button[data-counter='1'] .holder")
+    assert "off1" in theirs.locator("#counter-choices button[data-counter='1'] .holder").text_content()
+    theirs.click("#counter-choices button[data-counter='1']")
+    theirs.wait_for_selector("#taken:not([hidden])")
+    assert theirs.locator("#console").is_hidden()
+    expect(theirs.locator("#taken-by")).to_contain_text("off1", timeout=3000)
+    assert "Nhận thay quầy?" in theirs.locator("#taken-by").text_content()
+    screenshot(theirs, "counter-taken-choice")
+    assert staff_state(quiet)["counters"][0]["holder"] == "off1"      # offered, not taken: nothing changed yet
+    theirs.click("#take-over")
+    theirs.wait_for_selector("#console:not([hidden])")
+    wait_current(theirs, waiting["number"])                             # the citizen at the desk comes with it
+    expect(theirs.locator("#message")).to_contain_text("off1", timeout=3000)
+    assert staff_state(quiet)["counters"][0]["holder"] == "off3"
+    # The officer it was taken from is told so at once, and offered it back the same way.
+    mine.wait_for_selector("#taken:not([hidden])", timeout=3000)
+    expect(mine.locator("#taken-by")).to_contain_text("off3", timeout=3000)
+    screenshot(mine, "counter-taken-over")
+    theirs.keyboard.press("d")
+    expect(theirs.locator("#current-body")).to_be_hidden(timeout=3000)
+    assert ticket_of(quiet, waiting["id"])["status"] == "done"
+    mine.click("#taken-other")
+    mine.wait_for_selector("#picker:not([hidden])")
     assert mine.errors == [] and theirs.errors == []
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import serial
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -159,16 +160,21 @@ def wait_for(condition, seconds=8.0, what="condition", log: Path | None = None):
         time.sleep(0.05)
 
 
+def start_counterd(server, pad_line, display_line, log: Path, *options: str) -> subprocess.Popen:
+    """`motcua counterd` for counter 2 of hk-01 as off1, its output in log."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "motcua.cli", "counterd", "--server", server.base, "--branch", "hk-01",
+         "--counter", "2", "--username", "off1", "--pad", str(pad_line.host), "--display", str(display_line.host),
+         *options],
+        env={**os.environ, "MOTCUA_PASSWORD": PASSWORD}, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+
+
 @pytest.fixture
 def counter_rig(fresh_server, serial_pair, tmp_path):
     pad_line, display_line = serial_pair("pad"), serial_pair("display")
     display = DisplaySim(str(display_line.device), 2).start()
     pad = PadSim(str(pad_line.device), 2)
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "motcua.cli", "counterd", "--server", fresh_server.base, "--branch", "hk-01",
-         "--counter", "2", "--username", "off1", "--pad", str(pad_line.host), "--display", str(display_line.host)],
-        env={**os.environ, "MOTCUA_PASSWORD": PASSWORD}, stdout=open(tmp_path / "counterd.log", "w"),
-        stderr=subprocess.STDOUT)
+    daemon = start_counterd(fresh_server, pad_line, display_line, tmp_path / "counterd.log")
     rig = {"server": fresh_server, "pad": pad, "display": display, "pad_line": pad_line,
            "display_line": display_line, "log": tmp_path / "counterd.log"}
     try:
@@ -187,9 +193,43 @@ def ticket_state(server, ticket_id):
     return server.get(f"/tickets/{ticket_id}").json()
 
 
+def holder_of(server, counter: str) -> str | None:
+    answer = requests.get(f"{server.api}/branches/hk-01/counters/{counter}", headers=server.auth("mgr1"), timeout=10)
+    return answer.json()["holder"]
+
+
+def test_counterd_takes_its_counter_and_another_officer_s_only_when_told_to(fresh_server, serial_pair, tmp_path):
+    assert fresh_server.post("/branches/hk-01/counters/2/take", "mgr1", {}).ok   # someone works counter 2 already
+    pad_line, display_line = serial_pair("pad"), serial_pair("display")
+    display, pad = DisplaySim(str(display_line.device), 2).start(), PadSim(str(pad_line.device), 2)
+    log = tmp_path / "counterd.log"
+    try:
+        daemon = start_counterd(fresh_server, pad_line, display_line, log)
+        try:
+            wait_for(lambda: pad.press("N", wait_s=1) == "ERR", seconds=20, what="counterd refused", log=log)
+            wait_for(lambda: "counter 2 is worked by mgr1" in log.read_text(), what="the log naming the holder", log=log)
+            assert holder_of(fresh_server, "2") == "mgr1"
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=10)
+        daemon = start_counterd(fresh_server, pad_line, display_line, log, "--take-over")
+        try:
+            wait_for(lambda: pad.press("N", wait_s=1) == "NONE", seconds=20, what="counterd taking over", log=log)
+            assert holder_of(fresh_server, "2") == "off1" and "took counter 2 over from mgr1" in log.read_text()
+            refused = fresh_server.post("/branches/hk-01/counters/2/next", "mgr1")
+            assert (refused.status_code, refused.json()["error"]["details"]["holder"]) == (409, "off1")
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=10)
+    finally:
+        display.stop()
+        pad.close()
+
+
 def test_keys_drive_the_counter_and_the_display_follows(counter_rig):
     server, pad, display = counter_rig["server"], counter_rig["pad"], counter_rig["display"]
     ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
+    assert holder_of(server, "2") == "off1"      # counterd signed in at its counter: it is off1's
     assert pad.press("N") == "OK"
     wait_for(lambda: display.text == ticket["number"], what="the number on the display")
     assert ticket_state(server, ticket["id"])["status"] == "called"

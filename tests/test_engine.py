@@ -200,8 +200,10 @@ def test_every_change_is_an_event_and_a_failed_journal_changes_nothing(clock):
         engine.issue("hk-01", "civil")
     journal.fail = False
     assert engine.issue("hk-01", "civil").number == "A002"  # the failed issue used no number
-    assert [(e.from_status, e.to_status, e.counter, e.actor) for e in journal.events[:2]] == [
-        (None, "waiting", None, "kiosk"), ("waiting", "called", "2", "officer")]
+    # The call came with the officer's take of the free counter (motcua.core.holders), in the same change.
+    assert [(e.ticket, e.from_status, e.to_status, e.counter, e.actor) for e in journal.events[:3]] == [
+        (ticket.id, None, "waiting", None, "kiosk"), (None, "free", "held", "2", "officer"),
+        (ticket.id, "waiting", "called", "2", "officer")]
 
 
 def test_estimate_uses_counters_that_serve_the_service(engine, clock):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from conftest import PASSWORD
 
@@ -100,8 +101,15 @@ def test_closing_a_counter_on_the_page_and_resuming_a_paused_one(browser_context
     assert server.post("/branches/hk-01/counters/6/pause", "off1", {"reason": "meeting"}).status_code == 200
     page.wait_for_selector(".counter-card[data-counter='6'].paused", timeout=CLICK_MS)
     assert page.inner_text(".counter-card[data-counter='6'] .status") == "Tạm nghỉ · họp"
+    # The card names who works the counter; the manager brings it back without taking it from them.
+    assert page.inner_text(".counter-card[data-counter='6'] .holder") == "Cán bộ: off1"
     page.click(".counter-card[data-counter='6'] .resume-counter")
     page.wait_for_selector(".counter-card[data-counter='6'].idle", timeout=CLICK_MS)
+    assert page.inner_text(".counter-card[data-counter='6'] .holder") == "Cán bộ: off1"
+    assert server.post("/branches/hk-01/counters/6/release", "off1").status_code == 200
+    expect(page.locator(".counter-card[data-counter='6'] .holder")).to_have_text("Chưa có cán bộ nhận quầy",
+                                                                                timeout=CLICK_MS)
+    shoot(page, "manager-counter-holders")
     assert not errors
 
 

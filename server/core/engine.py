@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from . import holders
 from .clock import LocalTime, hhmm_minutes
 from .model import (
     ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, SERVING, TRANSFERRED,
@@ -262,46 +263,52 @@ class QueueEngine:
             return ticket
 
     def call_next(self, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket | None:
-        """Call the best-ranked ticket callable now among the counter's services, or None."""
+        """Call the best-ranked ticket callable now among the counter's services, or None (a free
+        counter is the actor's all the same)."""
         with self._operating():
-            counter = self._free_open_counter(branch_id, counter_id)
+            counter, claim = self._free_open_counter(branch_id, counter_id, actor)
             queues = [self._queues[(branch_id, s)] for s in counter.services if (branch_id, s) in self._queues]
             ticket_id = pick_next(queues, self.clock.now())
             if ticket_id is None:
+                if claim.events:
+                    self._commit(claim)
                 return None
-            return self._call(self.tickets[ticket_id], counter, actor)
+            return self._call(self.tickets[ticket_id], counter, actor, claim)
 
     def call_ticket(self, ticket_id: str, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket:
         """Call one chosen waiting (or today's no-show) ticket to a counter, even one not yet due:
         the officer sees who is there."""
         with self._operating():
             ticket = self.ticket(ticket_id)
-            counter = self._free_open_counter(branch_id, counter_id)
+            counter, claim = self._free_open_counter(branch_id, counter_id, actor)
             if ticket.branch != branch_id:
                 raise Conflict("the ticket belongs to another branch", "other_branch")
             self._require(ticket, (WAITING, NO_SHOW), "call")
             self._require_today(ticket)
-            return self._call(ticket, counter, actor)
+            return self._call(ticket, counter, actor, claim)
 
     def recall(self, ticket_id: str, actor: str | None = None) -> Ticket:
         with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "recall")
-            return self._move(ticket, ticket.replace(recalls=ticket.recalls + 1, called_at=self.clock.now()), actor)
+            return self._move(ticket, ticket.replace(recalls=ticket.recalls + 1, called_at=self.clock.now()), actor,
+                              self._claim_its_counter(ticket, actor))
 
     def start(self, ticket_id: str, actor: str | None = None) -> Ticket:
         with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "start")
-            return self._move(ticket, ticket.replace(status=SERVING, started_at=self.clock.now()), actor)
+            return self._move(ticket, ticket.replace(status=SERVING, started_at=self.clock.now()), actor,
+                              self._claim_its_counter(ticket, actor))
 
     def done(self, ticket_id: str, actor: str | None = None) -> Ticket:
         with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED, SERVING), "finish")
-            return self._move(ticket, ticket.replace(status=DONE, ended_at=self.clock.now()), actor)
+            return self._move(ticket, ticket.replace(status=DONE, ended_at=self.clock.now()), actor,
+                              self._claim_its_counter(ticket, actor))
 
     def no_show(self, ticket_id: str, actor: str | None = None) -> Ticket:
         with self._operating():
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "mark as no-show")
-            return self._move(ticket, ticket.replace(status=NO_SHOW), actor)
+            return self._move(ticket, ticket.replace(status=NO_SHOW), actor, self._claim_its_counter(ticket, actor))
 
     def requeue(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """A no-show who turns up later the same day waits again in their original place."""
@@ -320,16 +327,17 @@ class QueueEngine:
             service = self.service(service_id)
             if service_id not in target.services:
                 raise NotFound(f"{target.id} does not offer {service_id!r}", "unknown_service")
+            claim = self._claim_its_counter(ticket, actor)
             if target.id == ticket.branch:
                 moved = ticket.replace(service=service_id, status=WAITING, counter=None,
                                        called_at=None, started_at=None)
-                return self._move(ticket, moved, actor)
+                return self._move(ticket, moved, actor, claim)
             now = self.clock.now()
             new = self._new_ticket(target.id, service, ticket.priority, ticket.lang, now, ticket.issued_at,
                                    ticket.id, due_at)
             old = ticket.replace(status=TRANSFERRED, transferred_to=new.id, ended_at=now)
-            self._commit(Change(tickets=[old, new],
-                                events=[self._event(ticket, old, actor), self._event(None, new, actor)]))
+            self._commit(Change(tickets=[old, new], counters=claim.counters, events=[
+                *claim.events, self._event(ticket, old, actor), self._event(None, new, actor)]))
             return new
 
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
@@ -421,16 +429,49 @@ class QueueEngine:
         with self._operating():
             if reason not in PAUSE_REASONS:
                 raise Invalid(f"reason must be one of {', '.join(PAUSE_REASONS)}", "bad_value")
-            counter = self._free_open_counter(branch_id, counter_id)
-            return self._change_counter(counter, pause_reason=reason, since=self.clock.now())
+            counter, claim = self._free_open_counter(branch_id, counter_id, actor)
+            return self._change_counter(counter, claim.events, pause_reason=reason, since=self.clock.now())
 
-    def resume(self, branch_id: str, counter_id: str, actor: str | None = None) -> Counter:
-        """A paused counter takes citizens again."""
+    def resume(self, branch_id: str, counter_id: str, actor: str | None = None, by_manager: bool = False) -> Counter:
+        """A paused counter takes citizens again: its holder's move, or a manager's (from the dashboard),
+        which leaves the counter whoever's it was."""
         with self._operating():
             counter = self.counter(branch_id, counter_id)
+            counter, claim = (counter, Change()) if by_manager else self._claim(counter, actor)
             if counter.pause_reason is None:
                 raise Conflict(f"counter {counter_id} is not paused", "not_paused")
-            return self._change_counter(counter, pause_reason=None, since=self.clock.now())
+            return self._change_counter(counter, claim.events, pause_reason=None, since=self.clock.now())
+
+    def take(self, branch_id: str, counter_id: str, actor: str, take_over: bool = False) -> tuple[Counter, str | None]:
+        """`actor` holds the counter from now: a free one, their own, or another's taken over
+        (motcua.core.holders). Returns the counter and whose it was when taken over (else None)."""
+        with self._operating():
+            counter = self.counter(branch_id, counter_id)
+            held, events = holders.take(counter, actor, self.clock.now(), take_over)
+            if events:
+                self._commit(Change(counters=[held], events=events))
+            return held, counter.holder if counter.holder != actor else None
+
+    def release(self, branch_id: str, counter_id: str, actor: str) -> Counter:
+        """The holder lets the counter go (already free: nothing changes)."""
+        with self._operating():
+            free, events = holders.release(self.counter(branch_id, counter_id), actor, self.clock.now())
+            if events:
+                self._commit(Change(counters=[free], events=events))
+            return free
+
+    def release_held_by(self, actor: str, why: str = holders.SIGNED_OUT) -> list[Counter]:
+        """Every counter `actor` holds, let go in one commit (a sign-out); the counters freed."""
+        with self._operating():
+            freed, events = [], []
+            for counter in self.counters.values():
+                if counter.holder == actor:
+                    free, released = holders.release(counter, actor, self.clock.now(), why)
+                    freed.append(free)
+                    events += released
+            if freed:
+                self._commit(Change(counters=freed, events=events))
+            return freed
 
     def move_counters(self, branch_id: str, moves: Iterable[tuple[str, Sequence[str], Sequence[str]]],
                       actor: str | None = None) -> tuple[list[Counter], list[Counter]]:
@@ -539,30 +580,44 @@ class QueueEngine:
         return ticket.replace(estimate_min=self._wait_before(branch_id, service.id, rank(ticket, self._boost_s),
                                                              due_at))
 
-    def _change_counter(self, counter: Counter, **changes) -> Counter:
+    def _change_counter(self, counter: Counter, events: list[Event] = (), **changes) -> Counter:
         updated = dataclasses.replace(counter, **changes)
-        self._commit(Change(counters=[updated]))
+        self._commit(Change(counters=[updated], events=list(events)))
         return updated
 
-    def _free_open_counter(self, branch_id: str, counter_id: str) -> Counter:
-        counter = self.counter(branch_id, counter_id)
+    def _claim(self, counter: Counter, actor: str | None) -> tuple[Counter, Change]:
+        """The counter as the actor may act at it, and what acting there takes with it: nothing when
+        it is theirs already, the counter taken when free; another's is refused (motcua.core.holders)."""
+        held, events = holders.claim(counter, actor, self.clock.now())
+        return held, Change(counters=[held] if events else [], events=events)
+
+    def _claim_its_counter(self, ticket: Ticket, actor: str | None) -> Change:
+        """What acting on a ticket at its counter takes with it (nothing for a ticket at no counter)."""
+        counter = self.counters.get((ticket.branch, ticket.counter)) if ticket.status in ACTIVE_AT_COUNTER else None
+        return self._claim(counter, actor)[1] if counter is not None else Change()
+
+    def _free_open_counter(self, branch_id: str, counter_id: str, actor: str | None) -> tuple[Counter, Change]:
+        """A counter the actor may call to now (open, working, holding no ticket), and its claim."""
+        counter, claim = self._claim(self.counter(branch_id, counter_id), actor)
         if not counter.open:
             raise Conflict(f"counter {counter_id} is closed", "counter_closed")
         if counter.pause_reason is not None:
             raise Conflict(f"counter {counter_id} is paused: resume it first", "counter_paused")
         if (branch_id, counter_id) in self._at_counter:
             raise Conflict(f"counter {counter_id} still holds a ticket: finish it first", "counter_busy")
-        return counter
+        return counter, claim
 
-    def _call(self, ticket: Ticket, counter: Counter, actor: str | None) -> Ticket:
+    def _call(self, ticket: Ticket, counter: Counter, actor: str | None, claim: Change) -> Ticket:
         now = self.clock.now()
         first = ticket.first_called_at if ticket.first_called_at is not None else now
         called = ticket.replace(status=CALLED, counter=counter.id, called_at=now, started_at=None,
                                 first_called_at=first)
-        return self._move(ticket, called, actor)
+        return self._move(ticket, called, actor, claim)
 
-    def _move(self, old: Ticket, new: Ticket, actor: str | None) -> Ticket:
-        self._commit(Change(tickets=[new], events=[self._event(old, new, actor)]))
+    def _move(self, old: Ticket, new: Ticket, actor: str | None, claim: Change | None = None) -> Ticket:
+        """A ticket's change, with what acting at its counter took (committed first, in the same transaction)."""
+        claim = claim or Change()
+        self._commit(Change(tickets=[new], counters=claim.counters, events=[*claim.events, self._event(old, new, actor)]))
         return new
 
     def _event(self, old: Ticket | None, new: Ticket, actor: str | None) -> Event:
@@ -704,12 +759,20 @@ class QueueEngine:
         # off the counters they held. If the journal fails, nothing changes and the next try closes.
         leftovers = [t for t in self.tickets.values() if t.status in OPEN and t.day < today]
         closed = [t.replace(status=EXPIRED, ended_at=now) for t in leftovers]
-        # Nobody's break lasts overnight: a counter paused yesterday starts the day working.
-        resumed = [dataclasses.replace(c, pause_reason=None, since=now)
-                   for c in self.counters.values() if c.pause_reason is not None]
+        # Nobody's break lasts overnight, nor anybody's hold on a counter: a counter paused yesterday
+        # starts the day working, and free for whoever signs in at it.
+        resumed, freed = [], []
+        for counter in self.counters.values():
+            if counter.pause_reason is not None:
+                counter = dataclasses.replace(counter, pause_reason=None, since=now)
+            counter, released = holders.release(counter, None, now, DAY_CLOSED)
+            if counter != self.counters[(counter.branch, counter.id)]:
+                resumed.append(counter)
+                freed += released
         if closed or resumed:
             self._commit(Change(tickets=closed, counters=resumed, events=[
-                Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers]))
+                *(Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers),
+                *freed]))
         self._day = today
         self._queues.clear()
         self._schedules.clear()

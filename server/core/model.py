@@ -14,6 +14,17 @@ OPEN = (WAITING, CALLED, SERVING, NO_SHOW)
 DAY_CLOSED = "day_closed"  # the note of the event that expires a ticket left over at midnight
 # Why an officer paused a counter; a paused counter is open but calls nobody and is dealt no tickets.
 PAUSE_REASONS = ("break", "meeting", "other")
+STAFF_ACTOR = "staff:"  # a staff account's actor is "staff:" and its username
+
+
+def staff_actor(username: str) -> str:
+    """The actor of a staff account ("lan" -> "staff:lan")."""
+    return STAFF_ACTOR + username
+
+
+def staff_name(actor: str | None) -> str | None:
+    """The username of a staff account's actor ("staff:lan" -> "lan"); None for anyone else."""
+    return actor[len(STAFF_ACTOR):] if actor and actor.startswith(STAFF_ACTOR) else None
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class Counter:
     """A desk of a branch: the services it may serve, whether it is open or paused (and why), its shifts.
 
     since: when it was last opened, closed, paused or resumed (None: not since it was loaded).
+    holder: the actor of the staff account working it (None: free), since held_since (motcua.core.holders).
     """
 
     branch: str
@@ -59,6 +71,8 @@ class Counter:
     shifts: tuple[tuple[str, str], ...] = ()
     pause_reason: str | None = None
     since: float | None = None
+    holder: str | None = None
+    held_since: float | None = None
 
     @property
     def available(self) -> bool:
@@ -105,9 +119,10 @@ class Ticket:
 
 @dataclass(frozen=True)
 class Event:
-    """One state change of a ticket: enough to measure every wait and service time afterwards."""
+    """One state change of a ticket (enough to measure every wait and service time afterwards), or of
+    who holds a counter (its ticket None, motcua.core.holders)."""
 
-    ticket: str
+    ticket: str | None
     branch: str
     from_status: str | None
     to_status: str
@@ -160,9 +175,10 @@ class DomainError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, details: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details  # what a program needs to act on the refusal, e.g. whose counter it is
         if code:
             self.code = code
 

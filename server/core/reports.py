@@ -24,7 +24,9 @@ What is counted, for a branch `b` and local days `from`..`to` (Asia/Ho_Chi_Minh,
 - `ratings`, `mean_rating`: the citizens' ratings of the tickets (1-4), whenever given.
 - By counter and by officer, a ticket counts where it was last called (the call that led to its
   end: served, no-show, transferred), with every figure above; the officer is the staff account
-  that made that call. Tickets never called belong to no counter and no officer.
+  that last acted on it there, from that call on (recall, start, done, no-show, transfer): for a
+  ticket served, who marked it done, whoever held the counter when it was called. Tickets never
+  called belong to no counter and no officer.
 Means, percentiles and shares are None where there is nothing to measure.
 """
 from __future__ import annotations
@@ -35,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from .model import CALLED, DONE, EXPIRED, NO_SHOW, TRANSFERRED
+from .model import ACTIVE_AT_COUNTER, CALLED, DONE, EXPIRED, NO_SHOW, TRANSFERRED, staff_name
 from .stats import percentile
 
 # The published columns, in order: the issue's ten, then what else a manager asks about.
@@ -44,7 +46,6 @@ COLUMNS = ("tickets", "served", "no_shows", "mean_wait_min", "p90_wait_min", "wi
 # Longest range one report covers: a year of a busy branch is read in a second or two.
 MAX_DAYS = 366
 DIGITS = 2
-STAFF_ACTOR = "staff:"
 
 
 @dataclass(frozen=True)
@@ -91,24 +92,28 @@ def day_range(start: str | None, end: str | None) -> tuple[str, str]:
 
 
 def ticket_facts(tickets: Iterable[dict], events: Iterable[dict], ratings: Iterable[dict]) -> list[TicketFacts]:
-    """Each ticket's facts, from its row, its events (in order; calls and expiries are enough) and its rating."""
+    """Each ticket's facts, from its row, its events (in order; calls, expiries and what was done at a
+    counter are enough) and its rating."""
     last_call: dict[str, dict] = {}
+    officer: dict[str, str | None] = {}
     expired_from: dict[str, str | None] = {}
     for event in events:
         if event["to_status"] == CALLED:
             last_call[event["ticket"]] = event
-        elif event["to_status"] == EXPIRED:
+            officer[event["ticket"]] = staff_name(event["actor"])
+        elif event["from_status"] in ACTIVE_AT_COUNTER and staff_name(event["actor"]):
+            officer[event["ticket"]] = staff_name(event["actor"])  # who served (or let go) the citizen called
+        if event["to_status"] == EXPIRED:
             expired_from[event["ticket"]] = event["from_status"]
     scores = {r["ticket"]: r["score"] for r in ratings}
     facts = []
     for t in tickets:
         call = last_call.get(t["id"], {})
-        actor = call.get("actor") or ""
         status = t["status"]
         no_show = status == NO_SHOW or (status == EXPIRED and expired_from.get(t["id"]) == NO_SHOW)
         facts.append(TicketFacts(
             service=t["service"], counter=call.get("counter"),
-            officer=actor[len(STAFF_ACTOR):] if actor.startswith(STAFF_ACTOR) else None,
+            officer=officer.get(t["id"]) if call else None,
             served=status == DONE, no_show=no_show, expired=status == EXPIRED and not no_show,
             transferred=status == TRANSFERRED, wait_min=_wait_min(t),
             service_min=_service_min(t) if status == DONE else None, score=scores.get(t["id"])))

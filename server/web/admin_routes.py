@@ -11,6 +11,7 @@ from flask import g, jsonify, request
 
 from motcua.accounts import Principal
 from motcua.core import administration
+from motcua.core.model import staff_actor
 from . import admin_schemas as schemas
 from .openapi import operation
 from .routes import Forbidden, api, bearer, json_body, runtime
@@ -165,12 +166,13 @@ def admin_add_user():
 
 
 @api.patch("/admin/users/<username>")
-@operation("change a user's role or branch, or disable or enable it; its sessions end at once (admin)",
-           schemas.User, body=schemas.UserChange, auth="required", conflict=True)
+@operation("change a user's role or branch, or disable or enable it; its sessions end at once and the counters "
+           "it holds are free (admin)", schemas.User, body=schemas.UserChange, auth="required", conflict=True)
 def admin_update_user(username):
     admin()
     body = json_body()
     user = runtime().accounts.update_user(username, body.role, body.branch, body.disabled, body.department)
+    runtime().engine.release_held_by(staff_actor(username))
     return jsonify(user)
 
 

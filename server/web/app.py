@@ -136,7 +136,7 @@ def _json_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         # Every blueprint's refusals, in the published statuses (one table: routes.STATUS_OF).
-        return error_response(STATUS_OF.get(type(error), 400), error.code, error.message)
+        return error_response(STATUS_OF.get(type(error), 400), error.code, error.message, error.details)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

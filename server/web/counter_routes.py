@@ -1,5 +1,5 @@
-"""The counter console's own calls under /api/v1: pause and resume a counter, and where a citizen
-may be transferred (other services here, other branches with their travel and wait).
+"""The counter console's own calls under /api/v1: take and release a counter, pause and resume it,
+and where a citizen may be transferred (other services here, other branches with their travel and wait).
 
 They live on the `api` blueprint (its refusals, its OpenAPI document); the console's other calls
 (next, call, recall, start, done, no-show, requeue, transfer) are routes.py's.
@@ -12,11 +12,11 @@ from typing import Literal
 from flask import jsonify
 from pydantic import Field
 
-from motcua.core.model import PAUSE_REASONS, Counter
+from motcua.core.model import PAUSE_REASONS, Counter, staff_name
 from motcua.core.transfers import destinations
 from . import schemas
 from .openapi import operation
-from .routes import api, bearer, json_body, require_staff, runtime
+from .routes import HOLDING, api, bearer, json_body, require_staff, runtime
 from .views import round_min
 
 
@@ -34,6 +34,20 @@ class CounterPaused(schemas.Answer):
     paused: bool
     pause_reason: Literal[PAUSE_REASONS] | None
     since: datetime | None = Field(description="when it was last opened, closed, paused or resumed")
+
+
+class Take(schemas.Body):
+    take_over: bool = Field(False, description="take the counter from the staff account holding it (said in the "
+                                               "answer's `taken_from`); without it, another's counter is refused, "
+                                               "409 `counter_taken` naming its holder in the error's details")
+
+
+class CounterHeld(schemas.Answer):
+    id: str
+    branch: str
+    holder: str | None = Field(description="the username of the staff account working the counter; null: free")
+    held_since: datetime | None
+    taken_from: str | None = Field(None, description="a take-over: whose the counter was; else null")
 
 
 class Here(schemas.Answer):
@@ -79,9 +93,34 @@ def counter_answer(engine, counter: Counter) -> dict:
             "since": engine.local.iso(counter.since)}
 
 
+def held_answer(engine, counter: Counter, taken_from: str | None = None) -> dict:
+    return {"id": counter.id, "branch": counter.branch, "holder": staff_name(counter.holder),
+            "held_since": engine.local.iso(counter.held_since), "taken_from": staff_name(taken_from)}
+
+
+@api.post("/branches/<b>/counters/<c>/take")
+@operation("work this counter from now (officer of the branch; a manager or admin too, under the same rule). "
+           + HOLDING + " A take-over answers whose it was and is an event in the audit chain; the holder frees "
+                       "the counter by releasing it or signing out, and every counter is free after the day's close "
+                       "(a pause keeps it).", CounterHeld, body=Take, auth="required", conflict=True)
+def take_counter(b, c):
+    who, engine = officer_at(b, c)
+    counter, taken_from = engine.take(b, c, who.actor, take_over=json_body().take_over)
+    return jsonify(held_answer(engine, counter, taken_from))
+
+
+@api.post("/branches/<b>/counters/<c>/release")
+@operation("its holder lets the counter go: free for whoever acts there next (a free counter stays free; "
+           "another's is refused, 409 `counter_taken`)", CounterHeld, auth="required", conflict=True)
+def release_counter(b, c):
+    who, engine = officer_at(b, c)
+    return jsonify(held_answer(engine, engine.release(b, c, who.actor)))
+
+
 @api.post("/branches/<b>/counters/<c>/pause")
 @operation("pause a free open counter with a reason: it calls nobody and is dealt no tickets until resumed "
-           "(officer of the branch)", CounterPaused, body=Pause, auth="required", conflict=True)
+           "(officer of the branch; the counter stays its holder's). " + HOLDING, CounterPaused, body=Pause,
+           auth="required", conflict=True)
 def pause_counter(b, c):
     who, engine = officer_at(b, c)
     counter = engine.pause(b, c, json_body().reason, actor=who.actor)
@@ -89,11 +128,12 @@ def pause_counter(b, c):
 
 
 @api.post("/branches/<b>/counters/<c>/resume")
-@operation("a paused counter takes citizens again (officer of the branch)", CounterPaused, auth="required",
-           conflict=True)
+@operation("a paused counter takes citizens again (officer of the branch). " + HOLDING + " A manager or admin "
+           "resumes any paused counter of the branch without taking it: it stays its holder's.", CounterPaused,
+           auth="required", conflict=True)
 def resume_counter(b, c):
     who, engine = officer_at(b, c)
-    counter = engine.resume(b, c, actor=who.actor)
+    counter = engine.resume(b, c, actor=who.actor, by_manager=who.is_staff("manager"))
     return jsonify(counter_answer(engine, counter))
 
 

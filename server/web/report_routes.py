@@ -13,7 +13,7 @@ from functools import cache
 from flask import Response, jsonify, request
 
 from motcua.core import reports
-from motcua.core.model import CALLED, EXPIRED, Invalid
+from motcua.core.model import CALLED, EXPIRED, SERVING, Invalid
 from motcua.store import native_thread, under_gevent
 from . import schemas
 from .openapi import operation
@@ -62,19 +62,19 @@ def _report_thread():
     return native_thread()
 
 
-# The branch's tickets of the days, their calls and expiries in order, their ratings.
+# The branch's tickets of the days, their calls, expiries and what was done at a counter in order, their ratings.
 TICKETS = ("select id, service, status, created_at, due_at, first_called_at, called_at, started_at, ended_at "
            "from tickets where branch = :branch and day between :first and :last")
 EVENTS = ("select e.ticket, e.from_status, e.to_status, e.counter, e.actor from events e "
           "join tickets t on t.id = e.ticket where t.branch = :branch and t.day between :first and :last "
-          "and e.to_status in (:called, :expired) order by e.id")
+          "and (e.to_status in (:called, :expired) or e.from_status in (:called, :serving)) order by e.id")
 RATINGS = ("select r.ticket, r.score from ratings r join tickets t on t.id = r.ticket "
            "where t.branch = :branch and t.day between :first and :last")
 
 
 def load(store, branch_id: str, first: str, last: str) -> tuple[list[dict], list[dict], list[dict]]:
     """The rows motcua.core.reports works from, for the branch and days."""
-    params = {"branch": branch_id, "first": first, "last": last, "called": CALLED, "expired": EXPIRED}
+    params = {"branch": branch_id, "first": first, "last": last, "called": CALLED, "expired": EXPIRED, "serving": SERVING}
     return store.query(TICKETS, params), store.query(EVENTS, params), store.query(RATINGS, params)
 
 

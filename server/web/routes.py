@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import AccountDisabled, Principal
 from motcua.core.engine import RATING_CODE_TRIES
-from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable, WrongCode
+from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable, WrongCode, staff_name
 from motcua.core.transfers import due_at
 from . import schemas
 from .advice import recommendations
@@ -50,8 +50,9 @@ def runtime():
     return current_app.extensions["motcua"]
 
 
-def error_response(status: int, code: str, message: str):
-    return jsonify({"error": {"code": code, "message": message}}), status
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    error = {"code": code, "message": message, **({"details": details} if details else {})}
+    return jsonify({"error": error}), status
 
 
 # ---- request helpers ---------------------------------------------------------------------
@@ -179,13 +180,20 @@ def _throttle_logins(state) -> None:
 
 
 @api.post("/auth/logout")
-@operation("end the staff token given", schemas.LoggedOut, auth="required")
+@operation("end the staff token given; the counters its account holds are free from now", schemas.LoggedOut,
+           auth="required")
 def logout():
     who = bearer()
     if who.kind != "staff":
         raise Forbidden("a device token is ended by revoking the device (motcua device revoke)")
-    runtime().accounts.logout(g.token)
+    end_session(who)
     return jsonify({"status": "logged_out"})
+
+
+def end_session(who: Principal) -> None:
+    """End the call's staff token; the counters its account holds are free from now (motcua.core.holders)."""
+    runtime().accounts.logout(g.token)
+    runtime().engine.release_held_by(who.actor)
 
 
 @api.get("/branches")
@@ -341,8 +349,16 @@ def rate(ticket_id):
 
 # ---- counters -----------------------------------------------------------------------------
 
+# The rule of motcua.core.holders, as every counter action's description states it.
+HOLDING = ("One staff account works a counter at a time: acting at a free counter takes it, and any other account's "
+           "action there (call, recall, start, done, no-show, transfer of its ticket, pause, resume) is refused, "
+           "409 `counter_taken` naming the holder, until that account takes the counter over with "
+           "POST /branches/{b}/counters/{c}/take {\"take_over\": true}.")
+
+
 @api.post("/branches/<b>/counters/<c>/next")
-@operation("call the next ticket to a counter", schemas.Called, auth="required", conflict=True)
+@operation("call the next ticket to a counter (officer of the branch). " + HOLDING, schemas.Called, auth="required",
+           conflict=True)
 def call_next(b, c):
     who = bearer()
     engine = runtime().engine
@@ -353,8 +369,8 @@ def call_next(b, c):
 
 
 @api.post("/branches/<b>/counters/<c>/call")
-@operation("call a chosen waiting or no-show ticket", schemas.CalledChosen, body=schemas.CallTicket,
-           auth="required", conflict=True)
+@operation("call a chosen waiting or no-show ticket (officer of the branch). " + HOLDING, schemas.CalledChosen,
+           body=schemas.CallTicket, auth="required", conflict=True)
 def call_specific(b, c):
     who = bearer()
     engine = runtime().engine
@@ -375,7 +391,7 @@ def counter_detail(b, c):
     require_staff(who, b)
     held = engine.serving_at(b, c)
     return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
-                    "ticket": ticket_view(engine, held.id) if held else None})
+                    "holder": staff_name(counter.holder), "ticket": ticket_view(engine, held.id) if held else None})
 
 
 @api.post("/branches/<b>/counters/<c>")
@@ -418,13 +434,15 @@ TICKET_ACTIONS = {"recall": ("recall", "call again"), "start": ("start", "start 
                   "requeue": ("requeue", "put a no-show back in the queue the same day")}
 for _path, (_action, _summary) in TICKET_ACTIONS.items():
     api.add_url_rule(f"/tickets/<ticket_id>/{_path}", endpoint=_action, methods=["POST"],
-                     view_func=operation(f"{_summary} (officer of the ticket's branch)", schemas.Ticket,
+                     view_func=operation(f"{_summary} (officer of the ticket's branch)" + (". " + HOLDING if _action != "requeue" else ""),
+                                         schemas.Ticket,
                                          auth="required", conflict=True)(
                          lambda ticket_id, action=_action: _ticket_action(ticket_id, action)))
 
 
 @api.post("/tickets/<ticket_id>/transfer")
-@operation("queue again for another service or branch, keeping the arrival time", schemas.Ticket,
+@operation("queue again for another service or branch, keeping the arrival time (officer of the ticket's branch). "
+           + HOLDING, schemas.Ticket,
            body=schemas.Transfer, auth="required", conflict=True)
 def transfer(ticket_id):
     who = bearer()

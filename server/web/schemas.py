@@ -120,6 +120,8 @@ class Answer(BaseModel):
 class ErrorDetail(Answer):
     code: str
     message: str
+    details: dict[str, str] | None = Field(None, description="what a program needs to act on the refusal, e.g. "
+                                           "`counter_taken`'s branch, counter and holder (a username)")
 
 
 class Error(Answer):
@@ -308,6 +310,7 @@ class CounterDetail(Answer):
     branch: str
     services: list[str]
     open: bool
+    holder: str | None = Field(description="the username of the staff account working the counter; null: free")
     ticket: Ticket | None = Field(description="the ticket called to or served at the counter, with its id")
 
 
@@ -335,6 +338,8 @@ class StaffCounter(Answer):
     pause_reason: Literal[PAUSE_REASONS] | None
     status: Literal["serving", "called", "idle", "paused", "closed"]
     since: datetime | None = Field(description="when it was last opened, closed, paused or resumed")
+    holder: str | None = Field(description="the username of the staff account working the counter; null: free")
+    held_since: datetime | None
     ticket: StaffTicket | None
     idle_since: datetime | None = Field(description="an idle counter: since it let its last ticket go or took "
                                         "citizens again; null when not idle or not known")

@@ -13,7 +13,7 @@ from flask import g, jsonify, request
 from . import schemas
 from .openapi import operation
 from .routes import (SESSION_COOKIE, Forbidden, UnsupportedMediaType, Unauthorized, api, authenticate, bearer,
-                     csrf_token, json_body, runtime)
+                     csrf_token, end_session, json_body, runtime)
 
 
 @api.post("/auth/session")
@@ -41,12 +41,13 @@ def current_session():
 
 
 @api.delete("/auth/session")
-@operation("sign the page out: the session's token ends and the cookie goes", schemas.LoggedOut, auth="required")
+@operation("sign the page out: the session's token ends, the cookie goes and the counters its account holds are "
+           "free from now", schemas.LoggedOut, auth="required")
 def sign_out():
     who = bearer()
     if who.kind != "staff":
         raise Forbidden("a device token is ended by revoking the device (motcua device revoke)")
-    runtime().accounts.logout(g.token)
+    end_session(who)
     answer = jsonify({"status": "logged_out"})
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict", secure=_over_https())
     return answer

@@ -7,7 +7,7 @@ subscribers, and staff, get the id.
 from __future__ import annotations
 
 from motcua.core.engine import NOT_PRINTED, QueueEngine
-from motcua.core.model import Call, Counter, Event, Ticket
+from motcua.core.model import Call, Counter, Event, Ticket, staff_name
 
 
 def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
@@ -57,7 +57,8 @@ def staff_state(engine: QueueEngine, branch_id: str) -> dict:
 
 
 def staff_counter(engine: QueueEngine, counter: Counter, now: float) -> dict:
-    """A counter as staff see it: what it is doing (serving, called, idle, paused, closed), since when idle."""
+    """A counter as staff see it: what it is doing (serving, called, idle, paused, closed), since when idle,
+    who works it."""
     ticket = engine.serving_at(counter.branch, counter.id)
     if not counter.open:
         status = "closed"
@@ -68,7 +69,8 @@ def staff_counter(engine: QueueEngine, counter: Counter, now: float) -> dict:
     idle_since = engine.idle_since(counter.branch, counter.id)
     return {"id": counter.id, "services": list(counter.services), "open": counter.open,
             "paused": counter.pause_reason is not None, "pause_reason": counter.pause_reason, "status": status,
-            "since": engine.local.iso(counter.since), "ticket": staff_ticket(engine, ticket, now),
+            "since": engine.local.iso(counter.since), "holder": staff_name(counter.holder),
+            "held_since": engine.local.iso(counter.held_since), "ticket": staff_ticket(engine, ticket, now),
             "idle_since": engine.local.iso(idle_since),
             "idle_min": None if idle_since is None else round((now - idle_since) / 60, 1)}
 
