@@ -666,3 +666,20 @@ def test_documents_check_removes_orphans_names_damage_and_fails_until_it_is_repa
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert "2 documents: 2 intact, 0 damaged, 0 missing, 0 not opening with the key; 0 orphans removed" \
         in repaired.stdout
+
+
+def test_another_officer_s_citizen_is_not_present_at_my_counter(doc_app, docs, scan_at_hk02):
+    """Present means at this officer's own counter: a second officer of hk-01 gains nothing of hk-02's from a
+    ticket the first officer called; once they take that counter over, the citizen is theirs to serve."""
+    _, scan, sha = scan_at_hk02
+    accounts = doc_app.extensions["motcua"].accounts
+    accounts.add_user("off3", PASSWORD, "officer", "hk-01")
+    other, _ = accounts.login("off3", PASSWORD)
+    ticket = called_ticket(docs, doc_app)
+    theirs = open_dossier(docs, who=other, ticket=ticket)
+    refused = docs.post(f"/dossiers/{theirs}/documents", other, {"reuse": sha})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "citizen_not_present", refused.text
+    took = docs.post(f"/branches/hk-01/counters/{civil_counter(doc_app, 'hk-01')}/take", other, {"take_over": True})
+    assert took.status_code == 200, took.text
+    reused = docs.post(f"/dossiers/{theirs}/documents", other, {"reuse": sha})
+    assert reused.status_code == 201, reused.text

@@ -260,13 +260,10 @@ class Dossiers:
             self._tell_result_ready(row)
         return row
 
-    def citizen_at_counter(self, row: dict, engine, branch: str) -> bool:
-        """True when the dossier's citizen is at a counter of branch now: the dossier's ticket is called or
-        being served there, and no dossier on that ticket is another citizen's (one ticket, one person).
-
-        Any counter of the branch counts while counters are not taken by officers; this is where "at the
-        officer's own counter" will narrow it.
-        """
+    def citizen_at_counter(self, row: dict, engine, branch: str, actor: str) -> bool:
+        """True when the dossier's citizen is at actor's own counter now: the dossier's ticket is called or
+        being served at a counter of branch that actor holds (motcua.core.holders), and no dossier on that
+        ticket is another citizen's (one ticket, one person)."""
         ticket_id = row.get("ticket")
         if not ticket_id:
             return False
@@ -275,6 +272,8 @@ class Dossiers:
         except NotFound:   # a ticket of a day gone is at no counter
             return False
         if ticket.branch != branch or ticket.status not in ACTIVE_AT_COUNTER or ticket.counter is None:
+            return False
+        if engine.counter(branch, ticket.counter).holder != actor:
             return False
         return not self.store.query("select 1 from dossiers where ticket = ? and citizen_id != ? limit 1",
                                     [ticket_id, row["citizen_id"]])

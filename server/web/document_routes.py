@@ -105,7 +105,7 @@ def attached_answer(row: dict) -> dict:
 @operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
            "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch). A "
            "document that only other branches' dossiers hold is reused only for the citizen being served at the "
-           "officer's counter: the dossier's ticket is called or being served at a counter of the officer's branch "
+           "officer's counter: the dossier's ticket is called or being served at a counter the officer holds "
            "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Every reuse is an event "
            "of the dossier (document_reused:{sha256})",
            Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
@@ -127,7 +127,7 @@ def attach_document(code):
     else:
         body = json_body()
         rt = runtime()
-        present = who.branch is not None and rt.dossiers.citizen_at_counter(dossier, rt.engine, who.branch)
+        present = who.branch is not None and rt.dossiers.citizen_at_counter(dossier, rt.engine, who.branch, who.actor)
         attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind), present)
     return jsonify(attached_answer(attached)), 201
 
