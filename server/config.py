@@ -169,6 +169,11 @@ class Dossiers:
         "", "Fernet key(s) the documents are encrypted with, comma-separated: the first encrypts, any decrypts "
             "(rotation). MOTCUA_DOCUMENT_KEY overrides it. Empty: documents are refused (503), except in the demo.")
     max_document_mib: float = setting(10.0, "Largest document (PDF, JPEG or PNG) accepted, in MiB; larger get 413.")
+    lookups_per_minute_per_address: int = setting(
+        20, "Public dossier lookups (GET /dossiers/{code}, found or not) one address may make in any minute; more "
+            "answer 429 with Retry-After. Staff and kiosk tokens are not counted.")
+    lookups_per_hour_per_address: int = setting(
+        100, "Public dossier lookups one address may make in any hour, as lookups_per_minute_per_address.")
 
 
 @dataclasses.dataclass(frozen=True)
