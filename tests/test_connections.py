@@ -169,6 +169,16 @@ def closed_by_server_within(sock: socket.socket, seconds: float) -> bool:
         return False
 
 
+def served_from(server, source: str) -> bool:
+    """Whether a new connection from source is answered 200 to a health check."""
+    sock = connect(server, source)
+    try:
+        sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        return read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
+    finally:
+        sock.close()
+
+
 def busy(sock: socket.socket) -> dict:
     """The answer of a refused connection: 503 with a JSON error, then closed."""
     sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -188,10 +198,7 @@ def test_connections_beyond_the_cap_of_one_address_are_answered_503(server):
             assert read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
         assert busy(connect(server, "127.0.0.2"))["error"]["code"] == "server_busy"
         # Another address of this machine has a cap of its own.
-        other = connect(server, "127.0.0.3")
-        other.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert read_until(other, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
-        other.close()
+        assert served_from(server, "127.0.0.3")
     finally:
         [sock.close() for sock in held]
     assert wait_until(lambda: requests.get(server.api + "/health", timeout=2).ok, SLACK_S)
@@ -252,10 +259,7 @@ def test_bodies_trickled_to_hold_connections_are_cut_and_the_kiosk_is_served_mea
         assert not trickling, f"{len(trickling)} of {PER_ADDRESS} trickled bodies still open"
         assert wait_until(lambda: files_held(server, tricklers) == 0, SLACK_S)
         # The address the tricklers held is served again.
-        again = connect(server, "127.0.0.20")
-        again.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert read_until(again, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
-        again.close()
+        assert served_from(server, "127.0.0.20")
     finally:
         [sock.close() for sock in tricklers]
 
