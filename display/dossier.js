@@ -34,17 +34,16 @@
     el.replaceChildren(...pair(text("vi", key, per("vi")), text("en", key, per("en"))));
   }
 
+  // "2026-11-24" → "24/11/2026", day first, as in Vietnam.
+  function digits(iso) {
+    const [y, m, d] = iso.split("-");
+    return d + "/" + m + "/" + y;
+  }
+
   function day(iso) {
     const [y, m, d] = iso.split("-").map(Number);
     const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-    const digits = String(d).padStart(2, "0") + "/" + String(m).padStart(2, "0") + "/" + y;
-    return { vi: texts.vi.weekday[weekday] + ", " + digits, en: texts.en.weekday[weekday] + ", " + digits };
-  }
-
-  const moment = new Intl.DateTimeFormat("en-GB", { timeZone: settings.timezone, day: "2-digit", month: "2-digit",
-                                                    year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
-  function at(iso) {
-    return moment.format(new Date(iso)).replace(",", "");
+    return { vi: texts.vi.weekday[weekday] + ", " + digits(iso), en: texts.en.weekday[weekday] + ", " + digits(iso) };
   }
 
   function branchName(id) {
@@ -100,8 +99,8 @@
       label.className = "step";
       say(label, "dossier.status." + step.status);
       const when = document.createElement("time");
-      when.dateTime = step.at;
-      when.textContent = at(step.at);
+      when.dateTime = step.on;   // the public view gives the day of a step, never its hour
+      when.textContent = digits(step.on);
       li.append(label, when);
       return li;
     });

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from motcua.core.engine import RATING_CODE_DIGITS
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons
@@ -66,7 +66,7 @@ class Printed:
 @dataclass(frozen=True)
 class Step:
     status: str
-    at: str              # "01/12/2026 09:30", as people here write it
+    day: str             # "01/12/2026", as people here write it (the public view gives no hour)
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ class Kiosk:
                 return "not_found"
             raise
         try:
-            history = [Step(str(s["status"]), _when(s["at"])) for s in view["history"]]
+            history = [Step(str(s["status"]), _day(s["on"])) for s in view["history"]]
             return DossierFound(str(view["code"]), self._procedure_name(str(view["procedure"])), str(view["status"]),
                                 _day(view["due_date"]), bool(view["overdue"]),
                                 self._branches.get(view["return_branch"], {}).get(
@@ -274,11 +274,6 @@ def _checked(ticket) -> dict:
 def _day(iso: str) -> str:
     """2026-12-15 → 15/12/2026: day first, as in Vietnam (and on the receipt)."""
     return date.fromisoformat(str(iso)[:10]).strftime("%d/%m/%Y")
-
-
-def _when(iso: str) -> str:
-    """An ISO local time → "01/12/2026 09:30"."""
-    return datetime.fromisoformat(str(iso)).strftime("%d/%m/%Y %H:%M")
 
 
 def _text(lang: str, key: str, **values) -> str:

@@ -688,7 +688,7 @@ class LookupResultScreen(KioskScreen):
             first, second = self.both(f"dossier.status.{step.status}")
             words.add_widget(Text(two_sizes(first, second, 44, 0.68), 44, bold=index == 0, markup=True,
                                   halign="left"))
-            words.add_widget(Text(step.at, 32, color=INK_SOFT, halign="left"))
+            words.add_widget(Text(step.day, 32, color=INK_SOFT, halign="left"))
             words.add_widget(spacer())
             row.add_widget(words)
             box.add_widget(row)

@@ -42,6 +42,15 @@ class Server:
     header_timeout_s: float = setting(
         10.0, "Seconds a connection has to send a request's line and headers, and an idle keep-alive connection to "
               "start its next request, before it is closed.")
+    body_timeout_s: float = setting(
+        600.0, "Seconds a request's body has to arrive once its headers are in; a body still coming is answered 408 "
+               "and its connection closed (600: the largest document, max_document_mib, at 140 kbit/s).")
+    body_grace_s: float = setting(
+        10.0, "Seconds a request's body may arrive at any pace before min_body_bytes_per_s applies.")
+    min_body_bytes_per_s: int = setting(
+        1024, "Least pace of a request's body, in bytes a second averaged since its headers, once body_grace_s has "
+              "passed; a slower body (a client trickling bytes to hold a connection) is answered 408 and its "
+              "connection closed (0: no least pace).")
     max_connections_per_address: int = setting(
         64, "Most connections open at once from one client address; more are answered 503 and closed (0: no cap; "
             "behind a reverse proxy every client has the proxy's address).")
@@ -161,6 +170,11 @@ class Dossiers:
         "", "Fernet key(s) the documents are encrypted with, comma-separated: the first encrypts, any decrypts "
             "(rotation). MOTCUA_DOCUMENT_KEY overrides it. Empty: documents are refused (503), except in the demo.")
     max_document_mib: float = setting(10.0, "Largest document (PDF, JPEG or PNG) accepted, in MiB; larger get 413.")
+    lookups_per_minute_per_address: int = setting(
+        20, "Public dossier lookups (GET /dossiers/{code}, found or not) one address may make in any minute; more "
+            "answer 429 with Retry-After. Staff and kiosk tokens are not counted.")
+    lookups_per_hour_per_address: int = setting(
+        100, "Public dossier lookups one address may make in any hour, as lookups_per_minute_per_address.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,7 @@ import gc
 import json
 import logging
 import signal
+import time
 
 from motcua.config import Config
 
@@ -59,8 +60,9 @@ def _gevent_server(config: Config):
 
     pywsgi writes a response's headers and body apart; with Nagle's algorithm on, the body then
     waits for the client's delayed ACK, adding about 40 ms to every keep-alive request. Left to
-    itself pywsgi also waits for ever on a client's headers and accepts connections until the
-    process runs out of files, after which nobody gets in: hence the header deadline and the caps.
+    itself pywsgi also waits for ever on a client's headers and bodies and accepts connections until
+    the process runs out of files, after which nobody gets in: hence the header and body deadlines,
+    the least pace of a body and the caps.
     """
     import socket
 
@@ -68,7 +70,7 @@ def _gevent_server(config: Config):
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
-    from motcua.web.app import JsonRefusals
+    from motcua.web.app import JsonRefusals, raw_refusal
 
     settings = config.server
     limits = _Limits(settings.max_connections or _file_limit() - FILES_KEPT, settings.max_connections_per_address)
@@ -102,6 +104,27 @@ def _gevent_server(config: Config):
             finally:
                 self._headers_due.cancel()  # the headers are in: the answer takes the time it needs
 
+        def get_environ(self):
+            environ = super().get_environ()
+            if environ["wsgi.input"] is self.wsgi_input:  # a body to read (an upgrade's socket is not one)
+                self.wsgi_input.rfile = PacedBody(self.rfile, settings.body_grace_s, settings.min_body_bytes_per_s,
+                                                  settings.body_timeout_s)
+            return environ
+
+        def handle_error(self, kind, value, tb):
+            if not isinstance(value, SlowBody):
+                return super().handle_error(kind, value, tb)
+            # Whether the app was reading the body or pywsgi was discarding what it left: answered if
+            # nothing was yet, then closed, since the rest of the body may still come.
+            self.close_connection = True
+            if not self.headers_sent:
+                self.status = "408"
+                try:
+                    self.socket.sendall(raw_refusal(408))
+                except OSError:
+                    pass
+            return None
+
         def _handle_client_error(self, ex):
             # pywsgi turns any error while reading headers into a 400 with a traceback printed.
             return None if isinstance(ex, SlowHeaders) else super()._handle_client_error(ex)
@@ -130,6 +153,71 @@ def _gevent_server(config: Config):
             raise CannotServe(f"port {port} on {host} is already in use: stop what uses it or give --port") from None
         raise CannotServe(f"cannot listen on {host}:{port}: {error.strerror}") from None
     return server
+
+
+class SlowBody(BaseException):
+    """A request's body came slower than min_body_bytes_per_s or not within body_timeout_s.
+
+    Not an Exception: nothing in the app or its libraries takes it for an error of its own to answer.
+    """
+
+
+class PacedBody:
+    """The connection's reader as a request's body reads it: each read refused (SlowBody) once the body is late.
+
+    From the end of the headers, a body may take body_grace_s at any pace, then must keep an average of
+    min_bytes_per_s, and must be in within timeout_s whatever its pace. Reads are of what has arrived
+    (read1, peek), so each byte counts as it comes, however large the read asked for.
+    """
+
+    def __init__(self, rfile, grace_s: float, min_bytes_per_s: int, timeout_s: float, clock=time.monotonic) -> None:
+        self.rfile, self.grace_s, self.min_bytes_per_s, self.timeout_s = rfile, grace_s, min_bytes_per_s, timeout_s
+        self.clock = clock
+        self.started = clock()
+        self.received = 0
+
+    def seconds_left(self) -> float:
+        """How long the next bytes may take before the body is late."""
+        allowed = self.timeout_s
+        if self.min_bytes_per_s:
+            allowed = min(allowed, max(self.grace_s, self.received / self.min_bytes_per_s))
+        return self.started + allowed - self.clock()
+
+    def _wait(self, read, size: int) -> bytes:
+        import gevent
+
+        left = self.seconds_left()
+        if left <= 0:
+            raise SlowBody()
+        with gevent.Timeout(left, SlowBody):
+            return read(size)
+
+    def read(self, size: int | None = -1) -> bytes:
+        wanted = -1 if size is None or size < 0 else size
+        got = bytearray()
+        while wanted < 0 or len(got) < wanted:
+            chunk = self._wait(self.rfile.read1, 65536 if wanted < 0 else min(wanted - len(got), 65536))
+            if not chunk:
+                break
+            self.received += len(chunk)
+            got += chunk
+        return bytes(got)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = -1 if size is None or size < 0 else size
+        line = bytearray()
+        while limit < 0 or len(line) < limit:
+            arrived = self._wait(self.rfile.peek, 1)
+            if not arrived:
+                break
+            room = len(arrived) if limit < 0 else min(len(arrived), limit - len(line))
+            end = arrived.find(b"\n", 0, room)
+            take = room if end < 0 else end + 1
+            line += self.rfile.read(take)  # already buffered: no wait
+            self.received += take
+            if end >= 0:
+                break
+        return bytes(line)
 
 
 # Files kept for the database (a writer and readers, each with its -wal and -shm), logs, voice

@@ -1,10 +1,11 @@
-"""Connections reclaimed (server/server_main.py): stalled subscribers, slow headers, caps, 503 when full.
+"""Connections reclaimed (server/server_main.py): stalled subscribers, slow headers and bodies, caps, 503 when full.
 
 Raw sockets against a real server whose settings make each case take a second or two.
 """
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import socket
@@ -13,11 +14,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
+from urllib3 import encode_multipart_formdata
 
 from conftest import Server, free_port
 
 PING_INTERVAL_S, PING_TIMEOUT_S, HEADER_TIMEOUT_S = 1.0, 1.0, 1.0
 PER_ADDRESS, TOTAL = 12, 20
+# A body has a second at any pace, then at least 1,000 bytes a second on average, and 4 seconds in all.
+BODY_GRACE_S, MIN_BODY_RATE, BODY_TIMEOUT_S = 1.0, 1000, 4.0
+KEY = Fernet.generate_key().decode()
 # What a reclaimed connection may take beyond its deadline on a loaded machine.
 SLACK_S = 4.0
 
@@ -28,7 +34,9 @@ def server(tmp_path_factory, real_template):
     settings = folder / "config.toml"
     settings.write_text(f"[server]\nping_interval_s = {PING_INTERVAL_S}\nping_timeout_s = {PING_TIMEOUT_S}\n"
                         f"header_timeout_s = {HEADER_TIMEOUT_S}\nmax_connections_per_address = {PER_ADDRESS}\n"
-                        f"max_connections = {TOTAL}\n")
+                        f"max_connections = {TOTAL}\nbody_grace_s = {BODY_GRACE_S}\n"
+                        f"min_body_bytes_per_s = {MIN_BODY_RATE}\nbody_timeout_s = {BODY_TIMEOUT_S}\n"
+                        f'[dossiers]\ndocuments = "docs"\ndocument_key = "{KEY}"\n')
     srv = Server(real_template.copy_to(folder / "motcua.db"), free_port(), folder / "server.log",
                  tokens=dict(real_template.tokens), args=("--config", str(settings)))
     srv.start()
@@ -161,6 +169,16 @@ def closed_by_server_within(sock: socket.socket, seconds: float) -> bool:
         return False
 
 
+def served_from(server, source: str) -> bool:
+    """Whether a new connection from source is answered 200 to a health check."""
+    sock = connect(server, source)
+    try:
+        sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        return read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
+    finally:
+        sock.close()
+
+
 def busy(sock: socket.socket) -> dict:
     """The answer of a refused connection: 503 with a JSON error, then closed."""
     sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -180,10 +198,7 @@ def test_connections_beyond_the_cap_of_one_address_are_answered_503(server):
             assert read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
         assert busy(connect(server, "127.0.0.2"))["error"]["code"] == "server_busy"
         # Another address of this machine has a cap of its own.
-        other = connect(server, "127.0.0.3")
-        other.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert read_until(other, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
-        other.close()
+        assert served_from(server, "127.0.0.3")
     finally:
         [sock.close() for sock in held]
     assert wait_until(lambda: requests.get(server.api + "/health", timeout=2).ok, SLACK_S)
@@ -201,3 +216,129 @@ def test_a_full_server_answers_503_rather_than_leaving_new_clients_hanging(serve
     finally:
         [sock.close() for sock in held]
     assert wait_until(lambda: requests.get(server.api + "/health", timeout=2).ok, SLACK_S)
+
+
+# ---- request bodies -------------------------------------------------------------------------------
+
+def body_started(server, source: str, length: int, path: str = "/api/v1/branches/hk-01/tickets",
+                 content_type: str = "application/json", who: str = "kiosk1") -> socket.socket:
+    """A request whose headers are all in, announcing a body of length bytes, none of them sent yet."""
+    sock = connect(server, source)
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.tokens[who]}\r\n"
+                 f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n".encode())
+    return sock
+
+
+def send_or_closed(sock: socket.socket, data: bytes) -> bool:
+    """Send data unless the server has closed the connection (True then): what it said is read first."""
+    if closed_by_server_within(sock, 0.01):
+        return True
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        return True
+    return False
+
+
+def test_bodies_trickled_to_hold_connections_are_cut_and_the_kiosk_is_served_meanwhile(server):
+    # The probe's attack, faster: every connection one address may hold, each sending a byte of its
+    # body every quarter second (more often than any read times out), far below the least pace.
+    tricklers = [body_started(server, "127.0.0.20", 1000) for _ in range(PER_ADDRESS)]
+    started = time.monotonic()
+    try:
+        for sock in tricklers:
+            sock.sendall(b"{")
+        assert busy(connect(server, "127.0.0.20"))["error"]["code"] == "server_busy"
+        # Meanwhile a kiosk elsewhere is served at once.
+        served = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"})
+        assert served.status_code == 201, served.text
+        trickling = list(tricklers)
+        while trickling and time.monotonic() - started < BODY_GRACE_S + SLACK_S:
+            trickling = [sock for sock in trickling if not send_or_closed(sock, b" ")]
+            time.sleep(0.25)
+        assert not trickling, f"{len(trickling)} of {PER_ADDRESS} trickled bodies still open"
+        assert wait_until(lambda: files_held(server, tricklers) == 0, SLACK_S)
+        # The address the tricklers held is served again.
+        assert served_from(server, "127.0.0.20")
+    finally:
+        [sock.close() for sock in tricklers]
+
+
+def test_a_stalled_body_is_answered_408_in_json_after_the_grace(server):
+    sock = body_started(server, "127.0.0.21", 1000)
+    sock.sendall(b'{"service": ')
+    started = time.monotonic()
+    sock.settimeout(BODY_GRACE_S + SLACK_S)
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    assert time.monotonic() - started < BODY_GRACE_S + SLACK_S
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 408") and b"application/json" in head, answer
+    assert json.loads(body)["error"]["code"] == "request_timeout"
+
+
+def test_a_body_at_a_fair_pace_is_cut_at_the_body_deadline(server):
+    # 2,000 bytes a second, twice the least pace, of a body that would take ten seconds.
+    sock = body_started(server, "127.0.0.22", 20_000)
+    started = time.monotonic()
+    cut = False
+    while not cut and time.monotonic() - started < BODY_TIMEOUT_S + SLACK_S:
+        cut = send_or_closed(sock, b" " * 200)
+        time.sleep(0.1)
+    assert cut and time.monotonic() - started >= BODY_TIMEOUT_S - 0.5
+    sock.close()
+
+
+def test_a_large_upload_at_a_modest_pace_is_not_cut(server):
+    """A scan of 600 KB over two seconds: past the grace, well within the deadline, at 300 KB/s."""
+    auth = server.auth("off1")
+    opened = requests.post(f"{server.api}/dossiers", headers=auth, timeout=10, json={
+        "procedure": "HT-KS", "citizen": {"id_number": "001090012345", "name": "Phạm Thị Dung"}})
+    assert opened.status_code == 201, opened.text
+    code = opened.json()["code"]
+    scan = b"%PDF-1.4\n" + os.urandom(600_000) + b"\n%%EOF\n"
+    body, content_type = encode_multipart_formdata({"kind": "id_card", "file": ("scan.pdf", scan, "application/pdf")})
+    sock = body_started(server, "127.0.0.23", len(body), f"/api/v1/dossiers/{code}/documents", content_type, "off1")
+    started = time.monotonic()
+    piece = len(body) // 20 + 1
+    for at in range(0, len(body), piece):
+        sock.sendall(body[at:at + piece])
+        time.sleep(0.1)
+    assert time.monotonic() - started > BODY_GRACE_S
+    head = read_until(sock, b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 201"), head
+    sock.close()
+
+
+@pytest.mark.parametrize("kbit_per_s", [140, 256, 2_000, 100_000])
+def test_the_default_pace_never_cuts_the_largest_scan_on_a_slow_link(kbit_per_s):
+    """A document of max_document_mib, read as it arrives at kbit_per_s, under the default settings."""
+    from motcua.config import Config
+    from motcua.server_main import PacedBody
+
+    config = Config()
+    settings, size = config.server, int(config.dossiers.max_document_mib * 1024 * 1024)
+    now = [0.0]
+    body = PacedBody(io.BytesIO(), settings.body_grace_s, settings.min_body_bytes_per_s, settings.body_timeout_s,
+                     clock=lambda: now[0])
+    per_s = kbit_per_s * 1000 / 8
+    while body.received < size:
+        piece = min(1460, size - body.received)
+        now[0] += piece / per_s
+        assert body.seconds_left() > 0, f"cut at {body.received} bytes after {now[0]:.0f} s"
+        body.received += piece
+
+
+def test_a_trickled_body_is_late_after_the_grace_and_any_body_at_the_deadline():
+    from motcua.server_main import PacedBody
+
+    now = [0.0]
+    body = PacedBody(io.BytesIO(), grace_s=10, min_bytes_per_s=1000, timeout_s=60, clock=lambda: now[0])
+    assert body.seconds_left() == 10         # nothing yet: the grace
+    body.received = 30_000                   # 30 s worth at the least pace
+    assert body.seconds_left() == 30
+    now[0] = 29.5
+    assert body.seconds_left() == 0.5
+    body.received = 10_000_000               # far ahead of the pace: the deadline still holds
+    assert body.seconds_left() == 60 - 29.5

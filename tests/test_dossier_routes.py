@@ -3,20 +3,23 @@ move what, the public view without personal data, and the refusals of bad input.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
 
-from motcua.core.dossiers import make_code
+from motcua.core.dossiers import check_character, make_code
 
 from motcua.accounts import Accounts
-from motcua.config import load_config
+from motcua.config import load_config, override
+from motcua.web.app import create_app
 from motcua.core.clock import FakeClock
 from motcua.store import Store
 
-from conftest import MORNING, PASSWORD, TOKEN_TTL_HOURS, Template, motcua
+from conftest import MORNING, PASSWORD, TOKEN_TTL_HOURS, Api, Template, motcua
 
 CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
+PUBLIC_FIELDS = {"code", "procedure", "status", "received_on", "due_date", "overdue", "history", "return_branch"}
 DAY = 24 * 3600
 
 
@@ -115,11 +118,14 @@ def test_the_public_view_carries_no_personal_data(staff):
     code = opened(api)["code"]
     answer = api.get(f"/dossiers/{code}")
     assert answer.status_code == 200
-    assert set(answer.json) == {"code", "procedure", "status", "received_at", "due_date", "overdue", "history",
-                                "return_branch"}
+    assert set(answer.json) == PUBLIC_FIELDS
     text = answer.get_data(as_text=True)
     for personal in (CITIZEN["name"], CITIZEN["id_number"], CITIZEN["phone"], json.dumps(CITIZEN["name"])[1:-1]):
         assert personal not in text
+    # Days, never the hour of a step: when officers work and who came when is no business of a code's holder.
+    today = date.fromisoformat(answer.json["received_on"]).isoformat()
+    assert answer.json["history"] == [{"status": "received", "on": today}]
+    assert not re.search(r"\d\d:\d\d", text)
 
 
 def test_overdue_past_the_due_date_and_the_department_sees_the_oldest_due_first(staff, clock):
@@ -315,3 +321,52 @@ def test_an_officer_made_a_department_user_needs_a_department_and_leaves_the_bra
     assert (moved.json["role"], moved.json["branch"], moved.json["department"]) == ("department", None, "urban")
     back = staff.request("PATCH", "/admin/users/off2", "admin", {"role": "officer", "branch": "hk-02"}).json
     assert (back["role"], back["branch"], back["department"]) == ("officer", "hk-02", None)
+
+
+# ---- the register cannot be walked ---------------------------------------------------------------
+
+def lookups(api, codes, who=None, address="198.51.100.7") -> list:
+    """Public lookups of codes from one address (as anyone, or with who's token)."""
+    return [api.client.get(f"/api/v1/dossiers/{code}", headers=api.headers(who),
+                           environ_base={"REMOTE_ADDR": address}) for code in codes]
+
+
+def walk(code: str, n: int) -> list[str]:
+    """The n codes after code's of its branch and day, with their right check characters: mostly nobody's."""
+    base, _, seq = code[:-1].rpartition("-")
+    return [body + check_character(body) for body in (f"{base}-{int(seq) + i:04d}" for i in range(1, n + 1))]
+
+
+def test_public_lookups_are_throttled_per_address_counting_hits_misses_and_typos(app, staff):
+    code = opened(staff)["code"]
+    per_minute = app.extensions["motcua"].config.dossiers.lookups_per_minute_per_address
+    mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    codes = ([code] + walk(code, per_minute))[:per_minute - 1] + [mistyped]
+    answers = lookups(staff, codes)
+    assert {a.status_code for a in answers} == {200, 404, 400}
+    refused = lookups(staff, [code])[0]
+    assert refused.status_code == 429 and refused.json["error"]["code"] == "too_many_requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # Another address has its own count; a kiosk's device token and staff are not counted.
+    assert lookups(staff, [code], address="198.51.100.8")[0].status_code == 200
+    for who in ("kiosk1", "off2", "fin1"):
+        assert {a.status_code for a in lookups(staff, [code] * (per_minute + 5), who)} == {200}
+    # A token that is no one's is no exemption (and no 401 either: the lookup needs none).
+    assert lookups(staff, [code], "not-a-token")[0].status_code == 429
+
+
+def test_the_hourly_limit_holds_when_the_minute_s_does_not(config, clock, tokens):
+    app = create_app(override(config, dossiers={"lookups_per_minute_per_address": 1000,
+                                                "lookups_per_hour_per_address": 5}), clock)
+    try:
+        api = Api(app.test_client(), tokens)
+        code = opened(api)["code"]
+        assert [a.status_code for a in lookups(api, [code] * 6)] == [200] * 5 + [429]
+        assert 60 < int(lookups(api, [code])[0].headers["Retry-After"]) <= 3600
+    finally:
+        app.extensions["motcua"].store.close()
+
+
+def test_the_openapi_document_declares_the_429_of_public_lookups(staff):
+    described = staff.get("/openapi.json").json["paths"]["/dossiers/{code}"]["get"]
+    assert "429" in described["responses"] and "per address" in described["summary"]

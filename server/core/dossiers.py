@@ -327,14 +327,16 @@ class Dossiers:
     # ---- views --------------------------------------------------------------------------------
 
     def public_view(self, row: dict, history: list[dict] | None = None) -> dict:
-        """`GET /dossiers/{code}`: status, timeline, due date; no name, ID number, phone or documents."""
+        """`GET /dossiers/{code}`: what its holder needs (status, the day of each step, due date, where to
+        collect); no name, ID number, phone or documents, nor the hour of anything (README "Dossiers")."""
         history = self.history(row["code"]) if history is None else history
+        return {**self._summary(row), "received_on": self.local.day(row["received_at"]),
+                "history": [{"status": e["to_status"], "on": self.local.day(e["at"])} for e in _steps(history)]}
+
+    def _summary(self, row: dict) -> dict:
+        """What the public and the full view both show of a dossier."""
         return {"code": row["code"], "procedure": row["procedure"], "status": row["status"],
-                "received_at": self.local.iso(row["received_at"]), "due_date": row["due_date"],
-                "overdue": is_overdue(row["status"], row["due_date"], self.today()),
-                # The changes only: a read recorded against the dossier is no step of its path.
-                "history": [{"status": e["to_status"], "at": self.local.iso(e["at"])} for e in history
-                            if e["from_status"] != e["to_status"]],
+                "due_date": row["due_date"], "overdue": is_overdue(row["status"], row["due_date"], self.today()),
                 "return_branch": row["return_branch"]}
 
     def brief(self, row: dict) -> dict:
@@ -353,7 +355,8 @@ class Dossiers:
         procedure = self.catalogue.procedures.get(row["procedure"])
         department = self.catalogue.departments.get(row["department"])
         return {
-            **self.public_view(row, history),
+            **self._summary(row), "received_at": self.local.iso(row["received_at"]),
+            "history": [{"status": e["to_status"], "at": self.local.iso(e["at"])} for e in _steps(history)],
             "procedure_name": _names(procedure) if procedure else None,
             "department": row["department"], "department_name": _names(department) if department else None,
             "branch": row["branch"], "officer": row["officer"], "ticket": row["ticket"],
@@ -377,6 +380,11 @@ class Dossiers:
                 "order by dd.attached_at, dd.sha256", [code]))
         rows = self.store.read(read)
         return [{**r, "reused": bool(r["reused"]), "attached_at": self.local.iso(r["attached_at"])} for r in rows]
+
+
+def _steps(history: list[dict]) -> list[dict]:
+    """The changes of status only: a read recorded against the dossier is no step of its path."""
+    return [e for e in history if e["from_status"] != e["to_status"]]
 
 
 def _row(db, code: str) -> dict:

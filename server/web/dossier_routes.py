@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from pydantic import Field
 
 from motcua.accounts import Principal
@@ -20,9 +22,10 @@ from motcua.core.model import Invalid
 from . import schemas
 from .events import broadcaster
 from .openapi import SERVER_EVENTS, operation
-from .routes import Forbidden, api, bearer, json_body, require_staff, runtime
+from .routes import Forbidden, api, bearer, json_body, require_staff, runtime, session_principal
 
 DossierStatus = Literal[STATUSES]
+LOOKUP_LIMITS = "motcua.lookup_limits"
 
 
 # ---- shapes ----------------------------------------------------------------------------------
@@ -72,15 +75,23 @@ class Step(schemas.Answer):
     at: str
 
 
-class PublicDossier(schemas.Answer):
+class PublicStep(schemas.Answer):
+    status: DossierStatus
+    on: date = Field(description="the local day of the step (the public view gives no hour)")
+
+
+class DossierSummary(schemas.Answer):
     code: str
     procedure: str
     status: DossierStatus
-    received_at: str
     due_date: date
     overdue: bool
-    history: list[Step]
     return_branch: str
+
+
+class PublicDossier(DossierSummary):
+    received_on: date
+    history: list[PublicStep]
 
 
 class CitizenOut(schemas.Answer):
@@ -108,7 +119,9 @@ class DossierEvent(schemas.Answer):
     note: str | None
 
 
-class FullDossier(PublicDossier):
+class FullDossier(DossierSummary):
+    received_at: str
+    history: list[Step]
     procedure_name: schemas.Names | None
     department: str
     department_name: schemas.Names | None
@@ -230,11 +243,39 @@ def open_dossier():
 
 
 @api.get("/dossiers/<code>")
-@operation("a dossier's public view: status timeline, due date, overdue; no name, ID number, phone or documents "
-           "(anyone holding the code; a mistyped code answers 400)", PublicDossier, errors=(400,))
+@operation("a dossier's public view: status, the day of each step, due date, overdue, return branch; no name, ID "
+           "number, phone, documents nor hour (anyone holding the code; a mistyped code answers 400). Lookups "
+           "without a staff or kiosk token are limited per address, found or not (429 with Retry-After; [dossiers] "
+           "lookups_per_minute_per_address, lookups_per_hour_per_address), so the register cannot be walked",
+           PublicDossier, errors=(400, 429))
 def public_dossier(code):
-    dossiers = runtime().dossiers
-    return jsonify(dossiers.public_view(dossiers.get(code)))
+    with current_app.extensions[LOOKUP_LIMITS]:  # before the code is read: misses and typos count too
+        dossiers = runtime().dossiers
+        return jsonify(dossiers.public_view(dossiers.get(code)))
+
+
+def uncounted_lookup() -> bool:
+    """A lookup by staff, or by a kiosk serving many citizens from one address: not counted against it."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if header:
+        who = runtime().accounts.principal(token.strip()) if scheme.lower() == "bearer" else None
+    else:
+        who = session_principal(required=False)
+    return who is not None and (who.kind == "staff" or who.role == "kiosk")
+
+
+def lookup_limits() -> str:
+    settings = runtime().config.dossiers
+    return f"{settings.lookups_per_minute_per_address} per minute; {settings.lookups_per_hour_per_address} per hour"
+
+
+@api.record_once
+def _throttle_lookups(state) -> None:
+    """Give each app its own count of public lookups per address, in memory (as the login limits)."""
+    limiter = Limiter(get_remote_address, app=state.app, storage_uri="memory://", strategy="moving-window",
+                      headers_enabled=True, key_prefix="lookup")
+    state.app.extensions[LOOKUP_LIMITS] = limiter.limit(lookup_limits, exempt_when=uncounted_lookup)
 
 
 @api.get("/dossiers/<code>/full")
