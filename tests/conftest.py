@@ -214,12 +214,14 @@ class Server(Http):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "motcua.cli", "serve", "--db", str(self.db), "--port", str(self.port), *self.args],
             stdout=self.log.open("a"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        # A loaded CI machine can take seconds to import and to answer the first request: a slow answer
+        # is waited for, only a process that exited or a minute without an answer is a failure.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
-                if requests.get(self.api + "/health", timeout=1).ok:
+                if requests.get(self.api + "/health", timeout=5).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.05)
         raise RuntimeError("server did not start: " + self.log.read_text())
 
