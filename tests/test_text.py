@@ -135,3 +135,4 @@ def test_a_comment_or_note_may_run_over_lines_a_name_may_not(staff):
 ])
 def test_hidden_characters_are_the_control_format_and_separator_ones(text, lines, found):
     assert hidden_characters(text, lines=lines) == found
+
