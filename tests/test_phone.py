@@ -194,6 +194,13 @@ def test_rating_refusals_are_readable(fresh_server, phone):
     assert page.is_visible("#rating") and page.get_attribute(".chip[data-reason='slow']", "aria-pressed") == "true"
     page.unroute("**/rating")
 
+    # A comment pasted with a bidi override: the server's 400 is told as a comment to correct, kept on screen.
+    page.fill("#comment", "Tốt\u202e")
+    page.tap("#submit")
+    page.wait_for_function(text_is("#rating-message .vi", VI["rating.bad_comment"]), timeout=3000)
+    assert page.input_value("#comment") == "Tốt\u202e"
+    page.fill("#comment", "")
+
     # Someone else holding the id rated first: 409, told kindly, thank-you shown.
     assert server.post(f"/tickets/{mine['id']}/rating", json={"score": 3}).status_code == 201
     page.tap("#submit")
