@@ -46,8 +46,9 @@ def rating_comment(api, text):
 
 
 def kiosk_rating_comment(api, text):
-    number = done_ticket(api)["number"]
-    return api.post(f"/branches/hk-01/tickets/{number}/rating", "kiosk1", {"score": 3, "comment": text})
+    ticket = done_ticket(api)   # its holder rates it at the kiosk with the code printed on it
+    return api.post(f"/branches/hk-01/tickets/{ticket['number']}/rating", "kiosk1",
+                    {"score": 3, "code": ticket["rating_code"], "comment": text})
 
 
 def branch_name(lang):
