@@ -124,6 +124,13 @@
     return bar;
   }
 
+  // Numbers written one way per language (decimal comma in Vietnamese): never toFixed on a page.
+  function number(value, digits) {
+    const places = digits === undefined ? 0 : digits;
+    return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "vi-VN",
+                                 { minimumFractionDigits: places, maximumFractionDigits: places }).format(value);
+  }
+
   // Green within the target, amber up to twice it, red beyond; grey when there is no estimate.
   function waitClass(minutes) {
     if (minutes === null || minutes === undefined) return "none";
@@ -133,7 +140,7 @@
 
   window.Staff = {
     settings: settings, lang: lang, t: t, translate: translate, toggleLanguage: toggleLanguage, api: api, errorText: errorText,
-    session: loadSession, signOut: signOut, socket: socket, header: header, waitClass: waitClass,
+    session: loadSession, signOut: signOut, socket: socket, header: header, waitClass: waitClass, number: number,
     get current() { return session; },
   };
 })();
