@@ -18,11 +18,12 @@
     return text;
   }
 
-  // Fill every [data-text] element (and [data-placeholder], [data-title]) from the catalogue.
+  // Fill every [data-text] element (and [data-placeholder], [data-title], [data-label]) from the catalogue.
   function translate(root) {
     (root || document).querySelectorAll("[data-text]").forEach((el) => { el.textContent = t(el.dataset.text); });
     (root || document).querySelectorAll("[data-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.placeholder); });
     (root || document).querySelectorAll("[data-title]").forEach((el) => { el.title = t(el.dataset.title); });
+    (root || document).querySelectorAll("[data-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.label)); });
     document.documentElement.lang = lang();
   }
 
