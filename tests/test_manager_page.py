@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from big_city import COUNTERS, SERVICES, big_server, big_template  # noqa: F401 (fixtures)
 from conftest import PASSWORD
-from layout import problems, scrolls_inside
+from layout import problems, scrolls_inside, text_contrasts
 
 # Where the pictures looked at go: outside the repository (set by whoever looks), else test-output.
 SHOTS = Path(os.environ.get("MOTCUA_SHOTS", Path(__file__).resolve().parent.parent / "test-output"))
@@ -232,11 +232,15 @@ def test_a_real_size_branch_and_city_fit_their_cards_at_each_size(chromium, big_
     shoot(page, f"manager-real-size-{name}")
     assert problems(page, "#tab-now") == []
     assert scrolls_inside(page, "#services-scroll") and scrolls_inside(page, "#counters")
+    pills = text_contrasts(page, "#tab-now .pill")
+    assert pills and min(pills.values()) >= 4.5, pills
     page.click(".tab-button[data-tab='city']")
     page.wait_for_selector("#city tr[data-branch='hn-50']", timeout=CLICK_MS)
     shoot(page, f"manager-city-real-size-{name}")
     assert problems(page, "#tab-city") == []
     assert scrolls_inside(page, "#city-scroll")
+    pills = text_contrasts(page, "#tab-city .pill")
+    assert min(pills.values()) >= 4.5, pills
     loads = page.eval_on_selector_all("#city td.load", "cells => cells.map((c) => c.textContent)")
     assert any("," in load for load in loads) and not any("." in load for load in loads), loads
     context.close()
