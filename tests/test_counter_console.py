@@ -400,7 +400,7 @@ def test_the_console_is_usable_at_200_percent_zoom_on_1366x768(big_console, big_
             if box and box["y"] >= 0 and box["y"] + box["height"] <= 384 and box["x"] + box["width"] <= 683:
                 seen.add(button.get_attribute("data-action"))
         page.mouse.wheel(0, 60)
-        page.wait_for_function("() => true")
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
     assert seen == {"next", "recall", "start", "done", "no_show", "transfer", "pause"}, seen
     screenshot(page, "counter-200-percent-1366x768")
     assert page.errors == []
