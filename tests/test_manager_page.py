@@ -234,6 +234,15 @@ def test_a_real_size_branch_and_city_fit_their_cards_at_each_size(chromium, big_
     assert scrolls_inside(page, "#services-scroll") and scrolls_inside(page, "#counters")
     pills = text_contrasts(page, "#tab-now .pill")
     assert pills and min(pills.values()) >= 4.5, pills
+    page.click(".tab-button[data-tab='reports']")
+    page.wait_for_selector("#report-show", timeout=CLICK_MS)
+    page.click("#report-show")
+    page.wait_for_selector("#reports:not([aria-busy])", timeout=CLICK_MS)
+    shoot(page, f"manager-reports-real-size-{name}")
+    assert problems(page, "#tab-reports") == []
+    unlabelled = page.eval_on_selector_all("input, select, textarea", """(els) => els.filter((el) => !el.labels.length
+        && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')).map((el) => el.id || el.outerHTML)""")
+    assert unlabelled == []
     page.click(".tab-button[data-tab='city']")
     page.wait_for_selector("#city tr[data-branch='hn-50']", timeout=CLICK_MS)
     shoot(page, f"manager-city-real-size-{name}")
