@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from motcua.accounts import Accounts
 from motcua.config import load_config
 from motcua.core import scenario
 from motcua.core.clock import SystemClock
-from motcua.store import Store
 from motcua.web.runtime import open_runtime
 
-from conftest import DEVICES, HOAN_KIEM, PASSWORD, TOKEN_TTL_HOURS, USERS, Template, make_server
+from conftest import HOAN_KIEM, Template, load_with_staff, make_server
 
 SERVICES = 25
 COUNTERS = 20
@@ -83,27 +81,14 @@ def city() -> dict:
 def build(path: Path) -> Template:
     """The city's database with USERS and DEVICES (tokens by the wall clock) and WAITING tickets at hk-01."""
     data = city()
-    store = Store(path)
-    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
     clock = SystemClock()
-    accounts = Accounts(store, clock, TOKEN_TTL_HOURS)
-    tokens = {}
-    for name, (role, branch) in USERS.items():
-        accounts.add_user(name, PASSWORD, role, branch)
-        tokens[name] = accounts.login(name, PASSWORD)[0]
-    for name, (kind, branch) in DEVICES.items():
-        tokens[name] = accounts.add_device(kind, branch)
-    store.close()
+    tokens = load_with_staff(path, data, clock)
     runtime = open_runtime(load_config(server={"db": str(path), "async_mode": "threading"}), clock)
     ids = [s["id"] for s in data["services"]]
     for n in range(WAITING):
         runtime.engine.issue("hk-01", ids[n % SERVICES], priority=n % 17 == 0)
     runtime.store.close()
     return Template(path, tokens)
-
-
-if __name__ == "__main__":   # python tests/big_city.py: the scenario, to look at
-    print(json.dumps(city(), ensure_ascii=False, indent=1))
 
 
 @pytest.fixture(scope="session")
@@ -118,3 +103,7 @@ def big_server(tmp_path_factory, big_template):
     srv = make_server(tmp_path_factory.mktemp("big-srv"), big_template)
     yield srv
     srv.kill(signal.SIGTERM)
+
+
+if __name__ == "__main__":   # python tests/big_city.py: the scenario, to look at
+    print(json.dumps(city(), ensure_ascii=False, indent=1))
