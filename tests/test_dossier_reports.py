@@ -25,7 +25,9 @@ PATH = [("digitized", COUNTER), ("processing", COUNTER), ("supplement_requested"
 def build(dossiers, clock, seed: int) -> None:
     """Dossiers at both branches over ten days from MORNING, each moved along its path with the days passing."""
     rng = random.Random(seed)
-    procedures = list(dossiers.catalogue.procedures)
+    # The procedures hoan-kiem's five services take (its branches receive no others), short and long.
+    procedures = [code for code, p in dossiers.catalogue.procedures.items()
+                  if set(p.services) & {"civil", "cert", "land", "business", "build"}]
     for day in range(10):
         clock.set(MORNING + day * DAY)
         for _ in range(rng.randint(1, 4)):
@@ -70,7 +72,7 @@ def recount(db_path: str, branch: str, first: str, last: str, today: str) -> dic
 
 def test_the_figures_are_those_the_tables_hold(app, api, clock, config):
     rt = app.extensions["motcua"]
-    build(rt.dossiers, clock, seed=14)
+    build(rt.dossiers, clock, seed=2)  # a seed whose ten days meet every kind of figure below
     clock.set(MORNING + 12 * DAY)
     sign_in_again(rt, api)
     first, last = "2026-11-25", "2026-12-01"

@@ -27,7 +27,7 @@ def write(tmp_path, data) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("name", ["hoan-kiem", "single-branch"])
+@pytest.mark.parametrize("name", ["hoan-kiem", "single-branch", "ha-noi"])
 def test_the_bundled_scenarios_load_and_hang_together(name):
     data = scenario.load(scenario.bundled(name))
     services, branches, counters = scenario.services(data), scenario.branches(data), scenario.counters(data)
