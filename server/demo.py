@@ -1,4 +1,4 @@
-"""`motcua demo`: the Hoan Kiem scenario served live, with simulated kiosks and officers.
+"""`motcua demo`: a scenario (Hoan Kiem unless named) served live, with simulated kiosks and officers.
 
 The simulated citizens and officers use the published HTTP interface like real devices, at the
 scenario's hourly arrival rates and service times, `speed` times faster than real time. Each branch's
@@ -57,7 +57,7 @@ fullscreen = false
 
 
 def run_demo(config: Config, speed: float | None = None, duration: float | None = None,
-             db: str | None = None) -> None:
+             db: str | None = None, scenario_name: str = "hoan-kiem") -> None:
     from motcua.accounts import Accounts
     from motcua.core.clock import SystemClock
     from motcua.server_main import serve
@@ -65,9 +65,9 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
 
     speed = speed or config.demo.speed
     path = Path(db or config.demo.db)
+    data = scenario.load(scenario.named(scenario_name))  # before anything is touched: a bad name changes nothing
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    data = scenario.load(scenario.bundled("hoan-kiem"))
     store = Store(path, config.server.sqlite_synchronous)
     # The visitor's counter starts paused, and held by the demo's officer: until they sign in and
     # resume it, the estimates deal it nobody, as they would a desk with nobody at it.
