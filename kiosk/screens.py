@@ -14,7 +14,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from motcua.core.engine import RATING_CODE_DIGITS
-from motcua.kiosk.ui_widgets import (BLUE, BLUE_DOWN, CARD, CARD_DOWN, GREEN, GREY_BTN, GREY_DOWN, HEADER, INK,
+from motcua.kiosk.ui_widgets import (BLUE, BLUE_DOWN, CARD, CARD_DOWN, GREEN, HEADER, INK,
                                       INK_SOFT, LINE_C, OK_BG, SELECTED, SERVICE_COLOURS, WARN_BG, WARN_INK, WARN_LINE,
                                       WHITE, Arrow, Face, FitText, LetterBadge, Panel, Pictogram, QrCode, Spinner, Tap,
                                       Text, TimelineMark, button, height_of, px, rgb, spacer, two_sizes)
@@ -249,118 +249,6 @@ def service_card(service, index: int, texts: list[Text], height: float, on_tap) 
     words.add_widget(spacer())
     card.add_widget(words)
     return card
-
-
-# ---- searching by name -------------------------------------------------------------------------
-
-SEARCH_KEYS = ("ABCDĐEFG", "HIJKLMNO", "PQRSTUVW")
-MAX_SEARCH_LEN = 40
-
-
-class SearchScreen(KioskScreen):
-    """A few letters of what the citizen came for ("khai sinh", accents not needed) on large keys in
-    alphabetical order; the services that match, or take a procedure that does, as large cards."""
-
-    def render(self, typed: str = "") -> None:
-        self.reset()
-        self.typed = typed
-        self.body.spacing = px(18)
-        self.add(self.back_row(self.app.home))
-        first, second = self.both("kiosk.search_title")
-        titles = [Text(first, 52, bold=True), Text(second, 34, color=INK_SOFT)]
-        self.add(*titles)
-        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(130))
-        self.shown = Text(typed, 64, bold=True, size_hint_y=1)
-        shown.add_widget(self.shown)
-        self.add(shown)
-        room = Window.height - px(80 + 120 + 130 + 560 + 18 * 5 + 4) - height_of(titles, Window.width - px(96))
-        self.results = BoxLayout(orientation="vertical", spacing=px(LIST_GAP), size_hint_y=None, height=room)
-        self.add(self.results)
-        self.add(self._keys())
-        self._show()
-
-    def _show(self) -> None:
-        self.shown.text = self.typed
-        self.results.clear_widgets()
-        for name in [n for n in self.targets if n.startswith("result:")]:
-            del self.targets[name]
-        width = Window.width - px(96)
-        if not self.typed.strip():
-            first, second = self.both("kiosk.search_hint")
-            self.results.add_widget(Text(first, 40, color=INK_SOFT))
-            self.results.add_widget(Text(second, 30, color=INK_SOFT))
-            self.results.add_widget(Widget())
-            return
-        found = self.app.kiosk.search(self.typed)
-        if not found:
-            self.results.add_widget(notice([self.both("kiosk.search_none")], "warn", 40))
-            self.results.add_widget(Widget())
-            return
-        first, second = self.both("kiosk.search_more", count=len(found))
-        more = Text(two_sizes(first, second, 34), 34, color=INK_SOFT, markup=True)
-        room = self.results.height - height_of([more], width) - px(LIST_GAP)
-        words_w = width - px(2 * CARD_PAD[0] + BADGE_W + CARD_GAP)
-        used, shown = 0.0, 0
-        for match in found:
-            texts = self._texts(match)
-            height = max(px(MIN_CARD_H), height_of(texts, words_w) + 2 * px(CARD_PAD[1]))
-            step = height + (px(LIST_GAP) if shown else 0)
-            if used + step > room:
-                break
-            card = service_card(match.service, shown, texts, height,
-                                lambda service=match.service: self.app.choose_service(service))
-            self.results.add_widget(self.target(f"result:{match.service.id}", card))
-            used, shown = used + step, shown + 1
-        if shown < len(found):
-            first, second = self.both("kiosk.search_more", count=len(found) - shown)
-            more.text = two_sizes(first, second, 34)
-            self.results.add_widget(more)
-        self.results.add_widget(Widget())
-
-    def _texts(self, match) -> list[Text]:
-        first, second = self.app.name_pair(match.service.name)
-        texts = [Text(first, NAME_SIZE, bold=True, halign="left")]
-        # Why it was found: the procedure typed, else the description (or the other language's name).
-        line = self.app.name_pair(match.service.line)[0]
-        if match.procedure:
-            texts.append(Text(self.app.name_pair(match.procedure)[0], OTHER_SIZE, bold=True, color=BLUE, halign="left"))
-        elif line or second:
-            texts.append(Text(line or second, OTHER_SIZE, color=INK_SOFT, halign="left"))
-        return texts
-
-    def _keys(self) -> BoxLayout:
-        keys = BoxLayout(orientation="vertical", spacing=px(14), size_hint_y=None, height=px(560))
-        for row in SEARCH_KEYS:
-            line = BoxLayout(spacing=px(14))
-            for char in row:
-                line.add_widget(self._key(char, char, 56))
-            keys.add_widget(line)
-        last = BoxLayout(spacing=px(14))
-        for char in "XYZ":
-            last.add_widget(self._key(char, char, 56))
-        space = self._key("space", self.both("kiosk.key_space")[0], 40)
-        space.size_hint_x = 3
-        last.add_widget(space)
-        delete = self._key("delete", self.both("kiosk.key_delete")[0], 40, "grey")
-        delete.size_hint_x = 2
-        last.add_widget(delete)
-        keys.add_widget(last)
-        return keys
-
-    def _key(self, name: str, label: str, size: float, kind: str = "white") -> Tap:
-        fill, down = (CARD, CARD_DOWN) if kind == "white" else (GREY_BTN, GREY_DOWN)
-        key = Tap(on_tap=lambda: self._press(name), fill=fill, down=down, outline=LINE_C)
-        key.add_widget(spacer())
-        key.add_widget(Text(label, size, bold=True))
-        key.add_widget(spacer())
-        return self.target(f"key:{name}", key)
-
-    def _press(self, name: str) -> None:
-        if name == "delete":
-            self.typed = self.typed[:-1]
-        elif len(self.typed) < MAX_SEARCH_LEN:
-            self.typed += " " if name == "space" else name
-        self._show()
 
 
 # ---- priority ---------------------------------------------------------------------------------
@@ -770,6 +658,110 @@ class RateScoreScreen(KioskScreen):
             self.hint.text = two_sizes(*self.both("kiosk.pick_score"), 38)
             return
         self.app.send_rating(self.number, self.code, self.score, list(self.chosen))
+
+
+# ---- searching by name -------------------------------------------------------------------------
+
+SEARCH_KEYS = ("ABCDĐEFG", "HIJKLMNO", "PQRSTUVW")
+MAX_SEARCH_LEN = 40
+
+
+class SearchScreen(KeypadScreen):
+    """A few letters of what the citizen came for ("khai sinh", accents not needed) on large keys in
+    alphabetical order; the services that match, or take a procedure that does, as large cards."""
+
+    def render(self, typed: str = "") -> None:
+        self.reset()
+        self.typed = typed
+        self.body.spacing = px(18)
+        self.add(self.back_row(self.app.home))
+        first, second = self.both("kiosk.search_title")
+        titles = [Text(first, 52, bold=True), Text(second, 34, color=INK_SOFT)]
+        self.add(*titles)
+        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(130))
+        self.shown = Text(typed, 64, bold=True, size_hint_y=1)
+        shown.add_widget(self.shown)
+        self.add(shown)
+        room = Window.height - px(80 + 120 + 130 + 560 + 18 * 5 + 4) - height_of(titles, Window.width - px(96))
+        self.results = BoxLayout(orientation="vertical", spacing=px(LIST_GAP), size_hint_y=None, height=room)
+        self.add(self.results)
+        self.add(self._keys())
+        self._show()
+
+    def _show(self) -> None:
+        self.shown.text = self.typed
+        self.results.clear_widgets()
+        for name in [n for n in self.targets if n.startswith("result:")]:
+            del self.targets[name]
+        width = Window.width - px(96)
+        if not self.typed.strip():
+            first, second = self.both("kiosk.search_hint")
+            self.results.add_widget(Text(first, 40, color=INK_SOFT))
+            self.results.add_widget(Text(second, 30, color=INK_SOFT))
+            self.results.add_widget(Widget())
+            return
+        found = self.app.kiosk.search(self.typed)
+        if not found:
+            self.results.add_widget(notice([self.both("kiosk.search_none")], "warn", 40))
+            self.results.add_widget(Widget())
+            return
+        first, second = self.both("kiosk.search_more", count=len(found))
+        more = Text(two_sizes(first, second, 34), 34, color=INK_SOFT, markup=True)
+        room = self.results.height - height_of([more], width) - px(LIST_GAP)
+        words_w = width - px(2 * CARD_PAD[0] + BADGE_W + CARD_GAP)
+        used, shown = 0.0, 0
+        for match in found:
+            texts = self._texts(match)
+            height = max(px(MIN_CARD_H), height_of(texts, words_w) + 2 * px(CARD_PAD[1]))
+            step = height + (px(LIST_GAP) if shown else 0)
+            if used + step > room:
+                break
+            card = service_card(match.service, shown, texts, height,
+                                lambda service=match.service: self.app.choose_service(service))
+            self.results.add_widget(self.target(f"result:{match.service.id}", card))
+            used, shown = used + step, shown + 1
+        if shown < len(found):
+            first, second = self.both("kiosk.search_more", count=len(found) - shown)
+            more.text = two_sizes(first, second, 34)
+            self.results.add_widget(more)
+        self.results.add_widget(Widget())
+
+    def _texts(self, match) -> list[Text]:
+        first, second = self.app.name_pair(match.service.name)
+        texts = [Text(first, NAME_SIZE, bold=True, halign="left")]
+        # Why it was found: the procedure typed, else the description (or the other language's name).
+        line = self.app.name_pair(match.service.line)[0]
+        if match.procedure:
+            texts.append(Text(self.app.name_pair(match.procedure)[0], OTHER_SIZE, bold=True, color=BLUE, halign="left"))
+        elif line or second:
+            texts.append(Text(line or second, OTHER_SIZE, color=INK_SOFT, halign="left"))
+        return texts
+
+    def _keys(self) -> BoxLayout:
+        keys = BoxLayout(orientation="vertical", spacing=px(14), size_hint_y=None, height=px(560))
+        for row in SEARCH_KEYS:
+            line = BoxLayout(spacing=px(14))
+            for char in row:
+                line.add_widget(self._key(char, char, 56))
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(14))
+        for char in "XYZ":
+            last.add_widget(self._key(char, char, 56))
+        space = self._key("space", self.both("kiosk.key_space")[0], 40)
+        space.size_hint_x = 3
+        last.add_widget(space)
+        delete = self._key("delete", self.both("kiosk.key_delete")[0], 40, "grey")
+        delete.size_hint_x = 2
+        last.add_widget(delete)
+        keys.add_widget(last)
+        return keys
+
+    def _press(self, name: str) -> None:
+        if name == "delete":
+            self.typed = self.typed[:-1]
+        elif len(self.typed) < MAX_SEARCH_LEN:
+            self.typed += " " if name == "space" else name
+        self._show()
 
 
 # ---- looking up a dossier ----------------------------------------------------------------------
