@@ -23,6 +23,10 @@ class KioskClient:
         self.token, self.timeout_s = token, timeout_s
         self.http = requests.Session()
 
+    def me(self) -> dict:
+        """Who the kiosk's token stands for: a cheap authenticated call that says whether it still holds."""
+        return self._call("GET", "/auth/me")
+
     def branches(self) -> list[dict]:
         return self._call("GET", "/branches")
 

@@ -29,6 +29,18 @@ class ServiceChoice:
     icon: str
 
 
+class TokenRefused(Exception):
+    """The server no longer knows the kiosk's token (revoked, or never registered): out of service."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A service found by typing: by its own words, or by a procedure it takes (procedure set)."""
+
+    service: ServiceChoice
+    procedure: dict | None = None
+
+
 @dataclass(frozen=True)
 class Alternative:
     branch: str
@@ -104,12 +116,25 @@ class Kiosk:
     # ---- the branch ------------------------------------------------------------------------
 
     def load(self) -> None:
+        """The branch and its services, after checking the kiosk's token (TokenRefused); the procedures
+        for searching by what the citizen came for, when the server gives them."""
+        self.check_token()
         answer = self.client.branches()
         try:
             self._branches = {b["id"]: b for b in answer}
             self._branches[self.settings.branch]["services"]
         except (TypeError, KeyError) as error:
             raise ServerUnreachable(f"unexpected branches answer: {error}") from None
+        self._load_procedures()
+
+    def check_token(self) -> None:
+        """TokenRefused when the server refuses the kiosk's token; ServerUnreachable when nobody answers."""
+        try:
+            self.client.me()
+        except ServerRefused as refusal:
+            if refusal.status == 401:
+                raise TokenRefused(refusal.message) from None
+            raise
 
     @property
     def branch_name(self) -> dict:
@@ -118,6 +143,27 @@ class Kiosk:
     def services(self) -> list[ServiceChoice]:
         return [ServiceChoice(s["id"], s["letter"], s["name"], _line(s), s["id"])
                 for s in self._branches.get(self.settings.branch, {}).get("services", [])]
+
+    def search(self, typed: str) -> list[Found]:
+        """The services whose names or description hold every word typed, then those taking a procedure
+        whose name does; accents and case ignored ("khai sinh" finds "Đăng ký khai sinh")."""
+        words = fold(typed).split()
+        if not words:
+            return []
+        services = sorted(self.services(), key=lambda s: (len(s.letter), s.letter))
+        by_name = [Found(s) for s in services
+                   if _holds(words, [*s.name.values(), *s.line.values()])]
+        named = {f.service.id for f in by_name}
+        by_procedure = []
+        for service in services:
+            if service.id in named:
+                continue
+            for procedure in self._procedures.values():
+                name = procedure.get("name") if isinstance(procedure.get("name"), dict) else {}
+                if service.id in (procedure.get("services") or []) and _holds(words, list(name.values())):
+                    by_procedure.append(Found(service, {lang: nfc(name.get(lang) or "") for lang in LANGUAGES}))
+                    break
+        return by_name + by_procedure
 
     # ---- tickets ---------------------------------------------------------------------------
 
@@ -204,12 +250,15 @@ class Kiosk:
         except (KeyError, TypeError, ValueError) as error:
             raise ServerUnreachable(f"unexpected dossier answer: {error}") from None
 
+    def _load_procedures(self) -> None:
+        try:
+            self._procedures = {p["code"]: p for p in self.client.procedures() if isinstance(p, dict)}
+        except (ServerRefused, ServerUnreachable, TypeError, KeyError):
+            pass  # names still shown; searching by procedure waits for the next load
+
     def _procedure_name(self, code: str) -> dict:
         if code not in self._procedures:
-            try:
-                self._procedures = {p["code"]: p for p in self.client.procedures() if isinstance(p, dict)}
-            except (ServerRefused, ServerUnreachable, TypeError, KeyError):
-                pass  # the code itself is shown: the status matters more than the name
+            self._load_procedures()  # the code itself is shown if this fails: the status matters more
         name = self._procedures.get(code, {}).get("name")
         if not isinstance(name, dict):
             return {"vi": code, "en": code}
@@ -271,6 +320,24 @@ def _checked(ticket) -> dict:
     return ticket
 
 
+def nfc(text: str) -> str:
+    """Precomposed letters: Kivy's text renderer does not place combining marks."""
+    return unicodedata.normalize("NFC", text or "")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, words separated by single spaces: "Đăng ký" → "dang ky"."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+                   if unicodedata.category(c) != "Mn")
+    return " ".join("".join(c if c.isalnum() else " " for c in bare.lower()).split())
+
+
+def _holds(words: list[str], texts: list[str]) -> bool:
+    """Every word typed begins a word of one of the texts (so "kha sin" finds "khai sinh" too)."""
+    found = [fold(t).split() for t in texts if t]
+    return any(all(any(w.startswith(typed) for w in words_of) for typed in words) for words_of in found)
+
+
 def _day(iso: str) -> str:
     """2026-12-15 → 15/12/2026: day first, as in Vietnam (and on the receipt)."""
     return date.fromisoformat(str(iso)[:10]).strftime("%d/%m/%Y")
@@ -282,7 +349,7 @@ def _text(lang: str, key: str, **values) -> str:
         text = template.format(**values) if values else template
     except (KeyError, IndexError):
         text = template
-    return unicodedata.normalize("NFC", text)  # Kivy draws precomposed letters only
+    return nfc(text)  # Kivy draws precomposed letters only
 
 
 def _line(service: dict) -> dict:

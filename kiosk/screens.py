@@ -6,6 +6,7 @@ Touch targets are named in `targets` so the test driver can touch the real widge
 """
 from __future__ import annotations
 
+from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
@@ -13,10 +14,10 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from motcua.core.engine import RATING_CODE_DIGITS
-from motcua.kiosk.ui_widgets import (BLUE, BLUE_DOWN, CARD, CARD_DOWN, GREEN, HEADER, INK, INK_SOFT, LINE_C,
-                                      OK_BG, SELECTED, SERVICE_COLOURS, WARN_BG, WARN_INK, WARN_LINE, WHITE,
-                                      Face, FitText, LetterBadge, Panel, Pictogram, QrCode, Spinner, Tap, Text, TimelineMark,
-                                      button, px, rgb, spacer, two_sizes)
+from motcua.kiosk.ui_widgets import (BLUE, BLUE_DOWN, CARD, CARD_DOWN, GREEN, HEADER, INK,
+                                      INK_SOFT, LINE_C, OK_BG, SELECTED, SERVICE_COLOURS, WARN_BG, WARN_INK, WARN_LINE,
+                                      WHITE, Arrow, Face, FitText, LetterBadge, Panel, Pictogram, QrCode, Spinner, Tap,
+                                      Text, TimelineMark, button, height_of, px, rgb, spacer, two_sizes)
 
 PRIORITY_GROUPS = ("elderly", "disabled", "pregnant", "merit")
 SCORES = (4, 3, 2, 1)
@@ -94,21 +95,42 @@ def notice(pairs: list[tuple[str, str]], kind: str = "info", size: float = 40) -
 
 # ---- home -------------------------------------------------------------------------------------
 
+# The elderly-size type of a service card, in design pixels: never smaller, however many services.
+NAME_SIZE, OTHER_SIZE, LINE_SIZE = 54, 34, 30
+CARD_PAD, BADGE_W, CARD_GAP, LIST_GAP, MIN_CARD_H = (26, 16), 130, 26, 18, 150
+PAGE_KEYS_PER_ROW, NAV_ROW_H = 8, 100
+
+
 class HomeScreen(KioskScreen):
-    def render(self) -> None:
+    """The services as large cards, as many as fit on a page (never a scroll bar): with more, large
+    arrows and page numbers below (each service two touches away), and "search" above for a name."""
+
+    def render(self, page: int = 0) -> None:
         self.reset()
         self.body.padding = (0, 0, 0, px(40))
         self.add(self._header())
         inner = BoxLayout(orientation="vertical", padding=(px(48), 0), spacing=px(22))
         inner.add_widget(self._languages())
+        first, second = self.both("kiosk.search_button")
+        inner.add_widget(self.target("search", button(first, second, self.app.start_search, height=120, size=44)))
         first, second = self.both("kiosk.choose_service")
-        inner.add_widget(Text(first, 52, bold=True))
-        inner.add_widget(Text(second, 34, color=INK_SOFT))
-        services = BoxLayout(orientation="vertical", spacing=px(20))
-        # In letter order: people look for the letter they were told (A, B, C…).
-        for index, service in enumerate(sorted(self.app.kiosk.services(), key=lambda s: s.letter)):
-            services.add_widget(self._service_card(index, service))
-        inner.add_widget(services)
+        titles = [Text(first, 52, bold=True), Text(second, 34, color=INK_SOFT)]
+        for title in titles:
+            inner.add_widget(title)
+        services = sorted(self.app.kiosk.services(), key=lambda s: (len(s.letter), s.letter))
+        key = (self.app.kiosk.language, tuple(services))
+        if getattr(self, "_paged", (None,))[0] != key:          # measured once per language and services
+            self._paged = (key, *self._pages(services, titles))
+        _, self.pages, with_lines = self._paged
+        nav_rows = -(-len(self.pages) // PAGE_KEYS_PER_ROW) if len(self.pages) > 1 else 0
+        self.page = max(0, min(page, len(self.pages) - 1))
+        cards = BoxLayout(orientation="vertical", spacing=px(LIST_GAP))
+        for index, service, height in self.pages[self.page]:
+            cards.add_widget(self._service_card(index, service, self._card_texts(service, with_lines), height))
+        cards.add_widget(Widget())
+        inner.add_widget(cards)
+        if len(self.pages) > 1:
+            inner.add_widget(self._page_keys(nav_rows))
         actions = BoxLayout(size_hint_y=None, height=px(140), spacing=px(20))
         first, second = self.both("kiosk.lookup_button")
         actions.add_widget(self.target("lookup", button(first, second, self.app.start_lookup, height=140,
@@ -118,6 +140,49 @@ class HomeScreen(KioskScreen):
                                                       size=44)))
         inner.add_widget(actions)
         self.add(inner)
+
+    def _pages(self, services, titles: list[Text]) -> tuple[list[list], bool]:
+        """The pages of (index, service, card height), and whether cards carry their other lines."""
+        # Space left for the cards: the window less every fixed part (known now: the kiosk never resizes).
+        fixed = Window.height - px(40 + 210 + 24 + 120 + 120 + 140 + 4) - height_of(titles, Window.width - px(96))
+        pages = self._paginate(services, fixed, px(22) * 5, with_lines=True)
+        if len(pages) == 1:
+            return pages, True
+        for _ in range(3):                   # the page keys' rows take room from the cards: settle both
+            rows = -(-len(pages) // PAGE_KEYS_PER_ROW)
+            pages = self._paginate(services, fixed - rows * px(NAV_ROW_H) - (rows - 1) * px(12), px(22) * 6,
+                                   with_lines=False)
+        return pages, False
+
+    def _paginate(self, services, room: float, gaps: float, with_lines: bool) -> list[list]:
+        """Services in letter order, cut into pages of cards that fit `room` less `gaps`; each card
+        measured with its own texts. The other language and the description only when every service
+        fits on one page: more cards a page, never smaller type."""
+        room -= gaps
+        words_w = Window.width - px(96 + 2 * CARD_PAD[0] + BADGE_W + CARD_GAP)
+        pages, used = [[]], 0.0
+        for index, service in enumerate(services):
+            texts = self._card_texts(service, with_lines)
+            height = max(px(MIN_CARD_H), height_of(texts, words_w) + 2 * px(CARD_PAD[1]))
+            step = height + (px(LIST_GAP) if pages[-1] else 0)
+            if pages[-1] and used + step > room:
+                pages.append([])
+                used, step = 0.0, height
+            pages[-1].append((index, service, height))
+            used += step
+        if with_lines and len(pages) > 1:
+            return [[]] * len(pages)        # asked again without descriptions, with room for the page keys
+        return pages
+
+    def _card_texts(self, service, with_line: bool) -> list[Text]:
+        first, second = self.app.name_pair(service.name)
+        texts = [Text(first, NAME_SIZE, bold=True, halign="left")]
+        if with_line and second:
+            texts.append(Text(second, OTHER_SIZE, color=INK_SOFT, halign="left"))
+        line = self.app.name_pair(service.line)[0]
+        if with_line and line:
+            texts.append(Text(line, LINE_SIZE, color=INK_SOFT, halign="left"))
+        return texts
 
     def _header(self) -> Panel:
         header = Panel(fill=HEADER, radius=0, size_hint_y=None, height=px(210), padding=(px(40), px(20)))
@@ -140,23 +205,50 @@ class HomeScreen(KioskScreen):
             row.add_widget(self.target(f"lang:{lang}", tap))
         return row
 
-    def _service_card(self, index: int, service) -> Tap:
-        card = Tap(on_tap=lambda: self.app.choose_service(service), orientation="horizontal",
-                   padding=(px(28), px(16)), spacing=px(30))
-        colour = SERVICE_COLOURS[index % len(SERVICE_COLOURS)]
-        card.add_widget(LetterBadge(service.letter, colour, size_hint=(None, 1), width=px(150)))
-        words = BoxLayout(orientation="vertical")
-        first, second = self.app.name_pair(service.name)
-        line = self.app.name_pair(service.line)[0]
-        words.add_widget(spacer())
-        words.add_widget(Text(first, 54, bold=True, halign="left"))
-        words.add_widget(Text(second, 34, color=INK_SOFT, halign="left"))
-        if line:
-            words.add_widget(spacer(6))
-            words.add_widget(Text(line, 30, color=INK_SOFT, halign="left"))
-        words.add_widget(spacer())
-        card.add_widget(words)
+    def _service_card(self, index: int, service, texts: list, height: float) -> Tap:
+        card = service_card(service, index, texts, height, lambda: self.app.choose_service(service))
         return self.target(f"service:{service.id}", card)
+
+    def _page_keys(self, rows: int) -> BoxLayout:
+        nav = BoxLayout(size_hint_y=None, height=rows * px(NAV_ROW_H) + (rows - 1) * px(12), spacing=px(16))
+        last = len(self.pages) - 1
+        nav.add_widget(self._arrow("prev", False, self.page - 1 if self.page > 0 else None))
+        keys = GridLayout(cols=min(len(self.pages), PAGE_KEYS_PER_ROW), spacing=px(12))
+        for number in range(len(self.pages)):
+            here = number == self.page
+            key = Tap(on_tap=lambda number=number: self.render(number), fill=BLUE if here else CARD,
+                      down=BLUE_DOWN if here else CARD_DOWN, outline=BLUE if here else LINE_C)
+            key.add_widget(spacer())
+            key.add_widget(Text(str(number + 1), 44, bold=True, color=WHITE if here else INK))
+            key.add_widget(spacer())
+            keys.add_widget(self.target(f"page:{number}", key))
+        nav.add_widget(keys)
+        nav.add_widget(self._arrow("next", True, self.page + 1 if self.page < last else None))
+        return nav
+
+    def _arrow(self, name: str, right: bool, to: int | None) -> Tap:
+        """A large arrow to the page `to`; greyed, doing nothing, at either end."""
+        arrow = Tap(on_tap=(lambda: self.render(to)) if to is not None else None, size_hint_x=None,
+                    width=px(150), padding=(px(12), px(12)))
+        arrow.add_widget(Arrow(right))
+        arrow.opacity = 1 if to is not None else 0.3
+        return self.target(f"page:{name}", arrow)
+
+
+def service_card(service, index: int, texts: list[Text], height: float, on_tap) -> Tap:
+    """A service as a large card: its letter in a coloured circle, then its measured texts."""
+    card = Tap(on_tap=on_tap, orientation="horizontal", size_hint_y=None, height=height,
+               padding=(px(CARD_PAD[0]), px(CARD_PAD[1])), spacing=px(CARD_GAP))
+    colour = SERVICE_COLOURS[index % len(SERVICE_COLOURS)]
+    card.add_widget(LetterBadge(service.letter, colour, size_hint=(None, None), size=(px(BADGE_W), px(BADGE_W)),
+                                pos_hint={"center_y": 0.5}))
+    words = BoxLayout(orientation="vertical")
+    words.add_widget(spacer())
+    for text in texts:
+        words.add_widget(text)
+    words.add_widget(spacer())
+    card.add_widget(words)
+    return card
 
 
 # ---- priority ---------------------------------------------------------------------------------
@@ -568,6 +660,110 @@ class RateScoreScreen(KioskScreen):
         self.app.send_rating(self.number, self.code, self.score, list(self.chosen))
 
 
+# ---- searching by name -------------------------------------------------------------------------
+
+SEARCH_KEYS = ("ABCDĐEFG", "HIJKLMNO", "PQRSTUVW")
+MAX_SEARCH_LEN = 40
+
+
+class SearchScreen(KeypadScreen):
+    """A few letters of what the citizen came for ("khai sinh", accents not needed) on large keys in
+    alphabetical order; the services that match, or take a procedure that does, as large cards."""
+
+    def render(self, typed: str = "") -> None:
+        self.reset()
+        self.typed = typed
+        self.body.spacing = px(18)
+        self.add(self.back_row(self.app.home))
+        first, second = self.both("kiosk.search_title")
+        titles = [Text(first, 52, bold=True), Text(second, 34, color=INK_SOFT)]
+        self.add(*titles)
+        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(130))
+        self.shown = Text(typed, 64, bold=True, size_hint_y=1)
+        shown.add_widget(self.shown)
+        self.add(shown)
+        room = Window.height - px(80 + 120 + 130 + 560 + 18 * 5 + 4) - height_of(titles, Window.width - px(96))
+        self.results = BoxLayout(orientation="vertical", spacing=px(LIST_GAP), size_hint_y=None, height=room)
+        self.add(self.results)
+        self.add(self._keys())
+        self._show()
+
+    def _show(self) -> None:
+        self.shown.text = self.typed
+        self.results.clear_widgets()
+        for name in [n for n in self.targets if n.startswith("result:")]:
+            del self.targets[name]
+        width = Window.width - px(96)
+        if not self.typed.strip():
+            first, second = self.both("kiosk.search_hint")
+            self.results.add_widget(Text(first, 40, color=INK_SOFT))
+            self.results.add_widget(Text(second, 30, color=INK_SOFT))
+            self.results.add_widget(Widget())
+            return
+        found = self.app.kiosk.search(self.typed)
+        if not found:
+            self.results.add_widget(notice([self.both("kiosk.search_none")], "warn", 40))
+            self.results.add_widget(Widget())
+            return
+        first, second = self.both("kiosk.search_more", count=len(found))
+        more = Text(two_sizes(first, second, 34), 34, color=INK_SOFT, markup=True)
+        room = self.results.height - height_of([more], width) - px(LIST_GAP)
+        words_w = width - px(2 * CARD_PAD[0] + BADGE_W + CARD_GAP)
+        used, shown = 0.0, 0
+        for match in found:
+            texts = self._texts(match)
+            height = max(px(MIN_CARD_H), height_of(texts, words_w) + 2 * px(CARD_PAD[1]))
+            step = height + (px(LIST_GAP) if shown else 0)
+            if used + step > room:
+                break
+            card = service_card(match.service, shown, texts, height,
+                                lambda service=match.service: self.app.choose_service(service))
+            self.results.add_widget(self.target(f"result:{match.service.id}", card))
+            used, shown = used + step, shown + 1
+        if shown < len(found):
+            first, second = self.both("kiosk.search_more", count=len(found) - shown)
+            more.text = two_sizes(first, second, 34)
+            self.results.add_widget(more)
+        self.results.add_widget(Widget())
+
+    def _texts(self, match) -> list[Text]:
+        first, second = self.app.name_pair(match.service.name)
+        texts = [Text(first, NAME_SIZE, bold=True, halign="left")]
+        # Why it was found: the procedure typed, else the description (or the other language's name).
+        line = self.app.name_pair(match.service.line)[0]
+        if match.procedure:
+            texts.append(Text(self.app.name_pair(match.procedure)[0], OTHER_SIZE, bold=True, color=BLUE, halign="left"))
+        elif line or second:
+            texts.append(Text(line or second, OTHER_SIZE, color=INK_SOFT, halign="left"))
+        return texts
+
+    def _keys(self) -> BoxLayout:
+        keys = BoxLayout(orientation="vertical", spacing=px(14), size_hint_y=None, height=px(560))
+        for row in SEARCH_KEYS:
+            line = BoxLayout(spacing=px(14))
+            for char in row:
+                line.add_widget(self._key(char, char, 56))
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(14))
+        for char in "XYZ":
+            last.add_widget(self._key(char, char, 56))
+        space = self._key("space", self.both("kiosk.key_space")[0], 40)
+        space.size_hint_x = 3
+        last.add_widget(space)
+        delete = self._key("delete", self.both("kiosk.key_delete")[0], 40, "grey")
+        delete.size_hint_x = 2
+        last.add_widget(delete)
+        keys.add_widget(last)
+        return keys
+
+    def _press(self, name: str) -> None:
+        if name == "delete":
+            self.typed = self.typed[:-1]
+        elif len(self.typed) < MAX_SEARCH_LEN:
+            self.typed += " " if name == "space" else name
+        self._show()
+
+
 # ---- looking up a dossier ----------------------------------------------------------------------
 
 class LookupCodeScreen(KeypadScreen):
@@ -734,6 +930,6 @@ class MessageScreen(KioskScreen):
         self.countdown.text, self.countdown_en.text = first, second
 
 
-SCREENS = {"home": HomeScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
+SCREENS = {"home": HomeScreen, "search": SearchScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
            "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
            "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen, "message": MessageScreen}

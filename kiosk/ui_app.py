@@ -15,7 +15,8 @@ from kivy.core.window import Window
 from kivy.logger import Logger
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from motcua.kiosk.client import ServerUnreachable
+from motcua.kiosk.client import ServerRefused, ServerUnreachable
+from motcua.kiosk.flow import TokenRefused
 from motcua.kiosk.screens import SCREENS
 from motcua.kiosk.ui_widgets import PAGE, set_scale
 
@@ -57,6 +58,8 @@ class KioskApp(App):
         self._retry = None
         self._seconds_left = 0
         self._in_trouble = False
+        self.out_of_service = False          # the server refused the kiosk's token: nothing is offered
+        self._checking = False
 
     # ---- Kivy ----
 
@@ -68,6 +71,7 @@ class KioskApp(App):
             self.sm.add_widget(screen(self, name=name))
         Window.bind(on_touch_down=self._touched, on_touch_up=self._touched)
         Clock.schedule_interval(self._check_idle, 0.5)
+        Clock.schedule_interval(self._check_token, self.settings.token_check_s)
         ExceptionManager.add_handler(KeepRunning(self))
         return self.sm
 
@@ -120,6 +124,9 @@ class KioskApp(App):
             return
         self.issued = None
         self.go("home")
+
+    def start_search(self) -> None:
+        self.go("search")
 
     def done(self) -> None:
         self.home(reset=True)
@@ -264,7 +271,9 @@ class KioskApp(App):
 
     def failed(self, error: Exception) -> None:
         """A flow call raised: the calm retry screen if the server is away, else a plain refusal."""
-        if isinstance(error, ServerUnreachable) or not self.loaded:
+        if isinstance(error, TokenRefused) or (isinstance(error, ServerRefused) and error.status == 401):
+            self.stop_serving()
+        elif isinstance(error, ServerUnreachable) or not self.loaded:
             self.offline()
         else:
             Logger.warning("kiosk: server refused: %r", error)
@@ -296,7 +305,37 @@ class KioskApp(App):
             return
         self._stop_retry()
         screen.show_countdown(None)
-        self.background(self.kiosk.load, lambda _: self._loaded(), lambda error: self.offline())
+        self.background(self.kiosk.load, lambda _: self._loaded(),
+                        lambda error: self.stop_serving() if isinstance(error, TokenRefused) else self.offline())
+
+    def stop_serving(self) -> None:
+        """The token is refused: a plain "out of service, ask staff" until a check finds it holds again.
+        The staff room cannot be told by a kiosk the server no longer knows: the log says it."""
+        if not self.out_of_service:
+            Logger.error("kiosk: the server refuses this kiosk's token (revoked?): out of service until "
+                         "it holds again; register the kiosk again (motcua device add --kind kiosk)")
+        self.out_of_service, self.loaded = True, False
+        self.kiosk.language = self.settings.language
+        self.go("message", hold=0, title="kiosk.out_of_service_title", body="kiosk.out_of_service_body")
+
+    def _check_token(self, dt) -> None:
+        """Every few minutes, between citizens only: does the server still take the kiosk's token?"""
+        if self._checking or not (self.out_of_service or self.sm.current == "home"):
+            return
+        self._checking = True
+
+        def checked(_):
+            self._checking = False
+            if self.out_of_service:
+                self.out_of_service = False
+                self.connect()
+
+        def refused(error):
+            self._checking = False
+            if isinstance(error, TokenRefused):
+                self.stop_serving()          # else the server is away: the next touch says so
+
+        self.background(self.kiosk.check_token, checked, refused)
 
     def _stop_retry(self) -> None:
         if self._retry is not None:

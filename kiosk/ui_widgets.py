@@ -6,7 +6,6 @@ Sizes are given for a 1080 × 1920 portrait screen and scaled with px() to the r
 from __future__ import annotations
 
 import math
-import unicodedata
 
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle
@@ -18,6 +17,7 @@ from kivy.utils import escape_markup
 from kivy.uix.widget import Widget
 
 from motcua.hardware.qr import qr_matrix
+from motcua.kiosk.flow import nfc
 
 DESIGN_W, DESIGN_H = 1080, 1920
 _scale = 1.0
@@ -64,9 +64,14 @@ SERVICE_COLOURS = [rgb(c) for c in ("#0B4A8F", "#14612C", "#9A3F00", "#5B1E8C", 
 FACE_COLOURS = {4: rgb("#5DBB63"), 3: rgb("#B5D96A"), 2: rgb("#F4CF4B"), 1: rgb("#EE8B8B")}
 
 
-def nfc(text: str) -> str:
-    """Kivy's text renderer does not place combining marks: give it precomposed letters."""
-    return unicodedata.normalize("NFC", text or "")
+def height_of(texts: list, width: float) -> float:
+    """How tall these Texts stand one above the other at this width (laid out now, not next frame)."""
+    total = 0.0
+    for text in texts:
+        text.width = width
+        text.texture_update()
+        total += text.texture_size[1]
+    return total
 
 
 class Text(Label):
@@ -284,6 +289,22 @@ class Pictogram(Drawing):
         Mesh(vertices=vertices, indices=list(range(12)), mode="triangle_fan")
 
 
+class Arrow(Drawing):
+    """A large filled triangle pointing left or right: the page arrows."""
+
+    ink = INK
+
+    def __init__(self, pointing_right: bool, **kwargs):
+        self.pointing_right = pointing_right     # not `right`: a Widget's right is its right edge
+        super().__init__(**kwargs)
+
+    def draw(self) -> None:
+        tip, back = (0.78, 0.28) if self.pointing_right else (0.22, 0.72)
+        points = [*self.pt(tip, 0.5), *self.pt(back, 0.12), *self.pt(back, 0.88)]
+        Mesh(vertices=[v for x, y in zip(points[::2], points[1::2]) for v in (x, y, 0, 0)], indices=[0, 1, 2],
+             mode="triangles")
+
+
 class Face(Drawing):
     """Score faces 4 (very satisfied) … 1 (not satisfied)."""
 
@@ -324,8 +345,9 @@ class LetterBadge(Widget):
         side = min(self.width, self.height)
         self._circle.pos = (self.center_x - side / 2, self.center_y - side / 2)
         self._circle.size = (side, side)
-        self.label.center, self.label.size = self.center, (side, side)
-        self.label.font_size = side * 0.55
+        self.label.size = (side, side)
+        self.label.center = self.center
+        self.label.font_size = side * (0.55 if len(self.label.text) < 2 else 0.4)   # AB stays in its circle
 
 
 class Spinner(Widget):

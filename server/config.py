@@ -154,6 +154,8 @@ class Kiosk:
     language: str = setting("vi", "The language the kiosk starts in (vi or en); it returns to it when idle.")
     fullscreen: bool = setting(True, "Full screen, no window border, no cursor.")
     idle_s: float = setting(30.0, "Seconds untouched before the kiosk returns to its home screen.")
+    token_check_s: float = setting(180.0, "Seconds between checks, on the home screen, that the server still takes "
+                                          "the kiosk's token; refused, the kiosk shows \"out of service\".")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -249,6 +249,137 @@ class Driver:
         return {"refused": refused, "shown": shown, "home_after_s": round(time.monotonic() - started, 2),
                 "language": self.app.kiosk.language}
 
+    def layout_problems(self, where: str) -> list[str]:
+        """What a person could not read: a label's text larger than its label, a label outside its touch
+        card or the window, two labels or two touch targets on top of each other, type below the
+        kiosk.s smallest (24 design px, as on the back key and the faces today)."""
+        from kivy.core.window import Window
+        from kivy.uix.label import Label
+
+        from motcua.kiosk.ui_widgets import Tap, px
+
+        def box(widget):
+            x, y = widget.to_window(widget.x, widget.y)
+            return x, y, x + widget.width, y + widget.height
+
+        def inside(inner, outer, slack=1.5):
+            return (inner[0] >= outer[0] - slack and inner[1] >= outer[1] - slack and inner[2] <= outer[2] + slack
+                    and inner[3] <= outer[3] + slack)
+
+        def overlap(a, b, slack=1.0):
+            return min(a[2], b[2]) - max(a[0], b[0]) > slack and min(a[3], b[3]) - max(a[1], b[1]) > slack
+
+        def check():
+            screen = self.app.sm.current_screen
+            window = (0, 0, Window.width, Window.height)
+            problems, labels = [], []
+            for widget in screen.walk():
+                if not isinstance(widget, Label) or not widget.text.strip() or widget.opacity == 0:
+                    continue
+                widget.texture_update()
+                name = f"{where}: {widget.text[:40]!r}"
+                tw, th = widget.texture_size
+                if tw > widget.width + 1.5 or th > widget.height + 1.5:
+                    problems.append(f"{name} needs {tw:.0f}×{th:.0f}, has {widget.width:.0f}×{widget.height:.0f}")
+                if widget.font_size < px(24) - 0.5:
+                    problems.append(f"{name} in type of {widget.font_size / px(1):.0f} design px")
+                here = box(widget)
+                if not inside(here, window):
+                    problems.append(f"{name} outside the window at {here}")
+                parent = widget.parent
+                while parent is not screen and not isinstance(parent, Tap):
+                    parent = parent.parent
+                if isinstance(parent, Tap) and not inside(here, box(parent)):
+                    problems.append(f"{name} runs out of its card")
+                labels.append((name, here))
+            for i, (name, here) in enumerate(labels):
+                problems += [f"{name} over {other}" for other, there in labels[i + 1:] if overlap(here, there)]
+            targets = [(n, box(w)) for n, w in screen.targets.items() if w.get_root_window() is not None]
+            for i, (name, here) in enumerate(targets):
+                if not inside(here, window):
+                    problems.append(f"{where}: {name} outside the window at {here}")
+                problems += [f"{where}: {name} over {other}" for other, there in targets[i + 1:]
+                             if overlap(here, there)]
+            return problems
+
+        time.sleep(0.3)                       # laid out: Kivy sizes widgets on the next frames
+        return self.on_ui(check, timeout=60)
+
+    def browse(self) -> dict:
+        """Every page of the home screen in both languages (layout checked, each page photographed),
+        every service seen; the last one touched; then "khai sinh" typed on the search keys and its
+        service's ticket taken."""
+        self.wait_screen("home")
+        seen, problems, pages, sizes = {}, [], {}, {}
+        for lang in ("vi", "en"):
+            if lang != "vi":
+                self.tap(f"lang:{lang}")
+                self.wait_for(lambda: self.app.kiosk.language == lang, lang)
+            count = self.on_ui(lambda: len(self.app.sm.current_screen.pages))
+            pages[lang] = count
+            # Every page in Vietnamese; in English the first, the second and the last (the longest words).
+            for page in range(count) if lang == "vi" else sorted({0, min(1, count - 1), count - 1}):
+                if page:
+                    # The arrow once, then the page keys: both ways must lead there.
+                    self.tap("page:next" if page == 1 else f"page:{page}")
+                    self.wait_for(lambda: self.app.sm.current_screen.page == page, f"page {page + 1}")
+                ids = self.on_ui(lambda: [n.split(":", 1)[1] for n in self.app.sm.current_screen.targets
+                                          if n.startswith("service:")])
+                seen.setdefault(lang, []).extend(ids)
+                sizes.setdefault(lang, []).append(len(ids))
+                problems += self.layout_problems(f"home {lang} page {page + 1}")
+                if page in (0, count - 1):
+                    self.shot(f"home-{lang}-{'last' if page else 1}")
+        last = seen["en"][-1]
+        self.tap(f"service:{last}")
+        self.wait_screen("priority")
+        self.tap("back")
+        self.wait_screen("home")
+        self.tap("lang:vi")
+        self.wait_for(lambda: self.app.kiosk.language == "vi", "vi")
+        self.tap("search")
+        self.wait_screen("search")
+        problems += self.layout_problems("search empty")
+        self.shot("search-empty")
+        self.type_search(self.args.typed)
+        found = self.on_ui(lambda: [n.split(":", 1)[1] for n in self.app.sm.current_screen.targets
+                                    if n.startswith("result:")])
+        problems += self.layout_problems(f"search {self.args.typed!r}")
+        self.shot("search-found")
+        self.tap(f"result:{self.args.service}")
+        self.wait_screen("priority")
+        self.tap("no")
+        printed = self.wait_printed(None)
+        return {"seen": seen, "pages": pages, "per_page": sizes, "problems": problems, "found": found,
+                "touched_last": last,
+                **printed}
+
+    def type_search(self, typed: str) -> None:
+        for char in typed.upper():
+            self.tap("key:space" if char == " " else f"key:{char}")
+        shown = self.on_ui(lambda: self.app.sm.current_screen.typed)
+        if shown != typed.upper():
+            raise RuntimeError(f"typed {typed}, the field shows {shown}")
+
+    def revoked(self) -> dict:
+        """Home; the test revokes the kiosk ("home" said): "out of service" comes by itself, no touch."""
+        self.wait_screen("home")
+        say(event="home")
+        started = time.monotonic()
+        self.wait_for(lambda: self.app.out_of_service and self.app.sm.current == "message", "out of service",
+                      timeout=30)
+        after = time.monotonic() - started
+        texts = self.texts()
+        self.shot("out-of-service")
+        return {"texts": texts, "after_s": round(after, 2), "screen": self.screen()}
+
+    def revoked_start(self) -> dict:
+        """Started with a token the server refuses: "out of service" and never the menu."""
+        self.wait_for(lambda: self.app.out_of_service and self.app.sm.current == "message", "out of service")
+        texts = self.texts()
+        self.shot("out-of-service-start")
+        return {"texts": texts, "loaded": self.app.loaded, "targets": sorted(self.app.sm.current_screen.targets)}
+
     def type_code(self, code: str) -> None:
         for char in code:
             self.tap(f"key:{char}")
@@ -346,6 +477,8 @@ def main() -> int:
     parser.add_argument("--mistyped", default="")
     parser.add_argument("--rating-code", default="")
     parser.add_argument("--lang", default="vi")
+    parser.add_argument("--typed", default="khai sinh")
+    parser.add_argument("--token-check", type=float, default=180.0)
     parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
     parser.add_argument("--suffix", default="")
     args = parser.parse_args()
@@ -355,7 +488,7 @@ def main() -> int:
     from motcua.kiosk.settings import KioskSettings
 
     settings = KioskSettings(args.server, args.branch, args.token, printer=args.printer, idle_s=args.idle,
-                             printer_text=args.printer_text)
+                             printer_text=args.printer_text, token_check_s=args.token_check)
     printer = None
     if args.printer and args.baudrate != 9600:
         # The flow opens its printer at pyserial's default 9600 baud (and pyserial reads no

@@ -210,3 +210,20 @@ def test_the_command_line_ends_tokens_in_a_running_server_at_once(fresh_server):
     cli("device", "revoke", "--id", kiosk2, db=server.db)
     assert issue(server, "kiosk2", "hk-02") == 401
     assert issue(server, "admin") == 201                                # the others stand
+
+
+# ---- who a token is ----------------------------------------------------------------------------
+
+def test_a_token_tells_who_it_is_and_a_revoked_device_is_refused(api):
+    answer = api.get("/auth/me", "kiosk1")
+    assert answer.status_code == 200
+    assert answer.json == {"kind": "device", "role": "kiosk", "branch": "hk-01"}
+    assert api.get("/auth/me", "off1").json == {"kind": "staff", "role": "officer", "branch": "hk-01"}
+    assert api.get("/auth/me").status_code == 401
+    devices = api.get("/admin/devices", "admin").json
+    kiosk = next(d for d in devices if d["kind"] == "kiosk" and d["branch"] == "hk-01")
+    assert api.request("DELETE", f"/admin/devices/{kiosk['id']}", "admin").status_code == 200
+    refused = api.get("/auth/me", "kiosk1")
+    assert refused.status_code == 401 and refused.json["error"]["code"] == "invalid_token"
+    declared = api.get("/openapi.json").json["paths"]["/auth/me"]["get"]
+    assert {"200", "401"} <= set(declared["responses"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 from motcua.hardware.printer_sim import PrinterSim
 from motcua.i18n import catalogue, text
@@ -40,7 +42,7 @@ def drive(server, scenario: str, tmp_path: Path, printer: str = "", screen: str 
           on_event=None, timeout: float = 160, **options) -> dict:
     """Run the kiosk under Xvfb through one scenario; the driver's result, or the test fails with its log."""
     args = [sys.executable, str(DRIVER), "--server", server.base, "--token", server.tokens["kiosk1"],
-            "--scenario", scenario, "--printer", printer, "--shots", str(OUTPUT), "--suffix", suffix]
+            "--scenario", scenario, "--printer", printer, "--shots", str(OUTPUT), f"--suffix={suffix}"]
     for name, value in options.items():
         args += [f"--{name}", str(value)]
     log = tmp_path / f"kiosk-{scenario}{suffix}.log"
@@ -223,3 +225,117 @@ def test_untouched_it_goes_home_in_its_own_language(fresh_server, tmp_path):
     result = drive(fresh_server, "idle", tmp_path, idle=2, service="cert")
     assert result["language"] == "vi"
     assert 1.5 <= result["after_s"] <= 6
+
+
+# ---- a branch of forty services ------------------------------------------------------------------
+
+# Real names of Vietnam's one-stop fields and procedures, among the longest (Vietnamese, English).
+LONG_NAMES = [
+    ("Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất",
+     "Registration of changes in land use rights and ownership of assets attached to land"),
+    ("Cấp giấy phép xây dựng, điều chỉnh, gia hạn, cấp lại giấy phép xây dựng nhà ở riêng lẻ",
+     "Construction permits: issuing, adjusting, extending and reissuing permits for detached houses"),
+    ("Đăng ký thành lập, thay đổi, tạm ngừng, chấm dứt hoạt động hộ kinh doanh",
+     "Household business registration: founding, changes, suspension and closure"),
+    ("Chứng thực hợp đồng, giao dịch liên quan đến tài sản là động sản, quyền sử dụng đất",
+     "Certification of contracts and transactions on movable property and land use rights"),
+    ("Giải quyết chế độ trợ cấp xã hội hằng tháng cho đối tượng bảo trợ xã hội",
+     "Monthly social allowances for people under social protection"),
+    ("Cấp giấy chứng nhận đủ điều kiện an toàn thực phẩm đối với cơ sở sản xuất, kinh doanh",
+     "Food safety eligibility certificates for production and trading establishments"),
+    ("Thu hồi đất, bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất",
+     "Land recovery, compensation, support and resettlement when the State recovers land"),
+    ("Cấp, cấp lại, điều chỉnh giấy phép bán lẻ rượu, sản phẩm thuốc lá",
+     "Issuing, reissuing and adjusting retail licences for liquor and tobacco products"),
+]
+SIZES = (1, 5, 12, 25, 40)
+
+
+def services_of(count: int, data: dict) -> list[str]:
+    return [s["id"] for s in data["services"]][:count]
+
+
+@pytest.fixture(scope="module")
+def big_branches(tmp_path_factory):
+    """One server whose branches k1 … k40 offer 1, 5, 12, 25 and 40 services: Hoan Kiem's five (civil,
+    which takes birth registration, first), then services with the longest real names; a kiosk each."""
+    from conftest import PASSWORD, Server, free_port
+    from motcua.accounts import Accounts
+    from motcua.core import scenario
+    from motcua.core.clock import SystemClock
+    from motcua.store import Store
+
+    data = scenario.load(ROOT / "server" / "data" / "scenarios" / "hoan-kiem.json")
+    for index in range(len(data["services"]), max(SIZES)):
+        vi, en = LONG_NAMES[index % len(LONG_NAMES)]
+        data["services"].append({"id": f"s{index + 1:02d}", "name": {"vi": vi, "en": en},
+                                 "description": {"vi": vi, "en": en}, "service_min": {"mean": 10}})
+    template = dict(data["branches"][0])
+    for count in SIZES:
+        offered = services_of(count, data)
+        counters = [{"id": str(i // 4 + 1), "services": offered[i:i + 4]} for i in range(0, count, 4)]
+        data["branches"].append({**template, "id": f"k{count}", "counters": counters,
+                                 "name": {"vi": f"Trung tâm {count} dịch vụ", "en": f"Centre of {count} services"}})
+    folder = tmp_path_factory.mktemp("big")
+    store = Store(folder / "motcua.db")
+    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    accounts = Accounts(store, SystemClock(), 12.0)
+    accounts.add_user("admin", PASSWORD, "admin", None)
+    tokens = {"admin": accounts.login("admin", PASSWORD)[0]}
+    tokens.update({f"k{count}": accounts.add_device("kiosk", f"k{count}") for count in SIZES})
+    tokens["kiosk1"] = tokens["k1"]
+    store.close()
+    server = Server(folder / "motcua.db", free_port(), folder / "server.log", tokens=tokens)
+    server.start()
+    yield server, data
+    server.kill(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("screen, suffix", [("1080x1920", ""), ("768x1366", "-768")])
+@pytest.mark.parametrize("count", SIZES)
+def test_every_service_of_a_big_branch_is_two_touches_away_readable_and_found_by_typing(big_branches, tmp_path,
+                                                                                       count, screen, suffix):
+    server, data = big_branches
+    branch = f"k{count}"
+    result = drive(server, "browse", tmp_path, screen=screen, suffix=f"-{count}{suffix}", branch=branch,
+                   token=server.tokens[branch], service="civil", typed="khai sinh")
+    assert result["problems"] == []
+    offered = services_of(count, data)
+    assert sorted(result["seen"]["vi"]) == sorted(offered)                 # each once, none missing
+    assert set(result["seen"]["en"]) <= set(offered) and len(set(result["seen"]["en"])) == len(result["seen"]["en"])
+    assert all(result["per_page"]["vi"]), "an empty page"
+    assert result["touched_last"] == offered[-1]          # the last page's last card: reached and touched
+    assert result["found"][0] == "civil"
+    ticket = result["ticket"]
+    assert ticket["number"] in result["texts"]
+    held = server.get(f"/tickets/{ticket['id']}").json()
+    assert (held["branch"], held["service"]) == (branch, "civil")
+    for name in ("home-vi-1", "home-en-1", "search-empty", "search-found"):
+        shot(f"{name}-{count}{suffix}")
+
+
+# ---- a revoked kiosk ------------------------------------------------------------------------------
+
+def revoke_kiosk(server, branch: str = "hk-01") -> None:
+    admin = server.auth("admin")
+    devices = requests.get(server.api + "/admin/devices", headers=admin, timeout=10).json()
+    device = next(d for d in devices if d["kind"] == "kiosk" and d["branch"] == branch)
+    assert requests.delete(f"{server.api}/admin/devices/{device['id']}", headers=admin, timeout=10).ok
+
+
+def test_a_kiosk_revoked_while_idle_says_out_of_service_by_itself_and_one_revoked_before_never_shows_the_menu(
+        fresh_server, tmp_path):
+    def on_event(message, proc):
+        if message["event"] == "home":
+            revoke_kiosk(fresh_server)
+
+    result = drive(fresh_server, "revoked", tmp_path, on_event=on_event, **{"token-check": 1})
+    assert result["screen"] == "message"
+    assert text("vi", "kiosk.out_of_service_title") in result["texts"]
+    assert text("vi", "kiosk.out_of_service_body") in result["texts"]
+    assert result["after_s"] < 10
+    started = drive(fresh_server, "revoked_start", tmp_path)
+    assert text("vi", "kiosk.out_of_service_title") in started["texts"]
+    assert not started["loaded"] and not any(t.startswith("service:") for t in started["targets"])
+    shot("out-of-service")
+    shot("out-of-service-start")

@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+import requests
 import socketio
 from PIL import Image
 
@@ -15,7 +16,7 @@ from motcua.hardware.ticket_layout import LARGE, SMALL, LayoutSettings, Line, Te
 
 from motcua.hardware.printer_sim import PrinterSim
 from motcua.kiosk.client import KioskClient, ServerUnreachable
-from motcua.kiosk.flow import Kiosk
+from motcua.kiosk.flow import Kiosk, TokenRefused, fold
 from motcua.kiosk.settings import KioskSettings
 
 
@@ -140,3 +141,49 @@ def test_server_down_promises_nothing_and_a_bad_answer_never_crashes(fresh_serve
     broken._branches = kiosk._branches
     with pytest.raises(ServerUnreachable):
         broken.take_ticket("civil", priority=False)
+
+
+# ---- finding a service by what one came for ------------------------------------------------------
+
+def test_fold_drops_accents_case_and_punctuation():
+    assert fold("Đăng ký  khai sinh,") == "dang ky khai sinh"
+    assert fold("ĐẤT ĐAI") == fold("dat dai") == "dat dai"
+    assert fold("Thay đổi, cải chính") == "thay doi cai chinh"
+
+
+@pytest.mark.parametrize("typed, service, procedure", [
+    ("khai sinh", "civil", None),                      # the service's own description says it
+    ("dang ky khai sinh", "civil", "Đăng ký khai sinh"),
+    ("Đăng ký khai sinh", "civil", "Đăng ký khai sinh"),
+    ("NHAN CHA ME", "civil", "Đăng ký nhận cha, mẹ, con"),
+    ("chuyen muc dich", "land", "Chuyển mục đích sử dụng đất"),
+    ("ban le ruou", "business", "Cấp Giấy phép bán lẻ rượu"),
+    ("gia han giay phep", "build", "Gia hạn giấy phép xây dựng"),
+    ("land", "land", None),
+    ("kha sin", "civil", None),                        # the beginnings of words are enough
+])
+def test_typing_a_few_words_finds_the_service_that_takes_it(live_app, typed, service, procedure):
+    found = kiosk_for(live_app).search(typed)
+    assert found and found[0].service.id == service, [f.service.id for f in found]
+    assert (found[0].procedure or {}).get("vi") == procedure
+
+
+def test_typing_nothing_or_nonsense_finds_nothing(live_app):
+    kiosk = kiosk_for(live_app)
+    assert kiosk.search("") == kiosk.search("   ") == []
+    assert kiosk.search("qqqzz") == []
+
+
+# ---- a revoked token -------------------------------------------------------------------------------
+
+def test_a_revoked_kiosk_knows_it_before_anyone_chooses(live_app):
+    kiosk = kiosk_for(live_app)
+    kiosk.check_token()                                # holds: nothing raised
+    admin = {"Authorization": f"Bearer {live_app.tokens['admin']}"}
+    devices = requests.get(live_app.api + "/admin/devices", headers=admin, timeout=10).json()
+    device = next(d for d in devices if d["kind"] == "kiosk" and d["branch"] == "hk-01")
+    assert requests.delete(f"{live_app.api}/admin/devices/{device['id']}", headers=admin, timeout=10).ok
+    with pytest.raises(TokenRefused):
+        kiosk.check_token()
+    with pytest.raises(TokenRefused):                 # at start too: no menu for a kiosk that cannot issue
+        Kiosk(KioskSettings(live_app.base, "hk-01", live_app.tokens["kiosk1"])).load()

@@ -190,6 +190,14 @@ def logout():
     return jsonify({"status": "logged_out"})
 
 
+@api.get("/auth/me")
+@operation("who the token stands for: a kiosk or display checks with it, at start and every few minutes, that "
+           "its token still holds (a revoked device answers 401 invalid_token)", schemas.Me, auth="required")
+def whoami():
+    who = bearer()
+    return jsonify({"kind": who.kind, "role": who.role, "branch": who.branch})
+
+
 def end_session(who: Principal) -> None:
     """End the call's staff token; the counters its account holds are free from now (motcua.core.holders)."""
     runtime().accounts.logout(g.token)

@@ -161,6 +161,12 @@ class LoggedOut(Answer):
     status: Literal["logged_out"]
 
 
+class Me(Answer):
+    kind: Literal["staff", "device"]
+    role: str = Field(description="officer, manager, admin, department; kiosk or display for a device")
+    branch: str | None
+
+
 class Names(Answer):
     vi: str
     en: str
