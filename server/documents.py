@@ -66,6 +66,11 @@ FERNET_VERSION, FERNET_OVERHEAD, FERNET_BLOCK = 0x80, 1 + 8 + 16 + 32, 16
 class DocumentTooLarge(DomainError):
     code = "document_too_large"
 
+    def __init__(self, max_bytes: int) -> None:
+        # The limit in the details: the officer's page says it in the officer's language.
+        super().__init__(f"the file is larger than {max_bytes / MIB:g} MiB",
+                         details={"max_mib": round(max_bytes / MIB, 2)})
+
 
 class UnsupportedDocument(DomainError):
     code = "unsupported_document"
@@ -90,7 +95,7 @@ def sniff(data: bytes, max_bytes: int) -> str:
     if not data:
         raise Invalid("the file is empty", "empty_document")
     if len(data) > max_bytes:
-        raise DocumentTooLarge(f"the file is larger than {max_bytes // MIB} MiB")
+        raise DocumentTooLarge(max_bytes)
     if data.startswith(b"%PDF-") and b"%%EOF" in data[-TRAILER_BYTES:]:
         return PDF
     if data.startswith(PNG_SIGNATURE) and _is_image(data, "PNG"):

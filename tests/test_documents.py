@@ -151,6 +151,15 @@ def test_a_renamed_executable_empty_and_too_large_files_are_refused_and_nothing_
     assert rt.store.query("select count(*) as n from dossier_documents")[0]["n"] == 0
 
 
+def test_a_scan_past_the_limit_is_refused_as_too_large_with_the_limit_however_far_past(doc_app, docs):
+    code = new_dossier(doc_app)
+    for extra in (1, 3 * MIB):   # just past the limit (read, then refused), or far past it (cut off)
+        answer = upload(docs, code, b"%PDF-" + b"\x00" * (MIB + extra) + b"%%EOF")
+        assert answer.status_code == 413, answer.text
+        assert answer.json["error"]["code"] == "document_too_large"
+        assert answer.json["error"]["details"] == {"max_mib": 1.0}
+
+
 def test_a_form_without_its_file_or_kind_is_refused(doc_app, docs):
     code = new_dossier(doc_app)
     no_file = docs.post(f"/dossiers/{code}/documents", "off1", data={"kind": "id_card"},
