@@ -130,6 +130,16 @@ def cipher(keys: str) -> MultiFernet:
                                "print(Fernet.generate_key().decode())'") from None
 
 
+def documents_folder(settings, db: str | Path) -> Path:
+    """Where a server's documents live: the configured folder, else beside its database
+    (motcua.db: motcua-documents), so that they go where the database goes, whatever folder
+    the server was started from."""
+    if settings.documents:
+        return Path(settings.documents)
+    db = Path(db)
+    return db.with_name(db.stem + "-documents")
+
+
 def configured_key(configured: str) -> str:
     """The document key: MOTCUA_DOCUMENT_KEY when set, else the configuration's."""
     return os.environ.get(KEY_ENV) or configured
@@ -432,7 +442,7 @@ def open_documents(settings, store, clock, sweep: bool = True) -> Documents | No
         # Personal documents are never kept in the clear: without a key the part stays off.
         log.warning("no document key ([dossiers] document_key or %s): documents are refused", KEY_ENV)
         return None
-    documents = Documents(store, settings.documents, keys, int(settings.max_document_mib * MIB), clock)
+    documents = Documents(store, documents_folder(settings, store.path), keys, int(settings.max_document_mib * MIB), clock)
     if sweep:
         try:
             removed = documents.sweep()
