@@ -181,7 +181,8 @@ class Dossiers:
 class Demo:
     speed: float = setting(
         30.0, "How many times faster than real time the demo's simulated citizens and officers act.")
-    db: str = setting("motcua-demo.db", "Database file of the demo, created anew at each start.", path=True)
+    db: str = setting("motcua-demo.db", "Database file of the demo, kept between starts (motcua demo --fresh "
+                                        "starts anew).", path=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -145,6 +145,30 @@ def configured_key(configured: str) -> str:
     return os.environ.get(KEY_ENV) or configured
 
 
+def key_file(db: str | Path) -> Path:
+    """The key file beside a database ({db}.key), read when no key is configured: the demo's."""
+    return Path(f"{db}.key")
+
+
+def write_key_file(path: Path, key: str) -> None:
+    """A new key file only its owner reads (0600)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        out.write(key + "\n")
+
+
+def document_keys(settings, db: str | Path) -> str:
+    """The document key(s): MOTCUA_DOCUMENT_KEY, else [dossiers] document_key, else the key file beside
+    the database; empty if none."""
+    configured = configured_key(settings.document_key)
+    if configured:
+        return configured
+    path = key_file(db)
+    if not path.is_file():
+        return ""
+    log.info("document key read from %s (no key configured)", path)
+    return path.read_text(encoding="utf-8").strip()
+
+
 @dataclass
 class Checked:
     """What `Documents.check` found: the orphans removed (None: a write was under way, none looked for), and
@@ -437,10 +461,11 @@ def _open(dossier: DossierLike) -> None:
 def open_documents(settings, store, clock, sweep: bool = True) -> Documents | None:
     """The documents part of a server from its [dossiers] settings, its folder swept of orphans unless told
     not to; None (and logged) without a key."""
-    keys = configured_key(settings.document_key)
+    keys = document_keys(settings, store.path)
     if not keys:
         # Personal documents are never kept in the clear: without a key the part stays off.
-        log.warning("no document key ([dossiers] document_key or %s): documents are refused", KEY_ENV)
+        log.warning("no document key ([dossiers] document_key, %s or %s): documents are refused", KEY_ENV,
+                    key_file(store.path))
         return None
     documents = Documents(store, documents_folder(settings, store.path), keys, int(settings.max_document_mib * MIB), clock)
     if sweep:
