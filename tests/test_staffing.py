@@ -160,20 +160,24 @@ def _branch_engine(means, counters, waiting):
     return engine
 
 
+def _case(case):
+    """(engine, forecast rates, each counter's own services) of a drawn branch."""
+    means, counters, waiting, forecast = case
+    rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {s: [r] * 10 for s, r in forecast.items()})
+    return _branch_engine(means, counters, waiting), rates, {str(i + 1): c for i, c in enumerate(counters)}
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(branches())
 def test_advice_applied_and_asked_again_at_once_gives_no_moves(case):
-    means, counters, waiting, forecast = case
-    engine = _branch_engine(means, counters, waiting)
-    rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {s: [r] * 10 for s, r in forecast.items()})
-    home = {str(i + 1): c for i, c in enumerate(counters)}
+    engine, rates, home = _case(case)
     first = advise(engine, "b1", rates, StaffingRules(), home)
     for move in first.moves:
         engine.update_counter("b1", move.counter, services=move.to_services)
     again = advise(engine, "b1", rates, StaffingRules(), home)
     assert again.moves == []
     # Applying part of the advice leaves the rest of it, not a new one.
-    engine = _branch_engine(means, counters, waiting)
+    engine = _case(case)[0]
     if first.moves:
         engine.update_counter("b1", first.moves[0].counter, services=first.moves[0].to_services)
         rest = advise(engine, "b1", rates, StaffingRules(), home)
@@ -183,14 +187,15 @@ def test_advice_applied_and_asked_again_at_once_gives_no_moves(case):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(branches())
 def test_a_service_with_no_queue_and_no_forecast_is_never_short_nor_taken_on(case):
-    means, counters, waiting, forecast = case
-    engine = _branch_engine(means, counters, waiting)
-    rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {s: [r] * 10 for s, r in forecast.items()})
-    advice = advise(engine, "b1", rates, StaffingRules(), {str(i + 1): c for i, c in enumerate(counters)})
+    means, _, waiting, forecast = case
+    engine, rates, home = _case(case)
+    advice = advise(engine, "b1", rates, StaffingRules(), home)
     idle = {s for s in means if not waiting[s] and not forecast[s]}
     for need in advice.needs:
         if need.service in idle:
             assert need.needed == 0 and need.shortfall <= 0
+        if need.waiting:   # a queue always needs a counter, however quick its services
+            assert need.needed >= 1
     for move in advice.moves:
         assert not idle & (set(move.to_services) - set(move.from_services))
         assert move.reason not in idle or move.reason not in move.to_services
