@@ -6,6 +6,7 @@ from datetime import date
 
 import requests
 
+from motcua.core import scenario
 from motcua.core.clock import FakeClock, LocalTime
 from motcua.core.engine import QueueEngine
 from motcua.core.model import Branch, Counter, Service
@@ -214,3 +215,22 @@ def test_a_long_queue_is_short_of_counters(mean, waiting):
     if waiting * mean > StaffingRules().horizon_min:
         assert need.needed >= 2 and need.shortfall > 0
         assert [(m.counter, m.to_services) for m in advice.moves] == [("2", ("s1", "s0"))]
+
+
+def test_citizens_waiting_come_before_a_forecast_when_counters_are_too_few():
+    # Hoan Kiem's hk-01 at 10:00 on its usual forecast, 25 land tickets waiting: more is needed than
+    # its six counters give. The counters help the land queue; none takes on a service with nobody waiting.
+    data = scenario.load(scenario.bundled("hoan-kiem"))
+    clock = FakeClock(LOCAL.epoch(MONDAY, "10:00"))
+    engine = QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock)
+    rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"),
+                        {a["service"]: a["per_hour"] for a in data["arrivals"] if a["branch"] == "hk-01"})
+    for _ in range(25):
+        engine.issue("hk-01", "land")
+    home = {c.id: c.services for c in engine.counters_of("hk-01")}
+    advice = advise(engine, "hk-01", rates, StaffingRules(), home)
+    land = next(n for n in advice.needs if n.service == "land")
+    assert land.needed > land.have + 1
+    taken_on = {s for m in advice.moves for s in m.to_services if s not in m.from_services}
+    assert taken_on == {"land"}, advice.moves
+    assert {m.counter for m in advice.moves} == {c for c, services in home.items() if "land" not in services}
