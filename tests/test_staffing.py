@@ -234,3 +234,8 @@ def test_citizens_waiting_come_before_a_forecast_when_counters_are_too_few():
     taken_on = {s for m in advice.moves for s in m.to_services if s not in m.from_services}
     assert taken_on == {"land"}, advice.moves
     assert {m.counter for m in advice.moves} == {c for c, services in home.items() if "land" not in services}
+    # Applied: no move is left, and land is still short (the branch has too few counters), which the advice says.
+    for move in advice.moves:
+        engine.update_counter("hk-01", move.counter, services=move.to_services)
+    again = advise(engine, "hk-01", rates, StaffingRules(), home)
+    assert again.moves == [] and "land" in {n.service for n in again.needs if n.short}

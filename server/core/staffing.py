@@ -22,6 +22,7 @@ from .model import Counter, QueueView
 from .prediction import duty_windows, on_duty_within
 
 MIN_PER_HOUR = 60.0
+SHORT = 0.5   # counters: a service falls short when it lacks more than half a counter's time
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class Need:
     @property
     def shortfall(self) -> float:
         return self.needed - self.have
+
+    @property
+    def short(self) -> bool:
+        """Still short once the advice's moves are made: the branch has too few counters for it."""
+        return self.shortfall > SHORT
 
 
 @dataclass(frozen=True)
@@ -234,7 +240,7 @@ def _plan(homes, needed, loads, waiting, max_services) -> dict[str, tuple[str, .
     plan = dict(homes)
     while True:
         have = _shares(plan, needed)
-        short = sorted((s for s in needed if needed[s] - have.get(s, 0.0) > 0.5),
+        short = sorted((s for s in needed if needed[s] - have.get(s, 0.0) > SHORT),
                        key=lambda s: (not waiting.get(s, 0), have.get(s, 0.0) - needed[s], -loads[s], s))
         helper = service = None
         for service in short:
