@@ -26,7 +26,7 @@ from motcua.config import Config, override
 from motcua.core import procedures, scenario
 from motcua.core.model import staff_actor
 from motcua.core.stats import lognormal
-from motcua.documents import configured_key, documents_folder, key_file, write_key_file
+from motcua.documents import configured_key, documents_beside, key_file, write_key_file
 
 DEMO_ADMIN = "admin"
 # Staff accounts for whoever tries the demo, at its first branch; that branch's counter 1 is the
@@ -82,7 +82,8 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     # The demo's documents are encrypted under the configured key, else under one kept beside its database.
     if not configured_key(config.dossiers.document_key) and not key_file(path).exists():
         write_key_file(key_file(path), Fernet.generate_key().decode())
-    config = override(config, server={"db": str(path)})
+    # Its documents are its own, beside its database, whatever folder a real server is configured with.
+    config = override(config, server={"db": str(path)}, dossiers={"documents": str(documents_beside(path))})
     base = f"http://{config.server.host}:{config.server.port}"
     kiosk_toml = path.with_name("kiosk.toml")
     kiosk_toml.write_text(KIOSK_TOML.format(name=first["name"]["en"], path=kiosk_toml, base=base, branch=first["id"],
@@ -116,7 +117,7 @@ def _new_demo(config: Config, path: Path, data: dict) -> dict:
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(documents_folder(config.dossiers, path), ignore_errors=True)
+    shutil.rmtree(documents_beside(path), ignore_errors=True)
     key_file(path).unlink(missing_ok=True)
     store = Store(path, config.server.sqlite_synchronous)
     # The visitor's counter starts paused, and held by the demo's officer: until they sign in and

@@ -134,8 +134,11 @@ def documents_folder(settings, db: str | Path) -> Path:
     """Where a server's documents live: the configured folder, else beside its database
     (motcua.db: motcua-documents), so that they go where the database goes, whatever folder
     the server was started from."""
-    if settings.documents:
-        return Path(settings.documents)
+    return Path(settings.documents) if settings.documents else documents_beside(db)
+
+
+def documents_beside(db: str | Path) -> Path:
+    """The documents folder beside a database: motcua.db, motcua-documents."""
     db = Path(db)
     return db.with_name(db.stem + "-documents")
 
@@ -467,7 +470,8 @@ def open_documents(settings, store, clock, sweep: bool = True) -> Documents | No
         log.warning("no document key ([dossiers] document_key, %s or %s): documents are refused", KEY_ENV,
                     key_file(store.path))
         return None
-    documents = Documents(store, documents_folder(settings, store.path), keys, int(settings.max_document_mib * MIB), clock)
+    documents = Documents(store, documents_folder(settings, store.path), keys, int(settings.max_document_mib * MIB),
+                          clock)
     if sweep:
         try:
             removed = documents.sweep()

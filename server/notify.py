@@ -42,7 +42,8 @@ class LoggingNotifier:
     def result_ready(self, dossier: dict, phone: str) -> None:
         self.sent.append((dossier, phone))
         # The phone's last digits only: the log is read by more people than the dossier is.
-        log.info("to %s: %s", mask(phone) if phone else "nobody (no phone)", result_ready_message(dossier, self.place(dossier["return_branch"])))
+        log.info("to %s: %s", mask(phone) if phone else "nobody (no phone)",
+                 result_ready_message(dossier, self.place(dossier["return_branch"])))
 
 
 def mask(phone: str) -> str:
