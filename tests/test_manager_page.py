@@ -137,6 +137,11 @@ def test_a_manager_applies_the_advice_and_undoes_it(browser_context, server):
                                ".sort().join() === services.sort().join()", arg=[move["counter"], move["to_services"]],
                                timeout=CLICK_MS)
     shoot(page, "manager-applied-1920x1080")
+    undo_and_clear(page, server, original, errors)
+
+
+def undo_and_clear(page, server, original, errors) -> None:
+    """Undo the advice applied on the page: the counters as they were, the queue emptied, no page error."""
     page.click("#undo")
     page.wait_for_selector("#undo[hidden]", state="attached", timeout=CLICK_MS)
     assert counters(server) == original
@@ -232,8 +237,4 @@ def test_a_long_land_queue_shows_the_counters_it_needs_and_applied_advice_asks_f
     expect(page.locator("#advice-none")).to_have_text(
         "Không còn quầy nào để điều thêm: Đất đai vẫn thiếu quầy để đạt mục tiêu.", timeout=CLICK_MS)
     shoot(page, "manager-land-queue-applied-1920x1080")
-    page.click("#undo")
-    page.wait_for_selector("#undo[hidden]", state="attached", timeout=CLICK_MS)
-    assert counters(server) == original
-    clear_queue(server)
-    assert not errors
+    undo_and_clear(page, server, original, errors)
