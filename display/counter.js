@@ -34,6 +34,10 @@
   const clockTime = (iso) => new Date(iso).toLocaleTimeString("vi-VN",
     { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: Staff.settings.timezone });
   const storageKey = (b) => `motcua.counter.${b}`;
+  const SHORTCUTS_KEY = "motcua.counter.shortcuts";   // "off": single-key shortcuts turned off (WCAG 2.1.4)
+  const shortcutsOn = () => localStorage.getItem(SHORTCUTS_KEY) !== "off";
+  // Search without accents: "bao tro" finds "Bảo trợ", "so 49" finds "số 49".
+  const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
 
   start();
 
@@ -199,6 +203,11 @@
     $("paused").hidden = !counter.paused;
     $("closed").hidden = counter.open;
     $("pause-label").textContent = t(counter.paused ? "counter.action.resume" : "counter.action.pause");
+    // Said once per change to a screen reader (the timer ticking beside it is not).
+    const heard = counter.paused ? t("counter.paused_title") : !counter.open ? t("counter.closed")
+      : ticket ? t("counter.live.ticket", { counter: counter.id, number: ticket.number, status: t(`counter.status.${ticket.status}`) })
+        : t("counter.live.none", { counter: counter.id });
+    if ($("live-status").textContent !== heard) $("live-status").textContent = heard;
   }
 
   function renderWaiting(counter) {
@@ -212,6 +221,7 @@
       row.dataset.ticket = w.id;
       row.dataset.number = w.number;
       row.className = [w.status === "no_show" ? "no-show" : "", w.id === selected ? "selected" : ""].join(" ").trim();
+      row.setAttribute("aria-selected", String(w.id === selected));
       row.addEventListener("click", () => { selected = w.id; renderWaiting(myCounter()); });
       const number = cell("tno", w.number);
       if (w.priority) number.append(badge("priority", t("counter.priority")));
@@ -337,6 +347,13 @@
       close.addEventListener("click", () => close.closest("dialog").close());
     }
     $("transfer-service").addEventListener("change", renderTransferBranches);
+    $("transfer-filter").addEventListener("input", filterTransfer);
+    $("shortcuts").checked = shortcutsOn();
+    document.body.classList.toggle("no-shortcuts", !shortcutsOn());
+    $("shortcuts").addEventListener("change", () => {
+      localStorage.setItem(SHORTCUTS_KEY, $("shortcuts").checked ? "on" : "off");
+      document.body.classList.toggle("no-shortcuts", !shortcutsOn());
+    });
   }
 
   function act(action) {
@@ -454,8 +471,17 @@
     }));
     $("transfer-service").replaceChildren(...transferOptions.services.map((s) =>
       new Option(serviceName(s.id), s.id, false, s.id === ticket.service)));
+    $("transfer-filter").value = "";
     renderTransferBranches();
     $("transfer-dialog").showModal();
+  }
+
+  // The filter narrows both lists: the services here and the branches of the service picked.
+  function filterTransfer() {
+    const query = fold($("transfer-filter").value.trim());
+    for (const button of document.querySelectorAll("#transfer-services .choice, #transfer-branches .choice")) {
+      button.hidden = query !== "" && !fold(button.textContent).includes(query);
+    }
   }
 
   function renderTransferBranches() {
@@ -480,6 +506,7 @@
       if (!b.within_reach) button.classList.add("far");
       return button;
     }));
+    filterTransfer();
   }
 
   async function transfer(ticket, service, toBranch) {
@@ -498,6 +525,8 @@
     if (event.target.closest && event.target.closest("input, select, textarea")) return;
     const key = event.key.toLowerCase();
     const dialog = document.querySelector("dialog[open]");
+    // Turned off, a printable key does nothing here: arrows, Enter and Esc still work.
+    if (!shortcutsOn() && event.key.length === 1) return;
     if (dialog) {
       if (dialog.id === "pause-dialog" && ["1", "2", "3"].includes(key)) {
         event.preventDefault();

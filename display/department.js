@@ -96,7 +96,7 @@
       open.textContent = d.code;
       open.addEventListener("click", () => openDossier(d.code));
       cell(tr, open, "code");
-      cell(tr, name(d.procedure_name, d.procedure));
+      cell(tr, name(d.procedure_name, d.procedure), "procedure");
       cell(tr, pill(statusText(d.status), statusKind(d.status)));
       cell(tr, d.branch + (d.return_branch !== d.branch ? " → " + d.return_branch : ""));
       cell(tr, moment(d.received_at), "when");

@@ -9,6 +9,7 @@
   const REFRESH_MS = 30000;         // Today and City are figures of the day: every half minute is live enough
   const ADVICE_EVERY_MS = 10000;    // the advice follows the queue this often at most (and at once after a change made here)
   const UNDO_KEY = "motcua.manager.undo.";
+  const COMPACT_CHIPS = 8;          // more fields than this and a counter's chips show letters only
 
   let session = null;
   let branches = [];                // GET /branches: names and letters of each branch's services
@@ -211,7 +212,8 @@
       // Who works the counter (one officer at a time): the staff-state's holder.
       const holder = el("p", "holder" + (counter.holder ? "" : " free"),
                         counter.holder ? t("manager.held_by", { holder: counter.holder }) : t("manager.free"));
-      const chips = el("div", "chips");
+      // Many fields: the chips show their letters (the services table names them), the name is the label.
+      const chips = el("div", "chips" + (offered.length > COMPACT_CHIPS ? " compact" : ""));
       chips.setAttribute("aria-label", t("manager.counter_services"));
       for (const service of offered) {
         const on = counter.services.includes(service.id);
@@ -220,6 +222,7 @@
         chip.dataset.service = service.id;
         chip.setAttribute("aria-pressed", String(on));
         chip.title = service.name[Staff.lang()];
+        chip.setAttribute("aria-label", service.letter + " " + service.name[Staff.lang()]);
         chip.append(el("b", null, service.letter), el("span", null, service.name[Staff.lang()]));
         chip.addEventListener("click", () => toggleService(counter, service.id));
         chips.append(chip);
@@ -384,7 +387,7 @@
       tile(t("manager.today.mean_wait"), mean, Staff.waitClass(s.mean_wait_min)),
       tile(t("manager.today.within"), s.within_target_pct === null ? dash : t("manager.percent", { value: Math.round(s.within_target_pct) })),
       tile(t("manager.today.mean_rating", { count: s.ratings }),
-           s.mean_rating === null ? dash : t("manager.today.of_four", { value: s.mean_rating.toFixed(1) })));
+           s.mean_rating === null ? dash : t("manager.today.of_four", { value: Staff.number(s.mean_rating, 1) })));
     const hours = today.hours;
     const target = today.target_wait_min;
     chart("wait", "line", hours, [
@@ -491,7 +494,7 @@
       row.append(el("td", "branch-cell", b.name[Staff.lang()]),
                  el("td", "num", t("manager.of_counters", { open: b.counters_open, total: b.counters })),
                  el("td", "num", b.serving), el("td", "num waiting", b.waiting),
-                 el("td", "num", b.load === null ? dash : b.load.toFixed(1)), longest,
+                 el("td", "num load", b.load === null ? dash : Staff.number(b.load, 1)), longest,
                  el("td", "num", b.tickets), el("td", "num", b.served), mean, within, action);
       body.append(row);
     }

@@ -295,7 +295,7 @@
       if (answer.status === 201) { thank("rating.thanks_note"); return; }
       const code = await errorCode(answer);
       if (code === "already_rated") { thank("rating.already"); return; }
-      ratingMessage(code === "not_done" ? "rating.not_done" : "rating.error");
+      ratingMessage({ not_done: "rating.not_done", bad_comment: "rating.bad_comment" }[code] || "rating.error");
     } catch (error) {
       ratingMessage("rating.error");  // offline: the form keeps what was typed, to try again
     } finally {

@@ -18,11 +18,12 @@
     return text;
   }
 
-  // Fill every [data-text] element (and [data-placeholder], [data-title]) from the catalogue.
+  // Fill every [data-text] element (and [data-placeholder], [data-title], [data-label]) from the catalogue.
   function translate(root) {
     (root || document).querySelectorAll("[data-text]").forEach((el) => { el.textContent = t(el.dataset.text); });
     (root || document).querySelectorAll("[data-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.placeholder); });
     (root || document).querySelectorAll("[data-title]").forEach((el) => { el.title = t(el.dataset.title); });
+    (root || document).querySelectorAll("[data-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.label)); });
     document.documentElement.lang = lang();
   }
 
@@ -124,6 +125,13 @@
     return bar;
   }
 
+  // Numbers written one way per language (decimal comma in Vietnamese): never toFixed on a page.
+  function number(value, digits) {
+    const places = digits === undefined ? 0 : digits;
+    return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "vi-VN",
+                                 { minimumFractionDigits: places, maximumFractionDigits: places }).format(value);
+  }
+
   // Green within the target, amber up to twice it, red beyond; grey when there is no estimate.
   function waitClass(minutes) {
     if (minutes === null || minutes === undefined) return "none";
@@ -133,7 +141,7 @@
 
   window.Staff = {
     settings: settings, lang: lang, t: t, translate: translate, toggleLanguage: toggleLanguage, api: api, errorText: errorText,
-    session: loadSession, signOut: signOut, socket: socket, header: header, waitClass: waitClass,
+    session: loadSession, signOut: signOut, socket: socket, header: header, waitClass: waitClass, number: number,
     get current() { return session; },
   };
 })();

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +12,7 @@ from pathlib import Path
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound
+from motcua.core.text import check_text
 from motcua.store import Store, native_thread, under_gevent
 
 ROLES = ("officer", "manager", "admin", "department")
@@ -21,9 +21,6 @@ DEVICE_KINDS = ("kiosk", "display")
 # branches' ladder: they work on their department's dossiers and on nothing of a branch.
 STAFF_RANK = {"department": 0, "officer": 1, "manager": 2, "admin": 3}
 COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
-# Control, format (bidi overrides such as U+202E), line and paragraph separators, lone surrogates:
-# characters that make a name print as another, or not print at all.
-HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 
 
 class AccountDisabled(DomainError):
@@ -308,10 +305,7 @@ def _dummy_hash() -> str:
 def _check_username(username: str) -> None:
     if not username.strip():
         raise Invalid("a username is needed, not only spaces", "bad_username")
-    hidden = [c for c in username if unicodedata.category(c) in HIDDEN_CATEGORIES]
-    if hidden:
-        raise Invalid(f"a username may not hold control or text-direction characters ({_codes(hidden)})",
-                      "bad_username")
+    check_text(username, "a username", "bad_username")
 
 
 def _check_password(password: str) -> None:
@@ -328,11 +322,6 @@ def _common_passwords() -> frozenset[str]:
     """The bundled list, case folded."""
     lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
-
-
-def _codes(chars: list[str]) -> str:
-    """Characters as U+XXXX, each once: they may not show when printed as themselves."""
-    return ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in chars))
 
 
 def _keep_an_admin(db, username: str) -> None:

@@ -107,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     simulate.add_argument("--trace", help="write one CSV row per citizen to this file")
 
-    demo = commands.add_parser("demo", help="server plus simulated kiosks and counters, on the Hoan Kiem scenario")
+    demo = commands.add_parser("demo", help="server plus simulated kiosks and counters, on a scenario")
+    demo.add_argument("--scenario", default="hoan-kiem",
+                      help="a scenario JSON file, or the name of a shipped one: hoan-kiem (default, 4 branches) "
+                           "or ha-noi (8 branches, the busiest with 26 services at 18 counters)")
     demo.add_argument("--host")
     demo.add_argument("--port", type=int)
     demo.add_argument("--speed", type=float, help="how many times faster than real time citizens act")
@@ -314,7 +317,8 @@ def cmd_hw(args, config) -> int:
 def cmd_demo(args, config) -> int:
     from motcua.demo import run_demo
 
-    run_demo(config, speed=args.speed, duration=args.duration, db=args.db, fresh=args.fresh)
+    run_demo(config, speed=args.speed, duration=args.duration, db=args.db, scenario_name=args.scenario,
+             fresh=args.fresh)
     print("motcua: stopped", file=sys.stderr)
     return 0
 

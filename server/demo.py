@@ -1,4 +1,4 @@
-"""`motcua demo`: the Hoan Kiem scenario served live, with simulated kiosks and officers.
+"""`motcua demo`: a scenario (Hoan Kiem unless named) served live, with simulated kiosks and officers.
 
 The simulated citizens and officers use the published HTTP interface like real devices, at the
 scenario's hourly arrival rates and service times, `speed` times faster than real time. Each branch's
@@ -61,23 +61,24 @@ fullscreen = false
 
 
 def run_demo(config: Config, speed: float | None = None, duration: float | None = None,
-             db: str | None = None, fresh: bool = False) -> None:
+             db: str | None = None, scenario_name: str = "hoan-kiem", fresh: bool = False) -> None:
     from motcua.server_main import serve
 
     speed = speed or config.demo.speed
     path = Path(db or config.demo.db)
-    data = scenario.load(scenario.bundled("hoan-kiem"))
+    data = scenario.load(scenario.named(scenario_name))  # before anything is touched: a bad name changes nothing
     first = data["branches"][0]
     secrets_path = demo_secrets(path)
-    kept = not fresh and path.exists() and secrets_path.exists()
+    made = json.loads(secrets_path.read_text(encoding="utf-8")) if path.exists() and secrets_path.exists() else {}
+    # Kept only when it was made on the same scenario: another city's database is not this one's.
+    kept = not fresh and made.get("scenario") == scenario_name
     if kept:
-        made = json.loads(secrets_path.read_text(encoding="utf-8"))
         print(f"motcua demo: kept {path}, its documents, accounts and kiosk tokens from the last start "
               f"(--fresh starts anew)", flush=True)
     else:
         print(f"motcua demo: {'started anew' if path.exists() else 'new'}: {path}, its documents, accounts and "
               f"kiosk tokens{' (--fresh)' if fresh else ''}", flush=True)
-        made = _new_demo(config, path, data)
+        made = _new_demo(config, path, data, scenario_name)
     officers = _sign_in_simulated(config, path, data, made["simulated"])
     # The demo's documents are encrypted under the configured key, else under one kept beside its database.
     if not configured_key(config.dossiers.document_key) and not key_file(path).exists():
@@ -108,7 +109,7 @@ def demo_secrets(db: Path) -> Path:
     return Path(f"{db}.demo.json")
 
 
-def _new_demo(config: Config, path: Path, data: dict) -> dict:
+def _new_demo(config: Config, path: Path, data: dict, scenario_name: str) -> dict:
     """A new demo database, documents folder and key: the network, accounts, kiosks and dossiers; what
     it made to print, also written to demo_secrets(path)."""
     from motcua.accounts import Accounts
@@ -143,7 +144,7 @@ def _new_demo(config: Config, path: Path, data: dict) -> dict:
         passwords[DEMO_DEPARTMENT_USER] = secrets.token_urlsafe(9)
         accounts.add_user(DEMO_DEPARTMENT_USER, passwords[DEMO_DEPARTMENT_USER], "department", None,
                           department=DEMO_DEPARTMENT)
-    made = {"passwords": passwords, "simulated": simulated, "kiosks": kiosks,
+    made = {"scenario": scenario_name, "passwords": passwords, "simulated": simulated, "kiosks": kiosks,
             # A kiosk of its own for whoever tries the demo, beside the simulated ones.
             "kiosk": accounts.add_device("kiosk", first["id"]),
             "dossiers": _demo_dossiers(store, config, catalogue, first["id"])}

@@ -227,7 +227,7 @@ class PacedBody:
 FILES_KEPT = 100
 BUSY = json.dumps({"error": {"code": "server_busy", "message": "too many connections; try again shortly"}}).encode()
 BUSY_ANSWER = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-               b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(BUSY), BUSY))
+               b"Cache-Control: no-store\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(BUSY), BUSY))
 
 
 class _Limits:

@@ -61,7 +61,11 @@ def motcua(*args: str, db: Path) -> str:
 def build_database(path: Path, clock) -> dict[str, str]:
     """Hoan Kiem's network, USERS logged in and DEVICES registered, as `motcua init`, `user add` and
     `device add` make them (tests/test_cli.py runs those commands themselves); the tokens by name."""
-    data = scenario.load(HOAN_KIEM)
+    return load_with_staff(path, scenario.load(HOAN_KIEM), clock)
+
+
+def load_with_staff(path: Path, data: dict, clock) -> dict[str, str]:
+    """A scenario's network in a new database, USERS logged in and DEVICES registered; the tokens by name."""
     store = Store(path)
     store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
     accounts = Accounts(store, clock, TOKEN_TTL_HOURS)

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from conftest import HOAN_KIEM, free_port, motcua
+from motcua.core import scenario
 from motcua.kiosk.settings import load_kiosk_settings
 
 
@@ -230,3 +231,36 @@ def test_the_start_page_speaks_vietnamese_first_from_the_catalogues(tmp_path):
     for key in ("start.title", "start.displays", "start.phone", "start.api"):
         assert page.index(escape(vi[key])) < page.index(escape(en[key]))
     app.extensions["motcua"].store.close()
+
+
+def test_the_demo_runs_the_real_size_city_it_is_given(tmp_path):
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api/v1"
+    city = scenario.load(scenario.bundled("ha-noi"))
+    demo = start("demo", "--scenario", "ha-noi", "--port", str(port), "--speed", "300", "--db", str(tmp_path / "d.db"))
+    try:
+        lines = read_until(demo, "staff login")
+        for branch in city["branches"]:
+            assert any(f"{api}/branches/{branch['id']}/state" in line for line in lines), branch["id"]
+        first = city["branches"][0]
+        state = requests.get(f"{api}/branches/{first['id']}/state", timeout=5).json()
+        assert len(state["services"]) >= 20 and len(state["counters"]) == len(first["counters"]) >= 15
+        deadline, called = time.monotonic() + 40, set()
+        while time.monotonic() < deadline and len(called) < 5:
+            state = requests.get(f"{api}/branches/{first['id']}/state", timeout=5).json()
+            called |= {c["number"] for c in state["recent_calls"]}
+            time.sleep(0.5)
+        assert len(called) >= 5, "the city's busiest branch called nobody"
+        rest = interrupt(demo)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    assert demo.returncode == 0 and "Traceback" not in "".join(lines) + rest
+
+
+def test_the_demo_refuses_a_scenario_it_cannot_read_in_words(tmp_path):
+    done = run("demo", "--scenario", str(tmp_path / "nowhere.json"), db=tmp_path / "d.db")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("motcua: cannot read scenario") and "nowhere.json" in done.stderr
+    assert not (tmp_path / "d.db").exists()

@@ -11,7 +11,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from big_city import big_server, big_template  # noqa: F401 (fixtures)
 from conftest import PASSWORD, motcua, screenshot
+from layout import focus_ring_contrast, problems, scrolls_inside
 
 BRANCH = "hk-01"
 SCREEN = {"width": 1920, "height": 1080}
@@ -313,3 +315,147 @@ def test_a_busy_morning_fits_the_screen(console, quiet, viewport):
     page.locator("#transfer-branches button[data-branch]").first.wait_for()
     screenshot(page, f"counter-transfer-{viewport['width']}x{viewport['height']}")
     assert page.errors == []
+
+
+# ---- a real-size branch: 25 services, 20 counters, 300 waiting, 50 branches (tests/big_city.py) ----------
+
+@pytest.fixture
+def big_console(chromium, big_server):
+    """open(viewport, scale=1): off1's console at counter 1 of the big city's hk-01."""
+    contexts = []
+
+    def open_console(viewport=SCREEN, scale=1):
+        context = chromium.new_context(viewport=viewport, device_scale_factor=scale)
+        contexts.append(context)
+        assert context.request.post(f"{big_server.base}/api/v1/auth/session",
+                                    data={"username": "off1", "password": PASSWORD}).ok
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.goto(big_server.base + "/counter?counter=1")
+        page.wait_for_selector("#console:not([hidden]) #waiting-rows tr", state="attached")
+        return page
+
+    yield open_console
+    for context in contexts:
+        context.close()
+
+
+def free_counter(server, counter="1") -> None:
+    """Counter 1 of the big city taken back by off1 and emptied: its next test starts from no ticket."""
+    assert server.post(f"/branches/{BRANCH}/counters/{counter}/take", "off1", {"take_over": True}).ok
+    for item in staff_state(server)["counters"]:
+        if item["id"] == counter and item["ticket"]:
+            assert server.post(f"/tickets/{item['ticket']['id']}/done", "off1").ok
+
+
+@pytest.mark.parametrize("viewport", [SCREEN, {"width": 1366, "height": 768}], ids=["1920x1080", "1366x768"])
+def test_a_real_size_branch_scrolls_inside_its_cards_and_the_transfer_dialog_searches(big_console, big_server,
+                                                                                      viewport):
+    free_counter(big_server)
+    page = big_console(viewport)
+    name = f"{viewport['width']}x{viewport['height']}"
+    screenshot(page, f"counter-real-size-{name}")
+    assert problems(page, "#console") == []
+    assert scrolls_inside(page, ".table-wrap")
+    # Twenty counters do not squeeze the waiting list: it keeps a third of the window at least.
+    assert page.eval_on_selector(".table-wrap", "(el) => el.clientHeight") >= viewport["height"] / 3
+    assert page.evaluate("document.documentElement.scrollHeight") <= viewport["height"]
+    for button in page.locator("button[data-action]").all():
+        box = button.bounding_box()
+        assert box["y"] + box["height"] <= viewport["height"], box
+    page.click("button[data-action='next']")
+    expect(page.locator("#current-body")).to_be_visible(timeout=3000)
+    page.click("button[data-action='transfer']")
+    page.locator("#transfer-branches button[data-branch]").first.wait_for()
+    branches = page.locator("#transfer-branches button[data-branch]").count()
+    services = page.locator("#transfer-services button[data-service]").count()
+    assert branches > 10 and services > 10, (branches, services)
+    screenshot(page, f"counter-transfer-real-size-{name}")
+    assert problems(page, "#transfer-dialog") == []
+    # A few letters of a branch's number or a service's name, without the accents, narrow both lists.
+    page.fill("#transfer-filter", "so 49")
+    expect(page.locator("#transfer-branches button[data-branch]:visible")).to_have_count(1)
+    assert page.locator("#transfer-branches button[data-branch]:visible").get_attribute("data-branch") == "hn-49"
+    page.fill("#transfer-filter", "bao tro xa hoi")
+    shown = page.locator("#transfer-services button[data-service]:visible")
+    expect(shown).not_to_have_count(services)
+    assert all("Bảo trợ xã hội" in text for text in shown.all_inner_texts()), shown.all_inner_texts()
+    page.fill("#transfer-filter", "")
+    expect(page.locator("#transfer-services button[data-service]:visible")).to_have_count(services)
+    page.keyboard.press("Escape")
+    assert page.errors == []
+
+
+def test_the_console_is_usable_at_200_percent_zoom_on_1366x768(big_console, big_server):
+    """1366×768 at 200%: a CSS window of 683×384. The waiting list keeps a height, every action button
+    can be scrolled to, and nothing runs past the window's right edge."""
+    free_counter(big_server)
+    page = big_console({"width": 683, "height": 384}, scale=2)
+    assert page.eval_on_selector(".table-wrap", "(el) => el.clientHeight") >= 150
+    assert page.evaluate("document.documentElement.scrollWidth") <= 683
+    seen = set()
+    page.mouse.move(4, 200)
+    for _ in range(60):
+        for button in page.locator("button[data-action]").all():
+            box = button.bounding_box()
+            if box and box["y"] >= 0 and box["y"] + box["height"] <= 384 and box["x"] + box["width"] <= 683:
+                seen.add(button.get_attribute("data-action"))
+        page.mouse.wheel(0, 60)
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+    assert seen == {"next", "recall", "start", "done", "no_show", "transfer", "pause"}, seen
+    screenshot(page, "counter-200-percent-1366x768")
+    assert page.errors == []
+
+
+def test_status_is_announced_the_chosen_row_is_marked_and_shortcuts_can_be_turned_off(big_console, big_server):
+    free_counter(big_server)
+    page = big_console({"width": 1366, "height": 768})
+    live = page.locator("#live-status")
+    assert live.get_attribute("aria-live") == "polite"
+    page.keyboard.press("n")
+    expect(page.locator("#current-body")).to_be_visible(timeout=3000)
+    number = page.locator("#current-number").text_content()
+    expect(live).to_contain_text(number, timeout=3000)
+    page.keyboard.press("s")
+    page.wait_for_selector("#current.serving")
+    expect(live).to_contain_text(page.locator("#current-status").text_content(), timeout=3000)
+    expect(page.locator("button[data-action='done']")).to_be_enabled(timeout=3000)
+    page.keyboard.press("d")
+    expect(page.locator("#current-body")).to_be_hidden(timeout=3000)
+    # The chosen row: aria-selected, and an outline at least 3:1 against the list.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    chosen = page.locator("#waiting-rows tr[aria-selected='true']")
+    expect(chosen).to_have_count(1)
+    assert page.locator("#waiting-rows tr[aria-selected='false']").count() >= 1
+    assert page.get_attribute("#waiting", "role") == "grid"
+    assert focus_ring_contrast(page, "#waiting-rows tr[aria-selected='true']") >= 3
+    # Focus rings of the buttons and inputs: at least 3:1 against the page.
+    page.focus("button[data-action='next']")
+    page.keyboard.press("Tab")
+    assert focus_ring_contrast(page, ":focus") >= 3
+    page.focus("#shortcuts")
+    assert focus_ring_contrast(page, "#shortcuts") >= 3
+    # Single-key shortcuts off: N calls nobody (only the button does), and the choice is kept.
+    page.uncheck("#shortcuts")
+    calls = []
+    page.on("request", lambda request: calls.append(request.url) if request.url.endswith("/next") else None)
+    page.keyboard.press("n")
+    page.click("button[data-action='next']")
+    expect(page.locator("#current-body")).to_be_visible(timeout=3000)
+    assert len(calls) == 1
+    page.reload()
+    page.wait_for_selector("#console:not([hidden])")
+    expect(page.locator("#shortcuts")).not_to_be_checked()
+    assert page.locator(".actions kbd:visible").count() == 0
+    page.check("#shortcuts")
+    assert page.errors == []
+
+
+def test_every_input_of_the_console_is_labelled(big_console, big_server):
+    page = big_console({"width": 1366, "height": 768})
+    unlabelled = page.eval_on_selector_all(
+        "input, select, textarea", """(els) => els.filter((el) => !el.labels.length && !el.getAttribute('aria-label')
+            && !el.getAttribute('aria-labelledby')).map((el) => el.id || el.outerHTML)""")
+    assert unlabelled == []

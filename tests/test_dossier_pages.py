@@ -14,6 +14,7 @@ import requests
 from motcua.core.dossiers import make_code
 
 from conftest import MORNING, PASSWORD
+from layout import problems, scrolls_inside
 # The department users' database and the helpers of the dossier API tests (fixtures included).
 from test_dossier_routes import (CITIZEN, DAY, PUBLIC_FIELDS, config, department_template, move, opened,  # noqa: F401
                                  tokens)
@@ -216,7 +217,8 @@ def test_a_department_works_its_queue_oldest_due_first(live_app, desk, clock):
     page.wait_for_selector("#d-status:text-is('Đang giải quyết')", timeout=WAIT_MS)
     page.click("#actions button[data-move='result_ready']")
     page.wait_for_selector("#d-status:text-is('Đã có kết quả, mời nhận')", timeout=WAIT_MS)
-    page.wait_for_function(f"!document.querySelector(\"#queue tr[data-code='{late}']\")", timeout=WAIT_MS)
+    # A locator's wait, not wait_for_function: the page's CSP refuses the eval that one may need.
+    page.wait_for_selector(f"#queue tr[data-code='{late}']", state="detached", timeout=WAIT_MS)
     assert queue_codes(page) == [soon, later]
     assert page.inner_text("#message") == f"Hồ sơ {late}: Đã có kết quả, mời nhận."
     assert live_app.get(f"/dossiers/{late}").json()["status"] == "result_ready"
@@ -314,4 +316,25 @@ def test_a_department_user_signs_in_from_the_start_page_to_their_page_and_citize
     link.click()
     citizen.wait_for_selector("#code-input", timeout=WAIT_MS)
     assert citizen.url == live_app.base + "/d/"
+    assert not errors
+
+
+def test_a_long_department_queue_fits_its_card_at_each_desk_size(live_app, desk, clock):
+    """Thirty dossiers, some overdue: no column cut off ("Hẹn trả" included), the list scrolls inside its card."""
+    api = api_of(live_app)
+    codes = [at_department(api, clock, MORNING - (n % 12) * DAY, ("KD-TL", "KD-TD", "KD-CD")[n % 3],
+                           "Nguyễn Thị Phương Thảo Hoàng") for n in range(30)]
+    clock.set(MORNING + 600)
+    page, errors = desk("fin1")
+    page.wait_for_selector(f"#queue tr[data-code='{codes[-1]}']", state="attached", timeout=WAIT_MS)
+    for size in ({"width": 1920, "height": 1080}, {"width": 1366, "height": 768}):
+        page.set_viewport_size(size)
+        page.click(f"#queue tr[data-code='{codes[0]}'] button.open")
+        page.wait_for_selector(f"#d-code:text-is('{codes[0]}')", timeout=WAIT_MS)
+        shoot(page, f"department-long-queue-{size['width']}x{size['height']}", full_page=False)
+        assert problems(page, "main") == [], size
+        assert scrolls_inside(page, ".queue")
+        due = page.locator("#queue thead th").last
+        assert due.bounding_box()["x"] + due.bounding_box()["width"] <= page.locator(".queue").bounding_box()["x"] + \
+            page.locator(".queue").bounding_box()["width"]
     assert not errors

@@ -7,6 +7,8 @@ import socket
 import pytest
 import requests
 
+from conftest import PASSWORD
+
 SECURITY = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 ANSWERS = [("GET", "/"), ("GET", "/display/hk-01"), ("GET", "/t/nope"), ("GET", "/display/assets/wall.js"),
            ("GET", "/display/chime.wav"), ("GET", "/display/voice/vi/A001/9.wav"), ("GET", "/nowhere"),
@@ -141,3 +143,70 @@ def test_the_wall_display_works_under_its_policy_without_bypass(chromium, server
     assert server.post(f"/tickets/{called['id']}/done", "off1").status_code == 200
     context.close()
     assert not refused, refused
+
+
+# ---- caching: no cache keeps a copy of an answer, unless the answer says otherwise ---------------
+
+CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
+
+
+@pytest.fixture
+def personal(app, api):
+    """A ticket called at counter 1 of hk-01 and a dossier opened for it: the values the paths take."""
+    ticket = api.issue("business")
+    api.post("/branches/hk-01/counters/1/next", "off1")
+    dossier = api.post("/dossiers", "off1", {"procedure": "KD-TL", "citizen": CITIZEN, "ticket": ticket["id"]})
+    assert dossier.status_code == 201, dossier.text
+    return {"b": "hk-01", "c": "1", "s": "civil", "d": "finance", "ticket_id": ticket["id"],
+            "code": dossier.json["code"], "id_number": CITIZEN["id_number"], "sha256": "0" * 64}
+
+
+def api_get_paths(app, values: dict) -> list[str]:
+    """Every GET route under /api/v1, its placeholders filled in from values."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and "GET" in rule.methods:
+            paths.append(rule.rule.replace("<", "{").replace(">", "}").format(**values))
+    return sorted(paths)
+
+
+def test_every_api_answer_is_no_store_personal_ones_first(app, api, personal):
+    """/dossiers/{c}/full, /citizens/{id}/..., staff-state, tickets: every one, as an admin and as nobody."""
+    paths = api_get_paths(app, personal)
+    assert {f"/api/v1/dossiers/{personal['code']}/full", f"/api/v1/citizens/{CITIZEN['id_number']}/dossiers",
+            f"/api/v1/citizens/{CITIZEN['id_number']}/documents", "/api/v1/branches/hk-01/staff-state",
+            f"/api/v1/tickets/{personal['ticket_id']}", "/api/v1/auth/session"} <= set(paths)
+    full = api.get(f"/dossiers/{personal['code']}/full", "admin")
+    assert full.status_code == 200 and full.json["citizen"]["phone"] == CITIZEN["phone"]
+    for path in paths:
+        for who in ("admin", None):
+            answer = api.client.get(path, headers=api.headers(who))
+            assert answer.headers.get("Cache-Control") == "no-store", (path, who, answer.status_code)
+
+
+def test_a_staff_session_and_a_login_are_no_store(client):
+    signed_in = client.post("/api/v1/auth/session", json={"username": "off1", "password": PASSWORD})
+    assert signed_in.status_code == 200 and signed_in.headers["Cache-Control"] == "no-store"
+    session = client.get("/api/v1/auth/session")
+    assert session.status_code == 200 and session.json["csrf"]
+    assert session.headers["Cache-Control"] == "no-store"
+    login = client.post("/api/v1/auth/login", json={"username": "off1", "password": PASSWORD})
+    assert login.status_code == 200 and login.json["token"]
+    assert login.headers["Cache-Control"] == "no-store"
+
+
+def test_socket_io_s_answers_are_no_store_too(server):
+    """Staff events travel over long-polling when a websocket cannot: names and ticket ids."""
+    answer = requests.get(server.base + "/socket.io/?EIO=4&transport=polling", timeout=10)
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path, caching", [("/display/assets/wall.js", "public"), ("/display/chime.wav", "public"),
+                                           ("/favicon.ico", "public")])
+def test_files_the_same_for_everyone_keep_their_own_caching(client, path, caching):
+    answer = client.get(path)
+    assert answer.status_code == 200 and caching in answer.headers["Cache-Control"]
+    assert "no-store" not in answer.headers["Cache-Control"]
+    if answer.headers.get("ETag"):
+        again = client.get(path, headers={"If-None-Match": answer.headers["ETag"]})
+        assert again.status_code == 304 and "no-store" not in again.headers["Cache-Control"]

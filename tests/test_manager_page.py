@@ -10,7 +10,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from big_city import COUNTERS, SERVICES, big_server, big_template  # noqa: F401 (fixtures)
 from conftest import PASSWORD
+from layout import problems, scrolls_inside, text_contrasts
 
 # Where the pictures looked at go: outside the repository (set by whoever looks), else test-output.
 SHOTS = Path(os.environ.get("MOTCUA_SHOTS", Path(__file__).resolve().parent.parent / "test-output"))
@@ -238,3 +240,44 @@ def test_a_long_land_queue_shows_the_counters_it_needs_and_applied_advice_asks_f
         "Không còn quầy nào để điều thêm: Đất đai vẫn thiếu quầy để đạt mục tiêu.", timeout=CLICK_MS)
     shoot(page, "manager-land-queue-applied-1920x1080")
     undo_and_clear(page, server, original, errors)
+
+
+SIZES = [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["1920x1080", "1366x768"])
+def test_a_real_size_branch_and_city_fit_their_cards_at_each_size(chromium, big_server, size):
+    """25 services, 20 counters, 300 waiting, 50 branches, as admin: nothing clipped or covered, the long
+    lists scroll inside their cards, and numbers are written the Vietnamese way (decimal comma)."""
+    context = chromium.new_context(viewport=size)
+    assert context.request.post(big_server.api + "/auth/session",
+                                data={"username": "admin", "password": PASSWORD}).ok
+    page = context.new_page()
+    page.goto(big_server.base + "/manager?branch=hk-01#now")
+    page.wait_for_selector(f".counter-card[data-counter='{COUNTERS}']", state="attached")
+    expect(page.locator("#services tbody tr")).to_have_count(SERVICES)
+    name = f"{size['width']}x{size['height']}"
+    shoot(page, f"manager-real-size-{name}")
+    assert problems(page, "#tab-now") == []
+    assert scrolls_inside(page, "#services-scroll") and scrolls_inside(page, "#counters")
+    pills = text_contrasts(page, "#tab-now .pill")
+    assert pills and min(pills.values()) >= 4.5, pills
+    page.click(".tab-button[data-tab='reports']")
+    page.wait_for_selector("#report-show", timeout=CLICK_MS)
+    page.click("#report-show")
+    page.wait_for_selector("#reports:not([aria-busy])", timeout=CLICK_MS)
+    shoot(page, f"manager-reports-real-size-{name}")
+    assert problems(page, "#tab-reports") == []
+    unlabelled = page.eval_on_selector_all("input, select, textarea", """(els) => els.filter((el) => !el.labels.length
+        && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')).map((el) => el.id || el.outerHTML)""")
+    assert unlabelled == []
+    page.click(".tab-button[data-tab='city']")
+    page.wait_for_selector("#city tr[data-branch='hn-50']", timeout=CLICK_MS)
+    shoot(page, f"manager-city-real-size-{name}")
+    assert problems(page, "#tab-city") == []
+    assert scrolls_inside(page, "#city-scroll")
+    pills = text_contrasts(page, "#tab-city .pill")
+    assert min(pills.values()) >= 4.5, pills
+    loads = page.eval_on_selector_all("#city td.load", "cells => cells.map((c) => c.textContent)")
+    assert any("," in load for load in loads) and not any("." in load for load in loads), loads
+    context.close()

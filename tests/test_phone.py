@@ -132,7 +132,8 @@ def test_waiting_then_called_then_rated(fresh_server, phone, capsys):
     assert_layout(page)
     with page.expect_response("**/rating") as sent:
         page.tap("#submit")
-    assert sent.value.status == 201 and sorted(sent.value.json()["reasons"]) == ["fast", "friendly"]
+    # What was sent, not the answer's body: Chromium keeps no body of a no-store answer for Playwright to read.
+    assert sent.value.status == 201 and sorted(sent.value.request.post_data_json["reasons"]) == ["fast", "friendly"]
     page.wait_for_selector("#thanks", state="visible", timeout=3000)
     assert page.is_hidden("#rating")
     screenshot(page, "phone-thanks")
@@ -219,11 +220,24 @@ def test_rating_refusals_are_readable(fresh_server, phone):
     assert page.is_visible("#rating") and page.get_attribute(".chip[data-reason='slow']", "aria-pressed") == "true"
     page.unroute("**/rating")
 
-    # Someone else holding the id rated first: 409, told kindly, thank-you shown.
-    assert server.post(f"/tickets/{mine['id']}/rating", json={"score": 3}).status_code == 201
+    # A comment pasted with a bidi override: the server's 400 is told as a comment to correct, kept on screen.
+    page.fill("#comment", "Tốt\u202e")
+    page.tap("#submit")
+    page.wait_for_function(text_is("#rating-message .vi", VI["rating.bad_comment"]), timeout=3000)
+    assert page.input_value("#comment") == "Tốt\u202e"
+    page.fill("#comment", "")
+
+    # Someone else holding the id rated first: 409, told kindly, thank-you shown. They rate while this
+    # page's rating is on its way, so that no live push of the rated ticket can hide the form before the tap.
+    others = []
+
+    def rated_first(route):
+        others.append(server.post(f"/tickets/{mine['id']}/rating", json={"score": 3}).status_code)
+        route.continue_()
+    page.route("**/rating", rated_first)
     page.tap("#submit")
     page.wait_for_selector("#thanks", state="visible", timeout=3000)
-    assert page.text_content("#thanks-note .vi") == VI["rating.already"]
+    assert others == [201] and page.text_content("#thanks-note .vi") == VI["rating.already"]
 
 
 def test_rating_too_early_is_refused_by_the_server(fresh_server):

@@ -3,6 +3,7 @@ and the services, branches and counters made from it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,7 @@ def write(tmp_path, data) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("name", ["hoan-kiem", "single-branch"])
+@pytest.mark.parametrize("name", ["hoan-kiem", "single-branch", "ha-noi"])
 def test_the_bundled_scenarios_load_and_hang_together(name):
     data = scenario.load(scenario.bundled(name))
     services, branches, counters = scenario.services(data), scenario.branches(data), scenario.counters(data)
@@ -86,3 +87,13 @@ def test_a_broken_file_is_refused_in_words(tmp_path, broken):
 def test_a_missing_file_is_refused_in_words(tmp_path):
     with pytest.raises(Invalid):
         scenario.load(tmp_path / "nowhere.json")
+
+
+@pytest.mark.parametrize("given, found", [
+    ("ha-noi", scenario.BUNDLED / "ha-noi.json"),
+    ("hoan-kiem", scenario.BUNDLED / "hoan-kiem.json"),
+    ("city.json", "city.json"),
+    ("plans/city", "plans/city"),
+])
+def test_a_scenario_is_named_by_its_path_or_as_shipped(given, found):
+    assert scenario.named(given) == Path(found)

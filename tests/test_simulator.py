@@ -134,3 +134,11 @@ def test_cli_runs_the_realloc_policies():
         assert done.returncode == 0, done.stderr
         summary = json.loads(done.stdout.strip().splitlines()[-1])
         assert set(summary) == KEYS | {"branches"} and summary["served"] == summary["citizens"]
+
+
+def test_the_real_size_city_runs_a_day_and_balancing_helps():
+    data = scenario.load(scenario.bundled("ha-noi"))
+    alone, helped = (CityDay(data, policy, seed=3).run().summary() for policy in ("none", "balance+realloc"))
+    assert alone["served"] == alone["citizens"] > 2000 and helped["served"] == helped["citizens"]
+    assert len(alone["branches"]) == len(data["branches"])
+    assert helped["mean_wait_min"] < alone["mean_wait_min"]

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from .clock import hhmm_minutes
 from .engine import QueueEngine
 from .model import ACTIVE_AT_COUNTER, NO_SHOW, WAITING, Branch, Change, Conflict, Counter, Invalid, Service
+from .text import check_text
 
 SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # A counter's id is spoken and shown on one-line displays, as the voice route accepts it.
@@ -24,8 +25,6 @@ HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MAX_NAME_CHARS = 100
 MAX_DESCRIPTION_CHARS = 200
 MEAN_MIN_RANGE = (0.5, 240.0)
-# Control and format characters (bidi overrides) make a name print as another, or not at all.
-HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 
 
 def update_branch(engine: QueueEngine, branch_id: str, *, name_vi: str | None = None, name_en: str | None = None,
@@ -126,8 +125,7 @@ def _check_text(value: str, field: str, limit: int, required: bool) -> None:
         raise Invalid(f"{field} is needed, not only spaces", "bad_value")
     if len(value) > limit:
         raise Invalid(f"{field} is at most {limit} characters", "bad_value")
-    if any(unicodedata.category(c) in HIDDEN_CATEGORIES for c in value):
-        raise Invalid(f"{field} may not hold control or text-direction characters", "bad_value")
+    check_text(value, field, "bad_value")
 
 
 def _checked_service(engine: QueueEngine, service: Service) -> Service:

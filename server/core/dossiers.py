@@ -18,6 +18,7 @@ from motcua import audit
 from motcua.core.clock import LocalTime
 from motcua.core.model import ACTIVE_AT_COUNTER, Conflict, DomainError, Invalid, NotFound
 from motcua.core.procedures import Catalogue
+from motcua.core.text import check_text
 
 log = logging.getLogger("motcua")
 
@@ -63,8 +64,9 @@ PROVINCES = frozenset(f"{n:03d}" for n in (
     44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86,
     87, 89, 91, 92, 93, 94, 95, 96))
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-CODE = re.compile(r"^(?P<branch>[A-Z0-9_-]+)-(?P<day>\d{6})-(?P<seq>\d{4,})(?P<check>[0-9A-Z])$")
-PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+# ASCII digits only, as in an ID number: re's \d is any script's digit.
+CODE = re.compile(r"^(?P<branch>[A-Z0-9_-]+)-(?P<day>[0-9]{6})-(?P<seq>[0-9]{4,})(?P<check>[0-9A-Z])$")
+PHONE = re.compile(r"^(\+84|0)[0-9]{9,10}$")
 
 
 class NotPermitted(DomainError):
@@ -174,10 +176,12 @@ class Citizen:
     def checked(self) -> "Citizen":
         if not valid_id_number(self.id_number):
             raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
+        check_text(self.name, "the citizen's name", "bad_name")
         # NFC: a name typed with combining tone marks prints and compares as the precomposed one.
         name = unicodedata.normalize("NFC", " ".join(self.name.split()))
-        if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
+        if not name or len(name) > MAX_NAME_CHARS:
             raise Invalid(f"the citizen's name is needed, at most {MAX_NAME_CHARS} characters", "bad_name")
+        check_text(self.phone, "a phone number", "bad_phone")
         phone = re.sub(r"[ .\-]", "", self.phone)
         if phone and not PHONE.match(phone):
             raise Invalid("a phone number is 10 or 11 digits starting with 0 or +84", "bad_phone")
@@ -238,6 +242,8 @@ class Dossiers:
         """Move a dossier to status `to` (checked against its status inside the write); returns its row."""
         if to not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}", "bad_status")
+        if note:
+            check_text(note, "a note", "bad_note", lines=True)
         note = " ".join(note.split()) if note else None
         if note and len(note) > MAX_NOTE_CHARS:
             raise Invalid(f"a note has at most {MAX_NOTE_CHARS} characters", "bad_note")

@@ -31,6 +31,7 @@ from .model import (
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
 from .routing import ServiceQueue, pick_next, rank
+from .text import check_text
 
 MAX_REASONS = 10
 MAX_REASON_CHARS = 100
@@ -805,6 +806,7 @@ class QueueEngine:
             raise Invalid(f"reasons must be at most {MAX_REASONS} short strings")
         if not isinstance(rating.comment, str) or len(rating.comment) > MAX_COMMENT_CHARS:
             raise Invalid(f"comment must be a string of at most {MAX_COMMENT_CHARS} characters")
+        check_text(rating.comment, "a comment", "bad_comment", lines=True)
 
 
 def split_number(number: str) -> tuple[str, int]:

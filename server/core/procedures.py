@@ -16,11 +16,13 @@ DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "procedure
 
 @dataclass(frozen=True)
 class DocumentKind:
-    """A kind of document a procedure requires; a citizen's document of a kind may serve several dossiers."""
+    """A kind of document a procedure requires; a reusable one (an identity card, a certificate) may serve
+    several dossiers of the citizen, an application form only the dossier it was written for."""
 
     kind: str
     name_vi: str
     name_en: str
+    reusable: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,12 @@ def load(path: str | Path | None = None) -> Catalogue:
     path = Path(path) if path else DEFAULT_CATALOGUE
     data = json.loads(path.read_text(encoding="utf-8"))
     departments = {d["code"]: Department(d["code"], d["name_vi"], d["name_en"]) for d in data["departments"]}
-    kinds = {k: DocumentKind(k, v["name_vi"], v["name_en"]) for k, v in data["document_kinds"].items()}
+    kinds = {}
+    for k, v in data["document_kinds"].items():
+        reusable = v.get("reusable", False)  # catalogues written before the flag reuse nothing
+        if not isinstance(reusable, bool):
+            raise Invalid(f"{path}: document kind {k} needs reusable true or false", "bad_catalogue")
+        kinds[k] = DocumentKind(k, v["name_vi"], v["name_en"], reusable)
     procedures: dict[str, Procedure] = {}
     for p in data["procedures"]:
         code = p["code"]

@@ -12,8 +12,16 @@ BUNDLED = Path(__file__).resolve().parent.parent / "data" / "scenarios"
 
 
 def bundled(name: str) -> Path:
-    """A scenario shipped with the project, by name (hoan-kiem, single-branch)."""
+    """A scenario shipped with the project, by name (hoan-kiem, ha-noi, single-branch)."""
     return BUNDLED / f"{name}.json"
+
+
+def named(name_or_path: str) -> Path:
+    """A scenario file by its path, or a shipped one by its name (a name has no folder and no .json)."""
+    path = Path(name_or_path)
+    if path.suffix == ".json" or len(path.parts) > 1:
+        return path
+    return bundled(name_or_path)
 
 
 def load(path: str | Path) -> dict:

@@ -12,7 +12,6 @@ separate random stream.
 """
 from __future__ import annotations
 
-import csv
 import heapq
 import itertools
 import random
@@ -28,6 +27,7 @@ from .model import WAITING
 from .prediction import duty_windows, on_duty_within
 from .staffing import HourlyRates, StaffingRules, advise
 from .stats import lognormal, percentile
+from .text import csv_writer
 
 POLICIES = ("none", "balance", "realloc", "balance+realloc")
 SIM_DAY = date(2026, 1, 5)  # a Monday: the weekday matters only to history-based advice
@@ -232,7 +232,7 @@ class CityDay:
 
     def write_trace(self, path) -> None:
         with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(TRACE_COLUMNS)
             for c in self.citizens:
                 writer.writerow([c.id, c.origin, c.branch, c.service, int(c.priority), _r(c.arrived_min),

@@ -16,8 +16,9 @@ from motcua.core.administration import (COUNTER_ID, HHMM, LETTER, MAX_DESCRIPTIO
                                         MEAN_MIN_RANGE, SERVICE_ID)
 from .schemas import Answer, Body, CounterChange, Names  # noqa: F401  (CounterChange: the same body as the manager's)
 
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"\S")]
-Description = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
+HIDDEN = "no control, format or text-direction character (400 bad_value)"
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"\S", description=HIDDEN)]
+Description = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS, description=HIDDEN)]
 Hour = Annotated[str, Field(pattern=HHMM.pattern, description="local time HH:MM")]
 Letter = Annotated[str, Field(pattern=LETTER.pattern, description="the ticket letter(s), e.g. A")]
 MeanMin = Annotated[float, Field(ge=MEAN_MIN_RANGE[0], le=MEAN_MIN_RANGE[1], description="minutes")]
@@ -76,7 +77,8 @@ class NewCounter(Body):
 
 
 class NewUser(Body):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64,
+                          description="no control, format or text-direction character (400 bad_username)")
     password: str = Field(min_length=8, max_length=200)
     role: Literal[ROLES]
     branch: str | None = Field(default=None, description="an officer's or manager's branch; none for an admin")

@@ -21,13 +21,16 @@ from .runtime import Runtime, open_runtime
 
 log = logging.getLogger("motcua")
 # On every answer, pages and API alike: scripts only from this server's files (the pages have no
-# inline script), no framing, no sniffing a JSON answer into HTML, no address leaked onwards.
+# inline script), no framing, no sniffing a JSON answer into HTML, no address leaked onwards, and
+# no copy kept by a cache (API answers carry personal data and tokens, pages and Socket.IO live
+# state); the files the same for everyone (assets, sounds, the icon) say their own caching.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
 }
 
 

@@ -5,7 +5,6 @@ ticket report's range rules (motcua.web.report_routes) and off the hub as it is.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -16,9 +15,10 @@ from pydantic import Field
 from motcua.core import dossier_reports, reports
 from motcua.core.clock import LocalTime
 from motcua.core.model import Invalid
+from motcua.core.text import csv_writer
 from . import schemas
 from .openapi import operation
-from .report_routes import RANGE_MESSAGES, off_the_hub
+from .report_routes import CSV_CELLS, RANGE_MESSAGES, off_the_hub
 from .routes import api, bearer, require_staff, runtime
 
 # The CSV's rows: what they group by (department, procedure, or total), the key, the figures, the names.
@@ -95,13 +95,13 @@ def dossiers_report_json(b):
 
 
 @api.get("/branches/<b>/dossiers-report.csv")
-@operation("the same dossier figures as CSV, per department, per procedure and in all (manager)", None,
-           query=schemas.ReportRange, auth="required", media="text/csv")
+@operation("the same dossier figures as CSV, per department, per procedure and in all (manager)" + CSV_CELLS,
+           None, query=schemas.ReportRange, auth="required", media="text/csv")
 def dossiers_report_csv(b):
     figures, (first, last) = report(b)
     catalogue = runtime().dossiers.catalogue
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for group, known in (("department", catalogue.departments), ("procedure", catalogue.procedures)):
         for row in figures[group + "s"]:

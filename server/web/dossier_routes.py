@@ -32,8 +32,10 @@ LOOKUP_LIMITS = "motcua.lookup_limits"
 
 class CitizenIn(schemas.Body):
     id_number: str = Field(description="the 12-digit citizen ID number (căn cước)")
-    name: str = Field(max_length=MAX_NAME_CHARS)
-    phone: str = Field(default="", max_length=20, description="where the result-ready notice goes; may be empty")
+    name: str = Field(max_length=MAX_NAME_CHARS,
+                      description="no control, format or text-direction character (400 bad_name)")
+    phone: str = Field(default="", max_length=20, description="where the result-ready notice goes; may be empty; "
+                       "ASCII digits (spaces, dots and dashes are dropped), 0 or +84 and 9 or 10 more (400 bad_phone)")
 
 
 class NewDossier(schemas.Body):
@@ -47,7 +49,8 @@ class NewDossier(schemas.Body):
 class StatusChange(schemas.Body):
     status: DossierStatus
     note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS,
-                             description="what to bring (supplement_requested), why (rejected)")
+                             description="what to bring (supplement_requested), why (rejected); line feeds "
+                                         "but no other control, format or text-direction character (400 bad_note)")
 
 
 class DocumentKindOut(schemas.Answer):

@@ -16,6 +16,8 @@ from pydantic.json_schema import models_json_schema
 from . import schemas
 
 PREFIX = "/api/v1"
+# Every answer of the API says so (motcua.web.app's headers), refusals too.
+NO_STORE = {"Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}}}
 REFS = "#/components/schemas/{model}"
 
 
@@ -107,7 +109,8 @@ def spec(app: Flask) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "motcua", "version": "1",
-                 "description": "Queue management for public administration service centres."},
+                 "description": "Queue management for public administration service centres. Every answer "
+                                "is Cache-Control: no-store: no cache keeps personal data or a token."},
         "servers": [{"url": PREFIX}],
         "paths": paths,
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -127,10 +130,10 @@ def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: boo
         "operationId": endpoint.rpartition(".")[2],
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "success", "content": {
+            str(op.status): {"description": "success", "headers": NO_STORE, "content": {
                 media: {"schema": answer} for media in ((op.media,) if isinstance(op.media, str) else op.media)}},
-            **{str(code): {"description": "refused", "content": {"application/json": {"schema": ref[schemas.Error]}}}
-               for code in refusals},
+            **{str(code): {"description": "refused", "headers": NO_STORE,
+                           "content": {"application/json": {"schema": ref[schemas.Error]}}} for code in refusals},
         },
     }
     if op.query is not None:

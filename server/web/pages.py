@@ -41,10 +41,19 @@ def _template(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
+# Escaped inside the JSON's strings (JSON.parse reads them back): no markup the HTML parser acts on
+# inside a script element ("</script>", and "<!--" with "<script>", which hides the element's end),
+# no "&", and no line or paragraph separator, which older script engines take for a line's end.
+EMBEDDED_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
+
+
+def embedded_settings(settings: dict) -> str:
+    """The settings as JSON to put inside a page's <script type="application/json"> element, whatever they hold."""
+    return json.dumps(settings, ensure_ascii=False).translate(EMBEDDED_ESCAPES)
+
+
 def _page(name: str, settings: dict) -> Response:
-    # The JSON goes inside <script type="application/json">: "</" must not close the tag early.
-    block = json.dumps(settings, ensure_ascii=False).replace("</", "<\\/")
-    html = _template(name).replace("{{SETTINGS}}", block)
+    html = _template(name).replace("{{SETTINGS}}", embedded_settings(settings))
     return Response(html, mimetype="text/html", headers=HEADERS)
 
 

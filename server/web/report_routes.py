@@ -5,7 +5,6 @@ what the journal holds, not the engine's memory, which keeps only today.
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from functools import cache
@@ -14,6 +13,7 @@ from flask import Response, jsonify, request
 
 from motcua.core import reports
 from motcua.core.model import CALLED, EXPIRED, SERVING, Invalid
+from motcua.core.text import csv_writer
 from motcua.store import native_thread, under_gevent
 from . import schemas
 from .openapi import operation
@@ -21,6 +21,8 @@ from .routes import api, bearer, require_staff, runtime
 
 # The CSV's columns: the service, its figures, then its names for a person reading the file.
 CSV_COLUMNS = ("service", *reports.COLUMNS, "name_vi", "name_en")
+# Said of every CSV in the document: the rule of motcua.core.text.csv_cell.
+CSV_CELLS = "; a text cell that would start a formula (= + - @, tab, CR) is written with a leading '"
 RANGE_MESSAGES = {
     "bad_date": "'from' and 'to' must be local dates written YYYY-MM-DD",
     "reversed_range": "'to' must not be before 'from'",
@@ -89,13 +91,13 @@ def report_json(b):
 
 
 @api.get("/branches/<b>/report.csv")
-@operation("the same report's services as CSV, one row per service (manager)", None, query=schemas.ReportRange,
-           auth="required", media="text/csv")
+@operation("the same report's services as CSV, one row per service (manager)" + CSV_CELLS, None,
+           query=schemas.ReportRange, auth="required", media="text/csv")
 def report_csv(b):
     figures, (first, last) = report(b)
     services = runtime().engine.services
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in figures["services"]:
         known = services.get(row["service"])

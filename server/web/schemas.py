@@ -61,7 +61,9 @@ class NewRating(Body):
     score: int = Field(ge=1, le=4, description="4 very satisfied, 3 satisfied, 2 neutral, 1 not satisfied")
     reasons: list[Reason] = Field(default=[], max_length=MAX_REASONS, json_schema_extra={"uniqueItems": True},
                                   description="codes from the catalogues' rating.reasons.*")
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS,
+                         description="free text over lines if need be: no other control, format or text-direction "
+                                     "character (400 bad_comment)")
 
     @field_validator("score", mode="before")
     @classmethod
