@@ -45,8 +45,13 @@
 
   function error(box, answer) {
     const code = answer.body && answer.body.error ? answer.body.error.code : String(answer.status);
+    // The refusal's details (a limit, say) go into its words, numbers written the officer's way.
+    const details = (answer.body && answer.body.error && answer.body.error.details) || {};
+    const decimals = (value) => (String(value).split(".")[1] || "").length;
+    const params = Object.fromEntries(Object.entries(details).map(
+      ([name, value]) => [name, typeof value === "number" ? Staff.number(value, decimals(value)) : value]));
     for (const key of [`cdossier.error.${code}`, `dossier.error.${code}`, `document.error.${code}`]) {
-      if (t(key) !== key) { show(box, t(key), "bad"); return; }
+      if (t(key) !== key) { show(box, t(key, params), "bad"); return; }
     }
     show(box, Staff.errorText(answer), "bad");
   }

@@ -2,7 +2,7 @@
 // the one the role works in.
 (function () {
   "use strict";
-  const HOME = { officer: "/counter", manager: "/manager", admin: "/admin" };
+  const HOME = { officer: "/counter", manager: "/manager", admin: "/admin", department: "/department" };
   const form = document.getElementById("login-form");
   const error = document.getElementById("login-error");
   const submit = document.getElementById("login-submit");

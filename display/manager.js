@@ -306,6 +306,11 @@
       item.append(el("div", "move-text", move.text[Staff.lang()]), el("div", "move-reason", move.reason[Staff.lang()]));
       moves.append(item);
     }
+    // No move left to make is not the same as nothing short: say which services the counters cannot cover.
+    const short = advice.services.filter((s) => s.short).map((s) => s.name[Staff.lang()]);
+    $("advice-none").textContent = short.length
+      ? t("manager.advice.short", { services: short.join(t("list.separator")) }) : t("manager.advice.none");
+    $("advice-none").classList.toggle("still-short", short.length > 0);
     $("advice-none").hidden = advice.moves.length > 0;
     $("apply").disabled = advice.moves.length === 0;
   }

@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int)
     demo.add_argument("--speed", type=float, help="how many times faster than real time citizens act")
     demo.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    demo.add_argument("--fresh", action="store_true",
+                      help="start anew: delete the demo's database, documents, key, accounts and kiosk tokens")
     db_options(demo)
 
     backup = commands.add_parser("backup", help="copy the database into a new file, safely while the server runs")
@@ -315,7 +317,8 @@ def cmd_hw(args, config) -> int:
 def cmd_demo(args, config) -> int:
     from motcua.demo import run_demo
 
-    run_demo(config, speed=args.speed, duration=args.duration, db=args.db, scenario_name=args.scenario)
+    run_demo(config, speed=args.speed, duration=args.duration, db=args.db, scenario_name=args.scenario,
+             fresh=args.fresh)
     print("motcua: stopped", file=sys.stderr)
     return 0
 

@@ -166,8 +166,8 @@ class Dossiers:
     holidays: str = setting(
         DEFAULT_HOLIDAYS, "Public holidays skipped, with weekends, when a dossier's due date is counted in working "
                           "days: ISO dates separated by commas (the default: Vietnam's days off of 2026 and 2027).")
-    documents: str = setting("documents", "Folder of the dossiers' documents, each stored once by its SHA-256, "
-                                          "encrypted.", path=True)
+    documents: str = setting("", "Folder of the dossiers' documents, each stored once by its SHA-256, encrypted. "
+                                 "Empty: beside the database, {db folder}/{db name}-documents.", path=True)
     document_key: str = setting(
         "", "Fernet key(s) the documents are encrypted with, comma-separated: the first encrypts, any decrypts "
             "(rotation). MOTCUA_DOCUMENT_KEY overrides it. Empty: documents are refused (503), except in the demo.")
@@ -183,7 +183,8 @@ class Dossiers:
 class Demo:
     speed: float = setting(
         30.0, "How many times faster than real time the demo's simulated citizens and officers act.")
-    db: str = setting("motcua-demo.db", "Database file of the demo, created anew at each start.", path=True)
+    db: str = setting("motcua-demo.db", "Database file of the demo, kept between starts (motcua demo --fresh "
+                                        "starts anew).", path=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,10 +4,14 @@ The simulated citizens and officers use the published HTTP interface like real d
 scenario's hourly arrival rates and service times, `speed` times faster than real time. Each branch's
 simulated counters are worked by an officer account of their own (`sim-{branch}`), which takes
 each counter by calling at it, as a real officer would.
+
+The demo keeps what it made between starts (its database, documents, document key, accounts and
+kiosk tokens, the latter two in `{db}.demo.json` beside the database) unless told `--fresh`.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 import secrets
@@ -22,7 +26,7 @@ from motcua.config import Config, override
 from motcua.core import procedures, scenario
 from motcua.core.model import staff_actor
 from motcua.core.stats import lognormal
-from motcua.documents import configured_key
+from motcua.documents import configured_key, documents_beside, key_file, write_key_file
 
 DEMO_ADMIN = "admin"
 # Staff accounts for whoever tries the demo, at its first branch; that branch's counter 1 is the
@@ -57,17 +61,65 @@ fullscreen = false
 
 
 def run_demo(config: Config, speed: float | None = None, duration: float | None = None,
-             db: str | None = None, scenario_name: str = "hoan-kiem") -> None:
-    from motcua.accounts import Accounts
-    from motcua.core.clock import SystemClock
+             db: str | None = None, scenario_name: str = "hoan-kiem", fresh: bool = False) -> None:
     from motcua.server_main import serve
-    from motcua.store import Store
 
     speed = speed or config.demo.speed
     path = Path(db or config.demo.db)
     data = scenario.load(scenario.named(scenario_name))  # before anything is touched: a bad name changes nothing
+    first = data["branches"][0]
+    secrets_path = demo_secrets(path)
+    made = json.loads(secrets_path.read_text(encoding="utf-8")) if path.exists() and secrets_path.exists() else {}
+    # Kept only when it was made on the same scenario: another city's database is not this one's.
+    kept = not fresh and made.get("scenario") == scenario_name
+    if kept:
+        print(f"motcua demo: kept {path}, its documents, accounts and kiosk tokens from the last start "
+              f"(--fresh starts anew)", flush=True)
+    else:
+        print(f"motcua demo: {'started anew' if path.exists() else 'new'}: {path}, its documents, accounts and "
+              f"kiosk tokens{' (--fresh)' if fresh else ''}", flush=True)
+        made = _new_demo(config, path, data, scenario_name)
+    officers = _sign_in_simulated(config, path, data, made["simulated"])
+    # The demo's documents are encrypted under the configured key, else under one kept beside its database.
+    if not configured_key(config.dossiers.document_key) and not key_file(path).exists():
+        write_key_file(key_file(path), Fernet.generate_key().decode())
+    # Its documents are its own, beside its database, whatever folder a real server is configured with.
+    config = override(config, server={"db": str(path)}, dossiers={"documents": str(documents_beside(path))})
+    base = f"http://{config.server.host}:{config.server.port}"
+    kiosk_toml = path.with_name("kiosk.toml")
+    kiosk_toml.write_text(KIOSK_TOML.format(name=first["name"]["en"], path=kiosk_toml, base=base, branch=first["id"],
+                                            token=made["kiosk"]), encoding="utf-8")
+
+    def start_traffic(app):
+        _wait_until_up(base)
+        traffic = DemoTraffic(base, data, made["kiosks"], officers, speed, random.Random(data.get("seed", 1)))  # nosec B311  # demo traffic
+        traffic.start(app)
+        _print_urls(base, data, made["passwords"], kiosk_toml, made["kiosk"], made["dossiers"])
+        if duration:
+            time.sleep(duration)
+            # Every change was committed before it was answered: nothing is lost by leaving now.
+            print("motcua demo: duration reached, stopping", flush=True)
+            os._exit(0)
+
+    serve(config, on_ready=start_traffic, demo={"speed": speed, "branch": first["id"], "counter": HUMAN_COUNTER})
+
+
+def demo_secrets(db: Path) -> Path:
+    """Where the demo keeps the passwords and tokens it printed, beside its database (mode 0600)."""
+    return Path(f"{db}.demo.json")
+
+
+def _new_demo(config: Config, path: Path, data: dict, scenario_name: str) -> dict:
+    """A new demo database, documents folder and key: the network, accounts, kiosks and dossiers; what
+    it made to print, also written to demo_secrets(path)."""
+    from motcua.accounts import Accounts
+    from motcua.core.clock import SystemClock
+    from motcua.store import Store
+
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(documents_beside(path), ignore_errors=True)
+    key_file(path).unlink(missing_ok=True)
     store = Store(path, config.server.sqlite_synchronous)
     # The visitor's counter starts paused, and held by the demo's officer: until they sign in and
     # resume it, the estimates deal it nobody, as they would a desk with nobody at it.
@@ -77,50 +129,45 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     store.load_network(scenario.services(data), scenario.branches(data), counters)
     catalogue = procedures.load(config.dossiers.procedures or None)
     accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours, departments=set(catalogue.departments))
-    password = secrets.token_urlsafe(9)
-    accounts.add_user(DEMO_ADMIN, password, "admin", None)
     first = data["branches"][0]
-    staff = {name: secrets.token_urlsafe(9) for name in DEMO_STAFF}
+    passwords = {DEMO_ADMIN: secrets.token_urlsafe(9)}
+    accounts.add_user(DEMO_ADMIN, passwords[DEMO_ADMIN], "admin", None)
     for name, role in DEMO_STAFF.items():
-        accounts.add_user(name, staff[name], role, first["id"])
+        passwords[name] = secrets.token_urlsafe(9)
+        accounts.add_user(name, passwords[name], role, first["id"])
     kiosks = {b["id"]: accounts.add_device("kiosk", b["id"]) for b in data["branches"]}
-    # The simulated officers: one account per branch, signed in here (not through the login limits).
+    # The simulated officers: one account per branch, signed in at each start (not through the login limits).
     simulated = secrets.token_urlsafe(12)
-    officers = {}
     for branch in data["branches"]:
         accounts.add_user(f"sim-{branch['id']}", simulated, "officer", branch["id"])
-        officers[branch["id"]] = accounts.login(f"sim-{branch['id']}", simulated)[0]
-    # A kiosk of its own for whoever tries the demo, beside the simulated ones.
-    kiosk_token = accounts.add_device("kiosk", first["id"])
     if DEMO_DEPARTMENT in catalogue.departments:
-        staff[DEMO_DEPARTMENT_USER] = secrets.token_urlsafe(9)
-        accounts.add_user(DEMO_DEPARTMENT_USER, staff[DEMO_DEPARTMENT_USER], "department", None,
+        passwords[DEMO_DEPARTMENT_USER] = secrets.token_urlsafe(9)
+        accounts.add_user(DEMO_DEPARTMENT_USER, passwords[DEMO_DEPARTMENT_USER], "department", None,
                           department=DEMO_DEPARTMENT)
-    dossiers = _demo_dossiers(store, config, catalogue, first["id"])
+    made = {"scenario": scenario_name, "passwords": passwords, "simulated": simulated, "kiosks": kiosks,
+            # A kiosk of its own for whoever tries the demo, beside the simulated ones.
+            "kiosk": accounts.add_device("kiosk", first["id"]),
+            "dossiers": _demo_dossiers(store, config, catalogue, first["id"])}
     store.close()
+    secrets_path = demo_secrets(path)
+    secrets_path.unlink(missing_ok=True)
+    with os.fdopen(os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        json.dump(made, out, indent=1)
+    return made
 
-    # The demo's documents are its own, under a key of its own unless one is configured, gone with it.
-    documents = path.with_name(path.stem + "-documents")
-    shutil.rmtree(documents, ignore_errors=True)
-    key = configured_key(config.dossiers.document_key) or Fernet.generate_key().decode()
-    config = override(config, server={"db": str(path)}, dossiers={"documents": str(documents), "document_key": key})
-    base = f"http://{config.server.host}:{config.server.port}"
-    kiosk_toml = path.with_name("kiosk.toml")
-    kiosk_toml.write_text(KIOSK_TOML.format(name=first["name"]["en"], path=kiosk_toml, base=base, branch=first["id"],
-                                            token=kiosk_token), encoding="utf-8")
 
-    def start_traffic(app):
-        _wait_until_up(base)
-        traffic = DemoTraffic(base, data, kiosks, officers, speed, random.Random(data.get("seed", 1)))  # nosec B311  # demo traffic
-        traffic.start(app)
-        _print_urls(base, data, {DEMO_ADMIN: password, **staff}, kiosk_toml, kiosk_token, dossiers)
-        if duration:
-            time.sleep(duration)
-            # Every change was committed before it was answered: nothing is lost by leaving now.
-            print("motcua demo: duration reached, stopping", flush=True)
-            os._exit(0)
+def _sign_in_simulated(config: Config, path: Path, data: dict, password: str) -> dict[str, str]:
+    """A token for each branch's simulated officer, by branch."""
+    from motcua.accounts import Accounts
+    from motcua.core.clock import SystemClock
+    from motcua.store import Store
 
-    serve(config, on_ready=start_traffic)
+    store = Store(path, config.server.sqlite_synchronous)
+    try:
+        accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours)
+        return {b["id"]: accounts.login(f"sim-{b['id']}", password)[0] for b in data["branches"]}
+    finally:
+        store.close()
 
 
 def _wait_until_up(base: str) -> None:

@@ -66,6 +66,11 @@ FERNET_VERSION, FERNET_OVERHEAD, FERNET_BLOCK = 0x80, 1 + 8 + 16 + 32, 16
 class DocumentTooLarge(DomainError):
     code = "document_too_large"
 
+    def __init__(self, max_bytes: int) -> None:
+        # The limit in the details: the officer's page says it in the officer's language.
+        super().__init__(f"the file is larger than {max_bytes / MIB:g} MiB",
+                         details={"max_mib": round(max_bytes / MIB, 2)})
+
 
 class UnsupportedDocument(DomainError):
     code = "unsupported_document"
@@ -90,7 +95,7 @@ def sniff(data: bytes, max_bytes: int) -> str:
     if not data:
         raise Invalid("the file is empty", "empty_document")
     if len(data) > max_bytes:
-        raise DocumentTooLarge(f"the file is larger than {max_bytes // MIB} MiB")
+        raise DocumentTooLarge(max_bytes)
     if data.startswith(b"%PDF-") and b"%%EOF" in data[-TRAILER_BYTES:]:
         return PDF
     if data.startswith(PNG_SIGNATURE) and _is_image(data, "PNG"):
@@ -125,9 +130,46 @@ def cipher(keys: str) -> MultiFernet:
                                "print(Fernet.generate_key().decode())'") from None
 
 
+def documents_folder(settings, db: str | Path) -> Path:
+    """Where a server's documents live: the configured folder, else beside its database
+    (motcua.db: motcua-documents), so that they go where the database goes, whatever folder
+    the server was started from."""
+    return Path(settings.documents) if settings.documents else documents_beside(db)
+
+
+def documents_beside(db: str | Path) -> Path:
+    """The documents folder beside a database: motcua.db, motcua-documents."""
+    db = Path(db)
+    return db.with_name(db.stem + "-documents")
+
+
 def configured_key(configured: str) -> str:
     """The document key: MOTCUA_DOCUMENT_KEY when set, else the configuration's."""
     return os.environ.get(KEY_ENV) or configured
+
+
+def key_file(db: str | Path) -> Path:
+    """The key file beside a database ({db}.key), read when no key is configured: the demo's."""
+    return Path(f"{db}.key")
+
+
+def write_key_file(path: Path, key: str) -> None:
+    """A new key file only its owner reads (0600)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        out.write(key + "\n")
+
+
+def document_keys(settings, db: str | Path) -> str:
+    """The document key(s): MOTCUA_DOCUMENT_KEY, else [dossiers] document_key, else the key file beside
+    the database; empty if none."""
+    configured = configured_key(settings.document_key)
+    if configured:
+        return configured
+    path = key_file(db)
+    if not path.is_file():
+        return ""
+    log.info("document key read from %s (no key configured)", path)
+    return path.read_text(encoding="utf-8").strip()
 
 
 @dataclass
@@ -422,12 +464,14 @@ def _open(dossier: DossierLike) -> None:
 def open_documents(settings, store, clock, sweep: bool = True) -> Documents | None:
     """The documents part of a server from its [dossiers] settings, its folder swept of orphans unless told
     not to; None (and logged) without a key."""
-    keys = configured_key(settings.document_key)
+    keys = document_keys(settings, store.path)
     if not keys:
         # Personal documents are never kept in the clear: without a key the part stays off.
-        log.warning("no document key ([dossiers] document_key or %s): documents are refused", KEY_ENV)
+        log.warning("no document key ([dossiers] document_key, %s or %s): documents are refused", KEY_ENV,
+                    key_file(store.path))
         return None
-    documents = Documents(store, settings.documents, keys, int(settings.max_document_mib * MIB), clock)
+    documents = Documents(store, documents_folder(settings, store.path), keys, int(settings.max_document_mib * MIB),
+                          clock)
     if sweep:
         try:
             removed = documents.sweep()

@@ -15,8 +15,9 @@ class CannotServe(ValueError):
     """The server cannot start: the port is taken or the address is not this machine's."""
 
 
-def serve(config: Config, on_ready=None) -> None:
-    """Serve HTTP and Socket.IO until stopped (Ctrl-C stops it cleanly); `on_ready(app)` runs once it is listening."""
+def serve(config: Config, on_ready=None, demo: dict | None = None) -> None:
+    """Serve HTTP and Socket.IO until stopped (Ctrl-C stops it cleanly); `on_ready(app)` runs once it is listening.
+    demo: what the demo simulates ({"speed", "branch", "counter"}), said on the start page."""
     from motcua.backup import hold
     from motcua.web.app import create_app
     from motcua.web.events import EXTENSION, socketio
@@ -29,6 +30,7 @@ def serve(config: Config, on_ready=None) -> None:
     # Held until the process ends: `motcua restore` refuses to replace a database a server has open.
     held = hold(config.server.db)
     app = create_app(config)
+    app.config["MOTCUA_DEMO"] = demo
     base = f"http://{config.server.host}:{config.server.port}"
     print(f"motcua serving {config.server.db} at {base}/api/v1 (async mode {config.server.async_mode})",
           flush=True)

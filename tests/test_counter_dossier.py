@@ -134,6 +134,12 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     page.set_input_files("#d-documents li[data-kind='civil_form'] input[type=file]", str(renamed))
     page.wait_for_selector("#d-message.bad", timeout=WAIT_MS)
     assert page.inner_text("#d-message") == catalogue("vi")["document.error.unsupported_document"]
+    huge = tmp_path / "so-do-11MB.pdf"   # an 11 MB scan, past the 10 MiB limit: refused in the officer's words
+    huge.write_bytes(pdf("So do")[:-6] + b"\x00" * 11_000_000 + b"%%EOF\n")
+    page.set_input_files("#d-documents li[data-kind='civil_form'] input[type=file]", str(huge))
+    page.wait_for_selector("#d-message.bad:has-text('10 MB')", timeout=WAIT_MS)
+    assert page.inner_text("#d-message") == catalogue("vi")["document.error.document_too_large"].replace("{max_mib}", "10")
+    shoot(page, "dossier-scan-too-large")
     scan = tmp_path / "to-khai.pdf"
     scan.write_bytes(pdf("To khai"))
     page.set_input_files("#d-documents li[data-kind='civil_form'] input[type=file]", str(scan))

@@ -11,9 +11,10 @@ import requests
 from cryptography.fernet import Fernet, InvalidToken
 from PIL import Image
 
-from motcua.config import override
+from motcua.config import load_config, override
 from motcua.core.dossiers import Citizen
-from motcua.documents import JPEG, MIB, PDF, PNG, WRITING, DocumentTooLarge, UnsupportedDocument, sniff
+from motcua.documents import (JPEG, MIB, PDF, PNG, WRITING, DocumentTooLarge, UnsupportedDocument, documents_folder,
+                              sniff)
 from motcua.web.app import create_app
 
 from conftest import PASSWORD, Api, Server, free_port
@@ -149,6 +150,15 @@ def test_a_renamed_executable_empty_and_too_large_files_are_refused_and_nothing_
     rt = doc_app.extensions["motcua"]
     assert rt.store.query("select count(*) as n from documents")[0]["n"] == 0
     assert rt.store.query("select count(*) as n from dossier_documents")[0]["n"] == 0
+
+
+def test_a_scan_past_the_limit_is_refused_as_too_large_with_the_limit_however_far_past(doc_app, docs):
+    code = new_dossier(doc_app)
+    for extra in (1, 3 * MIB):   # just past the limit (read, then refused), or far past it (cut off)
+        answer = upload(docs, code, b"%PDF-" + b"\x00" * (MIB + extra) + b"%%EOF")
+        assert answer.status_code == 413, answer.text
+        assert answer.json["error"]["code"] == "document_too_large"
+        assert answer.json["error"]["details"] == {"max_mib": 1.0}
 
 
 def test_a_form_without_its_file_or_kind_is_refused(doc_app, docs):
@@ -683,3 +693,21 @@ def test_another_officer_s_citizen_is_not_present_at_my_counter(doc_app, docs, s
     assert took.status_code == 200, took.text
     reused = docs.post(f"/dossiers/{theirs}/documents", other, {"reuse": sha})
     assert reused.status_code == 201, reused.text
+
+
+def test_by_default_the_documents_live_beside_the_database_not_in_the_working_folder(tmp_path, morning_template,
+                                                                                     clock, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)   # the folder the server happens to be started from
+    db = morning_template.copy_to(tmp_path / "city.db")
+    config = load_config(server={"db": str(db), "async_mode": "threading"}, dossiers={"document_key": KEY})
+    assert config.dossiers.documents == ""
+    app = create_app(config, clock)
+    try:
+        assert app.extensions["motcua"].documents.folder == tmp_path / "city-documents"
+    finally:
+        app.extensions["motcua"].store.close()
+    # Configured, it is where it is told.
+    assert documents_folder(override(config, dossiers={"documents": str(tmp_path / "scans")}).dossiers,
+                            db) == tmp_path / "scans"

@@ -291,6 +291,34 @@ def test_an_admin_picks_the_department_and_an_officer_is_sent_elsewhere(app, liv
     assert not errors and not more
 
 
+def test_a_department_user_signs_in_from_the_start_page_to_their_page_and_citizens_find_the_lookup(
+        chromium, live_app, phone):
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(live_app.base + "/")
+        shoot(page, "start-page-1366x768")
+        page.click("a[href='/login']")
+        page.fill("#username", "fin1")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url(live_app.base + "/department", timeout=WAIT_MS)
+    finally:
+        context.close()
+
+    # The start page leads a citizen to the public lookup of a dossier by its code.
+    citizen, errors = phone
+    citizen.goto(live_app.base + "/")
+    shoot(citizen, "start-page-390x844")
+    link = citizen.locator("a[href='/d/']")
+    box = link.bounding_box()
+    assert box and 0 <= box["x"] and box["x"] + box["width"] <= 390   # on the phone's screen, not beside it
+    link.click()
+    citizen.wait_for_selector("#code-input", timeout=WAIT_MS)
+    assert citizen.url == live_app.base + "/d/"
+    assert not errors
+
+
 def test_a_long_department_queue_fits_its_card_at_each_desk_size(live_app, desk, clock):
     """Thirty dossiers, some overdue: no column cut off ("Hẹn trả" included), the list scrolls inside its card."""
     api = api_of(live_app)

@@ -139,6 +139,11 @@ def test_a_manager_applies_the_advice_and_undoes_it(browser_context, server):
                                ".sort().join() === services.sort().join()", arg=[move["counter"], move["to_services"]],
                                timeout=CLICK_MS)
     shoot(page, "manager-applied-1920x1080")
+    undo_and_clear(page, server, original, errors)
+
+
+def undo_and_clear(page, server, original, errors) -> None:
+    """Undo the advice applied on the page: the counters as they were, the queue emptied, no page error."""
     page.click("#undo")
     page.wait_for_selector("#undo[hidden]", state="attached", timeout=CLICK_MS)
     assert counters(server) == original
@@ -212,6 +217,29 @@ def test_a_manager_sees_no_city_and_cannot_change_another_branch(browser_context
     assert tries == [403, 403, 403, 403]
     assert counters(server, "hk-02") == before
     assert not errors
+
+
+def test_a_long_land_queue_shows_the_counters_it_needs_and_applied_advice_asks_for_nothing_more(
+        browser_context, server):
+    original = counters(server)
+    for _ in range(25):
+        server.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"})
+    page, errors = open_page(browser_context, server)
+    needed = page.locator("#services tr[data-service='land'] td.needed")
+    expect(needed).to_have_class("num needed bad", timeout=CLICK_MS)   # more than the counters serving it
+    advice = requests.get(server.api + "/branches/hk-01/recommendations", headers=server.auth("mgr1"), timeout=10).json()
+    land = next(s for s in advice["services"] if s["service"] == "land")
+    assert int(needed.inner_text()) == land["needed"] > 2
+    page.wait_for_selector("#moves li", timeout=CLICK_MS)
+    page.click("#apply")
+    page.wait_for_selector("#undo:not([hidden])", timeout=CLICK_MS)
+    page.wait_for_selector("#advice-none:not([hidden])", timeout=CLICK_MS)   # the advice, asked again: no moves
+    assert server_advice(server) == []
+    # Every counter serves land now and it is still short: said so, not "no change needed".
+    expect(page.locator("#advice-none")).to_have_text(
+        "Không còn quầy nào để điều thêm: Đất đai vẫn thiếu quầy để đạt mục tiêu.", timeout=CLICK_MS)
+    shoot(page, "manager-land-queue-applied-1920x1080")
+    undo_and_clear(page, server, original, errors)
 
 
 SIZES = [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}]

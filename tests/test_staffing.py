@@ -6,6 +6,7 @@ from datetime import date
 
 import requests
 
+from motcua.core import scenario
 from motcua.core.clock import FakeClock, LocalTime
 from motcua.core.engine import QueueEngine
 from motcua.core.model import Branch, Counter, Service
@@ -127,3 +128,114 @@ def test_after_close_a_last_shift_that_runs_to_close_serves_the_queue_out():
     # Counter 3 is still on duty for the citizen left, as the estimate counts it; nobody else is.
     assert (land.waiting, land.have, advice.moves) == (1, 1.0, [])
     assert engine.estimate_new("b1", "land") == 20.0  # behind the citizen counter 3 is about to serve
+
+
+# ---- properties: any branch, any queues, any forecast --------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+SERVICE_IDS = ("s0", "s1", "s2", "s3", "s4", "s5")
+
+
+@st.composite
+def branches(draw):
+    """A branch of 2 to 6 services and 1 to 8 counters, each with its own services, and its queues
+    and forecast (some services with neither)."""
+    ids = SERVICE_IDS[:draw(st.integers(2, len(SERVICE_IDS)))]
+    means = {s: draw(st.sampled_from((3.0, 9.0, 20.0, 45.0))) for s in ids}
+    counters = [tuple(sorted(draw(st.sets(st.sampled_from(ids), min_size=1, max_size=2))))
+                for _ in range(draw(st.integers(1, 8)))]
+    waiting = {s: draw(st.sampled_from((0, 0, 1, 5, 25, 60))) for s in ids}
+    forecast = {s: draw(st.sampled_from((0.0, 0.0, 2.0, 8.0, 30.0))) for s in ids}
+    return means, counters, waiting, forecast
+
+
+def _branch_engine(means, counters, waiting):
+    clock = FakeClock(LOCAL.epoch(MONDAY, "09:00"))
+    services = [Service(s, s, s, chr(65 + i), m) for i, (s, m) in enumerate(means.items())]
+    branch = Branch("b1", "Một", "One", 21.0, 105.8, tuple(means))
+    engine = QueueEngine([branch], services, [Counter("b1", str(i + 1), c) for i, c in enumerate(counters)], clock)
+    for service, count in waiting.items():
+        for _ in range(count):
+            engine.issue("b1", service)
+    return engine
+
+
+def _case(case):
+    """(engine, forecast rates, each counter's own services) of a drawn branch."""
+    means, counters, waiting, forecast = case
+    rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {s: [r] * 10 for s, r in forecast.items()})
+    return _branch_engine(means, counters, waiting), rates, {str(i + 1): c for i, c in enumerate(counters)}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(branches())
+def test_advice_applied_and_asked_again_at_once_gives_no_moves(case):
+    engine, rates, home = _case(case)
+    first = advise(engine, "b1", rates, StaffingRules(), home)
+    for move in first.moves:
+        engine.update_counter("b1", move.counter, services=move.to_services)
+    again = advise(engine, "b1", rates, StaffingRules(), home)
+    assert again.moves == []
+    # Applying part of the advice leaves the rest of it, not a new one.
+    engine = _case(case)[0]
+    if first.moves:
+        engine.update_counter("b1", first.moves[0].counter, services=first.moves[0].to_services)
+        rest = advise(engine, "b1", rates, StaffingRules(), home)
+        assert [(m.counter, m.to_services) for m in rest.moves] == [(m.counter, m.to_services) for m in first.moves[1:]]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(branches())
+def test_a_service_with_no_queue_and_no_forecast_is_never_short_nor_taken_on(case):
+    means, _, waiting, forecast = case
+    engine, rates, home = _case(case)
+    advice = advise(engine, "b1", rates, StaffingRules(), home)
+    idle = {s for s in means if not waiting[s] and not forecast[s]}
+    for need in advice.needs:
+        if need.service in idle:
+            assert need.needed == 0 and need.shortfall <= 0
+        if need.waiting:   # a queue always needs a counter, however quick its services
+            assert need.needed >= 1
+    for move in advice.moves:
+        assert not idle & (set(move.to_services) - set(move.from_services))
+        assert move.reason not in idle or move.reason not in move.to_services
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from((3.0, 9.0, 20.0, 45.0)), st.integers(1, 80))
+def test_a_long_queue_is_short_of_counters(mean, waiting):
+    # One counter for the service, nothing forecast: a queue that takes it longer than the horizon to
+    # clear (the backlog is to be cleared within it) needs more counters, and the advice says so.
+    engine = _branch_engine({"s0": mean, "s1": 5.0}, [("s0",), ("s1",)], {"s0": waiting, "s1": 0})
+    advice = advise(engine, "b1", HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {}), StaffingRules(),
+                    {"1": ("s0",), "2": ("s1",)})
+    need = next(n for n in advice.needs if n.service == "s0")
+    assert need.needed >= 1
+    if waiting * mean > StaffingRules().horizon_min:
+        assert need.needed >= 2 and need.shortfall > 0
+        assert [(m.counter, m.to_services) for m in advice.moves] == [("2", ("s1", "s0"))]
+
+
+def test_citizens_waiting_come_before_a_forecast_when_counters_are_too_few():
+    # Hoan Kiem's hk-01 at 10:00 on its usual forecast, 25 land tickets waiting: more is needed than
+    # its six counters give. The counters help the land queue; none takes on a service with nobody waiting.
+    data = scenario.load(scenario.bundled("hoan-kiem"))
+    clock = FakeClock(LOCAL.epoch(MONDAY, "10:00"))
+    engine = QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock)
+    rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"),
+                        {a["service"]: a["per_hour"] for a in data["arrivals"] if a["branch"] == "hk-01"})
+    for _ in range(25):
+        engine.issue("hk-01", "land")
+    home = {c.id: c.services for c in engine.counters_of("hk-01")}
+    advice = advise(engine, "hk-01", rates, StaffingRules(), home)
+    land = next(n for n in advice.needs if n.service == "land")
+    assert land.needed > land.have + 1
+    taken_on = {s for m in advice.moves for s in m.to_services if s not in m.from_services}
+    assert taken_on == {"land"}, advice.moves
+    assert {m.counter for m in advice.moves} == {c for c, services in home.items() if "land" not in services}
+    # Applied: no move is left, and land is still short (the branch has too few counters), which the advice says.
+    for move in advice.moves:
+        engine.update_counter("hk-01", move.counter, services=move.to_services)
+    again = advise(engine, "hk-01", rates, StaffingRules(), home)
+    assert again.moves == [] and "land" in {n.service for n in again.needs if n.short}

@@ -6,6 +6,9 @@ already waiting, to be cleared within the horizon. Erlang C turns a load into th
 serve `service_level` of citizens within the wait target. Moves broaden or narrow what counters
 serve rather than reshuffle them: a counter keeps its own (home) services, takes on at most
 `max_services` in all, and hands back what it took on once that service no longer falls short.
+The plan is worked out from the counters' own services, never from what they serve now, so advice
+applied (in full or in part) and asked again at once asks for nothing new. Citizens waiting come
+before a forecast: when the counters are too few for both, they help the queues first.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from .model import Counter, QueueView
 from .prediction import duty_windows, on_duty_within
 
 MIN_PER_HOUR = 60.0
+SHORT = 0.5   # counters: a service falls short when it lacks more than half a counter's time
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ class Need:
     @property
     def shortfall(self) -> float:
         return self.needed - self.have
+
+    @property
+    def short(self) -> bool:
+        """Still short once the advice's moves are made: the branch has too few counters for it."""
+        return self.shortfall > SHORT
 
 
 @dataclass(frozen=True)
@@ -181,7 +190,7 @@ def advise(queues: QueueView, branch_id: str, rates: HourlyRates, rules: Staffin
     needed = {s: counters_needed(loads[s], means[s], rules.target_wait_min, rules.service_level) for s in offered}
     serving = {c.id: tuple(c.services) for c in on_duty}
     homes = {c.id: tuple(home.get(c.id, c.services)) if home else tuple(c.services) for c in on_duty}
-    planned = _plan(serving, homes, needed, loads, rules.max_services)
+    planned = _plan(homes, needed, loads, waiting, rules.max_services)
     moves = [Move(c, serving[c], planned[c], now, reason) for c, reason in _changed(serving, planned, needed, loads)]
     have = _shares(planned, needed)
     needs = [Need(s, round(rate[s], 2), round(means[s], 2), waiting[s], round(loads[s], 2), needed[s],
@@ -213,43 +222,50 @@ def _shares(serving: Mapping[str, Sequence[str]], needed: Mapping[str, int]) -> 
     return have
 
 
-def _pressure(service: str, have: Mapping[str, float], needed: Mapping[str, int]) -> float:
-    return needed.get(service, 0) / max(have.get(service, 0.0), 0.01)
+def _pressure(service: str, have: Mapping[str, float], needed: Mapping[str, int],
+              waiting: Mapping[str, int]) -> tuple[bool, float]:
+    """How hard a service is pressed: citizens waiting for it first, then its need per counter it gets.
+    A counter with nobody waiting for its own services helps a queue before any forecast; one with a
+    queue of its own never leaves it for a service with nobody waiting."""
+    return waiting.get(service, 0) > 0, needed.get(service, 0) / max(have.get(service, 0.0), 0.01)
 
 
-def _plan(serving, homes, needed, loads, max_services) -> dict[str, tuple[str, ...]]:
-    """Hand back what is no longer needed, then let the least pressed counters take on what falls short."""
-    plan = {c: tuple(s for s in services if s in homes[c] or needed.get(s, 0) > 0) or homes[c]
-            for c, services in serving.items()}
-    for counter in plan:  # hand back a service taken on if the rest manage without this counter
-        for service in [s for s in plan[counter] if s not in homes[counter]]:
-            trial = {**plan, counter: tuple(s for s in plan[counter] if s != service)}
-            if _shares(trial, needed).get(service, 0.0) >= needed.get(service, 0):
-                plan = trial
-    for _ in range(2 * len(plan)):
+def _plan(homes, needed, loads, waiting, max_services) -> dict[str, tuple[str, ...]]:
+    """From each counter's own services, let the counter that relieves a short service most take it on,
+    while that leaves it and the counter's own services less pressed than the service was.
+
+    The plan depends on the counters' own services and the needs only, not on what they serve now:
+    advice applied (in full or in part) and asked again at once gives the same plan, so no new moves.
+    """
+    plan = dict(homes)
+    while True:
         have = _shares(plan, needed)
-        short = sorted((s for s in needed if needed[s] - have.get(s, 0.0) > 0.5),
-                       key=lambda s: (have.get(s, 0.0) - needed[s], -loads[s]))
-        helper = None
+        short = sorted((s for s in needed if needed[s] - have.get(s, 0.0) > SHORT),
+                       key=lambda s: (not waiting.get(s, 0), have.get(s, 0.0) - needed[s], -loads[s], s))
+        helper = service = None
         for service in short:
-            helper = _best_helper(plan, service, have, needed, max_services)
+            helper = _best_helper(plan, service, have, needed, waiting, max_services)
             if helper:
-                plan = {**plan, helper: plan[helper] + (service,)}
                 break
         if helper is None:
-            break
-    return plan
+            return plan
+        plan = {**plan, helper: plan[helper] + (service,)}
 
 
-def _best_helper(plan, service, have, needed, max_services) -> str | None:
-    """The counter whose own services are least pressed, if less pressed than `service`."""
-    pressure = _pressure(service, have, needed)
-    candidates = [(max(_pressure(s, have, needed) for s in services), c) for c, services in plan.items()
-                  if service not in services and (not max_services or len(services) < max_services)]
+def _best_helper(plan, service, have, needed, waiting, max_services) -> str | None:
+    """The counter whose taking on `service` leaves the least pressure on it and the counter's own
+    services, if less than the pressure on `service` now."""
+    pressure = _pressure(service, have, needed, waiting)
+    candidates = []
+    for counter, services in plan.items():
+        if service in services or (max_services and len(services) >= max_services):
+            continue
+        trial = _shares({**plan, counter: services + (service,)}, needed)
+        candidates.append((max(_pressure(s, trial, needed, waiting) for s in services + (service,)), counter))
     if not candidates:
         return None
-    best_pressure, counter = min(candidates)
-    return counter if best_pressure < pressure else None
+    best, counter = min(candidates)
+    return counter if best < pressure else None
 
 
 def _changed(serving, planned, needed, loads) -> list[tuple[str, str]]:

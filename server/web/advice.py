@@ -41,7 +41,7 @@ def _view(engine, advice: Advice, rules: StaffingRules) -> dict:
         "services": [{"service": n.service, "name": _names(engine, [n.service]),
                       "forecast_per_hour": n.arrivals_per_hour, "mean_service_min": n.mean_service_min,
                       "waiting": n.waiting, "load": n.load, "needed": n.needed, "have": n.have,
-                      "shortfall": round(max(0.0, n.shortfall), 2)} for n in advice.needs],
+                      "shortfall": round(max(0.0, n.shortfall), 2), "short": n.short} for n in advice.needs],
         "moves": [_move_view(engine, advice.branch, m) for m in advice.moves],
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify, make_response, request
 from pydantic import BaseModel, Field
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import Principal
 from motcua.core.dossiers import ADMIN, COUNTER, valid_id_number
@@ -107,7 +108,8 @@ def attached_answer(row: dict) -> dict:
            "document that only other branches' dossiers hold is reused only for the citizen being served at the "
            "officer's counter: the dossier's ticket is called or being served at a counter the officer holds "
            "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Every reuse is an event "
-           "of the dossier (document_reused:{sha256})",
+           "of the dossier (document_reused:{sha256}). A scan past `[dossiers] max_document_mib` is 413 "
+           "document_too_large, its limit in details.max_mib, however far past it is",
            Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
 def attach_document(code):
     who = bearer()
@@ -119,7 +121,10 @@ def attach_document(code):
     if request.mimetype == "multipart/form-data":
         # A scan is far larger than any JSON body: this one request may carry a whole document.
         request.max_content_length = documents.max_bytes + FORM_OVERHEAD
-        upload = request.files.get("file")
+        try:
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            raise DocumentTooLarge(documents.max_bytes) from None   # far past the limit: cut off unread
         if upload is None:
             raise Invalid("file: a PDF, JPEG or PNG file part is needed", "missing_field")
         kind = known_kind(request.form.get("kind", ""))

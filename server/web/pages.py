@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, render_template_strin
 
 from motcua import display as display_assets
 from motcua.core.model import NotFound
-from motcua.i18n import LANGUAGES, catalogue, rating_reasons
+from motcua.i18n import LANGUAGES, catalogue, rating_reasons, text
 from motcua.voice import VoiceUnavailable, chime
 
 
@@ -72,8 +72,18 @@ def start_page():
     from .staff_pages import PAGES  # the staff pages this server has (staff_pages builds on this module)
     html = render_template_string(_template("start.html"), branches=list(runtime().engine.branches.values()),
                                   staff_pages=[name for name in PAGES if name != "login"],
-                                  vi=catalogue("vi"), en=catalogue("en"))
+                                  vi=catalogue("vi"), en=catalogue("en"), demo=_demo_notice())
     return Response(html, mimetype="text/html", headers=HEADERS)
+
+
+def _demo_notice() -> dict | None:
+    """What the demo simulates, by language, when this server runs it (serve's `demo`); else None."""
+    demo = current_app.config.get("MOTCUA_DEMO")
+    if not demo:
+        return None
+    branch = runtime().engine.branches.get(demo["branch"])
+    return {lang: text(lang, "start.demo", speed=f"{demo['speed']:g}", counter=demo["counter"],
+                       branch=getattr(branch, f"name_{lang}", demo["branch"])) for lang in LANGUAGES}
 
 
 @pages.get("/display/<b>")

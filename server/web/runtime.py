@@ -53,7 +53,15 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     home = {key: counter.services for key, counter in engine.counters.items()}
     catalogue = procedures.load(config.dossiers.procedures or None)
     rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays))
-    dossiers = Dossiers(store, clock, catalogue, rules, LoggingNotifier())
+    dossiers = Dossiers(store, clock, catalogue, rules, LoggingNotifier(lambda b: branch_place(engine, b)))
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=set(catalogue.departments))
     return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home,
                    documents=open_documents(config.dossiers, store, clock))
+
+
+def branch_place(engine, branch_id: str) -> dict | None:
+    """A branch's names and address (if it has one) as the citizen's messages name it."""
+    branch = engine.branches.get(branch_id)
+    if branch is None:
+        return None
+    return {"name": {"vi": branch.name_vi, "en": branch.name_en}, "address": getattr(branch, "address", "") or ""}

@@ -384,6 +384,8 @@ class Need(Answer):
     needed: int = Field(description="counters the wait target needs, by Erlang C")
     have: float = Field(description="counter time the service gets now (a counter's time is shared)")
     shortfall: float
+    short: bool = Field(description="still short of counters once the advice's moves are made: the branch has "
+                                    "too few counters for its queues and forecast")
 
 
 class MoveBody(Answer):

@@ -16,7 +16,7 @@ PAGES = {
     "login": ("login.html", ()),
     "counter": ("counter.html", ("counter.", "cdossier.", "dossier.", "document.")),
     "admin": ("admin.html", ("admin.",)),
-    "manager": ("manager.html", ("manager.", "report.", "rating.", "dreports.")),
+    "manager": ("manager.html", ("manager.", "report.", "rating.", "dreports.", "list.")),
     "department": ("department.html", ("dpages.dept.", "dossier.")),
 }
 
