@@ -398,12 +398,12 @@ def _accounts(config):
     from motcua.core.clock import SystemClock
     from motcua.store import Store
 
-    from motcua.core import procedures
+    from motcua.core.catalogue import LiveCatalogue
 
     _require_database(config.server.db)
-    departments = set(procedures.load(config.dossiers.procedures or None).departments)
-    return Accounts(Store(config.server.db, config.server.sqlite_synchronous), SystemClock(),
-                    config.auth.token_ttl_hours, departments=departments)
+    store = Store(config.server.db, config.server.sqlite_synchronous)
+    departments = LiveCatalogue(store, config.dossiers.procedures or None).departments
+    return Accounts(store, SystemClock(), config.auth.token_ttl_hours, departments=departments)
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,

@@ -19,7 +19,8 @@ import requests
 from cryptography.fernet import Fernet
 
 from motcua.config import Config, override
-from motcua.core import procedures, scenario
+from motcua.core import scenario
+from motcua.core.catalogue import LiveCatalogue
 from motcua.core.model import staff_actor
 from motcua.core.stats import lognormal
 from motcua.documents import configured_key
@@ -75,7 +76,7 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
     counters = [dataclasses.replace(c, pause_reason="other", holder=staff_actor("canbo"), held_since=time.time())
                 if (c.branch, c.id) == human else c for c in scenario.counters(data)]
     store.load_network(scenario.services(data), scenario.branches(data), counters)
-    catalogue = procedures.load(config.dossiers.procedures or None)
+    catalogue = LiveCatalogue(store, config.dossiers.procedures or None).current
     accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours, departments=set(catalogue.departments))
     password = secrets.token_urlsafe(9)
     accounts.add_user(DEMO_ADMIN, password, "admin", None)

@@ -203,12 +203,13 @@ def names(thing) -> dict:
 # ---- routes ----------------------------------------------------------------------------------
 
 @api.get("/procedures")
-@operation("the procedure catalogue: competent department, statutory working days, required documents",
+@operation("the procedure catalogue: competent department, statutory working days, required documents (retired "
+           "procedures left out)",
            ProcedureOut, many=True)
 def list_procedures():
     catalogue = runtime().dossiers.catalogue
     service = request.args.get("service")
-    found = catalogue.for_service(service) if service else catalogue.procedures.values()
+    found = catalogue.for_service(service) if service else catalogue.current()
     return jsonify([{"code": p.code, "name": names(p), "field": p.field, "department": p.department,
                      "statutory_days": p.statutory_days,
                      "documents": [{"kind": d.kind, "name": names(d)} for d in p.documents],
