@@ -3,11 +3,15 @@ an admin open the next citizen's dossier; a procedure attached to a new service;
 a non-reusable kind refused on reuse; a branch added with its unit code, closed and reopened."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from motcua.web.app import create_app
 
-from conftest import PASSWORD
+from conftest import HOAN_KIEM, PASSWORD, motcua
 
 LONG_VI = "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất"
 LONG_EN = "Registration of changes to land-use rights and to ownership of assets attached to land"
@@ -185,3 +189,33 @@ def test_document_kinds_are_reusable_as_given_or_by_default_but_forms_never(api)
                                            "reusable": False}, 201)
     kinds = {k["kind"]: k["reusable"] for k in admin(api, "GET", "/catalogue")["document_kinds"]}
     assert kinds["id_card"] is True and kinds["civil_form"] is False and kinds["vehicle_form"] is False
+
+
+def test_the_catalogue_moves_between_servers_by_export_and_import_and_a_bad_file_changes_nothing(
+        app, api, config, clock, tmp_path):
+    admin(api, "POST", "/departments", TRANSPORT, 201)
+    admin(api, "POST", "/document-kinds", PAPERS, 201)
+    admin(api, "POST", "/procedures", {**PROCEDURE, "services": []}, 201)
+    app.extensions["motcua"].store.close()
+    exported = tmp_path / "catalogue.json"
+    motcua("catalogue", "export", str(exported), db=config.server.db)
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    assert data["procedures"][-1]["name_vi"] == LONG_VI and data["document_kinds"]["vehicle_papers"]["reusable"]
+    # The other server: a new database, seeded from the shipped file, then given this catalogue.
+    other = tmp_path / "other.db"
+    motcua("init", "--scenario", str(HOAN_KIEM), db=other)
+    motcua("catalogue", "export", str(tmp_path / "before.json"), db=other)
+    assert "GT-DK" not in (tmp_path / "before.json").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**data, "procedures": data["procedures"] + [{**data["procedures"][0], "code": "X-1",
+                                                                           "department": "nowhere"}]}),
+                   encoding="utf-8")
+    refused = subprocess.run([sys.executable, "-m", "motcua.cli", "catalogue", "import", str(bad), "--db", str(other)],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "unknown department" in refused.stderr
+    motcua("catalogue", "export", str(tmp_path / "unchanged.json"), db=other)
+    assert (tmp_path / "unchanged.json").read_text(encoding="utf-8") == (tmp_path / "before.json").read_text(
+        encoding="utf-8")
+    motcua("catalogue", "import", str(exported), db=other)
+    motcua("catalogue", "export", str(tmp_path / "after.json"), db=other)
+    assert json.loads((tmp_path / "after.json").read_text(encoding="utf-8")) == data
