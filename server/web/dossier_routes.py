@@ -53,6 +53,7 @@ class StatusChange(schemas.Body):
 class DocumentKindOut(schemas.Answer):
     kind: str
     name: schemas.Names
+    reusable: bool = Field(description="whether a citizen's copy may be reused for another dossier")
 
 
 class ProcedureOut(schemas.Answer):
@@ -212,7 +213,7 @@ def list_procedures():
     found = catalogue.for_service(service) if service else catalogue.current()
     return jsonify([{"code": p.code, "name": names(p), "field": p.field, "department": p.department,
                      "statutory_days": p.statutory_days,
-                     "documents": [{"kind": d.kind, "name": names(d)} for d in p.documents],
+                     "documents": [{"kind": d.kind, "name": names(d), "reusable": d.reusable} for d in p.documents],
                      "services": list(p.services)} for p in found])
 
 
