@@ -86,6 +86,11 @@ def check_character(text: str) -> str:
     return ALPHABET[(modulus + 1 - p) % modulus]
 
 
+def kind_view(kind) -> dict:
+    """A document kind as the API shows it: its code, names and whether a copy may serve another dossier."""
+    return {"kind": kind.kind, "name": _names(kind), "reusable": kind.reusable}
+
+
 def code_unit(branch: str, unit_code: str = "") -> str:
     """What a branch's dossier codes begin with: its unit code, else its id."""
     return (unit_code or branch).upper()
@@ -376,7 +381,7 @@ class Dossiers:
             "branch": row["branch"], "officer": row["officer"], "ticket": row["ticket"],
             "citizen": {"id_number": row["citizen_id"], "name": row["citizen_name"], "phone": row["citizen_phone"]},
             "reject_reason": row["reject_reason"], "updated_at": self.local.iso(row["updated_at"]),
-            "required_documents": [{"kind": d.kind, "name": _names(d)} for d in procedure.documents]
+            "required_documents": [kind_view(d) for d in procedure.documents]
             if procedure else [],
             "documents": self.documents(row["code"]),
             "events": [{"from_status": e["from_status"], "status": e["to_status"], "at": self.local.iso(e["at"]),

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from motcua.accounts import Principal
 from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, STATUSES, Citizen,
-                                  NotPermitted)
+                                  NotPermitted, kind_view)
 from motcua.core.model import Invalid
 from . import schemas
 from .events import broadcaster
@@ -213,7 +213,7 @@ def list_procedures():
     found = catalogue.for_service(service) if service else catalogue.current()
     return jsonify([{"code": p.code, "name": names(p), "field": p.field, "department": p.department,
                      "statutory_days": p.statutory_days,
-                     "documents": [{"kind": d.kind, "name": names(d), "reusable": d.reusable} for d in p.documents],
+                     "documents": [kind_view(d) for d in p.documents],
                      "services": list(p.services)} for p in found])
 
 
