@@ -307,7 +307,9 @@ class Store:
         """Create or update branches, services and counters (from a scenario), in one transaction."""
         def write(db: Database) -> None:
             db["services"].upsert_all([s.__dict__ for s in services], pk="id")
-            db["branches"].upsert_all([_branch_row(b) for b in branches], pk="id")
+            # A scenario says nothing of what an admin gave a branch since: its address, unit code, closing.
+            db["branches"].upsert_all([{k: v for k, v in _branch_row(b).items() if k not in ADMINISTERED}
+                                       for b in branches], pk="id")
             db["counters"].upsert_all([_counter_row(c) for c in counters], pk=("branch", "id"))
 
         self.write(write)
@@ -367,6 +369,9 @@ def native_thread():
 
 def _ticket_row(ticket: Ticket) -> dict:
     return {**ticket.__dict__, "priority": int(ticket.priority)}
+
+
+ADMINISTERED = ("address_vi", "address_en", "unit_code", "closed")
 
 
 def _branch_row(branch: Branch) -> dict:

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from motcua.store import Store
 from motcua.web.app import create_app
 
 from conftest import HOAN_KIEM, PASSWORD, motcua
@@ -219,3 +220,12 @@ def test_the_catalogue_moves_between_servers_by_export_and_import_and_a_bad_file
     motcua("catalogue", "import", str(exported), db=other)
     motcua("catalogue", "export", str(tmp_path / "after.json"), db=other)
     assert json.loads((tmp_path / "after.json").read_text(encoding="utf-8")) == data
+
+
+def test_a_scenario_loaded_again_keeps_what_an_admin_gave_a_branch(app, api, config):
+    admin(api, "PATCH", "/branches/hk-02", {"closed": True, "unit_code": "H29-HM",
+                                            "address": {"vi": "Hàng Mã", "en": "Hang Ma"}})
+    app.extensions["motcua"].store.close()
+    motcua("init", "--scenario", str(HOAN_KIEM), db=config.server.db)
+    [row] = Store(config.server.db).query("select closed, unit_code, address_vi from branches where id = 'hk-02'")
+    assert row == {"closed": 1, "unit_code": "H29-HM", "address_vi": "Hàng Mã"}
