@@ -491,15 +491,16 @@
                   { department: value("name_" + Staff.lang()) });
   }
 
-  async function addDepartment(event) {
+  // A new department or document kind: its code and both names checked here, then sent.
+  async function addNamed(event, formId, codeName, pattern, path, doneKey, extra) {
     event.preventDefault();
-    const form = $("new-department");
+    const form = $(formId);
     const value = (name) => form.elements[name].value.trim();
-    if (!CODE.test(value("code"))) return wrong("admin.error.bad_id");
+    if (!pattern.test(value(codeName))) return wrong("admin.error.bad_id");
     if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
-    const added = await change("POST", "/admin/departments", { code: value("code"),
-      name: { vi: value("name_vi"), en: value("name_en") } }, "admin.done.department_added",
-      { department: value("name_" + Staff.lang()) });
+    const body = Object.assign({ [codeName]: value(codeName), name: { vi: value("name_vi"), en: value("name_en") } },
+                               extra ? extra(form) : {});
+    const added = await change("POST", path, body, doneKey, { name: value("name_" + Staff.lang()) });
     if (added) form.reset();
     return added;
   }
@@ -581,19 +582,6 @@
     ])));
   }
 
-  async function addKind(event) {
-    event.preventDefault();
-    const form = $("new-kind");
-    const value = (name) => form.elements[name].value.trim();
-    if (!KIND.test(value("kind"))) return wrong("admin.error.bad_id");
-    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
-    const added = await change("POST", "/admin/document-kinds", { kind: value("kind"),
-      name: { vi: value("name_vi"), en: value("name_en") }, reusable: form.elements.reusable.checked },
-      "admin.done.kind_added", { kind: value("kind") });
-    if (added) form.reset();
-    return added;
-  }
-
   // ---- the page ------------------------------------------------------------------------------
 
   function show(name) {
@@ -616,9 +604,12 @@
     $("new-user").addEventListener("submit", addUser);
     $("new-device").addEventListener("submit", addDevice);
     $("new-branch").addEventListener("submit", addBranch);
-    $("new-department").addEventListener("submit", addDepartment);
+    $("new-department").addEventListener("submit", (event) => addNamed(
+      event, "new-department", "code", CODE, "/admin/departments", "admin.done.department_added"));
     $("procedure-form").addEventListener("submit", saveProcedure);
-    $("new-kind").addEventListener("submit", addKind);
+    $("new-kind").addEventListener("submit", (event) => addNamed(
+      event, "new-kind", "kind", KIND, "/admin/document-kinds", "admin.done.kind_added",
+      (form) => ({ reusable: form.elements.reusable.checked })));
     $("procedure-filter").addEventListener("input", () => { renderProcedures(); Staff.translate(); });
     const asked = location.hash.slice(1);
     show(TABS.includes(asked) ? asked : tab);

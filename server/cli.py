@@ -128,15 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     db_options(documents.add_parser("check", help="remove files of writes that never committed, open and hash "
                                                   "every document; exit 1 while one is damaged or missing"))
-    catalogue = commands.add_parser("catalogue", help="the procedure catalogue, moved between servers as JSON").add_subparsers(
-        dest="action", required=True)
-    export = catalogue.add_parser("export", help="write the database's catalogue to FILE (procedures.json's format)")
-    export.add_argument("file", help="the JSON file to write")
-    db_options(export)
-    import_ = catalogue.add_parser("import", help="put the catalogue in FILE in place of the database's, in one "
-                                                  "transaction (a running server sees it once restarted)")
-    import_.add_argument("file", help="the JSON file to read (procedures.json's format)")
-    db_options(import_)
+    catalogue = commands.add_parser("catalogue", help="the procedure catalogue, moved between servers as JSON")
+    catalogue_actions = catalogue.add_subparsers(dest="action", required=True)
+    for action, about in (("export", "write the database's catalogue to FILE"),
+                          ("import", "check the catalogue in FILE and put it in place of the database's, in one "
+                                     "transaction (a running server reads it once restarted)")):
+        moved = catalogue_actions.add_parser(action, help=about)
+        moved.add_argument("file", help="the JSON file, in server/data/procedures.json's format")
+        db_options(moved)
     return parser
 
 
