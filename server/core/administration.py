@@ -34,9 +34,9 @@ HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 
 
 def add_branch(engine: QueueEngine, branch_id: str, name_vi: str, name_en: str, lat: float, lon: float,
-               open: str = "07:30", close: str = "17:00", address_vi: str = "", address_en: str = "",
+               open: str | None = None, close: str | None = None, address_vi: str = "", address_en: str = "",
                unit_code: str = "") -> Branch:
-    """A new branch, open and offering nothing until a counter there serves a service."""
+    """A new branch, open (hours left None: Branch's) and offering nothing until a counter there serves a service."""
     def build() -> Change:
         if not BRANCH_ID.match(branch_id or ""):
             raise Invalid("a branch id is 1-32 small letters, digits, - or _", "bad_id")

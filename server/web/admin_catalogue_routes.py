@@ -66,7 +66,7 @@ def admin_add_procedure():
     body = json_body()
     rt = runtime()
     procedure = rt.catalogue.add_procedure(body.code, body.name.vi, body.name.en, body.field, body.department,
-                                           body.statutory_days, body.documents, body.services,
+                                           body.statutory_days, body.documents or (), body.services or (),
                                            known_services=rt.engine.services)
     return jsonify(procedure_view(procedure)), 201
 

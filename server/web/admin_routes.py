@@ -66,9 +66,10 @@ def admin_add_branch():
     admin()
     body = json_body()
     engine = runtime().engine
+    address = body.address or schemas.AddressChange()
     branch = administration.add_branch(engine, body.id, body.name.vi, body.name.en, body.location.lat,
-                                       body.location.lon, body.open, body.close, body.address.vi, body.address.en,
-                                       body.unit_code)
+                                       body.location.lon, body.open, body.close, address.vi or "", address.en or "",
+                                       body.unit_code or "")
     return jsonify(branch_view(engine, branch.id)), 201
 
 

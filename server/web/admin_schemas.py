@@ -51,11 +51,6 @@ class DescriptionChange(Body):
     en: Description | None = None
 
 
-class AddressGiven(Body):
-    vi: Address = ""
-    en: Address = ""
-
-
 class AddressChange(Body):
     vi: Address | None = None
     en: Address | None = None
@@ -67,13 +62,14 @@ class Location(Body):
 
 
 class NewBranch(Body):
+    # The optional fields say null: as in every body, null is "not given".
     id: str = Field(pattern=BRANCH_ID.pattern)
     name: NamesGiven
-    address: AddressGiven = AddressGiven()
+    address: AddressChange | None = Field(default=None, description="none or a language left out: no address")
     location: Location
-    open: Hour = "07:30"
-    close: Hour = "17:00"
-    unit_code: UnitCode = ""
+    open: Hour | None = Field(default=None, description="local time HH:MM; none: 07:30")
+    close: Hour | None = Field(default=None, description="local time HH:MM; none: 17:00")
+    unit_code: UnitCode | None = None
 
 
 class BranchChange(Body):
@@ -114,8 +110,8 @@ class NewProcedure(Body):
     field: str = Field(pattern=FIELD_CODE.pattern, description="its field, e.g. civil_status")
     department: str = Field(min_length=1, description="the competent department (GET /departments)")
     statutory_days: StatutoryDays
-    documents: Codes = Field(default=[], description="the document kinds it requires (GET /admin/catalogue)")
-    services: Codes = Field(default=[], description="the queue services whose tickets may open it")
+    documents: Codes | None = Field(default=None, description="the document kinds it requires (GET /admin/catalogue)")
+    services: Codes | None = Field(default=None, description="the queue services whose tickets may open it")
 
 
 class ProcedureChange(Body):
