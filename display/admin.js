@@ -1,18 +1,24 @@
-// The admin page: branches, services, counters, users and devices, changed live through
-// /api/v1/admin. Every change is answered by the server once committed; the page then reads the
+// The admin page: branches, services, counters, users, devices and the procedure catalogue
+// (departments, procedures, document kinds), changed live through /api/v1/admin. Every change is answered by the server once committed; the page then reads the
 // whole network again, so what it shows is what the engine, the kiosks and the displays now use.
 (function () {
   "use strict";
   const t = Staff.t;
   const $ = (id) => document.getElementById(id);
-  const ROLES = ["officer", "manager", "admin"];
+  const ROLES = ["officer", "manager", "admin", "department"];
+  const TABS = ["branches", "services", "counters", "users", "devices", "departments", "procedures", "kinds"];
   const KINDS = ["kiosk", "display"];
   // What the server refuses is also checked here first, to say exactly what is wrong.
   const LETTER = /^[A-Z]{1,2}$/;
   const SERVICE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
   const COUNTER_ID = /^[0-9A-Za-z-]{1,8}$/;
   const HHMM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
+  const CODE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+  const PROCEDURE_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+  const KIND = /^[a-z0-9_]{1,40}$/;
+  const FIELD = /^[a-z0-9][a-z0-9_-]{0,39}$/;
   let network = { branches: [], services: [] };
+  let catalogue = { departments: [], document_kinds: [], procedures: [] };
   let users = [];
   let devices = [];
   let tab = "branches";
@@ -60,14 +66,24 @@
     return branch ? branch.name[Staff.lang()] : id;
   }
 
-  function checks(name, chosen) {
+  function checks(name, chosen, options) {
     const box = el("div", { class: "checks" });
-    for (const service of network.services) {
-      const box_ = el("input", { type: "checkbox", name: name, value: service.id });
-      box_.checked = chosen.includes(service.id);
-      box.append(el("label", { class: "check" }, [box_, el("span", { text: serviceName(service.id) })]));
+    for (const [value, label] of options || network.services.map((s) => [s.id, serviceName(s.id)])) {
+      const box_ = el("input", { type: "checkbox", name: name, value: value });
+      box_.checked = chosen.includes(value);
+      box.append(el("label", { class: "check" }, [box_, el("span", { text: label })]));
     }
     return box;
+  }
+
+  function departmentName(code) {
+    const department = catalogue.departments.find((d) => d.code === code);
+    return department ? department.name[Staff.lang()] : code;
+  }
+
+  // What a person types to find a procedure: letters without their accents, any case.
+  function folded(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
   }
 
   function checked(root, name) {
@@ -108,13 +124,16 @@
   // ---- reading -------------------------------------------------------------------------------
 
   async function refresh() {
-    const [net, people, kit] = await Promise.all([
-      Staff.api("GET", "/admin/network"), Staff.api("GET", "/admin/users"), Staff.api("GET", "/admin/devices")]);
-    if (net.status !== 200 || people.status !== 200 || kit.status !== 200) {
-      say(refusal([net, people, kit].find((r) => r.status !== 200)), "bad");
+    const answers = await Promise.all([
+      Staff.api("GET", "/admin/network"), Staff.api("GET", "/admin/users"), Staff.api("GET", "/admin/devices"),
+      Staff.api("GET", "/admin/catalogue")]);
+    const [net, people, kit, book] = answers;
+    if (answers.some((r) => r.status !== 200)) {
+      say(refusal(answers.find((r) => r.status !== 200)), "bad");
       return;
     }
     network = net.body;
+    catalogue = book.body;
     users = people.body;
     devices = kit.body;
     if (!counterBranch || !network.branches.some((b) => b.id === counterBranch)) counterBranch = network.branches[0].id;
@@ -127,6 +146,13 @@
     renderCounters();
     renderUsers();
     renderDevices();
+    renderDepartments();
+    renderProcedures();
+    renderKinds();
+    document.querySelectorAll("form select.departments").forEach((s) => fillDepartments(s, s.value));
+    $("procedure-documents").replaceChildren(...checks("document", checked($("procedure-form"), "document"),
+      catalogue.document_kinds.map((k) => [k.kind, k.name[Staff.lang()]])).childNodes);
+    $("procedure-services").replaceChildren(...checks("service", checked($("procedure-form"), "service")).childNodes);
     const first = network.branches.length ? network.branches[0].id : "";
     document.querySelectorAll("form select.branches").forEach((s) => fillBranches(s, s.value || first));
     document.querySelectorAll("select.roles").forEach((s) => fillOptions(s, ROLES.map((r) => [r, t("staff.role." + r)])));
@@ -141,6 +167,11 @@
     if (options.some(([value]) => value === chosen)) node.value = chosen;
   }
 
+  function fillDepartments(node, chosen) {
+    fillOptions(node, [["", t("admin.no_branch")], ...catalogue.departments.map((d) => [d.code, `${d.code} · ${d.name[Staff.lang()]}`])]);
+    node.value = chosen || "";
+  }
+
   function fillBranches(node, chosen) {
     fillOptions(node, [["", t("admin.no_branch")], ...network.branches.map((b) => [b.id, `${b.id} · ${b.name[Staff.lang()]}`])]);
     node.value = chosen || "";
@@ -152,6 +183,8 @@
     $("branches").replaceChildren(...network.branches.map((branch) => {
       const row = el("tr", { "data-branch": branch.id });
       const offered = el("td", { class: "offered" }, [checks("offered", branch.services)]);
+      const closed = el("input", { type: "checkbox", name: "closed", "aria-label": t("admin.field.closed") });
+      closed.checked = branch.closed;
       row.append(
         el("td", { class: "id", text: branch.id }),
         el("td", {}, [input("name_vi", branch.name.vi, { class: "wide" })]),
@@ -160,6 +193,7 @@
         el("td", {}, [input("open", branch.open, { class: "time", maxlength: "5", inputmode: "numeric", placeholder: "07:30" })]),
         el("td", {}, [input("close", branch.close, { class: "time", maxlength: "5", inputmode: "numeric", placeholder: "17:00" })]),
         offered,
+        el("td", { class: branch.closed ? "closed-cell bad" : "closed-cell" }, [closed]),
         el("td", { class: "actions" }, [button("admin.save", "primary", () => saveBranch(branch, row))]));
       return row;
     }));
@@ -172,8 +206,28 @@
     if (value("open") >= value("close")) return wrong("admin.error.bad_hours");
     return change("PATCH", `/admin/branches/${encodeURIComponent(branch.id)}`,
                   { name: { vi: value("name_vi"), en: value("name_en") }, open: value("open"), close: value("close"),
-                    services: checked(row, "offered") },
+                    services: checked(row, "offered"), closed: row.querySelector('[name="closed"]').checked },
                   "admin.done.branch", { branch: branch.id });
+  }
+
+  async function addBranch(event) {
+    event.preventDefault();
+    const form = $("new-branch");
+    const value = (name) => form.elements[name].value.trim();
+    const lat = Number(value("lat").replace(",", "."));
+    const lon = Number(value("lon").replace(",", "."));
+    if (!CODE.test(value("id"))) return wrong("admin.error.bad_id");
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
+    if (!value("lat") || !value("lon") || !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) return wrong("admin.error.bad_location");
+    if (!HHMM.test(value("open")) || !HHMM.test(value("close"))) return wrong("admin.check.hours");
+    if (value("open") >= value("close")) return wrong("admin.error.bad_hours");
+    const added = await change("POST", "/admin/branches", {
+      id: value("id"), name: { vi: value("name_vi"), en: value("name_en") },
+      address: { vi: value("address_vi"), en: value("address_en") }, location: { lat: lat, lon: lon },
+      open: value("open"), close: value("close"), unit_code: value("unit_code") }, "admin.done.branch_added",
+      { branch: value("id") });
+    if (added) form.reset();
+    return added;
   }
 
   // ---- services ------------------------------------------------------------------------------
@@ -303,14 +357,19 @@
       const row = el("tr", { "data-user": user.username, class: user.disabled ? "disabled" : "" });
       const branch = el("select", { name: "branch", class: "branches" });
       fillBranches(branch, user.branch);
-      branch.disabled = user.role === "admin";  // an admin belongs to every branch
+      branch.disabled = user.role === "admin" || user.role === "department";  // an admin belongs to every branch
+      branch.setAttribute("aria-label", t("admin.field.branch"));
+      const department = el("select", { name: "department", class: "departments", "aria-label": t("admin.field.department") });
+      fillDepartments(department, user.department);
+      department.disabled = user.role !== "department";
       const state = el("span", { class: "pill " + (user.disabled ? "bad" : "ok"),
                                  text: t(user.disabled ? "admin.users.disabled" : "admin.users.enabled") });
       const password = input("password", "", { type: "password", autocomplete: "new-password", class: "short" });
       row.append(
         el("td", { class: "id", text: user.username }),
-        el("td", {}, [roleSelect(user.role, branch)]),
+        el("td", {}, [roleSelect(user.role, branch, department)]),
         el("td", {}, [branch]),
+        el("td", {}, [department]),
         el("td", {}, [state]),
         el("td", { class: "password" }, [password, button("admin.users.reset", "", () => resetPassword(user, password))]),
         el("td", { class: "actions" }, [
@@ -321,21 +380,33 @@
     }));
   }
 
-  function roleSelect(role, branch) {
+  function roleSelect(role, branch, department) {
     const node = select("role", ROLES.map((r) => [r, t("staff.role." + r)]), role, "roles");
+    node.setAttribute("aria-label", t("admin.field.role"));
     node.addEventListener("change", () => {
-      branch.disabled = node.value === "admin";
+      department.disabled = node.value !== "department";
+      if (!department.disabled && !department.value && catalogue.departments.length) department.value = catalogue.departments[0].code;
+      branch.disabled = node.value === "admin" || node.value === "department";
       if (!branch.disabled && !branch.value && network.branches.length) branch.value = network.branches[0].id;
     });
     return node;
   }
 
   function saveUser(user, row) {
-    const role = row.querySelector('[name="role"]').value;
-    const branch = row.querySelector('[name="branch"]').value;
-    if (role !== "admin" && !branch) return wrong("admin.error.branch_needed");
-    return change("PATCH", `/admin/users/${encodeURIComponent(user.username)}`,
-                  { role: role, branch: role === "admin" ? null : branch }, "admin.done.user", { user: user.username });
+    const body = userFields(row.querySelector('[name="role"]').value, row.querySelector('[name="branch"]').value,
+                            row.querySelector('[name="department"]').value);
+    if (!body) return null;
+    return change("PATCH", `/admin/users/${encodeURIComponent(user.username)}`, body, "admin.done.user",
+                  { user: user.username });
+  }
+
+  // The role and what it belongs to: an officer or manager a branch, a department user a department, an admin neither.
+  function userFields(role, branch, department) {
+    if (role === "department") {
+      return department ? { role: role, branch: null, department: department } : wrong("admin.error.department_needed");
+    }
+    if (role === "admin") return { role: role, branch: null, department: null };
+    return branch ? { role: role, branch: branch, department: null } : wrong("admin.error.branch_needed");
   }
 
   function setDisabled(user, disabled) {
@@ -353,12 +424,12 @@
   async function addUser(event) {
     event.preventDefault();
     const form = $("new-user");
-    const body = { username: form.elements.username.value.trim(), password: form.elements.password.value,
-                   role: form.elements.role.value, branch: form.elements.branch.value || null };
-    if (!body.username) return wrong("admin.error.bad_username");
-    if (body.password.length < 8) return wrong("admin.error.weak_password");
-    if (body.role === "admin") body.branch = null;
-    else if (!body.branch) return wrong("admin.error.branch_needed");
+    const username = form.elements.username.value.trim();
+    if (!username) return wrong("admin.error.bad_username");
+    if (form.elements.password.value.length < 8) return wrong("admin.error.weak_password");
+    const fields = userFields(form.elements.role.value, form.elements.branch.value, form.elements.department.value);
+    if (!fields) return null;
+    const body = Object.assign({ username: username, password: form.elements.password.value }, fields);
     const added = await change("POST", "/admin/users", body, "admin.done.user_added", { user: body.username });
     if (added) form.reset();
     return added;
@@ -398,6 +469,119 @@
     return added;
   }
 
+  // ---- departments ---------------------------------------------------------------------------
+
+  function renderDepartments() {
+    $("departments").replaceChildren(...catalogue.departments.map((department) => {
+      const row = el("tr", { "data-department": department.code });
+      row.append(
+        el("td", { class: "id", text: department.code }),
+        el("td", {}, [input("name_vi", department.name.vi, { class: "wide", "aria-label": t("admin.field.name_vi") })]),
+        el("td", {}, [input("name_en", department.name.en, { class: "wide", "aria-label": t("admin.field.name_en") })]),
+        el("td", { class: "actions" }, [button("admin.save", "primary", () => saveDepartment(department, row))]));
+      return row;
+    }));
+  }
+
+  function saveDepartment(department, row) {
+    const value = (name) => row.querySelector(`[name="${name}"]`).value.trim();
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
+    return change("PATCH", `/admin/departments/${encodeURIComponent(department.code)}`,
+                  { name: { vi: value("name_vi"), en: value("name_en") } }, "admin.done.department",
+                  { department: value("name_" + Staff.lang()) });
+  }
+
+  // A new department or document kind: its code and both names checked here, then sent.
+  async function addNamed(event, formId, codeName, pattern, path, doneKey, extra) {
+    event.preventDefault();
+    const form = $(formId);
+    const value = (name) => form.elements[name].value.trim();
+    if (!pattern.test(value(codeName))) return wrong("admin.error.bad_id");
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
+    const body = Object.assign({ [codeName]: value(codeName), name: { vi: value("name_vi"), en: value("name_en") } },
+                               extra ? extra(form) : {});
+    const added = await change("POST", path, body, doneKey, { name: value("name_" + Staff.lang()) });
+    if (added) form.reset();
+    return added;
+  }
+
+  // ---- procedures ----------------------------------------------------------------------------
+
+  function renderProcedures() {
+    const wanted = folded($("procedure-filter").value.trim());
+    const shown = catalogue.procedures.filter((p) => !wanted ||
+      folded([p.code, p.name.vi, p.name.en, p.field, departmentName(p.department)].join(" ")).includes(wanted));
+    $("procedure-count").textContent = t("admin.procedures.count", { shown: shown.length, all: catalogue.procedures.length });
+    $("procedures").replaceChildren(...shown.map((procedure) => el("tr", {
+      "data-procedure": procedure.code, class: procedure.retired ? "disabled" : "" }, [
+      el("td", { class: "id", text: procedure.code }),
+      el("td", { class: "name", text: procedure.name[Staff.lang()] }),
+      el("td", { text: procedure.field }),
+      el("td", { text: departmentName(procedure.department) }),
+      el("td", { class: "number", text: String(procedure.statutory_days) }),
+      el("td", { text: procedure.services.map(serviceName).join(", ") || "—" }),
+      el("td", {}, [el("span", { class: "pill " + (procedure.retired ? "bad" : "ok"),
+                                 text: t(procedure.retired ? "admin.procedures.retired" : "admin.procedures.current") })]),
+      el("td", { class: "actions" }, [
+        button("admin.procedures.edit", "", () => editProcedure(procedure)),
+        procedure.retired ? button("admin.procedures.restore", "", () => retire(procedure, false))
+                          : button("admin.procedures.retire", "danger", () => retire(procedure, true))]),
+    ])));
+  }
+
+  function editProcedure(procedure) {
+    const form = $("procedure-form");
+    form.elements.code.value = procedure.code;
+    form.elements.name_vi.value = procedure.name.vi;
+    form.elements.name_en.value = procedure.name.en;
+    form.elements.field.value = procedure.field;
+    form.elements.department.value = procedure.department;
+    form.elements.statutory_days.value = String(procedure.statutory_days);
+    form.querySelectorAll('input[name="document"]').forEach((b) => { b.checked = procedure.documents.includes(b.value); });
+    form.querySelectorAll('input[name="service"]').forEach((b) => { b.checked = procedure.services.includes(b.value); });
+    form.elements.name_vi.focus();
+  }
+
+  function retire(procedure, retired) {
+    return change("PATCH", `/admin/procedures/${encodeURIComponent(procedure.code)}`, { retired: retired },
+                  retired ? "admin.done.procedure_retired" : "admin.done.procedure_restored", { procedure: procedure.code });
+  }
+
+  // One form adds a procedure or, its code already in the catalogue, saves the one being edited.
+  async function saveProcedure(event) {
+    event.preventDefault();
+    const form = $("procedure-form");
+    const value = (name) => form.elements[name].value.trim();
+    const days = Number(value("statutory_days"));
+    if (!PROCEDURE_CODE.test(value("code"))) return wrong("admin.error.bad_id");
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
+    if (!FIELD.test(value("field"))) return wrong("admin.error.bad_field");
+    if (!value("department")) return wrong("admin.error.department_needed");
+    if (!(Number.isInteger(days) && days >= 1 && days <= 365)) return wrong("admin.error.bad_days");
+    const fields = { name: { vi: value("name_vi"), en: value("name_en") }, field: value("field"),
+                     department: value("department"), statutory_days: days,
+                     documents: checked(form, "document"), services: checked(form, "service") };
+    const known = catalogue.procedures.some((p) => p.code === value("code"));
+    const saved = await change(known ? "PATCH" : "POST",
+                               known ? `/admin/procedures/${encodeURIComponent(value("code"))}` : "/admin/procedures",
+                               known ? fields : Object.assign({ code: value("code") }, fields),
+                               known ? "admin.done.procedure" : "admin.done.procedure_added", { procedure: value("code") });
+    if (saved) { form.reset(); form.querySelectorAll("input[type=checkbox]").forEach((b) => { b.checked = false; }); }
+    return saved;
+  }
+
+  // ---- document kinds ------------------------------------------------------------------------
+
+  function renderKinds() {
+    $("kinds").replaceChildren(...catalogue.document_kinds.map((kind) => el("tr", { "data-kind": kind.kind }, [
+      el("td", { class: "id", text: kind.kind }),
+      el("td", { text: kind.name.vi }),
+      el("td", { text: kind.name.en }),
+      el("td", {}, [el("span", { class: "pill " + (kind.reusable ? "ok" : "warn"),
+                                 text: t(kind.reusable ? "admin.kinds.reusable" : "admin.kinds.once") })]),
+    ])));
+  }
+
   // ---- the page ------------------------------------------------------------------------------
 
   function show(name) {
@@ -419,8 +603,16 @@
     $("new-counter").addEventListener("submit", addCounter);
     $("new-user").addEventListener("submit", addUser);
     $("new-device").addEventListener("submit", addDevice);
+    $("new-branch").addEventListener("submit", addBranch);
+    $("new-department").addEventListener("submit", (event) => addNamed(
+      event, "new-department", "code", CODE, "/admin/departments", "admin.done.department_added"));
+    $("procedure-form").addEventListener("submit", saveProcedure);
+    $("new-kind").addEventListener("submit", (event) => addNamed(
+      event, "new-kind", "kind", KIND, "/admin/document-kinds", "admin.done.kind_added",
+      (form) => ({ reusable: form.elements.reusable.checked })));
+    $("procedure-filter").addEventListener("input", () => { renderProcedures(); Staff.translate(); });
     const asked = location.hash.slice(1);
-    show(["branches", "services", "counters", "users", "devices"].includes(asked) ? asked : tab);
+    show(TABS.includes(asked) ? asked : tab);
     await refresh();
     document.body.dataset.ready = "true";
   }

@@ -119,7 +119,8 @@
         what.textContent = t(have.reused ? "cdossier.reused" : "cdossier.uploaded");
         return row;
       }
-      const earlier = reusable.find((d) => d.kind === kind.kind);
+      // A form is filled in for one dossier: the server refuses to reuse a kind that is not reusable.
+      const earlier = kind.reusable && reusable.find((d) => d.kind === kind.kind);
       if (earlier) {
         const reuse = button("cdossier.reuse", () => attach({ reuse: earlier.sha256, kind: kind.kind }));
         reuse.className = "small good";

@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     db_options(documents.add_parser("check", help="remove files of writes that never committed, open and hash "
                                                   "every document; exit 1 while one is damaged or missing"))
+    catalogue = commands.add_parser("catalogue", help="the procedure catalogue, moved between servers as JSON")
+    catalogue_actions = catalogue.add_subparsers(dest="action", required=True)
+    for action, about in (("export", "write the database's catalogue to FILE"),
+                          ("import", "check the catalogue in FILE and put it in place of the database's, in one "
+                                     "transaction (a running server reads it once restarted)")):
+        moved = catalogue_actions.add_parser(action, help=about)
+        moved.add_argument("file", help="the JSON file, in server/data/procedures.json's format")
+        db_options(moved)
     return parser
 
 
@@ -391,6 +399,30 @@ def cmd_documents(args, config) -> int:
     return 1 if found.damaged or found.missing or found.key_mismatch else 0
 
 
+def cmd_catalogue(args, config) -> int:
+    import json
+
+    from motcua.core import catalogue, procedures
+    from motcua.store import Store
+
+    _require_database(config.server.db)
+    store = Store(config.server.db, config.server.sqlite_synchronous)
+    try:
+        if args.action == "export":
+            catalogue.seed(store, config.dossiers.procedures or None)
+            found = catalogue.read(store)
+            with open(args.file, "w", encoding="utf-8") as out:
+                json.dump(procedures.to_data(found), out, ensure_ascii=False, indent=2)
+                out.write("\n")
+        else:
+            found = procedures.load(args.file)
+            catalogue.replace(store, found)
+        print(f"{args.action}ed {len(found.procedures)} procedures of {len(found.departments)} departments")
+    finally:
+        store.close()
+    return 0
+
+
 def _require_database(path: str) -> None:
     """Refuse a database file that does not exist: opening it would create an empty one."""
     from pathlib import Path
@@ -404,18 +436,19 @@ def _accounts(config):
     from motcua.core.clock import SystemClock
     from motcua.store import Store
 
-    from motcua.core import procedures
+    from motcua.core.catalogue import LiveCatalogue
 
     _require_database(config.server.db)
-    departments = set(procedures.load(config.dossiers.procedures or None).departments)
-    return Accounts(Store(config.server.db, config.server.sqlite_synchronous), SystemClock(),
-                    config.auth.token_ttl_hours, departments=departments)
+    store = Store(config.server.db, config.server.sqlite_synchronous)
+    departments = LiveCatalogue(store, config.dossiers.procedures or None).departments
+    return Accounts(store, SystemClock(), config.auth.token_ttl_hours, departments=departments)
 
 
 COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cmd_device, "demo": cmd_demo,
             "simulate": cmd_simulate, "display": cmd_display, "counterd": cmd_counterd, "hw": cmd_hw,
             "kiosk": cmd_kiosk,
-            "backup": cmd_backup, "restore": cmd_restore, "audit": cmd_audit, "documents": cmd_documents}
+            "backup": cmd_backup, "restore": cmd_restore, "audit": cmd_audit, "documents": cmd_documents,
+            "catalogue": cmd_catalogue}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -161,8 +161,8 @@ class Kiosk:
 @dataclasses.dataclass(frozen=True)
 class Dossiers:
     procedures: str = setting(
-        "", "The procedure catalogue (JSON: departments, document kinds, procedures); empty for the one shipped "
-            "with motcua.", path=True)
+        "", "The procedure catalogue file (JSON: departments, document kinds, procedures) that seeds a database "
+            "whose catalogue is empty; empty for the one shipped with motcua.", path=True)
     holidays: str = setting(
         DEFAULT_HOLIDAYS, "Public holidays skipped, with weekends, when a dossier's due date is counted in working "
                           "days: ISO dates separated by commas (the default: Vietnam's days off of 2026 and 2027).")

@@ -23,7 +23,8 @@ import requests
 from cryptography.fernet import Fernet
 
 from motcua.config import Config, override
-from motcua.core import procedures, scenario
+from motcua.core import scenario
+from motcua.core.catalogue import LiveCatalogue
 from motcua.core.model import staff_actor
 from motcua.core.stats import lognormal
 from motcua.documents import configured_key, documents_beside, key_file, write_key_file
@@ -127,7 +128,7 @@ def _new_demo(config: Config, path: Path, data: dict, scenario_name: str) -> dic
     counters = [dataclasses.replace(c, pause_reason="other", holder=staff_actor("canbo"), held_since=time.time())
                 if (c.branch, c.id) == human else c for c in scenario.counters(data)]
     store.load_network(scenario.services(data), scenario.branches(data), counters)
-    catalogue = procedures.load(config.dossiers.procedures or None)
+    catalogue = LiveCatalogue(store, config.dossiers.procedures or None).current
     accounts = Accounts(store, SystemClock(), config.auth.token_ttl_hours, departments=set(catalogue.departments))
     first = data["branches"][0]
     passwords = {DEMO_ADMIN: secrets.token_urlsafe(9)}

@@ -30,7 +30,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Container, Iterator, Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from PIL import Image
@@ -228,8 +228,12 @@ class Documents:
                 raise
 
     def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None,
-              present: bool = False) -> dict:
+              present: bool = False, reusable: Container[str] | None = None) -> dict:
         """Attach a document the dossier's citizen already has (found on another of their dossiers); the row.
+
+        `reusable`: the document kinds a copy of which may serve another dossier (the catalogue's); a
+        document of another kind, or reused as one, is refused with 409 not_reusable (an application form
+        is filled in for one dossier). None: every kind.
 
         A document only other branches' dossiers hold is reused only when `present`: the citizen is at the
         actor's counter (motcua.core.dossiers.Dossiers.citizen_at_counter). Reuse never shows an officer a
@@ -241,6 +245,11 @@ class Documents:
         if not (present or actor.branch is None or actor.branch in found["branches"]):
             raise CitizenNotPresent("a document digitised at another branch is reused only for the citizen being "
                                     "served at your counter: open the dossier from their ticket")
+        refused = [k for k in dict.fromkeys((found["kind"], kind or found["kind"]))
+                   if reusable is not None and k not in reusable]
+        if refused:
+            raise Conflict(f"a document of kind {refused[0]} serves one dossier only: scan the new one",
+                           "not_reusable")
         return self.store.write(lambda db: self._attach(db, dossier, sha, kind or found["kind"], actor, True, None))
 
     def _attach(self, db, dossier: DossierLike, sha: str, kind: str, actor: Actor, reused: bool,

@@ -22,11 +22,12 @@ class Notifier(Protocol):
 def result_ready_message(dossier: dict, place: dict | None, lang: str = "vi") -> str:
     """The words a gateway sends the citizen when the result waits at the return branch.
 
-    place: the return branch as a citizen finds it ({"name": {lang: …}, "address": …}); without it
+    place: the return branch as a citizen finds it ({"name": {lang: …}, "address": {lang: …}}); without it
     (a branch since removed), its id."""
     names = (place or {}).get("name") or {}
     name = names.get(lang) or names.get("vi") or dossier["return_branch"]
-    address = (place or {}).get("address")
+    addresses = (place or {}).get("address") or {}
+    address = addresses.get(lang) or addresses.get("vi")
     where = text(lang, "dossier.notice.place", name=name, address=address) if address else name
     return text(lang, "dossier.notice.result_ready", code=dossier["code"], branch=where)
 

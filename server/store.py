@@ -152,6 +152,29 @@ def m013_counter_holder(db: Database) -> None:
     db["counters"].add_column("held_since", float)
 
 
+@migrations()
+def m014_catalogue(db: Database) -> None:
+    """The procedure catalogue's home (motcua.core.catalogue): departments, document kinds (reusable: a copy
+    may serve another dossier of the citizen) and procedures (retired: closed to new dossiers), in the
+    order written. Empty here: the server seeds it from the catalogue file when it finds it empty."""
+    db["departments"].create({"code": str, "name_vi": str, "name_en": str}, pk="code")
+    db["document_kinds"].create({"kind": str, "name_vi": str, "name_en": str, "reusable": int}, pk="kind",
+                                not_null={"reusable"})
+    db["procedures"].create({"code": str, "name_vi": str, "name_en": str, "field": str, "department": str,
+                             "statutory_days": int, "documents": str, "services": str, "retired": int},
+                            pk="code", not_null={"department", "statutory_days", "retired"})
+
+
+@migrations()
+def m015_branch_setup(db: Database) -> None:
+    """What an admin gives a new branch besides its names and hours: its address, the unit code its
+    dossiers' codes begin with (empty: the branch id) and whether it is closed (issues no tickets)."""
+    db["branches"].add_column("address_vi", str, not_null_default="")
+    db["branches"].add_column("address_en", str, not_null_default="")
+    db["branches"].add_column("unit_code", str, not_null_default="")
+    db["branches"].add_column("closed", int, not_null_default=0)
+
+
 class Store:
     """The database of one server: the journal the engine commits through, and what it loads.
 
@@ -284,7 +307,9 @@ class Store:
         """Create or update branches, services and counters (from a scenario), in one transaction."""
         def write(db: Database) -> None:
             db["services"].upsert_all([s.__dict__ for s in services], pk="id")
-            db["branches"].upsert_all([_branch_row(b) for b in branches], pk="id")
+            # A scenario says nothing of what an admin gave a branch since: its address, unit code, closing.
+            db["branches"].upsert_all([{k: v for k, v in _branch_row(b).items() if k not in ADMINISTERED}
+                                       for b in branches], pk="id")
             db["counters"].upsert_all([_counter_row(c) for c in counters], pk=("branch", "id"))
 
         self.write(write)
@@ -293,7 +318,7 @@ class Store:
         return [Service(**row) for row in self.query("select * from services")]
 
     def branches(self) -> list[Branch]:
-        return [Branch(**{**row, "services": tuple(json.loads(row["services"])),
+        return [Branch(**{**row, "services": tuple(json.loads(row["services"])), "closed": bool(row["closed"]),
                           "shifts": _tuples(json.loads(row["shifts"]))})
                 for row in self.query("select * from branches")]
 
@@ -346,8 +371,11 @@ def _ticket_row(ticket: Ticket) -> dict:
     return {**ticket.__dict__, "priority": int(ticket.priority)}
 
 
+ADMINISTERED = ("address_vi", "address_en", "unit_code", "closed")
+
+
 def _branch_row(branch: Branch) -> dict:
-    return {**branch.__dict__, "services": json.dumps(list(branch.services)),
+    return {**branch.__dict__, "services": json.dumps(list(branch.services)), "closed": int(branch.closed),
             "shifts": json.dumps([list(s) for s in branch.shifts])}
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from motcua.core import scenario
+from motcua.core import administration, scenario
 from motcua.core.balancing import RedirectRules, alternatives, distance_km
 from motcua.core.clock import FakeClock
 from motcua.core.engine import EngineSettings, QueueEngine
@@ -54,6 +54,15 @@ def test_a_long_queue_is_offered_the_idle_branches_nearest_first(engine):
         assert offer.estimated_wait_min == pytest.approx(0, abs=1e-6) and offer.travel_min == pytest.approx(travel_min(engine, "hk-01", offer.branch))
     assert alternatives(engine, "hk-01", "land", RedirectRules(max_offers=1)) == offers[:1]
     assert alternatives(engine, "hk-01", "land", RedirectRules(max_km=1.0, max_offers=5)) == []
+
+
+def test_a_branch_closed_by_an_admin_is_offered_to_no_one(engine):
+    crowd(engine)
+    administration.update_branch(engine, "hk-02", closed=True)
+    offers = [a.branch for a in alternatives(engine, "hk-01", "land", RULES)]
+    assert "hk-02" not in offers and offers  # the others still are
+    administration.update_branch(engine, "hk-02", closed=False)
+    assert "hk-02" in [a.branch for a in alternatives(engine, "hk-01", "land", RULES)]
 
 
 def test_an_offer_not_taken_counts_nowhere(engine):

@@ -182,6 +182,19 @@ def test_the_same_file_twice_on_one_dossier_is_a_duplicate(doc_app, docs):
     assert docs.get(f"/dossiers/{code}/documents/{sha}", "off1").data == scan
 
 
+def test_an_application_form_is_never_reused_nor_is_another_kind_reused_as_one(doc_app, docs):
+    """A form is filled in for one dossier: reusing it, or reusing an identity card as a form, is refused."""
+    first = new_dossier(doc_app)
+    second = new_dossier(doc_app)
+    form = upload(docs, first, image("PNG"), kind="civil_form").json["sha256"]
+    card = upload(docs, first, image("JPEG"), kind="id_card").json["sha256"]
+    for body in ({"reuse": form}, {"reuse": card, "kind": "civil_form"}):
+        refused = docs.post(f"/dossiers/{second}/documents", "off1", body)
+        assert (refused.status_code, refused.json["error"]["code"]) == (409, "not_reusable"), refused.text
+    assert docs.post(f"/dossiers/{second}/documents", "off1", {"reuse": card}).status_code == 201
+    assert [r["kind"] for r in doc_app.extensions["motcua"].documents.of_dossier(second)] == ["id_card"]
+
+
 def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, docs):
     first = new_dossier(doc_app)
     second = new_dossier(doc_app, branch="hk-02", return_branch="hk-02")

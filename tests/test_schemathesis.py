@@ -59,7 +59,8 @@ def real_ids(app, tokens: dict, wanted) -> dict:
     if "code" in wanted:
         citizen = Citizen("001090012345", "Nguyễn Văn An")
         ids["code"] = app.extensions["motcua"].dossiers.open("HT-KS", citizen, "hk-01", "staff:admin")["code"]
-    ids |= {"d": "justice", "id_number": "001090012345"}
+    # a procedure other than the one opened above: a fuzzed PATCH may retire it
+    ids |= {"d": "justice", "id_number": "001090012345", "p": "HT-KH"}
     if "sha256" in wanted:
         # a real document of that dossier, so that a download reaches the file
         rt = app.extensions["motcua"]
@@ -83,6 +84,9 @@ BEYOND_SCHEMA = {("PATCH", "/admin/branches/{b}"), ("POST", "/admin/services"), 
                  ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password"), ("POST", "/dossiers"),
                  ("POST", "/dossiers/{code}/status"), ("GET", "/dossiers/{code}"), ("GET", "/dossiers/{code}/full"),
                  ("GET", "/citizens/{id_number}/dossiers"),
+                 # the catalogue and a new branch: names refused as the services' are, a branch closing before it opens
+                 ("POST", "/admin/branches"), ("POST", "/admin/departments"), ("PATCH", "/admin/departments/{d}"),
+                 ("POST", "/admin/document-kinds"), ("POST", "/admin/procedures"), ("PATCH", "/admin/procedures/{p}"),
                  # a file the document allows (any bytes) is refused unless its content is a PDF, JPEG or PNG
                  ("POST", "/dossiers/{code}/documents"), ("GET", "/dossiers/{code}/documents/{sha256}"),
                  ("GET", "/citizens/{id_number}/documents")}

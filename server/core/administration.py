@@ -13,11 +13,16 @@ import unicodedata
 from collections.abc import Iterable
 
 from .clock import hhmm_minutes
+from .dossiers import code_unit
 from .engine import QueueEngine
 from .model import ACTIVE_AT_COUNTER, NO_SHOW, WAITING, Branch, Change, Conflict, Counter, Invalid, Service
 from .text import check_text
 
 SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+BRANCH_ID = SERVICE_ID
+# A unit code begins each dossier code of the branch (motcua.core.dossiers.make_code): letters, digits, - or _.
+UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+MAX_ADDRESS_CHARS = 200
 # A counter's id is spoken and shown on one-line displays, as the voice route accepts it.
 COUNTER_ID = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 LETTER = re.compile(r"^[A-Z]{1,2}$")
@@ -27,24 +32,73 @@ MAX_DESCRIPTION_CHARS = 200
 MEAN_MIN_RANGE = (0.5, 240.0)
 
 
+def add_branch(engine: QueueEngine, branch_id: str, name_vi: str, name_en: str, lat: float, lon: float,
+               open: str | None = None, close: str | None = None, address_vi: str = "", address_en: str = "",
+               unit_code: str = "") -> Branch:
+    """A new branch, open (hours left None: Branch's) and offering nothing until a counter there serves a service."""
+    def build() -> Change:
+        if not BRANCH_ID.match(branch_id or ""):
+            raise Invalid("a branch id is 1-32 small letters, digits, - or _", "bad_id")
+        if branch_id in engine.branches:
+            raise Conflict(f"there is a branch {branch_id!r} already", "branch_exists")
+        branch = Branch(branch_id, name_vi, name_en, lat, lon, ())
+        return Change(branches=[_checked_branch(engine, branch, name_vi=name_vi, name_en=name_en, open=open,
+                                                close=close, address_vi=address_vi, address_en=address_en,
+                                                unit_code=unit_code, lat=lat, lon=lon)])
+    return engine.change_network(build).branches[0]
+
+
 def update_branch(engine: QueueEngine, branch_id: str, *, name_vi: str | None = None, name_en: str | None = None,
                   open: str | None = None, close: str | None = None,
-                  services: Iterable[str] | None = None) -> Branch:
-    """Rename a branch, change its opening hours or the services it offers."""
+                  services: Iterable[str] | None = None, **changes) -> Branch:
+    """Rename a branch, change its hours, address, location, unit code or the services it offers, or close
+    or reopen it (closed: it issues no tickets and no citizen or ticket is sent there)."""
     def build() -> Change:
         branch = engine.branch(branch_id)
-        changes = _names(name_vi, name_en)
-        opens, closes = open or branch.open, close or branch.close
-        for value in (opens, closes):
-            if not HHMM.match(value):
-                raise Invalid(f"opening hours are HH:MM, not {value!r}", "bad_hours")
-        if hhmm_minutes(opens) >= hhmm_minutes(closes):
-            raise Invalid("a branch opens before it closes", "bad_hours")
-        changes.update(open=opens, close=closes)
+        unknown = changes.keys() - {"address_vi", "address_en", "unit_code", "lat", "lon", "closed"}
+        if unknown:
+            raise Invalid(f"a branch has no field {', '.join(sorted(unknown))}")
+        checked = _checked_branch(engine, branch, name_vi=name_vi, name_en=name_en, open=open, close=close,
+                                  **{k: v for k, v in changes.items() if v is not None})
         if services is not None:
-            changes["services"] = _offer(engine, branch, tuple(dict.fromkeys(services)))
-        return Change(branches=[dataclasses.replace(branch, **changes)])
+            checked = dataclasses.replace(checked, services=_offer(engine, branch, tuple(dict.fromkeys(services))))
+        return Change(branches=[checked])
     return engine.change_network(build).branches[0]
+
+
+def _checked_branch(engine: QueueEngine, branch: Branch, *, name_vi: str | None, name_en: str | None,
+                    open: str | None, close: str | None, **given) -> Branch:
+    """The branch with the changes given, each checked (texts trimmed and NFC), or Invalid/Conflict."""
+    changes = {**checked_names(name_vi, name_en), **given}
+    opens, closes = open or branch.open, close or branch.close
+    for value in (opens, closes):
+        if not HHMM.match(value):
+            raise Invalid(f"opening hours are HH:MM, not {value!r}", "bad_hours")
+    if hhmm_minutes(opens) >= hhmm_minutes(closes):
+        raise Invalid("a branch opens before it closes", "bad_hours")
+    changes.update(open=opens, close=closes)
+    for field in ("address_vi", "address_en"):
+        if field in changes:
+            _check_text(changes[field], field, MAX_ADDRESS_CHARS, required=False)
+            changes[field] = unicodedata.normalize("NFC", changes[field].strip())
+    for field, limit in (("lat", 90), ("lon", 180)):
+        value = changes.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not -limit <= value <= limit):
+            raise Invalid(f"{field} is a number from -{limit} to {limit}", "bad_location")
+        if value is not None:
+            changes[field] = float(value)
+    if changes.get("unit_code"):
+        changes["unit_code"] = changes["unit_code"].upper()
+        if not UNIT_CODE.match(changes["unit_code"]):
+            raise Invalid("a unit code is 1-20 letters, digits, - or _", "bad_unit_code")
+    # Dossier codes begin with it: two branches beginning theirs alike would give two dossiers one code.
+    unit = code_unit(branch.id, changes.get("unit_code", branch.unit_code))
+    if any(code_unit(b.id, b.unit_code) == unit for b in engine.branches.values() if b.id != branch.id):
+        raise Conflict(f"another branch's dossier codes begin with {unit}", "unit_code_taken")
+    if "closed" in changes:
+        changes["closed"] = bool(changes["closed"])
+    return dataclasses.replace(branch, **changes)
 
 
 def add_service(engine: QueueEngine, service_id: str, name_vi: str, name_en: str, letter: str, mean_min: float,
@@ -112,7 +166,7 @@ def remove_counter(engine: QueueEngine, branch_id: str, counter_id: str) -> Coun
 
 # ---- checks --------------------------------------------------------------------------------
 
-def _names(name_vi: str | None, name_en: str | None) -> dict:
+def checked_names(name_vi: str | None, name_en: str | None) -> dict:
     given = {"name_vi": name_vi, "name_en": name_en}
     for field, value in given.items():
         if value is not None:
@@ -130,7 +184,7 @@ def _check_text(value: str, field: str, limit: int, required: bool) -> None:
 
 def _checked_service(engine: QueueEngine, service: Service) -> Service:
     """The service with its texts trimmed and NFC, or Invalid/Conflict naming what is wrong."""
-    _names(service.name_vi, service.name_en)  # checked; trimmed below with the descriptions
+    checked_names(service.name_vi, service.name_en)  # checked; trimmed below with the descriptions
     for field in ("description_vi", "description_en"):
         _check_text(getattr(service, field), field, MAX_DESCRIPTION_CHARS, required=False)
     if not LETTER.match(service.letter):

@@ -60,7 +60,7 @@ def reachable(queues: QueueView, from_branch: str, to_branch: str, service_id: s
 def _trip(queues: QueueView, from_branch: str, to_branch: str, service_id: str, rules: RedirectRules):
     """(km, travel minutes) of an allowed trip, else None."""
     home, other = queues.branch(from_branch), queues.branch(to_branch)
-    if from_branch == to_branch or service_id not in other.services:
+    if from_branch == to_branch or other.closed or service_id not in other.services:
         return None
     km = distance_km(home.lat, home.lon, other.lat, other.lon)
     travel = km * rules.detour_factor / rules.speed_kmh * 60

@@ -88,6 +88,16 @@ def check_character(text: str) -> str:
     return ALPHABET[(modulus + 1 - p) % modulus]
 
 
+def kind_view(kind) -> dict:
+    """A document kind as the API shows it: its code, names and whether a copy may serve another dossier."""
+    return {"kind": kind.kind, "name": _names(kind), "reusable": kind.reusable}
+
+
+def code_unit(branch: str, unit_code: str = "") -> str:
+    """What a branch's dossier codes begin with: its unit code, else its id."""
+    return (unit_code or branch).upper()
+
+
 def make_code(branch: str, day: date, seq: int) -> str:
     """`{branch}-{yymmdd}-{seq:04d}{check}`, upper case."""
     body = f"{branch}-{day:%y%m%d}-{seq:04d}".upper()
@@ -200,6 +210,10 @@ class Dossiers:
         self.local = LocalTime(self.rules.timezone)
         self.notifier = notifier
 
+    def use(self, catalogue: Catalogue) -> None:
+        """Follow this catalogue from now on (an admin changed it)."""
+        self.catalogue = catalogue
+
     def today(self) -> date:
         return date.fromisoformat(self.local.day(self.clock.now()))
 
@@ -211,6 +225,8 @@ class Dossiers:
         if procedure not in self.catalogue.procedures:
             raise Invalid(f"unknown procedure {procedure!r}", "unknown_procedure")
         found = self.catalogue.procedures[procedure]
+        if found.retired:
+            raise Invalid(f"procedure {procedure} is retired: new dossiers follow another", "retired_procedure")
         citizen = citizen.checked()
         return_branch = return_branch or branch
         now = self.clock.now()
@@ -218,16 +234,19 @@ class Dossiers:
         due = due_date(today, found.statutory_days, self.rules.holidays).isoformat()
 
         def write(db) -> dict:
+            units = {}
             for b in {branch, return_branch}:
-                if not list(db.query("select 1 from branches where id = ?", [b])):
+                rows = list(db.query("select unit_code from branches where id = ?", [b]))
+                if not rows:
                     raise Invalid(f"unknown branch {b!r}", "unknown_branch")
+                units[b] = code_unit(b, rows[0]["unit_code"])
             if ticket is not None and not list(db.query("select 1 from tickets where id = ? and branch = ?",
                                                         [ticket, branch])):
                 raise Invalid(f"no ticket {ticket!r} at branch {branch}", "unknown_ticket")
             # In the writer's transaction: no other dossier of the branch takes this number meanwhile.
             seq = db.execute("select coalesce(max(seq), 0) + 1 from dossiers where branch = ? and day = ?",
                              [branch, today.isoformat()]).fetchone()[0]
-            row = {"code": make_code(branch, today, seq), "branch": branch, "day": today.isoformat(), "seq": seq,
+            row = {"code": make_code(units[branch], today, seq), "branch": branch, "day": today.isoformat(), "seq": seq,
                    "officer": actor, "ticket": ticket, "return_branch": return_branch, "procedure": procedure,
                    "department": found.department, "citizen_id": citizen.id_number,
                    "citizen_name": citizen.name, "citizen_phone": citizen.phone, "status": RECEIVED,
@@ -368,7 +387,7 @@ class Dossiers:
             "branch": row["branch"], "officer": row["officer"], "ticket": row["ticket"],
             "citizen": {"id_number": row["citizen_id"], "name": row["citizen_name"], "phone": row["citizen_phone"]},
             "reject_reason": row["reject_reason"], "updated_at": self.local.iso(row["updated_at"]),
-            "required_documents": [{"kind": d.kind, "name": _names(d)} for d in procedure.documents]
+            "required_documents": [kind_view(d) for d in procedure.documents]
             if procedure else [],
             "documents": self.documents(row["code"]),
             "events": [{"from_status": e["from_status"], "status": e["to_status"], "at": self.local.iso(e["at"]),

@@ -257,6 +257,8 @@ class QueueEngine:
             if service_id not in branch.services:
                 raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
             now = self.clock.now()
+            if branch.closed:
+                raise Conflict(f"{branch_id} is closed by the administration", "branch_closed")
             if self.settings.enforce_hours and not self._within_hours(branch, now):
                 raise Conflict(f"{branch_id} is closed now", "branch_closed")
             ticket = self._new_ticket(branch_id, service, priority, lang, now)
@@ -328,6 +330,8 @@ class QueueEngine:
             service = self.service(service_id)
             if service_id not in target.services:
                 raise NotFound(f"{target.id} does not offer {service_id!r}", "unknown_service")
+            if target.closed and target.id != ticket.branch:
+                raise Conflict(f"{target.id} is closed by the administration", "branch_closed")
             claim = self._claim_its_counter(ticket, actor)
             if target.id == ticket.branch:
                 moved = ticket.replace(service=service_id, status=WAITING, counter=None,

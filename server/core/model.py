@@ -43,7 +43,11 @@ class Service:
 
 @dataclass(frozen=True)
 class Branch:
-    """A service point: where it is, when it opens, what it offers."""
+    """A service point: where it is, when it opens, what it offers.
+
+    unit_code: what its dossiers' codes begin with (empty: its id); closed: shut by an admin, it issues
+    no tickets and is offered to no one.
+    """
 
     id: str
     name_vi: str
@@ -54,6 +58,10 @@ class Branch:
     open: str = "07:30"
     close: str = "17:00"
     shifts: tuple[tuple[str, str], ...] = ()
+    address_vi: str = ""
+    address_en: str = ""
+    unit_code: str = ""
+    closed: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """The procedure catalogue: what a centre receives, the competent department, statutory days, documents.
 
-Loaded from a JSON file shipped with the project (data/procedures.json) or the city's own, named by
-`[dossiers] procedures`; a file that names an unknown department or document kind is refused.
+Its home is the database (motcua.core.catalogue); a JSON file in the format of the one shipped
+(data/procedures.json), or the city's own named by `[dossiers] procedures`, seeds a new database and
+moves a catalogue between servers. A catalogue that names an unknown department or document kind
+is refused.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from motcua.core.model import Invalid, NotFound
@@ -46,14 +48,17 @@ class Procedure:
     statutory_days: int
     documents: tuple[DocumentKind, ...]
     services: tuple[str, ...]
+    retired: bool = False
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Procedures and departments by code, in the file's order."""
+    """Procedures, departments and document kinds by code, in the catalogue's order (retired procedures too:
+    old dossiers still name them)."""
 
     procedures: dict[str, Procedure]
     departments: dict[str, Department]
+    kinds: dict[str, DocumentKind] = field(default_factory=dict)
 
     def procedure(self, code: str) -> Procedure:
         try:
@@ -68,35 +73,80 @@ class Catalogue:
             raise NotFound(f"unknown department {code!r}", "unknown_department") from None
 
     def for_service(self, service: str) -> list[Procedure]:
-        """The procedures a ticket of that queue service may open, in catalogue order."""
-        return [p for p in self.procedures.values() if service in p.services]
+        """The procedures a ticket of that queue service may open, in catalogue order (none retired)."""
+        return [p for p in self.procedures.values() if service in p.services and not p.retired]
+
+    def current(self) -> list[Procedure]:
+        """Every procedure a new dossier may follow: the retired left out."""
+        return [p for p in self.procedures.values() if not p.retired]
+
+
+def reusable_by_default(kind: str) -> bool:
+    """Whether a kind a catalogue says nothing about may be reused: a paper the citizen holds (an identity
+    card, a certificate) yes, an application form never (it is filled in for one dossier)."""
+    return not kind.endswith("form")
 
 
 def load(path: str | Path | None = None) -> Catalogue:
     """Read a catalogue file (the shipped one when path is empty); Invalid naming the first fault."""
     path = Path(path) if path else DEFAULT_CATALOGUE
-    data = json.loads(path.read_text(encoding="utf-8"))
-    departments = {d["code"]: Department(d["code"], d["name_vi"], d["name_en"]) for d in data["departments"]}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Invalid(f"{path}: not a catalogue file ({error})", "bad_catalogue") from None
+    return from_data(data, str(path))
+
+
+def from_data(data, source: str = "catalogue") -> Catalogue:
+    """A catalogue from its JSON form (procedures.json's); Invalid("bad_catalogue") naming the first fault."""
+    try:
+        return _from_data(data, source)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise Invalid(f"{source}: not a catalogue ({type(error).__name__}: {error})", "bad_catalogue") from None
+
+
+def _from_data(data: dict, source: str) -> Catalogue:
+    departments: dict[str, Department] = {}
+    for d in data["departments"]:
+        if d["code"] in departments:
+            raise Invalid(f"{source}: department {d['code']} is listed twice", "bad_catalogue")
+        departments[d["code"]] = Department(d["code"], d["name_vi"], d["name_en"])
     kinds = {}
     for k, v in data["document_kinds"].items():
-        reusable = v.get("reusable", False)  # catalogues written before the flag reuse nothing
+        reusable = v.get("reusable", reusable_by_default(k))
         if not isinstance(reusable, bool):
-            raise Invalid(f"{path}: document kind {k} needs reusable true or false", "bad_catalogue")
+            raise Invalid(f"{source}: document kind {k} needs reusable true or false", "bad_catalogue")
         kinds[k] = DocumentKind(k, v["name_vi"], v["name_en"], reusable)
     procedures: dict[str, Procedure] = {}
     for p in data["procedures"]:
         code = p["code"]
         if code in procedures:
-            raise Invalid(f"{path}: procedure {code} is listed twice", "bad_catalogue")
+            raise Invalid(f"{source}: procedure {code} is listed twice", "bad_catalogue")
         if p["department"] not in departments:
-            raise Invalid(f"{path}: procedure {code} names an unknown department {p['department']!r}",
+            raise Invalid(f"{source}: procedure {code} names an unknown department {p['department']!r}",
                           "bad_catalogue")
         unknown = [k for k in p["documents"] if k not in kinds]
         if unknown:
-            raise Invalid(f"{path}: procedure {code} names unknown document kinds {unknown}", "bad_catalogue")
+            raise Invalid(f"{source}: procedure {code} names unknown document kinds {unknown}", "bad_catalogue")
         days = p["statutory_days"]
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-            raise Invalid(f"{path}: procedure {code} needs statutory_days of at least 1", "bad_catalogue")
+            raise Invalid(f"{source}: procedure {code} needs statutory_days of at least 1", "bad_catalogue")
         procedures[code] = Procedure(code, p["name_vi"], p["name_en"], p["field"], p["department"], days,
-                                     tuple(kinds[k] for k in p["documents"]), tuple(p.get("services", ())))
-    return Catalogue(procedures, departments)
+                                     tuple(kinds[k] for k in p["documents"]), tuple(p.get("services", ())),
+                                     bool(p.get("retired", False)))
+    return Catalogue(procedures, departments, kinds)
+
+
+def to_data(catalogue: Catalogue) -> dict:
+    """The catalogue in its JSON form, which from_data reads back."""
+    return {
+        "departments": [{"code": d.code, "name_vi": d.name_vi, "name_en": d.name_en}
+                        for d in catalogue.departments.values()],
+        "document_kinds": {k.kind: {"name_vi": k.name_vi, "name_en": k.name_en, "reusable": k.reusable}
+                           for k in catalogue.kinds.values()},
+        "procedures": [{"code": p.code, "name_vi": p.name_vi, "name_en": p.name_en, "field": p.field,
+                        "department": p.department, "statutory_days": p.statutory_days,
+                        "documents": [k.kind for k in p.documents], "services": list(p.services),
+                        **({"retired": True} if p.retired else {})}
+                       for p in catalogue.procedures.values()],
+    }

@@ -58,9 +58,25 @@ def admin_network():
                         "services": [service_view(s) for s in engine.services.values()]})
 
 
+@api.post("/admin/branches")
+@operation("a new branch: names, address, location, hours and the unit code its dossier codes begin with; it "
+           "offers a service once a counter there serves it (admin)", schemas.AdminBranch, status=201,
+           body=schemas.NewBranch, auth="required", conflict=True)
+def admin_add_branch():
+    admin()
+    body = json_body()
+    engine = runtime().engine
+    address = body.address or schemas.AddressChange()
+    branch = administration.add_branch(engine, body.id, body.name.vi, body.name.en, body.location.lat,
+                                       body.location.lon, body.open, body.close, address.vi or "", address.en or "",
+                                       body.unit_code or "")
+    return jsonify(branch_view(engine, branch.id)), 201
+
+
 @api.patch("/admin/branches/<b>")
-@operation("rename a branch, change its opening hours or the services it offers (admin)", schemas.AdminBranch,
-           body=schemas.BranchChange, auth="required", conflict=True)
+@operation("rename a branch, change its address, location, unit code, opening hours or the services it offers, "
+           "or close or reopen it: a closed branch issues no tickets (409 branch_closed) and no citizen or ticket "
+           "is sent there (admin)", schemas.AdminBranch, body=schemas.BranchChange, auth="required", conflict=True)
 def admin_update_branch(b):
     who = bearer()
     engine = runtime().engine
@@ -68,8 +84,11 @@ def admin_update_branch(b):
     require_admin(who)
     body = json_body()
     name = body.name or schemas.NamesChange()
+    address = body.address or schemas.AddressChange()
     administration.update_branch(engine, b, name_vi=name.vi, name_en=name.en, open=body.open, close=body.close,
-                                 services=body.services)
+                                 services=body.services, address_vi=address.vi, address_en=address.en,
+                                 lat=body.location and body.location.lat, lon=body.location and body.location.lon,
+                                 unit_code=body.unit_code, closed=body.closed)
     return jsonify(branch_view(engine, b))
 
 
@@ -217,7 +236,9 @@ def admin_revoke_device(device_id):
 
 def branch_view(engine, branch_id: str) -> dict:
     branch = engine.branch(branch_id)
-    return {"id": branch.id, "name": names(branch), "open": branch.open, "close": branch.close,
+    return {"id": branch.id, "name": names(branch), "address": {"vi": branch.address_vi, "en": branch.address_en},
+            "lat": branch.lat, "lon": branch.lon, "unit_code": branch.unit_code, "closed": branch.closed,
+            "open": branch.open, "close": branch.close,
             "services": list(branch.services),
             "counters": [counter_view(engine, c) for c in engine.counters_of(branch_id)]}
 

@@ -12,8 +12,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from motcua.accounts import DEVICE_KINDS, ROLES
-from motcua.core.administration import (COUNTER_ID, HHMM, LETTER, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS,
-                                        MEAN_MIN_RANGE, SERVICE_ID)
+from motcua.core.administration import (BRANCH_ID, COUNTER_ID, HHMM, LETTER, MAX_ADDRESS_CHARS,
+                                        MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MEAN_MIN_RANGE, SERVICE_ID, UNIT_CODE)
+from motcua.core.catalogue import DEPARTMENT_CODE, FIELD_CODE, KIND_CODE, MAX_STATUTORY_DAYS, PROCEDURE_CODE
 from .schemas import Answer, Body, CounterChange, Names  # noqa: F401  (CounterChange: the same body as the manager's)
 
 HIDDEN = "no control, format or text-direction character (400 bad_value)"
@@ -23,6 +24,10 @@ Hour = Annotated[str, Field(pattern=HHMM.pattern, description="local time HH:MM"
 Letter = Annotated[str, Field(pattern=LETTER.pattern, description="the ticket letter(s), e.g. A")]
 MeanMin = Annotated[float, Field(ge=MEAN_MIN_RANGE[0], le=MEAN_MIN_RANGE[1], description="minutes")]
 ServiceList = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+Address = Annotated[str, Field(max_length=MAX_ADDRESS_CHARS)]
+UnitCode = Annotated[str, Field(pattern=UNIT_CODE.pattern + "|^$",
+                                description="what the branch's dossier codes begin with (empty: its id)")]
+Codes = list[Annotated[str, Field(min_length=1)]]
 
 
 # ---- request bodies --------------------------------------------------------------------------
@@ -47,12 +52,78 @@ class DescriptionChange(Body):
     en: Description | None = None
 
 
+class AddressChange(Body):
+    vi: Address | None = None
+    en: Address | None = None
+
+
+class Location(Body):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class NewBranch(Body):
+    # The optional fields say null: as in every body, null is "not given".
+    id: str = Field(pattern=BRANCH_ID.pattern)
+    name: NamesGiven
+    address: AddressChange | None = Field(default=None, description="none or a language left out: no address")
+    location: Location
+    open: Hour | None = Field(default=None, description="local time HH:MM; none: 07:30")
+    close: Hour | None = Field(default=None, description="local time HH:MM; none: 17:00")
+    unit_code: UnitCode | None = None
+
+
 class BranchChange(Body):
     name: NamesChange | None = None
+    address: AddressChange | None = None
+    location: Location | None = None
     open: Hour | None = None
     close: Hour | None = None
+    unit_code: UnitCode | None = None
+    closed: bool | None = Field(default=None, description="true: the branch issues no tickets and no citizen or "
+                                                           "ticket is sent there; false reopens it")
     services: list[Annotated[str, Field(min_length=1)]] | None = Field(
         default=None, description="every service the branch offers; one dropped may not be served or waited for")
+
+
+class NewDepartment(Body):
+    code: str = Field(pattern=DEPARTMENT_CODE.pattern)
+    name: NamesGiven
+
+
+class DepartmentChange(Body):
+    name: NamesChange
+
+
+class NewDocumentKind(Body):
+    kind: str = Field(pattern=KIND_CODE.pattern)
+    name: NamesGiven
+    reusable: bool = Field(description="whether a copy may serve another dossier of its citizen: an identity card "
+                                       "or a certificate yes, an application form never")
+
+
+StatutoryDays = Annotated[int, Field(ge=1, le=MAX_STATUTORY_DAYS, description="statutory working days")]
+
+
+class NewProcedure(Body):
+    code: str = Field(pattern=PROCEDURE_CODE.pattern)
+    name: NamesGiven
+    field: str = Field(pattern=FIELD_CODE.pattern, description="its field, e.g. civil_status")
+    department: str = Field(min_length=1, description="the competent department (GET /departments)")
+    statutory_days: StatutoryDays
+    documents: Codes | None = Field(default=None, description="the document kinds it requires (GET /admin/catalogue)")
+    services: Codes | None = Field(default=None, description="the queue services whose tickets may open it")
+
+
+class ProcedureChange(Body):
+    name: NamesChange | None = None
+    field: str | None = Field(default=None, pattern=FIELD_CODE.pattern)
+    department: str | None = None
+    statutory_days: StatutoryDays | None = None
+    documents: Codes | None = None
+    services: Codes | None = None
+    retired: bool | None = Field(default=None, description="true: closed to new dossiers, old ones stay readable; "
+                                                            "false brings it back")
 
 
 class NewService(Body):
@@ -122,10 +193,43 @@ class AdminCounter(Answer):
 class AdminBranch(Answer):
     id: str
     name: Names
+    address: Names
+    lat: float
+    lon: float
+    unit_code: str = Field(description="what its dossier codes begin with (empty: its id)")
+    closed: bool
     open: str
     close: str
     services: list[str]
     counters: list[AdminCounter]
+
+
+class AdminDepartment(Answer):
+    code: str
+    name: Names
+
+
+class AdminDocumentKind(Answer):
+    kind: str
+    name: Names
+    reusable: bool
+
+
+class AdminProcedure(Answer):
+    code: str
+    name: Names
+    field: str
+    department: str
+    statutory_days: int
+    documents: list[str]
+    services: list[str]
+    retired: bool
+
+
+class AdminCatalogue(Answer):
+    departments: list[AdminDepartment]
+    document_kinds: list[AdminDocumentKind]
+    procedures: list[AdminProcedure] = Field(description="every procedure, the retired too")
 
 
 class Network(Answer):

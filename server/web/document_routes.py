@@ -74,7 +74,7 @@ def dossier_of(code: str):
 
 def known_kind(kind: str) -> str:
     """kind, when the procedure catalogue names it; 400 bad_kind otherwise."""
-    if kind not in {k.kind for p in runtime().dossiers.catalogue.procedures.values() for k in p.documents}:
+    if kind not in runtime().dossiers.catalogue.kinds:
         raise Invalid("kind must be a document kind of the procedure catalogue, such as id_card", "bad_kind")
     return kind
 
@@ -107,9 +107,10 @@ def attached_answer(row: dict) -> dict:
            "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch). A "
            "document that only other branches' dossiers hold is reused only for the citizen being served at the "
            "officer's counter: the dossier's ticket is called or being served at a counter the officer holds "
-           "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Every reuse is an event "
-           "of the dossier (document_reused:{sha256}). A scan past `[dossiers] max_document_mib` is 413 "
-           "document_too_large, its limit in details.max_mib, however far past it is",
+           "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Only a kind the catalogue "
+           "marks reusable (identity cards, certificates; never an application form) is reused: otherwise 409 "
+           "not_reusable. Every reuse is an event of the dossier (document_reused:{sha256}). A scan past "
+           "`[dossiers] max_document_mib` is 413 document_too_large, its limit in details.max_mib, however far past it is",
            Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
 def attach_document(code):
     who = bearer()
@@ -133,7 +134,9 @@ def attach_document(code):
         body = json_body()
         rt = runtime()
         present = who.branch is not None and rt.dossiers.citizen_at_counter(dossier, rt.engine, who.branch, who.actor)
-        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind), present)
+        reusable = {k.kind for k in rt.dossiers.catalogue.kinds.values() if k.reusable}
+        attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind), present,
+                                   reusable)
     return jsonify(attached_answer(attached)), 201
 
 

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from motcua.accounts import Principal
 from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, STATUSES, Citizen,
-                                  NotPermitted)
+                                  NotPermitted, kind_view)
 from motcua.core.model import Invalid
 from . import schemas
 from .events import broadcaster
@@ -56,6 +56,7 @@ class StatusChange(schemas.Body):
 class DocumentKindOut(schemas.Answer):
     kind: str
     name: schemas.Names
+    reusable: bool = Field(description="whether a citizen's copy may be reused for another dossier")
 
 
 class ProcedureOut(schemas.Answer):
@@ -206,15 +207,16 @@ def names(thing) -> dict:
 # ---- routes ----------------------------------------------------------------------------------
 
 @api.get("/procedures")
-@operation("the procedure catalogue: competent department, statutory working days, required documents",
+@operation("the procedure catalogue: competent department, statutory working days, required documents (retired "
+           "procedures left out)",
            ProcedureOut, many=True)
 def list_procedures():
     catalogue = runtime().dossiers.catalogue
     service = request.args.get("service")
-    found = catalogue.for_service(service) if service else catalogue.procedures.values()
+    found = catalogue.for_service(service) if service else catalogue.current()
     return jsonify([{"code": p.code, "name": names(p), "field": p.field, "department": p.department,
                      "statutory_days": p.statutory_days,
-                     "documents": [{"kind": d.kind, "name": names(d)} for d in p.documents],
+                     "documents": [kind_view(d) for d in p.documents],
                      "services": list(p.services)} for p in found])
 
 

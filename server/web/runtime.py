@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from motcua.accounts import Accounts
 from motcua.config import Config, build
 from motcua.core.balancing import RedirectRules
-from motcua.core import procedures
+from motcua.core.catalogue import LiveCatalogue
 from motcua.core.clock import LocalTime, SystemClock
 from motcua.core.dossiers import DossierRules, Dossiers, parse_holidays
 from motcua.core.engine import EngineSettings, QueueEngine
@@ -31,6 +31,8 @@ class Runtime:
     home: dict = field(default_factory=dict)
     # The dossiers' documents; None when no document key is configured (the part is then off).
     documents: Documents | None = None
+    # The procedure catalogue as the database holds it, changed live by an admin.
+    catalogue: LiveCatalogue | None = None
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -51,17 +53,19 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     engine.close_day()
     redirect = build(RedirectRules, config.balancing)
     home = {key: counter.services for key, counter in engine.counters.items()}
-    catalogue = procedures.load(config.dossiers.procedures or None)
+    catalogue = LiveCatalogue(store, config.dossiers.procedures or None)
     rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays))
-    dossiers = Dossiers(store, clock, catalogue, rules, LoggingNotifier(lambda b: branch_place(engine, b)))
-    accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=set(catalogue.departments))
+    dossiers = Dossiers(store, clock, catalogue.current, rules, LoggingNotifier(lambda b: branch_place(engine, b)))
+    catalogue.listeners.append(dossiers.use)
+    accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
     return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home,
-                   documents=open_documents(config.dossiers, store, clock))
+                   documents=open_documents(config.dossiers, store, clock), catalogue=catalogue)
 
 
 def branch_place(engine, branch_id: str) -> dict | None:
-    """A branch's names and address (if it has one) as the citizen's messages name it."""
+    """A branch's names and addresses as the citizen's messages name it (None: a branch since removed)."""
     branch = engine.branches.get(branch_id)
     if branch is None:
         return None
-    return {"name": {"vi": branch.name_vi, "en": branch.name_en}, "address": getattr(branch, "address", "") or ""}
+    return {"name": {"vi": branch.name_vi, "en": branch.name_en},
+            "address": {"vi": branch.address_vi, "en": branch.address_en}}

@@ -1,0 +1,104 @@
+"""The procedure catalogue's administration under /api/v1/admin (admins only): departments, document kinds,
+procedures.
+
+Changes go through motcua.core.catalogue (checked, committed, then in memory), so the next dossier
+opened, the next document attached and the department pages follow them at once.
+"""
+from __future__ import annotations
+
+from flask import jsonify
+
+from . import admin_schemas as schemas
+from .admin_routes import admin
+from .openapi import operation
+from .routes import api, json_body, runtime
+from .views import names
+
+
+@api.get("/admin/catalogue")
+@operation("the whole procedure catalogue: departments, document kinds, procedures (the retired too) (admin)",
+           schemas.AdminCatalogue, auth="required")
+def admin_catalogue():
+    admin()
+    catalogue = runtime().catalogue.current
+    return jsonify({"departments": [department_view(d) for d in catalogue.departments.values()],
+                    "document_kinds": [kind_view(k) for k in catalogue.kinds.values()],
+                    "procedures": [procedure_view(p) for p in catalogue.procedures.values()]})
+
+
+@api.post("/admin/departments")
+@operation("a new competent department; its users are added with the department role (admin)",
+           schemas.AdminDepartment, status=201, body=schemas.NewDepartment, auth="required", conflict=True)
+def admin_add_department():
+    admin()
+    body = json_body()
+    department = runtime().catalogue.add_department(body.code, body.name.vi, body.name.en)
+    return jsonify(department_view(department)), 201
+
+
+@api.patch("/admin/departments/<d>")
+@operation("rename a department (admin)", schemas.AdminDepartment, body=schemas.DepartmentChange, auth="required")
+def admin_update_department(d):
+    admin()
+    body = json_body()
+    department = runtime().catalogue.update_department(d, body.name.vi, body.name.en)
+    return jsonify(department_view(department))
+
+
+@api.post("/admin/document-kinds")
+@operation("a new kind of document procedures may require, and whether a copy may be reused for another dossier "
+           "of its citizen (admin)", schemas.AdminDocumentKind, status=201, body=schemas.NewDocumentKind,
+           auth="required", conflict=True)
+def admin_add_document_kind():
+    admin()
+    body = json_body()
+    kind = runtime().catalogue.add_document_kind(body.kind, body.name.vi, body.name.en, body.reusable)
+    return jsonify(kind_view(kind)), 201
+
+
+@api.post("/admin/procedures")
+@operation("a new procedure: field, competent department, statutory working days, required document kinds and "
+           "the queue services whose tickets may open it; the next dossier may follow it (admin)",
+           schemas.AdminProcedure, status=201, body=schemas.NewProcedure, auth="required", conflict=True,
+           errors=(404,))
+def admin_add_procedure():
+    admin()
+    body = json_body()
+    rt = runtime()
+    procedure = rt.catalogue.add_procedure(body.code, body.name.vi, body.name.en, body.field, body.department,
+                                           body.statutory_days, body.documents or (), body.services or (),
+                                           known_services=rt.engine.services)
+    return jsonify(procedure_view(procedure)), 201
+
+
+@api.patch("/admin/procedures/<p>")
+@operation("change a procedure, or retire it (\"retired\": true): a retired procedure is never deleted, it opens "
+           "no new dossier and its old dossiers stay readable (admin)", schemas.AdminProcedure,
+           body=schemas.ProcedureChange, auth="required")
+def admin_update_procedure(p):
+    admin()
+    body = json_body()
+    rt = runtime()
+    name = body.name or schemas.NamesChange()
+    procedure = rt.catalogue.update_procedure(p, rt.engine.services, documents=body.documents,
+                                              services=body.services, name_vi=name.vi, name_en=name.en,
+                                              field=body.field, department=body.department,
+                                              statutory_days=body.statutory_days, retired=body.retired)
+    return jsonify(procedure_view(procedure))
+
+
+# ---- views ------------------------------------------------------------------------------------
+
+def department_view(department) -> dict:
+    return {"code": department.code, "name": names(department)}
+
+
+def kind_view(kind) -> dict:
+    return {"kind": kind.kind, "name": names(kind), "reusable": kind.reusable}
+
+
+def procedure_view(procedure) -> dict:
+    return {"code": procedure.code, "name": names(procedure), "field": procedure.field,
+            "department": procedure.department, "statutory_days": procedure.statutory_days,
+            "documents": [k.kind for k in procedure.documents], "services": list(procedure.services),
+            "retired": procedure.retired}
