@@ -18,9 +18,9 @@ LONG_VI = "Đăng ký biến động quyền sử dụng đất, quyền sở h�
 LONG_EN = "Registration of changes to land-use rights and to ownership of assets attached to land"
 VEHICLES = {"id": "vehicles", "name": {"vi": "Phương tiện", "en": "Vehicles"}, "letter": "V", "mean_min": 10}
 TRANSPORT = {"code": "transport", "name": {"vi": "Phòng Quản lý giao thông", "en": "Transport Division"}}
-PAPERS = {"kind": "vehicle_papers", "name": {"vi": "Giấy tờ xe", "en": "Vehicle papers"}, "reusable": True}
+PAPERS = {"kind": "boat_papers", "name": {"vi": "Giấy tờ tàu thuyền", "en": "Boat papers"}, "reusable": True}
 PROCEDURE = {"code": "GT-DK", "name": {"vi": LONG_VI, "en": LONG_EN}, "field": "transport",
-             "department": "transport", "statutory_days": 3, "documents": ["id_card", "vehicle_papers"],
+             "department": "transport", "statutory_days": 3, "documents": ["id_card", "boat_papers"],
              "services": ["vehicles"]}
 CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
 HA_DONG = {"id": "hd-01", "name": {"vi": "Trung tâm Hà Đông", "en": "Ha Dong Centre"},
@@ -57,7 +57,7 @@ def test_a_department_document_kind_and_procedure_added_live_open_the_next_citiz
     assert added == {**PROCEDURE, "retired": False}
     [offered] = api.get("/procedures?service=vehicles").json
     assert offered["code"] == "GT-DK" and offered["name"]["vi"] == LONG_VI
-    assert [d["kind"] for d in offered["documents"]] == ["id_card", "vehicle_papers"]
+    assert [d["kind"] for d in offered["documents"]] == ["id_card", "boat_papers"]
     assert "transport" in [d["code"] for d in api.get("/departments").json]
     ticket = served_ticket(api, "vehicles")
     opened = api.post("/dossiers", "off1", {"procedure": "GT-DK", "citizen": CITIZEN, "ticket": ticket["id"]})
@@ -201,7 +201,7 @@ def test_the_catalogue_moves_between_servers_by_export_and_import_and_a_bad_file
     exported = tmp_path / "catalogue.json"
     motcua("catalogue", "export", str(exported), db=config.server.db)
     data = json.loads(exported.read_text(encoding="utf-8"))
-    assert data["procedures"][-1]["name_vi"] == LONG_VI and data["document_kinds"]["vehicle_papers"]["reusable"]
+    assert data["procedures"][-1]["name_vi"] == LONG_VI and data["document_kinds"]["boat_papers"]["reusable"]
     # The other server: a new database, seeded from the shipped file, then given this catalogue.
     other = tmp_path / "other.db"
     motcua("init", "--scenario", str(HOAN_KIEM), db=other)

@@ -255,21 +255,26 @@ def test_the_logging_notifier_logs_the_message_and_only_the_phone_s_last_digits(
 
 
 def test_the_result_ready_message_names_the_branch_and_its_address_not_its_id(caplog):
-    places = {"hk-02": {"name": {"vi": "Chi nhánh Hàng Bạc", "en": "Hang Bac branch"}, "address": "12 Hàng Bạc"}}
+    places = {"hk-02": {"name": {"vi": "Chi nhánh Hàng Bạc", "en": "Hang Bac branch"},
+                        "address": {"vi": "12 Hàng Bạc", "en": "12 Hang Bac Street"}}}
     notifier = LoggingNotifier(places.get)
     with caplog.at_level("INFO", logger="motcua.notify"):
         notifier.result_ready({"code": "HK-01-261124-0001X", "return_branch": "hk-02"}, "0912345678")
     assert "Mời ông/bà đến Chi nhánh Hàng Bạc (12 Hàng Bạc)" in caplog.text and "hk-02" not in caplog.text
     english = result_ready_message({"code": "X", "return_branch": "hk-02"}, places["hk-02"], "en")
-    assert "Hang Bac branch (12 Hàng Bạc)" in english
+    assert "Hang Bac branch (12 Hang Bac Street)" in english
     no_address = result_ready_message({"code": "X", "return_branch": "hk-02"}, {"name": {"vi": "Hàng Bạc"}}, "vi")
     assert "đến Hàng Bạc để nhận" in no_address
 
 
-def test_the_server_s_notifier_names_its_branches(app):
+def test_the_server_s_notifier_names_its_branches(app, api):
     notifier = app.extensions["motcua"].dossiers.notifier
     assert "hk-02" not in result_ready_message({"code": "X", "return_branch": "hk-02"},
                                                notifier.place("hk-02"), "vi")
+    changed = api.request("PATCH", "/admin/branches/hk-02", "admin", {"address": {"vi": "12 Hàng Bạc"}})
+    assert changed.status_code == 200, changed.text
+    assert "(12 Hàng Bạc)" in result_ready_message({"code": "X", "return_branch": "hk-02"},
+                                                   notifier.place("hk-02"), "vi")
 
 
 def test_a_name_is_kept_in_composed_form_with_single_spaces():

@@ -65,14 +65,17 @@ def test_every_document_kind_says_whether_a_copy_may_serve_another_dossier():
     assert documents["id_card"].reusable and not documents["civil_form"].reusable
 
 
-def test_a_catalogue_without_reuse_flags_loads_with_nothing_reusable(tmp_path):
+def test_a_catalogue_without_reuse_flags_loads_with_forms_never_reusable(tmp_path):
+    """A city's older catalogue says nothing of reuse: papers the citizen holds are reused, forms never."""
     raw = json.loads(json.dumps(RAW))
     for kind in raw["document_kinds"].values():
         del kind["reusable"]
     (tmp_path / "p.json").write_text(json.dumps(raw), encoding="utf-8")
     loaded = procedures.load(tmp_path / "p.json")
     assert len(loaded.procedures) == len(RAW["procedures"])
-    assert not any(d.reusable for p in loaded.procedures.values() for d in p.documents)
+    documents = {d.kind: d.reusable for p in loaded.procedures.values() for d in p.documents}
+    assert documents["id_card"] and documents["birth_certificate"]
+    assert not any(reusable for kind, reusable in documents.items() if kind.endswith("form"))
 
 
 @pytest.mark.parametrize("value", ["yes", 1, None, []])
