@@ -88,7 +88,7 @@
 
   function renderServices() {
     const names = Object.fromEntries(settings.services.concat(lastServices).map((s) => [s.id, s.name]));  // live names win
-    $("services").replaceChildren(...lastServices.map((service) => {
+    $("service-cards").replaceChildren(...lastServices.map((service) => {
       const box = document.createElement("div");
       box.className = "service";
       box.dataset.service = service.id;
@@ -100,10 +100,61 @@
       en.className = "en";
       en.textContent = name.en;
       nameEl.append(en);
-      box.append(nameEl, waitingLine(service.waiting), waitLine(service.estimated_wait_min));
+      const line = document.createElement("div");
+      line.className = "line";
+      line.append(waitingLine(service.waiting), waitLine(service.estimated_wait_min));
+      box.append(nameEl, line);
       return box;
     }));
+    paginate();
   }
+
+  // ---- pages of services ---------------------------------------------------------------------
+  // The cards are cut into pages of whole rows that fit the strip, measured as laid out (names
+  // take one line or three); one page shows at a time, the next every [display] page_seconds.
+
+  let pages = [];
+  let pageIndex = 0;
+
+  function paginate() {
+    const grid = $("service-cards");
+    const cards = [...grid.children];
+    cards.forEach((card) => { card.hidden = false; });
+    const rows = new Map();   // a row's top → its cards and its bottom
+    for (const card of cards) {
+      const box = card.getBoundingClientRect();
+      const row = rows.get(box.top) || { cards: [], bottom: box.bottom };
+      row.cards.push(card);
+      row.bottom = Math.max(row.bottom, box.bottom);
+      rows.set(box.top, row);
+    }
+    const room = grid.clientHeight + 0.5;
+    pages = [];
+    let origin = null;
+    for (const [top, row] of rows) {
+      if (origin === null || row.bottom - origin > room) { pages.push([]); origin = top; }
+      pages[pages.length - 1].push(...row.cards);
+    }
+    if (!pages.length) pages = [[]];
+    showPage(Math.min(pageIndex, pages.length - 1));
+  }
+
+  function showPage(index) {
+    pageIndex = index;
+    const shown = new Set(pages[index]);
+    for (const card of $("service-cards").children) card.hidden = !shown.has(card);
+    const footer = $("services");
+    footer.dataset.page = String(index + 1);
+    footer.dataset.pages = String(pages.length);
+    const indicator = $("services-page");
+    indicator.hidden = pages.length < 2;
+    const fill = (text) => text.replace("{page}", index + 1).replace("{pages}", pages.length);
+    indicator.textContent = `${fill(texts.vi["display.page"])} · ${fill(texts.en["display.page"])}`;
+  }
+
+  setInterval(() => { if (pages.length > 1) showPage((pageIndex + 1) % pages.length); }, settings.page_seconds * 1000);
+  // A new size (another screen, the sound-off bar) makes other pages.
+  new ResizeObserver(() => paginate()).observe($("service-cards"));
 
   function waitingLine(waiting) {
     if (waiting === 0) return figure(texts.vi["display.nobody_waiting"], null, null, "quiet");

@@ -134,6 +134,8 @@ class Display:
     chromium: str = setting("chromium", "The browser `motcua display` starts in kiosk mode.")
     voice_cache_clips: int = setting(
         500, "Spoken phrases the server keeps rendered (each ≈ 40 KB); the least recently used go first.")
+    page_seconds: float = setting(
+        8.0, "Seconds each page of services stays on the wall display when they do not all fit on one.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -78,6 +78,7 @@ def wall_display(b):
         "voice": [lang for lang in config.display.voice_languages.split(",") if lang in LANGUAGES],
         "timezone": config.queue.timezone,
         "recent_calls": config.queue.recent_calls,
+        "page_seconds": config.display.page_seconds,
         "target_wait_min": config.staffing.target_wait_min,
         "texts": _texts(("display.", "weekday")),
     })
