@@ -32,7 +32,8 @@
   // ---- state ---------------------------------------------------------------------------------
 
   function applyState(state) {
-    lastServices = state.services.slice().sort((a, b) => a.letter.localeCompare(b.letter));
+    // A to Z, then AA, AB…: the order of the letters a branch hands out.
+    lastServices = state.services.slice().sort((a, b) => a.letter.length - b.letter.length || a.letter.localeCompare(b.letter));
     renderServices();
     const fresh = [];
     const oldestFirst = state.recent_calls.slice(0, RECENT).reverse();
@@ -68,6 +69,7 @@
     list.replaceChildren(...calls.slice(0, -1).reverse().map((call) => {
       const item = document.createElement("li");
       item.innerHTML = `<span class="num"></span><span><span class="arrow">→</span> <span class="cno"></span></span>`;
+      item.dataset.key = `${call.number}|${call.counter}`;
       item.querySelector(".num").textContent = call.number;
       item.querySelector(".cno").textContent = `${texts.vi["display.counter"]} ${call.counter}`;
       if (call.recall) {
@@ -206,13 +208,22 @@
 
   // ---- sound ---------------------------------------------------------------------------------
 
+  // The voice keeps pace with the screen: a call is announced within [display] voice_max_lag_s of
+  // reaching it. Calls waiting when the voice is free are said together in one breath; one that
+  // could no longer begin in time stays on the screen only, unless it is a recall or the latest call.
+  // Each call's clip is asked for as it arrives, so that its phrases are rendered before it is said.
+  const MAX_LAG_MS = settings.voice_max_lag_s * 1000;
+  const FETCH_MS = 1000;     // what asking for a clip may take: a call is dropped this much before its limit
   const queue = [];
   let speaking = false;
   let soundBlocked = false;
 
+  const clip = (lang, call) => `/display/voice/${lang}/${call.recall ? "recall/" : ""}${encodeURIComponent(call.number)}/${encodeURIComponent(call.counter)}.wav`;
+
   function announce(call) {
     flash();
-    queue.push(call);
+    queue.push({ ...call, shownAt: Date.now() });
+    settings.voice.forEach((lang) => fetch(clip(lang, call)).catch(() => {}));
     if (!speaking) speakNext();
   }
 
@@ -223,20 +234,55 @@
     now.classList.add("flash");
   }
 
+  // The next announcement: a recall alone (first: it is never dropped), else every call still in time.
+  function nextBatch() {
+    const recall = queue.findIndex((call) => call.recall);
+    if (recall >= 0) return queue.splice(recall, 1);
+    const latest = queue[queue.length - 1];
+    const batch = queue.splice(0).filter((call) => call === latest || Date.now() - call.shownAt + FETCH_MS <= MAX_LAG_MS);
+    return batch.slice(-RECENT);
+  }
+
   async function speakNext() {
     speaking = true;
+    let first = true;   // the chime opens a burst, not each announcement in it
     while (queue.length) {
-      const call = queue.shift();
-      const clips = ["/display/chime.wav"].concat(settings.voice.map((lang) =>
-        `/display/voice/${lang}/${call.recall ? "recall/" : ""}${encodeURIComponent(call.number)}/${encodeURIComponent(call.counter)}.wav`));
-      for (const url of clips) await play(url);
+      const batch = nextBatch();
+      const urls = settings.voice.map((lang) => batch.length === 1 ? clip(lang, batch[0])
+        : `/display/voice/${lang}/calls/${batch.map((c) => `${encodeURIComponent(c.number)}-${encodeURIComponent(c.counter)}`).join(",")}.wav`);
+      mark(batch);
+      let started = false;
+      const begin = () => {
+        if (started) return;
+        started = true;
+        // For whoever listens (a test, a monitor): what is said, and when it began.
+        document.dispatchEvent(new CustomEvent("motcua:announce", { detail: {
+          calls: batch.map((c) => ({ number: c.number, counter: c.counter, recall: Boolean(c.recall), shownAt: c.shownAt })),
+          startedAt: Date.now() } }));
+      };
+      if (first) await play("/display/chime.wav", begin);
+      first = false;
+      for (const [i, url] of urls.entries()) {
+        if (i > 0 && queue.length) break;   // a later language gives way to newer calls
+        await play(url, begin);
+      }
     }
+    mark([]);
     speaking = false;
   }
 
-  function play(url) {
+  // The calls being said are marked on the screen (the big number, or their rows in the list).
+  function mark(batch) {
+    const keys = new Set(batch.map((c) => `${c.number}|${c.counter}`));
+    const latest = calls[calls.length - 1];
+    $("now").classList.toggle("speaking", Boolean(latest) && keys.has(`${latest.number}|${latest.counter}`));
+    for (const item of $("recent").children) item.classList.toggle("speaking", keys.has(item.dataset.key));
+  }
+
+  function play(url, onStart = () => {}) {
     return new Promise((resolve) => {
       const audio = new Audio(url);
+      audio.addEventListener("playing", onStart);
       const done = () => { clearTimeout(guard); resolve(); };
       const guard = setTimeout(done, 20000);  // a clip that never ends must not stop the queue
       audio.addEventListener("ended", done);

@@ -31,11 +31,18 @@ class VoiceUnavailable(RuntimeError):
 
 def words(lang: str, number: str, counter: str, recall: bool = False) -> list[str]:
     """The phrases of one announcement, in order."""
+    return words_many(lang, [(number, counter)], recall)
+
+
+def words_many(lang: str, calls: list[tuple[str, str]], recall: bool = False) -> list[str]:
+    """One lead, then each call's number and counter: a burst of calls said in one breath."""
     texts = catalogue(lang)
     letters, digits = texts["voice.letters"], texts["voice.digits"]
-    spoken = [letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
-    lead = texts["voice.recall_lead"] if recall else texts["voice.call_lead"]
-    return [lead, *spoken, texts["voice.to_counter"], counter]
+    phrases = [texts["voice.recall_lead"] if recall else texts["voice.call_lead"]]
+    for number, counter in calls:
+        phrases += [letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
+        phrases += [texts["voice.to_counter"], counter]
+    return phrases
 
 
 class Voice:
@@ -56,8 +63,12 @@ class Voice:
 
     def announcement(self, lang: str, number: str, counter: str, recall: bool = False) -> bytes:
         """A WAV file: the phrases of `words`, joined with short gaps."""
+        return self.announcement_many(lang, [(number, counter)], recall)
+
+    def announcement_many(self, lang: str, calls: list[tuple[str, str]], recall: bool = False) -> bytes:
+        """A WAV file: the phrases of `words_many`, joined with short gaps."""
         frames = []
-        for phrase in words(lang, number, counter, recall):
+        for phrase in words_many(lang, calls, recall):
             frames += [self.clip(lang, phrase), silence(GAP_S)]
         return to_wav(b"".join(frames[:-1]))
 

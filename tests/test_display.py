@@ -208,3 +208,64 @@ def test_without_a_socket_the_display_polls_and_still_shows_and_announces_calls(
     assert any(url.endswith(f"/{called['number']}/3.wav") for url in voice)
     finish(server, called)
     context.close()
+
+
+RECORD_ANNOUNCEMENTS = """
+document.addEventListener('motcua:announce', (event) => { (window.announced = window.announced || []).push(event.detail); });
+"""
+BURST_COUNTERS = ["1", "2", "3", "4", "5", "6", "1", "2", "3", "4"]   # hk-01's counters, each called in turn
+MAX_LAG_S = 4.0   # [display] voice_max_lag_s
+
+
+@pytest.mark.xfail(strict=True, reason="one announcement lasts 5-7 s (chime and espeak-ng): without cutting a clip "
+                   "short, a call made while one plays waits longer than 4 s (measured: 4.6 s for a recall, 7.8 s "
+                   "for the last call)")
+def test_the_voice_keeps_pace_with_a_burst_of_ten_calls_in_five_seconds(chromium, fresh_server):
+    server = fresh_server
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
+    context.add_init_script(RECORD_ANNOUNCEMENTS)
+    page = context.new_page()
+    page.goto(server.base + "/display/hk-01")
+    page.wait_for_selector(".service[data-service='cert']")
+    for service, count in (("civil", 5), ("cert", 5), ("land", 4), ("business", 2)):
+        for _ in range(count):
+            server.post("/branches/hk-01/tickets", "kiosk1", {"service": service})
+    held, called_at, recalled_at = {}, {}, {}
+    start = time.time()
+    for k, counter in enumerate(BURST_COUNTERS):
+        time.sleep(max(0.0, start + 0.5 * k - time.time()))   # the pace of the burst, not a wait for the server
+        if counter in held:
+            finish(server, held.pop(counter))
+        before = time.time()
+        ticket = server.post(f"/branches/hk-01/counters/{counter}/next", "off1").json()["ticket"]
+        held[counter], called_at[ticket["number"]] = ticket, before
+        if k == 4:   # counter 3's citizen has not come: called again in the middle of the burst
+            before = time.time()
+            assert server.post(f"/tickets/{held['3']['id']}/recall", "off1").status_code == 200
+            recalled_at[held["3"]["number"]] = before
+    assert time.time() - start < 5.5
+    last = held[BURST_COUNTERS[-1]]["number"]
+    page.wait_for_function("(last) => (window.announced || []).some((a) => a.calls.some((c) => c.number === last))",
+                           arg=last, timeout=40000)
+    page.wait_for_function("() => !document.querySelector('.speaking')", timeout=40000)
+    announced = page.evaluate("() => window.announced")
+    lags = {}
+    for announcement in announced:
+        for call in announcement["calls"]:
+            said = announcement["startedAt"] / 1000
+            if call["recall"]:
+                lags[("recall", call["number"])] = said - recalled_at[call["number"]]
+            else:
+                lags[call["number"]] = said - called_at[call["number"]]
+    print("announcements:", [[c["number"] + ("(recall)" if c["recall"] else "") for c in a["calls"]] for a in announced])
+    print("lag (s):", {("recall " + k[1]) if isinstance(k, tuple) else k: round(v, 2) for k, v in lags.items()})
+    assert last in lags                                                    # the latest call is always said
+    assert all(("recall", number) in lags for number in recalled_at)       # a recall is never dropped
+    assert max(lags.values()) <= MAX_LAG_S, lags
+    # What is said is on the screen: each call said is the big number or a row of the recent calls.
+    shown = set(page.eval_on_selector_all("#recent li .num", "items => items.map((i) => i.firstChild.textContent)"))
+    shown.add(page.text_content("#now-number"))
+    assert {k if isinstance(k, str) else k[1] for k in lags} <= shown
+    for ticket in held.values():
+        finish(server, ticket)
+    context.close()
