@@ -31,18 +31,21 @@ class VoiceUnavailable(RuntimeError):
 
 def words(lang: str, number: str, counter: str, recall: bool = False) -> list[str]:
     """The phrases of one announcement, in order."""
-    return words_many(lang, [(number, counter)], recall)
+    return [phrase for part in parts(lang, [(number, counter)], recall) for phrase in part]
 
 
-def words_many(lang: str, calls: list[tuple[str, str]], recall: bool = False) -> list[str]:
-    """One lead, then each call's number and counter: a burst of calls said in one breath."""
+def parts(lang: str, calls: list[tuple[str, str]], recall: bool = False, short: bool = False) -> list[list[str]]:
+    """Each call's phrases (its number and counter), the lead before the first one. The short form
+    ("Mời số A012 quầy 3, A013 quầy 4") is for calls said in a burst, where every second counts."""
     texts = catalogue(lang)
     letters, digits = texts["voice.letters"], texts["voice.digits"]
-    phrases = [texts["voice.recall_lead"] if recall else texts["voice.call_lead"]]
+    form = "voice.burst_" if short else "voice."
+    said = []
     for number, counter in calls:
-        phrases += [letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
-        phrases += [texts["voice.to_counter"], counter]
-    return phrases
+        said.append([letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
+                    + [texts[form + "to_counter"], counter])
+    said[0].insert(0, texts[form + ("recall_lead" if recall else "call_lead")])
+    return said
 
 
 class Voice:
@@ -63,14 +66,21 @@ class Voice:
 
     def announcement(self, lang: str, number: str, counter: str, recall: bool = False) -> bytes:
         """A WAV file: the phrases of `words`, joined with short gaps."""
-        return self.announcement_many(lang, [(number, counter)], recall)
+        return self.announcement_many(lang, [(number, counter)], recall)[0]
 
-    def announcement_many(self, lang: str, calls: list[tuple[str, str]], recall: bool = False) -> bytes:
-        """A WAV file: the phrases of `words_many`, joined with short gaps."""
-        frames = []
-        for phrase in words_many(lang, calls, recall):
-            frames += [self.clip(lang, phrase), silence(GAP_S)]
-        return to_wav(b"".join(frames[:-1]))
+    def announcement_many(self, lang: str, calls: list[tuple[str, str]], recall: bool = False,
+                          short: bool = False) -> tuple[bytes, list[tuple[float, float]]]:
+        """A WAV file of the phrases of `parts`, joined with short gaps, and when each call is said in it
+        (seconds from its start: the first call from the lead, the others from their number to their counter)."""
+        frames, marks, at = [], [], 0
+        for part in parts(lang, calls, recall, short):
+            begin = at
+            for phrase in part:
+                clip = self.clip(lang, phrase)
+                frames += [clip, silence(GAP_S)]
+                at += len(clip) + len(frames[-1])
+            marks.append((begin / 2 / RATE, (at - len(frames[-1])) / 2 / RATE))
+        return to_wav(b"".join(frames[:-1])), marks
 
     def clip(self, lang: str, phrase: str) -> bytes:
         """Raw 16-bit mono frames of one phrase (rendered once while it stays in the cache)."""

@@ -151,28 +151,42 @@ def re_announcement(lang, number, counter):
     return _announcement(lang, [(number, counter)], recall=True)
 
 
-@pages.get("/display/voice/<lang>/calls/<path:calls>.wav")
+@pages.get("/display/voice/<lang>/calls/<calls>.wav")
 def burst_announcement(lang, calls):
-    """Calls made in a burst, said in one breath: "… A012 đến quầy số 3, A013 đến quầy số 4"; calls are
+    """Calls made in a burst, said short in one breath: "Mời số A012 quầy 3, A013 quầy 4"; calls are
     NUMBER-COUNTER joined by commas, at most [queue] recent_calls of them (what the display shows)."""
+    return _announcement(lang, _burst(calls), recall=False, short=True)
+
+
+@pages.get("/display/voice/<lang>/recall/calls/<calls>.wav")
+def burst_re_announcement(lang, calls):
+    """A recall in a burst, said short: "Mời lại số B001 quầy 3"."""
+    return _announcement(lang, _burst(calls), recall=True, short=True)
+
+
+def _burst(calls: str) -> list[tuple[str, str]]:
     items = [item.partition("-")[::2] for item in calls.split(",")]
     if len(items) > runtime().config.queue.recent_calls:
         abort(404)
-    return _announcement(lang, items, recall=False)
+    return items
 
 
-def _announcement(lang: str, calls: list[tuple[str, str]], recall: bool):
+def _announcement(lang: str, calls: list[tuple[str, str]], recall: bool, short: bool = False):
+    """The clip, with X-Voice-Marks: when each call is said in it ("begin-end" seconds, comma-separated), so
+    that the display may cut it short between calls."""
     if lang not in LANGUAGES:
         abort(404)
     for number, counter in calls:
         if not NUMBER.match(number) or not COUNTER.match(counter) or not _called_somewhere(runtime().engine, number, counter):
             abort(404)
     try:
-        audio = current_app.extensions[VOICE].announcement_many(
-            lang, [(number.upper(), counter) for number, counter in calls], recall)
+        audio, marks = current_app.extensions[VOICE].announcement_many(
+            lang, [(number.upper(), counter) for number, counter in calls], recall, short)
     except VoiceUnavailable as error:
         abort(503, description=str(error))
-    return Response(audio, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(audio, mimetype="audio/wav", headers={
+        "Cache-Control": "public, max-age=86400",
+        "X-Voice-Marks": ",".join(f"{begin:.2f}-{end:.2f}" for begin, end in marks)})
 
 
 def _called_somewhere(engine, number: str, counter: str) -> bool:
