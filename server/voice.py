@@ -25,6 +25,13 @@ GAP_S = 0.12          # between phrases
 ESPEAK_VOICES = {"vi": "vi", "en": "en"}
 
 
+# (short, recall) → the catalogue's lead and "to counter" phrases
+FORMS = {(False, False): ("voice.call_lead", "voice.to_counter"),
+         (False, True): ("voice.recall_lead", "voice.to_counter"),
+         (True, False): ("voice.burst_call_lead", "voice.burst_to_counter"),
+         (True, True): ("voice.burst_recall_lead", "voice.burst_to_counter")}
+
+
 class VoiceUnavailable(RuntimeError):
     """espeak-ng is not installed: the display shows calls without the voice."""
 
@@ -39,12 +46,12 @@ def parts(lang: str, calls: list[tuple[str, str]], recall: bool = False, short: 
     ("Mời số A012 quầy 3, A013 quầy 4") is for calls said in a burst, where every second counts."""
     texts = catalogue(lang)
     letters, digits = texts["voice.letters"], texts["voice.digits"]
-    form = "voice.burst_" if short else "voice."
+    lead, to_counter = FORMS[short, recall]
     said = []
     for number, counter in calls:
         said.append([letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
-                    + [texts[form + "to_counter"], counter])
-    said[0].insert(0, texts[form + ("recall_lead" if recall else "call_lead")])
+                    + [texts[to_counter], counter])
+    said[0].insert(0, texts[lead])
     return said
 
 
