@@ -208,23 +208,35 @@
 
   // ---- sound ---------------------------------------------------------------------------------
 
-  // The voice keeps pace with the screen: a call is announced within [display] voice_max_lag_s of
-  // reaching it. Calls waiting when the voice is free are said together in one breath; one that
-  // could no longer begin in time stays on the screen only, unless it is a recall or the latest call.
-  // Each call's clip is asked for as it arrives, so that its phrases are rendered before it is said.
+  // The voice keeps pace with the screen: each call said begins within [display] voice_max_lag_s of
+  // reaching it. After a quiet spell, the chime and the full sentence. A call made while one is said
+  // cuts it short once its counter is said, or sooner if the newer call would otherwise be late; a
+  // recall cuts it at once and is never cut before its own counter. Then the calls waiting are said
+  // together in the short form ("Mời số A012 quầy 3, A013 quầy 4"), newest first as the screen shows
+  // them, without the chime. A call that could no longer begin in time stays on the screen only, unless
+  // it is a recall or the latest call. Each call's clip is asked for as it arrives, so that its phrases
+  // are rendered early.
   const MAX_LAG_MS = settings.voice_max_lag_s * 1000;
-  const FETCH_MS = 1000;     // what asking for a clip may take: a call is dropped this much before its limit
+  const FETCH_MS = 1000;     // what asking for a clip may take: the margin kept before a call's limit
   const queue = [];
   let speaking = false;
+  let playing = null;        // the clip being said: { batch, marks, startedAt, cut(), timer }
+  let newest = null;         // the latest call: always said
   let soundBlocked = false;
+  fetch("/display/chime.wav").catch(() => {});   // in the browser's cache before the first call
 
+  const ids = (batch) => batch.map((c) => `${encodeURIComponent(c.number)}-${encodeURIComponent(c.counter)}`).join(",");
   const clip = (lang, call) => `/display/voice/${lang}/${call.recall ? "recall/" : ""}${encodeURIComponent(call.number)}/${encodeURIComponent(call.counter)}.wav`;
+  const shortClip = (lang, batch) => `/display/voice/${lang}/${batch[0].recall ? "recall/" : ""}calls/${ids(batch)}.wav`;
+  const inTime = (call) => Date.now() - call.shownAt + FETCH_MS <= MAX_LAG_MS;
 
   function announce(call) {
     flash();
-    queue.push({ ...call, shownAt: Date.now() });
+    newest = { ...call, shownAt: Date.now() };
+    queue.push(newest);
     settings.voice.forEach((lang) => fetch(clip(lang, call)).catch(() => {}));
     if (!speaking) speakNext();
+    else if (playing) planCut();
   }
 
   function flash() {
@@ -234,41 +246,89 @@
     now.classList.add("flash");
   }
 
-  // The next announcement: a recall alone (first: it is never dropped), else every call still in time.
+  // The next announcement: a recall alone (first: it is never dropped), else the calls still in time
+  // and the latest one, newest first.
   function nextBatch() {
     const recall = queue.findIndex((call) => call.recall);
     if (recall >= 0) return queue.splice(recall, 1);
-    const latest = queue[queue.length - 1];
-    const batch = queue.splice(0).filter((call) => call === latest || Date.now() - call.shownAt + FETCH_MS <= MAX_LAG_MS);
-    return batch.slice(-RECENT);
+    return queue.splice(0).filter((call) => call === newest || inTime(call)).reverse().slice(0, RECENT);
   }
 
   async function speakNext() {
     speaking = true;
-    let first = true;   // the chime opens a burst, not each announcement in it
+    await play("/display/chime.wav");   // the chime opens a burst, not each announcement in it
+    let burst = false;
     while (queue.length) {
       const batch = nextBatch();
-      const urls = settings.voice.map((lang) => batch.length === 1 ? clip(lang, batch[0])
-        : `/display/voice/${lang}/calls/${batch.map((c) => `${encodeURIComponent(c.number)}-${encodeURIComponent(c.counter)}`).join(",")}.wav`);
-      mark(batch);
-      let started = false;
-      const begin = () => {
-        if (started) return;
-        started = true;
-        // For whoever listens (a test, a monitor): what is said, and when it began.
-        document.dispatchEvent(new CustomEvent("motcua:announce", { detail: {
-          calls: batch.map((c) => ({ number: c.number, counter: c.counter, recall: Boolean(c.recall), shownAt: c.shownAt })),
-          startedAt: Date.now() } }));
-      };
-      if (first) await play("/display/chime.wav", begin);
-      first = false;
-      for (const [i, url] of urls.entries()) {
+      if (!batch.length) continue;   // all of them too late: left to the screen
+      const short = burst || batch.length > 1;
+      burst = true;
+      for (const [i, lang] of settings.voice.entries()) {
         if (i > 0 && queue.length) break;   // a later language gives way to newer calls
-        await play(url, begin);
+        const unsaid = await say(short ? shortClip(lang, batch) : clip(lang, batch[0]), batch);
+        if (i === 0) queue.unshift(...unsaid.reverse());   // cut off before their turn: still in the running
       }
     }
     mark([]);
     speaking = false;
+  }
+
+  // Says one clip; answers the calls of the batch it did not reach.
+  async function say(url, batch) {
+    let answer;
+    const asked = Date.now();
+    try {
+      answer = await fetch(url);
+    } catch (error) {
+      return [];
+    }
+    if (!answer.ok) return [];
+    // Each call's [turn, number said, counter said], in ms from the clip's start.
+    const marks = (answer.headers.get("X-Voice-Marks") || "").split(",").map((m) => m.split("-").map((s) => Number(s) * 1000));
+    const source = URL.createObjectURL(await answer.blob());
+    const current = { batch, marks, startedAt: null };
+    mark(batch);
+    await play(source, (audio) => {
+      current.startedAt = Date.now();
+      current.cut = () => audio.dispatchEvent(new Event("ended"));
+      playing = current;
+      planCut();
+    });
+    clearTimeout(current.timer);
+    playing = null;
+    URL.revokeObjectURL(source);
+    const played = current.startedAt === null ? -1 : (current.stoppedAt || Date.now()) - current.startedAt;
+    const reached = batch.filter((call, i) => marks[i] && marks[i][1] <= played + 50);   // its number was said
+    if (reached.length) {
+      // For whoever listens (a test, a monitor): what was said, when each call's turn began, and
+      // whether it was said to its counter.
+      document.dispatchEvent(new CustomEvent("motcua:announce", { detail: {
+        calls: reached.map((c, i) => ({ number: c.number, counter: c.counter, recall: Boolean(c.recall), shownAt: c.shownAt,
+          saidAt: current.startedAt + marks[i][0], whole: played >= marks[i][2] - 50 })),
+        startedAt: current.startedAt, asked, stoppedAt: current.stoppedAt, url } }));
+    }
+    return batch.slice(reached.length);
+  }
+
+  // When to stop the clip being said: before a call of its own that could no longer begin in time (the
+  // latest always may), and, while calls wait, once the call being said is said, or sooner when a call
+  // waiting would otherwise be late; a recall is never cut before its counter.
+  function planCut() {
+    const p = playing;
+    const now = Date.now();
+    const ends = p.marks.map(([, , end]) => p.startedAt + end);
+    let cut = Infinity;
+    p.batch.forEach((call, i) => {
+      if (i > 0 && call !== newest && p.startedAt + p.marks[i][0] - call.shownAt > MAX_LAG_MS) cut = Math.min(cut, ends[i - 1]);
+    });
+    const waiting = queue.filter((call) => call.recall || call === newest || inTime(call));
+    if (waiting.length) {
+      const said = ends.find((end) => end >= now) ?? now;
+      const due = Math.min(...waiting.map((call) => call.recall ? now : call.shownAt + MAX_LAG_MS - FETCH_MS));
+      cut = Math.min(cut, p.batch[0].recall ? Math.max(ends[0], Math.min(said, due)) : Math.min(said, due));
+    }
+    clearTimeout(p.timer);
+    if (cut !== Infinity) p.timer = setTimeout(() => { p.stoppedAt = Date.now(); p.cut(); }, Math.max(0, cut - now));
   }
 
   // The calls being said are marked on the screen (the big number, or their rows in the list).
@@ -282,9 +342,9 @@
   function play(url, onStart = () => {}) {
     return new Promise((resolve) => {
       const audio = new Audio(url);
-      audio.addEventListener("playing", onStart);
-      const done = () => { clearTimeout(guard); resolve(); };
-      const guard = setTimeout(done, 20000);  // a clip that never ends must not stop the queue
+      audio.addEventListener("playing", () => onStart(audio), { once: true });
+      const done = () => { clearTimeout(guard); audio.pause(); resolve(); };
+      const guard = setTimeout(done, 30000);  // a clip that never ends must not stop the queue
       audio.addEventListener("ended", done);
       audio.addEventListener("error", done);
       audio.play().then(() => showBlocked(false)).catch((error) => {

@@ -76,17 +76,20 @@ class Voice:
         return self.announcement_many(lang, [(number, counter)], recall)[0]
 
     def announcement_many(self, lang: str, calls: list[tuple[str, str]], recall: bool = False,
-                          short: bool = False) -> tuple[bytes, list[tuple[float, float]]]:
-        """A WAV file of the phrases of `parts`, joined with short gaps, and when each call is said in it
-        (seconds from its start: the first call from the lead, the others from their number to their counter)."""
+                          short: bool = False) -> tuple[bytes, list[tuple[float, float, float]]]:
+        """A WAV file of the phrases of `parts`, joined with short gaps, and when each call is said in it:
+        seconds from the clip's start to its turn (the first call's lead, the others' number), to the end
+        of its number, and to the end of its counter."""
         frames, marks, at = [], [], 0
         for part in parts(lang, calls, recall, short):
             begin = at
-            for phrase in part:
+            for k, phrase in enumerate(part):
+                if k == len(part) - 2:
+                    number_end = at - len(frames[-1])
                 clip = self.clip(lang, phrase)
                 frames += [clip, silence(GAP_S)]
                 at += len(clip) + len(frames[-1])
-            marks.append((begin / 2 / RATE, (at - len(frames[-1])) / 2 / RATE))
+            marks.append(tuple(x / 2 / RATE for x in (begin, number_end, at - len(frames[-1]))))
         return to_wav(b"".join(frames[:-1])), marks
 
     def clip(self, lang: str, phrase: str) -> bytes:

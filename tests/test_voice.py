@@ -110,7 +110,7 @@ def frames_of(wav: bytes) -> bytes:
         return clip.readframes(clip.getnframes())
 
 
-def marks_of(answer) -> list[tuple[float, float]]:
+def marks_of(answer) -> list[tuple[float, ...]]:
     return [tuple(float(x) for x in mark.split("-")) for mark in answer.headers["X-Voice-Marks"].split(",")]
 
 
@@ -135,9 +135,13 @@ def test_calls_in_a_burst_are_said_short_in_one_clip_with_when_each_is_said(clie
         assert found >= at, phrase
         at = found
     assert texts["voice.call_lead"] not in texts[lead]
-    # Two calls, two marks, in order, within the clip: the first from the lead, the second from its number.
-    (b1, e1), (b2, e2) = marks_of(answer)
-    assert b1 == 0 < e1 < b2 < e2 <= len(frames) / 2 / 22050 + 0.01
+    # Two calls, two marks, in order, within the clip: the first from the lead, the second from its number;
+    # each to the end of its number, then of its counter ("quầy" and the counter: 0.3-2 s).
+    (b1, n1, e1), (b2, n2, e2) = marks_of(answer)
+    assert b1 == 0 < n1 < e1 < b2 < n2 < e2 <= len(frames) / 2 / 22050 + 0.01
+    assert 0.3 < e1 - n1 < 2 and 0.3 < e2 - n2 < 2
+    letter = voice.clip("vi", texts["voice.letters"].get(second["number"][0], second["number"][0]))
+    assert b2 * 22050 * 2 == pytest.approx(frames.find(letter, int(e1 * 22050 * 2)), abs=0.005 * 22050 * 2)
     single = client.get(f"/display/voice/vi/{first['number']}/3.wav")
     assert len(marks_of(single)) == 1 and len(single.data) > len(client.get(
         f"/display/voice/vi/calls/{first['number']}-3.wav").data)   # the short form is shorter

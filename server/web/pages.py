@@ -172,8 +172,8 @@ def _burst(calls: str) -> list[tuple[str, str]]:
 
 
 def _announcement(lang: str, calls: list[tuple[str, str]], recall: bool, short: bool = False):
-    """The clip, with X-Voice-Marks: when each call is said in it ("begin-end" seconds, comma-separated), so
-    that the display may cut it short between calls."""
+    """The clip, with X-Voice-Marks: when each call is said in it ("turn-number said-counter said" in seconds,
+    comma-separated), so that the display may cut it short between calls."""
     if lang not in LANGUAGES:
         abort(404)
     for number, counter in calls:
@@ -186,7 +186,7 @@ def _announcement(lang: str, calls: list[tuple[str, str]], recall: bool, short: 
         abort(503, description=str(error))
     return Response(audio, mimetype="audio/wav", headers={
         "Cache-Control": "public, max-age=86400",
-        "X-Voice-Marks": ",".join(f"{begin:.2f}-{end:.2f}" for begin, end in marks)})
+        "X-Voice-Marks": ",".join("-".join(f"{x:.2f}" for x in mark) for mark in marks)})
 
 
 def _called_somewhere(engine, number: str, counter: str) -> bool:
