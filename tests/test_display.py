@@ -41,11 +41,16 @@ def test_a_call_is_on_screen_within_a_second_and_spoken(display):
     ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "cert"}).json()
     page.wait_for_function("document.querySelector(\".service[data-service='cert'] .waiting\").textContent === '1'",
                            timeout=3000)
+    # The page notes when the call reaches the screen (its own clock is this machine's): the second is
+    # measured there, not through the test's round trips to the browser, which a loaded machine slows.
+    page.evaluate("""(number) => new MutationObserver((changes, observer) => {
+        if (document.getElementById('now-number').textContent === number &&
+            document.getElementById('now-counter').textContent === '3') { window.shownAt = Date.now(); observer.disconnect(); }
+      }).observe(document.getElementById('now'), { subtree: true, childList: true, characterData: true })""", ticket["number"])
     called = server.post("/branches/hk-01/counters/3/next", "off1").json()["ticket"]
-    answered = time.monotonic()
-    page.wait_for_function(f"document.getElementById('now-number').textContent === '{ticket['number']}' && "
-                           "document.getElementById('now-counter').textContent === '3'", timeout=1000)
-    assert time.monotonic() - answered < 1.0
+    answered = time.time()
+    page.wait_for_function("window.shownAt", timeout=5000)
+    assert page.evaluate("window.shownAt") / 1000 - answered < 1.0
     assert called["number"] == ticket["number"]
     assert "flash" in page.get_attribute("#now", "class")
     page.wait_for_function("document.body.dataset.sound === 'on'", timeout=5000)
@@ -218,6 +223,9 @@ MAX_LAG_S = 4.0   # [display] voice_max_lag_s
 
 
 def test_the_voice_keeps_pace_with_a_burst_of_ten_calls_in_five_seconds(chromium, fresh_server):
+    """Ten calls and a recall in five seconds: each call said begins within 4 s of its call (it counts as
+    said once its number is), the recall and the latest call are said to their counter, and what is said is
+    on the screen. Measured: recall 0.2-0.9 s, the last call 1.1-2.0 s; the calls between are left to the screen."""
     server = fresh_server
     context = chromium.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     context.add_init_script(RECORD_ANNOUNCEMENTS)
@@ -256,8 +264,10 @@ def test_the_voice_keeps_pace_with_a_burst_of_ten_calls_in_five_seconds(chromium
                 lags[("recall", call["number"])] = said - recalled_at[call["number"]]
             else:
                 lags[call["number"]] = said - called_at[call["number"]]
-    print([(a["url"][-40:], round(a["asked"] / 1000 - start, 2), round(a["startedAt"] / 1000 - start, 2), a["stoppedAt"] and round(a["stoppedAt"] / 1000 - start, 2)) for a in announced])
-    print({k: round(v - start, 2) for k, v in {**called_at, **{"R" + k: v for k, v in recalled_at.items()}}.items()})
+    # The timeline, seconds from the first call: each call, then each clip (asked for, begun, cut short).
+    print("calls:", {k: round(v - start, 2) for k, v in {**called_at, **{"recall " + k: v for k, v in recalled_at.items()}}.items()})
+    print("clips:", [(a["url"].rsplit("/voice/", 1)[1], round(a["asked"] / 1000 - start, 2), round(a["startedAt"] / 1000 - start, 2),
+                      a["stoppedAt"] and round(a["stoppedAt"] / 1000 - start, 2)) for a in announced])
     print("announcements:", [[c["number"] + ("(recall)" if c["recall"] else "") for c in a["calls"]] for a in announced])
     print("lag (s):", {("recall " + k[1]) if isinstance(k, tuple) else k: round(v, 2) for k, v in lags.items()})
     assert (False, last) in whole                                          # the latest call is always said, whole
