@@ -282,9 +282,11 @@ def wall_pages(page) -> dict[str, dict]:
     pages = int(page.evaluate("() => document.getElementById('services').dataset.pages || '1'"))
     seen = {}
     for number in range(1, pages + 1):
-        page.wait_for_function(f"() => document.getElementById('services').dataset.page === '{number}'",
-                               timeout=PAGE_SECONDS * (pages + 2) * 1000)
-        layout = page.evaluate(LAYOUT)
+        # Measured in the same turn as the page is seen: a second call could find the next page already
+        # (a page lasts 0.6 s, a round trip to a loaded browser may last longer).
+        layout = page.wait_for_function(
+            f"() => document.getElementById('services').dataset.page === '{number}' && ({LAYOUT})()",
+            timeout=PAGE_SECONDS * (pages + 2) * 1000).json_value()
         seen[layout["page"]] = layout
     assert sorted(seen, key=int) == [str(n) for n in range(1, pages + 1)]
     return seen
