@@ -32,7 +32,8 @@
   // ---- state ---------------------------------------------------------------------------------
 
   function applyState(state) {
-    lastServices = state.services.slice().sort((a, b) => a.letter.localeCompare(b.letter));
+    // A to Z, then AA, AB…: the order of the letters a branch hands out.
+    lastServices = state.services.slice().sort((a, b) => a.letter.length - b.letter.length || a.letter.localeCompare(b.letter));
     renderServices();
     const fresh = [];
     const oldestFirst = state.recent_calls.slice(0, RECENT).reverse();
@@ -68,6 +69,7 @@
     list.replaceChildren(...calls.slice(0, -1).reverse().map((call) => {
       const item = document.createElement("li");
       item.innerHTML = `<span class="num"></span><span><span class="arrow">→</span> <span class="cno"></span></span>`;
+      item.dataset.key = `${call.number}|${call.counter}`;
       item.querySelector(".num").textContent = call.number;
       item.querySelector(".cno").textContent = `${texts.vi["display.counter"]} ${call.counter}`;
       if (call.recall) {
@@ -88,7 +90,7 @@
 
   function renderServices() {
     const names = Object.fromEntries(settings.services.concat(lastServices).map((s) => [s.id, s.name]));  // live names win
-    $("services").replaceChildren(...lastServices.map((service) => {
+    $("service-cards").replaceChildren(...lastServices.map((service) => {
       const box = document.createElement("div");
       box.className = "service";
       box.dataset.service = service.id;
@@ -100,10 +102,61 @@
       en.className = "en";
       en.textContent = name.en;
       nameEl.append(en);
-      box.append(nameEl, waitingLine(service.waiting), waitLine(service.estimated_wait_min));
+      const line = document.createElement("div");
+      line.className = "line";
+      line.append(waitingLine(service.waiting), waitLine(service.estimated_wait_min));
+      box.append(nameEl, line);
       return box;
     }));
+    paginate();
   }
+
+  // ---- pages of services ---------------------------------------------------------------------
+  // The cards are cut into pages of whole rows that fit the strip, measured as laid out (names
+  // take one line or three); one page shows at a time, the next every [display] page_seconds.
+
+  let pages = [];
+  let pageIndex = 0;
+
+  function paginate() {
+    const grid = $("service-cards");
+    const cards = [...grid.children];
+    cards.forEach((card) => { card.hidden = false; });
+    const rows = new Map();   // a row's top → its cards and its bottom
+    for (const card of cards) {
+      const box = card.getBoundingClientRect();
+      const row = rows.get(box.top) || { cards: [], bottom: box.bottom };
+      row.cards.push(card);
+      row.bottom = Math.max(row.bottom, box.bottom);
+      rows.set(box.top, row);
+    }
+    const room = grid.clientHeight + 0.5;
+    pages = [];
+    let origin = null;
+    for (const [top, row] of rows) {
+      if (origin === null || row.bottom - origin > room) { pages.push([]); origin = top; }
+      pages[pages.length - 1].push(...row.cards);
+    }
+    if (!pages.length) pages = [[]];
+    showPage(Math.min(pageIndex, pages.length - 1));
+  }
+
+  function showPage(index) {
+    pageIndex = index;
+    const shown = new Set(pages[index]);
+    for (const card of $("service-cards").children) card.hidden = !shown.has(card);
+    const footer = $("services");
+    footer.dataset.page = String(index + 1);
+    footer.dataset.pages = String(pages.length);
+    const indicator = $("services-page");
+    indicator.hidden = pages.length < 2;
+    const fill = (text) => text.replace("{page}", index + 1).replace("{pages}", pages.length);
+    indicator.textContent = `${fill(texts.vi["display.page"])} · ${fill(texts.en["display.page"])}`;
+  }
+
+  setInterval(() => { if (pages.length > 1) showPage((pageIndex + 1) % pages.length); }, settings.page_seconds * 1000);
+  // A new size (another screen, the sound-off bar) makes other pages.
+  new ResizeObserver(() => paginate()).observe($("service-cards"));
 
   function waitingLine(waiting) {
     if (waiting === 0) return figure(texts.vi["display.nobody_waiting"], null, null, "quiet");
@@ -155,14 +208,35 @@
 
   // ---- sound ---------------------------------------------------------------------------------
 
+  // The voice keeps pace with the screen: each call said begins within [display] voice_max_lag_s of
+  // reaching it. After a quiet spell, the chime and the full sentence. A call made while one is said
+  // cuts it short once its counter is said, or sooner if the newer call would otherwise be late; a
+  // recall cuts it at once and is never cut before its own counter. Then the calls waiting are said
+  // together in the short form ("Mời số A012 quầy 3, A013 quầy 4"), newest first as the screen shows
+  // them, without the chime. A call that could no longer begin in time stays on the screen only, unless
+  // it is a recall or the latest call. Each call's clip is asked for as it arrives, so that its phrases
+  // are rendered early.
+  const MAX_LAG_MS = settings.voice_max_lag_s * 1000;
+  const FETCH_MS = 1000;     // what asking for a clip may take: the margin kept before a call's limit
   const queue = [];
   let speaking = false;
+  let playing = null;        // the clip being said: { batch, marks, startedAt, cut(), timer }
+  let newest = null;         // the latest call: always said
   let soundBlocked = false;
+  fetch("/display/chime.wav").catch(() => {});   // in the browser's cache before the first call
+
+  const ids = (batch) => batch.map((c) => `${encodeURIComponent(c.number)}-${encodeURIComponent(c.counter)}`).join(",");
+  const clip = (lang, call) => `/display/voice/${lang}/${call.recall ? "recall/" : ""}${encodeURIComponent(call.number)}/${encodeURIComponent(call.counter)}.wav`;
+  const shortClip = (lang, batch) => `/display/voice/${lang}/${batch[0].recall ? "recall/" : ""}calls/${ids(batch)}.wav`;
+  const inTime = (call) => Date.now() - call.shownAt + FETCH_MS <= MAX_LAG_MS;
 
   function announce(call) {
     flash();
-    queue.push(call);
+    newest = { ...call, shownAt: Date.now() };
+    queue.push(newest);
+    settings.voice.forEach((lang) => fetch(clip(lang, call)).catch(() => {}));
     if (!speaking) speakNext();
+    else if (playing) planCut();
   }
 
   function flash() {
@@ -172,22 +246,105 @@
     now.classList.add("flash");
   }
 
+  // The next announcement: a recall alone (first: it is never dropped), else the calls still in time
+  // and the latest one, newest first.
+  function nextBatch() {
+    const recall = queue.findIndex((call) => call.recall);
+    if (recall >= 0) return queue.splice(recall, 1);
+    return queue.splice(0).filter((call) => call === newest || inTime(call)).reverse().slice(0, RECENT);
+  }
+
   async function speakNext() {
     speaking = true;
+    await play("/display/chime.wav");   // the chime opens a burst, not each announcement in it
+    let burst = false;
     while (queue.length) {
-      const call = queue.shift();
-      const clips = ["/display/chime.wav"].concat(settings.voice.map((lang) =>
-        `/display/voice/${lang}/${call.recall ? "recall/" : ""}${encodeURIComponent(call.number)}/${encodeURIComponent(call.counter)}.wav`));
-      for (const url of clips) await play(url);
+      const batch = nextBatch();
+      if (!batch.length) continue;   // all of them too late: left to the screen
+      const short = burst || batch.length > 1;
+      burst = true;
+      for (const [i, lang] of settings.voice.entries()) {
+        if (i > 0 && queue.length) break;   // a later language gives way to newer calls
+        const unsaid = await say(short ? shortClip(lang, batch) : clip(lang, batch[0]), batch);
+        if (i === 0) queue.unshift(...unsaid.reverse());   // cut off before their turn: still in the running
+      }
     }
+    mark([]);
     speaking = false;
   }
 
-  function play(url) {
+  // Says one clip; answers the calls of the batch it did not reach.
+  async function say(url, batch) {
+    let answer;
+    const asked = Date.now();
+    try {
+      answer = await fetch(url);
+    } catch (error) {
+      return [];
+    }
+    if (!answer.ok) return [];
+    // Each call's [turn, number said, counter said], in ms from the clip's start.
+    const marks = (answer.headers.get("X-Voice-Marks") || "").split(",").map((m) => m.split("-").map((s) => Number(s) * 1000));
+    const source = URL.createObjectURL(await answer.blob());
+    const current = { batch, marks, startedAt: null };
+    mark(batch);
+    await play(source, (audio) => {
+      current.startedAt = Date.now();
+      current.cut = () => audio.dispatchEvent(new Event("ended"));
+      playing = current;
+      planCut();
+    });
+    clearTimeout(current.timer);
+    playing = null;
+    URL.revokeObjectURL(source);
+    const played = current.startedAt === null ? -1 : (current.stoppedAt || Date.now()) - current.startedAt;
+    const reached = batch.filter((call, i) => marks[i] && marks[i][1] <= played + 50);   // its number was said
+    if (reached.length) {
+      // For whoever listens (a test, a monitor): what was said, when each call's turn began, and
+      // whether it was said to its counter.
+      document.dispatchEvent(new CustomEvent("motcua:announce", { detail: {
+        calls: reached.map((c, i) => ({ number: c.number, counter: c.counter, recall: Boolean(c.recall), shownAt: c.shownAt,
+          saidAt: current.startedAt + marks[i][0], whole: played >= marks[i][2] - 50 })),
+        startedAt: current.startedAt, asked, stoppedAt: current.stoppedAt, url } }));
+    }
+    return batch.slice(reached.length);
+  }
+
+  // When to stop the clip being said: before a call of its own that could no longer begin in time (the
+  // latest always may), and, while calls wait, once the call being said is said, or sooner when a call
+  // waiting would otherwise be late; a recall is never cut before its counter.
+  function planCut() {
+    const p = playing;
+    const now = Date.now();
+    const ends = p.marks.map(([, , end]) => p.startedAt + end);
+    let cut = Infinity;
+    p.batch.forEach((call, i) => {
+      if (i > 0 && call !== newest && p.startedAt + p.marks[i][0] - call.shownAt > MAX_LAG_MS) cut = Math.min(cut, ends[i - 1]);
+    });
+    const waiting = queue.filter((call) => call.recall || call === newest || inTime(call));
+    if (waiting.length) {
+      const said = ends.find((end) => end >= now) ?? now;
+      const due = Math.min(...waiting.map((call) => call.recall ? now : call.shownAt + MAX_LAG_MS - FETCH_MS));
+      cut = Math.min(cut, p.batch[0].recall ? Math.max(ends[0], Math.min(said, due)) : Math.min(said, due));
+    }
+    clearTimeout(p.timer);
+    if (cut !== Infinity) p.timer = setTimeout(() => { p.stoppedAt = Date.now(); p.cut(); }, Math.max(0, cut - now));
+  }
+
+  // The calls being said are marked on the screen (the big number, or their rows in the list).
+  function mark(batch) {
+    const keys = new Set(batch.map((c) => `${c.number}|${c.counter}`));
+    const latest = calls[calls.length - 1];
+    $("now").classList.toggle("speaking", Boolean(latest) && keys.has(`${latest.number}|${latest.counter}`));
+    for (const item of $("recent").children) item.classList.toggle("speaking", keys.has(item.dataset.key));
+  }
+
+  function play(url, onStart = () => {}) {
     return new Promise((resolve) => {
       const audio = new Audio(url);
-      const done = () => { clearTimeout(guard); resolve(); };
-      const guard = setTimeout(done, 20000);  // a clip that never ends must not stop the queue
+      audio.addEventListener("playing", () => onStart(audio), { once: true });
+      const done = () => { clearTimeout(guard); audio.pause(); resolve(); };
+      const guard = setTimeout(done, 30000);  // a clip that never ends must not stop the queue
       audio.addEventListener("ended", done);
       audio.addEventListener("error", done);
       audio.play().then(() => showBlocked(false)).catch((error) => {

@@ -134,6 +134,12 @@ class Display:
     chromium: str = setting("chromium", "The browser `motcua display` starts in kiosk mode.")
     voice_cache_clips: int = setting(
         500, "Spoken phrases the server keeps rendered (each ≈ 40 KB); the least recently used go first.")
+    page_seconds: float = setting(
+        8.0, "Seconds each page of services stays on the wall display when they do not all fit on one.")
+    voice_max_lag_s: float = setting(
+        4.0, "The wall display begins a call's announcement within this many seconds: in a burst, calls are said "
+        "together, and one it can no longer begin in time is left to the screen (a recall and the latest call always "
+        "are spoken).")
 
 
 @dataclasses.dataclass(frozen=True)

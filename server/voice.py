@@ -25,17 +25,34 @@ GAP_S = 0.12          # between phrases
 ESPEAK_VOICES = {"vi": "vi", "en": "en"}
 
 
+# (short, recall) → the catalogue's lead and "to counter" phrases
+FORMS = {(False, False): ("voice.call_lead", "voice.to_counter"),
+         (False, True): ("voice.recall_lead", "voice.to_counter"),
+         (True, False): ("voice.burst_call_lead", "voice.burst_to_counter"),
+         (True, True): ("voice.burst_recall_lead", "voice.burst_to_counter")}
+
+
 class VoiceUnavailable(RuntimeError):
     """espeak-ng is not installed: the display shows calls without the voice."""
 
 
 def words(lang: str, number: str, counter: str, recall: bool = False) -> list[str]:
     """The phrases of one announcement, in order."""
+    return [phrase for part in parts(lang, [(number, counter)], recall) for phrase in part]
+
+
+def parts(lang: str, calls: list[tuple[str, str]], recall: bool = False, short: bool = False) -> list[list[str]]:
+    """Each call's phrases (its number and counter), the lead before the first one. The short form
+    ("Mời số A012 quầy 3, A013 quầy 4") is for calls said in a burst, where every second counts."""
     texts = catalogue(lang)
     letters, digits = texts["voice.letters"], texts["voice.digits"]
-    spoken = [letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
-    lead = texts["voice.recall_lead"] if recall else texts["voice.call_lead"]
-    return [lead, *spoken, texts["voice.to_counter"], counter]
+    lead, to_counter = FORMS[short, recall]
+    said = []
+    for number, counter in calls:
+        said.append([letters.get(ch.upper(), ch) if ch.isalpha() else digits[int(ch)] for ch in number if ch.isalnum()]
+                    + [texts[to_counter], counter])
+    said[0].insert(0, texts[lead])
+    return said
 
 
 class Voice:
@@ -56,10 +73,24 @@ class Voice:
 
     def announcement(self, lang: str, number: str, counter: str, recall: bool = False) -> bytes:
         """A WAV file: the phrases of `words`, joined with short gaps."""
-        frames = []
-        for phrase in words(lang, number, counter, recall):
-            frames += [self.clip(lang, phrase), silence(GAP_S)]
-        return to_wav(b"".join(frames[:-1]))
+        return self.announcement_many(lang, [(number, counter)], recall)[0]
+
+    def announcement_many(self, lang: str, calls: list[tuple[str, str]], recall: bool = False,
+                          short: bool = False) -> tuple[bytes, list[tuple[float, float, float]]]:
+        """A WAV file of the phrases of `parts`, joined with short gaps, and when each call is said in it:
+        seconds from the clip's start to its turn (the first call's lead, the others' number), to the end
+        of its number, and to the end of its counter."""
+        frames, marks, at = [], [], 0
+        for part in parts(lang, calls, recall, short):
+            begin = at
+            for k, phrase in enumerate(part):
+                if k == len(part) - 2:
+                    number_end = at - len(frames[-1])
+                clip = self.clip(lang, phrase)
+                frames += [clip, silence(GAP_S)]
+                at += len(clip) + len(frames[-1])
+            marks.append(tuple(x / 2 / RATE for x in (begin, number_end, at - len(frames[-1]))))
+        return to_wav(b"".join(frames[:-1])), marks
 
     def clip(self, lang: str, phrase: str) -> bytes:
         """Raw 16-bit mono frames of one phrase (rendered once while it stays in the cache)."""

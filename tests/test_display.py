@@ -41,11 +41,16 @@ def test_a_call_is_on_screen_within_a_second_and_spoken(display):
     ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "cert"}).json()
     page.wait_for_function("document.querySelector(\".service[data-service='cert'] .waiting\").textContent === '1'",
                            timeout=3000)
+    # The page notes when the call reaches the screen (its own clock is this machine's): the second is
+    # measured there, not through the test's round trips to the browser, which a loaded machine slows.
+    page.evaluate("""(number) => new MutationObserver((changes, observer) => {
+        if (document.getElementById('now-number').textContent === number &&
+            document.getElementById('now-counter').textContent === '3') { window.shownAt = Date.now(); observer.disconnect(); }
+      }).observe(document.getElementById('now'), { subtree: true, childList: true, characterData: true })""", ticket["number"])
     called = server.post("/branches/hk-01/counters/3/next", "off1").json()["ticket"]
-    answered = time.monotonic()
-    page.wait_for_function(f"document.getElementById('now-number').textContent === '{ticket['number']}' && "
-                           "document.getElementById('now-counter').textContent === '3'", timeout=1000)
-    assert time.monotonic() - answered < 1.0
+    answered = time.time()
+    page.wait_for_function("window.shownAt", timeout=5000)
+    assert page.evaluate("window.shownAt") / 1000 - answered < 1.0
     assert called["number"] == ticket["number"]
     assert "flash" in page.get_attribute("#now", "class")
     page.wait_for_function("document.body.dataset.sound === 'on'", timeout=5000)
@@ -207,4 +212,71 @@ def test_without_a_socket_the_display_polls_and_still_shows_and_announces_calls(
         page.wait_for_timeout(100)
     assert any(url.endswith(f"/{called['number']}/3.wav") for url in voice)
     finish(server, called)
+    context.close()
+
+
+RECORD_ANNOUNCEMENTS = """
+document.addEventListener('motcua:announce', (event) => { (window.announced = window.announced || []).push(event.detail); });
+"""
+BURST_COUNTERS = ["1", "2", "3", "4", "5", "6", "1", "2", "3", "4"]   # hk-01's counters, each called in turn
+MAX_LAG_S = 4.0   # [display] voice_max_lag_s
+
+
+def test_the_voice_keeps_pace_with_a_burst_of_ten_calls_in_five_seconds(chromium, fresh_server):
+    """Ten calls and a recall in five seconds: each call said begins within 4 s of its call (it counts as
+    said once its number is), the recall and the latest call are said to their counter, and what is said is
+    on the screen. Measured: recall 0.2-0.9 s, the last call 1.1-2.0 s; the calls between are left to the screen."""
+    server = fresh_server
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
+    context.add_init_script(RECORD_ANNOUNCEMENTS)
+    page = context.new_page()
+    page.goto(server.base + "/display/hk-01")
+    page.wait_for_selector(".service[data-service='cert']")
+    for service, count in (("civil", 5), ("cert", 5), ("land", 4), ("business", 2)):
+        for _ in range(count):
+            server.post("/branches/hk-01/tickets", "kiosk1", {"service": service})
+    held, called_at, recalled_at = {}, {}, {}
+    start = time.time()
+    for k, counter in enumerate(BURST_COUNTERS):
+        time.sleep(max(0.0, start + 0.5 * k - time.time()))   # the pace of the burst, not a wait for the server
+        if counter in held:
+            finish(server, held.pop(counter))
+        before = time.time()
+        ticket = server.post(f"/branches/hk-01/counters/{counter}/next", "off1").json()["ticket"]
+        held[counter], called_at[ticket["number"]] = ticket, before
+        if k == 4:   # counter 3's citizen has not come: called again in the middle of the burst
+            before = time.time()
+            assert server.post(f"/tickets/{held['3']['id']}/recall", "off1").status_code == 200
+            recalled_at[held["3"]["number"]] = before
+    assert time.time() - start < 5.5
+    last = held[BURST_COUNTERS[-1]]["number"]
+    page.wait_for_function("(last) => (window.announced || []).some((a) => a.calls.some((c) => c.number === last))",
+                           arg=last, timeout=40000)
+    page.wait_for_function("() => !document.querySelector('.speaking')", timeout=40000)
+    announced = page.evaluate("() => window.announced")
+    lags, whole = {}, set()
+    for announcement in announced:
+        for call in announcement["calls"]:
+            said = call["saidAt"] / 1000   # when the clip reached this call (the first one's lead, the others' number)
+            if call["whole"]:
+                whole.add((call["recall"], call["number"]))
+            if call["recall"]:
+                lags[("recall", call["number"])] = said - recalled_at[call["number"]]
+            else:
+                lags[call["number"]] = said - called_at[call["number"]]
+    # The timeline, seconds from the first call: each call, then each clip (asked for, begun, cut short).
+    print("calls:", {k: round(v - start, 2) for k, v in {**called_at, **{"recall " + k: v for k, v in recalled_at.items()}}.items()})
+    print("clips:", [(a["url"].rsplit("/voice/", 1)[1], round(a["asked"] / 1000 - start, 2), round(a["startedAt"] / 1000 - start, 2),
+                      a["stoppedAt"] and round(a["stoppedAt"] / 1000 - start, 2)) for a in announced])
+    print("announcements:", [[c["number"] + ("(recall)" if c["recall"] else "") for c in a["calls"]] for a in announced])
+    print("lag (s):", {("recall " + k[1]) if isinstance(k, tuple) else k: round(v, 2) for k, v in lags.items()})
+    assert (False, last) in whole                                          # the latest call is always said, whole
+    assert all((True, number) in whole for number in recalled_at)          # a recall is never dropped nor cut
+    assert max(lags.values()) <= MAX_LAG_S, lags
+    # What is said is on the screen: each call said is the big number or a row of the recent calls.
+    shown = set(page.eval_on_selector_all("#recent li .num", "items => items.map((i) => i.firstChild.textContent)"))
+    shown.add(page.text_content("#now-number"))
+    assert {k if isinstance(k, str) else k[1] for k in lags} <= shown
+    for ticket in held.values():
+        finish(server, ticket)
     context.close()

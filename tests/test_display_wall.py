@@ -2,12 +2,18 @@
 call whole, waits coloured against the target, portrait, an empty queue, the sound-off bar, the icon."""
 from __future__ import annotations
 
+import signal
+
 import pytest
 import requests
 
+from motcua.accounts import Accounts
+from motcua.core import scenario
+from motcua.core.clock import SystemClock
 from motcua.i18n import catalogue
+from motcua.store import Store
 
-from conftest import screenshot
+from conftest import PASSWORD, Server, free_port, screenshot
 
 VI = catalogue("vi")
 SCREENS = [(1920, 1080), (1280, 720), (1080, 1920)]
@@ -166,3 +172,147 @@ def test_the_pages_are_never_offered_for_translation(busy):
     for path in ("/display/hk-01", f"/t/{ticket['id']}", "/"):
         html = requests.get(busy.base + path, timeout=5).text
         assert '<html lang="vi" translate="no">' in html, path
+
+
+# ---- a real branch: 1 to 40 services with the longest real names -------------------------------------
+
+# The longest names of real one-stop services (Vietnamese, English): the cards must hold them whole.
+LONG_NAMES = [
+    ("Cấp Giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản khác gắn liền với đất",
+     "Certificate of land use rights, ownership of houses and other assets attached to land"),
+    ("Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất",
+     "Registration of changes in land use rights and ownership of assets attached to land"),
+    ("Đăng ký thành lập hộ kinh doanh và cấp Giấy chứng nhận đăng ký hộ kinh doanh",
+     "Household business registration and issuance of the household business registration certificate"),
+    ("Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan có thẩm quyền cấp",
+     "Certified copies from originals of papers and documents issued by competent authorities"),
+    ("Liên thông đăng ký khai sinh, đăng ký thường trú, cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi",
+     "Joint birth registration, permanent residence registration and health insurance card for children"),
+]
+COUNTS = [1, 5, 12, 25, 40]
+PAGE_SECONDS = 0.6   # the test's [display] page_seconds: every page is seen within seconds
+
+
+def real_size_scenario() -> dict:
+    """A branch "nN" for each count N, with N services (one counter each) named as LONG_NAMES, in turn."""
+    services = [{"id": f"s{i:02d}", "name": {"vi": LONG_NAMES[i % len(LONG_NAMES)][0],
+                                             "en": LONG_NAMES[i % len(LONG_NAMES)][1]},
+                 "service_min": {"mean": 12}} for i in range(max(COUNTS))]
+    branches = [{"id": f"n{n}", "name": {"vi": f"Trung tâm Phục vụ hành chính công số {n:02d} - Hoàn Kiếm",
+                                         "en": f"Public Administrative Service Centre No. {n:02d} - Hoan Kiem"},
+                 "lat": 21.02, "lon": 105.85,
+                 "counters": [{"id": str(i + 1), "services": [services[i]["id"]]} for i in range(n)]}
+                for n in COUNTS]
+    return {"format": scenario.FORMAT, "name": "real-size", "timezone": "Asia/Ho_Chi_Minh", "open": "00:00",
+            "close": "23:59", "services": services, "branches": branches}
+
+
+@pytest.fixture(scope="module")
+def real_size(tmp_path_factory):
+    """A real server on the real-size scenario, every branch with full recent calls and people waiting."""
+    folder = tmp_path_factory.mktemp("real-size")
+    data = real_size_scenario()
+    store = Store(folder / "motcua.db")
+    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    accounts = Accounts(store, SystemClock(), 12.0)
+    tokens = {}
+    for n in COUNTS:
+        accounts.add_user(f"off-n{n}", PASSWORD, "officer", f"n{n}")
+        tokens[f"off-n{n}"] = accounts.login(f"off-n{n}", PASSWORD)[0]
+        tokens[f"kiosk-n{n}"] = accounts.add_device("kiosk", f"n{n}")
+    store.close()
+    (folder / "config.toml").write_text(f"[display]\npage_seconds = {PAGE_SECONDS}\n", encoding="utf-8")
+    srv = Server(folder / "motcua.db", free_port(), folder / "server.log", tokens=tokens,
+                 args=("--config", str(folder / "config.toml")))
+    srv.start()
+    for n in COUNTS:
+        # Nine calls (more than the display keeps), the counters called in turn; then people waiting.
+        for k in range(9):
+            counter = k % n + 1
+            srv.post(f"/branches/n{n}/tickets", f"kiosk-n{n}", {"service": f"s{counter - 1:02d}"})
+            called = srv.post(f"/branches/n{n}/counters/{counter}/next", f"off-n{n}").json()["ticket"]
+            assert srv.post(f"/tickets/{called['id']}/done", f"off-n{n}").status_code == 200
+        for i in range(n):
+            for _ in range(1 + i % 3):
+                srv.post(f"/branches/n{n}/tickets", f"kiosk-n{n}", {"service": f"s{i:02d}"})
+    yield srv
+    srv.kill(signal.SIGTERM)
+
+
+# Everything that must hold on any page of services: sizes of the call and the recent calls (compared
+# with one service), nothing outside the viewport, no two cards over each other, no text cut off.
+LAYOUT = """
+() => {
+  const problems = [];
+  const view = { left: 0, top: 0, right: innerWidth, bottom: innerHeight };
+  const inside = (b, f) => b.left >= f.left - 0.5 && b.right <= f.right + 0.5 && b.top >= f.top - 0.5 && b.bottom <= f.bottom + 0.5;
+  const ancestors = function* (el) { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) yield a; };
+  const shown = (el) => { const b = el.getBoundingClientRect(); return b.width > 0 && b.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
+  for (const el of document.body.querySelectorAll('*')) {
+    if (!shown(el) || el.tagName === 'SCRIPT') continue;
+    const name = el.id || el.className || el.tagName;
+    if (!inside(el.getBoundingClientRect(), view)) problems.push('outside the viewport: ' + name);
+    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!text) continue;
+    const cut = el.scrollWidth > el.clientWidth + 1 ||   // and no box that clips holds only part of it
+      [...ancestors(el)].some((a) => getComputedStyle(a).overflow !== 'visible' && !inside(el.getBoundingClientRect(), a.getBoundingClientRect()));
+    if (cut) problems.push('text cut off: ' + name + ' "' + el.textContent.slice(0, 40) + '"');
+  }
+  const cards = [...document.querySelectorAll('.service')].filter(shown);
+  cards.forEach((a, i) => cards.slice(i + 1).forEach((b) => {
+    const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+    if (p.left < q.right - 0.5 && q.left < p.right - 0.5 && p.top < q.bottom - 0.5 && q.top < p.bottom - 0.5)
+      problems.push('overlap: ' + a.dataset.service + ' ' + b.dataset.service);
+  }));
+  cards.forEach((card) => { if (!inside(card.getBoundingClientRect(), document.getElementById('services').getBoundingClientRect()))
+    problems.push('card outside its panel: ' + card.dataset.service); });
+  const number = document.getElementById('now-number');
+  const recent = document.querySelector('#recent li');
+  return { problems, cards: cards.map((c) => c.dataset.service),
+           page: document.getElementById('services').dataset.page || '1',
+           number: [parseFloat(getComputedStyle(number).fontSize), number.getBoundingClientRect().height,
+                    document.getElementById('now').getBoundingClientRect().height],
+           recent: [document.querySelectorAll('#recent li').length, parseFloat(getComputedStyle(recent).fontSize)] };
+}
+"""
+
+
+def wall_pages(page) -> dict[str, dict]:
+    """The layout of every page of services, by page number, as the display turns them."""
+    pages = int(page.evaluate("() => document.getElementById('services').dataset.pages || '1'"))
+    seen = {}
+    for number in range(1, pages + 1):
+        # Measured in the same turn as the page is seen: a second call could find the next page already
+        # (a page lasts 0.6 s, a round trip to a loaded browser may last longer).
+        layout = page.wait_for_function(
+            f"() => document.getElementById('services').dataset.page === '{number}' && ({LAYOUT})()",
+            timeout=PAGE_SECONDS * (pages + 2) * 1000).json_value()
+        seen[layout["page"]] = layout
+    assert sorted(seen, key=int) == [str(n) for n in range(1, pages + 1)]
+    return seen
+
+
+@pytest.mark.parametrize("width, height", SCREENS)
+def test_the_call_keeps_its_size_and_every_service_is_shown_whole_at_any_count(real_size, browser_context,
+                                                                                  width, height):
+    sizes = {}
+    for n in COUNTS:
+        page = browser_context(width, height).new_page()
+        page.goto(real_size.base + f"/display/n{n}")
+        page.wait_for_function("() => document.querySelectorAll('#recent li').length >= 7 && "
+                               "document.querySelectorAll('.service').length > 0", timeout=5000)
+        page.evaluate("() => document.fonts.ready")
+        layouts = wall_pages(page)
+        screenshot(page, f"wall-{n}-services-{width}x{height}")
+        for layout in layouts.values():
+            assert layout["problems"] == [], (n, layout["page"], layout["problems"])
+        on_pages = [service for layout in layouts.values() for service in layout["cards"]]
+        assert sorted(on_pages) == [f"s{i:02d}" for i in range(n)]   # each service on one page, none left out
+        sizes[n] = (layouts["1"]["number"], layouts["1"]["recent"])
+        page.close()
+    (number_1, recent_1) = sizes[1]
+    for n in COUNTS:
+        number, recent = sizes[n]
+        assert number == pytest.approx(number_1, abs=1), (n, "the call shrank")
+        assert recent == pytest.approx(recent_1, abs=0.5), (n, "the recent calls shrank")
+    assert number_1[0] >= 0.15 * min(height, width * 9 / 16)   # the call is huge, not only equal

@@ -17,8 +17,8 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="esp
 OPTIONS = ["-fsecret", "-fnosuch", "--stdin", "-q", "-x", "--help"]
 
 
-def called_ticket(api, counter: str = "3") -> dict:
-    api.issue("cert")
+def called_ticket(api, counter: str = "3", service: str = "cert") -> dict:
+    api.issue(service)
     answer = api.post(f"/branches/hk-01/counters/{counter}/next", "off1")
     assert answer.status_code == 200, answer.text
     return answer.json["ticket"]
@@ -102,3 +102,66 @@ def test_the_cache_keeps_the_most_recently_used_clips_only():
     assert sorted(p for _, p in voice._clips) == ["a", "c", "d"]
     voice.clip("vi", "b")
     assert voice.rendered == ["a", "b", "c", "d", "b"]
+
+
+def frames_of(wav: bytes) -> bytes:
+    with wave.open(io.BytesIO(wav)) as clip:
+        assert (clip.getnchannels(), clip.getsampwidth(), clip.getframerate()) == (1, 2, 22050)
+        return clip.readframes(clip.getnframes())
+
+
+def marks_of(answer) -> list[tuple[float, ...]]:
+    return [tuple(float(x) for x in mark.split("-")) for mark in answer.headers["X-Voice-Marks"].split(",")]
+
+
+@needs_espeak
+@pytest.mark.parametrize("recall", [False, True])
+def test_calls_in_a_burst_are_said_short_in_one_clip_with_when_each_is_said(client, api, app, recall):
+    first, second = called_ticket(api, "3"), called_ticket(api, "4", "land")
+    path = "recall/calls" if recall else "calls"
+    answer = client.get(f"/display/voice/vi/{path}/{first['number']}-3,{second['number']}-4.wav")
+    assert answer.status_code == 200 and answer.mimetype == "audio/wav"
+    frames, voice = frames_of(answer.data), app.extensions[VOICE]
+    lead = "voice.burst_recall_lead" if recall else "voice.burst_call_lead"
+    from motcua.i18n import catalogue
+    texts = catalogue("vi")
+    # "Mời số B001 quầy 3, B002 quầy 4": the short lead, then each number's words and its counter, in order.
+    at = 0
+    for phrase in [texts[lead], *(texts["voice.letters"].get(ch, ch) if ch.isalpha() else texts["voice.digits"][int(ch)]
+                                  for ch in first["number"]), texts["voice.burst_to_counter"], "3",
+                   *(texts["voice.letters"].get(ch, ch) if ch.isalpha() else texts["voice.digits"][int(ch)]
+                     for ch in second["number"]), texts["voice.burst_to_counter"], "4"]:
+        found = frames.find(voice.clip("vi", phrase), at)
+        assert found >= at, phrase
+        at = found
+    assert texts["voice.call_lead"] not in texts[lead]
+    # Two calls, two marks, in order, within the clip: the first from the lead, the second from its number;
+    # each to the end of its number, then of its counter ("quầy" and the counter: 0.3-2 s).
+    (b1, n1, e1), (b2, n2, e2) = marks_of(answer)
+    assert b1 == 0 < n1 < e1 < b2 < n2 < e2 <= len(frames) / 2 / 22050 + 0.01
+    assert 0.3 < e1 - n1 < 2 and 0.3 < e2 - n2 < 2
+    letter = voice.clip("vi", texts["voice.letters"].get(second["number"][0], second["number"][0]))
+    assert b2 * 22050 * 2 == pytest.approx(frames.find(letter, int(e1 * 22050 * 2)), abs=0.005 * 22050 * 2)
+    single = client.get(f"/display/voice/vi/{first['number']}/3.wav")
+    assert len(marks_of(single)) == 1 and len(single.data) > len(client.get(
+        f"/display/voice/vi/calls/{first['number']}-3.wav").data)   # the short form is shorter
+
+
+@pytest.mark.parametrize("calls", [
+    "{n}-3,Z9999-3",           # a number not called today
+    "{n}-3,{n}-x9",            # a counter that does not exist
+    "{n}-3,",                  # an empty item
+    "{n}",                     # no counter
+    "{n}-3;x",                 # not a counter
+    ",".join(["{n}-3"] * 9),   # more than the display shows ([queue] recent_calls = 8)
+    "-fsecret-3",
+])
+@pytest.mark.parametrize("path", ["calls", "recall/calls"])
+def test_a_burst_clip_of_made_up_calls_is_refused_with_a_json_404(client, api, app, calls, path):
+    number = called_ticket(api)["number"]
+    before = dict(app.extensions[VOICE]._clips)
+    answer = client.get(f"/display/voice/vi/{path}/{calls.format(n=number)}.wav")
+    assert answer.status_code == 404, answer.status_code
+    assert answer.json["error"]["code"] == "not_found"
+    assert app.extensions[VOICE]._clips == before
+    assert client.get(f"/display/voice/fr/{path}/{number}-3.wav").status_code == 404

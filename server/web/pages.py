@@ -97,6 +97,8 @@ def wall_display(b):
         "voice": [lang for lang in config.display.voice_languages.split(",") if lang in LANGUAGES],
         "timezone": config.queue.timezone,
         "recent_calls": config.queue.recent_calls,
+        "page_seconds": config.display.page_seconds,
+        "voice_max_lag_s": config.display.voice_max_lag_s,
         "target_wait_min": config.staffing.target_wait_min,
         "texts": _texts(("display.", "weekday")),
     })
@@ -160,24 +162,50 @@ def _chime() -> bytes:
 @pages.get("/display/voice/<lang>/<number>/<counter>.wav")
 def announcement(lang, number, counter):
     """The spoken call: "Mời công dân có số thứ tự B007 đến quầy số 3"; /recall/ variant for recalls."""
-    return _announcement(lang, number, counter, recall=False)
+    return _announcement(lang, [(number, counter)], recall=False)
 
 
 @pages.get("/display/voice/<lang>/recall/<number>/<counter>.wav")
 def re_announcement(lang, number, counter):
-    return _announcement(lang, number, counter, recall=True)
+    return _announcement(lang, [(number, counter)], recall=True)
 
 
-def _announcement(lang: str, number: str, counter: str, recall: bool):
-    if lang not in LANGUAGES or not NUMBER.match(number) or not COUNTER.match(counter):
+@pages.get("/display/voice/<lang>/calls/<calls>.wav")
+def burst_announcement(lang, calls):
+    """Calls made in a burst, said short in one breath: "Mời số A012 quầy 3, A013 quầy 4"; calls are
+    NUMBER-COUNTER joined by commas, at most [queue] recent_calls of them (what the display shows)."""
+    return _announcement(lang, _burst(calls), recall=False, short=True)
+
+
+@pages.get("/display/voice/<lang>/recall/calls/<calls>.wav")
+def burst_re_announcement(lang, calls):
+    """A recall in a burst, said short: "Mời lại số B001 quầy 3"."""
+    return _announcement(lang, _burst(calls), recall=True, short=True)
+
+
+def _burst(calls: str) -> list[tuple[str, str]]:
+    items = [item.partition("-")[::2] for item in calls.split(",")]
+    if len(items) > runtime().config.queue.recent_calls:
         abort(404)
-    if not _called_somewhere(runtime().engine, number, counter):
+    return items
+
+
+def _announcement(lang: str, calls: list[tuple[str, str]], recall: bool, short: bool = False):
+    """The clip, with X-Voice-Marks: when each call is said in it ("turn-number said-counter said" in seconds,
+    comma-separated), so that the display may cut it short between calls."""
+    if lang not in LANGUAGES:
         abort(404)
+    for number, counter in calls:
+        if not NUMBER.match(number) or not COUNTER.match(counter) or not _called_somewhere(runtime().engine, number, counter):
+            abort(404)
     try:
-        audio = current_app.extensions[VOICE].announcement(lang, number.upper(), counter, recall)
+        audio, marks = current_app.extensions[VOICE].announcement_many(
+            lang, [(number.upper(), counter) for number, counter in calls], recall, short)
     except VoiceUnavailable as error:
         abort(503, description=str(error))
-    return Response(audio, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(audio, mimetype="audio/wav", headers={
+        "Cache-Control": "public, max-age=86400",
+        "X-Voice-Marks": ",".join("-".join(f"{x:.2f}" for x in mark) for mark in marks)})
 
 
 def _called_somewhere(engine, number: str, counter: str) -> bool:
