@@ -76,10 +76,10 @@ def test_an_admin_sets_up_a_department_kind_procedure_and_branch_and_the_next_do
 
         page.click("[data-tab='kinds']")
         form = page.locator("#new-kind")
-        fill(form, {"kind": "vehicle_papers", "name_vi": "Giấy tờ xe", "name_en": "Vehicle papers"})
+        fill(form, {"kind": "boat_papers", "name_vi": "Giấy tờ tàu thuyền", "name_en": "Boat papers"})
         form.locator("[name='reusable']").check()
         form.locator("button[type='submit']").click()
-        expect(page.locator("#kinds tr[data-kind='vehicle_papers'] .pill")).to_have_text("Dùng lại được")
+        expect(page.locator("#kinds tr[data-kind='boat_papers'] .pill")).to_have_text("Dùng lại được")
         expect(page.locator("#kinds tr[data-kind='civil_form'] .pill")).to_have_text("Chỉ một hồ sơ")
 
         page.click("[data-tab='procedures']")
@@ -87,7 +87,7 @@ def test_an_admin_sets_up_a_department_kind_procedure_and_branch_and_the_next_do
         fill(form, {"code": "GT-DK", "name_vi": "Đăng ký xe mô tô, xe gắn máy", "name_en": "Motorbike registration",
                     "field": "transport", "statutory_days": "3"})
         form.locator("[name='department']").select_option("transport")
-        for label in ("Thẻ căn cước / Căn cước công dân", "Giấy tờ xe"):
+        for label in ("Thẻ căn cước / Căn cước công dân", "Giấy tờ tàu thuyền"):
             form.locator("#procedure-documents label.check", has_text=label).locator("input").check()
         form.locator("#procedure-services label.check", has_text="Phương tiện").locator("input").check()
         form.locator("button[type='submit']").click()
@@ -125,7 +125,7 @@ def test_an_admin_sets_up_a_department_kind_procedure_and_branch_and_the_next_do
         assert live_app.post("/branches/hk-01/counters/9/next", "off1").json()["ticket"]["id"] == ticket["id"]
         offered = requests.get(f"{live_app.api}/procedures?service=vehicles", timeout=5).json()
         assert [(p["code"], [d["kind"] for d in p["documents"]]) for p in offered] == [
-            ("GT-DK", ["id_card", "vehicle_papers"])]
+            ("GT-DK", ["id_card", "boat_papers"])]
         opened = live_app.post("/dossiers", "off1", {"procedure": "GT-DK", "citizen": CITIZEN, "ticket": ticket["id"]})
         assert opened.status_code == 201, opened.text
         assert (opened.json()["department"], opened.json()["due_date"] > opened.json()["received_at"][:10]) == (
