@@ -36,6 +36,8 @@ MATRIX = {
     # A page's session is read from its cookie: a bearer token alone is no session.
     "GET /auth/session":                            "401/401  401/401   401/401   401/401   401/401   401/401",
     "DELETE /auth/session":                         "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    # Any token tells who it is (a kiosk checks it was not revoked); none is 401.
+    "GET /auth/me":                                 "401/401  ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /branches":                                "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /branches/{b}/state":                      "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /branches/{b}/services/{s}/availability":  "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
@@ -78,6 +80,13 @@ MATRIX = {
     "POST /admin/users":                            "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "PATCH /admin/users/{username}":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/users/{username}/password":        "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/branches":                         "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /admin/catalogue":                         "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/departments":                      "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "PATCH /admin/departments/{d}":                 "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/document-kinds":                   "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "POST /admin/procedures":                       "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "PATCH /admin/procedures/{p}":                  "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/devices":                          "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "DELETE /admin/devices/{device_id}":            "401/401  403/403   403/403   403/403   403/403   ok/ok",
@@ -112,6 +121,7 @@ DEPARTMENT_USER, DEPARTMENT_OF = "jus1", "justice"
 DEPARTMENT_CELLS = {
     "POST /auth/logout": "ok/ok", "DELETE /auth/session": "ok/ok",
     "GET /auth/session": "401/401",   # a bearer token alone is no session, whoever's
+    "GET /auth/me": "ok/ok",
     "GET /dossiers/{code}/full": "ok/ok",
     "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
     "GET /departments/{d}/dossiers": "ok/ok",
@@ -255,6 +265,7 @@ class Caller:
         rt, n = self.app.extensions["motcua"], next(FRESH)
         fresh = f"m{n}"
         path = template.replace("{b}", branch).replace("{s}", "civil").replace("{username}", "off2")
+        path = path.replace("{d}", "justice").replace("{p}", "HT-KH")
         if method == "DELETE" and "{c}" in path:
             path = path.replace("{c}", administration.add_counter(rt.engine, branch, fresh, ["civil"]).id)
         if "{device_id}" in path:
@@ -272,6 +283,14 @@ class Caller:
             "PATCH /admin/users/{username}": {"disabled": False},
             "POST /admin/users/{username}/password": {"password": PASSWORD},
             "POST /admin/devices": {"kind": "display", "branch": branch},
+            "POST /admin/branches": {"id": fresh, "name": {"vi": fresh, "en": fresh},
+                                     "location": {"lat": 21.0, "lon": 105.8}},
+            "POST /admin/departments": {"code": fresh, "name": {"vi": fresh, "en": fresh}},
+            "PATCH /admin/departments/{d}": {"name": {"en": "Justice Division"}},
+            "POST /admin/document-kinds": {"kind": fresh, "name": {"vi": fresh, "en": fresh}, "reusable": False},
+            "POST /admin/procedures": {"code": fresh.upper(), "name": {"vi": fresh, "en": fresh},
+                                       "field": "civil_status", "department": "justice", "statutory_days": 3},
+            "PATCH /admin/procedures/{p}": {"statutory_days": 5},
         }
         return method, path, bodies.get(f"{method} {template}")
 
