@@ -271,7 +271,7 @@ def _best_helper(plan, service, have, needed, waiting, max_services) -> str | No
 def _changed(serving, planned, needed, loads) -> list[tuple[str, str]]:
     changes = []
     for counter, services in serving.items():
-        if planned[counter] == services:
+        if set(planned[counter]) == set(services):   # the same services in another order is no move
             continue
         added = [s for s in planned[counter] if s not in services]
         removed = [s for s in services if s not in planned[counter]]
