@@ -271,10 +271,12 @@ def big_branches(tmp_path_factory):
         data["services"].append({"id": f"s{index + 1:02d}", "name": {"vi": vi, "en": en},
                                  "description": {"vi": vi, "en": en}, "service_min": {"mean": 10}})
     template = dict(data["branches"][0])
-    for count in SIZES:
+    # Each branch a degree of latitude from the next: too far to be offered instead, so a ticket an earlier
+    # run left waiting at one never sends the next run to the "better branch" screen.
+    for far, count in enumerate(SIZES, start=1):
         offered = services_of(count, data)
         counters = [{"id": str(i // 4 + 1), "services": offered[i:i + 4]} for i in range(0, count, 4)]
-        data["branches"].append({**template, "id": f"k{count}", "counters": counters,
+        data["branches"].append({**template, "id": f"k{count}", "counters": counters, "lat": template["lat"] + far,
                                  "name": {"vi": f"Trung tâm {count} dịch vụ", "en": f"Centre of {count} services"}})
     folder = tmp_path_factory.mktemp("big")
     store = Store(folder / "motcua.db")
