@@ -122,10 +122,27 @@
     renderDetail(v);
     $("sound").hidden = status !== "waiting" && status !== "called";
     renderRating(v);
+    announce(v);
     // The tab title too: a citizen on another tab sees the call there.
     const title = status === "called" ? texts.vi["phone.go_to_counter"].replace("{counter}", v.counter)
       : texts.vi[`phone.status.${status}`];
     document.title = `${v.number} · ${title}`;
+  }
+
+  // The live region speaks once per status (and once per call, a recall too), not at each count of
+  // the people ahead: a screen reader hears the call as the banner shows it.
+  let announced = null;
+  function announce(v) {
+    const key = v.status === "called" ? `called ${v.called_at}` : v.status;
+    if (key === announced) return;
+    announced = key;
+    if (v.status !== "called") { say($("announce"), `phone.status.${v.status}`); return; }
+    const line = (lang) => (recall ? `${texts[lang]["phone.recall"]}. ` : "") +
+      `${texts[lang]["phone.status.called"]}. ` + texts[lang]["phone.go_to_counter"].replace("{counter}", v.counter);
+    const en = document.createElement("span");
+    en.lang = "en";
+    en.textContent = ` ${line("en")}`;
+    $("announce").replaceChildren(line("vi"), en);
   }
 
   function renderWaiting(v) {

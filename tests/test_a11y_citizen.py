@@ -1,0 +1,184 @@
+"""The citizens' pages for every person (WCAG 2.1 AA): axe-core finds no A or AA violation in any state
+of the wall display (1920×1080, 1080×1920), the phone page and the public dossier lookup (390×844);
+the phone and /d/ pages follow the browser's own text size, and the phone's call is announced to a
+screen reader. One real server on the real-size city (tests/big_city.py), one browser context per size."""
+from __future__ import annotations
+
+import pytest
+
+from motcua.i18n import catalogue
+
+from axe import violations
+from big_city import big_server, big_template  # noqa: F401 (fixtures)
+from conftest import screenshot
+from layout import problems
+
+VI, EN = catalogue("vi"), catalogue("en")
+WALLS = [(1920, 1080), (1080, 1920)]
+PHONE = (390, 844)
+CALLS = 8   # more calls than the wall keeps in its recent list
+# The wall of hk-01 pages its 25 services; hk-02's five fit on one page and nobody has been called there.
+
+
+@pytest.fixture(scope="module")
+def contexts(chromium):
+    """One browser context per size for the module: contexts(width, height)."""
+    made = {}
+
+    def context(width: int, height: int):
+        if (width, height) not in made:
+            phone = width < 600
+            made[width, height] = chromium.new_context(bypass_csp=True, viewport={"width": width, "height": height},
+                                                       has_touch=phone, is_mobile=phone)
+            made[width, height].set_default_timeout(10000)
+        return made[width, height]
+
+    yield context
+    for context in made.values():
+        context.close()
+
+
+@pytest.fixture
+def page_at(contexts):
+    """page_at(width, height): a new page in that size's context, closed after the test."""
+    pages = []
+
+    def make(width: int, height: int):
+        pages.append(contexts(width, height).new_page())
+        return pages[-1]
+
+    yield make
+    for page in pages:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def called(big_server):
+    """hk-01 with CALLS calls made (the last still at its counter): a call showing and recent calls."""
+    for n in range(CALLS):
+        counter = str(n + 1)   # one call a counter: each still holds its ticket
+        answer = big_server.post(f"/branches/hk-01/counters/{counter}/next", "off1")
+        assert answer.status_code == 200, answer.text
+    return big_server
+
+
+def clean(page, name: str) -> None:
+    """No WCAG 2.1 A/AA violation and no layout problem on the page as it stands; its picture kept."""
+    screenshot(page, name)
+    assert violations(page) == [], name
+    assert problems(page) == [], name
+
+
+# ---- the wall display -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("width, height", WALLS)
+def test_the_wall_idle_calling_and_paging_passes_axe(called, page_at, width, height):
+    idle = page_at(width, height)
+    idle.goto(f"{called.base}/display/hk-02")
+    idle.wait_for_function("() => document.querySelectorAll('.service').length === 5 && "
+                           "!document.getElementById('nobody').hidden")
+    clean(idle, f"a11y-wall-idle-{width}x{height}")
+
+    busy = page_at(width, height)
+    busy.goto(f"{called.base}/display/hk-01")
+    busy.wait_for_function(f"() => document.querySelectorAll('#recent li').length >= {CALLS - 2} && "
+                           "document.getElementById('now-number').textContent !== '—' && "
+                           "!document.getElementById('services-page').hidden")
+    clean(busy, f"a11y-wall-calling-{width}x{height}")
+    first = busy.text_content("#services-page")
+    busy.evaluate("() => document.getAnimations().forEach((a) => a.finish())")
+    busy.wait_for_function("(first) => document.getElementById('services-page').textContent !== first", arg=first,
+                           timeout=15000)
+    clean(busy, f"a11y-wall-next-page-{width}x{height}")
+
+
+# ---- the phone page -------------------------------------------------------------------------------
+
+def issue(server, service: str = "business") -> dict:
+    answer = server.post("/branches/hk-02/tickets", "kiosk2", {"service": service})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_the_phone_page_in_every_state_passes_axe_and_announces_the_call(big_server, page_at):
+    first, mine = issue(big_server), issue(big_server)
+    page = page_at(*PHONE)
+    page.goto(f"{big_server.base}/t/{mine['id']}")
+    page.wait_for_function("() => document.getElementById('ahead').textContent === '1'")
+    clean(page, "a11y-phone-waiting-390x844")
+    live = "#announce"
+    assert page.get_attribute(live, "role") == "status" and page.get_attribute(live, "aria-live")
+    assert VI["phone.status.waiting"] in page.text_content(live)
+
+    for expected in (first, mine):
+        answer = big_server.post("/branches/hk-02/counters/4/next", "off2")
+        assert answer.json()["ticket"]["id"] == expected["id"]
+        if expected is first:
+            assert big_server.post(f"/tickets/{first['id']}/done", "off2").status_code == 200
+    # The call is said in the live region, which was on the page before it (a region added with its
+    # text is not read out).
+    said = VI["phone.go_to_counter"].replace("{counter}", "4")
+    page.wait_for_function("(said) => document.getElementById('announce').textContent.includes(said)", arg=said)
+    page.evaluate("() => document.getAnimations().forEach((a) => a.finish())")
+    clean(page, "a11y-phone-called-390x844")
+
+    assert big_server.post(f"/tickets/{mine['id']}/done", "off2").status_code == 200
+    page.wait_for_selector("#rating", state="visible")
+    assert VI["phone.status.done"] in page.text_content(live)
+    page.tap(".score[data-score='4']")
+    page.tap(".chip[data-reason='fast']")
+    clean(page, "a11y-phone-rating-390x844")
+    page.tap("#submit")
+    page.wait_for_selector("#thanks", state="visible")
+    clean(page, "a11y-phone-thanks-390x844")
+
+    missing = page_at(*PHONE)
+    missing.goto(f"{big_server.base}/t/no-such-ticket")
+    missing.wait_for_selector("#missing", state="visible")
+    clean(missing, "a11y-phone-unknown-390x844")
+
+
+def test_the_rating_refusal_passes_axe(big_server, page_at):
+    mine = issue(big_server, "land")
+    assert big_server.post("/branches/hk-02/counters/3/next", "off2").json()["ticket"]["id"] == mine["id"]
+    assert big_server.post(f"/tickets/{mine['id']}/done", "off2").status_code == 200
+    page = page_at(*PHONE)
+    page.goto(f"{big_server.base}/t/{mine['id']}")
+    page.wait_for_selector("#rating", state="visible")
+    page.tap("#submit")   # no level chosen
+    page.wait_for_selector("#rating-message", state="visible")
+    clean(page, "a11y-phone-rating-refused-390x844")
+
+
+# ---- the public dossier lookup --------------------------------------------------------------------
+
+def opened(server) -> str:
+    body = {"procedure": "KD-TL", "citizen": {"id_number": "001090012345", "name": "Trần Thị Bình",
+                                              "phone": "0987654321"}, "return_branch": "hk-02"}
+    answer = server.post("/dossiers", "off1", body)
+    assert answer.status_code == 201, answer.text
+    code = answer.json()["code"]
+    assert server.post(f"/dossiers/{code}/status", "off1", {"status": "digitized"}).status_code == 200
+    return code
+
+
+def test_the_dossier_lookup_in_every_state_passes_axe(big_server, page_at):
+    code = opened(big_server)
+    page = page_at(*PHONE)
+    page.goto(f"{big_server.base}/d/{code}")
+    page.wait_for_selector("#dossier:not([hidden])")
+    clean(page, "a11y-dossier-found-390x844")
+
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    page.goto(f"{big_server.base}/d/{wrong}")
+    page.wait_for_selector("#problem:not([hidden])")
+    clean(page, "a11y-dossier-unknown-390x844")
+
+    page.goto(f"{big_server.base}/d/not a code!")
+    page.wait_for_selector("#problem:not([hidden])")
+    clean(page, "a11y-dossier-mistyped-390x844")
+
+    page.goto(f"{big_server.base}/d/")
+    page.wait_for_selector("#lookup")
+    page.wait_for_function("() => document.body.dataset.state !== 'loading'")
+    clean(page, "a11y-dossier-empty-390x844")
