@@ -106,6 +106,9 @@ def test_the_phone_page_in_every_state_passes_axe_and_announces_the_call(big_ser
     page.goto(f"{big_server.base}/t/{mine['id']}")
     page.wait_for_function("() => document.getElementById('ahead').textContent === '1'")
     clean(page, "a11y-phone-waiting-390x844")
+    page.tap("#sound")   # sound on: the button's other colours
+    page.wait_for_selector("#sound[aria-pressed='true']")
+    clean(page, "a11y-phone-waiting-sound-on-390x844")
     live = "#announce"
     assert page.get_attribute(live, "role") == "status" and page.get_attribute(live, "aria-live")
     assert VI["phone.status.waiting"] in page.text_content(live)
@@ -182,3 +185,79 @@ def test_the_dossier_lookup_in_every_state_passes_axe(big_server, page_at):
     page.wait_for_selector("#lookup")
     page.wait_for_function("() => document.body.dataset.state !== 'loading'")
     clean(page, "a11y-dossier-empty-390x844")
+
+
+# ---- text that follows the person's own size -----------------------------------------------------
+
+# What the reader's own setting changes, as the page lays it out: the root font, the lines the number
+# takes, and every shown box that runs past the window or is cut by its own box.
+SIZES = """() => {
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  // The element's text, line by line as laid out.
+  const lines = (el) => {
+    const text = el.firstChild, found = new Map();
+    for (let i = 0; i < text.length; i++) {
+      const range = document.createRange();
+      range.setStart(text, i);
+      range.setEnd(text, i + 1);
+      const top = Math.round(range.getBoundingClientRect().top);
+      found.set(top, (found.get(top) || '') + text.data[i]);
+    }
+    return [...found.values()];
+  };
+  const number = document.querySelector('#number:not(:empty), #code:not(:empty)');
+  // What only a screen reader reads (.sr-only) is a 1 px box on purpose.
+  const outside = [...document.querySelectorAll('body *')].filter(shown).filter((el) => !el.closest('.sr-only'))
+    .filter((el) => {
+    const box = el.getBoundingClientRect();
+    return box.right > innerWidth + 0.5 || box.left < -0.5 ||
+      (getComputedStyle(el).overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1 &&
+       !['TEXTAREA', 'INPUT'].includes(el.tagName));
+  }).map((el) => el.tagName + '#' + el.id + '.' + el.className);
+  return {root: parseFloat(getComputedStyle(document.documentElement).fontSize), number: lines(number), outside, wider: document.documentElement.scrollWidth > innerWidth};
+}"""
+
+
+def at_text_size(page, standard: int) -> dict:
+    """The page laid out with the browser's default font size set to standard px (16 is Chromium's own)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": standard}})
+    # The browser's own size, as a box of "medium" type shows it: proof that the setting took.
+    page.wait_for_function("""(px) => {
+      const probe = document.createElement('div');
+      probe.style.fontSize = 'medium';
+      document.body.append(probe);
+      const size = parseFloat(getComputedStyle(probe).fontSize);
+      probe.remove();
+      return size === px;
+    }""", arg=standard)
+    cdp.detach()
+    return page.evaluate(SIZES)
+
+
+def test_the_phone_and_dossier_pages_follow_the_browsers_text_size(big_server, page_at):
+    ticket = issue(big_server, "cert")
+    code = opened(big_server)
+    for path, ready, name in ((f"/t/{ticket['id']}", "#waiting", "phone"), (f"/d/{code}", "#dossier", "dossier")):
+        page = page_at(*PHONE)
+        page.goto(big_server.base + path)
+        page.wait_for_selector(ready, state="visible")
+        usual = page.evaluate(SIZES)
+        assert len(usual["number"]) == 1 and not usual["outside"] and not usual["wider"], usual
+        large = at_text_size(page, 32)   # twice the browser's own 16 px: "200 %" in a phone's settings
+        screenshot(page, f"a11y-{name}-text-200-390x844")
+        assert large["root"] == 2 * usual["root"], (usual, large)
+        if name == "phone":
+            assert len(large["number"]) == 1, large
+        else:   # a dossier's code, too long for one line of large type, breaks only after its dashes
+            assert all(line.endswith("-") for line in large["number"][:-1]), large
+        assert not large["outside"] and not large["wider"], large
+        assert problems(page) == []
+        # Zoomed to 200 % at the usual type: the phone's 390 px hold 195 px of the page.
+        at_text_size(page, 16)
+        page.set_viewport_size({"width": PHONE[0] // 2, "height": PHONE[1] // 2})
+        zoomed = page.evaluate(SIZES)
+        screenshot(page, f"a11y-{name}-zoom-200-195x422")
+        if name == "phone":
+            assert len(zoomed["number"]) == 1, zoomed
+        assert not zoomed["outside"] and not zoomed["wider"], zoomed
