@@ -155,6 +155,39 @@ def test_the_rating_refusal_passes_axe(big_server, page_at):
     clean(page, "a11y-phone-rating-refused-390x844")
 
 
+# A Socket.IO client that never connects: the page lives on polling and says so in its badge.
+DEAD_SOCKET = """window.io = () => {
+  const handlers = {};
+  const socket = { connected: false, on: (name, f) => { handlers[name] = f; return socket; }, emit: () => socket };
+  setTimeout(() => handlers.connect_error(new Error("no socket")), 50);
+  return socket;
+};"""
+
+
+def test_the_phone_page_missed_moved_transferred_and_polling_passes_axe(big_server, page_at):
+    missed = issue(big_server, "business")
+    assert big_server.post("/branches/hk-02/counters/4/next", "off2").json()["ticket"]["id"] == missed["id"]
+    assert big_server.post(f"/tickets/{missed['id']}/no-show", "off2").status_code == 200
+    moved = issue(big_server, "cert")
+    assert big_server.post(f"/tickets/{moved['id']}/transfer", "off2", {"service": "civil"}).status_code == 200
+    away = issue(big_server, "cert")
+    assert big_server.post(f"/tickets/{away['id']}/transfer", "off2",
+                           {"service": "cert", "branch": "hk-03"}).status_code == 200
+    for ticket, ready, name in ((missed, "#detail", "missed"), (moved, "#moved", "moved"),
+                                (away, "#transferred", "transferred")):
+        page = page_at(*PHONE)
+        page.goto(f"{big_server.base}/t/{ticket['id']}")
+        page.wait_for_selector(ready, state="visible")
+        clean(page, f"a11y-phone-{name}-390x844")
+
+    polling = page_at(*PHONE)
+    polling.route("**/vendor/socket.io.min.js",
+                  lambda route: route.fulfill(body=DEAD_SOCKET, content_type="text/javascript"))
+    polling.goto(f"{big_server.base}/t/{moved['id']}")
+    polling.wait_for_selector("#badge[data-status='polling']", state="visible")
+    clean(polling, "a11y-phone-polling-390x844")
+
+
 # ---- the public dossier lookup --------------------------------------------------------------------
 
 def opened(server) -> str:
@@ -263,3 +296,21 @@ def test_the_phone_and_dossier_pages_follow_the_browsers_text_size(big_server, p
         if name == "phone":
             assert len(zoomed["number"]) == 1, zoomed
         assert not zoomed["outside"] and not zoomed["wider"], zoomed
+
+
+def test_the_phone_call_in_large_type_is_whole(big_server, page_at):
+    mine = issue(big_server, "civil")
+    page = page_at(*PHONE)
+    page.goto(f"{big_server.base}/t/{mine['id']}")
+    page.wait_for_selector("#waiting", state="visible")
+    at_text_size(page, 32)
+    assert big_server.post("/branches/hk-02/counters/2/next", "off2").json()["ticket"]["id"] == mine["id"]
+    page.wait_for_selector("#called", state="visible")
+    page.evaluate("() => document.getAnimations().forEach((a) => a.finish())")
+    screenshot(page, "a11y-phone-called-text-200-390x844")
+    large = page.evaluate(SIZES)
+    assert len(large["number"]) == 1 and not large["outside"] and not large["wider"], large
+    # The counter's box holds one line of its figure.
+    assert page.eval_on_selector("#called-to .vi b", "(b) => b.getBoundingClientRect().height < "
+                                                     "1.5 * parseFloat(getComputedStyle(b).lineHeight)")
+    assert problems(page) == [] and violations(page) == []
