@@ -86,7 +86,7 @@
     say($("next"), "dpages.d.next." + next, { branch: branch });
     $("next").dataset.status = view.status;
     timeline(view);
-    document.title = view.code + " · motcua";
+    document.title = view.code + " · " + text("vi", "dpages.d.title");
     show("found");
   }
 
@@ -149,6 +149,7 @@
   // ---- start ---------------------------------------------------------------------------------
 
   document.querySelectorAll("[data-say]").forEach((el) => say(el, el.dataset.say));
+  document.title = text("vi", "dpages.d.title");   // what the page is, in the tab and to a screen reader
   $("code-input").value = settings.code;
   $("lookup").addEventListener("submit", (event) => {
     event.preventDefault();

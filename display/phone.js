@@ -97,6 +97,7 @@
   function showMissing() {
     view = null;
     document.body.dataset.status = "missing";
+    document.title = texts.vi["phone.not_found"];
     for (const el of document.querySelectorAll("main > *")) el.hidden = el.id !== "missing";
   }
 

@@ -145,6 +145,7 @@ def test_the_phone_page_in_every_state_passes_axe_and_announces_the_call(big_ser
     missing.goto(f"{big_server.base}/t/no-such-ticket")
     missing.wait_for_selector("#missing", state="visible")
     clean(missing, "a11y-phone-unknown-390x844")
+    assert missing.title() == VI["phone.not_found"]   # the tab says so too (WCAG 2.4.2)
 
 
 def test_the_rating_refusal_passes_axe(big_server, page_at):
@@ -210,6 +211,8 @@ def test_the_dossier_lookup_in_every_state_passes_axe(big_server, page_at):
     page.goto(f"{big_server.base}/d/{code}")
     page.wait_for_selector("#dossier:not([hidden])")
     clean(page, "a11y-dossier-found-390x844")
+    # The tab says what the page is (WCAG 2.4.2), and which dossier.
+    assert page.title() == f"{code} · {VI['dpages.d.title']}"
 
     wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
     page.goto(f"{big_server.base}/d/{wrong}")
@@ -224,6 +227,7 @@ def test_the_dossier_lookup_in_every_state_passes_axe(big_server, page_at):
     page.wait_for_selector("#lookup")
     page.wait_for_function("() => document.body.dataset.state !== 'loading'")
     clean(page, "a11y-dossier-empty-390x844")
+    assert page.title() == VI["dpages.d.title"]
 
 
 # ---- text that follows the person's own size -----------------------------------------------------
