@@ -20,6 +20,7 @@
   let thanked = null;     // catalogue key of the thank-you note once the rating is settled
   let score = null;
   let sending = false;
+  let announced = null;   // what the live region last said: a status, or a call by its time
 
   // ---- text ----------------------------------------------------------------------------------
 
@@ -86,6 +87,7 @@
     view = { id: ticketId, priority: false, rated: false, ...(view || {}), number: call.number,
       service: call.service, branch: call.branch, status: "called", counter: call.counter, position: null,
       estimated_wait_min: null, estimated_wait_range_min: null, called_at: call.at };
+    if (recall) announced = null;   // a recall is said again, one within the same second too
     render();
     if (call.at !== alertedAt) alertCall(call.at);
   }
@@ -132,7 +134,6 @@
 
   // The live region speaks once per status (and once per call, a recall too), not at each count of
   // the people ahead: a screen reader hears the call as the banner shows it.
-  let announced = null;
   function announce(v) {
     const key = v.status === "called" ? `called ${v.called_at}` : v.status;
     if (key === announced) return;

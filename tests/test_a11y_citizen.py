@@ -121,13 +121,24 @@ def test_the_phone_page_in_every_state_passes_axe_and_announces_the_call(big_ser
     assert page.get_attribute(live, "role") == "status" and page.get_attribute(live, "aria-live")
     assert VI["phone.status.waiting"] in page.text_content(live)
 
+    # The region's changes, counted from now on: one person fewer ahead is shown, not said.
+    page.evaluate("""() => { window.said = 0;
+      new MutationObserver(() => { window.said += 1; }).observe(document.getElementById('announce'),
+                                                                {childList: true, subtree: true, characterData: true});
+    }""")
     call(big_server, "4", first)
     assert big_server.post(f"/tickets/{first['id']}/done", "off2").status_code == 200
+    page.wait_for_function("() => document.getElementById('ahead').textContent === '0'")
+    assert page.evaluate("() => window.said") == 0
     call(big_server, "4", mine)
     # The call is said in the live region, which was on the page before it (a region added with its
     # text is not read out).
     said = VI["phone.go_to_counter"].replace("{counter}", "4")
     page.wait_for_function("(said) => document.getElementById('announce').textContent.includes(said)", arg=said)
+    assert EN["phone.go_to_counter"].replace("{counter}", "4") in page.text_content(live)
+    assert big_server.post(f"/tickets/{mine['id']}/recall", "off2").status_code == 200
+    page.wait_for_function("(said) => document.getElementById('announce').textContent.startsWith(said)",
+                           arg=VI["phone.recall"])
     page.evaluate("() => document.getAnimations().forEach((a) => a.finish())")
     clean(page, "a11y-phone-called-390x844")
 
