@@ -13,6 +13,7 @@ from axe import violations
 from big_city import big_server, big_template  # noqa: F401 (fixtures)
 from conftest import screenshot
 from layout import problems
+from test_phone import DEAD_SOCKET   # a Socket.IO client that never connects: the page polls
 
 VI, EN = catalogue("vi"), catalogue("en")
 WALLS = [(1920, 1080), (1080, 1920)]
@@ -169,15 +170,6 @@ def test_the_rating_refusal_passes_axe(big_server, page_at):
     page.tap("#submit")   # no level chosen
     page.wait_for_selector("#rating-message", state="visible")
     clean(page, "a11y-phone-rating-refused-390x844")
-
-
-# A Socket.IO client that never connects: the page lives on polling and says so in its badge.
-DEAD_SOCKET = """window.io = () => {
-  const handlers = {};
-  const socket = { connected: false, on: (name, f) => { handlers[name] = f; return socket; }, emit: () => socket };
-  setTimeout(() => handlers.connect_error(new Error("no socket")), 50);
-  return socket;
-};"""
 
 
 def test_the_phone_page_missed_moved_transferred_and_polling_passes_axe(big_server, page_at):
