@@ -167,3 +167,61 @@ def test_every_state_of_the_manager_s_page_passes_axe(contexts, big_server, size
     assert found == {}, said(found)
     assert page.errors == []
     page.close()
+
+
+def figures(page, chart: str) -> list[list[str]]:
+    """The rows of a chart's table of figures (what a screen reader reads), head row first."""
+    table = page.locator(f"table.chart-figures[data-chart='{chart}']")
+    expect(table).to_have_count(1)
+    return table.evaluate("(t) => [...t.rows].map((r) => [...r.cells].map((c) => c.textContent.trim()))")
+
+
+def vi_number(value, digits: int) -> str:
+    """A figure written the Vietnamese way: 1.234,5."""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+@pytest.mark.parametrize("size", SIZES[:1], ids=IDS[:1])
+def test_each_chart_has_a_table_of_its_figures_in_the_page_s_language(contexts, big_server, size):
+    # Somebody called at counter 2: the day has a wait to chart.
+    assert big_server.post(f"/branches/{BRANCH}/counters/2/take", "off1", {"take_over": True}).ok
+    called = big_server.post(f"/branches/{BRANCH}/counters/2/next", "off1")
+    assert called.ok, called.text
+    assert big_server.post(f"/tickets/{called.json()['ticket']['id']}/done", "off1").ok
+    page = open_manager(contexts, big_server, size, "now")
+    show_today(page)
+    today = page.context.request.get(f"{big_server.api}/branches/{BRANCH}/today").json()
+    # Each chart is named by its title and hidden from the reader as a picture: its table says it instead.
+    for chart in ("wait", "arrivals", "within", "no-shows", "ratings", "reasons"):
+        canvas = page.locator(f"#chart-{chart}")
+        assert canvas.get_attribute("aria-hidden") == "true"
+        caption = page.locator(f"table.chart-figures[data-chart='{chart}'] caption").text_content()
+        assert caption == canvas.locator("xpath=ancestor::section[1]/h2").text_content()
+    rows = figures(page, "wait")
+    assert rows[0][:3] == ["Giờ", "Chờ trung bình", "9 trên 10 người chờ dưới"]
+    assert [r[0] for r in rows[1:]] == today["hours"]
+    for row, mean, p90 in zip(rows[1:], today["wait_mean_min"], today["wait_p90_min"]):
+        assert row[1] == ("–" if mean is None else vi_number(mean, 1))
+        assert row[2] == ("–" if p90 is None else vi_number(p90, 1))
+    assert any("," in r[1] for r in rows[1:]), rows   # a decimal comma, as Vietnamese writes it
+    assert [r[1] for r in figures(page, "arrivals")[1:]] == [vi_number(n, 0) for n in today["arrivals"]]
+    assert sum(today["arrivals"]) > 0
+    # The other language: the tables are written again in it.
+    page.click("#staff-lang")
+    expect(page.locator("table.chart-figures[data-chart='wait'] th").first).to_have_text("Hour")
+    rows = figures(page, "wait")
+    for row, mean in zip(rows[1:], today["wait_mean_min"]):
+        assert row[1] == ("–" if mean is None else f"{mean:,.1f}")
+    page.click("#staff-lang")
+    # The city's chart: a row per branch, with its mean and longest waits.
+    page.click(".tab-button[data-tab='city']")
+    page.wait_for_selector("#city tr[data-branch='hn-50']", timeout=WAIT_MS)
+    city = page.context.request.get(f"{big_server.api}/city").json()
+    rows = figures(page, "city")
+    assert len(rows) == 1 + len(city["branches"])
+    for row, branch in zip(rows[1:], city["branches"]):
+        assert row[0] == branch["name"]["vi"]
+        mean = branch["mean_wait_min"]
+        assert row[1] == ("–" if mean is None else vi_number(mean, 1))
+    page.close()
