@@ -6,7 +6,8 @@ at 1920×1080 and 1366×768; each chart has a table of its figures a screen read
 language; the report's dates are read and typed the page's way whatever the browser's own language."""
 from __future__ import annotations
 
-import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 from axe import violations
 from big_city import COUNTERS, big_server, big_template  # noqa: F401 (fixtures)
 from conftest import PASSWORD, screenshot
+from motcua.i18n import catalogue
 from layout import focus_ring_contrast
 
 BRANCH = "hk-01"
@@ -224,4 +226,54 @@ def test_each_chart_has_a_table_of_its_figures_in_the_page_s_language(contexts, 
         assert row[0] == branch["name"]["vi"]
         mean = branch["mean_wait_min"]
         assert row[1] == ("–" if mean is None else vi_number(mean, 1))
+    page.close()
+
+
+def typed(day: date) -> str:
+    """A day as both the page's languages write it (vi-VN and en-GB): day/month/year."""
+    return day.strftime("%d/%m/%Y")
+
+
+@pytest.mark.parametrize(("browser", "lang"), [("en-US", "vi"), ("vi-VN", "en")])
+def test_the_report_s_dates_are_read_and_typed_the_page_s_way_whatever_the_browser_s_language(
+        contexts, big_server, browser, lang):
+    context = contexts("admin", SIZES[1], locale=browser)
+    page = open_page(context, f"{big_server.base}/manager?branch={BRANCH}#reports")
+    page.evaluate("(lang) => localStorage.setItem('motcua.staff.lang', lang)", lang)
+    page.reload()
+    page.wait_for_selector("#reports:not([aria-busy]) #report-status:not(:empty)", timeout=WAIT_MS)
+    texts = catalogue(lang)
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    # The last seven days, written the page's way (never the browser's mm/dd/yyyy).
+    expect(page.locator("#report-from")).to_have_value(typed(today - timedelta(days=6)))
+    expect(page.locator("#report-to")).to_have_value(typed(today))
+    assert texts["report.date_hint"] in page.locator("label[for='report-from']").inner_text()
+    # A day past the 12th is read day first: the 13th of last month, to today.
+    thirteenth = (today.replace(day=1) - timedelta(days=1)).replace(day=13)
+    page.fill("#report-from", typed(thirteenth))
+    page.fill("#report-to", typed(today))
+    page.click("#report-show")
+    expect(page.locator("#report-csv")).to_have_attribute(
+        "href", f"/api/v1/branches/{BRANCH}/report.csv?from={thirteenth.isoformat()}&to={today.isoformat()}")
+    expect(page.locator("#report-status")).to_have_text(
+        texts["report.range_said"].format(**{"from": typed(thirteenth), "to": typed(today)}), timeout=WAIT_MS)
+    assert page.get_attribute("#report-from", "aria-invalid") != "true"
+    # A day that does not exist, and words: said plainly in the page's language, the field marked.
+    for bad in ("31/02/2026", "hôm qua"):
+        page.fill("#report-from", bad)
+        page.click("#report-show")
+        expect(page.locator("#report-status")).to_have_text(
+            texts["report.bad_day"].format(text=bad, example=typed(today)))
+        assert page.get_attribute("#report-from", "aria-invalid") == "true"
+        assert "#report-status" in "#" + page.get_attribute("#report-from", "aria-describedby")
+    screenshot(page, f"a11y-report-bad-day-{lang}-{browser}")
+    assert violations(page) == []
+    # Typed again right, the mark goes.
+    page.fill("#report-from", typed(today))
+    page.click("#report-show")
+    expect(page.locator("#report-status")).to_have_text(
+        texts["report.range_said"].format(**{"from": typed(today), "to": typed(today)}), timeout=WAIT_MS)
+    assert page.get_attribute("#report-from", "aria-invalid") != "true"
+    assert page.errors == []
+    page.evaluate("() => localStorage.removeItem('motcua.staff.lang')")
     page.close()
