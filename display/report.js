@@ -186,12 +186,12 @@
 
   function updateLink() {
     const days = [fromInput, toInput].map((input) => readDay(input.value));
-    for (const [link, path] of [[csvLink, "report.csv"], [dossierCsv, "dossiers-report.csv"]]) {
-      if (branch && !days.includes(null)) {
-        link.href = `/api/v1/branches/${encodeURIComponent(branch)}/${path}?${query(days)}`;
-      } else {
-        link.removeAttribute("href");
-      }
+    if (branch && !days.includes(null)) {
+      csvLink.href = `/api/v1/branches/${encodeURIComponent(branch)}/report.csv?${query(days)}`;
+      dossierCsv.href = `/api/v1/branches/${encodeURIComponent(branch)}/dossiers-report.csv?${query(days)}`;
+    } else {
+      csvLink.removeAttribute("href");
+      dossierCsv.removeAttribute("href");
     }
   }
 
