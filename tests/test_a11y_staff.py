@@ -64,6 +64,21 @@ def free_counter(server, counter: str = "1") -> None:
             assert server.post(f"/branches/{BRANCH}/counters/{counter}/resume", "off1").ok
 
 
+# What is shown in a box (an open dialog) but runs past its right or left edge.
+PAST_ITS_BOX = """(box) => {
+  const edge = box.getBoundingClientRect();
+  return [...box.querySelectorAll('*')].filter((el) => el.getClientRects().length).filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && (r.right > edge.right + 1 || r.left < edge.left - 1);
+  }).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' + Math.round(el.getBoundingClientRect().right)
+         + ' > ' + Math.round(edge.right));
+}"""
+
+
+def past_its_box(page, selector: str) -> list[str]:
+    return page.eval_on_selector(selector, PAST_ITS_BOX)
+
+
 def said(found: dict) -> str:
     return "\n".join(f"{state}: {v}" for state, broken in found.items() for v in broken)
 
@@ -117,11 +132,13 @@ def test_every_state_of_the_counter_console_passes_axe(contexts, big_server, siz
     page.wait_for_selector("#new-dialog[open]", timeout=WAIT_MS)
     expect(page.locator("#d-procedure option")).not_to_have_count(0, timeout=WAIT_MS)
     audit(page, "dossier", name, found)
+    assert past_its_box(page, "#new-dialog") == []
     page.keyboard.press("Escape")
     page.wait_for_selector("#new-dialog:not([open])", state="attached")
     page.click("button[data-action='transfer']")
     page.locator("#transfer-branches button[data-branch]").first.wait_for(timeout=WAIT_MS)
     audit(page, "transfer", name, found)
+    assert past_its_box(page, "#transfer-dialog") == []
     page.keyboard.press("Escape")
     page.wait_for_selector("#transfer-dialog:not([open])", state="attached")
     page.click("button[data-action='done']")
