@@ -463,9 +463,11 @@
     const card = canvas.closest("section");
     let table = card.querySelector("table.chart-figures");
     if (!table) {
-      table = el("table", "chart-figures visually-hidden");
+      table = el("table", "chart-figures");
       table.dataset.chart = name;
-      card.append(table);
+      const hidden = el("div", "visually-hidden");   // a box, not the table: a table is never narrower than its text
+      hidden.append(table);
+      card.append(hidden);
     }
     const title = card.querySelector("h2").textContent;
     const digits = options.integer ? 0 : 1;

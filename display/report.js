@@ -214,8 +214,10 @@
     const days = range();
     if (!days) {
       asked++;   // an answer still on its way is not drawn over what the status says
-      last = null;
+      last = lastDossiers = null;
       tables.replaceChildren();
+      dossierTables.replaceChildren();
+      dossierStatus.textContent = "";
       section.removeAttribute("aria-busy");
       return;
     }

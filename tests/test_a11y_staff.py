@@ -17,7 +17,7 @@ from axe import violations
 from big_city import COUNTERS, big_server, big_template  # noqa: F401 (fixtures)
 from conftest import PASSWORD, screenshot
 from motcua.i18n import catalogue
-from layout import focus_ring_contrast
+from layout import focus_ring_contrast, problems
 
 BRANCH = "hk-01"
 SIZES = [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}]
@@ -175,6 +175,8 @@ def test_every_state_of_the_manager_s_page_passes_axe(contexts, big_server, size
     audit(page, "now", name, found)
     show_today(page)
     audit(page, "today", name, found)
+    laid = problems(page, "#tab-today")
+    assert laid == [], laid   # the charts keep to their cards and the window
     page.click(".tab-button[data-tab='city']")
     page.wait_for_selector("#city tr[data-branch='hn-50']", timeout=WAIT_MS)
     audit(page, "city", name, found)
