@@ -528,6 +528,8 @@
       within.append(box);
       const open = el("button", "quiet", t("manager.city.open_branch"));
       open.type = "button";
+      // Fifty buttons of the same words: each says its branch to a screen reader (its words first, as shown).
+      open.setAttribute("aria-label", t("manager.city.open_branch") + ": " + b.name[Staff.lang()]);
       open.addEventListener("click", () => { $("branch").value = b.branch; chooseBranch(b.branch); location.hash = "now"; });
       const action = el("td");
       action.append(open);

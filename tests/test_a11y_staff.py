@@ -118,15 +118,25 @@ def test_every_state_of_the_counter_console_passes_axe(contexts, big_server, siz
     page = open_page(contexts("off1", size), big_server.base + "/counter?counter=1")
     page.wait_for_selector("#console:not([hidden]) #waiting-rows tr", state="attached")
     found = {}
+    vi = catalogue("vi")
+    # Each change of the counter's state is said once to a screen reader, in a polite live region.
+    live = page.locator("#live-status")
+    assert live.get_attribute("aria-live") == "polite"
+    expect(live).to_have_text(vi["counter.live.none"].format(counter="1"))
     audit(page, "idle", name, found)
     page.keyboard.press("ArrowDown")   # a chosen row in the waiting list
     expect(page.locator("#waiting-rows tr[aria-selected='true']")).to_have_count(1)
     audit(page, "row-chosen", name, found)
     page.click("button[data-action='next']")
     expect(page.locator("#current-body")).to_be_visible(timeout=WAIT_MS)
+    number = page.locator("#current-number").text_content()
+    expect(live).to_have_text(vi["counter.live.ticket"].format(counter="1", number=number,
+                                                               status=vi["counter.status.called"]))
     audit(page, "called", name, found)
     page.click("button[data-action='start']")
     page.wait_for_selector("#current.serving", timeout=WAIT_MS)
+    expect(live).to_have_text(vi["counter.live.ticket"].format(counter="1", number=number,
+                                                               status=vi["counter.status.serving"]))
     audit(page, "serving", name, found)
     page.click("#dossier-new")
     page.wait_for_selector("#new-dialog[open]", timeout=WAIT_MS)
@@ -148,9 +158,11 @@ def test_every_state_of_the_counter_console_passes_axe(contexts, big_server, siz
     audit(page, "pause-dialog", name, found)
     page.keyboard.press("1")
     page.wait_for_selector("#paused:not([hidden])", timeout=WAIT_MS)
+    expect(live).to_have_text(vi["counter.paused_title"])
     audit(page, "paused", name, found)
     page.click("button[data-action='pause']")   # resumed, for whoever comes next
     page.wait_for_selector("#paused[hidden]", state="attached", timeout=WAIT_MS)
+    expect(live).to_have_text(vi["counter.live.none"].format(counter="1"))
     assert found == {}, said(found)
     assert page.errors == []
     page.close()
@@ -245,6 +257,10 @@ def test_each_chart_has_a_table_of_its_figures_in_the_page_s_language(contexts, 
         assert row[0] == branch["name"]["vi"]
         mean = branch["mean_wait_min"]
         assert row[1] == ("–" if mean is None else vi_number(mean, 1))
+    # Each row's button names its branch to a screen reader, beginning with the words it shows.
+    for branch in city["branches"][:3]:
+        button = page.locator(f"#city tr[data-branch='{branch['branch']}'] button")
+        assert button.get_attribute("aria-label") == f"{button.inner_text()}: {branch['name']['vi']}"
     page.close()
 
 
