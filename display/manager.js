@@ -214,6 +214,7 @@
                         counter.holder ? t("manager.held_by", { holder: counter.holder }) : t("manager.free"));
       // Many fields: the chips show their letters (the services table names them), the name is the label.
       const chips = el("div", "chips" + (offered.length > COMPACT_CHIPS ? " compact" : ""));
+      chips.setAttribute("role", "group");   // a name on a plain div is not read: a group of buttons has one
       chips.setAttribute("aria-label", t("manager.counter_services"));
       for (const service of offered) {
         const on = counter.services.includes(service.id);
