@@ -495,7 +495,7 @@
       return;
     }
     list.replaceChildren(...service.branches.map((b) => {
-      const values = { km: b.distance_km.toLocaleString(Staff.lang() === "vi" ? "vi-VN" : "en-GB"), travel: b.travel_min,
+      const values = { km: b.distance_km.toLocaleString(Staff.locale()), travel: b.travel_min,
         wait: b.estimated_wait_min };
       const key = b.estimated_wait_min === null ? "counter.trip_no_estimate" : b.estimated_wait_min === 0 ? "counter.trip_now"
         : "counter.trip";

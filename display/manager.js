@@ -214,6 +214,7 @@
                         counter.holder ? t("manager.held_by", { holder: counter.holder }) : t("manager.free"));
       // Many fields: the chips show their letters (the services table names them), the name is the label.
       const chips = el("div", "chips" + (offered.length > COMPACT_CHIPS ? " compact" : ""));
+      chips.setAttribute("role", "group");   // a name on a plain div is not read: a group of buttons has one
       chips.setAttribute("aria-label", t("manager.counter_services"));
       for (const service of offered) {
         const on = counter.services.includes(service.id);
@@ -405,10 +406,11 @@
     const scores = today.ratings.scores.slice().reverse();   // very satisfied first
     chart("ratings", "bar", scores.map((s) => t("rating.score." + s.score)),
           [{ data: scores.map((s) => s.count), backgroundColor: scores.map((s) => colour(["bad", "warn", "brand", "ok"][s.score - 1])) }],
-          { legend: false, integer: true, horizontal: true });
+          { legend: false, integer: true, horizontal: true, head: "manager.chart.score" });
     const reasons = today.ratings.reasons;
     chart("reasons", "bar", reasons.map((r) => t("rating.reasons." + r.reason)),
-          [{ data: reasons.map((r) => r.count), backgroundColor: colour("brand") }], { legend: false, integer: true, horizontal: true });
+          [{ data: reasons.map((r) => r.count), backgroundColor: colour("brand") }],
+          { legend: false, integer: true, horizontal: true, head: "manager.chart.reason" });
     const list = $("comments");
     list.replaceChildren();
     for (const c of today.ratings.comments) {
@@ -451,6 +453,45 @@
     } else {
       charts[name] = new Chart($("chart-" + name), config);
     }
+    figures(name, labels, datasets, options);
+  }
+
+  // A chart's text alternative: the same figures as a table a screen reader reads (the picture is hidden
+  // from it), captioned with the chart's title and written the page's way (decimal comma in Vietnamese).
+  function figures(name, labels, datasets, options) {
+    const canvas = $("chart-" + name);
+    canvas.setAttribute("aria-hidden", "true");
+    const card = canvas.closest("section");
+    let table = card.querySelector("table.chart-figures");
+    if (!table) {
+      table = el("table", "chart-figures");
+      table.dataset.chart = name;
+      const hidden = el("div", "visually-hidden");   // a box, not the table: a table is never narrower than its text
+      hidden.append(table);
+      card.append(hidden);
+    }
+    const title = card.querySelector("h2").textContent;
+    const digits = options.integer ? 0 : 1;
+    const head = el("tr");
+    head.append(el("th", null, t(options.head || "manager.chart.hour")),
+                ...datasets.map((d) => el("th", null, d.label || title)));
+    head.querySelectorAll("th").forEach((th) => th.setAttribute("scope", "col"));
+    const rows = labels.map((label, i) => {
+      const row = el("tr");
+      const cell = el("th", null, label);
+      cell.setAttribute("scope", "row");
+      row.append(cell, ...datasets.map((d) => {
+        const value = d.data[i];
+        return el("td", null, value === null || value === undefined ? "–" : Staff.number(value, digits));
+      }));
+      return row;
+    });
+    const caption = el("caption", null, title);
+    const thead = el("thead");
+    thead.append(head);
+    const tbody = el("tbody");
+    tbody.append(...rows);
+    table.replaceChildren(caption, thead, tbody);
   }
 
   // ---- City (admins) -------------------------------------------------------------------------
@@ -488,6 +529,8 @@
       within.append(box);
       const open = el("button", "quiet", t("manager.city.open_branch"));
       open.type = "button";
+      // Fifty buttons of the same words: each says its branch to a screen reader (its words first, as shown).
+      open.setAttribute("aria-label", t("manager.city.open_branch") + ": " + b.name[Staff.lang()]);
       open.addEventListener("click", () => { $("branch").value = b.branch; chooseBranch(b.branch); location.hash = "now"; });
       const action = el("td");
       action.append(open);
@@ -505,6 +548,6 @@
       { label: t("manager.city.longest"), data: city.branches.map((b) => b.longest_wait_min), backgroundColor: colour("brand") },
       { type: "line", label: t("manager.chart.target", { minutes: city.target_wait_min }),
         data: names.map(() => city.target_wait_min), borderColor: colour("bad"), borderDash: [2, 3], pointRadius: 0, borderWidth: 2 },
-    ], {});
+    ], { head: "manager.branch" });
   }
 })();

@@ -74,8 +74,12 @@
 
   // ---- the form ----------------------------------------------------------------------------
 
-  const fromInput = el("input", {type: "date", id: "report-from", name: "from", required: true});
-  const toInput = el("input", {type: "date", id: "report-to", name: "to", required: true});
+  // Text, not <input type=date>: that one writes days as the browser's own locale does (mm/dd/yyyy in an
+  // English Chromium, whatever the page's language); these are read and written the page's way.
+  const fromInput = el("input", {type: "text", id: "report-from", name: "from", inputmode: "numeric",
+                                 autocomplete: "off", spellcheck: "false"});
+  const toInput = el("input", {type: "text", id: "report-to", name: "to", inputmode: "numeric",
+                               autocomplete: "off", spellcheck: "false"});
   const showButton = el("button", {type: "submit", class: "primary", id: "report-show"});
   const csvLink = el("a", {class: "button report-csv", id: "report-csv", download: true});
   const status = el("p", {class: "report-status", id: "report-status", role: "status", "aria-live": "polite"});
@@ -89,8 +93,10 @@
   ]);
   const presets = el("div", {class: "report-presets"});
   const form = el("form", {class: "report-form", id: "report-form"}, [
-    el("label", {for: "report-from"}, [el("span", {"data-text": "report.from"}), fromInput]),
-    el("label", {for: "report-to"}, [el("span", {"data-text": "report.to"}), toInput]),
+    el("label", {for: "report-from"}, [el("span", {"data-text": "report.from"}),
+                                       el("span", {class: "report-date-hint", "data-text": "report.date_hint"}), fromInput]),
+    el("label", {for: "report-to"}, [el("span", {"data-text": "report.to"}),
+                                     el("span", {class: "report-date-hint", "data-text": "report.date_hint"}), toInput]),
     showButton, csvLink,
   ]);
   const heading = el("h2", {"data-text": "report.title"});
@@ -99,7 +105,7 @@
   for (const key of Object.keys(PRESETS)) {
     const button = el("button", {type: "button", class: "report-preset", "data-preset": key, "data-text": key});
     button.addEventListener("click", () => {
-      [fromInput.value, toInput.value] = PRESETS[key]();
+      setDays(...PRESETS[key]());
       load();
     });
     presets.append(button);
@@ -112,14 +118,81 @@
     input.addEventListener("change", updateLink);
   }
 
-  function query() {
-    return `from=${encodeURIComponent(fromInput.value)}&to=${encodeURIComponent(toInput.value)}`;
+  // ---- days as the page's language writes them (vi-VN and en-GB: day/month/year) ------------
+
+  function order() {
+    return new Intl.DateTimeFormat(Staff.locale(), {timeZone: "UTC", day: "2-digit", month: "2-digit",
+                                                    year: "numeric"})
+      .formatToParts(new Date(0)).filter((part) => part.type !== "literal").map((part) => part.type);
+  }
+
+  // What was typed, read in the page's order: "YYYY-MM-DD", or null when it is no day of the calendar.
+  function readDay(text) {
+    const parts = text.trim().split(/[/.\-\s]+/);
+    if (parts.length !== 3 || !parts.every((part) => /^\d{1,4}$/.test(part))) {
+      return null;
+    }
+    const at = {};
+    order().forEach((type, i) => {
+      at[type] = Number(parts[i]);
+    });
+    const made = new Date(Date.UTC(at.year, at.month - 1, at.day));
+    if (at.year < 1000 || made.getUTCFullYear() !== at.year || made.getUTCMonth() !== at.month - 1 ||
+        made.getUTCDate() !== at.day) {
+      return null;
+    }
+    return made.toISOString().slice(0, 10);
+  }
+
+  function setDays(first, last) {
+    for (const [input, iso] of [[fromInput, first], [toInput, last]]) {
+      input.value = day(iso);
+      input.dataset.day = iso;
+      mark(input, false);
+    }
+  }
+
+  function mark(input, bad) {
+    if (bad) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", "report-status");
+    } else {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
+  }
+
+  // The range typed, as the API takes it; null (the fields marked, the status saying why) when a day is wrong.
+  function range() {
+    const days = [fromInput, toInput].map((input) => [input, readDay(input.value)]);
+    for (const [input, iso] of days) {
+      mark(input, iso === null);
+      if (iso !== null) {
+        input.dataset.day = iso;
+      }
+    }
+    const wrong = days.find(([, iso]) => iso === null);
+    if (wrong) {
+      status.className = "report-status bad";
+      status.textContent = t("report.bad_day", {text: wrong[0].value.trim(), example: day(today())});
+      return null;
+    }
+    return days.map(([, iso]) => iso);
+  }
+
+  function query(days) {
+    return `from=${encodeURIComponent(days[0])}&to=${encodeURIComponent(days[1])}`;
   }
 
   function updateLink() {
-    csvLink.href = branch ? `/api/v1/branches/${encodeURIComponent(branch)}/report.csv?${query()}` : "#";
-    dossierCsv.href = branch ? `/api/v1/branches/${encodeURIComponent(branch)}/dossiers-report.csv?${query()}`
-      : "#";
+    const days = [fromInput, toInput].map((input) => readDay(input.value));
+    if (branch && !days.includes(null)) {
+      csvLink.href = `/api/v1/branches/${encodeURIComponent(branch)}/report.csv?${query(days)}`;
+      dossierCsv.href = `/api/v1/branches/${encodeURIComponent(branch)}/dossiers-report.csv?${query(days)}`;
+    } else {
+      csvLink.removeAttribute("href");
+      dossierCsv.removeAttribute("href");
+    }
   }
 
   function label() {
@@ -135,7 +208,17 @@
 
   async function load() {
     updateLink();
-    if (!branch || !fromInput.value || !toInput.value) {
+    if (!branch) {
+      return;
+    }
+    const days = range();
+    if (!days) {
+      asked++;   // an answer still on its way is not drawn over what the status says
+      last = lastDossiers = null;
+      tables.replaceChildren();
+      dossierTables.replaceChildren();
+      dossierStatus.textContent = "";
+      section.removeAttribute("aria-busy");
       return;
     }
     status.textContent = t("report.loading");
@@ -144,8 +227,8 @@
     const mine = ++asked;
     const where = `/branches/${encodeURIComponent(branch)}`;
     // Both reports asked at once: the dossiers' is drawn when it answers, whatever the tickets' says.
-    const [answer, dossierAnswer] = await Promise.all([Staff.api("GET", `${where}/report.json?${query()}`),
-                                                       Staff.api("GET", `${where}/dossiers-report.json?${query()}`)]);
+    const [answer, dossierAnswer] = await Promise.all([Staff.api("GET", `${where}/report.json?${query(days)}`),
+                                                       Staff.api("GET", `${where}/dossiers-report.json?${query(days)}`)]);
     if (mine !== asked) {
       return;
     }
@@ -178,7 +261,7 @@
     if (value === null || value === undefined) {
       return "–";
     }
-    const locale = Staff.lang() === "en" ? "en-GB" : "vi-VN";
+    const locale = Staff.locale();
     const digits = COUNTS.has(column) ? 0 : (column === "mean_rating" ? 2 : 1);
     const text = new Intl.NumberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits})
       .format(value);
@@ -224,8 +307,7 @@
 
   function day(iso) {
     const [y, m, d] = iso.split("-").map(Number);
-    const locale = Staff.lang() === "en" ? "en-GB" : "vi-VN";
-    return new Intl.DateTimeFormat(locale, {timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric"})
+    return new Intl.DateTimeFormat(Staff.locale(), {timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric"})
       .format(new Date(Date.UTC(y, m - 1, d)));
   }
 
@@ -307,6 +389,11 @@
     // Staff.translate() marks a change of language on <html lang>: the tables are drawn again in it.
     new MutationObserver(() => {
       label();
+      for (const input of [fromInput, toInput]) {
+        if (input.dataset.day && input.getAttribute("aria-invalid") !== "true") {
+          input.value = day(input.dataset.day);
+        }
+      }
       if (last) {
         draw(last);
       }
@@ -330,8 +417,7 @@
     }
     branch = section.dataset.branch || new URLSearchParams(location.search).get("branch") || session.branch ||
       (listed.status === 200 && listed.body.length ? listed.body[0].id : null);
-    [fromInput.value, toInput.value] = PRESETS["report.last_7"]();
-    fromInput.max = toInput.max = today();
+    setDays(...PRESETS["report.last_7"]());
     ready = true;
     await load();
   }

@@ -125,10 +125,15 @@
     return bar;
   }
 
+  // The locale of the page's language, for its numbers and dates (never the browser's own).
+  function locale() {
+    return lang() === "en" ? "en-GB" : "vi-VN";
+  }
+
   // Numbers written one way per language (decimal comma in Vietnamese): never toFixed on a page.
   function number(value, digits) {
     const places = digits === undefined ? 0 : digits;
-    return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "vi-VN",
+    return new Intl.NumberFormat(locale(),
                                  { minimumFractionDigits: places, maximumFractionDigits: places }).format(value);
   }
 
@@ -142,6 +147,7 @@
   window.Staff = {
     settings: settings, lang: lang, t: t, translate: translate, toggleLanguage: toggleLanguage, api: api, errorText: errorText,
     session: loadSession, signOut: signOut, socket: socket, header: header, waitClass: waitClass, number: number,
+    locale: locale,
     get current() { return session; },
   };
 })();

@@ -5,7 +5,9 @@ from __future__ import annotations
 PROBLEMS = """(scope) => {
   const found = [];
   const root = document.querySelector(scope) || document.body;
-  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  // What is read by a screen reader only (.visually-hidden, clipped to nothing) is not laid out to be seen.
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden' &&
+    !el.closest('.visually-hidden');
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
     ' "' + (el.textContent || '').trim().slice(0, 40) + '"';

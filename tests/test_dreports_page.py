@@ -38,6 +38,11 @@ def site(tmp_path_factory, morning_template):
     server.kill(signal.SIGTERM)
 
 
+def typed(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
 @pytest.fixture
 def page(chromium, site):
     context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN",
@@ -49,8 +54,9 @@ def page(chromium, site):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{site.base}/manager#reports")
     page.wait_for_selector("#reports.report:not([aria-busy])", timeout=WAIT_MS)
-    page.fill("#report-from", FIRST)
-    page.fill("#report-to", LAST)
+    # Days typed as the page writes them (day/month/year), whatever the browser's locale.
+    page.fill("#report-from", typed(FIRST))
+    page.fill("#report-to", typed(LAST))
     page.click("#report-show")
     page.wait_for_selector("#reports:not([aria-busy])", timeout=WAIT_MS)
     # The fills' own changes ask for other ranges first: wait for the tables of the range asked.

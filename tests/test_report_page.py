@@ -59,9 +59,15 @@ def open_section(chromium, site):
         context.close()
 
 
+def typed(iso: str) -> str:
+    """A day as the page's languages write it: day/month/year (whatever the browser's locale)."""
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
 def show(page, first: str, last: str) -> None:
-    page.fill("#report-from", first)
-    page.fill("#report-to", last)
+    page.fill("#report-from", typed(first))
+    page.fill("#report-to", typed(last))
     page.click("#report-show")   # marks the section busy at once, until the answer is drawn
     page.wait_for_selector("#reports:not([aria-busy])", timeout=WAIT_MS)
 
