@@ -148,6 +148,7 @@ def main() -> None:
               "no_shows and voice in µs; 'fresh': the same reads on an engine loaded with the day so far")
         print(ROW.format("day", "tickets", "RSS MiB", "city ms", "staff ms", "no_shows", "voice", "issued", "run s"))
         shown = {1, args.days, *range(args.every, args.days + 1, args.every)}
+        first = last = None
         for day in range(1, args.days + 1):
             started = time.perf_counter()
             run = CityDay(data, seed=day, engine=engine, day=SIM_DAY + timedelta(days=day - 1))
@@ -159,7 +160,11 @@ def main() -> None:
             if day in shown:
                 print(ROW.format(day, measured["tickets"], f"{measured['rss']:.0f}", *(
                     f"{measured[k]:.1f}" for k in READS), len(run.citizens), f"{time.perf_counter() - started:.1f}"))
-                print(ROW.format("", fresh["tickets"], "fresh", *(f"{fresh[k]:.1f}" for k in READS), "", ""))
+                print(ROW.format("", fresh["tickets"], "fresh", *(f"{fresh[k]:.1f}" for k in READS), "", ""),
+                      flush=True)
+                first, last = first or measured, measured
+        print(f"day {args.days} against day 1: " + ", ".join(
+            f"{k} ×{last[k] / first[k]:.2f}" for k in ("tickets", "rss", *READS)))
         app.extensions["motcua"].store.close()
 
 
