@@ -19,7 +19,6 @@ import argparse
 import copy
 import gc
 import os
-import statistics
 import tempfile
 import time
 from dataclasses import replace
@@ -69,21 +68,23 @@ def rss_mib() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
 
 
-def median_ms(fn, repeats: int) -> float:
-    """The median of `repeats` timed calls, after one untimed (caches warm, as a running server's are)."""
+def best_ms(fn, repeats: int) -> float:
+    """The least of `repeats` timed calls, after one untimed (caches warm, as a running server's are): on a
+    shared machine the least time is the read's own cost, the rest is other processes'."""
     fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return min(times)
 
 
 def reads(app, tokens: dict[str, str]) -> dict[str, float]:
-    """Each read's median time in ms on this app's engine, and the tickets it holds."""
+    """Each read's time in ms on this app's engine (no_shows and voice in µs), and the tickets it holds."""
     engine = app.extensions["motcua"].engine
     client = app.test_client()
+    gc.collect()  # what building the app left is not the reads' to collect
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     officer = {"Authorization": f"Bearer {tokens['officer']}"}
     call = engine.recent_calls(WATCHED)[0]
@@ -94,10 +95,10 @@ def reads(app, tokens: dict[str, str]) -> dict[str, float]:
 
     return {
         "tickets": len(engine.tickets),
-        "city": median_ms(lambda: get("/api/v1/city", admin), REPEATS["city"]),
-        "staff": median_ms(lambda: get(f"/api/v1/branches/{WATCHED}/staff-state", officer), REPEATS["staff"]),
-        "no_shows": 1000 * median_ms(lambda: engine.no_shows(WATCHED), REPEATS["no_shows"]),
-        "voice": 1000 * median_ms(lambda: _called_somewhere(engine, call.number, call.counter), REPEATS["voice"]),
+        "city": best_ms(lambda: get("/api/v1/city", admin), REPEATS["city"]),
+        "staff": best_ms(lambda: get(f"/api/v1/branches/{WATCHED}/staff-state", officer), REPEATS["staff"]),
+        "no_shows": 1000 * best_ms(lambda: engine.no_shows(WATCHED), REPEATS["no_shows"]),
+        "voice": 1000 * best_ms(lambda: _called_somewhere(engine, call.number, call.counter), REPEATS["voice"]),
     }
 
 
@@ -144,8 +145,9 @@ def main() -> None:
         app = open_app(config, clock)
         tokens = staff_tokens(app)
         engine = app.extensions["motcua"].engine
-        print(f"{BRANCHES} branches, ≈{args.citizens:g} citizens a day; reads at 10:30, median ms; "
-              "no_shows and voice in µs; 'fresh': the same reads on an engine loaded with the day so far")
+        print(f"{BRANCHES} branches, ≈{args.citizens:g} citizens a day; reads at 10:30, the best of "
+              f"{min(REPEATS.values())} or more in ms; no_shows and voice in µs; "
+              "'fresh': the same reads on an engine loaded with the day so far")
         print(ROW.format("day", "tickets", "RSS MiB", "city ms", "staff ms", "no_shows", "voice", "issued", "run s"))
         shown = {1, args.days, *range(args.every, args.days + 1, args.every)}
         first = last = None
@@ -154,7 +156,7 @@ def main() -> None:
             run = CityDay(data, seed=day, engine=engine, day=SIM_DAY + timedelta(days=day - 1))
             measured, fresh = {}, {}
             if day in shown:
-                run.at(READ_AT_MIN, lambda _: (gc.collect(), measured.update(reads(app, tokens), rss=rss_mib()),
+                run.at(READ_AT_MIN, lambda _: (measured.update(reads(app, tokens), rss=rss_mib()),
                                                fresh.update(fresh_reads(config, engine, tokens))))
             run.run()
             if day in shown:

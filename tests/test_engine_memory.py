@@ -11,6 +11,7 @@ from motcua.core import scenario
 from motcua.core.clock import FakeClock
 from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.model import DONE, EXPIRED, Conflict, NotFound
+from motcua.core.simulator import SIM_DAY, CityDay
 from motcua.store import OPEN_BEFORE_SQL, SINCE_SQL, Store
 
 from conftest import HOAN_KIEM
@@ -141,3 +142,21 @@ def test_the_start_query_finds_today_s_and_older_open_tickets(store):
     # A ticket of an old day left open (a server stopped before it could close the day) is loaded too.
     store.write(lambda db: db.execute("update tickets set status = 'waiting' where id = ?", [day0["hk-02:done"]]))
     assert [t.id for t in store.tickets("2026-11-27")] == [day0["hk-02:done"], fresh.id]
+
+
+def test_simulated_days_on_one_engine_keep_one_day_in_memory():
+    data = scenario.load(HOAN_KIEM)
+    first = CityDay(data, seed=1)
+    engine = first.engine
+    first.run()
+    for n in range(1, 4):
+        day = CityDay(data, seed=n + 1, engine=engine, day=SIM_DAY + timedelta(days=n))
+        seen = {}
+        day.at(120.0, lambda _: seen.update(tickets=len(engine.tickets), days={t.day for t in engine.tickets.values()}))
+        day.run()
+        today = engine.local.day(day.t0)
+        # Mid-morning, and at the end of the day: that day's tickets only, every citizen's among them.
+        assert seen["days"] == {today} and 0 < seen["tickets"] < len(day.citizens)
+        assert {t.day for t in engine.tickets.values()} == {today}
+        assert len(engine.tickets) >= len(day.citizens)
+        assert all(c.started_min is not None for c in day.citizens)
