@@ -6,7 +6,8 @@ for --days days. The engine journals nothing (the database's writes, a few ms ea
 month an hour; they are not what grows) and no socket listens (its broadcaster is detached). Each
 day at 10:30 it reads what would grow with the server's uptime if anything did: tickets in memory,
 RSS, the city view (`GET /city`), a branch's staff state (`GET /branches/{b}/staff-state`),
-`no_shows` (µs) and the voice clip's lookup (`ticket_numbered` across the branches, µs). Beside each
+`no_shows` (µs) and the voice clip's lookup (`ticket_numbered` across the branches, µs), each as
+the least CPU time of several calls (on a shared machine, wall time is mostly a wait for a core). Beside each
 day's reads, the reference of the same run: the same reads on an engine freshly loaded with the
 day's tickets so far, as a restart would have it. Flat means the long-lived engine reads like the
 fresh one, on day 30 as on day 1.
@@ -69,14 +70,14 @@ def rss_mib() -> float:
 
 
 def best_ms(fn, repeats: int) -> float:
-    """The least of `repeats` timed calls, after one untimed (caches warm, as a running server's are): on a
-    shared machine the least time is the read's own cost, the rest is other processes'."""
+    """The least CPU time of `repeats` calls, after one untimed (caches warm, as a running server's are):
+    on a shared machine wall time is mostly waiting for a core, which is other processes' doing."""
     fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return min(times)
 
 
@@ -145,7 +146,7 @@ def main() -> None:
         app = open_app(config, clock)
         tokens = staff_tokens(app)
         engine = app.extensions["motcua"].engine
-        print(f"{BRANCHES} branches, ≈{args.citizens:g} citizens a day; reads at 10:30, the best of "
+        print(f"{BRANCHES} branches, ≈{args.citizens:g} citizens a day; reads at 10:30, CPU time, the best of "
               f"{min(REPEATS.values())} or more in ms; no_shows and voice in µs; "
               "'fresh': the same reads on an engine loaded with the day so far")
         print(ROW.format("day", "tickets", "RSS MiB", "city ms", "staff ms", "no_shows", "voice", "issued", "run s"))
