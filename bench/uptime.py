@@ -151,7 +151,7 @@ def main() -> None:
               "'fresh': the same reads on an engine loaded with the day so far")
         print(ROW.format("day", "tickets", "RSS MiB", "city ms", "staff ms", "no_shows", "voice", "issued", "run s"))
         shown = {1, args.days, *range(args.every, args.days + 1, args.every)}
-        first = last = None
+        first = last = last_fresh = None
         for day in range(1, args.days + 1):
             started = time.perf_counter()
             run = CityDay(data, seed=day, engine=engine, day=SIM_DAY + timedelta(days=day - 1))
@@ -165,9 +165,11 @@ def main() -> None:
                     f"{measured[k]:.1f}" for k in READS), len(run.citizens), f"{time.perf_counter() - started:.1f}"))
                 print(ROW.format("", fresh["tickets"], "fresh", *(f"{fresh[k]:.1f}" for k in READS), "", ""),
                       flush=True)
-                first, last = first or measured, measured
+                first, last, last_fresh = first or measured, measured, fresh
         print(f"day {args.days} against day 1: " + ", ".join(
             f"{k} ×{last[k] / first[k]:.2f}" for k in ("tickets", "rss", *READS)))
+        print(f"day {args.days}, the long-lived engine against the fresh one: " + ", ".join(
+            f"{k} ×{last[k] / last_fresh[k]:.2f}" for k in ("tickets", *READS)))
         app.extensions["motcua"].store.close()
 
 
