@@ -226,7 +226,7 @@ def _offer(engine: QueueEngine, branch: Branch, services: tuple[str, ...]) -> tu
         serving = sorted(c.id for c in engine.counters_of(branch.id) if dropped in c.services)
         if serving:
             raise Conflict(f"counters {', '.join(serving)} still serve {dropped}", "service_served")
-        if any(t.branch == branch.id and t.service == dropped and t.status in (WAITING, NO_SHOW, *ACTIVE_AT_COUNTER)
-               and t.day == engine.local.day(engine.now()) for t in engine.tickets.values()):
+        if any(t.service == dropped and t.status in (WAITING, NO_SHOW, *ACTIVE_AT_COUNTER)
+               for t in engine.tickets_of(branch.id, engine.local.day(engine.now()))):
             raise Conflict(f"tickets of {dropped} are still open at {branch.id}", "service_has_tickets")
     return services

@@ -69,6 +69,24 @@ class NullJournal:
         return None
 
 
+class Archive(Protocol):
+    """Where the tickets of days gone are read back from (the store): memory keeps today's only."""
+
+    def ticket(self, ticket_id: str) -> Ticket | None: ...
+
+    def rating(self, ticket_id: str) -> Rating | None: ...
+
+
+class NullArchive:
+    """Keeps nothing: an engine without a store forgets a day's tickets once the day has turned."""
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        return None
+
+    def rating(self, ticket_id: str) -> Rating | None:
+        return None
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """The queue settings the engine needs (a slice of the config)."""
@@ -82,7 +100,12 @@ class EngineSettings:
 
 
 class QueueEngine:
-    """All branches' queues in memory, changed only through committed operations."""
+    """All branches' queues in memory, changed only through committed operations.
+
+    Memory holds today's tickets and those still open, never the archive: the day's turn lets the
+    days gone go, and the reads that look past today ask the archive (the store). What reads a
+    branch's day reads it through indexes, so no read costs more as the server's uptime grows.
+    """
 
     def __init__(
         self,
@@ -91,6 +114,7 @@ class QueueEngine:
         counters: Iterable[Counter],
         clock: Clock,
         journal: Journal | None = None,
+        archive: Archive | None = None,
         settings: EngineSettings = EngineSettings(),
         tickets: Iterable[Ticket] = (),
         ratings: Iterable[Rating] = (),
@@ -99,6 +123,7 @@ class QueueEngine:
     ) -> None:
         self.clock = clock
         self.journal = journal or NullJournal()
+        self.archive = archive or NullArchive()
         self.settings = settings
         self.local = LocalTime(settings.timezone)
         self.new_id = new_id
@@ -115,8 +140,11 @@ class QueueEngine:
         self.times = ServiceTimes({s.id: s.mean_min for s in self.services.values()},
                                   settings.learn_min_samples, settings.learn_window)
         self.tickets: dict[str, Ticket] = {}
+        # The tickets in memory by (branch, day), in the order they came, and by (branch, day, number).
+        self._of_day: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+        self._numbered: dict[tuple[str, str, str], str] = {}
         self.ranges = WaitRanges()
-        self.ratings = {r.ticket: r for r in ratings}
+        self.ratings: dict[str, Rating] = {}
         self._boost_s = settings.priority_boost_min * 60
         self._queues: dict[tuple[str, str], ServiceQueue] = {}
         self._schedules: dict[str, Schedule] = {}
@@ -132,7 +160,9 @@ class QueueEngine:
         today = self.local.day(clock.now())
         self._day = min((t.day for t in tickets if t.status in OPEN and t.day < today), default=today)
         for ticket in tickets:
-            self._apply_ticket(ticket)
+            if self._kept(ticket):
+                self._apply_ticket(ticket)
+        self.ratings = {r.ticket: r for r in ratings if r.ticket in self.tickets}
         self._learn_again(tickets)
         self._freed_at_again(tickets)
 
@@ -161,10 +191,21 @@ class QueueEngine:
             raise NotFound(f"unknown counter {counter_id!r} at {branch_id}", "unknown_counter") from None
 
     def ticket(self, ticket_id: str) -> Ticket:
-        try:
-            return self.tickets[ticket_id]
-        except KeyError:
-            raise NotFound("unknown ticket", "unknown_ticket") from None
+        """A ticket of today or still open from memory, one of a day gone from the archive."""
+        ticket = self.tickets.get(ticket_id) or self.archive.ticket(ticket_id)
+        if ticket is None:
+            raise NotFound("unknown ticket", "unknown_ticket")
+        return ticket
+
+    def rated(self, ticket_id: str) -> bool:
+        """Whether the ticket has been rated (one of a day gone: as the archive says)."""
+        if ticket_id in self.ratings:
+            return True
+        return ticket_id not in self.tickets and self.archive.rating(ticket_id) is not None
+
+    def tickets_of(self, branch_id: str, day: str) -> list[Ticket]:
+        """The branch's tickets of a day in memory (today's: all of them), in the order they came."""
+        return [self.tickets[ticket_id] for ticket_id in self._of_day.get((branch_id, day), ())]
 
     def service(self, service_id: str) -> Service:
         try:
@@ -205,8 +246,7 @@ class QueueEngine:
     def no_shows(self, branch_id: str) -> list[Ticket]:
         """Today's no-shows at the branch, which an officer may put back in their place."""
         with self.lock:
-            return [t for t in self.tickets.values()
-                    if t.branch == branch_id and t.status == NO_SHOW and t.day == self._day]
+            return [t for t in self.tickets_of(branch_id, self._day) if t.status == NO_SHOW]
 
     def mean_service_min(self, branch_id: str, service_id: str) -> float:
         return self.times.mean(branch_id, service_id, self.local.day(self.clock.now()))
@@ -372,9 +412,9 @@ class QueueEngine:
         """Today's ticket with this number at the branch (what a citizen can type in)."""
         self.branch(branch_id)
         day = self.local.day(self.clock.now())
-        for ticket in self.tickets.values():
-            if ticket.branch == branch_id and ticket.day == day and ticket.number == number.upper():
-                return ticket
+        ticket_id = self._numbered.get((branch_id, day, number.upper()))
+        if ticket_id is not None:
+            return self.tickets[ticket_id]
         raise NotFound(f"no ticket {number!r} today at {branch_id}", "unknown_ticket")
 
     def rate(self, ticket_id: str, score: int, reasons: Iterable[str] = (), comment: str = "") -> Rating:
@@ -385,7 +425,7 @@ class QueueEngine:
             self._validate_rating(rating)
             if ticket.status != DONE:
                 raise Conflict("a ticket is rated after it is done", "not_done")
-            if ticket.id in self.ratings:
+            if self.rated(ticket.id):
                 raise Conflict("this ticket has been rated already", "already_rated")
             self._commit(Change(ratings=[rating]))
             return rating
@@ -635,6 +675,8 @@ class QueueEngine:
         now = self.clock.now()
         for ticket in change.tickets:
             old = self.tickets.get(ticket.id)
+            if old is None and not self._kept(ticket):
+                continue  # a day gone's ticket (a wrong rating code tried on it): the store has it, memory need not
             if old is not None and old.status in ACTIVE_AT_COUNTER and not (
                     ticket.status in ACTIVE_AT_COUNTER and ticket.counter == old.counter):
                 self._freed_at[(old.branch, old.counter)] = now
@@ -646,7 +688,8 @@ class QueueEngine:
         if change.services or change.branches or change.removed_counters:
             self._apply_network(change)
         for rating in change.ratings:
-            self.ratings[rating.ticket] = rating
+            if rating.ticket in self.tickets:  # a day gone's rating is the archive's
+                self.ratings[rating.ticket] = rating
         for event in change.events:
             if event.to_status == CALLED:
                 self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
@@ -676,6 +719,9 @@ class QueueEngine:
         if old is not None and old.status in ACTIVE_AT_COUNTER:
             self._at_counter.pop((old.branch, old.counter), None)
         self.tickets[new.id] = new
+        if old is None:
+            self._of_day[(new.branch, new.day)][new.id] = None
+            self._numbered[(new.branch, new.day, new.number)] = new.id
         if new.status == WAITING and new.day == self._day:
             self._queue(new.branch, new.service).add(new)
         if new.status in ACTIVE_AT_COUNTER:
@@ -779,6 +825,7 @@ class QueueEngine:
                 *(Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers),
                 *freed]))
         self._day = today
+        self._forget_days_gone()
         self._queues.clear()
         self._schedules.clear()
         for ticket in self.tickets.values():
@@ -787,6 +834,28 @@ class QueueEngine:
         for branch, calls in self._recent.items():
             self._recent[branch] = deque((c for c in calls if self.local.day(c.at) == today), maxlen=calls.maxlen)
         return True
+
+    def _kept(self, ticket: Ticket) -> bool:
+        """Whether memory holds the ticket: one of the open day or after, or one still open."""
+        return ticket.day >= self._day or ticket.status in OPEN
+
+    def _forget_days_gone(self) -> None:
+        """Let the finished tickets of the days before the open one go, with what is kept per day: the
+        store has them, and memory stays today's size however long the server runs."""
+        gone = [t for t in self.tickets.values() if not self._kept(t)]
+        for ticket in gone:
+            del self.tickets[ticket.id]
+            self.ratings.pop(ticket.id, None)
+            self._numbered.pop((ticket.branch, ticket.day, ticket.number), None)
+        for key in [key for key in self._of_day if key[1] < self._day]:
+            kept = {ticket_id: None for ticket_id in self._of_day[key] if ticket_id in self.tickets}
+            if kept:
+                self._of_day[key] = kept
+            else:
+                del self._of_day[key]
+        for key in [key for key in self._seq if key[1] < self._day]:
+            del self._seq[key]
+        self.times.forget_before(self._day)
 
     def _require(self, ticket: Ticket, allowed: tuple[str, ...], verb: str) -> Ticket:
         if ticket.status not in allowed:

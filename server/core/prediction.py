@@ -36,6 +36,11 @@ class ServiceTimes:
             return sum(samples) / len(samples)
         return self.configured.get(service, 10.0)
 
+    def forget_before(self, day: str) -> None:
+        """Let the samples of the days before `day` go: a mean is of one day."""
+        for key in [key for key in self._recent if key[2] < day]:
+            del self._recent[key]
+
 
 Windows = Sequence[tuple[float, float]]
 ALWAYS: Windows = ((0.0, math.inf),)

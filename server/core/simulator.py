@@ -85,11 +85,16 @@ def generate_citizens(data: dict, seed: int) -> list[Citizen]:
 
 
 class CityDay:
-    """Runs one scenario day under one policy and keeps every citizen's record."""
+    """Runs one scenario day under one policy and keeps every citizen's record.
+
+    The day runs on an engine of its own, or on `engine` (its clock a FakeClock) on `day`: days run
+    one after another on one engine are a server's uptime.
+    """
 
     def __init__(self, data: dict, policy: str = "none", seed: int | None = None,
                  settings: EngineSettings | None = None,
-                 min_saving_min: float = RedirectRules.min_saving_min) -> None:
+                 min_saving_min: float = RedirectRules.min_saving_min,
+                 engine: QueueEngine | None = None, day: date = SIM_DAY) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
         self.data = data
@@ -99,13 +104,17 @@ class CityDay:
         self.close_min = hhmm_minutes(data["close"]) - self.open_min
         tz = data.get("timezone", EngineSettings.timezone)
         self.local = LocalTime(tz)
-        self.t0 = self.local.epoch(SIM_DAY, data["open"])
-        self.clock = FakeClock(self.t0)
-        ids = itertools.count(1)
-        # The day keeps opening hours: no ticket after close, no branch offered that closes first.
-        self.engine = QueueEngine(scenarios.branches(data), scenarios.services(data), scenarios.counters(data),
-                                  self.clock, settings=settings or EngineSettings(timezone=tz, enforce_hours=True),
-                                  new_id=lambda: f"t{next(ids)}")
+        self.t0 = self.local.epoch(day, data["open"])
+        if engine is not None:
+            self.engine, self.clock = engine, engine.clock
+            self.clock.set(self.t0)
+        else:
+            self.clock = FakeClock(self.t0)
+            ids = itertools.count(1)
+            # The day keeps opening hours: no ticket after close, no branch offered that closes first.
+            self.engine = QueueEngine(scenarios.branches(data), scenarios.services(data), scenarios.counters(data),
+                                      self.clock, settings=settings or EngineSettings(timezone=tz, enforce_hours=True),
+                                      new_id=lambda: f"t{next(ids)}")
         redirect = data.get("redirect", {})
         self.rules = RedirectRules(**{k: redirect[k] for k in ("max_km", "max_travel_min", "speed_kmh",
                                                                "detour_factor") if k in redirect},
@@ -142,6 +151,10 @@ class CityDay:
             self.clock.set(self.t0 + t * 60)
             action(t, arg)
         return self
+
+    def at(self, minute: float, action) -> None:
+        """Run action(minute) at that minute after open, the clock there (a benchmark's reading)."""
+        self._at(minute, lambda t, _: action(t), None)
 
     def _at(self, t: float, action, arg) -> None:
         heapq.heappush(self._events, (t, next(self._order), action, arg))

@@ -53,7 +53,7 @@ class Broadcaster:
         self.accounts = accounts  # checks the staff room's tokens again before each push
         self.interval_s = interval_s
         self.chunk = chunk
-        self.pending: deque = deque()  # (branches, ticket ids) per committed change
+        self.pending: deque = deque()  # (branches, (branch, ticket id) pairs) per committed change
         self.wake = threading.Event()
         self.dirty: set[str] = set()
         self.last_push: dict[str, float] = {}
@@ -88,7 +88,7 @@ class Broadcaster:
         if change.services:  # a service renamed or re-lettered: every branch offering it shows it
             changed = {s.id for s in change.services}
             branches |= {b.id for b in self.engine.branches.values() if changed & set(b.services)}
-        self.pending.append((branches, [t.id for t in change.tickets]))
+        self.pending.append((branches, [(t.branch, t.id) for t in change.tickets]))
         self.wake.set()
 
     # ---- subscriptions -----------------------------------------------------------------------
@@ -212,8 +212,8 @@ class Broadcaster:
         """Phones' updates of every change committed so far, in commit order."""
         while self.pending:
             branches, tickets = self.pending.popleft()
-            for ticket_id in tickets:
-                if self._is_watched(self.engine.tickets[ticket_id].branch, ticket_id):
+            for branch, ticket_id in tickets:
+                if self._is_watched(branch, ticket_id):
                     self._emit_ticket(ticket_id)
             self.dirty |= branches
 
@@ -365,9 +365,11 @@ def unsubscribe(data: dict):
         return _refuse(error)
     leave_room(f"{kind}:{key}")
     if kind == "ticket":
-        ticket = current_app.extensions["motcua"].engine.tickets.get(key)
-        if ticket is not None:
-            broadcaster().unwatch(ticket.branch, key, request.sid)
+        try:
+            ticket = current_app.extensions["motcua"].engine.ticket(key)
+        except DomainError:  # no such ticket: nothing was watched
+            return {"ok": True}
+        broadcaster().unwatch(ticket.branch, key, request.sid)
     return {"ok": True}
 
 

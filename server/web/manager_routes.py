@@ -165,7 +165,7 @@ def today(b):
     require_staff(who, b, "manager")
     day = engine.local.day(engine.now())
     with engine.lock:
-        tickets = [t for t in engine.tickets.values() if t.branch == b and t.day == day]
+        tickets = engine.tickets_of(b, day)
         ratings = list(engine.ratings.values())
     figures = dashboard.day_figures(tickets, ratings, engine.local.minutes_of_day,
                                     hhmm_minutes(branch.open), hhmm_minutes(branch.close),
@@ -192,7 +192,7 @@ def city():
             counters = engine.counters_of(branch.id)
             open_ = [c for c in counters if c.open]
             waiting = sum(engine.waiting(branch.id, s) for s in branch.services)
-            tickets = [t for t in engine.tickets.values() if t.branch == branch.id and t.day == day]
+            tickets = engine.tickets_of(branch.id, day)
             called = [m for m in map(dashboard.wait_min, tickets) if m is not None]
             waits = dashboard.waits(called, target)
             rows.append({

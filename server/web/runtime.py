@@ -48,7 +48,7 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     today = date.fromisoformat(LocalTime(settings.timezone).day(clock.now()))
     since = (today - timedelta(days=1)).isoformat()
     engine = QueueEngine(store.branches(), store.services(), store.counters(), clock, journal=store,
-                         settings=settings, tickets=store.tickets(since), ratings=store.ratings(since))
+                         archive=store, settings=settings, tickets=store.tickets(since), ratings=store.ratings(since))
     # A server down over midnight (or several): the days it missed are closed before it serves.
     engine.close_day()
     redirect = build(RedirectRules, config.balancing)

@@ -23,7 +23,7 @@ def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
                 "counter": ticket.counter,
                 "priority": ticket.priority, "issued_at": engine.local.iso(ticket.issued_at),
                 "called_at": engine.local.iso(ticket.called_at), "due_at": engine.local.iso(ticket.due_at),
-                "transferred_to": ticket.transferred_to, "rated": ticket.id in engine.ratings,
+                "transferred_to": ticket.transferred_to, "rated": engine.rated(ticket.id),
                 "rating_code": ticket.rating_code}
 
 
@@ -77,7 +77,7 @@ def staff_counter(engine: QueueEngine, counter: Counter, now: float) -> dict:
 
 def kiosk_problem(engine: QueueEngine, event: Event) -> dict:
     """A kiosk's problem, as the staff room's `kiosk` event carries it."""
-    return {"branch": event.branch, "number": engine.tickets[event.ticket].number,
+    return {"branch": event.branch, "number": engine.ticket(event.ticket).number,
             "problem": event.note.removeprefix(NOT_PRINTED), "at": engine.local.iso(event.at)}
 
 
