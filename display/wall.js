@@ -196,8 +196,8 @@
   // ---- pages of services ---------------------------------------------------------------------
   // The cards are cut into pages of whole rows that fit the strip, measured as laid out (names
   // take one line or three); one page shows at a time, the next every [display] page_seconds. In the
-  // table, a page whose names run over several lines rolls them a line every half page_seconds, and
-  // stays until its longest name has been read whole.
+  // table, a page whose names run over several lines rolls them a line every quarter of page_seconds,
+  // and stays until its longest name has been read whole.
 
   let pages = [];
   let pageIndex = 0;
@@ -242,7 +242,7 @@
       roll.dataset.lines = String(Math.max(1, Math.round(roll.scrollHeight / roll.parentElement.clientHeight)));
     }
     pageLines = Math.max(1, ...rolls.map((roll) => Number(roll.dataset.lines)));
-    if (line >= pageLines) line = 0;
+    if (line >= states()) line = 0;
     showLine();
   }
 
@@ -254,18 +254,20 @@
       roll.parentElement.classList.toggle("more", at < lines - 1);
     }
     $("services").dataset.line = String(line + 1);
-    $("services").dataset.lines = String(pageLines);
+    $("services").dataset.lines = String(states());
   }
 
   // One timer turns lines and pages: a state change redraws the page shown, at the line shown.
   function turn() {
-    const rolling = pageLines > 1;
-    line = rolling ? line + 1 : 0;
-    if (line >= pageLines) line = 0;
+    line += 1;
+    if (line >= states()) line = 0;
     if (line === 0 && pages.length > 1) showPage((pageIndex + 1) % pages.length);
     else showLine();
-    setTimeout(turn, settings.page_seconds * (pageLines > 1 ? 500 : 1000));
+    setTimeout(turn, settings.page_seconds * 1000 / (pageLines > 1 ? 4 : 1));
   }
+
+  // A page of names that roll: a line every quarter of page_seconds, for page_seconds at least.
+  function states() { return pageLines > 1 ? Math.max(4, pageLines) : 1; }
   setTimeout(turn, settings.page_seconds * 1000);
   // A new size (another screen, the sound-off bar) makes other pages.
   new ResizeObserver(() => renderServices()).observe($("service-cards"));
