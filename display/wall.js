@@ -17,6 +17,7 @@
   const seen = new Set();    // calls already shown (and announced, after the first state)
   let firstState = true;
   let lastServices = [];
+  let lastCounters = [];
 
   motcuaTexts(texts);
   // The list has a row for every call it keeps (all but the latest, shown large): the CSS sizes
@@ -33,6 +34,7 @@
 
   function applyState(state) {
     // A to Z, then AA, AB…: the order of the letters a branch hands out.
+    lastCounters = state.counters || [];
     lastServices = state.services.slice().sort((a, b) => a.letter.length - b.letter.length || a.letter.localeCompare(b.letter));
     renderServices();
     const fresh = [];
@@ -90,11 +92,15 @@
 
   function renderServices() {
     const names = Object.fromEntries(settings.services.concat(lastServices).map((s) => [s.id, s.name]));  // live names win
-    $("service-cards").replaceChildren(...lastServices.map((service) => {
+    const named = (service) => names[service.id] || { vi: service.id, en: service.id };
+    const grid = $("service-cards");
+    grid.classList.remove("compact");
+    $("services").classList.remove("compact");
+    grid.replaceChildren(...lastServices.map((service) => {
       const box = document.createElement("div");
       box.className = "service";
       box.dataset.service = service.id;
-      const name = names[service.id] || { vi: service.id, en: service.id };
+      const name = named(service);
       const nameEl = document.createElement("div");
       nameEl.className = "name";
       nameEl.textContent = `${service.letter} · ${name.vi}`;
@@ -109,14 +115,94 @@
       return box;
     }));
     paginate();
+    if (pages.length > 1) renderTable(named);   // more than one page of cards: the compact table instead
+    showPage(Math.min(pageIndex, pages.length - 1));
+  }
+
+  // ---- the compact table, for more services than fit as cards ------------------------------------
+  // Columns as many as the CSS grid makes (its tracks are counted), each with its header and as many
+  // rows as its height holds (measured); a page is a screenful of columns.
+
+  function renderTable(named) {
+    const grid = $("service-cards");
+    grid.classList.add("compact");
+    $("services").classList.add("compact");
+    const probe = tableColumn(lastServices.slice(0, 1), named);
+    grid.replaceChildren(probe);
+    const head = probe.querySelector(".chead").getBoundingClientRect().height;
+    const row = probe.querySelector(".crow").getBoundingClientRect().height;
+    const columns = Math.max(1, getComputedStyle(grid).gridTemplateColumns.split(" ").length);
+    // As many rows as fit, or fewer when one page has room for all: spread over its columns.
+    const perColumn = Math.max(1, Math.min(Math.floor((grid.clientHeight + 0.5 - head) / row),
+      Math.ceil(lastServices.length / columns)));
+    pages = [];
+    for (let first = 0; first < lastServices.length; first += perColumn * columns) {
+      const page = [];
+      for (let c = first; c < Math.min(first + perColumn * columns, lastServices.length); c += perColumn) {
+        page.push(tableColumn(lastServices.slice(c, c + perColumn), named));
+      }
+      pages.push(page);
+    }
+    grid.replaceChildren(...pages.flat());
+  }
+
+  function tableColumn(services, named) {
+    const column = document.createElement("div");
+    column.className = "ccol";
+    const head = document.createElement("div");
+    head.className = "chead";
+    head.append(cell("", ""), cell("", ""), ...["display.table.waiting", "display.table.wait",
+      "display.table.serving"].map((key) => {
+      const label = cell("", texts.vi[key]);
+      const en = document.createElement("span");
+      en.className = "en";
+      en.textContent = texts.en[key];
+      label.append(en);
+      return label;
+    }));
+    column.append(head, ...services.map((service) => {
+      const row = document.createElement("div");
+      row.className = "crow";
+      row.dataset.service = service.id;
+      const name = cell("cname", "");
+      const roll = document.createElement("span");
+      roll.className = "roll";
+      roll.textContent = named(service).vi;
+      name.append(roll);
+      const minutes = service.estimated_wait_min;
+      const serving = servingNumber(service.id);
+      row.append(cell("cletter", service.letter), name,
+        cell(service.waiting ? "cnum waiting" : "cnum waiting quiet", String(service.waiting)),
+        minutes === null ? cell("cnum quiet", "—") : minutes < 1 ? cell("cnum quiet", "0") : cell(`cnum wait ${waitClass(minutes)}`, String(minutes)),
+        cell(serving ? "cnum cserving" : "cnum cserving quiet", serving || "—"));
+      return row;
+    }));
+    return column;
+  }
+
+  function cell(className, text) {
+    const el = document.createElement("span");
+    el.className = className;
+    el.textContent = text;
+    return el;
+  }
+
+  // The latest number a counter serves for the service (numbers run up through the day), or "".
+  function servingNumber(serviceId) {
+    const numbers = lastCounters.map((c) => c.serving).filter((t) => t && t.service === serviceId).map((t) => t.number);
+    return numbers.sort((a, b) => a.length - b.length || a.localeCompare(b)).pop() || "";
   }
 
   // ---- pages of services ---------------------------------------------------------------------
   // The cards are cut into pages of whole rows that fit the strip, measured as laid out (names
-  // take one line or three); one page shows at a time, the next every [display] page_seconds.
+  // take one line or three); one page shows at a time, the next every [display] page_seconds. In the
+  // table, a page whose names run over several lines rolls them a line every quarter of page_seconds,
+  // and stays until its longest name has been read whole.
 
   let pages = [];
   let pageIndex = 0;
+  let line = 0;          // the line of the table's names shown
+  let pageLines = 1;     // the most lines a name of the page shown has
 
   function paginate() {
     const grid = $("service-cards");
@@ -138,7 +224,6 @@
       pages[pages.length - 1].push(...row.cards);
     }
     if (!pages.length) pages = [[]];
-    showPage(Math.min(pageIndex, pages.length - 1));
   }
 
   function showPage(index) {
@@ -152,11 +237,40 @@
     indicator.hidden = pages.length < 2;
     const fill = (text) => text.replace("{page}", index + 1).replace("{pages}", pages.length);
     indicator.textContent = `${fill(texts.vi["display.page"])} · ${fill(texts.en["display.page"])}`;
+    const rolls = [...$("service-cards").querySelectorAll(".ccol:not([hidden]) .roll")];
+    for (const roll of rolls) {
+      roll.dataset.lines = String(Math.max(1, Math.round(roll.scrollHeight / roll.parentElement.clientHeight)));
+    }
+    pageLines = Math.max(1, ...rolls.map((roll) => Number(roll.dataset.lines)));
+    if (line >= states()) line = 0;
+    showLine();
   }
 
-  setInterval(() => { if (pages.length > 1) showPage((pageIndex + 1) % pages.length); }, settings.page_seconds * 1000);
+  function showLine() {
+    for (const roll of $("service-cards").querySelectorAll(".ccol:not([hidden]) .roll")) {
+      const lines = Number(roll.dataset.lines);
+      const at = line < lines ? line : 0;   // a name read whole shows its beginning again
+      roll.style.setProperty("--line", String(at));
+      roll.parentElement.classList.toggle("more", at < lines - 1);
+    }
+    $("services").dataset.line = String(line + 1);
+    $("services").dataset.lines = String(states());
+  }
+
+  // One timer turns lines and pages: a state change redraws the page shown, at the line shown.
+  function turn() {
+    line += 1;
+    if (line >= states()) line = 0;
+    if (line === 0 && pages.length > 1) showPage((pageIndex + 1) % pages.length);
+    else showLine();
+    setTimeout(turn, settings.page_seconds * 1000 / (pageLines > 1 ? 4 : 1));
+  }
+
+  // A page of names that roll: a line every quarter of page_seconds, for page_seconds at least.
+  function states() { return pageLines > 1 ? Math.max(4, pageLines) : 1; }
+  setTimeout(turn, settings.page_seconds * 1000);
   // A new size (another screen, the sound-off bar) makes other pages.
-  new ResizeObserver(() => paginate()).observe($("service-cards"));
+  new ResizeObserver(() => renderServices()).observe($("service-cards"));
 
   function waitingLine(waiting) {
     if (waiting === 0) return figure(texts.vi["display.nobody_waiting"], null, null, "quiet");

@@ -10,7 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +34,18 @@ def hold(db_path: str | os.PathLike) -> IO:
         handle.close()
         raise BackupError(f"{db_path} is being restored: start the server again once the restore is done") from None
     return handle
+
+
+@contextmanager
+def alone(db_path: str | os.PathLike, instead: str) -> Iterator[None]:
+    """The database file to this process alone while in the block: refused, saying what to do instead,
+    while a server holds it (every server does, for as long as it runs: `hold`)."""
+    with open(db_path, "rb") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"a server is using {db_path}: {instead}") from None
+        yield
 
 
 def backup(db_path: str | os.PathLike, target: str | os.PathLike) -> int:
@@ -72,12 +85,7 @@ def restore(source: str | os.PathLike, db_path: str | os.PathLike) -> Path | Non
         if kept is None:
             os.replace(partial, db_path)
             return None
-        with open(db_path, "rb") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BackupError(f"a server is using {db_path}: stop it first, or restore to a new file "
-                                  "with --db") from None
+        with alone(db_path, "stop it first, or restore to a new file with --db"):
             with closing(sqlite3.connect(db_path, isolation_level=None)) as old, \
                     closing(sqlite3.connect(kept)) as keep:
                 # Whatever the old database's -wal held goes into the .bak, and the -wal is emptied.

@@ -137,10 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue_actions = catalogue.add_subparsers(dest="action", required=True)
     for action, about in (("export", "write the database's catalogue to FILE"),
                           ("import", "check the catalogue in FILE and put it in place of the database's, in one "
-                                     "transaction (a running server reads it once restarted)")):
+                                     "transaction: with --server, into the running server, applied at once; "
+                                     "without, into a database no server holds")):
         moved = catalogue_actions.add_parser(action, help=about)
         moved.add_argument("file", help="the JSON file, in server/data/procedures.json's format")
         db_options(moved)
+    importing = catalogue_actions.choices["import"]
+    importing.add_argument("--server", help="the running server's base URL, e.g. http://10.0.0.2:8080")
+    importing.add_argument("--username", help="an admin's account (default: the MOTCUA_TOKEN environment "
+                                              "variable's admin token)")
+    importing.add_argument("--password", help=PASSWORD_HELP)
     return parser
 
 
@@ -401,26 +407,91 @@ def cmd_documents(args, config) -> int:
 
 def cmd_catalogue(args, config) -> int:
     import json
+    from contextlib import nullcontext
 
+    from motcua.backup import alone
     from motcua.core import catalogue, procedures
     from motcua.store import Store
 
+    if args.action == "import" and args.server:
+        return _import_to_server(args)
     _require_database(config.server.db)
-    store = Store(config.server.db, config.server.sqlite_synchronous)
-    try:
-        if args.action == "export":
-            catalogue.seed(store, config.dossiers.procedures or None)
-            found = catalogue.read(store)
-            with open(args.file, "w", encoding="utf-8") as out:
-                json.dump(procedures.to_data(found), out, ensure_ascii=False, indent=2)
-                out.write("\n")
-        else:
-            found = procedures.load(args.file)
-            catalogue.replace(store, found)
-        print(f"{args.action}ed {len(found.procedures)} procedures of {len(found.departments)} departments")
-    finally:
-        store.close()
+    # A server holding the database keeps the catalogue in memory: an import behind its back would be
+    # seen only after a restart, so it is refused and sent through the server.
+    held = nullcontext() if args.action == "export" else alone(
+        config.server.db, "import into it with --server URL (applied at once), or stop it first")
+    with held:
+        store = Store(config.server.db, config.server.sqlite_synchronous)
+        try:
+            if args.action == "export":
+                catalogue.seed(store, config.dossiers.procedures or None)
+                found = catalogue.read(store)
+                with open(args.file, "w", encoding="utf-8") as out:
+                    json.dump(procedures.to_data(found), out, ensure_ascii=False, indent=2)
+                    out.write("\n")
+            else:
+                found = procedures.load(args.file)
+                catalogue.replace(store, found)
+                _say_services_not_here(catalogue.services_not_here(found, (s.id for s in store.services())))
+            print(f"{args.action}ed {len(found.procedures)} procedures of {len(found.departments)} departments")
+        finally:
+            store.close()
     return 0
+
+
+def _import_to_server(args) -> int:
+    """`catalogue import --server`: the admin route, as an admin (a login, or MOTCUA_TOKEN)."""
+    import getpass
+    import json
+    import os
+
+    import requests
+
+    api = args.server.rstrip("/") + "/api/v1"
+    token = None if args.username else os.environ.get("MOTCUA_TOKEN")
+    if token is None:
+        if not args.username:
+            raise ValueError("give --username (an admin's account) or set MOTCUA_TOKEN")
+        password = args.password or os.environ.get("MOTCUA_PASSWORD")
+        if not password:
+            if not sys.stdin.isatty():
+                raise ValueError("give --password, set MOTCUA_PASSWORD, or run at a terminal to be asked")
+            password = getpass.getpass(f"password for {args.username}: ")
+        login = requests.post(api + "/auth/login", json={"username": args.username, "password": password}, timeout=30)
+        _refused_by_server(login, "the login")
+    try:
+        with open(args.file, "rb") as data:
+            body = data.read()
+        headers = {"Authorization": f"Bearer {token or login.json()['token']}", "Content-Type": "application/json"}
+        answer = requests.put(api + "/admin/catalogue", data=body, headers=headers, timeout=120)
+        _refused_by_server(answer, "the catalogue")
+    finally:
+        if token is None:
+            requests.post(api + "/auth/logout", headers={"Authorization": f"Bearer {login.json()['token']}"},
+                          timeout=30)
+    done = answer.json()
+    _say_services_not_here(done["services_not_here"])
+    print(f"imported {done['procedures']} procedures of {done['departments']} departments into {args.server}: "
+          f"in use at once")
+    return 0
+
+
+def _refused_by_server(answer, what: str) -> None:
+    """A ValueError (exit 2) giving the status and the server's error code and message, unless answer is 2xx."""
+    if answer.ok:
+        return
+    try:
+        error = answer.json()["error"]
+        said = f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        said = answer.text[:200]
+    raise ValueError(f"the server refused {what} ({answer.status_code} {said})")
+
+
+def _say_services_not_here(services: list[str]) -> None:
+    if services:
+        print(f"motcua: no ticket opens the procedures of {', '.join(services)} here: this server has no such "
+              "service", file=sys.stderr)
 
 
 def _require_database(path: str) -> None:

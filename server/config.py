@@ -169,6 +169,8 @@ class Dossiers:
     procedures: str = setting(
         "", "The procedure catalogue file (JSON: departments, document kinds, procedures) that seeds a database "
             "whose catalogue is empty; empty for the one shipped with motcua.", path=True)
+    catalogue_max_kib: int = setting(4096, "Largest catalogue an admin may import into a running server "
+                                           "(PUT /api/v1/admin/catalogue), in KiB; larger ones get 413.")
     holidays: str = setting(
         DEFAULT_HOLIDAYS, "Public holidays skipped, with weekends, when a dossier's due date is counted in working "
                           "days: ISO dates separated by commas (the default: Vietnam's days off of 2026 and 2027).")

@@ -31,7 +31,7 @@ def display(chromium, fresh_server):
     voice = []
     page.on("response", lambda r: voice.append(r) if "/display/voice/" in r.url else None)
     page.goto(fresh_server.base + "/display/hk-01")
-    page.wait_for_selector(".service[data-service='cert']")
+    page.wait_for_selector("[data-service='cert']")
     yield page, fresh_server, voice
     context.close()
 
@@ -39,7 +39,7 @@ def display(chromium, fresh_server):
 def test_a_call_is_on_screen_within_a_second_and_spoken(display):
     page, server, voice = display
     ticket = server.post("/branches/hk-01/tickets", "kiosk1", {"service": "cert"}).json()
-    page.wait_for_function("document.querySelector(\".service[data-service='cert'] .waiting\").textContent === '1'",
+    page.wait_for_function("document.querySelector(\"[data-service='cert'] .waiting\").textContent === '1'",
                            timeout=3000)
     # The page notes when the call reaches the screen (its own clock is this machine's): the second is
     # measured there, not through the test's round trips to the browser, which a loaded machine slows.
@@ -100,7 +100,7 @@ def test_it_still_fits_at_1280x720(chromium, server):
     context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(server.base + "/display/hk-01")
-    page.wait_for_selector(".service")
+    page.wait_for_selector("[data-service]")
     overflow = page.evaluate("document.documentElement.scrollWidth > innerWidth || "
                              "document.documentElement.scrollHeight > innerHeight")
     assert not overflow
@@ -141,7 +141,7 @@ def test_motcua_display_opens_the_branch_full_screen_in_chromium(server, tmp_pat
                 time.sleep(0.2)
         assert browser is not None, "the display's browser never came up"
         page = browser.contexts[0].pages[0]
-        page.wait_for_selector(".service[data-service='cert']", timeout=10000)
+        page.wait_for_selector("[data-service='cert']", timeout=10000)
         assert page.url == server.base + "/display/hk-01"
         browser.close()
     finally:
@@ -183,7 +183,7 @@ def test_blocked_sound_is_shown_plainly_and_one_tap_turns_it_on(chromium, server
     context.add_init_script(BLOCK_SOUND_UNTIL_TAP)
     page = context.new_page()
     page.goto(server.base + "/display/hk-01")
-    page.wait_for_selector(".service")
+    page.wait_for_selector("[data-service]")
     called = issue_and_call(server)
     page.wait_for_function(f"document.getElementById('now-number').textContent === '{called['number']}'", timeout=1000)
     page.wait_for_selector("#sound-blocked", state="visible", timeout=3000)
@@ -203,7 +203,7 @@ def test_without_a_socket_the_display_polls_and_still_shows_and_announces_calls(
     voice = []
     page.on("request", lambda r: voice.append(r.url) if "/display/voice/" in r.url else None)
     page.goto(server.base + "/display/hk-01")
-    page.wait_for_selector(".service")
+    page.wait_for_selector("[data-service]")
     page.wait_for_selector("#badge[data-status='polling']", state="visible", timeout=8000)
     called = issue_and_call(server)
     page.wait_for_function(f"document.getElementById('now-number').textContent === '{called['number']}'", timeout=5000)
@@ -231,7 +231,7 @@ def test_the_voice_keeps_pace_with_a_burst_of_ten_calls_in_five_seconds(chromium
     context.add_init_script(RECORD_ANNOUNCEMENTS)
     page = context.new_page()
     page.goto(server.base + "/display/hk-01")
-    page.wait_for_selector(".service[data-service='cert']")
+    page.wait_for_selector("[data-service='cert']")
     for service, count in (("civil", 5), ("cert", 5), ("land", 4), ("business", 2)):
         for _ in range(count):
             server.post("/branches/hk-01/tickets", "kiosk1", {"service": service})

@@ -2,6 +2,8 @@
 call whole, waits coloured against the target, portrait, an empty queue, the sound-off bar, the icon."""
 from __future__ import annotations
 
+import itertools
+import re
 import signal
 
 import pytest
@@ -62,7 +64,7 @@ def open_wall(browser_context, server, width: int, height: int, init_script: str
     page.goto(server.base + "/display/hk-01")
     # A function, not an expression: the page's CSP (kept on here) forbids the eval an expression needs.
     page.wait_for_function("() => document.querySelectorAll('#recent li').length >= 6 && "
-                           "document.querySelector(\".service[data-service='land'] .waiting\")?.textContent === "
+                           "document.querySelector(\"[data-service='land'] .waiting\")?.textContent === "
                            f"'{LAND_QUEUE}'", timeout=5000)
     return page
 
@@ -81,15 +83,17 @@ CUT_OFF = """
   };
   document.querySelectorAll('header > *').forEach((el) => check(el, document.querySelector('header'), 'header ' + el.className));
   document.querySelectorAll('#recent li').forEach((el, i) => check(el, document.querySelector('.recent'), 'recent ' + i));
-  document.querySelectorAll('.service, .service .figures, .service .name').forEach((el) =>
-    check(el, el.closest('.service') === el ? null : el.closest('.service'), 'service ' + el.closest('.service').dataset.service));
+  document.querySelectorAll('.service, .service .figures, .service .name, .crow, .crow > *').forEach((el) => {
+    const box = el.closest('[data-service]');
+    check(el, box === el ? document.getElementById('services') : box, 'service ' + box.dataset.service);
+  });
   const number = document.getElementById('now-number');
   document.querySelectorAll('#now .label, #now .number, #now .to').forEach((el) => check(el, document.getElementById('now'), 'now ' + el.className));
   if (number.scrollWidth > number.clientWidth + 1) cut.push('number text');
   const bar = document.getElementById('sound-blocked');
   if (!bar.hidden) {
     const top = bar.getBoundingClientRect().top;
-    document.querySelectorAll('.service').forEach((el) => { if (el.getBoundingClientRect().bottom > top + 0.5) cut.push('under the bar'); });
+    document.querySelectorAll('.service, .crow').forEach((el) => { if (el.getBoundingClientRect().bottom > top + 0.5) cut.push('under the bar'); });
     check(bar, null, 'bar');
   }
   return cut;
@@ -110,7 +114,7 @@ def test_every_recent_call_the_number_and_the_services_are_whole_on_screen(busy,
 
 def test_waits_are_coloured_against_the_target(busy, browser_context):
     page = open_wall(browser_context, busy, 1920, 1080)
-    colours = page.evaluate("""[...document.querySelectorAll('.service')].map((box) => {
+    colours = page.evaluate("""[...document.querySelectorAll('.service, .crow')].map((box) => {
         const wait = box.querySelector('.wait');
         return [box.dataset.service, wait ? Number(wait.textContent) : null, wait ? wait.className : null,
                 wait ? getComputedStyle(wait).color : null];
@@ -133,11 +137,15 @@ def test_waits_are_coloured_against_the_target(busy, browser_context):
 
 def test_a_service_nobody_waits_for_says_so(busy, browser_context):
     page = open_wall(browser_context, busy, 1920, 1080)
-    cert = page.inner_text(".service[data-service='cert']")
     services = {s["id"]: s for s in busy.get("/branches/hk-01/state").json()["services"]}
     assert services["cert"]["waiting"] == 0
-    assert VI["display.nobody_waiting"] in cert
-    assert "0 phút" not in cert and f"{VI['display.waiting']} 0" not in cert
+    if page.query_selector(".service"):
+        cert = page.inner_text(".service[data-service='cert']")
+        assert VI["display.nobody_waiting"] in cert
+        assert "0 phút" not in cert and f"{VI['display.waiting']} 0" not in cert
+    else:   # the table: nobody and no wait, in the muted colour of what needs no attention
+        cells = page.eval_on_selector_all(".crow[data-service='cert'] .cnum", "cells => cells.map((c) => [c.textContent, c.className])")
+        assert [text for text, _ in cells[:2]] == ["0", "0"] and all("quiet" in classes for _, classes in cells[:2])
 
 
 BLOCK_SOUND = """
@@ -239,6 +247,14 @@ def real_size(tmp_path_factory):
     srv.kill(signal.SIGTERM)
 
 
+@pytest.fixture(scope="module")
+def serving_at_n40(real_size) -> dict:
+    """A ticket of the forty-service branch called to counter 1 and being served (s00's)."""
+    ticket = real_size.post("/branches/n40/counters/1/next", "off-n40").json()["ticket"]
+    assert ticket["service"] == "s00", ticket
+    return ticket
+
+
 # Everything that must hold on any page of services: sizes of the call and the recent calls (compared
 # with one service), nothing outside the viewport, no two cards over each other, no text cut off.
 LAYOUT = """
@@ -249,7 +265,7 @@ LAYOUT = """
   const ancestors = function* (el) { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) yield a; };
   const shown = (el) => { const b = el.getBoundingClientRect(); return b.width > 0 && b.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
   for (const el of document.body.querySelectorAll('*')) {
-    if (!shown(el) || el.tagName === 'SCRIPT') continue;
+    if (!shown(el) || el.tagName === 'SCRIPT' || el.classList.contains('roll')) continue;   // rolls: below
     const name = el.id || el.className || el.tagName;
     if (!inside(el.getBoundingClientRect(), view)) problems.push('outside the viewport: ' + name);
     const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
@@ -258,7 +274,34 @@ LAYOUT = """
       [...ancestors(el)].some((a) => getComputedStyle(a).overflow !== 'visible' && !inside(el.getBoundingClientRect(), a.getBoundingClientRect()));
     if (cut) problems.push('text cut off: ' + name + ' "' + el.textContent.slice(0, 40) + '"');
   }
-  const cards = [...document.querySelectorAll('.service')].filter(shown);
+  // A table's name is rolled by whole lines: each word is whole in its row, or wholly out of it, never
+  // cut, and clear of the "…" that says more follows.
+  const words = {};
+  for (const roll of [...document.querySelectorAll('.roll')].filter((r) => shown(r.parentElement))) {
+    const frame = roll.parentElement.getBoundingClientRect();
+    const room = roll.parentElement.classList.contains('more') ? frame.right - 0.9 * parseFloat(getComputedStyle(roll).fontSize) : frame.right;
+    const service = roll.closest('.crow').dataset.service;
+    const text = roll.firstChild;
+    words[service] = [];
+    for (const match of text.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(text, match.index);
+      range.setEnd(text, match.index + match[0].length);
+      const boxes = [...range.getClientRects()];
+      // A word's box is the font's height, centred on its line: as much more than the line as it is taller.
+      const slack = (b) => Math.max(0, (b.height - parseFloat(getComputedStyle(roll).lineHeight)) / 2) + 0.5;
+      const whole = boxes.every((b) => b.top >= frame.top - slack(b) && b.bottom <= frame.bottom + slack(b));
+      const out = boxes.every((b) => b.bottom <= frame.top + slack(b) || b.top >= frame.bottom - slack(b));
+      if (!whole && !out) problems.push('word cut: ' + service + ' "' + match[0] + '"');
+      if (whole && boxes.some((b) => b.left < frame.left - 0.5 || b.right > room + 0.5)) problems.push('word past its row: ' + service + ' "' + match[0] + '"');
+      if (whole) words[service].push(match.index);
+    }
+  }
+  const rows = [...document.querySelectorAll('.crow')].filter(shown);
+  rows.forEach((row) => { const cells = [...row.children];
+    cells.forEach((a, i) => cells.slice(i + 1).forEach((b) => { const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+      if (p.left < q.right - 0.5 && q.left < p.right - 0.5) problems.push('cells overlap: ' + row.dataset.service); })); });
+  const cards = [...document.querySelectorAll('.service, .crow')].filter(shown);
   cards.forEach((a, i) => cards.slice(i + 1).forEach((b) => {
     const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
     if (p.left < q.right - 0.5 && q.left < p.right - 0.5 && p.top < q.bottom - 0.5 && q.top < p.bottom - 0.5)
@@ -268,8 +311,12 @@ LAYOUT = """
     problems.push('card outside its panel: ' + card.dataset.service); });
   const number = document.getElementById('now-number');
   const recent = document.querySelector('#recent li');
-  return { problems, cards: cards.map((c) => c.dataset.service),
+  const row = document.querySelector('.crow:not([hidden])');
+  return { problems, cards: cards.map((c) => c.dataset.service), words,
+           rowFont: rows.length ? Math.min(...rows.map((r) => parseFloat(getComputedStyle(r).fontSize))) : null,
            page: document.getElementById('services').dataset.page || '1',
+           line: document.getElementById('services').dataset.line || '1',
+           lines: document.getElementById('services').dataset.lines || '1',
            number: [parseFloat(getComputedStyle(number).fontSize), number.getBoundingClientRect().height,
                     document.getElementById('now').getBoundingClientRect().height],
            recent: [document.querySelectorAll('#recent li').length, parseFloat(getComputedStyle(recent).fontSize)] };
@@ -278,38 +325,70 @@ LAYOUT = """
 
 
 def wall_pages(page) -> dict[str, dict]:
-    """The layout of every page of services, by page number, as the display turns them."""
+    """The layout of every page of services, by page number, as the display turns them; a table's page
+    once for each line its names roll to (its "states": a layout for each, by line)."""
     pages = int(page.evaluate("() => document.getElementById('services').dataset.pages || '1'"))
     seen = {}
     for number in range(1, pages + 1):
-        # Measured in the same turn as the page is seen: a second call could find the next page already
-        # (a page lasts 0.6 s, a round trip to a loaded browser may last longer).
-        layout = page.wait_for_function(
-            f"() => document.getElementById('services').dataset.page === '{number}' && ({LAYOUT})()",
-            timeout=PAGE_SECONDS * (pages + 2) * 1000).json_value()
-        seen[layout["page"]] = layout
+        states, lines = {}, 1
+        for line in itertools.count(1):
+            if line > lines:
+                break
+            # Measured in the same turn as the page is seen: a second call could find the next state already
+            # (a state lasts 0.3 s, a round trip to a loaded browser may last longer). A state missed is met
+            # again a cycle later: the deadline is a few cycles.
+            layout = page.wait_for_function(
+                f"() => document.getElementById('services').dataset.page === '{number}' && "
+                f"document.getElementById('services').dataset.line === '{line}' && ({LAYOUT})()",
+                timeout=30_000).json_value()
+            lines = int(layout["lines"])
+            states[line] = layout
+        seen[str(number)] = {**states[1], "states": states}
     assert sorted(seen, key=int) == [str(n) for n in range(1, pages + 1)]
     return seen
 
 
+def read_whole(layout: dict) -> None:
+    """Each name of a table's page read whole over its states, at 28 px on 1080 lines (as much of the
+    same screen at a lower resolution)."""
+    seen = {}
+    for state in layout["states"].values():
+        for service, offsets in state["words"].items():
+            seen.setdefault(service, set()).update(offsets)
+    for service, offsets in seen.items():
+        name = LONG_NAMES[int(service[1:]) % len(LONG_NAMES)][0]
+        assert offsets == {m.start() for m in re.finditer(r"\S+", name)}, (service, sorted(offsets))
+
+
 @pytest.mark.parametrize("width, height", SCREENS)
-def test_the_call_keeps_its_size_and_every_service_is_shown_whole_at_any_count(real_size, browser_context,
-                                                                                  width, height):
-    sizes = {}
+def test_the_call_keeps_its_size_and_every_service_is_shown_whole_at_any_count(real_size, serving_at_n40,
+                                                                                  browser_context, width, height):
+    sizes, counted = {}, {}
     for n in COUNTS:
         page = browser_context(width, height).new_page()
         page.goto(real_size.base + f"/display/n{n}")
         page.wait_for_function("() => document.querySelectorAll('#recent li').length >= 7 && "
-                               "document.querySelectorAll('.service').length > 0", timeout=5000)
+                               "document.querySelectorAll('.service, .crow').length > 0", timeout=5000)
         page.evaluate("() => document.fonts.ready")
         layouts = wall_pages(page)
         screenshot(page, f"wall-{n}-services-{width}x{height}")
         for layout in layouts.values():
-            assert layout["problems"] == [], (n, layout["page"], layout["problems"])
+            for state in layout["states"].values():
+                assert state["problems"] == [], (n, layout["page"], state["line"], state["problems"])
+        counted[n] = len(layouts)
+        for layout in layouts.values():
+            if layout["rowFont"] is not None:   # the table
+                assert layout["rowFont"] >= 28 * min(width, height) / 1080 - 0.01, (n, layout["rowFont"])
+                read_whole(layout)
+        if n == 40:
+            assert page.text_content(".crow[data-service='s00'] .cserving") == serving_at_n40["number"]
         on_pages = [service for layout in layouts.values() for service in layout["cards"]]
         assert sorted(on_pages) == [f"s{i:02d}" for i in range(n)]   # each service on one page, none left out
         sizes[n] = (layouts["1"]["number"], layouts["1"]["recent"])
         page.close()
+    # Forty services in three pages at most, twenty-five in two: each seen within seconds.
+    assert counted[40] <= 3 and counted[25] <= 2, counted
+    print(f"pages at {width}x{height}: {counted}")
     (number_1, recent_1) = sizes[1]
     for n in COUNTS:
         number, recent = sizes[n]

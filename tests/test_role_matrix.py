@@ -9,7 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from motcua.config import load_config
-from motcua.core import administration
+from motcua.core import administration, procedures
 from motcua.core.clock import FakeClock
 from motcua.core.dossiers import Citizen
 from motcua.documents import Actor
@@ -85,6 +85,7 @@ MATRIX = {
     "POST /admin/departments":                      "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "PATCH /admin/departments/{d}":                 "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/document-kinds":                   "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "PUT /admin/catalogue":                         "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "POST /admin/procedures":                       "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "PATCH /admin/procedures/{p}":                  "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "GET /admin/devices":                           "401/401  403/403   403/403   403/403   403/403   ok/ok",
@@ -291,6 +292,7 @@ class Caller:
             "POST /admin/procedures": {"code": fresh.upper(), "name": {"vi": fresh, "en": fresh},
                                        "field": "civil_status", "department": "justice", "statutory_days": 3},
             "PATCH /admin/procedures/{p}": {"statutory_days": 5},
+            "PUT /admin/catalogue": procedures.to_data(rt.catalogue.current),   # the same catalogue, again
         }
         return method, path, bodies.get(f"{method} {template}")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .administration import checked_names
 from .model import Conflict, Invalid, NotFound
-from .procedures import Catalogue, Department, DocumentKind, Procedure, load, to_data
+from .procedures import Catalogue, Department, DocumentKind, Procedure, from_data, load, to_data
 
 DEPARTMENT_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 PROCEDURE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
@@ -73,6 +73,12 @@ def seed(store, path: str | Path | None = None) -> bool:
         return False
     replace(store, load(path))
     return True
+
+
+def services_not_here(catalogue: Catalogue, known_services: Iterable[str]) -> list[str]:
+    """The queue services the catalogue's procedures name that this network lacks: kept (a service may come
+    later, and another server's catalogue names its own), but said, since no ticket opens them here."""
+    return sorted({s for p in catalogue.procedures.values() for s in p.services} - set(known_services))
 
 
 class LiveCatalogue:
@@ -155,6 +161,11 @@ class LiveCatalogue:
         """Put a whole catalogue (an import) in place of this one, in one transaction."""
         replace(self.store, catalogue)
         return self._changed()
+
+    def import_data(self, data: dict) -> Catalogue:
+        """A catalogue in its exported form (`motcua catalogue export`) in place of this one, at once; Invalid
+        ("bad_catalogue") naming the first fault, and then nothing changed."""
+        return self.replace(from_data(data, "the catalogue"))
 
     # ---- checks ----------------------------------------------------------------------------
 

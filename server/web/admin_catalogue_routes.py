@@ -6,7 +6,9 @@ opened, the next document attached and the department pages follow them at once.
 """
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
+
+from motcua.core.catalogue import services_not_here
 
 from . import admin_schemas as schemas
 from .admin_routes import admin
@@ -24,6 +26,23 @@ def admin_catalogue():
     return jsonify({"departments": [department_view(d) for d in catalogue.departments.values()],
                     "document_kinds": [kind_view(k) for k in catalogue.kinds.values()],
                     "procedures": [procedure_view(p) for p in catalogue.procedures.values()]})
+
+
+@api.put("/admin/catalogue")
+@operation("put a whole catalogue, in the form `motcua catalogue export` writes, in place of this one: checked, "
+           "committed in one transaction and used at once by the next ticket, dossier and kiosk; a fault refuses "
+           "it whole (400 naming it) and nothing changes. Procedures old dossiers name stay, retired. What "
+           "`motcua catalogue import --server` calls (admin)", schemas.CatalogueImported,
+           body=schemas.CatalogueFile, auth="required")
+def admin_import_catalogue():
+    admin()
+    rt = runtime()
+    request.max_content_length = rt.config.dossiers.catalogue_max_kib * 1024   # a catalogue outgrows other bodies
+    body = json_body()
+    catalogue = rt.catalogue.import_data(body.model_dump(exclude_none=True))
+    return jsonify({"departments": len(catalogue.departments), "document_kinds": len(catalogue.kinds),
+                    "procedures": len(catalogue.procedures),
+                    "services_not_here": services_not_here(catalogue, rt.engine.services)})
 
 
 @api.post("/admin/departments")

@@ -204,6 +204,39 @@ class AdminBranch(Answer):
     counters: list[AdminCounter]
 
 
+class CatalogueDepartment(Body):
+    code: str = Field(pattern=DEPARTMENT_CODE.pattern)
+    name_vi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
+
+
+class CatalogueKind(Body):
+    name_vi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
+    reusable: bool | None = Field(None, description="absent: yes, except for a kind whose name ends in form")
+
+
+class CatalogueProcedure(Body):
+    code: str = Field(pattern=PROCEDURE_CODE.pattern)
+    name_vi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
+    field: str = Field(pattern=FIELD_CODE.pattern)
+    department: str
+    statutory_days: int = Field(ge=1, le=MAX_STATUTORY_DAYS)
+    documents: list[str]
+    services: list[str] = Field([], description="queue services whose tickets may open it; one this server lacks "
+                                                "is kept (and named in the answer)")
+    retired: bool = False
+
+
+class CatalogueFile(Body):
+    """A whole catalogue, as `motcua catalogue export` writes it (server/data/procedures.json's format)."""
+
+    departments: list[CatalogueDepartment]
+    document_kinds: dict[Annotated[str, Field(pattern=KIND_CODE.pattern)], CatalogueKind]
+    procedures: list[CatalogueProcedure]
+
+
 class AdminDepartment(Answer):
     code: str
     name: Names
@@ -230,6 +263,13 @@ class AdminCatalogue(Answer):
     departments: list[AdminDepartment]
     document_kinds: list[AdminDocumentKind]
     procedures: list[AdminProcedure] = Field(description="every procedure, the retired too")
+
+
+class CatalogueImported(Answer):
+    departments: int
+    document_kinds: int
+    procedures: int = Field(description="in the catalogue now, with any retired one kept for old dossiers")
+    services_not_here: list[str] = Field(description="services the procedures name that this server does not have")
 
 
 class Network(Answer):
