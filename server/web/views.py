@@ -38,8 +38,8 @@ def branch_state(engine: QueueEngine, branch_id: str) -> dict:
         counters = [{"id": c.id, "services": list(c.services), "open": c.open,
                      "serving": ticket_brief(engine.serving_at(branch_id, c.id))}
                     for c in engine.counters_of(branch_id)]
-        return {"branch": branch_id, "name": names(branch), "services": services, "counters": counters,
-                "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
+        return {"branch": branch_id, "name": names(branch), "closed": branch.closed, "services": services,
+                "counters": counters, "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
 
 
 def staff_state(engine: QueueEngine, branch_id: str) -> dict:
