@@ -519,9 +519,10 @@ class OwnCalledEvent(CalledEvent):
 
 class KioskProblem(Answer):
     branch: str
-    number: str
-    problem: str
+    number: str | None = Field(description="the ticket it could not print; null for a kiosk out of service")
+    problem: str = Field(description="a printer's problem (paper_out…), or revoked: the kiosk is out of service")
     at: datetime
+    kiosk: str | None = Field(default=None, description="the kiosk's device id, when it is out of service")
 
 
 # ---- checking a body -------------------------------------------------------------------------

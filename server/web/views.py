@@ -81,6 +81,12 @@ def kiosk_problem(engine: QueueEngine, event: Event) -> dict:
             "problem": event.note.removeprefix(NOT_PRINTED), "at": engine.local.iso(event.at)}
 
 
+def revoked_kiosk(engine: QueueEngine, device: dict) -> dict:
+    """A kiosk whose token an admin revoked, as the staff room's `kiosk` event carries it: out of service."""
+    return {"branch": device["branch"], "kiosk": device["id"], "number": None, "problem": "revoked",
+            "at": engine.local.iso(engine.now())}
+
+
 def staff_ticket(engine: QueueEngine, ticket: Ticket | None, now: float) -> dict | None:
     """A ticket as staff see it: with its id, and how long its citizen has waited since arriving."""
     if ticket is None:
