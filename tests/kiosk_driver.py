@@ -425,6 +425,17 @@ class Driver:
         self.shot("out-of-service-start")
         return {"texts": texts, "loaded": self.app.loaded, "targets": sorted(self.app.sm.current_screen.targets)}
 
+    def closed(self) -> dict:
+        """Started at a branch the administration closed: "this branch is closed", never the menu; the test
+        reopens it ("closed" said) and the kiosk comes home by itself at its next check."""
+        self.wait_for(lambda: self.app.closed and self.app.sm.current == "message", "the closed screen")
+        texts, targets = self.texts(), self.on_ui(lambda: sorted(self.app.sm.current_screen.targets))
+        self.shot("branch-closed")
+        say(event="closed")
+        self.wait_screen("home", timeout=30)
+        return {"texts": texts, "targets": targets, "loaded": self.app.loaded,
+                "services": self.on_ui(lambda: len(self.app.kiosk.services()))}
+
     def type_code(self, code: str) -> None:
         for char in code:
             self.tap(f"key:{char}")

@@ -381,3 +381,30 @@ def test_a_kiosk_revoked_while_idle_says_out_of_service_by_itself_and_one_revoke
     assert not started["loaded"] and not any(t.startswith("service:") for t in started["targets"])
     shot("out-of-service")
     shot("out-of-service-start")
+
+
+# ---- a closed branch ------------------------------------------------------------------------------
+
+def close_branch(server, closed: bool, branch: str = "hk-01") -> None:
+    answer = requests.patch(f"{server.api}/admin/branches/{branch}", json={"closed": closed},
+                            headers=server.auth("admin"), timeout=10)
+    assert answer.ok, answer.text
+
+
+@pytest.mark.parametrize("screen, suffix", [("1080x1920", ""), ("768x1366", "-768")])
+def test_a_kiosk_at_a_closed_branch_says_it_is_closed_and_serves_again_once_reopened(fresh_server, tmp_path,
+                                                                                   screen, suffix):
+    close_branch(fresh_server, True)
+
+    def on_event(message, proc):
+        if message["event"] == "closed":
+            close_branch(fresh_server, False)
+
+    result = drive(fresh_server, "closed", tmp_path, on_event=on_event, screen=screen, suffix=suffix,
+                   **{"token-check": 1})
+    for lang in ("vi", "en"):
+        assert text(lang, "kiosk.branch_closed_title") in result["texts"]
+        assert text(lang, "kiosk.branch_closed_body") in result["texts"]
+    assert not any(t.startswith(("service:", "field:", "search")) for t in result["targets"])
+    assert result["loaded"] and result["services"] == 5          # reopened: the menu is back by itself
+    shot("branch-closed" + suffix)
