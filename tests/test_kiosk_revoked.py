@@ -27,10 +27,10 @@ class Staff:
         assert self.client.call("subscribe_staff", {"branch": branch, "token": server.tokens[who]},
                                 timeout=10) == {"ok": True}
 
-    def kiosk_events(self, within: float) -> list[dict]:
-        """Every `kiosk` event heard until `within` seconds have passed."""
+    def kiosk_events(self, within: float, first: bool = False) -> list[dict]:
+        """The `kiosk` events heard within `within` seconds (the first one only, as soon as heard, if first)."""
         deadline, found = time.monotonic() + within, []
-        while (left := deadline - time.monotonic()) > 0:
+        while (left := deadline - time.monotonic()) > 0 and not (first and found):
             try:
                 data = self.heard.get(timeout=left)
             except queue.Empty:
@@ -40,15 +40,9 @@ class Staff:
         return found
 
     def wait_kiosk(self, timeout: float = 5.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                data = self.heard.get(timeout=left)
-            except queue.Empty:
-                break
-            if "staff_queue" not in data:
-                return data
-        raise AssertionError(f"no kiosk event within {timeout} s")
+        found = self.kiosk_events(timeout, first=True)
+        assert found, f"no kiosk event within {timeout} s"
+        return found[0]
 
     def close(self) -> None:
         self.client.disconnect()
