@@ -537,6 +537,7 @@ def main() -> int:
     parser.add_argument("--token-check", type=float, default=180.0)
     parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
     parser.add_argument("--suffix", default="")
+    parser.add_argument("--watchdog", type=float, default=WATCHDOG_S, help="seconds before the driver gives up")
     args = parser.parse_args()
 
     from motcua.kiosk.app import build_app
@@ -558,7 +559,7 @@ def main() -> int:
     app = build_app(settings, Kiosk(settings, printer=printer))
     driver = Driver(app, args)
     threading.Thread(target=driver.run, daemon=True, name="kiosk-driver").start()
-    threading.Timer(WATCHDOG_S, lambda: (say(error="watchdog: the driver took too long"), os._exit(3))).start()
+    threading.Timer(args.watchdog, lambda: (say(error="watchdog: the driver took too long"), os._exit(3))).start()
     app.run()
     os._exit(driver.exit_code)       # the watchdog timer thread must not keep the process alive
 
