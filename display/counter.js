@@ -291,7 +291,9 @@
     if (key === kioskDismissed) return;
     const known = `counter.problem.${problem.problem}`;
     const what = t(known) !== known ? t(known) : t("counter.problem.other");
-    $("kiosk-text").textContent = t("counter.kiosk_problem", { problem: what, number: problem.number, time: clockTime(problem.at) });
+    $("kiosk-text").textContent = problem.problem === "revoked"
+      ? t("counter.kiosk_revoked", { kiosk: problem.kiosk, time: clockTime(problem.at) })
+      : t("counter.kiosk_problem", { problem: what, number: problem.number, time: clockTime(problem.at) });
     $("kiosk-banner").dataset.key = key;
     $("kiosk-banner").hidden = false;
   }

@@ -21,6 +21,7 @@
   let tab = "now";
   let socket = null;
   let adviceTimer = null;
+  let kioskOut = null;              // the `kiosk` event of a kiosk of this branch revoked since the page opened
   const charts = {};
 
   start();
@@ -64,7 +65,9 @@
     reports.dataset.branch = id;   // what display/report.js reports on
     reports.dispatchEvent(new CustomEvent("motcua:branch", { detail: { branch: id } }));
     if (socket) socket.disconnect();
-    socket = Staff.socket(id, { staff_queue: onState, error: onSocketError }, (live) => {
+    kioskOut = null;
+    $("kiosk-alert").hidden = true;
+    socket = Staff.socket(id, { staff_queue: onState, error: onSocketError, kiosk: onKiosk }, (live) => {
       $("live").dataset.text = live ? "staff.live" : "staff.offline";
       $("live").className = live ? "live ok" : "live bad";
       $("live").textContent = t($("live").dataset.text);
@@ -95,6 +98,7 @@
     if (advice) drawAdvice();
     if (today) drawToday();
     if (city) drawCity();
+    drawKioskOut();
     $("live").textContent = t($("live").dataset.text);
   }
 
@@ -142,6 +146,19 @@
     drawState();
     // At most one look at the advice per interval however busy the branch: each reads weeks of arrivals.
     if (!adviceTimer) adviceTimer = setTimeout(() => { adviceTimer = null; loadAdvice(); }, ADVICE_EVERY_MS);
+  }
+
+  // A kiosk revoked by an admin is out of service: said until the page is left, in the page's language.
+  function onKiosk(event) {
+    if (!event || event.branch !== branch || event.problem !== "revoked") return;
+    kioskOut = event;
+    drawKioskOut();
+  }
+
+  function drawKioskOut() {
+    if (!kioskOut) return;
+    $("kiosk-alert").textContent = t("manager.kiosk_revoked", { kiosk: kioskOut.kiosk, time: kioskOut.at.slice(11, 16) });
+    $("kiosk-alert").hidden = false;
   }
 
   function onSocketError(payload) {

@@ -26,6 +26,7 @@
   $("recent").style.setProperty("--half-rows", String(Math.max(1, Math.ceil((RECENT - 1) / 2))));
   $("branch-vi").textContent = settings.branch.name.vi;
   $("branch-en").textContent = settings.branch.name.en;
+  $("closed-branch").textContent = settings.branch.name.vi;
   document.title = `${settings.branch.name.vi} — motcua`;
   tick();
   setInterval(tick, 1000);
@@ -33,6 +34,9 @@
   // ---- state ---------------------------------------------------------------------------------
 
   function applyState(state) {
+    // Closed by the administration: said across the whole screen, in place of calls and queues.
+    $("closed").hidden = !state.closed;
+    document.body.dataset.closed = state.closed ? "yes" : "no";
     // A to Z, then AA, AB…: the order of the letters a branch hands out.
     lastCounters = state.counters || [];
     lastServices = state.services.slice().sort((a, b) => a.letter.length - b.letter.length || a.letter.localeCompare(b.letter));

@@ -27,10 +27,23 @@ class ServiceChoice:
     name: dict
     line: dict
     icon: str
+    fields: tuple = ()   # the ids of the fields (lĩnh vực) of the procedures it takes
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """A field (lĩnh vực) the branch's services take; id "" gathers the services that take no procedure."""
+
+    id: str
+    name: dict
 
 
 class TokenRefused(Exception):
     """The server no longer knows the kiosk's token (revoked, or never registered): out of service."""
+
+
+class BranchClosed(Exception):
+    """The administration has closed the kiosk's branch: it issues nothing until reopened."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +129,14 @@ class Kiosk:
     # ---- the branch ------------------------------------------------------------------------
 
     def load(self) -> None:
-        """The branch and its services, after checking the kiosk's token (TokenRefused); the procedures
-        for searching by what the citizen came for, when the server gives them."""
+        """The branch and its services, after checking the kiosk's token (TokenRefused) and that the branch
+        is open (BranchClosed); the procedures for searching by what the citizen came for, when given."""
+        self.check()
+        self._load_procedures()
+
+    def check(self) -> None:
+        """The token still holds (else TokenRefused) and the branch is open (else BranchClosed); the
+        branches as the server lists them now."""
         self.check_token()
         answer = self.client.branches()
         try:
@@ -125,7 +144,8 @@ class Kiosk:
             self._branches[self.settings.branch]["services"]
         except (TypeError, KeyError) as error:
             raise ServerUnreachable(f"unexpected branches answer: {error}") from None
-        self._load_procedures()
+        if self._branches[self.settings.branch].get("closed"):
+            raise BranchClosed(self.settings.branch)
 
     def check_token(self) -> None:
         """TokenRefused when the server refuses the kiosk's token; ServerUnreachable when nobody answers."""
@@ -141,8 +161,27 @@ class Kiosk:
         return self._branches.get(self.settings.branch, {}).get("name", {"vi": self.settings.branch, "en": ""})
 
     def services(self) -> list[ServiceChoice]:
-        return [ServiceChoice(s["id"], s["letter"], s["name"], _line(s), s["id"])
+        return [ServiceChoice(s["id"], s["letter"], s["name"], _line(s), s["id"],
+                              tuple(f["id"] for f in _fields(s)))
                 for s in self._branches.get(self.settings.branch, {}).get("services", [])]
+
+    def fields(self) -> list[FieldChoice]:
+        """The fields the branch's services take, by name in the kiosk's language; last, "other services"
+        for those that take none. Empty when there is nothing to choose between (fewer than two groups)."""
+        names: dict[str, dict] = {}
+        for service in self._branches.get(self.settings.branch, {}).get("services", []):
+            for found in _fields(service):
+                names.setdefault(found["id"], {lang: nfc(found["name"].get(lang) or found["id"]) for lang in LANGUAGES})
+        groups = sorted((FieldChoice(code, name) for code, name in names.items()),
+                        key=lambda f: fold(f.name.get(self.language) or f.id))
+        if any(not s.fields for s in self.services()):
+            groups.append(FieldChoice("", _both("kiosk.other_services")))
+        return groups if len(groups) > 1 else []
+
+    def services_in(self, field_id: str) -> list[ServiceChoice]:
+        """The services of a field in letter order (field "": those that take no procedure)."""
+        return sorted((s for s in self.services() if (field_id in s.fields if field_id else not s.fields)),
+                      key=lambda s: (len(s.letter), s.letter))
 
     def search(self, typed: str) -> list[Found]:
         """The services whose names or description hold every word typed, then those taking a procedure
@@ -270,6 +309,8 @@ class Kiosk:
         """An offer as the screens show it; saving_min is 0 when nothing is served here to compare with."""
         try:
             branch = self._branches.get(offer["branch"], {})
+            if branch.get("closed"):
+                return None   # never offered: a citizen sent there would find it shut
             name = branch.get("name", {"vi": offer["branch"], "en": offer["branch"]})
             km, travel, wait = float(offer["distance_km"]), float(offer["travel_min"]), float(offer["estimated_wait_min"])
         except (KeyError, TypeError, ValueError):
@@ -357,6 +398,12 @@ def _line(service: dict) -> dict:
     given = service.get("description") if isinstance(service.get("description"), dict) else {}
     return {lang: unicodedata.normalize("NFC", given.get(lang) or "") or _text(lang, f"kiosk.line.{service['id']}")
             for lang in LANGUAGES}
+
+
+def _fields(service: dict) -> list[dict]:
+    """A listed service's fields, each with an id and names (a server without them: none)."""
+    return [f for f in service.get("fields") or [] if isinstance(f, dict) and isinstance(f.get("id"), str)
+            and isinstance(f.get("name"), dict)]
 
 
 def _both(key: str) -> dict:

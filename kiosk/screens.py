@@ -99,11 +99,15 @@ def notice(pairs: list[tuple[str, str]], kind: str = "info", size: float = 40) -
 NAME_SIZE, OTHER_SIZE, LINE_SIZE = 54, 34, 30
 CARD_PAD, BADGE_W, CARD_GAP, LIST_GAP, MIN_CARD_H = (26, 16), 130, 26, 18, 150
 PAGE_KEYS_PER_ROW, NAV_ROW_H = 8, 100
+# A field's button: its name in the type of the home screen's buttons, never smaller.
+FIELD_SIZE, FIELD_PAD, FIELD_GAP, MIN_FIELD_H, FIELD_COLUMNS = 44, (18, 10), 14, 88, 4
+OTHER_FIELD = "other"   # the target name of the "other services" button (services taking no procedure)
 
 
 class HomeScreen(KioskScreen):
-    """The services as large cards, as many as fit on a page (never a scroll bar): with more, large
-    arrows and page numbers below (each service two touches away), and "search" above for a name."""
+    """The services as large cards, as many as fit on a page (never a scroll bar). When they do not fit
+    one page and they span fields (lĩnh vực), the fields instead, as large buttons: a field's services
+    are one touch away (FieldScreen). "Search" above either way, for a name."""
 
     def render(self, page: int = 0) -> None:
         self.reset()
@@ -113,24 +117,29 @@ class HomeScreen(KioskScreen):
         inner.add_widget(self._languages())
         first, second = self.both("kiosk.search_button")
         inner.add_widget(self.target("search", button(first, second, self.app.start_search, height=120, size=44)))
-        first, second = self.both("kiosk.choose_service")
-        titles = [Text(first, 52, bold=True), Text(second, 34, color=INK_SOFT)]
-        for title in titles:
-            inner.add_widget(title)
         services = sorted(self.app.kiosk.services(), key=lambda s: (len(s.letter), s.letter))
-        key = (self.app.kiosk.language, tuple(services))
+        fields = self.app.kiosk.fields()
+        key = (self.app.kiosk.language, tuple(services), tuple(fields))
         if getattr(self, "_paged", (None,))[0] != key:          # measured once per language and services
-            self._paged = (key, *self._pages(services, titles))
-        _, self.pages, with_lines = self._paged
-        nav_rows = -(-len(self.pages) // PAGE_KEYS_PER_ROW) if len(self.pages) > 1 else 0
+            titles = self._titles("kiosk.choose_service")
+            pages, with_lines = self._pages(services, self._room(titles), gaps=5)
+            grouped = fields if len(pages) > 1 else []
+            layout = self._field_layout(grouped, self._titles("kiosk.choose_field")) if grouped else None
+            self._paged = (key, pages, with_lines, grouped, layout)
+        _, service_pages, with_lines, self.fields, layout = self._paged
+        if self.fields:
+            self.pages, self.with_other = layout
+        else:
+            self.pages = service_pages
         self.page = max(0, min(page, len(self.pages) - 1))
-        cards = BoxLayout(orientation="vertical", spacing=px(LIST_GAP))
-        for index, service, height in self.pages[self.page]:
-            cards.add_widget(self._service_card(index, service, self._card_texts(service, with_lines), height))
-        cards.add_widget(Widget())
-        inner.add_widget(cards)
+        for title in self._titles("kiosk.choose_field" if self.fields else "kiosk.choose_service"):
+            inner.add_widget(title)
+        if self.fields:
+            inner.add_widget(self._field_grid(self.pages[self.page]))
+        else:
+            inner.add_widget(self._cards(self.pages[self.page], with_lines))
         if len(self.pages) > 1:
-            inner.add_widget(self._page_keys(nav_rows))
+            inner.add_widget(self._page_keys(self._nav_rows()))
         actions = BoxLayout(size_hint_y=None, height=px(140), spacing=px(20))
         first, second = self.both("kiosk.lookup_button")
         actions.add_widget(self.target("lookup", button(first, second, self.app.start_lookup, height=140,
@@ -141,16 +150,37 @@ class HomeScreen(KioskScreen):
         inner.add_widget(actions)
         self.add(inner)
 
-    def _pages(self, services, titles: list[Text]) -> tuple[list[list], bool]:
-        """The pages of (index, service, card height), and whether cards carry their other lines."""
-        # Space left for the cards: the window less every fixed part (known now: the kiosk never resizes).
-        fixed = Window.height - px(40 + 210 + 24 + 120 + 120 + 140 + 4) - height_of(titles, Window.width - px(96))
-        pages = self._paginate(services, fixed, px(22) * 5, with_lines=True)
+    def to_page(self, number: int) -> None:
+        self.render(number)
+
+    def _titles(self, key: str) -> list[Text]:
+        first, second = self.both(key)
+        return [Text(first, 52, bold=True), Text(second, 34, color=INK_SOFT)]
+
+    def _room(self, titles: list[Text]) -> float:
+        """Height left for the cards (or fields) and their page keys: the window less every fixed part
+        (known now: the kiosk never resizes)."""
+        return Window.height - px(40 + 210 + 24 + 120 + 120 + 140 + 4) - height_of(titles, Window.width - px(96))
+
+    def _nav_rows(self) -> int:
+        return -(-len(self.pages) // PAGE_KEYS_PER_ROW) if len(self.pages) > 1 else 0
+
+    def _cards(self, page: list, with_lines: bool) -> BoxLayout:
+        cards = BoxLayout(orientation="vertical", spacing=px(LIST_GAP))
+        for index, service, height in page:
+            cards.add_widget(self._service_card(index, service, self._card_texts(service, with_lines), height))
+        cards.add_widget(Widget())
+        return cards
+
+    def _pages(self, services, fixed: float, gaps: int) -> tuple[list[list], bool]:
+        """The pages of (index, service, card height), and whether cards carry their other lines; fixed is
+        the room for cards and page keys, gaps the spacings between the other parts."""
+        pages = self._paginate(services, fixed, px(22) * gaps, with_lines=True)
         if len(pages) == 1:
             return pages, True
         for _ in range(3):                   # the page keys' rows take room from the cards: settle both
             rows = -(-len(pages) // PAGE_KEYS_PER_ROW)
-            pages = self._paginate(services, fixed - rows * px(NAV_ROW_H) - (rows - 1) * px(12), px(22) * 6,
+            pages = self._paginate(services, fixed - rows * px(NAV_ROW_H) - (rows - 1) * px(12), px(22) * (gaps + 1),
                                    with_lines=False)
         return pages, False
 
@@ -173,6 +203,84 @@ class HomeScreen(KioskScreen):
         if with_lines and len(pages) > 1:
             return [[]] * len(pages)        # asked again without descriptions, with room for the page keys
         return pages
+
+    # ---- fields ----
+
+    def _field_texts(self, field, with_other: bool) -> list[Text]:
+        first, second = self.app.name_pair(field.name)
+        texts = [Text(first, FIELD_SIZE, bold=True)]
+        if with_other and second:
+            texts.append(Text(second, OTHER_SIZE, color=INK_SOFT))
+        return texts
+
+    def _field_layout(self, fields, titles: list[Text]) -> tuple[list[list], bool]:
+        """The fields in alphabetical order as rows of buttons [(height, [(field, width)…])…], cut into
+        pages, and whether each carries its other language: as many to a row as their names fit on one
+        line (a long name alone, wrapped), with the other language only if every field then fits one
+        page, else names only; paged only if even those do not fit. Type never smaller."""
+        room = self._room(titles) - px(22) * 5
+        for other in (True, False):
+            rows = self._field_rows(fields, other)
+            if self._rows_height(rows) <= room:
+                return [rows], other
+        pages = [[]]
+        for row in rows:
+            if pages[-1] and self._rows_height(pages[-1] + [row]) > room - px(NAV_ROW_H) - px(22):
+                pages.append([])
+            pages[-1].append(row)
+        return pages, False
+
+    def _field_rows(self, fields, other: bool) -> list[tuple[float, list]]:
+        width = Window.width - px(96)
+        pad, gap = 2 * px(FIELD_PAD[0]), px(FIELD_GAP)
+        narrowest = (width - (FIELD_COLUMNS - 1) * gap) / FIELD_COLUMNS
+        rows, row, used = [], [], 0.0
+        for field in fields:
+            texts = self._field_texts(field, other)
+            for text in texts:
+                text.text_size = (None, None)
+                text.texture_update()
+            need = min(width, max(narrowest, max(t.texture_size[0] for t in texts) + pad + px(4)))
+            if row and used + gap + need > width:
+                rows.append(row)
+                row, used = [], 0.0
+            used += need + (gap if row else 0)
+            row.append((field, need))
+        if row:
+            rows.append(row)
+        laid = []
+        for row in rows:                         # the row's spare width shared out: a row is always full
+            spare = (width - (len(row) - 1) * gap) / sum(need for _, need in row)
+            widths = [(field, need * spare) for field, need in row]
+            height = max(max(px(MIN_FIELD_H), height_of(self._field_texts(field, other), w - pad) + 2 * px(FIELD_PAD[1]))
+                         for field, w in widths)
+            laid.append((height, widths))
+        return laid
+
+    @staticmethod
+    def _rows_height(rows: list) -> float:
+        return sum(height for height, _ in rows) + max(0, len(rows) - 1) * px(FIELD_GAP)
+
+    def _field_grid(self, rows: list) -> BoxLayout:
+        box = BoxLayout(orientation="vertical", spacing=px(FIELD_GAP))
+        for height, row in rows:
+            line = BoxLayout(spacing=px(FIELD_GAP), size_hint_y=None, height=height)
+            for field, width in row:
+                tap = self._field_button(field)
+                tap.size_hint_x, tap.width = None, width
+                line.add_widget(tap)
+            box.add_widget(line)
+        box.add_widget(Widget())
+        return box
+
+    def _field_button(self, field) -> Tap:
+        tap = Tap(on_tap=lambda: self.app.open_field(field, self.page), padding=(px(FIELD_PAD[0]), px(FIELD_PAD[1])),
+                  outline=BLUE, line_width=4)
+        tap.add_widget(spacer())
+        for text in self._field_texts(field, self.with_other):
+            tap.add_widget(text)
+        tap.add_widget(spacer())
+        return self.target(f"field:{field.id or OTHER_FIELD}", tap)
 
     def _card_texts(self, service, with_line: bool) -> list[Text]:
         first, second = self.app.name_pair(service.name)
@@ -216,7 +324,7 @@ class HomeScreen(KioskScreen):
         keys = GridLayout(cols=min(len(self.pages), PAGE_KEYS_PER_ROW), spacing=px(12))
         for number in range(len(self.pages)):
             here = number == self.page
-            key = Tap(on_tap=lambda number=number: self.render(number), fill=BLUE if here else CARD,
+            key = Tap(on_tap=lambda number=number: self.to_page(number), fill=BLUE if here else CARD,
                       down=BLUE_DOWN if here else CARD_DOWN, outline=BLUE if here else LINE_C)
             key.add_widget(spacer())
             key.add_widget(Text(str(number + 1), 44, bold=True, color=WHITE if here else INK))
@@ -228,11 +336,43 @@ class HomeScreen(KioskScreen):
 
     def _arrow(self, name: str, right: bool, to: int | None) -> Tap:
         """A large arrow to the page `to`; greyed, doing nothing, at either end."""
-        arrow = Tap(on_tap=(lambda: self.render(to)) if to is not None else None, size_hint_x=None,
+        arrow = Tap(on_tap=(lambda: self.to_page(to)) if to is not None else None, size_hint_x=None,
                     width=px(150), padding=(px(12), px(12)))
         arrow.add_widget(Arrow(right))
         arrow.opacity = 1 if to is not None else 0.3
         return self.target(f"page:{name}", arrow)
+
+
+class FieldScreen(HomeScreen):
+    """A field's services as the home screen's cards, paged with the same arrows and keys when they do
+    not fit, under a large Back to the fields."""
+
+    def render(self, field=None, page: int = 0) -> None:
+        self.reset()
+        self.field = field
+        self.fields = []
+        self.body.padding = (0, 0, 0, px(40))
+        self.add(self._header())
+        inner = BoxLayout(orientation="vertical", padding=(px(48), 0), spacing=px(22))
+        inner.add_widget(self.back_row(lambda: self.app.go("home", page=self.app.fields_page)))
+        first, second = self.app.name_pair(field.name)
+        titles = [Text(first, 52, bold=True), Text(second, 34, color=INK_SOFT)]
+        services = self.app.kiosk.services_in(field.id)
+        key = (self.app.kiosk.language, field, tuple(services))
+        if getattr(self, "_paged", (None,))[0] != key:
+            room = Window.height - px(40 + 210 + 120 + 4) - height_of(titles, Window.width - px(96))
+            self._paged = (key, *self._pages(services, room, gaps=3))
+        _, self.pages, with_lines = self._paged
+        self.page = max(0, min(page, len(self.pages) - 1))
+        for title in titles:
+            inner.add_widget(title)
+        inner.add_widget(self._cards(self.pages[self.page], with_lines))
+        if len(self.pages) > 1:
+            inner.add_widget(self._page_keys(self._nav_rows()))
+        self.add(inner)
+
+    def to_page(self, number: int) -> None:
+        self.render(self.field, number)
 
 
 def service_card(service, index: int, texts: list[Text], height: float, on_tap) -> Tap:
@@ -930,6 +1070,6 @@ class MessageScreen(KioskScreen):
         self.countdown.text, self.countdown_en.text = first, second
 
 
-SCREENS = {"home": HomeScreen, "search": SearchScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
+SCREENS = {"home": HomeScreen, "field": FieldScreen, "search": SearchScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
            "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
            "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen, "message": MessageScreen}

@@ -16,7 +16,7 @@ from kivy.logger import Logger
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from motcua.kiosk.client import ServerRefused, ServerUnreachable
-from motcua.kiosk.flow import TokenRefused
+from motcua.kiosk.flow import BranchClosed, TokenRefused
 from motcua.kiosk.screens import SCREENS
 from motcua.kiosk.ui_widgets import PAGE, set_scale
 
@@ -49,6 +49,7 @@ class KioskApp(App):
         self.ready = threading.Event()       # set once the first screen is up (the test driver waits on it)
         self.loaded = False                  # branch and services fetched at least once
         self.service = None                  # the ServiceChoice being taken
+        self.fields_page = 0                 # the home screen's page of fields a field was chosen on
         self.elsewhere = None                # the Alternative chosen for it when nobody serves it here
         self.issued = None                   # the Issued on screen
         self.print_state: str | None = None
@@ -59,6 +60,7 @@ class KioskApp(App):
         self._seconds_left = 0
         self._in_trouble = False
         self.out_of_service = False          # the server refused the kiosk's token: nothing is offered
+        self.closed = False                  # the administration closed the branch: nothing is offered
         self._checking = False
 
     # ---- Kivy ----
@@ -124,6 +126,11 @@ class KioskApp(App):
             return
         self.issued = None
         self.go("home")
+
+    def open_field(self, field, page: int = 0) -> None:
+        """A field's services; Back returns to the page of fields it was on."""
+        self.fields_page = page
+        self.go("field", field=field)
 
     def start_search(self) -> None:
         self.go("search")
@@ -273,6 +280,8 @@ class KioskApp(App):
         """A flow call raised: the calm retry screen if the server is away, else a plain refusal."""
         if isinstance(error, TokenRefused) or (isinstance(error, ServerRefused) and error.status == 401):
             self.stop_serving()
+        elif isinstance(error, BranchClosed) or (isinstance(error, ServerRefused) and error.code == "branch_closed"):
+            self.branch_closed()
         elif isinstance(error, ServerUnreachable) or not self.loaded:
             self.offline()
         else:
@@ -306,7 +315,8 @@ class KioskApp(App):
         self._stop_retry()
         screen.show_countdown(None)
         self.background(self.kiosk.load, lambda _: self._loaded(),
-                        lambda error: self.stop_serving() if isinstance(error, TokenRefused) else self.offline())
+                        lambda error: self.failed(error) if isinstance(error, (TokenRefused, BranchClosed))
+                        else self.offline())
 
     def stop_serving(self) -> None:
         """The token is refused: a plain "out of service, ask staff" until a check finds it holds again.
@@ -318,24 +328,31 @@ class KioskApp(App):
         self.kiosk.language = self.settings.language
         self.go("message", hold=0, title="kiosk.out_of_service_title", body="kiosk.out_of_service_body")
 
+    def branch_closed(self) -> None:
+        """The administration closed the branch: "this branch is closed" until a check finds it open."""
+        self.closed, self.loaded = True, False
+        self.kiosk.language = self.settings.language
+        self.go("message", hold=0, title="kiosk.branch_closed_title", body="kiosk.branch_closed_body")
+
     def _check_token(self, dt) -> None:
-        """Every few minutes, between citizens only: does the server still take the kiosk's token?"""
-        if self._checking or not (self.out_of_service or self.sm.current == "home"):
+        """Every few minutes, between citizens only: does the server still take the kiosk's token, and is
+        the branch still open?"""
+        if self._checking or not (self.out_of_service or self.closed or self.sm.current == "home"):
             return
         self._checking = True
 
         def checked(_):
             self._checking = False
-            if self.out_of_service:
-                self.out_of_service = False
+            if self.out_of_service or self.closed:
+                self.out_of_service = self.closed = False
                 self.connect()
 
         def refused(error):
             self._checking = False
-            if isinstance(error, TokenRefused):
-                self.stop_serving()          # else the server is away: the next touch says so
+            if isinstance(error, (TokenRefused, BranchClosed)):
+                self.failed(error)           # else the server is away: the next touch says so
 
-        self.background(self.kiosk.check_token, checked, refused)
+        self.background(self.kiosk.check, checked, refused)
 
     def _stop_retry(self) -> None:
         if self._retry is not None:

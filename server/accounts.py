@@ -212,13 +212,16 @@ class Accounts:
         """Every registered device: id, kind, branch, created_at."""
         return self.store.query("select id, kind, branch, created_at from devices order by created_at, id")
 
-    def revoke_device(self, device_id: str) -> None:
-        """Forget a device: its token stops at once."""
-        def write(db) -> None:
-            if not db.execute("delete from devices where id = ?", [device_id]).rowcount:
+    def revoke_device(self, device_id: str) -> dict:
+        """Forget a device: its token stops at once. The device as it was (id, kind, branch)."""
+        def write(db) -> dict:
+            found = list(db.query("select id, kind, branch from devices where id = ?", [device_id]))
+            if not found:
                 raise NotFound(f"no device {device_id!r}", "unknown_device")
+            db.execute("delete from devices where id = ?", [device_id])
             _revoked(db)
-        self.store.write(write)
+            return found[0]
+        return self.store.write(write)
 
     # ---- tokens --------------------------------------------------------------------------
 

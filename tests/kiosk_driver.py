@@ -306,31 +306,52 @@ class Driver:
         return self.on_ui(check, timeout=60)
 
     def browse(self) -> dict:
-        """Every page of the home screen in both languages (layout checked, each page photographed),
-        every service seen; the last one touched; then "khai sinh" typed on the search keys and its
-        service's ticket taken."""
+        """Every page of the home screen in both languages (layout checked, the first and last
+        photographed), every service seen with the touches it took from home (fields: the field, the
+        page key or arrow when not on the first page, the service); the last one touched; then
+        "khai sinh" typed on the search keys and its service's ticket taken."""
         self.wait_screen("home")
-        seen, problems, pages, sizes = {}, [], {}, {}
+        seen, problems, pages, sizes, touches, fields = {}, [], {}, {}, {}, {}
         for lang in ("vi", "en"):
             if lang != "vi":
                 self.tap(f"lang:{lang}")
                 self.wait_for(lambda: self.app.kiosk.language == lang, lang)
-            count = self.on_ui(lambda: len(self.app.sm.current_screen.pages))
-            pages[lang] = count
-            # Every page in Vietnamese; in English the first, the second and the last (the longest words).
-            for page in range(count) if lang == "vi" else sorted({0, min(1, count - 1), count - 1}):
-                if page:
-                    # The arrow once, then the page keys: both ways must lead there.
-                    self.tap("page:next" if page == 1 else f"page:{page}")
-                    self.wait_for(lambda: self.app.sm.current_screen.page == page, f"page {page + 1}")
-                ids = self.on_ui(lambda: [n.split(":", 1)[1] for n in self.app.sm.current_screen.targets
-                                          if n.startswith("service:")])
-                seen.setdefault(lang, []).extend(ids)
-                sizes.setdefault(lang, []).append(len(ids))
-                problems += self.layout_problems(f"home {lang} page {page + 1}")
-                if page in (0, count - 1):
-                    self.shot(f"home-{lang}-{'last' if page else 1}")
+            grouped = self.on_ui(lambda: [[f.id or "other" for _, row in page for f, _ in row]
+                                          for page in self.app.sm.current_screen.pages]
+                                 if self.app.sm.current_screen.fields else [])
+            fields[lang] = [f for page in grouped for f in page]
+            for home_page, ids in enumerate(grouped):
+                if home_page:
+                    self.tap(f"page:{home_page}")
+                    self.wait_for(lambda: self.app.sm.current_screen.page == home_page, f"page {home_page + 1}")
+                problems += self.layout_problems(f"home {lang} fields page {home_page + 1}")
+                self.shot(f"home-{lang}-fields" + (f"-{home_page + 1}" if home_page else ""))
+                # Every field in Vietnamese; in English the first and the last (the longest words).
+                ends = {fields[lang][0], fields[lang][-1]}
+                for field in ids if lang == "vi" else [f for f in ids if f in ends]:
+                    self.tap(f"field:{field}")
+                    self.wait_screen("field")
+                    self._pages_of(f"field {field} {lang}", lang, seen, problems, sizes, touches, pages,
+                                   2 if home_page else 1, shots=field in ends)
+                    self.tap("back")
+                    self.wait_screen("home")
+                    self.wait_for(lambda: self.app.sm.current_screen.page == home_page, "back on its page")
+            if not grouped:
+                self._pages_of(f"home {lang}", lang, seen, problems, sizes, touches, pages, 0, shots=True)
         last = seen["en"][-1]
+        if fields["en"]:
+            home_pages = self.on_ui(lambda: len(self.app.sm.current_screen.pages))
+            if home_pages > 1:
+                self.tap(f"page:{home_pages - 1}")
+                self.wait_for(lambda: self.app.sm.current_screen.page == home_pages - 1, "the last page of fields")
+            self.tap(f"field:{fields['en'][-1]}")
+            self.wait_screen("field")
+            count = self.on_ui(lambda: len(self.app.sm.current_screen.pages))
+            if count > 1:
+                self.tap(f"page:{count - 1}")
+                self.wait_for(lambda: self.app.sm.current_screen.page == count - 1, "the last page")
+        elif pages["en"][-1] > 1:
+            self.tap(f"page:{pages['en'][-1] - 1}")
         self.tap(f"service:{last}")
         self.wait_screen("priority")
         self.tap("back")
@@ -351,8 +372,32 @@ class Driver:
         self.tap("no")
         printed = self.wait_printed(None)
         return {"seen": seen, "pages": pages, "per_page": sizes, "problems": problems, "found": found,
-                "touched_last": last,
-                **printed}
+                "touched_last": last, "fields": fields, "touches": touches, **printed}
+
+    def _pages_of(self, where: str, lang: str, seen, problems, sizes, touches, pages, taken: int,
+                  shots: bool) -> None:
+        """Each page of the services on screen (home's, or a field's): their ids, the touches from home to
+        each (taken to get here, one more for a page after the first, one for the card), layout checked."""
+        count = self.on_ui(lambda: len(self.app.sm.current_screen.pages))
+        pages.setdefault(lang, []).append(count)
+        name = self.screen()
+        for page in range(count):
+            if page:
+                # The arrow once, then the page keys: both ways must lead there.
+                self.tap("page:next" if page == 1 else f"page:{page}")
+                self.wait_for(lambda: self.app.sm.current_screen.page == page, f"page {page + 1}")
+            ids = self.on_ui(lambda: [n.split(":", 1)[1] for n in self.app.sm.current_screen.targets
+                                      if n.startswith("service:")])
+            seen.setdefault(lang, []).extend(ids)
+            sizes.setdefault(lang, []).append(len(ids))
+            for service in ids:
+                way = taken + (1 if page else 0) + 1          # the fewest, when several fields lead there
+                touches.setdefault(lang, {})[service] = min(touches.get(lang, {}).get(service, way), way)
+            problems += self.layout_problems(f"{where} page {page + 1}")
+            if shots and page in (0, count - 1):
+                label = where.replace(" ", "-")
+                self.shot(f"{name}-{label}-{'last' if page else 1}" if name == "field" else
+                          f"home-{lang}-{'last' if page else 1}")
 
     def type_search(self, typed: str) -> None:
         for char in typed.upper():
@@ -379,6 +424,17 @@ class Driver:
         texts = self.texts()
         self.shot("out-of-service-start")
         return {"texts": texts, "loaded": self.app.loaded, "targets": sorted(self.app.sm.current_screen.targets)}
+
+    def closed(self) -> dict:
+        """Started at a branch the administration closed: "this branch is closed", never the menu; the test
+        reopens it ("closed" said) and the kiosk comes home by itself at its next check."""
+        self.wait_for(lambda: self.app.closed and self.app.sm.current == "message", "the closed screen")
+        texts, targets = self.texts(), self.on_ui(lambda: sorted(self.app.sm.current_screen.targets))
+        self.shot("branch-closed")
+        say(event="closed")
+        self.wait_screen("home", timeout=30)
+        return {"texts": texts, "targets": targets, "loaded": self.app.loaded,
+                "services": self.on_ui(lambda: len(self.app.kiosk.services()))}
 
     def type_code(self, code: str) -> None:
         for char in code:
@@ -481,6 +537,7 @@ def main() -> int:
     parser.add_argument("--token-check", type=float, default=180.0)
     parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
     parser.add_argument("--suffix", default="")
+    parser.add_argument("--watchdog", type=float, default=WATCHDOG_S, help="seconds before the driver gives up")
     args = parser.parse_args()
 
     from motcua.kiosk.app import build_app
@@ -502,7 +559,7 @@ def main() -> int:
     app = build_app(settings, Kiosk(settings, printer=printer))
     driver = Driver(app, args)
     threading.Thread(target=driver.run, daemon=True, name="kiosk-driver").start()
-    threading.Timer(WATCHDOG_S, lambda: (say(error="watchdog: the driver took too long"), os._exit(3))).start()
+    threading.Timer(args.watchdog, lambda: (say(error="watchdog: the driver took too long"), os._exit(3))).start()
     app.run()
     os._exit(driver.exit_code)       # the watchdog timer thread must not keep the process alive
 

@@ -36,7 +36,8 @@ def test_a_new_service_and_counter_reach_the_kiosk_the_engine_and_the_display_at
     assert kiosk_service(api, "hk-01", "tax") is None  # no counter serves it yet
     counter = admin(api, "POST", "/branches/hk-01/counters", {"id": "9", "services": ["tax"]}, 201)
     assert counter == {"id": "9", "branch": "hk-01", "services": ["tax"], "open": True, "serving": None}
-    assert kiosk_service(api, "hk-01", "tax") == {k: TAX[k] for k in ("id", "name", "letter", "description")}
+    assert kiosk_service(api, "hk-01", "tax") == {**{k: TAX[k] for k in ("id", "name", "letter", "description")},
+                                                  "fields": []}   # it takes no procedure yet
     app.extensions[EXTENSION].drain()
     [state] = [e["args"][0] for e in display.get_received() if e["name"] == "queue"]
     assert {"id": "tax", "letter": "T", "name": TAX["name"], "waiting": 0, "estimated_wait_min": 0} in state["services"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .administration import checked_names
 from .model import Conflict, Invalid, NotFound
-from .procedures import Catalogue, Department, DocumentKind, Procedure, from_data, load, to_data
+from .procedures import Catalogue, Department, DocumentKind, Procedure, field_names, from_data, load, to_data
 
 DEPARTMENT_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 PROCEDURE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
@@ -90,6 +90,12 @@ class LiveCatalogue:
         self.current = read(store)
         self.listeners: list[Callable[[Catalogue], None]] = []
         self.departments = _DepartmentCodes(self)
+        self.field_names = field_names(seed_path)
+
+    def field(self, code: str) -> tuple[str, str]:
+        """A field's names (vi, en); a field no catalogue file names is shown by its code, in words."""
+        words = code.replace("_", " ").replace("-", " ").capitalize()
+        return self.field_names.get(code, (words, words))
 
     def _changed(self) -> Catalogue:
         self.current = read(self.store)

@@ -80,6 +80,23 @@ class Catalogue:
         """Every procedure a new dossier may follow: the retired left out."""
         return [p for p in self.procedures.values() if not p.retired]
 
+    def fields_of(self, service: str) -> list[str]:
+        """The fields of the procedures a queue service takes, in catalogue order, each once (none retired)."""
+        return list(dict.fromkeys(p.field for p in self.for_service(service)))
+
+
+def field_names(path: str | Path | None = None) -> dict[str, tuple[str, str]]:
+    """The fields' names (vi, en) by code, from a catalogue file's `fields` (the shipped one when path is
+    empty, and for the codes the given one lacks); {} for what no file names (a field an admin made up)."""
+    names: dict[str, tuple[str, str]] = {}
+    for source in filter(None, (DEFAULT_CATALOGUE, path)):
+        try:
+            given = json.loads(Path(source).read_text(encoding="utf-8")).get("fields") or {}
+            names.update({code: (str(n["name_vi"]), str(n["name_en"])) for code, n in given.items()})
+        except (OSError, ValueError, AttributeError, KeyError, TypeError):
+            continue   # a file without usable names: the codes stand for themselves
+    return names
+
 
 def reusable_by_default(kind: str) -> bool:
     """Whether a kind a catalogue says nothing about may be reused: a paper the citizen holds (an identity

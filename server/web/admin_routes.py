@@ -15,7 +15,8 @@ from motcua.core.model import staff_actor
 from . import admin_schemas as schemas
 from .openapi import operation
 from .routes import Forbidden, api, bearer, json_body, runtime
-from .views import names
+from .events import broadcaster
+from .views import names, revoked_kiosk
 
 
 log = logging.getLogger("motcua")
@@ -225,10 +226,13 @@ def admin_add_device():
 
 
 @api.delete("/admin/devices/<device_id>")
-@operation("revoke a device: its token stops at once (admin)", schemas.Removed, auth="required")
+@operation("revoke a device: its token stops at once; a kiosk's branch staff hear a `kiosk` event saying it is "
+           "out of service (admin)", schemas.Removed, auth="required")
 def admin_revoke_device(device_id):
     admin()
-    runtime().accounts.revoke_device(device_id)
+    device = runtime().accounts.revoke_device(device_id)
+    if device["kind"] == "kiosk":
+        broadcaster().to_staff("kiosk", revoked_kiosk(runtime().engine, device), device["branch"])
     return jsonify({"removed": device_id})
 
 

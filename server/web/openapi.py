@@ -70,7 +70,8 @@ SERVER_EVENTS = {
               "the branch's state as GET /branches/{b}/state, on subscribing and whenever it changes"),
     "ticket": ({"ticket:{ticket}": schemas.Ticket},
                "the ticket as GET /tickets/{id}, on subscribing and whenever it changes"),
-    "kiosk": ({"staff:{branch}": schemas.KioskProblem}, "a kiosk's problem, such as a ticket it could not print"),
+    "kiosk": ({"staff:{branch}": schemas.KioskProblem}, "a kiosk's problem: a ticket it could not print, or the kiosk "
+                                                       "out of service (its token revoked by an admin)"),
     "staff_queue": ({"staff:{branch}": schemas.StaffState},
                     "the branch as GET /branches/{b}/staff-state, on subscribing and whenever it changes"),
     "error": ({"the subscribing socket": schemas.Error},

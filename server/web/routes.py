@@ -205,14 +205,22 @@ def end_session(who: Principal) -> None:
 
 
 @api.get("/branches")
-@operation("branches and the services they offer", schemas.Branch, many=True)
+@operation("branches and the services they offer, each with the fields (lĩnh vực) of the procedures it takes, "
+           "which a kiosk groups its services by; a branch closed by the administration is listed with closed "
+           "true (its kiosk and wall display say so; no other branch offers it)", schemas.Branch, many=True)
 def branches():
-    engine = runtime().engine
+    rt = runtime()
+    engine, catalogue = rt.engine, rt.catalogue.current
+
+    def fields(service: str) -> list[dict]:
+        return [{"id": f, "name": dict(zip(("vi", "en"), rt.catalogue.field(f)))} for f in catalogue.fields_of(service)]
+
     return jsonify([
-        {"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en}, "lat": b.lat, "lon": b.lon,
+        {"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en}, "lat": b.lat, "lon": b.lon, "closed": b.closed,
          "services": [{"id": s, "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en},
                        "letter": engine.services[s].letter,
-                       "description": {"vi": engine.services[s].description_vi, "en": engine.services[s].description_en}}
+                       "description": {"vi": engine.services[s].description_vi, "en": engine.services[s].description_en},
+                       "fields": fields(s)}
                       for s in b.services]}
         for b in engine.branches.values()])
 

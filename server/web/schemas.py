@@ -172,11 +172,18 @@ class Names(Answer):
     en: str
 
 
+class FieldName(Answer):
+    id: str = Field(description="the field's code in the procedure catalogue, e.g. civil_status")
+    name: Names = Field(description="its name (lĩnh vực), e.g. Hộ tịch / Civil status")
+
+
 class ServiceName(Answer):
     id: str
     name: Names
     letter: str
     description: Names = Field(description="the short description the kiosk shows under the name ('' when none)")
+    fields: list[FieldName] = Field(description="the fields of the procedures it takes, in catalogue order (none: "
+                                                "it takes no procedure of the catalogue)")
 
 
 class Branch(Answer):
@@ -184,6 +191,8 @@ class Branch(Answer):
     name: Names
     lat: float
     lon: float
+    closed: bool = Field(description="closed by the administration: it issues no tickets, its kiosk and wall "
+                                     "display say it is closed")
     services: list[ServiceName]
 
 
@@ -223,6 +232,7 @@ class RecentCall(Answer):
 class State(Answer):
     branch: str
     name: Names
+    closed: bool = Field(description="closed by the administration: the wall display says so instead of calls")
     services: list[ServiceQueue]
     counters: list[CounterState]
     recent_calls: list[RecentCall] = Field(description="newest first, at most [queue] recent_calls")
@@ -509,9 +519,10 @@ class OwnCalledEvent(CalledEvent):
 
 class KioskProblem(Answer):
     branch: str
-    number: str
-    problem: str
+    number: str | None = Field(description="the ticket it could not print; null for a kiosk out of service")
+    problem: str = Field(description="a printer's problem (paper_out…), or revoked: the kiosk is out of service")
     at: datetime
+    kiosk: str | None = Field(default=None, description="the kiosk's device id, when it is out of service")
 
 
 # ---- checking a body -------------------------------------------------------------------------

@@ -38,8 +38,8 @@ def branch_state(engine: QueueEngine, branch_id: str) -> dict:
         counters = [{"id": c.id, "services": list(c.services), "open": c.open,
                      "serving": ticket_brief(engine.serving_at(branch_id, c.id))}
                     for c in engine.counters_of(branch_id)]
-        return {"branch": branch_id, "name": names(branch), "services": services, "counters": counters,
-                "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
+        return {"branch": branch_id, "name": names(branch), "closed": branch.closed, "services": services,
+                "counters": counters, "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
 
 
 def staff_state(engine: QueueEngine, branch_id: str) -> dict:
@@ -79,6 +79,12 @@ def kiosk_problem(engine: QueueEngine, event: Event) -> dict:
     """A kiosk's problem, as the staff room's `kiosk` event carries it."""
     return {"branch": event.branch, "number": engine.ticket(event.ticket).number,
             "problem": event.note.removeprefix(NOT_PRINTED), "at": engine.local.iso(event.at)}
+
+
+def revoked_kiosk(engine: QueueEngine, device: dict) -> dict:
+    """A kiosk whose token an admin revoked, as the staff room's `kiosk` event carries it: out of service."""
+    return {"branch": device["branch"], "kiosk": device["id"], "number": None, "problem": "revoked",
+            "at": engine.local.iso(engine.now())}
 
 
 def staff_ticket(engine: QueueEngine, ticket: Ticket | None, now: float) -> dict | None:
