@@ -229,3 +229,17 @@ def test_a_scenario_loaded_again_keeps_what_an_admin_gave_a_branch(app, api, con
     motcua("init", "--scenario", str(HOAN_KIEM), db=config.server.db)
     [row] = Store(config.server.db).query("select closed, unit_code, address_vi from branches where id = 'hk-02'")
     assert row == {"closed": 1, "unit_code": "H29-HM", "address_vi": "Hàng Mã"}
+
+
+def test_every_shipped_procedure_takes_a_change_and_a_name_as_long_as_the_national_catalogue_s(api):
+    """Names of the national catalogue run past a service's 100 characters: the longest shipped procedure
+    takes a services-only change, a 300-character name is kept and a longer one refused."""
+    procedures = admin(api, "GET", "/catalogue")["procedures"]
+    longest = max(procedures, key=lambda p: len(p["name"]["vi"]))
+    assert len(longest["name"]["vi"]) > 100
+    changed = admin(api, "PATCH", f"/procedures/{longest['code']}", {"services": ["civil"]})
+    assert changed["services"] == ["civil"]
+    official = ("Thủ tục " * 40)[:300].strip()
+    assert admin(api, "PATCH", f"/procedures/{longest['code']}", {"name": {"vi": official}})["name"]["vi"] == official
+    refused = api.request("PATCH", f"/admin/procedures/{longest['code']}", "admin", {"name": {"vi": official + "x" * 10}})
+    assert (refused.status_code, refused.json["error"]["code"]) == (400, "bad_value"), refused.text

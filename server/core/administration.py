@@ -28,6 +28,8 @@ COUNTER_ID = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 LETTER = re.compile(r"^[A-Z]{1,2}$")
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MAX_NAME_CHARS = 100
+# A procedure's official name is long: the national catalogue's run to 250 characters and more.
+MAX_PROCEDURE_NAME_CHARS = 300
 MAX_DESCRIPTION_CHARS = 200
 MEAN_MIN_RANGE = (0.5, 240.0)
 
@@ -166,11 +168,11 @@ def remove_counter(engine: QueueEngine, branch_id: str, counter_id: str) -> Coun
 
 # ---- checks --------------------------------------------------------------------------------
 
-def checked_names(name_vi: str | None, name_en: str | None) -> dict:
+def checked_names(name_vi: str | None, name_en: str | None, limit: int = MAX_NAME_CHARS) -> dict:
     given = {"name_vi": name_vi, "name_en": name_en}
     for field, value in given.items():
         if value is not None:
-            _check_text(value, field, MAX_NAME_CHARS, required=True)
+            _check_text(value, field, limit, required=True)
     return {k: unicodedata.normalize("NFC", v.strip()) for k, v in given.items() if v is not None}
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .administration import checked_names
+from .administration import MAX_PROCEDURE_NAME_CHARS, checked_names
 from .model import Conflict, Invalid, NotFound
 from .procedures import Catalogue, Department, DocumentKind, Procedure, field_names, from_data, load, to_data
 
@@ -178,7 +178,7 @@ class LiveCatalogue:
     def _checked(self, procedure: Procedure, documents: Iterable[str], services: Iterable[str],
                  known_services: Iterable[str], had: Iterable[str] = ()) -> Procedure:
         """The procedure with its texts trimmed and its kinds resolved, or Invalid/NotFound naming the fault."""
-        names = checked_names(procedure.name_vi, procedure.name_en)
+        names = checked_names(procedure.name_vi, procedure.name_en, MAX_PROCEDURE_NAME_CHARS)
         if not FIELD_CODE.match(procedure.field or ""):
             raise Invalid("a field is 1-40 small letters, digits, - or _ (e.g. civil_status)", "bad_field")
         self.current.department(procedure.department)

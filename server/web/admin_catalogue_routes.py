@@ -98,7 +98,7 @@ def admin_update_procedure(p):
     admin()
     body = json_body()
     rt = runtime()
-    name = body.name or schemas.NamesChange()
+    name = body.name or schemas.ProcedureNamesChange()
     procedure = rt.catalogue.update_procedure(p, rt.engine.services, documents=body.documents,
                                               services=body.services, name_vi=name.vi, name_en=name.en,
                                               field=body.field, department=body.department,

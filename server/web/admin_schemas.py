@@ -13,12 +13,14 @@ from pydantic import Field
 
 from motcua.accounts import DEVICE_KINDS, ROLES
 from motcua.core.administration import (BRANCH_ID, COUNTER_ID, HHMM, LETTER, MAX_ADDRESS_CHARS,
-                                        MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MEAN_MIN_RANGE, SERVICE_ID, UNIT_CODE)
+                                        MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_PROCEDURE_NAME_CHARS, MEAN_MIN_RANGE,
+                                        SERVICE_ID, UNIT_CODE)
 from motcua.core.catalogue import DEPARTMENT_CODE, FIELD_CODE, KIND_CODE, MAX_STATUTORY_DAYS, PROCEDURE_CODE
 from .schemas import Answer, Body, CounterChange, Names  # noqa: F401  (CounterChange: the same body as the manager's)
 
 HIDDEN = "no control, format or text-direction character (400 bad_value)"
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"\S", description=HIDDEN)]
+ProcedureName = Annotated[str, Field(min_length=1, max_length=MAX_PROCEDURE_NAME_CHARS, pattern=r"\S", description=HIDDEN)]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS, description=HIDDEN)]
 Hour = Annotated[str, Field(pattern=HHMM.pattern, description="local time HH:MM")]
 Letter = Annotated[str, Field(pattern=LETTER.pattern, description="the ticket letter(s), e.g. A")]
@@ -105,9 +107,19 @@ class NewDocumentKind(Body):
 StatutoryDays = Annotated[int, Field(ge=1, le=MAX_STATUTORY_DAYS, description="statutory working days")]
 
 
+class ProcedureNamesGiven(Body):
+    vi: ProcedureName
+    en: ProcedureName
+
+
+class ProcedureNamesChange(Body):
+    vi: ProcedureName | None = None
+    en: ProcedureName | None = None
+
+
 class NewProcedure(Body):
     code: str = Field(pattern=PROCEDURE_CODE.pattern)
-    name: NamesGiven
+    name: ProcedureNamesGiven
     field: str = Field(pattern=FIELD_CODE.pattern, description="its field, e.g. civil_status")
     department: str = Field(min_length=1, description="the competent department (GET /departments)")
     statutory_days: StatutoryDays
@@ -116,7 +128,7 @@ class NewProcedure(Body):
 
 
 class ProcedureChange(Body):
-    name: NamesChange | None = None
+    name: ProcedureNamesChange | None = None
     field: str | None = Field(default=None, pattern=FIELD_CODE.pattern)
     department: str | None = None
     statutory_days: StatutoryDays | None = None
