@@ -262,6 +262,13 @@ def test_a_real_size_branch_and_city_fit_their_cards_at_each_size(chromium, big_
     assert scrolls_inside(page, "#services-scroll") and scrolls_inside(page, "#counters")
     pills = text_contrasts(page, "#tab-now .pill")
     assert pills and min(pills.values()) >= 4.5, pills
+    # English headings are longer ("Estimated wait", "Needed"): the queues' card must still hold its table.
+    page.click("#staff-lang")
+    expect(page.locator("#tab-now")).to_contain_text("Counters")
+    shoot(page, f"manager-real-size-en-{name}")
+    assert problems(page, "#tab-now") == []
+    page.click("#staff-lang")
+    expect(page.locator("#tab-now")).to_contain_text("Quầy")
     page.click(".tab-button[data-tab='reports']")
     page.wait_for_selector("#report-show", timeout=CLICK_MS)
     page.click("#report-show")
