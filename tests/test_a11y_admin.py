@@ -12,7 +12,7 @@ import requests
 from axe import violations
 from big_city import big_server, big_template  # noqa: F401  (fixtures)
 from conftest import PASSWORD, screenshot
-from layout import problems
+from layout import focus_ring_contrast, problems
 
 SIZES = ((1920, 1080), (1366, 768))
 WAIT_MS = 15000
@@ -64,19 +64,42 @@ class Audit:
     def __init__(self) -> None:
         self.found: list[str] = []
 
+    def ring(self, page, selector: str) -> None:
+        """The focus ring of the element, focused, at least 3:1 against what is around it (WCAG 1.4.11)."""
+        page.focus(selector)
+        ratio = focus_ring_contrast(page, selector)
+        self.require(ratio >= 3, f"the focus ring of {selector} at 3:1 ({ratio:.2f})")
+
     def require(self, holds: bool, what: str) -> None:
         """A rule of the page that must hold, reported with the rest rather than stopping the test."""
         if not holds:
             self.found.append("not so: " + what)
 
-    def check(self, page, name: str, scope: str = "body") -> None:
+    def check(self, page, name: str, scope: str = "body", act=None, in_view: tuple[str, ...] = ()) -> None:
+        """Each size: axe-core's violations, the layout's problems, and what must be in the window (in_view)
+        once act() (what brings the state about, done again at this size) is done."""
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
             where = f"{name} {width}x{height}"
+            if act:
+                act()
             self.found += [f"{where}: {v}" for v in violations(page)]
             self.found += [f"{where}: {p}" for p in problems(page, scope)]
+            for selector in in_view:
+                box = page.locator(selector).bounding_box()
+                self.require(box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1,
+                             f"{where}: {selector} in the window ({box})")
             screenshot(page, f"a11y-{name}-{width}x{height}")
         page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+
+
+def refused(page, submit: str, said: str):
+    """Submitting what is refused, again: the page's word on it is waited for (cleared first)."""
+    def act() -> None:
+        page.eval_on_selector(said.split(":")[0].split(".")[0], "(el) => { el.hidden = true; el.classList.remove('bad'); }")
+        page.click(submit)
+        page.wait_for_selector(said)
+    return act
 
 
 def test_the_sign_in_page_is_clean_empty_failed_and_untyped(browser_context, site):
@@ -87,6 +110,7 @@ def test_the_sign_in_page_is_clean_empty_failed_and_untyped(browser_context, sit
     page.goto(site.base + "/login")
     page.wait_for_selector("#login-submit:text-matches('.+')")
     audit.check(page, "login")
+    audit.ring(page, "#username")
     page.click("#login-submit")
     page.wait_for_selector("#login-error:not([hidden])")
     audit.check(page, "login-missing")
@@ -125,12 +149,13 @@ def test_every_admin_tab_and_form_state_is_clean_at_both_sizes(browser_context, 
     form.locator("[name='name_vi']").fill("Thuế")
     form.locator("[name='name_en']").fill("Tax")
     form.locator("[name='letter']").fill("9")
-    form.locator("button[type='submit']").click()
-    page.wait_for_selector("#message.bad")
+    refuse = refused(page, "#new-service button[type='submit']", "#message.bad")
+    refuse()
     audit.require(page.get_attribute("#new-service [name='letter']", "aria-invalid") == "true", "the letter marked invalid")
     audit.require(page.get_attribute("#new-service [name='letter']", "aria-describedby") == "message",
                   "the letter described by the message")
-    audit.check(page, "admin-services-refused")
+    audit.check(page, "admin-services-refused", act=refuse, in_view=("#message", "#new-service [name='letter']"))
+    audit.ring(page, "#services tr[data-service='civil'] [name='name_vi']")
 
     page.click("[data-tab='users']")
     form = page.locator("#new-user")
@@ -141,7 +166,7 @@ def test_every_admin_tab_and_form_state_is_clean_at_both_sizes(browser_context, 
     page.wait_for_selector("#message.bad")
     audit.require(page.get_attribute("#new-user [name='department']", "aria-invalid") == "true",
                   "the department marked invalid")
-    audit.check(page, "admin-users-refused")
+    audit.check(page, "admin-users-refused", in_view=("#message",))
     form.locator("[name='department']").select_option("finance")
     form.locator("button[type='submit']").click()
     page.wait_for_selector("#users tr[data-user='gt1']")
@@ -158,9 +183,8 @@ def test_every_admin_tab_and_form_state_is_clean_at_both_sizes(browser_context, 
     page.click("[data-tab='procedures']")
     page.locator("#procedures tr[data-procedure='KD-TL'] button").first.click()
     page.fill("#procedure-form [name='statutory_days']", "0")
-    page.locator("#procedure-form button[type='submit']").click()
-    page.wait_for_selector("#message.bad")
-    audit.check(page, "admin-procedures-refused")
+    refuse = refused(page, "#procedure-form button[type='submit']", "#message.bad")
+    audit.check(page, "admin-procedures-refused", act=refuse, in_view=("#message", "#procedure-form [name='statutory_days']"))
     page.fill("#procedure-filter", "dang ky")
     audit.check(page, "admin-procedures-filtered")
     page.close()
@@ -175,10 +199,19 @@ def test_the_department_page_list_dossier_and_note_are_clean(browser_context, si
     audit.check(page, "department-list")
     page.locator("#queue tbody tr button.open").first.click()
     page.wait_for_selector("#dossier:not([hidden])")
+    audit.require(page.get_attribute("#queue tbody tr.selected button.open", "aria-current") == "true",
+                  "the opened dossier's row marked current, not only tinted")
     audit.check(page, "department-dossier")
-    page.click("#actions button[data-move='rejected']")
+    reject = lambda: page.click("#actions button[data-move='rejected']")  # noqa: E731  (opens the note, focused)
+    reject()
     page.wait_for_selector("#note-form:not([hidden])")
-    audit.check(page, "department-note")
+    audit.check(page, "department-note", act=reject, in_view=("#note",))
+    audit.ring(page, "#note")
+    refuse = refused(page, "#note-send", "#action-error:not([hidden])")   # no reason given: said beside the note
+    refuse()
+    audit.require(page.get_attribute("#note", "aria-invalid") == "true", "the note marked invalid")
+    audit.require(page.get_attribute("#note", "aria-describedby") == "action-error", "the note described by the refusal")
+    audit.check(page, "department-note-refused", act=refuse, in_view=("#note", "#action-error"))
     page.close()
     page = signed_in(browser_context, site, "admin", "/department?department=finance")
     page.wait_for_selector("#queue tbody tr", timeout=WAIT_MS)
