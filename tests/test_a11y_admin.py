@@ -50,13 +50,15 @@ def browser_context(chromium):
     context.close()
 
 
-def signed_in(context, server, who: str, path: str):
+def signed_in(context, server, who: str, path: str, ready: str):
+    """A page of the context signed in as who, at path, once ready (a selector) shows."""
     context.clear_cookies()
     signed = context.request.post(server.api + "/auth/session", data={"username": who, "password": PASSWORD})
     assert signed.ok, signed.text()
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(server.base + path)
+    page.wait_for_selector(ready, state="attached", timeout=WAIT_MS)
     return page
 
 
@@ -71,6 +73,11 @@ class Audit:
         page.focus(selector)
         ratio = focus_ring_contrast(page, selector)
         self.require(ratio >= 3, f"the focus ring of {selector} at 3:1 ({ratio:.2f})")
+
+    def done(self, page) -> None:
+        """The page closed, and nothing found in any of its states."""
+        page.close()
+        assert not self.found, "\n".join(self.found)
 
     def require(self, holds: bool, what: str) -> None:
         """A rule of the page that must hold, reported with the rest rather than stopping the test."""
@@ -128,14 +135,12 @@ def test_the_sign_in_page_is_clean_empty_failed_and_untyped(browser_context, sit
     audit.require("login-error" in (page.get_attribute("#password", "aria-describedby") or "").split(),
                   "the password described by the error")
     audit.check(page, "login-failed")
-    page.close()
-    assert not audit.found, "\n".join(audit.found)
+    audit.done(page)
 
 
 def test_every_admin_tab_and_form_state_is_clean_at_both_sizes(browser_context, site):
     audit = Audit()
-    page = signed_in(browser_context, site, "admin", "/admin")
-    page.wait_for_selector("body[data-ready='true']", timeout=WAIT_MS)
+    page = signed_in(browser_context, site, "admin", "/admin", "body[data-ready='true']")
     assert page.locator("#services tr").count() >= 25 and page.locator("#procedures tr").count() >= 150
     for tab in TABS:
         page.click(f"[data-tab='{tab}']")
@@ -193,14 +198,12 @@ def test_every_admin_tab_and_form_state_is_clean_at_both_sizes(browser_context, 
                 in_view=("#message", "#procedure-form [name='statutory_days']"))
     page.fill("#procedure-filter", "dang ky")
     audit.check(page, "admin-procedures-filtered", ADMIN_CHANGE["procedures"])
-    page.close()
-    assert not audit.found, "\n".join(audit.found)
+    audit.done(page)
 
 
 def test_the_department_page_list_dossier_and_note_are_clean(browser_context, site):
     audit = Audit()
-    page = signed_in(browser_context, site, "fin1", "/department")
-    page.wait_for_selector("#queue tbody tr", timeout=WAIT_MS)
+    page = signed_in(browser_context, site, "fin1", "/department", "#queue tbody tr")
     assert page.locator("#queue tbody tr").count() == DOSSIERS
     audit.check(page, "department-list")
     page.locator("#queue tbody tr button.open").first.click()
@@ -219,8 +222,6 @@ def test_the_department_page_list_dossier_and_note_are_clean(browser_context, si
     audit.require(page.get_attribute("#note", "aria-describedby") == "action-error", "the note described by the refusal")
     audit.check(page, "department-note-refused", act=refuse, in_view=("#note", "#action-error"))
     page.close()
-    page = signed_in(browser_context, site, "admin", "/department?department=finance")
-    page.wait_for_selector("#queue tbody tr", timeout=WAIT_MS)
+    page = signed_in(browser_context, site, "admin", "/department?department=finance", "#queue tbody tr")
     audit.check(page, "department-admin")
-    page.close()
-    assert not audit.found, "\n".join(audit.found)
+    audit.done(page)
