@@ -634,6 +634,7 @@
   // ---- the page ------------------------------------------------------------------------------
 
   function show(name) {
+    if (name !== tab) say("", "");   // a result belongs to the tab whose form it answered
     tab = name;
     document.querySelectorAll(".tabs [data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
     document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== "tab-" + name; });
@@ -642,7 +643,7 @@
 
   async function main() {
     const session = await Staff.session();
-    Staff.header("admin.title", () => { document.title = `${t("admin.title")} — motcua`; render(); });
+    Staff.header("admin.title", () => { document.title = `${t("admin.title")} — motcua`; say("", ""); render(); });
     document.title = `${t("admin.title")} — motcua`;
     if (session.role !== "admin") { $("not-admin").hidden = false; Staff.translate(); return; }
     $("admin").hidden = false;

@@ -198,6 +198,17 @@ def test_every_admin_tab_and_form_state_is_clean_at_both_sizes(browser_context, 
                 in_view=("#message", "#procedure-form [name='statutory_days']"))
     page.fill("#procedure-filter", "dang ky")
     audit.check(page, "admin-procedures-filtered", ADMIN_CHANGE["procedures"])
+
+    # In English: the page says its language, and the rows' inputs are named in English.
+    page.click("#staff-lang")
+    page.click("[data-tab='services']")
+    name = page.input_value("#services tr[data-service='civil'] [name='name_en']")
+    audit.require(page.get_attribute("html", "lang") == "en", "the page's language English")
+    audit.require(page.is_hidden("#message"), "no result of another tab in another language left said")
+    audit.require(page.get_attribute("#services tr[data-service='civil'] [name='name_vi']", "aria-label") ==
+                  f"Name in Vietnamese of service {name}", "a table's input named in English")
+    audit.check(page, "admin-services-en", ADMIN_CHANGE["services"])
+    page.click("#staff-lang")   # the context's next pages in Vietnamese again
     audit.done(page)
 
 
