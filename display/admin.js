@@ -43,6 +43,12 @@
     return el("input", Object.assign({ name: name, value: value === undefined || value === null ? "" : String(value) }, attrs));
   }
 
+  // An input in a table row named for its column and its row ("Tên tiếng Việt của dịch vụ Hộ tịch"):
+  // a row of unlabelled inputs is a row of blanks to a screen reader.
+  function cellName(fieldKey, row) {
+    return { "aria-label": t("admin.cell", { field: t(fieldKey), row: row }) };
+  }
+
   function button(key, cls, onClick) {
     const node = el("button", { type: "button", class: cls || "", text: t(key) });
     node.addEventListener("click", onClick);
@@ -86,11 +92,26 @@
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
   }
 
+  // The named inputs left empty, found through field(name).
+  function empty(field, ...names) {
+    return names.map(field).filter((node) => !node.value.trim());
+  }
+
   function checked(root, name) {
     return Array.from(root.querySelectorAll(`input[name="${name}"]:checked`)).map((b) => b.value);
   }
 
-  function say(text, kind) {
+  // The message is the page's live region: each result is said there; an input it is about is marked
+  // invalid and described by it until the next message.
+  function say(text, kind, fields) {
+    document.querySelectorAll('[aria-describedby="message"]').forEach((node) => {
+      node.removeAttribute("aria-invalid");
+      node.removeAttribute("aria-describedby");
+    });
+    for (const node of fields || []) {
+      node.setAttribute("aria-invalid", "true");
+      node.setAttribute("aria-describedby", "message");
+    }
     const box = $("message");
     box.textContent = text;
     box.className = "message " + kind;
@@ -116,8 +137,10 @@
     return null;
   }
 
-  function wrong(key, params) {
-    say(t(key, params), "bad");
+  // Refused here before sending: said, and the inputs it is about marked (the first one focused).
+  function wrong(key, ...fields) {
+    say(t(key), "bad", fields);
+    if (fields.length) fields[0].focus();
     return false;
   }
 
@@ -182,16 +205,20 @@
   function renderBranches() {
     $("branches").replaceChildren(...network.branches.map((branch) => {
       const row = el("tr", { "data-branch": branch.id });
+      const of = t("admin.row.branch", { name: branch.name[Staff.lang()] });
+      const named = (key, attrs) => Object.assign(cellName(key, of), attrs);
       const offered = el("td", { class: "offered" }, [checks("offered", branch.services)]);
-      const closed = el("input", { type: "checkbox", name: "closed", "aria-label": t("admin.field.closed") });
+      offered.firstChild.setAttribute("role", "group");
+      offered.firstChild.setAttribute("aria-label", t("admin.cell", { field: t("admin.field.offered"), row: of }));
+      const closed = el("input", named("admin.field.closed", { type: "checkbox", name: "closed" }));
       closed.checked = branch.closed;
       row.append(
         el("td", { class: "id", text: branch.id }),
-        el("td", {}, [input("name_vi", branch.name.vi, { class: "wide" })]),
-        el("td", {}, [input("name_en", branch.name.en, { class: "wide" })]),
+        el("td", {}, [input("name_vi", branch.name.vi, named("admin.field.name_vi", { class: "wide" }))]),
+        el("td", {}, [input("name_en", branch.name.en, named("admin.field.name_en", { class: "wide" }))]),
         // Text, not type=time: a browser shows that as 12-hour "07:30 AM" in some locales.
-        el("td", {}, [input("open", branch.open, { class: "time", maxlength: "5", inputmode: "numeric", placeholder: "07:30" })]),
-        el("td", {}, [input("close", branch.close, { class: "time", maxlength: "5", inputmode: "numeric", placeholder: "17:00" })]),
+        el("td", {}, [input("open", branch.open, named("admin.field.open", { class: "time", maxlength: "5", inputmode: "numeric", placeholder: "07:30" }))]),
+        el("td", {}, [input("close", branch.close, named("admin.field.close", { class: "time", maxlength: "5", inputmode: "numeric", placeholder: "17:00" }))]),
         offered,
         el("td", { class: branch.closed ? "closed-cell bad" : "closed-cell" }, [closed]),
         el("td", { class: "actions" }, [button("admin.save", "primary", () => saveBranch(branch, row))]));
@@ -200,10 +227,13 @@
   }
 
   function saveBranch(branch, row) {
-    const value = (name) => row.querySelector(`[name="${name}"]`).value.trim();
-    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
-    if (!HHMM.test(value("open")) || !HHMM.test(value("close"))) return wrong("admin.check.hours");
-    if (value("open") >= value("close")) return wrong("admin.error.bad_hours");
+    const field = (name) => row.querySelector(`[name="${name}"]`);
+    const value = (name) => field(name).value.trim();
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed", ...empty(field, "name_vi", "name_en"));
+    if (!HHMM.test(value("open")) || !HHMM.test(value("close"))) {
+      return wrong("admin.check.hours", ...["open", "close"].filter((n) => !HHMM.test(value(n))).map(field));
+    }
+    if (value("open") >= value("close")) return wrong("admin.error.bad_hours", field("open"), field("close"));
     return change("PATCH", `/admin/branches/${encodeURIComponent(branch.id)}`,
                   { name: { vi: value("name_vi"), en: value("name_en") }, open: value("open"), close: value("close"),
                     services: checked(row, "offered"), closed: row.querySelector('[name="closed"]').checked },
@@ -213,14 +243,19 @@
   async function addBranch(event) {
     event.preventDefault();
     const form = $("new-branch");
-    const value = (name) => form.elements[name].value.trim();
+    const field = (name) => form.elements[name];
+    const value = (name) => field(name).value.trim();
     const lat = Number(value("lat").replace(",", "."));
     const lon = Number(value("lon").replace(",", "."));
-    if (!CODE.test(value("id"))) return wrong("admin.error.bad_id");
-    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
-    if (!value("lat") || !value("lon") || !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) return wrong("admin.error.bad_location");
-    if (!HHMM.test(value("open")) || !HHMM.test(value("close"))) return wrong("admin.check.hours");
-    if (value("open") >= value("close")) return wrong("admin.error.bad_hours");
+    if (!CODE.test(value("id"))) return wrong("admin.error.bad_id", field("id"));
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed", ...empty(field, "name_vi", "name_en"));
+    if (!value("lat") || !value("lon") || !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) {
+      return wrong("admin.error.bad_location", field("lat"), field("lon"));
+    }
+    if (!HHMM.test(value("open")) || !HHMM.test(value("close"))) {
+      return wrong("admin.check.hours", ...["open", "close"].filter((n) => !HHMM.test(value(n))).map(field));
+    }
+    if (value("open") >= value("close")) return wrong("admin.error.bad_hours", field("open"), field("close"));
     const added = await change("POST", "/admin/branches", {
       id: value("id"), name: { vi: value("name_vi"), en: value("name_en") },
       address: { vi: value("address_vi"), en: value("address_en") }, location: { lat: lat, lon: lon },
@@ -235,29 +270,32 @@
   function renderServices() {
     $("services").replaceChildren(...network.services.map((service) => {
       const row = el("tr", { "data-service": service.id });
+      const of = t("admin.row.service", { name: service.name[Staff.lang()] });
+      const named = (key, attrs) => Object.assign(cellName(key, of), attrs);
       row.append(
         el("td", { class: "id", text: service.id }),
-        el("td", {}, [input("letter", service.letter, { class: "tiny", maxlength: "2" })]),
-        el("td", {}, [input("name_vi", service.name.vi)]),
-        el("td", {}, [input("name_en", service.name.en)]),
-        el("td", {}, [input("description_vi", service.description.vi, { class: "wide" })]),
-        el("td", {}, [input("description_en", service.description.en, { class: "wide" })]),
-        el("td", {}, [input("mean_min", service.mean_min, { type: "number", min: "0.5", max: "240", step: "0.5", class: "tiny" })]),
+        el("td", {}, [input("letter", service.letter, named("admin.field.letter", { class: "tiny", maxlength: "2" }))]),
+        el("td", {}, [input("name_vi", service.name.vi, named("admin.field.name_vi"))]),
+        el("td", {}, [input("name_en", service.name.en, named("admin.field.name_en"))]),
+        el("td", {}, [input("description_vi", service.description.vi, named("admin.field.description_vi", { class: "wide" }))]),
+        el("td", {}, [input("description_en", service.description.en, named("admin.field.description_en", { class: "wide" }))]),
+        el("td", {}, [input("mean_min", service.mean_min, named("admin.field.mean_min", { type: "number", min: "0.5", max: "240", step: "0.5", class: "tiny" }))]),
         el("td", { class: "actions" }, [button("admin.save", "primary", () => saveService(service, row))]));
       return row;
     }));
   }
 
   function serviceFields(root) {
-    const value = (name) => root.querySelector(`[name="${name}"]`).value.trim();
+    const field = (name) => root.querySelector(`[name="${name}"]`);
+    const value = (name) => field(name).value.trim();
     const fields = {
       letter: value("letter").toUpperCase(), mean_min: Number(value("mean_min")),
       name: { vi: value("name_vi"), en: value("name_en") },
       description: { vi: value("description_vi"), en: value("description_en") },
     };
-    if (!fields.name.vi || !fields.name.en) return wrong("admin.check.name_needed");
-    if (!LETTER.test(fields.letter)) return wrong("admin.error.bad_letter");
-    if (!value("mean_min") || !(fields.mean_min >= 0.5 && fields.mean_min <= 240)) return wrong("admin.error.bad_mean");
+    if (!fields.name.vi || !fields.name.en) return wrong("admin.check.name_needed", ...empty(field, "name_vi", "name_en"));
+    if (!LETTER.test(fields.letter)) return wrong("admin.error.bad_letter", field("letter"));
+    if (!value("mean_min") || !(fields.mean_min >= 0.5 && fields.mean_min <= 240)) return wrong("admin.error.bad_mean", field("mean_min"));
     return fields;
   }
 
@@ -272,7 +310,7 @@
     event.preventDefault();
     const form = $("new-service");
     const id = form.elements.id.value.trim();
-    if (!SERVICE_ID.test(id)) return wrong("admin.error.bad_id");
+    if (!SERVICE_ID.test(id)) return wrong("admin.error.bad_id", form.elements.id);
     const fields = serviceFields(form);
     if (!fields) return null;
     const added = await change("POST", "/admin/services", Object.assign({ id: id }, fields), "admin.done.service_added",
@@ -291,11 +329,15 @@
     if (!branch) return;
     $("counters").replaceChildren(...branch.counters.map((counter) => {
       const row = el("tr", { "data-counter": counter.id });
-      const open = el("input", { type: "checkbox", name: "open" });
+      const of = t("admin.row.counter", { name: counter.id });
+      const services = checks("services", counter.services);
+      services.setAttribute("role", "group");
+      services.setAttribute("aria-label", t("admin.cell", { field: t("admin.field.services"), row: of }));
+      const open = el("input", Object.assign(cellName("admin.field.is_open", of), { type: "checkbox", name: "open" }));
       open.checked = counter.open;
       row.append(
         el("td", { class: "id big", text: counter.id }),
-        el("td", {}, [checks("services", counter.services)]),
+        el("td", {}, [services]),
         el("td", {}, [el("label", { class: "check" }, [open, el("span", { text: t("admin.field.is_open") })])]),
         el("td", { class: "serving", text: counter.serving || "—" }),
         el("td", { class: "actions" }, [
@@ -308,7 +350,7 @@
 
   function saveCounter(branch, counter, row) {
     const services = checked(row, "services");
-    if (!services.length) return wrong("admin.error.no_services");
+    if (!services.length) return wrong("admin.error.no_services", ...row.querySelectorAll('[name="services"]'));
     return change("PATCH", `/admin/branches/${encodeURIComponent(branch.id)}/counters/${encodeURIComponent(counter.id)}`,
                   { services: services, open: row.querySelector('[name="open"]').checked }, "admin.done.counter",
                   { counter: counter.id });
@@ -325,8 +367,8 @@
     const form = $("new-counter");
     const id = form.elements.id.value.trim();
     const services = checked(form, "new-service");
-    if (!COUNTER_ID.test(id)) return wrong("admin.error.bad_id");
-    if (!services.length) return wrong("admin.error.no_services");
+    if (!COUNTER_ID.test(id)) return wrong("admin.error.bad_id", form.elements.id);
+    if (!services.length) return wrong("admin.error.no_services", ...form.querySelectorAll('[name="new-service"]'));
     const added = await change("POST", `/admin/branches/${encodeURIComponent(counterBranch)}/counters`,
                                { id: id, services: services }, "admin.done.counter_added", { counter: id });
     if (added) form.reset();
@@ -355,19 +397,20 @@
   function renderUsers() {
     $("users").replaceChildren(...users.map((user) => {
       const row = el("tr", { "data-user": user.username, class: user.disabled ? "disabled" : "" });
-      const branch = el("select", { name: "branch", class: "branches" });
+      const of = t("admin.row.user", { name: user.username });
+      const named = (key, attrs) => Object.assign(cellName(key, of), attrs);
+      const branch = el("select", named("admin.field.branch", { name: "branch", class: "branches" }));
       fillBranches(branch, user.branch);
       branch.disabled = user.role === "admin" || user.role === "department";  // an admin belongs to every branch
-      branch.setAttribute("aria-label", t("admin.field.branch"));
-      const department = el("select", { name: "department", class: "departments", "aria-label": t("admin.field.department") });
+      const department = el("select", named("admin.field.department", { name: "department", class: "departments" }));
       fillDepartments(department, user.department);
       department.disabled = user.role !== "department";
       const state = el("span", { class: "pill " + (user.disabled ? "bad" : "ok"),
                                  text: t(user.disabled ? "admin.users.disabled" : "admin.users.enabled") });
-      const password = input("password", "", { type: "password", autocomplete: "new-password", class: "short" });
+      const password = input("password", "", named("admin.field.new_password", { type: "password", autocomplete: "new-password", class: "short" }));
       row.append(
         el("td", { class: "id", text: user.username }),
-        el("td", {}, [roleSelect(user.role, branch, department)]),
+        el("td", {}, [roleSelect(user.role, branch, department, of)]),
         el("td", {}, [branch]),
         el("td", {}, [department]),
         el("td", {}, [state]),
@@ -380,9 +423,9 @@
     }));
   }
 
-  function roleSelect(role, branch, department) {
+  function roleSelect(role, branch, department, of) {
     const node = select("role", ROLES.map((r) => [r, t("staff.role." + r)]), role, "roles");
-    node.setAttribute("aria-label", t("admin.field.role"));
+    node.setAttribute("aria-label", t("admin.cell", { field: t("admin.field.role"), row: of }));
     node.addEventListener("change", () => {
       department.disabled = node.value !== "department";
       if (!department.disabled && !department.value && catalogue.departments.length) department.value = catalogue.departments[0].code;
@@ -393,20 +436,22 @@
   }
 
   function saveUser(user, row) {
-    const body = userFields(row.querySelector('[name="role"]').value, row.querySelector('[name="branch"]').value,
-                            row.querySelector('[name="department"]').value);
+    const body = userFields(row);
     if (!body) return null;
     return change("PATCH", `/admin/users/${encodeURIComponent(user.username)}`, body, "admin.done.user",
                   { user: user.username });
   }
 
   // The role and what it belongs to: an officer or manager a branch, a department user a department, an admin neither.
-  function userFields(role, branch, department) {
+  function userFields(root) {
+    const field = (name) => root.querySelector(`[name="${name}"]`);
+    const [role, branch, department] = ["role", "branch", "department"].map((name) => field(name).value);
     if (role === "department") {
-      return department ? { role: role, branch: null, department: department } : wrong("admin.error.department_needed");
+      return department ? { role: role, branch: null, department: department }
+                        : wrong("admin.error.department_needed", field("department"));
     }
     if (role === "admin") return { role: role, branch: null, department: null };
-    return branch ? { role: role, branch: branch, department: null } : wrong("admin.error.branch_needed");
+    return branch ? { role: role, branch: branch, department: null } : wrong("admin.error.branch_needed", field("branch"));
   }
 
   function setDisabled(user, disabled) {
@@ -416,7 +461,7 @@
   }
 
   function resetPassword(user, field) {
-    if (field.value.length < 8) return wrong("admin.error.weak_password");
+    if (field.value.length < 8) return wrong("admin.error.weak_password", field);
     return change("POST", `/admin/users/${encodeURIComponent(user.username)}/password`, { password: field.value },
                   "admin.done.password", { user: user.username });
   }
@@ -425,9 +470,9 @@
     event.preventDefault();
     const form = $("new-user");
     const username = form.elements.username.value.trim();
-    if (!username) return wrong("admin.error.bad_username");
-    if (form.elements.password.value.length < 8) return wrong("admin.error.weak_password");
-    const fields = userFields(form.elements.role.value, form.elements.branch.value, form.elements.department.value);
+    if (!username) return wrong("admin.error.bad_username", form.elements.username);
+    if (form.elements.password.value.length < 8) return wrong("admin.error.weak_password", form.elements.password);
+    const fields = userFields(form);
     if (!fields) return null;
     const body = Object.assign({ username: username, password: form.elements.password.value }, fields);
     const added = await change("POST", "/admin/users", body, "admin.done.user_added", { user: body.username });
@@ -474,18 +519,20 @@
   function renderDepartments() {
     $("departments").replaceChildren(...catalogue.departments.map((department) => {
       const row = el("tr", { "data-department": department.code });
+      const of = t("admin.row.department", { name: department.name[Staff.lang()] });
       row.append(
         el("td", { class: "id", text: department.code }),
-        el("td", {}, [input("name_vi", department.name.vi, { class: "wide", "aria-label": t("admin.field.name_vi") })]),
-        el("td", {}, [input("name_en", department.name.en, { class: "wide", "aria-label": t("admin.field.name_en") })]),
+        el("td", {}, [input("name_vi", department.name.vi, Object.assign(cellName("admin.field.name_vi", of), { class: "wide" }))]),
+        el("td", {}, [input("name_en", department.name.en, Object.assign(cellName("admin.field.name_en", of), { class: "wide" }))]),
         el("td", { class: "actions" }, [button("admin.save", "primary", () => saveDepartment(department, row))]));
       return row;
     }));
   }
 
   function saveDepartment(department, row) {
-    const value = (name) => row.querySelector(`[name="${name}"]`).value.trim();
-    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
+    const field = (name) => row.querySelector(`[name="${name}"]`);
+    const value = (name) => field(name).value.trim();
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed", ...empty(field, "name_vi", "name_en"));
     return change("PATCH", `/admin/departments/${encodeURIComponent(department.code)}`,
                   { name: { vi: value("name_vi"), en: value("name_en") } }, "admin.done.department",
                   { department: value("name_" + Staff.lang()) });
@@ -495,9 +542,10 @@
   async function addNamed(event, formId, codeName, pattern, path, doneKey, extra) {
     event.preventDefault();
     const form = $(formId);
-    const value = (name) => form.elements[name].value.trim();
-    if (!pattern.test(value(codeName))) return wrong("admin.error.bad_id");
-    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
+    const field = (name) => form.elements[name];
+    const value = (name) => field(name).value.trim();
+    if (!pattern.test(value(codeName))) return wrong("admin.error.bad_id", field(codeName));
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed", ...empty(field, "name_vi", "name_en"));
     const body = Object.assign({ [codeName]: value(codeName), name: { vi: value("name_vi"), en: value("name_en") } },
                                extra ? extra(form) : {});
     const added = await change("POST", path, body, doneKey, { name: value("name_" + Staff.lang()) });
@@ -551,13 +599,14 @@
   async function saveProcedure(event) {
     event.preventDefault();
     const form = $("procedure-form");
-    const value = (name) => form.elements[name].value.trim();
+    const field = (name) => form.elements[name];
+    const value = (name) => field(name).value.trim();
     const days = Number(value("statutory_days"));
-    if (!PROCEDURE_CODE.test(value("code"))) return wrong("admin.error.bad_id");
-    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed");
-    if (!FIELD.test(value("field"))) return wrong("admin.error.bad_field");
-    if (!value("department")) return wrong("admin.error.department_needed");
-    if (!(Number.isInteger(days) && days >= 1 && days <= 365)) return wrong("admin.error.bad_days");
+    if (!PROCEDURE_CODE.test(value("code"))) return wrong("admin.error.bad_id", field("code"));
+    if (!value("name_vi") || !value("name_en")) return wrong("admin.check.name_needed", ...empty(field, "name_vi", "name_en"));
+    if (!FIELD.test(value("field"))) return wrong("admin.error.bad_field", field("field"));
+    if (!value("department")) return wrong("admin.error.department_needed", field("department"));
+    if (!(Number.isInteger(days) && days >= 1 && days <= 365)) return wrong("admin.error.bad_days", field("statutory_days"));
     const fields = { name: { vi: value("name_vi"), en: value("name_en") }, field: value("field"),
                      department: value("department"), statutory_days: days,
                      documents: checked(form, "document"), services: checked(form, "service") };
@@ -585,6 +634,7 @@
   // ---- the page ------------------------------------------------------------------------------
 
   function show(name) {
+    if (name !== tab) say("", "");   // a result belongs to the tab whose form it answered
     tab = name;
     document.querySelectorAll(".tabs [data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
     document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== "tab-" + name; });
@@ -593,7 +643,7 @@
 
   async function main() {
     const session = await Staff.session();
-    Staff.header("admin.title", () => { document.title = `${t("admin.title")} — motcua`; render(); });
+    Staff.header("admin.title", () => { document.title = `${t("admin.title")} — motcua`; say("", ""); render(); });
     document.title = `${t("admin.title")} — motcua`;
     if (session.role !== "admin") { $("not-admin").hidden = false; Staff.translate(); return; }
     $("admin").hidden = false;

@@ -94,6 +94,7 @@
       open.type = "button";
       open.className = "open";
       open.textContent = d.code;
+      if (opened && opened.code === d.code) open.setAttribute("aria-current", "true");   // the tint is not all
       open.addEventListener("click", () => openDossier(d.code));
       cell(tr, open, "code");
       cell(tr, name(d.procedure_name, d.procedure), "procedure");
@@ -233,6 +234,7 @@
     $("note-send").textContent = t("dpages.dept.send." + to);
     $("note-send").className = "big " + (to === "rejected" ? "danger" : "primary");
     $("note").value = "";
+    noteRefused(false);
     $("note-form").hidden = false;
     $("action-error").hidden = true;
     $("note").focus();
@@ -241,6 +243,21 @@
   function closeNote() {
     pending = null;
     $("note-form").hidden = true;
+    noteRefused(false);
+  }
+
+  // A note refused (a reason is needed) is marked and described by what was said, and focused again.
+  function noteRefused(refused) {
+    const note = $("note");
+    if (refused) {
+      note.setAttribute("aria-invalid", "true");
+      note.setAttribute("aria-describedby", "action-error");
+      note.focus();
+      $("action-error").scrollIntoView({ block: "nearest" });   // just above the form: both in view
+    } else {
+      note.removeAttribute("aria-invalid");
+      note.removeAttribute("aria-describedby");
+    }
   }
 
   async function send(to, note) {
@@ -252,6 +269,7 @@
     if (result.status !== 200) {
       $("action-error").textContent = errorText(result);
       $("action-error").hidden = false;
+      if (!$("note-form").hidden) noteRefused(true);
       // Moved by someone else meanwhile: show where it stands now.
       if (result.status === 409) { await openDossier(code); await loadQueue(); }
       return;

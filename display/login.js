@@ -18,24 +18,39 @@
     return HOME[role] || "/";
   }
 
-  function show(text) {
+  // The error is said at once (role=alert) and tied to the inputs it is about, which are marked invalid.
+  function show(text, fields) {
     error.textContent = text;
     error.hidden = !text;
+    for (const input of form.querySelectorAll("input")) {
+      if (text && fields.includes(input)) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", "login-error");
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    }
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const username = document.getElementById("username").value.trim();
-    const password = document.getElementById("password").value;
-    if (!username || !password) { show(Staff.t("staff.login.missing")); return; }
+    const fields = [document.getElementById("username"), document.getElementById("password")];
+    const username = fields[0].value.trim();
+    const password = fields[1].value;
+    if (!username || !password) {
+      show(Staff.t("staff.login.missing"), fields.filter((input) => !input.value.trim()));
+      form.querySelector("[aria-invalid]").focus();
+      return;
+    }
     submit.disabled = true;
-    show("");
+    show("", []);
     const result = await Staff.api("POST", "/auth/session", { username: username, password: password });
     submit.disabled = false;
     if (result.status === 200) { location.assign(next(result.body.role)); return; }
-    if (result.status === 429) show(Staff.t("staff.login.throttled"));
-    else if (result.status === 401) show(Staff.t("staff.login.wrong"));
-    else show(Staff.errorText(result));
+    if (result.status === 429) show(Staff.t("staff.login.throttled"), []);
+    else if (result.status === 401) show(Staff.t("staff.login.wrong"), fields);
+    else show(Staff.errorText(result), []);
     document.getElementById("password").select();
   });
 
