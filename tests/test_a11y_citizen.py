@@ -78,7 +78,7 @@ def clean(page, name: str) -> None:
 def test_the_wall_idle_calling_and_paging_passes_axe(called, page_at, width, height):
     idle = page_at(width, height)
     idle.goto(f"{called.base}/display/hk-02")
-    idle.wait_for_function("() => document.querySelectorAll('.service').length === 5 && "
+    idle.wait_for_function("() => document.querySelectorAll('.service, .crow').length === 5 && "   # cards or table rows
                            "!document.getElementById('nobody').hidden")
     clean(idle, f"a11y-wall-idle-{width}x{height}")
 

@@ -57,7 +57,7 @@ def test_pages_render_a_hostile_branch_name_as_text_and_run_none_of_it(app, api,
     assert dossier.status_code == 201, dossier.text
 
     page.goto(live_app.base + "/display/hk-02")
-    page.wait_for_selector(".service[data-service='civil']", timeout=WAIT_MS)
+    page.wait_for_selector("[data-service='civil']", timeout=WAIT_MS)   # a card or a row of the table
     assert page.text_content("#branch-vi") == name and page.text_content("#branch-en") == name + " en"
     wall_scripts = script_sources(page)
 
