@@ -125,7 +125,10 @@
 
   // ---- the compact table, for more services than fit as cards ------------------------------------
   // Columns as many as the CSS grid makes (its tracks are counted), each with its header and as many
-  // rows as its height holds (measured); a page is a screenful of columns.
+  // rows as its height holds (measured); a page is a screenful of columns. The names are in one
+  // language a round of pages, Vietnamese then English (the headings keep both: the same pages).
+
+  let tableLang = "vi";
 
   function renderTable(named) {
     const grid = $("service-cards");
@@ -171,7 +174,8 @@
       const name = cell("cname", "");
       const roll = document.createElement("span");
       roll.className = "roll";
-      roll.textContent = named(service).vi;
+      roll.textContent = named(service)[tableLang];
+      roll.lang = tableLang;
       name.append(roll);
       const minutes = service.estimated_wait_min;
       const serving = servingNumber(service.id);
@@ -237,6 +241,7 @@
     const footer = $("services");
     footer.dataset.page = String(index + 1);
     footer.dataset.pages = String(pages.length);
+    footer.dataset.lang = tableLang;
     const indicator = $("services-page");
     indicator.hidden = pages.length < 2;
     const fill = (text) => text.replace("{page}", index + 1).replace("{pages}", pages.length);
@@ -265,7 +270,12 @@
   function turn() {
     line += 1;
     if (line >= states()) line = 0;
-    if (line === 0 && pages.length > 1) showPage((pageIndex + 1) % pages.length);
+    const table = $("service-cards").classList.contains("compact");
+    if (line === 0 && table && pageIndex === pages.length - 1) {
+      tableLang = tableLang === "vi" ? "en" : "vi";   // a round of the table's pages done: its other language
+      pageIndex = 0;
+      renderServices();
+    } else if (line === 0 && pages.length > 1) showPage((pageIndex + 1) % pages.length);
     else showLine();
     setTimeout(turn, settings.page_seconds * 1000 / (pageLines > 1 ? 4 : 1));
   }

@@ -317,6 +317,7 @@ LAYOUT = """
            page: document.getElementById('services').dataset.page || '1',
            line: document.getElementById('services').dataset.line || '1',
            lines: document.getElementById('services').dataset.lines || '1',
+           lang: document.getElementById('services').dataset.lang || 'vi',
            number: [parseFloat(getComputedStyle(number).fontSize), number.getBoundingClientRect().height,
                     document.getElementById('now').getBoundingClientRect().height],
            recent: [document.querySelectorAll('#recent li').length, parseFloat(getComputedStyle(recent).fontSize)] };
@@ -324,9 +325,10 @@ LAYOUT = """
 """
 
 
-def wall_pages(page) -> dict[str, dict]:
+def wall_pages(page, lang: str = "vi") -> dict[str, dict]:
     """The layout of every page of services, by page number, as the display turns them; a table's page
-    once for each line its names roll to (its "states": a layout for each, by line)."""
+    once for each line its names roll to (its "states": a layout for each, by line), in the round of pages
+    whose names are in `lang`."""
     pages = int(page.evaluate("() => document.getElementById('services').dataset.pages || '1'"))
     seen = {}
     for number in range(1, pages + 1):
@@ -339,7 +341,8 @@ def wall_pages(page) -> dict[str, dict]:
             # again a cycle later: the deadline is a few cycles.
             layout = page.wait_for_function(
                 f"() => document.getElementById('services').dataset.page === '{number}' && "
-                f"document.getElementById('services').dataset.line === '{line}' && ({LAYOUT})()",
+                f"document.getElementById('services').dataset.line === '{line}' && "
+                f"(document.getElementById('services').dataset.lang || 'vi') === '{lang}' && ({LAYOUT})()",
                 timeout=30_000).json_value()
             lines = int(layout["lines"])
             states[line] = layout
@@ -348,15 +351,15 @@ def wall_pages(page) -> dict[str, dict]:
     return seen
 
 
-def read_whole(layout: dict) -> None:
-    """Each name of a table's page read whole over its states, at 28 px on 1080 lines (as much of the
-    same screen at a lower resolution)."""
+def read_whole(layout: dict, lang: str = "vi") -> None:
+    """Each name of a table's page read whole over its states, in `lang`, at 28 px on 1080 lines (as much
+    of the same screen at a lower resolution)."""
     seen = {}
     for state in layout["states"].values():
         for service, offsets in state["words"].items():
             seen.setdefault(service, set()).update(offsets)
     for service, offsets in seen.items():
-        name = LONG_NAMES[int(service[1:]) % len(LONG_NAMES)][0]
+        name = LONG_NAMES[int(service[1:]) % len(LONG_NAMES)][["vi", "en"].index(lang)]
         assert offsets == {m.start() for m in re.finditer(r"\S+", name)}, (service, sorted(offsets))
 
 
@@ -372,14 +375,20 @@ def test_the_call_keeps_its_size_and_every_service_is_shown_whole_at_any_count(r
         page.evaluate("() => document.fonts.ready")
         layouts = wall_pages(page)
         screenshot(page, f"wall-{n}-services-{width}x{height}")
-        for layout in layouts.values():
-            for state in layout["states"].values():
-                assert state["problems"] == [], (n, layout["page"], state["line"], state["problems"])
+        # A table's round of pages in Vietnamese, then one in English: the same pages, every name whole.
+        rounds = {"vi": layouts}
+        if layouts["1"]["rowFont"] is not None:
+            rounds["en"] = wall_pages(page, "en")
+            screenshot(page, f"wall-{n}-services-{width}x{height}-en")
+            assert [layout["cards"] for layout in rounds["en"].values()] == [layout["cards"] for layout in layouts.values()]
+        for lang, shown in rounds.items():
+            for layout in shown.values():
+                for state in layout["states"].values():
+                    assert state["problems"] == [], (n, lang, layout["page"], state["line"], state["problems"])
+                if layout["rowFont"] is not None:   # the table
+                    assert layout["rowFont"] >= 28 * min(width, height) / 1080 - 0.01, (n, layout["rowFont"])
+                    read_whole(layout, lang)
         counted[n] = len(layouts)
-        for layout in layouts.values():
-            if layout["rowFont"] is not None:   # the table
-                assert layout["rowFont"] >= 28 * min(width, height) / 1080 - 0.01, (n, layout["rowFont"])
-                read_whole(layout)
         if n == 40:
             assert page.text_content(".crow[data-service='s00'] .cserving") == serving_at_n40["number"]
         on_pages = [service for layout in layouts.values() for service in layout["cards"]]
