@@ -331,3 +331,14 @@ def test_the_phone_call_in_large_type_is_whole(big_server, page_at):
                                                      "1.5 * parseFloat(getComputedStyle(b).lineHeight)")
     assert problems(page) == [] and violations(page) == []
     assert big_server.post(f"/tickets/{mine['id']}/done", "off2").status_code == 200   # counter 2 free again
+
+
+# ---- the start page -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("width, height", [PHONE, (1920, 1080)])
+def test_the_start_page_with_fifty_branches_passes_axe(big_server, page_at, width, height):
+    """The page a citizen or an officer opens first: its 50 branches' links on a phone and a desk."""
+    page = page_at(width, height)
+    page.goto(f"{big_server.base}/")
+    page.wait_for_selector("#displays li:nth-child(50)", state="attached")
+    clean(page, f"a11y-start-{width}x{height}")
