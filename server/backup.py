@@ -3,7 +3,9 @@
 A backup is SQLite's online backup in one step: one read transaction, so in WAL mode it copies the
 last committed state while the server keeps writing. A restore replaces a database file, which no
 running server may have open: every server holds a shared lock on its database file (`hold`) for
-as long as it runs, and a restore takes the exclusive one or refuses.
+as long as it runs, and a restore takes the exclusive one or refuses. A database has one writer:
+each server first takes the exclusive lock of the file `{db}.writer` beside it (`writer`), which a
+second server on the same database cannot get.
 """
 from __future__ import annotations
 
@@ -33,6 +35,28 @@ def hold(db_path: str | os.PathLike) -> IO:
     except BlockingIOError:
         handle.close()
         raise BackupError(f"{db_path} is being restored: start the server again once the restore is done") from None
+    return handle
+
+
+def writer(db_path: str | os.PathLike) -> IO:
+    """The database's one writer for this process's lifetime (kept while the returned file stays open).
+
+    An exclusive flock of `{db}.writer`: the kernel drops it when the process ends, however it ends
+    (SIGKILL too), so a crash never blocks the next start. The file stays; it holds the writer's pid.
+    """
+    db = Path(os.path.realpath(db_path))
+    handle = open(db.with_name(db.name + ".writer"), "a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip()
+        handle.close()
+        raise BackupError(f"another process{f' (pid {pid})' if pid else ''} is the writer of {db}: one server "
+                          "per database; stop that one first, or serve another database with --db") from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
     return handle
 
 

@@ -63,12 +63,15 @@ fullscreen = false
 
 def run_demo(config: Config, speed: float | None = None, duration: float | None = None,
              db: str | None = None, scenario_name: str = "hoan-kiem", fresh: bool = False) -> None:
+    from motcua.backup import writer
     from motcua.server_main import serve
 
     speed = speed or config.demo.speed
     path = Path(db or config.demo.db)
     data = scenario.load(scenario.named(scenario_name))  # before anything is touched: a bad name changes nothing
     first = data["branches"][0]
+    # Before anything is touched: --fresh would otherwise delete a database another server is writing.
+    writing = writer(path)
     secrets_path = demo_secrets(path)
     made = json.loads(secrets_path.read_text(encoding="utf-8")) if path.exists() and secrets_path.exists() else {}
     # Kept only when it was made on the same scenario: another city's database is not this one's.
@@ -102,7 +105,8 @@ def run_demo(config: Config, speed: float | None = None, duration: float | None 
             print("motcua demo: duration reached, stopping", flush=True)
             os._exit(0)
 
-    serve(config, on_ready=start_traffic, demo={"speed": speed, "branch": first["id"], "counter": HUMAN_COUNTER})
+    serve(config, on_ready=start_traffic, demo={"speed": speed, "branch": first["id"], "counter": HUMAN_COUNTER},
+          writing=writing)
 
 
 def demo_secrets(db: Path) -> Path:

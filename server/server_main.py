@@ -15,13 +15,16 @@ class CannotServe(ValueError):
     """The server cannot start: the port is taken or the address is not this machine's."""
 
 
-def serve(config: Config, on_ready=None, demo: dict | None = None) -> None:
+def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None) -> None:
     """Serve HTTP and Socket.IO until stopped (Ctrl-C stops it cleanly); `on_ready(app)` runs once it is listening.
-    demo: what the demo simulates ({"speed", "branch", "counter"}), said on the start page."""
-    from motcua.backup import hold
+    demo: what the demo simulates ({"speed", "branch", "counter"}), said on the start page.
+    writing: the database's writer lock (backup.writer) when the caller took it already."""
+    from motcua.backup import hold, writer
     from motcua.web.app import create_app
     from motcua.web.events import EXTENSION, socketio
 
+    # First of all, and kept until the process ends: another server on this database is refused.
+    writing = writing or writer(config.server.db)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     gevent_server = None
     if config.server.async_mode == "gevent":
@@ -55,6 +58,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None) -> None:
     finally:
         app.extensions["motcua"].store.close()
         held.close()
+        writing.close()
 
 
 def _gevent_server(config: Config):
