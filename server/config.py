@@ -32,7 +32,11 @@ class Server:
     db: str = setting("motcua.db", "SQLite database file; MOTCUA_DB or --db override it.", path=True)
     public_url: str = setting("", "Base URL printed in status_url on tickets; empty means the address served.")
     async_mode: str = setting("gevent", "Flask-SocketIO async mode: gevent in production, threading for debugging.")
-    message_queue: str = setting("", "Redis URL shared by several server processes; empty for one process.")
+    message_queue: str = setting(
+        "", "Redis URL (redis://host:6379/0) shared by several server processes: their Socket.IO message queue, "
+            "and where the sign-in and lookup limits are counted, by all of them together (else in each "
+            "process's memory); a server whose Redis does not answer at start does not start. Empty for one "
+            "process.")
     queue_push_interval_s: float = setting(
         1.0, "Least seconds between two 'queue' pushes to one branch room (calls are never delayed).")
     max_body_kib: int = setting(64, "Largest request body accepted, in KiB; larger ones get 413.")

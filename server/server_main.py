@@ -12,7 +12,7 @@ from motcua.config import Config
 
 
 class CannotServe(ValueError):
-    """The server cannot start: the port is taken or the address is not this machine's."""
+    """The server cannot start: the port is taken, the address is not this machine's, or its Redis does not answer."""
 
 
 def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None) -> None:
@@ -22,6 +22,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     from motcua.backup import hold, writer
     from motcua.web.app import create_app
     from motcua.web.events import EXTENSION, socketio
+    from motcua.web.throttle import check_redis
 
     # First of all, and kept until the process ends: another server on this database is refused.
     writing = writing or writer(config.server.db)
@@ -30,6 +31,10 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     if config.server.async_mode == "gevent":
         # Bound before the engine is loaded: a port in use is reported at once, in one line.
         gevent_server = _gevent_server(config)
+    try:
+        check_redis(config)  # the message queue's and the limits': refused in words rather than failing later
+    except ConnectionError as error:
+        raise CannotServe(str(error)) from None
     # Held until the process ends: `motcua restore` refuses to replace a database a server has open.
     held = hold(config.server.db)
     app = create_app(config)

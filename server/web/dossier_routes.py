@@ -11,15 +11,13 @@ from datetime import date
 from typing import Literal
 
 from flask import current_app, jsonify, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from pydantic import Field
 
 from motcua.accounts import Principal
 from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, STATUSES, Citizen,
                                   NotPermitted, kind_view)
 from motcua.core.model import Invalid
-from . import schemas
+from . import schemas, throttle
 from .events import broadcaster
 from .openapi import SERVER_EVENTS, operation
 from .routes import Forbidden, api, bearer, json_body, require_staff, runtime, session_principal
@@ -277,9 +275,8 @@ def lookup_limits() -> str:
 
 @api.record_once
 def _throttle_lookups(state) -> None:
-    """Give each app its own count of public lookups per address, in memory (as the login limits)."""
-    limiter = Limiter(get_remote_address, app=state.app, storage_uri="memory://", strategy="moving-window",
-                      headers_enabled=True, key_prefix="lookup")
+    """Give each app its own count of public lookups per address, in memory or on Redis (as the login limits)."""
+    limiter = throttle.limiter(state.app, state.app.extensions["motcua"].config, key_prefix="lookup")
     state.app.extensions[LOOKUP_LIMITS] = limiter.limit(lookup_limits, exempt_when=uncounted_lookup)
 
 

@@ -10,15 +10,13 @@ import hashlib
 import hmac
 
 from flask import Blueprint, current_app, g, jsonify, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import AccountDisabled, Principal
 from motcua.core.engine import RATING_CODE_TRIES
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable, WrongCode, staff_name
 from motcua.core.transfers import due_at
-from . import schemas
+from . import schemas, throttle
 from .advice import recommendations
 from .openapi import operation, spec
 from .views import branch_state as state_view, round_min, ticket_view
@@ -163,9 +161,9 @@ def authenticate(body: schemas.Login) -> tuple[str, dict]:
 
 @api.record_once
 def _throttle_logins(state) -> None:
-    """Give each app its own login limits, in memory: one process's counts, never another test app's."""
-    limiter = Limiter(get_remote_address, app=state.app, storage_uri="memory://", strategy="moving-window",
-                      headers_enabled=True)
+    """Give each app its own login limits: in memory, one process's counts, never another test app's;
+    on Redis when one is configured, every process's together."""
+    limiter = throttle.limiter(state.app, state.app.extensions["motcua"].config)
     # Shared scopes: one count per address and one per account, whichever route signs in (a limit of
     # Flask-Limiter's own is counted per route).
     state.app.extensions[LOGIN_LIMITS] = (

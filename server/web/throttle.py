@@ -1,0 +1,47 @@
+"""Where the sign-in and lookup limits count: in Redis when [server] message_queue names one, so that
+every process on it counts together, else in each app's own memory."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from motcua.config import Config
+
+REDIS_SCHEMES = ("redis://", "rediss://")
+
+
+def redis_url(config: Config) -> str | None:
+    """The Redis that [server] message_queue names, or None (no queue, or a queue of another kind)."""
+    queue = config.server.message_queue
+    return queue if queue.startswith(REDIS_SCHEMES) else None
+
+
+def limiter(app: Flask, config: Config, **options) -> Limiter:
+    """A moving-window Flask-Limiter for app, counting in Redis when one is configured, else in memory.
+
+    Redis lost while serving: each process counts in its own memory, from nothing, until Redis
+    answers again (Flask-Limiter tries it now and then), rather than failing the requests it limits.
+    """
+    url = redis_url(config)
+    if url is None:
+        return Limiter(get_remote_address, app=app, storage_uri="memory://", strategy="moving-window",
+                       headers_enabled=True, **options)
+    return Limiter(get_remote_address, app=app, storage_uri=url, strategy="moving-window", headers_enabled=True,
+                   storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+                   in_memory_fallback_enabled=True, **options)
+
+
+def check_redis(config: Config) -> None:
+    """Raise ConnectionError, in words, when a configured Redis does not answer."""
+    import redis
+
+    url = redis_url(config)
+    if url is None:
+        return
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
+            client.ping()
+    except redis.RedisError as error:
+        raise ConnectionError(f"cannot reach Redis at {url} ([server] message_queue): {error}; start it, or leave "
+                              "message_queue empty to serve from one process") from None
