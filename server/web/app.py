@@ -18,6 +18,7 @@ from . import (admin_routes, counter_routes, document_routes, dossier_report_rou
                manager_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
 from .routes import STATUS_OF, api, error_response
 from .staff_pages import staff_pages
+from . import throttle
 from .runtime import Runtime, open_runtime
 
 log = logging.getLogger("motcua")
@@ -45,6 +46,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     runtime = runtime or open_runtime(config, clock)
     app.extensions["motcua"] = runtime
     app.extensions[VOICE] = Voice(max_clips=config.display.voice_cache_clips)
+    throttle.configure(app, config)  # before the blueprints' limiters are made
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.register_blueprint(staff_pages)

@@ -276,7 +276,7 @@ def lookup_limits() -> str:
 @api.record_once
 def _throttle_lookups(state) -> None:
     """Give each app its own count of public lookups per address, in memory or on Redis (as the login limits)."""
-    limiter = throttle.limiter(state.app, state.app.extensions["motcua"].config, key_prefix="lookup")
+    limiter = throttle.limiter(state.app, key_prefix="lookup")
     state.app.extensions[LOOKUP_LIMITS] = limiter.limit(lookup_limits, exempt_when=uncounted_lookup)
 
 

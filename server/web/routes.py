@@ -163,7 +163,7 @@ def authenticate(body: schemas.Login) -> tuple[str, dict]:
 def _throttle_logins(state) -> None:
     """Give each app its own login limits: in memory, one process's counts, never another test app's;
     on Redis when one is configured, every process's together."""
-    limiter = throttle.limiter(state.app, state.app.extensions["motcua"].config)
+    limiter = throttle.limiter(state.app)
     # Shared scopes: one count per address and one per account, whichever route signs in (a limit of
     # Flask-Limiter's own is counted per route).
     state.app.extensions[LOGIN_LIMITS] = (

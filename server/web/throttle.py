@@ -17,19 +17,22 @@ def redis_url(config: Config) -> str | None:
     return queue if queue.startswith(REDIS_SCHEMES) else None
 
 
-def limiter(app: Flask, config: Config, **options) -> Limiter:
-    """A moving-window Flask-Limiter for app, counting in Redis when one is configured, else in memory.
+def configure(app: Flask, config: Config) -> None:
+    """Point app's limiters at the configured Redis, through Flask-Limiter's own settings.
 
     Redis lost while serving: each process counts in its own memory, from nothing, until Redis
     answers again (Flask-Limiter tries it now and then), rather than failing the requests it limits.
     """
     url = redis_url(config)
-    if url is None:
-        return Limiter(get_remote_address, app=app, storage_uri="memory://", strategy="moving-window",
-                       headers_enabled=True, **options)
-    return Limiter(get_remote_address, app=app, storage_uri=url, strategy="moving-window", headers_enabled=True,
-                   storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
-                   in_memory_fallback_enabled=True, **options)
+    if url is not None:
+        app.config.update(RATELIMIT_STORAGE_URI=url, RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+                          RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1})
+
+
+def limiter(app: Flask, **options) -> Limiter:
+    """A moving-window Flask-Limiter for app, counting where `configure` said, else in the app's memory."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    return Limiter(get_remote_address, app=app, strategy="moving-window", headers_enabled=True, **options)
 
 
 def check_redis(config: Config) -> None:
