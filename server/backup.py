@@ -45,18 +45,24 @@ def writer(db_path: str | os.PathLike) -> IO:
     (SIGKILL too), so a crash never blocks the next start. The file stays; it holds the writer's pid.
     """
     db = Path(os.path.realpath(db_path))
-    handle = open(db.with_name(db.name + ".writer"), "a+", encoding="utf-8")
+    lock = db.with_name(db.name + ".writer")
+    try:
+        handle = open(lock, "a+b", buffering=0)  # unbuffered: nothing left to flush
+    except OSError as error:
+        raise BackupError(f"cannot open {lock}, the lock of the writer of {db}: {error.strerror}") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        pid = handle.read().strip()
+        pid = handle.read().decode("ascii", "replace").strip()
         handle.close()
         raise BackupError(f"another process{f' (pid {pid})' if pid else ''} is the writer of {db}: one server "
                           "per database; stop that one first, or serve another database with --db") from None
-    handle.truncate(0)
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
+    try:
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n".encode())
+    except OSError:
+        pass  # a full disk: the pid only helps the message of a second server, the lock holds without it
     return handle
 
 
