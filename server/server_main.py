@@ -72,10 +72,15 @@ def _gevent_server(config: Config):
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
-    from motcua.web.app import JsonRefusals, raw_refusal
+    from motcua.web.app import JsonRefusals, client_address, raw_refusal
 
     settings = config.server
-    limits = _Limits(settings.max_connections or _file_limit() - FILES_KEPT, settings.max_connections_per_address)
+    proxied = settings.trusted_proxies > 0
+    # Behind a proxy every connection comes from the proxy: the cap per address then counts each
+    # client's requests in progress (a websocket's lasts as long as it does), by the address the proxy saw.
+    limits = _Limits(settings.max_connections or _file_limit() - FILES_KEPT,
+                     0 if proxied else settings.max_connections_per_address)
+    clients = _Limits(1 << 62, settings.max_connections_per_address if proxied else 0)
 
     class SlowHeaders(Exception):
         """The request's line and headers did not arrive within header_timeout_s."""
@@ -112,6 +117,22 @@ def _gevent_server(config: Config):
                 self.wsgi_input.rfile = PacedBody(self.rfile, settings.body_grace_s, settings.min_body_bytes_per_s,
                                                   settings.body_timeout_s)
             return environ
+
+        def run_application(self):
+            if not clients.per_address:
+                return super().run_application()
+            client = client_address(self.environ, settings.trusted_proxies)
+            if not clients.enter(client):
+                self.close_connection = True
+                self.start_response("503 Service Unavailable", [
+                    ("Content-Type", "application/json"), ("Retry-After", "1"), ("Connection", "close")])
+                self.result = [BUSY]
+                self.process_result()
+                return None
+            try:
+                return super().run_application()
+            finally:
+                clients.leave(client)
 
         def handle_error(self, kind, value, tb):
             if not isinstance(value, SlowBody):

@@ -7,6 +7,7 @@ import logging
 from engineio import json as engineio_json
 from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from motcua.config import Config
 from motcua.core.model import DomainError
@@ -56,6 +57,8 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
                       ping_timeout=config.server.ping_timeout_s)
     # Wrapped outside Socket.IO's middleware: its own answers (/socket.io/ polling, refusals) carry them too.
     app.wsgi_app = _secured(app.wsgi_app)
+    # Outermost: every part of the app, limits and cookies alike, sees the client the proxy saw.
+    app.wsgi_app = behind_proxies(app.wsgi_app, config.server.trusted_proxies)
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
                                                 accounts=runtime.accounts)
@@ -114,6 +117,17 @@ def raw_refusal(status: int) -> bytes:
                **SECURITY_HEADERS}
     head = f"HTTP/1.1 {status} {name}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     return head.encode("latin-1") + body
+
+
+def behind_proxies(wsgi_app, trusted: int):
+    """The WSGI app reading the client's address and scheme from the last `trusted` proxies' headers
+    (werkzeug's ProxyFix); with none trusted, the app itself: anyone can write X-Forwarded-For."""
+    return ProxyFix(wsgi_app, x_for=trusted, x_proto=trusted) if trusted else wsgi_app
+
+
+def client_address(environ: dict, trusted: int) -> str:
+    """The client's address as the app sees it behind `trusted` proxies (one rule: ProxyFix's)."""
+    return behind_proxies(lambda seen, _: seen["REMOTE_ADDR"], trusted)(dict(environ), None)
 
 
 def _no_empty_segments():
