@@ -18,11 +18,12 @@ class CannotServe(ValueError):
 def serve(config: Config, on_ready=None, demo: dict | None = None) -> None:
     """Serve HTTP and Socket.IO until stopped (Ctrl-C stops it cleanly); `on_ready(app)` runs once it is listening.
     demo: what the demo simulates ({"speed", "branch", "counter"}), said on the start page."""
+    from motcua import logs
     from motcua.backup import hold
     from motcua.web.app import create_app
     from motcua.web.events import EXTENSION, socketio
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure(config.server.log_format)
     gevent_server = None
     if config.server.async_mode == "gevent":
         # Bound before the engine is loaded: a port in use is reported at once, in one line.
@@ -155,7 +156,7 @@ def _gevent_server(config: Config):
         def log_request(self):
             # A line per request buries what a person needs to read (the demo's URLs and login).
             if settings.access_log:
-                super().log_request()
+                logging.getLogger("motcua.access").info(self.format_request())
 
     class Server(pywsgi.WSGIServer):
         def handle(self, sock, address):
