@@ -182,6 +182,12 @@ def m016_memory_open_tickets(db: Database) -> None:
     db["tickets"].create_index(["status", "day"])
 
 
+@migrations()
+def m017_operable_probe(db: Database) -> None:
+    """One row /health rewrites: a real write and commit through the writer, a page of the journal."""
+    db["probe"].create({"id": int, "at": float}, pk="id")
+
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"
@@ -291,6 +297,10 @@ class Store:
             return self._pool.apply(fn, args)
         with self._write_lock:
             return fn(*args)
+
+    def probe(self, at: float) -> None:
+        """A write and commit round-trip of one small row; raises (StorageUnavailable on a fault of the disk)."""
+        self.write(lambda db: db.execute("insert or replace into probe (id, at) values (1, ?)", [at]))
 
     # ---- the journal ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from .events import EXTENSION, Broadcaster, socketio
 from .pages import VOICE, pages
 from . import admin_catalogue_routes  # noqa: F401  (its routes join the api blueprint)
 from . import (admin_routes, counter_routes, document_routes, dossier_report_routes, dossier_routes,  # noqa: F401
-               manager_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
+               manager_routes, ops_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
 from .routes import STATUS_OF, api, error_response
 from .staff_pages import staff_pages
 from .runtime import Runtime, open_runtime

@@ -66,6 +66,9 @@ class Broadcaster:
         self.calls: deque = deque()
         self.call_wake = threading.Event()
         self._call_task = False  # whether run() has started the task that sends calls
+        # /health's probes: how many were asked, and the last each task saw on its turn (sends, calls).
+        self.probes_asked = 0
+        self.probes_seen = [0, 0]
         self._sending_calls = False
         engine.listeners.append(self.on_change)
 
@@ -140,6 +143,7 @@ class Broadcaster:
         while True:
             self.wake.wait(self._sleep_s())
             self.wake.clear()
+            self.probes_seen[0] = self.probes_asked
             try:
                 self.step()
             except Exception:  # one failed send must not end every display's live updates
@@ -150,10 +154,25 @@ class Broadcaster:
         while True:
             self.call_wake.wait()
             self.call_wake.clear()
+            self.probes_seen[1] = self.probes_asked
             try:
                 self.send_calls()
             except Exception:  # the change is committed: one failed send must not stop the next
                 log.exception("sending a call failed")
+
+    def stuck(self, timeout_s: float) -> list[str] | None:
+        """The tasks that did not turn within timeout_s when woken ("sends", "calls"); None when run() has not
+        started them (the caller sends with drain())."""
+        if not self._call_task:
+            return None
+        self.probes_asked += 1
+        asked = self.probes_asked
+        self.wake.set()
+        self.call_wake.set()
+        deadline = time.monotonic() + timeout_s
+        while min(self.probes_seen) < asked and time.monotonic() < deadline:
+            self.io.sleep(0.005)
+        return [task for task, seen in zip(("sends", "calls"), self.probes_seen) if seen < asked]
 
     def _close_days(self) -> None:
         """The task that closes each day at local midnight, so that a branch nobody touches after
