@@ -66,6 +66,9 @@ class Server:
         0, "Reverse proxies in front of the server that set X-Forwarded-For and X-Forwarded-Proto (1: one nginx). "
            "The client's address (sign-in and lookup limits, max_connections_per_address) is then the one the "
            "nearest of them saw; 0: the headers are ignored, so that a client cannot forge its address.")
+    metrics_from: str = setting(
+        "127.0.0.1, ::1", "Addresses or networks (CIDR) that may read GET /api/v1/metrics, comma-separated; others "
+                          "are answered 403 (empty: nobody). Behind trusted_proxies, the address the proxy saw.")
     log_format: str = setting("text", "How the server logs, one line per event: text, or json (an object a line).")
     sqlite_synchronous: str = setting(
         "FULL", "SQLite synchronous pragma: FULL syncs every commit to disk, NORMAL survives a crash of the "

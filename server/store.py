@@ -5,6 +5,7 @@ import json
 import sqlite3
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
@@ -215,6 +216,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._idle: list[Database] = []
         self._idle_max = idle_readers
+        self.commit_observers: list[Callable[[float], None]] = []  # each journal commit's seconds (/metrics)
         self._writer = self._on_writer(self._open_writer)
 
     def close(self) -> None:
@@ -323,7 +325,10 @@ class Store:
             for counter in change.removed_counters:
                 db.execute("delete from counters where branch = ? and id = ?", [counter.branch, counter.id])
 
+        started = time.perf_counter()
         self.write(write)
+        for observe in self.commit_observers:
+            observe(time.perf_counter() - started)
 
     # ---- loading -------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from motcua.config import Config
 from motcua.core.model import DomainError
 from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
+from .metrics import METRICS, Metrics, allowed_networks
 from .pages import VOICE, pages
 from . import admin_catalogue_routes  # noqa: F401  (its routes join the api blueprint)
 from . import (admin_routes, counter_routes, document_routes, dossier_report_routes, dossier_routes,  # noqa: F401
@@ -38,6 +39,7 @@ SECURITY_HEADERS = {
 
 def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Flask:
     """Build the app; the engine is loaded from the database named in config. Starts no task."""
+    metrics_from = allowed_networks(config.server.metrics_from)  # a bad address stops the start, nothing opened
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_kib * 1024
     app.json.ensure_ascii = False
@@ -62,6 +64,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
                                                 accounts=runtime.accounts)
+    app.extensions[METRICS] = Metrics(runtime, app.extensions[EXTENSION], socketio, metrics_from)
     return app
 
 

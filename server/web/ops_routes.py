@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify
+from flask import Response, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from . import schemas
 from .events import EXTENSION
+from .metrics import METRICS
 from .openapi import operation
-from .routes import api, error_response, runtime
+from .routes import Forbidden, api, error_response, runtime
 
 log = logging.getLogger("motcua")
 REDIS = "motcua.redis"
@@ -65,3 +67,15 @@ def _redis() -> str:
     except redis.RedisError as error:
         return f"Redis does not answer: {error}"
     return OK
+
+
+@api.get("/metrics")
+@operation("this process's metrics in Prometheus' text format: commit latency, emit lag of calls, sockets per kind "
+           "of room, tickets waiting and estimated waits per branch and service against the wait target, the "
+           "broadcaster's backlog; only for the addresses of [server] metrics_from (loopback by default), 403 to "
+           "any other", None, media=CONTENT_TYPE_LATEST, errors=(403,))
+def metrics():
+    collected = current_app.extensions[METRICS]
+    if not collected.allows(request.remote_addr):
+        raise Forbidden("metrics are read from the addresses of [server] metrics_from only", "metrics_not_allowed")
+    return Response(collected.exposition(), content_type=CONTENT_TYPE_LATEST)
