@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from conftest import Server, free_port
+from conftest import free_port, make_server
 from motcua.web.events import EXTENSION
 
 
@@ -76,9 +75,8 @@ def test_a_broadcaster_whose_task_died_fails_the_check(app, client, api):
 
 @pytest.fixture
 def server(tmp_path, real_template):
-    srv = Server(real_template.copy_to(tmp_path / "motcua.db"), free_port(), Path("/dev/null"),
-                 tokens=dict(real_template.tokens))
-    srv.start()
+    # The log goes to /dev/null: the file size limit would stop a log file's writes as well.
+    srv = make_server(tmp_path, real_template, log=Path("/dev/null"))
     yield srv
     srv.kill(signal.SIGTERM)
 
@@ -123,11 +121,7 @@ def redis_server(tmp_path):
 
 def test_redis_that_stops_answering_fails_health(tmp_path, real_template, redis_server):
     proc, port = redis_server
-    settings = tmp_path / "config.toml"
-    settings.write_text(f'[server]\nmessage_queue = "redis://127.0.0.1:{port}/0"\n')
-    srv = Server(real_template.copy_to(tmp_path / "motcua.db"), free_port(), tmp_path / "server.log",
-                 tokens=dict(real_template.tokens), args=("--config", str(settings)))
-    srv.start()
+    srv = make_server(tmp_path, real_template, f'[server]\nmessage_queue = "redis://127.0.0.1:{port}/0"\n')
     try:
         answer = srv.get("/health")
         assert answer.status_code == 200, answer.text

@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from conftest import Server, free_port
+from conftest import free_port, make_server
 from motcua.logs import JsonLine, TextLine
 
 
@@ -35,12 +35,8 @@ def test_a_json_line_names_time_level_logger_message_and_the_exception():
 
 
 def test_a_server_asked_for_json_logs_writes_every_event_as_one_json_object(tmp_path, real_template):
-    settings = tmp_path / "config.toml"
-    settings.write_text('[server]\nlog_format = "json"\naccess_log = true\n')
-    log = tmp_path / "server.log"
-    server = Server(real_template.copy_to(tmp_path / "motcua.db"), free_port(), log,
-                    tokens=dict(real_template.tokens), args=("--config", str(settings)))
-    server.start()
+    server = make_server(tmp_path, real_template, '[server]\nlog_format = "json"\naccess_log = true\n')
+    log = server.log
     try:
         assert requests.get(server.api + "/branches/hk-01/state", timeout=10).ok
         assert server.post("/auth/login", json={"username": "off1", "password": "wrong"}).status_code == 401

@@ -7,7 +7,7 @@ import socket
 import pytest
 import requests
 
-from conftest import Server, free_port
+from conftest import make_server
 from motcua.config import override
 from motcua.web.app import create_app
 
@@ -83,13 +83,8 @@ PER_ADDRESS = 2
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory, real_template):
     """A real server behind one (pretended) proxy, with 2 connections per client address."""
-    folder = tmp_path_factory.mktemp("proxied")
-    settings = folder / "config.toml"
-    settings.write_text(f"[server]\ntrusted_proxies = 1\nmax_connections_per_address = {PER_ADDRESS}\n"
-                        "body_grace_s = 30.0\n")
-    srv = Server(real_template.copy_to(folder / "motcua.db"), free_port(), folder / "server.log",
-                 tokens=dict(real_template.tokens), args=("--config", str(settings)))
-    srv.start()
+    srv = make_server(tmp_path_factory.mktemp("proxied"), real_template,
+                      f"[server]\ntrusted_proxies = 1\nmax_connections_per_address = {PER_ADDRESS}\nbody_grace_s = 30.0\n")
     yield srv
     srv.kill()
 
