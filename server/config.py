@@ -68,7 +68,8 @@ class Server:
            "nearest of them saw; 0: the headers are ignored, so that a client cannot forge its address.")
     metrics_from: str = setting(
         "127.0.0.1, ::1", "Addresses or networks (CIDR) that may read GET /api/v1/metrics, comma-separated; others "
-                          "are answered 403 (empty: nobody). Behind trusted_proxies, the address the proxy saw.")
+                          "are answered 403 (empty: nobody). Behind trusted_proxies, the address the proxy saw; behind a proxy on "
+                          "this machine with trusted_proxies = 0, every client is the proxy's loopback address.")
     log_format: str = setting("text", "How the server logs, one line per event: text, or json (an object a line).")
     sqlite_synchronous: str = setting(
         "FULL", "SQLite synchronous pragma: FULL syncs every commit to disk, NORMAL survives a crash of the "

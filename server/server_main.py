@@ -81,7 +81,7 @@ def _gevent_server(config: Config):
     # client's requests in progress (a websocket's lasts as long as it does), by the address the proxy saw.
     limits = _Limits(settings.max_connections or _file_limit() - FILES_KEPT,
                      0 if proxied else settings.max_connections_per_address)
-    clients = _Limits(1 << 62, settings.max_connections_per_address if proxied else 0)
+    clients = _Limits(1 << 62, settings.max_connections_per_address if proxied else 0)  # `limits` has the total
 
     class SlowHeaders(Exception):
         """The request's line and headers did not arrive within header_timeout_s."""
