@@ -57,7 +57,7 @@ class Server:
               "connection closed (0: no least pace).")
     max_connections_per_address: int = setting(
         64, "Most connections open at once from one client address; more are answered 503 and closed (0: no cap; "
-            "behind a reverse proxy every client has the proxy's address).")
+            "behind trusted_proxies, its requests in progress, by the address the proxy saw).")
     max_connections: int = setting(
         0, "Most connections open at once; more are answered 503 and closed (0: the process's open-file limit "
            "less 100 files kept for the database and the server itself).")
@@ -66,6 +66,15 @@ class Server:
               "A full collection stops the whole server for as long as it scans every socket's objects (60-320 ms "
               "with 3,000 displays) and found fewer than 150 objects to free each time, so it runs rarely.")
     access_log: bool = setting(False, "Log a line per HTTP request (off: the lines bury what the server prints).")
+    trusted_proxies: int = setting(
+        0, "Reverse proxies in front of the server that set X-Forwarded-For and X-Forwarded-Proto (1: one nginx). "
+           "The client's address (sign-in and lookup limits, max_connections_per_address) is then the one the "
+           "nearest of them saw; 0: the headers are ignored, so that a client cannot forge its address.")
+    metrics_from: str = setting(
+        "127.0.0.1, ::1", "Addresses or networks (CIDR) that may read GET /api/v1/metrics, comma-separated; others "
+                          "are answered 403 (empty: nobody). Behind trusted_proxies, the address the proxy saw; behind a proxy on "
+                          "this machine with trusted_proxies = 0, every client is the proxy's loopback address.")
+    log_format: str = setting("text", "How the server logs, one line per event: text, or json (an object a line).")
     sqlite_synchronous: str = setting(
         "FULL", "SQLite synchronous pragma: FULL syncs every commit to disk, NORMAL survives a crash of the "
                 "process but not of the machine.")

@@ -19,6 +19,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     """Serve HTTP and Socket.IO until stopped (Ctrl-C stops it cleanly); `on_ready(app)` runs once it is listening.
     demo: what the demo simulates ({"speed", "branch", "counter"}), said on the start page.
     writing: the database's writer lock (backup.writer) when the caller took it already."""
+    from motcua import logs
     from motcua.backup import hold, writer
     from motcua.web.app import create_app
     from motcua.web.events import EXTENSION, socketio
@@ -26,7 +27,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
 
     # First of all, and kept until the process ends: another server on this database is refused.
     writing = writing or writer(config.server.db)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure(config.server.log_format)
     gevent_server = None
     if config.server.async_mode == "gevent":
         # Bound before the engine is loaded: a port in use is reported at once, in one line.
@@ -81,10 +82,15 @@ def _gevent_server(config: Config):
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
-    from motcua.web.app import JsonRefusals, raw_refusal
+    from motcua.web.app import JsonRefusals, client_address, raw_refusal
 
     settings = config.server
-    limits = _Limits(settings.max_connections or _file_limit() - FILES_KEPT, settings.max_connections_per_address)
+    proxied = settings.trusted_proxies > 0
+    # Behind a proxy every connection comes from the proxy: the cap per address then counts each
+    # client's requests in progress (a websocket's lasts as long as it does), by the address the proxy saw.
+    limits = _Limits(settings.max_connections or _file_limit() - FILES_KEPT,
+                     0 if proxied else settings.max_connections_per_address)
+    clients = _Limits(1 << 62, settings.max_connections_per_address if proxied else 0)  # `limits` has the total
 
     class SlowHeaders(Exception):
         """The request's line and headers did not arrive within header_timeout_s."""
@@ -122,6 +128,22 @@ def _gevent_server(config: Config):
                                                   settings.body_timeout_s)
             return environ
 
+        def run_application(self):
+            if not clients.per_address:
+                return super().run_application()
+            client = client_address(self.environ, settings.trusted_proxies)
+            if not clients.enter(client):
+                self.close_connection = True
+                self.start_response("503 Service Unavailable", [
+                    ("Content-Type", "application/json"), ("Retry-After", "1"), ("Connection", "close")])
+                self.result = [BUSY]
+                self.process_result()
+                return None
+            try:
+                return super().run_application()
+            finally:
+                clients.leave(client)
+
         def handle_error(self, kind, value, tb):
             if not isinstance(value, SlowBody):
                 return super().handle_error(kind, value, tb)
@@ -143,7 +165,7 @@ def _gevent_server(config: Config):
         def log_request(self):
             # A line per request buries what a person needs to read (the demo's URLs and login).
             if settings.access_log:
-                super().log_request()
+                logging.getLogger("motcua.access").info(self.format_request())
 
     class Server(pywsgi.WSGIServer):
         def handle(self, sock, address):

@@ -5,6 +5,7 @@ import json
 import sqlite3
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
@@ -182,6 +183,12 @@ def m016_memory_open_tickets(db: Database) -> None:
     db["tickets"].create_index(["status", "day"])
 
 
+@migrations()
+def m017_operable_probe(db: Database) -> None:
+    """One row /health rewrites: a real write and commit through the writer, a page of the journal."""
+    db["probe"].create({"id": int, "at": float}, pk="id")
+
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"
@@ -209,6 +216,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._idle: list[Database] = []
         self._idle_max = idle_readers
+        self.commit_observers: list[Callable[[float], None]] = []  # each journal commit's seconds (/metrics)
         self._writer = self._on_writer(self._open_writer)
 
     def close(self) -> None:
@@ -292,6 +300,10 @@ class Store:
         with self._write_lock:
             return fn(*args)
 
+    def probe(self, at: float) -> None:
+        """A write and commit round-trip of one small row; raises (StorageUnavailable on a fault of the disk)."""
+        self.write(lambda db: db.execute("insert or replace into probe (id, at) values (1, ?)", [at]))
+
     # ---- the journal ---------------------------------------------------------------------
 
     def commit(self, change: Change) -> None:
@@ -313,7 +325,10 @@ class Store:
             for counter in change.removed_counters:
                 db.execute("delete from counters where branch = ? and id = ?", [counter.branch, counter.id])
 
+        started = time.perf_counter()
         self.write(write)
+        for observe in self.commit_observers:
+            observe(time.perf_counter() - started)
 
     # ---- loading -------------------------------------------------------------------------
 

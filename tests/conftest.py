@@ -255,9 +255,14 @@ def live_app(app, clock, tokens):
     thread.join(10)
 
 
-def make_server(folder: Path, template: Template) -> Server:
-    server = Server(template.copy_to(folder / "motcua.db"), free_port(), folder / "server.log",
-                    tokens=dict(template.tokens))
+def make_server(folder: Path, template: Template, settings: str = "", log: Path | None = None) -> Server:
+    """A started server on a copy of template in folder; settings: its config.toml's text, if any."""
+    args = ()
+    if settings:
+        (folder / "config.toml").write_text(settings)
+        args = ("--config", str(folder / "config.toml"))
+    server = Server(template.copy_to(folder / "motcua.db"), free_port(), log or folder / "server.log",
+                    tokens=dict(template.tokens), args=args)
     server.start()
     return server
 

@@ -17,7 +17,7 @@ import requests
 from cryptography.fernet import Fernet
 from urllib3 import encode_multipart_formdata
 
-from conftest import Server, free_port
+from conftest import make_server
 
 PING_INTERVAL_S, PING_TIMEOUT_S, HEADER_TIMEOUT_S = 1.0, 1.0, 1.0
 PER_ADDRESS, TOTAL = 12, 20
@@ -30,16 +30,12 @@ SLACK_S = 4.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, real_template):
-    folder = tmp_path_factory.mktemp("connections")
-    settings = folder / "config.toml"
-    settings.write_text(f"[server]\nping_interval_s = {PING_INTERVAL_S}\nping_timeout_s = {PING_TIMEOUT_S}\n"
+    srv = make_server(tmp_path_factory.mktemp("connections"), real_template,
+                      f"[server]\nping_interval_s = {PING_INTERVAL_S}\nping_timeout_s = {PING_TIMEOUT_S}\n"
                         f"header_timeout_s = {HEADER_TIMEOUT_S}\nmax_connections_per_address = {PER_ADDRESS}\n"
                         f"max_connections = {TOTAL}\nbody_grace_s = {BODY_GRACE_S}\n"
                         f"min_body_bytes_per_s = {MIN_BODY_RATE}\nbody_timeout_s = {BODY_TIMEOUT_S}\n"
-                        f'[dossiers]\ndocuments = "docs"\ndocument_key = "{KEY}"\n')
-    srv = Server(real_template.copy_to(folder / "motcua.db"), free_port(), folder / "server.log",
-                 tokens=dict(real_template.tokens), args=("--config", str(settings)))
-    srv.start()
+                      f'[dossiers]\ndocuments = "docs"\ndocument_key = "{KEY}"\n')
     yield srv
     srv.kill()
 

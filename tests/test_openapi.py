@@ -65,9 +65,10 @@ def test_the_document_describes_every_route_of_the_app(doc):
     assert served == described
 
 
-# Reads that may answer 503 all the same: the documents part is off without its key, and a download
-# writes its read event before it answers.
-READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers/{code}/documents/{sha256}")}
+# Reads that may answer 503 all the same: the documents part is off without its key, a download
+# writes its read event before it answers, and /health answers 503 when the server cannot serve.
+READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers/{code}/documents/{sha256}"),
+                  ("get", "/health")}
 
 
 def test_every_write_lists_the_storage_fault_and_no_read_does(doc):

@@ -30,6 +30,8 @@ ALLOWED, REFUSALS = "ok", {"401": 401, "403": 403, "404": 404}
 MATRIX = {
     "GET /health":                                  "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /openapi.json":                            "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    # Metrics go by the caller's address, not its token ([server] metrics_from): the test client is on loopback.
+    "GET /metrics":                                 "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /auth/login":                             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /auth/logout":                            "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
     "POST /auth/session":                           "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",

@@ -7,15 +7,17 @@ import logging
 from engineio import json as engineio_json
 from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from motcua.config import Config
 from motcua.core.model import DomainError
 from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
+from .metrics import METRICS, Metrics, allowed_networks
 from .pages import VOICE, pages
 from . import admin_catalogue_routes  # noqa: F401  (its routes join the api blueprint)
 from . import (admin_routes, counter_routes, document_routes, dossier_report_routes, dossier_routes,  # noqa: F401
-               manager_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
+               manager_routes, ops_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
 from .routes import STATUS_OF, api, error_response
 from .staff_pages import staff_pages
 from . import throttle
@@ -38,6 +40,7 @@ SECURITY_HEADERS = {
 
 def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Flask:
     """Build the app; the engine is loaded from the database named in config. Starts no task."""
+    metrics_from = allowed_networks(config.server.metrics_from)  # a bad address stops the start, nothing opened
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_body_kib * 1024
     app.json.ensure_ascii = False
@@ -58,9 +61,12 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
                       ping_timeout=config.server.ping_timeout_s)
     # Wrapped outside Socket.IO's middleware: its own answers (/socket.io/ polling, refusals) carry them too.
     app.wsgi_app = _secured(app.wsgi_app)
+    # Outermost: every part of the app, limits and cookies alike, sees the client the proxy saw.
+    app.wsgi_app = behind_proxies(app.wsgi_app, config.server.trusted_proxies)
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
                                                 accounts=runtime.accounts)
+    app.extensions[METRICS] = Metrics(runtime, app.extensions[EXTENSION], socketio, metrics_from)
     return app
 
 
@@ -116,6 +122,17 @@ def raw_refusal(status: int) -> bytes:
                **SECURITY_HEADERS}
     head = f"HTTP/1.1 {status} {name}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     return head.encode("latin-1") + body
+
+
+def behind_proxies(wsgi_app, trusted: int):
+    """The WSGI app reading the client's address and scheme from the last `trusted` proxies' headers
+    (werkzeug's ProxyFix); with none trusted, the app itself: anyone can write X-Forwarded-For."""
+    return ProxyFix(wsgi_app, x_for=trusted, x_proto=trusted) if trusted else wsgi_app
+
+
+def client_address(environ: dict, trusted: int) -> str:
+    """The client's address as the app sees it behind `trusted` proxies (one rule: ProxyFix's)."""
+    return behind_proxies(lambda seen, _: seen["REMOTE_ADDR"], trusted)(dict(environ), None)
 
 
 def _no_empty_segments():

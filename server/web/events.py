@@ -61,11 +61,15 @@ class Broadcaster:
         self.subscriptions: dict[str, set[tuple[str, str]]] = {}  # sid -> (branch, ticket id)
         self.staff: dict[str, dict[str, str]] = {}  # branch -> sid of a staff page -> its token
         self._lock = threading.Lock()  # socket handlers change the subscriptions from other threads
-        # Per committed change, in commit order, its calls and kiosk alerts: (event, the branch
-        # room's payload, the ticket room's payload or None).
+        # Per committed change, in commit order, when it was committed (monotonic) and its calls and
+        # kiosk alerts: (event, the branch room's payload, the ticket room's payload or None).
         self.calls: deque = deque()
         self.call_wake = threading.Event()
         self._call_task = False  # whether run() has started the task that sends calls
+        # /health's probes: how many were asked, and the last each task saw on its turn (sends, calls).
+        self.probes_asked = 0
+        self.probes_seen = [0, 0]
+        self.lag_observers: list = []  # (event, seconds from its commit to its emit) of each call sent (/metrics)
         self._sending_calls = False
         engine.listeners.append(self.on_change)
 
@@ -81,7 +85,7 @@ class Broadcaster:
                 calls.append(("called", called_payload(self.engine, ticket, recall),
                               own_called_payload(self.engine, ticket, recall)))
         if calls:
-            self.calls.append(calls)
+            self.calls.append((time.monotonic(), calls))
             self.call_wake.set()
         branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters + change.removed_counters}
         branches |= {b.id for b in change.branches}
@@ -140,6 +144,7 @@ class Broadcaster:
         while True:
             self.wake.wait(self._sleep_s())
             self.wake.clear()
+            self.probes_seen[0] = self.probes_asked
             try:
                 self.step()
             except Exception:  # one failed send must not end every display's live updates
@@ -150,10 +155,25 @@ class Broadcaster:
         while True:
             self.call_wake.wait()
             self.call_wake.clear()
+            self.probes_seen[1] = self.probes_asked
             try:
                 self.send_calls()
             except Exception:  # the change is committed: one failed send must not stop the next
                 log.exception("sending a call failed")
+
+    def stuck(self, timeout_s: float) -> list[str] | None:
+        """The tasks that did not turn within timeout_s when woken ("sends", "calls"); None when run() has not
+        started them (the caller sends with drain())."""
+        if not self._call_task:
+            return None
+        self.probes_asked += 1
+        asked = self.probes_asked
+        self.wake.set()
+        self.call_wake.set()
+        deadline = time.monotonic() + timeout_s
+        while min(self.probes_seen) < asked and time.monotonic() < deadline:
+            self.io.sleep(0.005)
+        return [task for task, seen in zip(("sends", "calls"), self.probes_seen) if seen < asked]
 
     def _close_days(self) -> None:
         """The task that closes each day at local midnight, so that a branch nobody touches after
@@ -178,12 +198,15 @@ class Broadcaster:
         self._sending_calls = True
         try:
             while self.calls:
-                for name, public, own in self.calls.popleft():
+                committed, calls = self.calls.popleft()
+                for name, public, own in calls:
                     if public is not None:
                         self._emit_sliced(name, public, f"branch:{public['branch']}")
                     if "ticket" in own:
                         self.io.emit(name, own, to=f"ticket:{own['ticket']}")
                     self.to_staff(name, own, own["branch"])
+                    for observe in self.lag_observers:
+                        observe(name, time.monotonic() - committed)
         finally:
             self._sending_calls = False
 
@@ -266,6 +289,15 @@ class Broadcaster:
         """Whether the socket was in the branch's staff room, which it has left."""
         with self._lock:
             return self.staff.get(branch, {}).pop(sid, None) is not None
+
+    def staff_sockets(self) -> int:
+        """Sockets in a staff room of this process."""
+        with self._lock:
+            return len({sid for members in self.staff.values() for sid in members})
+
+    def backlog(self) -> dict[str, int]:
+        """What is committed but not yet sent: calls, changes for phones, branches whose queue push is due."""
+        return {"calls": len(self.calls), "changes": len(self.pending), "branches": len(self.dirty)}
 
     def _staff_members(self, branch: str) -> list[tuple[str, str]]:
         with self._lock:

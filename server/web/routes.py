@@ -127,12 +127,6 @@ def status_url(ticket_id: str) -> str:
 
 # ---- public --------------------------------------------------------------------------------
 
-@api.get("/health")
-@operation("liveness", schemas.Health)
-def health():
-    return jsonify({"status": "ok"})
-
-
 @api.get("/openapi.json")
 @operation("this document", schemas.Document)
 def openapi():

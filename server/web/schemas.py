@@ -132,6 +132,8 @@ class Error(Answer):
 
 class Health(Answer):
     status: Literal["ok"]
+    checks: dict[str, Literal["ok"]] = Field(description="each check passed: store (a write committed), "
+                                             "broadcaster (its tasks turn; once serving), redis (when configured)")
 
 
 class Document(Answer):
