@@ -62,7 +62,9 @@ def test_with_redis_lost_while_serving_each_process_counts_in_its_memory(two_ser
     tries = [wrong_login(a) for _ in range(PER_MINUTE)]
     assert tries == [401] * PER_MINUTE and wrong_login(a) == 429
     assert wrong_login(b) == 401  # b's memory has seen none of a's
-    assert a.get("/health").status_code == 200
+    # Still serving, and saying what is wrong: /health names Redis until it is back.
+    health = a.get("/health")
+    assert health.status_code == 503 and "redis" in health.json()["error"]["message"], health.text
 
 
 def test_a_server_whose_redis_is_unreachable_does_not_start(tmp_path, real_template):
