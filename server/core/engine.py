@@ -16,7 +16,7 @@ import math
 import secrets
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,6 +35,7 @@ from .readmodels import (
     TicketState,
 )
 from .routing import ServiceQueue, pick_next, rank
+from .staffing import Advice, HourlyRates, StaffingRules, advise
 from .text import check_text
 
 MAX_REASONS = 10
@@ -346,6 +347,12 @@ class QueueEngine:
         """Every branch's state now and its tickets of the day, side by side."""
         with self.lock:
             return [BranchDay(self.branch_state(b), self.tickets_of(b, day)) for b in self.branches]
+
+    def advice(self, branch_id: str, rates: HourlyRates, rules: StaffingRules,
+               home: Mapping[str, Sequence[str]] | None = None) -> Advice:
+        """The staffing advice for the branch now (motcua.core.staffing), every figure read at one moment."""
+        with self.lock:
+            return advise(self, branch_id, rates, rules, home)
 
     def _counter_lines(self, branch_id: str) -> list[CounterLine]:
         return [CounterLine(c, self.serving_at(branch_id, c.id), self.idle_since(branch_id, c.id))

@@ -17,7 +17,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from motcua.accounts import AccountDisabled, Principal
 from motcua.core.engine import RATING_CODE_TRIES
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable, WrongCode, staff_name
-from motcua.core.transfers import due_at
 from . import schemas
 from .advice import recommendations
 from .openapi import operation, spec
@@ -466,9 +465,5 @@ def transfer(ticket_id):
     ticket = engine.ticket(ticket_id)
     require_staff(who, ticket.branch)
     body = json_body()
-    with engine.lock:
-        # Sent to another branch, the citizen is expected there once the trip is made (transfers.due_at).
-        due = due_at(engine, ticket.branch, body.branch, runtime().redirect) \
-            if body.branch not in (None, ticket.branch) and body.branch in engine.branches else None
-        moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor, due_at=due)
+    moved = runtime().journeys.transfer(ticket_id, body.service, body.branch, actor=who.actor)
     return jsonify(ticket_view(engine, moved.id))
