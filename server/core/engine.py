@@ -336,6 +336,14 @@ class QueueEngine:
         with self.lock:
             return list(self.services.values())
 
+    def service_ids(self) -> list[str]:
+        with self.lock:
+            return list(self.services)
+
+    def all_counters(self) -> list[Counter]:
+        with self.lock:
+            return list(self.counters.values())
+
     def day_record(self, branch_id: str, day: str) -> DayRecord:
         """The branch's tickets of a day in memory and their ratings."""
         with self.lock:

@@ -216,12 +216,11 @@ def branches():
 
     return jsonify([
         {"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en}, "lat": b.lat, "lon": b.lon, "closed": b.closed,
-         "services": [{"id": s, "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en},
-                       "letter": engine.services[s].letter,
-                       "description": {"vi": engine.services[s].description_vi, "en": engine.services[s].description_en},
-                       "fields": fields(s)}
-                      for s in b.services]}
-        for b in engine.branches.values()])
+         "services": [{"id": s.id, "name": {"vi": s.name_vi, "en": s.name_en}, "letter": s.letter,
+                       "description": {"vi": s.description_vi, "en": s.description_en},
+                       "fields": fields(s.id)}
+                      for s in map(engine.service, b.services)]}
+        for b in engine.all_branches()])
 
 
 @api.get("/branches/<b>/state")
