@@ -110,6 +110,9 @@ class QueueEngine:
     Memory holds today's tickets and those still open, never the archive: the day's turn lets the
     days gone go, and the reads that look past today ask the archive (the store). What reads a
     branch's day reads it through indexes, so no read costs more as the server's uptime grows.
+
+    Readers outside the core use its methods only, never its lock nor its dicts: what must be seen
+    at one moment comes as a read model (motcua.core.readmodels) taken under the hold.
     """
 
     def __init__(
@@ -130,6 +133,7 @@ class QueueEngine:
         self.journal = journal or NullJournal()
         self.archive = archive or NullArchive()
         self.settings = settings
+        # Published, and read without the hold: the network's local time, fixed for the engine's life.
         self.local = LocalTime(settings.timezone)
         self.new_id = new_id
         self.new_code = new_code
