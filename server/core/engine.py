@@ -16,7 +16,7 @@ import math
 import secrets
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -30,7 +30,12 @@ from .model import (
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket, WrongCode,
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
+from .readmodels import (
+    BranchDay, BranchSetup, BranchState, CounterLine, DayRecord, KioskProblem, Network, ServiceLine, StaffState,
+    TicketState,
+)
 from .routing import ServiceQueue, pick_next, rank
+from .staffing import Advice, HourlyRates, StaffingRules, advise
 from .text import check_text
 
 MAX_REASONS = 10
@@ -105,6 +110,9 @@ class QueueEngine:
     Memory holds today's tickets and those still open, never the archive: the day's turn lets the
     days gone go, and the reads that look past today ask the archive (the store). What reads a
     branch's day reads it through indexes, so no read costs more as the server's uptime grows.
+
+    Readers outside the core use its methods only, never its lock nor its dicts: what must be seen
+    at one moment comes as a read model (motcua.core.readmodels) taken under the hold.
     """
 
     def __init__(
@@ -125,6 +133,7 @@ class QueueEngine:
         self.journal = journal or NullJournal()
         self.archive = archive or NullArchive()
         self.settings = settings
+        # Published, and read without the hold: the network's local time, fixed for the engine's life.
         self.local = LocalTime(settings.timezone)
         self.new_id = new_id
         self.new_code = new_code
@@ -285,6 +294,81 @@ class QueueEngine:
         now = self.clock.now()
         day = date.fromisoformat(self.local.day(now))
         return self.local.epoch(day, self.branch(branch_id).close)
+
+    # ---- read models: each a consistent snapshot, taken under the engine's hold -----------
+
+    def ticket_state(self, ticket_id: str) -> TicketState:
+        """A ticket (of today, or of a day gone from the archive) with its place, wait and whether rated."""
+        with self.lock:
+            ticket = self.ticket(ticket_id)
+            position, minutes = self.estimate(ticket)
+            return TicketState(ticket, position, minutes, self.wait_range(ticket.branch, minutes),
+                               self.rated(ticket.id))
+
+    def branch_state(self, branch_id: str) -> BranchState:
+        """The branch now: each service's queue and wait, each counter and what it holds, the latest calls."""
+        with self.lock:
+            branch = self.branch(branch_id)
+            services = [ServiceLine(self.services[s], self.waiting(branch_id, s), self.estimate_new(branch_id, s))
+                        for s in branch.services]
+            return BranchState(branch, services, self._counter_lines(branch_id), self.recent_calls(branch_id))
+
+    def staff_state(self, branch_id: str) -> StaffState:
+        """What the branch's staff see now: the public state, the waiting list, the kiosks' problems."""
+        with self.lock:
+            now = self.clock.now()
+            public = self.branch_state(branch_id)
+            waiting = self.waiting_list(branch_id) + self.no_shows(branch_id)
+            problems = [KioskProblem(e, self.ticket(e.ticket).number) for e in self.kiosk_problems(branch_id)]
+            return StaffState(now, self.version, public, waiting, problems)
+
+    def branch_setup(self, branch_id: str) -> BranchSetup:
+        """The branch with its counters and what each holds."""
+        with self.lock:
+            return BranchSetup(self.branch(branch_id), self._counter_lines(branch_id))
+
+    def network(self) -> Network:
+        """Every branch's setup and every service, as one moment saw them."""
+        with self.lock:
+            return Network([self.branch_setup(b) for b in self.branches], list(self.services.values()))
+
+    def all_branches(self) -> list[Branch]:
+        with self.lock:
+            return list(self.branches.values())
+
+    def all_services(self) -> list[Service]:
+        with self.lock:
+            return list(self.services.values())
+
+    def service_ids(self) -> list[str]:
+        with self.lock:
+            return list(self.services)
+
+    def all_counters(self) -> list[Counter]:
+        with self.lock:
+            return list(self.counters.values())
+
+    def day_record(self, branch_id: str, day: str) -> DayRecord:
+        """The branch's tickets of a day in memory and their ratings."""
+        with self.lock:
+            tickets = self.tickets_of(branch_id, day)
+            ids = {t.id for t in tickets}
+            return DayRecord(tickets, [r for r in self.ratings.values() if r.ticket in ids])
+
+    def city(self, day: str) -> list[BranchDay]:
+        """Every branch's state now and its tickets of the day, side by side."""
+        with self.lock:
+            return [BranchDay(self.branch_state(b), self.tickets_of(b, day)) for b in self.branches]
+
+    def advice(self, branch_id: str, rates: HourlyRates, rules: StaffingRules,
+               home: Mapping[str, Sequence[str]] | None = None) -> Advice:
+        """The staffing advice for the branch now (motcua.core.staffing), every figure read at one moment."""
+        with self.lock:
+            return advise(self, branch_id, rates, rules, home)
+
+    def _counter_lines(self, branch_id: str) -> list[CounterLine]:
+        return [CounterLine(c, self.serving_at(branch_id, c.id), self.idle_since(branch_id, c.id))
+                for c in self.counters_of(branch_id)]
 
     # ---- operations ------------------------------------------------------------------------
 

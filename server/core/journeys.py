@@ -1,6 +1,6 @@
 """A citizen's way through the branches: a ticket with better branches offered, a redirect to one
-of them, a check-in on arrival. The kiosk's routes and the simulator both go through here, so a
-simulated day keeps the rules the server keeps.
+of them, a check-in on arrival, an officer's transfer and the options for it. The kiosk's routes and
+the simulator both go through here, so a simulated day keeps the rules the server keeps.
 
 The rule for a ticket on its way (README, "Decisions written down"): a redirect makes the new
 ticket at the target at once, ranked by the citizen's expected arrival there (now + travel), so
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from .balancing import Alternative, RedirectRules, alternatives, reachable, serving_elsewhere
 from .engine import QueueEngine
-from .model import Conflict, NotFound, Ticket
+from .model import Conflict, NotFound, Service, Ticket
+from .readmodels import ServiceLine
+from .transfers import Destination, destinations, due_at
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,16 @@ class Availability:
 class Redirected:
     ticket: Ticket      # the new ticket at the branch taken
     travel_min: float
+
+
+@dataclass(frozen=True)
+class TransferOption:
+    """A service a citizen may be transferred to: its queue here (None: not offered here) and the
+    other branches offering it, soonest served first."""
+
+    service: Service
+    here: ServiceLine | None
+    elsewhere: list[Destination]
 
 
 class Journeys:
@@ -86,3 +98,27 @@ class Journeys:
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """The citizen is at the ticket's branch: callable from now."""
         return self.engine.check_in(ticket_id, actor)
+
+    def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,
+                 actor: str | None = None) -> Ticket:
+        """An officer queues the citizen again for another service or branch; sent to another branch,
+        the citizen is expected there once the trip is made (transfers.due_at)."""
+        with self.engine.lock:
+            ticket = self.engine.ticket(ticket_id)
+            due = due_at(self.engine, ticket.branch, branch_id, self.rules) \
+                if branch_id not in (None, ticket.branch) and branch_id in self.engine.branch_ids() else None
+            return self.engine.transfer(ticket_id, service_id, branch_id, actor=actor, due_at=due)
+
+    def transfer_options(self, branch_id: str) -> list[TransferOption]:
+        """Every service a citizen of the branch may be transferred to, as one moment saw the queues."""
+        with self.engine.lock:
+            branch = self.engine.branch(branch_id)
+            options = []
+            for service in self.engine.all_services():
+                here = None
+                if service.id in branch.services:
+                    here = ServiceLine(service, self.engine.waiting(branch_id, service.id),
+                                       self.engine.estimate_new(branch_id, service.id))
+                options.append(TransferOption(service, here,
+                                              destinations(self.engine, branch_id, service.id, self.rules)))
+            return options

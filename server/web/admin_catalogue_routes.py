@@ -42,7 +42,7 @@ def admin_import_catalogue():
     catalogue = rt.catalogue.import_data(body.model_dump(exclude_none=True))
     return jsonify({"departments": len(catalogue.departments), "document_kinds": len(catalogue.kinds),
                     "procedures": len(catalogue.procedures),
-                    "services_not_here": services_not_here(catalogue, rt.engine.services)})
+                    "services_not_here": services_not_here(catalogue, rt.engine.service_ids())})
 
 
 @api.post("/admin/departments")
@@ -86,7 +86,7 @@ def admin_add_procedure():
     rt = runtime()
     procedure = rt.catalogue.add_procedure(body.code, body.name.vi, body.name.en, body.field, body.department,
                                            body.statutory_days, body.documents or (), body.services or (),
-                                           known_services=rt.engine.services)
+                                           known_services=rt.engine.service_ids())
     return jsonify(procedure_view(procedure)), 201
 
 
@@ -99,7 +99,7 @@ def admin_update_procedure(p):
     body = json_body()
     rt = runtime()
     name = body.name or schemas.ProcedureNamesChange()
-    procedure = rt.catalogue.update_procedure(p, rt.engine.services, documents=body.documents,
+    procedure = rt.catalogue.update_procedure(p, rt.engine.service_ids(), documents=body.documents,
                                               services=body.services, name_vi=name.vi, name_en=name.en,
                                               field=body.field, department=body.department,
                                               statutory_days=body.statutory_days, retired=body.retired)

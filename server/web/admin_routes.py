@@ -11,7 +11,8 @@ from flask import g, jsonify, request
 
 from motcua.accounts import Principal
 from motcua.core import administration
-from motcua.core.model import staff_actor
+from motcua.core.model import Counter, Ticket, staff_actor
+from motcua.core.readmodels import BranchSetup
 from . import admin_schemas as schemas
 from .openapi import operation
 from .routes import Forbidden, api, bearer, json_body, runtime
@@ -53,10 +54,9 @@ def admin() -> Principal:
            auth="required")
 def admin_network():
     admin()
-    engine = runtime().engine
-    with engine.lock:
-        return jsonify({"branches": [branch_view(engine, b) for b in engine.branches],
-                        "services": [service_view(s) for s in engine.services.values()]})
+    network = runtime().engine.network()
+    return jsonify({"branches": [setup_view(setup) for setup in network.branches],
+                    "services": [service_view(s) for s in network.services]})
 
 
 @api.post("/admin/branches")
@@ -239,16 +239,23 @@ def admin_revoke_device(device_id):
 # ---- views ------------------------------------------------------------------------------------
 
 def branch_view(engine, branch_id: str) -> dict:
-    branch = engine.branch(branch_id)
+    return setup_view(engine.branch_setup(branch_id))
+
+
+def setup_view(setup: BranchSetup) -> dict:
+    branch = setup.branch
     return {"id": branch.id, "name": names(branch), "address": {"vi": branch.address_vi, "en": branch.address_en},
             "lat": branch.lat, "lon": branch.lon, "unit_code": branch.unit_code, "closed": branch.closed,
             "open": branch.open, "close": branch.close,
             "services": list(branch.services),
-            "counters": [counter_view(engine, c) for c in engine.counters_of(branch_id)]}
+            "counters": [held_view(line.counter, line.ticket) for line in setup.counters]}
 
 
 def counter_view(engine, counter) -> dict:
-    held = engine.serving_at(counter.branch, counter.id)
+    return held_view(counter, engine.serving_at(counter.branch, counter.id))
+
+
+def held_view(counter: Counter, held: Ticket | None) -> dict:
     return {"id": counter.id, "branch": counter.branch, "services": list(counter.services), "open": counter.open,
             "serving": held.number if held else None}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from motcua.config import build
-from motcua.core.staffing import Advice, Move, StaffingRules, advise, forecast_rates
+from motcua.core.staffing import Advice, Move, StaffingRules, forecast_rates
 from motcua.core.clock import hhmm_minutes
 from motcua.i18n import LANGUAGES, text
 
@@ -16,18 +16,17 @@ def staffing_rules(config) -> StaffingRules:
 def recommendations(rt, branch_id: str) -> dict:
     """Advice for the coming hours at a branch, from today's arrivals and past same weekdays."""
     engine, rules = rt.engine, staffing_rules(rt.config)
-    now = engine.clock.now()
+    now = engine.now()
     today = date.fromisoformat(engine.local.day(now))
     since = (today - timedelta(weeks=rules.history_weeks)).isoformat()
     arrivals = [(date.fromisoformat(day), service, engine.local.minutes_of_day(at))
                 for day, service, at in rt.store.arrivals(branch_id, since)]
-    branch = engine.branches[branch_id]
+    branch = engine.branch(branch_id)
     open_min, close_min = hhmm_minutes(branch.open), hhmm_minutes(branch.close)
     rates = forecast_rates(arrivals, today, engine.local.minutes_of_day(now), open_min, close_min,
                            engine.local.epoch(today, branch.open), rules.history_weeks)
     home = {c: services for (b, c), services in rt.home.items() if b == branch_id}
-    with engine.lock:
-        advice = advise(engine, branch_id, rates, rules, home)
+    advice = engine.advice(branch_id, rates, rules, home)
     return _view(engine, advice, rules)
 
 
@@ -69,5 +68,5 @@ def _names(engine, services) -> dict[str, str]:
 
 
 def _joined(engine, lang: str, services) -> str:
-    names = (getattr(engine.services[s], f"name_{lang}") for s in services)
+    names = (getattr(engine.service(s), f"name_{lang}") for s in services)
     return text(lang, "list.separator").join(names)

@@ -13,7 +13,6 @@ from flask import jsonify
 from pydantic import Field
 
 from motcua.core.model import PAUSE_REASONS, Counter, staff_name
-from motcua.core.transfers import destinations
 from . import schemas
 from .openapi import operation
 from .routes import HOLDING, api, bearer, json_body, require_staff, runtime
@@ -144,20 +143,17 @@ def transfer_options(b):
     who = bearer()
     rt = runtime()
     engine = rt.engine
-    branch = engine.branch(b)
+    engine.branch(b)
     require_staff(who, b)
     services = []
-    with engine.lock:
-        for service in engine.services.values():
-            here = None
-            if service.id in branch.services:
-                here = {"waiting": engine.waiting(b, service.id),
-                        "estimated_wait_min": round_min(engine.estimate_new(b, service.id))}
-            others = [{"branch": d.branch, "name": names(engine.branches[d.branch]),
-                       "distance_km": round(d.distance_km, 1), "travel_min": round(d.travel_min),
-                       "estimated_wait_min": round_min(d.estimated_wait_min), "within_reach": d.within_reach}
-                      for d in destinations(engine, b, service.id, rt.redirect)]
-            services.append({"id": service.id, "name": names(service), "here": here, "branches": others})
+    for option in rt.journeys.transfer_options(b):
+        here = option.here and {"waiting": option.here.waiting,
+                                "estimated_wait_min": round_min(option.here.estimate_min)}
+        others = [{"branch": d.branch, "name": names(engine.branch(d.branch)),
+                   "distance_km": round(d.distance_km, 1), "travel_min": round(d.travel_min),
+                   "estimated_wait_min": round_min(d.estimated_wait_min), "within_reach": d.within_reach}
+                  for d in option.elsewhere]
+        services.append({"id": option.service.id, "name": names(option.service), "here": here, "branches": others})
     return jsonify({"branch": b, "services": services})
 
 

@@ -78,9 +78,10 @@ class Broadcaster:
         calls = []
         for event in change.events:
             if event.note and event.note.startswith(NOT_PRINTED):
-                calls.append(("kiosk", None, kiosk_problem(self.engine, event)))
+                number = self.engine.ticket(event.ticket).number
+                calls.append(("kiosk", None, kiosk_problem(self.engine, event, number)))
             elif event.to_status == CALLED:
-                ticket = self.engine.tickets[event.ticket]
+                ticket = self.engine.ticket(event.ticket)
                 recall = event.from_status == CALLED
                 calls.append(("called", called_payload(self.engine, ticket, recall),
                               own_called_payload(self.engine, ticket, recall)))
@@ -91,7 +92,7 @@ class Broadcaster:
         branches |= {b.id for b in change.branches}
         if change.services:  # a service renamed or re-lettered: every branch offering it shows it
             changed = {s.id for s in change.services}
-            branches |= {b.id for b in self.engine.branches.values() if changed & set(b.services)}
+            branches |= {b.id for b in self.engine.all_branches() if changed & set(b.services)}
         self.pending.append((branches, [(t.branch, t.id) for t in change.tickets]))
         self.wake.set()
 

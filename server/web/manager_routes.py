@@ -164,10 +164,8 @@ def today(b):
     branch = engine.branch(b)
     require_staff(who, b, "manager")
     day = engine.local.day(engine.now())
-    with engine.lock:
-        tickets = engine.tickets_of(b, day)
-        ratings = list(engine.ratings.values())
-    figures = dashboard.day_figures(tickets, ratings, engine.local.minutes_of_day,
+    record = engine.day_record(b, day)
+    figures = dashboard.day_figures(record.tickets, record.ratings, engine.local.minutes_of_day,
                                     hhmm_minutes(branch.open), hhmm_minutes(branch.close),
                                     staffing_rules(rt.config).target_wait_min)
     for comment in figures["ratings"]["comments"]:
@@ -187,24 +185,22 @@ def city():
     now = engine.now()
     day = engine.local.day(now)
     rows = []
-    with engine.lock:
-        for branch in engine.branches.values():
-            counters = engine.counters_of(branch.id)
-            open_ = [c for c in counters if c.open]
-            waiting = sum(engine.waiting(branch.id, s) for s in branch.services)
-            tickets = engine.tickets_of(branch.id, day)
-            called = [m for m in map(dashboard.wait_min, tickets) if m is not None]
-            waits = dashboard.waits(called, target)
-            rows.append({
-                "branch": branch.id, "name": {"vi": branch.name_vi, "en": branch.name_en},
-                "counters": len(counters), "counters_open": len(open_),
-                "serving": sum(1 for c in counters if engine.serving_at(branch.id, c.id) is not None),
-                "waiting": waiting, "load": dashboard.branch_load(waiting, len(open_)),
-                "longest_wait_min": round_min(dashboard.longest(engine.estimate_new(branch.id, s)
-                                                                for s in branch.services)),
-                "tickets": len(tickets), "served": sum(1 for t in tickets if t.status == DONE),
-                "mean_wait_min": waits.mean_min, "within_target_pct": waits.within_target_pct,
-            })
+    for row in engine.city(day):
+        state, tickets = row.state, row.tickets
+        branch = state.branch
+        open_ = [line for line in state.counters if line.counter.open]
+        waiting = sum(line.waiting for line in state.services)
+        called = [m for m in map(dashboard.wait_min, tickets) if m is not None]
+        waits = dashboard.waits(called, target)
+        rows.append({
+            "branch": branch.id, "name": {"vi": branch.name_vi, "en": branch.name_en},
+            "counters": len(state.counters), "counters_open": len(open_),
+            "serving": sum(1 for line in state.counters if line.ticket is not None),
+            "waiting": waiting, "load": dashboard.branch_load(waiting, len(open_)),
+            "longest_wait_min": round_min(dashboard.longest(line.estimate_min for line in state.services)),
+            "tickets": len(tickets), "served": sum(1 for t in tickets if t.status == DONE),
+            "mean_wait_min": waits.mean_min, "within_target_pct": waits.within_target_pct,
+        })
     return jsonify({"at": engine.local.iso(now), "target_wait_min": target, "branches": rows})
 
 

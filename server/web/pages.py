@@ -62,15 +62,15 @@ def _texts(prefix: tuple[str, ...]) -> dict:
 
 
 def _services(engine, ids) -> list[dict]:
-    return [{"id": s, "letter": engine.services[s].letter,
-             "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en}} for s in ids]
+    services = [engine.service(s) for s in ids]
+    return [{"id": s.id, "letter": s.letter, "name": {"vi": s.name_vi, "en": s.name_en}} for s in services]
 
 
 @pages.get("/")
 def start_page():
     """Links to every page: each branch's wall display, what the phone page is, the API."""
     from .staff_pages import PAGES  # the staff pages this server has (staff_pages builds on this module)
-    html = render_template_string(_template("start.html"), branches=list(runtime().engine.branches.values()),
+    html = render_template_string(_template("start.html"), branches=runtime().engine.all_branches(),
                                   staff_pages=[name for name in PAGES if name != "login"],
                                   vi=catalogue("vi"), en=catalogue("en"), demo=_demo_notice())
     return Response(html, mimetype="text/html", headers=HEADERS)
@@ -81,7 +81,10 @@ def _demo_notice() -> dict | None:
     demo = current_app.config.get("MOTCUA_DEMO")
     if not demo:
         return None
-    branch = runtime().engine.branches.get(demo["branch"])
+    try:
+        branch = runtime().engine.branch(demo["branch"])
+    except NotFound:
+        branch = None
     return {lang: text(lang, "start.demo", speed=f"{demo['speed']:g}", counter=demo["counter"],
                        branch=getattr(branch, f"name_{lang}", demo["branch"])) for lang in LANGUAGES}
 
@@ -109,8 +112,8 @@ def phone_page(ticket_id):
     engine = runtime().engine
     return _page("phone.html", {
         "ticket": ticket_id,
-        "services": _services(engine, engine.services),
-        "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.branches.values()},
+        "services": _services(engine, engine.service_ids()),
+        "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.all_branches()},
         "reasons": rating_reasons(),
         "texts": _texts(("phone.", "rating.")),
     })
@@ -130,7 +133,7 @@ def dossier_page(code=""):
         "code": typed,
         "mistyped": typed != code,
         "procedures": {p.code: {"vi": p.name_vi, "en": p.name_en} for p in rt.dossiers.catalogue.procedures.values()},
-        "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.branches.values()},
+        "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()},
         "texts": _texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier", "dpages.d.",
                         "weekday")),
     })
@@ -210,11 +213,11 @@ def _announcement(lang: str, calls: list[tuple[str, str]], recall: bool, short: 
 
 def _called_somewhere(engine, number: str, counter: str) -> bool:
     """A branch has this counter and today's ticket of this number: only real calls are rendered and cached."""
-    for branch, counter_id in list(engine.counters):
-        if counter_id != counter:
+    for at in engine.all_counters():
+        if at.id != counter:
             continue
         try:
-            engine.ticket_numbered(branch, number)
+            engine.ticket_numbered(at.branch, number)
         except NotFound:
             continue
         return True

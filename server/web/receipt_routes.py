@@ -72,7 +72,5 @@ def _receipt(code: str, lang: str) -> receipts.Receipt:
     rt = runtime()
     row = rt.dossiers.get(code)
     require_staff(who, row["branch"])
-    engine = rt.engine
-    with engine.lock:
-        branches = {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.branches.values()}
+    branches = {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()}
     return receipts.receipt(full(row), branches=branches, lang=lang)

@@ -95,7 +95,7 @@ def report_json(b):
            query=schemas.ReportRange, auth="required", media="text/csv")
 def report_csv(b):
     figures, (first, last) = report(b)
-    services = runtime().engine.services
+    services = {s.id: s for s in runtime().engine.all_services()}
     out = io.StringIO()
     writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -15,7 +15,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from motcua.accounts import AccountDisabled, Principal
 from motcua.core.engine import RATING_CODE_TRIES
 from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable, WrongCode, staff_name
-from motcua.core.transfers import due_at
 from . import schemas, throttle
 from .advice import recommendations
 from .openapi import operation, spec
@@ -209,12 +208,11 @@ def branches():
 
     return jsonify([
         {"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en}, "lat": b.lat, "lon": b.lon, "closed": b.closed,
-         "services": [{"id": s, "name": {"vi": engine.services[s].name_vi, "en": engine.services[s].name_en},
-                       "letter": engine.services[s].letter,
-                       "description": {"vi": engine.services[s].description_vi, "en": engine.services[s].description_en},
-                       "fields": fields(s)}
-                      for s in b.services]}
-        for b in engine.branches.values()])
+         "services": [{"id": s.id, "name": {"vi": s.name_vi, "en": s.name_en}, "letter": s.letter,
+                       "description": {"vi": s.description_vi, "en": s.description_en},
+                       "fields": fields(s.id)}
+                      for s in map(engine.service, b.services)]}
+        for b in engine.all_branches()])
 
 
 @api.get("/branches/<b>/state")
@@ -458,9 +456,5 @@ def transfer(ticket_id):
     ticket = engine.ticket(ticket_id)
     require_staff(who, ticket.branch)
     body = json_body()
-    with engine.lock:
-        # Sent to another branch, the citizen is expected there once the trip is made (transfers.due_at).
-        due = due_at(engine, ticket.branch, body.branch, runtime().redirect) \
-            if body.branch not in (None, ticket.branch) and body.branch in engine.branches else None
-        moved = engine.transfer(ticket_id, body.service, body.branch, actor=who.actor, due_at=due)
+    moved = runtime().journeys.transfer(ticket_id, body.service, body.branch, actor=who.actor)
     return jsonify(ticket_view(engine, moved.id))

@@ -12,6 +12,7 @@ from motcua.core.clock import LocalTime, SystemClock
 from motcua.core.dossiers import DossierRules, Dossiers, parse_holidays
 from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
+from motcua.core.model import NotFound
 from motcua.documents import Documents, open_documents
 from motcua.notify import LoggingNotifier
 from motcua.store import Store
@@ -52,7 +53,7 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     # A server down over midnight (or several): the days it missed are closed before it serves.
     engine.close_day()
     redirect = build(RedirectRules, config.balancing)
-    home = {key: counter.services for key, counter in engine.counters.items()}
+    home = {(counter.branch, counter.id): counter.services for counter in engine.all_counters()}
     catalogue = LiveCatalogue(store, config.dossiers.procedures or None)
     rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays))
     dossiers = Dossiers(store, clock, catalogue.current, rules, LoggingNotifier(lambda b: branch_place(engine, b)))
@@ -64,8 +65,9 @@ def open_runtime(config: Config, clock=None) -> Runtime:
 
 def branch_place(engine, branch_id: str) -> dict | None:
     """A branch's names and addresses as the citizen's messages name it (None: a branch since removed)."""
-    branch = engine.branches.get(branch_id)
-    if branch is None:
+    try:
+        branch = engine.branch(branch_id)
+    except NotFound:
         return None
     return {"name": {"vi": branch.name_vi, "en": branch.name_en},
             "address": {"vi": branch.address_vi, "en": branch.address_en}}

@@ -26,7 +26,7 @@ def sign_in():
     token, _ = authenticate(json_body())
     expires = runtime().accounts.expires_at(token)
     answer = jsonify(_session(token))
-    answer.set_cookie(SESSION_COOKIE, token, max_age=max(0, int(expires - runtime().engine.clock.now())), path="/",
+    answer.set_cookie(SESSION_COOKIE, token, max_age=max(0, int(expires - runtime().engine.now())), path="/",
                       httponly=True, samesite="Strict", secure=_over_https())
     return answer
 

@@ -7,66 +7,65 @@ subscribers, and staff, get the id.
 from __future__ import annotations
 
 from motcua.core.engine import NOT_PRINTED, QueueEngine
-from motcua.core.model import Call, Counter, Event, Ticket, staff_name
+from motcua.core.model import Call, Event, Ticket, staff_name
+from motcua.core.readmodels import BranchState, CounterLine
 
 
 def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
     """`GET /tickets/{id}`: a ticket's state, place and estimated wait; no personal data."""
-    with engine.lock:
-        ticket = engine.ticket(ticket_id)
-        position, minutes = engine.estimate(ticket)
-        low_high = engine.wait_range(ticket.branch, minutes)
-        return {"id": ticket.id, "number": ticket.number, "branch": ticket.branch,
-                "service": ticket.service, "status": ticket.status, "position": position,
-                "estimated_wait_min": round_min(minutes),
-                "estimated_wait_range_min": [round_min(m) for m in low_high] if low_high else None,
-                "counter": ticket.counter,
-                "priority": ticket.priority, "issued_at": engine.local.iso(ticket.issued_at),
-                "called_at": engine.local.iso(ticket.called_at), "due_at": engine.local.iso(ticket.due_at),
-                "transferred_to": ticket.transferred_to, "rated": engine.rated(ticket.id),
-                "rating_code": ticket.rating_code}
+    state = engine.ticket_state(ticket_id)
+    ticket = state.ticket
+    return {"id": ticket.id, "number": ticket.number, "branch": ticket.branch,
+            "service": ticket.service, "status": ticket.status, "position": state.position,
+            "estimated_wait_min": round_min(state.wait_min),
+            "estimated_wait_range_min": [round_min(m) for m in state.wait_range] if state.wait_range else None,
+            "counter": ticket.counter,
+            "priority": ticket.priority, "issued_at": engine.local.iso(ticket.issued_at),
+            "called_at": engine.local.iso(ticket.called_at), "due_at": engine.local.iso(ticket.due_at),
+            "transferred_to": ticket.transferred_to, "rated": state.rated,
+            "rating_code": ticket.rating_code}
 
 
 def branch_state(engine: QueueEngine, branch_id: str) -> dict:
     """`GET /branches/{b}/state` and the `queue` event: queues, counters, recent calls."""
-    with engine.lock:
-        branch = engine.branch(branch_id)
-        services = [{"id": s, "letter": engine.services[s].letter, "name": names(engine.services[s]),
-                     "waiting": engine.waiting(branch_id, s),
-                     "estimated_wait_min": round_min(engine.estimate_new(branch_id, s))}
-                    for s in branch.services]
-        counters = [{"id": c.id, "services": list(c.services), "open": c.open,
-                     "serving": ticket_brief(engine.serving_at(branch_id, c.id))}
-                    for c in engine.counters_of(branch_id)]
-        return {"branch": branch_id, "name": names(branch), "closed": branch.closed, "services": services,
-                "counters": counters, "recent_calls": [call_record(engine, call) for call in engine.recent_calls(branch_id)]}
+    return public_state(engine, engine.branch_state(branch_id))
+
+
+def public_state(engine: QueueEngine, state: BranchState) -> dict:
+    services = [{"id": line.service.id, "letter": line.service.letter, "name": names(line.service),
+                 "waiting": line.waiting, "estimated_wait_min": round_min(line.estimate_min)}
+                for line in state.services]
+    counters = [{"id": line.counter.id, "services": list(line.counter.services), "open": line.counter.open,
+                 "serving": ticket_brief(line.ticket)}
+                for line in state.counters]
+    branch = state.branch
+    return {"branch": branch.id, "name": names(branch), "closed": branch.closed, "services": services,
+            "counters": counters, "recent_calls": [call_record(engine, call) for call in state.recent_calls]}
 
 
 def staff_state(engine: QueueEngine, branch_id: str) -> dict:
     """What the branch's staff see (`GET /branches/{b}/staff-state`, the staff room's `staff_queue`):
     the public state's queues, the counters with the ids of their tickets, the waiting list."""
-    with engine.lock:
-        now = engine.now()
-        public = branch_state(engine, branch_id)
-        counters = [staff_counter(engine, c, now) for c in engine.counters_of(branch_id)]
-        waiting = [staff_ticket(engine, t, now) for t in engine.waiting_list(branch_id) + engine.no_shows(branch_id)]
-        return {"branch": branch_id, "at": engine.local.iso(now), "version": engine.version,
-                "services": public["services"],
-                "counters": counters, "waiting": waiting, "recent_calls": public["recent_calls"],
-                "kiosk_problems": [kiosk_problem(engine, e) for e in engine.kiosk_problems(branch_id)]}
+    state = engine.staff_state(branch_id)
+    now = state.at
+    public = public_state(engine, state.public)
+    return {"branch": branch_id, "at": engine.local.iso(now), "version": state.version,
+            "services": public["services"],
+            "counters": [staff_counter(engine, line, now) for line in state.public.counters],
+            "waiting": [staff_ticket(engine, t, now) for t in state.waiting], "recent_calls": public["recent_calls"],
+            "kiosk_problems": [kiosk_problem(engine, p.event, p.number) for p in state.kiosk_problems]}
 
 
-def staff_counter(engine: QueueEngine, counter: Counter, now: float) -> dict:
+def staff_counter(engine: QueueEngine, line: CounterLine, now: float) -> dict:
     """A counter as staff see it: what it is doing (serving, called, idle, paused, closed), since when idle,
     who works it."""
-    ticket = engine.serving_at(counter.branch, counter.id)
+    counter, ticket, idle_since = line.counter, line.ticket, line.idle_since
     if not counter.open:
         status = "closed"
     elif counter.pause_reason is not None:
         status = "paused"
     else:
         status = ticket.status if ticket else "idle"
-    idle_since = engine.idle_since(counter.branch, counter.id)
     return {"id": counter.id, "services": list(counter.services), "open": counter.open,
             "paused": counter.pause_reason is not None, "pause_reason": counter.pause_reason, "status": status,
             "since": engine.local.iso(counter.since), "holder": staff_name(counter.holder),
@@ -75,9 +74,9 @@ def staff_counter(engine: QueueEngine, counter: Counter, now: float) -> dict:
             "idle_min": None if idle_since is None else round((now - idle_since) / 60, 1)}
 
 
-def kiosk_problem(engine: QueueEngine, event: Event) -> dict:
-    """A kiosk's problem, as the staff room's `kiosk` event carries it."""
-    return {"branch": event.branch, "number": engine.ticket(event.ticket).number,
+def kiosk_problem(engine: QueueEngine, event: Event, number: str) -> dict:
+    """A kiosk's problem about ticket `number`, as the staff room's `kiosk` event carries it."""
+    return {"branch": event.branch, "number": number,
             "problem": event.note.removeprefix(NOT_PRINTED), "at": engine.local.iso(event.at)}
 
 
