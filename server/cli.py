@@ -9,6 +9,7 @@ import argparse
 import sys
 
 SERVING_COMMANDS = ("serve", "demo")
+PATCHED_COMMANDS = (*SERVING_COMMANDS, "fanout")  # gevent's patching comes before anything else is imported
 PASSWORD_HELP = ("the password, for scripts (others on the machine can see a command line): by default "  # nosec B105  # help text
                  "MOTCUA_PASSWORD, else asked at the terminal")
 
@@ -30,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     db_options(serve)
+
+    fanout = commands.add_parser("fanout", help="a Socket.IO process for displays, phones and staff pages, fed by "
+                                                "the writer through [server] message_queue (no engine, no writes)")
+    fanout.add_argument("--config", required=True, help="the writer's config.toml: its message_queue, host and port")
+    fanout.add_argument("--port", type=int, required=True, help="the port this process listens on")
 
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
     add_user = user.add_parser("add", help="add or replace a staff account")
@@ -152,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in SERVING_COMMANDS:
+    if argv and argv[0] in PATCHED_COMMANDS:
         _patch_for_gevent(argv)
     args = build_parser().parse_args(argv)
     from motcua.config import ConfigError, load_config
@@ -194,6 +200,13 @@ def cmd_init(args, config) -> int:
     store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
     print(f"{config.server.db}: {len(data['branches'])} branches, {len(data['services'])} services, "
           f"{sum(len(b['counters']) for b in data['branches'])} counters from {data.get('name', args.scenario)}")
+    return 0
+
+
+def cmd_fanout(args, config) -> int:
+    from motcua.fanout import fanout
+
+    fanout(config, args.port)  # a port in use or Redis unanswered: CannotServe, said in one line by main()
     return 0
 
 
@@ -519,7 +532,7 @@ COMMANDS = {"init": cmd_init, "serve": cmd_serve, "user": cmd_user, "device": cm
             "simulate": cmd_simulate, "display": cmd_display, "counterd": cmd_counterd, "hw": cmd_hw,
             "kiosk": cmd_kiosk,
             "backup": cmd_backup, "restore": cmd_restore, "audit": cmd_audit, "documents": cmd_documents,
-            "catalogue": cmd_catalogue}
+            "catalogue": cmd_catalogue, "fanout": cmd_fanout}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -65,9 +65,19 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.wsgi_app = behind_proxies(app.wsgi_app, config.server.trusted_proxies)
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
-                                                accounts=runtime.accounts)
+                                                accounts=runtime.accounts, staff_bus=_staff_bus(config))
     app.extensions[METRICS] = Metrics(runtime, app.extensions[EXTENSION], socketio, metrics_from)
     return app
+
+
+def _staff_bus(config: Config):
+    """The Redis the staff events are published on for fan-out processes (motcua.fanout), or None."""
+    url = throttle.redis_url(config)
+    if url is None:
+        return None
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
 
 
 class PacketJson:

@@ -20,11 +20,13 @@ would hold back the next call's commit by that much.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 import time
 from collections import deque
 
+import redis
 from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 from socketio import PubSubManager
@@ -44,13 +46,72 @@ CHUNK = 100
 EXTENSION = "motcua.broadcaster"
 
 
-class Broadcaster:
+STAFF_CHANNEL = "motcua:staff"  # the writer's staff events, for the fan-out processes (motcua.fanout)
+
+
+class StaffRoom:
+    """The staff rooms of one process: each branch's staff sockets and their tokens, every event checked
+    against each member's session before it goes."""
+
+    def __init__(self, io: SocketIO, accounts) -> None:
+        self.io = io
+        self.accounts = accounts  # checks the staff room's tokens again before each push
+        self.staff: dict[str, dict[str, str]] = {}  # branch -> sid of a staff page -> its token
+        self._lock = threading.Lock()  # socket handlers change the members from other threads
+
+    def to_staff(self, name: str, payload: dict, branch: str) -> None:
+        """An event to the branch's staff room, the only way one reaches it. Each member's token is checked
+        first (one read, then the accounts' cache): one signed out, disabled, moved to another branch or
+        expired since subscribing hears `error` session_ended instead, and leaves the room."""
+        members = self._staff_members(branch)
+        if not members:
+            return
+        principals = self.accounts.principals({token for _, token in members})
+        kept = []
+        for sid, token in members:
+            who = principals[token]
+            if who is not None and who.is_staff() and who.covers(branch):
+                kept.append(sid)
+            elif self._leave_staff_room(sid, branch):  # told once, whichever push found it first
+                self.io.emit("error", {"error": {"code": "session_ended", "message": "the session has ended"}},
+                             to=sid)
+        if kept:
+            self.io.emit(name, payload, to=kept)
+
+    def join_staff(self, sid: str, branch: str, token: str) -> None:
+        with self._lock:
+            self.staff.setdefault(branch, {})[sid] = token
+
+    def leave_staff(self, sid: str) -> None:
+        with self._lock:
+            for members in self.staff.values():
+                members.pop(sid, None)
+
+    def _leave_staff_room(self, sid: str, branch: str) -> bool:
+        """Whether the socket was in the branch's staff room, which it has left."""
+        with self._lock:
+            return self.staff.get(branch, {}).pop(sid, None) is not None
+
+    def staff_sockets(self) -> int:
+        """Sockets in a staff room of this process."""
+        with self._lock:
+            return len({sid for members in self.staff.values() for sid in members})
+
+    def _staff_members(self, branch: str) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self.staff.get(branch, {}).items())
+
+
+class Broadcaster(StaffRoom):
     """Turns committed changes into Socket.IO events, in commit order; all but calls off the request's path."""
 
-    def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK, accounts=None) -> None:
-        self.io = io
+    def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK, accounts=None,
+                 staff_bus=None) -> None:
+        super().__init__(io, accounts)
         self.engine = engine
-        self.accounts = accounts  # checks the staff room's tokens again before each push
+        # A Redis client when fan-out processes hold staff pages too: every staff event is published
+        # on STAFF_CHANNEL, where each of them checks its own members' sessions before sending it.
+        self.staff_bus = staff_bus
         self.interval_s = interval_s
         self.chunk = chunk
         self.pending: deque = deque()  # (branches, (branch, ticket id) pairs) per committed change
@@ -59,8 +120,6 @@ class Broadcaster:
         self.last_push: dict[str, float] = {}
         self.watched: dict[str, dict[str, set[str]]] = {}  # branch -> ticket id -> sids of its phones
         self.subscriptions: dict[str, set[tuple[str, str]]] = {}  # sid -> (branch, ticket id)
-        self.staff: dict[str, dict[str, str]] = {}  # branch -> sid of a staff page -> its token
-        self._lock = threading.Lock()  # socket handlers change the subscriptions from other threads
         # Per committed change, in commit order, when it was committed (monotonic) and its calls and
         # kiosk alerts: (event, the branch room's payload, the ticket room's payload or None).
         self.calls: deque = deque()
@@ -255,54 +314,21 @@ class Broadcaster:
 
     def _push_staff(self, branch: str) -> None:
         """The branch's staff state to its staff room."""
-        if self._staff_members(branch):
+        if self._staff_members(branch) or self.staff_bus is not None:
             self.to_staff("staff_queue", staff_state(self.engine, branch), branch)
 
     def to_staff(self, name: str, payload: dict, branch: str) -> None:
-        """An event to the branch's staff room, the only way one reaches it. Each member's token is checked
-        first (one read, then the accounts' cache): one signed out, disabled, moved to another branch or
-        expired since subscribing hears `error` session_ended instead, and leaves the room."""
-        members = self._staff_members(branch)
-        if not members:
-            return
-        principals = self.accounts.principals({token for _, token in members})
-        kept = []
-        for sid, token in members:
-            who = principals[token]
-            if who is not None and who.is_staff() and who.covers(branch):
-                kept.append(sid)
-            elif self._leave_staff_room(sid, branch):  # told once, whichever push found it first
-                self.io.emit("error", {"error": {"code": "session_ended", "message": "the session has ended"}},
-                             to=sid)
-        if kept:
-            self.io.emit(name, payload, to=kept)
-
-    def join_staff(self, sid: str, branch: str, token: str) -> None:
-        with self._lock:
-            self.staff.setdefault(branch, {})[sid] = token
-
-    def leave_staff(self, sid: str) -> None:
-        with self._lock:
-            for members in self.staff.values():
-                members.pop(sid, None)
-
-    def _leave_staff_room(self, sid: str, branch: str) -> bool:
-        """Whether the socket was in the branch's staff room, which it has left."""
-        with self._lock:
-            return self.staff.get(branch, {}).pop(sid, None) is not None
-
-    def staff_sockets(self) -> int:
-        """Sockets in a staff room of this process."""
-        with self._lock:
-            return len({sid for members in self.staff.values() for sid in members})
+        """An event to the branch's staff room here and, with fan-out processes, to theirs through Redis."""
+        if self.staff_bus is not None:
+            try:
+                self.staff_bus.publish(STAFF_CHANNEL, json.dumps({"event": name, "payload": payload, "branch": branch}))
+            except redis.RedisError:  # Redis lost: the staff here still hear it; a fan-out's resubscribe catches up
+                log.warning("cannot publish %s to the fan-out processes' staff rooms", name)
+        super().to_staff(name, payload, branch)
 
     def backlog(self) -> dict[str, int]:
         """What is committed but not yet sent: calls, changes for phones, branches whose queue push is due."""
         return {"calls": len(self.calls), "changes": len(self.pending), "branches": len(self.dirty)}
-
-    def _staff_members(self, branch: str) -> list[tuple[str, str]]:
-        with self._lock:
-            return list(self.staff.get(branch, {}).items())
 
     def _between_slices(self) -> None:
         self._send_pending()
@@ -417,18 +443,28 @@ def subscribe_staff(data: dict):
         if not isinstance(branch, str):
             raise DomainError(STAFF_USAGE, "malformed")
         runtime.engine.branch(branch)
-        token = data.get("token") if isinstance(data.get("token"), str) else request.cookies.get(SESSION_COOKIE)
-        who = runtime.accounts.principal(token) if token else None
-        if who is None:
-            raise DomainError("sign in first: the staff room needs a session or a token", "unauthorized")
-        if not (who.is_staff() and who.covers(branch)):
-            raise DomainError(f"your account does not cover branch {branch}", "forbidden")
+        token = staff_token(data)
+        check_staff(runtime.accounts, token, branch)
         state = staff_state(runtime.engine, branch)
     except DomainError as error:
         return _refuse(error)
     broadcaster().join_staff(request.sid, branch, token)
     emit("staff_queue", state)
     return {"ok": True}
+
+
+def staff_token(data: dict) -> str | None:
+    """The token a staff subscription brings: `{"token": T}`, else the page's session cookie."""
+    return data.get("token") if isinstance(data.get("token"), str) else request.cookies.get(SESSION_COOKIE)
+
+
+def check_staff(accounts, token: str | None, branch: str) -> None:
+    """Raise DomainError unless token is a session or token of an officer or above covering branch."""
+    who = accounts.principal(token) if token else None
+    if who is None:
+        raise DomainError("sign in first: the staff room needs a session or a token", "unauthorized")
+    if not (who.is_staff() and who.covers(branch)):
+        raise DomainError(f"your account does not cover branch {branch}", "forbidden")
 
 
 def _refuse(error: DomainError) -> dict:

@@ -1,0 +1,181 @@
+"""`motcua fanout`: a Socket.IO process that holds displays, phones and staff pages for the writer.
+
+A fan-out process has no engine and never writes the database. The writer (`motcua serve`) emits
+through Flask-SocketIO's Redis message queue, so its calls and queue pushes reach the rooms of every
+process. A subscription is answered at once with the state the writer publishes over HTTP (the
+same `GET /api/v1/branches/{b}/state`, `/tickets/{id}` and `/branches/{b}/staff-state` a client
+could read), so a display that lands here after its process died shows the current call, never a
+stale one. Staff events come on a Redis channel of their own (events.STAFF_CHANNEL) and each is
+checked against each member's session here, on a read-only connection to the accounts' tables,
+exactly as the writer checks its own staff room (events.StaffRoom).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import replace
+from urllib.parse import quote
+
+import redis
+import requests
+from flask import Flask, jsonify, request
+from flask_socketio import SocketIO, emit, join_room, leave_room
+
+from motcua.accounts import Accounts
+from motcua.config import Config
+from motcua.core.clock import SystemClock
+from motcua.core.model import DomainError
+from motcua.web.app import PacketJson
+from motcua.web.events import (STAFF_CHANNEL, STAFF_USAGE, SUBSCRIBE_USAGE, StaffRoom, _refuse, _subject,
+                               check_staff, one_object, staff_token)
+from motcua.web.throttle import redis_url
+
+log = logging.getLogger("motcua")
+WRITER_TIMEOUT_S = 5.0
+
+
+class ReadOnlyAccounts:
+    """The database read with `mode=ro` and query_only: what Accounts.principals needs, and nothing that writes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=10)
+        try:
+            conn.execute("PRAGMA query_only=1")
+            conn.row_factory = sqlite3.Row
+            return [dict(row) for row in conn.execute(sql, params)]
+        finally:
+            conn.close()
+
+
+class Writer:
+    """The writer's published reads, over HTTP."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/") + "/api/v1"
+        self.http = requests.Session()
+
+    def read(self, path: str, token: str | None = None) -> dict:
+        """The JSON the writer answers, or DomainError with the writer's own refusal."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            answer = self.http.get(self.base + path, headers=headers, timeout=WRITER_TIMEOUT_S)
+        except requests.RequestException:
+            raise DomainError("the writer does not answer; try again shortly", "unavailable") from None
+        body = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
+        if answer.ok:
+            return body
+        error = body.get("error") or {}
+        raise DomainError(error.get("message", "refused"), error.get("code", "unavailable"))
+
+
+def writer_base(config: Config) -> str:
+    """The writer's address, from the config both read: its [server] host (any address: loopback) and port."""
+    host = config.server.host
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # nosec B104  # a wildcard is not an address
+    return f"http://{host}:{config.server.port}"
+
+
+def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
+    """The fan-out app: Socket.IO on the message queue, /health, and the subscription handlers."""
+    url = redis_url(config)
+    if url is None:
+        raise ValueError("motcua fanout needs [server] message_queue, a Redis URL shared with the writer")
+    app = Flask(__name__)
+    io = SocketIO()
+    io.init_app(app, async_mode=config.server.async_mode, message_queue=url, http_compression=False,
+                json=PacketJson, ping_interval=config.server.ping_interval_s, ping_timeout=config.server.ping_timeout_s)
+    writer = Writer(writer_base(config))
+    accounts = Accounts(ReadOnlyAccounts(config.server.db), SystemClock(), config.auth.token_ttl_hours)
+    room = StaffRoom(io, accounts)
+
+    @app.get("/health")
+    def health():
+        return jsonify({"status": "ok", "role": "fanout"})
+
+    @io.on("subscribe")
+    @one_object(SUBSCRIBE_USAGE)
+    def subscribe(data: dict):
+        try:
+            kind, key = _subject(data)
+            state = writer.read(f"/branches/{quote(key, safe='')}/state" if kind == "branch"
+                                else f"/tickets/{quote(key, safe='')}")
+        except DomainError as error:
+            return _refuse(error)
+        join_room(f"{kind}:{key}")
+        emit("queue" if kind == "branch" else "ticket", state)
+        return {"ok": True}
+
+    @io.on("unsubscribe")
+    @one_object(SUBSCRIBE_USAGE)
+    def unsubscribe(data: dict):
+        try:
+            kind, key = _subject(data)
+        except DomainError as error:
+            return _refuse(error)
+        leave_room(f"{kind}:{key}")
+        return {"ok": True}
+
+    @io.on("subscribe_staff")
+    @one_object(STAFF_USAGE)
+    def subscribe_staff(data: dict):
+        """The session checked here as the writer checks its own (and again before each event); the branch's
+        staff state read from the writer with the same token."""
+        try:
+            branch = data.get("branch")
+            if not isinstance(branch, str):
+                raise DomainError(STAFF_USAGE, "malformed")
+            token = staff_token(data)
+            check_staff(accounts, token, branch)
+            state = writer.read(f"/branches/{quote(branch, safe='')}/staff-state", token)
+        except DomainError as error:
+            return _refuse(error)
+        room.join_staff(request.sid, branch, token)
+        emit("staff_queue", state)
+        return {"ok": True}
+
+    @io.on("disconnect")
+    def disconnect(reason=None):
+        room.leave_staff(request.sid)
+
+    def relay_staff_events() -> None:
+        """The writer's staff events, each to this process's members of the branch's staff room."""
+        while True:
+            try:
+                bus = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+                bus.subscribe(STAFF_CHANNEL)
+                for message in bus.listen():
+                    event = json.loads(message["data"])
+                    room.to_staff(event["event"], event["payload"], event["branch"])
+            except Exception:  # Redis lost, or one bad push: listen again, as the message queue does
+                log.exception("relaying staff events failed")
+                io.sleep(1)
+
+    app.extensions["motcua.fanout.relay"] = relay_staff_events
+    return app, io, room
+
+
+def fanout(config: Config, port: int) -> None:
+    """Serve Socket.IO on port until stopped; the writer is at the config's own host and port."""
+    from motcua import logs
+    from motcua.server_main import CannotServe, _gevent_server, _serve_until_interrupted
+    from motcua.web.throttle import check_redis
+
+    logs.configure(config.server.log_format)
+    own = replace(config, server=replace(config.server, port=port))
+    server = _gevent_server(own) if config.server.async_mode == "gevent" else None
+    try:
+        check_redis(config)
+    except ConnectionError as error:
+        raise CannotServe(str(error)) from None
+    app, io, _ = create_fanout(config)
+    io.start_background_task(app.extensions["motcua.fanout.relay"])
+    print(f"motcua fanout on {own.server.host}:{port} for the writer at {writer_base(config)}", flush=True)
+    if server is None:
+        io.run(app, host=own.server.host, port=port, log_output=config.server.access_log, allow_unsafe_werkzeug=True)
+        return
+    server.application = app
+    _serve_until_interrupted(server)

@@ -1,0 +1,154 @@
+"""`motcua fanout`: Socket.IO processes fed by the writer through Redis, each a real process here
+(Debian's redis-server, one `motcua serve`, two `motcua fanout`)."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import Server, free_port
+from redis_server import redis_server  # noqa: F401  (the fixture)
+from test_sockets import Listener
+
+
+@dataclass
+class Fanout:
+    """A real `motcua fanout` process."""
+
+    port: int
+    log: Path
+    proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, config: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "motcua.cli", "fanout", "--config", str(config), "--port", str(self.port)],
+            stdout=self.log.open("a"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                if requests.get(self.base + "/health", timeout=5).ok:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.05)
+        raise RuntimeError("fanout did not start: " + self.log.read_text())
+
+    def kill(self, sig=signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def city(tmp_path, real_template, redis_server):  # noqa: F811
+    """The writer and two fan-out processes on one Redis, all reading the same config file."""
+    db = real_template.copy_to(tmp_path / "motcua.db")
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[server]\ndb = "{db}"\nport = {port}\nmessage_queue = "{redis_server.url}"\n')
+    writer = Server(db, port, tmp_path / "writer.log", tokens=dict(real_template.tokens), args=("--config", str(config)))
+    writer.start()
+    fanouts = [Fanout(free_port(), tmp_path / f"fanout-{name}.log") for name in "ab"]
+    try:
+        for fanout in fanouts:
+            fanout.start(config)
+        yield writer, fanouts
+    finally:
+        for fanout in fanouts:
+            fanout.kill()
+        writer.kill(signal.SIGTERM)
+
+
+def test_a_display_on_a_fanout_gets_the_state_at_once_and_hears_a_call_made_at_the_writer(city):
+    writer, (_, fanout_b) = city
+    ticket = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "build"}).json()
+    display = Listener(fanout_b)
+    try:
+        assert display.subscribe(branch="hk-01") == {"ok": True}
+        state, _ = display.wait_for("queue", timeout=2)
+        assert state == writer.get("/branches/hk-01/state").json()
+        assert ticket["number"] not in str(state["recent_calls"])
+        answer = writer.post("/branches/hk-01/counters/5/next", "off1")
+        returned = time.monotonic()
+        assert answer.json()["ticket"]["id"] == ticket["id"]
+        payload, at = display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=5)
+        assert at - returned < 2 and payload["counter"] == "5"
+        display.wait_for("queue", lambda d: d["recent_calls"] and d["recent_calls"][0]["number"] == ticket["number"],
+                         timeout=5)
+    finally:
+        display.close()
+
+
+def test_a_subscription_a_fanout_cannot_answer_is_refused_as_the_writer_refuses_it(city):
+    writer, (fanout_a, _) = city
+    display, direct = Listener(fanout_a), Listener(writer)
+    try:
+        for event, room in (("subscribe", {"branch": "nowhere"}), ("subscribe", {"ticket": "nothing"}),
+                            ("subscribe", {"shop": "x"}), ("subscribe_staff", {"branch": "hk-01"}),
+                            ("subscribe_staff", {"branch": "hk-02", "token": writer.tokens["off1"]}),
+                            ("subscribe_staff", {"branch": "hk-01", "token": "forged"})):
+            refused = display.subscribe(event, **room)
+            assert refused["ok"] is False and refused == direct.subscribe(event, **room), (event, room)
+    finally:
+        display.close()
+        direct.close()
+
+
+def test_a_display_whose_fanout_is_killed_moves_to_another_and_shows_no_stale_call(city):
+    writer, (fanout_a, fanout_b) = city
+    first, second = (writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"}).json() for _ in range(2))
+    display = Listener(fanout_a)
+    writer.post("/branches/hk-01/counters/5/next", "off1")
+    display.subscribe(branch="hk-01")
+    display.wait_for("queue", lambda d: d["recent_calls"] and d["recent_calls"][0]["number"] == first["number"], timeout=5)
+    fanout_a.kill(signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while display.client.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not display.client.connected
+    # Called while the display has no fan-out: the one it moves to says so at once.
+    assert writer.post("/branches/hk-01/counters/4/next", "mgr1").json()["ticket"]["id"] == second["id"]
+    moved = Listener(fanout_b)
+    try:
+        assert moved.subscribe(branch="hk-01") == {"ok": True}
+        state, _ = moved.wait_for("queue", timeout=2)
+        assert state["recent_calls"][0]["number"] == second["number"]
+        assert state == writer.get("/branches/hk-01/state").json()
+    finally:
+        moved.close()
+
+
+def test_staff_on_a_fanout_hear_their_room_until_their_session_is_revoked(city):
+    writer, (fanout_a, _) = city
+    token = writer.login("mgr1")
+    staff, colleague = Listener(fanout_a), Listener(fanout_a)
+    try:
+        assert staff.subscribe("subscribe_staff", branch="hk-01", token=token) == {"ok": True}
+        assert colleague.subscribe("subscribe_staff", branch="hk-01", token=writer.tokens["off1"]) == {"ok": True}
+        staff.wait_for("staff_queue", timeout=2)
+        ticket = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "build"}).json()
+        writer.post("/branches/hk-01/counters/5/next", "off1")
+        called, _ = staff.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=5)
+        assert called["ticket"] == ticket["id"]
+        assert requests.post(writer.api + "/auth/logout", headers={"Authorization": f"Bearer {token}"},
+                             timeout=10).ok
+        later = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
+        assert writer.post("/branches/hk-01/counters/1/next", "mgr1").json()["ticket"]["id"] == later["id"]
+        staff.wait_for("error", lambda d: d["error"]["code"] == "session_ended", timeout=5)
+        # The colleague, on the same fan-out, hears the call: the revoked page was passed over, not late.
+        colleague.wait_for("called", lambda d: d["number"] == later["number"], timeout=5)
+        # Only what was sent before the logout came before session_ended, and nothing after it.
+        assert staff.heard[staff.heard.index("error"):] == ["error"]
+        assert later["number"] not in str(list(staff.events.queue))
+    finally:
+        staff.close()
+        colleague.close()
