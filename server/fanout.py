@@ -27,7 +27,7 @@ from motcua.config import Config
 from motcua.core.clock import SystemClock
 from motcua.core.model import DomainError
 from motcua.web.app import PacketJson
-from motcua.web.events import (STAFF_CHANNEL, STAFF_USAGE, SUBSCRIBE_USAGE, StaffRoom, _refuse, _subject,
+from motcua.web.events import (STAFF_CHANNEL, STAFF_USAGE, SUBSCRIBE_USAGE, WATCHED, StaffRoom, _refuse, _subject,
                                check_staff, one_object, staff_token)
 from motcua.web.throttle import redis_url
 
@@ -91,6 +91,7 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     writer = Writer(writer_base(config))
     accounts = Accounts(ReadOnlyAccounts(config.server.db), SystemClock(), config.auth.token_ttl_hours)
     room = StaffRoom(io, accounts)
+    bus = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
 
     @app.get("/health")
     def health():
@@ -106,6 +107,8 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
         except DomainError as error:
             return _refuse(error)
         join_room(f"{kind}:{key}")
+        if kind == "ticket":  # the writer sends a ticket's moves only to those it knows are watched
+            bus.sadd(WATCHED.format(branch=state["branch"]), key)
         emit("queue" if kind == "branch" else "ticket", state)
         return {"ok": True}
 

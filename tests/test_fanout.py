@@ -152,3 +152,19 @@ def test_staff_on_a_fanout_hear_their_room_until_their_session_is_revoked(city):
     finally:
         staff.close()
         colleague.close()
+
+
+def test_a_phone_on_a_fanout_hears_its_ticket_move_and_be_called(city):
+    writer, (_, fanout_b) = city
+    ahead, mine = (writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"}).json() for _ in range(2))
+    phone = Listener(fanout_b)
+    try:
+        assert phone.subscribe(ticket=mine["id"]) == {"ok": True}
+        phone.wait_for("ticket", lambda d: d["position"] == 2, timeout=2)
+        assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ahead["id"]
+        phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=5)
+        assert writer.post("/branches/hk-01/counters/4/next", "mgr1").json()["ticket"]["id"] == mine["id"]
+        phone.wait_for("called", timeout=5)
+        phone.wait_for("ticket", lambda d: d["status"] == "called" and d["counter"] == "4", timeout=5)
+    finally:
+        phone.close()

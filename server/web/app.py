@@ -65,13 +65,13 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.wsgi_app = behind_proxies(app.wsgi_app, config.server.trusted_proxies)
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
-                                                accounts=runtime.accounts, staff_bus=_staff_bus(config))
+                                                accounts=runtime.accounts, bus=_fanout_bus(config))
     app.extensions[METRICS] = Metrics(runtime, app.extensions[EXTENSION], socketio, metrics_from)
     return app
 
 
-def _staff_bus(config: Config):
-    """The Redis the staff events are published on for fan-out processes (motcua.fanout), or None."""
+def _fanout_bus(config: Config):
+    """The Redis shared with fan-out processes (motcua.fanout), or None: staff events, watched tickets."""
     url = throttle.redis_url(config)
     if url is None:
         return None

@@ -47,6 +47,8 @@ EXTENSION = "motcua.broadcaster"
 
 
 STAFF_CHANNEL = "motcua:staff"  # the writer's staff events, for the fan-out processes (motcua.fanout)
+# The tickets phones on fan-out processes watch, a set per branch; a ticket leaves it when it ends.
+WATCHED = "motcua:watched:{branch}"
 
 
 class StaffRoom:
@@ -106,12 +108,13 @@ class Broadcaster(StaffRoom):
     """Turns committed changes into Socket.IO events, in commit order; all but calls off the request's path."""
 
     def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK, accounts=None,
-                 staff_bus=None) -> None:
+                 bus=None) -> None:
         super().__init__(io, accounts)
         self.engine = engine
-        # A Redis client when fan-out processes hold staff pages too: every staff event is published
-        # on STAFF_CHANNEL, where each of them checks its own members' sessions before sending it.
-        self.staff_bus = staff_bus
+        # A Redis client when fan-out processes hold sockets too (motcua.fanout): every staff event is
+        # published on STAFF_CHANNEL, where each checks its own members' sessions before sending it, and
+        # the tickets their phones watch are listed under WATCHED.
+        self.bus = bus
         self.interval_s = interval_s
         self.chunk = chunk
         self.pending: deque = deque()  # (branches, (branch, ticket id) pairs) per committed change
@@ -185,14 +188,29 @@ class Broadcaster(StaffRoom):
         with self._lock:
             for sid in self.watched.get(branch, {}).pop(ticket_id, ()):
                 self.subscriptions.get(sid, set()).discard((branch, ticket_id))
+        self._shared(lambda bus: bus.srem(WATCHED.format(branch=branch), ticket_id))
 
     def _watched(self, branch: str) -> list[str]:
         with self._lock:
-            return list(self.watched.get(branch, ()))
+            here = set(self.watched.get(branch, ()))
+        elsewhere = self._shared(lambda bus: bus.smembers(WATCHED.format(branch=branch))) or ()
+        return list(here | {ticket_id.decode() for ticket_id in elsewhere})
 
     def _is_watched(self, branch: str, ticket_id: str) -> bool:
         with self._lock:
-            return ticket_id in self.watched.get(branch, ())
+            if ticket_id in self.watched.get(branch, ()):
+                return True
+        return bool(self._shared(lambda bus: bus.sismember(WATCHED.format(branch=branch), ticket_id)))
+
+    def _shared(self, fn):
+        """fn(the Redis shared with the fan-out processes), or None without one or while it is lost."""
+        if self.bus is None:
+            return None
+        try:
+            return fn(self.bus)
+        except redis.RedisError:  # lost: phones here still hear their tickets; those on a fan-out resubscribe
+            log.warning("cannot reach the Redis shared with the fan-out processes")
+            return None
 
     # ---- sending -----------------------------------------------------------------------------
 
@@ -314,16 +332,13 @@ class Broadcaster(StaffRoom):
 
     def _push_staff(self, branch: str) -> None:
         """The branch's staff state to its staff room."""
-        if self._staff_members(branch) or self.staff_bus is not None:
+        if self._staff_members(branch) or self.bus is not None:
             self.to_staff("staff_queue", staff_state(self.engine, branch), branch)
 
     def to_staff(self, name: str, payload: dict, branch: str) -> None:
         """An event to the branch's staff room here and, with fan-out processes, to theirs through Redis."""
-        if self.staff_bus is not None:
-            try:
-                self.staff_bus.publish(STAFF_CHANNEL, json.dumps({"event": name, "payload": payload, "branch": branch}))
-            except redis.RedisError:  # Redis lost: the staff here still hear it; a fan-out's resubscribe catches up
-                log.warning("cannot publish %s to the fan-out processes' staff rooms", name)
+        event = json.dumps({"event": name, "payload": payload, "branch": branch})
+        self._shared(lambda bus: bus.publish(STAFF_CHANNEL, event))
         super().to_staff(name, payload, branch)
 
     def backlog(self) -> dict[str, int]:
