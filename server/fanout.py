@@ -20,7 +20,7 @@ from urllib.parse import quote
 import redis
 import requests
 from flask import Flask, jsonify, request
-from flask_socketio import SocketIO, emit, join_room, leave_room
+from flask_socketio import SocketIO, emit, join_room
 
 from motcua.accounts import Accounts
 from motcua.config import Config
@@ -28,7 +28,7 @@ from motcua.core.clock import SystemClock
 from motcua.core.model import DomainError
 from motcua.web.app import PacketJson
 from motcua.web.events import (STAFF_CHANNEL, STAFF_USAGE, SUBSCRIBE_USAGE, WATCHED, StaffRoom, _refuse, _subject,
-                               check_staff, one_object, staff_token)
+                               check_staff, leave_subject, one_object, staff_token)
 from motcua.web.throttle import redis_url
 
 log = logging.getLogger("motcua")
@@ -116,10 +116,9 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     @one_object(SUBSCRIBE_USAGE)
     def unsubscribe(data: dict):
         try:
-            kind, key = _subject(data)
+            leave_subject(data)
         except DomainError as error:
             return _refuse(error)
-        leave_room(f"{kind}:{key}")
         return {"ok": True}
 
     @io.on("subscribe_staff")

@@ -48,6 +48,11 @@ class Fanout:
             self.proc.wait(timeout=10)
 
 
+def issue(writer, count: int) -> list[dict]:
+    """count new tickets of hk-01's land service (counters 4 and 5 call it), in order."""
+    return [writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"}).json() for _ in range(count)]
+
+
 @pytest.fixture
 def city(tmp_path, real_template, redis_server):  # noqa: F811
     """The writer and two fan-out processes on one Redis, all reading the same config file."""
@@ -105,7 +110,7 @@ def test_a_subscription_a_fanout_cannot_answer_is_refused_as_the_writer_refuses_
 
 def test_a_display_whose_fanout_is_killed_moves_to_another_and_shows_no_stale_call(city):
     writer, (fanout_a, fanout_b) = city
-    first, second = (writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"}).json() for _ in range(2))
+    first, second = issue(writer, 2)
     display = Listener(fanout_a)
     writer.post("/branches/hk-01/counters/5/next", "off1")
     display.subscribe(branch="hk-01")
@@ -156,7 +161,7 @@ def test_staff_on_a_fanout_hear_their_room_until_their_session_is_revoked(city):
 
 def test_a_phone_on_a_fanout_hears_its_ticket_move_and_be_called(city):
     writer, (_, fanout_b) = city
-    ahead, mine = (writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"}).json() for _ in range(2))
+    ahead, mine = issue(writer, 2)
     phone = Listener(fanout_b)
     try:
         assert phone.subscribe(ticket=mine["id"]) == {"ok": True}

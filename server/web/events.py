@@ -434,10 +434,9 @@ def subscribe(data: dict):
 @one_object(SUBSCRIBE_USAGE)
 def unsubscribe(data: dict):
     try:
-        kind, key = _subject(data)
+        kind, key = leave_subject(data)
     except DomainError as error:
         return _refuse(error)
-    leave_room(f"{kind}:{key}")
     if kind == "ticket":
         try:
             ticket = current_app.extensions["motcua"].engine.ticket(key)
@@ -492,6 +491,13 @@ def _refuse(error: DomainError) -> dict:
 def disconnect(reason=None):
     broadcaster().forget(request.sid)
     broadcaster().leave_staff(request.sid)
+
+
+def leave_subject(data) -> tuple[str, str]:
+    """Leave the room an unsubscribe names; its ("branch", id) or ("ticket", id)."""
+    kind, key = _subject(data)
+    leave_room(f"{kind}:{key}")
+    return kind, key
 
 
 def _subject(data) -> tuple[str, str]:
