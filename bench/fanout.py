@@ -36,26 +36,12 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-async def wait_fanout(http: aiohttp.ClientSession, base: str) -> None:
-    for _ in range(300):
-        try:
-            async with http.get(base + "/health") as answer:
-                if answer.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"{base} did not start")
-
-
 async def measure(writer: str, holders: list[str], count: int, kiosk: str, args) -> tuple[list[float], int, int]:
     """count displays spread over holders (bases), calls made at the writer; (latencies, missed, calls)."""
     stop = asyncio.Event()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-        await wait_healthy(http, writer)
-        for base in holders:
-            if base != writer:
-                await wait_fanout(http, base)
+        for base in {writer, *holders}:
+            await wait_healthy(http, base)
         displays = [Display() for _ in range(count)]
         tasks = []
         for start in range(0, count, 100):

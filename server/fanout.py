@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import redis
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room
 
 from motcua.accounts import Accounts
@@ -29,6 +29,7 @@ from motcua.core.model import DomainError
 from motcua.web.app import PacketJson
 from motcua.web.events import (STAFF_CHANNEL, STAFF_USAGE, SUBSCRIBE_USAGE, WATCHED, StaffRoom, _refuse, _subject,
                                check_staff, leave_subject, one_object, staff_token)
+from motcua.web.ops_routes import health_answer, redis_check
 from motcua.web.throttle import redis_url
 
 log = logging.getLogger("motcua")
@@ -93,9 +94,10 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     room = StaffRoom(io, accounts)
     bus = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
 
-    @app.get("/health")
+    @app.get("/api/v1/health")
     def health():
-        return jsonify({"status": "ok", "role": "fanout"})
+        """As the writer's, with the one check a fan-out has of its own: Redis, which feeds it everything."""
+        return health_answer({"redis": redis_check(bus)})
 
     @io.on("subscribe")
     @one_object(SUBSCRIBE_USAGE)

@@ -36,7 +36,7 @@ class Fanout:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
-                if requests.get(self.base + "/health", timeout=5).ok:
+                if requests.get(self.base + "/api/v1/health", timeout=5).ok:
                     return
             except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.05)
@@ -173,3 +173,13 @@ def test_a_phone_on_a_fanout_hears_its_ticket_move_and_be_called(city):
         phone.wait_for("ticket", lambda d: d["status"] == "called" and d["counter"] == "4", timeout=5)
     finally:
         phone.close()
+
+
+def test_a_fanout_s_health_says_when_its_redis_is_lost(city, redis_server):  # noqa: F811
+    _, (fanout_a, _) = city
+    health = fanout_a.base + "/api/v1/health"
+    assert requests.get(health, timeout=10).json() == {"status": "ok", "checks": {"redis": "ok"}}
+    redis_server.stop()
+    answer = requests.get(health, timeout=10)
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "unhealthy"
+    assert answer.json()["error"]["details"]["redis"].startswith("Redis does not answer")

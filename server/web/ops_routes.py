@@ -24,7 +24,11 @@ OK = "ok"
            "started), Redis answering (when [server] message_queue is set); 503 `unhealthy` names the failing "
            "checks in its details", schemas.Health, errors=(503,))
 def health():
-    results = checks()
+    return health_answer(checks())
+
+
+def health_answer(results: dict[str, str]):
+    """200 with every check "ok", else 503 `unhealthy` naming the failing ones (the fan-out's /health too)."""
     failing = sorted(name for name, result in results.items() if result != OK)
     if failing:
         log.warning("unhealthy: %s", "; ".join(f"{name}: {results[name]}" for name in failing))
@@ -62,6 +66,13 @@ def _redis() -> str:
         client = current_app.extensions[REDIS] = redis.Redis.from_url(
             runtime().config.server.message_queue, socket_timeout=HEALTH_WAIT_S,
             socket_connect_timeout=HEALTH_WAIT_S)
+    return redis_check(client)
+
+
+def redis_check(client) -> str:
+    """"ok" when the Redis client's server answers a ping, else what is wrong."""
+    import redis
+
     try:
         client.ping()
     except redis.RedisError as error:
