@@ -183,3 +183,29 @@ def test_a_fanout_s_health_says_when_its_redis_is_lost(city, redis_server):  # n
     answer = requests.get(health, timeout=10)
     assert answer.status_code == 503 and answer.json()["error"]["code"] == "unhealthy"
     assert answer.json()["error"]["details"]["redis"].startswith("Redis does not answer")
+
+
+def test_once_redis_is_back_calls_at_the_writer_reach_a_display_and_staff_on_a_fanout(city, redis_server):  # noqa: F811
+    writer, (fanout_a, _) = city
+    display, staff = Listener(fanout_a), Listener(fanout_a)
+    try:
+        display.subscribe(branch="hk-01")
+        staff.subscribe("subscribe_staff", branch="hk-01", token=writer.tokens["mgr1"])
+        redis_server.stop()
+        redis_server.start()  # the same port, empty
+        ticket = issue(writer, 1)[0]
+        assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ticket["id"]
+        # A call made before the processes' listeners are back (within a second or two) is lost to the
+        # fan-outs' displays: recalled until one is heard, within a deadline.
+        deadline, heard = time.monotonic() + 20, False
+        while not heard and time.monotonic() < deadline:
+            try:
+                display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=1)
+                heard = True
+            except AssertionError:
+                assert writer.post(f"/tickets/{ticket['id']}/recall", "off1").ok
+        assert heard
+        staff.wait_for("called", lambda d: d["ticket"] == ticket["id"], timeout=10)
+    finally:
+        display.close()
+        staff.close()
