@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from dataclasses import replace
 from urllib.parse import quote
 
@@ -93,6 +94,8 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     accounts = Accounts(ReadOnlyAccounts(config.server.db), SystemClock(), config.auth.token_ttl_hours)
     room = StaffRoom(io, accounts)
     bus = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    watching: dict[str, set[tuple[str, str]]] = {}  # sid of a phone -> the (branch, ticket id) it watches
+    lock = threading.Lock()
 
     @app.get("/api/v1/health")
     def health():
@@ -109,8 +112,8 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
         except DomainError as error:
             return _refuse(error)
         join_room(f"{kind}:{key}")
-        if kind == "ticket":  # the writer sends a ticket's moves only to those it knows are watched
-            bus.sadd(WATCHED.format(branch=state["branch"]), key)
+        if kind == "ticket":
+            watch(request.sid, state["branch"], key)
         emit("queue" if kind == "branch" else "ticket", state)
         return {"ok": True}
 
@@ -118,9 +121,12 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     @one_object(SUBSCRIBE_USAGE)
     def unsubscribe(data: dict):
         try:
-            leave_subject(data)
+            kind, key = leave_subject(data)
         except DomainError as error:
             return _refuse(error)
+        if kind == "ticket":
+            with lock:
+                watching[request.sid] = {(b, t) for b, t in watching.get(request.sid, ()) if t != key}
         return {"ok": True}
 
     @io.on("subscribe_staff")
@@ -144,19 +150,41 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     @io.on("disconnect")
     def disconnect(reason=None):
         room.leave_staff(request.sid)
+        with lock:
+            watching.pop(request.sid, None)
+
+    def watch(sid: str, branch: str, ticket_id: str) -> None:
+        """The writer sends a ticket's moves only to the tickets it knows are watched: list it in Redis."""
+        with lock:
+            watching.setdefault(sid, set()).add((branch, ticket_id))
+        try:
+            bus.sadd(WATCHED.format(branch=branch), ticket_id)
+        except redis.RedisError:  # listed again by relay_staff_events once Redis is back
+            log.warning("cannot list ticket %s as watched: Redis does not answer", ticket_id)
+
+    def list_watched_again() -> None:
+        """Every ticket this process's phones watch, listed again (Redis restarted empty)."""
+        with lock:
+            watched = {pair for pairs in watching.values() for pair in pairs}
+        for branch, ticket_id in watched:
+            bus.sadd(WATCHED.format(branch=branch), ticket_id)
 
     def relay_staff_events() -> None:
-        """The writer's staff events, each to this process's members of the branch's staff room."""
+        """The writer's staff events, each to this process's members of the branch's staff room; on each
+        (re)connection to Redis, the tickets watched here listed again."""
         while True:
             try:
-                bus = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
-                bus.subscribe(STAFF_CHANNEL)
-                for message in bus.listen():
+                events = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+                events.subscribe(STAFF_CHANNEL)
+                list_watched_again()
+                for message in events.listen():
                     event = json.loads(message["data"])
                     room.to_staff(event["event"], event["payload"], event["branch"])
-            except Exception:  # Redis lost, or one bad push: listen again, as the message queue does
+            except redis.RedisError as error:  # lost: listen again, as the message queue does
+                log.warning("staff events: Redis does not answer (%s); trying again", error)
+            except Exception:  # one bad push must not end the staff's live updates
                 log.exception("relaying staff events failed")
-                io.sleep(1)
+            io.sleep(1)
 
     app.extensions["motcua.fanout.relay"] = relay_staff_events
     return app, io, room

@@ -209,3 +209,25 @@ def test_once_redis_is_back_calls_at_the_writer_reach_a_display_and_staff_on_a_f
     finally:
         display.close()
         staff.close()
+
+
+def test_a_phone_on_a_fanout_hears_its_ticket_move_after_redis_restarted(city, redis_server):  # noqa: F811
+    writer, (_, fanout_b) = city
+    ahead, mine = issue(writer, 2)
+    phone = Listener(fanout_b)
+    try:
+        assert phone.subscribe(ticket=mine["id"]) == {"ok": True}
+        phone.wait_for("ticket", lambda d: d["position"] == 2, timeout=2)
+        redis_server.stop()
+        redis_server.start()  # the same port, empty: the tickets watched from fan-outs are listed again
+        assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ahead["id"]
+        deadline, heard = time.monotonic() + 20, False
+        while not heard and time.monotonic() < deadline:
+            try:
+                phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=1)
+                heard = True
+            except AssertionError:  # moved before the fan-out listed it again: the next move says it
+                assert writer.post(f"/tickets/{ahead['id']}/recall", "off1").ok
+        assert heard
+    finally:
+        phone.close()
