@@ -193,7 +193,7 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
 def fanout(config: Config, port: int) -> None:
     """Serve Socket.IO on port until stopped; the writer is at the config's own host and port."""
     from motcua import logs
-    from motcua.server_main import CannotServe, _gevent_server, _serve_until_interrupted
+    from motcua.server_main import CannotServe, _gevent_server, _serve_until_interrupted, warm_heap
     from motcua.web.throttle import check_redis
 
     logs.configure(config.server.log_format)
@@ -205,6 +205,7 @@ def fanout(config: Config, port: int) -> None:
         raise CannotServe(str(error)) from None
     app, io, _ = create_fanout(config)
     io.start_background_task(app.extensions["motcua.fanout.relay"])
+    warm_heap(config)
     print(f"motcua fanout on {own.server.host}:{port} for the writer at {writer_base(config)}", flush=True)
     if server is None:
         io.run(app, host=own.server.host, port=port, log_output=config.server.access_log, allow_unsafe_werkzeug=True)

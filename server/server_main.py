@@ -44,14 +44,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     print(f"motcua serving {config.server.db} at {base}/api/v1 (async mode {config.server.async_mode})",
           flush=True)
     socketio.start_background_task(app.extensions[EXTENSION].run)
-    # Full collections of a warm heap stall one emit in fifty by 130-160 ms (NOTES.md); what is
-    # loaded by now lives as long as the process, so freeze it out of the collector's sight.
-    gc.collect()
-    gc.freeze()
-    # What comes later (every socket's objects) is scanned by each full collection, which stops the
-    # whole server meanwhile: make those rare ([server] gc_full_every; the figures in bench/flood.py).
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, config.server.gc_full_every)
+    warm_heap(config)
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
     try:
@@ -65,6 +58,18 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
         app.extensions["motcua"].store.close()
         held.close()
         writing.close()
+
+
+def warm_heap(config: Config) -> None:
+    """Once loaded: what is loaded kept out of the collector's sight, and full collections made rare."""
+    # Full collections of a warm heap stall one emit in fifty by 130-160 ms (NOTES.md); what is
+    # loaded by now lives as long as the process, so freeze it out of the collector's sight.
+    gc.collect()
+    gc.freeze()
+    # What comes later (every socket's objects) is scanned by each full collection, which stops the
+    # whole server meanwhile: make those rare ([server] gc_full_every; the figures in bench/flood.py).
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, config.server.gc_full_every)
 
 
 def _gevent_server(config: Config):
