@@ -31,7 +31,7 @@ from motcua.web.app import PacketJson
 from motcua.web.events import (STAFF_CHANNEL, STAFF_USAGE, SUBSCRIBE_USAGE, WATCHED, StaffRoom, _refuse, _subject,
                                check_staff, leave_subject, one_object, staff_token)
 from motcua.web.ops_routes import health_answer, redis_check
-from motcua.web.throttle import redis_url
+from motcua.web.throttle import queue_channel, redis_url
 
 log = logging.getLogger("motcua")
 WRITER_TIMEOUT_S = 5.0
@@ -88,7 +88,8 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
         raise ValueError("motcua fanout needs [server] message_queue, a Redis URL shared with the writer")
     app = Flask(__name__)
     io = SocketIO()
-    io.init_app(app, async_mode=config.server.async_mode, message_queue=url, http_compression=False,
+    channel = queue_channel(config)
+    io.init_app(app, async_mode=config.server.async_mode, message_queue=url, channel=channel, http_compression=False,
                 json=PacketJson, ping_interval=config.server.ping_interval_s, ping_timeout=config.server.ping_timeout_s)
     writer = Writer(writer_base(config))
     accounts = Accounts(ReadOnlyAccounts(config.server.db), SystemClock(), config.auth.token_ttl_hours)
@@ -175,7 +176,7 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
         while True:
             try:
                 events = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
-                events.subscribe(STAFF_CHANNEL)
+                events.subscribe(STAFF_CHANNEL.format(channel=channel))
                 list_watched_again()
                 for message in events.listen():
                     event = json.loads(message["data"])

@@ -231,3 +231,37 @@ def test_a_phone_on_a_fanout_hears_its_ticket_move_after_redis_restarted(city, r
         assert heard
     finally:
         phone.close()
+
+
+def test_two_cities_on_one_redis_with_a_database_number_each_hear_only_their_own_calls(city, tmp_path, real_template,
+                                                                                     redis_server):  # noqa: F811
+    writer, (fanout_a, _) = city
+    other = tmp_path / "other"
+    other.mkdir()
+    db = real_template.copy_to(other / "motcua.db")
+    port = free_port()
+    config = other / "config.toml"
+    config.write_text(f'[server]\ndb = "{db}"\nport = {port}\nmessage_queue = "{redis_server.url[:-1]}1"\n')
+    second = Server(db, port, other / "writer.log", tokens=dict(real_template.tokens), args=("--config", str(config)))
+    second.start()
+    second_fanout = Fanout(free_port(), other / "fanout.log")
+    try:
+        second_fanout.start(config)
+        here, there, there_staff = Listener(fanout_a), Listener(second_fanout), Listener(second_fanout)
+        here.subscribe(branch="hk-01")
+        there.subscribe(branch="hk-01")  # the same branch id, in another city
+        there_staff.subscribe("subscribe_staff", branch="hk-01", token=second.tokens["mgr1"])
+        mine = issue(writer, 1)[0]
+        writer.post("/branches/hk-01/counters/5/next", "off1")
+        here.wait_for("called", lambda d: d["number"] == mine["number"], timeout=5)
+        # Its own call, published after: a process listening where the first city publishes hears that first.
+        theirs = issue(second, 1)[0]
+        assert second.post("/branches/hk-01/counters/4/next", "mgr1").json()["ticket"]["id"] == theirs["id"]
+        there.wait_for("called", lambda d: d["number"] == theirs["number"], timeout=5)
+        there_staff.wait_for("called", lambda d: d["ticket"] == theirs["id"], timeout=5)
+        assert there.heard.count("called") == 1 and there_staff.heard.count("called") == 1
+        for listener in (here, there, there_staff):
+            listener.close()
+    finally:
+        second_fanout.kill()
+        second.kill(signal.SIGTERM)

@@ -56,7 +56,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     _json_errors(app)
     app.before_request(_no_empty_segments)
     socketio.init_app(app, async_mode=config.server.async_mode,
-                      message_queue=config.server.message_queue or None,
+                      message_queue=config.server.message_queue or None, channel=throttle.queue_channel(config),
                       http_compression=False, json=PacketJson, ping_interval=config.server.ping_interval_s,
                       ping_timeout=config.server.ping_timeout_s)
     # Wrapped outside Socket.IO's middleware: its own answers (/socket.io/ polling, refusals) carry them too.
@@ -65,7 +65,8 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.wsgi_app = behind_proxies(app.wsgi_app, config.server.trusted_proxies)
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
-                                                accounts=runtime.accounts, bus=_fanout_bus(config))
+                                                accounts=runtime.accounts, bus=_fanout_bus(config),
+                                                channel=throttle.queue_channel(config))
     app.extensions[METRICS] = Metrics(runtime, app.extensions[EXTENSION], socketio, metrics_from)
     return app
 

@@ -46,7 +46,7 @@ CHUNK = 100
 EXTENSION = "motcua.broadcaster"
 
 
-STAFF_CHANNEL = "motcua:staff"  # the writer's staff events, for the fan-out processes (motcua.fanout)
+STAFF_CHANNEL = "{channel}:staff"  # the writer's staff events, for the fan-out processes (motcua.fanout)
 # The tickets phones on fan-out processes watch, a set per branch; a ticket leaves it when it ends.
 WATCHED = "motcua:watched:{branch}"
 
@@ -108,8 +108,9 @@ class Broadcaster(StaffRoom):
     """Turns committed changes into Socket.IO events, in commit order; all but calls off the request's path."""
 
     def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK, accounts=None,
-                 bus=None) -> None:
+                 bus=None, channel: str = "") -> None:
         super().__init__(io, accounts)
+        self.staff_channel = STAFF_CHANNEL.format(channel=channel)  # the city's (throttle.queue_channel)
         self.engine = engine
         # A Redis client when fan-out processes hold sockets too (motcua.fanout): every staff event is
         # published on STAFF_CHANNEL, where each checks its own members' sessions before sending it, and
@@ -338,7 +339,7 @@ class Broadcaster(StaffRoom):
     def to_staff(self, name: str, payload: dict, branch: str) -> None:
         """An event to the branch's staff room here and, with fan-out processes, to theirs through Redis."""
         event = json.dumps({"event": name, "payload": payload, "branch": branch})
-        self._shared(lambda bus: bus.publish(STAFF_CHANNEL, event))
+        self._shared(lambda bus: bus.publish(self.staff_channel, event))
         super().to_staff(name, payload, branch)
 
     def backlog(self) -> dict[str, int]:

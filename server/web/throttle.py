@@ -17,6 +17,16 @@ def redis_url(config: Config) -> str | None:
     return queue if queue.startswith(REDIS_SCHEMES) else None
 
 
+def queue_channel(config: Config) -> str:
+    """The Redis pub/sub channel of the city's message queue. Pub/sub ignores database numbers, so cities
+    sharing one Redis with a database number each would hear each other's events on one channel."""
+    import redis
+
+    url = redis_url(config)
+    database = redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0) if url else 0
+    return f"motcua-{database}"
+
+
 def configure(app: Flask, config: Config) -> None:
     """Point app's limiters at the configured Redis, through Flask-Limiter's own settings.
 
