@@ -48,6 +48,20 @@ class Fanout:
             self.proc.wait(timeout=10)
 
 
+@pytest.fixture
+def listen():
+    """listen(process): a Socket.IO client connected to it, closed with the test."""
+    made = []
+
+    def connect(process) -> Listener:
+        made.append(Listener(process))
+        return made[-1]
+
+    yield connect
+    for listener in made:
+        listener.close()
+
+
 def issue(writer, count: int) -> list[dict]:
     """count new tickets of hk-01's land service (counters 4 and 5 call it), in order."""
     return [writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "land"}).json() for _ in range(count)]
@@ -60,7 +74,8 @@ def city(tmp_path, real_template, redis_server):  # noqa: F811
     port = free_port()
     config = tmp_path / "config.toml"
     config.write_text(f'[server]\ndb = "{db}"\nport = {port}\nmessage_queue = "{redis_server.url}"\n')
-    writer = Server(db, port, tmp_path / "writer.log", tokens=dict(real_template.tokens), args=("--config", str(config)))
+    writer = Server(db, port, tmp_path / "writer.log", tokens=dict(real_template.tokens),
+                    args=("--config", str(config)))
     writer.start()
     fanouts = [Fanout(free_port(), tmp_path / f"fanout-{name}.log") for name in "ab"]
     try:
@@ -73,48 +88,42 @@ def city(tmp_path, real_template, redis_server):  # noqa: F811
         writer.kill(signal.SIGTERM)
 
 
-def test_a_display_on_a_fanout_gets_the_state_at_once_and_hears_a_call_made_at_the_writer(city):
+def test_a_display_on_a_fanout_gets_the_state_at_once_and_hears_a_call_made_at_the_writer(city, listen):
     writer, (_, fanout_b) = city
     ticket = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "build"}).json()
-    display = Listener(fanout_b)
-    try:
-        assert display.subscribe(branch="hk-01") == {"ok": True}
-        state, _ = display.wait_for("queue", timeout=2)
-        assert state == writer.get("/branches/hk-01/state").json()
-        assert ticket["number"] not in str(state["recent_calls"])
-        answer = writer.post("/branches/hk-01/counters/5/next", "off1")
-        returned = time.monotonic()
-        assert answer.json()["ticket"]["id"] == ticket["id"]
-        payload, at = display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=5)
-        assert at - returned < 2 and payload["counter"] == "5"
-        display.wait_for("queue", lambda d: d["recent_calls"] and d["recent_calls"][0]["number"] == ticket["number"],
-                         timeout=5)
-    finally:
-        display.close()
+    display = listen(fanout_b)
+    assert display.subscribe(branch="hk-01") == {"ok": True}
+    state, _ = display.wait_for("queue", timeout=2)
+    assert state == writer.get("/branches/hk-01/state").json()
+    assert ticket["number"] not in str(state["recent_calls"])
+    answer = writer.post("/branches/hk-01/counters/5/next", "off1")
+    returned = time.monotonic()
+    assert answer.json()["ticket"]["id"] == ticket["id"]
+    payload, at = display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=5)
+    assert at - returned < 2 and payload["counter"] == "5"
+    display.wait_for("queue", lambda d: d["recent_calls"] and d["recent_calls"][0]["number"] == ticket["number"],
+                     timeout=5)
 
 
-def test_a_subscription_a_fanout_cannot_answer_is_refused_as_the_writer_refuses_it(city):
+def test_a_subscription_a_fanout_cannot_answer_is_refused_as_the_writer_refuses_it(city, listen):
     writer, (fanout_a, _) = city
-    display, direct = Listener(fanout_a), Listener(writer)
-    try:
-        for event, room in (("subscribe", {"branch": "nowhere"}), ("subscribe", {"ticket": "nothing"}),
-                            ("subscribe", {"shop": "x"}), ("subscribe_staff", {"branch": "hk-01"}),
-                            ("subscribe_staff", {"branch": "hk-02", "token": writer.tokens["off1"]}),
-                            ("subscribe_staff", {"branch": "hk-01", "token": "forged"})):
-            refused = display.subscribe(event, **room)
-            assert refused["ok"] is False and refused == direct.subscribe(event, **room), (event, room)
-    finally:
-        display.close()
-        direct.close()
+    display, direct = listen(fanout_a), listen(writer)
+    for event, room in (("subscribe", {"branch": "nowhere"}), ("subscribe", {"ticket": "nothing"}),
+                        ("subscribe", {"shop": "x"}), ("subscribe_staff", {"branch": "hk-01"}),
+                        ("subscribe_staff", {"branch": "hk-02", "token": writer.tokens["off1"]}),
+                        ("subscribe_staff", {"branch": "hk-01", "token": "forged"})):
+        refused = display.subscribe(event, **room)
+        assert refused["ok"] is False and refused == direct.subscribe(event, **room), (event, room)
 
 
-def test_a_display_whose_fanout_is_killed_moves_to_another_and_shows_no_stale_call(city):
+def test_a_display_whose_fanout_is_killed_moves_to_another_and_shows_no_stale_call(city, listen):
     writer, (fanout_a, fanout_b) = city
     first, second = issue(writer, 2)
-    display = Listener(fanout_a)
+    display = listen(fanout_a)
     writer.post("/branches/hk-01/counters/5/next", "off1")
     display.subscribe(branch="hk-01")
-    display.wait_for("queue", lambda d: d["recent_calls"] and d["recent_calls"][0]["number"] == first["number"], timeout=5)
+    display.wait_for("queue", lambda d: d["recent_calls"] and d["recent_calls"][0]["number"] == first["number"],
+                     timeout=5)
     fanout_a.kill(signal.SIGKILL)
     deadline = time.monotonic() + 10
     while display.client.connected and time.monotonic() < deadline:
@@ -122,57 +131,47 @@ def test_a_display_whose_fanout_is_killed_moves_to_another_and_shows_no_stale_ca
     assert not display.client.connected
     # Called while the display has no fan-out: the one it moves to says so at once.
     assert writer.post("/branches/hk-01/counters/4/next", "mgr1").json()["ticket"]["id"] == second["id"]
-    moved = Listener(fanout_b)
-    try:
-        assert moved.subscribe(branch="hk-01") == {"ok": True}
-        state, _ = moved.wait_for("queue", timeout=2)
-        assert state["recent_calls"][0]["number"] == second["number"]
-        assert state == writer.get("/branches/hk-01/state").json()
-    finally:
-        moved.close()
+    moved = listen(fanout_b)
+    assert moved.subscribe(branch="hk-01") == {"ok": True}
+    state, _ = moved.wait_for("queue", timeout=2)
+    assert state["recent_calls"][0]["number"] == second["number"]
+    assert state == writer.get("/branches/hk-01/state").json()
 
 
-def test_staff_on_a_fanout_hear_their_room_until_their_session_is_revoked(city):
+def test_staff_on_a_fanout_hear_their_room_until_their_session_is_revoked(city, listen):
     writer, (fanout_a, _) = city
     token = writer.login("mgr1")
-    staff, colleague = Listener(fanout_a), Listener(fanout_a)
-    try:
-        assert staff.subscribe("subscribe_staff", branch="hk-01", token=token) == {"ok": True}
-        assert colleague.subscribe("subscribe_staff", branch="hk-01", token=writer.tokens["off1"]) == {"ok": True}
-        staff.wait_for("staff_queue", timeout=2)
-        ticket = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "build"}).json()
-        writer.post("/branches/hk-01/counters/5/next", "off1")
-        called, _ = staff.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=5)
-        assert called["ticket"] == ticket["id"]
-        assert requests.post(writer.api + "/auth/logout", headers={"Authorization": f"Bearer {token}"},
-                             timeout=10).ok
-        later = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
-        assert writer.post("/branches/hk-01/counters/1/next", "mgr1").json()["ticket"]["id"] == later["id"]
-        staff.wait_for("error", lambda d: d["error"]["code"] == "session_ended", timeout=5)
-        # The colleague, on the same fan-out, hears the call: the revoked page was passed over, not late.
-        colleague.wait_for("called", lambda d: d["number"] == later["number"], timeout=5)
-        # Only what was sent before the logout came before session_ended, and nothing after it.
-        assert staff.heard[staff.heard.index("error"):] == ["error"]
-        assert later["number"] not in str(list(staff.events.queue))
-    finally:
-        staff.close()
-        colleague.close()
+    staff, colleague = listen(fanout_a), listen(fanout_a)
+    assert staff.subscribe("subscribe_staff", branch="hk-01", token=token) == {"ok": True}
+    assert colleague.subscribe("subscribe_staff", branch="hk-01", token=writer.tokens["off1"]) == {"ok": True}
+    staff.wait_for("staff_queue", timeout=2)
+    ticket = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "build"}).json()
+    writer.post("/branches/hk-01/counters/5/next", "off1")
+    called, _ = staff.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=5)
+    assert called["ticket"] == ticket["id"]
+    assert requests.post(writer.api + "/auth/logout", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10).ok
+    later = writer.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
+    assert writer.post("/branches/hk-01/counters/1/next", "mgr1").json()["ticket"]["id"] == later["id"]
+    staff.wait_for("error", lambda d: d["error"]["code"] == "session_ended", timeout=5)
+    # The colleague, on the same fan-out, hears the call: the revoked page was passed over, not late.
+    colleague.wait_for("called", lambda d: d["number"] == later["number"], timeout=5)
+    # Only what was sent before the logout came before session_ended, and nothing after it.
+    assert staff.heard[staff.heard.index("error"):] == ["error"]
+    assert later["number"] not in str(list(staff.events.queue))
 
 
-def test_a_phone_on_a_fanout_hears_its_ticket_move_and_be_called(city):
+def test_a_phone_on_a_fanout_hears_its_ticket_move_and_be_called(city, listen):
     writer, (_, fanout_b) = city
     ahead, mine = issue(writer, 2)
-    phone = Listener(fanout_b)
-    try:
-        assert phone.subscribe(ticket=mine["id"]) == {"ok": True}
-        phone.wait_for("ticket", lambda d: d["position"] == 2, timeout=2)
-        assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ahead["id"]
-        phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=5)
-        assert writer.post("/branches/hk-01/counters/4/next", "mgr1").json()["ticket"]["id"] == mine["id"]
-        phone.wait_for("called", timeout=5)
-        phone.wait_for("ticket", lambda d: d["status"] == "called" and d["counter"] == "4", timeout=5)
-    finally:
-        phone.close()
+    phone = listen(fanout_b)
+    assert phone.subscribe(ticket=mine["id"]) == {"ok": True}
+    phone.wait_for("ticket", lambda d: d["position"] == 2, timeout=2)
+    assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ahead["id"]
+    phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=5)
+    assert writer.post("/branches/hk-01/counters/4/next", "mgr1").json()["ticket"]["id"] == mine["id"]
+    phone.wait_for("called", timeout=5)
+    phone.wait_for("ticket", lambda d: d["status"] == "called" and d["counter"] == "4", timeout=5)
 
 
 def test_a_fanout_s_health_says_when_its_redis_is_lost(city, redis_server):  # noqa: F811
@@ -185,56 +184,50 @@ def test_a_fanout_s_health_says_when_its_redis_is_lost(city, redis_server):  # n
     assert answer.json()["error"]["details"]["redis"].startswith("Redis does not answer")
 
 
-def test_once_redis_is_back_calls_at_the_writer_reach_a_display_and_staff_on_a_fanout(city, redis_server):  # noqa: F811
+def test_once_redis_is_back_calls_at_the_writer_reach_a_display_and_staff_on_a_fanout(
+        city, listen, redis_server):  # noqa: F811
     writer, (fanout_a, _) = city
-    display, staff = Listener(fanout_a), Listener(fanout_a)
-    try:
-        display.subscribe(branch="hk-01")
-        staff.subscribe("subscribe_staff", branch="hk-01", token=writer.tokens["mgr1"])
-        redis_server.stop()
-        redis_server.start()  # the same port, empty
-        ticket = issue(writer, 1)[0]
-        assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ticket["id"]
-        # A call made before the processes' listeners are back (within a second or two) is lost to the
-        # fan-outs' displays: recalled until one is heard, within a deadline.
-        deadline, heard = time.monotonic() + 20, False
-        while not heard and time.monotonic() < deadline:
-            try:
-                display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=1)
-                heard = True
-            except AssertionError:
-                assert writer.post(f"/tickets/{ticket['id']}/recall", "off1").ok
-        assert heard
-        staff.wait_for("called", lambda d: d["ticket"] == ticket["id"], timeout=10)
-    finally:
-        display.close()
-        staff.close()
+    display, staff = listen(fanout_a), listen(fanout_a)
+    display.subscribe(branch="hk-01")
+    staff.subscribe("subscribe_staff", branch="hk-01", token=writer.tokens["mgr1"])
+    redis_server.stop()
+    redis_server.start()  # the same port, empty
+    ticket = issue(writer, 1)[0]
+    assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ticket["id"]
+    # A call made before the processes' listeners are back (within a second or two) is lost to the
+    # fan-outs' displays: recalled until one is heard, within a deadline.
+    deadline, heard = time.monotonic() + 20, False
+    while not heard and time.monotonic() < deadline:
+        try:
+            display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=1)
+            heard = True
+        except AssertionError:
+            assert writer.post(f"/tickets/{ticket['id']}/recall", "off1").ok
+    assert heard
+    staff.wait_for("called", lambda d: d["ticket"] == ticket["id"], timeout=10)
 
 
-def test_a_phone_on_a_fanout_hears_its_ticket_move_after_redis_restarted(city, redis_server):  # noqa: F811
+def test_a_phone_on_a_fanout_hears_its_ticket_move_after_redis_restarted(city, listen, redis_server):  # noqa: F811
     writer, (_, fanout_b) = city
     ahead, mine = issue(writer, 2)
-    phone = Listener(fanout_b)
-    try:
-        assert phone.subscribe(ticket=mine["id"]) == {"ok": True}
-        phone.wait_for("ticket", lambda d: d["position"] == 2, timeout=2)
-        redis_server.stop()
-        redis_server.start()  # the same port, empty: the tickets watched from fan-outs are listed again
-        assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ahead["id"]
-        deadline, heard = time.monotonic() + 20, False
-        while not heard and time.monotonic() < deadline:
-            try:
-                phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=1)
-                heard = True
-            except AssertionError:  # moved before the fan-out listed it again: the next move says it
-                assert writer.post(f"/tickets/{ahead['id']}/recall", "off1").ok
-        assert heard
-    finally:
-        phone.close()
+    phone = listen(fanout_b)
+    assert phone.subscribe(ticket=mine["id"]) == {"ok": True}
+    phone.wait_for("ticket", lambda d: d["position"] == 2, timeout=2)
+    redis_server.stop()
+    redis_server.start()  # the same port, empty: the tickets watched from fan-outs are listed again
+    assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ahead["id"]
+    deadline, heard = time.monotonic() + 20, False
+    while not heard and time.monotonic() < deadline:
+        try:
+            phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=1)
+            heard = True
+        except AssertionError:  # moved before the fan-out listed it again: the next move says it
+            assert writer.post(f"/tickets/{ahead['id']}/recall", "off1").ok
+    assert heard
 
 
-def test_two_cities_on_one_redis_with_a_database_number_each_hear_only_their_own_calls(city, tmp_path, real_template,
-                                                                                     redis_server):  # noqa: F811
+def test_two_cities_on_one_redis_with_a_database_number_each_hear_only_their_own_calls(
+        city, listen, tmp_path, real_template, redis_server):  # noqa: F811
     writer, (fanout_a, _) = city
     other = tmp_path / "other"
     other.mkdir()
@@ -247,7 +240,7 @@ def test_two_cities_on_one_redis_with_a_database_number_each_hear_only_their_own
     second_fanout = Fanout(free_port(), other / "fanout.log")
     try:
         second_fanout.start(config)
-        here, there, there_staff = Listener(fanout_a), Listener(second_fanout), Listener(second_fanout)
+        here, there, there_staff = listen(fanout_a), listen(second_fanout), listen(second_fanout)
         here.subscribe(branch="hk-01")
         there.subscribe(branch="hk-01")  # the same branch id, in another city
         there_staff.subscribe("subscribe_staff", branch="hk-01", token=second.tokens["mgr1"])
@@ -260,8 +253,6 @@ def test_two_cities_on_one_redis_with_a_database_number_each_hear_only_their_own
         there.wait_for("called", lambda d: d["number"] == theirs["number"], timeout=5)
         there_staff.wait_for("called", lambda d: d["ticket"] == theirs["id"], timeout=5)
         assert there.heard.count("called") == 1 and there_staff.heard.count("called") == 1
-        for listener in (here, there, there_staff):
-            listener.close()
     finally:
         second_fanout.kill()
         second.kill(signal.SIGTERM)
