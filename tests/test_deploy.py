@@ -278,11 +278,13 @@ def test_compose_describes_the_units_shape():
     assert services["writer"]["command"] == exec_start("motcua.service")
     redis_server, redis_conf = exec_start("motcua-redis.service")[:2]
     assert services["redis"]["command"] == [Path(redis_server).name, redis_conf]
+    # The fan-out processes wait, off, for `motcua fanout`: each runs what motcua-fanout@PORT.service would.
     fanout = exec_start("motcua-fanout@.service")
-    for name, service in services.items():
-        if name.startswith("fanout-"):
-            assert service["profiles"] == ["fanout"]
-            assert service["command"] == [part.replace("%i", name.removeprefix("fanout-")) for part in fanout]
+    fanouts = {name: service for name, service in services.items() if name.startswith("fanout-")}
+    assert len(fanouts) == 3
+    for name, service in fanouts.items():
+        assert service["profiles"] == ["fanout"]
+        assert service["command"] == [part.replace("%i", name.removeprefix("fanout-")) for part in fanout]
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
