@@ -169,14 +169,12 @@ def city(tmp_path_factory, real_template):
                    "motcua serve", procs[-1], writer_log)
 
         cert, key = self_signed(folder)
-        (folder / "www").mkdir()
         site = render(DEPLOY / "nginx" / "motcua.conf", folder / "site.conf", {
             "listen 80;": f"listen 127.0.0.1:{http_port};", "listen [::]:80;": "",
             "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;", "listen [::]:443 ssl http2;": "",
             "server 127.0.0.1:8080;": f"server 127.0.0.1:{writer_port};",
             "/etc/letsencrypt/live/motcua.example.vn/fullchain.pem": str(cert),
-            "/etc/letsencrypt/live/motcua.example.vn/privkey.pem": str(key),
-            "/var/www/certbot": str(folder / "www")})
+            "/etc/letsencrypt/live/motcua.example.vn/privkey.pem": str(key)})
         main = nginx_main(folder, site)
         command = [NGINX, "-p", str(folder), "-c", str(main), "-e", "stderr"]
         checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
