@@ -9,7 +9,10 @@ import grp
 import ipaddress
 import os
 import queue
+import re
 import shlex
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -265,6 +268,43 @@ def test_a_body_past_the_largest_document_is_refused_by_nginx(city):
     # The largest document's size goes through to the writer, which answers by its own rules (JSON).
     within = client.post(city.base + "/api/v1/auth/login", data=b" " * largest, headers=headers, timeout=30)
     assert within.headers["Content-Type"] == "application/json", within.text[:200]
+
+
+def held_request(city: City, source: str) -> ssl.SSLSocket:
+    """A request through nginx from source with its headers in and its body not yet sent: in progress."""
+    context = ssl.create_default_context(cafile=str(city.ca))
+    raw = socket.create_connection(("127.0.0.1", city.https), timeout=10, source_address=(source, 0))
+    sock = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    sock.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 50\r\n\r\n")
+    return sock
+
+
+def status_from(city: City, source: str, status: int) -> requests.Response:
+    """The start page from source, asked again for a few seconds until it answers status (nginx is
+    told of held requests and of closed ones on its own time)."""
+    deadline = time.monotonic() + 5
+    answer = city.session(source).get(city.base + "/", timeout=10)
+    while answer.status_code != status and time.monotonic() < deadline:
+        time.sleep(0.05)
+        answer = city.session(source).get(city.base + "/", timeout=10)
+    return answer
+
+
+def test_nginx_caps_one_address_at_the_writers_connections_per_address(city):
+    site = (DEPLOY / "nginx" / "motcua.conf").read_text()
+    cap = int(re.search(r"limit_conn motcua_per_address (\d+);", site).group(1))
+    assert cap == load_config(DEPLOY / "config.toml").server.max_connections_per_address
+    held = []
+    try:
+        held.extend(held_request(city, "127.0.0.4") for _ in range(cap))
+        refused = status_from(city, "127.0.0.4", 503)
+        assert refused.status_code == 503 and refused.headers["Content-Type"] == "text/html"   # nginx's own
+        assert city.session("127.0.0.5").get(city.base + "/", timeout=10).status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
+    assert status_from(city, "127.0.0.4", 200).status_code == 200
 
 
 def test_compose_describes_the_units_shape():
