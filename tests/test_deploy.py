@@ -91,16 +91,18 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 def nginx_main(folder: Path, site: Path) -> Path:
-    """What Debian's nginx.conf gives a site, with the test's own pid, temp folders and user."""
+    """Debian's own nginx.conf with the site in sites-enabled's place, and the test's pid, logs, temp
+    folders and user."""
+    temps = ""
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / temp).mkdir()
-    temps = "\n".join(f"    {temp}_temp_path {folder / temp};" for temp in ("client_body", "proxy", "fastcgi",
-                                                                              "uwsgi", "scgi"))
-    main = folder / "nginx.conf"
-    main.write_text(f"user {getpass.getuser()} {grp.getgrgid(os.getgid()).gr_name};\n"
-                    f"pid {folder / 'nginx.pid'};\nerror_log stderr;\nevents {{ worker_connections 1024; }}\n"
-                    f"http {{\n{temps}\n    access_log off;\n    include {site};\n}}\n")
-    return main
+        temps += f"\n\t{temp}_temp_path {folder / temp};"
+    return render(Path("/etc/nginx/nginx.conf"), folder / "nginx.conf", {
+        "user www-data;": f"user {getpass.getuser()} {grp.getgrgid(os.getgid()).gr_name};",
+        "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
+        "error_log /var/log/nginx/error.log;": "error_log stderr;",
+        "access_log /var/log/nginx/access.log;": "access_log off;",
+        "include /etc/nginx/sites-enabled/*;": f"include {site};{temps}"})
 
 
 @dataclass
