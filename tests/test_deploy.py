@@ -217,7 +217,7 @@ def test_a_display_behind_nginx_hears_a_call_made_at_the_writer(city, transport,
     heard: queue.Queue = queue.Queue()
     display = socketio.Client(reconnection=False, http_session=city.session())
     display.on("called", heard.put)
-    display.connect(city.base, transports=[transport], wait_timeout=10)
+    display.connect(city.base, transports=[transport], wait_timeout=30)
     try:
         assert display.call("subscribe", {"branch": "hk-01"}, timeout=10) == {"ok": True}
         kiosk, officer = ({"Authorization": f"Bearer {city.tokens[who]}"} for who in ("kiosk1", "off1"))
