@@ -14,7 +14,7 @@ import shlex
 import socket
 import ssl
 import subprocess
-import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +164,8 @@ def city(tmp_path_factory, real_template):
         config = render(DEPLOY / "config.toml", folder / "config.toml",
                         {"port = 8080": f"port = {writer_port}", '"/var/lib/motcua/motcua.db"': f'"{db}"',
                          "redis://127.0.0.1:6379/0": f"redis://127.0.0.1:{redis_port}/0"})
-        motcua = str(Path(sys.executable).parent / "motcua")
+        # The `motcua` script pip installed for this Python, as /opt/motcua/venv/bin/motcua is the unit's.
+        motcua = str(Path(sysconfig.get_path("scripts")) / "motcua")
         command = [{"/opt/motcua/venv/bin/motcua": motcua, "/etc/motcua/config.toml": str(config)}.get(part, part)
                    for part in exec_start("motcua.service")]
         assert command[:2] == [motcua, "serve"] and str(config) in command
