@@ -97,17 +97,18 @@ ROUTES_LOG = "log_format motcua_routes '$motcua_route $upstream_addr $status';"
 
 def nginx_main(folder: Path, site: Path) -> Path:
     """Debian's own nginx.conf with the site in sites-enabled's place, and the test's pid, logs, temp
-    folders and user; access.log says where each request went (ROUTES_LOG)."""
+    folders and user; access.log says where each request went (ROUTES_LOG); more cities' sites go in cities/."""
     temps = ""
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / temp).mkdir()
         temps += f"\n\t{temp}_temp_path {folder / temp};"
+    (folder / "cities").mkdir()
     return render(Path("/etc/nginx/nginx.conf"), folder / "nginx.conf", {
         "user www-data;": f"user {getpass.getuser()} {grp.getgrgid(os.getgid()).gr_name};",
         "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
         "error_log /var/log/nginx/error.log;": "error_log stderr;",
         "access_log /var/log/nginx/access.log;": f"{ROUTES_LOG}\n\taccess_log {folder / 'access.log'} motcua_routes;",
-        "include /etc/nginx/sites-enabled/*;": f"include {site};{temps}"})
+        "include /etc/nginx/sites-enabled/*;": f"include {site};\n\tinclude {folder / 'cities'}/*.conf;{temps}"})
 
 
 @dataclass

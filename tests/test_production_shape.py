@@ -3,15 +3,21 @@ its systemd unit's command (test_deploy's `city`); Socket.IO clients over HTTPS 
 and phones are, with the calls made at the writer."""
 from __future__ import annotations
 
+import os
 import queue
 import signal
+import subprocess
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
 import socketio
 
-from test_deploy import City, city  # noqa: F401  (the fixture)
+from conftest import free_port
+from motcua.config import load_config
+from test_deploy import DEPLOY, City, city, exec_start, render, wait_until  # noqa: F401  (city: the fixture)
 
 ROUTE = "motcua_route"
 
@@ -20,8 +26,11 @@ class Screen:
     """A display's or phone's Socket.IO client through nginx, subscribing on every connection as
     display/live.js does, and keeping every event with the time it came."""
 
-    def __init__(self, city: City, subject: dict, transports=None, reconnection_delay: float = 1) -> None:  # noqa: F811
+    def __init__(self, city: City, subject: dict, transports=None, reconnection_delay: float = 1,  # noqa: F811
+                 host: str | None = None) -> None:
         self.http = city.session()
+        if host:   # on every request: Engine.IO sends connect()'s headers with the first only
+            self.http.headers["Host"] = host
         self.subject = subject
         self.events: queue.Queue = queue.Queue()
         self.client = socketio.Client(http_session=self.http, reconnection=True, reconnection_delay=reconnection_delay,
@@ -153,3 +162,99 @@ def test_a_display_whose_fanout_is_killed_reconnects_through_nginx_to_another_an
         finish(city, second, "mgr1")
     finally:
         city.start_fanout(port)   # as systemd's Restart=on-failure does, for the tests after this one
+
+
+# The second city's server name, behind the same nginx as the first.
+HCM = "hcm.motcua.example.vn"
+
+
+@dataclass
+class SecondCity:
+    """Another city's writer (its own database and Redis database number) and one fan-out of its own."""
+
+    writer: int
+    fanout: int
+    tokens: dict
+
+    @property
+    def at_writer(self) -> str:
+        return f"http://127.0.0.1:{self.writer}/api/v1"
+
+
+@pytest.fixture(scope="module")
+def second_city(city, real_template):  # noqa: F811
+    """The README's way to a second city: its config, the units' commands on it, and a copy of the site's city
+    part with its own names and ports, which nginx takes on a reload."""
+    folder = city.folder / "hcm"
+    folder.mkdir()
+    first = load_config(city.folder / "config.toml").server.message_queue
+    writer_port, fanout_port = free_port(), free_port()
+    db = real_template.copy_to(folder / "motcua.db")
+    config = render(DEPLOY / "config.toml", folder / "config.toml",
+                    {"port = 8080": f"port = {writer_port}", '"/var/lib/motcua/motcua.db"': f'"{db}"',
+                     "redis://127.0.0.1:6379/0": first.removesuffix("/0") + "/1"})
+    motcua = city.fanout_command[0]
+    paths = {"/opt/motcua/venv/bin/motcua": motcua, "/etc/motcua/config.toml": str(config)}
+    commands = {"writer": [paths.get(part, part) for part in exec_start("motcua.service")],
+                "fanout": [paths.get(part, part).replace("%i", str(fanout_port))
+                           for part in exec_start("motcua-fanout@.service")]}
+    procs = []
+    try:
+        for name, port in (("writer", writer_port), ("fanout", fanout_port)):
+            log = folder / f"{name}.log"
+            procs.append(subprocess.Popen(commands[name], cwd=folder, stdout=log.open("a"), stderr=subprocess.STDOUT))
+            wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).ok, name, procs[-1],
+                       log)
+        site = (DEPLOY / "nginx" / "motcua.conf").read_text()
+        part = folder / "city-part.conf"
+        part.write_text(site[site.index("# A city: from here to the end."):])
+        render(part, city.folder / "cities" / "hcm.conf", {
+            "listen 80;": f"listen 127.0.0.1:{city.http};", "listen [::]:80;": "",
+            "listen 443 ssl http2;": f"listen 127.0.0.1:{city.https} ssl http2;", "listen [::]:443 ssl http2;": "",
+            "/etc/letsencrypt/live/motcua.example.vn/fullchain.pem": str(city.folder / "fullchain.pem"),
+            "/etc/letsencrypt/live/motcua.example.vn/privkey.pem": str(city.folder / "privkey.pem"),
+            "server_name motcua.example.vn;": f"server_name {HCM};",
+            "motcua_writer": "hcm_writer", "motcua_socketio": "hcm_socketio",
+            "server 127.0.0.1:8080;": f"server 127.0.0.1:{writer_port};",
+            "server 127.0.0.1:8101;": f"server 127.0.0.1:{fanout_port};",
+            "    server 127.0.0.1:8102;\n": "", "    server 127.0.0.1:8103;\n": ""})
+        hcm = SecondCity(writer_port, fanout_port, dict(real_template.tokens))
+        # Known only to the second city's writer: found through nginx by its name once nginx has reloaded.
+        ticket = requests.post(hcm.at_writer + "/branches/hk-01/tickets", json={"service": "cert"}, timeout=10,
+                               headers={"Authorization": f"Bearer {hcm.tokens['kiosk1']}"}).json()
+        os.kill(int((city.folder / "nginx.pid").read_text()), signal.SIGHUP)   # systemctl reload nginx
+        found = lambda: city.session().get(f"{city.base}/api/v1/tickets/{ticket['id']}", headers={"Host": HCM},  # noqa: E731
+                                           timeout=5).ok
+        deadline = time.monotonic() + 30
+        while not found() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert found(), (city.folder / "nginx.log").read_text()
+        yield hcm
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def test_two_cities_behind_one_nginx_each_by_its_name_reach_their_own_writer_and_fanouts(
+        city, second_city, screens):  # noqa: F811
+    mine = issue(city, "land")
+    theirs = requests.post(second_city.at_writer + "/branches/hk-01/tickets", json={"service": "build"}, timeout=10,
+                           headers={"Authorization": f"Bearer {second_city.tokens['kiosk1']}"}).json()
+    client = city.session()
+    assert client.get(f"{city.base}/api/v1/tickets/{theirs['id']}", headers={"Host": HCM}, timeout=10).ok
+    assert client.get(f"{city.base}/api/v1/tickets/{theirs['id']}", timeout=10).status_code == 404
+    here = screens({"branch": "hk-01"}, transports=["polling"])
+    there = screens({"branch": "hk-01"}, transports=["polling"], host=HCM)   # the same branch id, another city
+    assert set(city.upstreams(there.route)) == {second_city.fanout}
+    here.wait_for("queue")
+    there.wait_for("queue")
+    assert call(city, "4", "mgr1")["id"] == mine["id"]
+    here.wait_for("called", lambda d: d["number"] == mine["number"] and d["counter"] == "4")
+    # The second city's call, made after: a display hearing the first city's calls would have heard that first.
+    answer = requests.post(second_city.at_writer + "/branches/hk-01/counters/5/next", timeout=10,
+                           headers={"Authorization": f"Bearer {second_city.tokens['off1']}"})
+    assert answer.json()["ticket"]["id"] == theirs["id"]
+    heard, _ = there.wait_for("called")
+    assert heard["number"] == theirs["number"] and heard["counter"] == "5"
+    finish(city, mine, "mgr1")
