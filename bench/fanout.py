@@ -127,6 +127,11 @@ def measure(writer: str, holders: list[str], count: int, kiosk: str, args) -> tu
     return values, missed, len(call_sent)
 
 
+def fanout_log(args, port: int):
+    """Where a fan-out's lines go: a file of --logs (it says when it lost Redis), or nowhere."""
+    return (Path(args.logs) / f"fanout-{port}.log").open("a") if args.logs else subprocess.DEVNULL
+
+
 def run(folder: Path, args, fanouts: int, count: int) -> tuple[float, int]:
     """One run: count displays on the writer alone (fanouts 0) or on fanouts processes; (p99, missed)."""
     folder.mkdir()
@@ -146,7 +151,8 @@ def run(folder: Path, args, fanouts: int, count: int) -> tuple[float, int]:
             ports = [free_port() for _ in range(fanouts)]
             procs += [subprocess.Popen([sys.executable, "-m", "motcua.cli", "fanout", "--config",
                                         str(folder / "bench.toml"), "--port", str(p)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+                                       stdout=log, stderr=subprocess.STDOUT)
+                      for p, log in ((p, fanout_log(args, p)) for p in ports)]
             holders = [f"http://127.0.0.1:{p}" for p in ports]
         values, missed, calls = measure(f"http://127.0.0.1:{port}", holders, count, kiosk, args)
     finally:
@@ -165,6 +171,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5, help="tickets issued per second")
     parser.add_argument("--calls-per-s", type=float, default=5)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--logs", help="a folder for the fan-outs' logs (default: discarded)")
     parser.add_argument("--grace", type=float, default=30, help="seconds after the last call before a call not "
                         "heard is missed")
     args = parser.parse_args()
