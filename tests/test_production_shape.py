@@ -138,8 +138,8 @@ def test_a_phone_behind_nginx_hears_its_ticket_move_and_be_called(city, screens,
 def test_a_display_whose_fanout_is_killed_reconnects_through_nginx_to_another_and_shows_no_stale_call(
         city, screens):  # noqa: F811
     first, second = issue(city, "civil"), issue(city, "civil")
-    # Three seconds before it tries again: the call below is made while it has no fan-out.
-    display = screens({"branch": "hk-01"}, reconnection_delay=3)
+    # Four seconds before it tries again: the call below is made while it has no fan-out.
+    display = screens({"branch": "hk-01"}, reconnection_delay=4)
     assert call(city, "1", "mgr1")["id"] == first["id"]
     display.wait_for("queue", is_called(first))
     port = city.upstreams(display.route)[-1]
