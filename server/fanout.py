@@ -20,9 +20,9 @@ from urllib.parse import quote
 
 import redis
 import requests
-from requests.adapters import HTTPAdapter
 from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room
+from requests.adapters import HTTPAdapter
 
 from motcua.accounts import Accounts
 from motcua.config import Config
