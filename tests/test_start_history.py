@@ -24,8 +24,8 @@ DAYS = 30
 # Tables small and fixed whatever the history (the network, accounts, the catalogue): a start may read them whole.
 NETWORK = {"branches", "services", "counters", "users", "devices", "revocations", "departments", "document_kinds",
            "procedures", "_sqlite_migrations", "probe", "json_each", "sqlite_master"}
+STEP = 100  # SQLite VM instructions a count of traced() stands for
 # The events' chain reads its last link by rowid: SQLite calls that a SCAN, but it reads one row.
-STEP = 100  # VM instructions a count stands for
 CHAIN_TAIL = re.compile(r"order by id desc limit 1$", re.IGNORECASE)
 
 
