@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import resource
 import shlex
@@ -129,6 +130,9 @@ class Figures:
     city: list[float] = field(default_factory=list)
     display: list[float] = field(default_factory=list)
     calls: int = 0
+    skipped: int = 0      # calls not made: every counter of the branch had one on its way
+    client_cpu: float = 0.0   # the bench's own CPU seconds while driving: near the run's length, the client is the limit
+    load: float = 0.0     # the machine's load average (1 min) at the run's end
     refused: dict[str, int] = field(default_factory=dict)
     staff_sockets: int = 0
     displays: int = 0
@@ -186,6 +190,7 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
     watched = branch_ids[:: max(1, len(branch_ids) // DISPLAY_BRANCHES)][:DISPLAY_BRANCHES]
     issued_at: list[str] = []      # the branch of each ticket issued: a call follows each, so queues hold
     holding: dict[tuple[str, str], str] = {}
+    busy: set[tuple[str, str]] = set()   # counters with a call on its way: a counter calls one at a time
     call_sent: dict[tuple[str, str], float] = {}
     stop = asyncio.Event()
 
@@ -209,20 +214,29 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
         if not issued_at:
             return
         branch = issued_at.pop(0)
-        counter = counters[branch][n % len(counters[branch])][0]
-        if (branch, counter) in holding:
-            async with http.post(f"{base}/api/v1/tickets/{holding.pop((branch, counter))}/done",
-                                 headers=admin) as answer:
-                await answer.read()
-        sent = time.time()
-        async with http.post(f"{base}/api/v1/branches/{branch}/counters/{counter}/next", headers=admin) as answer:
-            body = await answer.json()
-            if answer.status != 200:
-                refused("next", answer.status)
-        if body.get("ticket"):
-            figures.calls += 1
-            call_sent[(branch, body["ticket"]["number"])] = sent
-            holding[(branch, counter)] = body["ticket"]["id"]
+        ids = [c for c, _ in counters[branch]]
+        free = [c for c in ids[n % len(ids):] + ids[:n % len(ids)] if (branch, c) not in busy]
+        if not free:
+            figures.skipped += 1
+            return
+        counter = free[0]
+        busy.add((branch, counter))
+        try:
+            if (branch, counter) in holding:
+                async with http.post(f"{base}/api/v1/tickets/{holding.pop((branch, counter))}/done",
+                                     headers=admin) as answer:
+                    await answer.read()
+            sent = time.time()
+            async with http.post(f"{base}/api/v1/branches/{branch}/counters/{counter}/next", headers=admin) as answer:
+                body = await answer.json()
+                if answer.status != 200:
+                    refused("next", answer.status)
+            if body.get("ticket"):
+                figures.calls += 1
+                call_sent[(branch, body["ticket"]["number"])] = sent
+                holding[(branch, counter)] = body["ticket"]["id"]
+        finally:
+            busy.discard((branch, counter))
 
     async def read_state(n: int) -> None:
         sent = time.perf_counter()
@@ -249,8 +263,11 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
         await asyncio.gather(issue(-1), read_state(-1), read_city(-1))
         figures.issue.clear(), figures.state.clear(), figures.city.clear(), issued_at.clear()
         pushes_before = sum(s.pushes for s in staff)
+        cpu_before = time.process_time()
         await paced(args.seconds, [(args.rate, issue), (args.rate, call), (STATE_READS_PER_S, read_state),
                                    (1 / args.city_every, read_city)])
+        figures.client_cpu = time.process_time() - cpu_before
+        figures.load = os.getloadavg()[0]
         await asyncio.sleep(2)  # the last calls reach the displays
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -290,7 +307,9 @@ def print_row(name: str, f: Figures, seconds: float) -> None:
                      ms(f.display, .99), ms(f.city, .5), ms(f.city, .99), len(f.city), f.calls))
     print(f"{'':<24} staff consoles subscribed {f.staff_sockets} (staff pushes heard {f.staff_pushes}), "
           f"displays {f.displays} (calls heard {len(f.display)}), state reads {len(f.state)}, "
-          f"refused {f.refused or 'none'}")
+          f"refused {f.refused or 'none'}, calls skipped (counters busy) {f.skipped}")
+    print(f"{'':<24} the bench's own CPU {f.client_cpu:.1f} s over {seconds:g} s, machine load average "
+          f"{f.load:.1f} on {os.cpu_count()} cores")
 
 
 def print_targets(f: Figures, rate: float, seconds: float) -> None:

@@ -4,8 +4,9 @@ Builds once (cached under bench/out/, git-ignored, named for its size and last d
 --branches branches (bench/city_scale.py's city) made by the real store and its migrations, then
 filled straight with executemany: --days days up to yesterday of --citizens tickets a day
 (each with its four events: issued, called, served, done — or no-show and expired by the day's
-close; one in eight done ones rated), as the morning after a full day finds it. Then, on it and on
-an empty database of the same city, in the same run, each --repeats times:
+close; one in eight done ones rated), as the morning after a full day finds it. Then, on it, on
+an empty database of the same city and on one holding only yesterday's day (what a start reads:
+the year less that is what history adds), in the same run, each --repeats times:
 
 - the engine's load in a fresh process: open the store, run the migrations, load the engine and
   the app (`create_app`, what `motcua serve` does before it listens), its seconds and RSS;
@@ -140,7 +141,6 @@ def build(path: Path, data: dict, days: list[date], citizens: float) -> dict[str
         counts["ratings"] += len(ratings)
         if day_index % 30 == 29:
             print(f"  {day_index + 1} days: {counts['tickets']:,} tickets", flush=True)
-    print("  indexes…", flush=True)
     for sql in indexes:
         conn.execute(sql)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -152,17 +152,22 @@ def history(args) -> tuple[Path, dict]:
     """The cached database of the asked size ending yesterday (local), built if missing."""
     today = datetime.now(ZONE).date()
     days = [today - timedelta(days=n) for n in range(args.days, 0, -1)]
-    path = OUT / f"history-{args.branches}b-{args.days}d-{args.citizens:g}-{days[-1]}.db"
+    path = args.out / f"history-{args.branches}b-{args.days}d-{args.citizens:g}-{days[-1]}.db"
     if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
+        args.out.mkdir(parents=True, exist_ok=True)
         building = path.with_suffix(".building")
         building.unlink(missing_ok=True)
-        print(f"building {path.relative_to(ROOT)} (once; reused while its last day is yesterday)", flush=True)
+        print(f"building {path} (once; reused while its last day is yesterday; indexes made at the end)",
+              flush=True)
         started = time.monotonic()
         build(building, city(args.branches), days, args.citizens)
         building.rename(path)
         print(f"  built in {time.monotonic() - started:.0f} s", flush=True)
     return path, {"first": days[0].isoformat(), "last": days[-1].isoformat()}
+
+
+def history_name(days: int) -> str:
+    return "a year" if days == 365 else f"{days} days"
 
 
 def table_sizes(path: Path) -> str:
@@ -245,15 +250,17 @@ def main() -> None:
     parser.add_argument("--citizens", type=float, default=8500, help="tickets a day across the city")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-report", action="store_true", help="skip the year's CSV report")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the built history is kept (default bench/out)")
     args = parser.parse_args()
     print("$ " + shlex.join(["python", "bench/history_start.py", *sys.argv[1:]]), flush=True)
     full, span = history(args)
-    print(f"history: {full.relative_to(ROOT)}: {table_sizes(full)}, {span['first']} to {span['last']}", flush=True)
+    print(f"history: {full}: {table_sizes(full)}, {span['first']} to {span['last']}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        empty = Path(folder) / "empty.db"
+        empty, day = Path(folder) / "empty.db", Path(folder) / "day.db"
         network(empty, city(args.branches))
+        build(day, city(args.branches), [date.fromisoformat(span["last"])], args.citizens)
         rows = {}
-        for name, path in (("empty", empty), ("a year", full)):
+        for name, path in (("empty", empty), ("yesterday", day), (history_name(args.days), full)):
             rows[name] = {"load": [load_engine(path) for _ in range(args.repeats)],
                           "serve": [serve(path) for _ in range(args.repeats)]}
         report = None if args.no_report else serve(full, {"branch": busiest(full), **span})
@@ -269,7 +276,7 @@ def main() -> None:
             "serve_rss": statistics.median(r["rss"] for r in row["serve"])}
         print(f"{name:<9} {m['load']:7.2f} {m['load_rss']:8.0f}M {m['tickets']:8} {m['serve']:8.2f} "
               f"{m['serve_rss']:9.0f}M")
-    year, base = medians["a year"], medians["empty"]
+    year, base = medians[history_name(args.days)], medians["empty"]
     start_met = year["serve"] <= START_GOAL_S
     ratio = year["serve_rss"] / base["serve_rss"]
     print(f"target: start ≤ {START_GOAL_S:g} s: {year['serve']:.2f} s (serve to /health; engine load "
@@ -278,7 +285,7 @@ def main() -> None:
           f"{base['serve_rss']:.0f} MiB; engine load {year['load_rss'] / base['load_rss']:.2f}×): "
           f"{'met' if ratio <= RSS_GOAL else 'NOT met'}")
     if report:
-        print(f"the year's CSV report of the busiest branch ({report['report_rows']} rows, {span['first']} to "
+        print(f"the history's CSV report of the busiest branch ({report['report_rows']} rows, {span['first']} to "
               f"{span['last']}): {report['report_s']:.2f} s; the server's RSS after it "
               f"{report['rss_after_report']:.0f} MiB")
 

@@ -1,5 +1,6 @@
-"""bench/city_scale.py at a tiny size, so that it cannot rot: its city is what the issue asks for, it
-runs against a real server and prints every figure beside the reference's, and the targets."""
+"""bench/city_scale.py and bench/history_start.py at a tiny size, so that they cannot rot: the city is
+what the issue asks for, each runs against a real server and prints every figure, beside its
+reference, and the targets."""
 from __future__ import annotations
 
 import math
@@ -46,3 +47,18 @@ def test_the_bench_prints_every_figure_of_a_tiny_city_and_its_reference():
     assert "staff consoles subscribed 6" in out and "staff consoles subscribed 5" in out, out
     for target in ("issue p99", "branch state p99", "city view p99"):
         assert re.search(rf"^  {target}\s+{NUMBER} ms  \(target ≤ \d+ ms\): (met|NOT met)$", out, re.MULTILINE), out
+
+
+def test_history_start_prints_the_start_and_memory_of_each_database_and_the_targets(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "history_start.py"), "--days", "3", "--branches", "3",
+                           "--citizens", "60", "--repeats", "1", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert re.search(r"history: .*: \d[\d,]* tickets, \d[\d,]* events, \d[\d,]* ratings", out), out
+    for name in ("empty", "yesterday", "3 days"):
+        # load s, load RSS, tickets in memory, serve s, serve RSS
+        assert re.search(rf"^{name}\s+{NUMBER}\d\s+\d+M\s+\d+\s+{NUMBER}\d\s+\d+M$", out, re.MULTILINE), out
+    assert re.search(r"^target: start ≤ 5 s: .*: (met|NOT met)$", out, re.MULTILINE), out
+    assert re.search(r"^target: RSS within 1.5× of empty: .*: (met|NOT met)$", out, re.MULTILINE), out
+    assert re.search(r"^the history's CSV report of the busiest branch \(\d+ rows.*: \d+\.\d\d s", out, re.MULTILINE), out
