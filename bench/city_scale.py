@@ -137,6 +137,7 @@ class Figures:
     staff_sockets: int = 0
     displays: int = 0
     staff_pushes: int = 0
+    display_calls: int = 0   # calls made at the branches with a display: each should be heard
 
 
 class Socket:
@@ -194,21 +195,33 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
     call_sent: dict[tuple[str, str], float] = {}
     stop = asyncio.Event()
 
-    def refused(what: str, status: int) -> None:
+    def refused(what: str, status: int | str) -> None:
         key = f"{what} {status}"
         figures.refused[key] = figures.refused.get(key, 0) + 1
 
+    async def ask(what: str, method: str, path: str, ok: int = 200, **options) -> tuple[dict | None, float]:
+        """One request: its JSON answer (None when refused or failed, counted) and its ms."""
+        sent = time.perf_counter()
+        try:
+            async with http.request(method, base + "/api/v1" + path, **options) as answer:
+                body = await answer.json()
+                status = answer.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            refused(what, type(error).__name__)   # a failed request is counted, never timed
+            return None, 0.0
+        if status != ok:
+            refused(what, status)
+            return None, 0.0
+        return body, (time.perf_counter() - sent) * 1000
+
     async def issue(n: int) -> None:
         branch = rng.choice(branch_ids)
-        sent = time.perf_counter()
-        async with http.post(f"{base}/api/v1/branches/{branch}/tickets", json={"service": rng.choice(services[branch])},
-                             headers={"Authorization": f"Bearer {tokens['kiosks'][branch]}"}) as answer:
-            await answer.read()
-            if answer.status == 201:
-                figures.issue.append((time.perf_counter() - sent) * 1000)
-                issued_at.append(branch)
-            else:
-                refused("issue", answer.status)
+        body, ms = await ask("issue", "POST", f"/branches/{branch}/tickets", 201,
+                             json={"service": rng.choice(services[branch])},
+                             headers={"Authorization": f"Bearer {tokens['kiosks'][branch]}"})
+        if body is not None:
+            figures.issue.append(ms)
+            issued_at.append(branch)
 
     async def call(n: int) -> None:
         if not issued_at:
@@ -223,15 +236,10 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
         busy.add((branch, counter))
         try:
             if (branch, counter) in holding:
-                async with http.post(f"{base}/api/v1/tickets/{holding.pop((branch, counter))}/done",
-                                     headers=admin) as answer:
-                    await answer.read()
+                await ask("done", "POST", f"/tickets/{holding.pop((branch, counter))}/done", headers=admin)
             sent = time.time()
-            async with http.post(f"{base}/api/v1/branches/{branch}/counters/{counter}/next", headers=admin) as answer:
-                body = await answer.json()
-                if answer.status != 200:
-                    refused("next", answer.status)
-            if body.get("ticket"):
+            body, _ = await ask("next", "POST", f"/branches/{branch}/counters/{counter}/next", headers=admin)
+            if body and body.get("ticket"):
                 figures.calls += 1
                 call_sent[(branch, body["ticket"]["number"])] = sent
                 holding[(branch, counter)] = body["ticket"]["id"]
@@ -239,18 +247,14 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
             busy.discard((branch, counter))
 
     async def read_state(n: int) -> None:
-        sent = time.perf_counter()
-        async with http.get(f"{base}/api/v1/branches/{rng.choice(branch_ids)}/state") as answer:
-            await answer.read()
-            (figures.state.append((time.perf_counter() - sent) * 1000) if answer.status == 200
-             else refused("state", answer.status))
+        body, ms = await ask("state", "GET", f"/branches/{rng.choice(branch_ids)}/state")
+        if body is not None:
+            figures.state.append(ms)
 
     async def read_city(n: int) -> None:
-        sent = time.perf_counter()
-        async with http.get(f"{base}/api/v1/city", headers=admin) as answer:
-            await answer.read()
-            (figures.city.append((time.perf_counter() - sent) * 1000) if answer.status == 200
-             else refused("city", answer.status))
+        body, ms = await ask("city", "GET", "/city", headers=admin)
+        if body is not None:
+            figures.city.append(ms)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         await wait_healthy(http, base)
@@ -272,6 +276,7 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
     figures.staff_pushes = sum(s.pushes for s in staff) - pushes_before
+    figures.display_calls = sum(1 for b, _ in call_sent if b in displays)
     for branch, display in displays.items():
         figures.display += [(display.heard[number] - sent) * 1000
                             for (b, number), sent in call_sent.items() if b == branch and number in display.heard]
@@ -306,7 +311,7 @@ def print_row(name: str, f: Figures, seconds: float) -> None:
     print(ROW.format(name, f"{len(f.issue) / seconds:.1f}", ms(f.issue, .5), ms(f.issue, .99), ms(f.state, .99),
                      ms(f.display, .99), ms(f.city, .5), ms(f.city, .99), len(f.city), f.calls))
     print(f"{'':<24} staff consoles subscribed {f.staff_sockets} (staff pushes heard {f.staff_pushes}), "
-          f"displays {f.displays} (calls heard {len(f.display)}), state reads {len(f.state)}, "
+          f"displays {f.displays} (calls heard {len(f.display)} of {f.display_calls}), state reads {len(f.state)}, "
           f"refused {f.refused or 'none'}, calls skipped (counters busy) {f.skipped}")
     print(f"{'':<24} the bench's own CPU {f.client_cpu:.1f} s over {seconds:g} s, machine load average "
           f"{f.load:.1f} on {os.cpu_count()} cores")
