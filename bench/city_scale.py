@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import NO_ADDRESS_CAP, free_port, paced, percentile, wait_healthy  # noqa: E402
@@ -44,6 +45,7 @@ DAY_SHAPE = [0.7, 1.3, 1.5, 1.2, 0.5, 0.3, 1.0, 1.2, 0.9, 0.5]   # arrivals per 
 ADMIN, PASSWORD = "bench", "benchpass1"
 DISPLAY_BRANCHES = 5
 STATE_READS_PER_S = 10
+COMMIT_SLOW_S = 0.05   # a bucket bound of the server's commit histogram (motcua.web.metrics)
 TARGETS = (("issue p99", "issue", .99, 50.0), ("branch state p99", "state", .99, 50.0),
            ("city view p99", "city", .99, 200.0))
 
@@ -133,6 +135,7 @@ class Figures:
     skipped: int = 0      # calls not made: every counter of the branch had one on its way
     client_cpu: float = 0.0   # the bench's own CPU seconds while driving: near the run's length, the client is the limit
     load: float = 0.0     # the machine's load average (1 min) at the run's end
+    commits: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])   # during the run: count, seconds, > 50 ms
     refused: dict[str, int] = field(default_factory=dict)
     staff_sockets: int = 0
     displays: int = 0
@@ -180,6 +183,26 @@ async def connect(http, base, sockets: list[Socket], stop) -> list[asyncio.Task]
         tasks += [asyncio.create_task(s.run(http, base, stop)) for s in batch]
         await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in batch)), timeout=120)
     return tasks
+
+
+async def commits(http, base: str) -> list[float]:
+    """The server's commits so far, their seconds in all, and how many took over 50 ms (its /metrics)."""
+    async with http.get(base + "/api/v1/metrics") as answer:
+        text = await answer.text()
+    found = {"count": 0.0, "sum": 0.0, "slow": 0.0, "all": 0.0}
+    for family in text_string_to_metric_families(text):
+        if family.name != "motcua_commit_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_count"):
+                found["count"] = sample.value
+            elif sample.name.endswith("_sum"):
+                found["sum"] = sample.value
+            elif sample.name.endswith("_bucket") and sample.labels["le"] == "+Inf":
+                found["all"] = sample.value
+            elif sample.name.endswith("_bucket") and float(sample.labels["le"]) == COMMIT_SLOW_S:
+                found["slow"] = sample.value
+    return [found["count"], found["sum"], found["all"] - found["slow"]]
 
 
 async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> None:
@@ -267,10 +290,11 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
         await asyncio.gather(issue(-1), read_state(-1), read_city(-1))
         figures.issue.clear(), figures.state.clear(), figures.city.clear(), issued_at.clear()
         pushes_before = sum(s.pushes for s in staff)
-        cpu_before = time.process_time()
-        await paced(args.seconds, [(args.rate, issue), (args.rate, call), (STATE_READS_PER_S, read_state),
+        cpu_before, commits_before = time.process_time(), await commits(http, base)
+        await paced(args.seconds, [(args.rate, issue), (args.calls, call), (STATE_READS_PER_S, read_state),
                                    (1 / args.city_every, read_city)])
         figures.client_cpu = time.process_time() - cpu_before
+        figures.commits = [after - before for after, before in zip(await commits(http, base), commits_before)]
         figures.load = os.getloadavg()[0]
         await asyncio.sleep(2)  # the last calls reach the displays
         stop.set()
@@ -313,8 +337,10 @@ def print_row(name: str, f: Figures, seconds: float) -> None:
     print(f"{'':<24} staff consoles subscribed {f.staff_sockets} (staff pushes heard {f.staff_pushes}), "
           f"displays {f.displays} (calls heard {len(f.display)} of {f.display_calls}), state reads {len(f.state)}, "
           f"refused {f.refused or 'none'}, calls skipped (counters busy) {f.skipped}")
-    print(f"{'':<24} the bench's own CPU {f.client_cpu:.1f} s over {seconds:g} s, machine load average "
-          f"{f.load:.1f} on {os.cpu_count()} cores")
+    count, total, slow = f.commits
+    print(f"{'':<24} the server's writer: {count / seconds:.0f} commits/s, mean {1000 * total / max(count, 1):.1f} ms, "
+          f"{slow:.0f} over {1000 * COMMIT_SLOW_S:g} ms, busy {100 * total / seconds:.0f}% of the run; "
+          f"the bench's own CPU {f.client_cpu:.1f} s; machine load average {f.load:.1f} on {os.cpu_count()} cores")
 
 
 def print_targets(f: Figures, rate: float, seconds: float) -> None:
@@ -332,6 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=float, default=50, help="tickets issued per second across the city "
                                                                 "(and calls made per second)")
+    parser.add_argument("--calls", type=float, default=None,
+                        help="calls (done, then next) per second across the city (default: --rate, as in a steady day)")
     parser.add_argument("--city-every", type=float, default=2.0,
                         help="seconds between the admin's GET /city (the page polls every 30)")
     parser.add_argument("--staff-consoles", type=int, default=None,
@@ -339,6 +367,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--waiting", type=int, default=10, help="citizens queued at each branch at the start")
     parser.add_argument("--reference", type=int, default=5, help="branches of the reference city (0: none)")
     args = parser.parse_args(argv)
+    args.calls = args.rate if args.calls is None else args.calls
     print("$ " + shlex.join(["python", "bench/city_scale.py", *sys.argv[1:]]), flush=True)
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server started below inherits it
@@ -357,7 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     data = city(args.branches)
     print(f"\n{args.branches} branches: {sum(len(b['counters']) for b in data['branches'])} counters, "
           f"{SERVICES} services, {args.waiting} waiting at each at the start; "
-          f"{args.rate:g} tickets/s and as many calls for {args.seconds:g} s; "
+          f"{args.rate:g} tickets/s and {args.calls:g} calls/s for {args.seconds:g} s; "
           f"GET /city every {args.city_every:g} s; state reads {STATE_READS_PER_S}/s; ms")
     print(ROW.format("city", "issued/s", "issue p50", "issue p99", "state p99", "call→disp", "city p50", "city p99",
                      "city n", "calls"))

@@ -45,6 +45,7 @@ def test_the_bench_prints_every_figure_of_a_tiny_city_and_its_reference():
         assert row, out
         assert float(row[1]) > 0 and int(row[8]) > 0 and int(row[9]) > 0, row[0]
     assert "staff consoles subscribed 6" in out and "staff consoles subscribed 5" in out, out
+    assert len(re.findall(r"the server's writer: [1-9]\d* commits/s, mean \d+\.\d ms", out)) == 2, out
     for target in ("issue p99", "branch state p99", "city view p99"):
         assert re.search(rf"^  {target}\s+{NUMBER} ms  \(target ≤ \d+ ms\): (met|NOT met)$", out, re.MULTILINE), out
 
