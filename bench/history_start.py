@@ -15,11 +15,16 @@ the year less that is what history adds), in the same run, each --repeats times:
 and once, the year's CSV report of the busiest branch through the running server. The issue's
 target: start ≤ 5 s and RSS within 1.5× of the empty database's.
 
-    python bench/history_start.py [--days 365] [--branches 50] [--citizens 8500] [--repeats 3]
+With --documents N the history holds N documents of dossiers too (rows, files in the folder beside
+the database, a document key beside it), so that each start sweeps the documents folder as a server
+with dossiers does.
+
+    python bench/history_start.py [--days 365] [--branches 50] [--citizens 8500] [--repeats 3] [--documents 0]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import shlex
 import sqlite3
@@ -74,6 +79,29 @@ def network(path: Path, data: dict) -> None:
     store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
     Accounts(store, SystemClock(), 1.0).add_user(ADMIN, PASSWORD, "admin", None)
     store.close()
+
+
+def documents(path: Path, count: int) -> None:
+    """`count` documents' rows and files (a few bytes each: a start never opens them) in the folder beside the
+    database, as a server of this version leaves it (`.pending` made), and a document key beside it: the start
+    sweeps the folder, as a server with dossiers does."""
+    from cryptography.fernet import Fernet
+
+    from motcua.documents import PENDING, documents_beside, key_file, write_key_file
+
+    folder = documents_beside(path)
+    (folder / PENDING).mkdir(parents=True, exist_ok=True)
+    write_key_file(key_file(path), Fernet.generate_key().decode())
+    rows = []
+    for n in range(count):
+        sha = hashlib.sha256(f"document {n}".encode()).hexdigest()
+        (folder / sha[:2]).mkdir(exist_ok=True)
+        (folder / sha[:2] / sha).write_bytes(b"a Fernet token")
+        rows.append((sha, "id_card", "application/pdf", 1, f"{sha[:2]}/{sha}"))
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executemany("insert into documents (sha256, kind, mime, size, path) values (?, ?, ?, ?, ?)", rows)
+    conn.close()
 
 
 def build(path: Path, data: dict, days: list[date], citizens: float) -> dict[str, int]:
@@ -152,7 +180,8 @@ def history(args) -> tuple[Path, dict]:
     """The cached database of the asked size ending yesterday (local), built if missing."""
     today = datetime.now(ZONE).date()
     days = [today - timedelta(days=n) for n in range(args.days, 0, -1)]
-    path = args.out / f"history-{args.branches}b-{args.days}d-{args.citizens:g}-{days[-1]}.db"
+    kept = f"-{args.documents}docs" if args.documents else ""
+    path = args.out / f"history-{args.branches}b-{args.days}d-{args.citizens:g}{kept}-{days[-1]}.db"
     if not path.exists():
         args.out.mkdir(parents=True, exist_ok=True)
         building = path.with_suffix(".building")
@@ -162,6 +191,8 @@ def history(args) -> tuple[Path, dict]:
         started = time.monotonic()
         build(building, city(args.branches), days, args.citizens)
         building.rename(path)
+        if args.documents:
+            documents(path, args.documents)
         print(f"  built in {time.monotonic() - started:.0f} s", flush=True)
     return path, {"first": days[0].isoformat(), "last": days[-1].isoformat()}
 
@@ -173,11 +204,12 @@ def history_name(days: int) -> str:
 def table_sizes(path: Path) -> str:
     conn = sqlite3.connect(path)
     try:
-        counts = {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in BULK}  # nosec B608  # our names
+        counts = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]  # nosec B608  # our names
+                  for t in (*BULK, "documents")}
     finally:
         conn.close()
     return (f"{counts['tickets']:,} tickets, {counts['events']:,} events, {counts['ratings']:,} ratings, "
-            f"{path.stat().st_size / 2 ** 30:.2f} GiB")
+            f"{counts['documents']:,} documents, {path.stat().st_size / 2 ** 30:.2f} GiB")
 
 
 # ---- the measurements -----------------------------------------------------------------------
@@ -250,6 +282,8 @@ def main() -> None:
     parser.add_argument("--citizens", type=float, default=8500, help="tickets a day across the city")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-report", action="store_true", help="skip the year's CSV report")
+    parser.add_argument("--documents", type=int, default=0,
+                        help="documents of dossiers in the history (rows and files; a document key beside each database)")
     parser.add_argument("--out", type=Path, default=OUT, help="where the built history is kept (default bench/out)")
     args = parser.parse_args()
     print("$ " + shlex.join(["python", "bench/history_start.py", *sys.argv[1:]]), flush=True)
@@ -259,6 +293,9 @@ def main() -> None:
         empty, day = Path(folder) / "empty.db", Path(folder) / "day.db"
         network(empty, city(args.branches))
         build(day, city(args.branches), [date.fromisoformat(span["last"])], args.citizens)
+        if args.documents:   # their folders empty: what differs is the year's documents
+            documents(empty, 0)
+            documents(day, 0)
         rows = {}
         for name, path in (("empty", empty), ("yesterday", day), (history_name(args.days), full)):
             rows[name] = {"load": [load_engine(path) for _ in range(args.repeats)],
