@@ -35,7 +35,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import NO_ADDRESS_CAP, free_port, paced, percentile, wait_healthy  # noqa: E402
+from load import NO_ADDRESS_CAP, Display, free_port, paced, percentile, wait_healthy  # noqa: E402
 
 SERVICES = 25
 CENTRE = (10.7769, 106.7009)   # Ho Chi Minh City
@@ -143,40 +143,7 @@ class Figures:
     display_calls: int = 0   # calls made at the branches with a display: each should be heard
 
 
-class Socket:
-    """A raw Engine.IO 4 / Socket.IO 5 websocket: a wall display of a branch, or a staff console."""
-
-    def __init__(self, hello: str, ready: str) -> None:
-        self.hello, self.ready_prefix = hello, ready
-        self.ready = asyncio.Event()
-        self.heard: dict[str, float] = {}   # a display: number → when its call arrived
-        self.pushes = 0
-
-    async def run(self, http: aiohttp.ClientSession, base: str, stop: asyncio.Event) -> None:
-        async with http.ws_connect(base.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-                                   max_msg_size=0) as ws:
-            await ws.receive()
-            await ws.send_str("40")
-            await ws.receive()
-            await ws.send_str(self.hello)
-            while not stop.is_set():
-                try:
-                    message = await asyncio.wait_for(ws.receive(), timeout=0.5)
-                except asyncio.TimeoutError:
-                    continue
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    return
-                data = message.data
-                if data == "2":
-                    asyncio.ensure_future(ws.send_str("3")).add_done_callback(lambda sent: sent.exception())
-                elif data.startswith(self.ready_prefix):
-                    self.ready.set()
-                    self.pushes += 1
-                elif data.startswith('42["called"'):
-                    self.heard.setdefault(json.loads(data[2:])[1]["number"], time.time())
-
-
-async def connect(http, base, sockets: list[Socket], stop) -> list[asyncio.Task]:
+async def connect(http, base, sockets: list[Display], stop) -> list[asyncio.Task]:
     tasks = []
     for start in range(0, len(sockets), 50):
         batch = sockets[start:start + 50]
@@ -281,9 +248,9 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         await wait_healthy(http, base)
-        staff = [Socket(f'42["subscribe_staff",{{"branch":"{b}","token":"{tokens["admin"]}"}}]', '42["staff_queue"')
+        staff = [Display(f'42["subscribe_staff",{{"branch":"{b}","token":"{tokens["admin"]}"}}]', '42["staff_queue"')
                  for b in branch_ids[:args.staff_consoles]]
-        displays = {b: Socket(f'42["subscribe",{{"branch":"{b}"}}]', '42["queue"') for b in watched}
+        displays = {b: Display(f'42["subscribe",{{"branch":"{b}"}}]', '42["queue"') for b in watched}
         tasks = await connect(http, base, staff + list(displays.values()), stop)
         figures.staff_sockets, figures.displays = len(staff), len(displays)
         # Once each before timing: the server's first answer of a kind pays its lazy imports.
@@ -302,8 +269,8 @@ async def drive(base: str, data: dict, tokens: dict, args, figures: Figures) -> 
     figures.staff_pushes = sum(s.pushes for s in staff) - pushes_before
     figures.display_calls = sum(1 for b, _ in call_sent if b in displays)
     for branch, display in displays.items():
-        figures.display += [(display.heard[number] - sent) * 1000
-                            for (b, number), sent in call_sent.items() if b == branch and number in display.heard]
+        figures.display += [(display.received[number] - sent) * 1000
+                            for (b, number), sent in call_sent.items() if b == branch and number in display.received]
 
 
 def run(folder: Path, branches: int, args) -> Figures:
