@@ -1,18 +1,19 @@
 """City-scale benchmark: a real `motcua serve` under a generated city's day, beside a small city's.
 
 Generates a city of N branches (10–25 services each of 25, 4–20 counters, neighbours within 5 km;
-`city()`, also bench/history_start.py's), puts it in a fresh database with a kiosk per branch and
-one admin, starts `motcua serve` on it, and for S seconds, from one asyncio client (bench/load.py's
-pacing): kiosks issue R tickets a second spread over the city (a random branch, a random service of
-it), counters call (done, then next) at the same pace at the branches tickets were issued at, so
-queues move and hold the --waiting citizens each branch starts with; one staff console per branch is subscribed to its staff room (`subscribe_staff`);
-wall displays at a few branches time call → display; GET /branches/{b}/state at random branches
-ten times a second times a branch's state; and an admin's City tab reloads GET /city every
---city-every seconds (the page itself polls every 30 s: the default 2 s gives its p99 thirty
-samples a minute and loads the server more than one page would). Then the same on the reference
-city (--reference: 5 branches, the same load, in the same run), and the issue's targets.
+`city()`, also bench/history_start.py's), puts it in a fresh database with a kiosk per branch, one
+admin and --waiting citizens queued at each branch, starts `motcua serve` on it, and for S seconds,
+from one asyncio client (bench/load.py's pacing and sockets): kiosks issue R tickets a second
+spread over the city (a random branch, a random service of it); counters call (done, then next)
+as often (--calls) at the branches tickets were issued at, so queues move and hold; one staff
+console per branch is subscribed to its staff room (`subscribe_staff`); wall displays at a few
+branches time call → display; GET /branches/{b}/state at random branches ten times a second
+times a branch's state; and an admin's City tab reloads GET /city every --city-every seconds (the
+page itself polls every 30 s: the default 2 s gives its p99 thirty samples a minute and loads the
+server more than one page would). Then the same on the reference city (--reference: 5 branches,
+the same load, in the same run), the server's writer as its /metrics saw it, and the issue's targets.
 
-    python bench/city_scale.py [--branches 350] [--seconds 60] [--rate 50] [--reference 5]
+    python bench/city_scale.py [--branches 350] [--seconds 60] [--rate 50] [--calls 50] [--reference 5]
 """
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ class Figures:
     display: list[float] = field(default_factory=list)
     calls: int = 0
     skipped: int = 0      # calls not made: every counter of the branch had one on its way
-    client_cpu: float = 0.0   # the bench's own CPU seconds while driving: near the run's length, the client is the limit
+    client_cpu: float = 0.0   # the bench's own CPU seconds driving: near the run's length, the client is the limit
     load: float = 0.0     # the machine's load average (1 min) at the run's end
     commits: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])   # during the run: count, seconds, > 50 ms
     refused: dict[str, int] = field(default_factory=dict)

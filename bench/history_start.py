@@ -284,7 +284,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-report", action="store_true", help="skip the year's CSV report")
     parser.add_argument("--documents", type=int, default=0,
-                        help="documents of dossiers in the history (rows and files; a document key beside each database)")
+                        help="documents of dossiers in the history (rows, files, a document key beside each database)")
     parser.add_argument("--out", type=Path, default=OUT, help="where the built history is kept (default bench/out)")
     args = parser.parse_args()
     print("$ " + shlex.join(["python", "bench/history_start.py", *sys.argv[1:]]), flush=True)

@@ -62,4 +62,5 @@ def test_history_start_prints_the_start_and_memory_of_each_database_and_the_targ
         assert re.search(rf"^{name}\s+{NUMBER}\d\s+\d+M\s+\d+\s+{NUMBER}\d\s+\d+M$", out, re.MULTILINE), out
     assert re.search(r"^target: start ≤ 5 s: .*: (met|NOT met)$", out, re.MULTILINE), out
     assert re.search(r"^target: RSS within 1.5× of empty: .*: (met|NOT met)$", out, re.MULTILINE), out
-    assert re.search(r"^the history's CSV report of the busiest branch \(\d+ rows.*: \d+\.\d\d s", out, re.MULTILINE), out
+    assert re.search(r"^the history's CSV report of the busiest branch \(\d+ rows.*: \d+\.\d\d s", out,
+                     re.MULTILINE), out
