@@ -1,4 +1,5 @@
-"""SQLite storage through sqlite-utils: schema as migrations, WAL, one writer, one transaction per change."""
+"""SQLite storage through sqlite-utils: schema as migrations, WAL, one writer, the writes waiting for it
+committed together (group commit), each change in a savepoint of its own."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
@@ -204,6 +206,9 @@ class Store:
     writes run on a pool of one native thread, so a commit's fsync (synchronous=FULL) waits there
     instead of stalling every greenlet on the hub; otherwise they run in the caller's thread, one
     at a time.
+
+    Group commit: the writes that queue while the writer commits are written next in one
+    transaction, one fsync for all, in the order they were queued, each in a savepoint of its own.
     """
 
     def __init__(self, path: str | Path, synchronous: str = "FULL", idle_readers: int = 4) -> None:
@@ -217,6 +222,8 @@ class Store:
         self._idle: list[Database] = []
         self._idle_max = idle_readers
         self.commit_observers: list[Callable[[float], None]] = []  # each journal commit's seconds (/metrics)
+        self.batch_observers: list[Callable[[int], None]] = []  # each transaction's number of writes (/metrics)
+        self._queue: deque[_Write] = deque()  # writes waiting for the writer, in the order they came
         self._writer = self._on_writer(self._open_writer)
 
     def close(self) -> None:
@@ -229,8 +236,27 @@ class Store:
     # ---- the two paths to the file -----------------------------------------------------------
 
     def write(self, fn: Callable[[Database], T]) -> T:
-        """Run fn(db) in one transaction on the write connection; returns its result or raises (nothing written)."""
-        return self._on_writer(self._in_transaction, fn)
+        """Run fn(db) on the write connection and commit it; returns its result once durable, or raises (nothing written).
+
+        fn runs in a savepoint of the transaction that commits every write queued with it: its own
+        failure undoes it alone and raises here only; a fault of the disk fails them all.
+        """
+        pending = _Write(fn)
+        self._queue.append(pending)
+        with self._write_lock:
+            # Whoever holds the writer commits every write queued by then, its own among them,
+            # unless an earlier holder took it (under gevent, one killed while its batch ran on).
+            while not pending.done:
+                batch = [self._queue.popleft() for _ in range(len(self._queue))]
+                self._native(self._write_batch, batch)
+                for observe in self.batch_observers if batch else ():
+                    observe(len(batch))
+        return pending.outcome()
+
+    @property
+    def queued(self) -> int:
+        """Writes waiting for the writer."""
+        return len(self._queue)
 
     def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
         """Rows of one read, from the last committed state."""
@@ -269,6 +295,31 @@ class Store:
         migrations.apply(db)
         return db
 
+    def _write_batch(self, batch: list[_Write]) -> None:
+        """Write the batch in one transaction and mark each write done with its outcome."""
+        try:
+            if batch:
+                self._in_transaction(lambda db: self._each_in_savepoint(db, batch))
+        except BaseException as error:  # the transaction as a whole: no write of the batch was committed
+            for pending in batch:
+                pending.error = pending.error or error
+        finally:
+            for pending in batch:
+                pending.done = True
+
+    @staticmethod
+    def _each_in_savepoint(db: Database, batch: list[_Write]) -> None:
+        for pending in batch:
+            try:
+                with db.atomic():  # a savepoint, inside the batch's transaction
+                    pending.result = pending.fn(db)
+            except Exception as error:
+                # A fault of the disk, or an error that ended the transaction itself (SQLite rolls
+                # back on some), takes the whole batch; any other undid this write alone.
+                if storage_fault(error) or not db.conn.in_transaction:
+                    raise
+                pending.result, pending.error = None, error
+
     def _in_transaction(self, fn: Callable[[Database], T]) -> T:
         try:
             if self._writer is None:  # dropped after a fault of the disk: opened again on the next write
@@ -276,7 +327,7 @@ class Store:
             with self._writer.atomic():
                 return fn(self._writer)
         except sqlite3.OperationalError as error:
-            if not any(fault in str(error).lower() for fault in STORAGE_FAULTS):
+            if not storage_fault(error):
                 raise
             # atomic() rolled back; a connection that met an I/O error may still hold a broken WAL
             # index, so it is dropped and the next write opens a fresh one: service resumes by
@@ -295,10 +346,14 @@ class Store:
 
     def _on_writer(self, fn: Callable[..., T], *args) -> T:
         """Run fn on the writer: its native thread under gevent, else the caller's, one at a time."""
-        if self._pool is not None:
+        if self._pool is not None:  # one thread: one at a time
             return self._pool.apply(fn, args)
         with self._write_lock:
             return fn(*args)
+
+    def _native(self, fn: Callable[..., T], *args) -> T:
+        """Run fn on the writer's thread, the caller holding the writer: the pool's under gevent, else its own."""
+        return self._pool.apply(fn, args) if self._pool is not None else fn(*args)
 
     def probe(self, at: float) -> None:
         """A write and commit round-trip of one small row; raises (StorageUnavailable on a fault of the disk)."""
@@ -387,6 +442,25 @@ class Store:
 
     def events(self, ticket_id: str) -> list[dict]:
         return self.query("select * from events where ticket = ? order by id", [ticket_id])
+
+
+class _Write:
+    """One write waiting for the writer, then its outcome."""
+
+    __slots__ = ("fn", "done", "result", "error")
+
+    def __init__(self, fn: Callable[[Database], object]) -> None:
+        self.fn, self.done, self.result, self.error = fn, False, None, None
+
+    def outcome(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def storage_fault(error: BaseException) -> bool:
+    """True for an error of the disk rather than of the query (STORAGE_FAULTS)."""
+    return isinstance(error, sqlite3.OperationalError) and any(f in str(error).lower() for f in STORAGE_FAULTS)
 
 
 def under_gevent() -> bool:
