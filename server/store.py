@@ -222,7 +222,8 @@ class Store:
         self._idle: list[Database] = []
         self._idle_max = idle_readers
         self.commit_observers: list[Callable[[float], None]] = []  # each journal commit's seconds (/metrics)
-        self.batch_observers: list[Callable[[int], None]] = []  # each transaction's number of writes (/metrics)
+        # Each transaction's number of writes (/metrics), called on the writer's thread.
+        self.batch_observers: list[Callable[[int], None]] = []
         self._queue: deque[_Write] = deque()  # writes waiting for the writer, in the order they came
         self._writer = self._on_writer(self._open_writer)
 
@@ -243,14 +244,7 @@ class Store:
         """
         pending = _Write(fn)
         self._queue.append(pending)
-        with self._write_lock:
-            # Whoever holds the writer commits every write queued by then, its own among them,
-            # unless an earlier holder took it (under gevent, one killed while its batch ran on).
-            while not pending.done:
-                batch = [self._queue.popleft() for _ in range(len(self._queue))]
-                self._native(self._write_batch, batch)
-                for observe in self.batch_observers if batch else ():
-                    observe(len(batch))
+        self._on_writer(self._drain, pending)
         return pending.outcome()
 
     @property
@@ -295,11 +289,20 @@ class Store:
         migrations.apply(db)
         return db
 
+    def _drain(self, pending: _Write) -> None:
+        """On the writer: commit what is queued, in batches, until pending is done (an earlier drain may have done it)."""
+        # The writer's thread takes the next batch itself: under gevent it never waits for the hub
+        # between two commits, however busy the hub is.
+        while not pending.done:
+            batch = [self._queue.popleft() for _ in range(len(self._queue))]
+            self._write_batch(batch)
+            for observe in self.batch_observers:
+                observe(len(batch))
+
     def _write_batch(self, batch: list[_Write]) -> None:
         """Write the batch in one transaction and mark each write done with its outcome."""
         try:
-            if batch:
-                self._in_transaction(lambda db: self._each_in_savepoint(db, batch))
+            self._in_transaction(lambda db: self._each_in_savepoint(db, batch))
         except BaseException as error:  # the transaction as a whole: no write of the batch was committed
             for pending in batch:
                 pending.error = pending.error or error
@@ -346,14 +349,10 @@ class Store:
 
     def _on_writer(self, fn: Callable[..., T], *args) -> T:
         """Run fn on the writer: its native thread under gevent, else the caller's, one at a time."""
-        if self._pool is not None:  # one thread: one at a time
+        if self._pool is not None:
             return self._pool.apply(fn, args)
         with self._write_lock:
             return fn(*args)
-
-    def _native(self, fn: Callable[..., T], *args) -> T:
-        """Run fn on the writer's thread, the caller holding the writer: the pool's under gevent, else its own."""
-        return self._pool.apply(fn, args) if self._pool is not None else fn(*args)
 
     def probe(self, at: float) -> None:
         """A write and commit round-trip of one small row; raises (StorageUnavailable on a fault of the disk)."""
