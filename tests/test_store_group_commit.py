@@ -185,3 +185,35 @@ def test_under_gevent_greenlets_committing_at_once_share_transactions(tmp_path):
     assert result["observed"] == 20  # each change's own time, for /metrics
     assert result["events"] == [f"t{n}" for n in range(1, 21) for _ in range(2)]  # in the order they came
     assert result["chain"] == [40, None]
+
+
+# Its own process: RLIMIT_FSIZE makes the batch's commit fail as the disk would (EFBIG), for root too;
+# SIGXFSZ ignored so that the process sees the error instead of dying.
+FILE_SIZE_LIMIT = textwrap.dedent('''
+    import json, resource, signal, sys
+    from motcua.store import Store
+    from test_store_group_commit import Queued, change
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    store = Store(sys.argv[1])
+    store.commit(change(1))
+    queued = Queued(store)
+    for n in (2, 3, 4):
+        queued.commit(n, change(n))
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, limits[1]))
+    outcomes = queued.go()
+    resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+    store.commit(change(5))
+    print(json.dumps({"outcomes": {n: type(o).__name__ for n, o in outcomes.items()},
+                      "tickets": [r["id"] for r in store.query("select id from tickets order by id")]}))
+''')
+
+
+def test_a_batch_whose_commit_meets_the_file_size_limit_fails_all_of_it_and_the_writer_resumes(tmp_path):
+    done = subprocess.run([sys.executable, "-c", FILE_SIZE_LIMIT, str(tmp_path / "f.db")], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["outcomes"] == {"2": "StorageUnavailable", "3": "StorageUnavailable", "4": "StorageUnavailable"}
+    assert result["tickets"] == ["t1", "t5"]
