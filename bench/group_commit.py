@@ -54,10 +54,11 @@ def main() -> None:
         verdict = store.read(lambda db: audit.verify(db.conn))
         store.close()
     ms = sorted(1000 * s for s in latencies)
+    chained = f"broken at {verdict.broken['id']}" if verdict.broken else "whole"
     print(f"{args.greenlets} greenlets for {elapsed:.1f} s: {len(ms) / elapsed:.0f} commits/s in "
           f"{len(commits) / elapsed:.0f} transactions/s ({len(ms) / max(len(commits), 1):.1f} commits each); "
           f"latency p50 {statistics.median(ms):.1f} ms, p99 {ms[int(0.99 * (len(ms) - 1))]:.1f} ms; "
-          f"audit chain {verdict.count} events, {'broken at ' + str(verdict.broken['id']) if verdict.broken else 'whole'}")
+          f"audit chain {verdict.count} events, {chained}")
 
 
 if __name__ == "__main__":

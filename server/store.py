@@ -312,16 +312,21 @@ class Store:
 
     @staticmethod
     def _each_in_savepoint(db: Database, batch: list[_Write]) -> None:
+        if len(batch) == 1:  # alone, its transaction is its savepoint
+            batch[0].result = batch[0].fn(db)
+            return
         for pending in batch:
+            db.conn.execute("SAVEPOINT one_write")
             try:
-                with db.atomic():  # a savepoint, inside the batch's transaction
-                    pending.result = pending.fn(db)
+                pending.result = pending.fn(db)
             except Exception as error:
                 # A fault of the disk, or an error that ended the transaction itself (SQLite rolls
-                # back on some), takes the whole batch; any other undid this write alone.
+                # back on some), takes the whole batch; any other undoes this write alone.
                 if storage_fault(error) or not db.conn.in_transaction:
                     raise
+                db.conn.execute("ROLLBACK TO one_write")
                 pending.result, pending.error = None, error
+            db.conn.execute("RELEASE one_write")
 
     def _in_transaction(self, fn: Callable[[Database], T]) -> T:
         try:
