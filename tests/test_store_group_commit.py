@@ -217,3 +217,40 @@ def test_a_batch_whose_commit_meets_the_file_size_limit_fails_all_of_it_and_the_
     result = json.loads(done.stdout)
     assert result["outcomes"] == {"2": "StorageUnavailable", "3": "StorageUnavailable", "4": "StorageUnavailable"}
     assert result["tickets"] == ["t1", "t5"]
+
+
+# Its own process, under gevent: once the writer is free it takes the next batch by itself, with no
+# help from the hub, which here is kept busy (a native sleep, as a long computation would).
+HUB_BUSY = textwrap.dedent('''
+    from gevent import monkey; monkey.patch_all()
+    import json, sqlite3, sys
+    import gevent
+    from motcua.store import Store
+    from test_store_group_commit import change
+
+    native_lock, native_sleep = monkey.get_original("_thread", "allocate_lock"), monkey.get_original("time", "sleep")
+    monotonic = monkey.get_original("time", "monotonic")
+    store, started, release = Store(sys.argv[1]), [], native_lock()
+    release.acquire()
+    holder = gevent.spawn(store.write, lambda db: started.append(True) or release.acquire(timeout=10))
+    while not started:
+        gevent.sleep(0.001)
+    greenlets = [gevent.spawn(store.commit, change(n)) for n in range(1, 21)]
+    while store.queued < 20:
+        gevent.sleep(0.001)
+    release.release()
+    committed, deadline = 0, monotonic() + 5
+    while committed < 20 and monotonic() < deadline:  # the hub never yields in here
+        native_sleep(0.01)
+        committed = sqlite3.connect(sys.argv[1]).execute("select count(*) from tickets").fetchone()[0]
+    gevent.joinall([holder, *greenlets], raise_error=True)
+    print(json.dumps({"committed while the hub was busy": committed, "in the end": store.query(
+        "select count(*) as n from tickets")[0]["n"]}))
+''')
+
+
+def test_under_gevent_the_writer_commits_what_is_queued_while_the_hub_is_busy(tmp_path):
+    done = subprocess.run([sys.executable, "-c", HUB_BUSY, str(tmp_path / "h.db")], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"committed while the hub was busy": 20, "in the end": 20}
