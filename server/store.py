@@ -1,5 +1,5 @@
 """SQLite storage through sqlite-utils: schema as migrations, WAL, one writer, the writes waiting for it
-committed together (group commit), each change in a savepoint of its own."""
+committed together (group commit)."""
 from __future__ import annotations
 
 import json
@@ -237,10 +237,11 @@ class Store:
     # ---- the two paths to the file -----------------------------------------------------------
 
     def write(self, fn: Callable[[Database], T]) -> T:
-        """Run fn(db) on the write connection and commit it; returns its result once durable, or raises (nothing written).
+        """Run fn(db) on the write connection and commit it; its result once durable, or raises (nothing written).
 
-        fn runs in a savepoint of the transaction that commits every write queued with it: its own
-        failure undoes it alone and raises here only; a fault of the disk fails them all.
+        fn runs in the transaction that commits every write queued with it, in a savepoint of its own
+        when there are several: its own failure undoes it alone and raises here only; a fault of the
+        disk fails them all.
         """
         pending = _Write(fn)
         self._queue.append(pending)
@@ -290,7 +291,7 @@ class Store:
         return db
 
     def _drain(self, pending: _Write) -> None:
-        """On the writer: commit what is queued, in batches, until pending is done (an earlier drain may have done it)."""
+        """On the writer: commit what is queued, in batches, until pending is done (perhaps by an earlier drain)."""
         # The writer's thread takes the next batch itself: under gevent it never waits for the hub
         # between two commits, however busy the hub is.
         while not pending.done:
