@@ -13,7 +13,9 @@ from motcua.core.catalogue import services_not_here
 from . import admin_schemas as schemas
 from .admin_routes import admin
 from .openapi import operation
-from .routes import api, json_body, runtime
+from .bodies import json_body
+from .runtime import runtime
+from .routes import api
 from .views import names
 
 

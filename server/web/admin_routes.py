@@ -15,7 +15,11 @@ from motcua.core.model import Counter, Ticket, staff_actor
 from motcua.core.readmodels import BranchSetup
 from . import admin_schemas as schemas
 from .openapi import operation
-from .routes import Forbidden, api, bearer, json_body, runtime
+from .bodies import json_body
+from .errors import Forbidden
+from .guards import bearer
+from .runtime import runtime
+from .routes import api
 from .events import broadcaster
 from .views import names, revoked_kiosk
 

@@ -18,7 +18,8 @@ from .pages import VOICE, pages
 from . import admin_catalogue_routes  # noqa: F401  (its routes join the api blueprint)
 from . import (admin_routes, counter_routes, document_routes, dossier_report_routes, dossier_routes,  # noqa: F401
                manager_routes, ops_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
-from .routes import STATUS_OF, api, error_response
+from .errors import STATUS_OF, error_response
+from .routes import api
 from .staff_pages import staff_pages
 from . import throttle
 from .runtime import Runtime, open_runtime
@@ -169,7 +170,7 @@ def _json_errors(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        # Every blueprint's refusals, in the published statuses (one table: routes.STATUS_OF).
+        # Every blueprint's refusals, in the published statuses (one table: errors.STATUS_OF).
         return error_response(STATUS_OF.get(type(error), 400), error.code, error.message, error.details)
 
     @app.errorhandler(HTTPException)

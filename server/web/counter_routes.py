@@ -15,7 +15,10 @@ from pydantic import Field
 from motcua.core.model import PAUSE_REASONS, Counter, staff_name
 from . import schemas
 from .openapi import operation
-from .routes import HOLDING, api, bearer, json_body, require_staff, runtime
+from .bodies import json_body
+from .guards import bearer, require_staff
+from .runtime import runtime
+from .routes import HOLDING, api
 from .views import round_min
 
 

@@ -18,7 +18,11 @@ from motcua.documents import (JPEG, MIMES, PDF, PNG, Actor, CitizenNotPresent, D
 from . import schemas
 from .openapi import operation
 from .dossier_routes import require_personal_access, sides
-from .routes import STATUS_OF, Forbidden, api, bearer, json_body, runtime
+from .bodies import json_body
+from .errors import Forbidden, STATUS_OF
+from .guards import bearer
+from .runtime import runtime
+from .routes import api
 
 # The document's own refusals take HTTP's words for them: too large, not a type taken, not yours to see.
 STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415, CitizenNotPresent: 403})

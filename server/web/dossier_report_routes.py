@@ -19,7 +19,9 @@ from motcua.core.text import csv_writer
 from . import schemas
 from .openapi import operation
 from .report_routes import CSV_CELLS, RANGE_MESSAGES, off_the_hub
-from .routes import api, bearer, require_staff, runtime
+from .guards import bearer, require_staff
+from .runtime import runtime
+from .routes import api
 
 # The CSV's rows: what they group by (department, procedure, or total), the key, the figures, the names.
 CSV_COLUMNS = ("group", "code", *dossier_reports.COLUMNS, "name_vi", "name_en")

@@ -20,7 +20,11 @@ from motcua.core.model import Invalid
 from . import schemas, throttle
 from .events import broadcaster
 from .openapi import SERVER_EVENTS, operation
-from .routes import Forbidden, api, bearer, json_body, require_staff, runtime, session_principal
+from .bodies import json_body
+from .errors import Forbidden
+from .guards import bearer, require_staff, session_principal
+from .runtime import runtime
+from .routes import api
 
 DossierStatus = Literal[STATUSES]
 LOOKUP_LIMITS = "motcua.lookup_limits"

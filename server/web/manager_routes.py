@@ -17,7 +17,11 @@ from motcua.core.model import DONE, Counter
 from . import schemas
 from .advice import recommendations, staffing_rules
 from .openapi import operation
-from .routes import Forbidden, api, bearer, json_body, require_staff, runtime
+from .bodies import json_body
+from .errors import Forbidden
+from .guards import bearer, require_staff
+from .runtime import runtime
+from .routes import api
 from .views import round_min
 
 ServiceIds = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of /api/v1, generated from the routes and the models they declare.
 
 Each route carries an `@operation(...)` naming its body and answer models (motcua.web.schemas);
-the handler checks its body against that same model (routes.json_body), so the document and the
+the handler checks its body against that same model (bodies.json_body), so the document and the
 validation cannot drift apart. The Socket.IO events are described beside the paths, under
 `x-socketio`, from models too.
 """

@@ -10,7 +10,9 @@ from . import schemas
 from .events import EXTENSION
 from .metrics import METRICS
 from .openapi import operation
-from .routes import Forbidden, api, error_response, runtime
+from .errors import Forbidden, error_response
+from .runtime import runtime
+from .routes import api
 
 log = logging.getLogger("motcua")
 REDIS = "motcua.redis"

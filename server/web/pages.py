@@ -18,6 +18,7 @@ from motcua import display as display_assets
 from motcua.core.model import NotFound
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons, text
 from motcua.voice import VoiceUnavailable, chime
+from .runtime import runtime
 
 
 ASSETS = Path(display_assets.__file__).resolve().parent
@@ -30,10 +31,6 @@ HEADERS = {"Cache-Control": "no-store"}
 # What the pages load from /display/assets: nothing else there (the package's .py, the HTML
 # templates, READMEs) is served.
 ASSET_TYPES = (".js", ".css", ".svg", ".png", ".woff2")
-
-
-def runtime():
-    return current_app.extensions["motcua"]
 
 
 @cache

@@ -17,7 +17,9 @@ from motcua.core.model import Invalid
 from . import schemas
 from .dossier_routes import full
 from .openapi import operation
-from .routes import api, bearer, require_staff, runtime
+from .guards import bearer, require_staff
+from .runtime import runtime
+from .routes import api
 
 
 class ReceivedDocument(schemas.Answer):

@@ -17,7 +17,9 @@ from motcua.core.text import csv_writer
 from motcua.store import native_thread, under_gevent
 from . import schemas
 from .openapi import operation
-from .routes import api, bearer, require_staff, runtime
+from .guards import bearer, require_staff
+from .runtime import runtime
+from .routes import api
 
 # The CSV's columns: the service, its figures, then its names for a person reading the file.
 CSV_COLUMNS = ("service", *reports.COLUMNS, "name_vi", "name_en")

@@ -1,122 +1,22 @@
-"""HTTP routes under /api/v1: parse, authorise, call the core, answer.
-
-Refusals come in the published order: 401 without a valid token, 404 for an unknown branch,
-counter or ticket, 403 for a role or branch that may not act, 400/413 for the body, 409 for the
-state.
-"""
+"""HTTP routes under /api/v1: parse, authorise, call the core, answer."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from motcua.accounts import AccountDisabled, Principal
+from motcua.accounts import Principal
 from motcua.core.engine import RATING_CODE_TRIES
-from motcua.core.model import Conflict, DomainError, Invalid, NotFound, StorageUnavailable, WrongCode, staff_name
+from motcua.core.model import staff_name
 from . import schemas, throttle
 from .advice import recommendations
+from .bodies import json_body
+from .errors import Forbidden, Unauthorized, UnsupportedMediaType
+from .guards import bearer, require_staff
 from .openapi import operation, spec
+from .runtime import runtime
 from .views import branch_state as state_view, round_min, ticket_view
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 LOGIN_LIMITS = "motcua.login_limits"
-SESSION_COOKIE = "motcua_session"
-CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class Unauthorized(DomainError):
-    code = "unauthorized"
-
-
-class Forbidden(DomainError):
-    code = "forbidden"
-
-
-class UnsupportedMediaType(DomainError):
-    code = "unsupported_media_type"
-
-
-STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 400, Unauthorized: 401, Forbidden: 403,
-             UnsupportedMediaType: 415, StorageUnavailable: 503, AccountDisabled: 403, WrongCode: 403}
-
-
-def runtime():
-    return current_app.extensions["motcua"]
-
-
-def error_response(status: int, code: str, message: str, details: dict | None = None):
-    error = {"code": code, "message": message, **({"details": details} if details else {})}
-    return jsonify({"error": error}), status
-
-
-# ---- request helpers ---------------------------------------------------------------------
-
-def bearer(required: bool = True) -> Principal | None:
-    """Who calls: the Authorization header's token, or else a staff page's session cookie."""
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return session_principal(required)
-    scheme, _, token = header.partition(" ")
-    found = runtime().accounts.principal(token.strip()) if scheme.lower() == "bearer" else None
-    if found is None:
-        raise Unauthorized("the token is unknown or has expired", "invalid_token")
-    g.token = token.strip()  # logout ends this very token
-    return found
-
-
-def session_principal(required: bool) -> Principal | None:
-    """The session cookie's principal. A browser sends the cookie by itself, so a change made
-    with it must also carry the session's CSRF token, which only our own pages can read."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        if required:
-            raise Unauthorized("this call needs Authorization: Bearer TOKEN or a staff session")
-        return None
-    found = runtime().accounts.principal(token)
-    if found is None:
-        if required:
-            raise Unauthorized("the session has ended; sign in again", "session_ended")
-        return None
-    if request.method not in SAFE_METHODS and not hmac.compare_digest(
-            request.headers.get(CSRF_HEADER, ""), csrf_token(token)):
-        if required:
-            raise Forbidden(f"a change made from a staff page needs its {CSRF_HEADER} header", "csrf")
-        return None  # optional credentials that do not hold are no credentials: the call goes on as anyone's
-    g.token = token
-    return found
-
-
-def csrf_token(session_token: str) -> str:
-    """The session's CSRF token: derived from the session's own secret, so nothing more is stored."""
-    return hmac.new(session_token.encode(), b"motcua csrf", hashlib.sha256).hexdigest()
-
-
-def require_staff(who: Principal, branch: str, role: str = "officer") -> None:
-    if not who.is_staff(role):
-        raise Forbidden(f"this call is for a {role} or above")
-    if not who.covers(branch):
-        raise Forbidden(f"your account does not cover branch {branch}", "other_branch")
-
-
-def json_body():
-    """The body as the model the route's @operation declares; 413 past the size limit, 400 naming the field.
-
-    Handlers call it after authorising and looking up, so refusals keep the published order.
-    """
-    declared = getattr(current_app.view_functions[request.endpoint], "operation", None)
-    if declared is None or declared.body is None:
-        raise RuntimeError(f"{request.endpoint} reads a body but its @operation declares none")
-    raw = request.get_data(cache=True)
-    limit = request.max_content_length
-    # A chunked body has no Content-Length to refuse up front: werkzeug stops reading at the limit,
-    # so a body that fills it is too large if anything follows.
-    if request.content_length is None and limit is not None and len(raw) >= limit \
-            and request.environ["wsgi.input"].read(1):
-        raise RequestEntityTooLarge()
-    return schemas.parse(declared.body, raw)
 
 
 def status_url(ticket_id: str) -> str:

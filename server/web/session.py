@@ -2,7 +2,7 @@
 
 The cookie holds the same token `POST /auth/login` answers, so a session ends when the token does
 (its expiry, logout, a changed password, a removed user). Pages never see the token; they read the
-session's CSRF token from `GET /auth/session` and send it with every change (routes.bearer checks
+session's CSRF token from `GET /auth/session` and send it with every change (guards.bearer checks
 it). Signing in takes JSON only: a cross-site form cannot send that, so nobody can be signed in to
 somebody else's account from another site.
 """
@@ -12,8 +12,11 @@ from flask import g, jsonify, request
 
 from . import schemas
 from .openapi import operation
-from .routes import (SESSION_COOKIE, Forbidden, UnsupportedMediaType, Unauthorized, api, authenticate, bearer,
-                     csrf_token, end_session, json_body, runtime)
+from .bodies import json_body
+from .errors import Forbidden, Unauthorized, UnsupportedMediaType
+from .guards import SESSION_COOKIE, bearer, csrf_token
+from .runtime import runtime
+from .routes import api, authenticate, end_session
 
 
 @api.post("/auth/session")

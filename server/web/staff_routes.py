@@ -5,7 +5,9 @@ from flask import jsonify
 
 from . import schemas
 from .openapi import operation
-from .routes import api, bearer, require_staff, runtime
+from .guards import bearer, require_staff
+from .runtime import runtime
+from .routes import api
 from .views import staff_state
 
 
