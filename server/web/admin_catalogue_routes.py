@@ -11,15 +11,14 @@ from flask import jsonify, request
 from motcua.core.catalogue import services_not_here
 
 from . import admin_schemas as schemas
-from .admin_routes import admin
+from .admin_routes import admin, bp
 from .openapi import operation
 from .bodies import json_body
 from .runtime import runtime
-from .routes import api
 from .views import names
 
 
-@api.get("/admin/catalogue")
+@bp.get("/admin/catalogue")
 @operation("the whole procedure catalogue: departments, document kinds, procedures (the retired too) (admin)",
            schemas.AdminCatalogue, auth="required")
 def admin_catalogue():
@@ -30,7 +29,7 @@ def admin_catalogue():
                     "procedures": [procedure_view(p) for p in catalogue.procedures.values()]})
 
 
-@api.put("/admin/catalogue")
+@bp.put("/admin/catalogue")
 @operation("put a whole catalogue, in the form `motcua catalogue export` writes, in place of this one: checked, "
            "committed in one transaction and used at once by the next ticket, dossier and kiosk; a fault refuses "
            "it whole (400 naming it) and nothing changes. Procedures old dossiers name stay, retired. What "
@@ -47,7 +46,7 @@ def admin_import_catalogue():
                     "services_not_here": services_not_here(catalogue, rt.engine.service_ids())})
 
 
-@api.post("/admin/departments")
+@bp.post("/admin/departments")
 @operation("a new competent department; its users are added with the department role (admin)",
            schemas.AdminDepartment, status=201, body=schemas.NewDepartment, auth="required", conflict=True)
 def admin_add_department():
@@ -57,7 +56,7 @@ def admin_add_department():
     return jsonify(department_view(department)), 201
 
 
-@api.patch("/admin/departments/<d>")
+@bp.patch("/admin/departments/<d>")
 @operation("rename a department (admin)", schemas.AdminDepartment, body=schemas.DepartmentChange, auth="required")
 def admin_update_department(d):
     admin()
@@ -66,7 +65,7 @@ def admin_update_department(d):
     return jsonify(department_view(department))
 
 
-@api.post("/admin/document-kinds")
+@bp.post("/admin/document-kinds")
 @operation("a new kind of document procedures may require, and whether a copy may be reused for another dossier "
            "of its citizen (admin)", schemas.AdminDocumentKind, status=201, body=schemas.NewDocumentKind,
            auth="required", conflict=True)
@@ -77,7 +76,7 @@ def admin_add_document_kind():
     return jsonify(kind_view(kind)), 201
 
 
-@api.post("/admin/procedures")
+@bp.post("/admin/procedures")
 @operation("a new procedure: field, competent department, statutory working days, required document kinds and "
            "the queue services whose tickets may open it; the next dossier may follow it (admin)",
            schemas.AdminProcedure, status=201, body=schemas.NewProcedure, auth="required", conflict=True,
@@ -92,7 +91,7 @@ def admin_add_procedure():
     return jsonify(procedure_view(procedure)), 201
 
 
-@api.patch("/admin/procedures/<p>")
+@bp.patch("/admin/procedures/<p>")
 @operation("change a procedure, or retire it (\"retired\": true): a retired procedure is never deleted, it opens "
            "no new dossier and its old dossiers stay readable (admin)", schemas.AdminProcedure,
            body=schemas.ProcedureChange, auth="required")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from motcua.accounts import Principal
 from motcua.core import administration
@@ -19,9 +19,10 @@ from .bodies import json_body
 from .errors import Forbidden
 from .guards import bearer
 from .runtime import runtime
-from .routes import api
 from .events import broadcaster
 from .views import names, revoked_kiosk
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 
 
 log = logging.getLogger("motcua")
@@ -33,7 +34,7 @@ def require_admin(who: Principal) -> None:
     g.admin = who
 
 
-@api.after_request
+@bp.after_app_request
 def _note_change(answer):
     """Who changed what, in the server's log: the events table is the tickets' journal, not the network's."""
     who = g.get("admin")
@@ -53,7 +54,7 @@ def admin() -> Principal:
 
 # ---- the network ------------------------------------------------------------------------------
 
-@api.get("/admin/network")
+@bp.get("/admin/network")
 @operation("every branch with its hours, services and counters, and every service (admin)", schemas.Network,
            auth="required")
 def admin_network():
@@ -63,7 +64,7 @@ def admin_network():
                     "services": [service_view(s) for s in network.services]})
 
 
-@api.post("/admin/branches")
+@bp.post("/admin/branches")
 @operation("a new branch: names, address, location, hours and the unit code its dossier codes begin with; it "
            "offers a service once a counter there serves it (admin)", schemas.AdminBranch, status=201,
            body=schemas.NewBranch, auth="required", conflict=True)
@@ -78,7 +79,7 @@ def admin_add_branch():
     return jsonify(branch_view(engine, branch.id)), 201
 
 
-@api.patch("/admin/branches/<b>")
+@bp.patch("/admin/branches/<b>")
 @operation("rename a branch, change its address, location, unit code, opening hours or the services it offers, "
            "or close or reopen it: a closed branch issues no tickets (409 branch_closed) and no citizen or ticket "
            "is sent there (admin)", schemas.AdminBranch, body=schemas.BranchChange, auth="required", conflict=True)
@@ -97,7 +98,7 @@ def admin_update_branch(b):
     return jsonify(branch_view(engine, b))
 
 
-@api.post("/admin/services")
+@bp.post("/admin/services")
 @operation("a new service; a branch offers it once a counter there serves it (admin)", schemas.AdminService,
            status=201, body=schemas.NewService, auth="required", conflict=True)
 def admin_add_service():
@@ -108,7 +109,7 @@ def admin_add_service():
     return jsonify(service_view(service)), 201
 
 
-@api.patch("/admin/services/<s>")
+@bp.patch("/admin/services/<s>")
 @operation("change a service's names, letter, kiosk description or mean service time (admin)",
            schemas.AdminService, body=schemas.ServiceChange, auth="required", conflict=True)
 def admin_update_service(s):
@@ -125,7 +126,7 @@ def admin_update_service(s):
     return jsonify(service_view(service))
 
 
-@api.post("/admin/branches/<b>/counters")
+@bp.post("/admin/branches/<b>/counters")
 @operation("a new counter at a branch (admin)", schemas.AdminCounter, status=201, body=schemas.NewCounter,
            auth="required", conflict=True)
 def admin_add_counter(b):
@@ -140,7 +141,7 @@ def admin_add_counter(b):
     return jsonify(counter_view(rt.engine, counter)), 201
 
 
-@api.patch("/admin/branches/<b>/counters/<c>")
+@bp.patch("/admin/branches/<b>/counters/<c>")
 @operation("change a counter's services (the branch offers them from now on) or open or close it (admin)",
            schemas.AdminCounter, body=schemas.CounterChange, auth="required", conflict=True)
 def admin_update_counter(b, c):
@@ -155,7 +156,7 @@ def admin_update_counter(b, c):
     return jsonify(counter_view(rt.engine, counter))
 
 
-@api.delete("/admin/branches/<b>/counters/<c>")
+@bp.delete("/admin/branches/<b>/counters/<c>")
 @operation("take a counter away; refused while it holds a ticket (admin)", schemas.Removed, auth="required",
            conflict=True)
 def admin_remove_counter(b, c):
@@ -170,14 +171,14 @@ def admin_remove_counter(b, c):
 
 # ---- users ------------------------------------------------------------------------------------
 
-@api.get("/admin/users")
+@bp.get("/admin/users")
 @operation("every staff account (admin)", schemas.User, many=True, auth="required")
 def admin_users():
     admin()
     return jsonify(runtime().accounts.users())
 
 
-@api.post("/admin/users")
+@bp.post("/admin/users")
 @operation("a new staff account (admin)", schemas.User, status=201, body=schemas.NewUser, auth="required",
            conflict=True, errors=(404,))
 def admin_add_user():
@@ -189,7 +190,7 @@ def admin_add_user():
     return jsonify(user_view(accounts, body.username)), 201
 
 
-@api.patch("/admin/users/<username>")
+@bp.patch("/admin/users/<username>")
 @operation("change a user's role or branch, or disable or enable it; its sessions end at once and the counters "
            "it holds are free (admin)", schemas.User, body=schemas.UserChange, auth="required", conflict=True)
 def admin_update_user(username):
@@ -200,7 +201,7 @@ def admin_update_user(username):
     return jsonify(user)
 
 
-@api.post("/admin/users/<username>/password")
+@bp.post("/admin/users/<username>/password")
 @operation("give a user a new password; its sessions end at once (admin)", schemas.User,
            body=schemas.NewPassword, auth="required")
 def admin_reset_password(username):
@@ -212,14 +213,14 @@ def admin_reset_password(username):
 
 # ---- devices ----------------------------------------------------------------------------------
 
-@api.get("/admin/devices")
+@bp.get("/admin/devices")
 @operation("every kiosk and display (admin)", schemas.Device, many=True, auth="required")
 def admin_devices():
     admin()
     return jsonify([device_view(d) for d in runtime().accounts.devices()])
 
 
-@api.post("/admin/devices")
+@bp.post("/admin/devices")
 @operation("register a kiosk or display; its token is shown this once (admin)", schemas.DeviceAdded, status=201,
            body=schemas.NewDevice, auth="required", errors=(404,))
 def admin_add_device():
@@ -229,7 +230,7 @@ def admin_add_device():
     return jsonify({**device_view(added), "token": token}), 201
 
 
-@api.delete("/admin/devices/<device_id>")
+@bp.delete("/admin/devices/<device_id>")
 @operation("revoke a device: its token stops at once; a kiosk's branch staff hear a `kiosk` event saying it is "
            "out of service (admin)", schemas.Removed, auth="required")
 def admin_revoke_device(device_id):

@@ -1,25 +1,30 @@
-"""The counter console's own calls under /api/v1: take and release a counter, pause and resume it,
-and where a citizen may be transferred (other services here, other branches with their travel and wait).
-
-They live on the `api` blueprint (its refusals, its OpenAPI document); the console's other calls
-(next, call, recall, start, done, no-show, requeue, transfer) are routes.py's.
+"""The counter console's calls under /api/v1 (officer of the branch): the branch as its staff see it, call
+the next ticket or a chosen one, act on the ticket called (recall, start, done, no-show, requeue,
+transfer), take and release a counter, pause and resume it, and where a citizen may be transferred
+(other services here, other branches with their travel and wait).
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from pydantic import Field
 
 from motcua.core.model import PAUSE_REASONS, Counter, staff_name
 from . import schemas
-from .openapi import operation
 from .bodies import json_body
 from .guards import bearer, require_staff
+from .openapi import operation
 from .runtime import runtime
-from .routes import HOLDING, api
-from .views import round_min
+from .views import round_min, staff_state, ticket_view
+
+bp = Blueprint("counter", __name__, url_prefix="/api/v1")
+# The rule of motcua.core.holders, as every counter action's description states it.
+HOLDING = ("One staff account works a counter at a time: acting at a free counter takes it, and any other account's "
+           "action there (call, recall, start, done, no-show, transfer of its ticket, pause, resume) is refused, "
+           "409 `counter_taken` naming the holder, until that account takes the counter over with "
+           "POST /branches/{b}/counters/{c}/take {\"take_over\": true}.")
 
 
 # ---- shapes ----------------------------------------------------------------------------------
@@ -100,7 +105,7 @@ def held_answer(engine, counter: Counter, taken_from: str | None = None) -> dict
             "held_since": engine.local.iso(counter.held_since), "taken_from": staff_name(taken_from)}
 
 
-@api.post("/branches/<b>/counters/<c>/take")
+@bp.post("/branches/<b>/counters/<c>/take")
 @operation("work this counter from now (officer of the branch; a manager or admin too, under the same rule). "
            + HOLDING + " A take-over answers whose it was and is an event in the audit chain; the holder frees "
                        "the counter by releasing it or signing out, and every counter is free after the day's close "
@@ -111,7 +116,7 @@ def take_counter(b, c):
     return jsonify(held_answer(engine, counter, taken_from))
 
 
-@api.post("/branches/<b>/counters/<c>/release")
+@bp.post("/branches/<b>/counters/<c>/release")
 @operation("its holder lets the counter go: free for whoever acts there next (a free counter stays free; "
            "another's is refused, 409 `counter_taken`)", CounterHeld, auth="required", conflict=True)
 def release_counter(b, c):
@@ -119,7 +124,7 @@ def release_counter(b, c):
     return jsonify(held_answer(engine, engine.release(b, c, who.actor)))
 
 
-@api.post("/branches/<b>/counters/<c>/pause")
+@bp.post("/branches/<b>/counters/<c>/pause")
 @operation("pause a free open counter with a reason: it calls nobody and is dealt no tickets until resumed "
            "(officer of the branch; the counter stays its holder's). " + HOLDING, CounterPaused, body=Pause,
            auth="required", conflict=True)
@@ -129,7 +134,7 @@ def pause_counter(b, c):
     return jsonify(counter_answer(engine, counter))
 
 
-@api.post("/branches/<b>/counters/<c>/resume")
+@bp.post("/branches/<b>/counters/<c>/resume")
 @operation("a paused counter takes citizens again (officer of the branch). " + HOLDING + " A manager or admin "
            "resumes any paused counter of the branch without taking it: it stays its holder's.", CounterPaused,
            auth="required", conflict=True)
@@ -139,7 +144,7 @@ def resume_counter(b, c):
     return jsonify(counter_answer(engine, counter))
 
 
-@api.get("/branches/<b>/transfer-options")
+@bp.get("/branches/<b>/transfer-options")
 @operation("every service a citizen of the branch may be transferred to: its queue here and the other branches "
            "offering it, with travel and wait (officer of the branch)", TransferOptions, auth="required")
 def transfer_options(b):
@@ -158,6 +163,90 @@ def transfer_options(b):
                   for d in option.elsewhere]
         services.append({"id": option.service.id, "name": names(option.service), "here": here, "branches": others})
     return jsonify({"branch": b, "services": services})
+
+
+@bp.post("/branches/<b>/counters/<c>/next")
+@operation("call the next ticket to a counter (officer of the branch). " + HOLDING, schemas.Called, auth="required",
+           conflict=True)
+def call_next(b, c):
+    who = bearer()
+    engine = runtime().engine
+    engine.counter(b, c)
+    require_staff(who, b)
+    ticket = engine.call_next(b, c, actor=who.actor)
+    return jsonify({"ticket": ticket_view(engine, ticket.id) if ticket else None})
+
+
+@bp.post("/branches/<b>/counters/<c>/call")
+@operation("call a chosen waiting or no-show ticket (officer of the branch). " + HOLDING, schemas.CalledChosen,
+           body=schemas.CallTicket, auth="required", conflict=True)
+def call_specific(b, c):
+    who = bearer()
+    engine = runtime().engine
+    engine.counter(b, c)
+    require_staff(who, b)
+    ticket_id = json_body().ticket
+    ticket = engine.call_ticket(ticket_id, b, c, actor=who.actor)
+    return jsonify({"ticket": ticket_view(engine, ticket.id)})
+
+
+@bp.get("/branches/<b>/counters/<c>")
+@operation("a counter and the ticket it holds, with its id (officer of the branch)", schemas.CounterDetail,
+           auth="required")
+def counter_detail(b, c):
+    who = bearer()
+    engine = runtime().engine
+    counter = engine.counter(b, c)
+    require_staff(who, b)
+    held = engine.serving_at(b, c)
+    return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
+                    "holder": staff_name(counter.holder), "ticket": ticket_view(engine, held.id) if held else None})
+
+
+def _ticket_action(ticket_id: str, action: str):
+    who = bearer()
+    engine = runtime().engine
+    ticket = engine.ticket(ticket_id)
+    require_staff(who, ticket.branch)
+    getattr(engine, action)(ticket_id, actor=who.actor)
+    return jsonify(ticket_view(engine, ticket_id))
+
+
+# Officer actions on one ticket: the path's last part, the engine's method, what it does.
+TICKET_ACTIONS = {"recall": ("recall", "call again"), "start": ("start", "start serving"),
+                  "done": ("done", "finish"), "no-show": ("no_show", "mark as not showing up"),
+                  "requeue": ("requeue", "put a no-show back in the queue the same day")}
+for _path, (_action, _summary) in TICKET_ACTIONS.items():
+    bp.add_url_rule(f"/tickets/<ticket_id>/{_path}", endpoint=_action, methods=["POST"],
+                     view_func=operation(f"{_summary} (officer of the ticket's branch)" + (". " + HOLDING if _action != "requeue" else ""),
+                                         schemas.Ticket,
+                                         auth="required", conflict=True)(
+                         lambda ticket_id, action=_action: _ticket_action(ticket_id, action)))
+
+
+@bp.post("/tickets/<ticket_id>/transfer")
+@operation("queue again for another service or branch, keeping the arrival time (officer of the ticket's branch). "
+           + HOLDING, schemas.Ticket,
+           body=schemas.Transfer, auth="required", conflict=True)
+def transfer(ticket_id):
+    who = bearer()
+    engine = runtime().engine
+    ticket = engine.ticket(ticket_id)
+    require_staff(who, ticket.branch)
+    body = json_body()
+    moved = runtime().journeys.transfer(ticket_id, body.service, body.branch, actor=who.actor)
+    return jsonify(ticket_view(engine, moved.id))
+
+
+@bp.get("/branches/<b>/staff-state")
+@operation("the branch as its staff see it: counters with their tickets' ids, the waiting list",
+           schemas.StaffState, auth="required")
+def branch_staff_state(b):
+    who = bearer()
+    engine = runtime().engine
+    engine.branch(b)
+    require_staff(who, b)
+    return jsonify(staff_state(engine, b))
 
 
 def names(thing) -> dict:

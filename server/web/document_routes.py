@@ -6,7 +6,7 @@ bytes are sent.
 """
 from __future__ import annotations
 
-from flask import jsonify, make_response, request
+from flask import Blueprint, jsonify, make_response, request
 from pydantic import BaseModel, Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -22,7 +22,8 @@ from .bodies import json_body
 from .errors import Forbidden, STATUS_OF
 from .guards import bearer
 from .runtime import runtime
-from .routes import api
+
+bp = Blueprint("documents", __name__, url_prefix="/api/v1")
 
 # The document's own refusals take HTTP's words for them: too large, not a type taken, not yours to see.
 STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415, CitizenNotPresent: 403})
@@ -106,7 +107,7 @@ def attached_answer(row: dict) -> dict:
 
 # ---- routes ----------------------------------------------------------------------------------
 
-@api.post("/dossiers/<code>/documents")
+@bp.post("/dossiers/<code>/documents")
 @operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
            "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch). A "
            "document that only other branches' dossiers hold is reused only for the citizen being served at the "
@@ -144,7 +145,7 @@ def attach_document(code):
     return jsonify(attached_answer(attached)), 201
 
 
-@api.get("/citizens/<id_number>/documents")
+@bp.get("/citizens/<id_number>/documents")
 @operation("the documents already digitised for a citizen, to attach instead of scanning again: kinds and dates, "
            "never the dossiers they are on (staff of a branch)",
            CitizenDocument, many=True, auth="required", errors=(503,))
@@ -158,7 +159,7 @@ def citizen_documents(id_number):
     return jsonify([{**row, "created_at": local(row["created_at"])} for row in found])
 
 
-@api.get("/dossiers/<code>/documents/<sha256>")
+@bp.get("/dossiers/<code>/documents/<sha256>")
 @operation("a document of the dossier, decrypted; each read is an event of the dossier, written once the file "
            "has opened, so a failed download leaves none (staff of its branches, its competent department, admins; "
            "a mistyped code answers 400)", None, auth="required", media=MIMES, errors=(400, 503))

@@ -9,7 +9,7 @@ import io
 import json
 import re
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from pydantic import Field
 
 from motcua.core import dossier_reports, reports
@@ -21,7 +21,8 @@ from .openapi import operation
 from .report_routes import CSV_CELLS, RANGE_MESSAGES, off_the_hub
 from .guards import bearer, require_staff
 from .runtime import runtime
-from .routes import api
+
+bp = Blueprint("dossier_reports", __name__, url_prefix="/api/v1")
 
 # The CSV's rows: what they group by (department, procedure, or total), the key, the figures, the names.
 CSV_COLUMNS = ("group", "code", *dossier_reports.COLUMNS, "name_vi", "name_en")
@@ -86,7 +87,7 @@ def work_out(store, dossiers, branch_id: str, first: str, last: str) -> dict:
     return dossier_reports.branch_report(facts, catalogue.departments, catalogue.procedures)
 
 
-@api.get("/branches/<b>/dossiers-report.json")
+@bp.get("/branches/<b>/dossiers-report.json")
 @operation("a branch's dossier figures over local days, per department and procedure (manager)", DossierReport,
            query=schemas.ReportRange, auth="required")
 def dossiers_report_json(b):
@@ -96,7 +97,7 @@ def dossiers_report_json(b):
                     "today": rt.dossiers.today().isoformat(), **figures})
 
 
-@api.get("/branches/<b>/dossiers-report.csv")
+@bp.get("/branches/<b>/dossiers-report.csv")
 @operation("the same dossier figures as CSV, per department, per procedure and in all (manager)" + CSV_CELLS,
            None, query=schemas.ReportRange, auth="required", media="text/csv")
 def dossiers_report_csv(b):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from flask import current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from pydantic import Field
 
 from motcua.accounts import Principal
@@ -24,7 +24,8 @@ from .bodies import json_body
 from .errors import Forbidden
 from .guards import bearer, require_staff, session_principal
 from .runtime import runtime
-from .routes import api
+
+bp = Blueprint("dossiers", __name__, url_prefix="/api/v1")
 
 DossierStatus = Literal[STATUSES]
 LOOKUP_LIMITS = "motcua.lookup_limits"
@@ -208,7 +209,7 @@ def names(thing) -> dict:
 
 # ---- routes ----------------------------------------------------------------------------------
 
-@api.get("/procedures")
+@bp.get("/procedures")
 @operation("the procedure catalogue: competent department, statutory working days, required documents (retired "
            "procedures left out)",
            ProcedureOut, many=True)
@@ -222,13 +223,13 @@ def list_procedures():
                      "services": list(p.services)} for p in found])
 
 
-@api.get("/departments")
+@bp.get("/departments")
 @operation("the competent departments dossiers are routed to", DepartmentOut, many=True)
 def list_departments():
     return jsonify([{"code": d.code, "name": names(d)} for d in runtime().dossiers.catalogue.departments.values()])
 
 
-@api.post("/dossiers")
+@bp.post("/dossiers")
 @operation("open a dossier at a counter: the citizen, the procedure, the ticket; due date from the statutory "
            "working days (officer of the receiving branch)", FullDossier, status=201, body=NewDossier,
            auth="required")
@@ -249,7 +250,7 @@ def open_dossier():
     return jsonify(full(row)), 201
 
 
-@api.get("/dossiers/<code>")
+@bp.get("/dossiers/<code>")
 @operation("a dossier's public view: status, the day of each step, due date, overdue, return branch; no name, ID "
            "number, phone, documents nor hour (anyone holding the code; a mistyped code answers 400). Lookups "
            "without a staff or kiosk token are limited per address, found or not (429 with Retry-After; [dossiers] "
@@ -277,14 +278,14 @@ def lookup_limits() -> str:
     return f"{settings.lookups_per_minute_per_address} per minute; {settings.lookups_per_hour_per_address} per hour"
 
 
-@api.record_once
+@bp.record_once
 def _throttle_lookups(state) -> None:
     """Give each app its own count of public lookups per address, in memory or on Redis (as the login limits)."""
     limiter = throttle.limiter(state.app, key_prefix="lookup")
     state.app.extensions[LOOKUP_LIMITS] = limiter.limit(lookup_limits, exempt_when=uncounted_lookup)
 
 
-@api.get("/dossiers/<code>/full")
+@bp.get("/dossiers/<code>/full")
 @operation("a dossier with its citizen, documents and every event (officer of the receiving or returning "
            "branch, the competent department, admin)", FullDossier, auth="required", errors=(400,))
 def full_dossier(code):
@@ -294,7 +295,7 @@ def full_dossier(code):
     return jsonify(full(row))
 
 
-@api.post("/dossiers/<code>/status")
+@bp.post("/dossiers/<code>/status")
 @operation("move a dossier along its path: the counter digitises, sends on and hands back; the department asks "
            "for a supplement, marks the result ready or rejects", FullDossier, body=StatusChange, auth="required",
            conflict=True)
@@ -312,7 +313,7 @@ def move_dossier(code):
     return jsonify(full(moved))
 
 
-@api.get("/departments/<d>/dossiers")
+@bp.get("/departments/<d>/dossiers")
 @operation("the department's work, oldest due first, overdue marked (its staff, admin)", DossierBrief, many=True,
            auth="required")
 def department_dossiers(d):
@@ -324,7 +325,7 @@ def department_dossiers(d):
     return jsonify([dossiers.brief(row) for row in dossiers.of_department(d)])
 
 
-@api.get("/citizens/<id_number>/dossiers")
+@bp.get("/citizens/<id_number>/dossiers")
 @operation("a returning citizen's dossiers, newest first: those the caller's branch or department deals with "
            "(staff)", DossierBrief, many=True, auth="required", errors=(400,))
 def citizen_dossiers(id_number):
@@ -335,7 +336,7 @@ def citizen_dossiers(id_number):
     return jsonify([dossiers.brief(row) for row in dossiers.of_citizen(id_number) if sides(who, row)])
 
 
-@api.get("/branches/<b>/dossiers")
+@bp.get("/branches/<b>/dossiers")
 @operation("the dossiers received or returned at the branch, newest first; ?status= one status, such as "
            "result_ready for the results waiting to be collected (officer of the branch)", DossierBrief, many=True,
            auth="required", errors=(400,))

@@ -1,14 +1,11 @@
-"""The manager's API: apply (and undo) the staffing advice, today's figures of a branch, the city side by side.
-
-Routes of the same `api` blueprint as routes.py, so they share its refusals (401, 404, 403, 400, 409
-in that order) and its place in the OpenAPI document.
-"""
+"""The manager's calls under /api/v1: change a counter, the staffing advice and applying (and undoing) it,
+today's figures of a branch, the city side by side."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from pydantic import Field
 
 from motcua.core import dashboard
@@ -21,8 +18,9 @@ from .bodies import json_body
 from .errors import Forbidden
 from .guards import bearer, require_staff
 from .runtime import runtime
-from .routes import api
 from .views import round_min
+
+bp = Blueprint("manager", __name__, url_prefix="/api/v1")
 
 ServiceIds = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
@@ -138,7 +136,32 @@ class City(schemas.Answer):
 
 # ---- routes ----------------------------------------------------------------------------------
 
-@api.post("/branches/<b>/recommendations/apply")
+@bp.post("/branches/<b>/counters/<c>")
+@operation("change a counter's services or open it / close it (manager)", schemas.CounterChanged,
+           body=schemas.CounterChange, auth="required", conflict=True)
+def update_counter(b, c):
+    who = bearer()
+    engine = runtime().engine
+    engine.counter(b, c)
+    require_staff(who, b, "manager")
+    body = json_body()
+    counter = engine.update_counter(b, c, body.services, body.open, actor=who.actor)
+    serving = engine.serving_at(b, c)
+    return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
+                    "serving": serving.id if serving else None})
+
+
+@bp.get("/branches/<b>/recommendations")
+@operation("counters each service needs to meet the wait target over the coming hours, and the moves that get "
+           "there (manager)", schemas.Recommendations, auth="required")
+def staffing_recommendations(b):
+    who = bearer()
+    runtime().engine.branch(b)
+    require_staff(who, b, "manager")
+    return jsonify(recommendations(runtime(), b))
+
+
+@bp.post("/branches/<b>/recommendations/apply")
 @operation("make the staffing advice's moves at once, all or none (manager); the answer's before and after "
            "let the page undo them", Applied, body=ApplyAdvice, auth="required", conflict=True)
 def apply_recommendations(b):
@@ -158,7 +181,7 @@ def apply_recommendations(b):
                     "before": [_counter(c) for c in before], "after": [_counter(c) for c in after]})
 
 
-@api.get("/branches/<b>/today")
+@bp.get("/branches/<b>/today")
 @operation("today's figures of a branch by hour: waits, arrivals, share within target, no-shows, ratings "
            "(manager)", Today, auth="required")
 def today(b):
@@ -177,7 +200,7 @@ def today(b):
     return jsonify({"branch": b, "day": day, **figures})
 
 
-@api.get("/city")
+@bp.get("/city")
 @operation("every branch side by side: load, waits, share within target today (admin)", City, auth="required")
 def city():
     who = bearer()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from . import schemas
@@ -12,7 +12,8 @@ from .metrics import METRICS
 from .openapi import operation
 from .errors import Forbidden, error_response
 from .runtime import runtime
-from .routes import api
+
+bp = Blueprint("ops", __name__, url_prefix="/api/v1")
 
 log = logging.getLogger("motcua")
 REDIS = "motcua.redis"
@@ -21,7 +22,7 @@ HEALTH_WAIT_S = 2.0
 OK = "ok"
 
 
-@api.get("/health")
+@bp.get("/health")
 @operation("whether the server can serve: a write committed to the database, the broadcaster's tasks turning (once "
            "started), Redis answering (when [server] message_queue is set); 503 `unhealthy` names the failing "
            "checks in its details", schemas.Health, errors=(503,))
@@ -82,7 +83,7 @@ def redis_check(client) -> str:
     return OK
 
 
-@api.get("/metrics")
+@bp.get("/metrics")
 @operation("this process's metrics in Prometheus' text format: commit latency, emit lag of calls, sockets per kind "
            "of room, tickets waiting and estimated waits per branch and service against the wait target, the "
            "broadcaster's backlog; only for the addresses of [server] metrics_from (loopback by default), 403 to "

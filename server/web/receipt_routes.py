@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, Field
 
 from motcua import i18n
@@ -19,7 +19,8 @@ from .dossier_routes import full
 from .openapi import operation
 from .guards import bearer, require_staff
 from .runtime import runtime
-from .routes import api
+
+bp = Blueprint("receipts", __name__, url_prefix="/api/v1")
 
 
 class ReceivedDocument(schemas.Answer):
@@ -47,14 +48,14 @@ class ReceiptQuery(BaseModel):
     lang: Literal[i18n.LANGUAGES] = Field(default=i18n.LANGUAGES[0], description="the language printed first")
 
 
-@api.get("/dossiers/<code>/receipt")
+@bp.get("/dossiers/<code>/receipt")
 @operation("the dossier's receipt, to print at the counter (officer of the receiving branch, admin)", Receipt,
            auth="required", errors=(400,))
 def dossier_receipt(code):
     return jsonify(_receipt(code, "vi").view())
 
 
-@api.get("/dossiers/<code>/receipt.pdf")
+@bp.get("/dossiers/<code>/receipt.pdf")
 @operation("the dossier's receipt as a PDF, ?lang=en for English first (officer of the receiving branch, admin)",
            None, auth="required", errors=(400,), query=ReceiptQuery, media="application/pdf")
 def dossier_receipt_pdf(code):

@@ -9,7 +9,7 @@ import io
 import re
 from functools import cache
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from motcua.core import reports
 from motcua.core.model import CALLED, EXPIRED, SERVING, Invalid
@@ -19,7 +19,8 @@ from . import schemas
 from .openapi import operation
 from .guards import bearer, require_staff
 from .runtime import runtime
-from .routes import api
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
 # The CSV's columns: the service, its figures, then its names for a person reading the file.
 CSV_COLUMNS = ("service", *reports.COLUMNS, "name_vi", "name_en")
@@ -82,7 +83,7 @@ def load(store, branch_id: str, first: str, last: str) -> tuple[list[dict], list
     return store.query(TICKETS, params), store.query(EVENTS, params), store.query(RATINGS, params)
 
 
-@api.get("/branches/<b>/report.json")
+@bp.get("/branches/<b>/report.json")
 @operation("a branch's figures over local days, per service, counter and officer (manager)", schemas.Report,
            query=schemas.ReportRange, auth="required")
 def report_json(b):
@@ -92,7 +93,7 @@ def report_json(b):
                     "target_wait_min": rt.config.staffing.target_wait_min, **figures})
 
 
-@api.get("/branches/<b>/report.csv")
+@bp.get("/branches/<b>/report.csv")
 @operation("the same report's services as CSV, one row per service (manager)" + CSV_CELLS, None,
            query=schemas.ReportRange, auth="required", media="text/csv")
 def report_csv(b):
