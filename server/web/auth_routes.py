@@ -15,13 +15,15 @@ from flask import Blueprint, current_app, g, jsonify, request
 from motcua.accounts import Principal
 from . import schemas, throttle
 from .bodies import json_body
-from .errors import Forbidden, Unauthorized, UnsupportedMediaType
-from .guards import SESSION_COOKIE, bearer, csrf_token
+from .errors import Unauthorized, UnsupportedMediaType
+from .guards import ANY_TOKEN, SESSION_COOKIE, STAFF, Caller, caller, csrf_token
 from .openapi import operation
 from .runtime import runtime
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 LOGIN_LIMITS = "motcua.login_limits"
+# A staff token, ended by signing out; a device's ends only when it is revoked.
+STAFF_TOKEN = Caller(roles=STAFF, refused="a device token is ended by revoking the device (motcua device revoke)")
 
 
 @bp.post("/auth/login")
@@ -64,20 +66,17 @@ def _throttle_logins(state) -> None:
 
 @bp.post("/auth/logout")
 @operation("end the staff token given; the counters its account holds are free from now", schemas.LoggedOut,
-           auth="required")
+           caller=STAFF_TOKEN)
 def logout():
-    who = bearer()
-    if who.kind != "staff":
-        raise Forbidden("a device token is ended by revoking the device (motcua device revoke)")
-    end_session(who)
+    end_session(caller())
     return jsonify({"status": "logged_out"})
 
 
 @bp.get("/auth/me")
 @operation("who the token stands for: a kiosk or display checks with it, at start and every few minutes, that "
-           "its token still holds (a revoked device answers 401 invalid_token)", schemas.Me, auth="required")
+           "its token still holds (a revoked device answers 401 invalid_token)", schemas.Me, caller=ANY_TOKEN)
 def whoami():
-    who = bearer()
+    who = caller()
     return jsonify({"kind": who.kind, "role": who.role, "branch": who.branch})
 
 
@@ -105,22 +104,17 @@ def sign_in():
 
 
 @bp.get("/auth/session")
-@operation("the page's session: who, and the CSRF token its changes carry", schemas.Session, auth="required")
+@operation("the page's session: who, and the CSRF token its changes carry", schemas.Session,
+           caller=Caller(roles=STAFF, session=True))
 def current_session():
-    who = bearer()
-    if who.kind != "staff" or not request.cookies.get(SESSION_COOKIE):
-        raise Unauthorized("no staff session: sign in at /login", "no_session")
     return jsonify(_session(g.token))
 
 
 @bp.delete("/auth/session")
 @operation("sign the page out: the session's token ends, the cookie goes and the counters its account holds are "
-           "free from now", schemas.LoggedOut, auth="required")
+           "free from now", schemas.LoggedOut, caller=STAFF_TOKEN)
 def sign_out():
-    who = bearer()
-    if who.kind != "staff":
-        raise Forbidden("a device token is ended by revoking the device (motcua device revoke)")
-    end_session(who)
+    end_session(caller())
     answer = jsonify({"status": "logged_out"})
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict", secure=_over_https())
     return answer

@@ -1,8 +1,13 @@
-"""Who calls: the bearer token or a staff page's session cookie, and the checks of role and branch."""
+"""Who calls: the bearer token or a staff page's session cookie, the checks of role and branch, and the
+Caller each route's @operation names, which both enforces them and declares them in the OpenAPI document."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from flask import g, request
 
@@ -60,3 +65,130 @@ def require_staff(who: Principal, branch: str, role: str = "officer") -> None:
         raise Forbidden(f"this call is for a {role} or above")
     if not who.covers(branch):
         raise Forbidden(f"your account does not cover branch {branch}", "other_branch")
+
+
+def require_kiosk_of(who: Principal, branch: str) -> None:
+    if not (who.kind == "device" and who.role == "kiosk" and who.branch == branch) and not who.is_staff("officer"):
+        raise Forbidden(f"only a kiosk of {branch} (or its staff) may do this")
+    if who.kind == "staff":
+        require_staff(who, branch)
+
+
+def require_admin(who: Principal, _=None) -> None:
+    if not who.is_staff("admin"):
+        raise Forbidden("this call is for an admin")
+    g.admin = who   # what the admin changes goes to the log (admin_routes)
+
+
+# ---- one route's caller: enforced, and declared in the OpenAPI document -----------------------
+
+STAFF = ("department", "officer", "manager", "admin")   # lowest to highest
+ROLES = ("kiosk", "display", *STAFF)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who may call a route, given to its @operation: the route then checks it (401, then the place looked up,
+    404, then 403) before its handler runs, and the document declares it (`security`, `x-caller`)."""
+
+    roles: tuple[str, ...] = ROLES   # the roles let in: any other is refused (403), whatever admits says
+    of: str | None = None            # whose place the caller must be of: "branch", "dossier", "department"
+    place: Callable | None = None    # the place, from the path's arguments: looked up (404) before any 403
+    admits: Callable[[Principal, Any], None] | None = None   # refuses (403, in its words) a role or place
+    refused: str = "this call is not for your role"   # the words of a role not let in, where admits says none
+    optional: bool = False           # anyone may call; a token given is checked (401) all the same
+    session: bool = False            # a staff page's session cookie, not a bearer token (401 no_session)
+
+    @property
+    def auth(self) -> str:
+        """The document's word for it: "optional" or "required"."""
+        return "optional" if self.optional else "required"
+
+    def declared(self) -> dict | None:
+        """The document's `x-caller`: the roles let in, whose place, a session; None when anyone may call."""
+        if self.optional:
+            return None
+        return {"roles": list(self.roles), **({"of": self.of} if self.of else {}),
+                **({"session": True} if self.session else {})}
+
+    def guard(self, view):
+        """The view, called once its caller is let in (caller() and place() then tell the handler whom and what)."""
+        # The place reads the path's arguments it names (a document's path also names its sha256).
+        wanted = inspect.signature(self.place).parameters if self.place is not None else ()
+
+        @functools.wraps(view)
+        def guarded(**args):
+            who = bearer(required=not self.optional)
+            if self.session and not (who.kind == "staff" and request.cookies.get(SESSION_COOKIE)):
+                raise Unauthorized("no staff session: sign in at /login", "no_session")
+            found = self.place(**{k: args[k] for k in wanted}) if self.place is not None else None
+            if who is not None and not self.optional:
+                if self.admits is not None:
+                    self.admits(who, found)
+                if who.role not in self.roles:   # what the document declares holds, whatever admits let through
+                    raise Forbidden(self.refused)
+            g.caller, g.place = who, found
+            return view(**args)
+        return guarded
+
+
+def caller() -> Principal | None:
+    """Who calls this request, as its route's Caller let in (None: an optional token not given)."""
+    return g.caller
+
+
+def place():
+    """What the route's Caller looked up from the path (a branch's id, a dossier), before letting the caller in."""
+    return g.place
+
+
+def ranks(least: str) -> tuple[str, ...]:
+    """The staff roles from least up: officer -> officer, manager, admin."""
+    return STAFF[STAFF.index(least):]
+
+
+# ---- the places a route's path names ----------------------------------------------------------
+
+def at_branch(b: str) -> str:
+    runtime().engine.branch(b)
+    return b
+
+
+def at_counter(b: str, c: str) -> str:
+    runtime().engine.counter(b, c)
+    return b
+
+
+def at_ticket(ticket_id: str) -> str:
+    return runtime().engine.ticket(ticket_id).branch
+
+
+def at_numbered(b: str, number: str) -> str:
+    runtime().engine.ticket_numbered(b, number)
+    return b
+
+
+def at_service(s: str) -> None:
+    runtime().engine.service(s)
+
+
+# ---- the callers --------------------------------------------------------------------------------
+
+ANY_TOKEN = Caller()
+ANYONE_TOKEN_CHECKED = Caller(optional=True)
+ADMIN = Caller(roles=("admin",), admits=require_admin)
+
+
+def staff(least: str, at: Callable) -> Caller:
+    """Staff of the place's branch from the least role up (an admin anywhere)."""
+    return Caller(roles=ranks(least), of="branch", place=at, admits=lambda who, b: require_staff(who, b, least))
+
+
+def kiosk(at: Callable) -> Caller:
+    """A kiosk of the place's branch, or its staff from officers up (an admin anywhere)."""
+    return Caller(roles=("kiosk", *ranks("officer")), of="branch", place=at, admits=require_kiosk_of)
+
+
+def admin(at: Callable) -> Caller:
+    """An admin, once the place the path names is found."""
+    return Caller(roles=("admin",), place=at, admits=require_admin)

@@ -8,8 +8,7 @@ from flask import Blueprint, jsonify, request
 from motcua.core.engine import RATING_CODE_TRIES
 from . import schemas
 from .bodies import json_body
-from .errors import Forbidden
-from .guards import bearer, require_staff
+from .guards import at_branch, at_numbered, at_ticket, caller, kiosk
 from .openapi import operation
 from .runtime import runtime
 from .views import alternative_view, ticket_view
@@ -24,15 +23,10 @@ def status_url(ticket_id: str) -> str:
 
 @bp.post("/branches/<b>/tickets")
 @operation("issue a ticket (kiosk of the branch, or staff)", schemas.Issued, status=201, body=schemas.NewTicket,
-           auth="required", conflict=True)
+           caller=kiosk(at_branch), conflict=True)
 def issue(b):
-    who = bearer()
+    who = caller()
     engine = runtime().engine
-    engine.branch(b)
-    if who.kind == "device" and not (who.role == "kiosk" and who.branch == b):
-        raise Forbidden(f"only a kiosk of {b} issues tickets there")
-    if who.kind == "staff":
-        require_staff(who, b)
     body = json_body()
     issued = runtime().journeys.issue(b, body.service, body.priority, body.lang, actor=who.actor)
     ticket = issued.ticket
@@ -47,23 +41,15 @@ def issue(b):
     return jsonify(answer), 201
 
 
-def require_kiosk_of(who, branch: str) -> None:
-    if not (who.kind == "device" and who.role == "kiosk" and who.branch == branch) and not who.is_staff("officer"):
-        raise Forbidden(f"only a kiosk of {branch} (or its staff) may do this")
-    if who.kind == "staff":
-        require_staff(who, branch)
-
-
 @bp.post("/tickets/<ticket_id>/redirect")
 @operation("a kiosk sends the citizen to a better branch offered: the ticket moves there (new number, same "
-           "arrival time)", schemas.Redirected, status=201, body=schemas.Redirect, auth="required", conflict=True)
+           "arrival time)", schemas.Redirected, status=201, body=schemas.Redirect,
+           caller=kiosk(at_ticket), conflict=True)
 def redirect_ticket(ticket_id):
     """A citizen at a kiosk takes the better branch offered: a new ticket there (a new number, the
     same issued_at), ranked by when they can be there and not called before (`due_at`)."""
-    who = bearer()
+    who = caller()
     rt = runtime()
-    ticket = rt.engine.ticket(ticket_id)
-    require_kiosk_of(who, ticket.branch)
     moved = rt.journeys.redirect(ticket_id, json_body().branch, actor=who.actor)
     view = ticket_view(rt.engine, moved.ticket.id)
     return jsonify({**view, "status_url": status_url(moved.ticket.id), "travel_min": round(moved.travel_min)}), 201
@@ -71,29 +57,22 @@ def redirect_ticket(ticket_id):
 
 @bp.post("/tickets/<ticket_id>/check-in")
 @operation("a kiosk of the branch a citizen was sent to checks them in: callable from now, even before due_at",
-           schemas.Ticket, auth="required", conflict=True)
+           schemas.Ticket, caller=kiosk(at_ticket), conflict=True)
 def check_in(ticket_id):
     """A redirected citizen shows their ticket at a kiosk of the branch they were sent to: callable
     from now, even before the time they were expected."""
-    who = bearer()
     rt = runtime()
-    ticket = rt.engine.ticket(ticket_id)
-    require_kiosk_of(who, ticket.branch)
-    rt.journeys.check_in(ticket_id, actor=who.actor)
+    rt.journeys.check_in(ticket_id, actor=caller().actor)
     return jsonify(ticket_view(rt.engine, ticket_id))
 
 
 @bp.post("/tickets/<ticket_id>/not-printed")
 @operation("a kiosk's printer failed: the ticket stays valid; staff get a `kiosk` event", schemas.NotPrintedNoted,
-           status=201, body=schemas.NotPrinted, auth="required")
+           status=201, body=schemas.NotPrinted, caller=kiosk(at_ticket))
 def not_printed(ticket_id):
     """The kiosk's printer failed: the ticket stays valid, the journal and the branch's staff hear of it."""
-    who = bearer()
-    engine = runtime().engine
-    ticket = engine.ticket(ticket_id)
-    require_kiosk_of(who, ticket.branch)
     problem = json_body().problem
-    engine.note_not_printed(ticket_id, problem, actor=who.actor)
+    runtime().engine.note_not_printed(ticket_id, problem, actor=caller().actor)
     return jsonify({"ticket": ticket_id, "printed": False, "problem": problem}), 201
 
 
@@ -103,13 +82,12 @@ def not_printed(ticket_id):
            "holder has. A wrong code is 403 `wrong_rating_code` and counts against the ticket; after "
            f"{RATING_CODE_TRIES} the code is refused for good (403 `rating_locked`) and the ticket is rated by its "
            "id only", schemas.RatedByNumber,
-           status=201, body=schemas.NewRatingByNumber, auth="required", conflict=True)
+           status=201, body=schemas.NewRatingByNumber, caller=kiosk(at_numbered), conflict=True)
 def rate_by_number(b, number):
     """A kiosk rates today's ticket by the number and the rating code the citizen types in."""
-    who = bearer()
     engine = runtime().engine
     ticket = engine.ticket_numbered(b, number)
-    require_kiosk_of(who, b)
     body = json_body()
-    rating = engine.rate_with_code(ticket.id, body.code, body.score, body.reasons, body.comment, actor=who.actor)
+    rating = engine.rate_with_code(ticket.id, body.code, body.score, body.reasons, body.comment,
+                                   actor=caller().actor)
     return jsonify({"ticket": rating.ticket, "number": ticket.number, "score": rating.score}), 201

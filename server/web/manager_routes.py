@@ -15,12 +15,12 @@ from . import schemas
 from .advice import recommendations, staffing_rules
 from .openapi import operation
 from .bodies import json_body
-from .errors import Forbidden
-from .guards import bearer, require_staff
+from .guards import ADMIN, at_branch, at_counter, caller, staff
 from .runtime import runtime
 from .views import round_min
 
 bp = Blueprint("manager", __name__, url_prefix="/api/v1")
+MANAGER_OF_BRANCH = staff("manager", at_branch)
 
 ServiceIds = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
@@ -138,12 +138,10 @@ class City(schemas.Answer):
 
 @bp.post("/branches/<b>/counters/<c>")
 @operation("change a counter's services or open it / close it (manager)", schemas.CounterChanged,
-           body=schemas.CounterChange, auth="required", conflict=True)
+           body=schemas.CounterChange, caller=staff("manager", at_counter), conflict=True)
 def update_counter(b, c):
-    who = bearer()
+    who = caller()
     engine = runtime().engine
-    engine.counter(b, c)
-    require_staff(who, b, "manager")
     body = json_body()
     counter = engine.update_counter(b, c, body.services, body.open, actor=who.actor)
     serving = engine.serving_at(b, c)
@@ -153,22 +151,18 @@ def update_counter(b, c):
 
 @bp.get("/branches/<b>/recommendations")
 @operation("counters each service needs to meet the wait target over the coming hours, and the moves that get "
-           "there (manager)", schemas.Recommendations, auth="required")
+           "there (manager)", schemas.Recommendations, caller=MANAGER_OF_BRANCH)
 def staffing_recommendations(b):
-    who = bearer()
-    runtime().engine.branch(b)
-    require_staff(who, b, "manager")
     return jsonify(recommendations(runtime(), b))
 
 
 @bp.post("/branches/<b>/recommendations/apply")
 @operation("make the staffing advice's moves at once, all or none (manager); the answer's before and after "
-           "let the page undo them", Applied, body=ApplyAdvice, auth="required", conflict=True)
+           "let the page undo them", Applied, body=ApplyAdvice, caller=MANAGER_OF_BRANCH,
+           conflict=True)
 def apply_recommendations(b):
-    who = bearer()
+    who = caller()
     rt = runtime()
-    rt.engine.branch(b)
-    require_staff(who, b, "manager")
     body = json_body()
     if body.moves is None:
         moves = [(m["counter"], m["from_services"], m["to_services"]) for m in recommendations(rt, b)["moves"]]
@@ -183,13 +177,11 @@ def apply_recommendations(b):
 
 @bp.get("/branches/<b>/today")
 @operation("today's figures of a branch by hour: waits, arrivals, share within target, no-shows, ratings "
-           "(manager)", Today, auth="required")
+           "(manager)", Today, caller=MANAGER_OF_BRANCH)
 def today(b):
-    who = bearer()
     rt = runtime()
     engine = rt.engine
     branch = engine.branch(b)
-    require_staff(who, b, "manager")
     day = engine.local.day(engine.now())
     record = engine.day_record(b, day)
     figures = dashboard.day_figures(record.tickets, record.ratings, engine.local.minutes_of_day,
@@ -201,11 +193,8 @@ def today(b):
 
 
 @bp.get("/city")
-@operation("every branch side by side: load, waits, share within target today (admin)", City, auth="required")
+@operation("every branch side by side: load, waits, share within target today (admin)", City, caller=ADMIN)
 def city():
-    who = bearer()
-    if not who.is_staff("admin"):
-        raise Forbidden("this call is for an admin")
     rt = runtime()
     engine = rt.engine
     target = staffing_rules(rt.config).target_wait_min

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from . import schemas
 from .bodies import json_body
 from .errors import UnsupportedMediaType
-from .guards import bearer
+from .guards import ANYONE_TOKEN_CHECKED
 from .openapi import operation, spec
 from .runtime import runtime
 from .views import alternative_view, branch_state as state_view, round_min, ticket_view
@@ -67,9 +67,8 @@ def ticket(ticket_id):
 
 @bp.post("/tickets/<ticket_id>/rating")
 @operation("rate a done ticket once (the body as application/json)", schemas.Rated, status=201,
-           body=schemas.NewRating, auth="optional", conflict=True, errors=(415,))
+           body=schemas.NewRating, caller=ANYONE_TOKEN_CHECKED, conflict=True, errors=(415,))
 def rate(ticket_id):
-    bearer(required=False)
     engine = runtime().engine
     engine.ticket(ticket_id)
     # Anyone holding the id may rate, without a token: a JSON content type is what keeps another
