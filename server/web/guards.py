@@ -96,16 +96,28 @@ class Caller:
     place: Callable | None = None    # the place, from the path's arguments: looked up (404) before any 403
     admits: Callable[[Principal, Any], None] | None = None   # refuses (403, in its words) a role or place
     refused: str = "this call is not for your role"   # the words of a role not let in, where admits says none
+    refused_code: str = "forbidden"
+    # Instead of a token: the setting naming the client addresses let in, and its check (403 to any other).
+    network: str | None = None
+    in_network: Callable[[str | None], bool] | None = None
     optional: bool = False           # anyone may call; a token given is checked (401) all the same
     session: bool = False            # a staff page's session cookie, not a bearer token (401 no_session)
 
     @property
     def auth(self) -> str:
-        """The document's word for it: "optional" or "required"."""
-        return "optional" if self.optional else "required"
+        """The document's word for its token: "none", "optional" or "required"."""
+        return "none" if self.network else "optional" if self.optional else "required"
+
+    @property
+    def refusals(self) -> set[int]:
+        """The statuses it may refuse with: 401 for a token given that does not hold, 403 for a caller not let in."""
+        return {403} if self.network else {401} if self.optional else {401, 403}
 
     def declared(self) -> dict | None:
-        """The document's `x-caller`: the roles let in, whose place, a session; None when anyone may call."""
+        """The document's `x-caller`: the roles let in, whose place, a session, or the addresses let in; None when
+        anyone may call."""
+        if self.network:
+            return {"addresses": self.network}
         if self.optional:
             return None
         return {"roles": list(self.roles), **({"of": self.of} if self.of else {}),
@@ -118,6 +130,10 @@ class Caller:
 
         @functools.wraps(view)
         def guarded(**args):
+            if self.network:
+                if not self.in_network(request.remote_addr):
+                    raise Forbidden(self.refused, self.refused_code)
+                return view(**args)
             who = bearer(required=not self.optional)
             if self.session and not (who.kind == "staff" and request.cookies.get(SESSION_COOKIE)):
                 raise Unauthorized("no staff session: sign in at /login", "no_session")

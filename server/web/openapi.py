@@ -47,11 +47,7 @@ def operation(summary: str, answer: type[BaseModel] | None, *, status: int = 200
     caller (a motcua.web.guards.Caller; None: anyone, no token) is who may call: the route enforces it
     before its handler runs, and the document declares it, so the two cannot drift apart."""
     auth = "none" if caller is None else caller.auth
-    refusals = set(errors)
-    if auth != "none":
-        refusals.add(401)        # a token given is checked, even where none is needed
-    if auth == "required":
-        refusals.add(403)
+    refusals = set(errors) | (caller.refusals if caller is not None else set())
     if body is not None or form is not None:
         refusals |= {400, 413}
     if query is not None:
