@@ -22,7 +22,7 @@ from .events import broadcaster
 from .openapi import SERVER_EVENTS, operation
 from .bodies import json_body
 from .errors import Forbidden
-from .guards import STAFF, Caller, at_branch, caller, place, ranks, session_principal, staff
+from .guards import STAFF, Caller, at_branch, caller, place, ranks, require_covers, session_principal, staff
 from .runtime import runtime
 
 bp = Blueprint("dossiers", __name__, url_prefix="/api/v1")
@@ -260,8 +260,7 @@ def open_dossier():
     branch = body.branch or who.branch
     if branch is None:
         raise Invalid("an admin names the receiving branch: give branch", "branch_needed")
-    if not who.covers(branch):
-        raise Forbidden(f"your account does not cover branch {branch}", "other_branch")
+    require_covers(who, branch)   # OPENER's place, named in the body
     citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone)
     row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
                                   return_branch=body.return_branch)

@@ -63,6 +63,11 @@ def csrf_token(session_token: str) -> str:
 def require_staff(who: Principal, branch: str, role: str = "officer") -> None:
     if not who.is_staff(role):
         raise Forbidden(f"this call is for a {role} or above")
+    require_covers(who, branch)
+
+
+def require_covers(who: Principal, branch: str) -> None:
+    """403 other_branch unless the caller is of the branch (an admin is of every one)."""
     if not who.covers(branch):
         raise Forbidden(f"your account does not cover branch {branch}", "other_branch")
 
