@@ -73,3 +73,10 @@ def test_each_module_imports_on_its_own(module):
 def test_no_module_of_the_web_layer_imports_one_that_imports_it_back():
     graph = {module: imported(module) - {module} for module in MODULES}
     assert cycle(graph) is None, " -> ".join(cycle(graph))
+
+
+def test_only_the_guards_read_a_route_s_caller_from_the_request():
+    """A route's caller is checked by the Caller its @operation names (motcua.web.guards), not in its handler."""
+    reading = [m for m in MODULES if m != "guards"
+               if "bearer(" in Path(motcua.web.__path__[0], m + ".py").read_text(encoding="utf-8")]
+    assert reading == []
