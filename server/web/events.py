@@ -99,6 +99,10 @@ class StaffRoom:
         with self._lock:
             return len({sid for members in self.staff.values() for sid in members})
 
+    def tokens(self, branch: str) -> list[str]:
+        """The tokens of the branch's staff room's members in this process."""
+        return [token for _, token in self._staff_members(branch)]
+
     def _staff_members(self, branch: str) -> list[tuple[str, str]]:
         with self._lock:
             return list(self.staff.get(branch, {}).items())
@@ -425,9 +429,8 @@ def subscribe(data: dict):
     join_room(f"{kind}:{key}")
     if kind == "ticket":
         broadcaster().watch(state["branch"], key, request.sid)
-        emit("ticket", state)
-    else:
-        emit("queue", state)
+    # To the one socket, here: through a message queue it would go to every fan-out process too.
+    emit("ticket" if kind == "ticket" else "queue", state, ignore_queue=True)
     return {"ok": True}
 
 
@@ -464,7 +467,7 @@ def subscribe_staff(data: dict):
     except DomainError as error:
         return _refuse(error)
     broadcaster().join_staff(request.sid, branch, token)
-    emit("staff_queue", state)
+    emit("staff_queue", state, ignore_queue=True)
     return {"ok": True}
 
 
