@@ -470,13 +470,14 @@ class QueueEngine:
         kept = book.city
         if kept is not None and kept[0] == (book.version, day, target_min):
             return kept[1]
-        with self.hold(book.id):
+        with self.hold(book.id):   # what the figures are of, taken at one moment; summed once let go
             key = (book.version, day, target_min)
             lines = self._counter_lines(book.id)
             waiting = sum(self.waiting(book.id, s) for s in self.branches[book.id].services)
-            figures = dashboard.city_figures(lines, waiting, self.tickets_of(book.id, day), target_min)
-            book.city = (key, figures)
-            return figures
+            tickets = self.tickets_of(book.id, day)
+        figures = dashboard.city_figures(lines, waiting, tickets, target_min)
+        book.city = (key, figures)
+        return figures
 
     def advice(self, branch_id: str, rates: HourlyRates, rules: StaffingRules,
                home: Mapping[str, Sequence[str]] | None = None) -> Advice:
