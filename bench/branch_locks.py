@@ -100,23 +100,18 @@ def poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
-def recomputed(engine: QueueEngine) -> list[dict]:
-    """The city view as GET /city worked it out before: every branch's state and all its tickets."""
-    day = engine.local.day(engine.now())
+def recomputed(engine: QueueEngine) -> list[tuple]:
+    """The city view as GET /city worked it out before: every branch's state and all its tickets of
+    the day (QueueEngine.city), summed afresh."""
     rows = []
-    for branch_id in engine.branch_ids():
-        state, tickets = engine.branch_state(branch_id), engine.tickets_of(branch_id, day)
-        open_ = [line for line in state.counters if line.counter.open]
-        waiting = sum(line.waiting for line in state.services)
-        waits = dashboard.waits([m for m in map(dashboard.wait_min, tickets) if m is not None], TARGET)
-        rows.append({"branch": branch_id, "counters": len(state.counters), "open": len(open_),
-                     "waiting": waiting, "load": dashboard.branch_load(waiting, len(open_)),
-                     "longest": dashboard.longest(line.estimate_min for line in state.services),
-                     "tickets": len(tickets), "mean_wait": waits.mean_min, "within": waits.within_target_pct})
+    for row in engine.city(engine.local.day(engine.now())):
+        waiting = sum(line.waiting for line in row.state.services)
+        rows.append((dashboard.city_figures(row.state.counters, waiting, row.tickets, TARGET),
+                     dashboard.longest(line.estimate_min for line in row.state.services)))
     return rows
 
 
-def under_one_lock(engine: QueueEngine) -> list[dict]:
+def under_one_lock(engine: QueueEngine) -> list[tuple]:
     """The old path: the whole recomputation holding every branch at once (the one lock it had)."""
     with engine.hold_all():
         return recomputed(engine)
