@@ -17,7 +17,6 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
@@ -171,6 +170,7 @@ class QueueEngine:
         # is what the journal holds, yesterday's counters and queues included.
         today = self.local.day(clock.now())
         self._day = min((t.day for t in tickets if t.status in OPEN and t.day < today), default=today)
+        self._day_span = self._span(self._day)
         for ticket in tickets:
             if self._kept(ticket):
                 self._apply_ticket(ticket)
@@ -186,50 +186,23 @@ class QueueEngine:
 
     # ---- holding ---------------------------------------------------------------------------
 
-    @contextmanager
-    def hold(self, *branch_ids: str) -> Iterator[None]:
+    def hold(self, *branch_ids: str) -> Hold:
         """Hold these branches' books (unknown branch: NotFound), their locks taken in id order.
 
         A thread that holds some books already may take more only after them in that order: taking
         an earlier one could wait for a thread that waits for this one, so it is refused
         (RuntimeError, a bug in the caller) rather than left to hang.
         """
-        held = self._holding()
-        books = [self._book(b) for b in sorted(set(branch_ids))]
-        new = [book for book in books if book.id not in held]
-        if new and held and new[0].id < max(held):
-            raise RuntimeError(f"branch {new[0].id!r} is locked after {max(held)!r}: take both at once")
-        for book in new:
-            book.lock.acquire()
-            held[book.id] = 0
-        for book in books:
-            held[book.id] += 1
-        try:
-            yield
-        finally:
-            for book in reversed(books):
-                held[book.id] -= 1
-                if not held[book.id]:
-                    del held[book.id]
-                    book.lock.release()
+        return Hold(self, branch_ids)
 
-    def hold_all(self) -> AbstractContextManager[None]:
+    def hold_all(self) -> Hold:
         """Every branch's book, as the day's turn and a change of the network need them."""
-        return self.hold(*list(self._books))
+        return Hold(self, tuple(self._books))
 
-    @contextmanager
-    def operating(self, *branch_ids: str) -> Iterator[None]:
+    def operating(self, *branch_ids: str) -> Hold:
         """An operation's hold on its branches: a day that has ended is closed first (holding every
         branch, before this thread holds any), then the branches are held."""
-        while True:
-            nested = bool(self._holding())
-            if not nested and self._day_turned():
-                with self.hold_all():
-                    self._roll_day()
-            with self.hold(*branch_ids):
-                if nested or not self._day_turned():
-                    yield
-                    return
+        return Hold(self, branch_ids, operation=True)
 
     def _holding(self) -> dict[str, int]:
         held = getattr(self._held, "books", None)
@@ -1075,7 +1048,14 @@ class QueueEngine:
         return queue
 
     def _day_turned(self) -> bool:
-        return self.local.day(self.clock.now()) != self._day
+        """Whether now is outside the open day (asked twice by every operation: two comparisons)."""
+        start, end = self._day_span
+        return not start <= self.clock.now() < end
+
+    def _span(self, day: str) -> tuple[float, float]:
+        """Epoch seconds from the local midnight that starts the day to the one that ends it."""
+        first = date.fromisoformat(day)
+        return self.local.epoch(first, "00:00"), self.local.epoch(first + timedelta(days=1), "00:00")
 
     def _roll_day(self) -> bool:
         """The day's turn, holding every branch."""
@@ -1102,6 +1082,7 @@ class QueueEngine:
                 *(Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers),
                 *freed]))
         self._day = today
+        self._day_span = self._span(today)
         self._forget_days_gone()
         for book in self._books.values():
             book.queues.clear()
@@ -1163,6 +1144,51 @@ class QueueEngine:
         if not isinstance(rating.comment, str) or len(rating.comment) > MAX_COMMENT_CHARS:
             raise Invalid(f"comment must be a string of at most {MAX_COMMENT_CHARS} characters")
         check_text(rating.comment, "a comment", "bad_comment", lines=True)
+
+
+class Hold:
+    """The books of some branches held by this thread, for a `with` block (QueueEngine.hold): each
+    branch's lock taken once, in id order; an operation's hold closes a day that has ended first."""
+
+    __slots__ = ("_engine", "_books", "_operation")
+
+    def __init__(self, engine: QueueEngine, branch_ids: Sequence[str], operation: bool = False) -> None:
+        self._engine = engine
+        self._operation = operation
+        if len(branch_ids) == 1:
+            self._books = [engine._book(branch_ids[0])]
+        else:
+            self._books = [engine._book(b) for b in sorted(set(branch_ids))]
+
+    def __enter__(self) -> None:
+        engine = self._engine
+        held = engine._holding()
+        nested = bool(held)
+        while True:
+            if self._operation and not nested and engine._day_turned():
+                with engine.hold_all():
+                    engine._roll_day()
+            new = [book for book in self._books if book.id not in held]
+            if new and held and new[0].id < max(held):
+                raise RuntimeError(f"branch {new[0].id!r} is locked after {max(held)!r}: take both at once")
+            for book in new:
+                book.lock.acquire()
+                held[book.id] = 0
+            for book in self._books:
+                held[book.id] += 1
+            if not self._operation or nested or not engine._day_turned():
+                return
+            self._release(held)   # the day ended meanwhile: closed first, then held again
+
+    def __exit__(self, *exc) -> None:
+        self._release(self._engine._holding())
+
+    def _release(self, held: dict[str, int]) -> None:
+        for book in reversed(self._books):
+            held[book.id] -= 1
+            if not held[book.id]:
+                del held[book.id]
+                book.lock.release()
 
 
 class PublishedView:
