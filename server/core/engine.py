@@ -1197,6 +1197,9 @@ class PublishedView:
 
     def __init__(self, engine: QueueEngine) -> None:
         self._engine = engine
+        # What balancing asks for most, bound once (the rest through __getattr__).
+        self.now, self.branch, self.branch_ids, self.closes_at = engine.now, engine.branch, engine.branch_ids, \
+            engine.closes_at
 
     def __getattr__(self, name: str):
         return getattr(self._engine, name)
