@@ -16,13 +16,13 @@ import math
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
 from . import dashboard, holders
-from .branchbook import KIOSK_PROBLEMS_KEPT, BranchBook
+from .branchbook import BranchBook
 from .clock import LocalTime, hhmm_minutes
 from .model import (
     ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, SERVING, TRANSFERRED,
@@ -365,8 +365,9 @@ class QueueEngine:
 
     def ticket_state(self, ticket_id: str) -> TicketState:
         """A ticket (of today, or of a day gone from the archive) with its place, wait and whether rated."""
-        with self.hold(self._branch_of(ticket_id)):
-            ticket = self.ticket(ticket_id)
+        ticket = self.ticket(ticket_id)
+        with self.hold(ticket.branch):
+            ticket = self.tickets.get(ticket_id) or ticket   # as it is now (one of a day gone: as read)
             position, minutes = self.estimate(ticket)
             return TicketState(ticket, position, minutes, self.wait_range(ticket.branch, minutes),
                                self.rated(ticket.id))
