@@ -106,11 +106,14 @@ async def wait_healthy(http: aiohttp.ClientSession, base: str) -> None:
 
 
 class Display:
-    """One wall display: a raw Engine.IO websocket subscribed to hk-01, noting when calls arrive."""
+    """One wall display: a raw Engine.IO websocket subscribed to hk-01 (or as `hello` asks: another
+    branch, a staff room), noting when calls arrive and counting the pushes that begin with `ready`."""
 
-    def __init__(self) -> None:
+    def __init__(self, hello: str = '42["subscribe",{"branch":"hk-01"}]', ready: str = '42["queue"') -> None:
         self.received: dict[str, float] = {}
         self.ready = asyncio.Event()
+        self.hello, self.ready_prefix = hello, ready
+        self.pushes = 0
 
     async def run(self, http: aiohttp.ClientSession, base: str, stop: asyncio.Event) -> None:
         url = base.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
@@ -118,7 +121,7 @@ class Display:
             await ws.receive()  # 0{...}: the Engine.IO handshake
             await ws.send_str("40")
             await ws.receive()  # 40{...}: connected to the namespace
-            await ws.send_str('42["subscribe",{"branch":"hk-01"}]')
+            await ws.send_str(self.hello)
             while not stop.is_set():
                 try:
                     message = await asyncio.wait_for(ws.receive(), timeout=0.5)
@@ -132,8 +135,9 @@ class Display:
         if data == "2":
             # A pong can race the end of the run and find the socket closed: that is no error.
             asyncio.ensure_future(ws.send_str("3")).add_done_callback(lambda sent: sent.exception())
-        elif data.startswith('42["queue"'):
+        elif data.startswith(self.ready_prefix):
             self.ready.set()
+            self.pushes += 1
         elif data.startswith('42["called"'):
             self.received.setdefault(json.loads(data[2:])[1]["number"], time.time())
 

@@ -22,6 +22,7 @@ import redis
 import requests
 from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room
+from requests.adapters import HTTPAdapter
 
 from motcua.accounts import Accounts
 from motcua.config import Config
@@ -35,6 +36,10 @@ from motcua.web.throttle import queue_channel, redis_url
 
 log = logging.getLogger("motcua")
 WRITER_TIMEOUT_S = 5.0
+# Reads in flight from one fan-out to the writer at most, each over a kept connection: a reconnect storm (a
+# fan-out died, its displays all subscribe here) waits its turn instead of opening and dropping a
+# connection per display (urllib3's "Connection pool is full" at its default of 10).
+WRITER_CONNECTIONS = 32
 
 
 class ReadOnlyAccounts:
@@ -59,6 +64,7 @@ class Writer:
     def __init__(self, base: str) -> None:
         self.base = base.rstrip("/") + "/api/v1"
         self.http = requests.Session()
+        self.http.mount("http://", HTTPAdapter(pool_maxsize=WRITER_CONNECTIONS, pool_block=True))
 
     def read(self, path: str, token: str | None = None) -> dict:
         """The JSON the writer answers, or DomainError with the writer's own refusal."""

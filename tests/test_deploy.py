@@ -1,6 +1,6 @@
-"""deploy/: the production shape on one machine, from its own files. Debian's redis-server and nginx and a
-real `motcua serve` started with the commands the systemd units run, on free ports; then, over HTTPS through
-nginx, what a city's clients do."""
+"""deploy/: the production shape on one machine, from its own files. Debian's redis-server and nginx, a
+real `motcua serve` and three `motcua fanout` started with the commands the systemd units run, on free
+ports; then, over HTTPS through nginx, what a city's clients do."""
 from __future__ import annotations
 
 import datetime
@@ -11,6 +11,7 @@ import os
 import queue
 import re
 import shlex
+import shutil
 import socket
 import ssl
 import subprocess
@@ -90,30 +91,57 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+# Which process nginx sent each request to, by the Socket.IO route it hashed: access.log's lines.
+ROUTES_LOG = "log_format motcua_routes '$motcua_route $upstream_addr $status';"
+
+
 def nginx_main(folder: Path, site: Path) -> Path:
     """Debian's own nginx.conf with the site in sites-enabled's place, and the test's pid, logs, temp
-    folders and user."""
+    folders and user; access.log says where each request went (ROUTES_LOG); more cities' sites go in cities/."""
     temps = ""
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / temp).mkdir()
         temps += f"\n\t{temp}_temp_path {folder / temp};"
+    (folder / "cities").mkdir()
     return render(Path("/etc/nginx/nginx.conf"), folder / "nginx.conf", {
         "user www-data;": f"user {getpass.getuser()} {grp.getgrgid(os.getgid()).gr_name};",
         "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
         "error_log /var/log/nginx/error.log;": "error_log stderr;",
-        "access_log /var/log/nginx/access.log;": "access_log off;",
-        "include /etc/nginx/sites-enabled/*;": f"include {site};{temps}"})
+        "access_log /var/log/nginx/access.log;": f"{ROUTES_LOG}\n\taccess_log {folder / 'access.log'} motcua_routes;",
+        "include /etc/nginx/sites-enabled/*;": f"include {site};\n\tinclude {folder / 'cities'}/*.conf;{temps}"})
 
 
 @dataclass
 class City:
-    """The running shape: the writer's port (Prometheus's way in), nginx's HTTP and HTTPS ports, the CA."""
+    """The running shape: the writer's port (Prometheus's way in), nginx's HTTP and HTTPS ports, the CA, and
+    each fan-out process by its port."""
 
     writer: int
     http: int
     https: int
     ca: Path
     tokens: dict
+    folder: Path
+    fanout_command: list[str]
+    fanouts: dict[int, subprocess.Popen]
+
+    def start_fanout(self, port: int) -> None:
+        """The unit's command for port, as motcua-fanout@PORT.service runs it, until it answers /health."""
+        log = self.folder / f"fanout-{port}.log"
+        proc = subprocess.Popen([part.replace("%i", str(port)) for part in self.fanout_command], cwd=self.folder,
+                                stdout=log.open("a"), stderr=subprocess.STDOUT)
+        self.fanouts[port] = proc
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).ok,
+                   f"motcua fanout on {port}", proc, log)
+
+    def upstreams(self, route: str) -> list[int]:
+        """The ports nginx tried, in order, for each request it routed on route (a client's cookie)."""
+        tried = []
+        for line in (self.folder / "access.log").read_text().splitlines():
+            hashed, _, rest = line.partition(" ")
+            if hashed == route:
+                tried.append([int(address.rsplit(":", 1)[1]) for address in rest.rsplit(" ", 1)[0].split(", ")])
+        return [ports[-1] for ports in tried]
 
     @property
     def base(self) -> str:
@@ -148,6 +176,7 @@ class SourceAdapter(HTTPAdapter):
 def city(tmp_path_factory, real_template):
     folder = tmp_path_factory.mktemp("city")
     procs: list[subprocess.Popen] = []
+    fanouts: dict[int, subprocess.Popen] = {}   # by port; a test's restarted one replaces its killed one
     try:
         redis_port, writer_port, http_port, https_port = (free_port() for _ in range(4))
 
@@ -174,11 +203,21 @@ def city(tmp_path_factory, real_template):
         wait_until(lambda: requests.get(f"http://127.0.0.1:{writer_port}/api/v1/health", timeout=5).ok,
                    "motcua serve", procs[-1], writer_log)
 
+        fanout_command = [{"/opt/motcua/venv/bin/motcua": motcua, "/etc/motcua/config.toml": str(config)}.get(part, part)
+                          for part in exec_start("motcua-fanout@.service")]
+        assert fanout_command[:2] == [motcua, "fanout"] and "%i" in fanout_command
+        city = City(writer_port, 0, 0, Path(), dict(real_template.tokens), folder, fanout_command, fanouts)
+        fanout_ports = [free_port() for _ in range(3)]
+        for port in fanout_ports:
+            city.start_fanout(port)
+
         cert, key = self_signed(folder)
         site = render(DEPLOY / "nginx" / "motcua.conf", folder / "site.conf", {
             "listen 80;": f"listen 127.0.0.1:{http_port};", "listen [::]:80;": "",
             "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;", "listen [::]:443 ssl http2;": "",
             "server 127.0.0.1:8080;": f"server 127.0.0.1:{writer_port};",
+            **{f"server 127.0.0.1:{production};": f"server 127.0.0.1:{port};"
+               for production, port in zip((8101, 8102, 8103), fanout_ports)},
             "/etc/letsencrypt/live/motcua.example.vn/fullchain.pem": str(cert),
             "/etc/letsencrypt/live/motcua.example.vn/privkey.pem": str(key)})
         main = nginx_main(folder, site)
@@ -188,12 +227,12 @@ def city(tmp_path_factory, real_template):
         nginx_log = folder / "nginx.log"
         procs.append(subprocess.Popen([*command, "-g", "daemon off;"], stdout=nginx_log.open("a"),
                                       stderr=subprocess.STDOUT))
-        city = City(writer_port, http_port, https_port, cert, dict(real_template.tokens))
+        city.http, city.https, city.ca = http_port, https_port, cert
         wait_until(lambda: city.session().get(city.base + "/api/v1/health", timeout=5).ok, "nginx", procs[-1],
                    nginx_log)
         yield city
     finally:
-        for proc in reversed(procs):
+        for proc in [*reversed(procs), *fanouts.values()]:
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=20)
@@ -319,13 +358,20 @@ def test_compose_describes_the_units_shape():
     assert services["writer"]["command"] == exec_start("motcua.service")
     redis_server, redis_conf = exec_start("motcua-redis.service")[:2]
     assert services["redis"]["command"] == [Path(redis_server).name, redis_conf]
-    # The fan-out processes wait, off, for `motcua fanout`: each runs what motcua-fanout@PORT.service would.
+    # Three fan-out processes, up by default (no profile): each runs what motcua-fanout@PORT.service does, on a
+    # port of nginx's upstream, beside the writer's data (the staff's sessions), and nginx waits for them.
     fanout = exec_start("motcua-fanout@.service")
     fanouts = {name: service for name, service in services.items() if name.startswith("fanout-")}
+    upstream = re.search(r"upstream motcua_socketio \{(.*?)\}", (DEPLOY / "nginx" / "motcua.conf").read_text(), re.S)
+    assert sorted(name.removeprefix("fanout-") for name in fanouts) == re.findall(r"server 127\.0\.0\.1:(\d+);",
+                                                                                   upstream.group(1))
     assert len(fanouts) == 3
     for name, service in fanouts.items():
-        assert service["profiles"] == ["fanout"]
+        assert "profiles" not in service
         assert service["command"] == [part.replace("%i", name.removeprefix("fanout-")) for part in fanout]
+        assert set(service["volumes"]) == set(services["writer"]["volumes"])
+        assert service["image"] == services["writer"]["image"]
+    assert set(fanouts) | {"writer"} <= set(services["nginx"]["depends_on"])
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
@@ -333,7 +379,7 @@ def test_compose_describes_the_units_shape():
                 assert (DEPLOY / source).is_file(), volume
     build = services["writer"]["build"]
     assert (DEPLOY / build["context"] / build["dockerfile"]).is_file()
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         checked = subprocess.run(["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
                                  capture_output=True, text=True, timeout=60)
         assert checked.returncode == 0, checked.stderr

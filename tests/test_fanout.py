@@ -5,7 +5,9 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,3 +258,23 @@ def test_two_cities_on_one_redis_with_a_database_number_each_hear_only_their_own
     finally:
         second_fanout.kill()
         second.kill(signal.SIGTERM)
+
+
+def test_a_crowd_subscribing_at_once_is_answered_over_kept_connections_to_the_writer(city):
+    """A fan-out's reconnect storm (another one died): many subscriptions read the writer at once, over a
+    pool of connections large enough to keep them, never opening and dropping one per read."""
+    writer, (fanout_a, _) = city
+    crowd = [Listener(fanout_a) for _ in range(40)]
+    try:
+        start = threading.Barrier(len(crowd))
+
+        def subscribe(listener: Listener) -> dict:
+            start.wait(timeout=30)
+            return listener.subscribe(branch="hk-01")
+
+        with ThreadPoolExecutor(len(crowd)) as pool:
+            assert list(pool.map(subscribe, crowd)) == [{"ok": True}] * len(crowd)
+    finally:
+        for listener in crowd:
+            listener.close()
+    assert "Connection pool is full" not in fanout_a.log.read_text()

@@ -33,7 +33,7 @@ from socketio import PubSubManager
 
 from motcua.core.engine import NOT_PRINTED
 from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, TRANSFERRED, Change, DomainError
-from .routes import SESSION_COOKIE
+from .guards import SESSION_COOKIE
 from .views import branch_state, called_payload, kiosk_problem, own_called_payload, staff_state, ticket_view
 
 socketio = SocketIO()

@@ -9,7 +9,7 @@ import io
 import re
 from functools import cache
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from motcua.core import reports
 from motcua.core.model import CALLED, EXPIRED, SERVING, Invalid
@@ -17,7 +17,10 @@ from motcua.core.text import csv_writer
 from motcua.store import native_thread, under_gevent
 from . import schemas
 from .openapi import operation
-from .routes import api, bearer, require_staff, runtime
+from .guards import at_branch, staff
+from .runtime import runtime
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
 # The CSV's columns: the service, its figures, then its names for a person reading the file.
 CSV_COLUMNS = ("service", *reports.COLUMNS, "name_vi", "name_en")
@@ -31,11 +34,9 @@ RANGE_MESSAGES = {
 
 
 def report(branch_id: str) -> tuple[dict, tuple[str, str]]:
-    """Authorise (manager of the branch), check the range, and work the report out."""
-    who = bearer()
+    """Check the range and work the report out, for the manager its Caller let in."""
     rt = runtime()
     branch = rt.engine.branch(branch_id)
-    require_staff(who, branch_id, "manager")
     try:
         first, last = reports.day_range(request.args.get("from"), request.args.get("to"))
     except reports.BadRange as error:
@@ -80,9 +81,9 @@ def load(store, branch_id: str, first: str, last: str) -> tuple[list[dict], list
     return store.query(TICKETS, params), store.query(EVENTS, params), store.query(RATINGS, params)
 
 
-@api.get("/branches/<b>/report.json")
+@bp.get("/branches/<b>/report.json")
 @operation("a branch's figures over local days, per service, counter and officer (manager)", schemas.Report,
-           query=schemas.ReportRange, auth="required")
+           query=schemas.ReportRange, caller=staff("manager", at_branch))
 def report_json(b):
     figures, (first, last) = report(b)
     rt = runtime()
@@ -90,9 +91,9 @@ def report_json(b):
                     "target_wait_min": rt.config.staffing.target_wait_min, **figures})
 
 
-@api.get("/branches/<b>/report.csv")
+@bp.get("/branches/<b>/report.csv")
 @operation("the same report's services as CSV, one row per service (manager)" + CSV_CELLS, None,
-           query=schemas.ReportRange, auth="required", media="text/csv")
+           query=schemas.ReportRange, caller=staff("manager", at_branch), media="text/csv")
 def report_csv(b):
     figures, (first, last) = report(b)
     services = {s.id: s for s in runtime().engine.all_services()}
