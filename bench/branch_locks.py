@@ -1,9 +1,9 @@
 """The branch as the unit, in one process: the city view and one branch's issue latency on a
 generated 350-branch city with a full day's tickets, beside the old path measured in the same run.
 
-The city: N branches (default 350) within about 20 km, each offering 10–25 of 40 services with
-4–20 counters, and a day of citizens (≈210 a branch: ≈74,000) issued, called and served on a fake
-clock up to mid-afternoon, some still waiting.
+The city: bench/city_scale.py's (`city()`: N branches, default 350, each offering 10–25 of 25
+services at 4–20 counters, neighbours within 5 km), and a day of citizens (≈210 a branch: ≈74,000)
+issued, called and served on a fake clock up to mid-afternoon, some still waiting.
 
 Measured (the engine's own reads, no HTTP):
 - the city view: the rows kept per branch (`QueueEngine.city_rows`) cold (first read), warm
@@ -23,49 +23,33 @@ import argparse
 import math
 import random
 import statistics
+import sys
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
-from motcua.core import dashboard
+from motcua.core import dashboard, scenario
 from motcua.core.clock import FakeClock, LocalTime
 from motcua.core.engine import EngineSettings, QueueEngine
-from motcua.core.model import Branch, Counter, Service
+from motcua.core.model import Branch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # city_scale sits next to this file
+from city_scale import city  # noqa: E402
 
 TZ = "Asia/Ho_Chi_Minh"
 DAY = date(2026, 11, 24)
-SERVICES = 40
 TARGET = 15.0
-CENTRE = (10.7769, 106.7009)   # Ho Chi Minh City
 PER_BRANCH = 210               # citizens a branch has seen by mid-afternoon (350 × 210 ≈ 74,000)
 OPEN_MIN, UNTIL_MIN = 7 * 60 + 30, 15 * 60   # the day runs from opening to mid-afternoon
 
 
 def generate(branches: int, seed: int, clock: FakeClock) -> QueueEngine:
-    rng = random.Random(seed)
-    services = [Service(f"s{i:02d}", f"Dịch vụ {i}", f"Service {i}", chr(ord("A") + i % 26) * (1 + i // 26),
-                        rng.uniform(6, 18)) for i in range(SERVICES)]
-    made_branches, counters = [], []
-    for b in range(branches):
-        offered = tuple(sorted(rng.sample([s.id for s in services], rng.randint(10, 25))))
-        lat = CENTRE[0] + rng.uniform(-0.09, 0.09)
-        lon = CENTRE[1] + rng.uniform(-0.09, 0.09)
-        branch_id = f"b{b:03d}"
-        made_branches.append(Branch(branch_id, f"Chi nhánh {b}", f"Branch {b}", lat, lon, offered))
-        count = rng.randint(4, 20)
-        for c in range(count):
-            # Every service has a counter; the others serve one to three.
-            own = [offered[i] for i in range(c, len(offered), count)] or [rng.choice(offered)]
-            counters.append(Counter(branch_id, str(c + 1), tuple(own[:3]) if len(own) > 3 else tuple(own)))
-        # What the cut to three left unserved goes to the first counter.
-        served = {s for c in counters if c.branch == branch_id for s in c.services}
-        missing = tuple(s for s in offered if s not in served)
-        if missing:
-            first = next(i for i, c in enumerate(counters) if c.branch == branch_id)
-            counters[first] = Counter(branch_id, "1", counters[first].services + missing)
+    """The city of bench/city_scale.py (`city()`), in an engine of its own on the fake clock."""
+    data = city(branches, seed=seed)
     ids = iter(range(10 ** 9))
-    return QueueEngine(made_branches, services, counters, clock, settings=EngineSettings(timezone=TZ),
-                       new_id=lambda: f"t{next(ids)}")
+    return QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock,
+                       settings=EngineSettings(timezone=TZ), new_id=lambda: f"t{next(ids)}")
 
 
 def run_day(engine: QueueEngine, clock: FakeClock, seed: int, local: LocalTime) -> None:
