@@ -31,8 +31,8 @@ from .model import (
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
 from .readmodels import (
-    BranchDay, BranchSetup, BranchState, CityRow, CounterLine, DayRecord, KioskProblem, Network, ServiceLine, StaffState,
-    TicketState,
+    BranchDay, BranchSetup, BranchState, CityRow, CounterLine, DayRecord, KioskProblem, Network, ServiceLine,
+    StaffState, TicketState,
 )
 from .routing import ServiceQueue, pick_next, rank
 from .staffing import Advice, HourlyRates, StaffingRules, advise
