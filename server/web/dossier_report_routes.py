@@ -85,8 +85,9 @@ def work_out(store, dossiers, branch_id: str, first: str, last: str) -> dict:
 
 
 @bp.get("/branches/<b>/dossiers-report.json")
-@operation("a branch's dossier figures over local days, per department and procedure (manager)", DossierReport,
-           query=schemas.ReportRange, caller=staff("manager", at_branch))
+@operation("a branch's dossier figures over local days, per department and procedure (manager); a read longer "
+           "than [server] read_limit_s is answered 503 read_timed_out", DossierReport,
+           query=schemas.ReportRange, caller=staff("manager", at_branch), errors=(503,))
 def dossiers_report_json(b):
     figures, (first, last) = report(b)
     rt = runtime()
@@ -96,7 +97,7 @@ def dossiers_report_json(b):
 
 @bp.get("/branches/<b>/dossiers-report.csv")
 @operation("the same dossier figures as CSV, per department, per procedure and in all (manager)" + CSV_CELLS,
-           None, query=schemas.ReportRange, caller=staff("manager", at_branch), media="text/csv")
+           None, query=schemas.ReportRange, caller=staff("manager", at_branch), media="text/csv", errors=(503,))
 def dossiers_report_csv(b):
     figures, (first, last) = report(b)
     catalogue = runtime().dossiers.catalogue

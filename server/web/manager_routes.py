@@ -10,7 +10,7 @@ from pydantic import Field
 
 from motcua.core import dashboard
 from motcua.core.clock import hhmm_minutes
-from motcua.core.model import DONE, Counter
+from motcua.core.model import Counter
 from . import schemas
 from .advice import recommendations, staffing_rules
 from .openapi import operation
@@ -199,24 +199,12 @@ def city():
     engine = rt.engine
     target = staffing_rules(rt.config).target_wait_min
     now = engine.now()
-    day = engine.local.day(now)
-    rows = []
-    for row in engine.city(day):
-        state, tickets = row.state, row.tickets
-        branch = state.branch
-        open_ = [line for line in state.counters if line.counter.open]
-        waiting = sum(line.waiting for line in state.services)
-        called = [m for m in map(dashboard.wait_min, tickets) if m is not None]
-        waits = dashboard.waits(called, target)
-        rows.append({
-            "branch": branch.id, "name": {"vi": branch.name_vi, "en": branch.name_en},
-            "counters": len(state.counters), "counters_open": len(open_),
-            "serving": sum(1 for line in state.counters if line.ticket is not None),
-            "waiting": waiting, "load": dashboard.branch_load(waiting, len(open_)),
-            "longest_wait_min": round_min(dashboard.longest(line.estimate_min for line in state.services)),
-            "tickets": len(tickets), "served": sum(1 for t in tickets if t.status == DONE),
-            "mean_wait_min": waits.mean_min, "within_target_pct": waits.within_target_pct,
-        })
+    rows = [{"branch": row.branch.id, "name": {"vi": row.branch.name_vi, "en": row.branch.name_en},
+             "counters": row.counters, "counters_open": row.counters_open, "serving": row.serving,
+             "waiting": row.waiting, "load": row.load, "longest_wait_min": round_min(row.longest_wait_min),
+             "tickets": row.tickets, "served": row.served,
+             "mean_wait_min": row.mean_wait_min, "within_target_pct": row.within_target_pct}
+            for row in engine.city_rows(target)]
     return jsonify({"at": engine.local.iso(now), "target_wait_min": target, "branches": rows})
 
 

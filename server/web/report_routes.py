@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import io
 import re
-from functools import cache
 
 from flask import Blueprint, Response, jsonify, request
 
 from motcua.core import reports
 from motcua.core.model import CALLED, EXPIRED, SERVING, Invalid
 from motcua.core.text import csv_writer
-from motcua.store import native_thread, under_gevent
+from motcua.reads import ReadTimedOut, reads
 from . import schemas
 from .openapi import operation
+from .errors import STATUS_OF
 from .guards import at_branch, staff
 from .runtime import runtime
+
+STATUS_OF.update({ReadTimedOut: 503})
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
@@ -52,17 +54,10 @@ def work_out(store, branch_id: str, first: str, last: str, services, target_min:
 
 
 def off_the_hub(fn, *args):
-    """fn(*args) on a native thread when serving under gevent: a year of a busy branch is read and
-    summed in a second or more, which on the hub would stall every wall display and counter."""
-    if under_gevent():
-        return _report_thread().apply(fn, args)
-    return fn(*args)
-
-
-@cache
-def _report_thread():
-    # One thread: many reports asked at once queue there and take one core at most.
-    return native_thread()
+    """fn(*args) on the read executor (motcua.reads): a year of a busy branch is read and summed in a
+    second or more, which on the hub would stall every wall display and counter; past the configured
+    limit it is answered 503 read_timed_out."""
+    return reads(runtime().config.server.read_limit_s).run(fn, *args)
 
 
 # The branch's tickets of the days, their calls, expiries and what was done at a counter in order, their ratings.
@@ -82,8 +77,9 @@ def load(store, branch_id: str, first: str, last: str) -> tuple[list[dict], list
 
 
 @bp.get("/branches/<b>/report.json")
-@operation("a branch's figures over local days, per service, counter and officer (manager)", schemas.Report,
-           query=schemas.ReportRange, caller=staff("manager", at_branch))
+@operation("a branch's figures over local days, per service, counter and officer (manager); a read longer "
+           "than [server] read_limit_s is answered 503 read_timed_out", schemas.Report,
+           query=schemas.ReportRange, caller=staff("manager", at_branch), errors=(503,))
 def report_json(b):
     figures, (first, last) = report(b)
     rt = runtime()
@@ -93,7 +89,7 @@ def report_json(b):
 
 @bp.get("/branches/<b>/report.csv")
 @operation("the same report's services as CSV, one row per service (manager)" + CSV_CELLS, None,
-           query=schemas.ReportRange, caller=staff("manager", at_branch), media="text/csv")
+           query=schemas.ReportRange, caller=staff("manager", at_branch), media="text/csv", errors=(503,))
 def report_csv(b):
     figures, (first, last) = report(b)
     services = {s.id: s for s in runtime().engine.all_services()}
