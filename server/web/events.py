@@ -141,7 +141,8 @@ class Broadcaster(StaffRoom):
         engine.listeners.append(self.on_change)
 
     def on_change(self, change: Change) -> None:
-        """Runs under the changed branches' locks and the commit lock, right after the commit (so it takes no other branch's lock): sends the calls, notes the rest."""
+        """Runs under the changed branches' locks and the commit lock, right after the commit, so it
+        takes no other branch's lock: sends the calls, notes the rest."""
         calls = []
         for event in change.events:
             if event.note and event.note.startswith(NOT_PRINTED):
