@@ -40,6 +40,9 @@ class Server:
     queue_push_interval_s: float = setting(
         1.0, "Least seconds between two 'queue' pushes to one branch room (calls are never delayed).")
     max_body_kib: int = setting(64, "Largest request body accepted, in KiB; larger ones get 413.")
+    read_limit_s: float = setting(
+        30.0, "Seconds a long read (a branch's report over a range of days) may take on the read executor; "
+              "one that takes longer is answered 503 read_timed_out rather than left hanging.")
     ping_interval_s: float = setting(10.0, "Seconds between the Socket.IO pings the server sends each client.")
     ping_timeout_s: float = setting(
         10.0, "Seconds a client has to answer a ping; a client that does not (gone, or no longer reading) is closed.")

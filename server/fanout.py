@@ -7,7 +7,8 @@ same `GET /api/v1/branches/{b}/state`, `/tickets/{id}` and `/branches/{b}/staff-
 could read), so a display that lands here after its process died shows the current call, never a
 stale one. Staff events come on a Redis channel of their own (events.STAFF_CHANNEL) and each is
 checked against each member's session here, on a read-only connection to the accounts' tables,
-exactly as the writer checks its own staff room (events.StaffRoom).
+exactly as the writer checks its own staff room (events.StaffRoom). What the writer publishes while a
+fan-out is not subscribed is lost, so each (re)subscription sends every room held here its state again.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 import redis
 import requests
+import socketio
 from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room
 from requests.adapters import HTTPAdapter
@@ -40,6 +42,7 @@ WRITER_TIMEOUT_S = 5.0
 # fan-out died, its displays all subscribe here) waits its turn instead of opening and dropping a
 # connection per display (urllib3's "Connection pool is full" at its default of 10).
 WRITER_CONNECTIONS = 32
+EVENT = {"branch": "queue", "ticket": "ticket"}  # the event carrying a room's state, by the kind of room
 
 
 class ReadOnlyAccounts:
@@ -80,6 +83,34 @@ class Writer:
         raise DomainError(error.get("message", "refused"), error.get("code", "unavailable"))
 
 
+class Feed(socketio.RedisManager):
+    """Socket.IO's Redis message queue, calling on_subscribed each time its subscription is (re)established.
+
+    Whatever the writer published while a subscriber was away never comes to it: Redis restarted, or
+    dropped the connection (`CLIENT KILL`, a subscriber past `client-output-buffer-limit pubsub`), and the
+    queue subscribes again a second or more later. on_subscribed sends the rooms the current state instead.
+    """
+
+    def __init__(self, url: str, channel: str, on_subscribed) -> None:
+        super().__init__(url, channel=channel)
+        self.on_subscribed = on_subscribed
+
+    def _redis_connect(self):
+        super()._redis_connect()
+        self.pubsub = self.redis.pubsub()  # with each subscription's confirmation, which _listen passes over
+
+    def _redis_listen_with_retries(self):
+        for message in super()._redis_listen_with_retries():
+            if message["type"] == "subscribe":  # also when redis-py subscribed again by itself
+                self.server.start_background_task(self.on_subscribed)
+            yield message
+
+
+def state_path(kind: str, key: str) -> str:
+    """Where the writer publishes the state a branch's or a ticket's room is sent."""
+    return f"/branches/{quote(key, safe='')}/state" if kind == "branch" else f"/tickets/{quote(key, safe='')}"
+
+
 def writer_base(config: Config) -> str:
     """The writer's address, from the config both read: its [server] host (any address: loopback) and port."""
     host = config.server.host
@@ -96,7 +127,8 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     io = SocketIO()
     channel = queue_channel(config)
     io.init_app(app, async_mode=config.server.async_mode, message_queue=url, channel=channel, http_compression=False,
-                json=PacketJson, ping_interval=config.server.ping_interval_s, ping_timeout=config.server.ping_timeout_s)
+                client_manager=Feed(url, channel, lambda: send_states_again()), json=PacketJson,
+                ping_interval=config.server.ping_interval_s, ping_timeout=config.server.ping_timeout_s)
     writer = Writer(writer_base(config))
     accounts = Accounts(ReadOnlyAccounts(config.server.db), SystemClock(), config.auth.token_ttl_hours)
     room = StaffRoom(io, accounts)
@@ -114,14 +146,13 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
     def subscribe(data: dict):
         try:
             kind, key = _subject(data)
-            state = writer.read(f"/branches/{quote(key, safe='')}/state" if kind == "branch"
-                                else f"/tickets/{quote(key, safe='')}")
+            state = writer.read(state_path(kind, key))
         except DomainError as error:
             return _refuse(error)
         join_room(f"{kind}:{key}")
         if kind == "ticket":
             watch(request.sid, state["branch"], key)
-        emit("queue" if kind == "branch" else "ticket", state)
+        emit(EVENT[kind], state, ignore_queue=True)  # one socket, here: not through Redis to every process
         return {"ok": True}
 
     @io.on("unsubscribe")
@@ -151,7 +182,7 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
         except DomainError as error:
             return _refuse(error)
         room.join_staff(request.sid, branch, token)
-        emit("staff_queue", state)
+        emit("staff_queue", state, ignore_queue=True)
         return {"ok": True}
 
     @io.on("disconnect")
@@ -176,15 +207,47 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
         for branch, ticket_id in watched:
             bus.sadd(WATCHED.format(branch=branch), ticket_id)
 
+    def send_states_again() -> None:
+        """The writer's current state to every branch and ticket room held here (the message queue subscribed
+        again: what was published meanwhile is lost), each room's sockets at once."""
+        rooms = [name for name in list(io.server.manager.rooms.get("/", {})) if isinstance(name, str)]
+        for name in rooms:
+            kind, _, key = name.partition(":")
+            if kind not in EVENT:
+                continue
+            try:
+                state = writer.read(state_path(kind, key))
+            except DomainError as error:  # a ticket gone since: its phones hear nothing more, as on the writer
+                log.warning("cannot send room %s its state again: %s", name, error.message)
+                continue
+            io.emit(EVENT[kind], state, to=name, ignore_queue=True)
+
+    def send_staff_states_again() -> None:
+        """Each staff room held here its branch's staff state, read with one of its members' tokens (staff
+        events published while the relay was away are lost)."""
+        for branch in list(room.staff):
+            for token in room.tokens(branch):
+                try:
+                    state = writer.read(f"/branches/{quote(branch, safe='')}/staff-state", token)
+                except DomainError:  # this member's session has ended: another's may still read it
+                    continue
+                room.to_staff("staff_queue", state, branch)
+                break
+
     def relay_staff_events() -> None:
         """The writer's staff events, each to this process's members of the branch's staff room; on each
-        (re)connection to Redis, the tickets watched here listed again."""
+        (re)subscription, the tickets watched here listed again and each staff room sent its state."""
         while True:
             try:
-                events = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+                events = redis.Redis.from_url(url).pubsub()
                 events.subscribe(STAFF_CHANNEL.format(channel=channel))
-                list_watched_again()
                 for message in events.listen():
+                    if message["type"] == "subscribe":  # also when redis-py subscribed again by itself
+                        list_watched_again()
+                        send_staff_states_again()
+                        continue
+                    if message["type"] != "message":
+                        continue
                     event = json.loads(message["data"])
                     room.to_staff(event["event"], event["payload"], event["branch"])
             except redis.RedisError as error:  # lost: listen again, as the message queue does

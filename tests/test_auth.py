@@ -1,4 +1,4 @@
-"""Logging in and out (server/web/routes.py, server/accounts.py): tokens that end when they should, at
+"""Logging in and out (server/web/auth_routes.py, server/accounts.py): tokens that end when they should, at
 once, even when the command line ends them while a server runs."""
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 (Debian's redis-server, one `motcua serve`, two `motcua fanout`)."""
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from conftest import Server, free_port
@@ -278,3 +280,54 @@ def test_a_crowd_subscribing_at_once_is_answered_over_kept_connections_to_the_wr
         for listener in crowd:
             listener.close()
     assert "Connection pool is full" not in fanout_a.log.read_text()
+
+
+def first_call(number: str):
+    """A `queue` or `staff_queue` state whose latest call is the ticket number."""
+    return lambda d: bool(d["recent_calls"]) and d["recent_calls"][0]["number"] == number
+
+
+def test_a_fanout_whose_redis_subscription_is_cut_while_a_call_is_made_shows_it_once_back(
+        city, listen, redis_server):  # noqa: F811
+    """Redis drops subscribers (a restart, or a subscriber past `client-output-buffer-limit pubsub`): what is
+    published meanwhile never comes. Once the fan-out has subscribed again, the displays, phones and staff it
+    holds get the writer's current state, and so show the call made while it was away, without its repeat."""
+    writer, (fanout_a, _) = city
+    ahead, mine = issue(writer, 2)
+    display, phone, staff = listen(fanout_a), listen(fanout_a), listen(fanout_a)
+    display.subscribe(branch="hk-01")
+    phone.subscribe(ticket=mine["id"])
+    staff.subscribe("subscribe_staff", branch="hk-01", token=writer.tokens["mgr1"])
+    display.wait_for("queue", timeout=5)
+    phone.wait_for("ticket", lambda d: d["position"] == 2, timeout=5)
+    staff.wait_for("staff_queue", timeout=5)
+    admin = redis.Redis.from_url(redis_server.url)
+    # Every subscriber cut off, and subscribing refused to all but the test's own witness until the call is
+    # published: the fan-outs are surely away when it goes.
+    admin.execute_command("ACL", "SETUSER", "witness", "on", "nopass", "~*", "&*", "+@all")
+    admin.execute_command("ACL", "SETUSER", "default", "-subscribe")
+    try:
+        assert admin.client_kill_filter(_type="pubsub") >= 2
+        witness = redis.Redis.from_url(redis_server.url, username="witness", password="x").pubsub()
+        witness.psubscribe("*")
+        assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ahead["id"]
+        # Until the call, and every state naming it, has gone to nobody: nothing published later names it.
+        awaited = {"called": lambda d: d["number"] == ahead["number"], "queue": first_call(ahead["number"]),
+                   "ticket": lambda d: d["id"] == mine["id"] and d["position"] == 1,
+                   "staff_queue": first_call(ahead["number"])}
+        deadline = time.monotonic() + 10
+        while awaited and time.monotonic() < deadline:
+            message = witness.get_message(timeout=1)
+            if message and message["type"] == "pmessage":
+                sent = json.loads(message["data"])
+                name, payload = sent.get("event"), sent.get("payload") or (sent.get("data") or [None])[0]
+                if name in awaited and awaited[name](payload):
+                    del awaited[name]
+        assert not awaited
+        witness.close()
+    finally:
+        admin.execute_command("ACL", "SETUSER", "default", "+subscribe")
+    display.wait_for("queue", first_call(ahead["number"]), timeout=15)
+    phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=15)
+    staff.wait_for("staff_queue", first_call(ahead["number"]), timeout=15)
+    assert "called" not in display.heard  # published while it was away: the state says it instead

@@ -17,7 +17,7 @@ from motcua.config import load_config
 from motcua.core.clock import FakeClock, LocalTime
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons
 from motcua.web.app import create_app
-from motcua.web.routes import api
+from motcua.web.app import API
 
 from conftest import HOAN_KIEM, PASSWORD, motcua
 
@@ -55,7 +55,8 @@ def doc(server):
 
 def test_the_document_describes_every_route_of_the_app(doc):
     probe = flask.Flask("probe")
-    probe.register_blueprint(api)
+    for blueprint in API:
+        probe.register_blueprint(blueprint)
     served = set()
     for rule in probe.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):
@@ -66,9 +67,11 @@ def test_the_document_describes_every_route_of_the_app(doc):
 
 
 # Reads that may answer 503 all the same: the documents part is off without its key, a download
-# writes its read event before it answers, and /health answers 503 when the server cannot serve.
+# writes its read event before it answers, /health answers 503 when the server cannot serve, and a
+# report read on the read executor past its limit answers 503 read_timed_out.
 READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers/{code}/documents/{sha256}"),
-                  ("get", "/health")}
+                  ("get", "/health"), *(("get", f"/branches/{{b}}/{report}.{form}")
+                                        for report in ("report", "dossiers-report") for form in ("json", "csv"))}
 
 
 def test_every_write_lists_the_storage_fault_and_no_read_does(doc):

@@ -1,4 +1,4 @@
-"""The settings every page embeds (motcua.web.pages.embedded_settings): a branch named like markup
+"""The settings every page embeds (motcua.web.rendering.embedded_settings): a branch named like markup
 leaves the wall display, the phone page and the dossier page whole in real headless Chromium, and
 nothing it holds runs."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from motcua.web.pages import embedded_settings
+from motcua.web.rendering import embedded_settings
 
 WAIT_MS = 5000
 HOSTILE = {

@@ -317,3 +317,51 @@ def test_each_cell_of_the_matrix_holds_against_the_app(caller, op):
         if not holds:
             wrong.append(f"{role} at {branch}: expected {expected}, got {status} {answer.get_data(as_text=True)[:120]}")
     assert not wrong, "\n".join(wrong)
+
+
+# Cells where the caller is let in but the action itself is refused whoever asks: a department moves a
+# dossier only along the department's own steps, and the cells' move (to digitized) is the counter's.
+REFUSED_BY_THE_ACTION = {("POST /dossiers/{code}/status", "department")}
+
+
+def declared_cell(described: dict, role: str) -> str:
+    """The cell ("at A/at B") the document's declared caller of an operation gives a role, its token of branch A
+    (a department user's of the department the cells' dossiers go to)."""
+    caller = described.get("x-caller")
+    if "security" not in described or {} in described["security"]:
+        # Anyone may call, or anyone from the addresses of a setting: the test client is on loopback, let in.
+        assert caller is None or set(caller) == {"addresses"}, "a call without a token declares no roles"
+        return "ok/ok"
+    if role == "anonymous" or caller.get("session"):   # a bearer token alone is no page's session
+        return "401/401"
+    if role not in caller["roles"]:
+        return "403/403"
+    if role == "admin" or "of" not in caller or (role == "department" and caller["of"] in ("dossier", "department")):
+        return "ok/ok"
+    return "403/403" if role == "department" else "ok/403"
+
+
+def test_each_operation_s_declared_caller_is_the_one_the_app_lets_in(doc):
+    """The document's `security` and `x-caller` of each operation say the same as MATRIX, which the app
+    is held to above: what a route declares of its caller is what it enforces."""
+    wrong = []
+    for (op, role, branch, expected) in cells():
+        method, path = op.split(" ")
+        cell = declared_cell(doc["paths"][path][method.lower()], role)
+        if (op, role) in REFUSED_BY_THE_ACTION:
+            cell = "403/403"
+        declared = cell.split("/")[branch == B]
+        if declared != expected:
+            wrong.append(f"{op} {role} at {branch}: declared {declared}, matrix {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_operation_that_needs_a_token_declares_its_caller(doc):
+    for path, item in doc["paths"].items():
+        for method, described in item.items():
+            if "x-caller" in described and "security" not in described:
+                assert set(described["x-caller"]) == {"addresses"} and "403" in described["responses"], (method, path)
+            if method != "parameters" and described.get("security") == [{"bearer": []}]:
+                caller = described.get("x-caller")
+                assert caller is not None and set(caller) <= {"roles", "of", "session"}, (method, path)
+                assert set(caller["roles"]) <= {*ROLES, "department"} - {"anonymous"}, (method, path)

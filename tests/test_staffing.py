@@ -82,7 +82,7 @@ def test_a_counter_on_its_break_is_not_counted():
     clock = FakeClock(LOCAL.epoch(MONDAY, "12:00"))
     engine = _engine(clock)
     engine.update_counter("b1", "3", services=("land",))
-    engine.counters[("b1", "3")] = Counter("b1", "3", ("land",), True, (("07:30", "11:30"), ("15:00", "17:00")))
+    engine._put_counter(Counter("b1", "3", ("land",), True, (("07:30", "11:30"), ("15:00", "17:00"))))
     rates = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {"land": [3.0] * 10})
     advice = advise(engine, "b1", rates)
     assert {m.counter for m in advice.moves} >= {"1"}  # land has nobody on duty for the coming hour
@@ -120,8 +120,8 @@ def test_after_close_a_last_shift_that_runs_to_close_serves_the_queue_out():
     clock = FakeClock(LOCAL.epoch(MONDAY, "17:30"))
     engine = _engine(clock)
     for counter in ("1", "2"):  # their day ended before close
-        engine.counters[("b1", counter)] = Counter("b1", counter, ("civil",), True, (("07:30", "16:00"),))
-    engine.counters[("b1", "3")] = Counter("b1", "3", ("land",), True, (("07:30", "12:00"), ("13:00", "17:00")))
+        engine._put_counter(Counter("b1", counter, ("civil",), True, (("07:30", "16:00"),)))
+    engine._put_counter(Counter("b1", "3", ("land",), True, (("07:30", "12:00"), ("13:00", "17:00"))))
     engine.issue("b1", "land")
     advice = advise(engine, "b1", HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {}))
     land = next(n for n in advice.needs if n.service == "land")

@@ -118,6 +118,18 @@ def branch_load(waiting: int, counters_open: int) -> float | None:
     return round(waiting / counters_open, 2) if counters_open else None
 
 
+def city_figures(counters: Sequence, waiting: int, tickets: Sequence[Ticket], target_min: float) -> dict:
+    """A branch's figures in the city view that only its changes move: its counters (CounterLine:
+    open, holding a ticket), the citizens waiting, and its tickets of the day with their waits."""
+    open_ = sum(1 for line in counters if line.counter.open)
+    called = waits([m for m in map(wait_min, tickets) if m is not None], target_min)
+    return {"counters": len(counters), "counters_open": open_,
+            "serving": sum(1 for line in counters if line.ticket is not None),
+            "waiting": waiting, "load": branch_load(waiting, open_),
+            "tickets": len(tickets), "served": sum(1 for t in tickets if t.status == DONE),
+            "mean_wait_min": called.mean_min, "within_target_pct": called.within_target_pct}
+
+
 def longest(estimates: Iterable[float | None]) -> float | None:
     """The longest of the estimates that exist (a service nobody serves has none)."""
     known = [e for e in estimates if e is not None and math.isfinite(e)]

@@ -15,14 +15,14 @@ import hmac
 import math
 import secrets
 import threading
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-from . import holders
+from . import dashboard, holders
+from .branchbook import BranchBook
 from .clock import LocalTime, hhmm_minutes
 from .model import (
     ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, SERVING, TRANSFERRED,
@@ -31,8 +31,8 @@ from .model import (
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
 from .readmodels import (
-    BranchDay, BranchSetup, BranchState, CounterLine, DayRecord, KioskProblem, Network, ServiceLine, StaffState,
-    TicketState,
+    BranchDay, BranchSetup, BranchState, CityRow, CounterLine, DayRecord, KioskProblem, Network, ServiceLine,
+    StaffState, TicketState,
 )
 from .routing import ServiceQueue, pick_next, rank
 from .staffing import Advice, HourlyRates, StaffingRules, advise
@@ -46,7 +46,6 @@ MAX_COMMENT_CHARS = 1000
 # estimates without a change, by at most this much (they are shown in whole minutes).
 SCHEDULE_MAX_AGE_S = 10.0
 NOT_PRINTED = "not_printed:"   # the note of a kiosk's event for a ticket it could not print, then the problem
-KIOSK_PROBLEMS_KEPT = 5        # per branch, for the staff's banner
 # A ticket's rating code: what rates it by its number (which the wall display shows to everyone).
 # Four digits are easy to type; RATING_CODE_TRIES wrong ones lock that way, so a guesser's chance
 # is 5 in 10,000 per ticket, and the holder still rates by the id (the QR code, the phone page).
@@ -107,12 +106,19 @@ class EngineSettings:
 class QueueEngine:
     """All branches' queues in memory, changed only through committed operations.
 
+    Each branch keeps its state in a book of its own (motcua.core.branchbook) behind its own lock:
+    an operation or a read at one branch holds that branch's lock only, so branches never wait for
+    one another. What spans branches takes the locks it needs in one order, branch ids sorted (a
+    transfer to another branch holds both; the day's turn and the administrator's network changes
+    hold them all), so no two threads can wait for each other; commits go to the journal one at a
+    time, under a lock taken last.
+
     Memory holds today's tickets and those still open, never the archive: the day's turn lets the
     days gone go, and the reads that look past today ask the archive (the store). What reads a
-    branch's day reads it through indexes, so no read costs more as the server's uptime grows.
+    branch's day reads it through its book, so no read costs more as the server's uptime grows.
 
-    Readers outside the core use its methods only, never its lock nor its dicts: what must be seen
-    at one moment comes as a read model (motcua.core.readmodels) taken under the hold.
+    Readers outside the core use its methods only, never its locks nor its dicts: what must be seen
+    at one moment comes as a read model (motcua.core.readmodels) taken under the branch's hold.
     """
 
     def __init__(
@@ -137,43 +143,82 @@ class QueueEngine:
         self.local = LocalTime(settings.timezone)
         self.new_id = new_id
         self.new_code = new_code
-        self.lock = threading.RLock()
+        # Taken last, by each commit only: the journal takes one change at a time, in the order memory applies them.
+        self._commit_lock = threading.RLock()
+        self._held = threading.local()   # the books this thread holds: branch id -> depth
         self.listeners: list[Callable[[Change], None]] = []
         # Raised by every committed change: a page that hears states out of order keeps the newest. It
         # starts at the clock's milliseconds, so a restarted server's states still count as newer
         # (unless the last process averaged over a thousand changes a second).
         self.version = int(clock.now() * 1000)
-        self.branches = {b.id: b for b in branches}
+        self.branches: dict[str, Branch] = {}
+        self._books: dict[str, BranchBook] = {}
+        for branch in branches:
+            self._add_branch(branch)
         self.services = {s.id: s for s in services}
-        self.counters = {(c.branch, c.id): c for c in counters}
+        self.counters: dict[tuple[str, str], Counter] = {}
+        for counter in counters:
+            self._put_counter(counter)
         self.times = ServiceTimes({s.id: s.mean_min for s in self.services.values()},
                                   settings.learn_min_samples, settings.learn_window)
         self.tickets: dict[str, Ticket] = {}
-        # The tickets in memory by (branch, day), in the order they came, and by (branch, day, number).
-        self._of_day: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
-        self._numbered: dict[tuple[str, str, str], str] = {}
         self.ranges = WaitRanges()
         self.ratings: dict[str, Rating] = {}
         self._boost_s = settings.priority_boost_min * 60
-        self._queues: dict[tuple[str, str], ServiceQueue] = {}
-        self._schedules: dict[str, Schedule] = {}
-        self._seq: dict[tuple[str, str, str], int] = defaultdict(int)
-        self._at_counter: dict[tuple[str, str], str] = {}
-        # When each counter last let a ticket go (done, no-show, transfer): where its idle time starts.
-        self._freed_at: dict[tuple[str, str], float] = {}
-        self._kiosk_problems: dict[str, deque[Event]] = defaultdict(lambda: deque(maxlen=KIOSK_PROBLEMS_KEPT))
-        self._recent: dict[str, deque[Call]] = defaultdict(lambda: deque(maxlen=settings.recent_calls))
         tickets = sorted(tickets, key=lambda t: (t.created_at, t.number))
         # The oldest day still open: until close_day() (or the first operation) closes it, memory
         # is what the journal holds, yesterday's counters and queues included.
         today = self.local.day(clock.now())
         self._day = min((t.day for t in tickets if t.status in OPEN and t.day < today), default=today)
+        self._day_span = self._span(self._day)
         for ticket in tickets:
             if self._kept(ticket):
                 self._apply_ticket(ticket)
-        self.ratings = {r.ticket: r for r in ratings if r.ticket in self.tickets}
+        for rating in ratings:
+            if rating.ticket in self.tickets:
+                self._put_rating(rating)
         self._learn_again(tickets)
         self._freed_at_again(tickets)
+        self._stamp(self._books.values())
+        for book in self._books.values():   # every branch publishes its outlook from the start
+            if book.id in self.branches:
+                self._schedule(book)
+
+    # ---- holding ---------------------------------------------------------------------------
+
+    def hold(self, *branch_ids: str) -> Hold:
+        """Hold these branches' books (unknown branch: NotFound), their locks taken in id order.
+
+        A thread that holds some books already may take more only after them in that order: taking
+        an earlier one could wait for a thread that waits for this one, so it is refused
+        (RuntimeError, a bug in the caller) rather than left to hang.
+        """
+        return Hold(self, branch_ids)
+
+    def hold_all(self) -> Hold:
+        """Every branch's book, as the day's turn and a change of the network need them."""
+        return Hold(self, tuple(self._books))
+
+    def operating(self, *branch_ids: str) -> Hold:
+        """An operation's hold on its branches: a day that has ended is closed first (holding every
+        branch, before this thread holds any), then the branches are held."""
+        return Hold(self, branch_ids, operation=True)
+
+    def _holding(self) -> dict[str, int]:
+        held = getattr(self._held, "books", None)
+        if held is None:
+            held = self._held.books = {}
+        return held
+
+    def _book(self, branch_id: str) -> BranchBook:
+        try:
+            return self._books[branch_id]
+        except KeyError:
+            raise NotFound(f"unknown branch {branch_id!r}", "unknown_branch") from None
+
+    def _branch_of(self, ticket_id: str) -> str:
+        """The branch of a ticket (which never changes: a transfer elsewhere makes a new ticket), read unheld."""
+        return self.ticket(ticket_id).branch
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -193,9 +238,9 @@ class QueueEngine:
         return list(self.branches)
 
     def counter(self, branch_id: str, counter_id: str) -> Counter:
-        self.branch(branch_id)
+        book = self._book(branch_id)
         try:
-            return self.counters[(branch_id, counter_id)]
+            return book.counters[counter_id]
         except KeyError:
             raise NotFound(f"unknown counter {counter_id!r} at {branch_id}", "unknown_counter") from None
 
@@ -214,7 +259,9 @@ class QueueEngine:
 
     def tickets_of(self, branch_id: str, day: str) -> list[Ticket]:
         """The branch's tickets of a day in memory (today's: all of them), in the order they came."""
-        return [self.tickets[ticket_id] for ticket_id in self._of_day.get((branch_id, day), ())]
+        with self.hold(branch_id):
+            book = self._books[branch_id]
+            return [self.tickets[ticket_id] for ticket_id in book.of_day.get(day, ())]
 
     def service(self, service_id: str) -> Service:
         try:
@@ -223,68 +270,87 @@ class QueueEngine:
             raise NotFound(f"unknown service {service_id!r}", "unknown_service") from None
 
     def counters_of(self, branch_id: str) -> list[Counter]:
-        return [c for (b, _), c in self.counters.items() if b == branch_id]
+        book = self._books.get(branch_id)
+        return list(book.counters.values()) if book is not None else []
 
     def serving_at(self, branch_id: str, counter_id: str) -> Ticket | None:
-        ticket_id = self._at_counter.get((branch_id, counter_id))
+        ticket_id = self._book(branch_id).at_counter.get(counter_id)
         return self.tickets[ticket_id] if ticket_id else None
 
     def idle_since(self, branch_id: str, counter_id: str) -> float | None:
         """Since when an available counter that holds no ticket has been without one (None: unknown)."""
         counter = self.counter(branch_id, counter_id)
-        if not counter.available or (branch_id, counter_id) in self._at_counter:
+        book = self._books[branch_id]
+        if not counter.available or counter_id in book.at_counter:
             return None
-        known = [t for t in (self._freed_at.get((branch_id, counter_id)), counter.since) if t is not None]
+        known = [t for t in (book.freed_at.get(counter_id), counter.since) if t is not None]
         return max(known, default=None)
 
     def waiting(self, branch_id: str, service_id: str) -> int:
-        queue = self._queues.get((branch_id, service_id))
+        queue = self._book(branch_id).queues.get(service_id)
         return len(queue) if queue else 0
 
     def waiting_list(self, branch_id: str) -> list[Ticket]:
         """The branch's waiting tickets in calling order across its services (as the estimates deal
         them): a counter's own list is this one, filtered to its services."""
-        with self.lock:
-            queues = [self._queue(branch_id, service).entries(service) for service in self.branch(branch_id).services]
+        with self.hold(branch_id):
+            book = self._books[branch_id]
+            queues = [self._queue(book, service).entries(service) for service in self.branch(branch_id).services]
             return [self.tickets[ticket_id] for _, ticket_id, _, _ in heapq.merge(*queues)]
 
     def kiosk_problems(self, branch_id: str) -> list[Event]:
         """The branch's latest kiosk problems this process has heard of (a printer that failed), oldest first."""
-        return list(self._kiosk_problems.get(branch_id, ()))
+        book = self._books.get(branch_id)
+        return list(book.kiosk_problems) if book is not None else []
 
     def no_shows(self, branch_id: str) -> list[Ticket]:
         """Today's no-shows at the branch, which an officer may put back in their place."""
-        with self.lock:
+        with self.hold(branch_id):
             return [t for t in self.tickets_of(branch_id, self._day) if t.status == NO_SHOW]
 
     def mean_service_min(self, branch_id: str, service_id: str) -> float:
-        return self.times.mean(branch_id, service_id, self.local.day(self.clock.now()))
+        with self.hold(branch_id):
+            return self.times.mean(branch_id, service_id, self.local.day(self.clock.now()))
 
     def recent_calls(self, branch_id: str) -> list[Call]:
         """The branch's latest calls, newest first."""
-        return list(self._recent[branch_id])
+        book = self._books.get(branch_id)
+        return list(book.recent) if book is not None else []
 
     def estimate(self, ticket: Ticket) -> tuple[int | None, float | None]:
         """(position in its service's queue, 1 = next; minutes until called) of a waiting ticket."""
-        with self.lock:
-            queue = self._queues.get((ticket.branch, ticket.service))
+        with self.hold(ticket.branch):
+            book = self._books[ticket.branch]
+            queue = book.queues.get(ticket.service)
             if ticket.status != WAITING or ticket.day != self._day or queue is None:
                 return None, None
             position = queue.count_before(rank(ticket, self._boost_s)) + 1
-            return position, self._schedule(ticket.branch).wait_of(ticket.id, self.clock.now())
+            return position, self._schedule(book).wait_of(ticket.id, self.clock.now())
 
     def wait_range(self, branch_id: str, minutes: float | None) -> tuple[float, float] | None:
         """The 80% range around an estimate of `minutes` at the branch."""
-        return None if minutes is None else self.ranges.range(branch_id, minutes)
+        if minutes is None:
+            return None
+        with self.hold(branch_id):
+            return self.ranges.range(branch_id, minutes)
 
     def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
                      arriving_at: float | None = None) -> float | None:
         """Minutes from now until a ticket taken now, by a citizen there from `arriving_at` (now
         if None), would be called; None when no open counter serves the service today."""
-        now = self.clock.now()
-        arrived = now if arriving_at is None else arriving_at
-        key = (arrived - (self._boost_s if priority else 0.0), arrived, "~")  # "~": after any number
-        return self._wait_before(branch_id, service_id, key, arriving_at)
+        return self._wait_before(branch_id, service_id, self._new_key(priority, arriving_at), arriving_at)
+
+    def published_estimate(self, branch_id: str, service_id: str, priority: bool = False,
+                           arriving_at: float | None = None) -> float | None:
+        """estimate_new() as the branch last published it, read without waiting for its lock: a
+        neighbour's offer reads this. The same figure while the branch's outlook is current; when it
+        is not, worked out again if the branch's lock is free, else the last one published."""
+        key = self._new_key(priority, arriving_at)
+        return self._published_wait(self._book(branch_id), service_id, key, arriving_at, block=False)
+
+    def published(self) -> PublishedView:
+        """The engine as a branch's offers read it: other branches' waits as they published them."""
+        return PublishedView(self)
 
     def closes_at(self, branch_id: str) -> float:
         """Epoch seconds when the branch stops taking citizens today; never if hours are not kept
@@ -295,19 +361,20 @@ class QueueEngine:
         day = date.fromisoformat(self.local.day(now))
         return self.local.epoch(day, self.branch(branch_id).close)
 
-    # ---- read models: each a consistent snapshot, taken under the engine's hold -----------
+    # ---- read models: each a consistent snapshot, taken under the branch's hold -------------
 
     def ticket_state(self, ticket_id: str) -> TicketState:
         """A ticket (of today, or of a day gone from the archive) with its place, wait and whether rated."""
-        with self.lock:
-            ticket = self.ticket(ticket_id)
+        ticket = self.ticket(ticket_id)
+        with self.hold(ticket.branch):
+            ticket = self.tickets.get(ticket_id) or ticket   # as it is now (one of a day gone: as read)
             position, minutes = self.estimate(ticket)
             return TicketState(ticket, position, minutes, self.wait_range(ticket.branch, minutes),
                                self.rated(ticket.id))
 
     def branch_state(self, branch_id: str) -> BranchState:
         """The branch now: each service's queue and wait, each counter and what it holds, the latest calls."""
-        with self.lock:
+        with self.hold(branch_id):
             branch = self.branch(branch_id)
             services = [ServiceLine(self.services[s], self.waiting(branch_id, s), self.estimate_new(branch_id, s))
                         for s in branch.services]
@@ -315,7 +382,7 @@ class QueueEngine:
 
     def staff_state(self, branch_id: str) -> StaffState:
         """What the branch's staff see now: the public state, the waiting list, the kiosks' problems."""
-        with self.lock:
+        with self.hold(branch_id):
             now = self.clock.now()
             public = self.branch_state(branch_id)
             waiting = self.waiting_list(branch_id) + self.no_shows(branch_id)
@@ -324,46 +391,72 @@ class QueueEngine:
 
     def branch_setup(self, branch_id: str) -> BranchSetup:
         """The branch with its counters and what each holds."""
-        with self.lock:
+        with self.hold(branch_id):
             return BranchSetup(self.branch(branch_id), self._counter_lines(branch_id))
 
     def network(self) -> Network:
         """Every branch's setup and every service, as one moment saw them."""
-        with self.lock:
+        with self.hold_all():
             return Network([self.branch_setup(b) for b in self.branches], list(self.services.values()))
 
     def all_branches(self) -> list[Branch]:
-        with self.lock:
-            return list(self.branches.values())
+        return list(self.branches.values())
 
     def all_services(self) -> list[Service]:
-        with self.lock:
-            return list(self.services.values())
+        return list(self.services.values())
 
     def service_ids(self) -> list[str]:
-        with self.lock:
-            return list(self.services)
+        return list(self.services)
 
     def all_counters(self) -> list[Counter]:
-        with self.lock:
-            return list(self.counters.values())
+        return list(self.counters.values())
 
     def day_record(self, branch_id: str, day: str) -> DayRecord:
         """The branch's tickets of a day in memory and their ratings."""
-        with self.lock:
+        with self.hold(branch_id):
             tickets = self.tickets_of(branch_id, day)
             ids = {t.id for t in tickets}
-            return DayRecord(tickets, [r for r in self.ratings.values() if r.ticket in ids])
+            return DayRecord(tickets, [r for r in self._books[branch_id].ratings.values() if r.ticket in ids])
 
     def city(self, day: str) -> list[BranchDay]:
-        """Every branch's state now and its tickets of the day, side by side."""
-        with self.lock:
-            return [BranchDay(self.branch_state(b), self.tickets_of(b, day)) for b in self.branches]
+        """Every branch's state now and its tickets of the day, side by side (each branch read under
+        its own hold, one after another: the whole recomputation, which city_rows() avoids)."""
+        return [BranchDay(self.branch_state(b), self.tickets_of(b, day)) for b in list(self.branches)]
+
+    def city_rows(self, target_min: float) -> list[CityRow]:
+        """Every branch's row of the city view today. A row's day figures are kept with the branch's
+        version and worked out again only once it has changed, each branch under its own hold and
+        never two at once; its longest wait is read from what the branch published."""
+        now = self.clock.now()
+        day = self.local.day(now)
+        block = not self._holding()
+        rows = []
+        for branch in list(self.branches.values()):
+            book = self._books[branch.id]
+            figures = self._city_figures(book, day, target_min)
+            key = self._new_key(False, None)
+            longest = dashboard.longest(self._published_wait(book, s, key, None, block) for s in branch.services)
+            rows.append(CityRow(branch=branch, longest_wait_min=longest, **figures))
+        return rows
+
+    def _city_figures(self, book: BranchBook, day: str, target_min: float) -> dict:
+        """The branch's city figures that only its changes move, kept until its version moves."""
+        kept = book.city
+        if kept is not None and kept[0] == (book.version, day, target_min):
+            return kept[1]
+        with self.hold(book.id):   # what the figures are of, taken at one moment; summed once let go
+            key = (book.version, day, target_min)
+            lines = self._counter_lines(book.id)
+            waiting = sum(self.waiting(book.id, s) for s in self.branches[book.id].services)
+            tickets = self.tickets_of(book.id, day)
+        figures = dashboard.city_figures(lines, waiting, tickets, target_min)
+        book.city = (key, figures)
+        return figures
 
     def advice(self, branch_id: str, rates: HourlyRates, rules: StaffingRules,
                home: Mapping[str, Sequence[str]] | None = None) -> Advice:
         """The staffing advice for the branch now (motcua.core.staffing), every figure read at one moment."""
-        with self.lock:
+        with self.hold(branch_id):
             return advise(self, branch_id, rates, rules, home)
 
     def _counter_lines(self, branch_id: str) -> list[CounterLine]:
@@ -375,7 +468,7 @@ class QueueEngine:
     def issue(self, branch_id: str, service_id: str, priority: bool = False, lang: str = "vi",
               actor: str | None = None) -> Ticket:
         """A new ticket at the back of its service's queue (by arrival time and priority)."""
-        with self._operating():
+        with self.operating(branch_id):
             branch = self.branch(branch_id)
             service = self.service(service_id)
             if service_id not in branch.services:
@@ -392,9 +485,10 @@ class QueueEngine:
     def call_next(self, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket | None:
         """Call the best-ranked ticket callable now among the counter's services, or None (a free
         counter is the actor's all the same)."""
-        with self._operating():
+        with self.operating(branch_id):
             counter, claim = self._free_open_counter(branch_id, counter_id, actor)
-            queues = [self._queues[(branch_id, s)] for s in counter.services if (branch_id, s) in self._queues]
+            book = self._books[branch_id]
+            queues = [book.queues[s] for s in counter.services if s in book.queues]
             ticket_id = pick_next(queues, self.clock.now())
             if ticket_id is None:
                 if claim.events:
@@ -405,7 +499,8 @@ class QueueEngine:
     def call_ticket(self, ticket_id: str, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket:
         """Call one chosen waiting (or today's no-show) ticket to a counter, even one not yet due:
         the officer sees who is there."""
-        with self._operating():
+        self.ticket(ticket_id)
+        with self.operating(branch_id):
             ticket = self.ticket(ticket_id)
             counter, claim = self._free_open_counter(branch_id, counter_id, actor)
             if ticket.branch != branch_id:
@@ -415,31 +510,31 @@ class QueueEngine:
             return self._call(ticket, counter, actor, claim)
 
     def recall(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "recall")
             return self._move(ticket, ticket.replace(recalls=ticket.recalls + 1, called_at=self.clock.now()), actor,
                               self._claim_its_counter(ticket, actor))
 
     def start(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "start")
             return self._move(ticket, ticket.replace(status=SERVING, started_at=self.clock.now()), actor,
                               self._claim_its_counter(ticket, actor))
 
     def done(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self._require(self.ticket(ticket_id), (CALLED, SERVING), "finish")
             return self._move(ticket, ticket.replace(status=DONE, ended_at=self.clock.now()), actor,
                               self._claim_its_counter(ticket, actor))
 
     def no_show(self, ticket_id: str, actor: str | None = None) -> Ticket:
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self._require(self.ticket(ticket_id), (CALLED,), "mark as no-show")
             return self._move(ticket, ticket.replace(status=NO_SHOW), actor, self._claim_its_counter(ticket, actor))
 
     def requeue(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """A no-show who turns up later the same day waits again in their original place."""
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self._require(self.ticket(ticket_id), (NO_SHOW,), "requeue")
             self._require_today(ticket)
             return self._move(ticket, ticket.replace(status=WAITING, counter=None, called_at=None), actor)
@@ -447,8 +542,10 @@ class QueueEngine:
     def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,
                  actor: str | None = None, due_at: float | None = None) -> Ticket:
         """Queue the citizen again for another service or branch, keeping the original arrival; at
-        another branch, `due_at` is when the citizen is expected there (a redirect)."""
-        with self._operating():
+        another branch, `due_at` is when the citizen is expected there (a redirect). Both branches
+        are held, in id order."""
+        home = self._branch_of(ticket_id)
+        with self.operating(*[b for b in (home, branch_id) if b is not None and b in self._books]):
             ticket = self._require(self.ticket(ticket_id), (WAITING, CALLED, SERVING), "transfer")
             target = self.branch(branch_id or ticket.branch)
             service = self.service(service_id)
@@ -472,7 +569,7 @@ class QueueEngine:
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """A citizen on their way shows up: from now they rank and may be called as arrived. Already
         due (or never on the way): nothing changes."""
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self._require(self.ticket(ticket_id), (WAITING,), "check in")
             now = self.clock.now()
             if ticket.due_at is None or ticket.due_at <= now:
@@ -485,7 +582,7 @@ class QueueEngine:
     def note_not_printed(self, ticket_id: str, problem: str, actor: str | None = None) -> Ticket:
         """A kiosk could not print the ticket: it stays valid (shown on screen with its QR) and the
         journal says it was never printed, so that no number is a phantom."""
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self.ticket(ticket_id)
             note = f"{NOT_PRINTED}{problem}"
             self._commit(Change(events=[Event(ticket.id, ticket.branch, ticket.status, ticket.status,
@@ -494,16 +591,16 @@ class QueueEngine:
 
     def ticket_numbered(self, branch_id: str, number: str) -> Ticket:
         """Today's ticket with this number at the branch (what a citizen can type in)."""
-        self.branch(branch_id)
+        book = self._book(branch_id)
         day = self.local.day(self.clock.now())
-        ticket_id = self._numbered.get((branch_id, day, number.upper()))
+        ticket_id = book.numbered.get((day, number.upper()))
         if ticket_id is not None:
             return self.tickets[ticket_id]
         raise NotFound(f"no ticket {number!r} today at {branch_id}", "unknown_ticket")
 
     def rate(self, ticket_id: str, score: int, reasons: Iterable[str] = (), comment: str = "") -> Rating:
         """A citizen's rating of a done ticket; once per ticket."""
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self.ticket(ticket_id)
             rating = Rating(ticket.id, score, tuple(reasons), comment or "", self.clock.now())
             self._validate_rating(rating)
@@ -519,7 +616,7 @@ class QueueEngine:
         """A rating by the ticket's number, proved by its rating code. A wrong code is an event and
         counts against the ticket; after RATING_CODE_TRIES the code is refused for good (`rating_locked`),
         right or wrong, and only the id rates it."""
-        with self._operating():
+        with self.operating(self._branch_of(ticket_id)):
             ticket = self.ticket(ticket_id)
             locked = ticket.rating_code_misses >= RATING_CODE_TRIES
             if not locked and hmac.compare_digest((ticket.rating_code or "").encode(), code.encode()):
@@ -536,7 +633,7 @@ class QueueEngine:
     def update_counter(self, branch_id: str, counter_id: str, services: Iterable[str] | None = None,
                        open: bool | None = None, actor: str | None = None) -> Counter:
         """A manager's move: change which services a counter serves, or open or close it."""
-        with self._operating():
+        with self.operating(branch_id):
             counter = self.counter(branch_id, counter_id)
             branch = self.branches[branch_id]
             changes = {}
@@ -555,7 +652,7 @@ class QueueEngine:
     def pause(self, branch_id: str, counter_id: str, reason: str, actor: str | None = None) -> Counter:
         """An officer steps away (break, meeting, other): the counter calls nobody and is dealt no
         tickets in the estimates until resumed. Only a free, open, working counter pauses."""
-        with self._operating():
+        with self.operating(branch_id):
             if reason not in PAUSE_REASONS:
                 raise Invalid(f"reason must be one of {', '.join(PAUSE_REASONS)}", "bad_value")
             counter, claim = self._free_open_counter(branch_id, counter_id, actor)
@@ -564,7 +661,7 @@ class QueueEngine:
     def resume(self, branch_id: str, counter_id: str, actor: str | None = None, by_manager: bool = False) -> Counter:
         """A paused counter takes citizens again: its holder's move, or a manager's (from the dashboard),
         which leaves the counter whoever's it was."""
-        with self._operating():
+        with self.operating(branch_id):
             counter = self.counter(branch_id, counter_id)
             counter, claim = (counter, Change()) if by_manager else self._claim(counter, actor)
             if counter.pause_reason is None:
@@ -574,7 +671,7 @@ class QueueEngine:
     def take(self, branch_id: str, counter_id: str, actor: str, take_over: bool = False) -> tuple[Counter, str | None]:
         """`actor` holds the counter from now: a free one, their own, or another's taken over
         (motcua.core.holders). Returns the counter and whose it was when taken over (else None)."""
-        with self._operating():
+        with self.operating(branch_id):
             counter = self.counter(branch_id, counter_id)
             held, events = holders.take(counter, actor, self.clock.now(), take_over)
             if events:
@@ -583,7 +680,7 @@ class QueueEngine:
 
     def release(self, branch_id: str, counter_id: str, actor: str) -> Counter:
         """The holder lets the counter go (already free: nothing changes)."""
-        with self._operating():
+        with self.operating(branch_id):
             free, events = holders.release(self.counter(branch_id, counter_id), actor, self.clock.now())
             if events:
                 self._commit(Change(counters=[free], events=events))
@@ -591,13 +688,15 @@ class QueueEngine:
 
     def release_held_by(self, actor: str, why: str = holders.SIGNED_OUT) -> list[Counter]:
         """Every counter `actor` holds, let go in one commit (a sign-out); the counters freed."""
-        with self._operating():
+        branches = {c.branch for c in list(self.counters.values()) if c.holder == actor}
+        with self.operating(*branches):
             freed, events = [], []
-            for counter in self.counters.values():
-                if counter.holder == actor:
-                    free, released = holders.release(counter, actor, self.clock.now(), why)
-                    freed.append(free)
-                    events += released
+            for branch_id in sorted(branches):
+                for counter in self.counters_of(branch_id):
+                    if counter.holder == actor:
+                        free, released = holders.release(counter, actor, self.clock.now(), why)
+                        freed.append(free)
+                        events += released
             if freed:
                 self._commit(Change(counters=freed, events=events))
             return freed
@@ -607,7 +706,7 @@ class QueueEngine:
         """Several counters change services at once, in one commit: (counter, services it serves now,
         services it is to serve). All or none: a counter that no longer serves what the move started
         from refuses the lot. Returns the counters before and after."""
-        with self._operating():
+        with self.operating(branch_id):
             branch = self.branch(branch_id)
             before, after = [], []
             for counter_id, expected, services in moves:
@@ -633,7 +732,7 @@ class QueueEngine:
         """Close every past day still open (run at local midnight, at start, and by the first
         operation after midnight): each leftover ticket ends `expired` with a `day_closed` event, the
         counters it held are free, and the queues and recent calls are today's. False if none had ended."""
-        with self.lock:
+        with self.hold_all():
             return self._roll_day()
 
     def seconds_to_next_day(self) -> float:
@@ -644,26 +743,33 @@ class QueueEngine:
 
     def change_network(self, build: Callable[[], Change]) -> Change:
         """An administrator's change of the network, worked out by build() and committed like any operation."""
-        # build() runs under the engine's hold: it checks the very state the change is applied to.
-        with self._operating():
+        # build() runs holding every branch: it checks the very state the change is applied to.
+        with self.operating(*list(self._books)):
             change = build()
             self._commit(change)
             return change
 
     # ---- estimates -------------------------------------------------------------------------
 
-    def _schedule(self, branch_id: str) -> Schedule:
-        """The branch's schedule of every waiting ticket: kept, or dealt again when stale."""
+    def _new_key(self, priority: bool, arriving_at: float | None) -> tuple:
+        """The rank of a ticket taken now, by a citizen there from `arriving_at` (now if None)."""
+        arrived = self.clock.now() if arriving_at is None else arriving_at
+        return (arrived - (self._boost_s if priority else 0.0), arrived, "~")  # "~": after any number
+
+    def _schedule(self, book: BranchBook) -> Schedule:
+        """The branch's schedule of every waiting ticket: kept, or dealt again (and published) when stale."""
         now = self.clock.now()
-        schedule = self._schedules.get(branch_id)
+        schedule = book.schedule
         if schedule is None or not 0 <= now - schedule.at <= SCHEDULE_MAX_AGE_S:
-            schedule = self._schedules[branch_id] = self._deal(branch_id, now)
+            schedule = book.schedule = self._deal(book, now)
+            book.publish()
         return schedule
 
-    def _deal(self, branch_id: str, now: float, before: tuple | None = None) -> Schedule:
+    def _deal(self, book: BranchBook, now: float, before: tuple | None = None) -> Schedule:
         """A fresh schedule of the branch's waiting tickets (only those ranking before `before`)."""
+        branch_id = book.id
         branch = self.branches[branch_id]
-        counters = self.counters_of(branch_id)
+        counters = list(book.counters.values())
         day = self.local.day(now)
         means = {s: self.times.mean(branch_id, s, day) for s in self.services}
         busy = {}
@@ -675,7 +781,7 @@ class QueueEngine:
         minute = self.local.minutes_of_day(now)
         windows = {c.id: duty_windows(c.shifts, minute, branch.close) for c in counters}
         schedule = Schedule(now, counters, busy, means, windows)
-        queues = [queue.entries(service) for (b, service), queue in self._queues.items() if b == branch_id]
+        queues = [queue.entries(service) for service, queue in book.queues.items()]
         for key, ticket_id, due, service in heapq.merge(*queues):
             if before is not None and key >= before:
                 break
@@ -683,13 +789,39 @@ class QueueEngine:
         return schedule
 
     def _wait_before(self, branch_id: str, service_id: str, key: tuple, due_at: float | None) -> float | None:
-        """Minutes from now until a ticket of `key`, not yet in the queue, would be called."""
-        with self.lock:
-            now = self.clock.now()
-            schedule = self._schedule(branch_id)
-            if schedule.last_key is not None and key <= schedule.last_key:
-                schedule = self._deal(branch_id, now, before=key)  # it would not join at the back
-            return schedule.wait(service_id, now, due_at)
+        """Minutes from now until a ticket of `key`, not yet in the queue, would be called. A thread
+        that holds other branches reads this one as it published it (it may not wait for its lock)."""
+        book = self._book(branch_id)
+        held = self._holding()
+        if held and branch_id not in held:
+            return self._published_wait(book, service_id, key, due_at, block=False)
+        with self.hold(branch_id):
+            return self._wait_held(book, service_id, key, due_at)
+
+    def _wait_held(self, book: BranchBook, service_id: str, key: tuple, due_at: float | None) -> float | None:
+        now = self.clock.now()
+        schedule = self._schedule(book)
+        if schedule.last_key is not None and key <= schedule.last_key:
+            schedule = self._deal(book, now, before=key)  # it would not join at the back
+        return schedule.wait(service_id, now, due_at)
+
+    def _published_wait(self, book: BranchBook, service_id: str, key: tuple, due_at: float | None,
+                        block: bool) -> float | None:
+        """The wait from the branch's published outlook when it is current; else worked out under the
+        branch's lock if it is free (or `block`: the caller holds no other), else the last published."""
+        now = self.clock.now()
+        outlook = book.outlook   # read before the version: a newer version only makes it stale
+        if outlook is not None and outlook.current(book.version, now, SCHEDULE_MAX_AGE_S) and (
+                outlook.schedule.last_key is None or key > outlook.schedule.last_key):
+            return outlook.schedule.wait(service_id, now, due_at)
+        if book.lock.acquire(blocking=block):
+            try:
+                return self._wait_held(book, service_id, key, due_at)
+            finally:
+                book.lock.release()
+        if outlook is None:
+            return None
+        return outlook.schedule.wait(service_id, now, due_at)   # busy: as it last published
 
     # ---- internals -------------------------------------------------------------------------
 
@@ -697,7 +829,7 @@ class QueueEngine:
                     due_at=None) -> Ticket:
         """The next numbered ticket, with the wait it is issued with."""
         day = self.local.day(now)
-        seq = self._seq[(branch_id, day, service.letter)] + 1
+        seq = self._books[branch_id].seq[(day, service.letter)] + 1
         # A ticket moved on from another keeps its code and its wrong tries: the citizen holds that code.
         before = self.tickets.get(origin) if origin else None
         ticket = Ticket(id=self.new_id(), branch=branch_id, service=service.id,
@@ -732,7 +864,7 @@ class QueueEngine:
             raise Conflict(f"counter {counter_id} is closed", "counter_closed")
         if counter.pause_reason is not None:
             raise Conflict(f"counter {counter_id} is paused: resume it first", "counter_paused")
-        if (branch_id, counter_id) in self._at_counter:
+        if counter_id in self._books[branch_id].at_counter:
             raise Conflict(f"counter {counter_id} still holds a ticket: finish it first", "counter_busy")
         return counter, claim
 
@@ -754,80 +886,118 @@ class QueueEngine:
                      self.clock.now(), new.counter, actor)
 
     def _commit(self, change: Change) -> None:
-        self.journal.commit(change)
-        self.version += 1
-        now = self.clock.now()
-        for ticket in change.tickets:
-            old = self.tickets.get(ticket.id)
-            if old is None and not self._kept(ticket):
-                continue  # a day gone's ticket (a wrong rating code tried on it): the store has it, memory need not
-            if old is not None and old.status in ACTIVE_AT_COUNTER and not (
-                    ticket.status in ACTIVE_AT_COUNTER and ticket.counter == old.counter):
-                self._freed_at[(old.branch, old.counter)] = now
-            self._learn(self.tickets.get(ticket.id), ticket)
-            self._apply_ticket(ticket)
-        for counter in change.counters:
-            self.counters[(counter.branch, counter.id)] = counter
-            self._schedules.pop(counter.branch, None)
-        if change.services or change.branches or change.removed_counters:
-            self._apply_network(change)
-        for rating in change.ratings:
-            if rating.ticket in self.tickets:  # a day gone's rating is the archive's
-                self.ratings[rating.ticket] = rating
-        for event in change.events:
-            if event.to_status == CALLED:
-                self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
-            if event.note and event.note.startswith(NOT_PRINTED):
-                self._kiosk_problems[event.branch].append(event)
-        for listener in self.listeners:
-            listener(change)
+        """Journal the change, then apply it to memory and tell the listeners. The caller holds the
+        books of every branch it touches (all of them for a change of the network); the commit lock,
+        taken last, keeps the journal's order memory's. A listener runs inside both: it must take no
+        other branch's lock."""
+        with self._commit_lock:
+            self.journal.commit(change)
+            self.version += 1
+            now = self.clock.now()
+            network = bool(change.services or change.branches or change.removed_counters)
+            for branch in change.branches:
+                self._add_branch(branch)
+            touched = (self._books.values() if network else
+                       {self._books[b] for b in self._branches_of(change)})
+            self._stamp(touched)
+            for ticket in change.tickets:
+                old = self.tickets.get(ticket.id)
+                if old is None and not self._kept(ticket):
+                    continue  # a day gone's ticket (a wrong rating code tried on it): the store has it, memory need not
+                if old is not None and old.status in ACTIVE_AT_COUNTER and not (
+                        ticket.status in ACTIVE_AT_COUNTER and ticket.counter == old.counter):
+                    self._books[old.branch].freed_at[old.counter] = now
+                self._learn(self.tickets.get(ticket.id), ticket)
+                self._apply_ticket(ticket)
+            for counter in change.counters:
+                self._put_counter(counter)
+                self._books[counter.branch].schedule = None
+            if network:
+                self._apply_network(change)
+            for rating in change.ratings:
+                if rating.ticket in self.tickets:  # a day gone's rating is the archive's
+                    self._put_rating(rating)
+            for event in change.events:
+                if event.to_status == CALLED:
+                    self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
+                if event.note and event.note.startswith(NOT_PRINTED):
+                    self._books[event.branch].kiosk_problems.append(event)
+            for listener in self.listeners:
+                listener(change)
+
+    def _branches_of(self, change: Change) -> set[str]:
+        branches = {t.branch for t in change.tickets} | {c.branch for c in change.counters}
+        branches |= {e.branch for e in change.events}
+        branches |= {self.tickets[r.ticket].branch for r in change.ratings if r.ticket in self.tickets}
+        return branches
+
+    def _stamp(self, books: Iterable[BranchBook]) -> None:
+        """The books changed at the engine's version: what they published is stale from now."""
+        for book in books:
+            book.version = self.version
+
+    def _add_branch(self, branch: Branch) -> None:
+        self.branches[branch.id] = branch
+        if branch.id not in self._books:
+            self._books[branch.id] = BranchBook(branch.id, self.settings.recent_calls)
+
+    def _put_counter(self, counter: Counter) -> None:
+        self.counters[(counter.branch, counter.id)] = counter
+        self._books[counter.branch].counters[counter.id] = counter
+
+    def _put_rating(self, rating: Rating) -> None:
+        self.ratings[rating.ticket] = rating
+        self._books[self.tickets[rating.ticket].branch].ratings[rating.ticket] = rating
 
     def _apply_network(self, change: Change) -> None:
-        """Put committed services, branches and removed counters in memory; every estimate is dealt again."""
+        """Put committed services and removed counters in memory (branches are in already); every
+        estimate is dealt again."""
         for service in change.services:
             self.services[service.id] = service
             self.times.configured[service.id] = service.mean_min
-        for branch in change.branches:
-            self.branches[branch.id] = branch
         for counter in change.removed_counters:
             self.counters.pop((counter.branch, counter.id), None)
+            self._books[counter.branch].counters.pop(counter.id, None)
         # A service's mean or a branch's offer moves the waits of every branch it touches: cheaper
         # to deal them all again than to work out which.
-        self._schedules.clear()
+        for book in self._books.values():
+            book.schedule = None
 
     def _apply_ticket(self, new: Ticket) -> None:
         """Put a ticket's new state in memory, keeping queues, counters and schedules in step."""
+        book = self._books.get(new.branch)
+        if book is None:   # a ticket of a branch the network no longer has: kept all the same
+            book = self._books[new.branch] = BranchBook(new.branch, self.settings.recent_calls)
         old = self.tickets.get(new.id)
         if old is not None and old.status == WAITING and old.day == self._day:
-            self._queue(old.branch, old.service).remove(old)
+            self._queue(book, old.service).remove(old)
         if old is not None and old.status in ACTIVE_AT_COUNTER:
-            self._at_counter.pop((old.branch, old.counter), None)
+            book.at_counter.pop(old.counter, None)
         self.tickets[new.id] = new
         if old is None:
-            self._of_day[(new.branch, new.day)][new.id] = None
-            self._numbered[(new.branch, new.day, new.number)] = new.id
+            book.of_day[new.day][new.id] = None
+            book.numbered[(new.day, new.number)] = new.id
         if new.status == WAITING and new.day == self._day:
-            self._queue(new.branch, new.service).add(new)
+            self._queue(book, new.service).add(new)
         if new.status in ACTIVE_AT_COUNTER:
-            self._at_counter[(new.branch, new.counter)] = new.id
-        self._keep_schedule(old, new)
+            book.at_counter[new.counter] = new.id
+        self._keep_schedule(book, old, new)
         if old is None:
             letter, seq = split_number(new.number)
-            key = (new.branch, new.day, letter)
-            self._seq[key] = max(self._seq[key], seq)
+            key = (new.day, letter)
+            book.seq[key] = max(book.seq[key], seq)
 
-    def _keep_schedule(self, old: Ticket | None, new: Ticket) -> None:
-        """A new ticket ranking after every other at its branch is dealt onto the branch's schedule;
-        any other change of a ticket makes the schedules it touches stale."""
-        schedule = self._schedules.get(new.branch)
+    def _keep_schedule(self, book: BranchBook, old: Ticket | None, new: Ticket) -> None:
+        """A new ticket ranking after every other at its branch is dealt onto the branch's schedule
+        (published again); any other change of a ticket makes the branch's schedule stale."""
+        schedule = book.schedule
         key = rank(new, self._boost_s)
         if (old is None and new.status == WAITING and new.day == self._day and schedule is not None
                 and (schedule.last_key is None or key > schedule.last_key)):
             schedule.deal(new.id, key, new.service, self.clock.now(), new.due_at)
+            book.publish()
             return
-        self._schedules.pop(new.branch, None)
-        if old is not None:
-            self._schedules.pop(old.branch, None)
+        book.schedule = None
 
     def _learn(self, old: Ticket | None, new: Ticket) -> None:
         """What a committed change teaches: a service time when a ticket is done, an estimate's
@@ -853,11 +1023,11 @@ class QueueEngine:
         """When each counter last let a ticket go, as far as the loaded tickets tell (a no-show keeps
         only its call's time)."""
         for ticket in tickets:
-            if ticket.counter and ticket.status not in ACTIVE_AT_COUNTER:
+            if ticket.counter and ticket.status not in ACTIVE_AT_COUNTER and ticket.branch in self._books:
                 at = ticket.ended_at or ticket.called_at
-                key = (ticket.branch, ticket.counter)
-                if at is not None and at > self._freed_at.get(key, -math.inf):
-                    self._freed_at[key] = at
+                freed = self._books[ticket.branch].freed_at
+                if at is not None and at > freed.get(ticket.counter, -math.inf):
+                    freed[ticket.counter] = at
 
     def _learn_service_time(self, ticket: Ticket) -> None:
         began = ticket.started_at or ticket.called_at
@@ -869,23 +1039,27 @@ class QueueEngine:
             self.ranges.record(ticket.branch, ticket.estimate_min, (ticket.first_called_at - ticket.created_at) / 60)
 
     def _note_call(self, ticket: Ticket, recall: bool) -> None:
-        self._recent[ticket.branch].appendleft(Call(ticket.id, ticket.branch, ticket.number, ticket.counter,
-                                                    ticket.service, ticket.called_at, recall))
+        self._books[ticket.branch].recent.appendleft(Call(ticket.id, ticket.branch, ticket.number, ticket.counter,
+                                                          ticket.service, ticket.called_at, recall))
 
-    def _queue(self, branch_id: str, service_id: str) -> ServiceQueue:
-        key = (branch_id, service_id)
-        if key not in self._queues:
-            self._queues[key] = ServiceQueue(self._boost_s)
-        return self._queues[key]
+    def _queue(self, book: BranchBook, service_id: str) -> ServiceQueue:
+        queue = book.queues.get(service_id)
+        if queue is None:
+            queue = book.queues[service_id] = ServiceQueue(self._boost_s)
+        return queue
 
-    @contextmanager
-    def _operating(self) -> Iterator[None]:
-        """An operation's hold on the engine: a day that has ended is closed before it looks at anything."""
-        with self.lock:
-            self._roll_day()
-            yield
+    def _day_turned(self) -> bool:
+        """Whether now is outside the open day (asked twice by every operation: two comparisons)."""
+        start, end = self._day_span
+        return not start <= self.clock.now() < end
+
+    def _span(self, day: str) -> tuple[float, float]:
+        """Epoch seconds from the local midnight that starts the day to the one that ends it."""
+        first = date.fromisoformat(day)
+        return self.local.epoch(first, "00:00"), self.local.epoch(first + timedelta(days=1), "00:00")
 
     def _roll_day(self) -> bool:
+        """The day's turn, holding every branch."""
         now = self.clock.now()
         today = self.local.day(now)
         if today == self._day:
@@ -909,14 +1083,18 @@ class QueueEngine:
                 *(Event(t.id, t.branch, t.status, EXPIRED, now, t.counter, None, DAY_CLOSED) for t in leftovers),
                 *freed]))
         self._day = today
+        self._day_span = self._span(today)
         self._forget_days_gone()
-        self._queues.clear()
-        self._schedules.clear()
+        for book in self._books.values():
+            book.queues.clear()
+            book.schedule = None
+            book.recent = deque((c for c in book.recent if self.local.day(c.at) == today), maxlen=book.recent.maxlen)
         for ticket in self.tickets.values():
             if ticket.status == WAITING and ticket.day == today:
-                self._queue(ticket.branch, ticket.service).add(ticket)
-        for branch, calls in self._recent.items():
-            self._recent[branch] = deque((c for c in calls if self.local.day(c.at) == today), maxlen=calls.maxlen)
+                self._queue(self._books[ticket.branch], ticket.service).add(ticket)
+        with self._commit_lock:
+            self.version += 1
+            self._stamp(self._books.values())
         return True
 
     def _kept(self, ticket: Ticket) -> bool:
@@ -928,17 +1106,20 @@ class QueueEngine:
         store has them, and memory stays today's size however long the server runs."""
         gone = [t for t in self.tickets.values() if not self._kept(t)]
         for ticket in gone:
+            book = self._books[ticket.branch]
             del self.tickets[ticket.id]
             self.ratings.pop(ticket.id, None)
-            self._numbered.pop((ticket.branch, ticket.day, ticket.number), None)
-        for key in [key for key in self._of_day if key[1] < self._day]:
-            kept = {ticket_id: None for ticket_id in self._of_day[key] if ticket_id in self.tickets}
-            if kept:
-                self._of_day[key] = kept
-            else:
-                del self._of_day[key]
-        for key in [key for key in self._seq if key[1] < self._day]:
-            del self._seq[key]
+            book.ratings.pop(ticket.id, None)
+            book.numbered.pop((ticket.day, ticket.number), None)
+        for book in self._books.values():
+            for day in [day for day in book.of_day if day < self._day]:
+                kept = {ticket_id: None for ticket_id in book.of_day[day] if ticket_id in self.tickets}
+                if kept:
+                    book.of_day[day] = kept
+                else:
+                    del book.of_day[day]
+            for key in [key for key in book.seq if key[0] < self._day]:
+                del book.seq[key]
         self.times.forget_before(self._day)
 
     def _require(self, ticket: Ticket, allowed: tuple[str, ...], verb: str) -> Ticket:
@@ -964,6 +1145,69 @@ class QueueEngine:
         if not isinstance(rating.comment, str) or len(rating.comment) > MAX_COMMENT_CHARS:
             raise Invalid(f"comment must be a string of at most {MAX_COMMENT_CHARS} characters")
         check_text(rating.comment, "a comment", "bad_comment", lines=True)
+
+
+class Hold:
+    """The books of some branches held by this thread, for a `with` block (QueueEngine.hold): each
+    branch's lock taken once, in id order; an operation's hold closes a day that has ended first."""
+
+    __slots__ = ("_engine", "_books", "_operation")
+
+    def __init__(self, engine: QueueEngine, branch_ids: Sequence[str], operation: bool = False) -> None:
+        self._engine = engine
+        self._operation = operation
+        if len(branch_ids) == 1:
+            self._books = [engine._book(branch_ids[0])]
+        else:
+            self._books = [engine._book(b) for b in sorted(set(branch_ids))]
+
+    def __enter__(self) -> None:
+        engine = self._engine
+        held = engine._holding()
+        nested = bool(held)
+        while True:
+            if self._operation and not nested and engine._day_turned():
+                with engine.hold_all():
+                    engine._roll_day()
+            new = [book for book in self._books if book.id not in held]
+            if new and held and new[0].id < max(held):
+                raise RuntimeError(f"branch {new[0].id!r} is locked after {max(held)!r}: take both at once")
+            for book in new:
+                book.lock.acquire()
+                held[book.id] = 0
+            for book in self._books:
+                held[book.id] += 1
+            if not self._operation or nested or not engine._day_turned():
+                return
+            self._release(held)   # the day ended meanwhile: closed first, then held again
+
+    def __exit__(self, *exc) -> None:
+        self._release(self._engine._holding())
+
+    def _release(self, held: dict[str, int]) -> None:
+        for book in reversed(self._books):
+            held[book.id] -= 1
+            if not held[book.id]:
+                del held[book.id]
+                book.lock.release()
+
+
+class PublishedView:
+    """The engine as a branch's offers read it (motcua.core.balancing, motcua.core.transfers): all it
+    has, but other branches' waits as they published them, so an offer never waits for a neighbour."""
+
+    def __init__(self, engine: QueueEngine) -> None:
+        self._engine = engine
+        # What balancing asks for most, bound once (the rest through __getattr__).
+        self.now, self.branch, self.branch_ids, self.closes_at = engine.now, engine.branch, engine.branch_ids, \
+            engine.closes_at
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
+                     arriving_at: float | None = None) -> float | None:
+        return self._engine.published_estimate(branch_id, service_id, priority, arriving_at)
 
 
 def split_number(number: str) -> tuple[str, int]:

@@ -62,18 +62,18 @@ class Journeys:
               actor: str | None = None) -> Issued:
         """A ticket here, and the nearby branches that would call the citizen sooner (none for
         priority citizens: they are served first wherever they are)."""
-        with self.engine.lock:
-            self.engine.branch(branch_id)
+        with self.engine.operating(branch_id):
             self.engine.service(service_id)
             offers = []
             if not priority and self.rules.max_offers > 0:
-                # Before the ticket joins here: the comparison is with the wait it is about to get.
-                offers = alternatives(self.engine, branch_id, service_id, self.rules)
+                # Before the ticket joins here: the comparison is with the wait it is about to get,
+                # and with the waits the neighbours published (their locks are theirs).
+                offers = alternatives(self.engine.published(), branch_id, service_id, self.rules)
             return Issued(self.engine.issue(branch_id, service_id, priority, lang, actor), offers)
 
     def availability(self, branch_id: str, service_id: str) -> Availability:
         """What a kiosk tells a citizen who picks a service, before issuing anything."""
-        with self.engine.lock:
+        with self.engine.hold(branch_id):
             branch = self.engine.branch(branch_id)
             self.engine.service(service_id)
             if service_id not in branch.services:
@@ -81,13 +81,14 @@ class Journeys:
             here = self.engine.estimate_new(branch_id, service_id)
             if here is not None:
                 return Availability(here)
-            return Availability(None, serving_elsewhere(self.engine, branch_id, service_id, self.rules))
+            return Availability(None, serving_elsewhere(self.engine.published(), branch_id, service_id, self.rules))
 
     def redirect(self, ticket_id: str, branch_id: str, actor: str | None = None) -> Redirected:
         """The citizen takes another branch: a new ticket there, due when they can be there."""
-        with self.engine.lock:
+        ticket = self.engine.ticket(ticket_id)
+        self.engine.branch(branch_id)
+        with self.engine.operating(ticket.branch, branch_id):
             ticket = self.engine.ticket(ticket_id)
-            self.engine.branch(branch_id)
             travel = reachable(self.engine, ticket.branch, branch_id, ticket.service, self.rules)
             if travel is None:
                 raise Conflict(f"{branch_id} is not a branch this citizen can be sent to now", "not_reachable")
@@ -103,15 +104,16 @@ class Journeys:
                  actor: str | None = None) -> Ticket:
         """An officer queues the citizen again for another service or branch; sent to another branch,
         the citizen is expected there once the trip is made (transfers.due_at)."""
-        with self.engine.lock:
+        ticket = self.engine.ticket(ticket_id)
+        elsewhere = branch_id not in (None, ticket.branch) and branch_id in self.engine.branch_ids()
+        with self.engine.operating(ticket.branch, *([branch_id] if elsewhere else [])):
             ticket = self.engine.ticket(ticket_id)
-            due = due_at(self.engine, ticket.branch, branch_id, self.rules) \
-                if branch_id not in (None, ticket.branch) and branch_id in self.engine.branch_ids() else None
+            due = due_at(self.engine, ticket.branch, branch_id, self.rules) if elsewhere else None
             return self.engine.transfer(ticket_id, service_id, branch_id, actor=actor, due_at=due)
 
     def transfer_options(self, branch_id: str) -> list[TransferOption]:
         """Every service a citizen of the branch may be transferred to, as one moment saw the queues."""
-        with self.engine.lock:
+        with self.engine.hold(branch_id):
             branch = self.engine.branch(branch_id)
             options = []
             for service in self.engine.all_services():
@@ -119,6 +121,6 @@ class Journeys:
                 if service.id in branch.services:
                     here = ServiceLine(service, self.engine.waiting(branch_id, service.id),
                                        self.engine.estimate_new(branch_id, service.id))
-                options.append(TransferOption(service, here,
-                                              destinations(self.engine, branch_id, service.id, self.rules)))
+                options.append(TransferOption(service, here, destinations(self.engine.published(), branch_id,
+                                                                          service.id, self.rules)))
             return options

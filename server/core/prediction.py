@@ -103,6 +103,15 @@ class Schedule:
         self.starts: dict[str, float] = {}  # ticket id -> minutes after `at` when it starts
         self.last_key: tuple | None = None
 
+    def copy(self) -> Schedule:
+        """The schedule as it stands, for reading elsewhere: dealing onto either leaves the other as it was
+        (its tickets' starts are not copied: the copy answers `wait`, not `wait_of`)."""
+        copied = object.__new__(Schedule)
+        copied.__dict__.update(self.__dict__)
+        copied.free_at = dict(self.free_at)
+        copied.starts = {}
+        return copied
+
     def serves(self, service: str) -> bool:
         return bool(self.able.get(service))
 

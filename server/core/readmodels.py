@@ -91,6 +91,24 @@ class BranchDay:
 
 
 @dataclass(frozen=True)
+class CityRow:
+    """A branch's row of the city view: its counters, queues and longest wait now, and its day so far
+    (tickets, served, waits of those called against the target)."""
+
+    branch: Branch
+    counters: int
+    counters_open: int
+    serving: int
+    waiting: int
+    load: float | None
+    longest_wait_min: float | None
+    tickets: int
+    served: int
+    mean_wait_min: float | None
+    within_target_pct: float | None
+
+
+@dataclass(frozen=True)
 class DayRecord:
     """A branch's tickets of a day, in the order they came, and their ratings."""
 

@@ -11,31 +11,31 @@ from flask import jsonify, request
 from motcua.core.catalogue import services_not_here
 
 from . import admin_schemas as schemas
-from .admin_routes import admin
+from .admin_routes import bp
+from .bodies import json_body
+from .guards import ADMIN
 from .openapi import operation
-from .routes import api, json_body, runtime
+from .runtime import runtime
 from .views import names
 
 
-@api.get("/admin/catalogue")
+@bp.get("/admin/catalogue")
 @operation("the whole procedure catalogue: departments, document kinds, procedures (the retired too) (admin)",
-           schemas.AdminCatalogue, auth="required")
+           schemas.AdminCatalogue, caller=ADMIN)
 def admin_catalogue():
-    admin()
     catalogue = runtime().catalogue.current
     return jsonify({"departments": [department_view(d) for d in catalogue.departments.values()],
                     "document_kinds": [kind_view(k) for k in catalogue.kinds.values()],
                     "procedures": [procedure_view(p) for p in catalogue.procedures.values()]})
 
 
-@api.put("/admin/catalogue")
+@bp.put("/admin/catalogue")
 @operation("put a whole catalogue, in the form `motcua catalogue export` writes, in place of this one: checked, "
            "committed in one transaction and used at once by the next ticket, dossier and kiosk; a fault refuses "
            "it whole (400 naming it) and nothing changes. Procedures old dossiers name stay, retired. What "
            "`motcua catalogue import --server` calls (admin)", schemas.CatalogueImported,
-           body=schemas.CatalogueFile, auth="required")
+           body=schemas.CatalogueFile, caller=ADMIN)
 def admin_import_catalogue():
-    admin()
     rt = runtime()
     request.max_content_length = rt.config.dossiers.catalogue_max_kib * 1024   # a catalogue outgrows other bodies
     body = json_body()
@@ -45,43 +45,39 @@ def admin_import_catalogue():
                     "services_not_here": services_not_here(catalogue, rt.engine.service_ids())})
 
 
-@api.post("/admin/departments")
+@bp.post("/admin/departments")
 @operation("a new competent department; its users are added with the department role (admin)",
-           schemas.AdminDepartment, status=201, body=schemas.NewDepartment, auth="required", conflict=True)
+           schemas.AdminDepartment, status=201, body=schemas.NewDepartment, caller=ADMIN, conflict=True)
 def admin_add_department():
-    admin()
     body = json_body()
     department = runtime().catalogue.add_department(body.code, body.name.vi, body.name.en)
     return jsonify(department_view(department)), 201
 
 
-@api.patch("/admin/departments/<d>")
-@operation("rename a department (admin)", schemas.AdminDepartment, body=schemas.DepartmentChange, auth="required")
+@bp.patch("/admin/departments/<d>")
+@operation("rename a department (admin)", schemas.AdminDepartment, body=schemas.DepartmentChange, caller=ADMIN)
 def admin_update_department(d):
-    admin()
     body = json_body()
     department = runtime().catalogue.update_department(d, body.name.vi, body.name.en)
     return jsonify(department_view(department))
 
 
-@api.post("/admin/document-kinds")
+@bp.post("/admin/document-kinds")
 @operation("a new kind of document procedures may require, and whether a copy may be reused for another dossier "
            "of its citizen (admin)", schemas.AdminDocumentKind, status=201, body=schemas.NewDocumentKind,
-           auth="required", conflict=True)
+           caller=ADMIN, conflict=True)
 def admin_add_document_kind():
-    admin()
     body = json_body()
     kind = runtime().catalogue.add_document_kind(body.kind, body.name.vi, body.name.en, body.reusable)
     return jsonify(kind_view(kind)), 201
 
 
-@api.post("/admin/procedures")
+@bp.post("/admin/procedures")
 @operation("a new procedure: field, competent department, statutory working days, required document kinds and "
            "the queue services whose tickets may open it; the next dossier may follow it (admin)",
-           schemas.AdminProcedure, status=201, body=schemas.NewProcedure, auth="required", conflict=True,
+           schemas.AdminProcedure, status=201, body=schemas.NewProcedure, caller=ADMIN, conflict=True,
            errors=(404,))
 def admin_add_procedure():
-    admin()
     body = json_body()
     rt = runtime()
     procedure = rt.catalogue.add_procedure(body.code, body.name.vi, body.name.en, body.field, body.department,
@@ -90,12 +86,11 @@ def admin_add_procedure():
     return jsonify(procedure_view(procedure)), 201
 
 
-@api.patch("/admin/procedures/<p>")
+@bp.patch("/admin/procedures/<p>")
 @operation("change a procedure, or retire it (\"retired\": true): a retired procedure is never deleted, it opens "
            "no new dossier and its old dossiers stay readable (admin)", schemas.AdminProcedure,
-           body=schemas.ProcedureChange, auth="required")
+           body=schemas.ProcedureChange, caller=ADMIN)
 def admin_update_procedure(p):
-    admin()
     body = json_body()
     rt = runtime()
     name = body.name or schemas.ProcedureNamesChange()

@@ -7,29 +7,24 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
-from motcua.accounts import Principal
 from motcua.core import administration
 from motcua.core.model import Counter, Ticket, staff_actor
 from motcua.core.readmodels import BranchSetup
 from . import admin_schemas as schemas
-from .openapi import operation
-from .routes import Forbidden, api, bearer, json_body, runtime
+from .bodies import json_body
 from .events import broadcaster
+from .guards import ADMIN, admin, at_branch, at_counter, at_service
+from .openapi import operation
+from .runtime import runtime
 from .views import names, revoked_kiosk
 
-
+bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 log = logging.getLogger("motcua")
 
 
-def require_admin(who: Principal) -> None:
-    if not who.is_staff("admin"):
-        raise Forbidden("this call is for an admin")
-    g.admin = who
-
-
-@api.after_request
+@bp.after_app_request
 def _note_change(answer):
     """Who changed what, in the server's log: the events table is the tickets' journal, not the network's."""
     who = g.get("admin")
@@ -38,33 +33,27 @@ def _note_change(answer):
     return answer
 
 
-def admin() -> Principal:
-    """The caller, who must be an admin: for calls whose path names no branch, service or counter."""
-    # A user's or device's existence is not public, so their calls refuse a non-admin before looking
-    # anything up (the published 404-before-403 order is for branches, counters and tickets).
-    who = bearer()
-    require_admin(who)
-    return who
+# A user's or device's existence is not public, so their calls refuse a non-admin before looking
+# anything up (ADMIN; the published 404-before-403 order is for branches, services and counters).
+ADMIN_OF_BRANCH, ADMIN_OF_SERVICE, ADMIN_OF_COUNTER = admin(at_branch), admin(at_service), admin(at_counter)
 
 
 # ---- the network ------------------------------------------------------------------------------
 
-@api.get("/admin/network")
+@bp.get("/admin/network")
 @operation("every branch with its hours, services and counters, and every service (admin)", schemas.Network,
-           auth="required")
+           caller=ADMIN)
 def admin_network():
-    admin()
     network = runtime().engine.network()
     return jsonify({"branches": [setup_view(setup) for setup in network.branches],
                     "services": [service_view(s) for s in network.services]})
 
 
-@api.post("/admin/branches")
+@bp.post("/admin/branches")
 @operation("a new branch: names, address, location, hours and the unit code its dossier codes begin with; it "
            "offers a service once a counter there serves it (admin)", schemas.AdminBranch, status=201,
-           body=schemas.NewBranch, auth="required", conflict=True)
+           body=schemas.NewBranch, caller=ADMIN, conflict=True)
 def admin_add_branch():
-    admin()
     body = json_body()
     engine = runtime().engine
     address = body.address or schemas.AddressChange()
@@ -74,15 +63,12 @@ def admin_add_branch():
     return jsonify(branch_view(engine, branch.id)), 201
 
 
-@api.patch("/admin/branches/<b>")
+@bp.patch("/admin/branches/<b>")
 @operation("rename a branch, change its address, location, unit code, opening hours or the services it offers, "
            "or close or reopen it: a closed branch issues no tickets (409 branch_closed) and no citizen or ticket "
-           "is sent there (admin)", schemas.AdminBranch, body=schemas.BranchChange, auth="required", conflict=True)
+           "is sent there (admin)", schemas.AdminBranch, body=schemas.BranchChange, caller=ADMIN_OF_BRANCH, conflict=True)
 def admin_update_branch(b):
-    who = bearer()
     engine = runtime().engine
-    engine.branch(b)
-    require_admin(who)
     body = json_body()
     name = body.name or schemas.NamesChange()
     address = body.address or schemas.AddressChange()
@@ -93,25 +79,21 @@ def admin_update_branch(b):
     return jsonify(branch_view(engine, b))
 
 
-@api.post("/admin/services")
+@bp.post("/admin/services")
 @operation("a new service; a branch offers it once a counter there serves it (admin)", schemas.AdminService,
-           status=201, body=schemas.NewService, auth="required", conflict=True)
+           status=201, body=schemas.NewService, caller=ADMIN, conflict=True)
 def admin_add_service():
-    admin()
     body = json_body()
     service = administration.add_service(runtime().engine, body.id, body.name.vi, body.name.en, body.letter,
                                          body.mean_min, body.description.vi, body.description.en)
     return jsonify(service_view(service)), 201
 
 
-@api.patch("/admin/services/<s>")
+@bp.patch("/admin/services/<s>")
 @operation("change a service's names, letter, kiosk description or mean service time (admin)",
-           schemas.AdminService, body=schemas.ServiceChange, auth="required", conflict=True)
+           schemas.AdminService, body=schemas.ServiceChange, caller=ADMIN_OF_SERVICE, conflict=True)
 def admin_update_service(s):
-    who = bearer()
     engine = runtime().engine
-    engine.service(s)
-    require_admin(who)
     body = json_body()
     name = body.name or schemas.NamesChange()
     description = body.description or schemas.DescriptionChange()
@@ -121,14 +103,11 @@ def admin_update_service(s):
     return jsonify(service_view(service))
 
 
-@api.post("/admin/branches/<b>/counters")
+@bp.post("/admin/branches/<b>/counters")
 @operation("a new counter at a branch (admin)", schemas.AdminCounter, status=201, body=schemas.NewCounter,
-           auth="required", conflict=True)
+           caller=ADMIN_OF_BRANCH, conflict=True)
 def admin_add_counter(b):
-    who = bearer()
     rt = runtime()
-    rt.engine.branch(b)
-    require_admin(who)
     body = json_body()
     counter = administration.add_counter(rt.engine, b, body.id, body.services, body.open)
     # The staffing advice hands services back to a counter's own: a new counter's are the ones it starts with.
@@ -136,14 +115,11 @@ def admin_add_counter(b):
     return jsonify(counter_view(rt.engine, counter)), 201
 
 
-@api.patch("/admin/branches/<b>/counters/<c>")
+@bp.patch("/admin/branches/<b>/counters/<c>")
 @operation("change a counter's services (the branch offers them from now on) or open or close it (admin)",
-           schemas.AdminCounter, body=schemas.CounterChange, auth="required", conflict=True)
+           schemas.AdminCounter, body=schemas.CounterChange, caller=ADMIN_OF_COUNTER, conflict=True)
 def admin_update_counter(b, c):
-    who = bearer()
     rt = runtime()
-    rt.engine.counter(b, c)
-    require_admin(who)
     body = json_body()
     counter = administration.update_counter(rt.engine, b, c, body.services, body.open)
     if body.services is not None:  # an admin sets up the counter: these are its own services now
@@ -151,14 +127,11 @@ def admin_update_counter(b, c):
     return jsonify(counter_view(rt.engine, counter))
 
 
-@api.delete("/admin/branches/<b>/counters/<c>")
-@operation("take a counter away; refused while it holds a ticket (admin)", schemas.Removed, auth="required",
+@bp.delete("/admin/branches/<b>/counters/<c>")
+@operation("take a counter away; refused while it holds a ticket (admin)", schemas.Removed, caller=ADMIN_OF_COUNTER,
            conflict=True)
 def admin_remove_counter(b, c):
-    who = bearer()
     rt = runtime()
-    rt.engine.counter(b, c)
-    require_admin(who)
     administration.remove_counter(rt.engine, b, c)
     rt.home.pop((b, c), None)
     return jsonify({"removed": c})
@@ -166,18 +139,16 @@ def admin_remove_counter(b, c):
 
 # ---- users ------------------------------------------------------------------------------------
 
-@api.get("/admin/users")
-@operation("every staff account (admin)", schemas.User, many=True, auth="required")
+@bp.get("/admin/users")
+@operation("every staff account (admin)", schemas.User, many=True, caller=ADMIN)
 def admin_users():
-    admin()
     return jsonify(runtime().accounts.users())
 
 
-@api.post("/admin/users")
-@operation("a new staff account (admin)", schemas.User, status=201, body=schemas.NewUser, auth="required",
+@bp.post("/admin/users")
+@operation("a new staff account (admin)", schemas.User, status=201, body=schemas.NewUser, caller=ADMIN,
            conflict=True, errors=(404,))
 def admin_add_user():
-    admin()
     body = json_body()
     accounts = runtime().accounts
     accounts.add_user(body.username, body.password, body.role, body.branch, replace=False,
@@ -185,22 +156,20 @@ def admin_add_user():
     return jsonify(user_view(accounts, body.username)), 201
 
 
-@api.patch("/admin/users/<username>")
+@bp.patch("/admin/users/<username>")
 @operation("change a user's role or branch, or disable or enable it; its sessions end at once and the counters "
-           "it holds are free (admin)", schemas.User, body=schemas.UserChange, auth="required", conflict=True)
+           "it holds are free (admin)", schemas.User, body=schemas.UserChange, caller=ADMIN, conflict=True)
 def admin_update_user(username):
-    admin()
     body = json_body()
     user = runtime().accounts.update_user(username, body.role, body.branch, body.disabled, body.department)
     runtime().engine.release_held_by(staff_actor(username))
     return jsonify(user)
 
 
-@api.post("/admin/users/<username>/password")
+@bp.post("/admin/users/<username>/password")
 @operation("give a user a new password; its sessions end at once (admin)", schemas.User,
-           body=schemas.NewPassword, auth="required")
+           body=schemas.NewPassword, caller=ADMIN)
 def admin_reset_password(username):
-    admin()
     accounts = runtime().accounts
     accounts.set_password(username, json_body().password)
     return jsonify(user_view(accounts, username))
@@ -208,28 +177,25 @@ def admin_reset_password(username):
 
 # ---- devices ----------------------------------------------------------------------------------
 
-@api.get("/admin/devices")
-@operation("every kiosk and display (admin)", schemas.Device, many=True, auth="required")
+@bp.get("/admin/devices")
+@operation("every kiosk and display (admin)", schemas.Device, many=True, caller=ADMIN)
 def admin_devices():
-    admin()
     return jsonify([device_view(d) for d in runtime().accounts.devices()])
 
 
-@api.post("/admin/devices")
+@bp.post("/admin/devices")
 @operation("register a kiosk or display; its token is shown this once (admin)", schemas.DeviceAdded, status=201,
-           body=schemas.NewDevice, auth="required", errors=(404,))
+           body=schemas.NewDevice, caller=ADMIN, errors=(404,))
 def admin_add_device():
-    admin()
     body = json_body()
     added, token = runtime().accounts.register_device(body.kind, body.branch)
     return jsonify({**device_view(added), "token": token}), 201
 
 
-@api.delete("/admin/devices/<device_id>")
+@bp.delete("/admin/devices/<device_id>")
 @operation("revoke a device: its token stops at once; a kiosk's branch staff hear a `kiosk` event saying it is "
-           "out of service (admin)", schemas.Removed, auth="required")
+           "out of service (admin)", schemas.Removed, caller=ADMIN)
 def admin_revoke_device(device_id):
-    admin()
     device = runtime().accounts.revoke_device(device_id)
     if device["kind"] == "kiosk":
         broadcaster().to_staff("kiosk", revoked_kiosk(runtime().engine, device), device["branch"])

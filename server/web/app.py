@@ -15,15 +15,19 @@ from motcua.voice import Voice
 from .events import EXTENSION, Broadcaster, socketio
 from .metrics import METRICS, Metrics, allowed_networks
 from .pages import VOICE, pages
-from . import admin_catalogue_routes  # noqa: F401  (its routes join the api blueprint)
-from . import (admin_routes, counter_routes, document_routes, dossier_report_routes, dossier_routes,  # noqa: F401
-               manager_routes, ops_routes, receipt_routes, report_routes, session, staff_routes)  # their routes join the api blueprint
-from .routes import STATUS_OF, api, error_response
+from . import (admin_catalogue_routes, admin_routes, auth_routes, counter_routes, document_routes,  # noqa: F401
+               dossier_report_routes, dossier_routes, kiosk_routes, manager_routes, ops_routes, public_routes,
+               receipt_routes, report_routes)
+from .errors import STATUS_OF, error_response
 from .staff_pages import staff_pages
 from . import throttle
 from .runtime import Runtime, open_runtime
 
 log = logging.getLogger("motcua")
+# The API under /api/v1, a blueprint per area (admin_catalogue_routes adds to the admin one).
+API = (public_routes.bp, auth_routes.bp, kiosk_routes.bp, counter_routes.bp, manager_routes.bp, admin_routes.bp,
+       dossier_routes.bp, document_routes.bp, receipt_routes.bp, report_routes.bp, dossier_report_routes.bp,
+       ops_routes.bp)
 # On every answer, pages and API alike: scripts only from this server's files (the pages have no
 # inline script), no framing, no sniffing a JSON answer into HTML, no address leaked onwards, and
 # no copy kept by a cache (API answers carry personal data and tokens, pages and Socket.IO live
@@ -50,7 +54,8 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     app.extensions["motcua"] = runtime
     app.extensions[VOICE] = Voice(max_clips=config.display.voice_cache_clips)
     throttle.configure(app, config)  # before the blueprints' limiters are made
-    app.register_blueprint(api)
+    for blueprint in API:
+        app.register_blueprint(blueprint)
     app.register_blueprint(pages)
     app.register_blueprint(staff_pages)
     _json_errors(app)
@@ -169,7 +174,7 @@ def _json_errors(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        # Every blueprint's refusals, in the published statuses (one table: routes.STATUS_OF).
+        # Every blueprint's refusals, in the published statuses (one table: errors.STATUS_OF).
         return error_response(STATUS_OF.get(type(error), 400), error.code, error.message, error.details)
 
     @app.errorhandler(HTTPException)

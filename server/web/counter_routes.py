@@ -1,22 +1,32 @@
-"""The counter console's own calls under /api/v1: take and release a counter, pause and resume it,
-and where a citizen may be transferred (other services here, other branches with their travel and wait).
-
-They live on the `api` blueprint (its refusals, its OpenAPI document); the console's other calls
-(next, call, recall, start, done, no-show, requeue, transfer) are routes.py's.
+"""The counter console's calls under /api/v1 (officer of the branch): the branch as its staff see it, call
+the next ticket or a chosen one, act on the ticket called (recall, start, done, no-show, requeue,
+transfer), take and release a counter, pause and resume it, and where a citizen may be transferred
+(other services here, other branches with their travel and wait).
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from pydantic import Field
 
 from motcua.core.model import PAUSE_REASONS, Counter, staff_name
 from . import schemas
+from .bodies import json_body
+from .guards import at_branch, at_counter, at_ticket, caller, staff
 from .openapi import operation
-from .routes import HOLDING, api, bearer, json_body, require_staff, runtime
-from .views import round_min
+from .runtime import runtime
+from .views import round_min, staff_state, ticket_view
+
+bp = Blueprint("counter", __name__, url_prefix="/api/v1")
+# Who calls: an officer of the branch (or above), of the counter's, the ticket's or the path's branch.
+AT_COUNTER, OF_TICKET, OF_BRANCH = staff("officer", at_counter), staff("officer", at_ticket), staff("officer", at_branch)
+# The rule of motcua.core.holders, as every counter action's description states it.
+HOLDING = ("One staff account works a counter at a time: acting at a free counter takes it, and any other account's "
+           "action there (call, recall, start, done, no-show, transfer of its ticket, pause, resume) is refused, "
+           "409 `counter_taken` naming the holder, until that account takes the counter over with "
+           "POST /branches/{b}/counters/{c}/take {\"take_over\": true}.")
 
 
 # ---- shapes ----------------------------------------------------------------------------------
@@ -77,13 +87,9 @@ class TransferOptions(schemas.Answer):
 
 # ---- routes ----------------------------------------------------------------------------------
 
-def officer_at(b: str, c: str):
-    """(the caller, the engine) once the caller is known, the counter found and the caller its branch's officer."""
-    who = bearer()
-    engine = runtime().engine
-    engine.counter(b, c)
-    require_staff(who, b)
-    return who, engine
+def officer_at() -> tuple:
+    """(the caller, the engine) of an officer's call, once its Caller let the officer in."""
+    return caller(), runtime().engine
 
 
 def counter_answer(engine, counter: Counter) -> dict:
@@ -97,54 +103,51 @@ def held_answer(engine, counter: Counter, taken_from: str | None = None) -> dict
             "held_since": engine.local.iso(counter.held_since), "taken_from": staff_name(taken_from)}
 
 
-@api.post("/branches/<b>/counters/<c>/take")
+@bp.post("/branches/<b>/counters/<c>/take")
 @operation("work this counter from now (officer of the branch; a manager or admin too, under the same rule). "
            + HOLDING + " A take-over answers whose it was and is an event in the audit chain; the holder frees "
                        "the counter by releasing it or signing out, and every counter is free after the day's close "
-                       "(a pause keeps it).", CounterHeld, body=Take, auth="required", conflict=True)
+                       "(a pause keeps it).", CounterHeld, body=Take, caller=AT_COUNTER, conflict=True)
 def take_counter(b, c):
-    who, engine = officer_at(b, c)
+    who, engine = officer_at()
     counter, taken_from = engine.take(b, c, who.actor, take_over=json_body().take_over)
     return jsonify(held_answer(engine, counter, taken_from))
 
 
-@api.post("/branches/<b>/counters/<c>/release")
+@bp.post("/branches/<b>/counters/<c>/release")
 @operation("its holder lets the counter go: free for whoever acts there next (a free counter stays free; "
-           "another's is refused, 409 `counter_taken`)", CounterHeld, auth="required", conflict=True)
+           "another's is refused, 409 `counter_taken`)", CounterHeld, caller=AT_COUNTER, conflict=True)
 def release_counter(b, c):
-    who, engine = officer_at(b, c)
+    who, engine = officer_at()
     return jsonify(held_answer(engine, engine.release(b, c, who.actor)))
 
 
-@api.post("/branches/<b>/counters/<c>/pause")
+@bp.post("/branches/<b>/counters/<c>/pause")
 @operation("pause a free open counter with a reason: it calls nobody and is dealt no tickets until resumed "
            "(officer of the branch; the counter stays its holder's). " + HOLDING, CounterPaused, body=Pause,
-           auth="required", conflict=True)
+           caller=AT_COUNTER, conflict=True)
 def pause_counter(b, c):
-    who, engine = officer_at(b, c)
+    who, engine = officer_at()
     counter = engine.pause(b, c, json_body().reason, actor=who.actor)
     return jsonify(counter_answer(engine, counter))
 
 
-@api.post("/branches/<b>/counters/<c>/resume")
+@bp.post("/branches/<b>/counters/<c>/resume")
 @operation("a paused counter takes citizens again (officer of the branch). " + HOLDING + " A manager or admin "
            "resumes any paused counter of the branch without taking it: it stays its holder's.", CounterPaused,
-           auth="required", conflict=True)
+           caller=AT_COUNTER, conflict=True)
 def resume_counter(b, c):
-    who, engine = officer_at(b, c)
+    who, engine = officer_at()
     counter = engine.resume(b, c, actor=who.actor, by_manager=who.is_staff("manager"))
     return jsonify(counter_answer(engine, counter))
 
 
-@api.get("/branches/<b>/transfer-options")
+@bp.get("/branches/<b>/transfer-options")
 @operation("every service a citizen of the branch may be transferred to: its queue here and the other branches "
-           "offering it, with travel and wait (officer of the branch)", TransferOptions, auth="required")
+           "offering it, with travel and wait (officer of the branch)", TransferOptions, caller=OF_BRANCH)
 def transfer_options(b):
-    who = bearer()
     rt = runtime()
     engine = rt.engine
-    engine.branch(b)
-    require_staff(who, b)
     services = []
     for option in rt.journeys.transfer_options(b):
         here = option.here and {"waiting": option.here.waiting,
@@ -155,6 +158,72 @@ def transfer_options(b):
                   for d in option.elsewhere]
         services.append({"id": option.service.id, "name": names(option.service), "here": here, "branches": others})
     return jsonify({"branch": b, "services": services})
+
+
+@bp.post("/branches/<b>/counters/<c>/next")
+@operation("call the next ticket to a counter (officer of the branch). " + HOLDING, schemas.Called, caller=AT_COUNTER,
+           conflict=True)
+def call_next(b, c):
+    who, engine = officer_at()
+    ticket = engine.call_next(b, c, actor=who.actor)
+    return jsonify({"ticket": ticket_view(engine, ticket.id) if ticket else None})
+
+
+@bp.post("/branches/<b>/counters/<c>/call")
+@operation("call a chosen waiting or no-show ticket (officer of the branch). " + HOLDING, schemas.CalledChosen,
+           body=schemas.CallTicket, caller=AT_COUNTER, conflict=True)
+def call_specific(b, c):
+    who, engine = officer_at()
+    ticket_id = json_body().ticket
+    ticket = engine.call_ticket(ticket_id, b, c, actor=who.actor)
+    return jsonify({"ticket": ticket_view(engine, ticket.id)})
+
+
+@bp.get("/branches/<b>/counters/<c>")
+@operation("a counter and the ticket it holds, with its id (officer of the branch)", schemas.CounterDetail,
+           caller=AT_COUNTER)
+def counter_detail(b, c):
+    engine = runtime().engine
+    counter = engine.counter(b, c)
+    held = engine.serving_at(b, c)
+    return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
+                    "holder": staff_name(counter.holder), "ticket": ticket_view(engine, held.id) if held else None})
+
+
+def _ticket_action(ticket_id: str, action: str):
+    who, engine = officer_at()
+    getattr(engine, action)(ticket_id, actor=who.actor)
+    return jsonify(ticket_view(engine, ticket_id))
+
+
+# Officer actions on one ticket: the path's last part, the engine's method, what it does.
+TICKET_ACTIONS = {"recall": ("recall", "call again"), "start": ("start", "start serving"),
+                  "done": ("done", "finish"), "no-show": ("no_show", "mark as not showing up"),
+                  "requeue": ("requeue", "put a no-show back in the queue the same day")}
+for _path, (_action, _summary) in TICKET_ACTIONS.items():
+    bp.add_url_rule(f"/tickets/<ticket_id>/{_path}", endpoint=_action, methods=["POST"],
+                     view_func=operation(f"{_summary} (officer of the ticket's branch)" + (". " + HOLDING if _action != "requeue" else ""),
+                                         schemas.Ticket,
+                                         caller=OF_TICKET, conflict=True)(
+                         lambda ticket_id, action=_action: _ticket_action(ticket_id, action)))
+
+
+@bp.post("/tickets/<ticket_id>/transfer")
+@operation("queue again for another service or branch, keeping the arrival time (officer of the ticket's branch). "
+           + HOLDING, schemas.Ticket,
+           body=schemas.Transfer, caller=OF_TICKET, conflict=True)
+def transfer(ticket_id):
+    who, engine = officer_at()
+    body = json_body()
+    moved = runtime().journeys.transfer(ticket_id, body.service, body.branch, actor=who.actor)
+    return jsonify(ticket_view(engine, moved.id))
+
+
+@bp.get("/branches/<b>/staff-state")
+@operation("the branch as its staff see it: counters with their tickets' ids, the waiting list",
+           schemas.StaffState, caller=OF_BRANCH)
+def branch_staff_state(b):
+    return jsonify(staff_state(runtime().engine, b))
 
 
 def names(thing) -> dict:

@@ -6,7 +6,7 @@ bytes are sent.
 """
 from __future__ import annotations
 
-from flask import jsonify, make_response, request
+from flask import Blueprint, jsonify, make_response, request
 from pydantic import BaseModel, Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,7 +18,12 @@ from motcua.documents import (JPEG, MIMES, PDF, PNG, Actor, CitizenNotPresent, D
 from . import schemas
 from .openapi import operation
 from .dossier_routes import require_personal_access, sides
-from .routes import STATUS_OF, Forbidden, api, bearer, json_body, runtime
+from .bodies import json_body
+from .errors import Forbidden, STATUS_OF
+from .guards import STAFF, Caller, caller, place, ranks
+from .runtime import runtime
+
+bp = Blueprint("documents", __name__, url_prefix="/api/v1")
 
 # The document's own refusals take HTTP's words for them: too large, not a type taken, not yours to see.
 STATUS_OF.update({DocumentTooLarge: 413, UnsupportedDocument: 415, CitizenNotPresent: 403})
@@ -27,7 +32,7 @@ FORM_OVERHEAD = 64 * 1024
 SHA = r"^[0-9a-f]{64}$"
 EXTENSION = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
 # Staff of a branch who may receive a dossier and its documents there.
-BRANCH_STAFF = ("officer", "manager", "admin")
+BRANCH_STAFF = ranks("officer")
 
 
 # ---- shapes ----------------------------------------------------------------------------------
@@ -72,6 +77,17 @@ def dossier_of(code: str):
     return dossiers.get(code)
 
 
+def attaches(who: Principal, dossier: dict) -> None:
+    if not sides(who, dossier) & {COUNTER, ADMIN}:
+        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents",
+                        "not_your_dossier")
+
+
+# Who calls: staff of the dossier's branches attach; they, its department and admins read.
+ATTACHER = Caller(roles=ranks("officer"), of="dossier", place=dossier_of, admits=attaches)
+READER = Caller(roles=STAFF, of="dossier", place=dossier_of, admits=require_personal_access)
+
+
 def known_kind(kind: str) -> str:
     """kind, when the procedure catalogue names it; 400 bad_kind otherwise."""
     if kind not in runtime().dossiers.catalogue.kinds:
@@ -102,7 +118,7 @@ def attached_answer(row: dict) -> dict:
 
 # ---- routes ----------------------------------------------------------------------------------
 
-@api.post("/dossiers/<code>/documents")
+@bp.post("/dossiers/<code>/documents")
 @operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
            "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch). A "
            "document that only other branches' dossiers hold is reused only for the citizen being served at the "
@@ -111,13 +127,9 @@ def attached_answer(row: dict) -> dict:
            "marks reusable (identity cards, certificates; never an application form) is reused: otherwise 409 "
            "not_reusable. Every reuse is an event of the dossier (document_reused:{sha256}). A scan past "
            "`[dossiers] max_document_mib` is 413 document_too_large, its limit in details.max_mib, however far past it is",
-           Attached, status=201, body=Reuse, form=Upload, auth="required", conflict=True, errors=(415,))
+           Attached, status=201, body=Reuse, form=Upload, caller=ATTACHER, conflict=True, errors=(415,))
 def attach_document(code):
-    who = bearer()
-    dossier = dossier_of(code)
-    if not sides(who, dossier) & {COUNTER, ADMIN}:
-        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents",
-                        "not_your_dossier")
+    who, dossier = caller(), place()
     documents = documents_part()
     if request.mimetype == "multipart/form-data":
         # A scan is far larger than any JSON body: this one request may carry a whole document.
@@ -140,29 +152,25 @@ def attach_document(code):
     return jsonify(attached_answer(attached)), 201
 
 
-@api.get("/citizens/<id_number>/documents")
+@bp.get("/citizens/<id_number>/documents")
 @operation("the documents already digitised for a citizen, to attach instead of scanning again: kinds and dates, "
            "never the dossiers they are on (staff of a branch)",
-           CitizenDocument, many=True, auth="required", errors=(503,))
+           CitizenDocument, many=True, errors=(503,),
+           caller=Caller(roles=BRANCH_STAFF, refused="this call is for staff of a branch"))
 def citizen_documents(id_number):
-    who = bearer()
-    if not (who.kind == "staff" and who.role in BRANCH_STAFF):
-        raise Forbidden("this call is for staff of a branch")
     if not valid_id_number(id_number):
         raise Invalid("an ID number is 12 digits, starting with an issued province code", "bad_id_number")
     found = documents_part().of_citizen(id_number)
     return jsonify([{**row, "created_at": local(row["created_at"])} for row in found])
 
 
-@api.get("/dossiers/<code>/documents/<sha256>")
+@bp.get("/dossiers/<code>/documents/<sha256>")
 @operation("a document of the dossier, decrypted; each read is an event of the dossier, written once the file "
            "has opened, so a failed download leaves none (staff of its branches, its competent department, admins; "
-           "a mistyped code answers 400)", None, auth="required", media=MIMES, errors=(400, 503))
+           "a mistyped code answers 400)", None, caller=READER, media=MIMES, errors=(400, 503))
 def download_document(code, sha256):
-    who = bearer()
-    dossier = dossier_of(code)
-    require_personal_access(who, dossier)
-    data, row = documents_part().read(dossier, sha256, actor(who))
+    dossier = place()
+    data, row = documents_part().read(dossier, sha256, actor(caller()))
     answer = make_response(data)
     answer.mimetype = row["mime"]
     # The code as parsed, never the path's own text: what surrounds it there (a line break) is no header's.

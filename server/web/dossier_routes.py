@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from flask import current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from pydantic import Field
 
 from motcua.accounts import Principal
@@ -20,7 +20,12 @@ from motcua.core.model import Invalid
 from . import schemas, throttle
 from .events import broadcaster
 from .openapi import SERVER_EVENTS, operation
-from .routes import Forbidden, api, bearer, json_body, require_staff, runtime, session_principal
+from .bodies import json_body
+from .errors import Forbidden
+from .guards import STAFF, Caller, at_branch, caller, place, ranks, require_covers, session_principal, staff
+from .runtime import runtime
+
+bp = Blueprint("dossiers", __name__, url_prefix="/api/v1")
 
 DossierStatus = Literal[STATUSES]
 LOOKUP_LIMITS = "motcua.lookup_limits"
@@ -182,6 +187,27 @@ def require_personal_access(who: Principal, row: dict) -> set[str]:
     return found
 
 
+def dossier_row(code: str) -> dict:
+    """The dossier of the path's code (400 for a mistyped code, 404 for none)."""
+    return runtime().dossiers.get(code)
+
+
+def department_of_path(d: str) -> str:
+    runtime().dossiers.catalogue.department(d)
+    return d
+
+
+def require_department(who: Principal, d: str) -> None:
+    if not (who.is_staff("admin") or (who.kind == "staff" and who.role == "department" and who.department == d)):
+        raise Forbidden(f"this is the work of department {d}", "other_department")
+
+
+# Who may see a dossier's citizen and documents, and who may open one (of the branch named in its body, which
+# open_dossier checks once the body is read: the refusals' published order puts the body's 400 before it).
+HANDLERS = Caller(roles=STAFF, of="dossier", place=dossier_row, admits=require_personal_access)
+OPENER = Caller(roles=ranks("officer"), of="branch", refused="dossiers are opened by counter officers")
+
+
 def lookup_url(code: str) -> str:
     base = runtime().config.server.public_url or request.host_url
     return f"{base.rstrip('/')}/d/{code}"
@@ -204,7 +230,7 @@ def names(thing) -> dict:
 
 # ---- routes ----------------------------------------------------------------------------------
 
-@api.get("/procedures")
+@bp.get("/procedures")
 @operation("the procedure catalogue: competent department, statutory working days, required documents (retired "
            "procedures left out)",
            ProcedureOut, many=True)
@@ -218,26 +244,23 @@ def list_procedures():
                      "services": list(p.services)} for p in found])
 
 
-@api.get("/departments")
+@bp.get("/departments")
 @operation("the competent departments dossiers are routed to", DepartmentOut, many=True)
 def list_departments():
     return jsonify([{"code": d.code, "name": names(d)} for d in runtime().dossiers.catalogue.departments.values()])
 
 
-@api.post("/dossiers")
+@bp.post("/dossiers")
 @operation("open a dossier at a counter: the citizen, the procedure, the ticket; due date from the statutory "
            "working days (officer of the receiving branch)", FullDossier, status=201, body=NewDossier,
-           auth="required")
+           caller=OPENER)
 def open_dossier():
-    who = bearer()
-    if not who.is_staff("officer"):
-        raise Forbidden("dossiers are opened by counter officers")
+    who = caller()
     body = json_body()
     branch = body.branch or who.branch
     if branch is None:
         raise Invalid("an admin names the receiving branch: give branch", "branch_needed")
-    if not who.covers(branch):
-        raise Forbidden(f"your account does not cover branch {branch}", "other_branch")
+    require_covers(who, branch)   # OPENER's place, named in the body
     citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone)
     row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
                                   return_branch=body.return_branch)
@@ -245,7 +268,7 @@ def open_dossier():
     return jsonify(full(row)), 201
 
 
-@api.get("/dossiers/<code>")
+@bp.get("/dossiers/<code>")
 @operation("a dossier's public view: status, the day of each step, due date, overdue, return branch; no name, ID "
            "number, phone, documents nor hour (anyone holding the code; a mistyped code answers 400). Lookups "
            "without a staff or kiosk token are limited per address, found or not (429 with Retry-After; [dossiers] "
@@ -273,32 +296,28 @@ def lookup_limits() -> str:
     return f"{settings.lookups_per_minute_per_address} per minute; {settings.lookups_per_hour_per_address} per hour"
 
 
-@api.record_once
+@bp.record_once
 def _throttle_lookups(state) -> None:
     """Give each app its own count of public lookups per address, in memory or on Redis (as the login limits)."""
     limiter = throttle.limiter(state.app, key_prefix="lookup")
     state.app.extensions[LOOKUP_LIMITS] = limiter.limit(lookup_limits, exempt_when=uncounted_lookup)
 
 
-@api.get("/dossiers/<code>/full")
+@bp.get("/dossiers/<code>/full")
 @operation("a dossier with its citizen, documents and every event (officer of the receiving or returning "
-           "branch, the competent department, admin)", FullDossier, auth="required", errors=(400,))
+           "branch, the competent department, admin)", FullDossier, caller=HANDLERS, errors=(400,))
 def full_dossier(code):
-    who = bearer()
-    row = runtime().dossiers.get(code)
-    require_personal_access(who, row)
-    return jsonify(full(row))
+    return jsonify(full(place()))
 
 
-@api.post("/dossiers/<code>/status")
+@bp.post("/dossiers/<code>/status")
 @operation("move a dossier along its path: the counter digitises, sends on and hands back; the department asks "
-           "for a supplement, marks the result ready or rejects", FullDossier, body=StatusChange, auth="required",
+           "for a supplement, marks the result ready or rejects", FullDossier, body=StatusChange, caller=HANDLERS,
            conflict=True)
 def move_dossier(code):
-    who = bearer()
+    who, row = caller(), place()
     dossiers = runtime().dossiers
-    row = dossiers.get(code)
-    found = require_personal_access(who, row)
+    found = sides(who, row)
     body = json_body()
     try:
         moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note)
@@ -308,37 +327,30 @@ def move_dossier(code):
     return jsonify(full(moved))
 
 
-@api.get("/departments/<d>/dossiers")
+@bp.get("/departments/<d>/dossiers")
 @operation("the department's work, oldest due first, overdue marked (its staff, admin)", DossierBrief, many=True,
-           auth="required")
+           caller=Caller(roles=("department", "admin"), of="department", place=department_of_path,
+                         admits=require_department))
 def department_dossiers(d):
-    who = bearer()
     dossiers = runtime().dossiers
-    dossiers.catalogue.department(d)
-    if not (who.is_staff("admin") or (who.kind == "staff" and who.role == "department" and who.department == d)):
-        raise Forbidden(f"this is the work of department {d}", "other_department")
     return jsonify([dossiers.brief(row) for row in dossiers.of_department(d)])
 
 
-@api.get("/citizens/<id_number>/dossiers")
+@bp.get("/citizens/<id_number>/dossiers")
 @operation("a returning citizen's dossiers, newest first: those the caller's branch or department deals with "
-           "(staff)", DossierBrief, many=True, auth="required", errors=(400,))
+           "(staff)", DossierBrief, many=True, errors=(400,),
+           caller=Caller(roles=STAFF, refused="this call is for staff"))
 def citizen_dossiers(id_number):
-    who = bearer()
-    if who.kind != "staff":
-        raise Forbidden("this call is for staff")
+    who = caller()
     dossiers = runtime().dossiers
     return jsonify([dossiers.brief(row) for row in dossiers.of_citizen(id_number) if sides(who, row)])
 
 
-@api.get("/branches/<b>/dossiers")
+@bp.get("/branches/<b>/dossiers")
 @operation("the dossiers received or returned at the branch, newest first; ?status= one status, such as "
            "result_ready for the results waiting to be collected (officer of the branch)", DossierBrief, many=True,
-           auth="required", errors=(400,))
+           caller=staff("officer", at_branch), errors=(400,))
 def branch_dossiers(b):
-    who = bearer()
     rt = runtime()
-    rt.engine.branch(b)
-    require_staff(who, b)
     status = request.args.get("status")
     return jsonify([rt.dossiers.brief(row) for row in rt.dossiers.of_branch(b, status)])

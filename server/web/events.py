@@ -33,7 +33,7 @@ from socketio import PubSubManager
 
 from motcua.core.engine import NOT_PRINTED
 from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, TRANSFERRED, Change, DomainError
-from .routes import SESSION_COOKIE
+from .guards import SESSION_COOKIE
 from .views import branch_state, called_payload, kiosk_problem, own_called_payload, staff_state, ticket_view
 
 socketio = SocketIO()
@@ -99,6 +99,10 @@ class StaffRoom:
         with self._lock:
             return len({sid for members in self.staff.values() for sid in members})
 
+    def tokens(self, branch: str) -> list[str]:
+        """The tokens of the branch's staff room's members in this process."""
+        return [token for _, token in self._staff_members(branch)]
+
     def _staff_members(self, branch: str) -> list[tuple[str, str]]:
         with self._lock:
             return list(self.staff.get(branch, {}).items())
@@ -137,7 +141,8 @@ class Broadcaster(StaffRoom):
         engine.listeners.append(self.on_change)
 
     def on_change(self, change: Change) -> None:
-        """Runs inside the engine's lock, right after the commit: sends the calls, notes the rest."""
+        """Runs under the changed branches' locks and the commit lock, right after the commit, so it
+        takes no other branch's lock: sends the calls, notes the rest."""
         calls = []
         for event in change.events:
             if event.note and event.note.startswith(NOT_PRINTED):
@@ -425,9 +430,8 @@ def subscribe(data: dict):
     join_room(f"{kind}:{key}")
     if kind == "ticket":
         broadcaster().watch(state["branch"], key, request.sid)
-        emit("ticket", state)
-    else:
-        emit("queue", state)
+    # To the one socket, here: through a message queue it would go to every fan-out process too.
+    emit("ticket" if kind == "ticket" else "queue", state, ignore_queue=True)
     return {"ok": True}
 
 
@@ -464,7 +468,7 @@ def subscribe_staff(data: dict):
     except DomainError as error:
         return _refuse(error)
     broadcaster().join_staff(request.sid, branch, token)
-    emit("staff_queue", state)
+    emit("staff_queue", state, ignore_queue=True)
     return {"ok": True}
 
 

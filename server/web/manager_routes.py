@@ -1,24 +1,26 @@
-"""The manager's API: apply (and undo) the staffing advice, today's figures of a branch, the city side by side.
-
-Routes of the same `api` blueprint as routes.py, so they share its refusals (401, 404, 403, 400, 409
-in that order) and its place in the OpenAPI document.
-"""
+"""The manager's calls under /api/v1: change a counter, the staffing advice and applying (and undoing) it,
+today's figures of a branch, the city side by side."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from pydantic import Field
 
 from motcua.core import dashboard
 from motcua.core.clock import hhmm_minutes
-from motcua.core.model import DONE, Counter
+from motcua.core.model import Counter
 from . import schemas
 from .advice import recommendations, staffing_rules
 from .openapi import operation
-from .routes import Forbidden, api, bearer, json_body, require_staff, runtime
+from .bodies import json_body
+from .guards import ADMIN, at_branch, at_counter, caller, staff
+from .runtime import runtime
 from .views import round_min
+
+bp = Blueprint("manager", __name__, url_prefix="/api/v1")
+MANAGER_OF_BRANCH = staff("manager", at_branch)
 
 ServiceIds = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
@@ -134,14 +136,33 @@ class City(schemas.Answer):
 
 # ---- routes ----------------------------------------------------------------------------------
 
-@api.post("/branches/<b>/recommendations/apply")
+@bp.post("/branches/<b>/counters/<c>")
+@operation("change a counter's services or open it / close it (manager)", schemas.CounterChanged,
+           body=schemas.CounterChange, caller=staff("manager", at_counter), conflict=True)
+def update_counter(b, c):
+    who = caller()
+    engine = runtime().engine
+    body = json_body()
+    counter = engine.update_counter(b, c, body.services, body.open, actor=who.actor)
+    serving = engine.serving_at(b, c)
+    return jsonify({"id": counter.id, "branch": b, "services": list(counter.services), "open": counter.open,
+                    "serving": serving.id if serving else None})
+
+
+@bp.get("/branches/<b>/recommendations")
+@operation("counters each service needs to meet the wait target over the coming hours, and the moves that get "
+           "there (manager)", schemas.Recommendations, caller=MANAGER_OF_BRANCH)
+def staffing_recommendations(b):
+    return jsonify(recommendations(runtime(), b))
+
+
+@bp.post("/branches/<b>/recommendations/apply")
 @operation("make the staffing advice's moves at once, all or none (manager); the answer's before and after "
-           "let the page undo them", Applied, body=ApplyAdvice, auth="required", conflict=True)
+           "let the page undo them", Applied, body=ApplyAdvice, caller=MANAGER_OF_BRANCH,
+           conflict=True)
 def apply_recommendations(b):
-    who = bearer()
+    who = caller()
     rt = runtime()
-    rt.engine.branch(b)
-    require_staff(who, b, "manager")
     body = json_body()
     if body.moves is None:
         moves = [(m["counter"], m["from_services"], m["to_services"]) for m in recommendations(rt, b)["moves"]]
@@ -154,15 +175,13 @@ def apply_recommendations(b):
                     "before": [_counter(c) for c in before], "after": [_counter(c) for c in after]})
 
 
-@api.get("/branches/<b>/today")
+@bp.get("/branches/<b>/today")
 @operation("today's figures of a branch by hour: waits, arrivals, share within target, no-shows, ratings "
-           "(manager)", Today, auth="required")
+           "(manager)", Today, caller=MANAGER_OF_BRANCH)
 def today(b):
-    who = bearer()
     rt = runtime()
     engine = rt.engine
     branch = engine.branch(b)
-    require_staff(who, b, "manager")
     day = engine.local.day(engine.now())
     record = engine.day_record(b, day)
     figures = dashboard.day_figures(record.tickets, record.ratings, engine.local.minutes_of_day,
@@ -173,34 +192,19 @@ def today(b):
     return jsonify({"branch": b, "day": day, **figures})
 
 
-@api.get("/city")
-@operation("every branch side by side: load, waits, share within target today (admin)", City, auth="required")
+@bp.get("/city")
+@operation("every branch side by side: load, waits, share within target today (admin)", City, caller=ADMIN)
 def city():
-    who = bearer()
-    if not who.is_staff("admin"):
-        raise Forbidden("this call is for an admin")
     rt = runtime()
     engine = rt.engine
     target = staffing_rules(rt.config).target_wait_min
     now = engine.now()
-    day = engine.local.day(now)
-    rows = []
-    for row in engine.city(day):
-        state, tickets = row.state, row.tickets
-        branch = state.branch
-        open_ = [line for line in state.counters if line.counter.open]
-        waiting = sum(line.waiting for line in state.services)
-        called = [m for m in map(dashboard.wait_min, tickets) if m is not None]
-        waits = dashboard.waits(called, target)
-        rows.append({
-            "branch": branch.id, "name": {"vi": branch.name_vi, "en": branch.name_en},
-            "counters": len(state.counters), "counters_open": len(open_),
-            "serving": sum(1 for line in state.counters if line.ticket is not None),
-            "waiting": waiting, "load": dashboard.branch_load(waiting, len(open_)),
-            "longest_wait_min": round_min(dashboard.longest(line.estimate_min for line in state.services)),
-            "tickets": len(tickets), "served": sum(1 for t in tickets if t.status == DONE),
-            "mean_wait_min": waits.mean_min, "within_target_pct": waits.within_target_pct,
-        })
+    rows = [{"branch": row.branch.id, "name": {"vi": row.branch.name_vi, "en": row.branch.name_en},
+             "counters": row.counters, "counters_open": row.counters_open, "serving": row.serving,
+             "waiting": row.waiting, "load": row.load, "longest_wait_min": round_min(row.longest_wait_min),
+             "tickets": row.tickets, "served": row.served,
+             "mean_wait_min": row.mean_wait_min, "within_target_pct": row.within_target_pct}
+            for row in engine.city_rows(target)]
     return jsonify({"at": engine.local.iso(now), "target_wait_min": target, "branches": rows})
 
 

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of /api/v1, generated from the routes and the models they declare.
 
 Each route carries an `@operation(...)` naming its body and answer models (motcua.web.schemas);
-the handler checks its body against that same model (routes.json_body), so the document and the
+the handler checks its body against that same model (bodies.json_body), so the document and the
 validation cannot drift apart. The Socket.IO events are described beside the paths, under
 `x-socketio`, from models too.
 """
@@ -30,32 +30,34 @@ class Operation:
     status: int
     body: type[schemas.Body] | None
     many: bool
-    auth: str          # "none", "optional" (a token is checked when given) or "required"
+    auth: str          # "none", "optional" (a token is checked when given) or "required": the caller's
     errors: tuple[int, ...]
     query: type[BaseModel] | None = None
     media: str | tuple[str, ...] = "application/json"   # a file's types: one of them, as the file is
     form: type[BaseModel] | None = None   # a multipart/form-data body, beside or instead of the JSON one
+    caller: object = None   # who may call (motcua.web.guards.Caller); None: anyone
 
 
 def operation(summary: str, answer: type[BaseModel] | None, *, status: int = 200,
-              body: type[schemas.Body] | None = None, many: bool = False, auth: str = "none", conflict: bool = False,
+              body: type[schemas.Body] | None = None, many: bool = False, caller=None, conflict: bool = False,
               errors: tuple[int, ...] = (), query: type[BaseModel] | None = None,
               media: str | tuple[str, ...] = "application/json", form: type[BaseModel] | None = None):
-    """Declare a route's operation: answer (a list of them when many), body or form, query, auth; 409 when conflict."""
-    refusals = set(errors)
-    if auth != "none":
-        refusals.add(401)        # a token given is checked, even where none is needed
-    if auth == "required":
-        refusals.add(403)
+    """Declare a route's operation: answer (a list of them when many), body or form, query; 409 when conflict.
+
+    caller (a motcua.web.guards.Caller; None: anyone, no token) is who may call: the route enforces it
+    before its handler runs, and the document declares it, so the two cannot drift apart."""
+    auth = "none" if caller is None else caller.auth
+    refusals = set(errors) | (caller.refusals if caller is not None else set())
     if body is not None or form is not None:
         refusals |= {400, 413}
     if query is not None:
         refusals.add(400)
     if conflict:
         refusals.add(409)
-    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), query, media, form)
+    declared = Operation(summary, answer, status, body, many, auth, tuple(sorted(refusals)), query, media, form, caller)
 
     def declare(view):
+        view = view if caller is None else caller.guard(view)
         view.operation = declared
         return view
     return declare
@@ -152,6 +154,9 @@ def _operation(endpoint: str, op: Operation, ref: dict, has_path_parameters: boo
         described["security"] = [{"bearer": []}]
     elif op.auth == "optional":
         described["security"] = [{}, {"bearer": []}]
+    declared = op.caller.declared() if op.caller is not None else None
+    if declared is not None:
+        described["x-caller"] = declared
     return described
 
 

@@ -3,23 +3,31 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from . import schemas
 from .events import EXTENSION
 from .metrics import METRICS
 from .openapi import operation
-from .routes import Forbidden, api, error_response, runtime
+from .errors import error_response
+from .guards import Caller
+from .runtime import runtime
+
+bp = Blueprint("ops", __name__, url_prefix="/api/v1")
 
 log = logging.getLogger("motcua")
 REDIS = "motcua.redis"
 # How long the broadcaster's tasks have to turn when woken, and Redis to answer, before they fail the check.
 HEALTH_WAIT_S = 2.0
 OK = "ok"
+METRICS_READER = Caller(network="[server] metrics_from",
+                        in_network=lambda address: current_app.extensions[METRICS].allows(address),
+                        refused="metrics are read from the addresses of [server] metrics_from only",
+                        refused_code="metrics_not_allowed")
 
 
-@api.get("/health")
+@bp.get("/health")
 @operation("whether the server can serve: a write committed to the database, the broadcaster's tasks turning (once "
            "started), Redis answering (when [server] message_queue is set); 503 `unhealthy` names the failing "
            "checks in its details", schemas.Health, errors=(503,))
@@ -80,13 +88,10 @@ def redis_check(client) -> str:
     return OK
 
 
-@api.get("/metrics")
+@bp.get("/metrics")
 @operation("this process's metrics in Prometheus' text format: commit latency, emit lag of calls, sockets per kind "
            "of room, tickets waiting and estimated waits per branch and service against the wait target, the "
            "broadcaster's backlog; only for the addresses of [server] metrics_from (loopback by default), 403 to "
-           "any other", None, media=CONTENT_TYPE_LATEST, errors=(403,))
+           "any other", None, media=CONTENT_TYPE_LATEST, caller=METRICS_READER)
 def metrics():
-    collected = current_app.extensions[METRICS]
-    if not collected.allows(request.remote_addr):
-        raise Forbidden("metrics are read from the addresses of [server] metrics_from only", "metrics_not_allowed")
-    return Response(collected.exposition(), content_type=CONTENT_TYPE_LATEST)
+    return Response(current_app.extensions[METRICS].exposition(), content_type=CONTENT_TYPE_LATEST)

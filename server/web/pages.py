@@ -7,58 +7,27 @@ often have no internet. The announcement audio is made on this machine (motcua.v
 """
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory
 
-from motcua import display as display_assets
 from motcua.core.model import NotFound
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons, text
 from motcua.voice import VoiceUnavailable, chime
+from .rendering import ASSETS, HEADERS, page, template, texts
+from .runtime import runtime
+from .staff_pages import PAGES
 
 
-ASSETS = Path(display_assets.__file__).resolve().parent
 pages = Blueprint("pages", __name__)
 NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 DOSSIER_CODE = re.compile(r"^[0-9A-Za-z_ -]{0,64}$")
 VOICE = "motcua.voice"   # the app's Voice, in app.extensions
-HEADERS = {"Cache-Control": "no-store"}
 # What the pages load from /display/assets: nothing else there (the package's .py, the HTML
 # templates, READMEs) is served.
 ASSET_TYPES = (".js", ".css", ".svg", ".png", ".woff2")
-
-
-def runtime():
-    return current_app.extensions["motcua"]
-
-
-@cache
-def _template(name: str) -> str:
-    return (ASSETS / name).read_text(encoding="utf-8")
-
-
-# Escaped inside the JSON's strings (JSON.parse reads them back): no markup the HTML parser acts on
-# inside a script element ("</script>", and "<!--" with "<script>", which hides the element's end),
-# no "&", and no line or paragraph separator, which older script engines take for a line's end.
-EMBEDDED_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
-
-
-def embedded_settings(settings: dict) -> str:
-    """The settings as JSON to put inside a page's <script type="application/json"> element, whatever they hold."""
-    return json.dumps(settings, ensure_ascii=False).translate(EMBEDDED_ESCAPES)
-
-
-def _page(name: str, settings: dict) -> Response:
-    html = _template(name).replace("{{SETTINGS}}", embedded_settings(settings))
-    return Response(html, mimetype="text/html", headers=HEADERS)
-
-
-def _texts(prefix: tuple[str, ...]) -> dict:
-    return {lang: {k: v for k, v in catalogue(lang).items() if k.startswith(prefix)} for lang in LANGUAGES}
 
 
 def _services(engine, ids) -> list[dict]:
@@ -69,8 +38,7 @@ def _services(engine, ids) -> list[dict]:
 @pages.get("/")
 def start_page():
     """Links to every page: each branch's wall display, what the phone page is, the API."""
-    from .staff_pages import PAGES  # the staff pages this server has (staff_pages builds on this module)
-    html = render_template_string(_template("start.html"), branches=runtime().engine.all_branches(),
+    html = render_template_string(template("start.html"), branches=runtime().engine.all_branches(),
                                   staff_pages=[name for name in PAGES if name != "login"],
                                   vi=catalogue("vi"), en=catalogue("en"), demo=_demo_notice())
     return Response(html, mimetype="text/html", headers=HEADERS)
@@ -94,7 +62,7 @@ def wall_display(b):
     engine = runtime().engine
     branch = engine.branch(b)
     config = runtime().config
-    return _page("wall.html", {
+    return page("wall.html", {
         "branch": {"id": b, "name": {"vi": branch.name_vi, "en": branch.name_en}},
         "services": _services(engine, branch.services),
         "voice": [lang for lang in config.display.voice_languages.split(",") if lang in LANGUAGES],
@@ -103,19 +71,19 @@ def wall_display(b):
         "page_seconds": config.display.page_seconds,
         "voice_max_lag_s": config.display.voice_max_lag_s,
         "target_wait_min": config.staffing.target_wait_min,
-        "texts": _texts(("display.", "weekday")),
+        "texts": texts(("display.", "weekday")),
     })
 
 
 @pages.get("/t/<ticket_id>")
 def phone_page(ticket_id):
     engine = runtime().engine
-    return _page("phone.html", {
+    return page("phone.html", {
         "ticket": ticket_id,
         "services": _services(engine, engine.service_ids()),
         "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in engine.all_branches()},
         "reasons": rating_reasons(),
-        "texts": _texts(("phone.", "rating.")),
+        "texts": texts(("phone.", "rating.")),
     })
 
 
@@ -129,12 +97,12 @@ def dossier_page(code=""):
     rt = runtime()
     # Only the letters of a code reach the page's settings; anything else is a mistyped code anyway.
     typed = code if DOSSIER_CODE.match(code) else ""
-    return _page("dossier.html", {
+    return page("dossier.html", {
         "code": typed,
         "mistyped": typed != code,
         "procedures": {p.code: {"vi": p.name_vi, "en": p.name_en} for p in rt.dossiers.catalogue.procedures.values()},
         "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()},
-        "texts": _texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier", "dpages.d.",
+        "texts": texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier", "dpages.d.",
                         "weekday")),
     })
 

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, Field
 
 from motcua import i18n
 from motcua import receipt as receipts
 from motcua.core.model import Invalid
 from . import schemas
-from .dossier_routes import full
+from .dossier_routes import dossier_row, full
 from .openapi import operation
-from .routes import api, bearer, require_staff, runtime
+from .guards import Caller, place, ranks, require_staff
+from .runtime import runtime
+
+bp = Blueprint("receipts", __name__, url_prefix="/api/v1")
+
+
+# The receiving branch's officers and above, and admins: the receipt carries the citizen's name.
+RECEIVER = Caller(roles=ranks("officer"), of="branch", place=dossier_row,
+                  admits=lambda who, row: require_staff(who, row["branch"]))
 
 
 class ReceivedDocument(schemas.Answer):
@@ -45,16 +53,16 @@ class ReceiptQuery(BaseModel):
     lang: Literal[i18n.LANGUAGES] = Field(default=i18n.LANGUAGES[0], description="the language printed first")
 
 
-@api.get("/dossiers/<code>/receipt")
+@bp.get("/dossiers/<code>/receipt")
 @operation("the dossier's receipt, to print at the counter (officer of the receiving branch, admin)", Receipt,
-           auth="required", errors=(400,))
+           caller=RECEIVER, errors=(400,))
 def dossier_receipt(code):
     return jsonify(_receipt(code, "vi").view())
 
 
-@api.get("/dossiers/<code>/receipt.pdf")
+@bp.get("/dossiers/<code>/receipt.pdf")
 @operation("the dossier's receipt as a PDF, ?lang=en for English first (officer of the receiving branch, admin)",
-           None, auth="required", errors=(400,), query=ReceiptQuery, media="application/pdf")
+           None, caller=RECEIVER, errors=(400,), query=ReceiptQuery, media="application/pdf")
 def dossier_receipt_pdf(code):
     lang = request.args.get("lang", i18n.LANGUAGES[0])
     if lang not in i18n.LANGUAGES:
@@ -67,10 +75,8 @@ def dossier_receipt_pdf(code):
 
 
 def _receipt(code: str, lang: str) -> receipts.Receipt:
-    """The receipt of dossier code for the caller, refused in the published order (401, 400/404, 403)."""
-    who = bearer()
+    """The receipt of dossier code, for the caller its Caller let in."""
     rt = runtime()
-    row = rt.dossiers.get(code)
-    require_staff(who, row["branch"])
+    row = place()
     branches = {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()}
     return receipts.receipt(full(row), branches=branches, lang=lang)

@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import io
 import re
-from functools import cache
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from motcua.core import reports
 from motcua.core.model import CALLED, EXPIRED, SERVING, Invalid
 from motcua.core.text import csv_writer
-from motcua.store import native_thread, under_gevent
+from motcua.reads import ReadTimedOut, reads
 from . import schemas
 from .openapi import operation
-from .routes import api, bearer, require_staff, runtime
+from .errors import STATUS_OF
+from .guards import at_branch, staff
+from .runtime import runtime
+
+STATUS_OF.update({ReadTimedOut: 503})
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
 # The CSV's columns: the service, its figures, then its names for a person reading the file.
 CSV_COLUMNS = ("service", *reports.COLUMNS, "name_vi", "name_en")
@@ -31,11 +36,9 @@ RANGE_MESSAGES = {
 
 
 def report(branch_id: str) -> tuple[dict, tuple[str, str]]:
-    """Authorise (manager of the branch), check the range, and work the report out."""
-    who = bearer()
+    """Check the range and work the report out, for the manager its Caller let in."""
     rt = runtime()
     branch = rt.engine.branch(branch_id)
-    require_staff(who, branch_id, "manager")
     try:
         first, last = reports.day_range(request.args.get("from"), request.args.get("to"))
     except reports.BadRange as error:
@@ -51,17 +54,10 @@ def work_out(store, branch_id: str, first: str, last: str, services, target_min:
 
 
 def off_the_hub(fn, *args):
-    """fn(*args) on a native thread when serving under gevent: a year of a busy branch is read and
-    summed in a second or more, which on the hub would stall every wall display and counter."""
-    if under_gevent():
-        return _report_thread().apply(fn, args)
-    return fn(*args)
-
-
-@cache
-def _report_thread():
-    # One thread: many reports asked at once queue there and take one core at most.
-    return native_thread()
+    """fn(*args) on the read executor (motcua.reads): a year of a busy branch is read and summed in a
+    second or more, which on the hub would stall every wall display and counter; past the configured
+    limit it is answered 503 read_timed_out."""
+    return reads(runtime().config.server.read_limit_s).run(fn, *args)
 
 
 # The branch's tickets of the days, their calls, expiries and what was done at a counter in order, their ratings.
@@ -80,9 +76,10 @@ def load(store, branch_id: str, first: str, last: str) -> tuple[list[dict], list
     return store.query(TICKETS, params), store.query(EVENTS, params), store.query(RATINGS, params)
 
 
-@api.get("/branches/<b>/report.json")
-@operation("a branch's figures over local days, per service, counter and officer (manager)", schemas.Report,
-           query=schemas.ReportRange, auth="required")
+@bp.get("/branches/<b>/report.json")
+@operation("a branch's figures over local days, per service, counter and officer (manager); a read longer "
+           "than [server] read_limit_s is answered 503 read_timed_out", schemas.Report,
+           query=schemas.ReportRange, caller=staff("manager", at_branch), errors=(503,))
 def report_json(b):
     figures, (first, last) = report(b)
     rt = runtime()
@@ -90,9 +87,9 @@ def report_json(b):
                     "target_wait_min": rt.config.staffing.target_wait_min, **figures})
 
 
-@api.get("/branches/<b>/report.csv")
+@bp.get("/branches/<b>/report.csv")
 @operation("the same report's services as CSV, one row per service (manager)" + CSV_CELLS, None,
-           query=schemas.ReportRange, auth="required", media="text/csv")
+           query=schemas.ReportRange, caller=staff("manager", at_branch), media="text/csv", errors=(503,))
 def report_csv(b):
     figures, (first, last) = report(b)
     services = {s.id: s for s in runtime().engine.all_services()}

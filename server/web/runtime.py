@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
+
 from motcua.accounts import Accounts
 from motcua.config import Config, build
 from motcua.core.balancing import RedirectRules
@@ -71,3 +73,8 @@ def branch_place(engine, branch_id: str) -> dict | None:
         return None
     return {"name": {"vi": branch.name_vi, "en": branch.name_en},
             "address": {"vi": branch.address_vi, "en": branch.address_en}}
+
+
+def runtime() -> Runtime:
+    """The app's Runtime, for the request being served."""
+    return current_app.extensions["motcua"]

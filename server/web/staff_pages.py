@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort
 
-from .pages import _page, _texts, runtime
+from . import rendering
+from .runtime import runtime
 
 staff_pages = Blueprint("staff_pages", __name__)
 # page name -> (its HTML in display/, the catalogue prefixes it reads besides "staff.")
@@ -24,8 +25,8 @@ PAGES = {
 def staff_page(name: str, prefixes: tuple[str, ...], settings: dict | None = None):
     """A staff page with its texts and the settings every staff page shares."""
     config = runtime().config
-    return _page(name, {
-        "texts": _texts(("staff.", *prefixes)),
+    return rendering.page(name, {
+        "texts": rendering.texts(("staff.", *prefixes)),
         "timezone": config.queue.timezone,
         "target_wait_min": config.staffing.target_wait_min,
         **(settings or {}),

@@ -126,3 +126,9 @@ def ticket_brief(ticket: Ticket | None) -> dict | None:
 
 def round_min(minutes: float | None) -> int | None:
     return None if minutes is None else int(round(minutes))
+
+
+def alternative_view(a) -> dict:
+    """A better branch offered: where, its wait after arriving, the way there."""
+    return {"branch": a.branch, "estimated_wait_min": round(a.estimated_wait_min), "travel_min": round(a.travel_min),
+            "distance_km": round(a.distance_km, 1)}
