@@ -340,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server started below inherits it
     staff_asked = args.staff_consoles
-    sizes = [args.branches] + ([args.reference] if args.reference else [])
+    # A reference the size of the city itself would measure the same thing twice.
+    sizes = [args.branches] + ([args.reference] if args.reference not in (0, args.branches) else [])
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for branches in sizes:

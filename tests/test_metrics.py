@@ -31,6 +31,10 @@ def test_commits_are_timed_one_sample_each(client, api):
     assert value(after, "motcua_commit_seconds_sum") > 0
     # Every commit took less than the largest bucket's bound, as a healthy disk does.
     assert value(after, "motcua_commit_seconds_bucket", le="+Inf") == before + 3
+    # Issued one after another, each went alone: three transactions of one write (group commit's batches).
+    assert value(after, "motcua_commit_batch_writes_bucket", le="1.0") >= 3
+    assert value(after, "motcua_commit_batch_writes_sum") == value(after, "motcua_commit_batch_writes_count")
+    assert ("motcua_commit_queued", ()) in after
 
 
 def test_queues_and_estimates_per_branch_and_service_against_the_target(app, client, api):

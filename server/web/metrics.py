@@ -13,6 +13,7 @@ METRICS = "motcua.metrics"
 # Seconds: a commit syncs to disk (milliseconds), a call reaches its sockets within 100 ms when all is well.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 ROOM_KINDS = ("branch", "ticket")
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 
 
 class Metrics:
@@ -26,7 +27,11 @@ class Metrics:
         lag = Histogram("motcua_emit_lag_seconds", "Seconds from an operation's commit to its event sent to every "
                         "room (called: a call; kiosk: a kiosk's problem)", ["event"], buckets=BUCKETS,
                         registry=self.registry)
+        batch = Histogram("motcua_commit_batch_writes", "Writes committed together in one transaction (group "
+                          "commit: those queued while the writer committed the last)", buckets=BATCH_BUCKETS,
+                          registry=self.registry)
         runtime.store.commit_observers.append(commit.observe)
+        runtime.store.batch_observers.append(batch.observe)
         broadcaster.lag_observers.append(lambda event, seconds: lag.labels(event).observe(seconds))
         self.registry.register(Live(runtime, broadcaster, io))
 
@@ -88,6 +93,8 @@ class Live:
         for kind, count in self.broadcaster.backlog().items():
             backlog.add_metric([kind], count)
         yield backlog
+        yield GaugeMetricFamily("motcua_commit_queued", "Writes waiting for the writer (group commit's queue)",
+                                value=self.runtime.store.queued)
 
     def _sockets(self) -> dict[str, int]:
         rooms = dict(self.io.server.manager.rooms.get("/", {})) if self.io.server else {}
