@@ -3,6 +3,8 @@ every branch's state and tickets, worked out again only for the branches that ch
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 
@@ -109,3 +111,33 @@ def test_after_a_change_at_one_branch_only_its_row_is_worked_out_again(counted):
 
 class Enough(Exception):
     pass
+
+
+# Its own process: gevent's monkey-patching comes first, as in `motcua serve`.
+UNDER_GEVENT = """
+from gevent import monkey; monkey.patch_all()
+import sys
+import gevent
+from motcua.core import dashboard, scenario
+from motcua.core.simulator import CityDay
+
+day = CityDay(scenario.load(sys.argv[1]), "none")
+engine = day.engine
+worked = []
+real = dashboard.city_figures
+dashboard.city_figures = lambda *a, **k: worked.append(1) or real(*a, **k)
+ran_after = []
+gevent.spawn(lambda: ran_after.append(len(worked)))
+engine.city_rows(15.0)
+print(len(engine.branch_ids()), ran_after)
+"""
+
+
+def test_a_city_view_lets_other_requests_in_between_its_branches(tmp_path):
+    """Under gevent a request waiting while the city is read runs after the first branch, not after all of them."""
+    done = subprocess.run([sys.executable, "-c", UNDER_GEVENT, str(HA_NOI)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    branches, ran_after = done.stdout.split(maxsplit=1)
+    assert int(branches) == 8
+    assert ran_after.strip() == "[1]"
