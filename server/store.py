@@ -191,6 +191,20 @@ def m017_operable_probe(db: Database) -> None:
     db["probe"].create({"id": int, "at": float}, pk="id")
 
 
+@migrations()
+def m018_outbox(db: Database) -> None:
+    """Messages to citizens (motcua.outbox), each written in the transaction of the change that causes it and
+    sent after: its idempotency key (unique), gateway, recipient, template and texts by language; its attempts,
+    when it is next due, the lease of the worker sending it, when it was sent or given up, and the last error."""
+    db["outbox"].create({
+        "id": int, "key": str, "kind": str, "gateway": str, "recipient": str, "lang": str, "template_id": str,
+        "params": str, "texts": str, "attempts": int, "created_at": float, "next_attempt_at": float,
+        "claimed_until": float, "claimed_by": str, "sent_at": float, "failed_at": float, "last_error": str,
+    }, pk="id", not_null={"key", "kind", "gateway", "recipient", "texts", "attempts", "next_attempt_at"})
+    db["outbox"].create_index(["key"], unique=True)
+    db["outbox"].create_index(["sent_at", "failed_at", "next_attempt_at"])
+
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"
