@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import sqlite3
 import threading
 import time
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -31,6 +33,7 @@ class FakeGateway:
         self.script: list = []       # the answers of the next requests, in order; then 200
         self.requests: list[dict] = []
         self.delivered: dict[str, dict] = {}  # each key's message, once
+        self.accepted = 0                     # requests answered 2xx
         self.bad_signatures = 0
         self.lock = threading.Lock()
         self.release = threading.Event()  # ends every slow answer (at the test's end)
@@ -48,6 +51,7 @@ class FakeGateway:
                         how = 401
                     if how in (200, "slow"):
                         gateway.delivered.setdefault(self.headers["Idempotency-Key"], json.loads(body))
+                        gateway.accepted += 1
                 if how == "slow":  # taken, but the answer comes after the client gave up on it
                     gateway.release.wait(10 * TIMEOUT_S)
                     how = 200
@@ -306,3 +310,39 @@ def test_the_configured_gateway_and_its_secret_from_the_environment(monkeypatch,
     assert parse_templates("result_ready=231456, turn_near = 99") == {"result_ready": "231456", "turn_near": "99"}
     with pytest.raises(ValueError):
         parse_templates("result_ready")
+
+
+# ---- a real server killed with a message pending, and started again ---------------------------------------
+
+def test_a_real_server_killed_while_the_gateway_is_down_sends_the_message_once_after_its_restart(
+        tmp_path, real_template, gateway):
+    from motcua.core.clock import SystemClock
+
+    from conftest import Server, free_port
+
+    db = real_template.copy_to(tmp_path / "motcua.db")
+    store = Store(db)
+    add_one(store, notifier_for(SystemClock()), key="pending-at-the-stop")   # committed while no server ran
+    store.close()
+    (tmp_path / "config.toml").write_text(f'[notify]\ngateway = "webhook"\nurl = "{gateway.url}"\n'
+                                          f'secret = "{SECRET}"\ntimeout_s = 1.0\nretry_base_s = 0.1\n'
+                                          'retry_max_s = 0.2\nmax_attempts = 1000\n')
+    server = Server(db, free_port(), tmp_path / "server.log", args=("--config", str(tmp_path / "config.toml")))
+    gateway.script = [503] * 100000                    # the gateway is down
+    server.start()
+    try:
+        wait_for(lambda: len(gateway.requests) >= 2)     # tried, and tried again
+        server.kill()                                     # SIGKILL: no clean stop
+        assert gateway.delivered == {}
+        gateway.script = []                               # the gateway is back
+        server.start()
+        wait_for(lambda: "pending-at-the-stop" in gateway.delivered, timeout_s=30)
+        wait_for(lambda: sent_at(db) is not None)
+        assert gateway.accepted == 1 and gateway.bad_signatures == 0
+    finally:
+        server.kill()
+
+
+def sent_at(db) -> float | None:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return conn.execute("select sent_at from outbox where key = 'pending-at-the-stop'").fetchone()[0]
