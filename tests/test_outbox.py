@@ -346,3 +346,10 @@ def test_a_real_server_killed_while_the_gateway_is_down_sends_the_message_once_a
 def sent_at(db) -> float | None:
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         return conn.execute("select sent_at from outbox where key = 'pending-at-the-stop'").fetchone()[0]
+
+
+def test_the_sender_finds_due_messages_through_an_index_not_the_whole_history(store):
+    from motcua.outbox import DUE_SQL
+
+    plan = " ".join(row["detail"] for row in store.query("explain query plan " + DUE_SQL, [0.0]))
+    assert plan.startswith("SEARCH outbox USING INDEX") and "SCAN" not in plan
