@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from motcua.i18n import text
-from motcua.outbox import Message, add
+from motcua.outbox import Message, insert, row
 
 LANGUAGES = ("vi", "en")
 
@@ -13,8 +13,9 @@ LANGUAGES = ("vi", "en")
 class Notifier:
     """One notifier for every message: the dossier's result ready now, later "your turn is near" and reminders.
 
-    A caller adds its message inside its own write (`store.write(fn)`, fn calling `notifier.add(db, …)`), so
-    that the message exists exactly when the change does, and calls `wake()` after the commit."""
+    The message exists exactly when the change that causes it does: a caller of `store.write(fn)` adds it in fn
+    (`notifier.add(db, …)`) and calls `wake()` after the commit; the engine's operations put it in their Change
+    (`change.messages.append(notifier.message(…))`), and the store wakes the sender when it commits one."""
 
     def __init__(self, gateway: str, clock, templates: dict[str, str] | None = None,
                  place: Callable[[str], dict | None] = lambda branch: None, sender=None) -> None:
@@ -24,12 +25,18 @@ class Notifier:
         self.place = place  # a branch's name and address by its id, as result_ready_message takes them
         self.sender = sender  # what wake() wakes (motcua.outbox.Sender); None: messages wait for a sender
 
+    def message(self, kind: str, key: str, recipient: str, texts: dict[str, str], params: dict,
+                lang: str = "vi") -> dict:
+        """The outbox row of a message of kind to recipient under idempotency key (unique: a message given twice
+        under one key is sent once): for a Change's messages, which the store commits with the change."""
+        return row(Message(key, kind, recipient, texts, lang, self.templates.get(kind, ""), params), self.gateway,
+                   self.clock.now())
+
     def add(self, db, kind: str, key: str, recipient: str, texts: dict[str, str], params: dict,
             lang: str = "vi") -> bool:
-        """In the caller's transaction: a message of kind to recipient under idempotency key (unique: a
-        message added twice under one key is sent once); False when the key was there already."""
-        message = Message(key, kind, recipient, texts, lang, self.templates.get(kind, ""), params)
-        return add(db, message, self.gateway, self.clock.now())
+        """In the caller's transaction (inside its store.write): the message (see message()); False when its key
+        was there already."""
+        return insert(db, [self.message(kind, key, recipient, texts, params, lang)]) == 1
 
     def wake(self) -> None:
         """After the commit of a change that added a message."""

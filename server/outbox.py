@@ -53,15 +53,24 @@ class Message:
         return self.texts.get(self.lang) or self.texts.get("vi") or ""
 
 
-def add(db, message: Message, gateway: str, now: float) -> bool:
-    """In the caller's transaction (db: the store's write connection): the message, due at once.
-    False when a message of that key is there already (the change was made twice: told once)."""
-    cursor = db.execute(
-        "insert or ignore into outbox (key, kind, gateway, recipient, lang, template_id, params, texts, "
-        "attempts, created_at, next_attempt_at) values (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-        [message.key, message.kind, gateway, message.recipient, message.lang, message.template_id,
-         json.dumps(message.params, ensure_ascii=False), json.dumps(message.texts, ensure_ascii=False), now, now])
-    return cursor.rowcount == 1
+def row(message: Message, gateway: str, now: float) -> dict:
+    """The outbox row of a message through gateway, due at once."""
+    return {"key": message.key, "kind": message.kind, "gateway": gateway, "recipient": message.recipient,
+            "lang": message.lang, "template_id": message.template_id,
+            "params": json.dumps(message.params, ensure_ascii=False),
+            "texts": json.dumps(message.texts, ensure_ascii=False), "attempts": 0, "created_at": now,
+            "next_attempt_at": now}
+
+
+def insert(db, rows: list[dict]) -> int:
+    """In the caller's transaction (db: the store's write connection): the rows; those of a key already
+    there are left out (the change was made twice: told once). How many were new."""
+    new = 0
+    for values in rows:
+        columns, marks = ", ".join(values), ", ".join("?" * len(values))
+        cursor = db.execute(f"insert or ignore into outbox ({columns}) values ({marks})", list(values.values()))
+        new += cursor.rowcount
+    return new
 
 
 def message_of(row: dict) -> Message:

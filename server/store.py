@@ -13,7 +13,7 @@ from typing import Callable, Sequence, TypeVar
 
 from sqlite_utils import Database, Migrations
 
-from motcua import audit
+from motcua import audit, outbox
 from motcua.core.model import OPEN, Branch, Change, Counter, Rating, Service, StorageUnavailable, Ticket
 
 migrations = Migrations("motcua")
@@ -238,6 +238,8 @@ class Store:
         self.commit_observers: list[Callable[[float], None]] = []  # each journal commit's seconds (/metrics)
         # Each transaction's number of writes (/metrics), called on the writer's thread.
         self.batch_observers: list[Callable[[int], None]] = []
+        # Called after a commit of a Change that carried messages: the outbox's sender, woken.
+        self.message_observers: list[Callable[[], None]] = []
         self._queue: deque[_Write] = deque()  # writes waiting for the writer, in the order they came
         self._writer = self._on_writer(self._open_writer)
 
@@ -398,11 +400,16 @@ class Store:
                 db["branches"].upsert_all([_branch_row(b) for b in change.branches], pk="id")
             for counter in change.removed_counters:
                 db.execute("delete from counters where branch = ? and id = ?", [counter.branch, counter.id])
+            if change.messages:
+                outbox.insert(db, change.messages)
 
         started = time.perf_counter()
         self.write(write)
         for observe in self.commit_observers:
             observe(time.perf_counter() - started)
+        if change.messages:
+            for wake in self.message_observers:
+                wake()
 
     # ---- loading -------------------------------------------------------------------------
 

@@ -353,3 +353,26 @@ def test_the_sender_finds_due_messages_through_an_index_not_the_whole_history(st
 
     plan = " ".join(row["detail"] for row in store.query("explain query plan " + DUE_SQL, [0.0]))
     assert plan.startswith("SEARCH outbox USING INDEX") and "SCAN" not in plan
+
+
+# ---- a Change carries its messages: the engine's operations commit them with their change ------------------
+
+def test_a_change_commits_its_messages_with_it_and_wakes_the_sender(store, clock):
+    from motcua.core.model import Change, Rating
+
+    notifier, woken = notifier_for(clock, templates={"turn_near": "88"}), []
+    store.message_observers.append(lambda: woken.append(True))
+    rating = Rating("t1", 4, (), "", clock.now())
+    store.commit(Change(ratings=[rating], messages=[
+        notifier.message("turn_near", "ticket:t1:turn_near", "0912345678", {"vi": "Sắp đến lượt", "en": "Soon"},
+                         {"number": "A001"})]))
+    assert woken == [True]
+    [row] = store.query("select * from outbox")
+    assert (row["kind"], row["template_id"], row["gateway"], json.loads(row["params"])) == \
+        ("turn_near", "88", "webhook", {"number": "A001"})
+    # A change that fails (the same rating twice) writes none of its messages, and wakes nobody.
+    with pytest.raises(Exception):
+        store.commit(Change(ratings=[rating], messages=[
+            notifier.message("turn_near", "ticket:t2:turn_near", "0912345678", {"vi": "x"}, {})]))
+    assert [r["key"] for r in store.query("select key from outbox")] == ["ticket:t1:turn_near"]
+    assert woken == [True]

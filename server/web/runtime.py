@@ -40,6 +40,8 @@ class Runtime:
     catalogue: LiveCatalogue | None = None
     # Sends the outbox's messages (serve() runs it as a background task; tests call its send_due()).
     sender: Sender | None = None
+    # Writes every message to citizens into the outbox (motcua.notify), with the change that causes it.
+    notifier: Notifier | None = None
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -65,12 +67,13 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     sender = open_sender(config, store, clock)
     notifier = Notifier(config.notify.gateway, clock, parse_templates(config.notify.zns_templates),
                         lambda b: branch_place(engine, b), sender)
+    store.message_observers.append(sender.wake)
     dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
     return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home,
                    documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
-                   sender=sender)
+                   sender=sender, notifier=notifier)
 
 
 def open_sender(config: Config, store: Store, clock) -> Sender:
