@@ -126,19 +126,18 @@ class Sender:
         return SENT
 
     def _failed(self, row: dict, error: str) -> str:
-        now = self.clock.now()
-        attempts = row["attempts"]
+        now, attempts = self.clock.now(), row["attempts"]
         if self.rules.gives_up(attempts):
             log.error("message %s to %s given up after %d attempts: %s", row["key"], row["gateway"], attempts, error)
-            self.store.write(lambda db: db.execute(
-                "update outbox set failed_at = ?, claimed_until = null, last_error = ? where id = ?",
-                [now, error[:500], row["id"]]))
-            return FAILED
-        log.warning("message %s to %s failed (attempt %d): %s", row["key"], row["gateway"], attempts, error)
+            column, at, outcome = "failed_at", now, FAILED
+        else:
+            log.warning("message %s to %s failed (attempt %d): %s", row["key"], row["gateway"], attempts, error)
+            column, at, outcome = "next_attempt_at", now + self.rules.delay_s(attempts), PENDING
+        # Only while the claim is still this worker's: one that lapsed may be another's attempt by now.
         self.store.write(lambda db: db.execute(
-            "update outbox set next_attempt_at = ?, claimed_until = null, last_error = ? where id = ?",
-            [now + self.rules.delay_s(attempts), error[:500], row["id"]]))
-        return PENDING
+            f"update outbox set {column} = ?, claimed_until = null, last_error = ? where id = ? and claimed_by = ?",
+            [at, error[:500], row["id"], self.worker]))
+        return outcome
 
     def send_due(self) -> dict[str, int]:
         """Send every message due now, each once; how many ended sent, pending and failed."""

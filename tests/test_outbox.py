@@ -376,3 +376,16 @@ def test_a_change_commits_its_messages_with_it_and_wakes_the_sender(store, clock
             notifier.message("turn_near", "ticket:t2:turn_near", "0912345678", {"vi": "x"}, {})]))
     assert [r["key"] for r in store.query("select key from outbox")] == ["ticket:t1:turn_near"]
     assert woken == [True]
+
+
+def test_a_worker_whose_claim_lapsed_leaves_the_next_worker_s_claim_alone(store, clock, gateway):
+    add_one(store, notifier_for(clock))
+    slow, other = webhook_sender(store, clock, gateway), webhook_sender(store, clock, gateway)
+    late = slow.claim()
+    clock.advance(60)                                    # its lease lapsed: another worker takes the message
+    taken = other.claim()
+    gateway.script = [500]
+    assert slow.send_one(late) == "pending"              # the late failure is not recorded over the new claim
+    [row] = store.query("select * from outbox")
+    assert row["claimed_by"] == other.worker and row["claimed_until"] == clock.now() + 60
+    assert other.send_one(taken) == "sent"
