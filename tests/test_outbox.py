@@ -314,33 +314,50 @@ def test_the_configured_gateway_and_its_secret_from_the_environment(monkeypatch,
 
 # ---- a real server killed with a message pending, and started again ---------------------------------------
 
-def test_a_real_server_killed_while_the_gateway_is_down_sends_the_message_once_after_its_restart(
-        tmp_path, real_template, gateway):
+@pytest.fixture
+def pending_server(tmp_path, real_template, gateway):
+    """A real `motcua serve` (not started) on a database holding a message committed while no server ran."""
     from motcua.core.clock import SystemClock
 
     from conftest import Server, free_port
 
     db = real_template.copy_to(tmp_path / "motcua.db")
     store = Store(db)
-    add_one(store, notifier_for(SystemClock()), key="pending-at-the-stop")   # committed while no server ran
+    add_one(store, notifier_for(SystemClock()), key="pending-at-the-stop")
     store.close()
     (tmp_path / "config.toml").write_text(f'[notify]\ngateway = "webhook"\nurl = "{gateway.url}"\n'
                                           f'secret = "{SECRET}"\ntimeout_s = 1.0\nretry_base_s = 0.1\n'
                                           'retry_max_s = 0.2\nmax_attempts = 1000\n')
     server = Server(db, free_port(), tmp_path / "server.log", args=("--config", str(tmp_path / "config.toml")))
+    yield server
+    server.kill()
+
+
+def test_a_real_server_killed_while_the_gateway_is_down_sends_the_message_once_after_its_restart(
+        pending_server, gateway):
     gateway.script = [503] * 100000                    # the gateway is down
-    server.start()
-    try:
-        wait_for(lambda: len(gateway.requests) >= 2)     # tried, and tried again
-        server.kill()                                     # SIGKILL: no clean stop
-        assert gateway.delivered == {}
-        gateway.script = []                               # the gateway is back
-        server.start()
-        wait_for(lambda: "pending-at-the-stop" in gateway.delivered, timeout_s=30)
-        wait_for(lambda: sent_at(db) is not None)
-        assert gateway.accepted == 1 and gateway.bad_signatures == 0
-    finally:
-        server.kill()
+    pending_server.start()
+    wait_for(lambda: len(gateway.requests) >= 2)       # tried, and tried again
+    pending_server.kill()                               # SIGKILL: no clean stop
+    assert gateway.delivered == {}
+    gateway.script = []                                 # the gateway is back
+    pending_server.start()
+    wait_for(lambda: "pending-at-the-stop" in gateway.delivered, timeout_s=30)
+    wait_for(lambda: sent_at(pending_server.db) is not None)
+    assert gateway.accepted == 1 and gateway.bad_signatures == 0
+
+
+def test_a_real_server_killed_waiting_for_the_gateway_s_answer_sends_again_under_the_same_key(
+        pending_server, gateway):
+    gateway.script = ["slow"]                           # taken, and the answer comes after the kill
+    pending_server.start()
+    wait_for(lambda: len(gateway.requests) >= 1)
+    pending_server.kill()
+    pending_server.start()                              # once the dead one's claim lapses, sent again
+    wait_for(lambda: sent_at(pending_server.db) is not None, timeout_s=30)
+    keys = {r["headers"]["Idempotency-Key"] for r in gateway.requests}
+    assert len(gateway.requests) >= 2 and keys == {"pending-at-the-stop"}
+    assert list(gateway.delivered) == ["pending-at-the-stop"]
 
 
 def sent_at(db) -> float | None:
