@@ -15,7 +15,7 @@ import requests
 from motcua.outbox import GatewayError, Message
 
 log = logging.getLogger("motcua.notify")
-SECRET_ENV = "MOTCUA_NOTIFY_SECRET"
+CREDENTIAL_ENV = "MOTCUA_NOTIFY_SECRET"
 SIGNATURE_HEADER = "X-Motcua-Signature"
 KEY_HEADER = "Idempotency-Key"
 # Zalo's endpoint of template messages (ZNS) by phone number.
@@ -123,7 +123,7 @@ class ZaloZnsGateway(HttpGateway):
 
 def gateway_of(settings):
     """The gateway [notify] names, with its URL, secret (MOTCUA_NOTIFY_SECRET overrides it) and timeout."""
-    secret = os.environ.get(SECRET_ENV) or settings.secret
+    secret = os.environ.get(CREDENTIAL_ENV) or settings.secret
     if settings.gateway == "log":
         return LogGateway()
     if settings.gateway == "zalo_zns":

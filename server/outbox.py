@@ -16,6 +16,14 @@ import uuid
 
 log = logging.getLogger("motcua.outbox")
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+COLUMNS = ("key", "kind", "gateway", "recipient", "lang", "template_id", "params", "texts", "attempts", "created_at",
+           "next_attempt_at")
+INSERT_SQL = f"insert or ignore into outbox ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
+# After a failed attempt, while the claim is still this worker's (one that lapsed may be another's attempt by now):
+# tried again from next_attempt_at, or given up.
+RETRY_SQL = ("update outbox set next_attempt_at = ?, claimed_until = null, last_error = ? "
+             "where id = ? and claimed_by = ?")
+GIVE_UP_SQL = "update outbox set failed_at = ?, claimed_until = null, last_error = ? where id = ? and claimed_by = ?"
 DUE_SQL = ("select * from outbox where sent_at is null and failed_at is null and next_attempt_at <= ?1 "
            "and coalesce(claimed_until, 0) <= ?1 order by next_attempt_at, id limit 1")
 
@@ -65,12 +73,7 @@ def row(message: Message, gateway: str, now: float) -> dict:
 def insert(db, rows: list[dict]) -> int:
     """In the caller's transaction (db: the store's write connection): the rows; those of a key already
     there are left out (the change was made twice: told once). How many were new."""
-    new = 0
-    for values in rows:
-        columns, marks = ", ".join(values), ", ".join("?" * len(values))
-        cursor = db.execute(f"insert or ignore into outbox ({columns}) values ({marks})", list(values.values()))
-        new += cursor.rowcount
-    return new
+    return sum(db.execute(INSERT_SQL, [values[c] for c in COLUMNS]).rowcount for values in rows)
 
 
 def message_of(row: dict) -> Message:
@@ -129,14 +132,11 @@ class Sender:
         now, attempts = self.clock.now(), row["attempts"]
         if self.rules.gives_up(attempts):
             log.error("message %s to %s given up after %d attempts: %s", row["key"], row["gateway"], attempts, error)
-            column, at, outcome = "failed_at", now, FAILED
+            sql, at, outcome = GIVE_UP_SQL, now, FAILED
         else:
             log.warning("message %s to %s failed (attempt %d): %s", row["key"], row["gateway"], attempts, error)
-            column, at, outcome = "next_attempt_at", now + self.rules.delay_s(attempts), PENDING
-        # Only while the claim is still this worker's: one that lapsed may be another's attempt by now.
-        self.store.write(lambda db: db.execute(
-            f"update outbox set {column} = ?, claimed_until = null, last_error = ? where id = ? and claimed_by = ?",
-            [at, error[:500], row["id"], self.worker]))
+            sql, at, outcome = RETRY_SQL, now + self.rules.delay_s(attempts), PENDING
+        self.store.write(lambda db: db.execute(sql, [at, error[:500], row["id"], self.worker]))
         return outcome
 
     def send_due(self) -> dict[str, int]:
