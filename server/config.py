@@ -18,6 +18,7 @@ from motcua.core.balancing import RedirectRules
 from motcua.core.dossiers import DEFAULT_HOLIDAYS
 from motcua.core.engine import EngineSettings
 from motcua.core.staffing import StaffingRules
+from motcua.outbox import RetryRules
 
 
 def setting(default: Any, help: str, path: bool = False) -> Any:
@@ -204,6 +205,29 @@ class Dossiers:
 
 
 @dataclasses.dataclass(frozen=True)
+class Notify:
+    gateway: str = setting(
+        "log", "Where messages to citizens leave (motcua.gateways): log (written to the server's log), webhook "
+               "(JSON POSTed to url, signed with HMAC-SHA256 of the body under secret in X-Motcua-Signature), sms "
+               "(an SMS brand-name HTTP gateway at url) or zalo_zns (Zalo ZNS template messages).")
+    url: str = setting("", "The gateway's URL (webhook, sms; zalo_zns: empty for Zalo's own endpoint).")
+    secret: str = setting(
+        "", "The gateway's credential: the webhook's HMAC secret, the SMS gateway's API key or the Zalo access "
+            "token. MOTCUA_NOTIFY_SECRET overrides it.")
+    sms_brand: str = setting("", "The brand name SMS messages are sent under (sms).")
+    zns_templates: str = setting(
+        "", "The Zalo ZNS template of each kind of message, comma-separated kind=template_id "
+            "(result_ready=123456); a message without one is not sent by zalo_zns.")
+    timeout_s: float = setting(10.0, "Seconds the gateway has to answer one message; no answer is a failed attempt.")
+    retry_base_s: float = setting(RetryRules.retry_base_s, "Seconds before a failed message is tried again, "
+                                  "doubled after each further failure.")
+    retry_max_s: float = setting(RetryRules.retry_max_s, "The longest wait between two attempts of a message.")
+    max_attempts: int = setting(RetryRules.max_attempts, "Attempts before a message is given up: marked failed, "
+                                "counted in /metrics (motcua_outbox_messages).")
+    poll_s: float = setting(5.0, "Seconds between two looks at the outbox when no commit woke the sender.")
+
+
+@dataclasses.dataclass(frozen=True)
 class Demo:
     speed: float = setting(
         30.0, "How many times faster than real time the demo's simulated citizens and officers act.")
@@ -223,6 +247,7 @@ class Config:
     display: Display = dataclasses.field(default_factory=Display)
     kiosk: Kiosk = dataclasses.field(default_factory=Kiosk)
     dossiers: Dossiers = dataclasses.field(default_factory=Dossiers)
+    notify: Notify = dataclasses.field(default_factory=Notify)
     demo: Demo = dataclasses.field(default_factory=Demo)
 
 

@@ -1,22 +1,69 @@
-"""Telling a citizen about their dossier: the Notifier interface, and the logging one used until an
-SMS or Zalo gateway is plugged in."""
+"""Telling a citizen: the Notifier writes each message into the outbox (motcua.outbox) in the transaction of
+the change that causes it, rendered in every language, and wakes the sender once that change is committed."""
 from __future__ import annotations
 
-import logging
-from collections import deque
 from collections.abc import Callable
-from typing import Protocol
 
 from motcua.i18n import text
+from motcua.outbox import Message, insert, row
 
-log = logging.getLogger("motcua.notify")
+LANGUAGES = ("vi", "en")
 
 
-class Notifier(Protocol):
-    """What a gateway provides; called after the change it reports is committed."""
+class Notifier:
+    """One notifier for every message: the dossier's result ready now, later "your turn is near" and reminders.
 
-    def result_ready(self, dossier: dict, phone: str) -> None:
-        """The dossier (its public view) has a result waiting at its return branch; phone may be empty."""
+    The message exists exactly when the change that causes it does: a caller of `store.write(fn)` adds it in fn
+    (`notifier.add(db, …)`) and calls `wake()` after the commit; the engine's operations put it in their Change
+    (`change.messages.append(notifier.message(…))`), and the store wakes the sender when it commits one."""
+
+    def __init__(self, gateway: str, clock, templates: dict[str, str] | None = None,
+                 place: Callable[[str], dict | None] = lambda branch: None, sender=None) -> None:
+        self.gateway = gateway  # the [notify] gateway's name, recorded with each message
+        self.clock = clock
+        self.templates = templates or {}  # a template gateway's id by message kind ([notify] zns_templates)
+        self.place = place  # a branch's name and address by its id, as result_ready_message takes them
+        self.sender = sender  # what wake() wakes (motcua.outbox.Sender); None: messages wait for a sender
+
+    def message(self, kind: str, key: str, recipient: str, texts: dict[str, str], params: dict,
+                lang: str = "vi") -> dict:
+        """The outbox row of a message of kind to recipient under idempotency key (unique: a message given twice
+        under one key is sent once): for a Change's messages, which the store commits with the change."""
+        return row(Message(key, kind, recipient, texts, lang, self.templates.get(kind, ""), params), self.gateway,
+                   self.clock.now())
+
+    def add(self, db, kind: str, key: str, recipient: str, texts: dict[str, str], params: dict,
+            lang: str = "vi") -> bool:
+        """In the caller's transaction (inside its store.write): the message (see message()); False when its key
+        was there already."""
+        return insert(db, [self.message(kind, key, recipient, texts, params, lang)]) == 1
+
+    def wake(self) -> None:
+        """After the commit of a change that added a message."""
+        if self.sender is not None:
+            self.sender.wake()
+
+    def result_ready(self, db, dossier: dict, phone: str) -> bool:
+        """In the move's transaction: the dossier (its row or public view) has a result waiting at its return
+        branch. Nothing for a dossier without a phone."""
+        if not phone:
+            return False
+        place = self.place(dossier["return_branch"])
+        texts = {lang: result_ready_message(dossier, place, lang) for lang in LANGUAGES}
+        params = {"code": dossier["code"], "branch": _name(dossier, place, "vi")}
+        return self.add(db, "result_ready", f"dossier:{dossier['code']}:result_ready:{dossier['updated_at']!r}",
+                        phone, texts, params)
+
+
+def parse_templates(setting: str) -> dict[str, str]:
+    """[notify] zns_templates as {kind: template id}; ValueError names a bad entry."""
+    templates = {}
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        kind, _, template = (x.strip() for x in part.partition("="))
+        if not kind or not template:
+            raise ValueError(f"[notify] zns_templates: {part!r} is not kind=template_id")
+        templates[kind] = template
+    return templates
 
 
 def result_ready_message(dossier: dict, place: dict | None, lang: str = "vi") -> str:
@@ -24,29 +71,13 @@ def result_ready_message(dossier: dict, place: dict | None, lang: str = "vi") ->
 
     place: the return branch as a citizen finds it ({"name": {lang: …}, "address": {lang: …}}); without it
     (a branch since removed), its id."""
-    names = (place or {}).get("name") or {}
-    name = names.get(lang) or names.get("vi") or dossier["return_branch"]
+    name = _name(dossier, place, lang)
     addresses = (place or {}).get("address") or {}
     address = addresses.get(lang) or addresses.get("vi")
     where = text(lang, "dossier.notice.place", name=name, address=address) if address else name
     return text(lang, "dossier.notice.result_ready", code=dossier["code"], branch=where)
 
 
-class LoggingNotifier:
-    """Writes each notification to the log: the gateway of a centre with no SMS or Zalo account yet."""
-
-    def __init__(self, place: Callable[[str], dict | None] = lambda branch: None) -> None:
-        self.place = place  # a branch's name and address by its id, as result_ready_message takes them
-        # The last few, for whoever checks what was sent (tests, a status page); bounded for a server's lifetime.
-        self.sent: deque[tuple[dict, str]] = deque(maxlen=100)
-
-    def result_ready(self, dossier: dict, phone: str) -> None:
-        self.sent.append((dossier, phone))
-        # The phone's last digits only: the log is read by more people than the dossier is.
-        log.info("to %s: %s", mask(phone) if phone else "nobody (no phone)",
-                 result_ready_message(dossier, self.place(dossier["return_branch"])))
-
-
-def mask(phone: str) -> str:
-    """0912345678 -> ******5678."""
-    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+def _name(dossier: dict, place: dict | None, lang: str) -> str:
+    names = (place or {}).get("name") or {}
+    return names.get(lang) or names.get("vi") or dossier["return_branch"]

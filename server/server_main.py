@@ -44,6 +44,8 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     print(f"motcua serving {config.server.db} at {base}/api/v1 (async mode {config.server.async_mode})",
           flush=True)
     socketio.start_background_task(app.extensions[EXTENSION].run)
+    # What was pending at the last stop is sent first, then each message as its change commits.
+    socketio.start_background_task(app.extensions["motcua"].sender.run)
     warm_heap(config)
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)

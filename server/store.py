@@ -13,7 +13,7 @@ from typing import Callable, Sequence, TypeVar
 
 from sqlite_utils import Database, Migrations
 
-from motcua import audit
+from motcua import audit, outbox
 from motcua.core.model import OPEN, Branch, Change, Counter, Rating, Service, StorageUnavailable, Ticket
 
 migrations = Migrations("motcua")
@@ -191,6 +191,20 @@ def m017_operable_probe(db: Database) -> None:
     db["probe"].create({"id": int, "at": float}, pk="id")
 
 
+@migrations()
+def m018_outbox(db: Database) -> None:
+    """Messages to citizens (motcua.outbox), each written in the transaction of the change that causes it and
+    sent after: its idempotency key (unique), gateway, recipient, template and texts by language; its attempts,
+    when it is next due, the lease of the worker sending it, when it was sent or given up, and the last error."""
+    db["outbox"].create({
+        "id": int, "key": str, "kind": str, "gateway": str, "recipient": str, "lang": str, "template_id": str,
+        "params": str, "texts": str, "attempts": int, "created_at": float, "next_attempt_at": float,
+        "claimed_until": float, "claimed_by": str, "sent_at": float, "failed_at": float, "last_error": str,
+    }, pk="id", not_null={"key", "kind", "gateway", "recipient", "texts", "attempts", "next_attempt_at"})
+    db["outbox"].create_index(["key"], unique=True)
+    db["outbox"].create_index(["sent_at", "failed_at", "next_attempt_at"])
+
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"
@@ -224,6 +238,8 @@ class Store:
         self.commit_observers: list[Callable[[float], None]] = []  # each journal commit's seconds (/metrics)
         # Each transaction's number of writes (/metrics), called on the writer's thread.
         self.batch_observers: list[Callable[[int], None]] = []
+        # Called after a commit of a Change that carried messages: the outbox's sender, woken.
+        self.message_observers: list[Callable[[], None]] = []
         self._queue: deque[_Write] = deque()  # writes waiting for the writer, in the order they came
         self._writer = self._on_writer(self._open_writer)
 
@@ -384,11 +400,16 @@ class Store:
                 db["branches"].upsert_all([_branch_row(b) for b in change.branches], pk="id")
             for counter in change.removed_counters:
                 db.execute("delete from counters where branch = ? and id = ?", [counter.branch, counter.id])
+            if change.messages:
+                outbox.insert(db, change.messages)
 
         started = time.perf_counter()
         self.write(write)
         for observe in self.commit_observers:
             observe(time.perf_counter() - started)
+        if change.messages:
+            for wake in self.message_observers:
+                wake()
 
     # ---- loading -------------------------------------------------------------------------
 

@@ -92,8 +92,10 @@ def test_the_whole_lifecycle_across_two_branches_and_a_department(app, staff, cl
     move(api, code, "off1", "processing")      # the citizen brought it to the counter
     ready = move(api, code, "fin2", "result_ready")
     assert ready["status"] == "result_ready"
-    [(told, phone)] = app.extensions["motcua"].dossiers.notifier.sent
-    assert told["code"] == code and phone == CITIZEN["phone"]
+    sender = app.extensions["motcua"].sender
+    assert sender.send_due()["sent"] == 1
+    [told] = sender.gateway.sent
+    assert code in told.text() and told.recipient == CITIZEN["phone"]
     assert api.get("/departments/finance/dossiers", "fin1").json == []
 
     # The citizen comes back to the other branch: found by ID number there, handed the result.

@@ -14,7 +14,9 @@ from motcua.core.dossiers import (ADMIN, ALPHABET, COUNTER, DEPARTMENT, MOVES, S
                                   Dossiers, NotPermitted, check_character, check_move, due_date, is_overdue,
                                   make_code, parse_code, parse_holidays, valid_id_number)
 from motcua.core.model import Conflict, Invalid, NotFound
-from motcua.notify import LoggingNotifier, result_ready_message
+from motcua.gateways import LogGateway
+from motcua.notify import Notifier, result_ready_message
+from motcua.outbox import Message, Sender
 from motcua.store import Store
 
 from conftest import MORNING
@@ -134,8 +136,9 @@ def test_every_transition_is_allowed_or_refused(status, to):
 def service(tmp_path, morning_template):
     store = Store(morning_template.copy_to(tmp_path / "motcua.db"))
     clock = FakeClock(MORNING)
-    notifier = LoggingNotifier()
-    yield Dossiers(store, clock, procedures.load(), DossierRules(), notifier), clock, notifier
+    sender = Sender(store, clock, LogGateway())
+    notifier = Notifier("log", clock, sender=sender)
+    yield Dossiers(store, clock, procedures.load(), DossierRules(), notifier), clock, sender
     store.close()
 
 
@@ -202,7 +205,7 @@ def test_a_failing_event_leaves_no_dossier(service, monkeypatch):
 
 
 def test_moves_follow_the_path_and_result_ready_tells_the_citizen_after_the_commit(service):
-    dossiers, clock, notifier = service
+    dossiers, clock, sender = service
     code = dossiers.open("KD-TL", CITIZEN, "hk-01", "staff:off1", return_branch="hk-02")["code"]
     with pytest.raises(Conflict):
         dossiers.move(code, "result_ready", [ADMIN], "staff:admin", None)
@@ -212,13 +215,15 @@ def test_moves_follow_the_path_and_result_ready_tells_the_citizen_after_the_comm
         dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:fin1", None)   # says what is missing
     dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:fin1", None, "bản sao hợp đồng thuê")
     dossiers.move(code, "processing", [COUNTER], "staff:off1", "hk-01")
-    assert not notifier.sent
+    assert sender.send_due()["sent"] == 0
     clock.advance(3600)
     ready = dossiers.move(code, "result_ready", [DEPARTMENT], "staff:fin1", None)
     assert ready["status"] == "result_ready"
-    [(told, phone)] = notifier.sent
-    assert told["code"] == code and told["status"] == "result_ready" and phone == "0912345678"
-    assert "citizen_name" not in told
+    assert sender.woken.is_set()   # after the commit, the sender is told at once
+    assert sender.send_due()["sent"] == 1
+    [told] = sender.gateway.sent
+    assert code in told.texts["vi"] and code in told.texts["en"] and told.recipient == "0912345678"
+    assert told.kind == "result_ready" and told.params["code"] == code
     dossiers.move(code, "returned", [COUNTER], "staff:off2", "hk-02")
     with pytest.raises(Conflict):
         dossiers.move(code, "rejected", [ADMIN], "staff:admin", None, "late")
@@ -227,17 +232,27 @@ def test_moves_follow_the_path_and_result_ready_tells_the_citizen_after_the_comm
                        "result_ready", "returned"]
 
 
-def test_a_notifier_that_fails_does_not_undo_the_move(service):
-    dossiers, _, _ = service
+def test_a_gateway_that_fails_does_not_undo_the_move_and_the_message_waits(service):
+    dossiers, _, sender = service
 
     class Down:
-        def result_ready(self, dossier, phone):
+        def send(self, message):
             raise ConnectionError("gateway down")
-    dossiers.notifier = Down()
+    sender.gateway = Down()
     code = dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")["code"]
     for to in ("digitized", "processing", "result_ready"):
         dossiers.move(code, to, [ADMIN], "staff:admin", None)
+    assert sender.send_due() == {"sent": 0, "pending": 1, "failed": 0}
     assert dossiers.get(code)["status"] == "result_ready"
+    assert sender.depth() == {"pending": 1, "failed": 0}
+
+
+def test_a_dossier_without_a_phone_adds_no_message(service):
+    dossiers, _, sender = service
+    code = dossiers.open("HT-KS", Citizen("001090012345", "Nguyễn Văn An"), "hk-01", "staff:off1")["code"]
+    for to in ("digitized", "processing", "result_ready"):
+        dossiers.move(code, to, [ADMIN], "staff:admin", None)
+    assert sender.depth() == {"pending": 0, "failed": 0}
 
 
 def test_a_well_formed_code_nobody_was_given_is_not_found(service):
@@ -246,21 +261,19 @@ def test_a_well_formed_code_nobody_was_given_is_not_found(service):
         dossiers.get(make_code("hk-01", date(2026, 11, 24), 99))
 
 
-def test_the_logging_notifier_logs_the_message_and_only_the_phone_s_last_digits(caplog):
-    notifier = LoggingNotifier()
+def test_the_logging_gateway_logs_the_message_and_only_the_phone_s_last_digits(caplog):
+    message = Message("k1", "result_ready", "0912345678", {"vi": "Hồ sơ HK-01-261124-0001X đã có kết quả."})
     with caplog.at_level("INFO", logger="motcua.notify"):
-        notifier.result_ready({"code": "HK-01-261124-0001X", "return_branch": "hk-02"}, "0912345678")
-    assert "HK-01-261124-0001X" in caplog.text and "hk-02" in caplog.text
+        LogGateway().send(message)
+    assert "HK-01-261124-0001X" in caplog.text
     assert "******5678" in caplog.text and "0912345678" not in caplog.text
 
 
-def test_the_result_ready_message_names_the_branch_and_its_address_not_its_id(caplog):
+def test_the_result_ready_message_names_the_branch_and_its_address_not_its_id():
     places = {"hk-02": {"name": {"vi": "Chi nhánh Hàng Bạc", "en": "Hang Bac branch"},
                         "address": {"vi": "12 Hàng Bạc", "en": "12 Hang Bac Street"}}}
-    notifier = LoggingNotifier(places.get)
-    with caplog.at_level("INFO", logger="motcua.notify"):
-        notifier.result_ready({"code": "HK-01-261124-0001X", "return_branch": "hk-02"}, "0912345678")
-    assert "Mời ông/bà đến Chi nhánh Hàng Bạc (12 Hàng Bạc)" in caplog.text and "hk-02" not in caplog.text
+    vietnamese = result_ready_message({"code": "HK-01-261124-0001X", "return_branch": "hk-02"}, places["hk-02"])
+    assert "Mời ông/bà đến Chi nhánh Hàng Bạc (12 Hàng Bạc)" in vietnamese and "hk-02" not in vietnamese
     english = result_ready_message({"code": "X", "return_branch": "hk-02"}, places["hk-02"], "en")
     assert "Hang Bac branch (12 Hang Bac Street)" in english
     no_address = result_ready_message({"code": "X", "return_branch": "hk-02"}, {"name": {"vi": "Hàng Bạc"}}, "vi")

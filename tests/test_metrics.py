@@ -1,6 +1,8 @@
 """`GET /metrics` (server/web/metrics.py): scraped after real operations, parsed with Prometheus' own parser."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -142,3 +144,22 @@ def test_a_real_server_is_scraped_after_a_call(fresh_server):
     assert value(samples, "motcua_commit_seconds_count") >= 2
     assert value(samples, "motcua_emit_lag_seconds_bucket", event="called", le="+Inf") == 1
     assert value(samples, "motcua_emit_lag_seconds_sum", event="called") > 0
+
+
+def test_the_outbox_depth_pending_and_failed(app, client):
+    runtime = app.extensions["motcua"]
+    notifier, sender = runtime.dossiers.notifier, runtime.sender
+    for key in ("k1", "k2"):
+        runtime.store.write(lambda db: notifier.add(db, "result_ready", key, "0912345678", {"vi": "x"}, {}))
+    samples = scrape(client)
+    assert value(samples, "motcua_outbox_messages", state="pending") == 2
+    assert value(samples, "motcua_outbox_messages", state="failed") == 0
+
+    class Down:
+        def send(self, message):
+            raise ConnectionError("gateway down")
+    sender.gateway, sender.rules = Down(), dataclasses.replace(sender.rules, max_attempts=1)
+    sender.send_one(sender.claim())
+    samples = scrape(client)
+    assert value(samples, "motcua_outbox_messages", state="pending") == 1
+    assert value(samples, "motcua_outbox_messages", state="failed") == 1

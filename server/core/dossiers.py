@@ -7,7 +7,6 @@ decides and writes.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from motcua.core.model import ACTIVE_AT_COUNTER, Conflict, DomainError, Invalid,
 from motcua.core.procedures import Catalogue
 from motcua.core.text import check_text
 
-log = logging.getLogger("motcua")
 
 RECEIVED, DIGITIZED, PROCESSING, SUPPLEMENT_REQUESTED, RESULT_READY, RETURNED, REJECTED = (
     "received", "digitized", "processing", "supplement_requested", "result_ready", "returned", "rejected")
@@ -279,10 +277,12 @@ class Dossiers:
                 changes["reject_reason"] = note
             db["dossiers"].update(code, changes)
             audit.append_events(db.conn, [event_row(code, row["status"], to, now, actor, place, note)])
+            if to == RESULT_READY and self.notifier is not None:  # the message exists exactly when the move does
+                self.notifier.result_ready(db, {**row, **changes}, row["citizen_phone"])
             return {**row, **changes}
         row = self.store.write(write)
-        if to == RESULT_READY:
-            self._tell_result_ready(row)
+        if to == RESULT_READY and self.notifier is not None:
+            self.notifier.wake()
         return row
 
     def citizen_at_counter(self, row: dict, engine, branch: str, actor: str) -> bool:
@@ -308,15 +308,6 @@ class Dossiers:
         document read, say; from and to are the dossier's status then."""
         status = _row(db, code)["status"]
         audit.append_events(db.conn, [event_row(code, status, status, self.clock.now(), actor, place, note)])
-
-    def _tell_result_ready(self, row: dict) -> None:
-        """After the commit: a gateway that fails does not undo the dossier's move, it is logged."""
-        if self.notifier is None:
-            return
-        try:
-            self.notifier.result_ready(self.public_view(row), row["citizen_phone"])
-        except Exception:  # noqa: BLE001  any gateway's failure; the move stands
-            log.exception("notifying dossier %s failed", row["code"])
 
     # ---- reads --------------------------------------------------------------------------------
 

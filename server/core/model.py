@@ -176,6 +176,8 @@ class Change:
     services: list[Service] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)
     removed_counters: list[Counter] = field(default_factory=list)
+    # Messages to citizens this change causes (outbox rows, motcua.notify.Notifier.message): committed with it.
+    messages: list[dict] = field(default_factory=list)
 
 
 class DomainError(Exception):

@@ -312,7 +312,8 @@ def full_dossier(code):
 
 @bp.post("/dossiers/<code>/status")
 @operation("move a dossier along its path: the counter digitises, sends on and hands back; the department asks "
-           "for a supplement, marks the result ready or rejects", FullDossier, body=StatusChange, caller=HANDLERS,
+           "for a supplement, marks the result ready or rejects; result ready writes the citizen's message (by phone, "
+           "[notify] gateway) with the move, sent after it is committed", FullDossier, body=StatusChange, caller=HANDLERS,
            conflict=True)
 def move_dossier(code):
     who, row = caller(), place()

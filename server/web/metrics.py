@@ -93,6 +93,11 @@ class Live:
         for kind, count in self.broadcaster.backlog().items():
             backlog.add_metric([kind], count)
         yield backlog
+        outbox = GaugeMetricFamily("motcua_outbox_messages", "Messages to citizens not sent: pending (to be tried) "
+                                   "and failed (given up after [notify] max_attempts)", labels=["state"])
+        for state, count in self.runtime.sender.depth().items():
+            outbox.add_metric([state], count)
+        yield outbox
         yield GaugeMetricFamily("motcua_commit_queued", "Writes waiting for the writer (group commit's queue)",
                                 value=self.runtime.store.queued)
 

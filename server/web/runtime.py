@@ -16,7 +16,9 @@ from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
 from motcua.core.model import NotFound
 from motcua.documents import Documents, open_documents
-from motcua.notify import LoggingNotifier
+from motcua.gateways import gateway_of
+from motcua.notify import Notifier, parse_templates
+from motcua.outbox import RetryRules, Sender
 from motcua.store import Store
 
 
@@ -36,6 +38,10 @@ class Runtime:
     documents: Documents | None = None
     # The procedure catalogue as the database holds it, changed live by an admin.
     catalogue: LiveCatalogue | None = None
+    # Sends the outbox's messages (serve() runs it as a background task; tests call its send_due()).
+    sender: Sender | None = None
+    # Writes every message to citizens into the outbox (motcua.notify), with the change that causes it.
+    notifier: Notifier | None = None
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -58,11 +64,24 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     home = {(counter.branch, counter.id): counter.services for counter in engine.all_counters()}
     catalogue = LiveCatalogue(store, config.dossiers.procedures or None)
     rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays))
-    dossiers = Dossiers(store, clock, catalogue.current, rules, LoggingNotifier(lambda b: branch_place(engine, b)))
+    sender = open_sender(config, store, clock)
+    notifier = Notifier(config.notify.gateway, clock, parse_templates(config.notify.zns_templates),
+                        lambda b: branch_place(engine, b), sender)
+    store.message_observers.append(sender.wake)
+    dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
     return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home,
-                   documents=open_documents(config.dossiers, store, clock), catalogue=catalogue)
+                   documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
+                   sender=sender, notifier=notifier)
+
+
+def open_sender(config: Config, store: Store, clock) -> Sender:
+    """The outbox's sender through the [notify] gateway."""
+    settings = config.notify
+    # A claim outlives two sends' timeouts: no other worker takes a message while its send may still succeed.
+    return Sender(store, clock, gateway_of(settings), build(RetryRules, settings), lease_s=2 * settings.timeout_s,
+                  poll_s=settings.poll_s)
 
 
 def branch_place(engine, branch_id: str) -> dict | None:
