@@ -113,6 +113,8 @@ def test_socket_io_goes_to_the_fanouts_sticky_from_polling_to_websocket_and_spre
     assert all(len(set(ports)) == 1 for ports in held.values()), held
     # (Each on one of three at random: all twelve on one would come once in 177,000 runs.)
     assert 2 <= len({ports[0] for ports in held.values()}) and {ports[0] for ports in held.values()} <= set(city.fanouts)
+    for display in displays:   # subscribed: its fan-out put it in the branch's room before it answered
+        display.wait_for("queue")
     ticket = issue(city, "build")
     assert call(city, "5", "off1")["id"] == ticket["id"]
     for display in displays:
