@@ -234,10 +234,14 @@ def test_a_long_land_queue_shows_the_counters_it_needs_and_applied_advice_asks_f
     page.click("#apply")
     page.wait_for_selector("#undo:not([hidden])", timeout=CLICK_MS)
     page.wait_for_selector("#advice-none:not([hidden])", timeout=CLICK_MS)   # the advice, asked again: no moves
-    assert server_advice(server) == []
-    # Every counter serves land now and it is still short: said so, not "no change needed".
+    after = requests.get(server.api + "/branches/hk-01/recommendations", headers=server.auth("mgr1"), timeout=10).json()
+    assert after["moves"] == []
+    # Every counter serves land now and it is still short: said so, not "no change needed". Other services
+    # may be short too: the session's server has seen earlier tests' arrivals within the last hour.
+    short = [s["name"]["vi"] for s in after["services"] if s["short"]]
+    assert "Đất đai" in short
     expect(page.locator("#advice-none")).to_have_text(
-        "Không còn quầy nào để điều thêm: Đất đai vẫn thiếu quầy để đạt mục tiêu.", timeout=CLICK_MS)
+        f"Không còn quầy nào để điều thêm: {', '.join(short)} vẫn thiếu quầy để đạt mục tiêu.", timeout=CLICK_MS)
     shoot(page, "manager-land-queue-applied-1920x1080")
     undo_and_clear(page, server, original, errors)
 
