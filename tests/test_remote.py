@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from motcua.core import scenario
+from motcua.core.balancing import RedirectRules
 from motcua.core.clock import FakeClock
 from motcua.core.engine import QueueEngine
+from motcua.core.journeys import Journeys
 from motcua.core.model import EXPIRED, REMOTE, WAITING, WALK_IN, WINDOW_MISSED, Conflict, Invalid
 from motcua.core.remote import RemoteRules, mobile
 from motcua.store import Store
@@ -193,3 +195,27 @@ def test_a_restarted_engine_keeps_channels_windows_and_phones(tmp_path, clock):
     clock.set(ticket.window_end)
     assert again.expire_windows() == 1
     store.close()
+
+
+def test_nearby_ranks_reachable_branches_by_travel_plus_wait(engine):
+    journeys = Journeys(engine, RedirectRules(max_km=5.0, max_travel_min=30.0))
+    home = engine.branch("hk-01")
+    first = journeys.nearby(home.lat, home.lon, "civil")
+    assert first[0].branch == "hk-01" and first[0].travel_min == 0
+    assert [a.total_min for a in first] == sorted(a.total_min for a in first)
+    assert all(a.distance_km <= 5.0 and a.travel_min <= 30.0 for a in first)
+    for _ in range(30):
+        engine.issue("hk-01", "civil")
+    again = journeys.nearby(home.lat, home.lon, "civil")
+    assert again[0].branch != "hk-01"
+    assert {a.branch for a in again} == {a.branch for a in first}
+    assert journeys.nearby(home.lat + 1, home.lon, "civil") == []   # 110 km away: nothing within reach
+    assert [a.branch for a in journeys.nearby(home.lat, home.lon, "civil")] == [
+        a.branch for a in Journeys(engine, RedirectRules(max_km=50.0)).nearby(home.lat, home.lon, "civil")
+        if a.distance_km <= 5.0]
+
+
+def test_journeys_take_remote_tickets_with_the_longest_trip_offered(engine):
+    journeys = Journeys(engine, RedirectRules(max_travel_min=25.0), grace_min=5.0)
+    ticket = journeys.issue_remote("hk-01", "civil", PHONE)
+    assert ticket.due_at == MORNING + 25 * 60 and ticket.window_end == MORNING + 30 * 60

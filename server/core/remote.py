@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .balancing import RedirectRules
 from .model import Invalid
 
 # Vietnamese mobile numbers: 0 (or +84 / 84) then 9 digits, the first of them 3, 5, 7, 8 or 9.
@@ -31,9 +32,10 @@ _SEPARATORS = re.compile(r"[\s.\-()]")
 
 @dataclass(frozen=True)
 class RemoteRules:
-    """How long a remote ticket's citizen has to come (the [remote] settings and the trip's bound)."""
+    """How long a remote ticket's citizen has to come: the longest trip offered ([balancing]
+    max_travel_min) and the [remote] grace."""
 
-    travel_min: float = 30.0
+    travel_min: float = RedirectRules.max_travel_min
     grace_min: float = 10.0
 
 
