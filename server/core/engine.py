@@ -636,6 +636,17 @@ class QueueEngine:
                 Event(ticket.id, ticket.branch, WAITING, WAITING, now, None, actor, "checked_in")]))
             return arrived
 
+    def check_in_phone(self, branch_id: str, phone: str, actor: str | None = None) -> list[Ticket]:
+        """Check in every remote ticket the phone holds at the branch, not checked in yet (none: NotFound)."""
+        phone = mobile(phone)
+        with self.operating(branch_id):
+            self._expire_windows(self._books[branch_id])
+            held = [self.tickets[t] for (p, _), t in list(self._remote.items()) if p == phone]
+            waiting = [t for t in held if t.branch == branch_id and awaiting_check_in(t)]
+            if not waiting:
+                raise NotFound(f"this phone holds no remote ticket to check in at {branch_id}", "unknown_ticket")
+            return [self.check_in(t.id, actor) for t in waiting]
+
     def note_not_printed(self, ticket_id: str, problem: str, actor: str | None = None) -> Ticket:
         """A kiosk could not print the ticket: it stays valid (shown on screen with its QR) and the
         journal says it was never printed, so that no number is a phantom."""

@@ -113,6 +113,10 @@ class Journeys:
         """The citizen is at the ticket's branch: callable from now."""
         return self.engine.check_in(ticket_id, actor)
 
+    def check_in_phone(self, branch_id: str, phone: str, actor: str | None = None) -> list[Ticket]:
+        """The phone at the branch's door: its remote tickets there callable from now."""
+        return self.engine.check_in_phone(branch_id, phone, actor)
+
     def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,
                  actor: str | None = None) -> Ticket:
         """An officer queues the citizen again for another service or branch; sent to another branch,
