@@ -219,3 +219,21 @@ def test_journeys_take_remote_tickets_with_the_longest_trip_offered(engine):
     journeys = Journeys(engine, RedirectRules(max_travel_min=25.0), grace_min=5.0)
     ticket = journeys.issue_remote("hk-01", "civil", PHONE)
     assert ticket.due_at == MORNING + 25 * 60 and ticket.window_end == MORNING + 30 * 60
+
+
+def test_the_server_sweeps_windows_on_its_own(engine, clock):
+    from motcua.server_main import sweep_windows
+
+    ticket = engine.issue_remote("hk-02", "civil", PHONE, rules=RULES)
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock.advance(seconds)
+        if len(slept) == 3:
+            raise StopIteration
+
+    with pytest.raises(StopIteration):
+        sweep_windows(engine, 20 * 60, sleep)
+    assert slept == [1200, 1200, 1200]
+    assert engine.ticket(ticket.id).status == EXPIRED   # swept at the third turn, 40 minutes on
