@@ -42,7 +42,7 @@ def json_only() -> None:
 @bp.get("/branches/nearby")
 @operation("the branches a citizen at lat, lon can reach within [balancing] max_km and max_travel_min that serve "
            "the service now, soonest called first (travel plus the predicted wait there on arriving, citizens on "
-           "their way there counted)", NearbyBranch, many=True, query=NearbyQuery)
+           "their way there counted)", NearbyBranch, many=True, query=NearbyQuery, errors=(404,))
 def nearby():
     query = NearbyQuery.of(request.args)
     rt = runtime()
