@@ -478,16 +478,7 @@ class QueueEngine:
               actor: str | None = None) -> Ticket:
         """A new ticket at the back of its service's queue (by arrival time and priority)."""
         with self.operating(branch_id):
-            branch = self.branch(branch_id)
-            service = self.service(service_id)
-            if service_id not in branch.services:
-                raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
-            now = self.clock.now()
-            if branch.closed:
-                raise Conflict(f"{branch_id} is closed by the administration", "branch_closed")
-            if self.settings.enforce_hours and not self._within_hours(branch, now):
-                raise Conflict(f"{branch_id} is closed now", "branch_closed")
-            self._expire_windows(self._books[branch_id])
+            service, now = self._issuing(branch_id, service_id)
             ticket = self._new_ticket(branch_id, service, priority, lang, now)
             self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)]))
             return ticket
@@ -499,14 +490,7 @@ class QueueEngine:
         phone holding an active remote ticket for the service is refused (remote_ticket_held) with it."""
         phone = mobile(phone)
         with self.operating(branch_id):
-            branch = self.branch(branch_id)
-            service = self.service(service_id)
-            if service_id not in branch.services:
-                raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
-            now = self.clock.now()
-            if branch.closed or (self.settings.enforce_hours and not self._within_hours(branch, now)):
-                raise Conflict(f"{branch_id} is closed now", "branch_closed")
-            self._expire_windows(self._books[branch_id])
+            service, now = self._issuing(branch_id, service_id)
             with self._remote_lock:
                 held = self.tickets.get(self._remote.get((phone, service_id), ""))
                 if held is not None:
@@ -519,6 +503,21 @@ class QueueEngine:
                                         window_end=window_end(now, ticket.estimate_min, rules))
                 self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)]))
                 return ticket
+
+    def _issuing(self, branch_id: str, service_id: str) -> tuple[Service, float]:
+        """The service a new ticket of the branch is for, and now: refused if the branch does not offer it
+        or is closed. Windows ended are let go first (the branch is held)."""
+        branch = self.branch(branch_id)
+        service = self.service(service_id)
+        if service_id not in branch.services:
+            raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
+        now = self.clock.now()
+        if branch.closed:
+            raise Conflict(f"{branch_id} is closed by the administration", "branch_closed")
+        if self.settings.enforce_hours and not self._within_hours(branch, now):
+            raise Conflict(f"{branch_id} is closed now", "branch_closed")
+        self._expire_windows(self._books[branch_id])
+        return service, now
 
     def expire_windows(self) -> int:
         """Let every remote ticket not checked in by its window's end leave the queue (the server's
