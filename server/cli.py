@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--policy", default="none", choices=("none", "balance", "realloc", "balance+realloc"))
     simulate.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     simulate.add_argument("--trace", help="write one CSV row per citizen to this file")
+    simulate.add_argument("--remote-share", type=share, default=0.0,
+                          help="fraction of the day's citizens who take a remote ticket before the trip (0 to 1)")
 
     demo = commands.add_parser("demo", help="server plus simulated kiosks and counters, on a scenario")
     demo.add_argument("--scenario", default="hoan-kiem",
@@ -275,12 +277,24 @@ def _password(args) -> str:
     return password
 
 
+def share(text: str) -> float:
+    """A fraction from 0 to 1, as a command-line option takes it."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction from 0 to 1")
+    return value
+
+
 def cmd_simulate(args, config) -> int:
     import json
 
     from motcua.core.simulator import simulate
 
-    print(json.dumps(simulate(args.scenario, args.policy, args.seed, args.trace), ensure_ascii=False))
+    print(json.dumps(simulate(args.scenario, args.policy, args.seed, args.trace, args.remote_share),
+                     ensure_ascii=False))
     return 0
 
 

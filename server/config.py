@@ -17,6 +17,7 @@ from typing import Any
 from motcua.core.balancing import RedirectRules
 from motcua.core.dossiers import DEFAULT_HOLIDAYS
 from motcua.core.engine import EngineSettings
+from motcua.core.remote import RemoteRules
 from motcua.core.staffing import StaffingRules
 from motcua.outbox import RetryRules
 
@@ -125,6 +126,20 @@ class Balancing:
         RedirectRules.min_saving_min, "Offer another branch only when it saves at least this many minutes (small: "
         "evening out queues helps everyone behind, and the citizen sees the saving and decides).")
     max_offers: int = setting(RedirectRules.max_offers, "Most alternatives shown with one ticket (0 turns offers off).")
+
+
+@dataclasses.dataclass(frozen=True)
+class Remote:
+    grace_min: float = setting(
+        RemoteRules.grace_min, "Minutes a remote ticket's arrival window runs past its predicted call (or the longest "
+        "trip offered, [balancing] max_travel_min, if later); not checked in by then, it leaves the queue.")
+    sweep_s: float = setting(30.0, "Seconds between the server's sweeps that let remote tickets whose window ended "
+                                   "leave the queue (a branch's own operations do it too).")
+    tickets_per_minute_per_address: int = setting(
+        3, "Remote tickets (POST /branches/{b}/remote-tickets) one address may ask for in any minute, taken or "
+           "refused; more answer 429 with Retry-After.")
+    tickets_per_hour_per_address: int = setting(
+        10, "Remote tickets one address may ask for in any hour, as tickets_per_minute_per_address.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +258,7 @@ class Config:
     auth: Auth = dataclasses.field(default_factory=Auth)
     queue: Queue = dataclasses.field(default_factory=Queue)
     balancing: Balancing = dataclasses.field(default_factory=Balancing)
+    remote: Remote = dataclasses.field(default_factory=Remote)
     staffing: Staffing = dataclasses.field(default_factory=Staffing)
     display: Display = dataclasses.field(default_factory=Display)
     kiosk: Kiosk = dataclasses.field(default_factory=Kiosk)

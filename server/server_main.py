@@ -46,6 +46,8 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     socketio.start_background_task(app.extensions[EXTENSION].run)
     # What was pending at the last stop is sent first, then each message as its change commits.
     socketio.start_background_task(app.extensions["motcua"].sender.run)
+    socketio.start_background_task(sweep_windows, app.extensions["motcua"].engine, config.remote.sweep_s,
+                                   socketio.sleep)
     warm_heap(config)
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
@@ -60,6 +62,16 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
         app.extensions["motcua"].store.close()
         held.close()
         writing.close()
+
+
+def sweep_windows(engine, every_s: float, sleep) -> None:
+    """The task that lets remote tickets whose window ended leave the queue at branches nobody touches."""
+    while True:
+        try:
+            engine.expire_windows()
+        except Exception:  # the branch's next operation lets them go instead
+            logging.getLogger("motcua").exception("sweeping the remote tickets' windows failed")
+        sleep(every_s)
 
 
 def warm_heap(config: Config) -> None:

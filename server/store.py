@@ -205,6 +205,15 @@ def m018_outbox(db: Database) -> None:
     db["outbox"].create_index(["sent_at", "failed_at", "next_attempt_at"])
 
 
+@migrations()
+def m019_remote(db: Database) -> None:
+    """How each ticket was taken (walk_in, remote), and a remote ticket's phone, arrival window and check-in."""
+    db["tickets"].add_column("channel", str, not_null_default="walk_in")
+    db["tickets"].add_column("phone", str)
+    db["tickets"].add_column("window_end", float)
+    db["tickets"].add_column("checked_in_at", float)
+
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"

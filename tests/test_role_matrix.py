@@ -49,6 +49,11 @@ MATRIX = {
     "POST /branches/{b}/tickets/{number}/rating":   "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "POST /tickets/{ticket_id}/redirect":           "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "POST /tickets/{ticket_id}/check-in":           "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    # Remote tickets: anyone may find branches, take one and check it in by phone; a kiosk checks in by number.
+    "GET /branches/nearby":                         "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /branches/{b}/remote-tickets":            "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /branches/{b}/remote-tickets/check-in":   "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /branches/{b}/tickets/{number}/check-in": "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "POST /tickets/{ticket_id}/not-printed":        "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/counters/{c}":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/staff-state":                "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -159,6 +164,8 @@ def matrix_app(tmp_path_factory, morning_template):
     # Both login routes sign in once per cell, from one address: more than a minute's limit allows.
     app = create_app(load_config(server={"db": str(db), "async_mode": "threading"},
                                  auth={"login_per_minute_per_address": 1000},
+                                 remote={"tickets_per_minute_per_address": 1000,
+                                         "tickets_per_hour_per_address": 1000},
                                  dossiers={"documents": str(db.parent / "documents"),
                                            "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     app.config["TESTING"] = True
@@ -227,6 +234,11 @@ class Caller:
             path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
         if "report." in template:
             path += "?from=2026-11-01&to=2026-11-30"
+        if template == "/branches/nearby":
+            path += "?lat=21.02&lon=105.85&service=civil"
+        phone = f"09{next(FRESH):08d}"   # each cell a phone of its own
+        if template.endswith("/remote-tickets/check-in"):
+            self.app.extensions["motcua"].journeys.issue_remote(branch, "civil", phone)
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
         body = {
@@ -235,6 +247,8 @@ class Caller:
             "/tickets": {"service": "civil"},
             "{number}/rating": {"score": 4, "code": ticket["rating_code"]} if ticket else None,
             "/rating": {"score": 4},
+            "/remote-tickets": {"service": "civil", "phone": phone},
+            "/remote-tickets/check-in": {"phone": phone},
             "/redirect": {"branch": OTHER[branch]},
             "/not-printed": {"problem": "paper_out"},
             "/call": {"ticket": self.ticket(branch)["id"]} if template.endswith("/call") else None,

@@ -27,7 +27,7 @@ def test_cli_prints_the_summary_as_its_last_line_and_writes_the_trace(tmp_path):
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 10
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(summary) == KEYS | {"branches"}
+    assert set(summary) == KEYS | {"branches", "by_channel"}
     assert set(summary["branches"]) == {"hk-01", "hk-02", "hk-03", "hn-hq"}
     for figures in summary["branches"].values():
         assert set(figures) == KEYS
@@ -133,7 +133,7 @@ def test_cli_runs_the_realloc_policies():
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         summary = json.loads(done.stdout.strip().splitlines()[-1])
-        assert set(summary) == KEYS | {"branches"} and summary["served"] == summary["citizens"]
+        assert set(summary) == KEYS | {"branches", "by_channel"} and summary["served"] == summary["citizens"]
 
 
 def test_the_real_size_city_runs_a_day_and_balancing_helps():
@@ -142,3 +142,40 @@ def test_the_real_size_city_runs_a_day_and_balancing_helps():
     assert alone["served"] == alone["citizens"] > 2000 and helped["served"] == helped["citizens"]
     assert len(alone["branches"]) == len(data["branches"])
     assert helped["mean_wait_min"] < alone["mean_wait_min"]
+
+
+def test_remote_tickets_are_taken_before_the_trip_and_waited_for_from_check_in(tmp_path):
+    data = scenario.load(HOAN_KIEM)
+    day = CityDay(data, "balance", seed=5, remote_share=0.3).run()
+    remote = [c for c in day.citizens if c.channel == "remote"]
+    came = [c for c in remote if c.came]
+    assert 0.2 < len(remote) / len(day.citizens) < 0.4 and not any(c.priority for c in remote)
+    assert 0 < len(remote) - len(came) < 0.15 * len(remote)     # a few never come
+    for citizen in came:
+        assert citizen.checked_in_min >= citizen.arrived_min + citizen.travel_min - 1e-9
+        assert citizen.started_min >= citizen.checked_in_min - 1e-9
+        assert citizen.wait_min == pytest.approx(citizen.started_min - citizen.checked_in_min)
+    for citizen in remote:
+        if not citizen.came:
+            assert citizen.started_min is None and citizen.checked_in_min is None
+    summary = day.summary()
+    assert summary["citizens"] == len(day.citizens) - (len(remote) - len(came))
+    channels = summary["by_channel"]
+    assert channels["remote"]["citizens"] == len(came)
+    assert channels["walk_in"]["citizens"] + channels["remote"]["citizens"] == summary["citizens"]
+    waits = [c.wait_min for c in came]
+    assert channels["remote"]["mean_wait_min"] == pytest.approx(sum(waits) / len(waits), abs=1e-3)
+    assert CityDay(data, "balance", seed=5, remote_share=0.3).run().summary() == summary
+    assert CityDay(data, "balance", seed=5).run().summary()["by_channel"]["remote"]["citizens"] == 0
+    trace = tmp_path / "trace.csv"
+    day.write_trace(trace)
+    rows = list(csv.DictReader(trace.open(encoding="utf-8")))
+    assert sum(r["channel"] == "remote" for r in rows) == len(remote)
+    assert sum(r["checked_in_min"] != "" for r in rows) == len(came)
+
+
+@pytest.mark.parametrize("share", ["1.5", "-0.1", "lots"])
+def test_the_cli_refuses_a_share_that_is_not_a_fraction(share):
+    done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--remote-share", share],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "fraction" in done.stderr

@@ -59,10 +59,16 @@ def reachable(queues: QueueView, from_branch: str, to_branch: str, service_id: s
 
 def _trip(queues: QueueView, from_branch: str, to_branch: str, service_id: str, rules: RedirectRules):
     """(km, travel minutes) of an allowed trip, else None."""
-    home, other = queues.branch(from_branch), queues.branch(to_branch)
-    if from_branch == to_branch or other.closed or service_id not in other.services:
+    home = queues.branch(from_branch)
+    return None if from_branch == to_branch else _trip_from(queues, home.lat, home.lon, to_branch, service_id, rules)
+
+
+def _trip_from(queues: QueueView, lat: float, lon: float, to_branch: str, service_id: str, rules: RedirectRules):
+    """(km, travel minutes) of an allowed trip from a point to a branch, else None."""
+    other = queues.branch(to_branch)
+    if other.closed or service_id not in other.services:
         return None
-    km = distance_km(home.lat, home.lon, other.lat, other.lon)
+    km = distance_km(lat, lon, other.lat, other.lon)
     travel = km * rules.detour_factor / rules.speed_kmh * 60
     if km > rules.max_km or travel > rules.max_travel_min or queues.now() + travel * 60 >= queues.closes_at(to_branch):
         return None
@@ -86,11 +92,24 @@ def serving_elsewhere(queues: QueueView, branch_id: str, service_id: str, rules:
 
 def _reachable_serving(queues: QueueView, branch_id: str, service_id: str,
                        rules: RedirectRules) -> list[tuple[Alternative, float]]:
-    """Every branch within the trip limits with a counter for the service, and the minutes from now
-    until the citizen would be called there; best first."""
+    """Every other branch within the trip limits from this one that serves the service (motcua.core.balancing._serving_from)."""
+    home = queues.branch(branch_id)
+    return _serving_from(queues, home.lat, home.lon, service_id, rules, exclude=branch_id)
+
+
+def nearby(queues: QueueView, lat: float, lon: float, service_id: str, rules: RedirectRules) -> list[Alternative]:
+    """The branches a citizen at (lat, lon) can reach within the trip limits that would serve
+    service_id today, soonest called first (travel plus the wait there on arriving)."""
+    return [a for a, _ in _serving_from(queues, lat, lon, service_id, rules)]
+
+
+def _serving_from(queues: QueueView, lat: float, lon: float, service_id: str, rules: RedirectRules,
+                  exclude: str | None = None) -> list[tuple[Alternative, float]]:
+    """Every branch within the trip limits from (lat, lon) with a counter for the service, and the
+    minutes from now until the citizen would be called there; best first."""
     found = []
     for other in queues.branch_ids():
-        trip = _trip(queues, branch_id, other, service_id, rules)
+        trip = None if other == exclude else _trip_from(queues, lat, lon, other, service_id, rules)
         if trip is None:
             continue
         km, travel = trip

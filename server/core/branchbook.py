@@ -55,6 +55,7 @@ class BranchBook:
         self.numbered: dict[tuple[str, str], str] = {}               # (day, number) -> ticket id
         self.seq: dict[tuple[str, str], int] = defaultdict(int)      # (day, letter) -> last sequence issued
         self.at_counter: dict[str, str] = {}                         # counter id -> the ticket it holds
+        self.windows: dict[str, float] = {}                          # remote ticket not checked in -> its window's end
         # When each counter last let a ticket go (done, no-show, transfer): where its idle time starts.
         self.freed_at: dict[str, float] = {}
         self.kiosk_problems: deque[Event] = deque(maxlen=KIOSK_PROBLEMS_KEPT)

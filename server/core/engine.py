@@ -26,8 +26,8 @@ from . import dashboard, holders
 from .branchbook import BranchBook
 from .clock import LocalTime, hhmm_minutes
 from .model import (
-    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, SERVING, TRANSFERRED,
-    WAITING,
+    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, REMOTE, SERVING,
+    TRANSFERRED, WAITING, WINDOW_MISSED,
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket, WrongCode,
 )
 from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
@@ -35,7 +35,8 @@ from .readmodels import (
     BranchDay, BranchSetup, BranchState, CityRow, CounterLine, DayRecord, KioskProblem, Network, ServiceLine,
     StaffState, TicketState,
 )
-from .routing import ServiceQueue, pick_next, rank
+from .remote import RemoteRules, mobile, window_end
+from .routing import ServiceQueue, awaiting_check_in, pick_next, rank
 from .staffing import Advice, HourlyRates, StaffingRules, advise
 from .text import check_text
 
@@ -163,6 +164,9 @@ class QueueEngine:
         self.times = ServiceTimes({s.id: s.mean_min for s in self.services.values()},
                                   settings.learn_min_samples, settings.learn_window)
         self.tickets: dict[str, Ticket] = {}
+        # (phone, service) -> its active remote ticket, network-wide; checked and taken under _remote_lock.
+        self._remote: dict[tuple[str, str], str] = {}
+        self._remote_lock = threading.Lock()   # taken after the branch's, before the commit lock
         self.ranges = WaitRanges()
         self.ratings: dict[str, Rating] = {}
         self._boost_s = settings.priority_boost_min * 60
@@ -474,18 +478,55 @@ class QueueEngine:
               actor: str | None = None) -> Ticket:
         """A new ticket at the back of its service's queue (by arrival time and priority)."""
         with self.operating(branch_id):
-            branch = self.branch(branch_id)
-            service = self.service(service_id)
-            if service_id not in branch.services:
-                raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
-            now = self.clock.now()
-            if branch.closed:
-                raise Conflict(f"{branch_id} is closed by the administration", "branch_closed")
-            if self.settings.enforce_hours and not self._within_hours(branch, now):
-                raise Conflict(f"{branch_id} is closed now", "branch_closed")
+            service, now = self._issuing(branch_id, service_id)
             ticket = self._new_ticket(branch_id, service, priority, lang, now)
             self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)]))
             return ticket
+
+    def issue_remote(self, branch_id: str, service_id: str, phone: str, lang: str = "vi",
+                     rules: RemoteRules = RemoteRules(), actor: str | None = None) -> Ticket:
+        """A remote ticket (motcua.core.remote): in the queue at once as a ticket on its way, expected
+        after `rules.travel_min`, called only once checked in, gone at its window's end if not. A
+        phone holding an active remote ticket for the service is refused (remote_ticket_held) with it."""
+        phone = mobile(phone)
+        with self.operating(branch_id):
+            service, now = self._issuing(branch_id, service_id)
+            with self._remote_lock:
+                held = self.tickets.get(self._remote.get((phone, service_id), ""))
+                if held is not None:
+                    raise Conflict("this phone already holds a remote ticket for the service", "remote_ticket_held",
+                                   {"ticket": held.id, "branch": held.branch, "number": held.number})
+                ticket = self._new_ticket(branch_id, service, False, lang, now, due_at=now + rules.travel_min * 60)
+                if ticket.estimate_min is None:
+                    raise Conflict(f"no open counter serves {service_id!r} at {branch_id} today", "not_served")
+                ticket = ticket.replace(channel=REMOTE, phone=phone,
+                                        window_end=window_end(now, ticket.estimate_min, rules))
+                self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)]))
+                return ticket
+
+    def _issuing(self, branch_id: str, service_id: str) -> tuple[Service, float]:
+        """The service a new ticket of the branch is for, and now: refused if the branch does not offer it
+        or is closed. Windows ended are let go first (the branch is held)."""
+        branch = self.branch(branch_id)
+        service = self.service(service_id)
+        if service_id not in branch.services:
+            raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
+        now = self.clock.now()
+        if branch.closed:
+            raise Conflict(f"{branch_id} is closed by the administration", "branch_closed")
+        if self.settings.enforce_hours and not self._within_hours(branch, now):
+            raise Conflict(f"{branch_id} is closed now", "branch_closed")
+        self._expire_windows(self._books[branch_id])
+        return service, now
+
+    def expire_windows(self) -> int:
+        """Let every remote ticket not checked in by its window's end leave the queue (the server's
+        sweep; each branch's operations do it for the branch too): how many left."""
+        gone = 0
+        for branch_id in self.branch_ids():
+            with self.operating(branch_id):
+                gone += self._expire_windows(self._books[branch_id])
+        return gone
 
     def call_next(self, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket | None:
         """Call the best-ranked ticket callable now among the counter's services, or None (a free
@@ -493,6 +534,7 @@ class QueueEngine:
         with self.operating(branch_id):
             counter, claim = self._free_open_counter(branch_id, counter_id, actor)
             book = self._books[branch_id]
+            self._expire_windows(book)
             queues = [book.queues[s] for s in counter.services if s in book.queues]
             ticket_id = pick_next(queues, self.clock.now())
             if ticket_id is None:
@@ -573,16 +615,36 @@ class QueueEngine:
 
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """A citizen on their way shows up: from now they rank and may be called as arrived. Already
-        due (or never on the way): nothing changes."""
-        with self.operating(self._branch_of(ticket_id)):
-            ticket = self._require(self.ticket(ticket_id), (WAITING,), "check in")
+        due (or never on the way): nothing changes, except that a remote ticket is callable from its
+        check-in on; one whose window has ended is refused (window_missed)."""
+        branch_id = self._branch_of(ticket_id)
+        with self.operating(branch_id):
+            self._expire_windows(self._books[branch_id])
+            ticket = self.ticket(ticket_id)
+            if ticket.channel == REMOTE and ticket.status == EXPIRED and ticket.checked_in_at is None:
+                raise Conflict("the ticket's arrival window has ended", WINDOW_MISSED)
+            self._require(ticket, (WAITING,), "check in")
             now = self.clock.now()
-            if ticket.due_at is None or ticket.due_at <= now:
+            if awaiting_check_in(ticket):
+                arrived = ticket.replace(checked_in_at=now, due_at=min(ticket.due_at, now))
+            elif ticket.due_at is None or ticket.due_at <= now:
                 return ticket
-            arrived = ticket.replace(due_at=now)
+            else:
+                arrived = ticket.replace(due_at=now)
             self._commit(Change(tickets=[arrived], events=[
                 Event(ticket.id, ticket.branch, WAITING, WAITING, now, None, actor, "checked_in")]))
             return arrived
+
+    def check_in_phone(self, branch_id: str, phone: str, actor: str | None = None) -> list[Ticket]:
+        """Check in every remote ticket the phone holds at the branch, not checked in yet (none: NotFound)."""
+        phone = mobile(phone)
+        with self.operating(branch_id):
+            self._expire_windows(self._books[branch_id])
+            held = [self.tickets[t] for (p, _), t in list(self._remote.items()) if p == phone]
+            waiting = [t for t in held if t.branch == branch_id and awaiting_check_in(t)]
+            if not waiting:
+                raise NotFound(f"this phone holds no remote ticket to check in at {branch_id}", "unknown_ticket")
+            return [self.check_in(t.id, actor) for t in waiting]
 
     def note_not_printed(self, ticket_id: str, problem: str, actor: str | None = None) -> Ticket:
         """A kiosk could not print the ticket: it stays valid (shown on screen with its QR) and the
@@ -753,6 +815,16 @@ class QueueEngine:
             change = build()
             self._commit(change)
             return change
+
+    def _expire_windows(self, book: BranchBook) -> int:
+        """The branch's remote tickets whose window has ended unchecked leave the queue (the branch is held)."""
+        now = self.clock.now()
+        ended = [self.tickets[t] for t, end in book.windows.items() if end <= now]
+        if ended:
+            gone = [t.replace(status=EXPIRED, ended_at=now) for t in ended]
+            self._commit(Change(tickets=gone, events=[
+                Event(t.id, t.branch, WAITING, EXPIRED, now, None, None, WINDOW_MISSED) for t in ended]))
+        return len(ended)
 
     # ---- estimates -------------------------------------------------------------------------
 
@@ -986,11 +1058,28 @@ class QueueEngine:
             self._queue(book, new.service).add(new)
         if new.status in ACTIVE_AT_COUNTER:
             book.at_counter[new.counter] = new.id
+        self._keep_remote(book, old, new)
         self._keep_schedule(book, old, new)
         if old is None:
             letter, seq = split_number(new.number)
             key = (new.day, letter)
             book.seq[key] = max(book.seq[key], seq)
+
+    def _keep_remote(self, book: BranchBook, old: Ticket | None, new: Ticket) -> None:
+        """Keep the phones' active remote tickets and the branch's open windows in step with a ticket."""
+        if new.channel != REMOTE:
+            return
+        key = (new.phone, new.service)
+        if old is not None and (old.phone, old.service) != key and self._remote.get((old.phone, old.service)) == old.id:
+            del self._remote[(old.phone, old.service)]
+        if new.status in (WAITING, CALLED, SERVING) and new.day == self._day:
+            self._remote[key] = new.id
+        elif self._remote.get(key) == new.id:
+            del self._remote[key]
+        if new.status == WAITING and new.day == self._day and awaiting_check_in(new):
+            book.windows[new.id] = new.window_end
+        else:
+            book.windows.pop(new.id, None)
 
     def _keep_schedule(self, book: BranchBook, old: Ticket | None, new: Ticket) -> None:
         """A new ticket ranking after every other at its branch is dealt onto the branch's schedule

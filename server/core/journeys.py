@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .balancing import Alternative, RedirectRules, alternatives, reachable, serving_elsewhere
+from .balancing import Alternative, RedirectRules, alternatives, nearby, reachable, serving_elsewhere
 from .engine import QueueEngine
 from .model import Conflict, NotFound, Service, Ticket
 from .readmodels import ServiceLine
+from .remote import RemoteRules
 from .transfers import Destination, destinations, due_at
 
 
@@ -54,9 +55,21 @@ class TransferOption:
 class Journeys:
     """Issuing with offers, redirecting and checking in, over one engine and its redirect rules."""
 
-    def __init__(self, engine: QueueEngine, rules: RedirectRules) -> None:
+    def __init__(self, engine: QueueEngine, rules: RedirectRules, grace_min: float = RemoteRules.grace_min) -> None:
         self.engine = engine
         self.rules = rules
+        # A remote ticket's citizen may come from as far as any branch is offered (motcua.core.remote).
+        self.remote = RemoteRules(rules.max_travel_min, grace_min)
+
+    def nearby(self, lat: float, lon: float, service_id: str) -> list[Alternative]:
+        """The branches a citizen at (lat, lon) can reach that serve the service today, soonest called first."""
+        self.engine.service(service_id)
+        return nearby(self.engine.published(), lat, lon, service_id, self.rules)
+
+    def issue_remote(self, branch_id: str, service_id: str, phone: str, lang: str = "vi",
+                     actor: str | None = None) -> Ticket:
+        """A remote ticket at the branch, with its arrival window (motcua.core.remote)."""
+        return self.engine.issue_remote(branch_id, service_id, phone, lang, self.remote, actor)
 
     def issue(self, branch_id: str, service_id: str, priority: bool = False, lang: str = "vi",
               actor: str | None = None) -> Issued:
@@ -99,6 +112,10 @@ class Journeys:
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """The citizen is at the ticket's branch: callable from now."""
         return self.engine.check_in(ticket_id, actor)
+
+    def check_in_phone(self, branch_id: str, phone: str, actor: str | None = None) -> list[Ticket]:
+        """The phone at the branch's door: its remote tickets there callable from now."""
+        return self.engine.check_in_phone(branch_id, phone, actor)
 
     def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,
                  actor: str | None = None) -> Ticket:

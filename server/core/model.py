@@ -12,6 +12,10 @@ ACTIVE_AT_COUNTER = (CALLED, SERVING)
 # What a ticket may still be when its day ends: the day's close turns each into EXPIRED.
 OPEN = (WAITING, CALLED, SERVING, NO_SHOW)
 DAY_CLOSED = "day_closed"  # the note of the event that expires a ticket left over at midnight
+# How a ticket was taken: at the branch's kiosk, or from a phone before the trip (motcua.core.remote).
+WALK_IN, REMOTE = "walk_in", "remote"
+CHANNELS = (WALK_IN, REMOTE)
+WINDOW_MISSED = "window_missed"  # the note of the event that expires a remote ticket not checked in in time
 # Why an officer paused a counter; a paused counter is open but calls nobody and is dealt no tickets.
 PAUSE_REASONS = ("break", "meeting", "other")
 STAFF_ACTOR = "staff:"  # a staff account's actor is "staff:" and its username
@@ -93,7 +97,9 @@ class Ticket:
     """One citizen's place in one queue; issued_at is the first arrival and survives transfers.
 
     due_at: when a citizen sent here from another branch is expected (or checked in): the ticket
-    ranks by it and `next` does not call it before. estimate_min: the wait estimated when the
+    ranks by it and `next` does not call it before. A remote ticket (channel `remote`) is such a
+    ticket that `next` does not call before its check-in (checked_in_at) either, and that leaves
+    the queue at window_end if not checked in by then. estimate_min: the wait estimated when the
     ticket joined this queue. first_called_at: its first call, against which that estimate is
     judged.
     """
@@ -120,6 +126,10 @@ class Ticket:
     first_called_at: float | None = None
     rating_code: str | None = None      # printed on the ticket, shown on its phone page: rates it by number
     rating_code_misses: int = 0         # wrong codes tried with its number (RATING_CODE_TRIES lock that way)
+    channel: str = WALK_IN              # walk_in or remote (motcua.core.remote)
+    phone: str | None = None            # a remote ticket's phone (the only personal data it keeps)
+    window_end: float | None = None     # a remote ticket leaves the queue if not checked in by then
+    checked_in_at: float | None = None  # when a remote ticket's citizen checked in at the branch
 
     def replace(self, **changes) -> "Ticket":
         return dataclasses.replace(self, **changes)

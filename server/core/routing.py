@@ -6,8 +6,9 @@ services it may serve (ties: earlier arrival, then the lower number). So priorit
 first, but a regular citizen who has waited `priority_boost_min` longer than a priority one goes
 before them: nobody can be starved by a stream of priority arrivals. A citizen sent here from
 another branch arrives when expected (`due_at`), or earlier by checking in: that is their
-arrival, and `next` passes over them until then. Ranks change only through a committed change
-(a check-in), so each service's queue is kept sorted at insertion.
+arrival, and `next` passes over them until then. A remote ticket (motcua.core.remote) is one on
+its way that `next` passes over until its citizen checks in, whenever it is due. Ranks change
+only through a committed change (a check-in), so each service's queue is kept sorted at insertion.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import bisect
 import math
 from collections.abc import Iterable, Iterator
 
-from .model import Ticket
+from .model import REMOTE, Ticket
 
 Key = tuple[float, float, str]
 
@@ -23,6 +24,11 @@ Key = tuple[float, float, str]
 def arrival(ticket: Ticket) -> float:
     """When the citizen is (or is expected to be) at the ticket's branch."""
     return ticket.issued_at if ticket.due_at is None else ticket.due_at
+
+
+def awaiting_check_in(ticket: Ticket) -> bool:
+    """Whether `next` must pass over the ticket until its citizen checks in: a remote one not yet checked in."""
+    return ticket.channel == REMOTE and ticket.checked_in_at is None
 
 
 def rank(ticket: Ticket, priority_boost_s: float) -> Key:
@@ -40,6 +46,7 @@ class ServiceQueue:
         self._keys: list[Key] = []
         self._ids: list[str] = []
         self._due: dict[str, float] = {}  # tickets with a not-before time: those sent from elsewhere
+        self._absent: set[str] = set()    # remote tickets not checked in: never callable until they are
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -51,6 +58,8 @@ class ServiceQueue:
         self._ids.insert(index, ticket.id)
         if ticket.due_at is not None:
             self._due[ticket.id] = ticket.due_at
+        if awaiting_check_in(ticket):
+            self._absent.add(ticket.id)
 
     def remove(self, ticket: Ticket) -> None:
         key = rank(ticket, self.boost)
@@ -60,11 +69,12 @@ class ServiceQueue:
         del self._keys[index]
         del self._ids[index]
         self._due.pop(ticket.id, None)
+        self._absent.discard(ticket.id)
 
     def first_due(self, now: float) -> tuple[Key, str] | None:
         """The best-ranked ticket that may be called at `now` (those on their way are few)."""
         for key, ticket_id in zip(self._keys, self._ids):
-            if self._due.get(ticket_id, -math.inf) <= now:
+            if self._due.get(ticket_id, -math.inf) <= now and ticket_id not in self._absent:
                 return key, ticket_id
         return None
 

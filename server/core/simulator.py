@@ -9,6 +9,18 @@ counters of a branch are free, the one idle longest calls first (ties: the scena
 Service times are drawn per citizen when the day is generated, so every policy sees the same
 citizens with the same needs (common random numbers); offers are accepted or refused from a
 separate random stream.
+
+Remote tickets (`--remote-share F`), the model written down: each citizen draws, from a stream of
+their own, whether they take a remote ticket (probability F; priority citizens never do: they are
+served first at the door) and whether they would then never come (REMOTE_NEVER_COME). One who
+does takes it at the minute they would otherwise have arrived (the day's demand keeps its shape),
+from where their origin branch stands: under a balancing policy at the branch `nearby` ranks first
+(travel plus wait), else at the origin. They leave so as to arrive REMOTE_EARLY_MIN before the call
+the ticket predicts, never before the trip allows (arrival = take + max(travel, predicted wait −
+REMOTE_EARLY_MIN), always inside the window), and check in on arriving; their wait runs from the
+check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
+window's end. A branch that cannot take a remote ticket then (no open counter serves it) sees the
+citizen walk in.
 """
 from __future__ import annotations
 
@@ -23,7 +35,7 @@ from .balancing import RedirectRules
 from .clock import FakeClock, LocalTime, hhmm_minutes
 from .engine import EngineSettings, QueueEngine
 from .journeys import Journeys
-from .model import WAITING
+from .model import REMOTE, WAITING, WALK_IN, Conflict
 from .prediction import duty_windows, on_duty_within
 from .staffing import HourlyRates, StaffingRules, advise
 from .stats import lognormal, percentile
@@ -33,7 +45,10 @@ POLICIES = ("none", "balance", "realloc", "balance+realloc")
 SIM_DAY = date(2026, 1, 5)  # a Monday: the weekday matters only to history-based advice
 REALLOC_EVERY_MIN = 30.0
 TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "arrived_min", "travel_min",
-                 "redirected", "predicted_wait_min", "counter", "started_min", "ended_min")
+                 "redirected", "predicted_wait_min", "counter", "started_min", "ended_min", "channel",
+                 "checked_in_min")
+REMOTE_EARLY_MIN = 5.0     # a remote ticket's citizen means to be there this long before the predicted call
+REMOTE_NEVER_COME = 0.05   # the share of remote tickets whose citizen never comes
 
 
 @dataclass
@@ -55,10 +70,16 @@ class Citizen:
     counter: str | None = None
     started_min: float | None = None
     ended_min: float | None = None
+    channel: str = WALK_IN
+    checked_in_min: float | None = None   # a remote ticket's citizen: when they checked in at the branch
+    came: bool = True                     # False: took a remote ticket and never came
 
     @property
     def wait_min(self) -> float | None:
-        return None if self.started_min is None else self.started_min - self.arrived_min
+        """From arrival (of check-in, for a remote ticket) to the call."""
+        if self.started_min is None:
+            return None
+        return self.started_min - (self.arrived_min if self.checked_in_min is None else self.checked_in_min)
 
 
 
@@ -94,7 +115,7 @@ class CityDay:
     def __init__(self, data: dict, policy: str = "none", seed: int | None = None,
                  settings: EngineSettings | None = None,
                  min_saving_min: float = RedirectRules.min_saving_min,
-                 engine: QueueEngine | None = None, day: date = SIM_DAY) -> None:
+                 engine: QueueEngine | None = None, day: date = SIM_DAY, remote_share: float = 0.0) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
         self.data = data
@@ -123,6 +144,13 @@ class CityDay:
         self.acceptance = redirect.get("acceptance", 0.0)
         self.decide = random.Random(self.seed * 7919 + 1)  # nosec B311  # the simulated citizens' choices, seeded
         self.citizens = generate_citizens(data, self.seed)
+        remote = random.Random(self.seed * 104729 + 3)  # nosec B311  # who takes a remote ticket, seeded
+        self.remote = set()
+        for citizen in self.citizens:
+            takes, never = remote.random() < remote_share, remote.random() < REMOTE_NEVER_COME
+            if takes and not citizen.priority:
+                self.remote.add(citizen.id)
+                citizen.came = not never
         self.by_ticket: dict[str, Citizen] = {}
         self.idle_since = {key: 0.0 for key in self.engine.counters}
         self.busy: set[tuple[str, str]] = set()
@@ -161,6 +189,8 @@ class CityDay:
 
     def _arrive(self, t: float, citizen: Citizen) -> None:
         """A ticket at the kiosk; the best branch offered taken or not, as the citizen decides."""
+        if citizen.id in self.remote and self._take_remote(t, citizen):
+            return
         issued = self.journeys.issue(citizen.origin, citizen.service, citizen.priority)
         ticket = issued.ticket
         if issued.alternatives and self.decide.random() < self.acceptance:
@@ -176,6 +206,34 @@ class CityDay:
         citizen.baseline_wait_min = citizen.travel_min + self._baseline(ticket.branch, ticket.service, position)
         if not citizen.redirected:
             self._dispatch(t, ticket.branch)
+
+    def _take_remote(self, t: float, citizen: Citizen) -> bool:
+        """A remote ticket taken before the trip (the model in the module's docstring); False if refused."""
+        branch, travel = citizen.origin, 0.0
+        if "balance" in self.policy:
+            home = self.engine.branch(citizen.origin)
+            best = self.journeys.nearby(home.lat, home.lon, citizen.service)
+            if best:
+                branch, travel = best[0].branch, best[0].travel_min
+        try:
+            ticket = self.journeys.issue_remote(branch, citizen.service, f"09{citizen.id:08d}")
+        except Conflict:
+            citizen.came = True
+            return False
+        citizen.channel, citizen.branch, citizen.travel_min = REMOTE, branch, travel
+        citizen.redirected = branch != citizen.origin
+        on_the_way = max(travel, ticket.estimate_min - REMOTE_EARLY_MIN)
+        citizen.predicted_wait_min = ticket.estimate_min - on_the_way   # as the ticket says it, after check-in
+        self.by_ticket[ticket.id] = citizen
+        if citizen.came:
+            self._at(t + on_the_way, self._check_in, ticket.id)
+        return True
+
+    def _check_in(self, t: float, ticket_id: str) -> None:
+        """A remote ticket's citizen gets there and checks in at the kiosk."""
+        self.journeys.check_in(ticket_id)
+        self.by_ticket[ticket_id].checked_in_min = t
+        self._dispatch(t, self.engine.ticket(ticket_id).branch)
 
     def _reach(self, t: float, ticket_id: str) -> None:
         """A redirected citizen gets there when expected and checks in at the kiosk."""
@@ -237,10 +295,15 @@ class CityDay:
     # ---- reporting -------------------------------------------------------------------------
 
     def summary(self) -> dict:
-        result = _figures(self.citizens, self.data.get("target_wait_min", 15))
-        result["branches"] = {b["id"]: _figures([c for c in self.citizens if c.origin == b["id"]],
-                                                self.data.get("target_wait_min", 15))
+        """The day's figures over the citizens who came, per origin branch, and per channel."""
+        came, target = [c for c in self.citizens if c.came], self.data.get("target_wait_min", 15)
+        result = _figures(came, target)
+        result["branches"] = {b["id"]: _figures([c for c in came if c.origin == b["id"]], target)
                               for b in self.data["branches"]}
+        result["by_channel"] = {}
+        for channel in (WALK_IN, REMOTE):
+            figures = _figures([c for c in came if c.channel == channel], target)
+            result["by_channel"][channel] = {k: figures[k] for k in ("citizens", "mean_wait_min", "within_target_pct")}
         return result
 
     def write_trace(self, path) -> None:
@@ -250,7 +313,8 @@ class CityDay:
             for c in self.citizens:
                 writer.writerow([c.id, c.origin, c.branch, c.service, int(c.priority), _r(c.arrived_min),
                                  _r(c.travel_min), int(c.redirected), _r(c.predicted_wait_min),
-                                 c.counter or "", _r(c.started_min), _r(c.ended_min)])
+                                 c.counter or "", _r(c.started_min), _r(c.ended_min), c.channel,
+                                 _r(c.checked_in_min)])
 
 
 def _r(value: float | None) -> str:
@@ -268,7 +332,7 @@ def _figures(citizens: list[Citizen], target: float) -> dict:
         "p90_wait_min": round(percentile(waits, 0.9), 3) if waits else 0.0,
         "within_target_pct": round(100 * sum(w <= target for w in waits) / len(citizens), 3) if citizens else 0.0,
         "prediction_mae_min": _mae(predicted, "predicted_wait_min"),
-        "baseline_mae_min": _mae(served, "baseline_wait_min"),
+        "baseline_mae_min": _mae([c for c in served if c.baseline_wait_min is not None], "baseline_wait_min"),
         "redirected": sum(c.redirected for c in citizens),
     }
 
@@ -286,9 +350,9 @@ def _mae(citizens: list[Citizen], attribute: str) -> float:
     return round(sum(abs(getattr(c, attribute) - c.wait_min) for c in citizens) / len(citizens), 3)
 
 
-def simulate(path, policy: str = "none", seed: int | None = None, trace=None) -> dict:
+def simulate(path, policy: str = "none", seed: int | None = None, trace=None, remote_share: float = 0.0) -> dict:
     """`motcua simulate`: run a scenario file's day and return the summary."""
-    day = CityDay(scenarios.load(path), policy, seed).run()
+    day = CityDay(scenarios.load(path), policy, seed, remote_share=remote_share).run()
     if trace:
         day.write_trace(trace)
     return day.summary()

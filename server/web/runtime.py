@@ -71,7 +71,8 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
-    return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect), dossiers, home=home,
+    return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect, config.remote.grace_min),
+                   dossiers, home=home,
                    documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                    sender=sender, notifier=notifier)
 

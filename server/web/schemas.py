@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from motcua.core.engine import MAX_COMMENT_CHARS, MAX_REASONS, RATING_CODE_DIGITS
-from motcua.core.model import CALLED, DONE, EXPIRED, NO_SHOW, PAUSE_REASONS, SERVING, TRANSFERRED, WAITING, Invalid
+from motcua.core.model import CHANNELS, CALLED, DONE, EXPIRED, NO_SHOW, PAUSE_REASONS, SERVING, TRANSFERRED, WAITING, Invalid
 from motcua.accounts import ROLES
 from motcua.i18n import LANGUAGES, rating_reasons
 
@@ -260,6 +260,9 @@ class Ticket(Answer):
     rated: bool
     rating_code: str | None = Field(description="what rates the ticket by its number at a kiosk, for its holder only "
                                     "(null: issued before codes, rated by id only)")
+    channel: Literal[CHANNELS] = Field(description="how it was taken: walk_in at a kiosk, remote from a phone")
+    window_end: datetime | None = Field(description="a remote ticket: check in by then, else it leaves the queue")
+    checked_in_at: datetime | None = Field(description="a remote ticket: when its citizen checked in (callable since)")
 
 
 class Alternative(Answer):

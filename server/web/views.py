@@ -23,7 +23,8 @@ def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
             "priority": ticket.priority, "issued_at": engine.local.iso(ticket.issued_at),
             "called_at": engine.local.iso(ticket.called_at), "due_at": engine.local.iso(ticket.due_at),
             "transferred_to": ticket.transferred_to, "rated": state.rated,
-            "rating_code": ticket.rating_code}
+            "rating_code": ticket.rating_code, "channel": ticket.channel,
+            "window_end": engine.local.iso(ticket.window_end), "checked_in_at": engine.local.iso(ticket.checked_in_at)}
 
 
 def branch_state(engine: QueueEngine, branch_id: str) -> dict:

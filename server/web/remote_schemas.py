@@ -1,0 +1,66 @@
+"""The shapes of the remote tickets' calls (/api/v1/branches/nearby, .../remote-tickets), as pydantic
+models like motcua.web.schemas."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, ValidationError
+
+from motcua.core.model import Invalid
+from .schemas import Answer, Body, Language, Names, Status
+
+PHONE = ("a Vietnamese mobile number: 0 (or +84) then 9 digits, the first 3, 5, 7, 8 or 9; spaces, dots and dashes "
+         "are ignored (400 bad_phone)")
+
+
+class NearbyQuery(BaseModel):
+    lat: float = Field(ge=-90, le=90, description="where the citizen is: latitude")
+    lon: float = Field(ge=-180, le=180, description="where the citizen is: longitude")
+    service: str = Field(min_length=1, description="the service wanted")
+
+    @classmethod
+    def of(cls, args) -> "NearbyQuery":
+        """The query string as this model, or Invalid (400 bad_query) naming what is wrong."""
+        try:
+            return cls.model_validate(args.to_dict())
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}"
+                                 for p in error.errors(include_url=False))
+            raise Invalid(problems, "bad_query") from None
+
+
+class NearbyBranch(Answer):
+    branch: str
+    name: Names
+    estimated_wait_min: int = Field(description="the wait there after arriving")
+    travel_min: int
+    distance_km: float
+    total_min: int = Field(description="travel plus wait: what the list is sorted by")
+
+
+class NewRemoteTicket(Body):
+    service: str
+    phone: str = Field(max_length=20, description=PHONE)
+    lang: Language = "vi"
+
+
+class RemoteTicket(Answer):
+    id: str
+    number: str
+    branch: str
+    service: str
+    status: Status
+    issued_at: datetime
+    due_at: datetime = Field(description="when the citizen is expected (after the longest trip offered): the ticket "
+                                         "ranks by it, or by the check-in if earlier")
+    window_end: datetime = Field(description="check in by then (\"đến trước 10:40\"), else the ticket leaves the "
+                                             "queue (expired, event window_missed)")
+    estimated_wait_min: int | None = Field(description="minutes from now until called, as predicted when taken")
+    position: int | None
+    rating_code: str
+    status_url: str = Field(description="the ticket's phone page, as a kiosk ticket's QR code carries it")
+    lang: Language
+
+
+class RemoteCheckIn(Body):
+    phone: str = Field(max_length=20, description=PHONE)

@@ -1,0 +1,239 @@
+"""Remote tickets on a fake clock: a ticket on its way that waits for its check-in, with a window."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from motcua.core import scenario
+from motcua.core.balancing import RedirectRules
+from motcua.core.clock import FakeClock
+from motcua.core.engine import QueueEngine
+from motcua.core.journeys import Journeys
+from motcua.core.model import EXPIRED, REMOTE, WAITING, WALK_IN, WINDOW_MISSED, Conflict, Invalid
+from motcua.core.remote import RemoteRules, mobile
+from motcua.store import Store
+
+from conftest import HOAN_KIEM
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=HANOI).timestamp()
+RULES = RemoteRules(travel_min=20.0, grace_min=10.0)
+PHONE = "0912345678"
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MORNING)
+
+
+def make_engine(clock, **kwargs) -> QueueEngine:
+    data = scenario.load(HOAN_KIEM)
+    return QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock, **kwargs)
+
+
+@pytest.fixture
+def engine(clock):
+    return make_engine(clock)
+
+
+def busy_business(engine, n: int = 3) -> None:
+    """hk-01's one business counter busy and n business citizens waiting."""
+    for _ in range(n + 1):
+        engine.issue("hk-01", "business")
+    engine.call_next("hk-01", "6")
+
+
+@pytest.mark.parametrize("text", ["0912345678", "+84912345678", "84 912 345 678", "091.234.5678", "0312-345-678"])
+def test_vietnamese_mobile_numbers_are_taken_in_their_national_form(text):
+    assert mobile(text) == "0" + "".join(c for c in text if c.isdigit())[-9:]
+
+
+@pytest.mark.parametrize("text", ["", "012345678", "0212345678", "09123456789", "091234567", "abc", None, 912345678,
+                                  "+1 912345678"])
+def test_anything_else_is_not_a_phone(text):
+    with pytest.raises(Invalid) as refused:
+        mobile(text)
+    assert refused.value.code == "bad_phone"
+
+
+def test_a_remote_ticket_counts_once_with_a_window_from_its_wait_and_travel(engine, clock):
+    busy_business(engine)
+    later = MORNING + 21 * 60
+    before = engine.estimate_new("hk-01", "business", arriving_at=later)
+    ticket = engine.issue_remote("hk-01", "business", "+84 912 345 678", "en", RULES)
+    assert (ticket.channel, ticket.phone, ticket.lang, ticket.status) == (REMOTE, PHONE, "en", WAITING)
+    assert ticket.due_at == MORNING + 20 * 60 and ticket.checked_in_at is None
+    assert engine.waiting("hk-01", "business") == 4
+    assert ticket.estimate_min == before > 20   # three before it and one served, at one counter
+    assert ticket.window_end == MORNING + (ticket.estimate_min + 10) * 60
+    # In the queue once: a citizen arriving after it is due waits one service longer.
+    mean = engine.mean_service_min("hk-01", "business")
+    assert engine.estimate_new("hk-01", "business", arriving_at=later) == pytest.approx(before + mean)
+    assert engine.issue("hk-01", "business").channel == WALK_IN
+
+
+def test_a_short_wait_still_leaves_the_trip_and_the_grace(engine):
+    ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    assert ticket.estimate_min == 20   # nobody before it: called as soon as it can be there
+    assert ticket.window_end == MORNING + (20 + 10) * 60
+
+
+def test_it_is_never_called_before_its_check_in_and_ranks_by_it(engine, clock):
+    ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    assert engine.call_next("hk-01", "2") is None        # nobody else: still not called
+    clock.advance(25 * 60)                                # due, but not here
+    assert engine.call_next("hk-01", "2") is None
+    walk_in = engine.issue("hk-01", "civil")
+    clock.advance(60)
+    arrived = engine.check_in(ticket.id, actor="kiosk")
+    assert arrived.checked_in_at == clock.now() and arrived.due_at == ticket.due_at   # late: ranks as expected
+    assert engine.call_next("hk-01", "1").id == ticket.id
+    assert engine.call_next("hk-01", "2").id == walk_in.id
+
+
+def test_an_early_check_in_ranks_by_the_check_in(engine, clock):
+    ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    clock.advance(5 * 60)
+    walk_in = engine.issue("hk-01", "civil")
+    clock.advance(60)
+    arrived = engine.check_in(ticket.id)
+    assert arrived.due_at == clock.now() == arrived.checked_in_at
+    assert engine.call_next("hk-01", "2").id == walk_in.id
+    assert engine.call_next("hk-01", "1").id == ticket.id
+
+
+def test_a_ticket_not_checked_in_by_its_window_leaves_the_queue_at_the_next_operation(engine, clock):
+    ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    changes = []
+    engine.listeners.append(changes.append)
+    clock.set(ticket.window_end - 1)
+    engine.issue("hk-01", "cert")
+    assert engine.ticket(ticket.id).status == WAITING
+    clock.set(ticket.window_end)
+    engine.issue("hk-01", "cert")
+    gone = engine.ticket(ticket.id)
+    assert (gone.status, gone.ended_at) == (EXPIRED, ticket.window_end)
+    assert engine.waiting("hk-01", "civil") == 0
+    [event] = [e for c in changes for e in c.events if e.ticket == ticket.id]
+    assert (event.from_status, event.to_status, event.note) == (WAITING, EXPIRED, WINDOW_MISSED)
+    with pytest.raises(Conflict) as refused:
+        engine.check_in(ticket.id)
+    assert refused.value.code == WINDOW_MISSED
+    # The phone is free for the service again.
+    assert engine.issue_remote("hk-01", "civil", PHONE, rules=RULES).status == WAITING
+
+
+def test_the_sweep_lets_windows_go_at_a_branch_nobody_touches(engine, clock):
+    ticket = engine.issue_remote("hk-02", "civil", PHONE, rules=RULES)
+    kept = engine.issue_remote("hk-02", "cert", PHONE, rules=RULES)
+    engine.check_in(kept.id)
+    clock.set(ticket.window_end + 1)
+    assert engine.expire_windows() == 1
+    assert engine.ticket(ticket.id).status == EXPIRED and engine.ticket(kept.id).status == WAITING
+    assert engine.expire_windows() == 0
+
+
+def test_a_checked_in_ticket_stays_past_its_window(engine, clock):
+    ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    engine.check_in(ticket.id)
+    clock.set(ticket.window_end + 60)
+    assert engine.expire_windows() == 0
+    assert engine.call_next("hk-01", "2").id == ticket.id
+
+
+def test_one_active_remote_ticket_per_phone_and_service_in_the_network(engine, clock):
+    first = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    for branch in ("hk-01", "hk-02"):
+        with pytest.raises(Conflict) as refused:
+            engine.issue_remote(branch, "civil", "+84912345678", rules=RULES)
+        assert refused.value.code == "remote_ticket_held"
+        assert refused.value.details == {"ticket": first.id, "branch": "hk-01", "number": first.number}
+    assert engine.issue_remote("hk-01", "cert", PHONE, rules=RULES).status == WAITING   # another service
+    assert engine.issue_remote("hk-01", "civil", "0987654321", rules=RULES).status == WAITING
+    engine.check_in(first.id)
+    called = engine.call_next("hk-01", "2")
+    assert called.id == first.id
+    with pytest.raises(Conflict):
+        engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)   # called is still active
+    engine.done(first.id)
+    assert engine.issue_remote("hk-02", "civil", PHONE, rules=RULES).branch == "hk-02"
+
+
+def test_a_service_nobody_serves_today_is_refused(engine):
+    engine.update_counter("hk-01", "6", open=False)
+    with pytest.raises(Conflict) as refused:
+        engine.issue_remote("hk-01", "business", PHONE, rules=RULES)
+    assert refused.value.code == "not_served"
+    assert engine.waiting("hk-01", "business") == 0
+
+
+def test_a_bad_phone_is_refused_before_anything(engine):
+    with pytest.raises(Invalid):
+        engine.issue_remote("hk-01", "civil", "12345", rules=RULES)
+    assert engine.waiting("hk-01", "civil") == 0
+
+
+def test_the_day_close_ends_remote_tickets_and_frees_their_phones(engine, clock):
+    engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    clock.set(datetime(2026, 11, 25, 8, 0, tzinfo=HANOI).timestamp())
+    assert engine.issue_remote("hk-01", "civil", PHONE, rules=RULES).number == "A001"
+
+
+def test_a_restarted_engine_keeps_channels_windows_and_phones(tmp_path, clock):
+    store = Store(tmp_path / "remote.db")
+    data = scenario.load(HOAN_KIEM)
+    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    engine = make_engine(clock, journal=store, tickets=store.tickets("2026-11-24"))
+    ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    again = make_engine(clock, journal=store, tickets=store.tickets("2026-11-24"))
+    assert again.ticket(ticket.id) == ticket
+    with pytest.raises(Conflict):
+        again.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    assert again.call_next("hk-01", "2") is None
+    clock.set(ticket.window_end)
+    assert again.expire_windows() == 1
+    store.close()
+
+
+def test_nearby_ranks_reachable_branches_by_travel_plus_wait(engine):
+    journeys = Journeys(engine, RedirectRules(max_km=5.0, max_travel_min=30.0))
+    home = engine.branch("hk-01")
+    first = journeys.nearby(home.lat, home.lon, "civil")
+    assert first[0].branch == "hk-01" and first[0].travel_min == 0
+    assert [a.total_min for a in first] == sorted(a.total_min for a in first)
+    assert all(a.distance_km <= 5.0 and a.travel_min <= 30.0 for a in first)
+    for _ in range(30):
+        engine.issue("hk-01", "civil")
+    again = journeys.nearby(home.lat, home.lon, "civil")
+    assert again[0].branch != "hk-01"
+    assert {a.branch for a in again} == {a.branch for a in first}
+    assert journeys.nearby(home.lat + 1, home.lon, "civil") == []   # 110 km away: nothing within reach
+    assert [a.branch for a in journeys.nearby(home.lat, home.lon, "civil")] == [
+        a.branch for a in Journeys(engine, RedirectRules(max_km=50.0)).nearby(home.lat, home.lon, "civil")
+        if a.distance_km <= 5.0]
+
+
+def test_journeys_take_remote_tickets_with_the_longest_trip_offered(engine):
+    journeys = Journeys(engine, RedirectRules(max_travel_min=25.0), grace_min=5.0)
+    ticket = journeys.issue_remote("hk-01", "civil", PHONE)
+    assert ticket.due_at == MORNING + 25 * 60 and ticket.window_end == MORNING + 30 * 60
+
+
+def test_the_server_sweeps_windows_on_its_own(engine, clock):
+    from motcua.server_main import sweep_windows
+
+    ticket = engine.issue_remote("hk-02", "civil", PHONE, rules=RULES)
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock.advance(seconds)
+        if len(slept) == 3:
+            raise StopIteration
+
+    with pytest.raises(StopIteration):
+        sweep_windows(engine, 20 * 60, sleep)
+    assert slept == [1200, 1200, 1200]
+    assert engine.ticket(ticket.id).status == EXPIRED   # swept at the third turn, 40 minutes on

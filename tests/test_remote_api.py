@@ -1,0 +1,126 @@
+"""Remote tickets through the API on a fake clock: nearby branches, taking one, checking in, the refusals."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from motcua.config import load_config
+from motcua.web.app import create_app
+
+from conftest import Api
+
+PHONE = "0912345678"
+
+
+def remote(api: Api, branch: str = "hk-01", **body):
+    return api.post(f"/branches/{branch}/remote-tickets", json={"service": "civil", "phone": PHONE, **body})
+
+
+def test_nearby_ranks_the_branches_a_citizen_can_reach_by_travel_plus_wait(api):
+    home = next(b for b in api.get("/branches").json if b["id"] == "hk-01")
+    answer = api.get(f"/branches/nearby?lat={home['lat']}&lon={home['lon']}&service=civil")
+    assert answer.status_code == 200, answer.text
+    found = answer.json
+    assert found[0]["branch"] == "hk-01" and found[0]["travel_min"] == 0
+    assert found[0]["name"]["vi"]
+    assert [b["total_min"] for b in found] == sorted(b["total_min"] for b in found)
+    assert all(b["total_min"] == b["travel_min"] + b["estimated_wait_min"] or
+               abs(b["total_min"] - b["travel_min"] - b["estimated_wait_min"]) <= 1 for b in found)
+    for _ in range(30):
+        api.issue("civil")
+    assert api.get(f"/branches/nearby?lat={home['lat']}&lon={home['lon']}&service=civil").json[0]["branch"] != "hk-01"
+    assert api.get(f"/branches/nearby?lat={home['lat'] + 1}&lon={home['lon']}&service=civil").json == []
+
+
+@pytest.mark.parametrize("query, status, code", [
+    ("lat=21&lon=105.85", 400, "bad_query"),
+    ("lat=north&lon=105.85&service=civil", 400, "bad_query"),
+    ("lat=91&lon=105.85&service=civil", 400, "bad_query"),
+    ("lat=21&lon=105.85&service=nothing", 404, "unknown_service"),
+])
+def test_nearby_refuses_a_bad_query_in_json(api, query, status, code):
+    answer = api.get(f"/branches/nearby?{query}")
+    assert (answer.status_code, answer.json["error"]["code"]) == (status, code)
+
+
+def test_a_remote_ticket_is_taken_without_a_token_and_called_only_after_check_in(api, clock):
+    answer = remote(api, phone="+84 912 345 678", lang="en")
+    assert answer.status_code == 201, answer.text
+    ticket = answer.json
+    assert ticket["number"] == "A001" and ticket["lang"] == "en" and ticket["status"] == "waiting"
+    assert ticket["status_url"].endswith(f"/t/{ticket['id']}")
+    window_end = datetime.fromisoformat(ticket["window_end"])
+    assert window_end > datetime.fromisoformat(ticket["due_at"]) > datetime.fromisoformat(ticket["issued_at"])
+    seen = api.get(f"/tickets/{ticket['id']}").json
+    assert (seen["channel"], seen["checked_in_at"], seen["window_end"]) == ("remote", None, ticket["window_end"])
+    assert "phone" not in seen and PHONE not in str(seen)
+    clock.set(datetime.fromisoformat(ticket["window_end"]).timestamp() - 60)   # past due: not called unchecked
+    assert api.post("/branches/hk-01/counters/2/next", "off1").json["ticket"] is None
+    checked = api.post(f"/branches/hk-01/tickets/{ticket['number']}/check-in", "kiosk1")
+    assert checked.status_code == 200, checked.text
+    assert checked.json["checked_in_at"] is not None
+    assert api.post("/branches/hk-01/counters/2/next", "off1").json["ticket"]["id"] == ticket["id"]
+
+
+def test_the_phone_at_the_door_checks_its_tickets_in(api):
+    civil = remote(api).json
+    cert = remote(api, service="cert").json
+    elsewhere = remote(api, "hk-02", service="land").json
+    answer = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": "0912 345 678"})
+    assert answer.status_code == 200, answer.text
+    assert sorted(t["id"] for t in answer.json) == sorted([civil["id"], cert["id"]])
+    assert all(t["checked_in_at"] for t in answer.json)
+    assert api.get(f"/tickets/{elsewhere['id']}").json["checked_in_at"] is None
+    again = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": PHONE})
+    assert (again.status_code, again.json["error"]["code"]) == (404, "unknown_ticket")
+
+
+def test_a_second_ticket_for_the_phone_and_service_is_refused_with_the_first(api):
+    first = remote(api).json
+    answer = remote(api, "hk-02")
+    assert answer.status_code == 409
+    assert answer.json["error"]["code"] == "remote_ticket_held"
+    assert answer.json["error"]["details"] == {"ticket": first["id"], "branch": "hk-01", "number": first["number"]}
+
+
+def test_a_window_missed_leaves_the_queue_and_refuses_the_late_check_in(api, clock):
+    ticket = remote(api).json
+    clock.set(datetime.fromisoformat(ticket["window_end"]).timestamp())
+    late = api.post(f"/branches/hk-01/tickets/{ticket['number']}/check-in", "kiosk1")
+    assert (late.status_code, late.json["error"]["code"]) == (409, "window_missed")
+    assert api.get(f"/tickets/{ticket['id']}").json["status"] == "expired"
+    assert remote(api).status_code == 201
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"service": "civil", "phone": "12345"}, 400, "bad_phone"),
+    ({"service": "civil", "phone": "0212345678"}, 400, "bad_phone"),
+    ({"service": "civil"}, 400, "missing_field"),
+    ({"service": "civil", "phone": 912345678}, 400, "wrong_type"),
+    ({"service": "nothing", "phone": PHONE}, 404, "unknown_service"),
+])
+def test_bad_remote_tickets_are_refused_in_json(api, body, status, code):
+    answer = api.post("/branches/hk-01/remote-tickets", json=body)
+    assert (answer.status_code, answer.json["error"]["code"]) == (status, code)
+
+
+def test_an_unknown_branch_and_a_form_are_refused(api):
+    assert remote(api, "nowhere").status_code == 404
+    form = api.client.post("/api/v1/branches/hk-01/remote-tickets", data={"service": "civil", "phone": PHONE})
+    assert form.status_code == 415
+
+
+def test_remote_tickets_are_limited_per_address(config, clock):
+    app = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"},
+                                 remote={"tickets_per_minute_per_address": 2}), clock)
+    app.config["TESTING"] = True
+    api = Api(app.test_client(), {})
+    try:
+        answers = [remote(api, phone=f"09123456{n:02d}").status_code for n in range(3)]
+        assert answers == [201, 201, 429]
+        limited = remote(api, phone="0987654321")
+        assert limited.status_code == 429 and limited.headers.get("Retry-After")
+        assert limited.json["error"]["code"]
+    finally:
+        app.extensions["motcua"].store.close()
