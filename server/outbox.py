@@ -28,6 +28,15 @@ DUE_SQL = ("select * from outbox where sent_at is null and failed_at is null and
            "and coalesce(claimed_until, 0) <= ?1 order by next_attempt_at, id limit 1")
 
 
+# What an administrator lists, by state: newest first.
+LIST_SQL = {PENDING: "select * from outbox where sent_at is null and failed_at is null order by id desc limit ?",
+            SENT: "select * from outbox where sent_at is not null order by id desc limit ?",
+            FAILED: "select * from outbox where sent_at is null and failed_at is not null order by id desc limit ?"}
+# A message given up, handed back to the sender as new: its attempts start again, due at once.
+RETRY_FAILED_SQL = ("update outbox set failed_at = null, attempts = 0, next_attempt_at = ?, claimed_until = null "
+                    "where id = ? and sent_at is null and failed_at is not null")
+
+
 @dataclasses.dataclass(frozen=True)
 class RetryRules:
     """When a message that failed is tried again, and when it is given up."""
@@ -74,6 +83,10 @@ def insert(db, rows: list[dict]) -> int:
     """In the caller's transaction (db: the store's write connection): the rows; those of a key already
     there are left out (the change was made twice: told once). How many were new."""
     return sum(db.execute(INSERT_SQL, [values[c] for c in COLUMNS]).rowcount for values in rows)
+
+
+def state_of(row: dict) -> str:
+    return SENT if row["sent_at"] is not None else FAILED if row["failed_at"] is not None else PENDING
 
 
 def message_of(row: dict) -> Message:
@@ -159,6 +172,25 @@ class Sender:
                                 "count(*) filter (where failed_at is not null) as failed "
                                 "from outbox where sent_at is null")
         return {PENDING: rows[0]["pending"] or 0, FAILED: rows[0]["failed"] or 0}
+
+    def listing(self, state: str, limit: int) -> list[dict]:
+        """The newest `limit` messages in a state (pending, sent, failed), each with its state."""
+        return [{**row, "state": state} for row in self.store.query(LIST_SQL[state], [limit])]
+
+    def retry(self, message_id: int) -> bool:
+        """A failed message tried again from its first attempt (the gateway is back): True, or False when no
+        failed message has that id. Its key is kept, so a gateway that took it meanwhile knows it."""
+        def write(db) -> bool:
+            return db.execute(RETRY_FAILED_SQL, [self.clock.now(), message_id]).rowcount == 1
+        retried = self.store.write(write)
+        if retried:
+            self.wake()
+        return retried
+
+    def get(self, message_id: int) -> dict | None:
+        """A message with its state, None when no message has that id."""
+        rows = self.store.query("select * from outbox where id = ?", [message_id])
+        return {**rows[0], "state": state_of(rows[0])} if rows else None
 
     def run(self) -> None:
         """The background task (started by serve()): what was pending at the last stop first, then as woken."""

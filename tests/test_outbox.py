@@ -406,3 +406,67 @@ def test_a_worker_whose_claim_lapsed_leaves_the_next_worker_s_claim_alone(store,
     [row] = store.query("select * from outbox")
     assert row["claimed_by"] == other.worker and row["claimed_until"] == clock.now() + 60
     assert other.send_one(taken) == "sent"
+
+
+# ---- the outbox for administrators: what failed, and handing it back once the gateway works ------------------
+
+@pytest.fixture
+def outbox_api(tmp_path, morning_template, clock, gateway, tokens):
+    """The app on the fake clock whose sender posts to the local gateway and gives a message up after 2 attempts."""
+    from motcua.web.app import create_app
+
+    from conftest import Api
+
+    db = morning_template.copy_to(tmp_path / "motcua.db")
+    config = load_config(server={"db": str(db), "async_mode": "threading"},
+                         notify={"gateway": "webhook", "url": gateway.url, "secret": SECRET, "timeout_s": TIMEOUT_S,
+                                 "retry_base_s": 1.0, "max_attempts": 2})
+    app = create_app(config, clock)
+    app.config["TESTING"] = True
+    yield Api(app.test_client(), tokens), app.extensions["motcua"]
+    app.extensions["motcua"].store.close()
+
+
+def test_an_admin_lists_the_failed_messages_masked_and_hands_one_back_that_is_then_sent_once(outbox_api, clock,
+                                                                                            gateway):
+    api, rt = outbox_api
+    add_one(rt.store, rt.notifier, key="given-up")
+    add_one(rt.store, rt.notifier, key="still-trying", phone="0987654321")
+    gateway.script = [500, 500, 500]
+    rt.sender.send_due()               # both tried once: 500, 500
+    clock.advance(2)
+    rt.sender.send_due()               # the first given up (500), the second sent
+    failed = api.get("/admin/outbox", "admin")
+    assert failed.status_code == 200, failed.text
+    [message] = failed.json
+    assert (message["key"], message["state"], message["attempts"]) == ("given-up", "failed", 2)
+    assert message["recipient"] == "*******678" and message["last_error"] == "webhook: HTTP 500"
+    assert message["failed_at"] and message["next_attempt_at"] is None and "texts" not in message
+    assert [m["key"] for m in api.get("/admin/outbox?state=sent", "admin").json] == ["still-trying"]
+    # Handed back: pending from its first attempt, sent at the sender's next turn, once.
+    retried = api.post(f"/admin/outbox/{message['id']}/retry", "admin")
+    assert retried.status_code == 200, retried.text
+    assert (retried.json["state"], retried.json["attempts"], retried.json["failed_at"]) == ("pending", 0, None)
+    assert rt.sender.send_due() == {"sent": 1, "pending": 0, "failed": 0}
+    assert list(gateway.delivered) == ["still-trying", "given-up"]
+    assert api.get("/admin/outbox", "admin").json == []
+    again = api.post(f"/admin/outbox/{message['id']}/retry", "admin")
+    assert (again.status_code, again.json["error"]["code"]) == (409, "not_failed")
+
+
+@pytest.mark.parametrize("call, status, code", [
+    (("GET", "/admin/outbox", "mgr1"), 403, None),
+    (("GET", "/admin/outbox", None), 401, None),
+    (("GET", "/admin/outbox?state=lost", "admin"), 400, "bad_query"),
+    (("GET", "/admin/outbox?limit=0", "admin"), 400, "bad_query"),
+    (("POST", "/admin/outbox/999/retry", "admin"), 404, "not_found"),
+    (("POST", "/admin/outbox/999/retry", "mgr1"), 403, None),
+])
+def test_the_outbox_is_for_admins_and_a_bad_query_or_unknown_message_is_a_json_error(outbox_api, call, status, code):
+    api, _ = outbox_api
+    method, path, who = call
+    answer = api.request(method, path, who)
+    assert answer.status_code == status, answer.text
+    assert "error" in answer.json
+    if code:
+        assert answer.json["error"]["code"] == code

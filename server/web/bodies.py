@@ -1,9 +1,11 @@
-"""A request's JSON body, read as the model its route's @operation declares."""
+"""A request's JSON body and query string, read as the models its route's @operation declares."""
 from __future__ import annotations
 
 from flask import current_app, request
+from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from motcua.core.model import Invalid
 from . import schemas
 
 
@@ -23,3 +25,16 @@ def json_body():
             and request.environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
     return schemas.parse(declared.body, raw)
+
+
+def query_args():
+    """The query string as the model the route's @operation declares, or Invalid (400 bad_query) naming what is
+    wrong."""
+    declared = getattr(current_app.view_functions[request.endpoint], "operation", None)
+    if declared is None or declared.query is None:
+        raise RuntimeError(f"{request.endpoint} reads a query but its @operation declares none")
+    try:
+        return declared.query.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors(include_url=False))
+        raise Invalid(problems, "bad_query") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from . import schemas, throttle
-from .bodies import json_body
+from .bodies import json_body, query_args
 from .errors import UnsupportedMediaType
 from .guards import at_numbered, caller, kiosk
 from .kiosk_routes import status_url
@@ -44,7 +44,7 @@ def json_only() -> None:
            "the service now, soonest called first (travel plus the predicted wait there on arriving, citizens on "
            "their way there counted)", NearbyBranch, many=True, query=NearbyQuery, errors=(404,))
 def nearby():
-    query = NearbyQuery.of(request.args)
+    query = query_args()
     rt = runtime()
     found = rt.journeys.nearby(query.lat, query.lon, query.service)
     return jsonify([{"branch": a.branch, "name": names(rt.engine.branch(a.branch)),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from motcua.core.model import Invalid
 from .schemas import Answer, Body, Language, Names, Status
 
 PHONE = ("a Vietnamese mobile number: 0 (or +84) then 9 digits, the first 3, 5, 7, 8 or 9; spaces, dots and dashes "
@@ -17,16 +16,6 @@ class NearbyQuery(BaseModel):
     lat: float = Field(ge=-90, le=90, description="where the citizen is: latitude")
     lon: float = Field(ge=-180, le=180, description="where the citizen is: longitude")
     service: str = Field(min_length=1, description="the service wanted")
-
-    @classmethod
-    def of(cls, args) -> "NearbyQuery":
-        """The query string as this model, or Invalid (400 bad_query) naming what is wrong."""
-        try:
-            return cls.model_validate(args.to_dict())
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}"
-                                 for p in error.errors(include_url=False))
-            raise Invalid(problems, "bad_query") from None
 
 
 class NearbyBranch(Answer):
