@@ -76,6 +76,7 @@
     $("d-procedure").replaceChildren(...procedures.map((p) => new Option(`${p.code} — ${nameOf(p.name)}`, p.code)));
     $("d-return").replaceChildren(...ctx.branches().map((id) => new Option(ctx.branchName(id), id, false, id === ctx.branch)));
     for (const id of ["d-id", "d-name", "d-phone"]) $(id).value = "";
+    $("d-lang").value = "vi";
     $("new-dialog").showModal();
     $("d-id").focus();
   }
@@ -85,7 +86,8 @@
     if (!ID_NUMBER.test(idNumber)) { show($("d-message"), t("dossier.error.bad_id_number"), "bad"); return; }
     const ticket = ctx.ticket();
     const body = { procedure: $("d-procedure").value, return_branch: $("d-return").value,
-      citizen: { id_number: idNumber, name: $("d-name").value.trim(), phone: $("d-phone").value.trim() } };
+      citizen: { id_number: idNumber, name: $("d-name").value.trim(), phone: $("d-phone").value.trim(),
+        lang: $("d-lang").value } };
     if (ticket) body.ticket = ticket.id;
     $("d-open").disabled = true;
     const answer = await Staff.api("POST", "/dossiers", body);

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from motcua.i18n import text
+from motcua.i18n import LANGUAGES, text
 from motcua.outbox import Message, insert, row
-
-LANGUAGES = ("vi", "en")
 
 
 class Notifier:
@@ -43,7 +41,7 @@ class Notifier:
         if self.sender is not None:
             self.sender.wake()
 
-    def result_ready(self, db, dossier: dict, phone: str) -> bool:
+    def result_ready(self, db, dossier: dict, phone: str, lang: str = "vi") -> bool:
         """In the move's transaction: the dossier (its row or public view) has a result waiting at its return
         branch. Nothing for a dossier without a phone."""
         if not phone:
@@ -52,7 +50,7 @@ class Notifier:
         texts = {lang: result_ready_message(dossier, place, lang) for lang in LANGUAGES}
         params = {"code": dossier["code"], "branch": _name(dossier, place, "vi")}
         return self.add(db, "result_ready", f"dossier:{dossier['code']}:result_ready:{dossier['updated_at']!r}",
-                        phone, texts, params)
+                        phone, texts, params, lang)
 
 
 def parse_templates(setting: str) -> dict[str, str]:

@@ -214,6 +214,12 @@ def m019_remote(db: Database) -> None:
     db["tickets"].add_column("checked_in_at", float)
 
 
+@migrations()
+def m022_dossier_lang(db: Database) -> None:
+    """The language a dossier's citizen is told in (their messages: result ready); earlier dossiers Vietnamese."""
+    db["dossiers"].add_column("citizen_lang", str, not_null_default="vi")
+
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"

@@ -114,12 +114,15 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     page.fill("#d-name", CITIZEN["name"])
     page.fill("#d-phone", CITIZEN["phone"])
     page.select_option("#d-return", "hk-02")
+    assert page.eval_on_selector_all("#d-lang option", "os => os.map((o) => o.textContent)") == ["Tiếng Việt", "English"]
+    page.select_option("#d-lang", "en")   # the citizen reads English: their messages will be in it
     shoot(page, "new-dossier")
     page.click("#d-open")
     page.wait_for_selector("#d-received:not([hidden])", timeout=WAIT_MS)
     code = page.inner_text("#d-code")
     full = full_view(live_app, code)
     assert (full["ticket"], full["return_branch"], full["citizen"]["name"]) == (ticket["id"], "hk-02", CITIZEN["name"])
+    assert full["citizen"]["lang"] == "en"
     year, month, day = full["due_date"].split("-")
     assert page.inner_text("#d-due") == f"Hẹn trả: {day}/{month}/{year}"
     assert step_on_public_page(browse, code) == "received"

@@ -2,6 +2,7 @@
 status path, and the Dossiers service writing each change with its event."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import date
 
@@ -293,3 +294,18 @@ def test_the_server_s_notifier_names_its_branches(app, api):
 def test_a_name_is_kept_in_composed_form_with_single_spaces():
     typed = Citizen("001090012345", "  Nguye\u0302\u0303n   Va\u0306n An ", "")
     assert typed.checked().name == "Nguyễn Văn An"
+
+
+def test_a_citizen_who_asked_for_english_is_told_in_english_and_a_bad_language_is_refused(service):
+    dossiers, _, sender = service
+    english = dataclasses.replace(CITIZEN, lang="en")
+    code = dossiers.open("KD-TL", english, "hk-01", "staff:off1")["code"]
+    assert dossiers.full_view(dossiers.get(code))["citizen"]["lang"] == "en"
+    for status, side in (("digitized", COUNTER), ("processing", COUNTER), ("result_ready", DEPARTMENT)):
+        dossiers.move(code, status, [side], "staff:off1", "hk-01")
+    sender.send_due()
+    [told] = sender.gateway.sent
+    assert told.lang == "en" and told.text() == told.texts["en"] != told.texts["vi"]
+    with pytest.raises(Invalid) as refused:
+        dossiers.open("KD-TL", dataclasses.replace(CITIZEN, lang="fr"), "hk-01", "staff:off1")
+    assert refused.value.code == "bad_lang"

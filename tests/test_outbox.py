@@ -440,7 +440,7 @@ def test_an_admin_lists_the_failed_messages_masked_and_hands_one_back_that_is_th
     assert failed.status_code == 200, failed.text
     [message] = failed.json
     assert (message["key"], message["state"], message["attempts"]) == ("given-up", "failed", 2)
-    assert message["recipient"] == "*******678" and message["last_error"] == "webhook: HTTP 500"
+    assert message["recipient"] == "******5678" and message["last_error"] == "webhook: HTTP 500"
     assert message["failed_at"] and message["next_attempt_at"] is None and "texts" not in message
     assert [m["key"] for m in api.get("/admin/outbox?state=sent", "admin").json] == ["still-trying"]
     # Handed back: pending from its first attempt, sent at the sender's next turn, once.

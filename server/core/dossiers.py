@@ -18,6 +18,7 @@ from motcua.core.clock import LocalTime
 from motcua.core.model import ACTIVE_AT_COUNTER, Conflict, DomainError, Invalid, NotFound
 from motcua.core.procedures import Catalogue
 from motcua.core.text import check_text
+from motcua.i18n import LANGUAGES
 
 
 RECEIVED, DIGITIZED, PROCESSING, SUPPLEMENT_REQUESTED, RESULT_READY, RETURNED, REJECTED = (
@@ -180,6 +181,7 @@ class Citizen:
     id_number: str
     name: str
     phone: str = ""
+    lang: str = "vi"   # what the citizen's messages are written in
 
     def checked(self) -> "Citizen":
         if not valid_id_number(self.id_number):
@@ -193,7 +195,9 @@ class Citizen:
         phone = re.sub(r"[ .\-]", "", self.phone)
         if phone and not PHONE.match(phone):
             raise Invalid("a phone number is 10 or 11 digits starting with 0 or +84", "bad_phone")
-        return Citizen(self.id_number, name, phone)
+        if self.lang not in LANGUAGES:
+            raise Invalid(f"lang must be one of {', '.join(LANGUAGES)}", "bad_lang")
+        return Citizen(self.id_number, name, phone, self.lang)
 
 
 class Dossiers:
@@ -247,7 +251,7 @@ class Dossiers:
             row = {"code": make_code(units[branch], today, seq), "branch": branch, "day": today.isoformat(), "seq": seq,
                    "officer": actor, "ticket": ticket, "return_branch": return_branch, "procedure": procedure,
                    "department": found.department, "citizen_id": citizen.id_number,
-                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "status": RECEIVED,
+                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "citizen_lang": citizen.lang, "status": RECEIVED,
                    "received_at": now, "due_date": due, "reject_reason": None, "updated_at": now}
             db["dossiers"].insert(row)
             audit.append_events(db.conn, [event_row(row["code"], None, RECEIVED, now, actor, branch, None)])
@@ -278,7 +282,7 @@ class Dossiers:
             db["dossiers"].update(code, changes)
             audit.append_events(db.conn, [event_row(code, row["status"], to, now, actor, place, note)])
             if to == RESULT_READY and self.notifier is not None:  # the message exists exactly when the move does
-                self.notifier.result_ready(db, {**row, **changes}, row["citizen_phone"])
+                self.notifier.result_ready(db, {**row, **changes}, row["citizen_phone"], row["citizen_lang"])
             return {**row, **changes}
         row = self.store.write(write)
         if to == RESULT_READY and self.notifier is not None:
@@ -376,7 +380,8 @@ class Dossiers:
             "procedure_name": _names(procedure) if procedure else None,
             "department": row["department"], "department_name": _names(department) if department else None,
             "branch": row["branch"], "officer": row["officer"], "ticket": row["ticket"],
-            "citizen": {"id_number": row["citizen_id"], "name": row["citizen_name"], "phone": row["citizen_phone"]},
+            "citizen": {"id_number": row["citizen_id"], "name": row["citizen_name"], "phone": row["citizen_phone"],
+                        "lang": row["citizen_lang"]},
             "reject_reason": row["reject_reason"], "updated_at": self.local.iso(row["updated_at"]),
             "required_documents": [kind_view(d) for d in procedure.documents]
             if procedure else [],

@@ -39,6 +39,7 @@ class CitizenIn(schemas.Body):
                       description="no control, format or text-direction character (400 bad_name)")
     phone: str = Field(default="", max_length=20, description="where the result-ready notice goes; may be empty; "
                        "ASCII digits (spaces, dots and dashes are dropped), 0 or +84 and 9 or 10 more (400 bad_phone)")
+    lang: schemas.Language = Field(default="vi", description="the language the citizen's messages are written in")
 
 
 class NewDossier(schemas.Body):
@@ -105,6 +106,7 @@ class CitizenOut(schemas.Answer):
     id_number: str
     name: str
     phone: str
+    lang: schemas.Language
 
 
 class AttachedDocument(schemas.Answer):
@@ -261,7 +263,7 @@ def open_dossier():
     if branch is None:
         raise Invalid("an admin names the receiving branch: give branch", "branch_needed")
     require_covers(who, branch)   # OPENER's place, named in the body
-    citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone)
+    citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone, body.citizen.lang)
     row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
                                   return_branch=body.return_branch)
     tell_branches(row)

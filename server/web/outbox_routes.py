@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from motcua.core.model import Conflict, NotFound
+from motcua.gateways import mask
 from motcua.outbox import FAILED, PENDING
 from .bodies import query_args
 from .guards import ADMIN
@@ -14,7 +15,6 @@ from .outbox_schemas import OutboxMessage, OutboxQuery
 from .runtime import runtime
 
 bp = Blueprint("outbox", __name__, url_prefix="/api/v1")
-SHOWN_DIGITS = 3   # of the recipient's phone: enough to tell two citizens' messages apart
 
 
 @bp.get("/admin/outbox")
@@ -46,9 +46,8 @@ def outbox_retry(message_id: str):
 
 def message_view(row: dict, iso) -> dict:
     """An outbox row as an administrator sees it: times in local ISO, the phone masked, no texts."""
-    recipient = row["recipient"] or ""
     return {"id": row["id"], "key": row["key"], "kind": row["kind"], "gateway": row["gateway"],
-            "recipient": "*" * max(len(recipient) - SHOWN_DIGITS, 0) + recipient[-SHOWN_DIGITS:],
+            "recipient": mask(row["recipient"] or ""),
             "lang": row["lang"], "state": row["state"], "attempts": row["attempts"], "created_at": iso(row["created_at"]),
             "next_attempt_at": iso(row["next_attempt_at"]) if row["state"] == PENDING else None,
             "sent_at": iso(row["sent_at"]), "failed_at": iso(row["failed_at"]), "last_error": row["last_error"]}

@@ -21,7 +21,7 @@ class OutboxMessage(Answer):
     key: str = Field(description="the idempotency key the gateway receives with the message")
     kind: str = Field(description="what the message says, e.g. dossier.result_ready, ticket.turn_near")
     gateway: str
-    recipient: str = Field(description="the phone, all but its last 3 digits masked")
+    recipient: str = Field(description="the phone, all but its last 4 digits masked, as the server's log shows it")
     lang: str | None
     state: State
     attempts: int
