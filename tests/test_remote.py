@@ -12,6 +12,7 @@ from motcua.core.clock import FakeClock
 from motcua.core.engine import QueueEngine
 from motcua.core.journeys import Journeys
 from motcua.core.model import EXPIRED, REMOTE, WAITING, WALK_IN, WINDOW_MISSED, Conflict, Invalid
+from motcua.core.prediction import WALKED_IN, WaitRanges
 from motcua.core.remote import RemoteRules, mobile
 from motcua.store import Store
 
@@ -237,3 +238,28 @@ def test_the_server_sweeps_windows_on_its_own(engine, clock):
         sweep_windows(engine, 20 * 60, sleep)
     assert slept == [1200, 1200, 1200]
     assert engine.ticket(ticket.id).status == EXPIRED   # swept at the third turn, 40 minutes on
+
+
+def test_its_estimate_is_made_again_at_check_in_and_the_range_learns_the_wait_from_there(engine, clock):
+    learned = []
+
+    class Recording(WaitRanges):
+        def record(self, branch, estimate_min, actual_min, kind=WALKED_IN):
+            learned.append((estimate_min, actual_min, kind))
+            super().record(branch, estimate_min, actual_min, kind)
+    engine.ranges = Recording()
+    engine.issue("hk-01", "business")
+    engine.issue("hk-01", "business")
+    serving = engine.call_next("hk-01", "6")               # hk-01's one business counter: one served, one waits
+    ticket = engine.issue_remote("hk-01", "business", PHONE, rules=RULES)
+    assert ticket.estimate_min >= 20                         # from the taking: the trip at least
+    clock.advance(5 * 60)
+    arrived = engine.check_in(ticket.id)
+    assert arrived.estimate_min == engine.ticket_state(ticket.id).wait_min < ticket.estimate_min   # from now
+    for _ in range(2):                                       # the one served, then the one before it
+        clock.advance(4 * 60)
+        engine.done(serving.id)
+        learned.clear()
+        serving = engine.call_next("hk-01", "6")
+    assert serving.id == ticket.id
+    assert learned == [(arrived.estimate_min, (clock.now() - arrived.checked_in_at) / 60, WALKED_IN)]

@@ -30,7 +30,7 @@ from .model import (
     TRANSFERRED, WAITING, WINDOW_MISSED,
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket, WrongCode,
 )
-from .prediction import Schedule, ServiceTimes, WaitRanges, duty_windows
+from .prediction import WALKED_IN, Schedule, ServiceTimes, WaitRanges, duty_windows, estimate_kind
 from .readmodels import (
     BranchDay, BranchSetup, BranchState, CityRow, CounterLine, DayRecord, KioskProblem, Network, ServiceLine,
     StaffState, TicketState,
@@ -332,12 +332,12 @@ class QueueEngine:
             position = queue.count_before(rank(ticket, self._boost_s)) + 1
             return position, self._schedule(book).wait_of(ticket.id, self.clock.now())
 
-    def wait_range(self, branch_id: str, minutes: float | None) -> tuple[float, float] | None:
-        """The 80% range around an estimate of `minutes` at the branch."""
+    def wait_range(self, branch_id: str, minutes: float | None, kind: str = WALKED_IN) -> tuple[float, float] | None:
+        """The 80% range around an estimate of `minutes` at the branch, of a kind (prediction.estimate_kind)."""
         if minutes is None:
             return None
         with self.hold(branch_id):
-            return self.ranges.range(branch_id, minutes)
+            return self.ranges.range(branch_id, minutes, kind)
 
     def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
                      arriving_at: float | None = None) -> float | None:
@@ -374,7 +374,7 @@ class QueueEngine:
         with self.hold(ticket.branch):
             ticket = self.tickets.get(ticket_id) or ticket   # as it is now (one of a day gone: as read)
             position, minutes = self.estimate(ticket)
-            return TicketState(ticket, position, minutes, self.wait_range(ticket.branch, minutes),
+            return TicketState(ticket, position, minutes, self.wait_range(ticket.branch, minutes, estimate_kind(ticket)),
                                self.rated(ticket.id))
 
     def branch_state(self, branch_id: str) -> BranchState:
@@ -627,6 +627,9 @@ class QueueEngine:
             now = self.clock.now()
             if awaiting_check_in(ticket):
                 arrived = ticket.replace(checked_in_at=now, due_at=min(ticket.due_at, now))
+                # Its estimate is made again here: the wait it shows from now on, and learns from once called.
+                arrived = arrived.replace(estimate_min=self._wait_before(
+                    arrived.branch, arrived.service, rank(arrived, self._boost_s), arrived.due_at))
             elif ticket.due_at is None or ticket.due_at <= now:
                 return ticket
             else:
@@ -1130,7 +1133,9 @@ class QueueEngine:
 
     def _learn_error(self, ticket: Ticket) -> None:
         if ticket.estimate_min is not None:
-            self.ranges.record(ticket.branch, ticket.estimate_min, (ticket.first_called_at - ticket.created_at) / 60)
+            since = ticket.checked_in_at if ticket.checked_in_at is not None else ticket.created_at
+            self.ranges.record(ticket.branch, ticket.estimate_min, (ticket.first_called_at - since) / 60,
+                               estimate_kind(ticket))
 
     def _note_call(self, ticket: Ticket, recall: bool) -> None:
         self._books[ticket.branch].recent.appendleft(Call(ticket.id, ticket.branch, ticket.number, ticket.counter,

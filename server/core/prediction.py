@@ -14,7 +14,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 
 from .clock import hhmm_minutes
-from .model import Counter
+from .model import Counter, Ticket
 from .stats import percentile
 
 
@@ -165,6 +165,15 @@ def estimate_wait_min(
     return schedule.wait(service, 0.0)
 
 
+WALKED_IN, ON_THE_WAY = "walked_in", "on_the_way"   # kinds of estimate, each calibrated on its own
+
+
+def estimate_kind(ticket: Ticket) -> str:
+    """Which calibration a ticket's estimate is read against: one made before the trip for a citizen moved on from
+    another branch, else one made at the branch (a remote ticket's is made again at its check-in)."""
+    return ON_THE_WAY if ticket.origin is not None else WALKED_IN
+
+
 class WaitRanges:
     """An 80% range around each estimate, calibrated on how the branch's estimates turned out.
 
@@ -173,6 +182,11 @@ class WaitRanges:
     recorded as z = (actual − estimate) / √(estimate + 1), and the range is the estimate plus
     the 10th and 90th percentiles of the branch's latest z. Until enough tickets have been
     called, a wide prior: ±`prior_z`.
+
+    An estimate made before a trip (a citizen moved on to another branch) errs otherwise than one
+    made at the branch: those who walk in while the citizen travels go before them, so it runs
+    late more often. Those are calibrated apart, over the whole city, since a branch sees few of
+    them and a trip's error is alike wherever it ends; while they are too few, on the branch's.
     """
 
     def __init__(self, window: int = 300, min_samples: int = 30, prior_z: float = 4.0,
@@ -182,19 +196,26 @@ class WaitRanges:
         self._z: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
         self._cuts: dict[str, tuple[float, float]] = {}
 
-    def record(self, branch: str, estimate_min: float, actual_min: float) -> None:
-        self._z[branch].append((actual_min - estimate_min) / math.sqrt(estimate_min + 1))
-        self._cuts.pop(branch, None)
+    def record(self, branch: str, estimate_min: float, actual_min: float, kind: str = WALKED_IN) -> None:
+        pool = _pool(branch, kind)
+        self._z[pool].append((actual_min - estimate_min) / math.sqrt(estimate_min + 1))
+        self._cuts.pop(pool, None)
 
-    def range(self, branch: str, estimate_min: float) -> tuple[float, float]:
+    def range(self, branch: str, estimate_min: float, kind: str = WALKED_IN) -> tuple[float, float]:
         scale = math.sqrt(estimate_min + 1)
-        z_low, z_high = self._quantiles(branch)
+        z_low, z_high = self._quantiles(branch, kind)
         return max(0.0, estimate_min + z_low * scale), max(0.0, estimate_min + z_high * scale)
 
-    def _quantiles(self, branch: str) -> tuple[float, float]:
-        samples = self._z.get(branch)
+    def _quantiles(self, branch: str, kind: str) -> tuple[float, float]:
+        pool = _pool(branch, kind)
+        samples = self._z.get(pool)
         if not samples or len(samples) < self.min_samples:
-            return -self.prior_z, self.prior_z
-        if branch not in self._cuts:
-            self._cuts[branch] = (percentile(samples, self.low), percentile(samples, self.high))
-        return self._cuts[branch]
+            return self._quantiles(branch, WALKED_IN) if kind != WALKED_IN else (-self.prior_z, self.prior_z)
+        if pool not in self._cuts:
+            self._cuts[pool] = (percentile(samples, self.low), percentile(samples, self.high))
+        return self._cuts[pool]
+
+
+def _pool(branch: str, kind: str) -> str:
+    """Whose errors an estimate's range is read from: the branch's walked-in ones, or the city's made on the way."""
+    return branch if kind == WALKED_IN else f"city:{kind}"

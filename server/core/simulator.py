@@ -36,7 +36,7 @@ from .clock import FakeClock, LocalTime, hhmm_minutes
 from .engine import EngineSettings, QueueEngine
 from .journeys import Journeys
 from .model import REMOTE, WAITING, WALK_IN, Conflict
-from .prediction import duty_windows, on_duty_within
+from .prediction import duty_windows, estimate_kind, on_duty_within
 from .staffing import HourlyRates, StaffingRules, advise
 from .stats import lognormal, percentile
 from .text import csv_writer
@@ -202,7 +202,7 @@ class CityDay:
         position, _ = self.engine.estimate(ticket)
         if ticket.estimate_min is not None:  # what the ticket in the citizen's hand says, travel included
             citizen.predicted_wait_min = ticket.estimate_min
-            citizen.predicted_range = self.engine.wait_range(ticket.branch, ticket.estimate_min)
+            citizen.predicted_range = self.engine.wait_range(ticket.branch, ticket.estimate_min, estimate_kind(ticket))
         citizen.baseline_wait_min = citizen.travel_min + self._baseline(ticket.branch, ticket.service, position)
         if not citizen.redirected:
             self._dispatch(t, ticket.branch)
@@ -223,7 +223,6 @@ class CityDay:
         citizen.channel, citizen.branch, citizen.travel_min = REMOTE, branch, travel
         citizen.redirected = branch != citizen.origin
         on_the_way = max(travel, ticket.estimate_min - REMOTE_EARLY_MIN)
-        citizen.predicted_wait_min = ticket.estimate_min - on_the_way   # as the ticket says it, after check-in
         self.by_ticket[ticket.id] = citizen
         if citizen.came:
             self._at(t + on_the_way, self._check_in, ticket.id)
@@ -231,8 +230,12 @@ class CityDay:
 
     def _check_in(self, t: float, ticket_id: str) -> None:
         """A remote ticket's citizen gets there and checks in at the kiosk."""
-        self.journeys.check_in(ticket_id)
-        self.by_ticket[ticket_id].checked_in_min = t
+        ticket = self.journeys.check_in(ticket_id)
+        citizen = self.by_ticket[ticket_id]
+        citizen.checked_in_min = t
+        # What the kiosk shows on checking in, and the phone from then on: the wait from here.
+        citizen.predicted_wait_min = ticket.estimate_min
+        citizen.predicted_range = self.engine.wait_range(ticket.branch, ticket.estimate_min, estimate_kind(ticket))
         self._dispatch(t, self.engine.ticket(ticket_id).branch)
 
     def _reach(self, t: float, ticket_id: str) -> None:
