@@ -7,10 +7,13 @@ The rules, written down (README, "Decisions written down"):
   the slot their minutes on duty (their shifts; none: the branch's hours), a counter serving several
   services sharing its time among them in proportion to their forecast work. The staffing forecast
   (motcua.core.staffing) gives the walk-ins of the slot, and a fluid backlog carries forward whatever
-  the walk-ins of earlier slots left unserved. The slot may hold as many appointments as fit in
-  `max_load` of its capacity once the forecast walk-ins and the backlog are served, never more than
-  `max_share` of its capacity, less those already booked. A booking within that never raises a
-  later slot's backlog, so booking one slot never takes away another's.
+  the walk-ins of earlier slots left unserved. The slot's room is what fits in `max_load` of its
+  capacity once the forecast walk-ins and the backlog are served, never more than `max_share` of its
+  capacity; it holds as many appointments (each the service's mean) as its room and the room left
+  over by the slots just before it (while they had room) take, less those already booked. So a run
+  of slots never gives appointments more than `max_share` of its capacity, and an appointment
+  longer than one slot's share starts where the room adds up to it. The backlog is the walk-ins'
+  alone: a booking never moves another slot's offer.
 - The merge rule. An appointment's ticket ranks in its service's queue as if its holder had arrived
   at the slot's start (at the check-in, if later): walk-ins who arrived before the start go first,
   those after it go after. Checked in early (from `early_min` before the start), the holder waits
@@ -128,14 +131,16 @@ def slot_starts(open_at: float, close_at: float, slot_min: float) -> list[float]
 
 
 def allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tuple[Sequence[str], Sequence[tuple[float, float]]]],
-               means: Mapping[str, float], rates: HourlyRates, booked: Mapping[tuple[str, float], int],
-               rules: AppointmentRules) -> dict[tuple[str, float], int]:
+               means: Mapping[str, float], rates: HourlyRates, rules: AppointmentRules) -> dict[tuple[str, float], int]:
     """Appointments each service may hold in each slot, those booked included (the rule in the docstring).
 
     counters: each counter's services and its spans on duty (epoch seconds); means: each offered
-    service's mean minutes; booked: appointments already booked by (service, start).
+    service's mean minutes. A slot's room is in minutes and an appointment takes a service's mean:
+    the room left over by one slot's whole appointments passes to the next while the room lasts
+    (a service longer than half a slot's share would otherwise never fit).
     """
     backlog: dict[str, float] = defaultdict(float)
+    credit: dict[str, float] = defaultdict(float)
     allowed = {}
     able = defaultdict(int)
     for services, _ in counters:
@@ -154,9 +159,11 @@ def allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tupl
         for service, mean in means.items():
             room = min(rules.max_load * capacity[service] - work[service] - backlog[service],
                        rules.max_share * capacity[service])
-            allowed[(service, start)] = max(0, math.floor(room / mean + _EPSILON))
-            carried = backlog[service] + work[service] + booked.get((service, start), 0) * mean - capacity[service]
-            backlog[service] = max(0.0, carried)
+            room = credit[service] + room if room > 0 else 0.0
+            allowed[(service, start)] = math.floor(room / mean + _EPSILON)
+            credit[service] = room - allowed[(service, start)] * mean
+            # The walk-ins' backlog only: appointments fit in the room, so a booking moves no other slot.
+            backlog[service] = max(0.0, backlog[service] + work[service] - capacity[service])
     return allowed
 
 
@@ -229,7 +236,7 @@ class EngineAppointments:
                         for c in self.counters_of(branch_id)]
             means = {s: self.times.mean(branch_id, s, day.isoformat()) for s in branch.services}
             booked = self._booked(branch_id, day.isoformat())
-            allowed = allowances(starts, rules.slot_min, counters, means, rates, booked, rules)
+            allowed = allowances(starts, rules.slot_min, counters, means, rates, rules)
             offered = [Slot(start, start + rules.slot_min * 60, allowed[(service_id, start)] - booked.get((service_id, start), 0))
                        for start in starts if start > now]
             return [slot for slot in offered if slot.free > 0]
