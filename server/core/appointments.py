@@ -314,7 +314,8 @@ class EngineAppointments:
             on_time = now <= appointment.start + rules.grace_min * 60
             due = max(appointment.start, now) if on_time else None
             ticket = self._new_ticket(branch_id, service, False, appointment.lang, now, due_at=due)
-            ticket = ticket.replace(channel=APPOINTMENT if on_time else WALK_IN, appointment=appointment.id)
+            ticket = ticket.replace(channel=APPOINTMENT if on_time else WALK_IN, appointment=appointment.id,
+                                    checked_in_at=now if on_time else None)
             arrived = appointment.replace(status=CHECKED_IN if on_time else LATE, ticket=ticket.id, checked_in_at=now)
             self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)], appointments=[arrived]))
             return ticket
