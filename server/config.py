@@ -158,6 +158,9 @@ class Appointments:
     grace_min: float = setting(
         AppointmentRules.grace_min, "Minutes after its slot's start a holder may check in and be called as booked; "
         "later, the holder is a walk-in from the check-in, and one who never checks in is a no-show.")
+    reminder_min: float = setting(
+        AppointmentRules.reminder_min, "Minutes before its slot a holder's phone is reminded, through the outbox "
+        "([notify]); 0: no reminders.")
     requests_per_minute_per_address: int = setting(
         3, "Bookings, cancellations, moves and phone check-ins one address may ask for in any minute (without a "
            "token); more answer 429 with Retry-After.")

@@ -77,9 +77,11 @@ def sweep_windows(engine, every_s: float, sleep) -> None:
 
 
 def sweep_appointments(bookings, every_s: float, sleep) -> None:
-    """The task that ends appointments not checked in by their grace as no-shows."""
+    """The task that reminds holders of their coming slots and ends appointments not checked in by their
+    grace as no-shows."""
     while True:
         try:
+            bookings.remind()
             bookings.expire()
         except Exception:  # the next sweep tries again
             logging.getLogger("motcua").exception("sweeping the appointments failed")

@@ -221,7 +221,7 @@ def m020_appointments(db: Database) -> None:
     db["appointments"].create({
         "id": str, "code": str, "branch": str, "service": str, "day": str, "start": float, "phone": str,
         "lang": str, "status": str, "created_at": float, "id_digest": str, "ticket": str, "checked_in_at": float,
-        "ended_at": float}, pk="id")
+        "ended_at": float, "reminded_at": float}, pk="id")
     db["appointments"].create_index(["day"])
     db["appointments"].create_index(["code"])
     db["tickets"].add_column("appointment", str)

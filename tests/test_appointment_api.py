@@ -2,6 +2,7 @@
 the kiosk's check-in by code or ID number, and the refusals in JSON."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -145,3 +146,23 @@ def test_appointment_requests_are_limited_per_address(config, clock):
         assert limited.status_code == 429 and limited.headers.get("Retry-After")
     finally:
         app.extensions["motcua"].store.close()
+
+
+def test_a_holder_is_reminded_once_through_the_outbox_and_again_of_a_new_slot(app, api, clock):
+    rt = app.extensions["motcua"]
+    first, later = offered(api)[4], offered(api)[8]
+    booked = book(api, first["start"], lang="en").json
+    start = datetime.fromisoformat(first["start"]).timestamp()
+    clock.set(start - 61 * 60)
+    assert rt.bookings.remind() == 0
+    clock.set(start - 59 * 60)
+    assert rt.bookings.remind() == 1 and rt.bookings.remind() == 0
+    [row] = rt.store.query("select * from outbox where kind = 'appointment_reminder'")
+    texts = json.loads(row["texts"])
+    assert row["recipient"] == PHONE and row["lang"] == "en"
+    assert booked["code"] in texts["vi"] and booked["code"] in texts["en"] and first["start"][11:16] in texts["vi"]
+    moved = api.post(f"/appointments/{booked['code']}/move", json={"phone": PHONE, "start": later["start"]})
+    assert moved.status_code == 200, moved.text
+    clock.set(datetime.fromisoformat(later["start"]).timestamp() - 30 * 60)
+    assert rt.bookings.remind() == 1
+    assert len(rt.store.query("select * from outbox where kind = 'appointment_reminder'")) == 2

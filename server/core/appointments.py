@@ -67,6 +67,7 @@ class AppointmentRules:
     days_ahead: int = 14
     early_min: float = 15.0    # a holder may check in this long before the slot starts
     grace_min: float = 10.0    # and up to this long after it to be called as booked
+    reminder_min: float = 60.0  # the holder's phone is reminded this long before the slot (0: never)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Appointment:
     ticket: str | None = None          # the ticket its check-in gave
     checked_in_at: float | None = None
     ended_at: float | None = None      # cancelled, swept as a no-show
+    reminded_at: float | None = None   # when its reminder was written to the outbox (a move reminds again)
 
     def replace(self, **changes) -> "Appointment":
         return dataclasses.replace(self, **changes)
@@ -297,7 +299,7 @@ class EngineAppointments:
                                        "appointment_held")
                 finally:
                     self._apply_appointment(appointment)
-                moved = appointment.replace(start=start, day=day)
+                moved = appointment.replace(start=start, day=day, reminded_at=None)
                 self._commit(Change(appointments=[moved]))
                 return moved
 
@@ -332,6 +334,24 @@ class EngineAppointments:
                     self._commit(Change(appointments=gone))
                 ended += len(gone)
         return ended
+
+    def remind_appointments(self, rules: AppointmentRules, message: Callable[[Appointment], dict]) -> int:
+        """Booked appointments whose slot starts within reminder_min, not reminded yet, get their reminder:
+        the message (an outbox row, motcua.notify) committed with the appointment marked reminded, so it is
+        written once and sent once. How many were reminded."""
+        if rules.reminder_min <= 0:
+            return 0
+        now = self.clock.now()
+        reminded = 0
+        for branch_id in self.branch_ids():
+            with self.operating(branch_id):
+                due = [a for a in self._of_branch(branch_id) if a.status == BOOKED and a.reminded_at is None
+                       and a.start - rules.reminder_min * 60 <= now < a.start]
+                if due:
+                    self._commit(Change(appointments=[a.replace(reminded_at=now) for a in due],
+                                        messages=[message(a) for a in due]))
+                reminded += len(due)
+        return reminded
 
     # ---- internals -------------------------------------------------------------------------
 
@@ -382,10 +402,12 @@ class Bookings:
     """Appointments as the routes and the simulator ask for them: the engine's, under one set of
     rules, with each branch's walk-ins forecast by `forecast`."""
 
-    def __init__(self, engine, rules: AppointmentRules, forecast: Forecast) -> None:
+    def __init__(self, engine, rules: AppointmentRules, forecast: Forecast,
+                 reminder: Callable[[Appointment], dict] | None = None) -> None:
         self.engine = engine
         self.rules = rules
         self.forecast = forecast
+        self.reminder = reminder   # an appointment's reminder as an outbox row (None: no reminders)
 
     def slots(self, branch_id: str, service_id: str, day: date) -> list[Slot]:
         self.engine.branch(branch_id)
@@ -411,3 +433,6 @@ class Bookings:
 
     def expire(self) -> int:
         return self.engine.expire_appointments(self.rules)
+
+    def remind(self) -> int:
+        return 0 if self.reminder is None else self.engine.remind_appointments(self.rules, self.reminder)

@@ -18,7 +18,7 @@ from motcua.core.journeys import Journeys
 from motcua.core.model import NotFound
 from motcua.documents import Documents, open_documents
 from motcua.gateways import gateway_of
-from motcua.notify import Notifier, parse_templates
+from motcua.notify import Notifier, appointment_reminder, parse_templates
 from motcua.outbox import RetryRules, Sender
 from motcua.store import Store
 from motcua.web.advice import walk_in_forecast
@@ -80,8 +80,10 @@ def open_runtime(config: Config, clock=None) -> Runtime:
                  dossiers, home=home,
                  documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                  sender=sender, notifier=notifier)
-    rt.bookings = Bookings(engine, build(AppointmentRules, config.appointments),
-                           lambda branch_id, day: walk_in_forecast(rt, branch_id, day))
+    rules = build(AppointmentRules, config.appointments)
+    rt.bookings = Bookings(engine, rules, lambda branch_id, day: walk_in_forecast(rt, branch_id, day),
+                           lambda a: appointment_reminder(notifier, a, engine.service(a.service),
+                                                          branch_place(engine, a.branch), engine.local, rules))
     return rt
 
 
