@@ -227,6 +227,9 @@ def m020_appointments(db: Database) -> None:
     db["tickets"].add_column("appointment", str)
 
 
+ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"
+WALK_INS_SQL = ARRIVALS_SQL + " and appointment is null"   # those not checked in from an appointment
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"
@@ -478,8 +481,7 @@ class Store:
     def arrivals(self, branch_id: str, since_day: str, walk_ins: bool = False) -> list[tuple[str, str, float]]:
         """(day, service, joined at) of every ticket that joined the branch's queues since since_day (only
         those not checked in from an appointment, if `walk_ins`)."""
-        rows = self.query("select day, service, created_at from tickets where branch = ? and day >= ?"
-                          + (" and appointment is null" if walk_ins else ""), [branch_id, since_day])
+        rows = self.query(WALK_INS_SQL if walk_ins else ARRIVALS_SQL, [branch_id, since_day])
         return [(row["day"], row["service"], row["created_at"]) for row in rows]
 
     def ticket(self, ticket_id: str) -> Ticket | None:

@@ -84,8 +84,9 @@ def test_a_check_in_by_id_number_and_the_kiosk_of_another_branch(api, clock):
     assert anyone.status_code == 401
 
 
-@pytest.mark.parametrize("body, code", [({}, "missing_field"), ({"code": "ABCDEF", "id_number": ID_NUMBER},
-                                                                  "missing_field"), ({"id_number": "12"}, "bad_id_number")])
+@pytest.mark.parametrize("body, code", [({}, "missing_field"),
+                                        ({"code": "ABCDEF", "id_number": ID_NUMBER}, "missing_field"),
+                                        ({"id_number": "12"}, "bad_id_number")])
 def test_a_check_in_names_one_appointment(api, body, code):
     answer = api.post("/branches/hk-01/appointments/check-in", "kiosk1", json=body)
     assert (answer.status_code, answer.json["error"]["code"]) == (400, code)

@@ -3,7 +3,6 @@ merged with walk-ins, no-shows, and a restart."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,16 +11,13 @@ from motcua.core.appointments import (
     BOOKED, CANCELLED, CHECKED_IN, CODE_ALPHABET, LATE, NO_SHOW, AppointmentRules, Bookings, allowances,
     citizen_id,
 )
-from motcua.core.clock import FakeClock
-from motcua.core.engine import QueueEngine
 from motcua.core.model import APPOINTMENT, WALK_IN, Conflict, Invalid, NotFound
 from motcua.core.staffing import HourlyRates
 from motcua.store import Store
 
 from conftest import HOAN_KIEM
+from test_remote import HANOI, clock, engine, make_engine  # noqa: F401  # the same hoan-kiem engine at 09:00
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=HANOI).timestamp()
 TOMORROW = date(2026, 11, 25)
 RULES = AppointmentRules(slot_min=15, max_share=0.5, max_load=0.85, days_ahead=7, early_min=15, grace_min=10)
 PHONE = "0912345678"
@@ -38,21 +34,6 @@ def forecast(branch_id: str, day: date) -> HourlyRates:
     data = scenario.load(HOAN_KIEM)
     return HourlyRates(at(day, data["open"]), {a["service"]: a["per_hour"] for a in data["arrivals"]
                                                if a["branch"] == branch_id})
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MORNING)
-
-
-def make_engine(clock, **kwargs) -> QueueEngine:
-    data = scenario.load(HOAN_KIEM)
-    return QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock, **kwargs)
-
-
-@pytest.fixture
-def engine(clock):
-    return make_engine(clock)
 
 
 @pytest.fixture

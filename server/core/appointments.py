@@ -132,7 +132,10 @@ def slot_starts(open_at: float, close_at: float, slot_min: float) -> list[float]
     return [open_at + k * step for k in range(count)]
 
 
-def allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tuple[Sequence[str], Sequence[tuple[float, float]]]],
+Spans = Sequence[tuple[float, float]]
+
+
+def allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tuple[Sequence[str], Spans]],
                means: Mapping[str, float], rates: HourlyRates, rules: AppointmentRules) -> dict[tuple[str, float], int]:
     """Appointments each service may hold in each slot, those booked included (the rule in the docstring).
 
@@ -239,7 +242,8 @@ class EngineAppointments:
             means = {s: self.times.mean(branch_id, s, day.isoformat()) for s in branch.services}
             booked = self._booked(branch_id, day.isoformat())
             allowed = allowances(starts, rules.slot_min, counters, means, rates, rules)
-            offered = [Slot(start, start + rules.slot_min * 60, allowed[(service_id, start)] - booked.get((service_id, start), 0))
+            offered = [Slot(start, start + rules.slot_min * 60,
+                            allowed[(service_id, start)] - booked.get((service_id, start), 0))
                        for start in starts if start > now]
             return [slot for slot in offered if slot.free > 0]
 

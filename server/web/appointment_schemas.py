@@ -5,34 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from motcua.core.appointments import BOOKED, CANCELLED, CHECKED_IN, LATE, NO_SHOW
-from motcua.core.model import Invalid
 
-from .remote_schemas import PHONE
+from .remote_schemas import PHONE, Query
 from .schemas import Answer, Body, Language
 
 START = ("the slot's start, as GET /branches/{b}/slots gives it (ISO 8601; without an offset, the network's local "
          "time)")
 CODE = "the appointment's code: 6 characters without 0, O, 1 or I (any case)"
-ID_NUMBER = "the citizen's ID number (căn cước công dân): 12 digits (400 bad_id_number); kept only as a salted digest"
+ID_NUMBER = ("the citizen's ID number (căn cước công dân): 12 digits (400 bad_id_number); kept only as a salted "
+             "digest")
 
 
-class SlotsQuery(BaseModel):
+class SlotsQuery(Query):
     service: str = Field(min_length=1, description="the service wanted")
     date: dt.date = Field(description="the day, YYYY-MM-DD")
-
-    @classmethod
-    def of(cls, args) -> "SlotsQuery":
-        """The query string as this model, or Invalid (400 bad_query) naming what is wrong."""
-        try:
-            return cls.model_validate(args.to_dict())
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}"
-                                 for p in error.errors(include_url=False))
-            raise Invalid(problems, "bad_query") from None
 
 
 class Slot(Answer):

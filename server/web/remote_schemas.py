@@ -13,13 +13,11 @@ PHONE = ("a Vietnamese mobile number: 0 (or +84) then 9 digits, the first 3, 5, 
          "are ignored (400 bad_phone)")
 
 
-class NearbyQuery(BaseModel):
-    lat: float = Field(ge=-90, le=90, description="where the citizen is: latitude")
-    lon: float = Field(ge=-180, le=180, description="where the citizen is: longitude")
-    service: str = Field(min_length=1, description="the service wanted")
+class Query(BaseModel):
+    """A query string's model."""
 
     @classmethod
-    def of(cls, args) -> "NearbyQuery":
+    def of(cls, args) -> "Query":
         """The query string as this model, or Invalid (400 bad_query) naming what is wrong."""
         try:
             return cls.model_validate(args.to_dict())
@@ -27,6 +25,12 @@ class NearbyQuery(BaseModel):
             problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}"
                                  for p in error.errors(include_url=False))
             raise Invalid(problems, "bad_query") from None
+
+
+class NearbyQuery(Query):
+    lat: float = Field(ge=-90, le=90, description="where the citizen is: latitude")
+    lon: float = Field(ge=-180, le=180, description="where the citizen is: longitude")
+    service: str = Field(min_length=1, description="the service wanted")
 
 
 class NearbyBranch(Answer):
