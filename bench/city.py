@@ -10,7 +10,7 @@ and take a remote ticket (`motcua simulate --appointment-share --remote-share`),
 channel, each figure the mean over seeds ± its standard error.
 
     python bench/city.py [--seeds 20] [--scenario hoan-kiem] [--appointment-share 0.3] [--remote-share 0.2]
-                         [--channels-only]
+                         [--appointment-shift-min 120] [--channels-only]
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from motcua.core import scenario  # noqa: E402
 from motcua.core.model import CHANNELS  # noqa: E402
+from motcua.core import simulator  # noqa: E402
 from motcua.core.simulator import POLICIES, CityDay, generate_citizens, range_held_pct  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ciw_reference sits next to this file
@@ -182,7 +183,8 @@ def plot(name: str, rows: dict, seeds: int, target_min: float) -> Path:
 
 def print_channels(names: list[str], days: dict, shares: tuple[float, float]) -> None:
     """Within-target share and mean wait, mean ± standard error over seeds, overall and per channel."""
-    print(f"\nbalance+realloc, today and with --appointment-share {shares[0]:g} --remote-share {shares[1]:g} "
+    print(f"\nbalance+realloc, today and with --appointment-share {shares[0]:g} --remote-share {shares[1]:g}, "
+          f"bookers taking a slot within {simulator.APPOINTMENT_SHIFT_MIN:g} min of the one they want "
           f"(mean ± standard error over seeds; waits of holders from their check-in)")
     header = f"{'scenario':<14} {'shares':<8} {'channel':<12} {'citizens':>9} {'within 15 %':>14} {'mean wait':>12}"
     print(header)
@@ -214,6 +216,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenario", choices=shipped, help="only this scenario")
     parser.add_argument("--appointment-share", type=float, default=0.3, help="for the channels' table (0.3)")
     parser.add_argument("--remote-share", type=float, default=0.2, help="for the channels' table (0.2)")
+    parser.add_argument("--appointment-shift-min", type=float, default=simulator.APPOINTMENT_SHIFT_MIN,
+                        help="how far from the slot they want booking citizens take another (the model's "
+                             "APPOINTMENT_SHIFT_MIN), to see how much the figures owe it")
     parser.add_argument("--channels-only", action="store_true", help="only the channels' table")
     args = parser.parse_args(argv)
     args.names = [args.scenario] if args.scenario else shipped
@@ -225,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     print("$ " + shlex.join(sys.orig_argv))
     started = time.monotonic()
     shares = (args.appointment_share, args.remote_share)
+    simulator.APPOINTMENT_SHIFT_MIN = args.appointment_shift_min   # before the pool: its workers are forked
     channel_jobs = [(name, *key, seed) for name in args.names for key in ((0.0, 0.0), shares)
                     for seed in range(1, args.seeds + 1)]
     with multiprocessing.Pool(PROCESSES) as pool:
