@@ -225,3 +225,14 @@ def test_appointments_survive_a_restart(tmp_path, clock):
     with pytest.raises(Conflict):
         Bookings(again, RULES, forecast).book("hk-01", "civil", slot.start, PHONE)
     store.close()
+
+
+def test_the_days_turn_lets_the_days_gone_go(bookings, engine, clock):
+    appointment, start = booked_today(bookings, clock, "12:30")
+    tomorrow = bookings.book("hk-01", "civil", bookings.slots("hk-01", "civil", TOMORROW)[0].start, PHONE)
+    clock.set(at(TOMORROW, "07:00"))
+    assert engine.close_day()
+    with pytest.raises(NotFound):
+        engine.appointment(appointment.code)
+    assert engine.appointment(tomorrow.code) == tomorrow
+    assert bookings.book("hk-01", "cert", bookings.slots("hk-01", "cert", TOMORROW)[0].start, PHONE).status == BOOKED

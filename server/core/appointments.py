@@ -208,6 +208,9 @@ class EngineAppointments:
             del self.appointments[appointment.id]
             self._codes.pop(appointment.code, None)
             self._at_branch[appointment.branch].pop(appointment.id, None)
+            key = (appointment.phone, appointment.service, appointment.day)
+            if self._holders.get(key) == appointment.id:
+                del self._holders[key]
 
     def _of_branch(self, branch_id: str) -> list[Appointment]:
         """The branch's appointments in memory (the branch is held)."""
