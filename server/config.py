@@ -162,8 +162,8 @@ class Appointments:
         AppointmentRules.reminder_min, "Minutes before its slot a holder's phone is reminded, through the outbox "
         "([notify]); 0: no reminders.")
     requests_per_minute_per_address: int = setting(
-        3, "Bookings, cancellations, moves and phone check-ins one address may ask for in any minute (without a "
-           "token); more answer 429 with Retry-After.")
+        3, "Slot lists aside, the appointments' calls (book, cancel, move) one address may make in any minute "
+           "(without a token); more answer 429 with Retry-After.")
     requests_per_hour_per_address: int = setting(
         10, "The same, in any hour.")
 
