@@ -167,3 +167,18 @@ def test_a_holder_is_reminded_once_through_the_outbox_and_again_of_a_new_slot(ap
     clock.set(datetime.fromisoformat(later["start"]).timestamp() - 30 * 60)
     assert rt.bookings.remind() == 1
     assert len(rt.store.query("select * from outbox where kind = 'appointment_reminder'")) == 2
+
+
+def test_a_restarted_server_keeps_its_appointments(app, config, clock):
+    api = Api(app.test_client(), {})
+    slot = offered(api)[0]
+    code = book(api, slot["start"]).json["code"]
+    app.extensions["motcua"].store.close()
+    again = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"}), clock)
+    try:
+        restarted = Api(again.test_client(), {})
+        assert {s["start"]: s["free"] for s in offered(restarted)}.get(slot["start"], 0) == slot["free"] - 1
+        cancelled = restarted.post(f"/appointments/{code}/cancel", json={"phone": PHONE})
+        assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    finally:
+        again.extensions["motcua"].store.close()
