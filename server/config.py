@@ -140,6 +140,10 @@ class Remote:
            "refused; more answer 429 with Retry-After.")
     tickets_per_hour_per_address: int = setting(
         10, "Remote tickets one address may ask for in any hour, as tickets_per_minute_per_address.")
+    door_secret: str = setting(
+        "", "The secret the door codes are made under (a phone checks in at the door with its QR code's, which "
+            "changes each day); MOTCUA_DOOR_SECRET overrides it; empty: one made at the first start and kept "
+            "beside the database ({db}.door-secret). Every server process of a database must share it.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -63,17 +64,61 @@ def test_a_remote_ticket_is_taken_without_a_token_and_called_only_after_check_in
     assert api.post("/branches/hk-01/counters/2/next", "off1").json["ticket"]["id"] == ticket["id"]
 
 
+def door_code(api: Api, branch: str = "hk-01") -> str:
+    """The code the branch's door QR carries today, as its manager fetches it."""
+    answer = api.get(f"/branches/{branch}/door", "mgr1" if branch == "hk-01" else "admin")
+    assert answer.status_code == 200, answer.text
+    return parse_qs(urlsplit(answer.json["url"]).query)["code"][0]
+
+
 def test_the_phone_at_the_door_checks_its_tickets_in(api):
     civil = remote(api).json
     cert = remote(api, service="cert").json
     elsewhere = remote(api, "hk-02", service="land").json
-    answer = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": "0912 345 678"})
+    answer = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": "0912 345 678", "code": door_code(api)})
     assert answer.status_code == 200, answer.text
     assert sorted(t["id"] for t in answer.json) == sorted([civil["id"], cert["id"]])
     assert all(t["checked_in_at"] for t in answer.json)
     assert api.get(f"/tickets/{elsewhere['id']}").json["checked_in_at"] is None
-    again = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": PHONE})
+    again = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": PHONE, "code": door_code(api)})
     assert (again.status_code, again.json["error"]["code"]) == (404, "unknown_ticket")
+
+
+def test_the_door_qr_carries_the_phone_page_with_a_code_of_the_branch_and_the_day(api, clock):
+    answer = api.get("/branches/hk-01/door", "mgr1")
+    assert answer.status_code == 200, answer.text
+    door = answer.json
+    assert door["branch"] == "hk-01" and door["day"] == "2026-11-24"
+    assert urlsplit(door["url"]).path == "/door/hk-01"
+    assert door["qr_svg"].startswith("<svg") and "<path d=\"M" in door["qr_svg"]
+    today = door_code(api)
+    assert door_code(api, "hk-02") != today
+    clock.advance(24 * 3600)
+    journeys = api.client.application.extensions["motcua"].journeys
+    assert journeys.door_code("hk-01") != today   # a photo of today's code checks nobody in tomorrow
+
+
+@pytest.mark.parametrize("who, status", [("off1", 403), ("kiosk1", 403), (None, 401), ("admin", 200)])
+def test_only_the_branchs_managers_get_its_door_code(api, who, status):
+    assert api.get("/branches/hk-01/door", who).status_code == status
+
+
+@pytest.mark.parametrize("code", [None, "", "AAAAAAAAAAAA", "yesterday"])
+def test_a_check_in_by_phone_without_todays_door_code_is_refused(api, clock, code):
+    ticket = remote(api).json
+    if code == "yesterday":
+        code = door_code(api)
+        clock.advance(24 * 3600)
+    body = {"phone": PHONE} if code is None else {"phone": PHONE, "code": code}
+    answer = api.post("/branches/hk-01/remote-tickets/check-in", json=body)
+    assert (answer.status_code, answer.json["error"]["code"]) == (403, "wrong_door_code")
+    assert api.get(f"/tickets/{ticket['id']}").json["checked_in_at"] is None
+
+
+def test_another_branchs_door_code_checks_nothing_in(api):
+    remote(api)
+    answer = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": PHONE, "code": door_code(api, "hk-02")})
+    assert (answer.status_code, answer.json["error"]["code"]) == (403, "wrong_door_code")
 
 
 def test_a_second_ticket_for_the_phone_and_service_is_refused_with_the_first(api):

@@ -54,6 +54,8 @@ MATRIX = {
     "POST /branches/{b}/remote-tickets":            "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/remote-tickets/check-in":   "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/tickets/{number}/check-in": "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    # The code at a branch's door: its managers fetch it (and print or show its QR code).
+    "GET /branches/{b}/door":                       "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "POST /tickets/{ticket_id}/not-printed":        "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/counters/{c}":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/staff-state":                "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -248,7 +250,8 @@ class Caller:
             "{number}/rating": {"score": 4, "code": ticket["rating_code"]} if ticket else None,
             "/rating": {"score": 4},
             "/remote-tickets": {"service": "civil", "phone": phone},
-            "/remote-tickets/check-in": {"phone": phone},
+            "/remote-tickets/check-in": {"phone": phone,
+                                         "code": self.app.extensions["motcua"].journeys.door_code(branch)},
             "/redirect": {"branch": OTHER[branch]},
             "/not-printed": {"problem": "paper_out"},
             "/call": {"ticket": self.ticket(branch)["id"]} if template.endswith("/call") else None,

@@ -11,13 +11,14 @@ once due, and is a no-show like any citizen absent when called.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from .balancing import Alternative, RedirectRules, alternatives, nearby, reachable, serving_elsewhere
 from .engine import QueueEngine
 from .model import Conflict, NotFound, Service, Ticket
 from .readmodels import ServiceLine
-from .remote import RemoteRules
+from .remote import RemoteRules, check_door_code, door_code
 from .transfers import Destination, destinations, due_at
 
 
@@ -55,9 +56,12 @@ class TransferOption:
 class Journeys:
     """Issuing with offers, redirecting and checking in, over one engine and its redirect rules."""
 
-    def __init__(self, engine: QueueEngine, rules: RedirectRules, grace_min: float = RemoteRules.grace_min) -> None:
+    def __init__(self, engine: QueueEngine, rules: RedirectRules, grace_min: float = RemoteRules.grace_min,
+                 door_secret: bytes | None = None) -> None:
         self.engine = engine
         self.rules = rules
+        # What the doors' codes are made under (motcua.core.remote.door_code); none given: this process's own.
+        self.door_secret = door_secret or secrets.token_bytes(32)
         # A remote ticket's citizen may come from as far as any branch is offered (motcua.core.remote).
         self.remote = RemoteRules(rules.max_travel_min, grace_min)
 
@@ -113,8 +117,16 @@ class Journeys:
         """The citizen is at the ticket's branch: callable from now."""
         return self.engine.check_in(ticket_id, actor)
 
-    def check_in_phone(self, branch_id: str, phone: str, actor: str | None = None) -> list[Ticket]:
-        """The phone at the branch's door: its remote tickets there callable from now."""
+    def door_code(self, branch_id: str) -> str:
+        """The code the branch's door shows today (motcua.core.remote)."""
+        self.engine.branch(branch_id)
+        return door_code(self.door_secret, branch_id, self.engine.local.day(self.engine.now()))
+
+    def check_in_phone(self, branch_id: str, phone: str, code: object, actor: str | None = None) -> list[Ticket]:
+        """The phone at the branch's door, with the door's code of today: its remote tickets there callable
+        from now (a wrong code: WrongCode wrong_door_code)."""
+        self.engine.branch(branch_id)
+        check_door_code(self.door_secret, branch_id, self.engine.local.day(self.engine.now()), code)
         return self.engine.check_in_phone(branch_id, phone, actor)
 
     def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,

@@ -16,6 +16,7 @@ from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
 from motcua.core.model import NotFound
 from motcua.documents import Documents, open_documents
+from motcua.doors import door_secret
 from motcua.gateways import gateway_of
 from motcua.notify import Notifier, parse_templates
 from motcua.outbox import RetryRules, Sender
@@ -71,8 +72,8 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
-    return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect, config.remote.grace_min),
-                   dossiers, home=home,
+    journeys = Journeys(engine, redirect, config.remote.grace_min, door_secret(config.remote.door_secret, store.path))
+    return Runtime(config, store, engine, accounts, redirect, journeys, dossiers, home=home,
                    documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                    sender=sender, notifier=notifier)
 
