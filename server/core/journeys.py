@@ -110,7 +110,7 @@ class Journeys:
             if travel is None:
                 raise Conflict(f"{branch_id} is not a branch this citizen can be sent to now", "not_reachable")
             due_at = self.engine.now() + travel * 60
-            moved = self.engine.transfer(ticket_id, ticket.service, branch_id, actor, due_at=due_at)
+            moved = self.engine.transfer(ticket_id, ticket.service, branch_id, actor, due_at=due_at, rules=self.remote)
             return Redirected(moved, travel)
 
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
@@ -138,7 +138,7 @@ class Journeys:
         with self.engine.operating(ticket.branch, *([branch_id] if elsewhere else [])):
             ticket = self.engine.ticket(ticket_id)
             due = due_at(self.engine, ticket.branch, branch_id, self.rules) if elsewhere else None
-            return self.engine.transfer(ticket_id, service_id, branch_id, actor=actor, due_at=due)
+            return self.engine.transfer(ticket_id, service_id, branch_id, actor=actor, due_at=due, rules=self.remote)
 
     def transfer_options(self, branch_id: str) -> list[TransferOption]:
         """Every service a citizen of the branch may be transferred to, as one moment saw the queues."""
