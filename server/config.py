@@ -244,6 +244,9 @@ class Notify:
     max_attempts: int = setting(RetryRules.max_attempts, "Attempts before a message is given up: marked failed, "
                                 "counted in /metrics (motcua_outbox_messages).")
     poll_s: float = setting(5.0, "Seconds between two looks at the outbox when no commit woke the sender.")
+    near_ahead: int = setting(
+        3, "A ticket with a phone (a remote ticket) is told once that its turn is near when a call leaves this many "
+           "people ahead of it (motcua.core.notices); 0: never.")
 
 
 @dataclasses.dataclass(frozen=True)

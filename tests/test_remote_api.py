@@ -169,3 +169,21 @@ def test_remote_tickets_are_limited_per_address(config, clock):
         assert limited.json["error"]["code"]
     finally:
         app.extensions["motcua"].store.close()
+
+
+def test_the_server_tells_a_remote_ticket_its_turn_is_near_through_the_outbox(api):
+    for _ in range(5):
+        api.issue("business")
+    ticket = remote(api, service="business", lang="en").json
+    store = api.client.application.extensions["motcua"].store
+    ahead = api.get(f"/tickets/{ticket['id']}").json["position"] - 1
+    assert ahead >= 5
+    while ahead > 3:
+        assert store.query("select key from outbox") == []
+        served = api.get("/branches/hk-01/counters/6", "off1").json.get("ticket")
+        if served:
+            api.post(f"/tickets/{served['id']}/done", "off1")
+        assert api.post("/branches/hk-01/counters/6/next", "off1").status_code == 200
+        ahead = api.get(f"/tickets/{ticket['id']}").json["position"] - 1
+    [row] = store.query("select key, recipient, lang from outbox")
+    assert row == {"key": f"ticket:{ticket['id']}:turn_near", "recipient": PHONE, "lang": "en"}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-from . import dashboard, holders
+from . import dashboard, holders, notices
 from .branchbook import BranchBook
 from .clock import LocalTime, hhmm_minutes
 from .model import (
@@ -149,6 +149,8 @@ class QueueEngine:
         self._commit_lock = threading.RLock()
         self._held = threading.local()   # the books this thread holds: branch id -> depth
         self.listeners: list[Callable[[Change], None]] = []
+        # Tells phones their turn is near, in the call's change (motcua.core.notices); None: nobody is told.
+        self.near_turn: notices.NearTurn | None = None
         # Raised by every committed change: a page that hears states out of order keeps the newest. It
         # starts at the clock's milliseconds, so a restarted server's states still count as newer
         # (unless the last process averaged over a thousand changes a second).
@@ -963,7 +965,19 @@ class QueueEngine:
         first = ticket.first_called_at if ticket.first_called_at is not None else now
         called = ticket.replace(status=CALLED, counter=counter.id, called_at=now, started_at=None,
                                 first_called_at=first)
+        claim.messages.extend(self._near_turn(ticket))
         return self._move(ticket, called, actor, claim)
+
+    def _near_turn(self, called: Ticket) -> list[dict]:
+        """The message telling a phone its turn is near that calling `called` (still waiting) causes
+        (motcua.core.notices); none without [notify] near_ahead."""
+        near = self.near_turn
+        queue = self._books[called.branch].queues.get(called.service)
+        if near is None or queue is None or called.status != WAITING or called.day != self._day:
+            return []
+        index = notices.told_at(queue.count_before(rank(called, self._boost_s)), near.ahead)
+        told = self.tickets.get(queue.at(index)) if index is not None else None
+        return [near.message(told, near.ahead)] if told is not None and told.phone else []
 
     def _move(self, old: Ticket, new: Ticket, actor: str | None, claim: Change | None = None) -> Ticket:
         """A ticket's change, with what acting at its counter took (committed first, in the same transaction)."""
