@@ -140,6 +140,9 @@ class Remote:
            "refused; more answer 429 with Retry-After.")
     tickets_per_hour_per_address: int = setting(
         10, "Remote tickets one address may ask for in any hour, as tickets_per_minute_per_address.")
+    min_saving_min: float = setting(
+        RemoteRules.min_saving_min, "A waiting ticket's phone page offers another branch that would call its citizen at "
+        "least this many minutes sooner, travel included (one tap moves the ticket there).")
     door_secret: str = setting(
         "", "The secret the door codes are made under (a phone checks in at the door with its QR code's, which "
             "changes each day); MOTCUA_DOOR_SECRET overrides it; empty: one made at the first start and kept "

@@ -187,3 +187,47 @@ def test_the_server_tells_a_remote_ticket_its_turn_is_near_through_the_outbox(ap
         ahead = api.get(f"/tickets/{ticket['id']}").json["position"] - 1
     [row] = store.query("select key, recipient, lang from outbox")
     assert row == {"key": f"ticket:{ticket['id']}:turn_near", "recipient": PHONE, "lang": "en"}
+
+
+def crowded_ticket(api) -> dict:
+    """A land ticket at hk-01 behind twelve others: offered a quieter branch nearby."""
+    for _ in range(12):
+        api.issue("land")
+    return api.issue("land")
+
+
+def test_a_waiting_tickets_page_is_offered_a_sooner_branch_and_its_holder_takes_it(api):
+    ticket = crowded_ticket(api)
+    seen = api.get(f"/tickets/{ticket['id']}").json
+    offer = seen["offer"]
+    assert offer is not None and offer["branch"] != "hk-01"
+    assert offer["saving_min"] >= 10 and set(offer) == {"branch", "estimated_wait_min", "travel_min", "distance_km",
+                                                         "saving_min"}
+    moved = api.post(f"/tickets/{ticket['id']}/move", json={"branch": offer["branch"], "code": ticket["rating_code"]})
+    assert moved.status_code == 201, moved.text
+    assert moved.json["branch"] == offer["branch"] and moved.json["status"] == "waiting"
+    assert moved.json["status_url"].endswith(f"/t/{moved.json['id']}")
+    assert moved.json["rating_code"] == ticket["rating_code"]
+    old = api.get(f"/tickets/{ticket['id']}").json
+    assert (old["status"], old["transferred_to"], old["offer"]) == ("transferred", moved.json["id"], None)
+
+
+def test_an_offer_is_taken_only_by_the_holder_and_only_while_offered(api):
+    ticket = crowded_ticket(api)
+    offer = api.get(f"/tickets/{ticket['id']}").json["offer"]
+    wrong = api.post(f"/tickets/{ticket['id']}/move", json={"branch": offer["branch"], "code": "0000"
+                                                           if ticket["rating_code"] != "0000" else "1111"})
+    assert (wrong.status_code, wrong.json["error"]["code"]) == (403, "wrong_rating_code")
+    gone = api.post(f"/tickets/{ticket['id']}/move", json={"branch": "hk-01", "code": ticket["rating_code"]})
+    assert (gone.status_code, gone.json["error"]["code"]) == (409, "offer_gone")
+    form = api.client.post(f"/api/v1/tickets/{ticket['id']}/move", data={"branch": offer["branch"]})
+    assert form.status_code == 415
+    missing = api.post(f"/tickets/{ticket['id']}/move", json={"branch": offer["branch"]})
+    assert (missing.status_code, missing.json["error"]["code"]) == (400, "missing_field")
+    assert api.post("/tickets/nothing/move", json={"branch": "hk-02", "code": "1"}).status_code == 404
+    assert api.get(f"/tickets/{ticket['id']}").json["status"] == "waiting"
+
+
+def test_a_ticket_near_the_front_is_offered_nothing(api):
+    ticket = api.issue("land")
+    assert api.get(f"/tickets/{ticket['id']}").json["offer"] is None

@@ -55,6 +55,8 @@ MATRIX = {
     "POST /branches/{b}/remote-tickets/check-in":   "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/tickets/{number}/check-in": "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     # The code at a branch's door: its managers fetch it (and print or show its QR code).
+    # A waiting ticket's holder takes the branch its page offers, with the ticket's code (409: none offered now).
+    "POST /tickets/{ticket_id}/move":               "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "GET /branches/{b}/door":                       "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "POST /tickets/{ticket_id}/not-printed":        "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/counters/{c}":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -253,6 +255,7 @@ class Caller:
             "/remote-tickets/check-in": {"phone": phone,
                                          "code": self.app.extensions["motcua"].journeys.door_code(branch)},
             "/redirect": {"branch": OTHER[branch]},
+            "/move": {"branch": OTHER[branch], "code": ticket["rating_code"]} if ticket else None,
             "/not-printed": {"problem": "paper_out"},
             "/call": {"ticket": self.ticket(branch)["id"]} if template.endswith("/call") else None,
             "/transfer": {"service": "cert"},

@@ -42,10 +42,12 @@ DOOR_CODE_BYTES = 9   # 72 bits of the HMAC, 12 URL-safe characters
 @dataclass(frozen=True)
 class RemoteRules:
     """How long a remote ticket's citizen has to come: the longest trip offered ([balancing]
-    max_travel_min) and the [remote] grace."""
+    max_travel_min) and the [remote] grace; and the saving a move offered while waiting must bring."""
 
     travel_min: float = RedirectRules.max_travel_min
     grace_min: float = 10.0
+    # A waiting ticket's phone page is offered another branch that would call it this much sooner after travel.
+    min_saving_min: float = 10.0
 
 
 def mobile(text: object) -> str:

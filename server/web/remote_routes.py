@@ -14,7 +14,7 @@ from .errors import UnsupportedMediaType
 from .guards import at_branch, at_numbered, caller, kiosk, staff
 from .kiosk_routes import status_url
 from .openapi import operation
-from .remote_schemas import DoorCode, NearbyBranch, NearbyQuery, NewRemoteTicket, RemoteCheckIn, RemoteTicket
+from .remote_schemas import DoorCode, NearbyBranch, NearbyQuery, NewRemoteTicket, RemoteCheckIn, RemoteTicket, TakeOffer
 from .runtime import runtime
 from .views import names, round_min, ticket_view
 
@@ -104,6 +104,22 @@ def check_in_by_phone(b):
         body = json_body()
         held = rt.journeys.check_in_phone(b, body.phone, body.code)
         return jsonify([ticket_view(rt.engine, t.id) for t in held])
+
+
+@bp.post("/tickets/<ticket_id>/move")
+@operation("the ticket's holder takes the branch its page is offered (`offer`; the body as application/json, with the "
+           "ticket's rating_code, 403 wrong_rating_code otherwise): redirected there as from a kiosk, a new number "
+           "ranked by the citizen's arrival there (a remote ticket not checked in: not before it was expected here) "
+           "and not called before it. 409 offer_gone when that branch is not offered now", schemas.Redirected,
+           status=201, body=TakeOffer, conflict=True, errors=(403, 404, 415))
+def take_offer(ticket_id):
+    rt = runtime()
+    rt.engine.ticket(ticket_id)
+    json_only()
+    body = json_body()
+    moved = rt.journeys.take_offer(ticket_id, body.branch, body.code)
+    view = ticket_view(rt.engine, moved.ticket.id, rt.journeys.offer)
+    return jsonify({**view, "status_url": status_url(moved.ticket.id), "travel_min": round(moved.travel_min)}), 201
 
 
 @bp.get("/branches/<b>/door")

@@ -68,6 +68,11 @@ class RemoteCheckIn(Body):
                                                                 "branch's door (wrong or missing: 403 wrong_door_code)")
 
 
+class TakeOffer(Body):
+    branch: str = Field(description="the branch of the ticket's `offer`")
+    code: str = Field(max_length=20, description="the ticket's rating_code, which its holder's page has")
+
+
 class DoorCode(Answer):
     branch: str
     day: str = Field(description="the branch's local day the code holds for: a new code each day")

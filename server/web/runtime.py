@@ -75,7 +75,8 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
-    journeys = Journeys(engine, redirect, config.remote.grace_min, door_secret(config.remote.door_secret, store.path))
+    journeys = Journeys(engine, redirect, config.remote.grace_min, door_secret(config.remote.door_secret, store.path),
+                        config.remote.min_saving_min)
     return Runtime(config, store, engine, accounts, redirect, journeys, dossiers, home=home,
                    documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                    sender=sender, notifier=notifier)
