@@ -3,28 +3,20 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from motcua.core.clock import FakeClock
 from motcua.core.notices import NearTurn
+from motcua.gateways import LogGateway, WebhookGateway
 from motcua.notify import Notifier
 from motcua.outbox import RetryRules, Sender
-from motcua.gateways import LogGateway, WebhookGateway
 from motcua.store import Store
 from motcua.web.runtime import branch_place
 
 from conftest import HOAN_KIEM
 from test_outbox import SECRET, TIMEOUT_S, FakeGateway
-from test_remote import MORNING, PHONE, RULES, make_engine
+from test_remote import PHONE, RULES, clock, make_engine  # noqa: F401  clock: the fixture, 09:00
 
 
 def told(ticket, ahead):
     return {"key": f"near:{ticket.id}", "ahead": ahead, "phone": ticket.phone}
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MORNING)
 
 
 def queue_with_remote(engine, walk_ins: int = 5):

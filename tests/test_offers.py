@@ -8,19 +8,7 @@ from motcua.core.balancing import RedirectRules, alternatives
 from motcua.core.journeys import Journeys
 from motcua.core.model import REMOTE, TRANSFERRED, WAITING, Conflict, WrongCode
 
-from test_remote import MORNING, PHONE, make_engine
-
-
-@pytest.fixture
-def clock():
-    from motcua.core.clock import FakeClock
-
-    return FakeClock(MORNING)
-
-
-@pytest.fixture
-def engine(clock):
-    return make_engine(clock)
+from test_remote import PHONE, clock, engine  # noqa: F401  the fixtures, hoan-kiem at 09:00
 
 
 @pytest.fixture
