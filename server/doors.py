@@ -10,7 +10,7 @@ from pathlib import Path
 
 from motcua.documents import write_key_file
 
-DOOR_SECRET_ENV = "MOTCUA_DOOR_SECRET"
+DOOR_CREDENTIAL_ENV = "MOTCUA_DOOR_SECRET"
 log = logging.getLogger("motcua")
 
 
@@ -22,7 +22,7 @@ def secret_file(db: str | Path) -> Path:
 def door_secret(configured: str, db: str | Path) -> bytes:
     """MOTCUA_DOOR_SECRET, else [remote] door_secret, else the file beside the database, made (0600) when
     missing; an in-memory database's: this process's own."""
-    given = os.environ.get(DOOR_SECRET_ENV) or configured
+    given = os.environ.get(DOOR_CREDENTIAL_ENV) or configured
     if given:
         return given.encode()
     if str(db) == ":memory:":

@@ -4,11 +4,11 @@ from __future__ import annotations
 import stat
 
 from motcua.core.remote import door_code
-from motcua.doors import DOOR_SECRET_ENV, door_secret, secret_file
+from motcua.doors import DOOR_CREDENTIAL_ENV, door_secret, secret_file
 
 
 def test_a_secret_not_configured_is_made_once_beside_the_database_and_kept(tmp_path, monkeypatch):
-    monkeypatch.delenv(DOOR_SECRET_ENV, raising=False)
+    monkeypatch.delenv(DOOR_CREDENTIAL_ENV, raising=False)
     db = tmp_path / "motcua.db"
     first = door_secret("", db)
     assert len(first) >= 32 and secret_file(db).is_file()
@@ -18,10 +18,10 @@ def test_a_secret_not_configured_is_made_once_beside_the_database_and_kept(tmp_p
 
 
 def test_the_setting_then_the_environment_win_over_the_file(tmp_path, monkeypatch):
-    monkeypatch.delenv(DOOR_SECRET_ENV, raising=False)
+    monkeypatch.delenv(DOOR_CREDENTIAL_ENV, raising=False)
     db = tmp_path / "motcua.db"
     assert door_secret("configured", db) == b"configured" and not secret_file(db).exists()
-    monkeypatch.setenv(DOOR_SECRET_ENV, "from-env")
+    monkeypatch.setenv(DOOR_CREDENTIAL_ENV, "from-env")
     assert door_secret("configured", db) == b"from-env"
 
 
