@@ -54,10 +54,12 @@ def test_no_offer_when_the_saving_is_below_the_setting(engine, journeys):
     assert Journeys(engine, RedirectRules(), offer_saving_min=wait + 1).offer(ticket.id) is None
 
 
-def test_priority_and_called_tickets_are_offered_nothing(engine, journeys):
+def test_priority_and_called_tickets_and_those_without_a_code_are_offered_nothing(engine, journeys):
     crowd(engine)
     priority = engine.issue("hk-01", "land", priority=True)
     assert journeys.offer(priority.id) is None
+    engine.new_code = lambda: None   # a ticket of before the codes: its holder has nothing to take an offer with
+    assert journeys.offer(engine.issue("hk-01", "land").id) is None
     called = engine.call_next("hk-01", "4") or engine.call_next("hk-01", "5")
     assert called is not None and journeys.offer(called.id) is None
 

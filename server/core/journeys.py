@@ -127,9 +127,10 @@ class Journeys:
     def offer(self, ticket_id: str) -> Alternative | None:
         """The branch a waiting ticket's holder is offered now on its phone page: the best that would call
         the citizen at least [remote] min_saving_min sooner, travel included, than the ticket's own wait
-        (balancing.sooner, as the kiosk offers at issue); None for a priority citizen or when none does."""
+        (balancing.sooner, as the kiosk offers at issue); None for a priority citizen, a ticket without a code
+        to take it with (issued before codes), or when none does."""
         ticket = self.engine.ticket(ticket_id)
-        if ticket.status != WAITING or ticket.priority:
+        if ticket.status != WAITING or ticket.priority or not ticket.rating_code:
             return None
         wait = self.engine.estimate(ticket)[1]
         found = sooner(self.engine.published(), ticket.branch, ticket.service, wait, self.offering,
