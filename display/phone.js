@@ -21,6 +21,8 @@
   let score = null;
   let sending = false;
   let announced = null;   // what the live region last said: a status, or a call by its time
+  let moving = false;     // the offer's tap is on its way to the server
+  let offerNote = null;   // catalogue key of what the offer's last tap came to (gone, error)
 
   // ---- text ----------------------------------------------------------------------------------
 
@@ -72,6 +74,8 @@
     if (!next || next.id !== ticketId) return;
     const previous = view;
     if (next.status !== "called") recall = false;
+    // A branch offered anew: what came of the last tap no longer applies.
+    if (next.offer && !(previous && previous.offer && previous.offer.branch === next.offer.branch)) offerNote = null;
     else if (previous && previous.status === "called" && previous.called_at !== next.called_at) recall = true;
     view = next;
     render();
@@ -121,6 +125,7 @@
     names($("branch"), settings.branches[v.branch] || { vi: v.branch, en: v.branch });
     say($("status"), `phone.status.${status}`);
     renderWaiting(v);
+    renderOffer(v);
     renderCalled(v);
     renderDetail(v);
     $("sound").hidden = status !== "waiting" && status !== "called";
@@ -163,6 +168,54 @@
     if (min < 1) return ["phone.wait_soon", {}];
     if (range) return ["phone.wait_about_range", { min, low: range[0], high: range[1] }];
     return ["phone.wait_about", { min }];
+  }
+
+  // Another branch that would call the citizen sooner (the server's `offer`): its name, the minutes
+  // saved and the trip, and one button that moves the ticket there.
+  function renderOffer(v) {
+    const offer = v.status === "waiting" ? v.offer : null;
+    $("offer").hidden = v.status !== "waiting" || (!offer && !offerNote);
+    if (offerNote) {
+      say($("offer-message"), offerNote);
+      $("offer-message").hidden = false;
+    }
+    $("offer-body").hidden = !offer;
+    $("offer-take").hidden = !offer;
+    if (!offer) return;
+    const name = settings.branches[offer.branch] || { vi: offer.branch, en: offer.branch };
+    const values = (lang) => ({ branch: name[lang], saving: offer.saving_min, travel: offer.travel_min });
+    $("offer-body").replaceChildren(line("vi", "phone.offer.body", values("vi")),
+      line("en", "phone.offer.body", values("en")));
+    $("offer-take").dataset.branch = offer.branch;
+    $("offer-take").disabled = moving;
+    if (moving) say($("offer-take"), "phone.offer.moving");
+    else $("offer-take").replaceChildren(line("vi", "phone.offer.take", values("vi")),
+      line("en", "phone.offer.take", values("en")));
+  }
+
+  async function takeOffer() {
+    if (moving || !view || !view.offer) return;
+    moving = true;
+    offerNote = null;
+    $("offer-message").hidden = true;
+    renderOffer(view);
+    try {
+      const answer = await fetch(`/api/v1/tickets/${encodeURIComponent(ticketId)}/move`, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ branch: $("offer-take").dataset.branch, code: view.rating_code }),
+      });
+      if (answer.status === 201) {
+        const moved = await answer.json();
+        window.location.replace(`/t/${encodeURIComponent(moved.id)}`);   // the new ticket's own page
+        return;
+      }
+      offerNote = (await errorCode(answer)) === "offer_gone" ? "phone.offer.gone" : "phone.offer.error";
+      if (offerNote === "phone.offer.gone") view = { ...view, offer: null };
+    } catch (error) {
+      offerNote = "phone.offer.error";   // offline: the card stays, to try again
+    }
+    moving = false;
+    render();
   }
 
   // Moved by an officer to another service of the branch, the ticket keeps its number, whose
@@ -351,6 +404,7 @@
   buildRating();
   setSound("auto");
   $("sound").addEventListener("click", toggleSound);
+  $("offer-take").addEventListener("click", takeOffer);
 
   motcuaLive({
     subscribe: { ticket: ticketId },

@@ -141,6 +141,13 @@ class Remote:
            "refused; more answer 429 with Retry-After.")
     tickets_per_hour_per_address: int = setting(
         10, "Remote tickets one address may ask for in any hour, as tickets_per_minute_per_address.")
+    min_saving_min: float = setting(
+        RemoteRules.min_saving_min, "A waiting ticket's phone page offers another branch that would call its citizen at "
+        "least this many minutes sooner, travel included (one tap moves the ticket there).")
+    door_secret: str = setting(
+        "", "The secret the door codes are made under (a phone checks in at the door with its QR code's, which "
+            "changes each day); MOTCUA_DOOR_SECRET overrides it; empty: one made at the first start and kept "
+            "beside the database ({db}.door-secret). Every server process of a database must share it.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,6 +273,9 @@ class Notify:
     max_attempts: int = setting(RetryRules.max_attempts, "Attempts before a message is given up: marked failed, "
                                 "counted in /metrics (motcua_outbox_messages).")
     poll_s: float = setting(5.0, "Seconds between two looks at the outbox when no commit woke the sender.")
+    near_ahead: int = setting(
+        3, "A ticket with a phone (a remote ticket) is told once that its turn is near when a call leaves this many "
+           "people ahead of it (motcua.core.notices); 0: never.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,7 @@ from motcua.outbox import Message, insert, row
 
 
 class Notifier:
-    """One notifier for every message: the dossier's result ready now, later "your turn is near" and reminders.
+    """One notifier for every message: the dossier's result ready, "your turn is near", later reminders.
 
     The message exists exactly when the change that causes it does: a caller of `store.write(fn)` adds it in fn
     (`notifier.add(db, …)`) and calls `wake()` after the commit; the engine's operations put it in their Change
@@ -48,7 +48,7 @@ class Notifier:
             return False
         place = self.place(dossier["return_branch"])
         texts = {lang: result_ready_message(dossier, place, lang) for lang in LANGUAGES}
-        params = {"code": dossier["code"], "branch": _name(dossier, place, "vi")}
+        params = {"code": dossier["code"], "branch": _name(dossier["return_branch"], place, "vi")}
         return self.add(db, "result_ready", f"dossier:{dossier['code']}:result_ready:{dossier['updated_at']!r}",
                         phone, texts, params, lang)
 
@@ -71,6 +71,21 @@ def appointment_reminder(notifier: Notifier, appointment, service, place: dict |
     return notifier.message("appointment_reminder", f"appointment:{appointment.id}:reminder:{appointment.start!r}",
                             appointment.phone, {lang: said(lang) for lang in LANGUAGES}, params, appointment.lang)
 
+    def near_turn(self, ticket, ahead: int) -> dict:
+        """The outbox row telling a ticket's phone its turn is near, in its language, once per ticket (a Change's
+        message, motcua.core.notices)."""
+        place = self.place(ticket.branch)
+        texts = {lang: near_turn_message(ticket, place, ahead, lang) for lang in LANGUAGES}
+        params = {"number": ticket.number, "branch": _name(ticket.branch, place, "vi"),
+                  "ahead": ahead}
+        return self.message("turn_near", f"ticket:{ticket.id}:turn_near", ticket.phone, texts, params,
+                            ticket.lang if ticket.lang in LANGUAGES else "vi")
+
+
+def near_turn_message(ticket, place: dict | None, ahead: int, lang: str = "vi") -> str:
+    """The words telling a ticket's phone that `ahead` people are ahead of it (motcua.core.notices)."""
+    return text(lang, "notice.near_turn", number=ticket.number, branch=_name(ticket.branch, place, lang), ahead=ahead)
+
 
 def parse_templates(setting: str) -> dict[str, str]:
     """[notify] zns_templates as {kind: template id}; ValueError names a bad entry."""
@@ -88,13 +103,14 @@ def result_ready_message(dossier: dict, place: dict | None, lang: str = "vi") ->
 
     place: the return branch as a citizen finds it ({"name": {lang: …}, "address": {lang: …}}); without it
     (a branch since removed), its id."""
-    name = _name(dossier, place, lang)
+    name = _name(dossier["return_branch"], place, lang)
     addresses = (place or {}).get("address") or {}
     address = addresses.get(lang) or addresses.get("vi")
     where = text(lang, "dossier.notice.place", name=name, address=address) if address else name
     return text(lang, "dossier.notice.result_ready", code=dossier["code"], branch=where)
 
 
-def _name(dossier: dict, place: dict | None, lang: str) -> str:
+def _name(branch_id: str, place: dict | None, lang: str) -> str:
+    """A branch's name in lang as a citizen's message names it (its id: a branch since removed)."""
     names = (place or {}).get("name") or {}
-    return names.get(lang) or names.get("vi") or dossier["return_branch"]
+    return names.get(lang) or names.get("vi") or branch_id

@@ -263,3 +263,41 @@ def test_its_estimate_is_made_again_at_check_in_and_the_range_learns_the_wait_fr
         serving = engine.call_next("hk-01", "6")
     assert serving.id == ticket.id
     assert learned == [(arrived.estimate_min, (clock.now() - arrived.checked_in_at) / 60, WALKED_IN)]
+
+
+# ---- a remote ticket moved on -----------------------------------------------------------------
+
+def test_a_remote_ticket_transferred_to_another_branch_keeps_its_phone_and_channel(engine, clock):
+    journeys = Journeys(engine, RedirectRules(max_km=50.0, max_travel_min=60.0), grace_min=10.0)
+    ticket = journeys.issue_remote("hk-01", "civil", PHONE, "en")
+    engine.check_in(ticket.id)
+    engine.call_next("hk-01", "2")
+    moved = journeys.transfer(ticket.id, "civil", "hk-02", actor="staff:off1")
+    assert (moved.branch, moved.channel, moved.phone, moved.lang) == ("hk-02", REMOTE, PHONE, "en")
+    # The citizen was at the branch: on the way now, called once due as any citizen sent on (no second check-in).
+    assert moved.checked_in_at == engine.ticket(ticket.id).checked_in_at is not None
+    assert moved.due_at > clock.now()
+    with pytest.raises(Conflict) as refused:   # the phone's active remote ticket for the service is the new one
+        engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    assert refused.value.details["ticket"] == moved.id
+    clock.set(moved.due_at)
+    assert engine.call_next("hk-02", "2").id == moved.id
+
+
+def test_a_remote_ticket_redirected_before_its_check_in_waits_for_its_check_in_there(engine, clock):
+    journeys = Journeys(engine, RedirectRules(max_km=50.0, max_travel_min=60.0), grace_min=10.0)
+    ticket = journeys.issue_remote("hk-01", "civil", PHONE)
+    moved = journeys.redirect(ticket.id, "hk-02").ticket
+    assert (moved.channel, moved.phone, moved.checked_in_at) == (REMOTE, PHONE, None)
+    # Its window is worked out at the branch it moved to, as when it was taken (motcua.core.remote).
+    assert moved.window_end == clock.now() + (max(moved.estimate_min, 60.0) + 10.0) * 60
+    clock.set(moved.due_at + 60)
+    assert engine.call_next("hk-02", "2") is None   # due, but not there yet
+    engine.check_in(moved.id)
+    assert engine.call_next("hk-02", "2").id == moved.id
+
+
+def test_a_walk_in_moved_on_stays_a_walk_in(engine):
+    journeys = Journeys(engine, RedirectRules(max_km=50.0, max_travel_min=60.0))
+    moved = journeys.redirect(engine.issue("hk-01", "civil").id, "hk-02").ticket
+    assert (moved.channel, moved.phone, moved.window_end, moved.checked_in_at) == (WALK_IN, None, None, None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -63,17 +64,61 @@ def test_a_remote_ticket_is_taken_without_a_token_and_called_only_after_check_in
     assert api.post("/branches/hk-01/counters/2/next", "off1").json["ticket"]["id"] == ticket["id"]
 
 
+def door_code(api: Api, branch: str = "hk-01") -> str:
+    """The code the branch's door QR carries today, as its manager fetches it."""
+    answer = api.get(f"/branches/{branch}/door", "mgr1" if branch == "hk-01" else "admin")
+    assert answer.status_code == 200, answer.text
+    return parse_qs(urlsplit(answer.json["url"]).query)["code"][0]
+
+
 def test_the_phone_at_the_door_checks_its_tickets_in(api):
     civil = remote(api).json
     cert = remote(api, service="cert").json
     elsewhere = remote(api, "hk-02", service="land").json
-    answer = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": "0912 345 678"})
+    answer = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": "0912 345 678", "code": door_code(api)})
     assert answer.status_code == 200, answer.text
     assert sorted(t["id"] for t in answer.json) == sorted([civil["id"], cert["id"]])
     assert all(t["checked_in_at"] for t in answer.json)
     assert api.get(f"/tickets/{elsewhere['id']}").json["checked_in_at"] is None
-    again = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": PHONE})
+    again = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": PHONE, "code": door_code(api)})
     assert (again.status_code, again.json["error"]["code"]) == (404, "unknown_ticket")
+
+
+def test_the_door_qr_carries_the_phone_page_with_a_code_of_the_branch_and_the_day(api, clock):
+    answer = api.get("/branches/hk-01/door", "mgr1")
+    assert answer.status_code == 200, answer.text
+    door = answer.json
+    assert door["branch"] == "hk-01" and door["day"] == "2026-11-24"
+    assert urlsplit(door["url"]).path == "/door/hk-01"
+    assert door["qr_svg"].startswith("<svg") and "<path d=\"M" in door["qr_svg"]
+    today = door_code(api)
+    assert door_code(api, "hk-02") != today
+    clock.advance(24 * 3600)
+    journeys = api.client.application.extensions["motcua"].journeys
+    assert journeys.door_code("hk-01") != today   # a photo of today's code checks nobody in tomorrow
+
+
+@pytest.mark.parametrize("who, status", [("off1", 403), ("kiosk1", 403), (None, 401), ("admin", 200)])
+def test_only_the_branchs_managers_get_its_door_code(api, who, status):
+    assert api.get("/branches/hk-01/door", who).status_code == status
+
+
+@pytest.mark.parametrize("code", [None, "", "AAAAAAAAAAAA", "yesterday"])
+def test_a_check_in_by_phone_without_todays_door_code_is_refused(api, clock, code):
+    ticket = remote(api).json
+    if code == "yesterday":
+        code = door_code(api)
+        clock.advance(24 * 3600)
+    body = {"phone": PHONE} if code is None else {"phone": PHONE, "code": code}
+    answer = api.post("/branches/hk-01/remote-tickets/check-in", json=body)
+    assert (answer.status_code, answer.json["error"]["code"]) == (403, "wrong_door_code")
+    assert api.get(f"/tickets/{ticket['id']}").json["checked_in_at"] is None
+
+
+def test_another_branchs_door_code_checks_nothing_in(api):
+    remote(api)
+    answer = api.post("/branches/hk-01/remote-tickets/check-in", json={"phone": PHONE, "code": door_code(api, "hk-02")})
+    assert (answer.status_code, answer.json["error"]["code"]) == (403, "wrong_door_code")
 
 
 def test_a_second_ticket_for_the_phone_and_service_is_refused_with_the_first(api):
@@ -124,3 +169,65 @@ def test_remote_tickets_are_limited_per_address(config, clock):
         assert limited.json["error"]["code"]
     finally:
         app.extensions["motcua"].store.close()
+
+
+def test_the_server_tells_a_remote_ticket_its_turn_is_near_through_the_outbox(api):
+    for _ in range(5):
+        api.issue("business")
+    ticket = remote(api, service="business", lang="en").json
+    store = api.client.application.extensions["motcua"].store
+    ahead = api.get(f"/tickets/{ticket['id']}").json["position"] - 1
+    assert ahead >= 5
+    while ahead > 3:
+        assert store.query("select key from outbox") == []
+        served = api.get("/branches/hk-01/counters/6", "off1").json.get("ticket")
+        if served:
+            api.post(f"/tickets/{served['id']}/done", "off1")
+        assert api.post("/branches/hk-01/counters/6/next", "off1").status_code == 200
+        ahead = api.get(f"/tickets/{ticket['id']}").json["position"] - 1
+    [row] = store.query("select key, recipient, lang from outbox")
+    assert row == {"key": f"ticket:{ticket['id']}:turn_near", "recipient": PHONE, "lang": "en"}
+
+
+def crowded_ticket(api) -> dict:
+    """A land ticket at hk-01 behind twelve others: offered a quieter branch nearby."""
+    for _ in range(12):
+        api.issue("land")
+    return api.issue("land")
+
+
+def test_a_waiting_tickets_page_is_offered_a_sooner_branch_and_its_holder_takes_it(api):
+    ticket = crowded_ticket(api)
+    seen = api.get(f"/tickets/{ticket['id']}").json
+    offer = seen["offer"]
+    assert offer is not None and offer["branch"] != "hk-01"
+    assert offer["saving_min"] >= 10 and set(offer) == {"branch", "estimated_wait_min", "travel_min", "distance_km",
+                                                         "saving_min"}
+    moved = api.post(f"/tickets/{ticket['id']}/move", json={"branch": offer["branch"], "code": ticket["rating_code"]})
+    assert moved.status_code == 201, moved.text
+    assert moved.json["branch"] == offer["branch"] and moved.json["status"] == "waiting"
+    assert moved.json["status_url"].endswith(f"/t/{moved.json['id']}")
+    assert moved.json["rating_code"] == ticket["rating_code"]
+    old = api.get(f"/tickets/{ticket['id']}").json
+    assert (old["status"], old["transferred_to"], old["offer"]) == ("transferred", moved.json["id"], None)
+
+
+def test_an_offer_is_taken_only_by_the_holder_and_only_while_offered(api):
+    ticket = crowded_ticket(api)
+    offer = api.get(f"/tickets/{ticket['id']}").json["offer"]
+    wrong = api.post(f"/tickets/{ticket['id']}/move", json={"branch": offer["branch"], "code": "0000"
+                                                           if ticket["rating_code"] != "0000" else "1111"})
+    assert (wrong.status_code, wrong.json["error"]["code"]) == (403, "wrong_rating_code")
+    gone = api.post(f"/tickets/{ticket['id']}/move", json={"branch": "hk-01", "code": ticket["rating_code"]})
+    assert (gone.status_code, gone.json["error"]["code"]) == (409, "offer_gone")
+    form = api.client.post(f"/api/v1/tickets/{ticket['id']}/move", data={"branch": offer["branch"]})
+    assert form.status_code == 415
+    missing = api.post(f"/tickets/{ticket['id']}/move", json={"branch": offer["branch"]})
+    assert (missing.status_code, missing.json["error"]["code"]) == (400, "missing_field")
+    assert api.post("/tickets/nothing/move", json={"branch": "hk-02", "code": "1"}).status_code == 404
+    assert api.get(f"/tickets/{ticket['id']}").json["status"] == "waiting"
+
+
+def test_a_ticket_near_the_front_is_offered_nothing(api):
+    ticket = api.issue("land")
+    assert api.get(f"/tickets/{ticket['id']}").json["offer"] is None

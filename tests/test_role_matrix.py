@@ -61,6 +61,10 @@ MATRIX = {
     "POST /appointments/{code}/cancel":             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /appointments/{code}/move":               "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/appointments/check-in":     "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    # The code at a branch's door: its managers fetch it (and print or show its QR code).
+    # A waiting ticket's holder takes the branch its page offers, with the ticket's code (409: none offered now).
+    "POST /tickets/{ticket_id}/move":               "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/door":                       "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "POST /tickets/{ticket_id}/not-printed":        "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/counters/{c}":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/staff-state":                "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -262,8 +266,10 @@ class Caller:
             "{number}/rating": {"score": 4, "code": ticket["rating_code"]} if ticket else None,
             "/rating": {"score": 4},
             "/remote-tickets": {"service": "civil", "phone": phone},
-            "/remote-tickets/check-in": {"phone": phone},
+            "/remote-tickets/check-in": {"phone": phone,
+                                         "code": self.app.extensions["motcua"].journeys.door_code(branch)},
             "/redirect": {"branch": OTHER[branch]},
+            "/move": {"branch": OTHER[branch], "code": ticket["rating_code"]} if ticket else None,
             "/not-printed": {"problem": "paper_out"},
             "/call": {"ticket": self.ticket(branch)["id"]} if template.endswith("/call") else None,
             "/transfer": {"service": "cert"},

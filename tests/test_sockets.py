@@ -381,3 +381,20 @@ def test_a_real_server_stops_telling_a_signed_out_staff_socket_of_calls_and_doss
     finally:
         for listener in listeners:
             listener.close()
+
+
+def test_a_waiting_tickets_socket_carries_its_offer(site):
+    for _ in range(12):
+        site.issue("land")
+    mine = site.issue("land")
+    site.broadcaster.drain()
+    phone = site.client()
+    phone.emit("subscribe", {"ticket": mine["id"]})
+    [first] = events(phone, "ticket")
+    offer = site.http.get(f"/api/v1/tickets/{mine['id']}").json["offer"]
+    assert offer is not None and first["offer"] == offer
+    called = site.post("/branches/hk-01/counters/4/next")["ticket"]   # a change at its branch: pushed again
+    assert called["id"] != mine["id"]
+    site.broadcaster.drain()
+    pushed = events(phone, "ticket")
+    assert pushed and pushed[-1]["offer"] is not None and pushed[-1]["offer"]["branch"] == offer["branch"]

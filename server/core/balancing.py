@@ -35,6 +35,7 @@ class Alternative:
     estimated_wait_min: float   # after arriving there
     travel_min: float
     distance_km: float
+    called_in_min: float | None = None   # minutes from now until called there (after the trip)
 
     @property
     def total_min(self) -> float:
@@ -77,10 +78,18 @@ def _trip_from(queues: QueueView, lat: float, lon: float, to_branch: str, servic
 
 def alternatives(queues: QueueView, branch_id: str, service_id: str, rules: RedirectRules) -> list[Alternative]:
     """The branches worth offering a citizen who takes a ticket for service_id at branch_id now."""
-    here = queues.estimate_new(branch_id, service_id)
+    return sooner(queues, branch_id, service_id, queues.estimate_new(branch_id, service_id), rules)
+
+
+def sooner(queues: QueueView, branch_id: str, service_id: str, here: float | None,
+           rules: RedirectRules, not_before: float | None = None) -> list[Alternative]:
+    """The branches that would call a citizen of branch_id, called there in `here` minutes (None: not
+    served), at least min_saving_min sooner after travel (and, for a citizen still on the way from
+    elsewhere, not there before `not_before`): best first, max_offers of them. The kiosk's offers at
+    issue and a waiting ticket's on its phone page (motcua.core.journeys) both come from here."""
     if here is None or here < rules.min_saving_min:
         return []
-    return [a for a, called_in in _reachable_serving(queues, branch_id, service_id, rules)
+    return [a for a, called_in in _reachable_serving(queues, branch_id, service_id, rules, not_before)
             if here - called_in >= rules.min_saving_min][:rules.max_offers]
 
 
@@ -90,11 +99,11 @@ def serving_elsewhere(queues: QueueView, branch_id: str, service_id: str, rules:
     return [a for a, _ in _reachable_serving(queues, branch_id, service_id, rules)][:rules.max_offers]
 
 
-def _reachable_serving(queues: QueueView, branch_id: str, service_id: str,
-                       rules: RedirectRules) -> list[tuple[Alternative, float]]:
+def _reachable_serving(queues: QueueView, branch_id: str, service_id: str, rules: RedirectRules,
+                       not_before: float | None = None) -> list[tuple[Alternative, float]]:
     """Every other branch within the trip limits from this one that serves the service (motcua.core.balancing._serving_from)."""
     home = queues.branch(branch_id)
-    return _serving_from(queues, home.lat, home.lon, service_id, rules, exclude=branch_id)
+    return _serving_from(queues, home.lat, home.lon, service_id, rules, exclude=branch_id, not_before=not_before)
 
 
 def nearby(queues: QueueView, lat: float, lon: float, service_id: str, rules: RedirectRules) -> list[Alternative]:
@@ -104,17 +113,20 @@ def nearby(queues: QueueView, lat: float, lon: float, service_id: str, rules: Re
 
 
 def _serving_from(queues: QueueView, lat: float, lon: float, service_id: str, rules: RedirectRules,
-                  exclude: str | None = None) -> list[tuple[Alternative, float]]:
+                  exclude: str | None = None, not_before: float | None = None) -> list[tuple[Alternative, float]]:
     """Every branch within the trip limits from (lat, lon) with a counter for the service, and the
-    minutes from now until the citizen would be called there; best first."""
+    minutes from now until the citizen, there after the trip (not before `not_before`), would be
+    called there; best first."""
     found = []
     for other in queues.branch_ids():
         trip = None if other == exclude else _trip_from(queues, lat, lon, other, service_id, rules)
         if trip is None:
             continue
         km, travel = trip
-        called_in = queues.estimate_new(other, service_id, arriving_at=queues.now() + travel * 60)
+        arriving = max(queues.now() + travel * 60, not_before or -math.inf)
+        called_in = queues.estimate_new(other, service_id, arriving_at=arriving)
         if called_in is not None:
-            found.append((Alternative(other, max(0.0, called_in - travel), travel, km), called_in))
+            there_in = (arriving - queues.now()) / 60
+            found.append((Alternative(other, max(0.0, called_in - there_in), travel, km, called_in), called_in))
     found.sort(key=lambda pair: pair[0].total_min)
     return found

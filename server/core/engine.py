@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-from . import dashboard, holders
+from . import dashboard, holders, notices
 from .appointments import Appointment, EngineAppointments
 from .branchbook import BranchBook
 from .clock import LocalTime, hhmm_minutes
@@ -151,6 +151,8 @@ class QueueEngine(EngineAppointments):
         self._commit_lock = threading.RLock()
         self._held = threading.local()   # the books this thread holds: branch id -> depth
         self.listeners: list[Callable[[Change], None]] = []
+        # Tells phones their turn is near, in the call's change (motcua.core.notices); None: nobody is told.
+        self.near_turn: notices.NearTurn | None = None
         # Raised by every committed change: a page that hears states out of order keeps the newest. It
         # starts at the clock's milliseconds, so a restarted server's states still count as newer
         # (unless the last process averaged over a thousand changes a second).
@@ -590,10 +592,10 @@ class QueueEngine(EngineAppointments):
             return self._move(ticket, ticket.replace(status=WAITING, counter=None, called_at=None), actor)
 
     def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,
-                 actor: str | None = None, due_at: float | None = None) -> Ticket:
+                 actor: str | None = None, due_at: float | None = None, rules: RemoteRules = RemoteRules()) -> Ticket:
         """Queue the citizen again for another service or branch, keeping the original arrival; at
-        another branch, `due_at` is when the citizen is expected there (a redirect). Both branches
-        are held, in id order."""
+        another branch, `due_at` is when the citizen is expected there (a redirect), and a remote
+        ticket stays one (_moved_remote, under `rules`). Both branches are held, in id order."""
         home = self._branch_of(ticket_id)
         with self.operating(*[b for b in (home, branch_id) if b is not None and b in self._books]):
             ticket = self._require(self.ticket(ticket_id), (WAITING, CALLED, SERVING), "transfer")
@@ -611,10 +613,23 @@ class QueueEngine(EngineAppointments):
             now = self.clock.now()
             new = self._new_ticket(target.id, service, ticket.priority, ticket.lang, now, ticket.issued_at,
                                    ticket.id, due_at)
+            new = self._moved_remote(ticket, new, now, rules)
             old = ticket.replace(status=TRANSFERRED, transferred_to=new.id, ended_at=now)
-            self._commit(Change(tickets=[old, new], counters=claim.counters, events=[
+            self._commit(Change(tickets=[old, new], counters=claim.counters, messages=claim.messages, events=[
                 *claim.events, self._event(ticket, old, actor), self._event(None, new, actor)]))
             return new
+
+    @staticmethod
+    def _moved_remote(old: Ticket, new: Ticket, now: float, rules: RemoteRules) -> Ticket:
+        """The ticket a remote one moves on to at another branch: still remote, with its phone. Checked in
+        (its citizen was at the branch), it is a citizen on the way, called once due as anyone sent on; not
+        yet, it still waits for its check-in, in a window worked out there as when it was taken."""
+        if old.channel != REMOTE:
+            return new
+        moved = new.replace(channel=REMOTE, phone=old.phone, checked_in_at=old.checked_in_at)
+        if old.checked_in_at is None:
+            moved = moved.replace(window_end=window_end(now, new.estimate_min or 0.0, rules))
+        return moved
 
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """A citizen on their way shows up: from now they rank and may be called as arrived. Already
@@ -958,12 +973,25 @@ class QueueEngine(EngineAppointments):
         first = ticket.first_called_at if ticket.first_called_at is not None else now
         called = ticket.replace(status=CALLED, counter=counter.id, called_at=now, started_at=None,
                                 first_called_at=first)
+        claim.messages.extend(self._near_turn(ticket))
         return self._move(ticket, called, actor, claim)
+
+    def _near_turn(self, called: Ticket) -> list[dict]:
+        """The message telling a phone its turn is near that calling `called` (still waiting) causes
+        (motcua.core.notices); none without [notify] near_ahead."""
+        near = self.near_turn
+        queue = self._books[called.branch].queues.get(called.service)
+        if near is None or queue is None or called.status != WAITING or called.day != self._day:
+            return []
+        index = notices.told_at(queue.count_before(rank(called, self._boost_s)), near.ahead)
+        told = self.tickets.get(queue.at(index)) if index is not None else None
+        return [near.message(told, near.ahead)] if told is not None and told.phone else []
 
     def _move(self, old: Ticket, new: Ticket, actor: str | None, claim: Change | None = None) -> Ticket:
         """A ticket's change, with what acting at its counter took (committed first, in the same transaction)."""
         claim = claim or Change()
-        self._commit(Change(tickets=[new], counters=claim.counters, events=[*claim.events, self._event(old, new, actor)]))
+        self._commit(Change(tickets=[new], counters=claim.counters, messages=claim.messages,
+                            events=[*claim.events, self._event(old, new, actor)]))
         return new
 
     def _event(self, old: Ticket | None, new: Ticket, actor: str | None) -> Event:

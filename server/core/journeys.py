@@ -11,13 +11,17 @@ once due, and is a no-show like any citizen absent when called.
 """
 from __future__ import annotations
 
+import dataclasses
+import hmac
+import secrets
 from dataclasses import dataclass, field
 
-from .balancing import Alternative, RedirectRules, alternatives, nearby, reachable, serving_elsewhere
+from .balancing import Alternative, RedirectRules, alternatives, nearby, reachable, serving_elsewhere, sooner
 from .engine import QueueEngine
-from .model import Conflict, NotFound, Service, Ticket
+from .model import WAITING, Conflict, NotFound, Service, Ticket, WrongCode
 from .readmodels import ServiceLine
-from .remote import RemoteRules
+from .routing import awaiting_check_in
+from .remote import RemoteRules, check_door_code, door_code
 from .transfers import Destination, destinations, due_at
 
 
@@ -52,14 +56,25 @@ class TransferOption:
     elsewhere: list[Destination]
 
 
+def expected(ticket: Ticket) -> float | None:
+    """When a citizen still on the way from elsewhere (a remote ticket not checked in) is expected at the
+    ticket's branch: not at another branch before either, where the server does not know the phone is."""
+    return ticket.due_at if awaiting_check_in(ticket) else None
+
+
 class Journeys:
     """Issuing with offers, redirecting and checking in, over one engine and its redirect rules."""
 
-    def __init__(self, engine: QueueEngine, rules: RedirectRules, grace_min: float = RemoteRules.grace_min) -> None:
+    def __init__(self, engine: QueueEngine, rules: RedirectRules, grace_min: float = RemoteRules.grace_min,
+                 door_secret: bytes | None = None, offer_saving_min: float = RemoteRules.min_saving_min) -> None:
         self.engine = engine
         self.rules = rules
+        # What a waiting ticket is offered (offer()): the redirect's trips, with the [remote] saving.
+        self.offering = dataclasses.replace(rules, min_saving_min=offer_saving_min)
+        # What the doors' codes are made under (motcua.core.remote.door_code); none given: this process's own.
+        self.door_secret = door_secret or secrets.token_bytes(32)
         # A remote ticket's citizen may come from as far as any branch is offered (motcua.core.remote).
-        self.remote = RemoteRules(rules.max_travel_min, grace_min)
+        self.remote = RemoteRules(rules.max_travel_min, grace_min, offer_saving_min)
 
     def nearby(self, lat: float, lon: float, service_id: str) -> list[Alternative]:
         """The branches a citizen at (lat, lon) can reach that serve the service today, soonest called first."""
@@ -105,16 +120,49 @@ class Journeys:
             travel = reachable(self.engine, ticket.branch, branch_id, ticket.service, self.rules)
             if travel is None:
                 raise Conflict(f"{branch_id} is not a branch this citizen can be sent to now", "not_reachable")
-            due_at = self.engine.now() + travel * 60
-            moved = self.engine.transfer(ticket_id, ticket.service, branch_id, actor, due_at=due_at)
+            due_at = max(self.engine.now() + travel * 60, expected(ticket) or 0.0)
+            moved = self.engine.transfer(ticket_id, ticket.service, branch_id, actor, due_at=due_at, rules=self.remote)
             return Redirected(moved, travel)
+
+    def offer(self, ticket_id: str) -> Alternative | None:
+        """The branch a waiting ticket's holder is offered now on its phone page: the best that would call
+        the citizen at least [remote] min_saving_min sooner, travel included, than the ticket's own wait
+        (balancing.sooner, as the kiosk offers at issue); None for a priority citizen, a ticket without a code
+        to take it with (issued before codes), or when none does."""
+        ticket = self.engine.ticket(ticket_id)
+        if ticket.status != WAITING or ticket.priority or not ticket.rating_code:
+            return None
+        wait = self.engine.estimate(ticket)[1]
+        found = sooner(self.engine.published(), ticket.branch, ticket.service, wait, self.offering,
+                       not_before=expected(ticket))
+        return found[0] if found else None
+
+    def take_offer(self, ticket_id: str, branch_id: str, code: str, actor: str | None = None) -> Redirected:
+        """The ticket's holder (who holds its rating code, as its phone page does) takes the branch offered:
+        redirected there as from a kiosk, ranked by the arrival there. Refused with a wrong code
+        (wrong_rating_code), or when that branch is not what the ticket is offered now (offer_gone)."""
+        ticket = self.engine.ticket(ticket_id)
+        if not ticket.rating_code or not hmac.compare_digest(code.encode(), ticket.rating_code.encode()):
+            raise WrongCode("this is not the ticket's code", "wrong_rating_code")
+        offered = self.offer(ticket_id)
+        if offered is None or offered.branch != branch_id:
+            raise Conflict(f"{branch_id} is not offered to this ticket now", "offer_gone")
+        return self.redirect(ticket_id, branch_id, actor)
 
     def check_in(self, ticket_id: str, actor: str | None = None) -> Ticket:
         """The citizen is at the ticket's branch: callable from now."""
         return self.engine.check_in(ticket_id, actor)
 
-    def check_in_phone(self, branch_id: str, phone: str, actor: str | None = None) -> list[Ticket]:
-        """The phone at the branch's door: its remote tickets there callable from now."""
+    def door_code(self, branch_id: str) -> str:
+        """The code the branch's door shows today (motcua.core.remote)."""
+        self.engine.branch(branch_id)
+        return door_code(self.door_secret, branch_id, self.engine.local.day(self.engine.now()))
+
+    def check_in_phone(self, branch_id: str, phone: str, code: object, actor: str | None = None) -> list[Ticket]:
+        """The phone at the branch's door, with the door's code of today: its remote tickets there callable
+        from now (a wrong code: WrongCode wrong_door_code)."""
+        self.engine.branch(branch_id)
+        check_door_code(self.door_secret, branch_id, self.engine.local.day(self.engine.now()), code)
         return self.engine.check_in_phone(branch_id, phone, actor)
 
     def transfer(self, ticket_id: str, service_id: str, branch_id: str | None = None,
@@ -126,7 +174,7 @@ class Journeys:
         with self.engine.operating(ticket.branch, *([branch_id] if elsewhere else [])):
             ticket = self.engine.ticket(ticket_id)
             due = due_at(self.engine, ticket.branch, branch_id, self.rules) if elsewhere else None
-            return self.engine.transfer(ticket_id, service_id, branch_id, actor=actor, due_at=due)
+            return self.engine.transfer(ticket_id, service_id, branch_id, actor=actor, due_at=due, rules=self.remote)
 
     def transfer_options(self, branch_id: str) -> list[TransferOption]:
         """Every service a citizen of the branch may be transferred to, as one moment saw the queues."""

@@ -16,27 +16,38 @@ The rule, written down (README, "Decisions written down"):
 - One active (waiting, called or serving) remote ticket per phone and service, in the whole network:
   a second is refused with the first.
 - It keeps the phone and nothing else of the citizen.
+- The phone checks in at the door only with the branch's door code, read from the QR code at its door:
+  HMAC-SHA256 under the server's [remote] door_secret of the branch id and the branch's local day,
+  truncated to 72 bits, URL-safe base64 (12 characters). The day is in it so that a photo of the door's
+  code taken today checks nobody in tomorrow: the door shows the code of its day (staff fetch it, GET
+  /branches/{b}/door).
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 
 from .balancing import RedirectRules
-from .model import Invalid
+from .model import Invalid, WrongCode
 
 # Vietnamese mobile numbers: 0 (or +84 / 84) then 9 digits, the first of them 3, 5, 7, 8 or 9.
 _MOBILE = re.compile(r"(?:\+?84|0)([35789]\d{8})")
 _SEPARATORS = re.compile(r"[\s.\-()]")
+DOOR_CODE_BYTES = 9   # 72 bits of the HMAC, 12 URL-safe characters
 
 
 @dataclass(frozen=True)
 class RemoteRules:
     """How long a remote ticket's citizen has to come: the longest trip offered ([balancing]
-    max_travel_min) and the [remote] grace."""
+    max_travel_min) and the [remote] grace; and the saving a move offered while waiting must bring."""
 
     travel_min: float = RedirectRules.max_travel_min
     grace_min: float = 10.0
+    # A waiting ticket's phone page is offered another branch that would call it this much sooner after travel.
+    min_saving_min: float = 10.0
 
 
 def mobile(text: object) -> str:
@@ -51,3 +62,16 @@ def mobile(text: object) -> str:
 def window_end(now: float, wait_min: float, rules: RemoteRules) -> float:
     """When a remote ticket taken at `now`, called in `wait_min` as predicted, must be checked in by."""
     return now + (max(wait_min, rules.travel_min) + rules.grace_min) * 60
+
+
+def door_code(secret: bytes, branch_id: str, day: str) -> str:
+    """The code of the branch's door on a day (YYYY-MM-DD, the branch's local day)."""
+    digest = hmac.new(secret, f"door:{branch_id}:{day}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:DOOR_CODE_BYTES]).decode()
+
+
+def check_door_code(secret: bytes, branch_id: str, day: str, code: object) -> None:
+    """Refused (WrongCode wrong_door_code, 403) unless code is the branch's door code of the day."""
+    if not isinstance(code, str) or not hmac.compare_digest(code.encode(), door_code(secret, branch_id, day).encode()):
+        raise WrongCode("this is not the code at the branch's door today: scan the QR code at the door",
+                        "wrong_door_code")

@@ -84,7 +84,12 @@ class ServiceQueue:
             yield key, ticket_id, self._due.get(ticket_id), service
 
     def count_before(self, key: Key) -> int:
+        """How many wait before a ticket of this rank: the people ahead of it (its position − 1)."""
         return bisect.bisect_left(self._keys, key)
+
+    def at(self, index: int) -> str | None:
+        """The id of the ticket with `index` people ahead of it (None past the end)."""
+        return self._ids[index] if 0 <= index < len(self._ids) else None
 
 
 def pick_next(queues: Iterable[ServiceQueue], now: float) -> str | None:

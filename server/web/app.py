@@ -71,7 +71,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
     # serve() runs it as a background task; tests call its drain() instead.
     app.extensions[EXTENSION] = Broadcaster(socketio, runtime.engine, config.server.queue_push_interval_s,
                                                 accounts=runtime.accounts, bus=_fanout_bus(config),
-                                                channel=throttle.queue_channel(config))
+                                                channel=throttle.queue_channel(config), offers=runtime.journeys.offer)
     app.extensions[METRICS] = Metrics(runtime, app.extensions[EXTENSION], socketio, metrics_from)
     return app
 

@@ -112,8 +112,9 @@ class Broadcaster(StaffRoom):
     """Turns committed changes into Socket.IO events, in commit order; all but calls off the request's path."""
 
     def __init__(self, io: SocketIO, engine, interval_s: float, chunk: int = CHUNK, accounts=None,
-                 bus=None, channel: str = "") -> None:
+                 bus=None, channel: str = "", offers=None) -> None:
         super().__init__(io, accounts)
+        self.offers = offers   # what a waiting ticket is offered on its phone page (Journeys.offer)
         self.staff_channel = STAFF_CHANNEL.format(channel=channel)  # the city's (throttle.queue_channel)
         self.engine = engine
         # A Redis client when fan-out processes hold sockets too (motcua.fanout): every staff event is
@@ -378,7 +379,7 @@ class Broadcaster(StaffRoom):
         return members if len(members) > self.chunk else None
 
     def _emit_ticket(self, ticket_id: str) -> None:
-        view = ticket_view(self.engine, ticket_id)
+        view = ticket_view(self.engine, ticket_id, self.offers)
         self.io.emit("ticket", view, to=f"ticket:{ticket_id}")
         if view["status"] in FINAL:
             self._drop(view["branch"], ticket_id)
@@ -424,7 +425,7 @@ def subscribe(data: dict):
     engine = current_app.extensions["motcua"].engine
     try:
         kind, key = _subject(data)
-        state = branch_state(engine, key) if kind == "branch" else ticket_view(engine, key)
+        state = branch_state(engine, key) if kind == "branch" else ticket_view(engine, key, broadcaster().offers)
     except DomainError as error:
         return _refuse(error)
     join_room(f"{kind}:{key}")

@@ -87,6 +87,18 @@ def phone_page(ticket_id):
     })
 
 
+@pages.get("/door/<b>")
+def door_page(b):
+    """What the QR code at a branch's door opens (GET /api/v1/branches/{b}/door): the phone's check-in there."""
+    engine = runtime().engine
+    branch = engine.branch(b)
+    return page("door.html", {
+        "branch": {"id": b, "name": {"vi": branch.name_vi, "en": branch.name_en}},
+        "services": _services(engine, branch.services),
+        "texts": texts(("door.",)),
+    })
+
+
 @pages.get("/d/")
 @pages.get("/d/<code>")
 def dossier_page(code=""):

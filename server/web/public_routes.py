@@ -62,7 +62,8 @@ def availability(b, s):
 @bp.get("/tickets/<ticket_id>")
 @operation("a ticket's status (no personal data)", schemas.Ticket)
 def ticket(ticket_id):
-    return jsonify(ticket_view(runtime().engine, ticket_id))
+    rt = runtime()
+    return jsonify(ticket_view(rt.engine, ticket_id, rt.journeys.offer))
 
 
 @bp.post("/tickets/<ticket_id>/rating")

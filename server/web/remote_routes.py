@@ -2,15 +2,19 @@
 and its check-in at the branch (motcua.core.remote says the rule)."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, current_app, jsonify, request
+
+from motcua.hardware.qr import qr_matrix
 
 from . import schemas, throttle
 from .bodies import json_body, query_args
 from .errors import UnsupportedMediaType
-from .guards import at_numbered, caller, kiosk
+from .guards import at_branch, at_numbered, caller, kiosk, staff
 from .kiosk_routes import status_url
 from .openapi import operation
-from .remote_schemas import NearbyBranch, NearbyQuery, NewRemoteTicket, RemoteCheckIn, RemoteTicket
+from .remote_schemas import DoorCode, NearbyBranch, NearbyQuery, NewRemoteTicket, RemoteCheckIn, RemoteTicket, TakeOffer
 from .runtime import runtime
 from .views import names, round_min, ticket_view
 
@@ -88,12 +92,51 @@ def check_in_by_number(b, number):
 
 @bp.post("/branches/<b>/remote-tickets/check-in")
 @operation("the phone at the branch door's QR code checks in the remote tickets the phone holds at this branch "
-           "(the body as application/json): callable from now on. " + LIMITED, schemas.Ticket, many=True,
-           body=RemoteCheckIn, conflict=True, errors=(404, 415, 429))
+           "(the body as application/json): callable from now on. The body carries the door's code of today, as the "
+           "QR code at the door gives it (GET /branches/{b}/door): wrong or missing, 403 wrong_door_code, so that "
+           "only a phone at the door checks in. " + LIMITED, schemas.Ticket, many=True,
+           body=RemoteCheckIn, conflict=True, errors=(403, 404, 415, 429))
 def check_in_by_phone(b):
     with current_app.extensions[REMOTE_LIMITS]:
         rt = runtime()
         rt.engine.branch(b)
         json_only()
-        held = rt.journeys.check_in_phone(b, json_body().phone)
+        body = json_body()
+        held = rt.journeys.check_in_phone(b, body.phone, body.code)
         return jsonify([ticket_view(rt.engine, t.id) for t in held])
+
+
+@bp.post("/tickets/<ticket_id>/move")
+@operation("the ticket's holder takes the branch its page is offered (`offer`; the body as application/json, with the "
+           "ticket's rating_code, 403 wrong_rating_code otherwise): redirected there as from a kiosk, a new number "
+           "ranked by the citizen's arrival there (a remote ticket not checked in: not before it was expected here) "
+           "and not called before it. 409 offer_gone when that branch is not offered now", schemas.Redirected,
+           status=201, body=TakeOffer, conflict=True, errors=(403, 404, 415))
+def take_offer(ticket_id):
+    rt = runtime()
+    rt.engine.ticket(ticket_id)
+    json_only()
+    body = json_body()
+    moved = rt.journeys.take_offer(ticket_id, body.branch, body.code)
+    view = ticket_view(rt.engine, moved.ticket.id, rt.journeys.offer)
+    return jsonify({**view, "status_url": status_url(moved.ticket.id), "travel_min": round(moved.travel_min)}), 201
+
+
+@bp.get("/branches/<b>/door")
+@operation("the QR code to show at the branch's door today (its managers): the URL of the phone's check-in page with "
+           "the door's code of the day, which a photo of it taken today no longer carries tomorrow "
+           "(motcua.core.remote)", DoorCode, caller=staff("manager", at_branch))
+def door(b):
+    rt = runtime()
+    base = rt.config.server.public_url or request.host_url
+    url = f"{base.rstrip('/')}/door/{quote(b, safe='')}?code={rt.journeys.door_code(b)}"
+    return jsonify({"branch": b, "day": rt.engine.local.day(rt.engine.now()), "url": url, "qr_svg": qr_svg(url)})
+
+
+def qr_svg(data: str) -> str:
+    """data's QR code as an SVG image, one square per dark module, a quiet zone of four."""
+    matrix = qr_matrix(data, border=4)
+    size = len(matrix)
+    dark = "".join(f"M{x} {y}h1v1h-1z" for y, row in enumerate(matrix) for x, on in enumerate(row) if on)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+            f'<rect width="{size}" height="{size}" fill="#fff"/><path d="{dark}" fill="#000"/></svg>')

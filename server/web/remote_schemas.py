@@ -53,3 +53,18 @@ class RemoteTicket(Answer):
 
 class RemoteCheckIn(Body):
     phone: str = Field(max_length=20, description=PHONE)
+    code: str | None = Field(None, max_length=40, description="the door's code of today, from the QR code at the "
+                                                                "branch's door (wrong or missing: 403 wrong_door_code)")
+
+
+class TakeOffer(Body):
+    branch: str = Field(description="the branch of the ticket's `offer`")
+    code: str = Field(max_length=20, description="the ticket's rating_code, which its holder's page has")
+
+
+class DoorCode(Answer):
+    branch: str
+    day: str = Field(description="the branch's local day the code holds for: a new code each day")
+    url: str = Field(description="what the door's QR code carries: the phone's check-in page at the branch with the "
+                                 "day's code")
+    qr_svg: str = Field(description="the QR code of url, an SVG image to print or show at the door")

@@ -16,7 +16,9 @@ from motcua.core.dossiers import DossierRules, Dossiers, parse_holidays
 from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
 from motcua.core.model import NotFound
+from motcua.core.notices import NearTurn
 from motcua.documents import Documents, open_documents
+from motcua.doors import door_secret
 from motcua.gateways import gateway_of
 from motcua.notify import Notifier, appointment_reminder, parse_templates
 from motcua.outbox import RetryRules, Sender
@@ -73,11 +75,14 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     notifier = Notifier(config.notify.gateway, clock, parse_templates(config.notify.zns_templates),
                         lambda b: branch_place(engine, b), sender)
     store.message_observers.append(sender.wake)
+    if config.notify.near_ahead > 0:
+        engine.near_turn = NearTurn(config.notify.near_ahead, notifier.near_turn)
     dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
-    rt = Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect, config.remote.grace_min),
-                 dossiers, home=home,
+    journeys = Journeys(engine, redirect, config.remote.grace_min, door_secret(config.remote.door_secret, store.path),
+                        config.remote.min_saving_min)
+    rt = Runtime(config, store, engine, accounts, redirect, journeys, dossiers, home=home,
                  documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                  sender=sender, notifier=notifier)
     rules = build(AppointmentRules, config.appointments)

@@ -240,6 +240,14 @@ class State(Answer):
     recent_calls: list[RecentCall] = Field(description="newest first, at most [queue] recent_calls")
 
 
+class Offer(Answer):
+    branch: str
+    estimated_wait_min: int = Field(description="the wait there after arriving")
+    travel_min: int
+    distance_km: float
+    saving_min: int = Field(description="how much sooner the citizen would be called there, travel included")
+
+
 class Ticket(Answer):
     id: str
     number: str
@@ -265,6 +273,10 @@ class Ticket(Answer):
     window_end: datetime | None = Field(description="a remote ticket: check in by then, else it leaves the queue")
     checked_in_at: datetime | None = Field(description="a remote ticket: when its citizen checked in (callable since); "
                                                        "an appointment's: when its holder did")
+    offer: Offer | None = Field(None, description="on the ticket's own page (GET /tickets/{id}, its socket): a branch "
+                                                  "that would call the waiting citizen at least [remote] min_saving_min "
+                                                  "sooner after travel, which its holder may take (POST "
+                                                  "/tickets/{id}/move); null when none")
 
 
 class Alternative(Answer):

@@ -6,15 +6,20 @@ subscribers, and staff, get the id.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from motcua.core.balancing import Alternative
 from motcua.core.engine import NOT_PRINTED, QueueEngine
-from motcua.core.model import Call, Event, Ticket, staff_name
+from motcua.core.model import WAITING, Call, Event, Ticket, staff_name
 from motcua.core.readmodels import BranchState, CounterLine
 
 
-def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
-    """`GET /tickets/{id}`: a ticket's state, place and estimated wait; no personal data."""
+def ticket_view(engine: QueueEngine, ticket_id: str, offers: Callable[[str], Alternative | None] | None = None) -> dict:
+    """`GET /tickets/{id}`: a ticket's state, place and estimated wait; no personal data. With `offers`
+    (Journeys.offer: its phone page's GET and pushes), the branch a waiting ticket is offered now."""
     state = engine.ticket_state(ticket_id)
     ticket = state.ticket
+    offer = offers(ticket_id) if offers is not None and ticket.status == WAITING else None
     return {"id": ticket.id, "number": ticket.number, "branch": ticket.branch,
             "service": ticket.service, "status": ticket.status, "position": state.position,
             "estimated_wait_min": round_min(state.wait_min),
@@ -24,7 +29,9 @@ def ticket_view(engine: QueueEngine, ticket_id: str) -> dict:
             "called_at": engine.local.iso(ticket.called_at), "due_at": engine.local.iso(ticket.due_at),
             "transferred_to": ticket.transferred_to, "rated": state.rated,
             "rating_code": ticket.rating_code, "channel": ticket.channel,
-            "window_end": engine.local.iso(ticket.window_end), "checked_in_at": engine.local.iso(ticket.checked_in_at)}
+            "window_end": engine.local.iso(ticket.window_end), "checked_in_at": engine.local.iso(ticket.checked_in_at),
+            "offer": None if offer is None else {**alternative_view(offer),
+                                                 "saving_min": round(state.wait_min - offer.called_in_min)}}
 
 
 def branch_state(engine: QueueEngine, branch_id: str) -> dict:

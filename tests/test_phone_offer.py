@@ -1,0 +1,62 @@
+"""An offer on the phone page (/t/{id}) in real headless Chromium at 390×844 against a real server: a
+ticket waiting behind a crowd is shown a branch that would call it sooner, and one tap moves it there."""
+from __future__ import annotations
+
+import re
+
+import requests
+
+from axe import violations
+from conftest import screenshot
+from motcua.i18n import catalogue
+from test_phone import assert_layout
+
+VI, EN = catalogue("vi"), catalogue("en")
+
+
+def issue(server, service="land") -> dict:
+    answer = server.post("/branches/hk-01/tickets", "kiosk1", {"service": service})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_a_waiting_ticket_is_offered_a_sooner_branch_and_one_tap_moves_it(fresh_server, chromium):
+    server = fresh_server
+    for _ in range(12):
+        issue(server)
+    mine = issue(server)
+    offer = requests.get(f"{server.api}/tickets/{mine['id']}", timeout=5).json()["offer"]
+    assert offer is not None, "twelve ahead at hk-01: a quieter branch nearby should call the citizen sooner"
+    branch = next(b for b in requests.get(f"{server.api}/branches", timeout=5).json() if b["id"] == offer["branch"])
+
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 390, "height": 844}, has_touch=True,
+                                   is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base}/t/{mine['id']}")
+        page.wait_for_selector("#offer:not([hidden])", timeout=5000)
+        body = page.text_content("#offer-body .vi")
+        assert branch["name"]["vi"] in body and str(offer["saving_min"]) in body and str(offer["travel_min"]) in body
+        assert page.text_content("#offer-take .vi") == VI["phone.offer.take"].format(branch=branch["name"]["vi"])
+        assert page.text_content("#offer-take .en") == EN["phone.offer.take"].format(branch=branch["name"]["en"])
+        assert page.text_content("#offer h2 .en") == EN["phone.offer.title"]
+        # Seen without scrolling: the button is on the first screen.
+        assert page.evaluate("document.getElementById('offer-take').getBoundingClientRect().bottom") <= 844
+        screenshot(page, "phone-offer")
+        assert_layout(page)
+        assert violations(page) == []
+
+        page.tap("#offer-take")
+        page.wait_for_url(re.compile(r"/t/(?!" + re.escape(mine["id"]) + r"$)[^/]+$"), timeout=5000)
+        moved_id = page.url.rsplit("/", 1)[1]
+        page.wait_for_function("document.body.dataset.status === 'waiting'", timeout=5000)
+        moved = requests.get(f"{server.api}/tickets/{moved_id}", timeout=5).json()
+        assert moved["branch"] == offer["branch"] and moved["status"] == "waiting"
+        assert page.text_content("#number") == moved["number"]
+        assert page.text_content("#branch .vi") == branch["name"]["vi"]
+        old = requests.get(f"{server.api}/tickets/{mine['id']}", timeout=5).json()
+        assert (old["status"], old["transferred_to"]) == ("transferred", moved_id)
+        screenshot(page, "phone-offer-moved")
+        assert_layout(page)
+    finally:
+        context.close()
