@@ -52,25 +52,6 @@ class Notifier:
         return self.add(db, "result_ready", f"dossier:{dossier['code']}:result_ready:{dossier['updated_at']!r}",
                         phone, texts, params, lang)
 
-
-def appointment_reminder(notifier: Notifier, appointment, service, place: dict | None, local, rules) -> dict:
-    """The outbox row of an appointment's reminder (motcua.core.appointments.Appointment), in every language,
-    under a key of its slot: a moved appointment is reminded of its new slot, never twice of one."""
-    def said(lang: str) -> str:
-        names = (place or {}).get("name") or {}
-        return text(lang, "appointment.notice.reminder", code=appointment.code,
-                    service=getattr(service, f"name_{lang}"), time=clock(appointment.start),
-                    date=local.iso(appointment.start)[:10], branch=names.get(lang) or appointment.branch,
-                    **{"from": clock(appointment.start - rules.early_min * 60),
-                       "until": clock(appointment.start + rules.grace_min * 60)})
-
-    def clock(t: float) -> str:
-        return local.iso(t)[11:16]
-
-    params = {"code": appointment.code, "time": clock(appointment.start), "date": local.iso(appointment.start)[:10]}
-    return notifier.message("appointment_reminder", f"appointment:{appointment.id}:reminder:{appointment.start!r}",
-                            appointment.phone, {lang: said(lang) for lang in LANGUAGES}, params, appointment.lang)
-
     def near_turn(self, ticket, ahead: int) -> dict:
         """The outbox row telling a ticket's phone its turn is near, in its language, once per ticket (a Change's
         message, motcua.core.notices)."""
@@ -80,6 +61,24 @@ def appointment_reminder(notifier: Notifier, appointment, service, place: dict |
                   "ahead": ahead}
         return self.message("turn_near", f"ticket:{ticket.id}:turn_near", ticket.phone, texts, params,
                             ticket.lang if ticket.lang in LANGUAGES else "vi")
+
+
+def appointment_reminder(notifier: Notifier, appointment, service, place: dict | None, local, rules) -> dict:
+    """The outbox row of an appointment's reminder (motcua.core.appointments.Appointment), in every language,
+    under a key of its slot: a moved appointment is reminded of its new slot, never twice of one."""
+    def said(lang: str) -> str:
+        return text(lang, "appointment.notice.reminder", code=appointment.code,
+                    service=getattr(service, f"name_{lang}"), time=clock(appointment.start),
+                    date=local.iso(appointment.start)[:10], branch=_name(appointment.branch, place, lang),
+                    **{"from": clock(appointment.start - rules.early_min * 60),
+                       "until": clock(appointment.start + rules.grace_min * 60)})
+
+    def clock(t: float) -> str:
+        return local.iso(t)[11:16]
+
+    params = {"code": appointment.code, "time": clock(appointment.start), "date": local.iso(appointment.start)[:10]}
+    return notifier.message("appointment_reminder", f"appointment:{appointment.id}:reminder:{appointment.start!r}",
+                            appointment.phone, {lang: said(lang) for lang in LANGUAGES}, params, appointment.lang)
 
 
 def near_turn_message(ticket, place: dict | None, ahead: int, lang: str = "vi") -> str:
