@@ -69,14 +69,19 @@ def appointment_reminder(notifier: Notifier, appointment, service, place: dict |
     def said(lang: str) -> str:
         return text(lang, "appointment.notice.reminder", code=appointment.code,
                     service=getattr(service, f"name_{lang}"), time=clock(appointment.start),
-                    date=local.iso(appointment.start)[:10], branch=_name(appointment.branch, place, lang),
+                    date=day(appointment.start), branch=_name(appointment.branch, place, lang),
                     **{"from": clock(appointment.start - rules.early_min * 60),
                        "until": clock(appointment.start + rules.grace_min * 60)})
 
     def clock(t: float) -> str:
         return local.iso(t)[11:16]
 
-    params = {"code": appointment.code, "time": clock(appointment.start), "date": local.iso(appointment.start)[:10]}
+    def day(t: float) -> str:
+        """As Vietnam writes a date: 24/11/2026."""
+        year, month, date = local.iso(t)[:10].split("-")
+        return f"{date}/{month}/{year}"
+
+    params = {"code": appointment.code, "time": clock(appointment.start), "date": day(appointment.start)}
     return notifier.message("appointment_reminder", f"appointment:{appointment.id}:reminder:{appointment.start!r}",
                             appointment.phone, {lang: said(lang) for lang in LANGUAGES}, params, appointment.lang)
 

@@ -162,6 +162,7 @@ def test_a_holder_is_reminded_once_through_the_outbox_and_again_of_a_new_slot(ap
     texts = json.loads(row["texts"])
     assert row["recipient"] == PHONE and row["lang"] == "en"
     assert booked["code"] in texts["vi"] and booked["code"] in texts["en"] and first["start"][11:16] in texts["vi"]
+    assert "24/11/2026" in texts["vi"] and "24/11/2026" in texts["en"]
     moved = api.post(f"/appointments/{booked['code']}/move", json={"phone": PHONE, "start": later["start"]})
     assert moved.status_code == 200, moved.text
     clock.set(datetime.fromisoformat(later["start"]).timestamp() - 30 * 60)

@@ -216,3 +216,15 @@ def test_the_cli_books_appointments_and_refuses_shares_over_one():
     over = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--appointment-share",
                            "0.8", "--remote-share", "0.3"], capture_output=True, text=True, timeout=60)
     assert over.returncode == 2 and "at most 1" in over.stderr
+
+
+def test_walk_ins_wait_no_longer_with_appointments_than_without():
+    """The merge rule's fairness, measured: appointments take only what the walk-ins' forecast leaves."""
+    data = scenario.load(HOAN_KIEM)
+    today, shaped = [], []
+    for seed in (1, 2, 3):
+        today.append(CityDay(data, "balance+realloc", seed=seed).run().summary()["by_channel"]["walk_in"])
+        shaped.append(CityDay(data, "balance+realloc", seed=seed, appointment_share=0.3).run()
+                      .summary()["by_channel"]["walk_in"])
+    assert sum(s["within_target_pct"] for s in shaped) >= sum(t["within_target_pct"] for t in today)
+    assert sum(s["mean_wait_min"] for s in shaped) <= sum(t["mean_wait_min"] for t in today)
