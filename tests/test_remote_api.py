@@ -132,6 +132,7 @@ def test_the_staff_and_the_room_are_told_each_ticket_s_channel_and_check_in(api)
     waiting = {t["number"]: t for t in api.get("/branches/hk-01/staff-state", "off1").json["waiting"]}
     assert (waiting[walk_in["number"]]["channel"], waiting[walk_in["number"]]["checked_in_at"]) == ("walk_in", None)
     assert (waiting[far["number"]]["channel"], waiting[far["number"]]["checked_in_at"]) == ("remote", None)
+    assert waiting[far["number"]]["window_end"] == far["window_end"] and waiting[walk_in["number"]]["window_end"] is None
     api.post(f"/branches/hk-01/tickets/{far['number']}/check-in", "kiosk1")
     waiting = {t["number"]: t for t in api.get("/branches/hk-01/staff-state", "off1").json["waiting"]}
     assert waiting[far["number"]]["checked_in_at"] is not None

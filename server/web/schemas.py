@@ -354,6 +354,7 @@ class StaffTicket(Answer):
     waited_min: float = Field(description="minutes since the citizen first arrived")
     channel: Literal[CHANNELS] = Field(description="how it was taken: walk_in at a kiosk, remote from a phone")
     checked_in_at: datetime | None = Field(description="a remote ticket: when its citizen checked in (callable since)")
+    window_end: datetime | None = Field(description="a remote ticket: check in by then, else it leaves the queue")
 
 
 class StaffCounter(Answer):

@@ -96,7 +96,7 @@ def staff_ticket(engine: QueueEngine, ticket: Ticket | None, now: float) -> dict
             "issued_at": engine.local.iso(ticket.issued_at), "called_at": engine.local.iso(ticket.called_at),
             "started_at": engine.local.iso(ticket.started_at), "due_at": engine.local.iso(ticket.due_at),
             "waited_min": round((now - ticket.issued_at) / 60, 1), "channel": ticket.channel,
-            "checked_in_at": engine.local.iso(ticket.checked_in_at)}
+            "checked_in_at": engine.local.iso(ticket.checked_in_at), "window_end": engine.local.iso(ticket.window_end)}
 
 
 def called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dict:
