@@ -99,6 +99,7 @@ def notice(pairs: list[tuple[str, str]], kind: str = "info", size: float = 40) -
 NAME_SIZE, OTHER_SIZE, LINE_SIZE = 54, 34, 30
 CARD_PAD, BADGE_W, CARD_GAP, LIST_GAP, MIN_CARD_H = (26, 16), 130, 26, 18, 150
 PAGE_KEYS_PER_ROW, NAV_ROW_H = 8, 100
+CHECK_IN_H = 110   # the home screen's "I took a number remotely" row
 # A field's button: its name in the type of the home screen's buttons, never smaller.
 FIELD_SIZE, FIELD_PAD, FIELD_GAP, MIN_FIELD_H, FIELD_COLUMNS = 44, (18, 10), 14, 88, 4
 OTHER_FIELD = "other"   # the target name of the "other services" button (services taking no procedure)
@@ -117,6 +118,9 @@ class HomeScreen(KioskScreen):
         inner.add_widget(self._languages())
         first, second = self.both("kiosk.search_button")
         inner.add_widget(self.target("search", button(first, second, self.app.start_search, height=120, size=44)))
+        first, second = self.both("kiosk.checkin_button")
+        inner.add_widget(self.target("checkin", button(first, second, self.app.start_check_in, height=CHECK_IN_H,
+                                                       kind="green", size=44)))
         services = sorted(self.app.kiosk.services(), key=lambda s: (len(s.letter), s.letter))
         fields = self.app.kiosk.fields()
         key = (self.app.kiosk.language, tuple(services), tuple(fields))
@@ -160,7 +164,8 @@ class HomeScreen(KioskScreen):
     def _room(self, titles: list[Text]) -> float:
         """Height left for the cards (or fields) and their page keys: the window less every fixed part
         (known now: the kiosk never resizes)."""
-        return Window.height - px(40 + 210 + 24 + 120 + 120 + 140 + 4) - height_of(titles, Window.width - px(96))
+        return Window.height - px(40 + 210 + 24 + 120 + 120 + CHECK_IN_H + 22 + 140 + 4) - height_of(
+            titles, Window.width - px(96))
 
     def _nav_rows(self) -> int:
         return -(-len(self.pages) // PAGE_KEYS_PER_ROW) if len(self.pages) > 1 else 0
@@ -904,6 +909,64 @@ class SearchScreen(KeypadScreen):
         self._show()
 
 
+# ---- checking in --------------------------------------------------------------------------------
+
+class CheckInScreen(KeypadScreen):
+    """Check in with a code: today the number of a ticket taken from a phone (the service letters and
+    digits, as on the rating keypad). An appointment's code would need every letter (CODE_KEYS)."""
+
+    def render(self, code: str = "", problem: tuple[str, str] | None = None) -> None:
+        self.reset()
+        self.code = code
+        self.body.spacing = px(18)
+        self.add(self.back_row(self.app.home))
+        self.add(*self.heading("kiosk.checkin_title", 60))
+        first, second = self.both("kiosk.checkin_type")
+        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
+        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(190))
+        self.shown = Text(code or "–", 110, bold=True, size_hint_y=1)
+        shown.add_widget(self.shown)
+        self.add(shown)
+        self.problem = notice([problem], "warn", 38) if problem else None
+        if self.problem:
+            self.add(self.problem)
+        self.add(self._keys())
+
+    def _keys(self) -> BoxLayout:
+        keys = BoxLayout(orientation="vertical", spacing=px(16))
+        letters = BoxLayout(spacing=px(16))
+        for letter in sorted({s.letter for s in self.app.kiosk.services()}):
+            letters.add_widget(self._key(letter, letter))
+        keys.add_widget(letters)
+        for row in ("123", "456", "789"):
+            line = BoxLayout(spacing=px(16))
+            for digit in row:
+                line.add_widget(self._key(digit, digit))
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(16))
+        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44, kind="grey"))
+        last.add_widget(self._key("0", "0"))
+        first, second = self.both("kiosk.checkin_go")
+        go = self.target("go", button(first, second, self._go, kind="green", size=44))
+        go.size_hint_y = 1
+        last.add_widget(go)
+        keys.add_widget(last)
+        return keys
+
+    def _press(self, name: str) -> None:
+        if self.problem is not None:             # the complaint was about the code being changed now
+            self.body.remove_widget(self.problem)
+            self.problem = None
+        if name == "delete":
+            self.code = self.code[:-1]
+        elif len(self.code) < MAX_NUMBER_LEN:
+            self.code += name
+        self.shown.text = self.code or "–"
+
+    def _go(self) -> None:
+        self.app.check_in_typed(self.code)
+
+
 # ---- looking up a dossier ----------------------------------------------------------------------
 
 class LookupCodeScreen(KeypadScreen):
@@ -1072,4 +1135,4 @@ class MessageScreen(KioskScreen):
 
 SCREENS = {"home": HomeScreen, "field": FieldScreen, "search": SearchScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
            "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
-           "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen, "message": MessageScreen}
+           "check_in": CheckInScreen, "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen, "message": MessageScreen}
