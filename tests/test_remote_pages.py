@@ -94,7 +94,14 @@ def finish(page, server, name: str, branch: str) -> dict:
     page.click("#follow")
     page.wait_for_function(f"document.querySelector('#number') && document.querySelector('#number').textContent "
                            f"=== {ticket['number']!r} && !document.querySelector('#card').hidden")
+    arrival = page.locator("#arrival")
+    assert first_line("phone.arrive_before", time=ticket["window_end"][11:16]) in arrival.inner_text()
+    assert first_line("phone.arrive_check_in", number=ticket["number"]) in arrival.inner_text()
+    check(page)
     screenshot(page, f"remote-{name}-6-phone-page")
+    # Checked in at the kiosk: the page, following the ticket live, stops asking the citizen to come.
+    assert server.post(f"/branches/{branch}/tickets/{ticket['number']}/check-in", f"kiosk{branch[-1]}").ok
+    arrival.wait_for(state="hidden", timeout=10000)
     return ticket
 
 
