@@ -627,6 +627,33 @@ class KeypadScreen(KioskScreen):
     def _press(self, name: str) -> None:
         raise NotImplementedError
 
+    def _clear_problem(self) -> None:
+        """A key touched: the complaint on screen was about what is being changed now."""
+        if self.problem is not None:
+            self.body.remove_widget(self.problem)
+            self.problem = None
+
+    def _number_keys(self, go: Tap) -> BoxLayout:
+        """The keys of a ticket number: the service letters (self.letters), the digits, delete, then go."""
+        keys = BoxLayout(orientation="vertical", spacing=px(16))
+        self.letters = BoxLayout(spacing=px(16))
+        for letter in sorted({s.letter for s in self.app.kiosk.services()}):
+            self.letters.add_widget(self._key(letter, letter))
+        keys.add_widget(self.letters)
+        for row in ("123", "456", "789"):
+            line = BoxLayout(spacing=px(16))
+            for digit in row:
+                line.add_widget(self._key(digit, digit))
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(16))
+        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44,
+                                  kind="grey"))
+        last.add_widget(self._key("0", "0"))
+        last.add_widget(go)
+        go.size_hint_y = 1
+        keys.add_widget(last)
+        return keys
+
 
 class RateNumberScreen(KeypadScreen):
     """The number on a ticket (e.g. B007) and its rating code side by side, typed on one keypad of
@@ -661,25 +688,9 @@ class RateNumberScreen(KeypadScreen):
         return self.target(f"field:{name}", box)
 
     def _keys(self) -> BoxLayout:
-        keys = BoxLayout(orientation="vertical", spacing=px(16))
-        self.letters = BoxLayout(spacing=px(16))
-        for letter in sorted({s.letter for s in self.app.kiosk.services()}):
-            self.letters.add_widget(self._key(letter, letter))
-        keys.add_widget(self.letters)
-        for row in ("123", "456", "789"):
-            line = BoxLayout(spacing=px(16))
-            for digit in row:
-                line.add_widget(self._key(digit, digit))
-            keys.add_widget(line)
-        last = BoxLayout(spacing=px(16))
-        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44,
-                                  kind="grey"))
-        last.add_widget(self._key("0", "0"))
         first, second = self.both("kiosk.next")
-        last.add_widget(self.target("next", button(first, second, self._next, height=150, kind="green", size=44)))
-        last.children[0].size_hint_y = 1
-        keys.add_widget(last)
-        return keys
+        return self._number_keys(self.target("next", button(first, second, self._next, height=150, kind="green",
+                                                            size=44)))
 
     def _focus(self, name: str) -> None:
         """Keys type into this field: outlined in blue; a code has no letters, so they fade."""
@@ -696,9 +707,7 @@ class RateNumberScreen(KeypadScreen):
         self.fields["code"].value.text = self.code + "·" * (RATING_CODE_DIGITS - len(self.code))
 
     def _press(self, name: str) -> None:
-        if self.problem is not None:             # the complaint was about what is being changed now
-            self.body.remove_widget(self.problem)
-            self.problem = None
+        self._clear_problem()
         if name == "delete":
             if self.field == "code" and not self.code:
                 self._focus("number")            # deleting on from an empty code goes back into the number
@@ -933,30 +942,11 @@ class CheckInScreen(KeypadScreen):
         self.add(self._keys())
 
     def _keys(self) -> BoxLayout:
-        keys = BoxLayout(orientation="vertical", spacing=px(16))
-        letters = BoxLayout(spacing=px(16))
-        for letter in sorted({s.letter for s in self.app.kiosk.services()}):
-            letters.add_widget(self._key(letter, letter))
-        keys.add_widget(letters)
-        for row in ("123", "456", "789"):
-            line = BoxLayout(spacing=px(16))
-            for digit in row:
-                line.add_widget(self._key(digit, digit))
-            keys.add_widget(line)
-        last = BoxLayout(spacing=px(16))
-        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44, kind="grey"))
-        last.add_widget(self._key("0", "0"))
         first, second = self.both("kiosk.checkin_go")
-        go = self.target("go", button(first, second, self._go, kind="green", size=44))
-        go.size_hint_y = 1
-        last.add_widget(go)
-        keys.add_widget(last)
-        return keys
+        return self._number_keys(self.target("go", button(first, second, self._go, kind="green", size=44)))
 
     def _press(self, name: str) -> None:
-        if self.problem is not None:             # the complaint was about the code being changed now
-            self.body.remove_widget(self.problem)
-            self.problem = None
+        self._clear_problem()
         if name == "delete":
             self.code = self.code[:-1]
         elif len(self.code) < MAX_NUMBER_LEN:
@@ -1017,9 +1007,7 @@ class LookupCodeScreen(KeypadScreen):
         return keys
 
     def _press(self, name: str) -> None:
-        if self.problem is not None:             # the complaint was about the code being changed now
-            self.body.remove_widget(self.problem)
-            self.problem = None
+        self._clear_problem()
         if name == "delete":
             self.code = self.code[:-1]
         elif len(self.code) < MAX_CODE_LEN:
