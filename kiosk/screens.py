@@ -99,7 +99,9 @@ def notice(pairs: list[tuple[str, str]], kind: str = "info", size: float = 40) -
 NAME_SIZE, OTHER_SIZE, LINE_SIZE = 54, 34, 30
 CARD_PAD, BADGE_W, CARD_GAP, LIST_GAP, MIN_CARD_H = (26, 16), 130, 26, 18, 150
 PAGE_KEYS_PER_ROW, NAV_ROW_H = 8, 100
-CHECK_IN_H = 110   # the home screen's "I took a number remotely" row
+# The home screen's three actions below the services (check in, look up, rate): a third of the width
+# each, so their first language a little smaller than elsewhere, the other at the kiosk's smallest type.
+ACTION_SIZE, ACTION_SECOND_SIZE = 34, 24
 # A field's button: its name in the type of the home screen's buttons, never smaller.
 FIELD_SIZE, FIELD_PAD, FIELD_GAP, MIN_FIELD_H, FIELD_COLUMNS = 44, (18, 10), 14, 88, 4
 OTHER_FIELD = "other"   # the target name of the "other services" button (services taking no procedure)
@@ -118,9 +120,6 @@ class HomeScreen(KioskScreen):
         inner.add_widget(self._languages())
         first, second = self.both("kiosk.search_button")
         inner.add_widget(self.target("search", button(first, second, self.app.start_search, height=120, size=44)))
-        first, second = self.both("kiosk.checkin_button")
-        inner.add_widget(self.target("checkin", button(first, second, self.app.start_check_in, height=CHECK_IN_H,
-                                                       kind="green", size=44)))
         services = sorted(self.app.kiosk.services(), key=lambda s: (len(s.letter), s.letter))
         fields = self.app.kiosk.fields()
         key = (self.app.kiosk.language, tuple(services), tuple(fields))
@@ -145,12 +144,12 @@ class HomeScreen(KioskScreen):
         if len(self.pages) > 1:
             inner.add_widget(self._page_keys(self._nav_rows()))
         actions = BoxLayout(size_hint_y=None, height=px(140), spacing=px(20))
-        first, second = self.both("kiosk.lookup_button")
-        actions.add_widget(self.target("lookup", button(first, second, self.app.start_lookup, height=140,
-                                                        kind="white", size=44)))
-        first, second = self.both("kiosk.rate_button")
-        actions.add_widget(self.target("rate", button(first, second, self.app.start_rating, height=140, kind="white",
-                                                      size=44)))
+        for name, key, on_tap, kind in (("checkin", "kiosk.checkin_button", self.app.start_check_in, "green"),
+                                        ("lookup", "kiosk.lookup_button", self.app.start_lookup, "white"),
+                                        ("rate", "kiosk.rate_button", self.app.start_rating, "white")):
+            first, second = self.both(key)
+            actions.add_widget(self.target(name, button(first, second, on_tap, height=140, kind=kind, size=ACTION_SIZE,
+                                                        secondary_size=ACTION_SECOND_SIZE)))
         inner.add_widget(actions)
         self.add(inner)
 
@@ -164,8 +163,7 @@ class HomeScreen(KioskScreen):
     def _room(self, titles: list[Text]) -> float:
         """Height left for the cards (or fields) and their page keys: the window less every fixed part
         (known now: the kiosk never resizes)."""
-        return Window.height - px(40 + 210 + 24 + 120 + 120 + CHECK_IN_H + 22 + 140 + 4) - height_of(
-            titles, Window.width - px(96))
+        return Window.height - px(40 + 210 + 24 + 120 + 120 + 140 + 4) - height_of(titles, Window.width - px(96))
 
     def _nav_rows(self) -> int:
         return -(-len(self.pages) // PAGE_KEYS_PER_ROW) if len(self.pages) > 1 else 0
