@@ -625,6 +625,25 @@ class KeypadScreen(KioskScreen):
     def _press(self, name: str) -> None:
         raise NotImplementedError
 
+    def _code_head(self, code: str, problem: tuple[str, str] | None, title: str, prompt: str, shown: Text,
+                   height: float) -> None:
+        """What a screen that types one code shows above its keys: back, the title and what to type, the code
+        typed so far (in `shown`, on a panel `height` tall), the complaint about it if any."""
+        self.reset()
+        self.code = code
+        self.body.spacing = px(18)
+        self.add(self.back_row(self.app.home))
+        self.add(*self.heading(title, 60))
+        first, second = self.both(prompt)
+        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
+        panel = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(height))
+        self.shown = shown
+        panel.add_widget(shown)
+        self.add(panel)
+        self.problem = notice([problem], "warn", 36) if problem else None
+        if self.problem:
+            self.add(self.problem)
+
     def _clear_problem(self) -> None:
         """A key touched: the complaint on screen was about what is being changed now."""
         if self.problem is not None:
@@ -923,20 +942,8 @@ class CheckInScreen(KeypadScreen):
     digits, as on the rating keypad). An appointment's code would need every letter (CODE_KEYS)."""
 
     def render(self, code: str = "", problem: tuple[str, str] | None = None) -> None:
-        self.reset()
-        self.code = code
-        self.body.spacing = px(18)
-        self.add(self.back_row(self.app.home))
-        self.add(*self.heading("kiosk.checkin_title", 60))
-        first, second = self.both("kiosk.checkin_type")
-        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
-        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(190))
-        self.shown = Text(code or "–", 110, bold=True, size_hint_y=1)
-        shown.add_widget(self.shown)
-        self.add(shown)
-        self.problem = notice([problem], "warn", 38) if problem else None
-        if self.problem:
-            self.add(self.problem)
+        self._code_head(code, problem, "kiosk.checkin_title", "kiosk.checkin_type",
+                        Text(code or "–", 110, bold=True, size_hint_y=1), 190)
         self.add(self._keys())
 
     def _keys(self) -> BoxLayout:
@@ -962,22 +969,10 @@ class LookupCodeScreen(KeypadScreen):
     never used a QWERTY keyboard."""
 
     def render(self, code: str = "", problem: tuple[str, str] | None = None) -> None:
-        self.reset()
-        self.code = code
-        self.body.spacing = px(18)
-        self.add(self.back_row(self.app.home))
-        self.add(*self.heading("kiosk.lookup_title", 60))
-        first, second = self.both("kiosk.lookup_type_code")
-        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
-        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(170))
         # Empty when nothing is typed: a placeholder dash would read as the code's own dash.
-        self.shown = Text(code, 76, bold=True, size_hint_y=1)
-        shown.add_widget(self.shown)
-        self.add(shown)
-        self.problem = notice([problem], "warn", 36) if problem else None
-        if self.problem:
-            self.add(self.problem)
-        else:
+        self._code_head(code, problem, "kiosk.lookup_title", "kiosk.lookup_type_code",
+                        Text(code, 76, bold=True, size_hint_y=1), 170)
+        if not self.problem:
             first, second = self.both("kiosk.lookup_example")
             self.example = Text(two_sizes(first, second, 32), 32, color=INK_SOFT, markup=True)
             self.add(self.example)
