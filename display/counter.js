@@ -225,7 +225,11 @@
       row.addEventListener("click", () => { selected = w.id; renderWaiting(myCounter()); });
       const number = cell("tno", w.number);
       if (w.priority) number.append(badge("priority", t("counter.priority")));
+      if (w.channel && w.channel !== "walk_in") number.append(badge("channel", t(`counter.channel.${w.channel}`)));
       if (w.status === "no_show") number.append(badge("no-show", t("counter.no_show")));
+      else if (w.channel === "remote") number.append(w.checked_in_at
+        ? badge("checked-in", t("counter.checked_in", { time: clockTime(w.checked_in_at) }))
+        : badge("not-checked-in", t("counter.not_checked_in", { time: clockTime(w.window_end) })));
       else if (w.due_at && Date.parse(w.due_at) > serverNow()) number.append(badge("on-way", t("counter.on_the_way")));
       const waited = cell("waited", "");
       waited.dataset.since = w.issued_at;

@@ -128,6 +128,7 @@
     renderOffer(v);
     renderCalled(v);
     renderDetail(v);
+    renderArrival(v);
     $("sound").hidden = status !== "waiting" && status !== "called";
     renderRating(v);
     announce(v);
@@ -237,6 +238,17 @@
     say($("called-to"), "phone.go_to_counter", { counter: v.counter });
     $("recall").hidden = !recall;
     say($("recall"), "phone.recall");
+  }
+
+  // A ticket taken from a phone, not checked in yet: the time to come by and how to check in.
+  function renderArrival(v) {
+    const coming = v.channel === "remote" && v.status === "waiting" && !v.checked_in_at && Boolean(v.window_end);
+    $("arrival").hidden = !coming;
+    if (coming) {
+      $("arrival").replaceChildren(line("vi", "phone.arrive_before", { time: v.window_end.slice(11, 16) }),
+        line("en", "phone.arrive_before", { time: v.window_end.slice(11, 16) }),
+        line("vi", "phone.arrive_check_in", { number: v.number }), line("en", "phone.arrive_check_in", { number: v.number }));
+    }
   }
 
   function renderDetail(v) {

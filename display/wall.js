@@ -70,6 +70,9 @@
       $("now-counter").textContent = latest.counter;
       $("now-recall").hidden = !latest.recall;
       $("now-recall").textContent = `${texts.vi["display.recall"]} · ${texts.en["display.recall"]}`;
+      const channel = channelKey(latest);
+      $("now-channel").hidden = !channel;
+      if (channel) $("now-channel").textContent = `${texts.vi[channel]} · ${texts.en[channel]}`;
     }
     const list = $("recent");
     list.replaceChildren(...calls.slice(0, -1).reverse().map((call) => {
@@ -84,8 +87,21 @@
         tag.textContent = texts.vi["display.recall"];
         item.querySelector(".num").append(tag);
       }
+      const channel = channelKey(call);
+      if (channel) {
+        const tag = document.createElement("span");
+        tag.className = "tag channel";
+        tag.textContent = texts.vi[channel];
+        item.querySelector(".num").append(tag);
+      }
       return item;
     }));
+  }
+
+  // The label of a call not taken at the kiosk (remote, appointment): its catalogue key, or null.
+  function channelKey(call) {
+    const key = `display.channel.${call.channel}`;
+    return call.channel && call.channel !== "walk_in" && texts.vi[key] ? key : null;
   }
 
   // Coloured against the centre's target ([staffing] target_wait_min): within it green, up to

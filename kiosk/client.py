@@ -46,6 +46,10 @@ class KioskClient:
         return self._call("POST", f"/branches/{branch}/tickets/{number}/rating",
                           {"score": score, "reasons": reasons, "code": code})
 
+    def check_in(self, branch: str, number: str) -> dict:
+        """A ticket taken from afar, checked in by its number: 404 unknown_ticket, 409 window_missed."""
+        return self._call("POST", f"/branches/{branch}/tickets/{quote(number, safe='')}/check-in")
+
     def procedures(self) -> list[dict]:
         return self._call("GET", "/procedures")
 

@@ -18,6 +18,8 @@ from .settings import KioskSettings
 
 # The server's refusals of a rating code, as the screens name them.
 RATING_REFUSALS = {"wrong_rating_code": "wrong_code", "rating_locked": "locked"}
+# The server's refusals of a check-in, as the screens name them.
+CHECK_IN_REFUSALS = {"unknown_ticket": "not_found", "window_missed": "window_missed", "bad_transition": "not_waiting"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,15 @@ class Unserved:
 
     service_name: dict
     alternatives: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """A citizen who came with a place taken before the trip, checked in here: callable from now."""
+
+    number: str
+    service_name: dict
+    ahead: int | None   # people to be called first, as the server counts now (None: not waiting)
 
 
 @dataclass(frozen=True)
@@ -262,6 +273,30 @@ class Kiosk:
                 return RATING_REFUSALS[refusal.code]
             raise
         return "ok"
+
+    # ---- check-in ---------------------------------------------------------------------------
+
+    def check_in(self, typed: str) -> CheckedIn | str:
+        """Check in with the code the citizen types (today, the number of a ticket taken from a phone):
+        the checked-in ticket, or why not: "empty", "not_found", "window_missed" (its arrival window has
+        ended), "not_waiting" (already called or done)."""
+        code = "".join(typed.split()).upper()
+        if not code:
+            return "empty"
+        try:
+            ticket = self.client.check_in(self.settings.branch, code)
+        except ServerRefused as refusal:
+            if refusal.status in (400, 404):
+                return "not_found"
+            if refusal.code in CHECK_IN_REFUSALS:
+                return CHECK_IN_REFUSALS[refusal.code]
+            raise
+        try:
+            position = ticket["position"]
+            return CheckedIn(str(ticket["number"]), self._service_name(str(ticket["service"])),
+                             None if position is None else max(0, int(position) - 1))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ServerUnreachable(f"unexpected check-in answer: {error}") from None
 
     # ---- dossiers ---------------------------------------------------------------------------
 

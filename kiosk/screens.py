@@ -99,6 +99,9 @@ def notice(pairs: list[tuple[str, str]], kind: str = "info", size: float = 40) -
 NAME_SIZE, OTHER_SIZE, LINE_SIZE = 54, 34, 30
 CARD_PAD, BADGE_W, CARD_GAP, LIST_GAP, MIN_CARD_H = (26, 16), 130, 26, 18, 150
 PAGE_KEYS_PER_ROW, NAV_ROW_H = 8, 100
+# The home screen's three actions below the services (check in, look up, rate): a third of the width
+# each, so their first language a little smaller than elsewhere, the other at the kiosk's smallest type.
+ACTION_SIZE, ACTION_SECOND_SIZE = 34, 24
 # A field's button: its name in the type of the home screen's buttons, never smaller.
 FIELD_SIZE, FIELD_PAD, FIELD_GAP, MIN_FIELD_H, FIELD_COLUMNS = 44, (18, 10), 14, 88, 4
 OTHER_FIELD = "other"   # the target name of the "other services" button (services taking no procedure)
@@ -141,12 +144,12 @@ class HomeScreen(KioskScreen):
         if len(self.pages) > 1:
             inner.add_widget(self._page_keys(self._nav_rows()))
         actions = BoxLayout(size_hint_y=None, height=px(140), spacing=px(20))
-        first, second = self.both("kiosk.lookup_button")
-        actions.add_widget(self.target("lookup", button(first, second, self.app.start_lookup, height=140,
-                                                        kind="white", size=44)))
-        first, second = self.both("kiosk.rate_button")
-        actions.add_widget(self.target("rate", button(first, second, self.app.start_rating, height=140, kind="white",
-                                                      size=44)))
+        for name, key, on_tap, kind in (("checkin", "kiosk.checkin_button", self.app.start_check_in, "green"),
+                                        ("lookup", "kiosk.lookup_button", self.app.start_lookup, "white"),
+                                        ("rate", "kiosk.rate_button", self.app.start_rating, "white")):
+            first, second = self.both(key)
+            actions.add_widget(self.target(name, button(first, second, on_tap, height=140, kind=kind, size=ACTION_SIZE,
+                                                        secondary_size=ACTION_SECOND_SIZE)))
         inner.add_widget(actions)
         self.add(inner)
 
@@ -622,6 +625,52 @@ class KeypadScreen(KioskScreen):
     def _press(self, name: str) -> None:
         raise NotImplementedError
 
+    def _code_head(self, code: str, problem: tuple[str, str] | None, title: str, prompt: str, shown: Text,
+                   height: float) -> None:
+        """What a screen that types one code shows above its keys: back, the title and what to type, the code
+        typed so far (in `shown`, on a panel `height` tall), the complaint about it if any."""
+        self.reset()
+        self.code = code
+        self.body.spacing = px(18)
+        self.add(self.back_row(self.app.home))
+        self.add(*self.heading(title, 60))
+        first, second = self.both(prompt)
+        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
+        panel = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(height))
+        self.shown = shown
+        panel.add_widget(shown)
+        self.add(panel)
+        self.problem = notice([problem], "warn", 36) if problem else None
+        if self.problem:
+            self.add(self.problem)
+
+    def _clear_problem(self) -> None:
+        """A key touched: the complaint on screen was about what is being changed now."""
+        if self.problem is not None:
+            self.body.remove_widget(self.problem)
+            self.problem = None
+
+    def _number_keys(self, go: Tap) -> BoxLayout:
+        """The keys of a ticket number: the service letters (self.letters), the digits, delete, then go."""
+        keys = BoxLayout(orientation="vertical", spacing=px(16))
+        self.letters = BoxLayout(spacing=px(16))
+        for letter in sorted({s.letter for s in self.app.kiosk.services()}):
+            self.letters.add_widget(self._key(letter, letter))
+        keys.add_widget(self.letters)
+        for row in ("123", "456", "789"):
+            line = BoxLayout(spacing=px(16))
+            for digit in row:
+                line.add_widget(self._key(digit, digit))
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(16))
+        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44,
+                                  kind="grey"))
+        last.add_widget(self._key("0", "0"))
+        last.add_widget(go)
+        go.size_hint_y = 1
+        keys.add_widget(last)
+        return keys
+
 
 class RateNumberScreen(KeypadScreen):
     """The number on a ticket (e.g. B007) and its rating code side by side, typed on one keypad of
@@ -656,25 +705,9 @@ class RateNumberScreen(KeypadScreen):
         return self.target(f"field:{name}", box)
 
     def _keys(self) -> BoxLayout:
-        keys = BoxLayout(orientation="vertical", spacing=px(16))
-        self.letters = BoxLayout(spacing=px(16))
-        for letter in sorted({s.letter for s in self.app.kiosk.services()}):
-            self.letters.add_widget(self._key(letter, letter))
-        keys.add_widget(self.letters)
-        for row in ("123", "456", "789"):
-            line = BoxLayout(spacing=px(16))
-            for digit in row:
-                line.add_widget(self._key(digit, digit))
-            keys.add_widget(line)
-        last = BoxLayout(spacing=px(16))
-        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44,
-                                  kind="grey"))
-        last.add_widget(self._key("0", "0"))
         first, second = self.both("kiosk.next")
-        last.add_widget(self.target("next", button(first, second, self._next, height=150, kind="green", size=44)))
-        last.children[0].size_hint_y = 1
-        keys.add_widget(last)
-        return keys
+        return self._number_keys(self.target("next", button(first, second, self._next, height=150, kind="green",
+                                                            size=44)))
 
     def _focus(self, name: str) -> None:
         """Keys type into this field: outlined in blue; a code has no letters, so they fade."""
@@ -691,9 +724,7 @@ class RateNumberScreen(KeypadScreen):
         self.fields["code"].value.text = self.code + "·" * (RATING_CODE_DIGITS - len(self.code))
 
     def _press(self, name: str) -> None:
-        if self.problem is not None:             # the complaint was about what is being changed now
-            self.body.remove_widget(self.problem)
-            self.problem = None
+        self._clear_problem()
         if name == "delete":
             if self.field == "code" and not self.code:
                 self._focus("number")            # deleting on from an empty code goes back into the number
@@ -904,6 +935,33 @@ class SearchScreen(KeypadScreen):
         self._show()
 
 
+# ---- checking in --------------------------------------------------------------------------------
+
+class CheckInScreen(KeypadScreen):
+    """Check in with a code: today the number of a ticket taken from a phone (the service letters and
+    digits, as on the rating keypad). An appointment's code would need every letter (CODE_KEYS)."""
+
+    def render(self, code: str = "", problem: tuple[str, str] | None = None) -> None:
+        self._code_head(code, problem, "kiosk.checkin_title", "kiosk.checkin_type",
+                        Text(code or "–", 110, bold=True, size_hint_y=1), 190)
+        self.add(self._keys())
+
+    def _keys(self) -> BoxLayout:
+        first, second = self.both("kiosk.checkin_go")
+        return self._number_keys(self.target("go", button(first, second, self._go, kind="green", size=44)))
+
+    def _press(self, name: str) -> None:
+        self._clear_problem()
+        if name == "delete":
+            self.code = self.code[:-1]
+        elif len(self.code) < MAX_NUMBER_LEN:
+            self.code += name
+        self.shown.text = self.code or "–"
+
+    def _go(self) -> None:
+        self.app.check_in_typed(self.code)
+
+
 # ---- looking up a dossier ----------------------------------------------------------------------
 
 class LookupCodeScreen(KeypadScreen):
@@ -911,22 +969,10 @@ class LookupCodeScreen(KeypadScreen):
     never used a QWERTY keyboard."""
 
     def render(self, code: str = "", problem: tuple[str, str] | None = None) -> None:
-        self.reset()
-        self.code = code
-        self.body.spacing = px(18)
-        self.add(self.back_row(self.app.home))
-        self.add(*self.heading("kiosk.lookup_title", 60))
-        first, second = self.both("kiosk.lookup_type_code")
-        self.add(Text(first, 40), Text(second, 28, color=INK_SOFT))
-        shown = Panel(fill=CARD, outline=BLUE, line_width=5, size_hint_y=None, height=px(170))
         # Empty when nothing is typed: a placeholder dash would read as the code's own dash.
-        self.shown = Text(code, 76, bold=True, size_hint_y=1)
-        shown.add_widget(self.shown)
-        self.add(shown)
-        self.problem = notice([problem], "warn", 36) if problem else None
-        if self.problem:
-            self.add(self.problem)
-        else:
+        self._code_head(code, problem, "kiosk.lookup_title", "kiosk.lookup_type_code",
+                        Text(code, 76, bold=True, size_hint_y=1), 170)
+        if not self.problem:
             first, second = self.both("kiosk.lookup_example")
             self.example = Text(two_sizes(first, second, 32), 32, color=INK_SOFT, markup=True)
             self.add(self.example)
@@ -954,9 +1000,7 @@ class LookupCodeScreen(KeypadScreen):
         return keys
 
     def _press(self, name: str) -> None:
-        if self.problem is not None:             # the complaint was about the code being changed now
-            self.body.remove_widget(self.problem)
-            self.problem = None
+        self._clear_problem()
         if name == "delete":
             self.code = self.code[:-1]
         elif len(self.code) < MAX_CODE_LEN:
@@ -1072,4 +1116,5 @@ class MessageScreen(KioskScreen):
 
 SCREENS = {"home": HomeScreen, "field": FieldScreen, "search": SearchScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
            "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
-           "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen, "message": MessageScreen}
+           "check_in": CheckInScreen, "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen,
+           "message": MessageScreen}

@@ -257,6 +257,26 @@ class KioskApp(App):
         else:
             self.trouble()
 
+    # ---- checking in ----
+
+    def start_check_in(self) -> None:
+        self.go("check_in")
+
+    def check_in_typed(self, code: str) -> None:
+        self.go("waiting", hold=0, key="kiosk.checkin_sending")
+        self.background(lambda: self.kiosk.check_in(code), lambda result: self._checked_in(code, result), self.failed)
+
+    def _checked_in(self, code: str, result) -> None:
+        if isinstance(result, str):
+            number = "".join(code.split()).upper()
+            self.go("check_in", code=code, problem=self.pair(f"kiosk.checkin_{result}", number=number))
+        elif result.ahead is None:
+            self.go("message", hold=THANKS_S, title="kiosk.checkin_done", body="kiosk.checkin_done_note",
+                    number=result.number)
+        else:
+            self.go("message", hold=THANKS_S, title="kiosk.checkin_done", body="kiosk.checkin_done_ahead",
+                    number=result.number, ahead=result.ahead)
+
     # ---- looking up a dossier ----
 
     def start_lookup(self) -> None:

@@ -169,8 +169,8 @@ class Tap(ButtonBehavior, Panel):
 
 
 def button(primary: str, secondary: str = "", on_tap=None, height: float = 150, kind: str = "blue",
-           size: float = 48) -> Tap:
-    """A full-width button: the current language large, the other smaller below it."""
+           size: float = 48, secondary_size: float | None = None) -> Tap:
+    """A full-width button: the current language large, the other smaller below it (0.62 of it unless given)."""
     fill, down, ink, ink2 = {
         "blue": (BLUE, BLUE_DOWN, WHITE, rgb("#DCE7F5")),
         "green": (GREEN, GREEN_DOWN, WHITE, rgb("#DDF0E2")),
@@ -182,7 +182,7 @@ def button(primary: str, secondary: str = "", on_tap=None, height: float = 150, 
     tap.add_widget(spacer())
     tap.add_widget(Text(primary, size, bold=True, color=ink))
     if secondary:
-        tap.add_widget(Text(secondary, size * 0.62, color=ink2))
+        tap.add_widget(Text(secondary, secondary_size or size * 0.62, color=ink2))
     tap.add_widget(spacer())
     return tap
 

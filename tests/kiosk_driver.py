@@ -249,6 +249,40 @@ class Driver:
         return {"refused": refused, "shown": shown, "home_after_s": round(time.monotonic() - started, 2),
                 "language": self.app.kiosk.language}
 
+    def check_in(self) -> dict:
+        """Home → "I took a number remotely" → --mistyped (refused in words) → deleted → --number →
+        checked in, with the people ahead. --lang en switches language first. Layout checked on each screen."""
+        self.wait_screen("home")
+        if self.args.lang != "vi":
+            self.tap(f"lang:{self.args.lang}")
+            self.wait_for(lambda: self.app.kiosk.language == self.args.lang, self.args.lang)
+        problems = self.layout_problems("home")
+        self.shot("checkin-home")
+        self.tap("checkin")
+        self.wait_screen("check_in")
+        self.tap("go")                              # nothing typed: asked for the number
+        self.wait_for(lambda: self.app.sm.current == "check_in" and self.app.sm.current_screen.problem,
+                      "the empty answer")
+        problems += self.layout_problems("check-in empty")
+        self.shot("checkin-empty")
+        self.type_code(self.args.mistyped)
+        self.tap("go")
+        self.wait_for(lambda: self.app.sm.current == "check_in" and self.app.sm.current_screen.problem,
+                      "the not-found answer")
+        refused = self.texts()
+        problems += self.layout_problems("check-in refused")
+        self.shot("checkin-not-found")
+        for _ in self.args.mistyped:
+            self.tap("key:delete")
+        self.type_code(self.args.number)
+        self.shot("checkin-typed")
+        self.tap("go")
+        self.wait_screen("message")
+        shown = self.texts()
+        problems += self.layout_problems("checked in")
+        self.shot("checkin-done")
+        return {"refused": refused, "shown": shown, "problems": problems}
+
     def layout_problems(self, where: str) -> list[str]:
         """What a person could not read: a label's text larger than its label, a label outside its touch
         card or the window, two labels or two touch targets on top of each other, type below the

@@ -84,7 +84,7 @@ def test_the_embedded_settings_hold_no_markup_and_read_back_whole(name):
 
 
 @pytest.mark.parametrize("path", ["/login", "/counter", "/manager", "/admin", "/department", "/display/hk-02",
-                                  "/t/nope", "/d/", "/d/HK-01"])
+                                  "/t/nope", "/d/", "/d/HK-01", "/r/"])
 def test_every_page_embeds_its_settings_the_one_way(app, api, path):
     """Staff pages and public pages alike: whatever they carry reaches them escaped, and reads back."""
     named(app, api, "<!--<script>")

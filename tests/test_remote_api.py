@@ -231,3 +231,20 @@ def test_an_offer_is_taken_only_by_the_holder_and_only_while_offered(api):
 def test_a_ticket_near_the_front_is_offered_nothing(api):
     ticket = api.issue("land")
     assert api.get(f"/tickets/{ticket['id']}").json["offer"] is None
+
+
+def test_the_staff_and_the_room_are_told_each_ticket_s_channel_and_check_in(api):
+    walk_in = api.issue("civil")
+    far = remote(api).json
+    waiting = {t["number"]: t for t in api.get("/branches/hk-01/staff-state", "off1").json["waiting"]}
+    assert (waiting[walk_in["number"]]["channel"], waiting[walk_in["number"]]["checked_in_at"]) == ("walk_in", None)
+    assert (waiting[far["number"]]["channel"], waiting[far["number"]]["checked_in_at"]) == ("remote", None)
+    assert waiting[far["number"]]["window_end"] == far["window_end"] and waiting[walk_in["number"]]["window_end"] is None
+    api.post(f"/branches/hk-01/tickets/{far['number']}/check-in", "kiosk1")
+    waiting = {t["number"]: t for t in api.get("/branches/hk-01/staff-state", "off1").json["waiting"]}
+    assert waiting[far["number"]]["checked_in_at"] is not None
+    civil = [c["id"] for c in api.get("/branches/hk-01/state").json["counters"] if "civil" in c["services"]]
+    for counter in civil[:2]:
+        assert api.post(f"/branches/hk-01/counters/{counter}/next", "off1").json["ticket"]
+    calls = api.get("/branches/hk-01/state").json["recent_calls"]
+    assert {c["number"]: c["channel"] for c in calls} == {walk_in["number"]: "walk_in", far["number"]: "remote"}

@@ -138,7 +138,7 @@ def test_call_reaches_branch_displays_and_the_ticket_phone(site):
     for client in displays + [phone]:
         [payload] = [e["args"][0] for e in client.get_received()]
         public = {"branch": "hk-01", "number": ticket["number"], "counter": "5", "service": "build",
-                  "at": payload["at"], "recall": False}
+                  "at": payload["at"], "recall": False, "channel": "walk_in"}
         # Only the ticket's own room hears its id.
         assert payload == (public if client is not phone else {**public, "ticket": ticket["id"]})
     site.broadcaster.drain()

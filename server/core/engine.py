@@ -1174,7 +1174,7 @@ class QueueEngine(EngineAppointments):
 
     def _note_call(self, ticket: Ticket, recall: bool) -> None:
         self._books[ticket.branch].recent.appendleft(Call(ticket.id, ticket.branch, ticket.number, ticket.counter,
-                                                          ticket.service, ticket.called_at, recall))
+                                                          ticket.service, ticket.called_at, recall, ticket.channel))
 
     def _queue(self, book: BranchBook, service_id: str) -> ServiceQueue:
         queue = book.queues.get(service_id)

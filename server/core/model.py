@@ -163,6 +163,7 @@ class Call:
     service: str
     at: float
     recall: bool
+    channel: str = WALK_IN   # how the ticket was taken: the wall display marks a remote one
 
 
 @dataclass(frozen=True)

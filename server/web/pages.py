@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory
+from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory, url_for
 
 from motcua.core.model import NotFound
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons, text
@@ -25,6 +25,7 @@ NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 DOSSIER_CODE = re.compile(r"^[0-9A-Za-z_ -]{0,64}$")
 VOICE = "motcua.voice"   # the app's Voice, in app.extensions
+BOOKING_PAGE = "pages.booking_page"   # the appointments' booking page, when there is one (the start page links it)
 # What the pages load from /display/assets: nothing else there (the package's .py, the HTML
 # templates, READMEs) is served.
 ASSET_TYPES = (".js", ".css", ".svg", ".png", ".woff2")
@@ -37,11 +38,43 @@ def _services(engine, ids) -> list[dict]:
 
 @pages.get("/")
 def start_page():
-    """Links to every page: each branch's wall display, what the phone page is, the API."""
+    """Links to every page: a citizen's actions first, each branch's wall display, what the phone page is, the API."""
     html = render_template_string(template("start.html"), branches=runtime().engine.all_branches(),
                                   staff_pages=[name for name in PAGES if name != "login"],
-                                  vi=catalogue("vi"), en=catalogue("en"), demo=_demo_notice())
+                                  vi=catalogue("vi"), en=catalogue("en"), demo=_demo_notice(), booking=_booking_page())
     return Response(html, mimetype="text/html", headers=HEADERS)
+
+
+def _booking_page() -> str | None:
+    """Where the start page's second action ("Đặt lịch hẹn") leads: the booking page once this server has one
+    (an endpoint named BOOKING_PAGE), else None and the action is not shown."""
+    return url_for(BOOKING_PAGE) if BOOKING_PAGE in current_app.view_functions else None
+
+
+@pages.get("/r/")
+def remote_page():
+    """A ticket taken from a phone before the trip: service, where (the phone's location or a list), phone number."""
+    rt = runtime()
+    engine, catalogue_now = rt.engine, rt.catalogue.current
+    open_branches = [b for b in engine.all_branches() if not b.closed]
+    offered = {s for b in open_branches for s in b.services}
+
+    def group(service_id: str) -> dict | None:
+        fields = catalogue_now.fields_of(service_id)
+        return dict(zip(("vi", "en"), rt.catalogue.field(fields[0]))) if fields else None
+
+    services = [{"id": s.id, "letter": s.letter, "name": {"vi": s.name_vi, "en": s.name_en},
+                 "description": {"vi": s.description_vi, "en": s.description_en}, "group": group(s.id)}
+                for s in map(engine.service, engine.service_ids()) if s.id in offered]
+    # Grouped by field (lĩnh vực), as the kiosk groups them; those of no field last.
+    services.sort(key=lambda s: (s["group"] is None, (s["group"] or {}).get("vi", ""), s["name"]["vi"]))
+    return page("remote.html", {
+        "services": services,
+        "branches": [{"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en},
+                      "address": {"vi": b.address_vi, "en": b.address_en}, "services": list(b.services)}
+                     for b in open_branches],
+        "texts": texts(("rpage.",)),
+    })
 
 
 def _demo_notice() -> dict | None:

@@ -229,6 +229,7 @@ class RecentCall(Answer):
     service: str
     at: datetime
     recall: bool
+    channel: Literal[CHANNELS] = Field(description="how the ticket was taken: the wall display marks a remote one")
 
 
 class State(Answer):
@@ -365,6 +366,9 @@ class StaffTicket(Answer):
     started_at: datetime | None
     due_at: datetime | None
     waited_min: float = Field(description="minutes since the citizen first arrived")
+    channel: Literal[CHANNELS] = Field(description="how it was taken: walk_in at a kiosk, remote from a phone")
+    checked_in_at: datetime | None = Field(description="a remote ticket: when its citizen checked in (callable since)")
+    window_end: datetime | None = Field(description="a remote ticket: check in by then, else it leaves the queue")
 
 
 class StaffCounter(Answer):

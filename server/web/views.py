@@ -102,12 +102,14 @@ def staff_ticket(engine: QueueEngine, ticket: Ticket | None, now: float) -> dict
             "priority": ticket.priority, "counter": ticket.counter,
             "issued_at": engine.local.iso(ticket.issued_at), "called_at": engine.local.iso(ticket.called_at),
             "started_at": engine.local.iso(ticket.started_at), "due_at": engine.local.iso(ticket.due_at),
-            "waited_min": round((now - ticket.issued_at) / 60, 1)}
+            "waited_min": round((now - ticket.issued_at) / 60, 1), "channel": ticket.channel,
+            "checked_in_at": engine.local.iso(ticket.checked_in_at), "window_end": engine.local.iso(ticket.window_end)}
 
 
 def called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dict:
     """The branch room's `called` event of a ticket just called (or called again): no id."""
-    call = Call(ticket.id, ticket.branch, ticket.number, ticket.counter, ticket.service, ticket.called_at, recall)
+    call = Call(ticket.id, ticket.branch, ticket.number, ticket.counter, ticket.service, ticket.called_at, recall,
+                ticket.channel)
     return {"branch": ticket.branch, **call_record(engine, call)}
 
 
@@ -118,7 +120,7 @@ def own_called_payload(engine: QueueEngine, ticket: Ticket, recall: bool) -> dic
 
 def call_record(engine: QueueEngine, call: Call) -> dict:
     return {"number": call.number, "counter": call.counter, "service": call.service,
-            "at": engine.local.iso(call.at), "recall": call.recall}
+            "at": engine.local.iso(call.at), "recall": call.recall, "channel": call.channel}
 
 
 def names(thing) -> dict:

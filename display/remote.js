@@ -1,0 +1,271 @@
+// A ticket taken from a phone before the trip (/r/): the service, where the citizen is (the phone's
+// location, or a branch picked from the list), the branches near by travel plus wait, the phone
+// number, then the ticket with the time to arrive by and how to check in. Every word comes from the
+// catalogues, Vietnamese first, English smaller; the server's refusals are said in words.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const settings = JSON.parse($("motcua-settings").textContent);
+  const texts = settings.texts;
+  const STEPS = ["service", "where", "phone", "ticket"];
+  // What the server's refusal codes mean to a citizen; anything else is said as "could not take".
+  const PROBLEMS = { bad_phone: "rpage.error.bad_phone", remote_ticket_held: "rpage.error.held",
+                     rate_limited: "rpage.error.rate_limited", not_served: "rpage.error.not_served",
+                     branch_closed: "rpage.error.branch_closed", unknown_service: "rpage.error.not_served",
+                     network: "rpage.error.network", empty_phone: "rpage.error.empty_phone" };
+
+  let service = null;   // the chosen service
+  let branch = null;    // the chosen branch: {id, name}
+
+  // ---- text ----------------------------------------------------------------------------------
+
+  function text(lang, key, values) {
+    const template = texts[lang][key] !== undefined ? texts[lang][key] : (texts.vi[key] || key);
+    return template.replace(/\{(\w+)\}/g, (_, name) => {
+      const value = (values || {})[name];
+      return String(value !== null && typeof value === "object" ? value[lang] : value ?? "");
+    });
+  }
+
+  function pair(vi, en) {
+    const a = document.createElement("span");
+    a.className = "vi";
+    a.textContent = vi;
+    const b = document.createElement("span");
+    b.className = "en";
+    b.lang = "en";
+    b.textContent = en;
+    return [a, b];
+  }
+
+  // The catalogue's text in both languages; a value may be a {vi, en} pair (a branch's name).
+  function say(el, key, values) {
+    el.replaceChildren(...pair(text("vi", key, values), text("en", key, values)));
+  }
+
+  function names(el, name) {
+    el.replaceChildren(...pair(name.vi, name.en));
+  }
+
+  // Searching ignores case and Vietnamese marks: "ho tich" finds "Hộ tịch".
+  function plain(s) {
+    return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
+  }
+
+  // "2026-11-24T10:40:00+07:00" → "10:40": the server writes times in the branch's own zone.
+  const clockTime = (iso) => iso.slice(11, 16);
+
+  // ---- steps ---------------------------------------------------------------------------------
+
+  function go(step) {
+    document.body.dataset.step = step;
+    for (const name of STEPS) $(name + "-step").hidden = name !== step;
+    const index = STEPS.indexOf(step) + 1;
+    say($("steps"), "rpage.step", { n: index, of: STEPS.length });
+    window.scrollTo(0, 0);
+  }
+
+  function choice(title, lines, onPick) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "choice";
+    const head = document.createElement("span");
+    head.className = "choice-title";
+    names(head, title);
+    button.append(head);
+    for (const line of lines) button.append(line);
+    button.addEventListener("click", onPick);
+    return button;
+  }
+
+  function detail(key, values, className) {
+    const el = document.createElement("span");
+    el.className = "choice-detail" + (className ? " " + className : "");
+    say(el, key, values);
+    return el;
+  }
+
+  // ---- 1. the service ------------------------------------------------------------------------
+
+  function showServices() {
+    const typed = plain($("search").value.trim());
+    const found = settings.services.filter((s) => !typed ||
+      [s.name.vi, s.name.en, s.description.vi, s.description.en, s.group ? s.group.vi : ""].some((t) => plain(t).includes(typed)));
+    const list = $("services");
+    list.replaceChildren();
+    let group = undefined;
+    for (const s of found) {
+      const heading = s.group ? s.group.vi : null;
+      if (heading !== group && s.group) {
+        const h = document.createElement("h2");
+        h.className = "group";
+        names(h, s.group);
+        list.append(h);
+      }
+      group = heading;
+      const lines = s.description.vi ? [detail("rpage.service.description", { text: s.description })] : [];
+      const button = choice(s.name, lines, () => pickService(s));
+      button.dataset.service = s.id;
+      list.append(button);
+    }
+    $("no-service").hidden = found.length > 0;
+  }
+
+  function pickService(s) {
+    service = s;
+    names($("chosen-service"), s.name);
+    $("nearby").replaceChildren();
+    $("where-status").hidden = true;
+    showBranchList();
+    go("where");
+  }
+
+  // ---- 2. where: near the phone, or from the list ----------------------------------------------
+
+  function locate() {
+    if (!navigator.geolocation) { whereProblem("rpage.where.unavailable"); return; }
+    status("rpage.where.locating");
+    $("locate").disabled = true;
+    navigator.geolocation.getCurrentPosition((position) => {
+      $("locate").disabled = false;
+      nearby(position.coords.latitude, position.coords.longitude);
+    }, (error) => {
+      $("locate").disabled = false;
+      whereProblem(error.code === error.PERMISSION_DENIED ? "rpage.where.denied" : "rpage.where.unavailable");
+    }, { timeout: 15000, maximumAge: 300000 });
+  }
+
+  function status(key) {
+    $("where-status").hidden = false;
+    $("where-status").classList.remove("problem");
+    say($("where-status"), key);
+  }
+
+  function whereProblem(key) {
+    status(key);
+    $("where-status").classList.add("problem");
+    $("where-status").scrollIntoView({ block: "start" });
+  }
+
+  async function nearby(lat, lon) {
+    const query = new URLSearchParams({ lat: String(lat), lon: String(lon), service: service.id });
+    let found;
+    try {
+      const answer = await fetch("/api/v1/branches/nearby?" + query, { cache: "no-store" });
+      if (!answer.ok) throw new Error(String(answer.status));
+      found = await answer.json();
+    } catch (error) {
+      whereProblem("rpage.error.network");
+      return;
+    }
+    if (!found.length) { whereProblem("rpage.where.none_near"); return; }
+    $("where-status").hidden = true;
+    $("nearby").replaceChildren(...found.map((b, i) => {
+      const km = b.distance_km.toFixed(1);
+      const lines = [detail("rpage.where.travel_wait", { travel: b.travel_min, wait: b.estimated_wait_min,
+                                                         km: { vi: km.replace(".", ","), en: km } })];
+      if (i === 0) lines.unshift(detail("rpage.where.soonest", {}, "soonest"));
+      const button = choice(b.name, lines, () => pickBranch({ id: b.branch, name: b.name }));
+      button.dataset.branch = b.branch;
+      return button;
+    }));
+  }
+
+  // Every open branch that offers the service, with the wait there now (asked for each, the list is short).
+  function showBranchList() {
+    const offering = settings.branches.filter((b) => b.services.includes(service.id));
+    $("list-title").hidden = offering.length === 0;
+    $("branch-list").replaceChildren(...offering.map((b) => {
+      const wait = detail("rpage.where.wait_unknown", {});
+      const lines = b.address.vi ? [detail("rpage.where.address", { text: b.address }), wait] : [wait];
+      const button = choice(b.name, lines, () => pickBranch(b));
+      button.dataset.branch = b.id;
+      fetch(`/api/v1/branches/${encodeURIComponent(b.id)}/services/${encodeURIComponent(service.id)}/availability`,
+            { cache: "no-store" })
+        .then((answer) => answer.ok ? answer.json() : null)
+        .then((a) => {
+          if (a && a.estimated_wait_min !== null) say(wait, "rpage.where.wait", { wait: a.estimated_wait_min });
+          else if (a) say(wait, "rpage.where.not_served_now");
+        })
+        .catch(() => {});
+      return button;
+    }));
+  }
+
+  // ---- 3. the phone number -------------------------------------------------------------------
+
+  function pickBranch(b) {
+    branch = b;
+    names($("chosen-branch"), b.name);
+    hideProblem();
+    go("phone");
+    $("phone").focus();
+  }
+
+  function hideProblem() {
+    $("problem").hidden = true;
+    $("held").hidden = true;
+    $("phone").removeAttribute("aria-invalid");
+  }
+
+  function problem(code, details, retryAfter) {
+    const key = PROBLEMS[code] || "rpage.error.other";
+    const minutes = Math.max(1, Math.ceil(Number(retryAfter || 60) / 60));
+    const held = code === "remote_ticket_held" && details ? details : null;
+    const where = held ? (settings.branches.find((b) => b.id === held.branch) || { name: { vi: held.branch, en: held.branch } }).name : null;
+    say($("problem"), key, { minutes: minutes, number: held ? held.number : "", branch: where });
+    $("problem").hidden = false;
+    if (code === "bad_phone" || code === "empty_phone") $("phone").setAttribute("aria-invalid", "true");
+    $("held").hidden = !held;
+    if (held) {
+      $("held").href = "/t/" + encodeURIComponent(held.ticket);
+      say($("held"), "rpage.error.held_open", { number: held.number });
+    }
+  }
+
+  async function take(event) {
+    event.preventDefault();
+    hideProblem();
+    const phone = $("phone").value.trim();
+    if (!phone) { problem("empty_phone"); return; }
+    $("take").disabled = true;
+    try {
+      const answer = await fetch(`/api/v1/branches/${encodeURIComponent(branch.id)}/remote-tickets`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, cache: "no-store",
+        body: JSON.stringify({ service: service.id, phone: phone, lang: "vi" }) });
+      const body = await answer.json().catch(() => ({}));
+      if (answer.status === 201) { showTicket(body); return; }
+      const error = body.error || {};
+      problem(answer.status === 429 ? "rate_limited" : error.code, error.details, answer.headers.get("Retry-After"));
+    } catch (error) {
+      problem("network");
+    } finally {
+      $("take").disabled = false;
+    }
+  }
+
+  // ---- 4. the ticket -------------------------------------------------------------------------
+
+  function showTicket(ticket) {
+    $("number").textContent = ticket.number;
+    names($("ticket-service"), service.name);
+    names($("ticket-branch"), branch.name);
+    say($("before"), "rpage.ticket.before", { time: clockTime(ticket.window_end) });
+    say($("how-kiosk"), "rpage.ticket.how_kiosk", { number: ticket.number });
+    $("follow").href = new URL(ticket.status_url, location.href).pathname;
+    document.title = ticket.number + " · " + text("vi", "rpage.title");
+    go("ticket");
+  }
+
+  // ---- start ---------------------------------------------------------------------------------
+
+  for (const el of document.querySelectorAll("[data-say]")) say(el, el.dataset.say);
+  for (const el of document.querySelectorAll("[data-back]")) el.addEventListener("click", () => go(el.dataset.back));
+  $("search").addEventListener("input", showServices);
+  $("locate").addEventListener("click", locate);
+  $("phone-step").addEventListener("submit", take);
+  $("phone").addEventListener("input", hideProblem);
+  document.title = text("vi", "rpage.title");
+  showServices();
+  go("service");
+}());

@@ -1,0 +1,72 @@
+"""The kiosk's "Tôi đã lấy số từ xa / I took a number remotely": check in with the number taken on a
+phone. The flow against a real server on the fake clock (fast), then the real app under Xvfb, touched
+key by key (tests/kiosk_driver.py), at both screen sizes."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import requests
+
+from motcua.i18n import text
+from motcua.kiosk.flow import CheckedIn, Kiosk
+from motcua.kiosk.settings import KioskSettings
+
+from test_kiosk import drive, shot
+
+
+def remote(server, phone: str, service: str = "civil") -> dict:
+    answer = requests.post(f"{server.api}/branches/hk-01/remote-tickets", json={"service": service, "phone": phone},
+                           timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def kiosk_for(server) -> Kiosk:
+    kiosk = Kiosk(KioskSettings(server.base, "hk-01", server.tokens["kiosk1"]))
+    kiosk.load()
+    return kiosk
+
+
+# ---- the flow ---------------------------------------------------------------------------------
+
+def test_a_remote_ticket_is_checked_in_by_its_number_with_the_people_ahead(live_app):
+    ahead = live_app.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
+    ticket = remote(live_app, "0912345678")
+    kiosk = kiosk_for(live_app)
+    checked = kiosk.check_in(" " + ticket["number"].lower() + " ")     # as typed: any case, stray spaces
+    assert checked == CheckedIn(ticket["number"], {"vi": "Hộ tịch", "en": "Civil status"}, 1)
+    seen = live_app.get(f"/tickets/{ticket['id']}").json()
+    assert seen["checked_in_at"] is not None and seen["position"] == 2 and ahead["position"] == 1
+
+
+def test_an_unknown_number_a_missed_window_and_a_called_ticket_are_told_apart(live_app):
+    kiosk = kiosk_for(live_app)
+    assert kiosk.check_in("") == "empty"
+    assert kiosk.check_in("A999") == "not_found"
+    assert kiosk.check_in("no such") == "not_found"
+    late = remote(live_app, "0987654321")
+    live_app.clock.set(datetime.fromisoformat(late["window_end"]).timestamp() + 60)
+    assert kiosk.check_in(late["number"]) == "window_missed"
+    walk_in = live_app.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"}).json()
+    assert live_app.post("/branches/hk-01/counters/2/next", "off1").json()["ticket"]["id"] == walk_in["id"]
+    assert kiosk.check_in(walk_in["number"]) == "not_waiting"
+
+
+# ---- the screens, touched ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("screen, suffix, lang", [("1080x1920", "", "vi"), ("768x1366", "-768", "en")])
+def test_a_number_typed_on_the_keys_checks_in_and_an_unknown_one_is_refused_in_words(live_app, tmp_path, screen,
+                                                                                     suffix, lang):
+    live_app.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"})
+    ticket = remote(live_app, "0912345678")
+    result = drive(live_app, "check-in", tmp_path, screen=screen, suffix=suffix, number=ticket["number"],
+                   mistyped="A999", lang=lang)
+    assert text(lang, "kiosk.checkin_not_found", number="A999") in result["refused"]
+    shown = " ".join(result["shown"])
+    assert text(lang, "kiosk.checkin_done") in shown
+    assert text(lang, "kiosk.checkin_done_ahead", number=ticket["number"], ahead=1) in shown
+    assert live_app.get(f"/tickets/{ticket['id']}").json()["checked_in_at"] is not None
+    assert not result["problems"], result["problems"]
+    for name in ("checkin-home", "checkin-empty", "checkin-not-found", "checkin-typed", "checkin-done"):
+        shot(name + suffix)
