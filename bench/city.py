@@ -4,9 +4,13 @@ For each scenario in server/data/scenarios/ and each policy of `motcua simulate`
 over seeds 1..N and prints the figures averaged over seeds; then the pooled limit
 (bench/ciw_reference.py: each group of nearby branches as one queue of all-purpose counters, no
 travel) on the same seeds, and how much of the gap between no policy and that limit each policy
-closes. Draws each scenario's mean wait through the day into bench/out/ (git-ignored).
+closes. Draws each scenario's mean wait through the day into bench/out/ (git-ignored). Then the
+channels' table: `balance+realloc` today and with the shares of citizens who book an appointment
+and take a remote ticket (`motcua simulate --appointment-share --remote-share`), overall and per
+channel, each figure the mean over seeds ± its standard error.
 
-    python bench/city.py [--seeds 20] [--scenario hoan-kiem]
+    python bench/city.py [--seeds 20] [--scenario hoan-kiem] [--appointment-share 0.3] [--remote-share 0.2]
+                         [--channels-only]
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ matplotlib.use("Agg")  # files only: no display on a server
 import matplotlib.pyplot as plt  # noqa: E402
 
 from motcua.core import scenario  # noqa: E402
+from motcua.core.model import CHANNELS  # noqa: E402
 from motcua.core.simulator import POLICIES, CityDay, generate_citizens, range_held_pct  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ciw_reference sits next to this file
@@ -66,6 +71,14 @@ def run_day(job: tuple[str, str, int]) -> dict | None:
             "redirected_pct": 100 * summary["redirected"] / max(summary["citizens"], 1),
             "range_held_pct": range_held_pct(city.citizens),
             "bins": by_arrival_bin([(c.arrived_min, c.wait_min) for c in city.citizens if c.wait_min is not None])}
+
+
+def run_channels(job: tuple[str, float, float, int]) -> dict:
+    """One scenario day under balance+realloc with the given shares: the summary and its channels."""
+    name, appointment_share, remote_share, seed = job
+    summary = CityDay(load(name), "balance+realloc", seed, remote_share=remote_share,
+                      appointment_share=appointment_share).run().summary()
+    return {"all": summary, **summary["by_channel"]}
 
 
 def by_arrival_bin(day: list[tuple[float, float]]) -> dict[int, tuple[float, int]]:
@@ -167,6 +180,31 @@ def plot(name: str, rows: dict, seeds: int, target_min: float) -> Path:
     return path
 
 
+def print_channels(names: list[str], days: dict, shares: tuple[float, float]) -> None:
+    """Within-target share and mean wait, mean ± standard error over seeds, overall and per channel."""
+    print(f"\nbalance+realloc, today and with --appointment-share {shares[0]:g} --remote-share {shares[1]:g} "
+          f"(mean ± standard error over seeds; waits of holders from their check-in)")
+    header = f"{'scenario':<14} {'shares':<8} {'channel':<12} {'citizens':>9} {'within 15 %':>14} {'mean wait':>12}"
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        for label, key in (("none", (name, 0.0, 0.0)), ("shares", (name, *shares))):
+            for channel in ("all", *CHANNELS):
+                rows = [day[channel] for day in days[key] if day[channel]["citizens"]]
+                if not rows:
+                    continue
+                print(f"{name:<14} {label:<8} {channel:<12} {_mean_se(rows, 'citizens', 0):>9} "
+                      f"{_mean_se(rows, 'within_target_pct'):>14} {_mean_se(rows, 'mean_wait_min'):>12}")
+
+
+def _mean_se(rows: list[dict], key: str, digits: int = 1) -> str:
+    values = [row[key] for row in rows]
+    mean = statistics.fmean(values)
+    if len(values) < 2 or not digits:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {statistics.stdev(values) / len(values) ** 0.5:.{digits}f}"
+
+
 # ---- main ------------------------------------------------------------------------------------
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -174,6 +212,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="days per row: seeds 1..N (default 20)")
     parser.add_argument("--scenario", choices=shipped, help="only this scenario")
+    parser.add_argument("--appointment-share", type=float, default=0.3, help="for the channels' table (0.3)")
+    parser.add_argument("--remote-share", type=float, default=0.2, help="for the channels' table (0.2)")
+    parser.add_argument("--channels-only", action="store_true", help="only the channels' table")
     args = parser.parse_args(argv)
     args.names = [args.scenario] if args.scenario else shipped
     return args
@@ -183,6 +224,18 @@ def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
     print("$ " + shlex.join(sys.orig_argv))
     started = time.monotonic()
+    shares = (args.appointment_share, args.remote_share)
+    channel_jobs = [(name, *key, seed) for name in args.names for key in ((0.0, 0.0), shares)
+                    for seed in range(1, args.seeds + 1)]
+    with multiprocessing.Pool(PROCESSES) as pool:
+        channel_days = pool.map(run_channels, channel_jobs)
+    grouped = defaultdict(list)
+    for job, day in zip(channel_jobs, channel_days):
+        grouped[job[:3]].append(day)
+    if args.channels_only:
+        print_channels(args.names, grouped, shares)
+        print(f"({time.monotonic() - started:.1f} s)")
+        return
     jobs = [(name, policy, seed) for name in args.names for policy in (*POLICIES, POOLED)
             for seed in range(1, args.seeds + 1)]
     with multiprocessing.Pool(PROCESSES) as pool:
@@ -196,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     print()
     for name in args.names:
         print("wrote", plot(name, rows, args.seeds, load(name).get("target_wait_min", 15)).relative_to(ROOT))
+    print_channels(args.names, grouped, shares)
     print(f"({time.monotonic() - started:.1f} s)")
 
 

@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--trace", help="write one CSV row per citizen to this file")
     simulate.add_argument("--remote-share", type=share, default=0.0,
                           help="fraction of the day's citizens who take a remote ticket before the trip (0 to 1)")
+    simulate.add_argument("--appointment-share", type=share, default=0.0,
+                          help="fraction of the day's citizens who book an appointment ahead (0 to 1; with "
+                               "--remote-share, at most 1 in all)")
 
     demo = commands.add_parser("demo", help="server plus simulated kiosks and counters, on a scenario")
     demo.add_argument("--scenario", default="hoan-kiem",
@@ -293,8 +296,11 @@ def cmd_simulate(args, config) -> int:
 
     from motcua.core.simulator import simulate
 
-    print(json.dumps(simulate(args.scenario, args.policy, args.seed, args.trace, args.remote_share),
-                     ensure_ascii=False))
+    if args.remote_share + args.appointment_share > 1:
+        print("--remote-share and --appointment-share are shares of one day: at most 1 in all", file=sys.stderr)
+        return 2
+    print(json.dumps(simulate(args.scenario, args.policy, args.seed, args.trace, args.remote_share,
+                              args.appointment_share), ensure_ascii=False))
     return 0
 
 

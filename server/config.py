@@ -14,6 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from motcua.core.appointments import AppointmentRules
 from motcua.core.balancing import RedirectRules
 from motcua.core.dossiers import DEFAULT_HOLIDAYS
 from motcua.core.engine import EngineSettings
@@ -143,6 +144,31 @@ class Remote:
 
 
 @dataclasses.dataclass(frozen=True)
+class Appointments:
+    slot_min: float = setting(AppointmentRules.slot_min, "Minutes of an appointment slot; a branch's day is cut into "
+                                                         "slots from its opening, each ending by its close.")
+    max_share: float = setting(
+        AppointmentRules.max_share, "Most of a slot's capacity (its counters' minutes on duty) appointments may take.")
+    max_load: float = setting(
+        AppointmentRules.max_load, "Appointments fill a slot up to this share of its capacity, the forecast walk-ins "
+        "and the backlog of earlier slots counted first (what keeps walk-ins' waits as they are).")
+    days_ahead: int = setting(AppointmentRules.days_ahead, "How many days ahead slots are offered.")
+    early_min: float = setting(AppointmentRules.early_min, "Minutes before its slot a holder may check in (then "
+                                                           "waits until the slot starts).")
+    grace_min: float = setting(
+        AppointmentRules.grace_min, "Minutes after its slot's start a holder may check in and be called as booked; "
+        "later, the holder is a walk-in from the check-in, and one who never checks in is a no-show.")
+    reminder_min: float = setting(
+        AppointmentRules.reminder_min, "Minutes before its slot a holder's phone is reminded, through the outbox "
+        "([notify]); 0: no reminders.")
+    requests_per_minute_per_address: int = setting(
+        3, "Bookings, cancellations, moves and phone check-ins one address may ask for in any minute (without a "
+           "token); more answer 429 with Retry-After.")
+    requests_per_hour_per_address: int = setting(
+        10, "The same, in any hour.")
+
+
+@dataclasses.dataclass(frozen=True)
 class Staffing:
     target_wait_min: float = setting(
         StaffingRules.target_wait_min,
@@ -259,6 +285,7 @@ class Config:
     queue: Queue = dataclasses.field(default_factory=Queue)
     balancing: Balancing = dataclasses.field(default_factory=Balancing)
     remote: Remote = dataclasses.field(default_factory=Remote)
+    appointments: Appointments = dataclasses.field(default_factory=Appointments)
     staffing: Staffing = dataclasses.field(default_factory=Staffing)
     display: Display = dataclasses.field(default_factory=Display)
     kiosk: Kiosk = dataclasses.field(default_factory=Kiosk)

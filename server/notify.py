@@ -55,6 +55,25 @@ class Notifier:
                         phone, texts, params)
 
 
+def appointment_reminder(notifier: Notifier, appointment, service, place: dict | None, local, rules) -> dict:
+    """The outbox row of an appointment's reminder (motcua.core.appointments.Appointment), in every language,
+    under a key of its slot: a moved appointment is reminded of its new slot, never twice of one."""
+    def said(lang: str) -> str:
+        names = (place or {}).get("name") or {}
+        return text(lang, "appointment.notice.reminder", code=appointment.code,
+                    service=getattr(service, f"name_{lang}"), time=clock(appointment.start),
+                    date=local.iso(appointment.start)[:10], branch=names.get(lang) or appointment.branch,
+                    **{"from": clock(appointment.start - rules.early_min * 60),
+                       "until": clock(appointment.start + rules.grace_min * 60)})
+
+    def clock(t: float) -> str:
+        return local.iso(t)[11:16]
+
+    params = {"code": appointment.code, "time": clock(appointment.start), "date": local.iso(appointment.start)[:10]}
+    return notifier.message("appointment_reminder", f"appointment:{appointment.id}:reminder:{appointment.start!r}",
+                            appointment.phone, {lang: said(lang) for lang in LANGUAGES}, params, appointment.lang)
+
+
 def parse_templates(setting: str) -> dict[str, str]:
     """[notify] zns_templates as {kind: template id}; ValueError names a bad entry."""
     templates = {}

@@ -48,6 +48,8 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     socketio.start_background_task(app.extensions["motcua"].sender.run)
     socketio.start_background_task(sweep_windows, app.extensions["motcua"].engine, config.remote.sweep_s,
                                    socketio.sleep)
+    socketio.start_background_task(sweep_appointments, app.extensions["motcua"].bookings, config.remote.sweep_s,
+                                   socketio.sleep)
     warm_heap(config)
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
@@ -71,6 +73,18 @@ def sweep_windows(engine, every_s: float, sleep) -> None:
             engine.expire_windows()
         except Exception:  # the branch's next operation lets them go instead
             logging.getLogger("motcua").exception("sweeping the remote tickets' windows failed")
+        sleep(every_s)
+
+
+def sweep_appointments(bookings, every_s: float, sleep) -> None:
+    """The task that reminds holders of their coming slots and ends appointments not checked in by their
+    grace as no-shows."""
+    while True:
+        try:
+            bookings.remind()
+            bookings.expire()
+        except Exception:  # the next sweep tries again
+            logging.getLogger("motcua").exception("sweeping the appointments failed")
         sleep(every_s)
 
 

@@ -14,6 +14,7 @@ from typing import Callable, Sequence, TypeVar
 from sqlite_utils import Database, Migrations
 
 from motcua import audit, outbox
+from motcua.core.appointments import Appointment
 from motcua.core.model import OPEN, Branch, Change, Counter, Rating, Service, StorageUnavailable, Ticket
 
 migrations = Migrations("motcua")
@@ -214,6 +215,18 @@ def m019_remote(db: Database) -> None:
     db["tickets"].add_column("checked_in_at", float)
 
 
+@migrations()
+def m020_appointments(db: Database) -> None:
+    """Appointments booked ahead (motcua.core.appointments), and the appointment a ticket was checked in from."""
+    db["appointments"].create({
+        "id": str, "code": str, "branch": str, "service": str, "day": str, "start": float, "phone": str,
+        "lang": str, "status": str, "created_at": float, "id_digest": str, "ticket": str, "checked_in_at": float,
+        "ended_at": float, "reminded_at": float}, pk="id")
+    db["appointments"].create_index(["day"])
+    db["appointments"].create_index(["code"])
+    db["tickets"].add_column("appointment", str)
+
+
 # Today's start reads the tickets of since_day and after, and the older ones still open: two
 # queries, each through its index, for an `OR` of the two is a scan of the whole table.
 SINCE_SQL = "select * from tickets where day >= ? order by created_at, rowid"
@@ -411,6 +424,8 @@ class Store:
                 db.execute("delete from counters where branch = ? and id = ?", [counter.branch, counter.id])
             if change.messages:
                 outbox.insert(db, change.messages)
+            if change.appointments:
+                db["appointments"].upsert_all([a.__dict__ for a in change.appointments], pk="id")
 
         started = time.perf_counter()
         self.write(write)
@@ -456,10 +471,15 @@ class Store:
 
         return [Ticket(**{**row, "priority": bool(row["priority"])}) for row in self.read(read)]
 
-    def arrivals(self, branch_id: str, since_day: str) -> list[tuple[str, str, float]]:
-        """(day, service, joined at) of every ticket that joined the branch's queues since since_day."""
-        rows = self.query("select day, service, created_at from tickets where branch = ? and day >= ?",
-                          [branch_id, since_day])
+    def appointments(self, since_day: str) -> list[Appointment]:
+        """Appointments of since_day and after (the engine keeps them; the older ones are the archive's)."""
+        return [Appointment(**row) for row in self.query("select * from appointments where day >= ?", [since_day])]
+
+    def arrivals(self, branch_id: str, since_day: str, walk_ins: bool = False) -> list[tuple[str, str, float]]:
+        """(day, service, joined at) of every ticket that joined the branch's queues since since_day (only
+        those not checked in from an appointment, if `walk_ins`)."""
+        rows = self.query("select day, service, created_at from tickets where branch = ? and day >= ?"
+                          + (" and appointment is null" if walk_ins else ""), [branch_id, since_day])
         return [(row["day"], row["service"], row["created_at"]) for row in rows]
 
     def ticket(self, ticket_id: str) -> Ticket | None:

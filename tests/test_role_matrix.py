@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import string
+from datetime import date
 
 import pytest
 from cryptography.fernet import Fernet
@@ -54,6 +55,12 @@ MATRIX = {
     "POST /branches/{b}/remote-tickets":            "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/remote-tickets/check-in":   "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/tickets/{number}/check-in": "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    # Appointments: anyone may see slots, book, cancel and move (with the phone); a kiosk checks the holder in.
+    "GET /branches/{b}/slots":                      "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /appointments":                           "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /appointments/{code}/cancel":             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /appointments/{code}/move":               "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "POST /branches/{b}/appointments/check-in":     "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "POST /tickets/{ticket_id}/not-printed":        "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/counters/{c}":               "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /branches/{b}/staff-state":                "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -166,6 +173,8 @@ def matrix_app(tmp_path_factory, morning_template):
                                  auth={"login_per_minute_per_address": 1000},
                                  remote={"tickets_per_minute_per_address": 1000,
                                          "tickets_per_hour_per_address": 1000},
+                                 appointments={"requests_per_minute_per_address": 1000,
+                                               "requests_per_hour_per_address": 1000},
                                  dossiers={"documents": str(db.parent / "documents"),
                                            "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     app.config["TESTING"] = True
@@ -224,6 +233,8 @@ class Caller:
         method, template = op.split(" ")
         if template.startswith("/admin/"):
             return self.admin_request(method, template, branch)
+        if "/appointments" in template or template.endswith("/slots"):
+            return self.appointment_request(template, branch)
         ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None
         path = template.replace("{b}", branch).replace("{c}", "1").replace("{s}", "civil")
         if "/documents" in template:
@@ -264,6 +275,23 @@ class Caller:
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None
 
+
+    def appointment_request(self, template: str, branch: str) -> tuple[str, str, dict | None]:
+        """An appointment call at branch: slots and bookings of tomorrow, check-ins of today's first slot
+        (checked in, or too early: 409), each cell with a phone of its own."""
+        rt, phone = self.app.extensions["motcua"], f"09{next(FRESH):08d}"
+        path = template.replace("{b}", branch)
+        if template.endswith("/slots"):
+            return "GET", path + "?service=civil&date=2026-11-25", None
+        if template.endswith("/check-in"):
+            slot = rt.bookings.slots(branch, "civil", date(2026, 11, 24))[0]
+            return "POST", path, {"code": rt.bookings.book(branch, "civil", slot.start, phone).code}
+        first, second = rt.bookings.slots(branch, "civil", date(2026, 11, 25))[:2]
+        if template == "/appointments":
+            return "POST", path, {"branch": branch, "service": "civil", "start": rt.engine.local.iso(first.start),
+                                  "phone": phone}
+        path = path.replace("{code}", rt.bookings.book(branch, "civil", first.start, phone).code)
+        return "POST", path, {"phone": phone, "start": rt.engine.local.iso(second.start)}
 
     def document_request(self, method: str, path: str, branch: str) -> tuple[str, str, dict | None]:
         """A document call on a new dossier of branch, its citizen holding a document from an earlier one."""

@@ -179,3 +179,40 @@ def test_the_cli_refuses_a_share_that_is_not_a_fraction(share):
     done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--remote-share", share],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "fraction" in done.stderr
+
+
+def test_appointments_are_booked_ahead_through_the_core_and_waited_for_from_check_in(tmp_path):
+    data = scenario.load(HOAN_KIEM)
+    day = CityDay(data, "balance+realloc", seed=5, appointment_share=0.3, remote_share=0.2).run()
+    booked = list(day.engine.appointments.values())
+    holders = [c for c in day.citizens if c.channel == "appointment"]
+    came = [c for c in holders if c.came]
+    assert not any(c.priority for c in holders) and 0 < len(holders) - len(came) < 0.15 * len(holders)
+    assert 0.1 < len(booked) / len(day.citizens) < 0.3 and len(day.bookers) / len(day.citizens) > 0.25
+    for citizen in came:
+        assert citizen.started_min >= citizen.checked_in_min - 1e-9
+        assert citizen.wait_min == pytest.approx(citizen.started_min - citizen.checked_in_min)
+    # Every slot's bookings fit what the core offered: booked through the same rule as the server's.
+    starts = {a.start for a in booked}
+    assert all((a.start - day.t0) % (15 * 60) == 0 for a in booked) and len(starts) > 5
+    summary = day.summary()
+    channels = summary["by_channel"]
+    assert channels["appointment"]["citizens"] == len(came)
+    assert sum(channels[c]["citizens"] for c in ("walk_in", "remote", "appointment")) == summary["citizens"]
+    assert CityDay(data, "balance+realloc", seed=5, appointment_share=0.3, remote_share=0.2).run().summary() == summary
+    trace = tmp_path / "trace.csv"
+    day.write_trace(trace)
+    rows = list(csv.DictReader(trace.open(encoding="utf-8")))
+    assert sum(r["channel"] == "appointment" for r in rows) == len(holders)
+    with pytest.raises(ValueError):
+        CityDay(data, "none", seed=5, appointment_share=0.9, remote_share=0.2)
+
+
+def test_the_cli_books_appointments_and_refuses_shares_over_one():
+    done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--appointment-share",
+                           "0.3", "--remote-share", "0.2", "--seed", "2"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["by_channel"]["appointment"]["citizens"] > 0
+    over = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--appointment-share",
+                           "0.8", "--remote-share", "0.3"], capture_output=True, text=True, timeout=60)
+    assert over.returncode == 2 and "at most 1" in over.stderr

@@ -23,10 +23,11 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from . import dashboard, holders
+from .appointments import Appointment, EngineAppointments
 from .branchbook import BranchBook
 from .clock import LocalTime, hhmm_minutes
 from .model import (
-    ACTIVE_AT_COUNTER, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, REMOTE, SERVING,
+    ACTIVE_AT_COUNTER, APPOINTMENT, CALLED, DAY_CLOSED, DONE, EXPIRED, NO_SHOW, OPEN, PAUSE_REASONS, REMOTE, SERVING,
     TRANSFERRED, WAITING, WINDOW_MISSED,
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket, WrongCode,
 )
@@ -105,7 +106,7 @@ class EngineSettings:
     enforce_hours: bool = False
 
 
-class QueueEngine:
+class QueueEngine(EngineAppointments):
     """All branches' queues in memory, changed only through committed operations.
 
     Each branch keeps its state in a book of its own (motcua.core.branchbook) behind its own lock:
@@ -134,6 +135,7 @@ class QueueEngine:
         settings: EngineSettings = EngineSettings(),
         tickets: Iterable[Ticket] = (),
         ratings: Iterable[Rating] = (),
+        appointments: Iterable[Appointment] = (),
         new_id: Callable[[], str] = lambda: secrets.token_urlsafe(12),
         new_code: Callable[[], str] = new_rating_code,
     ) -> None:
@@ -182,6 +184,7 @@ class QueueEngine:
         for rating in ratings:
             if rating.ticket in self.tickets:
                 self._put_rating(rating)
+        self._init_appointments(appointments)
         self._learn_again(tickets)
         self._freed_at_again(tickets)
         self._stamp(self._books.values())
@@ -625,6 +628,8 @@ class QueueEngine:
                 raise Conflict("the ticket's arrival window has ended", WINDOW_MISSED)
             self._require(ticket, (WAITING,), "check in")
             now = self.clock.now()
+            if ticket.channel == APPOINTMENT:   # checked in already: it waits for its slot (motcua.core.appointments)
+                return ticket
             if awaiting_check_in(ticket):
                 arrived = ticket.replace(checked_in_at=now, due_at=min(ticket.due_at, now))
             elif ticket.due_at is None or ticket.due_at <= now:
@@ -994,6 +999,8 @@ class QueueEngine:
             for rating in change.ratings:
                 if rating.ticket in self.tickets:  # a day gone's rating is the archive's
                     self._put_rating(rating)
+            for appointment in change.appointments:
+                self._apply_appointment(appointment)
             for event in change.events:
                 if event.to_status == CALLED:
                     self._note_call(self.tickets[event.ticket], event.from_status == CALLED)
@@ -1215,6 +1222,7 @@ class QueueEngine:
             for key in [key for key in book.seq if key[0] < self._day]:
                 del book.seq[key]
         self.times.forget_before(self._day)
+        self._forget_appointments(self._day)
 
     def _require(self, ticket: Ticket, allowed: tuple[str, ...], verb: str) -> Ticket:
         if ticket.status not in allowed:

@@ -13,8 +13,9 @@ ACTIVE_AT_COUNTER = (CALLED, SERVING)
 OPEN = (WAITING, CALLED, SERVING, NO_SHOW)
 DAY_CLOSED = "day_closed"  # the note of the event that expires a ticket left over at midnight
 # How a ticket was taken: at the branch's kiosk, or from a phone before the trip (motcua.core.remote).
-WALK_IN, REMOTE = "walk_in", "remote"
-CHANNELS = (WALK_IN, REMOTE)
+# Or at the kiosk by the holder of an appointment, checked in within its grace (motcua.core.appointments).
+WALK_IN, REMOTE, APPOINTMENT = "walk_in", "remote", "appointment"
+CHANNELS = (WALK_IN, REMOTE, APPOINTMENT)
 WINDOW_MISSED = "window_missed"  # the note of the event that expires a remote ticket not checked in in time
 # Why an officer paused a counter; a paused counter is open but calls nobody and is dealt no tickets.
 PAUSE_REASONS = ("break", "meeting", "other")
@@ -130,6 +131,7 @@ class Ticket:
     phone: str | None = None            # a remote ticket's phone (the only personal data it keeps)
     window_end: float | None = None     # a remote ticket leaves the queue if not checked in by then
     checked_in_at: float | None = None  # when a remote ticket's citizen checked in at the branch
+    appointment: str | None = None      # the id of the appointment whose check-in gave the ticket
 
     def replace(self, **changes) -> "Ticket":
         return dataclasses.replace(self, **changes)
@@ -189,6 +191,8 @@ class Change:
     removed_counters: list[Counter] = field(default_factory=list)
     # Messages to citizens this change causes (outbox rows, motcua.notify.Notifier.message): committed with it.
     messages: list[dict] = field(default_factory=list)
+    # Appointments booked, moved, cancelled, checked in or swept (motcua.core.appointments.Appointment).
+    appointments: list = field(default_factory=list)
 
 
 class DomainError(Exception):

@@ -21,6 +21,19 @@ REMOTE_EARLY_MIN), always inside the window), and check in on arriving; their wa
 check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
 window's end. A branch that cannot take a remote ticket then (no open counter serves it) sees the
 citizen walk in.
+
+Appointments (`--appointment-share F`), the model written down: each citizen draws, from a stream
+of their own, whether they book ahead (probability F; priority citizens never do: they are served
+first at the door); remote tickets are then drawn among the others so that `--remote-share` stays a
+share of the whole day. Before the branch opens, the bookers book in a random order through the
+same core as the server (motcua.core.appointments, its rules the server's defaults), at their origin branch, the
+branch's walk-ins forecast as the scenario's rates times (1 − F) (the walk-ins that history shows
+once appointments run). Each wants the slot their arrival falls in; if it is not offered, they take
+the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN, else they
+walk in as planned. A holder comes between APPOINTMENT_SPREAD_MIN before and after the slot's start
+(never before the branch opens), checks in at the kiosk and waits from the check-in; a share
+APPOINTMENT_LATE comes past the grace (up to APPOINTMENT_LATE_MIN after it) and is a walk-in from
+the check-in; a share APPOINTMENT_NEVER never comes and is left out of the figures.
 """
 from __future__ import annotations
 
@@ -34,8 +47,9 @@ from . import scenario as scenarios
 from .balancing import RedirectRules
 from .clock import FakeClock, LocalTime, hhmm_minutes
 from .engine import EngineSettings, QueueEngine
+from .appointments import AppointmentRules, Bookings
 from .journeys import Journeys
-from .model import REMOTE, WAITING, WALK_IN, Conflict
+from .model import APPOINTMENT, REMOTE, WAITING, WALK_IN, Conflict
 from .prediction import duty_windows, on_duty_within
 from .staffing import HourlyRates, StaffingRules, advise
 from .stats import lognormal, percentile
@@ -49,6 +63,11 @@ TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "a
                  "checked_in_min")
 REMOTE_EARLY_MIN = 5.0     # a remote ticket's citizen means to be there this long before the predicted call
 REMOTE_NEVER_COME = 0.05   # the share of remote tickets whose citizen never comes
+APPOINTMENT_SHIFT_MIN = 120.0   # how far from the slot they want a booking citizen takes another
+APPOINTMENT_SPREAD_MIN = 5.0    # holders come within this of their slot's start, before or after
+APPOINTMENT_LATE = 0.05         # the share of holders who come past the grace
+APPOINTMENT_LATE_MIN = 15.0     # ... up to this long past it
+APPOINTMENT_NEVER = 0.05        # the share of holders who never come
 
 
 @dataclass
@@ -115,9 +134,12 @@ class CityDay:
     def __init__(self, data: dict, policy: str = "none", seed: int | None = None,
                  settings: EngineSettings | None = None,
                  min_saving_min: float = RedirectRules.min_saving_min,
-                 engine: QueueEngine | None = None, day: date = SIM_DAY, remote_share: float = 0.0) -> None:
+                 engine: QueueEngine | None = None, day: date = SIM_DAY, remote_share: float = 0.0,
+                 appointment_share: float = 0.0, appointment_rules: AppointmentRules = AppointmentRules()) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
+        if remote_share + appointment_share > 1:
+            raise ValueError("remote_share and appointment_share are shares of one day: at most 1 in all")
         self.data = data
         self.policy = policy
         self.seed = data.get("seed", 1) if seed is None else seed
@@ -144,11 +166,17 @@ class CityDay:
         self.acceptance = redirect.get("acceptance", 0.0)
         self.decide = random.Random(self.seed * 7919 + 1)  # nosec B311  # the simulated citizens' choices, seeded
         self.citizens = generate_citizens(data, self.seed)
+        booking = random.Random(self.seed * 15485863 + 5)  # nosec B311  # who books ahead and how they come, seeded
+        self.booking = booking
+        self.bookers = [c for c in self.citizens if booking.random() < appointment_share and not c.priority]
+        booked = {c.id for c in self.bookers}
         remote = random.Random(self.seed * 104729 + 3)  # nosec B311  # who takes a remote ticket, seeded
         self.remote = set()
         for citizen in self.citizens:
-            takes, never = remote.random() < remote_share, remote.random() < REMOTE_NEVER_COME
-            if takes and not citizen.priority:
+            # Drawn among those who do not book, as a share of the whole day.
+            takes = remote.random() < remote_share / (1 - appointment_share) if appointment_share < 1 else False
+            never = remote.random() < REMOTE_NEVER_COME
+            if takes and not citizen.priority and citizen.id not in booked:
                 self.remote.add(citizen.id)
                 citizen.came = not never
         self.by_ticket: dict[str, Citizen] = {}
@@ -160,12 +188,17 @@ class CityDay:
         self.staffing = StaffingRules(target_wait_min=data.get("target_wait_min", 15))
         self._events: list = []
         self._order = itertools.count()
+        walk_ins = 1 - appointment_share
+        self.bookings = Bookings(self.engine, appointment_rules, lambda branch, _: HourlyRates(self.t0, {
+            s: [r * walk_ins for r in self.rates.get((branch, s), ())] for s in self.engine.branches[branch].services}))
 
     # ---- the event loop --------------------------------------------------------------------
 
     def run(self) -> "CityDay":
+        holders = self._book_ahead()
         for citizen in self.citizens:
-            self._at(citizen.arrived_min, self._arrive, citizen)
+            if citizen.id not in holders:
+                self._at(citizen.arrived_min, self._arrive, citizen)
         if "realloc" in self.policy:
             t = 0.0
             while t < self.close_min:
@@ -228,6 +261,52 @@ class CityDay:
         if citizen.came:
             self._at(t + on_the_way, self._check_in, ticket.id)
         return True
+
+    def _book_ahead(self) -> dict[int, str]:
+        """The bookers book before the branch opens (the model in the module's docstring): the codes of
+        those who hold an appointment and come, by citizen; each one's coming is put on the day."""
+        self.clock.set(self.t0 - 60)
+        order = list(self.bookers)
+        self.booking.shuffle(order)
+        day = date.fromisoformat(self.local.day(self.t0))
+        codes = {}
+        for citizen in order:
+            wanted = self.t0 + citizen.arrived_min * 60
+            offered = self.bookings.slots(citizen.origin, citizen.service, day)
+            near = [s for s in offered if s.start <= wanted < s.end] or sorted(
+                (s for s in offered if min(abs(s.start - wanted), abs(s.end - wanted)) <= APPOINTMENT_SHIFT_MIN * 60),
+                key=lambda s: (min(abs(s.start - wanted), abs(s.end - wanted)), s.start))
+            late, never = self.booking.random() < APPOINTMENT_LATE, self.booking.random() < APPOINTMENT_NEVER
+            spread = self.booking.uniform(-APPOINTMENT_SPREAD_MIN, APPOINTMENT_SPREAD_MIN)
+            lateness = self.booking.uniform(0, APPOINTMENT_LATE_MIN)
+            if not near:
+                continue
+            slot = near[0]
+            appointment = self.bookings.book(citizen.origin, citizen.service, slot.start, f"08{citizen.id:08d}")
+            start_min = (slot.start - self.t0) / 60
+            if never:
+                citizen.came = False
+                citizen.channel = APPOINTMENT
+                continue
+            comes = start_min + (self.bookings.rules.grace_min + lateness if late else spread)
+            citizen.arrived_min = max(0.0, comes)
+            codes[citizen.id] = appointment.code
+            self._at(citizen.arrived_min, self._check_in_appointment, (citizen, appointment.code))
+        return codes
+
+    def _check_in_appointment(self, t: float, arg) -> None:
+        """A holder at the kiosk with the appointment's code: a ticket merged by the rule, or a walk-in's if late."""
+        citizen, code = arg
+        citizen.checked_in_min = t
+        try:
+            ticket = self.bookings.check_in(citizen.origin, code=code)
+        except Conflict:   # past the close: turned away, a miss in the figures
+            return
+        citizen.channel = ticket.channel
+        self.by_ticket[ticket.id] = citizen
+        if ticket.due_at is not None and ticket.due_at > self.clock.now():   # early: called from the slot's start
+            self._at((ticket.due_at - self.t0) / 60, lambda at, branch: self._dispatch(at, branch), ticket.branch)
+        self._dispatch(t, ticket.branch)
 
     def _check_in(self, t: float, ticket_id: str) -> None:
         """A remote ticket's citizen gets there and checks in at the kiosk."""
@@ -301,7 +380,7 @@ class CityDay:
         result["branches"] = {b["id"]: _figures([c for c in came if c.origin == b["id"]], target)
                               for b in self.data["branches"]}
         result["by_channel"] = {}
-        for channel in (WALK_IN, REMOTE):
+        for channel in (WALK_IN, REMOTE, APPOINTMENT):
             figures = _figures([c for c in came if c.channel == channel], target)
             result["by_channel"][channel] = {k: figures[k] for k in ("citizens", "mean_wait_min", "within_target_pct")}
         return result
@@ -350,9 +429,11 @@ def _mae(citizens: list[Citizen], attribute: str) -> float:
     return round(sum(abs(getattr(c, attribute) - c.wait_min) for c in citizens) / len(citizens), 3)
 
 
-def simulate(path, policy: str = "none", seed: int | None = None, trace=None, remote_share: float = 0.0) -> dict:
+def simulate(path, policy: str = "none", seed: int | None = None, trace=None, remote_share: float = 0.0,
+             appointment_share: float = 0.0) -> dict:
     """`motcua simulate`: run a scenario file's day and return the summary."""
-    day = CityDay(scenarios.load(path), policy, seed, remote_share=remote_share).run()
+    day = CityDay(scenarios.load(path), policy, seed, remote_share=remote_share,
+                  appointment_share=appointment_share).run()
     if trace:
         day.write_trace(trace)
     return day.summary()

@@ -4,13 +4,29 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from motcua.config import build
-from motcua.core.staffing import Advice, Move, StaffingRules, forecast_rates
+from motcua.core.staffing import Advice, HourlyRates, Move, StaffingRules, forecast_rates
 from motcua.core.clock import hhmm_minutes
 from motcua.i18n import LANGUAGES, text
 
 
 def staffing_rules(config) -> StaffingRules:
     return build(StaffingRules, config.staffing)
+
+
+def walk_in_forecast(rt, branch_id: str, day: date) -> HourlyRates:
+    """The walk-ins expected at a branch on a day, per hour from its opening, as the staffing forecast has
+    them from past same weekdays (and today's pace, for today): what appointments' slots are left from."""
+    engine, rules = rt.engine, staffing_rules(rt.config)
+    now = engine.now()
+    today = date.fromisoformat(engine.local.day(now))
+    since = (day - timedelta(weeks=rules.history_weeks)).isoformat()
+    arrivals = [(date.fromisoformat(d), service, engine.local.minutes_of_day(at))
+                for d, service, at in rt.store.arrivals(branch_id, since, walk_ins=True)]
+    branch = engine.branch(branch_id)
+    open_min, close_min = hhmm_minutes(branch.open), hhmm_minutes(branch.close)
+    now_min = engine.local.minutes_of_day(now) if day == today else open_min
+    return forecast_rates(arrivals, day, now_min, open_min, close_min, engine.local.epoch(day, branch.open),
+                          rules.history_weeks)
 
 
 def recommendations(rt, branch_id: str) -> dict:

@@ -8,6 +8,7 @@ from flask import current_app
 
 from motcua.accounts import Accounts
 from motcua.config import Config, build
+from motcua.core.appointments import AppointmentRules, Bookings
 from motcua.core.balancing import RedirectRules
 from motcua.core.catalogue import LiveCatalogue
 from motcua.core.clock import LocalTime, SystemClock
@@ -17,9 +18,10 @@ from motcua.core.journeys import Journeys
 from motcua.core.model import NotFound
 from motcua.documents import Documents, open_documents
 from motcua.gateways import gateway_of
-from motcua.notify import Notifier, parse_templates
+from motcua.notify import Notifier, appointment_reminder, parse_templates
 from motcua.outbox import RetryRules, Sender
 from motcua.store import Store
+from motcua.web.advice import walk_in_forecast
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Runtime:
     sender: Sender | None = None
     # Writes every message to citizens into the outbox (motcua.notify), with the change that causes it.
     notifier: Notifier | None = None
+    # Appointments under the [appointments] rules, slots left from the walk-in forecast (motcua.web.advice).
+    bookings: Bookings | None = None
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -57,7 +61,8 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     today = date.fromisoformat(LocalTime(settings.timezone).day(clock.now()))
     since = (today - timedelta(days=1)).isoformat()
     engine = QueueEngine(store.branches(), store.services(), store.counters(), clock, journal=store,
-                         archive=store, settings=settings, tickets=store.tickets(since), ratings=store.ratings(since))
+                         archive=store, settings=settings, tickets=store.tickets(since), ratings=store.ratings(since),
+                         appointments=store.appointments(since))
     # A server down over midnight (or several): the days it missed are closed before it serves.
     engine.close_day()
     redirect = build(RedirectRules, config.balancing)
@@ -71,10 +76,15 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
-    return Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect, config.remote.grace_min),
-                   dossiers, home=home,
-                   documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
-                   sender=sender, notifier=notifier)
+    rt = Runtime(config, store, engine, accounts, redirect, Journeys(engine, redirect, config.remote.grace_min),
+                 dossiers, home=home,
+                 documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
+                 sender=sender, notifier=notifier)
+    rules = build(AppointmentRules, config.appointments)
+    rt.bookings = Bookings(engine, rules, lambda branch_id, day: walk_in_forecast(rt, branch_id, day),
+                           lambda a: appointment_reminder(notifier, a, engine.service(a.service),
+                                                          branch_place(engine, a.branch), engine.local, rules))
+    return rt
 
 
 def open_sender(config: Config, store: Store, clock) -> Sender:

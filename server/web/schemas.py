@@ -261,9 +261,11 @@ class Ticket(Answer):
     rated: bool
     rating_code: str | None = Field(description="what rates the ticket by its number at a kiosk, for its holder only "
                                     "(null: issued before codes, rated by id only)")
-    channel: Literal[CHANNELS] = Field(description="how it was taken: walk_in at a kiosk, remote from a phone")
+    channel: Literal[CHANNELS] = Field(description="how it was taken: walk_in at a kiosk, remote from a phone, "
+                                                             "appointment at a kiosk by a holder within the grace")
     window_end: datetime | None = Field(description="a remote ticket: check in by then, else it leaves the queue")
-    checked_in_at: datetime | None = Field(description="a remote ticket: when its citizen checked in (callable since)")
+    checked_in_at: datetime | None = Field(description="a remote ticket: when its citizen checked in (callable since); "
+                                                       "an appointment's: when its holder did")
 
 
 class Alternative(Answer):

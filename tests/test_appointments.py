@@ -1,0 +1,246 @@
+"""Appointments on a fake clock: the slots a branch offers, booking, cancelling, moving, the check-in
+merged with walk-ins, no-shows, and a restart."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from motcua.core import scenario
+from motcua.core.appointments import (
+    BOOKED, CANCELLED, CHECKED_IN, CODE_ALPHABET, LATE, NO_SHOW, AppointmentRules, Bookings, allowances,
+    citizen_id,
+)
+from motcua.core.clock import FakeClock
+from motcua.core.engine import QueueEngine
+from motcua.core.model import APPOINTMENT, WALK_IN, Conflict, Invalid, NotFound
+from motcua.core.staffing import HourlyRates
+from motcua.store import Store
+
+from conftest import HOAN_KIEM
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=HANOI).timestamp()
+TOMORROW = date(2026, 11, 25)
+RULES = AppointmentRules(slot_min=15, max_share=0.5, max_load=0.85, days_ahead=7, early_min=15, grace_min=10)
+PHONE = "0912345678"
+ID_NUMBER = "001090012345"
+
+
+def at(day: date, hhmm: str) -> float:
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=HANOI).timestamp()
+
+
+def forecast(branch_id: str, day: date) -> HourlyRates:
+    """The scenario's hourly arrivals at the branch, from its opening: the walk-ins expected."""
+    data = scenario.load(HOAN_KIEM)
+    return HourlyRates(at(day, data["open"]), {a["service"]: a["per_hour"] for a in data["arrivals"]
+                                               if a["branch"] == branch_id})
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MORNING)
+
+
+def make_engine(clock, **kwargs) -> QueueEngine:
+    data = scenario.load(HOAN_KIEM)
+    return QueueEngine(scenario.branches(data), scenario.services(data), scenario.counters(data), clock, **kwargs)
+
+
+@pytest.fixture
+def engine(clock):
+    return make_engine(clock)
+
+
+@pytest.fixture
+def bookings(engine):
+    return Bookings(engine, RULES, forecast)
+
+
+def test_a_slot_offers_what_the_forecast_leaves_never_more_than_the_share(bookings):
+    slots = bookings.slots("hk-01", "civil", TOMORROW)
+    free = {datetime.fromtimestamp(s.start, HANOI).strftime("%H:%M"): s.free for s in slots}
+    # hk-01's civil counters (2 and half of 1) give a slot of 15 min some 22 counter-minutes.
+    assert free and all(n >= 1 for n in free.values())
+    # Never more than max_share of the two counters over the day, nor in a slot by more than one
+    # appointment carried from the room the slots before left.
+    assert sum(free.values()) * 9 <= 0.5 * 2 * 15 * len(free)
+    assert all(n * 9 <= 0.5 * 2 * 15 + 9 for n in free.values())
+    # The quiet hour after lunch offers more than the morning peak, which carries a backlog.
+    assert free.get("12:30", 0) > free.get("10:00", 0)
+    assert all((s.end - s.start) == 15 * 60 for s in slots)
+    assert min(s.start for s in slots) >= at(TOMORROW, "07:30") and max(s.end for s in slots) <= at(TOMORROW, "17:00")
+
+
+def test_only_future_slots_within_days_ahead(bookings, clock):
+    today = bookings.slots("hk-01", "civil", date(2026, 11, 24))
+    assert today and min(s.start for s in today) > clock.now()
+    assert bookings.slots("hk-01", "civil", date(2026, 11, 23)) == []
+    assert bookings.slots("hk-01", "civil", date(2026, 12, 2)) == []
+    assert bookings.slots("hk-01", "civil", date(2026, 12, 1))
+    with pytest.raises(NotFound):
+        bookings.slots("hk-01", "nothing", TOMORROW)
+
+
+def test_a_service_longer_than_a_slots_share_starts_where_the_room_adds_up_to_it():
+    counters = [(("s",), [(0.0, 3600.0)])]
+    allowed = allowances([0.0, 900.0, 1800.0, 2700.0], 15, counters, {"s": 20.0}, HourlyRates(0.0, {}), RULES)
+    assert [allowed[("s", t)] for t in (0.0, 900.0, 1800.0, 2700.0)] == [0, 0, 1, 0]   # 7.5 minutes a slot
+
+
+def test_walk_in_capacity_comes_first_and_a_backlog_carries_forward():
+    starts = [0.0, 900.0, 1800.0]
+    counters = [(("s",), [(0.0, 2700.0)])]
+    busy = HourlyRates(0.0, {"s": [3.0 * 4]})    # 3 citizens of 5 min each 15 min: all the counter's time
+    assert allowances(starts, 15, counters, {"s": 5.0}, busy, RULES) == {("s", 0.0): 0, ("s", 900.0): 0,
+                                                                                ("s", 1800.0): 0}
+    quiet = HourlyRates(0.0, {"s": [4.0]})       # 1 citizen of 5 min each 15 min
+    assert allowances(starts, 15, counters, {"s": 5.0}, quiet, RULES)[("s", 0.0)] == 1   # min(.85*15-5, 7.5)/5
+    idle = HourlyRates(0.0, {})
+    assert allowances(starts, 15, counters, {"s": 5.0}, idle, RULES)[("s", 0.0)] == 1    # 7.5 / 5: the share
+    surge = HourlyRates(0.0, {"s": [8.0 * 4]})   # twice the counter's time: the next slots serve it out
+    assert allowances([0.0, 900.0, 1800.0, 2700.0], 15, [(("s",), [(0.0, 3600.0)])], {"s": 5.0},
+                      HourlyRates(0.0, {"s": [24.0, 0.0]}), RULES)[("s", 900.0)] == 0
+    assert allowances(starts, 15, counters, {"s": 5.0}, surge, RULES)[("s", 1800.0)] == 0
+
+
+def test_booking_takes_a_place_and_a_full_slot_is_refused(bookings):
+    slot = min(bookings.slots("hk-01", "civil", TOMORROW), key=lambda s: s.free)
+    booked = [bookings.book("hk-01", "civil", slot.start, f"09{n:08d}") for n in range(slot.free)]
+    assert all(len(a.code) == 6 and set(a.code) <= set(CODE_ALPHABET) and a.status == BOOKED for a in booked)
+    assert len({a.code for a in booked}) == len(booked)
+    assert slot.start not in [s.start for s in bookings.slots("hk-01", "civil", TOMORROW)]
+    with pytest.raises(Conflict) as refused:
+        bookings.book("hk-01", "civil", slot.start, "0987654321")
+    assert refused.value.code == "slot_full"
+    with pytest.raises(Conflict) as off_grid:
+        bookings.book("hk-01", "civil", slot.start + 60, "0987654321")
+    assert off_grid.value.code == "slot_full"
+
+
+def test_one_appointment_per_phone_service_and_day(bookings):
+    first, second = bookings.slots("hk-01", "civil", TOMORROW)[:2]
+    bookings.book("hk-01", "civil", first.start, PHONE)
+    with pytest.raises(Conflict) as refused:
+        bookings.book("hk-02", "civil", first.start, "+84 912 345 678") if bookings.slots(
+            "hk-02", "civil", TOMORROW) else bookings.book("hk-01", "civil", second.start, PHONE)
+    assert refused.value.code == "appointment_held"
+    assert bookings.book("hk-01", "cert", first.start, PHONE).status == BOOKED
+    other_day = bookings.slots("hk-01", "civil", date(2026, 11, 26))[0]
+    assert bookings.book("hk-01", "civil", other_day.start, PHONE).status == BOOKED
+
+
+@pytest.mark.parametrize("text", ["", "00109001234", "0010900123456", "00109001234x", "099090012345", None, 1090012345])
+def test_an_id_number_is_a_citizen_id(text):
+    with pytest.raises(Invalid) as refused:
+        citizen_id(text)
+    assert refused.value.code == "bad_id_number"
+
+
+def test_the_id_number_is_kept_only_as_a_salted_digest(bookings):
+    slot = bookings.slots("hk-01", "civil", TOMORROW)[0]
+    appointment = bookings.book("hk-01", "civil", slot.start, PHONE, ID_NUMBER)
+    assert ID_NUMBER not in repr(appointment) and appointment.id_digest
+    with pytest.raises(Invalid):
+        bookings.book("hk-01", "cert", slot.start, PHONE, "12345")
+
+
+def test_cancel_and_move_need_the_phone_and_a_wrong_one_is_an_unknown_code(bookings):
+    first, second = bookings.slots("hk-01", "civil", TOMORROW)[:2]
+    appointment = bookings.book("hk-01", "civil", first.start, PHONE)
+    for wrong in ("0987654321", "not a phone"):
+        with pytest.raises(NotFound) as refused:
+            bookings.cancel(appointment.code, wrong)
+        with pytest.raises(NotFound) as unknown:
+            bookings.cancel("ZZZZZZ", PHONE)
+        assert (refused.value.code, refused.value.message) == (unknown.value.code, unknown.value.message)
+    moved = bookings.move(appointment.code.lower(), PHONE, second.start)
+    assert (moved.code, moved.start) == (appointment.code, second.start)
+    after = {s.start: s.free for s in bookings.slots("hk-01", "civil", TOMORROW)}
+    assert after[first.start] == first.free and after.get(second.start, 0) == second.free - 1
+    with pytest.raises(Conflict) as full:
+        bookings.move(appointment.code, PHONE, first.start + 60)
+    assert full.value.code == "slot_full"
+    cancelled = bookings.cancel(appointment.code, PHONE)
+    assert cancelled.status == CANCELLED
+    assert {s.start: s.free for s in bookings.slots("hk-01", "civil", TOMORROW)}[second.start] == second.free
+    with pytest.raises(Conflict) as again:
+        bookings.cancel(appointment.code, PHONE)
+    assert again.value.code == "appointment_cancelled"
+    assert bookings.book("hk-01", "civil", first.start, PHONE).status == BOOKED
+
+
+def booked_today(bookings, clock, hhmm: str, service: str = "civil", **kwargs):
+    start = at(date(2026, 11, 24), hhmm)
+    return bookings.book("hk-01", service, start, PHONE, **kwargs), start
+
+
+def test_an_early_holder_waits_for_the_slot_and_ranks_from_its_start(bookings, engine, clock):
+    appointment, start = booked_today(bookings, clock, "12:30")
+    clock.set(start - 16 * 60)
+    with pytest.raises(Conflict) as early:
+        bookings.check_in("hk-01", code=appointment.code)
+    assert early.value.code == "too_early"
+    clock.set(start - 10 * 60)
+    ticket = bookings.check_in("hk-01", code=appointment.code)
+    assert (ticket.channel, ticket.due_at, ticket.appointment) == (APPOINTMENT, start, appointment.id)
+    assert engine.appointment(appointment.code).status == CHECKED_IN
+    assert engine.check_in(ticket.id).due_at == start     # a kiosk's check-in by number moves it no earlier
+    before = engine.issue("hk-01", "civil")
+    assert engine.call_next("hk-01", "2").id == before.id   # walk-ins there before the slot go first
+    engine.done(before.id)
+    assert engine.call_next("hk-01", "2") is None           # the holder is not called before the slot
+    clock.set(start + 60)
+    after = engine.issue("hk-01", "civil")
+    assert engine.call_next("hk-01", "2").id == ticket.id   # ... and before those who came after its start
+    assert engine.waiting_list("hk-01")[0].id == after.id
+    with pytest.raises(NotFound):
+        bookings.check_in("hk-01", code=appointment.code)   # once
+
+
+def test_a_holder_checks_in_by_id_number_at_their_branch_only(bookings, engine, clock):
+    appointment, start = booked_today(bookings, clock, "12:30", id_number=ID_NUMBER)
+    clock.set(start + 5 * 60)
+    with pytest.raises(NotFound):
+        bookings.check_in("hk-02", id_number=ID_NUMBER)
+    with pytest.raises(NotFound):
+        bookings.check_in("hk-01", id_number="001090099999")
+    ticket = bookings.check_in("hk-01", id_number=ID_NUMBER)
+    assert (ticket.channel, ticket.due_at) == (APPOINTMENT, start + 5 * 60)   # ranked from a check-in after start
+
+
+def test_a_late_holder_is_a_walk_in_and_one_who_never_comes_a_no_show(bookings, engine, clock):
+    late, start = booked_today(bookings, clock, "12:30")
+    never, _ = booked_today(bookings, clock, "12:30", service="cert")
+    clock.set(start + 10 * 60 + 1)
+    assert bookings.expire() == 2
+    assert engine.appointment(never.code).status == NO_SHOW
+    ticket = bookings.check_in("hk-01", code=late.code)
+    assert (ticket.channel, ticket.due_at, ticket.issued_at) == (WALK_IN, None, clock.now())
+    assert engine.appointment(late.code).status == LATE
+    assert bookings.expire() == 0
+
+
+def test_appointments_survive_a_restart(tmp_path, clock):
+    store = Store(tmp_path / "appointments.db")
+    data = scenario.load(HOAN_KIEM)
+    store.load_network(scenario.services(data), scenario.branches(data), scenario.counters(data))
+    engine = make_engine(clock, journal=store)
+    bookings = Bookings(engine, RULES, forecast)
+    slot = bookings.slots("hk-01", "civil", TOMORROW)[0]
+    appointment = bookings.book("hk-01", "civil", slot.start, PHONE, ID_NUMBER)
+    today, start = booked_today(bookings, clock, "12:30", service="cert")
+    clock.set(start)
+    ticket = bookings.check_in("hk-01", code=today.code)
+    again = make_engine(clock, journal=store, tickets=store.tickets("2026-11-24"),
+                        appointments=store.appointments("2026-11-24"))
+    assert again.appointment(appointment.code) == appointment
+    assert again.ticket(ticket.id).appointment == today.id and again.ticket(ticket.id).channel == APPOINTMENT
+    assert {s.start: s.free for s in Bookings(again, RULES, forecast).slots("hk-01", "civil", TOMORROW)}.get(
+        slot.start, 0) == slot.free - 1
+    with pytest.raises(Conflict):
+        Bookings(again, RULES, forecast).book("hk-01", "civil", slot.start, PHONE)
+    store.close()
