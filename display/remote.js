@@ -1,18 +1,23 @@
 // A ticket taken from a phone before the trip (/r/): the service, where the citizen is (the phone's
 // location, or a branch picked from the list), the branches near by travel plus wait, the phone
-// number, then the ticket with the time to arrive by and how to check in. Every word comes from the
+// number, then the ticket with the time to arrive by and how to check in. An appointment booked
+// (/h/, settings.mode "appointment") takes the same first steps, then a day and a slot, and ends
+// with its code, which this phone keeps to move or cancel it. Every word comes from the
 // catalogues, Vietnamese first, English smaller; the server's refusals are said in words.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const settings = JSON.parse($("motcua-settings").textContent);
   const texts = settings.texts;
-  const STEPS = ["service", "where", "phone", "ticket"];
+  const booking = settings.mode === "appointment";
+  const STEPS = booking ? ["service", "where", "when", "phone", "booked"] : ["service", "where", "phone", "ticket"];
   // What the server's refusal codes mean to a citizen; anything else is said as "could not take".
   const PROBLEMS = { bad_phone: "rpage.error.bad_phone", remote_ticket_held: "rpage.error.held",
                      rate_limited: "rpage.error.rate_limited", not_served: "rpage.error.not_served",
                      branch_closed: "rpage.error.branch_closed", unknown_service: "rpage.error.not_served",
-                     network: "rpage.error.network", empty_phone: "rpage.error.empty_phone" };
+                     network: "rpage.error.network", empty_phone: "rpage.error.empty_phone",
+                     slot_full: "bpage.error.slot_full", appointment_held: "bpage.error.held",
+                     bad_id_number: "bpage.error.bad_id", unknown_appointment: "bpage.error.unknown" };
 
   let service = null;   // the chosen service
   let branch = null;    // the chosen branch: {id, name}
@@ -59,7 +64,8 @@
 
   function go(step) {
     document.body.dataset.step = step;
-    for (const name of STEPS) $(name + "-step").hidden = name !== step;
+    for (const name of ["service", "where", "when", "phone", "ticket", "booked"]) $(name + "-step").hidden = name !== step;
+    $("mine").hidden = step !== "service" || !showMine();
     const index = STEPS.indexOf(step) + 1;
     say($("steps"), "rpage.step", { n: index, of: STEPS.length });
     window.scrollTo(0, 0);
@@ -198,6 +204,7 @@
     branch = b;
     names($("chosen-branch"), b.name);
     hideProblem();
+    if (booking) { showDays(); return; }
     go("phone");
     $("phone").focus();
   }
@@ -206,6 +213,7 @@
     $("problem").hidden = true;
     $("held").hidden = true;
     $("phone").removeAttribute("aria-invalid");
+    $("id-number").removeAttribute("aria-invalid");
   }
 
   function problem(code, details, retryAfter) {
@@ -216,6 +224,7 @@
     say($("problem"), key, { minutes: minutes, number: held ? held.number : "", branch: where });
     $("problem").hidden = false;
     if (code === "bad_phone" || code === "empty_phone") $("phone").setAttribute("aria-invalid", "true");
+    if (code === "bad_id_number") $("id-number").setAttribute("aria-invalid", "true");
     $("held").hidden = !held;
     if (held) {
       $("held").href = "/t/" + encodeURIComponent(held.ticket);
@@ -230,11 +239,11 @@
     if (!phone) { problem("empty_phone"); return; }
     $("take").disabled = true;
     try {
-      const answer = await fetch(`/api/v1/branches/${encodeURIComponent(branch.id)}/remote-tickets`, {
-        method: "POST", headers: { "Content-Type": "application/json" }, cache: "no-store",
-        body: JSON.stringify({ service: service.id, phone: phone, lang: "vi" }) });
+      const answer = booking ? await book(phone) : await post(
+        `/api/v1/branches/${encodeURIComponent(branch.id)}/remote-tickets`, { service: service.id, phone: phone, lang: "vi" });
       const body = await answer.json().catch(() => ({}));
-      if (answer.status === 201) { showTicket(body); return; }
+      if (answer.status === 201) { if (booking) keep(body, phone); else showTicket(body); return; }
+      if (booking && body.error && body.error.code === "slot_full") { slotTaken(); return; }
       const error = body.error || {};
       problem(answer.status === 429 ? "rate_limited" : error.code, error.details, answer.headers.get("Retry-After"));
     } catch (error) {
@@ -257,6 +266,204 @@
     go("ticket");
   }
 
+  // ---- an appointment: the day and the slot, then the code -------------------------------------
+
+  const STORE = "motcua.appointments";   // the appointments booked on this phone: {code, phone, ...}
+  let day = null;        // the chosen day, "YYYY-MM-DD"
+  let slot = null;       // the chosen slot: {start, end, free}
+  let moving = null;     // the appointment being moved to another slot, or null
+  let shown = null;      // the appointment on screen
+
+  const post = (url, body) => fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+                                           cache: "no-store", body: JSON.stringify(body) });
+
+  // "2026-12-08" → "Thứ ba 08/12": the weekday from the catalogue, the day and month as written here.
+  function dayName(lang, iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    const weekday = texts[lang].weekday[new Date(Date.UTC(y, m - 1, d)).getUTCDay()];
+    return text(lang, "bpage.when.day", { weekday: weekday, date: `${String(d).padStart(2, "0")}/${String(m).padStart(2, "0")}` });
+  }
+
+  function sayDay(el, iso) {
+    el.replaceChildren(...pair(dayName("vi", iso), dayName("en", iso)));
+  }
+
+  function showDays() {
+    names($("when-chosen"), branch.name);
+    $("days").replaceChildren(...settings.days.map((iso) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "day";
+      button.dataset.day = iso;
+      sayDay(button, iso);
+      button.addEventListener("click", () => loadSlots(iso));
+      return button;
+    }));
+    go("when");
+    loadSlots(day && settings.days.includes(day) ? day : settings.days[0]);
+  }
+
+  function whenStatus(key, problemToo) {
+    $("when-status").hidden = !key;
+    $("when-status").classList.toggle("problem", Boolean(problemToo));
+    if (key) say($("when-status"), key);
+  }
+
+  async function loadSlots(iso) {
+    day = iso;
+    for (const b of $("days").children) b.setAttribute("aria-pressed", String(b.dataset.day === iso));
+    $("slots").replaceChildren();
+    whenStatus("bpage.when.loading");
+    const query = new URLSearchParams({ service: service.id, date: iso });
+    let found;
+    try {
+      const answer = await fetch(`/api/v1/branches/${encodeURIComponent(branch.id)}/slots?` + query, { cache: "no-store" });
+      if (!answer.ok) throw new Error(String(answer.status));
+      found = await answer.json();
+    } catch (error) {
+      whenStatus("rpage.error.network", true);
+      return;
+    }
+    if (iso !== day) return;   // another day was picked meanwhile
+    const open = found.filter((s) => s.free > 0);
+    whenStatus(open.length ? null : "bpage.when.none", true);
+    $("slots").replaceChildren(...open.map((s) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "slot";
+      button.dataset.start = s.start;
+      const time = document.createElement("span");
+      time.className = "slot-time";
+      time.textContent = clockTime(s.start);
+      button.append(time, detail("bpage.when.free", { free: s.free }));
+      button.addEventListener("click", () => pickSlot(s));
+      return button;
+    }));
+  }
+
+  function slotTaken() {
+    go("when");
+    loadSlots(day).then(() => whenStatus("bpage.error.slot_full", true));
+  }
+
+  function pickSlot(s) {
+    slot = s;
+    if (moving) { move(); return; }
+    $("chosen-slot").hidden = false;
+    $("chosen-slot").replaceChildren(...pair(slotText("vi", s), slotText("en", s)));
+    hideProblem();
+    go("phone");
+    $("phone").focus();
+  }
+
+  function slotText(lang, s) {
+    return text(lang, "bpage.when.slot", { day: dayName(lang, s.start.slice(0, 10)), start: clockTime(s.start),
+                                             end: clockTime(s.end) });
+  }
+
+  function book(phone) {
+    const body = { branch: branch.id, service: service.id, start: slot.start, phone: phone, lang: "vi" };
+    const idNumber = $("id-number").value.replace(/\s/g, "");
+    if (idNumber) body.id_number = idNumber;
+    return post("/api/v1/appointments", body);
+  }
+
+  // ---- this phone's appointments ----------------------------------------------------------------
+
+  function kept() {
+    try {
+      const all = JSON.parse(localStorage.getItem(STORE) || "[]");
+      return Array.isArray(all) ? all.filter((a) => a && Date.parse(a.end) > Date.now()) : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function store(list) {
+    try { localStorage.setItem(STORE, JSON.stringify(list)); } catch (error) { /* private mode: shown, not kept */ }
+  }
+
+  function keep(appointment, phone) {
+    store([...kept().filter((a) => a.code !== appointment.code), { ...appointment, phone: phone }]);
+    showBooked({ ...appointment, phone: phone });
+  }
+
+  function showMine() {
+    const mine = booking ? kept().filter((a) => a.status === "booked") : [];
+    $("mine-list").replaceChildren(...mine.map((a) => {
+      const where = branchOf(a.branch);
+      const button = choice(serviceOf(a.service).name, [detail("bpage.mine.line", {
+        when: { vi: slotText("vi", a), en: slotText("en", a) }, branch: where.name, code: a.code })],
+        () => showBooked(a));
+      button.dataset.code = a.code;
+      return button;
+    }));
+    return mine.length > 0;
+  }
+
+  const branchOf = (id) => settings.branches.find((b) => b.id === id) || { id: id, name: { vi: id, en: id } };
+  const serviceOf = (id) => settings.services.find((s) => s.id === id) || { id: id, name: { vi: id, en: id } };
+
+  function showBooked(a) {
+    shown = a;
+    moving = null;
+    service = serviceOf(a.service);
+    branch = branchOf(a.branch);
+    $("code").textContent = a.code;
+    names($("booked-service"), service.name);
+    names($("booked-branch"), branch.name);
+    $("booked-when").replaceChildren(...pair(slotText("vi", a), slotText("en", a)));
+    say($("booked-window"), "bpage.booked.window", { from: clockTime(a.check_in_from), until: clockTime(a.called_as_booked_until) });
+    say($("booked-kiosk"), "bpage.booked.how_kiosk", { code: a.code });
+    const cancelled = a.status === "cancelled";
+    $("booked-status").hidden = !cancelled;
+    if (cancelled) say($("booked-status"), "bpage.booked.cancelled");
+    $("booked-actions").hidden = cancelled;
+    $("confirm-cancel").hidden = true;
+    document.title = a.code + " · " + text("vi", "bpage.title");
+    go("booked");
+  }
+
+  function bookedProblem(answer, body) {
+    const error = (body && body.error) || {};
+    const code = answer && answer.status === 429 ? "rate_limited" : (answer ? error.code : "network");
+    const minutes = Math.max(1, Math.ceil(Number((answer && answer.headers.get("Retry-After")) || 60) / 60));
+    $("booked-status").hidden = false;
+    $("booked-status").classList.add("problem");
+    say($("booked-status"), PROBLEMS[code] || "rpage.error.other", { minutes: minutes });
+  }
+
+  async function move() {
+    const from = moving;
+    let answer = null;
+    let body = {};
+    try {
+      answer = await post(`/api/v1/appointments/${encodeURIComponent(from.code)}/move`, { phone: from.phone, start: slot.start });
+      body = await answer.json().catch(() => ({}));
+    } catch (error) { /* said below */ }
+    if (answer && answer.status === 200) { keep(body, from.phone); return; }
+    if (answer && body.error && body.error.code === "slot_full") { slotTaken(); return; }
+    showBooked(from);
+    bookedProblem(answer, body);
+  }
+
+  async function cancel() {
+    const a = shown;
+    let answer = null;
+    let body = {};
+    try {
+      answer = await post(`/api/v1/appointments/${encodeURIComponent(a.code)}/cancel`, { phone: a.phone });
+      body = await answer.json().catch(() => ({}));
+    } catch (error) { /* said below */ }
+    if (answer && answer.status === 200) {
+      store(kept().filter((k) => k.code !== a.code));
+      showBooked({ ...body, phone: a.phone });
+      return;
+    }
+    $("confirm-cancel").hidden = true;
+    bookedProblem(answer, body);
+  }
+
   // ---- start ---------------------------------------------------------------------------------
 
   for (const el of document.querySelectorAll("[data-say]")) say(el, el.dataset.say);
@@ -265,7 +472,18 @@
   $("locate").addEventListener("click", locate);
   $("phone-step").addEventListener("submit", take);
   $("phone").addEventListener("input", hideProblem);
-  document.title = text("vi", "rpage.title");
+  $("id-number").addEventListener("input", hideProblem);
+  $("phone-back").addEventListener("click", () => (booking ? go("when") : go("where")));
+  $("move").addEventListener("click", () => { moving = shown; showDays(); });
+  $("cancel").addEventListener("click", () => { $("confirm-cancel").hidden = false; $("booked-actions").hidden = true; });
+  $("cancel-no").addEventListener("click", () => showBooked(shown));
+  $("cancel-yes").addEventListener("click", cancel);
+  const title = booking ? "bpage.title" : "rpage.title";
+  say($("title"), title);
+  say($("take"), booking ? "bpage.phone.book" : "rpage.phone.take");
+  say($("phone-hint"), booking ? "bpage.phone.hint" : "rpage.phone.hint");
+  $("id-field").hidden = $("id-hint").hidden = !booking;
+  document.title = text("vi", title);
   showServices();
   go("service");
 }());

@@ -52,7 +52,7 @@ def start(page, server, name: str) -> None:
     """From the start page's "Lấy số từ xa" to the civil-status service, found by typing without marks."""
     page.goto(server.base + "/")
     assert page.locator("#take-remote").inner_text().startswith(VI["start.remote"])
-    assert page.locator("#book").count() == 0   # no booking page on this server yet: no second action shown
+    assert page.locator("#book").get_attribute("href") == "/h/"   # booking, beside it
     action = page.locator("#take-remote").bounding_box()
     assert action["height"] >= 64 and action["x"] + action["width"] <= page.viewport_size["width"]
     assert violations(page) == []
@@ -88,7 +88,7 @@ def finish(page, server, name: str, branch: str) -> dict:
     assert page.locator("#number").inner_text() == ticket["number"]
     before = page.locator("#before").inner_text()
     assert first_line("rpage.ticket.before", time=ticket["window_end"][11:16]) in before
-    assert first_line("rpage.ticket.how_kiosk", number=ticket["number"]) in page.locator(".how").inner_text()
+    assert first_line("rpage.ticket.how_kiosk", number=ticket["number"]) in page.locator("#ticket-step .how").inner_text()
     check(page)
     screenshot(page, f"remote-{name}-5-ticket")
     page.click("#follow")
@@ -187,10 +187,3 @@ def test_location_refused_the_citizen_picks_a_branch_and_refusals_are_said_in_wo
     page.wait_for_function(f"document.querySelector('#problem').textContent.includes({limited!r})")
     assert page.locator("#held").is_hidden()
     screenshot(page, f"remote-{name}-8-rate-limited")
-
-
-def test_the_start_page_offers_booking_beside_the_remote_ticket_once_there_is_a_booking_page(app, client):
-    app.add_url_rule("/booking/", endpoint="pages.booking_page", view_func=lambda: "")
-    html = client.get("/").get_data(as_text=True)
-    assert 'id="take-remote" class="action" href="/r/"' in html and 'id="book" class="action" href="/booking/"' in html
-    assert VI["start.booking"] in html

@@ -8,6 +8,7 @@ often have no internet. The announcement audio is made on this machine (motcua.v
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from functools import cache
 
 from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory, url_for
@@ -25,6 +26,7 @@ NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
 DOSSIER_CODE = re.compile(r"^[0-9A-Za-z_ -]{0,64}$")
 VOICE = "motcua.voice"   # the app's Voice, in app.extensions
+BOOKING_DAYS_SHOWN = 7
 BOOKING_PAGE = "pages.booking_page"   # the appointments' booking page, when there is one (the start page links it)
 # What the pages load from /display/assets: nothing else there (the package's .py, the HTML
 # templates, READMEs) is served.
@@ -54,6 +56,23 @@ def _booking_page() -> str | None:
 @pages.get("/r/")
 def remote_page():
     """A ticket taken from a phone before the trip: service, where (the phone's location or a list), phone number."""
+    return _citizen_page({"mode": "remote"})
+
+
+@pages.get("/h/")
+def booking_page():
+    """An appointment booked from a phone: service, where, a day and a slot, phone number; then its code, which the
+    phone keeps to move or cancel it."""
+    rt = runtime()
+    today = date.fromisoformat(rt.engine.local.day(rt.engine.now()))
+    # A week to choose from at most: a citizen books the next days, and a row of chips stays readable.
+    shown = min(rt.config.appointments.days_ahead, BOOKING_DAYS_SHOWN - 1)
+    return _citizen_page({"mode": "appointment",
+                          "days": [(today + timedelta(days=n)).isoformat() for n in range(shown + 1)]})
+
+
+def _citizen_page(mode: dict) -> Response:
+    """The citizen's page of a ticket or an appointment taken from a phone: the services and branches to choose."""
     rt = runtime()
     engine, catalogue_now = rt.engine, rt.catalogue.current
     open_branches = [b for b in engine.all_branches() if not b.closed]
@@ -69,11 +88,12 @@ def remote_page():
     # Grouped by field (lĩnh vực), as the kiosk groups them; those of no field last.
     services.sort(key=lambda s: (s["group"] is None, (s["group"] or {}).get("vi", ""), s["name"]["vi"]))
     return page("remote.html", {
+        **mode,
         "services": services,
         "branches": [{"id": b.id, "name": {"vi": b.name_vi, "en": b.name_en},
                       "address": {"vi": b.address_vi, "en": b.address_en}, "services": list(b.services)}
                      for b in open_branches],
-        "texts": texts(("rpage.",)),
+        "texts": texts(("rpage.", "bpage.", "weekday")),
     })
 
 
