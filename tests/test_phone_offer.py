@@ -60,3 +60,31 @@ def test_a_waiting_ticket_is_offered_a_sooner_branch_and_one_tap_moves_it(fresh_
         assert_layout(page)
     finally:
         context.close()
+
+
+def test_an_offer_gone_before_the_tap_keeps_the_ticket_and_says_so(fresh_server, chromium):
+    server = fresh_server
+    for _ in range(12):
+        issue(server)
+    mine = issue(server)
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 390, "height": 844}, has_touch=True,
+                                   is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base}/t/{mine['id']}")
+        page.wait_for_selector("#offer:not([hidden])", timeout=5000)
+        offered = page.get_attribute("#offer-take", "data-branch")
+        # The branch offered fills up meanwhile (its own staff issue there): the offer on screen is gone.
+        while (requests.get(f"{server.api}/tickets/{mine['id']}", timeout=5).json()["offer"] or {}).get(
+                "branch") == offered:
+            answer = server.post(f"/branches/{offered}/tickets", "admin", {"service": "land"})
+            assert answer.status_code == 201, answer.text
+        page.tap("#offer-take")
+        page.wait_for_selector("#offer-message:not([hidden])", timeout=5000)
+        assert page.text_content("#offer-message .vi") == VI["phone.offer.gone"]
+        # The branch gone is not offered again on screen (a push may since have brought another one).
+        assert page.is_hidden("#offer-take") or page.get_attribute("#offer-take", "data-branch") != offered
+        assert page.url.endswith(f"/t/{mine['id']}")
+        assert requests.get(f"{server.api}/tickets/{mine['id']}", timeout=5).json()["status"] == "waiting"
+    finally:
+        context.close()
