@@ -56,17 +56,7 @@
     el.replaceChildren(line("vi", key, values), line("en", key, values));
   }
 
-  // A pair of names from the settings (service, branch), not from the catalogue.
-  function names(el, name) {
-    const vi = document.createElement("div");
-    vi.className = "vi";
-    vi.textContent = name.vi;
-    const en = document.createElement("div");
-    en.className = "en";
-    en.lang = "en";
-    en.textContent = name.en;
-    el.replaceChildren(vi, en);
-  }
+  const names = window.motcuaNames;
 
   // ---- state ---------------------------------------------------------------------------------
 
