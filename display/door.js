@@ -22,16 +22,7 @@
     el.replaceChildren(fill("vi"), fill("en"));
   }
 
-  function names(el, name) {
-    const vi = document.createElement("div");
-    vi.className = "vi";
-    vi.textContent = name.vi;
-    const en = document.createElement("div");
-    en.className = "en";
-    en.lang = "en";
-    en.textContent = name.en;
-    el.replaceChildren(vi, en);
-  }
+  const names = window.motcuaNames;
 
   function message(key) {
     pair($("door-message"), key);

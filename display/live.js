@@ -55,4 +55,16 @@
     for (const el of document.querySelectorAll("[data-text]")) el.textContent = texts.vi[el.dataset.text] || "";
     for (const el of document.querySelectorAll("[data-text-en]")) el.textContent = texts.en[el.dataset.textEn] || "";
   };
+
+  // A pair of names from a page's settings (a service, a branch), not from the catalogue: Vietnamese, then English.
+  window.motcuaNames = function (el, name) {
+    const vi = document.createElement("div");
+    vi.className = "vi";
+    vi.textContent = name.vi;
+    const en = document.createElement("div");
+    en.className = "en";
+    en.lang = "en";
+    en.textContent = name.en;
+    el.replaceChildren(vi, en);
+  };
 })();

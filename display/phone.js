@@ -22,7 +22,7 @@
   let sending = false;
   let announced = null;   // what the live region last said: a status, or a call by its time
   let moving = false;     // the offer's tap is on its way to the server
-  let offerNote = null;   // catalogue key of what the offer's last tap came to (gone, error)
+  let offerNote = null;   // catalogue key of what the offer's last tap came to (gone, error), until the next tap
 
   // ---- text ----------------------------------------------------------------------------------
 
@@ -56,17 +56,7 @@
     el.replaceChildren(line("vi", key, values), line("en", key, values));
   }
 
-  // A pair of names from the settings (service, branch), not from the catalogue.
-  function names(el, name) {
-    const vi = document.createElement("div");
-    vi.className = "vi";
-    vi.textContent = name.vi;
-    const en = document.createElement("div");
-    en.className = "en";
-    en.lang = "en";
-    en.textContent = name.en;
-    el.replaceChildren(vi, en);
-  }
+  const names = window.motcuaNames;
 
   // ---- state ---------------------------------------------------------------------------------
 
@@ -74,8 +64,6 @@
     if (!next || next.id !== ticketId) return;
     const previous = view;
     if (next.status !== "called") recall = false;
-    // A branch offered anew: what came of the last tap no longer applies.
-    if (next.offer && !(previous && previous.offer && previous.offer.branch === next.offer.branch)) offerNote = null;
     else if (previous && previous.status === "called" && previous.called_at !== next.called_at) recall = true;
     view = next;
     render();
