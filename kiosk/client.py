@@ -50,6 +50,12 @@ class KioskClient:
         """A ticket taken from afar, checked in by its number: 404 unknown_ticket, 409 window_missed."""
         return self._call("POST", f"/branches/{branch}/tickets/{quote(number, safe='')}/check-in")
 
+    def check_in_appointment(self, branch: str, code: str | None = None, id_number: str | None = None) -> dict:
+        """Today's appointment checked in by its code or the ID number it was booked with: its ticket (a walk-in's,
+        for a holder past the grace); 404 unknown_appointment, 409 too_early."""
+        body = {"code": code} if code is not None else {"id_number": id_number}
+        return self._call("POST", f"/branches/{branch}/appointments/check-in", body)
+
     def procedures(self) -> list[dict]:
         return self._call("GET", "/procedures")
 

@@ -6,6 +6,7 @@ the server records it as not printed and tells the branch's staff.
 """
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,7 +20,12 @@ from .settings import KioskSettings
 # The server's refusals of a rating code, as the screens name them.
 RATING_REFUSALS = {"wrong_rating_code": "wrong_code", "rating_locked": "locked"}
 # The server's refusals of a check-in, as the screens name them.
-CHECK_IN_REFUSALS = {"unknown_ticket": "not_found", "window_missed": "window_missed", "bad_transition": "not_waiting"}
+CHECK_IN_REFUSALS = {"unknown_ticket": "not_found", "window_missed": "window_missed", "bad_transition": "not_waiting",
+                     "unknown_appointment": "not_found", "too_early": "too_early"}
+# What a citizen may type to check in: an appointment's code (no 0/O, 1/I), the ID number it was booked with
+# (12 digits), or else the number of a ticket taken from a phone.
+APPOINTMENT_CODE = re.compile(r"[A-HJ-NP-Z2-9]{6}")
+ID_NUMBER = re.compile(r"[0-9]{12}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class CheckedIn:
     number: str
     service_name: dict
     ahead: int | None   # people to be called first, as the server counts now (None: not waiting)
+    late: bool = False  # an appointment's holder past its grace: waits as a walk-in from now
 
 
 @dataclass(frozen=True)
@@ -277,14 +284,15 @@ class Kiosk:
     # ---- check-in ---------------------------------------------------------------------------
 
     def check_in(self, typed: str) -> CheckedIn | str:
-        """Check in with the code the citizen types (today, the number of a ticket taken from a phone):
-        the checked-in ticket, or why not: "empty", "not_found", "window_missed" (its arrival window has
-        ended), "not_waiting" (already called or done)."""
+        """Check in with what the citizen types: an appointment's code or ID number, or the number of a ticket
+        taken from a phone. The checked-in ticket, or why not: "empty", "not_found", "window_missed" (its
+        arrival window has ended), "not_waiting" (already called or done), "too_early" (an appointment not
+        yet due)."""
         code = "".join(typed.split()).upper()
         if not code:
             return "empty"
         try:
-            ticket = self.client.check_in(self.settings.branch, code)
+            ticket, booked = self._checked_in(code)
         except ServerRefused as refusal:
             if refusal.status in (400, 404):
                 return "not_found"
@@ -294,9 +302,24 @@ class Kiosk:
         try:
             position = ticket["position"]
             return CheckedIn(str(ticket["number"]), self._service_name(str(ticket["service"])),
-                             None if position is None else max(0, int(position) - 1))
+                             None if position is None else max(0, int(position) - 1),
+                             late=booked and ticket["channel"] != "appointment")
         except (KeyError, TypeError, ValueError) as error:
             raise ServerUnreachable(f"unexpected check-in answer: {error}") from None
+
+    def _checked_in(self, code: str) -> tuple[dict, bool]:
+        """The ticket checked in, and whether it came from an appointment. A code that could be either an
+        appointment's or a ticket's number is tried as an appointment first."""
+        branch = self.settings.branch
+        if ID_NUMBER.fullmatch(code):
+            return self.client.check_in_appointment(branch, id_number=code), True
+        if APPOINTMENT_CODE.fullmatch(code):
+            try:
+                return self.client.check_in_appointment(branch, code=code), True
+            except ServerRefused as refusal:
+                if refusal.status != 404:
+                    raise
+        return self.client.check_in(branch, code), False
 
     # ---- dossiers ---------------------------------------------------------------------------
 

@@ -24,6 +24,9 @@ SCORES = (4, 3, 2, 1)
 MAX_NUMBER_LEN = 6
 MAX_CODE_LEN = 32     # longer than any dossier code: a stuck key cannot grow the field forever
 CODE_KEYS = ("1234567890", "ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ-")
+# A check-in: an appointment's code (letters and digits), an ID number (12 digits) or a ticket's number.
+CHECK_IN_KEYS = ("1234567890", "ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ")
+MAX_CHECK_IN_LEN = 12
 
 
 class KioskScreen(Screen):
@@ -644,11 +647,41 @@ class KeypadScreen(KioskScreen):
         if self.problem:
             self.add(self.problem)
 
+    def _type(self, name: str, most: int, empty: str) -> None:
+        """A key of a screen that types one code: delete its last character, or add one while under `most`;
+        `empty` is shown while nothing is typed."""
+        self._clear_problem()
+        if name == "delete":
+            self.code = self.code[:-1]
+        elif len(self.code) < most:
+            self.code += name
+        self.shown.text = self.code or empty
+
     def _clear_problem(self) -> None:
         """A key touched: the complaint on screen was about what is being changed now."""
         if self.problem is not None:
             self.body.remove_widget(self.problem)
             self.problem = None
+
+    def _code_keys(self, rows: tuple[str, ...], go: Tap) -> BoxLayout:
+        """Big keys in alphabetical rows (many users have never used a QWERTY keyboard), then delete and go."""
+        keys = BoxLayout(orientation="vertical", spacing=px(14))
+        for row in rows:
+            line = BoxLayout(spacing=px(14))
+            for char in row:
+                # The dash says its name too: "-" alone is easy to miss on a key.
+                under = self.both("kiosk.key_dash") if char == "-" else None
+                key = self._key(char, "–" if char == "-" else char, 80 if char == "-" else 62, under=under)
+                if char == "-":
+                    key.size_hint_x = 2          # room for its name under it
+                line.add_widget(key)
+            keys.add_widget(line)
+        last = BoxLayout(spacing=px(14), size_hint_y=1.15)
+        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44, kind="grey"))
+        go.size_hint_y = 1
+        last.add_widget(go)
+        keys.add_widget(last)
+        return keys
 
     def _number_keys(self, go: Tap) -> BoxLayout:
         """The keys of a ticket number: the service letters (self.letters), the digits, delete, then go."""
@@ -938,25 +971,20 @@ class SearchScreen(KeypadScreen):
 # ---- checking in --------------------------------------------------------------------------------
 
 class CheckInScreen(KeypadScreen):
-    """Check in with a code: today the number of a ticket taken from a phone (the service letters and
-    digits, as on the rating keypad). An appointment's code would need every letter (CODE_KEYS)."""
+    """Check in with what the citizen holds: an appointment's code or the ID number it was booked with, or the
+    number of a ticket taken from a phone; every letter and digit, in alphabetical rows."""
 
     def render(self, code: str = "", problem: tuple[str, str] | None = None) -> None:
         self._code_head(code, problem, "kiosk.checkin_title", "kiosk.checkin_type",
-                        Text(code or "–", 110, bold=True, size_hint_y=1), 190)
+                        Text(code or "–", 96, bold=True, size_hint_y=1), 170)
         self.add(self._keys())
 
     def _keys(self) -> BoxLayout:
         first, second = self.both("kiosk.checkin_go")
-        return self._number_keys(self.target("go", button(first, second, self._go, kind="green", size=44)))
+        return self._code_keys(CHECK_IN_KEYS, self.target("go", button(first, second, self._go, kind="green", size=48)))
 
     def _press(self, name: str) -> None:
-        self._clear_problem()
-        if name == "delete":
-            self.code = self.code[:-1]
-        elif len(self.code) < MAX_NUMBER_LEN:
-            self.code += name
-        self.shown.text = self.code or "–"
+        self._type(name, MAX_CHECK_IN_LEN, "–")
 
     def _go(self) -> None:
         self.app.check_in_typed(self.code)
@@ -979,33 +1007,11 @@ class LookupCodeScreen(KeypadScreen):
         self.add(self._keys())
 
     def _keys(self) -> BoxLayout:
-        keys = BoxLayout(orientation="vertical", spacing=px(14))
-        for row in CODE_KEYS:
-            line = BoxLayout(spacing=px(14))
-            for char in row:
-                # The dash says its name too: "-" alone is easy to miss on a key.
-                under = self.both("kiosk.key_dash") if char == "-" else None
-                key = self._key(char, "–" if char == "-" else char, 80 if char == "-" else 62, under=under)
-                if char == "-":
-                    key.size_hint_x = 2          # room for its name under it
-                line.add_widget(key)
-            keys.add_widget(line)
-        last = BoxLayout(spacing=px(14), size_hint_y=1.15)
-        last.add_widget(self._key("delete", two_sizes(*self.both("kiosk.key_delete"), 44, 0.6), size=44, kind="grey"))
         first, second = self.both("kiosk.lookup_go")
-        go = self.target("go", button(first, second, self._go, kind="green", size=48))
-        go.size_hint_y = 1
-        last.add_widget(go)
-        keys.add_widget(last)
-        return keys
+        return self._code_keys(CODE_KEYS, self.target("go", button(first, second, self._go, kind="green", size=48)))
 
     def _press(self, name: str) -> None:
-        self._clear_problem()
-        if name == "delete":
-            self.code = self.code[:-1]
-        elif len(self.code) < MAX_CODE_LEN:
-            self.code += name
-        self.shown.text = self.code
+        self._type(name, MAX_CODE_LEN, "")
 
     def _go(self) -> None:
         if self.code:

@@ -273,6 +273,9 @@ class KioskApp(App):
         elif result.ahead is None:
             self.go("message", hold=THANKS_S, title="kiosk.checkin_done", body="kiosk.checkin_done_note",
                     number=result.number)
+        elif result.late:
+            self.go("message", hold=THANKS_S, title="kiosk.checkin_done", body="kiosk.checkin_done_late",
+                    number=result.number, ahead=result.ahead)
         else:
             self.go("message", hold=THANKS_S, title="kiosk.checkin_done", body="kiosk.checkin_done_ahead",
                     number=result.number, ahead=result.ahead)

@@ -250,7 +250,7 @@ class Driver:
                 "language": self.app.kiosk.language}
 
     def check_in(self) -> dict:
-        """Home → "I took a number remotely" → --mistyped (refused in words) → deleted → --number →
+        """Home → "I have an appointment" → --mistyped (refused in words) → deleted → --number →
         checked in, with the people ahead. --lang en switches language first. Layout checked on each screen."""
         self.wait_screen("home")
         if self.args.lang != "vi":

@@ -1,9 +1,10 @@
-"""The kiosk's "Tôi đã lấy số từ xa / I took a number remotely": check in with the number taken on a
-phone. The flow against a real server on the fake clock (fast), then the real app under Xvfb, touched
-key by key (tests/kiosk_driver.py), at both screen sizes."""
+"""The kiosk's "Tôi có lịch hẹn / I have an appointment": check in with the number taken on a phone, or an
+appointment's code or the ID number it was booked with. The flow against a real server on the fake clock
+(fast), then the real app under Xvfb, touched key by key (tests/kiosk_driver.py), at both screen sizes."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -69,4 +70,65 @@ def test_a_number_typed_on_the_keys_checks_in_and_an_unknown_one_is_refused_in_w
     assert live_app.get(f"/tickets/{ticket['id']}").json()["checked_in_at"] is not None
     assert not result["problems"], result["problems"]
     for name in ("checkin-home", "checkin-empty", "checkin-not-found", "checkin-typed", "checkin-done"):
+        shot(name + suffix)
+
+
+# ---- an appointment's holder ------------------------------------------------------------------
+
+def book(server, phone: str, after_min: float = 0.0, id_number: str | None = None) -> dict:
+    """Today's first civil-status slot at hk-01 starting at least after_min from now, booked from a phone."""
+    now = server.clock.now()
+    day = datetime.fromtimestamp(now, ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    slots = requests.get(f"{server.api}/branches/hk-01/slots", params={"service": "civil", "date": day}, timeout=10)
+    start = next(s["start"] for s in slots.json()
+                 if s["free"] and datetime.fromisoformat(s["start"]).timestamp() >= now + after_min * 60)
+    body = {"branch": "hk-01", "service": "civil", "start": start, "phone": phone}
+    if id_number:
+        body["id_number"] = id_number
+    booked = requests.post(f"{server.api}/appointments", json=body, timeout=10)
+    assert booked.status_code == 201, booked.text
+    return booked.json()
+
+
+def staff_waiting(server) -> list[dict]:
+    answer = requests.get(f"{server.api}/branches/hk-01/staff-state", headers=server.auth("off1"), timeout=10)
+    return answer.json()["waiting"]
+
+
+def test_an_appointment_is_checked_in_by_its_code_or_id_number_and_called_at_its_slot(live_app):
+    kiosk = kiosk_for(live_app)
+    by_code = book(live_app, "0912345678")
+    checked = kiosk.check_in(by_code["code"].lower())                 # as typed: any case
+    assert isinstance(checked, CheckedIn) and not checked.late and checked.service_name["vi"] == "Hộ tịch"
+    waiting = {t["number"]: t for t in staff_waiting(live_app)}
+    assert waiting[checked.number]["channel"] == "appointment"
+    by_id = book(live_app, "0987654321", id_number="001090012345")
+    assert kiosk.check_in("0010 9001 2345").number != checked.number   # the ID number it was booked with
+    assert kiosk.check_in(by_code["code"]) == "not_found"              # checked in already: no appointment left
+    assert kiosk.check_in("ABCDEF") == "not_found"                     # a code no one holds, nor a ticket's number
+    assert by_id["code"] != by_code["code"]
+
+
+def test_too_early_and_late_holders_are_told_apart(live_app):
+    kiosk = kiosk_for(live_app)
+    later = book(live_app, "0912345678", after_min=60)
+    assert kiosk.check_in(later["code"]) == "too_early"
+    live_app.clock.set(datetime.fromisoformat(later["called_as_booked_until"]).timestamp() + 60)
+    checked = kiosk.check_in(later["code"])
+    assert isinstance(checked, CheckedIn) and checked.late               # a walk-in from now
+
+
+@pytest.mark.parametrize("screen, suffix, lang", [("1080x1920", "-appointment", "vi"),
+                                                  ("768x1366", "-appointment-768", "en")])
+def test_an_appointment_code_typed_on_the_letter_keys_checks_its_holder_in(live_app, tmp_path, screen, suffix, lang):
+    booked = book(live_app, "0912345678")
+    result = drive(live_app, "check-in", tmp_path, screen=screen, suffix=suffix, number=booked["code"],
+                   mistyped="ZZZZ99", lang=lang)
+    assert text(lang, "kiosk.checkin_not_found", number="ZZZZ99") in result["refused"]
+    shown = " ".join(result["shown"])
+    assert text(lang, "kiosk.checkin_done") in shown
+    waiting = staff_waiting(live_app)
+    assert [t["channel"] for t in waiting] == ["appointment"]
+    assert not result["problems"], result["problems"]
+    for name in ("checkin-typed", "checkin-done"):
         shot(name + suffix)
