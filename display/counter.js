@@ -181,6 +181,7 @@
     document.title = `${t("counter.counter_n", { counter: counter.id })} — ${branchName(branch)} — motcua`;
     renderCurrent(counter);
     renderWaiting(counter);
+    renderBooked(counter);
     renderStrip();
     renderButtons(counter);
     renderKiosk();
@@ -246,6 +247,22 @@
       return row;
     }));
     paintWaited();
+  }
+
+  // Today's appointments for this counter's services: who is booked, who came (with the ticket it got).
+  function renderBooked(counter) {
+    const mine = (state.booked || []).filter((a) => counter.services.includes(a.service));
+    const came = mine.filter((a) => a.status === "checked_in" || a.status === "late").length;
+    $("booked-count").textContent = t("counter.booked_count", { count: mine.length, came: came });
+    $("booked-panel").hidden = mine.length === 0;
+    $("booked").replaceChildren(...mine.map((a) => {
+      const item = document.createElement("li");
+      item.className = `is-${a.status}`;   // not the bare status: "booked" is the panel's own class
+      item.dataset.start = a.start;
+      item.append(cell("at", clockTime(a.start), "span"), cell("svc", serviceName(a.service), "span"),
+                  cell("came", t(`counter.booked_${a.status}`, { number: a.ticket || "" }), "span"));
+      return item;
+    }));
   }
 
   function renderStrip() {
@@ -569,8 +586,8 @@
     if (problem && problem.branch === branch) showKiosk(problem);
   }
 
-  function cell(className, text) {
-    const td = document.createElement("td");
+  function cell(className, text, tag = "td") {
+    const td = document.createElement(tag);
     td.className = className;
     td.textContent = text;
     return td;

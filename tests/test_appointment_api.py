@@ -183,3 +183,18 @@ def test_a_restarted_server_keeps_its_appointments(app, config, clock):
         assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     finally:
         again.extensions["motcua"].store.close()
+
+
+def test_the_branch_s_staff_see_today_s_appointments_and_who_came_without_their_codes(api, clock):
+    first, second, third = offered(api)[:3]
+    codes = [book(api, slot["start"], phone=phone).json["code"]
+             for slot, phone in ((first, PHONE), (second, "0987654321"), (third, "0977777777"))]
+    assert api.post(f"/appointments/{codes[2]}/cancel", json={"phone": "0977777777"}).status_code == 200
+    clock.set(datetime.fromisoformat(first["start"]).timestamp())
+    ticket = api.post("/branches/hk-01/appointments/check-in", "kiosk1", {"code": codes[0]}).json
+    booked = api.get("/branches/hk-01/staff-state", "off1").json["booked"]
+    assert [(b["start"], b["service"], b["status"], b["ticket"]) for b in booked] == [
+        (first["start"], "civil", "checked_in", ticket["number"]), (second["start"], "civil", "booked", None)]
+    assert booked[0]["checked_in_at"] is not None and not any(code in str(booked) for code in codes)
+    assert PHONE not in str(booked)
+    assert api.get("/branches/hk-02/staff-state", "admin").json["booked"] == []   # another branch's are its own

@@ -212,6 +212,11 @@ class EngineAppointments:
             if self._holders.get(key) == appointment.id:
                 del self._holders[key]
 
+    def _booked_today(self, branch_id: str) -> list[Appointment]:
+        """Today's appointments at the branch that were not cancelled, by start (the branch is held)."""
+        return sorted((a for a in self._of_branch(branch_id) if a.day == self._day and a.status != CANCELLED),
+                      key=lambda a: (a.start, a.code))
+
     def _of_branch(self, branch_id: str) -> list[Appointment]:
         """The branch's appointments in memory (the branch is held)."""
         return [self.appointments[a] for a in self._at_branch.get(branch_id, ())]

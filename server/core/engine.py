@@ -397,7 +397,7 @@ class QueueEngine(EngineAppointments):
             public = self.branch_state(branch_id)
             waiting = self.waiting_list(branch_id) + self.no_shows(branch_id)
             problems = [KioskProblem(e, self.ticket(e.ticket).number) for e in self.kiosk_problems(branch_id)]
-            return StaffState(now, self.version, public, waiting, problems)
+            return StaffState(now, self.version, public, waiting, problems, self._booked_today(branch_id))
 
     def branch_setup(self, branch_id: str) -> BranchSetup:
         """The branch with its counters and what each holds."""

@@ -2,7 +2,7 @@
 once returned, so that a reader (the web layer) never needs the engine's lock nor its dicts."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import Branch, Call, Counter, Event, Rating, Service, Ticket
 
@@ -80,6 +80,7 @@ class StaffState:
     public: BranchState
     waiting: list[Ticket]
     kiosk_problems: list[KioskProblem]
+    booked: list = field(default_factory=list)   # today's appointments here, by start (appointments.Appointment)
 
 
 @dataclass(frozen=True)

@@ -387,6 +387,16 @@ class StaffCounter(Answer):
     idle_min: float | None
 
 
+class BookedToday(Answer):
+    start: datetime
+    service: str
+    status: Literal["booked", "checked_in", "late", "no_show"] = Field(
+        description="booked: not come yet; checked_in: came within the grace; late: came after it (a walk-in); "
+                    "no_show: never came")
+    ticket: str | None = Field(description="the number of the ticket its check-in gave")
+    checked_in_at: datetime | None
+
+
 class StaffState(Answer):
     branch: str
     services: list[ServiceQueue]
@@ -397,6 +407,7 @@ class StaffState(Answer):
                                                    "then today's no-shows")
     recent_calls: list[RecentCall]
     kiosk_problems: list[KioskProblem] = Field(description="the latest kiosk problems, oldest first")
+    booked: list[BookedToday] = Field(description="today's appointments at the branch, cancelled ones apart, by start")
 
 
 class CounterChanged(Answer):

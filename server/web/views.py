@@ -61,7 +61,17 @@ def staff_state(engine: QueueEngine, branch_id: str) -> dict:
             "services": public["services"],
             "counters": [staff_counter(engine, line, now) for line in state.public.counters],
             "waiting": [staff_ticket(engine, t, now) for t in state.waiting], "recent_calls": public["recent_calls"],
-            "kiosk_problems": [kiosk_problem(engine, p.event, p.number) for p in state.kiosk_problems]}
+            "kiosk_problems": [kiosk_problem(engine, p.event, p.number) for p in state.kiosk_problems],
+            "booked": [booked_view(engine, a) for a in state.booked]}
+
+
+def booked_view(engine: QueueEngine, appointment) -> dict:
+    """Today's appointment as the branch's staff see it: when, for what, whether its holder came and with which
+    ticket; not its code, phone or ID (those prove holding it)."""
+    ticket = engine.ticket(appointment.ticket) if appointment.ticket else None
+    return {"start": engine.local.iso(appointment.start), "service": appointment.service,
+            "status": appointment.status, "ticket": ticket.number if ticket else None,
+            "checked_in_at": engine.local.iso(appointment.checked_in_at)}
 
 
 def staff_counter(engine: QueueEngine, line: CounterLine, now: float) -> dict:
