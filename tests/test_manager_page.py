@@ -41,6 +41,10 @@ def open_page(browser_context, server, who="mgr1", path="/manager"):
     page.on("pageerror", lambda error: errors.append(str(error)))
     # The charts and the page keep to the CSP: no inline style or script is refused.
     page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
+    # The advice answers the page itself received, in order: what it draws is checked against them.
+    page.advice = []
+    page.on("response", lambda answer: page.advice.append(answer)
+            if answer.url.endswith("/recommendations") and answer.request.method == "GET" else None)
     page.goto(server.base + path)
     page.wait_for_selector(".counter-card[data-counter='3']", state="attached")
     return page, errors
@@ -227,8 +231,7 @@ def test_a_long_land_queue_shows_the_counters_it_needs_and_applied_advice_asks_f
     page, errors = open_page(browser_context, server)
     needed = page.locator("#services tr[data-service='land'] td.needed")
     expect(needed).to_have_class("num needed bad", timeout=CLICK_MS)   # more than the counters serving it
-    advice = requests.get(server.api + "/branches/hk-01/recommendations", headers=server.auth("mgr1"), timeout=10).json()
-    land = next(s for s in advice["services"] if s["service"] == "land")
+    land = next(s for s in page.advice[-1].json()["services"] if s["service"] == "land")
     assert int(needed.inner_text()) == land["needed"] > 2
     page.wait_for_selector("#moves li", timeout=CLICK_MS)
     page.click("#apply")
