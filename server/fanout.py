@@ -23,7 +23,7 @@ import redis
 import requests
 import socketio
 from flask import Flask, request
-from flask_socketio import SocketIO, emit, join_room
+from flask_socketio import SocketIO, emit
 from requests.adapters import HTTPAdapter
 
 from motcua.accounts import Accounts
@@ -32,7 +32,7 @@ from motcua.core.clock import SystemClock
 from motcua.core.model import DomainError
 from motcua.web.app import PacketJson
 from motcua.web.events import (STAFF_CHANNEL, STAFF_USAGE, SUBSCRIBE_USAGE, WATCHED, StaffRoom, _refuse, _subject,
-                               check_staff, leave_subject, one_object, staff_token)
+                               check_staff, leave_subject, one_object, refusal, staff_token)
 from motcua.web.ops_routes import health_answer, redis_check
 from motcua.web.throttle import queue_channel, redis_url
 
@@ -42,6 +42,10 @@ WRITER_TIMEOUT_S = 5.0
 # fan-out died, its displays all subscribe here) waits its turn instead of opening and dropping a
 # connection per display (urllib3's "Connection pool is full" at its default of 10).
 WRITER_CONNECTIONS = 32
+# A subscription the writer could not answer (busy, restarting) is read again after 0.5, 1, 2, 4, 4, …
+# seconds, for about a minute; then its socket is closed, so that the client reconnects and subscribes
+# again (live.js polls meanwhile) rather than sitting outside its room, hearing nothing.
+ANSWER_AGAIN_S = (0.5, 1, 2, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4)
 EVENT = {"branch": "queue", "ticket": "ticket"}  # the event carrying a room's state, by the kind of room
 
 
@@ -61,6 +65,12 @@ class ReadOnlyAccounts:
             conn.close()
 
 
+class WriterUnavailable(DomainError):
+    """The writer did not answer, or answered that it cannot now (5xx, 429): the same read may succeed later."""
+
+    code = "unavailable"
+
+
 class Writer:
     """The writer's published reads, over HTTP."""
 
@@ -75,12 +85,13 @@ class Writer:
         try:
             answer = self.http.get(self.base + path, headers=headers, timeout=WRITER_TIMEOUT_S)
         except requests.RequestException:
-            raise DomainError("the writer does not answer; try again shortly", "unavailable") from None
+            raise WriterUnavailable("the writer does not answer; try again shortly") from None
         body = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
         if answer.ok:
             return body
         error = body.get("error") or {}
-        raise DomainError(error.get("message", "refused"), error.get("code", "unavailable"))
+        refused = WriterUnavailable if answer.status_code >= 500 or answer.status_code == 429 else DomainError
+        raise refused(error.get("message", "refused"), error.get("code", "unavailable"))
 
 
 class Feed(socketio.RedisManager):
@@ -147,13 +158,38 @@ def create_fanout(config: Config) -> tuple[Flask, SocketIO, StaffRoom]:
         try:
             kind, key = _subject(data)
             state = writer.read(state_path(kind, key))
+        except WriterUnavailable:
+            io.start_background_task(answer_again, request.sid, kind, key)
+            return {"ok": True}
         except DomainError as error:
             return _refuse(error)
-        join_room(f"{kind}:{key}")
-        if kind == "ticket":
-            watch(request.sid, state["branch"], key)
-        emit(EVENT[kind], state, ignore_queue=True)  # one socket, here: not through Redis to every process
+        admit(request.sid, kind, key, state)
         return {"ok": True}
+
+    def admit(sid: str, kind: str, key: str, state: dict) -> None:
+        """sid into its room, and the room's state to it alone: here, not through Redis to every process."""
+        io.server.enter_room(sid, f"{kind}:{key}", namespace="/")
+        if kind == "ticket":
+            watch(sid, state["branch"], key)
+        io.emit(EVENT[kind], state, to=sid, ignore_queue=True)
+
+    def answer_again(sid: str, kind: str, key: str) -> None:
+        """The subscription the writer could not answer, read again while its socket is here (ANSWER_AGAIN_S)."""
+        for delay in ANSWER_AGAIN_S:
+            io.sleep(delay)
+            if not io.server.manager.is_connected(sid, "/"):
+                return
+            try:
+                state = writer.read(state_path(kind, key))
+            except WriterUnavailable:
+                continue
+            except DomainError as error:
+                io.emit("error", refusal(error), to=sid, ignore_queue=True)
+                return
+            admit(sid, kind, key, state)
+            return
+        log.warning("the writer did not answer %s:%s's subscription for a minute: closing its socket", kind, key)
+        io.server.disconnect(sid, namespace="/")
 
     @io.on("unsubscribe")
     @one_object(SUBSCRIBE_USAGE)

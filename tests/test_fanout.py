@@ -331,3 +331,20 @@ def test_a_fanout_whose_redis_subscription_is_cut_while_a_call_is_made_shows_it_
     phone.wait_for("ticket", lambda d: d["position"] == 1, timeout=15)
     staff.wait_for("staff_queue", first_call(ahead["number"]), timeout=15)
     assert "called" not in display.heard  # published while it was away: the state says it instead
+
+
+def test_a_subscription_made_while_the_writer_is_down_is_answered_once_it_is_back(city, listen):
+    # The writer restarting (a deploy, a crash): a display that subscribes meanwhile must still join its
+    # room and get the state, or it would hear nothing more until it happened to reconnect.
+    writer, (fanout_a, _) = city
+    writer.kill(signal.SIGTERM)
+    display = listen(fanout_a)
+    assert display.subscribe(branch="hk-01") == {"ok": True}
+    with pytest.raises(AssertionError):
+        display.wait_for("queue", timeout=1)
+    writer.start()
+    state, _ = display.wait_for("queue", timeout=15)
+    assert state == writer.get("/branches/hk-01/state").json()
+    ticket = issue(writer, 1)[0]
+    assert writer.post("/branches/hk-01/counters/5/next", "off1").json()["ticket"]["id"] == ticket["id"]
+    display.wait_for("called", lambda d: d["number"] == ticket["number"], timeout=5)

@@ -37,7 +37,7 @@ class Screen:
                                       randomization_factor=0)
         self.client.on("connect", self._connected)
         self.client.on("disconnect", lambda *reason: self.events.put(("disconnect", None, time.monotonic())))
-        for name in ("queue", "called", "ticket"):
+        for name in ("queue", "called", "ticket", "error"):
             self.client.on(name, lambda data, name=name: self.events.put((name, data, time.monotonic())))
         self.client.connect(city.base, transports=transports, wait_timeout=30)
 
@@ -52,11 +52,13 @@ class Screen:
 
     def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 10) -> tuple[dict, float]:
         deadline = time.monotonic() + timeout
+        seen = []  # what came instead, to say why when nothing matched
         while True:
             try:
                 event, data, at = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no {name} event matching within {timeout} s") from None
+                raise AssertionError(f"no {name} event matching within {timeout} s; came: {seen}") from None
+            seen.append(event if event != "error" else data)
             if event == name and predicate(data):
                 return data, at
 

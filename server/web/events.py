@@ -487,9 +487,14 @@ def check_staff(accounts, token: str | None, branch: str) -> None:
         raise DomainError(f"your account does not cover branch {branch}", "forbidden")
 
 
+def refusal(error: DomainError) -> dict:
+    """The `error` event's payload for a refused client event."""
+    return {"error": {"code": error.code, "message": error.message}}
+
+
 def _refuse(error: DomainError) -> dict:
     """A refused client event: the `error` event to the socket, and the acknowledgement saying why."""
-    emit("error", {"error": {"code": error.code, "message": error.message}})
+    emit("error", refusal(error))
     return {"ok": False, "error": error.code}
 
 
