@@ -232,6 +232,12 @@
     }
   }
 
+  // The language the citizen's messages (reminders, "your turn is near") are written in: their choice,
+  // Vietnamese unless they pick English.
+  function messageLang() {
+    return document.querySelector("input[name=lang]:checked").value;
+  }
+
   async function take(event) {
     event.preventDefault();
     hideProblem();
@@ -240,7 +246,7 @@
     $("take").disabled = true;
     try {
       const answer = booking ? await book(phone) : await post(
-        `/api/v1/branches/${encodeURIComponent(branch.id)}/remote-tickets`, { service: service.id, phone: phone, lang: "vi" });
+        `/api/v1/branches/${encodeURIComponent(branch.id)}/remote-tickets`, { service: service.id, phone: phone, lang: messageLang() });
       const body = await answer.json().catch(() => ({}));
       if (answer.status === 201) { if (booking) keep(body, phone); else showTicket(body); return; }
       if (booking && body.error && body.error.code === "slot_full") { slotTaken(); return; }
@@ -362,7 +368,7 @@
   }
 
   function book(phone) {
-    const body = { branch: branch.id, service: service.id, start: slot.start, phone: phone, lang: "vi" };
+    const body = { branch: branch.id, service: service.id, start: slot.start, phone: phone, lang: messageLang() };
     const idNumber = $("id-number").value.replace(/\s/g, "");
     if (idNumber) body.id_number = idNumber;
     return post("/api/v1/appointments", body);
@@ -467,6 +473,8 @@
   // ---- start ---------------------------------------------------------------------------------
 
   for (const el of document.querySelectorAll("[data-say]")) say(el, el.dataset.say);
+  // A language's own name, the same in both catalogues: said once.
+  for (const el of document.querySelectorAll("[data-name]")) el.textContent = texts.vi[el.dataset.name];
   for (const el of document.querySelectorAll("[data-back]")) el.addEventListener("click", () => go(el.dataset.back));
   $("search").addEventListener("input", showServices);
   $("locate").addEventListener("click", locate);

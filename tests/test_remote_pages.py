@@ -5,6 +5,8 @@ the ticket with the time to arrive by, then its own phone page; the server's ref
 network) said in words. Each step is photographed in test-output/."""
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import requests
 
@@ -130,8 +132,13 @@ def test_a_citizen_near_a_branch_takes_a_remote_ticket(fresh_server, citizen, wi
     assert page.locator("#phone").get_attribute("aria-invalid") == "true"
     check(page)
     screenshot(page, f"remote-{name}-4-bad-phone")
+    # Messages in English, chosen on the phone: the ticket keeps the choice its messages are written in.
+    assert page.locator("input[name=lang]:checked").get_attribute("value") == "vi"
+    page.locator("label.lang", has_text="English").click()
     take(page, "0912 345 678")
-    finish(page, fresh_server, name, first["branch"])
+    ticket = finish(page, fresh_server, name, first["branch"])
+    with sqlite3.connect(fresh_server.db) as db:
+        assert db.execute("SELECT lang FROM tickets WHERE id = ?", (ticket["id"],)).fetchone() == ("en",)
 
 
 @pytest.fixture
