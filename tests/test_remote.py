@@ -284,6 +284,23 @@ def test_a_remote_ticket_transferred_to_another_branch_keeps_its_phone_and_chann
     assert engine.call_next("hk-02", "2").id == moved.id
 
 
+def test_a_remote_ticket_transferred_to_a_service_its_phone_already_holds_loses_neither(engine, clock):
+    # The phone holds land and civil; the civil one, served, is sent on to land by its officer: two land
+    # tickets on one phone now, both held, the first still checked in by the phone and still refusing a third.
+    land = engine.issue_remote("hk-01", "land", PHONE, rules=RULES)
+    civil = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
+    engine.check_in(civil.id)
+    assert engine.call_next("hk-01", "2").id == civil.id
+    moved = engine.transfer(civil.id, "land", actor="staff:off1")
+    assert (moved.service, moved.channel, moved.phone) == ("land", REMOTE, PHONE)
+    assert engine.call_next("hk-01", "4").id == moved.id   # checked in already; the first land ticket is not
+    engine.done(moved.id)
+    with pytest.raises(Conflict) as refused:
+        engine.issue_remote("hk-01", "land", PHONE, rules=RULES)
+    assert refused.value.details["ticket"] == land.id
+    assert [t.id for t in engine.check_in_phone("hk-01", PHONE)] == [land.id]
+
+
 def test_a_remote_ticket_redirected_before_its_check_in_waits_for_its_check_in_there(engine, clock):
     journeys = Journeys(engine, RedirectRules(max_km=50.0, max_travel_min=60.0), grace_min=10.0)
     ticket = journeys.issue_remote("hk-01", "civil", PHONE)

@@ -168,8 +168,9 @@ class QueueEngine(EngineAppointments):
         self.times = ServiceTimes({s.id: s.mean_min for s in self.services.values()},
                                   settings.learn_min_samples, settings.learn_window)
         self.tickets: dict[str, Ticket] = {}
-        # (phone, service) -> its active remote ticket, network-wide; checked and taken under _remote_lock.
-        self._remote: dict[tuple[str, str], str] = {}
+        # (phone, service) -> its active remote tickets, network-wide; checked and taken under _remote_lock. One
+        # taken per phone and service, but an officer may send another of the phone's on to that service.
+        self._remote: dict[tuple[str, str], set[str]] = {}
         self._remote_lock = threading.Lock()   # taken after the branch's, before the commit lock
         self.ranges = WaitRanges()
         self.ratings: dict[str, Rating] = {}
@@ -497,7 +498,8 @@ class QueueEngine(EngineAppointments):
         with self.operating(branch_id):
             service, now = self._issuing(branch_id, service_id)
             with self._remote_lock:
-                held = self.tickets.get(self._remote.get((phone, service_id), ""))
+                held = min((self.tickets[t] for t in self._remote.get((phone, service_id), ())),
+                           key=lambda t: t.created_at, default=None)
                 if held is not None:
                     raise Conflict("this phone already holds a remote ticket for the service", "remote_ticket_held",
                                    {"ticket": held.id, "branch": held.branch, "number": held.number})
@@ -663,7 +665,8 @@ class QueueEngine(EngineAppointments):
         phone = mobile(phone)
         with self.operating(branch_id):
             self._expire_windows(self._books[branch_id])
-            held = [self.tickets[t] for (p, _), t in list(self._remote.items()) if p == phone]
+            held = [self.tickets[t] for (p, _), ids in list(self._remote.items()) if p == phone for t in ids]
+            held.sort(key=lambda t: t.created_at)
             waiting = [t for t in held if t.branch == branch_id and awaiting_check_in(t)]
             if not waiting:
                 raise NotFound(f"this phone holds no remote ticket to check in at {branch_id}", "unknown_ticket")
@@ -1107,17 +1110,25 @@ class QueueEngine(EngineAppointments):
         """Keep the phones' active remote tickets and the branch's open windows in step with a ticket."""
         if new.channel != REMOTE:
             return
-        key = (new.phone, new.service)
-        if old is not None and (old.phone, old.service) != key and self._remote.get((old.phone, old.service)) == old.id:
-            del self._remote[(old.phone, old.service)]
+        if old is not None and (old.phone, old.service) != (new.phone, new.service):
+            self._let_go(old)
         if new.status in (WAITING, CALLED, SERVING) and new.day == self._day:
-            self._remote[key] = new.id
-        elif self._remote.get(key) == new.id:
-            del self._remote[key]
+            self._remote.setdefault((new.phone, new.service), set()).add(new.id)
+        else:
+            self._let_go(new)
         if new.status == WAITING and new.day == self._day and awaiting_check_in(new):
             book.windows[new.id] = new.window_end
         else:
             book.windows.pop(new.id, None)
+
+    def _let_go(self, ticket: Ticket) -> None:
+        """ticket no longer among its phone's active remote tickets for its service."""
+        key = (ticket.phone, ticket.service)
+        held = self._remote.get(key)
+        if held is not None:
+            held.discard(ticket.id)
+            if not held:
+                del self._remote[key]
 
     def _keep_schedule(self, book: BranchBook, old: Ticket | None, new: Ticket) -> None:
         """A new ticket ranking after every other at its branch is dealt onto the branch's schedule

@@ -14,7 +14,8 @@ The rule, written down (README, "Decisions written down"):
   at the branch's next operation or the server's sweep (QueueEngine.expire_windows), whichever
   comes first.
 - One active (waiting, called or serving) remote ticket per phone and service, in the whole network:
-  a second is refused with the first.
+  a second is refused with the first. An officer may still send another of the phone's tickets on to
+  that service (a transfer): the phone then holds both, and neither is lost.
 - It keeps the phone and nothing else of the citizen.
 - The phone checks in at the door only with the branch's door code, read from the QR code at its door:
   HMAC-SHA256 under the server's [remote] door_secret of the branch id and the branch's local day,
