@@ -194,3 +194,17 @@ def set_id_card_validity(docs, months: int) -> None:
     data["document_kinds"]["id_card"]["valid_months"] = months
     imported = docs.request("PUT", "/admin/catalogue", "admin", json=data)
     assert imported.status_code == 200, imported.text
+
+
+# ---- for the tests of other things that digitise a dossier without its documents ---------------
+
+def waived(procedure: str) -> list[MissingReason]:
+    """A reason (the centre issues it) for each document the shipped procedure requires."""
+    return [MissingReason(k.kind, "issued_here") for k in CATALOGUE.procedure(procedure).documents]
+
+
+def waived_for(view: dict) -> list[dict]:
+    """The same in the API's words, from a dossier's full view: for each required document not attached."""
+    attached = {d["kind"] for d in view["documents"]}
+    return [{"kind": k["kind"], "reason": "issued_here"} for k in view["required_documents"]
+            if k["kind"] not in attached]
