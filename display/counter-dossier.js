@@ -262,18 +262,7 @@
     show($("r-message"), $("r-message").classList.contains("bad") ? $("r-message").textContent : "");
     $("r-title").textContent = t(titleKey, { count: rows.length });
     $("r-rows").replaceChildren(...rows.map((d) => {
-      const row = document.createElement("tr");
-      row.dataset.code = d.code;
-      const cells = [["r-code", d.code], ["", nameOf(d.procedure_name) || d.procedure], ["", d.citizen_name],
-        ["", t(`dossier.status.${d.status}`)]];
-      for (const [className, text] of cells) {
-        const td = document.createElement("td");
-        td.className = className;
-        td.textContent = text;
-        row.append(td);
-      }
-      const td = document.createElement("td");
-      td.className = "row-actions";
+      const { row, actions: td } = dossierRow(d);
       if (d.status === "result_ready") {
         const give = button("cdossier.hand_back", () => handBack(d.code));
         give.className = "small good";
@@ -284,9 +273,27 @@
       if (window.CounterIntake.UNFINISHED.includes(d.status) && d.branch === ctx.branch) {
         td.append(window.CounterIntake.resumeButton(d.code, $("return-dialog"), $("r-message")));
       }
-      row.append(td);
       return row;
     }));
+  }
+
+  // A dossier's line in a list: its code, procedure, citizen and status, the texts of more cells, then its
+  // actions' cell (empty).
+  function dossierRow(d, more) {
+    const row = document.createElement("tr");
+    row.dataset.code = d.code;
+    const cells = [["r-code", d.code], ["", nameOf(d.procedure_name) || d.procedure], ["", d.citizen_name],
+      ["", t(`dossier.status.${d.status}`)], ...(more || []).map((text) => ["", text])];
+    for (const [className, text] of cells) {
+      const td = document.createElement("td");
+      td.className = className;
+      td.textContent = text;
+      row.append(td);
+    }
+    const actions = document.createElement("td");
+    actions.className = "row-actions";
+    row.append(actions);
+    return { row, actions };
   }
 
   async function handBack(code) {
@@ -307,5 +314,5 @@
     return b;
   }
 
-  window.CounterDossier = { init, heard, resume };
+  window.CounterDossier = { init, heard, resume, dossierRow };
 })();

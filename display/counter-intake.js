@@ -94,20 +94,8 @@
     $("i-title").textContent = t("intake.unfinished_title", { count: rows.length });
     $("i-none").hidden = rows.length > 0;
     $("i-rows").replaceChildren(...rows.map((d) => {
-      const row = document.createElement("tr");
-      row.dataset.code = d.code;
-      const cells = [["r-code", d.code], ["", nameOf(d.procedure_name) || d.procedure], ["", d.citizen_name],
-        ["", t(`dossier.status.${d.status}`)], ["", localTime(d.received_at)]];
-      for (const [className, text] of cells) {
-        const td = document.createElement("td");
-        td.className = className;
-        td.textContent = text;
-        row.append(td);
-      }
-      const td = document.createElement("td");
-      td.className = "row-actions";
-      td.append(resumeButton(d.code, $("intakes-dialog"), $("i-message")));
-      row.append(td);
+      const { row, actions } = window.CounterDossier.dossierRow(d, [localTime(d.received_at)]);
+      actions.append(resumeButton(d.code, $("intakes-dialog"), $("i-message")));
       return row;
     }));
   }
