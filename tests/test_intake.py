@@ -208,3 +208,19 @@ def waived_for(view: dict) -> list[dict]:
     attached = {d["kind"] for d in view["documents"]}
     return [{"kind": k["kind"], "reason": "issued_here"} for k in view["required_documents"]
             if k["kind"] not in attached]
+
+
+def test_a_copy_past_its_validity_is_not_reused_even_when_asked_for(doc_app, docs, clock):
+    set_id_card_validity(docs, 12)
+    earlier = opened(docs, "HT-XNHN")
+    card = upload(docs, earlier, pdf("CCCD 2026"), kind="id_card")
+    assert card.status_code == 201, card.text
+    clock.advance(365 * DAY)   # twelve months on
+    late = opened(docs, "HT-KH", who=signed_in(doc_app, docs, "off1"))
+    refused = docs.post(f"/dossiers/{late}/documents", "off1", {"reuse": card.json["sha256"]})
+    assert refused.status_code == 409, refused.text
+    assert refused.json["error"]["code"] == "document_expired"
+    assert refused.json["error"]["details"] == {"valid_months": 12}
+    clock.advance(-1 * DAY)    # a day younger: reused
+    fresh = opened(docs, "HT-KH", who="off1")
+    assert docs.post(f"/dossiers/{fresh}/documents", "off1", {"reuse": card.json["sha256"]}).status_code == 201

@@ -88,6 +88,13 @@ def still_valid(kind: DocumentKind, digitised_on: date, today: date) -> bool:
     return kind.valid_months is None or today < add_months(digitised_on, kind.valid_months)
 
 
+def check_fresh(kind: DocumentKind | None, digitised_on: date, today: date) -> None:
+    """Conflict("document_expired") for a copy past its kind's valid_months: it is scanned anew, not reused."""
+    if kind is not None and not still_valid(kind, digitised_on, today):
+        raise Conflict(f"a copy of kind {kind.kind} serves {kind.valid_months} months after it was digitised: "
+                       "scan a new one", "document_expired", details={"valid_months": kind.valid_months})
+
+
 def offers(procedure: Procedure, documents: Iterable[Mapping], kinds: Mapping[str, DocumentKind],
            day_of, today: date) -> list[dict]:
     """Of a citizen's earlier documents, those that may serve a dossier of the procedure: of a kind the catalogue
