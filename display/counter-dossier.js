@@ -11,7 +11,7 @@
   const ID_NUMBER = /^\d{12}$/;
   let ctx = null;        // from counter.js: branch, ticket(), branchName(id), say(text, kind)
   let dossier = null;    // the full view of the dossier being received, as the server last answered
-  let reusable = [];     // the citizen's documents already digitised: [{sha256, kind, ...}]
+  let reusable = [];     // the citizen's earlier documents the server offers for this dossier: [{sha256, kind, ...}]
 
   const t = (key, values) => Staff.t(key, values);
   const enc = encodeURIComponent;
@@ -30,6 +30,13 @@
     $("d-form").addEventListener("input", () => show($("d-message"), ""));
     $("r-query").addEventListener("keydown", (event) => { if (event.key === "Enter") find(); });
     countReady();
+    window.CounterIntake.init(context);
+  }
+
+  // A staff room's word that a dossier of the branch moved: the results to hand back and the unfinished intakes.
+  function heard() {
+    countReady();
+    window.CounterIntake.count();
   }
 
   // How many results wait here to be collected, on the "hand back" button: counted again whenever the
@@ -94,12 +101,38 @@
     $("d-open").disabled = false;
     if (answer.status !== 201) { error($("d-message"), answer); return; }
     dossier = answer.body;
-    const found = await Staff.api("GET", `/citizens/${enc(idNumber)}/documents`);
-    reusable = found.status === 200 ? found.body : [];
+    await loadOffers();
     show($("d-message"), t("cdossier.opened", { code: dossier.code }));
     $("d-form").hidden = true;
     $("d-received").hidden = false;
     renderReceived();
+  }
+
+  // Only what may serve this dossier: reusable kinds its procedure requires, within their validity (the server's).
+  async function loadOffers() {
+    const found = await Staff.api("GET", `/dossiers/${enc(dossier.code)}/offers`);
+    reusable = found.status === 200 ? found.body : [];
+  }
+
+  // An intake left open (its dialog closed, its browser gone) reopened by any officer of the branch at its
+  // documents, as it was left; then(): called once it opens. A refusal in words, or null.
+  async function resume(code, then) {
+    const answer = await Staff.api("GET", `/dossiers/${enc(code)}/full`);
+    if (answer.status !== 200) {
+      const box = document.createElement("div");
+      error(box, answer);
+      return box.textContent;
+    }
+    dossier = answer.body;
+    await loadOffers();
+    if (then) then();
+    $("d-ticket").textContent = "";
+    $("d-form").hidden = true;
+    $("d-received").hidden = false;
+    show($("d-message"), t("intake.resumed", { code: dossier.code }));
+    renderReceived();
+    $("new-dialog").showModal();
+    return null;
   }
 
   function renderReceived() {
@@ -121,8 +154,7 @@
         what.textContent = t(have.reused ? "cdossier.reused" : "cdossier.uploaded");
         return row;
       }
-      // A form is filled in for one dossier: the server refuses to reuse a kind that is not reusable.
-      const earlier = kind.reusable && reusable.find((d) => d.kind === kind.kind);
+      const earlier = reusable.find((d) => d.kind === kind.kind);
       if (earlier) {
         const reuse = button("cdossier.reuse", () => attach({ reuse: earlier.sha256, kind: kind.kind }));
         reuse.className = "small good";
@@ -142,6 +174,7 @@
       file.addEventListener("change", () => upload(kind.kind, file));
       pick.append(file);
       row.append(pick);
+      if (dossier.status === "received") row.append(window.CounterIntake.reasonPicker(dossier, kind));
       return row;
     }));
     const sent = dossier.status !== "received" && dossier.status !== "digitized";
@@ -183,14 +216,19 @@
   }
 
   // Digitised at the counter, then with the competent department: two steps of the path, one press.
+  // Each required document not attached needs its reason first (motcua.core.intake).
   async function sendOn() {
+    const why = window.CounterIntake.reasons(dossier);
+    if (dossier.status === "received" && why.unexplained.length) { show($("d-message"), why.text, "bad"); return; }
     for (const status of ["digitized", "processing"]) {
       if (status === "digitized" && dossier.status !== "received") continue;
-      const answer = await Staff.api("POST", `/dossiers/${enc(dossier.code)}/status`, { status });
+      const body = status === "digitized" ? { status, missing: why.missing } : { status };
+      const answer = await Staff.api("POST", `/dossiers/${enc(dossier.code)}/status`, body);
       if (answer.status !== 200) { error($("d-message"), answer); await reload(); return; }
       dossier = answer.body;
     }
     renderReceived();
+    window.CounterIntake.count();
     show($("d-message"), t("cdossier.sent", { department: nameOf(dossier.department_name) || dossier.department }));
   }
 
@@ -224,27 +262,38 @@
     show($("r-message"), $("r-message").classList.contains("bad") ? $("r-message").textContent : "");
     $("r-title").textContent = t(titleKey, { count: rows.length });
     $("r-rows").replaceChildren(...rows.map((d) => {
-      const row = document.createElement("tr");
-      row.dataset.code = d.code;
-      const cells = [["r-code", d.code], ["", nameOf(d.procedure_name) || d.procedure], ["", d.citizen_name],
-        ["", t(`dossier.status.${d.status}`)]];
-      for (const [className, text] of cells) {
-        const td = document.createElement("td");
-        td.className = className;
-        td.textContent = text;
-        row.append(td);
-      }
-      const td = document.createElement("td");
-      td.className = "row-actions";
+      const { row, actions: td } = dossierRow(d);
       if (d.status === "result_ready") {
         const give = button("cdossier.hand_back", () => handBack(d.code));
         give.className = "small good";
         give.dataset.do = "return";
         td.append(give);
       }
-      row.append(td);
+      // An intake not finished here is resumed, not handed back.
+      if (window.CounterIntake.UNFINISHED.includes(d.status) && d.branch === ctx.branch) {
+        td.append(window.CounterIntake.resumeButton(d.code, $("return-dialog"), $("r-message")));
+      }
       return row;
     }));
+  }
+
+  // A dossier's line in a list: its code, procedure, citizen and status, the texts of more cells, then its
+  // actions' cell (empty).
+  function dossierRow(d, more) {
+    const row = document.createElement("tr");
+    row.dataset.code = d.code;
+    const cells = [["r-code", d.code], ["", nameOf(d.procedure_name) || d.procedure], ["", d.citizen_name],
+      ["", t(`dossier.status.${d.status}`)], ...(more || []).map((text) => ["", text])];
+    for (const [className, text] of cells) {
+      const td = document.createElement("td");
+      td.className = className;
+      td.textContent = text;
+      row.append(td);
+    }
+    const actions = document.createElement("td");
+    actions.className = "row-actions";
+    row.append(actions);
+    return { row, actions };
   }
 
   async function handBack(code) {
@@ -265,5 +314,5 @@
     return b;
   }
 
-  window.CounterDossier = { init, heard: countReady };
+  window.CounterDossier = { init, heard, resume, dossierRow };
 })();

@@ -177,8 +177,9 @@
       label.className = "kind";
       label.textContent = name(kind.name, kind.kind);
       li.append(label);
+      li.dataset.kind = kind.kind;
       const mine = attached.filter((doc) => doc.kind === kind.kind);
-      if (!mine.length) li.append(pill(t("dpages.dept.doc.missing"), "warn"));
+      if (!mine.length) li.append(pill(t("dpages.dept.doc.missing"), "warn"), ...missingReason(kind.kind));
       for (const doc of mine) li.append(documentLink(doc));
       return li;
     });
@@ -190,6 +191,16 @@
       items.push(li);
     }
     $("d-documents").replaceChildren(...items);
+  }
+
+  // Why the counter sent the dossier on without this document, as the officer recorded it (motcua.core.intake).
+  function missingReason(kind) {
+    const given = (opened.missing_documents || []).find((m) => m.kind === kind);
+    if (!given) return [];
+    const why = document.createElement("span");
+    why.className = "missing-reason";
+    why.textContent = t(`intake.reason.${given.reason}`) + (given.note ? ": " + given.note : "");
+    return [why];
   }
 
   function documentLink(doc) {

@@ -49,6 +49,8 @@ DEMO_DOSSIERS = (
 )
 # The department's request for a supplement, as an officer would write it (demo data, as the names).
 DEMO_NOTE = "Đề nghị bổ sung bản sao có chứng thực giấy tờ tùy thân"
+# Why the demo's dossiers were sent on with no scan attached (each required document needs a reason).
+DEMO_PAPERS = "Hồ sơ mẫu: giấy tờ nộp bản giấy"
 # Who makes each move in the demo: the counter's officer, or the department.
 DEMO_MOVERS = {"supplement_requested": "department", "result_ready": "department"}
 DAY = 24 * 3600
@@ -189,6 +191,7 @@ def _demo_dossiers(store, config: Config, catalogue, branch: str) -> list[str]:
     """DEMO_DOSSIERS at branch, each opened its days ago and moved along then; their codes."""
     from motcua.core.clock import FakeClock
     from motcua.core.dossiers import COUNTER, DEPARTMENT, Citizen, DossierRules, Dossiers, parse_holidays
+    from motcua.core.intake import MissingReason
 
     # On a clock of its own, set back: a dossier received days ago has its due date, and perhaps is overdue.
     clock = FakeClock(time.time())
@@ -201,13 +204,14 @@ def _demo_dossiers(store, config: Config, catalogue, branch: str) -> list[str]:
             continue  # a city's own catalogue without it
         clock.set(now - days_ago * DAY)
         code = service.open(procedure, Citizen(id_number, name, phone), branch, "staff:canbo")["code"]
+        papers = [MissingReason(k.kind, "other", DEMO_PAPERS) for k in catalogue.procedures[procedure].documents]
         for step, to in enumerate(moves):
             clock.set(now - days_ago * DAY + (step + 1) * (days_ago * DAY / (len(moves) + 1)))
             side = DEMO_MOVERS.get(to, COUNTER)
             actor = f"staff:{DEMO_DEPARTMENT_USER}" if side == "department" else "staff:canbo"
             service.move(code, to, {DEPARTMENT if side == "department" else COUNTER}, actor,
                          None if side == "department" else branch,
-                         DEMO_NOTE if to == "supplement_requested" else None)
+                         DEMO_NOTE if to == "supplement_requested" else None, papers)
         codes.append(code)
     return codes
 

@@ -233,6 +233,16 @@ def m022_dossier_lang(db: Database) -> None:
     db["dossiers"].add_column("citizen_lang", str, not_null_default="vi")
 
 
+@migrations()
+def m023_intake(db: Database) -> None:
+    """How long a copy of a document kind serves another dossier (null: no limit), and why each required
+    document missing from a dossier sent on is missing (motcua.core.intake), recorded as it was digitised."""
+    db["document_kinds"].add_column("valid_months", int)
+    db["dossier_missing_documents"].create({"dossier": str, "kind": str, "reason": str, "note": str,
+                                            "at": float, "actor": str}, pk=("dossier", "kind"),
+                                           not_null={"reason"})
+
+
 ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"
 WALK_INS_SQL = ARRIVALS_SQL + " and appointment is null"   # those not checked in from an appointment
 

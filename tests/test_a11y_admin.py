@@ -12,6 +12,7 @@ import requests
 from axe import violations
 from big_city import big_server, big_template  # noqa: F401  (fixtures)
 from conftest import PASSWORD, screenshot
+from test_intake import waived_for
 from layout import focus_ring_contrast, problems
 
 SIZES = ((1920, 1080), (1366, 768))
@@ -36,10 +37,11 @@ def site(big_server):
     call(big_server, "POST", "/admin/users", "admin", {"username": "fin1", "password": PASSWORD, "role": "department",
                                                        "branch": None, "department": "finance"})
     for n in range(DOSSIERS):
-        code = call(big_server, "POST", "/dossiers", "off1", {"procedure": ("KD-TL", "KD-TD", "KD-CD")[n % 3],
-                                                              "citizen": CITIZEN})["code"]
+        made = call(big_server, "POST", "/dossiers", "off1", {"procedure": ("KD-TL", "KD-TD", "KD-CD")[n % 3],
+                                                              "citizen": CITIZEN})
         for status in ("digitized", "processing"):
-            call(big_server, "POST", f"/dossiers/{code}/status", "off1", {"status": status, "note": None})
+            call(big_server, "POST", f"/dossiers/{made['code']}/status", "off1",
+                 {"status": status, "note": None, "missing": waived_for(made)})
     return big_server
 
 

@@ -13,6 +13,7 @@ from axe import violations
 from big_city import big_server, big_template  # noqa: F401 (fixtures)
 from conftest import screenshot
 from layout import problems
+from test_intake import waived_for
 from test_phone import DEAD_SOCKET   # a Socket.IO client that never connects: the page polls
 
 VI, EN = catalogue("vi"), catalogue("en")
@@ -209,7 +210,8 @@ def opened(server) -> str:
     answer = server.post("/dossiers", "off1", body)
     assert answer.status_code == 201, answer.text
     code = answer.json()["code"]
-    assert server.post(f"/dossiers/{code}/status", "off1", {"status": "digitized"}).status_code == 200
+    digitised = {"status": "digitized", "missing": waived_for(answer.json())}
+    assert server.post(f"/dossiers/{code}/status", "off1", digitised).status_code == 200
     return code
 
 

@@ -13,6 +13,7 @@ from motcua.store import Store
 from motcua.web.app import create_app
 
 from conftest import HOAN_KIEM, PASSWORD, motcua
+from test_intake import waived_for
 
 LONG_VI = "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất"
 LONG_EN = "Registration of changes to land-use rights and to ownership of assets attached to land"
@@ -52,7 +53,7 @@ def test_a_department_document_kind_and_procedure_added_live_open_the_next_citiz
     new_service_at_counter(api)
     assert api.get("/procedures?service=vehicles").json == []
     assert admin(api, "POST", "/departments", TRANSPORT, 201) == TRANSPORT
-    assert admin(api, "POST", "/document-kinds", PAPERS, 201) == PAPERS
+    assert admin(api, "POST", "/document-kinds", PAPERS, 201) == {**PAPERS, "valid_months": None}
     added = admin(api, "POST", "/procedures", PROCEDURE, 201)
     assert added == {**PROCEDURE, "retired": False}
     [offered] = api.get("/procedures?service=vehicles").json
@@ -65,7 +66,9 @@ def test_a_department_document_kind_and_procedure_added_live_open_the_next_citiz
     assert opened.json["department"] == "transport"
     # The department's own user, with the department added a moment ago, sees it once it is sent there.
     for status in ("digitized", "processing"):
-        assert api.post(f"/dossiers/{opened.json['code']}/status", "off1", {"status": status}).status_code == 200
+        moved = api.post(f"/dossiers/{opened.json['code']}/status", "off1",
+                         {"status": status, "missing": waived_for(opened.json)})
+        assert moved.status_code == 200, moved.text
     admin(api, "POST", "/users", {"username": "gt1", "password": PASSWORD, "role": "department",
                                   "department": "transport"}, 201)
     token = api.post("/auth/login", json={"username": "gt1", "password": PASSWORD}).json["token"]
@@ -112,7 +115,7 @@ def test_the_catalogue_outlives_a_restart(app, api, config, clock):
         catalogue = restarted.test_client().get("/api/v1/admin/catalogue", headers=api.headers("admin")).json
         assert {"code": "transport", "name": {"vi": TRANSPORT["name"]["vi"], "en": "Transport Office"}} in \
             catalogue["departments"]
-        assert PAPERS in catalogue["document_kinds"]
+        assert {**PAPERS, "valid_months": None} in catalogue["document_kinds"]
         assert catalogue["procedures"][-1]["code"] == "GT-DK"
     finally:
         restarted.extensions["motcua"].store.close()

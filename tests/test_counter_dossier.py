@@ -16,6 +16,7 @@ from motcua.core import procedures
 from motcua.i18n import catalogue
 
 from conftest import PASSWORD, motcua
+from test_intake import waived_for
 from test_dossier_routes import CITIZEN, department_template, opened, tokens  # noqa: F401
 from test_documents import ELF, pdf
 
@@ -228,7 +229,7 @@ def test_the_returning_branch_s_console_hears_a_result_is_ready(server, chromium
         assert made.status_code == 201, made.text
         code = made.json()["code"]
         for who, status in (("off1", "digitized"), ("off1", "processing"), ("jus9", "result_ready")):
-            moved = server.post(f"/dossiers/{code}/status", who, {"status": status})
+            moved = server.post(f"/dossiers/{code}/status", who, {"status": status, "missing": waived_for(made.json())})
             assert moved.status_code == 200, moved.text
         page.wait_for_selector("#ready-count:text-is('1')", timeout=WAIT_MS)
     finally:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from motcua.core.dossiers import Citizen
 
 from conftest import MORNING, PASSWORD
+from test_intake import waived
 
 DAY = 24 * 3600
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -33,13 +34,14 @@ def build(dossiers, clock, seed: int) -> None:
         clock.set(MORNING + day * DAY)
         for _ in range(rng.randint(1, 4)):
             branch = rng.choice(["hk-01", "hk-02"])
-            code = dossiers.open(rng.choice(PROCEDURES), CITIZEN, branch, "staff:off1")["code"]
+            procedure = rng.choice(PROCEDURES)
+            code = dossiers.open(procedure, CITIZEN, branch, "staff:off1")["code"]
             if rng.random() < 0.15:
                 dossiers.move(code, "rejected", COUNTER, "staff:off1", branch, "thiếu giấy tờ")
                 continue
             for to, side in PATH[:rng.randint(0, len(PATH))]:
                 clock.advance(rng.choice([600, DAY, 3 * DAY]))
-                dossiers.move(code, to, side, "staff:x", branch, "ghi chú")
+                dossiers.move(code, to, side, "staff:x", branch, "ghi chú", missing=waived(procedure))
             clock.set(MORNING + day * DAY)
 
 
@@ -102,7 +104,7 @@ def test_on_time_late_and_overdue_of_single_dossiers(app, api, clock):
     codes = [rt.dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")["code"] for _ in range(3)]
     for code in codes[:2]:
         for to, side in PATH[:2]:
-            rt.dossiers.move(code, to, side, "staff:off1", "hk-01")
+            rt.dossiers.move(code, to, side, "staff:off1", "hk-01", missing=waived("HT-KS"))
     clock.advance(DAY)
     rt.dossiers.move(codes[0], "result_ready", DEPARTMENT, "jus1", None)     # on the due day: on time
     clock.advance(DAY)

@@ -12,6 +12,7 @@ from motcua.kiosk.flow import DossierFound, Kiosk
 from motcua.kiosk.settings import KioskSettings
 
 from test_kiosk import drive, shot
+from test_intake import waived_for
 
 DAY = 24 * 3600
 CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
@@ -23,7 +24,8 @@ def opened(server, *moves: str) -> dict:
     answer = server.post("/dossiers", "off1", {"procedure": "HT-KS", "citizen": CITIZEN})
     assert answer.status_code == 201, answer.text
     for status in moves:
-        moved = server.post(f"/dossiers/{answer.json()['code']}/status", "admin", {"status": status, "note": "Bản sao giấy chứng sinh"})
+        moved = server.post(f"/dossiers/{answer.json()['code']}/status", "admin",
+                            {"status": status, "note": "Bản sao giấy chứng sinh", "missing": waived_for(answer.json())})
         assert moved.status_code == 200, moved.text
     return server.get(f"/dossiers/{answer.json()['code']}").json()
 

@@ -70,6 +70,7 @@ def test_the_document_describes_every_route_of_the_app(doc):
 # writes its read event before it answers, /health answers 503 when the server cannot serve, and a
 # report read on the read executor past its limit answers 503 read_timed_out.
 READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers/{code}/documents/{sha256}"),
+                  ("get", "/dossiers/{code}/offers"),   # the citizen's documents: none when documents are off
                   ("get", "/health"), *(("get", f"/branches/{{b}}/{report}.{form}")
                                         for report in ("report", "dossiers-report") for form in ("json", "csv"))}
 

@@ -135,6 +135,9 @@ MATRIX = {
     "POST /dossiers/{code}/documents":              "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /dossiers/{code}/documents/{sha256}":      "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /citizens/{id_number}/documents":          "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    # Intake: the branch's unfinished intakes, and what may be reused for a dossier (its branches' staff).
+    "GET /branches/{b}/intakes":                    "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /dossiers/{code}/offers":                  "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
 }
 
 # The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what

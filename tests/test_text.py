@@ -8,6 +8,7 @@ import pytest
 from motcua.core.text import hidden_characters
 
 from conftest import PASSWORD
+from test_intake import waived_for
 
 CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
 # Each prints as nothing, or makes what follows print as something else.
@@ -23,10 +24,10 @@ def done_ticket(api) -> dict:
     return ticket
 
 
-def opened(api) -> str:
+def opened(api) -> dict:
     answer = api.post("/dossiers", "off1", {"procedure": "KD-TL", "citizen": CITIZEN})
     assert answer.status_code == 201, answer.text
-    return answer.json["code"]
+    return answer.json
 
 
 def citizen_name(api, text):
@@ -38,7 +39,9 @@ def citizen_phone(api, text):
 
 
 def dossier_note(api, text):
-    return api.post(f"/dossiers/{opened(api)}/status", "off1", {"status": "digitized", "note": text})
+    dossier = opened(api)
+    return api.post(f"/dossiers/{dossier['code']}/status", "off1",
+                    {"status": "digitized", "note": text, "missing": waived_for(dossier)})
 
 
 def rating_comment(api, text):

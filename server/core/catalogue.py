@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .administration import MAX_PROCEDURE_NAME_CHARS, checked_names
 from .model import Conflict, Invalid, NotFound
+from . import procedures
 from .procedures import Catalogue, Department, DocumentKind, Procedure, field_names, from_data, load, to_data
 
 DEPARTMENT_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -32,7 +33,7 @@ def read(store) -> Catalogue:
 
     def build(db) -> Catalogue:
         departments = {r["code"]: Department(r["code"], r["name_vi"], r["name_en"]) for r in rows(db, "departments")}
-        kinds = {r["kind"]: DocumentKind(r["kind"], r["name_vi"], r["name_en"], bool(r["reusable"]))
+        kinds = {r["kind"]: DocumentKind(r["kind"], r["name_vi"], r["name_en"], bool(r["reusable"]), r["valid_months"])
                  for r in rows(db, "document_kinds")}
         procedures = {r["code"]: Procedure(r["code"], r["name_vi"], r["name_en"], r["field"], r["department"],
                                            r["statutory_days"], tuple(kinds[k] for k in json.loads(r["documents"])),
@@ -55,7 +56,8 @@ def replace(store, catalogue: Catalogue) -> None:
             db.execute(f"delete from {table}")  # nosec B608  # table: the three catalogue tables named above
         data = to_data(catalogue)
         db["departments"].insert_all(data["departments"], pk="code")
-        db["document_kinds"].insert_all([{"kind": k, **v, "reusable": int(v["reusable"])}
+        db["document_kinds"].insert_all([{"kind": k, **v, "reusable": int(v["reusable"]),
+                                          "valid_months": v.get("valid_months")}
                                          for k, v in data["document_kinds"].items()], pk="kind")
         db["procedures"].insert_all([_procedure_row(p) for p in catalogue.procedures.values()], pk="code")
         missing = [r["code"] for r in kept if r["department"] not in catalogue.departments
@@ -124,12 +126,16 @@ class LiveCatalogue:
 
     # ---- document kinds --------------------------------------------------------------------
 
-    def add_document_kind(self, kind: str, name_vi: str, name_en: str, reusable: bool) -> DocumentKind:
-        """A new kind of document; `reusable`: whether a copy may serve another dossier of its citizen."""
+    def add_document_kind(self, kind: str, name_vi: str, name_en: str, reusable: bool,
+                          valid_months: int | None = None) -> DocumentKind:
+        """A new kind of document; `reusable`: whether a copy may serve another dossier of its citizen;
+        `valid_months`: how long a copy serves (None: no limit)."""
         if not KIND_CODE.match(kind or ""):
             raise Invalid("a document kind is 1-40 small letters, digits or _", "bad_id")
         names = checked_names(name_vi, name_en)
-        self._insert("document_kinds", {"kind": kind, **names, "reusable": int(bool(reusable))}, "kind_exists",
+        months = procedures.valid_months(valid_months, kind, "the document kind")
+        self._insert("document_kinds", {"kind": kind, **names, "reusable": int(bool(reusable)),
+                                        "valid_months": months}, "kind_exists",
                      f"there is a document kind {kind!r} already")
         return self._changed().kinds[kind]
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Iterable
 
 from motcua import audit
+from motcua.core import intake
 from motcua.core.clock import LocalTime
 from motcua.core.model import ACTIVE_AT_COUNTER, Conflict, DomainError, Invalid, NotFound
 from motcua.core.procedures import Catalogue
@@ -89,7 +90,7 @@ def check_character(text: str) -> str:
 
 def kind_view(kind) -> dict:
     """A document kind as the API shows it: its code, names and whether a copy may serve another dossier."""
-    return {"kind": kind.kind, "name": _names(kind), "reusable": kind.reusable}
+    return {"kind": kind.kind, "name": _names(kind), "reusable": kind.reusable, "valid_months": kind.valid_months}
 
 
 def code_unit(branch: str, unit_code: str = "") -> str:
@@ -259,8 +260,9 @@ class Dossiers:
         return self.store.write(write)
 
     def move(self, code: str, to: str, sides: Iterable[str], actor: str, place: str | None,
-             note: str | None = None) -> dict:
-        """Move a dossier to status `to` (checked against its status inside the write); returns its row."""
+             note: str | None = None, missing: Iterable[intake.MissingReason] = ()) -> dict:
+        """Move a dossier to status `to` (checked against its status inside the write); returns its row.
+        To digitised: every required document attached, or a reason in `missing` for each one that is not."""
         if to not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}", "bad_status")
         if note:
@@ -276,6 +278,8 @@ class Dossiers:
             check_move(row["status"], to, sides)
             if to in NEEDS_NOTE and not note:
                 raise Invalid(f"moving a dossier to {to} needs a note saying why", "note_needed")
+            if to == DIGITIZED:
+                self._record_missing(db, row, missing, actor, now)
             changes = {"status": to, "updated_at": now}
             if to == REJECTED:
                 changes["reject_reason"] = note
@@ -288,6 +292,23 @@ class Dossiers:
         if to == RESULT_READY and self.notifier is not None:
             self.notifier.wake()
         return row
+
+    def _record_missing(self, db, row: dict, missing: Iterable[intake.MissingReason], actor: str, now: float) -> None:
+        """In the digitising write: refuse a dossier whose required documents are missing unexplained
+        (motcua.core.intake), else record the reasons given for those missing."""
+        attached = [r["kind"] for r in db.query("select kind from dossier_documents where dossier = ?", [row["code"]])]
+        reasons = intake.check_complete(self.catalogue.procedure(row["procedure"]), attached, missing)
+        db["dossier_missing_documents"].insert_all(
+            [{"dossier": row["code"], "kind": r.kind, "reason": r.reason, "note": r.note, "at": now, "actor": actor}
+             for r in reasons], replace=True)
+
+    def missing_documents(self, code: str) -> list[dict]:
+        """The required documents the dossier was sent on without, each with the reason recorded."""
+        rows = self.store.query("select * from dossier_missing_documents where dossier = ? order by rowid", [code])
+        kinds = self.catalogue.kinds
+        return [{"kind": r["kind"], "name": _names(kinds[r["kind"]]) if r["kind"] in kinds else None,
+                 "reason": r["reason"], "note": r["note"], "actor": r["actor"], "at": self.local.iso(r["at"])}
+                for r in rows]
 
     def citizen_at_counter(self, row: dict, engine, branch: str, actor: str) -> bool:
         """True when the dossier's citizen is at actor's own counter now: the dossier's ticket is called or
@@ -386,6 +407,7 @@ class Dossiers:
             "required_documents": [kind_view(d) for d in procedure.documents]
             if procedure else [],
             "documents": self.documents(row["code"]),
+            "missing_documents": self.missing_documents(row["code"]),
             "events": [{"from_status": e["from_status"], "status": e["to_status"], "at": self.local.iso(e["at"]),
                         "actor": e["actor"], "branch": e["branch"], "note": e["note"]} for e in history],
         }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from motcua.core.model import Invalid, NotFound
 
+MAX_VALID_MONTHS = 1200
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "procedures.json"
 
 
@@ -25,6 +26,7 @@ class DocumentKind:
     name_vi: str
     name_en: str
     reusable: bool = False
+    valid_months: int | None = None   # a copy older than this many months no longer serves (None: no limit)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _from_data(data: dict, source: str) -> Catalogue:
         reusable = v.get("reusable", reusable_by_default(k))
         if not isinstance(reusable, bool):
             raise Invalid(f"{source}: document kind {k} needs reusable true or false", "bad_catalogue")
-        kinds[k] = DocumentKind(k, v["name_vi"], v["name_en"], reusable)
+        kinds[k] = DocumentKind(k, v["name_vi"], v["name_en"], reusable, valid_months(v.get("valid_months"), k, source))
     procedures: dict[str, Procedure] = {}
     for p in data["procedures"]:
         code = p["code"]
@@ -154,13 +156,28 @@ def _from_data(data: dict, source: str) -> Catalogue:
     return Catalogue(procedures, departments, kinds)
 
 
+def valid_months(value, kind: str, source: str) -> int | None:
+    """A kind's validity in months (None: no limit); Invalid("bad_catalogue") unless a whole number 1-1200."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_VALID_MONTHS:
+        raise Invalid(f"{source}: document kind {kind} needs valid_months of 1 to {MAX_VALID_MONTHS}, or none",
+                      "bad_catalogue")
+    return value
+
+
+def kind_data(kind: DocumentKind) -> dict:
+    """A document kind in the catalogue's JSON form (valid_months only when it has one)."""
+    return {"name_vi": kind.name_vi, "name_en": kind.name_en, "reusable": kind.reusable,
+            **({"valid_months": kind.valid_months} if kind.valid_months is not None else {})}
+
+
 def to_data(catalogue: Catalogue) -> dict:
     """The catalogue in its JSON form, which from_data reads back."""
     return {
         "departments": [{"code": d.code, "name_vi": d.name_vi, "name_en": d.name_en}
                         for d in catalogue.departments.values()],
-        "document_kinds": {k.kind: {"name_vi": k.name_vi, "name_en": k.name_en, "reusable": k.reusable}
-                           for k in catalogue.kinds.values()},
+        "document_kinds": {k.kind: kind_data(k) for k in catalogue.kinds.values()},
         "procedures": [{"code": p.code, "name_vi": p.name_vi, "name_en": p.name_en, "field": p.field,
                         "department": p.department, "statutory_days": p.statutory_days,
                         "documents": [k.kind for k in p.documents], "services": list(p.services),

@@ -64,11 +64,12 @@ def admin_update_department(d):
 
 @bp.post("/admin/document-kinds")
 @operation("a new kind of document procedures may require, and whether a copy may be reused for another dossier "
-           "of its citizen (admin)", schemas.AdminDocumentKind, status=201, body=schemas.NewDocumentKind,
+           "of its citizen, and for how many months after it was digitised (valid_months; absent: no limit) (admin)", schemas.AdminDocumentKind, status=201, body=schemas.NewDocumentKind,
            caller=ADMIN, conflict=True)
 def admin_add_document_kind():
     body = json_body()
-    kind = runtime().catalogue.add_document_kind(body.kind, body.name.vi, body.name.en, body.reusable)
+    kind = runtime().catalogue.add_document_kind(body.kind, body.name.vi, body.name.en, body.reusable,
+                                                 body.valid_months)
     return jsonify(kind_view(kind)), 201
 
 
@@ -108,7 +109,7 @@ def department_view(department) -> dict:
 
 
 def kind_view(kind) -> dict:
-    return {"kind": kind.kind, "name": names(kind), "reusable": kind.reusable}
+    return {"kind": kind.kind, "name": names(kind), "reusable": kind.reusable, "valid_months": kind.valid_months}
 
 
 def procedure_view(procedure) -> dict:

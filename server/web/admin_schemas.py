@@ -16,8 +16,11 @@ from motcua.core.administration import (BRANCH_ID, COUNTER_ID, HHMM, LETTER, MAX
                                         MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_PROCEDURE_NAME_CHARS, MEAN_MIN_RANGE,
                                         SERVICE_ID, UNIT_CODE)
 from motcua.core.catalogue import DEPARTMENT_CODE, FIELD_CODE, KIND_CODE, MAX_STATUTORY_DAYS, PROCEDURE_CODE
+from motcua.core.procedures import MAX_VALID_MONTHS
 from .schemas import Answer, Body, CounterChange, Names  # noqa: F401  (CounterChange: the same body as the manager's)
 
+VALID_MONTHS = ("how many months after it was digitised a copy serves another dossier: an older one is not offered "
+                "for reuse (absent or null: no limit)")
 HIDDEN = "no control, format or text-direction character (400 bad_value)"
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"\S", description=HIDDEN)]
 ProcedureName = Annotated[str, Field(min_length=1, max_length=MAX_PROCEDURE_NAME_CHARS, pattern=r"\S", description=HIDDEN)]
@@ -102,6 +105,7 @@ class NewDocumentKind(Body):
     name: NamesGiven
     reusable: bool = Field(description="whether a copy may serve another dossier of its citizen: an identity card "
                                        "or a certificate yes, an application form never")
+    valid_months: int | None = Field(None, ge=1, le=MAX_VALID_MONTHS, description=VALID_MONTHS)
 
 
 StatutoryDays = Annotated[int, Field(ge=1, le=MAX_STATUTORY_DAYS, description="statutory working days")]
@@ -226,6 +230,7 @@ class CatalogueKind(Body):
     name_vi: Annotated[str, Field(min_length=1)]
     name_en: Annotated[str, Field(min_length=1)]
     reusable: bool | None = Field(None, description="absent: yes, except for a kind whose name ends in form")
+    valid_months: int | None = Field(None, ge=1, le=MAX_VALID_MONTHS, description=VALID_MONTHS)
 
 
 class CatalogueProcedure(Body):
@@ -258,6 +263,7 @@ class AdminDocumentKind(Answer):
     kind: str
     name: Names
     reusable: bool
+    valid_months: int | None = Field(description=VALID_MONTHS)
 
 
 class AdminProcedure(Answer):

@@ -6,11 +6,14 @@ bytes are sent.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, jsonify, make_response, request
 from pydantic import BaseModel, Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import Principal
+from motcua.core import intake
 from motcua.core.dossiers import ADMIN, COUNTER, valid_id_number
 from motcua.core.model import Invalid, StorageUnavailable
 from motcua.documents import (JPEG, MIMES, PDF, PNG, Actor, CitizenNotPresent, Documents, DocumentTooLarge,
@@ -125,7 +128,8 @@ def attached_answer(row: dict) -> dict:
            "officer's counter: the dossier's ticket is called or being served at a counter the officer holds "
            "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Only a kind the catalogue "
            "marks reusable (identity cards, certificates; never an application form) is reused: otherwise 409 "
-           "not_reusable. Every reuse is an event of the dossier (document_reused:{sha256}). A scan past "
+           "not_reusable; a copy digitised longer ago than its kind's valid_months is 409 document_expired. "
+           "Every reuse is an event of the dossier (document_reused:{sha256}). A scan past "
            "`[dossiers] max_document_mib` is 413 document_too_large, its limit in details.max_mib, however far past it is",
            Attached, status=201, body=Reuse, form=Upload, caller=ATTACHER, conflict=True, errors=(415,))
 def attach_document(code):
@@ -147,9 +151,19 @@ def attach_document(code):
         rt = runtime()
         present = who.branch is not None and rt.dossiers.citizen_at_counter(dossier, rt.engine, who.branch, who.actor)
         reusable = {k.kind for k in rt.dossiers.catalogue.kinds.values() if k.reusable}
+        refuse_expired(dossier, body.reuse, body.kind)
         attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind), present,
                                    reusable)
     return jsonify(attached_answer(attached)), 201
+
+
+def refuse_expired(dossier: dict, sha: str, kind: str | None) -> None:
+    """409 document_expired when the citizen's document of that sha is older than its kind's valid_months."""
+    dossiers = runtime().dossiers
+    for row in documents_part().of_citizen(dossier["citizen_id"]):
+        if row["sha256"] == sha:
+            digitised_on = date.fromisoformat(dossiers.local.day(row["created_at"]))
+            intake.check_fresh(dossiers.catalogue.kinds.get(kind or row["kind"]), digitised_on, dossiers.today())
 
 
 @bp.get("/citizens/<id_number>/documents")

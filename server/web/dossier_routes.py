@@ -16,6 +16,7 @@ from pydantic import Field
 from motcua.accounts import Principal
 from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, STATUSES, Citizen,
                                   NotPermitted, kind_view)
+from motcua.core import intake
 from motcua.core.model import Invalid
 from . import schemas, throttle
 from .events import broadcaster
@@ -50,17 +51,35 @@ class NewDossier(schemas.Body):
     branch: str | None = Field(default=None, description="the receiving branch; default: the officer's own")
 
 
+class MissingReasonIn(schemas.Body):
+    kind: str = Field(description="a document kind the dossier's procedure requires and the dossier lacks")
+    reason: Literal[intake.REASONS] = Field(description="issued_here: the centre issues it itself; "
+                                            "population_database: looked up in the national population database; "
+                                            "national_database: looked up in another national database; "
+                                            "held_earlier: the centre holds it from an earlier dossier; other: say "
+                                            "why in note")
+    note: str = Field(default="", max_length=intake.MAX_REASON_NOTE_CHARS,
+                      description="words for the reason; needed for other (400 bad_missing_reason)")
+
+
 class StatusChange(schemas.Body):
     status: DossierStatus
     note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS,
                              description="what to bring (supplement_requested), why (rejected); line feeds "
                                          "but no other control, format or text-direction character (400 bad_note)")
+    missing: list[MissingReasonIn] = Field(
+        default_factory=list, max_length=50,
+        description="to digitized: why each required document not attached is missing (409 documents_missing, "
+                    "details.missing naming the kinds, when one has no reason; 400 bad_missing_reason for a kind "
+                    "the procedure does not require)")
 
 
 class DocumentKindOut(schemas.Answer):
     kind: str
     name: schemas.Names
     reusable: bool = Field(description="whether a citizen's copy may be reused for another dossier")
+    valid_months: int | None = Field(description="how many months after it was digitised a copy may serve "
+                                                 "another dossier (null: no limit)")
 
 
 class ProcedureOut(schemas.Answer):
@@ -119,6 +138,15 @@ class AttachedDocument(schemas.Answer):
     attached_by: str | None
 
 
+class MissingDocument(schemas.Answer):
+    kind: str
+    name: schemas.Names | None
+    reason: Literal[intake.REASONS]
+    note: str
+    actor: str | None
+    at: str
+
+
 class DossierEvent(schemas.Answer):
     from_status: DossierStatus | None
     status: DossierStatus
@@ -142,6 +170,8 @@ class FullDossier(DossierSummary):
     updated_at: str
     required_documents: list[DocumentKindOut]
     documents: list[AttachedDocument]
+    missing_documents: list[MissingDocument] = Field(
+        description="the required documents it was digitised without, each with the reason the officer recorded")
     events: list[DossierEvent]
     lookup_url: str = Field(description="the public lookup page, as the receipt's QR code carries it")
 
@@ -313,8 +343,9 @@ def full_dossier(code):
 
 
 @bp.post("/dossiers/<code>/status")
-@operation("move a dossier along its path: the counter digitises, sends on and hands back; the department asks "
-           "for a supplement, marks the result ready or rejects; result ready writes the citizen's message (by phone, "
+@operation("move a dossier along its path: the counter digitises (every document the procedure requires attached, "
+           "or a reason given in missing for each one that is not: else 409 documents_missing), sends on and hands "
+           "back; the department asks for a supplement, marks the result ready or rejects; result ready writes the citizen's message (by phone, "
            "[notify] gateway) with the move, sent after it is committed", FullDossier, body=StatusChange, caller=HANDLERS,
            conflict=True)
 def move_dossier(code):
@@ -323,7 +354,8 @@ def move_dossier(code):
     found = sides(who, row)
     body = json_body()
     try:
-        moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note)
+        moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note,
+                              [intake.MissingReason(m.kind, m.reason, m.note) for m in body.missing])
     except NotPermitted as refused:
         raise Forbidden(refused.message, refused.code) from None
     tell_branches(moved)
