@@ -15,10 +15,10 @@ staff_pages = Blueprint("staff_pages", __name__)
 # page name -> (its HTML in display/, the catalogue prefixes it reads besides "staff.")
 PAGES = {
     "login": ("login.html", ()),
-    "counter": ("counter.html", ("counter.", "cdossier.", "dossier.", "document.")),
+    "counter": ("counter.html", ("counter.", "cdossier.", "dossier.", "document.", "supplement.")),
     "admin": ("admin.html", ("admin.",)),
     "manager": ("manager.html", ("manager.", "report.", "rating.", "dreports.", "list.")),
-    "department": ("department.html", ("dpages.dept.", "dossier.")),
+    "department": ("department.html", ("dpages.dept.", "dossier.", "supplement.", "document.")),
 }
 
 
