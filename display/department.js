@@ -168,10 +168,8 @@
 
   async function uploadSupplement() {
     const file = $("su-file").files[0];
-    if (!file) { $("su-file").focus(); return; }
-    $("su-upload").disabled = true;
+    if (!file) return;   // the file picker closed without a choice
     const answer = await Supplement.upload(opened.code, $("su-kind").value, file, session.csrf);
-    $("su-upload").disabled = false;
     if (answer.status !== 201) {
       $("action-error").textContent = Supplement.refusal(answer);
       $("action-error").hidden = false;
@@ -332,7 +330,7 @@
     if (pending) send(pending, $("note").value.trim() || null);
   });
   $("note-cancel").addEventListener("click", closeNote);
-  $("su-upload").addEventListener("click", uploadSupplement);
+  $("su-file").addEventListener("change", uploadSupplement);
   $("refresh").addEventListener("click", refresh);
 
   async function refresh() {

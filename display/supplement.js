@@ -112,11 +112,11 @@
   }
 
   async function attach() {
+    // The browser's own file button speaks its own language: a label in ours opens it, and the chosen scan
+    // is uploaded at once.
     const file = $("s-file").files[0];
-    if (!found || !file) { $("s-file").focus(); return; }
-    $("s-upload").disabled = true;
+    if (!found || !file) return;
     const answer = await upload(found.code, $("s-kind").value, file, Staff.current.csrf);
-    $("s-upload").disabled = false;
     if (answer.status !== 201) { say(refusal(answer), "bad"); return; }
     const item = document.createElement("li");
     item.textContent = `${nameOf(kinds[answer.body.kind], answer.body.kind)} · ${file.name}`;
@@ -141,7 +141,7 @@
     $("supplement-open").addEventListener("click", openDialog);
     $("s-find").addEventListener("click", find);
     $("s-code").addEventListener("keydown", (event) => { if (event.key === "Enter") find(); });
-    $("s-upload").addEventListener("click", attach);
+    $("s-file").addEventListener("change", attach);
     $("s-back").addEventListener("click", sendBack);
   }
 

@@ -94,8 +94,7 @@ def test_a_supplement_asked_by_the_department_is_brought_to_another_branch(app, 
     assert counter.input_value("#s-kind") == "birth_notice"   # the kind asked for comes first
     scan = tmp_path / "giay-bao-sinh.pdf"
     scan.write_bytes(pdf("Giay bao sinh"))
-    counter.set_input_files("#s-file", str(scan))
-    counter.click("#s-upload")
+    counter.set_input_files("#s-file", str(scan))   # chosen: uploaded at once
     counter.wait_for_selector("#s-attached li", timeout=WAIT_MS)
     shoot(counter, "supplement-counter")
     counter.click("#s-back")
@@ -142,7 +141,6 @@ def test_the_department_attaches_a_supplement_brought_to_it_and_sees_one_lapsed(
     scan = tmp_path / "bao-sinh.pdf"
     scan.write_bytes(pdf("Bao sinh"))
     department.set_input_files("#su-file", str(scan))
-    department.click("#su-upload")
     department.wait_for_selector("#d-documents a", timeout=WAIT_MS)
     department.click("#actions button[data-move='processing']")
     department.wait_for_selector(f"#d-status:text-is('{VI['dossier.status.processing']}')", timeout=WAIT_MS)
