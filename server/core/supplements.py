@@ -3,7 +3,7 @@ dossier's due date (README "Supplements").
 
 - Asking (processing -> supplement_requested) records the note, the document kinds asked for (optional), the
   local day of the request and the supplement's own due date: `supplement_days` working days after it.
-- While the dossier waits, its time does not run against the agency (Decree 61/2018/NĐ-CP art. 19 as amended
+- While the dossier waits, its time does not run against the agency (Decree 61/2018/NĐ-CP art. 20 as amended
   by Decree 107/2021/NĐ-CP: the time already spent counts, the count goes on from the complete dossier): it is
   overdue only if it was overdue when the supplement was asked for.
 - Bringing it (supplement_requested -> processing) pushes the due date back by the working days waited: those
