@@ -11,7 +11,9 @@ import requests
 
 from motcua.i18n import catalogue
 
-from conftest import MORNING
+from axe import violations
+from conftest import MORNING, PASSWORD
+from layout import problems
 from test_counter_dossier import SIZES, at_counter, browse, config, shoot  # noqa: F401
 from test_documents import pdf
 from test_dossier_routes import CITIZEN, DAY, department_template, opened, tokens  # noqa: F401
@@ -145,6 +147,47 @@ def test_the_department_attaches_a_supplement_brought_to_it_and_sees_one_lapsed(
     department.click("#actions button[data-move='processing']")
     department.wait_for_selector(f"#d-status:text-is('{VI['dossier.status.processing']}')", timeout=WAIT_MS)
     assert department.errors == []
+
+
+def test_the_supplement_s_states_pass_axe(app, live_app, chromium):
+    """The public page, the counter's dialog and the department's dossier while a supplement is awaited: no WCAG
+    2.1 A/AA violation, nothing clipped or overlapping (axe is injected: these contexts bypass the CSP)."""
+    code = opened(_Api(live_app), procedure="HT-KS")["code"]
+    for who, status, note, kinds in (("off1", "digitized", None, None), ("off1", "processing", None, None),
+                                     ("jus1", "supplement_requested", NOTE, ["birth_notice", "id_card"])):
+        answer = live_app.post(f"/dossiers/{code}/status", who, {"status": status, "note": note, "kinds": kinds})
+        assert answer.status_code == 200, answer.text
+    found = {}
+
+    def audit(page, name: str, scope: str = "html") -> None:
+        broken = violations(page, scope) + problems(page, "body" if scope == "html" else scope)
+        if broken:
+            found[name] = broken
+
+    public = chromium.new_context(bypass_csp=True, viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    public.goto(f"{live_app.base}/d/{code}")
+    public.wait_for_selector("#supplement:not([hidden])", timeout=WAIT_MS)
+    audit(public, "public")
+    for who, path in (("off2", "/counter?branch=hk-02&counter=1"), ("jus1", "/department")):
+        context = chromium.new_context(bypass_csp=True, viewport=SIZES[1])
+        assert context.request.post(live_app.api + "/auth/session", data={"username": who, "password": PASSWORD}).ok
+        page = context.new_page()
+        page.goto(live_app.base + path)
+        if who == "off2":
+            page.wait_for_selector("#console:not([hidden])", timeout=WAIT_MS)
+            page.click("#supplement-open")
+            page.fill("#s-code", code)
+            page.click("#s-find")
+            page.wait_for_selector("#s-found:not([hidden]) .supplement-asked", timeout=WAIT_MS)
+            audit(page, "counter", "#supplement-dialog")
+        else:
+            page.click(f"#queue tr[data-code='{code}'] button.open", timeout=WAIT_MS)
+            page.wait_for_selector("#d-supplement:not([hidden])", timeout=WAIT_MS)
+            audit(page, "department")
+            page.click("#actions button[data-move='rejected']")   # the note form, kinds not offered for a rejection
+            assert page.is_hidden("#note-kinds")
+        context.close()
+    assert found == {}
 
 
 def shoot_phone(page, name: str) -> None:
