@@ -6,13 +6,17 @@ processing again, its due date moved back by the working days waited."""
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
 
+import pytest
 import requests
+from cryptography.fernet import Fernet
 
 from motcua.i18n import catalogue
 
 from axe import violations
-from conftest import MORNING, PASSWORD
+from conftest import MORNING, PASSWORD, make_server, motcua
 from layout import problems
 from test_counter_dossier import SIZES, at_counter, browse, config, shoot  # noqa: F401
 from test_documents import pdf
@@ -194,3 +198,75 @@ def shoot_phone(page, name: str) -> None:
     from test_counter_dossier import SHOTS
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def documents_server(tmp_path, real_template):
+    """A real server (its own process, the wall's clock) that keeps documents, with a Justice user."""
+    srv = make_server(tmp_path, real_template, f'[dossiers]\ndocument_key = "{Fernet.generate_key().decode()}"\n')
+    motcua("user", "add", "--username", "jus9", "--password", PASSWORD, "--role", "department",
+           "--department", "justice", db=srv.db)
+    srv.tokens["jus9"] = srv.login("jus9")
+    yield srv
+    srv.kill(signal.SIGTERM)
+
+
+def test_the_round_trip_on_a_real_server(documents_server, chromium, tmp_path):
+    """The same loop against `motcua serve` in its own process, gevent and the outbox's sender included: the
+    notice is committed in the citizen's language, hk-02 takes the supplement in, the department sees the dossier
+    in processing, and a supplement brought the day it was asked for moves the due date by nothing."""
+    server = documents_server
+    made = server.post("/dossiers", "off1", {"procedure": "HT-KS", "citizen": {**CITIZEN, "lang": "en"}})
+    assert made.status_code == 201, made.text
+    code, due = made.json()["code"], made.json()["due_date"]
+    for status in ("digitized", "processing"):
+        assert server.post(f"/dossiers/{code}/status", "off1", {"status": status}).status_code == 200
+    pages = []
+
+    def signed_in(who: str, path: str):
+        context = chromium.new_context(viewport=SIZES[1])
+        assert context.request.post(server.api + "/auth/session", data={"username": who, "password": PASSWORD}).ok
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("console", lambda m: page.errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(server.base + path)
+        pages.append(page)
+        return page
+
+    try:
+        department = signed_in("jus9", "/department")
+        department.click(f"#queue tr[data-code='{code}'] button.open", timeout=WAIT_MS)
+        department.click("#actions button[data-move='supplement_requested']", timeout=WAIT_MS)
+        department.fill("#note", NOTE)
+        department.check("#note-kinds-list input[value='birth_notice']")
+        department.click("#note-send")
+        department.wait_for_selector("#d-supplement:not([hidden]) .supplement-asked", timeout=WAIT_MS)
+        with sqlite3.connect(server.db) as db:   # what the server committed, read by another process
+            rows = db.execute("select recipient, lang, texts from outbox where kind = 'supplement_requested'").fetchall()
+        [(recipient, lang, texts)] = rows
+        assert (recipient, lang) == (CITIZEN["phone"], "en")
+        assert code in json.loads(texts)["en"] and NOTE in json.loads(texts)["en"]
+
+        counter = signed_in("off2", "/counter?branch=hk-02&counter=1")
+        counter.wait_for_selector("#console:not([hidden])", timeout=WAIT_MS)
+        counter.click("#supplement-open")
+        counter.fill("#s-code", code)
+        counter.click("#s-find")
+        counter.wait_for_selector("#s-found:not([hidden]) .supplement-asked", timeout=WAIT_MS)
+        scan = tmp_path / "giay-chung-sinh.pdf"
+        scan.write_bytes(pdf("Giay chung sinh"))
+        counter.set_input_files("#s-file", str(scan))
+        counter.wait_for_selector("#s-attached li", timeout=WAIT_MS)
+        counter.click("#s-back")
+        counter.wait_for_selector(f"#s-message:text-is('{VI['supplement.sent_back']}')", timeout=WAIT_MS)
+
+        department.click("#refresh")
+        department.wait_for_selector(f"#d-status:text-is('{VI['dossier.status.processing']}')", timeout=WAIT_MS)
+        assert "Giấy chứng sinh" in department.inner_text("#d-documents")
+        full = requests.get(f"{server.api}/dossiers/{code}/full", headers=server.auth("jus9"), timeout=10).json()
+        assert (full["status"], full["due_date"], full["waited_days"]) == ("processing", due, 0)
+        assert all(page.errors == [] for page in pages)
+    finally:
+        for page in pages:
+            page.context.close()
