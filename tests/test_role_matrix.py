@@ -382,7 +382,8 @@ def test_each_cell_of_the_matrix_holds_against_the_app(caller, op):
 # Cells where the caller is let in but the action itself is refused whoever asks: a department moves a
 # dossier only along the department's own steps, and the cells' move (to digitized) is the counter's.
 # A department attaches documents only while a supplement is awaited, which the cells' dossiers do not.
-REFUSED_BY_THE_ACTION = {("POST /dossiers/{code}/status", "department"), ("POST /dossiers/{code}/documents", "department")}
+REFUSED_BY_THE_ACTION = {("POST /dossiers/{code}/status", "department"),
+                         ("POST /dossiers/{code}/documents", "department")}
 
 
 def declared_cell(described: dict, role: str) -> str:

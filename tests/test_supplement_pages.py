@@ -18,7 +18,7 @@ from motcua.i18n import catalogue
 from axe import violations
 from conftest import MORNING, PASSWORD, make_server, motcua
 from layout import problems
-from test_counter_dossier import SIZES, at_counter, browse, config, shoot  # noqa: F401
+from test_counter_dossier import SIZES, _Api, at_counter, browse, config, shoot  # noqa: F401
 from test_documents import pdf
 from test_dossier_routes import CITIZEN, DAY, department_template, opened, tokens  # noqa: F401
 
@@ -27,14 +27,34 @@ NOTE = "Bring the hospital's birth notice, signed"
 VI = catalogue("vi")
 
 
-class _Api:
-    def __init__(self, live_app):
-        self.live_app = live_app
+def ask(department, code: str, shot: str | None = None) -> None:
+    """On the department's page: ask for the supplement NOTE of the dossier, the birth notice ticked."""
+    department.click(f"#queue tr[data-code='{code}'] button.open", timeout=WAIT_MS)
+    department.click("#actions button[data-move='supplement_requested']", timeout=WAIT_MS)
+    department.fill("#note", NOTE)
+    department.check("#note-kinds-list input[value='birth_notice']")
+    if shot:
+        shoot(department, shot)
+    department.click("#note-send")
+    department.wait_for_selector("#d-supplement:not([hidden]) .supplement-asked", timeout=WAIT_MS)
 
-    def post(self, path, who=None, json=None):
-        answer = self.live_app.post(path, who, json)
-        answer.json = answer.json()
-        return answer
+
+def take_in(counter, code: str, scan, shot: str | None = None) -> None:
+    """At a counter's supplement dialog: the dossier found by its code as typed, the scan attached, sent back."""
+    counter.click("#supplement-open")
+    counter.fill("#s-code", code)
+    counter.click("#s-find")
+    counter.wait_for_selector("#s-found:not([hidden]) .supplement-asked", timeout=WAIT_MS)
+    assert NOTE in counter.inner_text("#s-asked")
+    assert counter.input_value("#s-kind") == "birth_notice"   # the kind asked for comes first
+    scan.write_bytes(pdf(scan.stem))
+    counter.set_input_files("#s-file", str(scan))   # chosen: uploaded at once
+    counter.wait_for_selector("#s-attached li", timeout=WAIT_MS)
+    if shot:
+        shoot(counter, shot)
+    counter.click("#s-back")
+    counter.wait_for_selector(f"#s-message:text-is('{VI['supplement.sent_back']}')", timeout=WAIT_MS)
+    assert counter.inner_text("#s-status") == VI["dossier.status.processing"]
 
 
 def notices(app) -> list[dict]:
@@ -53,14 +73,8 @@ def test_a_supplement_asked_by_the_department_is_brought_to_another_branch(app, 
     # The department asks, naming a document kind, on its page.
     department = browse("jus1", "/department")
     department.set_viewport_size(SIZES[1])
-    department.click(f"#queue tr[data-code='{code}'] button.open", timeout=WAIT_MS)
-    department.click("#actions button[data-move='supplement_requested']", timeout=WAIT_MS)
-    department.fill("#note", NOTE)
-    department.check("#note-kinds-list input[value='birth_notice']")
-    shoot(department, "supplement-ask")
-    department.click("#note-send")
-    department.wait_for_selector(f"#d-status:text-is('{VI['dossier.status.supplement_requested']}')", timeout=WAIT_MS)
-    department.wait_for_selector("#d-supplement:not([hidden]) .supplement-asked", timeout=WAIT_MS)
+    ask(department, code, "supplement-ask")
+    assert department.inner_text("#d-status") == VI["dossier.status.supplement_requested"]
     # 15 working days ([dossiers] supplement_days) after the 24th: 25-27 Nov, 30 Nov-4 Dec, 7-11 Dec, 14-15 Dec.
     assert "15/12/2026" in department.inner_text("#d-supplement")
 
@@ -92,20 +106,7 @@ def test_a_supplement_asked_by_the_department_is_brought_to_another_branch(app, 
     # hk-02's officer, of another branch, takes it in at their counter.
     counter, _ = at_counter(browse, "off2", "hk-02")
     counter.set_viewport_size(SIZES[1])
-    counter.click("#supplement-open")
-    counter.fill("#s-code", code.lower())
-    counter.click("#s-find")
-    counter.wait_for_selector("#s-found:not([hidden]) .supplement-asked", timeout=WAIT_MS)
-    assert NOTE in counter.inner_text("#s-asked")
-    assert counter.input_value("#s-kind") == "birth_notice"   # the kind asked for comes first
-    scan = tmp_path / "giay-bao-sinh.pdf"
-    scan.write_bytes(pdf("Giay bao sinh"))
-    counter.set_input_files("#s-file", str(scan))   # chosen: uploaded at once
-    counter.wait_for_selector("#s-attached li", timeout=WAIT_MS)
-    shoot(counter, "supplement-counter")
-    counter.click("#s-back")
-    counter.wait_for_selector(f"#s-message:text-is('{VI['supplement.sent_back']}')", timeout=WAIT_MS)
-    assert counter.inner_text("#s-status") == VI["dossier.status.processing"]
+    take_in(counter, code.lower(), tmp_path / "giay-bao-sinh.pdf", "supplement-counter")
 
     # The department (signed in again: the morning's session has ended) sees it back in processing, the scan
     # attached by hk-02, due four working days later.
@@ -121,7 +122,9 @@ def test_a_supplement_asked_by_the_department_is_brought_to_another_branch(app, 
     full = requests.get(f"{live_app.api}/dossiers/{code}/full", headers=live_app.auth("jus1"), timeout=10).json()
     assert (full["status"], full["due_date"], full["waited_days"]) == ("processing", "2026-12-01", 4)
     assert [d["kind"] for d in full["documents"]] == ["birth_notice"]
-    assert [e["branch"] for e in full["events"] if (e["from_status"], e["status"]) == ("supplement_requested", "processing")] == ["hk-02"]
+    back = ("supplement_requested", "processing")
+    taken = [e["branch"] for e in full["events"] if (e["from_status"], e["status"]) == back]
+    assert taken == ["hk-02"]
     public.reload()
     public.wait_for_selector("#waited:not([hidden])", timeout=WAIT_MS)
     assert public.inner_text("#due .vi") == "Thứ ba, 01/12/2026" and "4" in public.inner_text("#waited .vi")
@@ -236,30 +239,17 @@ def test_the_round_trip_on_a_real_server(documents_server, chromium, tmp_path):
 
     try:
         department = signed_in("jus9", "/department")
-        department.click(f"#queue tr[data-code='{code}'] button.open", timeout=WAIT_MS)
-        department.click("#actions button[data-move='supplement_requested']", timeout=WAIT_MS)
-        department.fill("#note", NOTE)
-        department.check("#note-kinds-list input[value='birth_notice']")
-        department.click("#note-send")
-        department.wait_for_selector("#d-supplement:not([hidden]) .supplement-asked", timeout=WAIT_MS)
+        ask(department, code)
         with sqlite3.connect(server.db) as db:   # what the server committed, read by another process
-            rows = db.execute("select recipient, lang, texts from outbox where kind = 'supplement_requested'").fetchall()
+            rows = db.execute("select recipient, lang, texts from outbox "
+                              "where kind = 'supplement_requested'").fetchall()
         [(recipient, lang, texts)] = rows
         assert (recipient, lang) == (CITIZEN["phone"], "en")
         assert code in json.loads(texts)["en"] and NOTE in json.loads(texts)["en"]
 
         counter = signed_in("off2", "/counter?branch=hk-02&counter=1")
         counter.wait_for_selector("#console:not([hidden])", timeout=WAIT_MS)
-        counter.click("#supplement-open")
-        counter.fill("#s-code", code)
-        counter.click("#s-find")
-        counter.wait_for_selector("#s-found:not([hidden]) .supplement-asked", timeout=WAIT_MS)
-        scan = tmp_path / "giay-chung-sinh.pdf"
-        scan.write_bytes(pdf("Giay chung sinh"))
-        counter.set_input_files("#s-file", str(scan))
-        counter.wait_for_selector("#s-attached li", timeout=WAIT_MS)
-        counter.click("#s-back")
-        counter.wait_for_selector(f"#s-message:text-is('{VI['supplement.sent_back']}')", timeout=WAIT_MS)
+        take_in(counter, code, tmp_path / "giay-chung-sinh.pdf")
 
         department.click("#refresh")
         department.wait_for_selector(f"#d-status:text-is('{VI['dossier.status.processing']}')", timeout=WAIT_MS)

@@ -128,9 +128,9 @@ def attached_answer(row: dict) -> dict:
 
 @bp.post("/dossiers/<code>/documents")
 @operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
-           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch; while the dossier "
-           "waits for a supplement, also an officer of ANY branch and its department, who attach the supplement and "
-           "nothing else: once it waits no more, 409 no_supplement_asked). A "
+           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch; while the "
+           "dossier waits for a supplement, also an officer of ANY branch and its department, who attach the "
+           "supplement and nothing else: once it waits no more, 409 no_supplement_asked). A "
            "document that only other branches' dossiers hold is reused only for the citizen being served at the "
            "officer's counter: the dossier's ticket is called or being served at a counter the officer holds "
            "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Only a kind the catalogue "

@@ -356,10 +356,10 @@ def full_dossier(code):
 @bp.post("/dossiers/<code>/status")
 @operation("move a dossier along its path: the counter digitises, sends on and hands back; the department asks "
            "for a supplement, marks the result ready or rejects; result ready and supplement_requested write the "
-           "citizen's message (by phone, [notify] gateway) with the move, sent after it is committed: a supplement's says "
-           "what to bring (note, kinds), by when ([dossiers] supplement_days working days) and where (any branch's "
-           "counter or the department). Back from supplement_requested to processing, the due date moves back by the "
-           "working days waited", FullDossier, body=StatusChange, caller=HANDLERS, conflict=True)
+           "citizen's message (by phone, [notify] gateway) with the move, sent after it is committed: a supplement's "
+           "says what to bring (note, kinds), by when ([dossiers] supplement_days working days) and where (any "
+           "branch's counter or the department). Back from supplement_requested to processing, the due date moves "
+           "back by the working days waited", FullDossier, body=StatusChange, caller=HANDLERS, conflict=True)
 def move_dossier(code):
     who, row = caller(), place()
     dossiers = runtime().dossiers
