@@ -143,3 +143,15 @@ def test_working_days_between_skips_weekends_and_holidays():
     working = lambda d: d.weekday() < 5 and d not in holidays  # noqa: E731
     assert working_days_between(date(2026, 11, 23), date(2026, 11, 30), working) == 4
     assert working_days_between(date(2026, 11, 27), date(2026, 11, 27), working) == 0
+
+
+def test_a_supplement_asked_for_before_the_day_was_kept_is_taken_in_without_moving_the_due_date(service):
+    dossiers, clock = service
+    row = waiting(dossiers)
+    # As a dossier asked for before m024_supplement: no day of the request, no due day.
+    dossiers.store.write(lambda db: db["dossiers"].update(row["code"], {"supplement_asked_on": None,
+                                                                        "supplement_due": None}))
+    assert dossiers.public_view(dossiers.get(row["code"]))["supplement"] is None
+    clock.advance(6 * DAY)
+    back = dossiers.move(row["code"], "processing", [COUNTER], "staff:off1", "hk-01")
+    assert (back["status"], back["due_date"], back["waited_days"]) == ("processing", "2026-11-25", 0)

@@ -56,6 +56,8 @@ CLEARED = {"supplement_note": None, "supplement_kinds": None, "supplement_asked_
 def brought(row: dict, today: date, is_working, push) -> dict:
     """The dossier's changes when its supplement is brought on today: the request cleared, the working days
     waited added up, the due date pushed back by them (push(due, n): due moved on by n working days)."""
+    if not row.get("supplement_asked_on"):   # asked for before motcua kept the day (m024_supplement): unknown
+        return dict(CLEARED)
     waited = working_days_between(date.fromisoformat(row["supplement_asked_on"]), today, is_working)
     return {**CLEARED, "waited_days": (row.get("waited_days") or 0) + waited,
             "due_date": push(row["due_date"], waited)}
