@@ -103,6 +103,8 @@
       cell(tr, moment(d.received_at), "when");
       const due = cell(tr, day(d.due_date) + " ", "due");
       if (d.overdue) due.append(pill(t("dossier.overdue"), "bad"));
+      // A supplement not brought by its day: the department may reject the dossier.
+      if (d.supplement && d.supplement.lapsed) due.append(pill(t("supplement.lapsed"), "bad"));
       tr.addEventListener("click", (event) => { if (event.target === tr || event.target.tagName === "TD") openDossier(d.code); });
       return tr;
     });
@@ -144,9 +146,38 @@
     $("d-return").textContent = name(branches[d.return_branch], d.return_branch);
     $("d-reason").hidden = !d.reject_reason;
     $("d-reason").textContent = d.reject_reason ? t("dpages.dept.reject_reason", { reason: d.reject_reason }) : "";
+    renderSupplement();
     renderActions();
     renderDocuments();
     renderEvents();
+  }
+
+  // What the dossier waits for, and the upload of a supplement brought to the department itself.
+  function renderSupplement() {
+    const asked = opened.supplement;
+    $("d-supplement").hidden = !asked;
+    $("d-supplement").replaceChildren(...(asked ? [Supplement.describe(asked)] : []));
+    $("d-supplement-upload").hidden = !asked;
+    if (!asked) return;
+    const first = asked.kinds.map((k) => k.kind);
+    const order = [...first, ...opened.required_documents.map((k) => k.kind).filter((k) => !first.includes(k))];
+    const names = Object.fromEntries(opened.required_documents.map((k) => [k.kind, k.name]));
+    for (const k of asked.kinds) names[k.kind] = k.name;
+    $("su-kind").replaceChildren(...order.map((k) => new Option(name(names[k], k), k)));
+  }
+
+  async function uploadSupplement() {
+    const file = $("su-file").files[0];
+    if (!file) return;   // the file picker closed without a choice
+    const answer = await Supplement.upload(opened.code, $("su-kind").value, file, session.csrf);
+    if (answer.status !== 201) {
+      $("action-error").textContent = Supplement.refusal(answer);
+      $("action-error").hidden = false;
+      return;
+    }
+    $("su-file").value = "";
+    message(t("supplement.attached"), "ok");
+    await openDossier(opened.code);
   }
 
   function renderActions() {
@@ -245,6 +276,16 @@
     $("note-send").textContent = t("dpages.dept.send." + to);
     $("note-send").className = "big " + (to === "rejected" ? "danger" : "primary");
     $("note").value = "";
+    // A supplement may name the documents it asks for: the procedure's, ticked here.
+    $("note-kinds").hidden = to !== "supplement_requested";
+    $("note-kinds-list").replaceChildren(...(to === "supplement_requested" ? opened.required_documents : []).map((k) => {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = k.kind;
+      label.append(box, " " + name(k.name, k.kind));
+      return label;
+    }));
     noteRefused(false);
     $("note-form").hidden = false;
     $("action-error").hidden = true;
@@ -274,8 +315,10 @@
   async function send(to, note) {
     const code = opened.code;
     document.querySelectorAll("#actions button, #note-send").forEach((b) => { b.disabled = true; });
-    const result = await Staff.api("POST", "/dossiers/" + encodeURIComponent(code) + "/status",
-                                   { status: to, note: note });
+    const body = { status: to, note: note };
+    const kinds = [...document.querySelectorAll("#note-kinds-list input:checked")].map((box) => box.value);
+    if (to === "supplement_requested" && kinds.length) body.kinds = kinds;
+    const result = await Staff.api("POST", "/dossiers/" + encodeURIComponent(code) + "/status", body);
     document.querySelectorAll("#actions button, #note-send").forEach((b) => { b.disabled = false; });
     if (result.status !== 200) {
       $("action-error").textContent = errorText(result);
@@ -298,6 +341,7 @@
     if (pending) send(pending, $("note").value.trim() || null);
   });
   $("note-cancel").addEventListener("click", closeNote);
+  $("su-file").addEventListener("change", uploadSupplement);
   $("refresh").addEventListener("click", refresh);
 
   async function refresh() {

@@ -80,6 +80,9 @@
     if (view.overdue) say($("overdue"), "dpages.d.overdue", { due: due });
     $("due").replaceChildren(...pair(due.vi, due.en));
     $("due").classList.toggle("late", view.overdue);
+    $("waited").hidden = !view.waited_days;
+    if (view.waited_days) say($("waited"), "supplement.waited", { days: view.waited_days });
+    supplement(view.supplement);
     const branch = branchName(view.return_branch);
     $("return-branch").replaceChildren(...pair(branch.vi, branch.en));
     const next = ["digitized", "processing"].includes(view.status) ? "received" : view.status;
@@ -88,6 +91,25 @@
     timeline(view);
     document.title = view.code + " · " + text("vi", "dpages.d.title");
     show("found");
+  }
+
+  // What a supplement asked for needs, by when and where: the department's note is shown as written.
+  function supplement(asked) {
+    $("supplement").hidden = !asked;
+    if (!asked) return;
+    $("supplement-note").textContent = asked.note;
+    $("supplement-kinds-box").hidden = !asked.kinds.length;
+    $("supplement-kinds").replaceChildren(...asked.kinds.map((k) => {
+      const li = document.createElement("li");
+      li.replaceChildren(...pair((k.name || {}).vi || k.kind, (k.name || {}).en || k.kind));
+      return li;
+    }));
+    const due = day(asked.due);
+    $("supplement-due").replaceChildren(...pair(due.vi, due.en));
+    $("supplement-due").classList.toggle("late", asked.lapsed);
+    $("supplement-lapsed").hidden = !asked.lapsed;
+    if (asked.lapsed) say($("supplement-lapsed"), "supplement.lapsed");
+    say($("supplement-where"), "supplement.where", { department: asked.department_name || { vi: "", en: "" } });
   }
 
   function timeline(view) {

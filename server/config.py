@@ -16,7 +16,7 @@ from typing import Any
 
 from motcua.core.appointments import AppointmentRules
 from motcua.core.balancing import RedirectRules
-from motcua.core.dossiers import DEFAULT_HOLIDAYS
+from motcua.core.dossiers import DEFAULT_HOLIDAYS, DossierRules
 from motcua.core.engine import EngineSettings
 from motcua.core.remote import RemoteRules
 from motcua.core.staffing import StaffingRules
@@ -244,6 +244,9 @@ class Dossiers:
     document_key: str = setting(
         "", "Fernet key(s) the documents are encrypted with, comma-separated: the first encrypts, any decrypts "
             "(rotation). MOTCUA_DOCUMENT_KEY overrides it. Empty: documents are refused (503), except in the demo.")
+    supplement_days: int = setting(
+        DossierRules.supplement_days, "Working days a citizen has to bring a supplement the department asks for "
+        "(the notice and the public page say the day); past it the department sees the supplement lapsed.")
     max_document_mib: float = setting(10.0, "Largest document (PDF, JPEG or PNG) accepted, in MiB; larger get 413.")
     lookups_per_minute_per_address: int = setting(
         20, "Public dossier lookups (GET /dossiers/{code}, found or not) one address may make in any minute; more "

@@ -212,8 +212,9 @@ class Documents:
 
     # ---- changes -----------------------------------------------------------------------------
 
-    def upload(self, dossier: DossierLike, data: bytes, kind: str, actor: Actor) -> dict:
-        """Check, store and attach data to the dossier as a document of that kind; the attachment row."""
+    def upload(self, dossier: DossierLike, data: bytes, kind: str, actor: Actor, only_while: str | None = None) -> dict:
+        """Check, store and attach data to the dossier as a document of that kind; the attachment row. only_while:
+        the status the dossier must still have when the row is written (409 no_supplement_asked otherwise)."""
         _open(dossier)
         if not KIND.match(kind or ""):
             raise Invalid("kind must be a document kind of the procedure, such as id_card", "bad_kind")
@@ -226,14 +227,14 @@ class Documents:
                 return self.store.write(lambda db: self._attach(db, dossier, sha, kind, actor, False, {
                     "sha256": sha, "kind": kind, "mime": mime, "size": len(data),
                     "citizen_id": dossier["citizen_id"], "created_at": self.clock.now(), "created_by": actor.name,
-                    "path": path, "file_sha256": stored}))
+                    "path": path, "file_sha256": stored}, only_while))
             except BaseException:
                 if created:
                     self._settle(sha, path, stored)
                 raise
 
     def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None,
-              present: bool = False, reusable: Container[str] | None = None) -> dict:
+              present: bool = False, reusable: Container[str] | None = None, only_while: str | None = None) -> dict:
         """Attach a document the dossier's citizen already has (found on another of their dossiers); the row.
 
         `reusable`: the document kinds a copy of which may serve another dossier (the catalogue's); a
@@ -255,10 +256,11 @@ class Documents:
         if refused:
             raise Conflict(f"a document of kind {refused[0]} serves one dossier only: scan the new one",
                            "not_reusable")
-        return self.store.write(lambda db: self._attach(db, dossier, sha, kind or found["kind"], actor, True, None))
+        return self.store.write(lambda db: self._attach(db, dossier, sha, kind or found["kind"], actor, True, None,
+                                                        only_while))
 
     def _attach(self, db, dossier: DossierLike, sha: str, kind: str, actor: Actor, reused: bool,
-                document: dict | None) -> dict:
+                document: dict | None, only_while: str | None = None) -> dict:
         if document is not None:
             # The same bytes sent before (for this citizen or another) are one document: its first row stays.
             db.execute("insert or ignore into documents (sha256, kind, mime, size, citizen_id, created_at, "
@@ -270,6 +272,8 @@ class Documents:
         status = db.execute("select status from dossiers where code = ?", [dossier["code"]]).fetchone()
         dossier = {**dossier, "status": status[0] if status else dossier["status"]}
         _open(dossier)
+        if only_while is not None and dossier["status"] != only_while:
+            raise Conflict(f"the dossier is {dossier['status']}: it waits for no supplement now", "no_supplement_asked")
         row = {"dossier": dossier["code"], "sha256": sha, "kind": kind, "reused": int(reused),
                "attached_at": self.clock.now(), "attached_by": actor.name}
         try:

@@ -52,6 +52,18 @@ class Notifier:
         return self.add(db, "result_ready", f"dossier:{dossier['code']}:result_ready:{dossier['updated_at']!r}",
                         phone, texts, params, lang)
 
+    def supplement_requested(self, db, dossier: dict, asked: dict) -> bool:
+        """In the move's transaction: the dossier (its row) waits for the supplement `asked` (what, which kinds, by
+        when, from which department: motcua.core.supplements.view). Nothing for a dossier without a phone."""
+        phone, lang = dossier["citizen_phone"], dossier["citizen_lang"]
+        if not phone:
+            return False
+        texts = {lang: supplement_message(dossier["code"], asked, lang) for lang in LANGUAGES}
+        params = {"code": dossier["code"], "due": _day(asked["due"])}
+        return self.add(db, "supplement_requested",
+                        f"dossier:{dossier['code']}:supplement_requested:{dossier['updated_at']!r}", phone, texts,
+                        params, lang)
+
     def near_turn(self, ticket, ahead: int) -> dict:
         """The outbox row telling a ticket's phone its turn is near, in its language, once per ticket (a Change's
         message, motcua.core.notices)."""
@@ -77,9 +89,7 @@ def appointment_reminder(notifier: Notifier, appointment, service, place: dict |
         return local.iso(t)[11:16]
 
     def day(t: float) -> str:
-        """As Vietnam writes a date: 24/11/2026."""
-        year, month, date = local.iso(t)[:10].split("-")
-        return f"{date}/{month}/{year}"
+        return _day(local.iso(t)[:10])
 
     params = {"code": appointment.code, "time": clock(appointment.start), "date": day(appointment.start)}
     return notifier.message("appointment_reminder", f"appointment:{appointment.id}:reminder:{appointment.start!r}",
@@ -112,6 +122,22 @@ def result_ready_message(dossier: dict, place: dict | None, lang: str = "vi") ->
     address = addresses.get(lang) or addresses.get("vi")
     where = text(lang, "dossier.notice.place", name=name, address=address) if address else name
     return text(lang, "dossier.notice.result_ready", code=dossier["code"], branch=where)
+
+
+def supplement_message(code: str, asked: dict, lang: str = "vi") -> str:
+    """The words telling a citizen what to bring for dossier code, by when and where (motcua.core.supplements)."""
+    kinds = ", ".join((k["name"] or {}).get(lang) or k["kind"] for k in asked["kinds"])
+    department = (asked["department_name"] or {}).get(lang) or ""
+    said = [text(lang, "supplement.notice", code=code, note=asked["note"].rstrip(". ")),
+            text(lang, "supplement.notice.kinds", kinds=kinds) if kinds else "",
+            text(lang, "supplement.notice.where", due=_day(asked["due"]), department=department)]
+    return " ".join(filter(None, said))
+
+
+def _day(iso: str) -> str:
+    """An ISO date as Vietnam writes it: 24/11/2026."""
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
 
 
 def _name(branch_id: str, place: dict | None, lang: str) -> str:

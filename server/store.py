@@ -243,6 +243,15 @@ def m023_intake(db: Database) -> None:
                                            not_null={"reason"})
 
 
+@migrations()
+def m024_supplement(db: Database) -> None:
+    """A supplement asked for (motcua.core.supplements): what, which kinds (JSON), the day asked and the day due,
+    null when none is awaited; and the working days a dossier has waited for its citizen, added to its due date."""
+    for column in ("supplement_note", "supplement_kinds", "supplement_asked_on", "supplement_due"):
+        db["dossiers"].add_column(column, str)
+    db["dossiers"].add_column("waited_days", int, not_null_default=0)
+
+
 ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"
 WALK_INS_SQL = ARRIVALS_SQL + " and appointment is null"   # those not checked in from an appointment
 

@@ -20,7 +20,8 @@ from motcua.store import Store
 from conftest import MORNING, PASSWORD, TOKEN_TTL_HOURS, Api, Template, motcua
 
 CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
-PUBLIC_FIELDS = {"code", "procedure", "status", "received_on", "due_date", "overdue", "history", "return_branch"}
+PUBLIC_FIELDS = {"code", "procedure", "status", "received_on", "due_date", "overdue", "history", "return_branch",
+                 "supplement", "waited_days"}
 DAY = 24 * 3600
 
 
@@ -97,8 +98,9 @@ def test_the_whole_lifecycle_across_two_branches_and_a_department(app, staff, cl
     ready = move(api, code, "fin2", "result_ready")
     assert ready["status"] == "result_ready"
     sender = app.extensions["motcua"].sender
-    assert sender.send_due()["sent"] == 1
-    [told] = sender.gateway.sent
+    assert sender.send_due()["sent"] == 2   # the supplement's notice, then the result's
+    [asked, told] = sender.gateway.sent
+    assert asked.kind == "supplement_requested" and told.kind == "result_ready"
     assert code in told.text() and told.recipient == CITIZEN["phone"]
     assert api.get("/departments/finance/dossiers", "fin1").json == []
 

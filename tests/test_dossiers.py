@@ -217,13 +217,15 @@ def test_moves_follow_the_path_and_result_ready_tells_the_citizen_after_the_comm
         dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:fin1", None)   # says what is missing
     dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:fin1", None, "bản sao hợp đồng thuê")
     dossiers.move(code, "processing", [COUNTER], "staff:off1", "hk-01")
+    assert sender.send_due()["sent"] == 1   # the supplement's notice (tests/test_supplements.py)
     assert sender.send_due()["sent"] == 0
     clock.advance(3600)
     ready = dossiers.move(code, "result_ready", [DEPARTMENT], "staff:fin1", None)
     assert ready["status"] == "result_ready"
     assert sender.woken.is_set()   # after the commit, the sender is told at once
     assert sender.send_due()["sent"] == 1
-    [told] = sender.gateway.sent
+    [asked, told] = sender.gateway.sent
+    assert asked.kind == "supplement_requested"
     assert code in told.texts["vi"] and code in told.texts["en"] and told.recipient == "0912345678"
     assert told.kind == "result_ready" and told.params["code"] == code
     dossiers.move(code, "returned", [COUNTER], "staff:off2", "hk-02")

@@ -2,6 +2,7 @@
 written once in MATRIX below, checked against the app; no operation left out, none made up."""
 from __future__ import annotations
 
+import io
 import itertools
 import string
 from datetime import date
@@ -124,6 +125,9 @@ MATRIX = {
     "GET /dossiers/{code}/full":                    "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /dossiers/{code}/status":                 "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /departments/{d}/dossiers":                "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    # Taking a supplement in: the cells' dossiers wait for none (409 for those with a part in them, an ok cell);
+    # an officer of another branch has a part only while one is awaited (test_a_supplement_... below).
+    "POST /dossiers/{code}/supplement":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     # The receipt: the receiving branch's staff and admins only (it carries the citizen's name).
     "GET /dossiers/{code}/receipt":                 "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /dossiers/{code}/receipt.pdf":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -150,6 +154,7 @@ DEPARTMENT_CELLS = {
     "GET /dossiers/{code}/full": "ok/ok",
     "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
     "GET /departments/{d}/dossiers": "ok/ok",
+    "POST /dossiers/{code}/supplement": "ok/ok",   # its department takes a supplement in (409 here: none awaited)
     "GET /citizens/{id_number}/dossiers": "ok/ok",
     "GET /dossiers/{code}/documents/{sha256}": "ok/ok",   # its department reads the dossier's documents
 }
@@ -379,7 +384,9 @@ def test_each_cell_of_the_matrix_holds_against_the_app(caller, op):
 
 # Cells where the caller is let in but the action itself is refused whoever asks: a department moves a
 # dossier only along the department's own steps, and the cells' move (to digitized) is the counter's.
-REFUSED_BY_THE_ACTION = {("POST /dossiers/{code}/status", "department")}
+# A department attaches documents only while a supplement is awaited, which the cells' dossiers do not.
+REFUSED_BY_THE_ACTION = {("POST /dossiers/{code}/status", "department"),
+                         ("POST /dossiers/{code}/documents", "department")}
 
 
 def declared_cell(described: dict, role: str) -> str:
@@ -423,3 +430,49 @@ def test_every_operation_that_needs_a_token_declares_its_caller(doc):
                 caller = described.get("x-caller")
                 assert caller is not None and set(caller) <= {"roles", "of", "session"}, (method, path)
                 assert set(caller["roles"]) <= {*ROLES, "department"} - {"anonymous"}, (method, path)
+
+
+# ---- a supplement awaited at another branch ----------------------------------------------------------------------
+
+def test_an_officer_of_another_branch_takes_a_supplement_in_and_does_nothing_else(matrix_app, caller):
+    """A dossier of B waiting for a supplement: A's officer sees its public view, attaches a scan and sends it back
+    to processing; the citizen, the documents and every other move stay B's and the department's."""
+    rt = matrix_app.extensions["motcua"]
+    code = rt.dossiers.open("HT-KS", CITIZEN, B, "staff:off2")["code"]
+    for status in ("digitized", "processing"):
+        rt.dossiers.move(code, status, ["counter"], "staff:off2", B)
+    rt.dossiers.move(code, "supplement_requested", ["department"], "staff:jus1", None, "Bring the birth notice.")
+    officer, department = caller.token("", "officer"), caller.token("", "department")
+    scan = {"kind": "birth_notice", "file": (io.BytesIO(f"%PDF-1.4 {next(FRESH)}\n%%EOF".encode()), "s.pdf")}
+
+    def call(method, path, token, **kw):
+        return caller.client.open(f"/api/v1/dossiers/{code}{path}", method=method,
+                                   headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    assert call("GET", "/full", officer).status_code == 403
+    assert call("POST", "/status", officer, json={"status": "rejected", "note": "x"}).status_code == 403
+    attached = call("POST", "/documents", officer, data=scan, content_type="multipart/form-data")
+    assert attached.status_code == 201, attached.text
+    assert call("GET", f"/documents/{attached.json['sha256']}", officer).status_code == 403
+    taken = call("POST", "/supplement", officer)
+    assert taken.status_code == 200 and taken.json["status"] == "processing" and "citizen" not in taken.json
+    # Waiting no more: A's officer has no part in the dossier again, nor the department in its documents.
+    scan["file"] = (io.BytesIO(f"%PDF-1.4 {next(FRESH)}\n%%EOF".encode()), "t.pdf")
+    assert call("POST", "/documents", officer, data=scan, content_type="multipart/form-data").status_code == 403
+    assert call("POST", "/supplement", officer).status_code == 403
+    scan["file"] = (io.BytesIO(f"%PDF-1.4 {next(FRESH)}\n%%EOF".encode()), "u.pdf")
+    assert call("POST", "/documents", department, data=scan, content_type="multipart/form-data").status_code == 403
+
+
+def test_the_department_attaches_a_supplement_brought_to_it(matrix_app, caller):
+    rt = matrix_app.extensions["motcua"]
+    code = rt.dossiers.open("HT-KS", CITIZEN, A, "staff:off1")["code"]
+    for status in ("digitized", "processing"):
+        rt.dossiers.move(code, status, ["counter"], "staff:off1", A)
+    rt.dossiers.move(code, "supplement_requested", ["department"], "staff:jus1", None, "Bring the birth notice.")
+    headers = {"Authorization": f"Bearer {caller.token('', 'department')}"}
+    scan = {"kind": "birth_notice", "file": (io.BytesIO(f"%PDF-1.4 {next(FRESH)}\n%%EOF".encode()), "s.pdf")}
+    answer = caller.client.post(f"/api/v1/dossiers/{code}/documents", headers=headers, data=scan,
+                                content_type="multipart/form-data")
+    assert answer.status_code == 201, answer.text
+    assert caller.client.post(f"/api/v1/dossiers/{code}/supplement", headers=headers).json["status"] == "processing"

@@ -9,7 +9,8 @@ as motcua.core.reports):
 - `on_time`: those whose result was ready (or that were returned) on or before their due date,
   the local day of the first such event compared with `due_date`.
 - `late`: those whose result was ready after their due date.
-- `overdue`: those still open (not result ready, returned nor rejected) past their due date today.
+- `overdue`: those still open (not result ready, returned nor rejected) past their due date today; one
+  waiting for a supplement only if it was when the supplement was asked for (motcua.core.supplements).
 - `returned`, `rejected`: those whose status is now returned or rejected.
 - `open`: those not yet settled, overdue or not.
 Per department and per procedure, every one of the catalogue's (zeros where none was received),
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from .dossiers import REJECTED, RESULT_READY, RETURNED, SETTLED, is_overdue
+from .dossiers import REJECTED, RESULT_READY, RETURNED, SETTLED, overdue
 
 COLUMNS = ("received", "on_time", "late", "overdue", "returned", "rejected", "open")
 # The moves that settle a dossier in the citizen's favour: the first of them is when its result was ready.
@@ -59,7 +60,7 @@ def dossier_facts(dossiers: Iterable[dict], events: Iterable[dict], local_day: C
             # ISO dates compare as text in the order of the days.
             on_time=ready is not None and ready <= d["due_date"],
             late=ready is not None and ready > d["due_date"],
-            overdue=is_overdue(status, d["due_date"], today),
+            overdue=overdue(d, today),
             returned=status == RETURNED, rejected=status == REJECTED, open=status not in SETTLED))
     return facts
 

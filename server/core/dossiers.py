@@ -15,6 +15,7 @@ from typing import Iterable
 
 from motcua import audit
 from motcua.core import intake
+from motcua.core import supplements
 from motcua.core.clock import LocalTime
 from motcua.core.model import ACTIVE_AT_COUNTER, Conflict, DomainError, Invalid, NotFound
 from motcua.core.procedures import Catalogue
@@ -30,14 +31,16 @@ SETTLED = (RESULT_READY, RETURNED, REJECTED)
 # The department's work: what it has to decide on.
 AT_DEPARTMENT = (PROCESSING, SUPPLEMENT_REQUESTED)
 COUNTER, DEPARTMENT, ADMIN = "counter", "department", "admin"
+# An officer of any branch, while the dossier waits for a supplement: takes it in and sends the dossier back.
+SUPPLEMENT = "supplement"
 # (from, to) -> who may make the move: the counter (officers of the receiving or returning branch)
 # receives, digitises, sends on and hands back; the competent department decides.
 MOVES = {
     (RECEIVED, DIGITIZED): {COUNTER},
     (DIGITIZED, PROCESSING): {COUNTER},
     (PROCESSING, SUPPLEMENT_REQUESTED): {DEPARTMENT},
-    # The citizen brings the supplement to a counter, or sends it to the department directly.
-    (SUPPLEMENT_REQUESTED, PROCESSING): {COUNTER, DEPARTMENT},
+    # The citizen brings the supplement to any branch's counter, or sends it to the department directly.
+    (SUPPLEMENT_REQUESTED, PROCESSING): {COUNTER, DEPARTMENT, SUPPLEMENT},
     (PROCESSING, RESULT_READY): {DEPARTMENT},
     (RESULT_READY, RETURNED): {COUNTER},
     (RECEIVED, REJECTED): {COUNTER},
@@ -149,10 +152,18 @@ def due_date(received: date, working_days: int, holidays: frozenset[date]) -> da
     return day
 
 
-def is_overdue(status: str, due: str | date, today: date) -> bool:
-    """Past its due date and not settled (result ready, returned, rejected)."""
+def is_overdue(status: str, due: str | date, today: date, asked_on: str | None = None) -> bool:
+    """Past its due date and not settled (result ready, returned, rejected). A dossier waiting for a supplement
+    asked for on asked_on is not running late: overdue only if it was when asked (motcua.core.supplements)."""
     due = date.fromisoformat(due) if isinstance(due, str) else due
+    if status == SUPPLEMENT_REQUESTED and asked_on:
+        return date.fromisoformat(asked_on) > due
     return status not in SETTLED and today > due
+
+
+def overdue(row: dict, today: date) -> bool:
+    """is_overdue of a dossier's row."""
+    return is_overdue(row["status"], row["due_date"], today, row.get("supplement_asked_on"))
 
 
 def check_move(status: str, to: str, sides: Iterable[str]) -> None:
@@ -173,6 +184,7 @@ class DossierRules:
 
     timezone: str = "Asia/Ho_Chi_Minh"
     holidays: frozenset[date] = field(default_factory=lambda: parse_holidays(DEFAULT_HOLIDAYS))
+    supplement_days: int = 15   # working days a citizen has to bring a supplement asked for
 
 
 @dataclass(frozen=True)
@@ -260,11 +272,16 @@ class Dossiers:
         return self.store.write(write)
 
     def move(self, code: str, to: str, sides: Iterable[str], actor: str, place: str | None,
-             note: str | None = None, missing: Iterable[intake.MissingReason] = ()) -> dict:
+             note: str | None = None, missing: Iterable[intake.MissingReason] = (),
+             kinds: list[str] | None = None) -> dict:
         """Move a dossier to status `to` (checked against its status inside the write); returns its row.
-        To digitised: every required document attached, or a reason in `missing` for each one that is not."""
+        To digitised: every required document attached, or a reason in `missing` for each one that is not.
+        kinds: the document kinds a supplement asks for (supplement_requested only)."""
         if to not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}", "bad_status")
+        if kinds and to != SUPPLEMENT_REQUESTED:
+            raise Invalid("document kinds are asked for with supplement_requested only", "bad_kind")
+        kinds = supplements.checked_kinds(kinds, self.catalogue.kinds)
         if note:
             check_text(note, "a note", "bad_note", lines=True)
         note = " ".join(note.split()) if note else None
@@ -283,13 +300,18 @@ class Dossiers:
             changes = {"status": to, "updated_at": now}
             if to == REJECTED:
                 changes["reject_reason"] = note
+            changes.update(self._supplement_changes(row, to, note, kinds))
             db["dossiers"].update(code, changes)
             audit.append_events(db.conn, [event_row(code, row["status"], to, now, actor, place, note)])
-            if to == RESULT_READY and self.notifier is not None:  # the message exists exactly when the move does
-                self.notifier.result_ready(db, {**row, **changes}, row["citizen_phone"], row["citizen_lang"])
-            return {**row, **changes}
+            moved = {**row, **changes}
+            if self.notifier is not None:  # the message exists exactly when the move does
+                if to == RESULT_READY:
+                    self.notifier.result_ready(db, moved, row["citizen_phone"], row["citizen_lang"])
+                elif to == SUPPLEMENT_REQUESTED:
+                    self.notifier.supplement_requested(db, moved, self.supplement(moved))
+            return moved
         row = self.store.write(write)
-        if to == RESULT_READY and self.notifier is not None:
+        if to in (RESULT_READY, SUPPLEMENT_REQUESTED) and self.notifier is not None:
             self.notifier.wake()
         return row
 
@@ -309,6 +331,23 @@ class Dossiers:
         return [{"kind": r["kind"], "name": _names(kinds[r["kind"]]) if r["kind"] in kinds else None,
                  "reason": r["reason"], "note": r["note"], "actor": r["actor"], "at": self.local.iso(r["at"])}
                 for r in rows]
+    def _supplement_changes(self, row: dict, to: str, note: str | None, kinds: list[str]) -> dict:
+        """The supplement's part of a move (motcua.core.supplements): asked for, brought, or dropped."""
+        today, holidays = self.today(), self.rules.holidays
+        if to == SUPPLEMENT_REQUESTED:
+            return supplements.asked(note, kinds, today, due_date(today, self.rules.supplement_days, holidays))
+        if row["status"] != SUPPLEMENT_REQUESTED:
+            return {}
+        if to != PROCESSING:
+            return dict(supplements.CLEARED)
+        return supplements.brought(row, today, lambda d: is_working_day(d, holidays),
+                                   lambda due, n: due_date(date.fromisoformat(due), n, holidays).isoformat())
+
+    def supplement(self, row: dict) -> dict | None:
+        """What a dossier waiting for a supplement asks for, by when and from whom (None: it waits for none)."""
+        kinds = {k: _names(kind) for k, kind in self.catalogue.kinds.items()}
+        department = self.catalogue.departments.get(row["department"])
+        return supplements.view(row, kinds, _names(department) if department else None, self.today())
 
     def citizen_at_counter(self, row: dict, engine, branch: str, actor: str) -> bool:
         """True when the dossier's citizen is at actor's own counter now: the dossier's ticket is called or
@@ -377,8 +416,9 @@ class Dossiers:
     def _summary(self, row: dict) -> dict:
         """What the public and the full view both show of a dossier."""
         return {"code": row["code"], "procedure": row["procedure"], "status": row["status"],
-                "due_date": row["due_date"], "overdue": is_overdue(row["status"], row["due_date"], self.today()),
-                "return_branch": row["return_branch"]}
+                "due_date": row["due_date"], "overdue": overdue(row, self.today()),
+                "return_branch": row["return_branch"], "supplement": self.supplement(row),
+                "waited_days": row.get("waited_days") or 0}
 
     def brief(self, row: dict) -> dict:
         """A line of a work list (department queue, a citizen's dossiers): staff only."""
@@ -388,7 +428,7 @@ class Dossiers:
                 "status": row["status"], "branch": row["branch"], "return_branch": row["return_branch"],
                 "department": row["department"], "citizen_name": row["citizen_name"],
                 "received_at": self.local.iso(row["received_at"]), "due_date": row["due_date"],
-                "overdue": is_overdue(row["status"], row["due_date"], self.today())}
+                "overdue": overdue(row, self.today()), "supplement": self.supplement(row)}
 
     def full_view(self, row: dict) -> dict:
         """Everything about a dossier, personal data and documents too: for those allowed to see it."""

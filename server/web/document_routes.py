@@ -14,13 +14,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from motcua.accounts import Principal
 from motcua.core import intake
-from motcua.core.dossiers import ADMIN, COUNTER, valid_id_number
+from motcua.core.dossiers import ADMIN, COUNTER, SUPPLEMENT_REQUESTED, valid_id_number
 from motcua.core.model import Invalid, StorageUnavailable
 from motcua.documents import (JPEG, MIMES, PDF, PNG, Actor, CitizenNotPresent, Documents, DocumentTooLarge,
                               UnsupportedDocument)
 from . import schemas
 from .openapi import operation
-from .dossier_routes import require_personal_access, sides
+from .dossier_routes import acting_sides, require_personal_access, sides
 from .bodies import json_body
 from .errors import Forbidden, STATUS_OF
 from .guards import STAFF, Caller, caller, place, ranks
@@ -81,13 +81,21 @@ def dossier_of(code: str):
 
 
 def attaches(who: Principal, dossier: dict) -> None:
-    if not sides(who, dossier) & {COUNTER, ADMIN}:
-        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents",
-                        "not_your_dossier")
+    if not (sides(who, dossier) & {COUNTER, ADMIN} or supplement_only(who, dossier)):
+        raise Forbidden("only staff of the dossier's receiving or returning branch attach its documents; while a "
+                        "supplement is awaited, any branch's officer and its department too", "not_your_dossier")
 
 
-# Who calls: staff of the dossier's branches attach; they, its department and admins read.
-ATTACHER = Caller(roles=ranks("officer"), of="dossier", place=dossier_of, admits=attaches)
+def supplement_only(who: Principal, dossier: dict) -> bool:
+    """True when the caller attaches only as the taker of a supplement (an officer of another branch, the
+    department): only while the dossier waits for one."""
+    return (dossier["status"] == SUPPLEMENT_REQUESTED and not sides(who, dossier) & {COUNTER, ADMIN}
+            and bool(acting_sides(who, dossier)))
+
+
+# Who calls: staff of the dossier's branches attach (while a supplement is awaited, any branch's officer and its
+# department too); they, its department and admins read.
+ATTACHER = Caller(roles=("department", *ranks("officer")), of="dossier", place=dossier_of, admits=attaches)
 READER = Caller(roles=STAFF, of="dossier", place=dossier_of, admits=require_personal_access)
 
 
@@ -123,7 +131,9 @@ def attached_answer(row: dict) -> dict:
 
 @bp.post("/dossiers/<code>/documents")
 @operation("attach a document to the dossier: a scan uploaded as multipart/form-data (file, kind), or "
-           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch). A "
+           "{\"reuse\": sha256}, one the citizen already has (staff of its receiving or returning branch; while the "
+           "dossier waits for a supplement, also an officer of ANY branch and its department, who attach the "
+           "supplement and nothing else: once it waits no more, 409 no_supplement_asked). A "
            "document that only other branches' dossiers hold is reused only for the citizen being served at the "
            "officer's counter: the dossier's ticket is called or being served at a counter the officer holds "
            "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Only a kind the catalogue "
@@ -135,6 +145,8 @@ def attached_answer(row: dict) -> dict:
 def attach_document(code):
     who, dossier = caller(), place()
     documents = documents_part()
+    # A supplement's taker attaches only while it is awaited, as the write itself checks.
+    only_while = SUPPLEMENT_REQUESTED if supplement_only(who, dossier) else None
     if request.mimetype == "multipart/form-data":
         # A scan is far larger than any JSON body: this one request may carry a whole document.
         request.max_content_length = documents.max_bytes + FORM_OVERHEAD
@@ -145,7 +157,7 @@ def attach_document(code):
         if upload is None:
             raise Invalid("file: a PDF, JPEG or PNG file part is needed", "missing_field")
         kind = known_kind(request.form.get("kind", ""))
-        attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), kind, actor(who))
+        attached = documents.upload(dossier, upload.read(documents.max_bytes + 1), kind, actor(who), only_while)
     else:
         body = json_body()
         rt = runtime()
@@ -153,7 +165,7 @@ def attach_document(code):
         reusable = {k.kind for k in rt.dossiers.catalogue.kinds.values() if k.reusable}
         refuse_expired(dossier, body.reuse, body.kind)
         attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind), present,
-                                   reusable)
+                                   reusable, only_while)
     return jsonify(attached_answer(attached)), 201
 
 

@@ -28,7 +28,7 @@ bp = Blueprint("dossier_reports", __name__, url_prefix="/api/v1")
 CSV_COLUMNS = ("group", "code", *dossier_reports.COLUMNS, "name_vi", "name_en")
 
 # The dossiers received at the branch on the days, and their moves to result ready or returned, in order.
-DOSSIERS = ("select code, department, procedure, status, due_date from dossiers "
+DOSSIERS = ("select code, department, procedure, status, due_date, supplement_asked_on from dossiers "
             "where branch = :branch and day between :first and :last")
 EVENTS = ("select e.dossier, e.from_status, e.to_status, e.at from events e "
           "join dossiers d on d.code = e.dossier where d.branch = :branch and d.day between :first and :last "

@@ -14,9 +14,10 @@ from flask import Blueprint, current_app, jsonify, request
 from pydantic import Field
 
 from motcua.accounts import Principal
-from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, STATUSES, Citizen,
-                                  NotPermitted, kind_view)
 from motcua.core import intake
+from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, PROCESSING, STATUSES,
+                                  SUPPLEMENT, SUPPLEMENT_REQUESTED, Citizen, NotPermitted, kind_view)
+from motcua.core.supplements import MAX_KINDS
 from motcua.core.model import Invalid
 from . import schemas, throttle
 from .events import broadcaster
@@ -72,6 +73,9 @@ class StatusChange(schemas.Body):
         description="to digitized: why each required document not attached is missing (409 documents_missing, "
                     "details.missing naming the kinds, when one has no reason; 400 bad_missing_reason for a kind "
                     "the procedure does not require)")
+    kinds: list[str] | None = Field(default=None, max_length=MAX_KINDS,
+                                    description="supplement_requested only: the document kinds to bring, each a kind "
+                                                "of the catalogue (400 bad_kind)")
 
 
 class DocumentKindOut(schemas.Answer):
@@ -107,13 +111,31 @@ class PublicStep(schemas.Answer):
     on: date = Field(description="the local day of the step (the public view gives no hour)")
 
 
+class KindAsked(schemas.Answer):
+    kind: str
+    name: schemas.Names | None
+
+
+class SupplementOut(schemas.Answer):
+    note: str = Field(description="what to bring, as the department wrote it for the citizen")
+    kinds: list[KindAsked] = Field(description="the document kinds asked for (may be empty)")
+    asked_on: date
+    due: date = Field(description="the day the supplement is due by ([dossiers] supplement_days working days)")
+    lapsed: bool = Field(description="past its due and not brought: the department may reject the dossier")
+    department_name: schemas.Names | None = Field(description="the department it may also be brought to")
+
+
 class DossierSummary(schemas.Answer):
     code: str
     procedure: str
     status: DossierStatus
-    due_date: date
-    overdue: bool
+    due_date: date = Field(description="the statutory due date, pushed back by the working days waited for "
+                                       "supplements; while one is awaited it does not run (README \"Supplements\")")
+    overdue: bool = Field(description="past its due date and not settled; while waiting for a supplement, only if it "
+                                      "was already when the supplement was asked for")
     return_branch: str
+    supplement: SupplementOut | None = Field(description="what the dossier waits for (null: none)")
+    waited_days: int = Field(description="working days the due date was pushed back for supplements")
 
 
 class PublicDossier(DossierSummary):
@@ -188,6 +210,7 @@ class DossierBrief(schemas.Answer):
     received_at: str
     due_date: date
     overdue: bool
+    supplement: SupplementOut | None = Field(description="what the dossier waits for (null: none)")
 
 
 SERVER_EVENTS["dossier"] = ({"staff:{branch}": DossierBrief},
@@ -208,6 +231,23 @@ def sides(who: Principal | None, row: dict) -> set[str]:
     if who.is_staff("officer") and who.branch in (row["branch"], row["return_branch"]):
         return {COUNTER}
     return set()
+
+
+def acting_sides(who: Principal | None, row: dict) -> set[str]:
+    """sides(), and for an officer of any branch the supplement side while the dossier waits for one: they take
+    the supplement in and send the dossier back, nothing more (no citizen, no documents to see)."""
+    found = sides(who, row)
+    if (row["status"] == SUPPLEMENT_REQUESTED and who is not None and who.kind == "staff" and who.branch
+            and who.is_staff("officer")):
+        found.add(SUPPLEMENT)
+    return found
+
+
+def require_acting(who: Principal, row: dict) -> None:
+    """403 unless the caller has a part in the dossier (acting_sides)."""
+    if not acting_sides(who, row):
+        raise Forbidden("only the receiving or returning branch, the competent department and admins act on this "
+                        "dossier; any branch's officer takes in a supplement asked for", "not_your_dossier")
 
 
 def require_personal_access(who: Principal, row: dict) -> set[str]:
@@ -237,6 +277,7 @@ def require_department(who: Principal, d: str) -> None:
 # Who may see a dossier's citizen and documents, and who may open one (of the branch named in its body, which
 # open_dossier checks once the body is read: the refusals' published order puts the body's 400 before it).
 HANDLERS = Caller(roles=STAFF, of="dossier", place=dossier_row, admits=require_personal_access)
+MOVER = Caller(roles=STAFF, of="dossier", place=dossier_row, admits=require_acting)
 OPENER = Caller(roles=ranks("officer"), of="branch", refused="dossiers are opened by counter officers")
 
 
@@ -345,9 +386,12 @@ def full_dossier(code):
 @bp.post("/dossiers/<code>/status")
 @operation("move a dossier along its path: the counter digitises (every document the procedure requires attached, "
            "or a reason given in missing for each one that is not: else 409 documents_missing), sends on and hands "
-           "back; the department asks for a supplement, marks the result ready or rejects; result ready writes the citizen's message (by phone, "
-           "[notify] gateway) with the move, sent after it is committed", FullDossier, body=StatusChange, caller=HANDLERS,
-           conflict=True)
+           "back; the department asks for a supplement, marks the result ready or rejects; result ready and "
+           "supplement_requested write the citizen's message (by phone, [notify] gateway) with the move, sent after "
+           "it is committed: a supplement's says what to bring (note, kinds), by when ([dossiers] supplement_days "
+           "working days) and where (any branch's counter or the department). Back from supplement_requested to "
+           "processing, the due date moves back by the working days waited", FullDossier, body=StatusChange,
+           caller=HANDLERS, conflict=True)
 def move_dossier(code):
     who, row = caller(), place()
     dossiers = runtime().dossiers
@@ -355,11 +399,29 @@ def move_dossier(code):
     body = json_body()
     try:
         moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note,
-                              [intake.MissingReason(m.kind, m.reason, m.note) for m in body.missing])
+                              [intake.MissingReason(m.kind, m.reason, m.note) for m in body.missing], body.kinds)
     except NotPermitted as refused:
         raise Forbidden(refused.message, refused.code) from None
     tell_branches(moved)
     return jsonify(full(moved))
+
+
+@bp.post("/dossiers/<code>/supplement")
+@operation("take in the supplement a dossier waits for and send it back to processing, its due date moved back by "
+           "the working days waited (README \"Supplements\"). An officer of ANY branch may (the citizen brings it to "
+           "the nearest counter), as may the dossier's own branches, its department and admins; an officer of another "
+           "branch may also attach the supplement's scans (POST /dossiers/{code}/documents) while it waits, and do "
+           "nothing else with the dossier: the answer is its public view. 409 bad_transition when it waits for none",
+           PublicDossier, caller=MOVER, conflict=True, errors=(400,))
+def take_supplement(code):
+    who, row = caller(), place()
+    dossiers = runtime().dossiers
+    try:
+        moved = dossiers.move(row["code"], PROCESSING, acting_sides(who, row), who.actor, who.branch)
+    except NotPermitted as refused:
+        raise Forbidden(refused.message, refused.code) from None
+    tell_branches(moved)
+    return jsonify(dossiers.public_view(moved))
 
 
 @bp.get("/departments/<d>/dossiers")

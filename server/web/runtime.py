@@ -70,7 +70,7 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     redirect = build(RedirectRules, config.balancing)
     home = {(counter.branch, counter.id): counter.services for counter in engine.all_counters()}
     catalogue = LiveCatalogue(store, config.dossiers.procedures or None)
-    rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays))
+    rules = DossierRules(settings.timezone, parse_holidays(config.dossiers.holidays), config.dossiers.supplement_days)
     sender = open_sender(config, store, clock)
     notifier = Notifier(config.notify.gateway, clock, parse_templates(config.notify.zns_templates),
                         lambda b: branch_place(engine, b), sender)

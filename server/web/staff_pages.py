@@ -15,10 +15,10 @@ staff_pages = Blueprint("staff_pages", __name__)
 # page name -> (its HTML in display/, the catalogue prefixes it reads besides "staff.")
 PAGES = {
     "login": ("login.html", ()),
-    "counter": ("counter.html", ("counter.", "cdossier.", "dossier.", "document.", "intake.", "list.")),
+    "counter": ("counter.html", ("counter.", "cdossier.", "dossier.", "document.", "intake.", "list.", "supplement.")),
     "admin": ("admin.html", ("admin.",)),
     "manager": ("manager.html", ("manager.", "report.", "rating.", "dreports.", "list.")),
-    "department": ("department.html", ("dpages.dept.", "dossier.", "intake.reason.")),
+    "department": ("department.html", ("dpages.dept.", "dossier.", "intake.reason.", "supplement.", "document.")),
 }
 
 
