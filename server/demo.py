@@ -211,7 +211,7 @@ def _demo_dossiers(store, config: Config, catalogue, branch: str) -> list[str]:
             actor = f"staff:{DEMO_DEPARTMENT_USER}" if side == "department" else "staff:canbo"
             service.move(code, to, {DEPARTMENT if side == "department" else COUNTER}, actor,
                          None if side == "department" else branch,
-                         DEMO_NOTE if to == "supplement_requested" else None, papers)
+                         DEMO_NOTE if to == "supplement_requested" else None, missing=papers)
         codes.append(code)
     return codes
 

@@ -20,6 +20,7 @@ from conftest import MORNING, PASSWORD, make_server, motcua
 from layout import problems
 from test_counter_dossier import SIZES, _Api, at_counter, browse, config, shoot  # noqa: F401
 from test_documents import pdf
+from test_intake import waived_for
 from test_dossier_routes import CITIZEN, DAY, department_template, opened, tokens  # noqa: F401
 
 WAIT_MS = 5000   # an answer of the app, on a machine shared with other tests
@@ -66,9 +67,11 @@ def test_a_supplement_asked_by_the_department_is_brought_to_another_branch(app, 
     browse.live_app = live_app
     api = _Api(live_app)
     # Received at hk-01 on Tuesday 24 November 2026 (a day off): HT-KS takes one working day, due Wednesday 25.
-    code = opened(api, procedure="HT-KS", citizen={**CITIZEN, "lang": "en"})["code"]
+    view = opened(api, procedure="HT-KS", citizen={**CITIZEN, "lang": "en"})
+    code = view["code"]
     for status in ("digitized", "processing"):
-        assert live_app.post(f"/dossiers/{code}/status", "off1", {"status": status}).status_code == 200
+        body = {"status": status, "missing": waived_for(view) if status == "digitized" else []}
+        assert live_app.post(f"/dossiers/{code}/status", "off1", body).status_code == 200
 
     # The department asks, naming a document kind, on its page.
     department = browse("jus1", "/department")
@@ -135,10 +138,12 @@ def test_a_supplement_asked_by_the_department_is_brought_to_another_branch(app, 
 
 def test_the_department_attaches_a_supplement_brought_to_it_and_sees_one_lapsed(app, live_app, browse, tmp_path):
     browse.live_app = live_app
-    code = opened(_Api(live_app), procedure="HT-KS")["code"]
+    view = opened(_Api(live_app), procedure="HT-KS")
+    code = view["code"]
     for who, status, note in (("off1", "digitized", None), ("off1", "processing", None),
                               ("jus1", "supplement_requested", "Bring the birth notice")):
-        assert live_app.post(f"/dossiers/{code}/status", who, {"status": status, "note": note}).status_code == 200
+        body = {"status": status, "note": note, "missing": waived_for(view) if status == "digitized" else []}
+        assert live_app.post(f"/dossiers/{code}/status", who, body).status_code == 200
     live_app.clock.set(MORNING + 30 * DAY)   # past the supplement's 15 working days: lapsed
     department = browse("jus1", "/department")
     department.set_viewport_size(SIZES[1])
@@ -159,10 +164,12 @@ def test_the_department_attaches_a_supplement_brought_to_it_and_sees_one_lapsed(
 def test_the_supplement_s_states_pass_axe(app, live_app, chromium):
     """The public page, the counter's dialog and the department's dossier while a supplement is awaited: no WCAG
     2.1 A/AA violation, nothing clipped or overlapping (axe is injected: these contexts bypass the CSP)."""
-    code = opened(_Api(live_app), procedure="HT-KS")["code"]
+    view = opened(_Api(live_app), procedure="HT-KS")
+    code = view["code"]
     for who, status, note, kinds in (("off1", "digitized", None, None), ("off1", "processing", None, None),
                                      ("jus1", "supplement_requested", NOTE, ["birth_notice", "id_card"])):
-        answer = live_app.post(f"/dossiers/{code}/status", who, {"status": status, "note": note, "kinds": kinds})
+        answer = live_app.post(f"/dossiers/{code}/status", who, {
+            "status": status, "note": note, "kinds": kinds, "missing": waived_for(view) if status == "digitized" else []})
         assert answer.status_code == 200, answer.text
     found = {}
 
@@ -223,7 +230,8 @@ def test_the_round_trip_on_a_real_server(documents_server, chromium, tmp_path):
     assert made.status_code == 201, made.text
     code, due = made.json()["code"], made.json()["due_date"]
     for status in ("digitized", "processing"):
-        assert server.post(f"/dossiers/{code}/status", "off1", {"status": status}).status_code == 200
+        body = {"status": status, "missing": waived_for(made.json()) if status == "digitized" else []}
+        assert server.post(f"/dossiers/{code}/status", "off1", body).status_code == 200
     pages = []
 
     def signed_in(who: str, path: str):

@@ -20,6 +20,7 @@ from motcua.outbox import Sender
 from motcua.store import Store
 
 from conftest import MORNING
+from test_intake import waived
 
 DAY = 24 * 3600
 ENGLISH = Citizen("001090012345", "Nguyễn Văn An", "0912345678", "en")
@@ -37,8 +38,8 @@ def service(tmp_path, morning_template):
 def waiting(dossiers: Dossiers, citizen: Citizen = ENGLISH, kinds=("birth_notice",)) -> dict:
     """An HT-KS dossier (one working day: due Wednesday 25) sent on and asked for a supplement today."""
     code = dossiers.open("HT-KS", citizen, "hk-01", "staff:off1")["code"]
-    for status in ("digitized", "processing"):
-        dossiers.move(code, status, [COUNTER], "staff:off1", "hk-01")
+    dossiers.move(code, "digitized", [COUNTER], "staff:off1", "hk-01", missing=waived("HT-KS"))
+    dossiers.move(code, "processing", [COUNTER], "staff:off1", "hk-01")
     return dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:jus1", None,
                          "Bring the hospital's birth notice.", list(kinds))
 
@@ -101,8 +102,8 @@ def test_the_due_date_moves_back_by_the_working_days_waited(service):
 def test_a_dossier_already_late_when_asked_stays_overdue_while_it_waits(service):
     dossiers, clock = service
     code = dossiers.open("HT-KS", ENGLISH, "hk-01", "staff:off1")["code"]
-    for status in ("digitized", "processing"):
-        dossiers.move(code, status, [COUNTER], "staff:off1", "hk-01")
+    dossiers.move(code, "digitized", [COUNTER], "staff:off1", "hk-01", missing=waived("HT-KS"))
+    dossiers.move(code, "processing", [COUNTER], "staff:off1", "hk-01")
     clock.advance(3 * DAY)   # Friday 27: due on the 25th
     dossiers.move(code, "supplement_requested", [DEPARTMENT], "staff:jus1", None, "Bring X.")
     row = dossiers.get(code)

@@ -272,8 +272,8 @@ class Dossiers:
         return self.store.write(write)
 
     def move(self, code: str, to: str, sides: Iterable[str], actor: str, place: str | None,
-             note: str | None = None, missing: Iterable[intake.MissingReason] = (),
-             kinds: list[str] | None = None) -> dict:
+             note: str | None = None, kinds: list[str] | None = None,
+             missing: Iterable[intake.MissingReason] = ()) -> dict:
         """Move a dossier to status `to` (checked against its status inside the write); returns its row.
         To digitised: every required document attached, or a reason in `missing` for each one that is not.
         kinds: the document kinds a supplement asks for (supplement_requested only)."""

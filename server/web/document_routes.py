@@ -93,6 +93,13 @@ def supplement_only(who: Principal, dossier: dict) -> bool:
             and bool(acting_sides(who, dossier)))
 
 
+def at_its_counter(who: Principal, dossier: dict) -> None:
+    if not sides(who, dossier) & {COUNTER, ADMIN}:
+        raise Forbidden("only staff of the dossier's receiving or returning branch take it in", "not_your_dossier")
+
+
+# Who takes a dossier in: staff of its branches (its intake's calls, such as the documents offered for reuse).
+INTAKER = Caller(roles=ranks("officer"), of="dossier", place=dossier_of, admits=at_its_counter)
 # Who calls: staff of the dossier's branches attach (while a supplement is awaited, any branch's officer and its
 # department too); they, its department and admins read.
 ATTACHER = Caller(roles=("department", *ranks("officer")), of="dossier", place=dossier_of, admits=attaches)

@@ -398,8 +398,8 @@ def move_dossier(code):
     found = sides(who, row)
     body = json_body()
     try:
-        moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note,
-                              [intake.MissingReason(m.kind, m.reason, m.note) for m in body.missing], body.kinds)
+        moved = dossiers.move(row["code"], body.status, found, who.actor, who.branch, body.note, body.kinds,
+                              missing=[intake.MissingReason(m.kind, m.reason, m.note) for m in body.missing])
     except NotPermitted as refused:
         raise Forbidden(refused.message, refused.code) from None
     tell_branches(moved)

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, jsonify
 
 from motcua.core import intake
-from .document_routes import ATTACHER, CitizenDocument, documents_part, local
+from .document_routes import INTAKER, CitizenDocument, documents_part, local
 from .dossier_routes import DossierBrief
 from .errors import STATUS_OF
 from .guards import at_branch, place, staff
@@ -33,7 +33,7 @@ def branch_intakes(b):
 @operation("the citizen's earlier documents that may serve this dossier: of a kind the catalogue marks reusable "
            "(never an application form), that the dossier's procedure requires, and digitised within the kind's "
            "valid_months (none: no limit); newest first (staff of its receiving or returning branch)",
-           CitizenDocument, many=True, caller=ATTACHER, errors=(400, 503))
+           CitizenDocument, many=True, caller=INTAKER, errors=(400, 503))
 def dossier_offers(code):
     dossier, dossiers = place(), runtime().dossiers
     procedure = dossiers.catalogue.procedure(dossier["procedure"])
