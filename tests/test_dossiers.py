@@ -80,6 +80,9 @@ def test_a_public_lookup_of_an_official_code_needs_its_check_and_a_code_made_bef
     check = lookup_check(OFFICIAL)
     assert public_candidates(OFFICIAL.lower(), check.lower()) == (OFFICIAL,)
     assert public_candidates(OFFICIAL + check, None) == (OFFICIAL + check, OFFICIAL)   # glued on
+    undotted = OFFICIAL.replace(".", "")   # as typed on a kiosk's keys, which have no dot
+    assert public_candidates(undotted + check, None) == (OFFICIAL + check, OFFICIAL)
+    assert parse_code(undotted) == OFFICIAL
     for given, refusal in ((None, "check_needed"), ("", "check_needed"),
                            (next(c for c in ALPHABET if c != check), "bad_check")):
         with pytest.raises(Invalid) as refused:

@@ -91,8 +91,14 @@ def unit_of(code: str) -> str:
     return match["unit"] if match else ""
 
 
+# An official unit typed without its dots (a kiosk's keys have none): the dots carry no information.
+UNDOTTED = re.compile(r"^([0-9]{3})\.?([0-9]{2})\.?([0-9]{2})\.?([A-Z][0-9]{2}-)")
+
+
 def _canonical(text) -> str:
-    return text.strip().upper() if isinstance(text, str) else ""
+    """Upper case, spaces around dropped, an official unit's dots put back where they were left out."""
+    code = text.strip().upper() if isinstance(text, str) else ""
+    return UNDOTTED.sub(r"\1.\2.\3.\4", code)
 
 
 def _checked(code: str) -> bool:
