@@ -46,6 +46,9 @@ MOVES = {
     (PROCESSING, REJECTED): {DEPARTMENT},
     (SUPPLEMENT_REQUESTED, REJECTED): {DEPARTMENT},
 }
+# How a dossier is received (Decision 766/QĐ-TTg's report counts each): at a counter, online, by post.
+IN_PERSON, ONLINE, POST = "in_person", "online", "post"
+CHANNELS = (IN_PERSON, ONLINE, POST)
 # Moves that say why: the citizen is told what to bring, or why the dossier was refused.
 NEEDS_NOTE = (SUPPLEMENT_REQUESTED, REJECTED)
 MAX_NOTE_CHARS = 500
@@ -190,8 +193,11 @@ class Dossiers:
     # ---- changes ------------------------------------------------------------------------------
 
     def open(self, procedure: str, citizen: Citizen, branch: str, actor: str, ticket: str | None = None,
-             return_branch: str | None = None) -> dict:
-        """A new dossier received at branch, with its first event; returns its row."""
+             return_branch: str | None = None, channel: str = IN_PERSON) -> dict:
+        """A new dossier received at branch (through channel: in person by default), with its first event;
+        returns its row."""
+        if channel not in CHANNELS:
+            raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", "bad_channel")
         if procedure not in self.catalogue.procedures:
             raise Invalid(f"unknown procedure {procedure!r}", "unknown_procedure")
         found = self.catalogue.procedures[procedure]
@@ -221,7 +227,7 @@ class Dossiers:
             row = {"code": make_code(unit, today, seq), "unit": unit, "branch": branch, "day": today.isoformat(), "seq": seq,
                    "officer": actor, "ticket": ticket, "return_branch": return_branch, "procedure": procedure,
                    "department": found.department, "citizen_id": citizen.id_number,
-                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "citizen_lang": citizen.lang, "status": RECEIVED,
+                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "citizen_lang": citizen.lang, "channel": channel, "status": RECEIVED,
                    "received_at": now, "due_date": due, "reject_reason": None, "updated_at": now}
             db["dossiers"].insert(row)
             audit.append_events(db.conn, [event_row(row["code"], None, RECEIVED, now, actor, branch, None)])

@@ -14,8 +14,8 @@ from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, Field
 
 from motcua.accounts import Principal
-from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, STATUSES, Citizen,
-                                  NotPermitted, kind_view)
+from motcua.core.dossiers import (ADMIN, CHANNELS, COUNTER, DEPARTMENT, IN_PERSON, MAX_NAME_CHARS, MAX_NOTE_CHARS,
+                                  STATUSES, Citizen, NotPermitted, kind_view)
 from motcua.core.dossier_codes import lookup_check
 from motcua.core.model import Invalid
 from . import schemas, throttle
@@ -49,6 +49,8 @@ class NewDossier(schemas.Body):
     ticket: str | None = Field(default=None, description="the ticket the citizen came to the counter with")
     return_branch: str | None = Field(default=None, description="where the result is handed back; default: here")
     branch: str | None = Field(default=None, description="the receiving branch; default: the officer's own")
+    channel: Literal[CHANNELS] = Field(default=IN_PERSON, description="how the dossier came in: in_person (at "
+                                                                      "the counter), online or post")
 
 
 class StatusChange(schemas.Body):
@@ -144,6 +146,7 @@ class FullDossier(DossierSummary):
     required_documents: list[DocumentKindOut]
     documents: list[AttachedDocument]
     events: list[DossierEvent]
+    channel: Literal[CHANNELS] = Field(description="how it came in: in_person, online or post")
     check: str | None = Field(description="the check printed beside an official code on the receipt, which a "
                                           "public lookup asks for (null: a code made before carries its own)")
     lookup_url: str = Field(description="the public lookup page with the code's check, as the receipt's QR code "
@@ -229,7 +232,7 @@ def lookup_url(code: str) -> str:
 
 
 def full(row: dict) -> dict:
-    return {**runtime().dossiers.full_view(row), "check": lookup_check(row["code"]),
+    return {**runtime().dossiers.full_view(row), "channel": row["channel"], "check": lookup_check(row["code"]),
             "lookup_url": lookup_url(row["code"])}
 
 
@@ -280,7 +283,7 @@ def open_dossier():
     require_covers(who, branch)   # OPENER's place, named in the body
     citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone, body.citizen.lang)
     row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
-                                  return_branch=body.return_branch)
+                                  return_branch=body.return_branch, channel=body.channel)
     tell_branches(row)
     return jsonify(full(row)), 201
 
