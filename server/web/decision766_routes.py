@@ -144,30 +144,21 @@ def file_name(place_kind: str, place: str, quarter: decision766.Quarter) -> str:
     return f"decision766-{place_kind}-{re.sub(r'[^A-Za-z0-9_-]', '_', place)}-{quarter}"
 
 
-@bp.get("/branches/<b>/decision766.csv")
-@operation("the branch's quarter under Decision 766/QĐ-TTg as CSV, a row per department and the total (manager)"
-           + DESCRIBED + CSV_CELLS, None, query=QuarterQuery, caller=MANAGER, media="text/csv", errors=(503,))
-def branch_csv(b):
-    return csv_answer("branch", b)
+def _routes(place_kind: str, rule: str, caller, rows: str, who: str) -> None:
+    """The place's CSV and PDF routes: `{rule}.csv` and `{rule}.pdf`."""
+    for form, answer, query, media, summary in (
+            ("csv", csv_answer, QuarterQuery, "text/csv",
+             f"the {place_kind}'s quarter under Decision 766/QĐ-TTg as CSV, a row per {rows} and the total ({who})"
+             + DESCRIBED + CSV_CELLS),
+            ("pdf", pdf_answer, QuarterPdfQuery, "application/pdf",
+             f"the same as a PDF, ?lang=en for English ({who})" + DESCRIBED)):
+        def view(answer=answer, **path):
+            [place] = path.values()
+            return answer(place_kind, place)
+        view.__name__ = f"{place_kind}_{form}"
+        bp.add_url_rule(f"{rule}.{form}", view_func=operation(summary, None, query=query, caller=caller, media=media,
+                                                              errors=(503,))(view))
 
 
-@bp.get("/branches/<b>/decision766.pdf")
-@operation("the same as a PDF, ?lang=en for English (manager)" + DESCRIBED, None, query=QuarterPdfQuery,
-           caller=MANAGER, media="application/pdf", errors=(503,))
-def branch_pdf(b):
-    return pdf_answer("branch", b)
-
-
-@bp.get("/departments/<d>/decision766.csv")
-@operation("the department's quarter under Decision 766/QĐ-TTg as CSV, a row per receiving branch and the total "
-           "(its staff, admin)" + DESCRIBED + CSV_CELLS, None, query=QuarterQuery, caller=DEPARTMENT,
-           media="text/csv", errors=(503,))
-def department_csv(d):
-    return csv_answer("department", d)
-
-
-@bp.get("/departments/<d>/decision766.pdf")
-@operation("the same as a PDF, ?lang=en for English (its staff, admin)" + DESCRIBED, None, query=QuarterPdfQuery,
-           caller=DEPARTMENT, media="application/pdf", errors=(503,))
-def department_pdf(d):
-    return pdf_answer("department", d)
+_routes("branch", "/branches/<b>/decision766", MANAGER, "department", "manager")
+_routes("department", "/departments/<d>/decision766", DEPARTMENT, "receiving branch", "its staff, admin")
