@@ -27,18 +27,18 @@ DAY = 24 * 3600
 # ---- the quarter ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, first, last", [("2026-Q1", date(2026, 1, 1), date(2026, 3, 31)),
-                                               ("2024-q1", date(2024, 1, 1), date(2024, 3, 31)),
                                                ("2026-Q2", date(2026, 4, 1), date(2026, 6, 30)),
                                                ("2026-Q3", date(2026, 7, 1), date(2026, 9, 30)),
-                                               (" 2026-Q4 ", date(2026, 10, 1), date(2026, 12, 31))])
+                                               ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))])
 def test_a_quarter_is_its_calendar_months(text, first, last):
     quarter = parse_quarter(text)
     assert (quarter.first, quarter.last) == (first, last)
-    assert str(quarter) == text.strip().upper()
+    assert str(quarter) == text
 
 
 @pytest.mark.parametrize("text", ["2026-Q5", "2026-Q0", "2026Q4", "Q4-2026", "2026-4", "1999-Q4", "2100-Q1",
-                                  "", None, "２０２６-Q4", "2026-Q4;drop"])
+                                  "", None, "２０２６-Q4", "2026-Q4;drop",
+                                  " 2026-Q4", "2026-q4", "2026-Q4\n"])
 def test_what_is_no_quarter_is_refused(text):
     with pytest.raises(Invalid) as refused:
         parse_quarter(text)

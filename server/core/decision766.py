@@ -26,8 +26,8 @@ from datetime import date, timedelta
 from .dossiers import CHANNELS, DIGITIZED, RESULT_READY, RETURNED
 from .model import Invalid
 
-QUARTER = re.compile(r"^(?P<year>[0-9]{4})-Q(?P<q>[1-4])$")
-FIRST_YEAR, LAST_YEAR = 2000, 2099
+# A quarter of a year from 2000 to 2099, exactly (the API's schema says the same pattern).
+QUARTER = re.compile(r"^(?P<year>20[0-9]{2})-Q(?P<q>[1-4])$")
 COUNTS = ("received", *CHANNELS, "resolved", "early", "on_time", "late", "digitised", "reused_documents",
           "evaluations", "satisfied")
 COLUMNS = (*COUNTS, "satisfaction_rate")
@@ -64,10 +64,10 @@ class Quarter:
 
 def parse_quarter(text) -> Quarter:
     """`YYYY-Qn` (n 1 to 4, a year from 2000 to 2099); Invalid("bad_quarter") otherwise."""
-    match = QUARTER.match(text.strip().upper()) if isinstance(text, str) else None
-    if not match or not FIRST_YEAR <= int(match["year"]) <= LAST_YEAR:
-        raise Invalid(f"a quarter is YYYY-Qn, n from 1 to 4 and a year from {FIRST_YEAR} to {LAST_YEAR}, "
-                      f"such as 2026-Q4", "bad_quarter")
+    match = QUARTER.fullmatch(text) if isinstance(text, str) else None   # fullmatch: no newline after $
+    if not match:
+        raise Invalid("a quarter is YYYY-Qn, n from 1 to 4 and a year from 2000 to 2099, such as 2026-Q4",
+                      "bad_quarter")
     return Quarter(int(match["year"]), int(match["q"]))
 
 

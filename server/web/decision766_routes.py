@@ -43,7 +43,8 @@ DEPARTMENT = Caller(roles=("department", "admin"), of="department", place=depart
 
 
 class QuarterQuery(BaseModel):
-    quarter: str = Field(description="a calendar quarter in local time, YYYY-Qn, such as 2026-Q4")
+    quarter: str = Field(pattern=decision766.QUARTER.pattern,
+                         description="a calendar quarter in local time, YYYY-Qn, such as 2026-Q4")
 
 
 class QuarterPdfQuery(QuarterQuery):
