@@ -232,6 +232,82 @@ def test_a_code_made_before_keeps_working_alone_for_the_public_and_staff(app, st
     assert staff.get(f"/dossiers/{wrong}/full", "off1").json["error"]["code"] == "bad_code"
 
 
+@pytest.mark.parametrize("body, status, code", [
+    ({"procedure": "NOPE", "citizen": CITIZEN}, 400, "unknown_procedure"),
+    ({"procedure": "KD-TL", "citizen": {**CITIZEN, "id_number": "12345"}}, 400, "bad_id_number"),
+    ({"procedure": "KD-TL", "citizen": {**CITIZEN, "id_number": "000090012345"}}, 400, "bad_id_number"),
+    ({"procedure": "KD-TL", "citizen": {**CITIZEN, "id_number": 1090012345}}, 400, None),
+    ({"procedure": "KD-TL"}, 400, None),
+    ({"procedure": "KD-TL", "citizen": CITIZEN, "return_branch": "nowhere"}, 400, "unknown_branch"),
+    ({"procedure": "KD-TL", "citizen": CITIZEN, "ticket": "forged"}, 400, "unknown_ticket"),
+    ({"procedure": "KD-TL", "citizen": CITIZEN, "branch": "hk-02"}, 403, "other_branch"),
+])
+def test_bad_input_is_refused_and_nothing_is_written(app, staff, body, status, code):
+    answer = staff.post("/dossiers", "off1", body)
+    assert answer.status_code == status, answer.text
+    if code:
+        assert answer.json["error"]["code"] == code
+    store = app.extensions["motcua"].store
+    assert store.query("select count(*) n from dossiers")[0]["n"] == 0
+    assert store.query("select count(*) n from events where dossier is not null")[0]["n"] == 0
+
+
+def test_department_staff_do_not_open_dossiers_nor_see_another_department(staff):
+    assert staff.post("/dossiers", "fin1", {"procedure": "KD-TL", "citizen": CITIZEN}).status_code == 403
+    assert staff.get("/departments/justice/dossiers", "fin1").status_code == 403
+    assert staff.get("/departments/nowhere/dossiers", "fin1").status_code == 404
+    # Nor act at a branch: a department user is no officer.
+    assert staff.post("/branches/hk-01/counters/1/next", "fin1").status_code == 403
+
+
+def test_a_citizen_is_found_by_id_number_only_where_their_dossier_is_dealt_with(staff):
+    code = opened(staff)["code"]
+    assert [d["code"] for d in staff.get(f"/citizens/{CITIZEN['id_number']}/dossiers", "off1").json] == [code]
+    assert staff.get(f"/citizens/{CITIZEN['id_number']}/dossiers", "off2").json == []
+    assert [d["code"] for d in staff.get(f"/citizens/{CITIZEN['id_number']}/dossiers", "fin1").json] == [code]
+    assert staff.get("/citizens/12345/dossiers", "off1").status_code == 400
+
+
+def test_the_catalogue_and_departments_are_public(staff):
+    procedures = staff.get("/procedures").json
+    assert len(procedures) >= 20 and {"code", "name", "field", "department", "statutory_days", "documents"} <= \
+        set(procedures[0])
+    land = {p["code"] for p in staff.get("/procedures?service=land").json}
+    assert land == {p.code for p in load_catalogue().for_service("land")} and {"DD-CN", "BD-TC"} <= land
+    assert len(land) < len(procedures)
+    assert "finance" in {d["code"] for d in staff.get("/departments").json}
+
+
+def test_the_command_line_adds_a_department_user(tmp_path, morning_template):
+    db = morning_template.copy_to(tmp_path / "motcua.db")
+    out = motcua("user", "add", "--username", "fin9", "--password", PASSWORD, "--role", "department",
+                 "--department", "finance", db=db)
+    assert "department finance" in out
+    assert "fin9\tdepartment\tfinance" in motcua("user", "list", db=db)
+
+
+def test_the_returning_branch_s_console_hears_the_result_is_ready(app, staff, client):
+    from motcua.web.events import socketio
+
+    here = socketio.test_client(app, flask_test_client=client)
+    there = socketio.test_client(app, flask_test_client=client)
+    for socket, branch, who in ((here, "hk-01", "off1"), (there, "hk-02", "off2")):
+        assert socket.emit("subscribe_staff", {"branch": branch, "token": staff.tokens[who]}, callback=True)["ok"]
+        socket.get_received()
+    code = opened(staff, return_branch="hk-02")["code"]
+    for who, status in (("off1", "digitized"), ("off1", "processing"), ("fin1", "result_ready")):
+        move(staff, code, who, status)
+    heard = [e["args"][0] for e in there.get_received() if e["name"] == "dossier"]
+    assert [(d["code"], d["status"]) for d in heard][-1] == (code, "result_ready")
+    assert [d["status"] for d in heard] == ["received", "digitized", "processing", "result_ready"]
+    ready = staff.get("/branches/hk-02/dossiers?status=result_ready", "off2").json
+    assert [d["code"] for d in ready] == [code]
+    assert staff.get("/branches/hk-02/dossiers?status=late", "off2").status_code == 400
+    assert staff.get("/branches/hk-03/dossiers", "off2").status_code == 403
+    for socket in (here, there):
+        socket.disconnect()
+
+
 def test_a_read_is_recorded_in_the_chain_without_changing_the_dossier(app, staff):
     code = opened(staff)["code"]
     rt = app.extensions["motcua"]
