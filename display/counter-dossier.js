@@ -7,7 +7,7 @@
   "use strict";
   const Staff = window.Staff;
   const $ = (id) => document.getElementById(id);
-  const CODE = /^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/;
+  const CODE = /^[A-Za-z0-9]+([.-][A-Za-z0-9]+)*$/;   // an official code: 000.00.12.H29-261124-0001
   const ID_NUMBER = /^\d{12}$/;
   let ctx = null;        // from counter.js: branch, ticket(), branchName(id), say(text, kind)
   let dossier = null;    // the full view of the dossier being received, as the server last answered
@@ -137,6 +137,9 @@
 
   function renderReceived() {
     $("d-code").textContent = dossier.code;
+    // An official code's check, which its public lookup asks for (the receipt prints it; a code made before: none).
+    $("d-check").hidden = !dossier.check;
+    $("d-check").textContent = dossier.check ? t("cdossier.check", { check: dossier.check }) : "";
     $("d-due").textContent = t("cdossier.due", { date: dayOf(dossier.due_date) });
     $("d-status").textContent = t(`dossier.status.${dossier.status}`);
     const attached = new Map(dossier.documents.map((d) => [d.kind, d]));

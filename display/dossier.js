@@ -55,15 +55,17 @@
   function show(state) {
     document.body.dataset.state = state;
     $("loading").hidden = state !== "loading";
-    $("problem").hidden = !["bad_code", "unknown_dossier", "network"].includes(state);
+    $("problem").hidden = !["bad_code", "check_needed", "bad_check", "unknown_dossier", "network"].includes(state);
     $("dossier").hidden = $("timeline-card").hidden = state !== "found";
     $("empty").hidden = state !== "empty";
   }
 
   function problem(code) {
-    const title = { bad_code: "dossier.error.bad_code", unknown_dossier: "dossier.error.unknown_dossier",
+    const title = { bad_code: "dossier.error.bad_code", check_needed: "dossier.error.check_needed",
+                    bad_check: "dossier.error.bad_check", unknown_dossier: "dossier.error.unknown_dossier",
                     network: "dpages.d.network" }[code];
-    const hint = { bad_code: "dpages.d.bad_code_hint", unknown_dossier: "dpages.d.unknown_hint" }[code];
+    const hint = { bad_code: "dpages.d.bad_code_hint", check_needed: "dpages.d.check_hint", bad_check: "dpages.d.check_hint",
+                   unknown_dossier: "dpages.d.unknown_hint" }[code];
     say($("problem-title"), title);
     if (hint) say($("problem-hint"), hint); else $("problem-hint").replaceChildren();
     show(code);
@@ -147,12 +149,14 @@
     $("timeline").replaceChildren(...items);
   }
 
-  async function load(code) {
+  // An official code is looked up with the check printed beside it (the receipt's QR link carries it).
+  async function load(code, check) {
     show("loading");
     let answer;
+    const query = check ? "?check=" + encodeURIComponent(check) : "";
     try {
-      answer = await fetch("/api/v1/dossiers/" + encodeURIComponent(code), { cache: "no-store",
-                                                                            headers: { "Accept": "application/json" } });
+      answer = await fetch("/api/v1/dossiers/" + encodeURIComponent(code) + query,
+                           { cache: "no-store", headers: { "Accept": "application/json" } });
     } catch (error) {
       problem("network");
       return;
@@ -164,7 +168,8 @@
     // A 404 of a well-formed code is "nobody was given this code"; anything else unreadable is a
     // code that is not right (never someone else's dossier).
     if (answer.status === 404) problem("unknown_dossier");
-    else if (answer.status === 400 || code_ === "bad_code") problem("bad_code");
+    else if (code_ === "check_needed" || code_ === "bad_check") problem(code_);
+    else if (answer.status === 400) problem("bad_code");
     else problem("network");
   }
 
@@ -173,13 +178,15 @@
   document.querySelectorAll("[data-say]").forEach((el) => say(el, el.dataset.say));
   document.title = text("vi", "dpages.d.title");   // what the page is, in the tab and to a screen reader
   $("code-input").value = settings.code;
+  $("check-input").value = settings.check;
   $("lookup").addEventListener("submit", (event) => {
     event.preventDefault();
     const typed = $("code-input").value.trim().toUpperCase().replace(/\s+/g, "");
+    const check = $("check-input").value.trim().toUpperCase().replace(/\s+/g, "");
     if (!typed) { $("code-input").focus(); return; }
-    location.assign("/d/" + encodeURIComponent(typed));
+    location.assign("/d/" + encodeURIComponent(typed) + (check ? "?check=" + encodeURIComponent(check) : ""));
   });
   if (settings.mistyped) problem("bad_code");
-  else if (settings.code) load(settings.code);
+  else if (settings.code) load(settings.code, settings.check);
   else show("empty");
 })();

@@ -25,6 +25,7 @@ from cryptography.fernet import Fernet
 from motcua.config import Config, override
 from motcua.core import scenario
 from motcua.core.catalogue import LiveCatalogue
+from motcua.core.dossier_codes import lookup_check
 from motcua.core.model import staff_actor
 from motcua.core.stats import lognormal
 from motcua.documents import configured_key, documents_beside, key_file, write_key_file
@@ -237,7 +238,8 @@ def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_
         print(f"  department:   {base}/department as {DEMO_DEPARTMENT}: {DEMO_DEPARTMENT_USER} / "
               f"{passwords[DEMO_DEPARTMENT_USER]}")
     for code in dossiers:
-        print(f"  dossier:      {base}/d/{code}")
+        check = lookup_check(code)
+        print(f"  dossier:      {base}/d/{code}" + (f"?check={check}" if check else ""))
     print(f"  staff login:  {DEMO_ADMIN} / {passwords[DEMO_ADMIN]} (admin of every branch)", flush=True)
 
 

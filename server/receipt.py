@@ -5,7 +5,8 @@ dossier view (`GET /dossiers/{code}/full`) and the branches' names (`GET /branch
 server (the PDF route) and a counter machine (`motcua hw print-receipt`, through the API) lay
 out the very same receipt.
 
-What is printed: the code, the procedure and its department, the citizen's name, when, where
+What is printed: the code and, beside an official code, its check (which its public lookup asks for, so that
+a mistyped code never shows another dossier; README "Dossiers"), the procedure and its department, the citizen's name, when, where
 and by whom the dossier was received, the documents (those reused from earlier dossiers
 marked), the due date, the return branch and a QR code of the public lookup `/d/{code}`. Not
 the ID number nor the phone: a lost receipt must not give away what finds a citizen's other
@@ -53,6 +54,7 @@ class Receipt:
     documents: tuple[ReceivedDocument, ...]
     lookup_url: str
     lang: str = "vi"
+    check: str = ""   # printed beside an official code: its public lookup asks for it (a code made before: none)
 
     def view(self) -> dict:
         """The receipt as JSON (GET /dossiers/{code}/receipt), for a counter machine to print."""
@@ -61,7 +63,7 @@ class Receipt:
                 "receiving_branch": dict(self.receiving_branch), "officer": self.officer,
                 "due_date": self.due_date.isoformat(), "return_branch": dict(self.return_branch),
                 "documents": [{"name": dict(d.name), "reused": d.reused} for d in self.documents],
-                "lookup_url": self.lookup_url}
+                "lookup_url": self.lookup_url, "check": self.check or None}
 
     @classmethod
     def from_view(cls, view: Mapping, lang: str = "vi") -> "Receipt":
@@ -71,7 +73,7 @@ class Receipt:
                    receiving_branch=view["receiving_branch"], officer=view["officer"],
                    due_date=date.fromisoformat(view["due_date"]), return_branch=view["return_branch"],
                    documents=tuple(ReceivedDocument(d["name"], bool(d["reused"])) for d in view["documents"]),
-                   lookup_url=view["lookup_url"], lang=_language(lang))
+                   lookup_url=view["lookup_url"], lang=_language(lang), check=view.get("check") or "")
 
     @property
     def langs(self) -> tuple[str, ...]:
@@ -96,7 +98,8 @@ def receipt(dossier: Mapping, *, branches: Mapping[str, Names], lang: str = "vi"
         return_branch=branches.get(dossier["return_branch"], _same(dossier["return_branch"])),
         documents=documents,
         lookup_url=dossier["lookup_url"],
-        lang=_language(lang))
+        lang=_language(lang),
+        check=dossier.get("check") or "")
 
 
 def _language(lang: str) -> str:
@@ -178,8 +181,13 @@ def _pdf_code_and_qr(pdf: FPDF, r: Receipt) -> None:
     pdf.image(qr_png(r.lookup_url), x=pdf.w - pdf.r_margin - QR_MM, y=top, w=QR_MM, h=QR_MM)
     pdf.set_font(FONT, "", 10)
     pdf.cell(pdf.epw - QR_MM - 4, 6, nfc(" / ".join(_texts(r, "receipt.code"))), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "B", 24)
+    # 22 pt: an official code (25 characters) keeps clear of the QR code.
+    pdf.set_font(FONT, "B", 22)
     pdf.cell(pdf.epw - QR_MM - 4, 14, r.code, new_x="LMARGIN", new_y="NEXT")
+    if r.check:
+        pdf.set_font(FONT, "B", 12)
+        pdf.cell(pdf.epw - QR_MM - 4, 7, nfc(" / ".join(_texts(r, "receipt.check", check=r.check))),
+                 new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     pdf.set_text_color(*GREY)
     for line in _texts(r, "receipt.scan_qr"):
@@ -316,6 +324,8 @@ def receipt_blocks(r: Receipt, settings: LayoutSettings | None = None) -> list[B
         Space(16),
         TextBlock(_lines(_texts(r, "receipt.code"), SMALL + 2)),
         BigText(r.code, max_height=settings.dots(70)),
+        *([Space(8), TextBlock(_lines(_texts(r, "receipt.check", check=r.check), NORMAL, bold=True))]
+          if r.check else []),
         Space(18),
         *_field(r, "receipt.procedure", _names(r, r.procedure), bold=True),
         *_field(r, "receipt.department", _names(r, r.department)[:1]),

@@ -15,6 +15,7 @@ from sqlite_utils import Database, Migrations
 
 from motcua import audit, outbox
 from motcua.core.appointments import Appointment
+from motcua.core.dossier_codes import unit_of
 from motcua.core.model import OPEN, Branch, Change, Counter, Rating, Service, StorageUnavailable, Ticket
 
 migrations = Migrations("motcua")
@@ -250,6 +251,22 @@ def m024_supplement(db: Database) -> None:
     for column in ("supplement_note", "supplement_kinds", "supplement_asked_on", "supplement_due"):
         db["dossiers"].add_column(column, str)
     db["dossiers"].add_column("waited_days", int, not_null_default=0)
+
+
+@migrations()
+def m025_codes(db: Database) -> None:
+    """Dossier codes in the official form (motcua.core.dossier_codes): the unit each code was numbered under,
+    earlier codes' read off their start, and the database refusing a second dossier under one unit's number of
+    a day (the branch's own numbering, which a change of unit code would break, no longer unique); and the
+    channel each dossier was received through (in person, online, by post)."""
+    db["dossiers"].add_column("unit", str, not_null_default="")
+    for row in list(db.query("select code from dossiers")):
+        db.execute("update dossiers set unit = ? where code = ?", [unit_of(row["code"]), row["code"]])
+    db.execute("drop index if exists idx_dossiers_branch_day_seq")
+    db["dossiers"].create_index(["branch", "day"])
+    db["dossiers"].create_index(["unit", "day", "seq"], unique=True)
+    # How each dossier came in (Decision 766/QĐ-TTg counts them apart): earlier ones at a counter.
+    db["dossiers"].add_column("channel", str, not_null_default="in_person")
 
 
 ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"

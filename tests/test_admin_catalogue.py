@@ -4,6 +4,7 @@ a non-reusable kind refused on reuse; a branch added with its unit code, closed 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -26,7 +27,7 @@ PROCEDURE = {"code": "GT-DK", "name": {"vi": LONG_VI, "en": LONG_EN}, "field": "
 CITIZEN = {"id_number": "001090012345", "name": "Trần Thị Bình", "phone": "0987654321"}
 HA_DONG = {"id": "hd-01", "name": {"vi": "Trung tâm Hà Đông", "en": "Ha Dong Centre"},
            "address": {"vi": "1 Quang Trung, Hà Đông", "en": "1 Quang Trung, Ha Dong"},
-           "location": {"lat": 20.97, "lon": 105.78}, "open": "08:00", "close": "17:00", "unit_code": "h29-hd"}
+           "location": {"lat": 20.97, "lon": 105.78}, "open": "08:00", "close": "17:00", "unit_code": "000.00.15.h29"}
 
 
 def admin(api, method: str, path: str, json=None, status: int = 200) -> dict:
@@ -138,10 +139,11 @@ def test_the_catalogue_outlives_a_restart(app, api, config, clock):
     ("PATCH", "/procedures/HT-KS", {"department": "nowhere"}, 404, "unknown_department"),
     ("PATCH", "/procedures/NOPE", {"retired": True}, 404, "unknown_procedure"),
     ("POST", "/branches", {**HA_DONG, "id": "hk-01"}, 409, "branch_exists"),
-    ("POST", "/branches", {**HA_DONG, "unit_code": "hk-02"}, 409, "unit_code_taken"),
+    ("POST", "/branches", {**HA_DONG, "unit_code": "hk-02"}, 400, "bad_value"),
+    ("POST", "/branches", {**HA_DONG, "unit_code": "000.00.15"}, 400, "bad_value"),
     ("POST", "/branches", {**HA_DONG, "open": "18:00"}, 400, "bad_hours"),
     ("POST", "/branches", {**HA_DONG, "location": {"lat": 91, "lon": 0}}, 400, "bad_value"),
-    ("PATCH", "/branches/hk-01", {"unit_code": "HK-02"}, 409, "unit_code_taken"),
+    ("PATCH", "/branches/hk-01", {"unit_code": "H29-HK"}, 400, "bad_value"),
 ])
 def test_bad_catalogue_and_branch_input_is_refused_with_a_code_and_changes_nothing(api, method, path, body,
                                                                                    status, code):
@@ -167,13 +169,25 @@ def test_only_an_admin_administers_the_catalogue_and_adds_branches(api, who, sta
 def test_a_branch_added_live_takes_tickets_and_numbers_its_dossiers_with_its_unit_code(api):
     added = admin(api, "POST", "/branches", HA_DONG, 201)
     assert (added["unit_code"], added["closed"], added["address"], added["services"]) == (
-        "H29-HD", False, HA_DONG["address"], [])
+        "000.00.15.H29", False, HA_DONG["address"], [])
     admin(api, "POST", "/branches/hd-01/counters", {"id": "1", "services": ["civil"]}, 201)
     assert api.issue("civil", who="admin", branch="hd-01")["number"] == "A001"
     opened = api.post("/dossiers", "admin", {"procedure": "HT-KS", "citizen": CITIZEN, "branch": "hd-01"})
     assert opened.status_code == 201, opened.text
-    assert opened.json["code"].startswith("H29-HD-")
-    assert api.get(f"/dossiers/{opened.json['code']}").status_code == 200
+    assert re.fullmatch(r"000\.00\.15\.H29-[0-9]{6}-0001", opened.json["code"])
+    assert api.get(f"/dossiers/{opened.json['code']}?check={opened.json['check']}").status_code == 200
+
+
+def test_no_two_branches_share_a_unit_code(api):
+    admin(api, "PATCH", "/branches/hk-02", {"unit_code": "000.00.12.H29"})
+    before = admin(api, "GET", "/network")
+    for method, path, body in (("PATCH", "/branches/hk-01", {"unit_code": "000.00.12.h29"}),
+                               ("POST", "/branches", {**HA_DONG, "unit_code": "000.00.12.H29"})):
+        answer = api.request(method, "/admin" + path, "admin", body)
+        assert (answer.status_code, answer.json["error"]["code"]) == (409, "unit_code_taken"), answer.text
+    assert admin(api, "GET", "/network") == before
+    admin(api, "PATCH", "/branches/hk-02", {"unit_code": ""})    # given up, it is free again
+    assert admin(api, "PATCH", "/branches/hk-01", {"unit_code": "000.00.12.H29"})["unit_code"] == "000.00.12.H29"
 
 
 def test_a_closed_branch_issues_no_ticket_and_is_offered_to_no_one_until_reopened(api):
@@ -226,12 +240,12 @@ def test_the_catalogue_moves_between_servers_by_export_and_import_and_a_bad_file
 
 
 def test_a_scenario_loaded_again_keeps_what_an_admin_gave_a_branch(app, api, config):
-    admin(api, "PATCH", "/branches/hk-02", {"closed": True, "unit_code": "H29-HM",
+    admin(api, "PATCH", "/branches/hk-02", {"closed": True, "unit_code": "000.00.16.H29",
                                             "address": {"vi": "Hàng Mã", "en": "Hang Ma"}})
     app.extensions["motcua"].store.close()
     motcua("init", "--scenario", str(HOAN_KIEM), db=config.server.db)
     [row] = Store(config.server.db).query("select closed, unit_code, address_vi from branches where id = 'hk-02'")
-    assert row == {"closed": 1, "unit_code": "H29-HM", "address_vi": "Hàng Mã"}
+    assert row == {"closed": 1, "unit_code": "000.00.16.H29", "address_vi": "Hàng Mã"}
 
 
 def test_every_shipped_procedure_takes_a_change_and_a_name_as_long_as_the_national_catalogue_s(api):

@@ -104,7 +104,7 @@ def test_an_admin_sets_up_a_department_kind_procedure_and_branch_and_the_next_do
         form = page.locator("#new-branch")
         fill(form, {"id": "hd-01", "name_vi": "Trung tâm Hà Đông", "name_en": "Ha Dong Centre",
                     "address_vi": "1 Quang Trung, Hà Đông", "address_en": "1 Quang Trung, Ha Dong",
-                    "lat": "20,97", "lon": "105.78", "unit_code": "h29-hd"})
+                    "lat": "20,97", "lon": "105.78", "unit_code": "000.00.15.h29"})
         form.locator("button[type='submit']").click()
         page.wait_for_selector("#branches tr[data-branch='hd-01']")
 
@@ -132,7 +132,7 @@ def test_an_admin_sets_up_a_department_kind_procedure_and_branch_and_the_next_do
             "transport", True)
         branch = requests.get(f"{live_app.api}/admin/network", timeout=5,
                               headers={"Authorization": f"Bearer {live_app.tokens['admin']}"}).json()
-        assert next(b for b in branch["branches"] if b["id"] == "hd-01")["unit_code"] == "H29-HD"
+        assert next(b for b in branch["branches"] if b["id"] == "hd-01")["unit_code"] == "000.00.15.H29"
 
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})

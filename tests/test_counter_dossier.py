@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 
 from motcua.config import load_config
 from motcua.core import procedures
+from motcua.core.dossier_codes import check_character
 from motcua.i18n import catalogue
 
 from conftest import PASSWORD, motcua
@@ -77,7 +78,7 @@ def at_counter(browse, who: str, branch: str):
 def step_on_public_page(browse, code: str) -> str:
     """The status /d/{code} shows as current."""
     page = browse.public
-    page.goto(f"{browse.live_app.base}/d/{code}")
+    page.goto(f"{browse.live_app.base}/d/{code}?check={check_character(code)}")
     page.wait_for_selector("#dossier:not([hidden])", timeout=WAIT_MS)
     return page.get_attribute("#timeline li.current", "data-status")
 
@@ -85,6 +86,9 @@ def step_on_public_page(browse, code: str) -> str:
 def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, browse, chromium, tmp_path):
     browse.live_app = live_app
     browse.public = chromium.new_context(viewport={"width": 390, "height": 844}).new_page()
+    # hk-01 numbers its dossiers under its official unit code (dots and all).
+    assert requests.patch(f"{live_app.api}/admin/branches/hk-01", json={"unit_code": "000.00.12.H29"},
+                          headers=live_app.auth("admin"), timeout=10).status_code == 200
     # The citizen's ID card was digitised for an earlier dossier at hk-02: hk-01 reuses it for the citizen at
     # its counter, come with a ticket called there.
     earlier = opened(_Api(live_app), who="off2", procedure=PROCEDURE)["code"]
@@ -122,6 +126,8 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     page.wait_for_selector("#d-received:not([hidden])", timeout=WAIT_MS)
     code = page.inner_text("#d-code")
     full = full_view(live_app, code)
+    assert code.startswith("000.00.12.H29-")
+    assert page.inner_text("#d-check") == f"Mã kiểm tra (để tra cứu): {check_character(code)}"
     assert (full["ticket"], full["return_branch"], full["citizen"]["name"]) == (ticket["id"], "hk-02", CITIZEN["name"])
     assert full["citizen"]["lang"] == "en"
     year, month, day = full["due_date"].split("-")
@@ -181,10 +187,13 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     shoot(back, "return")
     back.click(f"#r-rows tr[data-code='{code}'] button[data-do='return']")
     back.wait_for_selector(f"#r-message:text-is('Đã trả kết quả hồ sơ {code}.')", timeout=WAIT_MS)
-    assert live_app.get(f"/dossiers/{code}").json()["status"] == "returned"
+    assert live_app.get(f"/dossiers/{code}?check={check_character(code)}").json()["status"] == "returned"
     back.wait_for_selector("#ready-count", state="hidden", timeout=WAIT_MS)
     assert step_on_public_page(browse, code) == "returned"
-    # A mistyped code is said in words.
+    # An official code is found as typed; a mistyped one is said in words.
+    back.fill("#r-query", code.lower())
+    back.click("#r-find")
+    back.wait_for_selector(f"#r-title:text-is('Hồ sơ tìm thấy: 1')", timeout=WAIT_MS)
     back.fill("#r-query", code[:-1] + ("A" if code[-1] != "A" else "B"))
     back.click("#r-find")
     back.wait_for_selector("#r-message.bad", timeout=WAIT_MS)

@@ -59,7 +59,8 @@ def test_the_demo_keeps_what_it_made_unless_fresh_and_serve_opens_its_documents(
         canbo = password(lines, "canbo")
         officer = session(base, "canbo", canbo)
         assert officer.status_code == 200
-        code = [line.split("/d/")[1].split()[0] for line in lines if f"{base}/d/" in line][0]
+        link = [line.split("/d/")[1].split()[0] for line in lines if f"{base}/d/" in line][0]
+        code = link.split("?check=")[0]   # the check an official code is looked up with
         attached = requests.post(f"{base}/api/v1/dossiers/{code}/documents", cookies=officer.cookies, timeout=10,
                                  headers={"X-CSRF-Token": officer.json()["csrf"]},
                                  files={"file": ("scan.pdf", io.BytesIO(PDF), "application/pdf")},
@@ -82,7 +83,7 @@ def test_the_demo_keeps_what_it_made_unless_fresh_and_serve_opens_its_documents(
         assert any("motcua demo: kept" in line for line in lines), lines
         assert password(lines, "canbo") == canbo and session(base, "canbo", canbo).status_code == 200
         assert load_kiosk_settings(str(tmp_path / "kiosk.toml")).token == kiosk
-        assert requests.get(f"{base}/api/v1/dossiers/{code}", timeout=5).status_code == 200
+        assert requests.get(f"{base}/api/v1/dossiers/{link}", timeout=5).status_code == 200
     finally:
         stop(demo)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from motcua.core.dossiers import make_code
+from motcua.core.dossiers import check_character, make_code
 
 from conftest import MORNING, PASSWORD
 from layout import problems, scrolls_inside
@@ -62,12 +62,12 @@ def test_the_public_page_shows_the_path_and_due_date_without_personal_data(live_
                               ("off1", "processing", None)):
         clock.advance(1800)
         move(api, code, who, status, note)
-    public = live_app.get(f"/dossiers/{code}")
+    public = live_app.get(f"/dossiers/{code}?check={check_character(code)}")
     assert public.status_code == 200 and set(public.json()) == PUBLIC_FIELDS
     for secret in (CITIZEN["name"], CITIZEN["id_number"], CITIZEN["phone"], "Bình"):
         assert secret not in public.text
 
-    page.goto(f"{live_app.base}/d/{code}")
+    page.goto(f"{live_app.base}/d/{code}?check={check_character(code)}")   # as the receipt's QR link
     page.wait_for_selector("#dossier:not([hidden])", timeout=WAIT_MS)
     assert page.inner_text("#code") == code
     assert page.inner_text("#status .vi") == "Đang giải quyết"
@@ -106,22 +106,39 @@ def test_the_public_page_shows_the_path_and_due_date_without_personal_data(live_
 def test_a_mistyped_or_unknown_code_is_answered_in_words(live_app, phone):
     page, errors = phone
     code = opened(api_of(live_app))["code"]
-    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
-    page.goto(f"{live_app.base}/d/{wrong}")
+    opened(api_of(live_app))   # the next number is someone's too
+    check = check_character(code)
+    wrong = code[:-1] + ("2" if code[-1] != "2" else "3")
+    page.goto(f"{live_app.base}/d/{wrong}?check={check}")
     page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
-    assert page.inner_text("#problem-title .vi") == "Mã hồ sơ không đúng. Vui lòng kiểm tra lại mã trên giấy biên nhận."
+    assert page.inner_text("#problem-title .vi") == ("Mã hồ sơ và mã kiểm tra không khớp nhau. Vui lòng kiểm tra lại "
+                                                     "cả hai trên giấy biên nhận.")
     assert page.is_hidden("#dossier")
-    assert page.input_value("#code-input") == wrong
+    assert (page.input_value("#code-input"), page.input_value("#check-input")) == (wrong, check)
     shoot(page, "dossier-mistyped-390x844")
 
-    # Typed again, in lower case with a space, as people do: found.
+    # Typed by hand without the check: asked for it, in words.
+    page.goto(f"{live_app.base}/d/")
+    page.fill("#code-input", code)
+    page.click("#look-up")
+    page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
+    assert page.inner_text("#problem-title .vi") == "Vui lòng nhập cả mã kiểm tra in cạnh mã hồ sơ."
+    assert "mã QR" in page.inner_text("#problem-hint .vi")
+    shoot(page, "dossier-check-needed-390x844")
+
+    # Typed again, in lower case with a space, as people do, with the check: found.
     page.fill("#code-input", " " + code.lower())
+    page.fill("#check-input", check.lower())
     page.click("#look-up")
     page.wait_for_selector("#dossier:not([hidden])", timeout=WAIT_MS)
     assert page.inner_text("#code") == code
 
+    page.goto(f"{live_app.base}/d/{code[:-1]}X")   # no code at all
+    page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
+    assert page.inner_text("#problem-title .vi") == "Mã hồ sơ không đúng. Vui lòng kiểm tra lại mã trên giấy biên nhận."
+
     nobody = make_code("HK-01", date(2026, 11, 24), 9999)
-    page.goto(f"{live_app.base}/d/{nobody}")
+    page.goto(f"{live_app.base}/d/{nobody}?check={check_character(nobody)}")
     page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
     assert page.inner_text("#problem-title .vi") == "Không tìm thấy hồ sơ có mã này."
     page.goto(f"{live_app.base}/d/%3C!--%3Cscript%3E")   # nothing a code is made of: no request, the same words
@@ -221,7 +238,7 @@ def test_a_department_works_its_queue_oldest_due_first(live_app, desk, clock):
     page.wait_for_selector(f"#queue tr[data-code='{late}']", state="detached", timeout=WAIT_MS)
     assert queue_codes(page) == [soon, later]
     assert page.inner_text("#message") == f"Hồ sơ {late}: Đã có kết quả, mời nhận."
-    assert live_app.get(f"/dossiers/{late}").json()["status"] == "result_ready"
+    assert live_app.get(f"/dossiers/{late}?check={check_character(late)}").json()["status"] == "result_ready"
     assert page.eval_on_selector_all("#actions button", "bs => bs.length") == 0
 
     # In English: a rejection without a reason is refused in English, then made with one.

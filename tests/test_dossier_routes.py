@@ -81,9 +81,10 @@ def test_the_whole_lifecycle_across_two_branches_and_a_department(app, staff, cl
     ticket = api.issue("business")
     dossier = opened(api, ticket=ticket["id"], return_branch="hk-02")
     code = dossier["code"]
-    assert code.startswith("HK-01-261124-0001")
+    assert code == "HK-01-261124-0001"
     assert dossier["status"] == "received" and dossier["department"] == "finance"
-    assert dossier["lookup_url"] == f"http://localhost/d/{code}"
+    assert dossier["check"] == check_character(code)
+    assert dossier["lookup_url"] == f"http://localhost/d/{code}?check={dossier['check']}"
     # Tuesday 24 November 2026 is a holiday: three working days are Wed, Thu, Fri.
     assert dossier["due_date"] == "2026-11-27"
     assert dossier["citizen"] == {**CITIZEN, "lang": "vi"} and dossier["ticket"] == ticket["id"]
@@ -118,14 +119,14 @@ def test_the_whole_lifecycle_across_two_branches_and_a_department(app, staff, cl
         ("result_ready", "returned", "staff:off2", "hk-02"),
     ]
     assert done["events"][3]["note"] == "Hợp đồng thuê địa điểm kinh doanh"
-    public = api.get(f"/dossiers/{code.lower()}").json
+    public = api.get(public_path(code.lower())).json
     assert [h["status"] for h in public["history"]][-1] == "returned" and public["overdue"] is False
 
 
 def test_the_public_view_carries_no_personal_data(staff):
     api = staff
     code = opened(api)["code"]
-    answer = api.get(f"/dossiers/{code}")
+    answer = api.get(public_path(code))
     assert answer.status_code == 200
     assert set(answer.json) == PUBLIC_FIELDS
     text = answer.get_data(as_text=True)
@@ -152,10 +153,10 @@ def test_overdue_past_the_due_date_and_the_department_sees_the_oldest_due_first(
     work = api.get("/departments/finance/dossiers", "fin1").json
     assert [(w["code"], w["due_date"], w["overdue"]) for w in work] == [
         (first, "2026-11-19", True), (second, "2026-11-25", False)]
-    assert api.get(f"/dossiers/{first}").json["overdue"] is True
-    assert api.get(f"/dossiers/{late}").json["overdue"] is False
+    assert api.get(public_path(first)).json["overdue"] is True
+    assert api.get(public_path(late)).json["overdue"] is False
     move(api, first, "fin1", "result_ready")
-    assert api.get(f"/dossiers/{first}").json["overdue"] is False   # late, but no longer owed
+    assert api.get(public_path(first)).json["overdue"] is False   # late, but no longer owed
 
 
 @pytest.mark.parametrize("who, status", [
@@ -192,7 +193,7 @@ def test_transitions_refused(staff, status, who, expect, error):
     assert answer.status_code == expect, answer.text
     if error:
         assert answer.json["error"]["code"] == error
-    assert api.get(f"/dossiers/{code}").json["status"] == "received"
+    assert api.get(public_path(code)).json["status"] == "received"
 
 
 def test_the_department_decides_and_the_counter_may_not(staff):
@@ -211,12 +212,30 @@ def test_a_mistyped_code_is_refused_and_never_shows_another_dossier(staff):
     api = staff
     code = opened(api)["code"]
     opened(api)  # the next number exists too
-    typo = code[:-2] + ("2" if code[-2] != "2" else "3") + code[-1]
-    answer = api.get(f"/dossiers/{typo}")
-    assert answer.status_code == 400 and answer.json["error"]["code"] == "bad_code"
-    assert api.get(f"/dossiers/{code[:-1]}").status_code == 400
-    nobody = api.get(f"/dossiers/{make_code('hk-01', date(2026, 11, 24), 50)}")
+    typo = code[:-1] + ("2" if code[-1] != "2" else "3")
+    answer = api.get(f"/dossiers/{typo}?check={check_character(code)}")
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "bad_check"
+    assert api.get(f"/dossiers/{typo}{check_character(code)}").json["error"]["code"] == "bad_code"   # glued on
+    assert api.get(f"/dossiers/{code}").json["error"]["code"] == "check_needed"
+    assert api.get(f"/dossiers/{code}-X").json["error"]["code"] == "bad_code"
+    assert api.get(public_path(code)).json["code"] == code
+    assert api.get(f"/dossiers/{code}{check_character(code)}").json["code"] == code
+    nobody = api.get(public_path(make_code('hk-01', date(2026, 11, 24), 50)))
     assert nobody.status_code == 404 and nobody.json["error"]["code"] == "unknown_dossier"
+
+
+def test_a_code_made_before_keeps_working_alone_for_the_public_and_staff(app, staff):
+    code = opened(staff)["code"]
+    before = "HK-01-261120-0003" + check_character("HK-01-261120-0003")
+    rt = app.extensions["motcua"]
+    rt.store.write(lambda db: db["dossiers"].insert({**rt.dossiers.get(code), "code": before, "unit": "HK-01",
+                                                     "day": "2026-11-20", "seq": 3}))
+    assert staff.get(f"/dossiers/{before}").json["code"] == before
+    full = staff.get(f"/dossiers/{before}/full", "off1").json
+    assert (full["code"], full["check"], full["lookup_url"]) == (before, None, f"http://localhost/d/{before}")
+    wrong = before[:-1] + ("A" if before[-1] != "A" else "B")
+    assert staff.get(f"/dossiers/{wrong}").json["error"]["code"] == "bad_code"
+    assert staff.get(f"/dossiers/{wrong}/full", "off1").json["error"]["code"] == "bad_code"
 
 
 @pytest.mark.parametrize("body, status, code", [
@@ -302,7 +321,7 @@ def test_a_read_is_recorded_in_the_chain_without_changing_the_dossier(app, staff
     events = staff.get(f"/dossiers/{code}/full", "off1").json["events"]
     assert events[-1] == {"from_status": "received", "status": "received", "at": events[-1]["at"],
                           "actor": "staff:off1", "branch": "hk-01", "note": "document_read:abc"}
-    public = staff.get(f"/dossiers/{code}").json
+    public = staff.get(public_path(code)).json
     assert public["status"] == "received" and [h["status"] for h in public["history"]] == ["received"]
     from motcua import audit
     assert rt.store.read(lambda db: audit.verify(db.conn)).broken is None
@@ -342,14 +361,20 @@ def lookups(api, codes, who=None, address="198.51.100.7") -> list:
                            environ_base={"REMOTE_ADDR": address}) for code in codes]
 
 
+def public_path(code: str) -> str:
+    """The public lookup's path of code, with its check as the receipt's QR link carries it."""
+    return f"/dossiers/{code}?check={check_character(code)}"
+
+
 def walk(code: str, n: int) -> list[str]:
-    """The n codes after code's of its branch and day, with their right check characters: mostly nobody's."""
-    base, _, seq = code[:-1].rpartition("-")
+    """The n codes after code's of its unit and day, their right checks glued on: mostly nobody's."""
+    base, _, seq = code.rpartition("-")
     return [body + check_character(body) for body in (f"{base}-{int(seq) + i:04d}" for i in range(1, n + 1))]
 
 
 def test_public_lookups_are_throttled_per_address_counting_hits_misses_and_typos(app, staff):
     code = opened(staff)["code"]
+    code += check_character(code)   # glued on, as a kiosk takes it
     per_minute = app.extensions["motcua"].config.dossiers.lookups_per_minute_per_address
     mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
     codes = ([code] + walk(code, per_minute))[:per_minute - 1] + [mistyped]
@@ -372,6 +397,7 @@ def test_the_hourly_limit_holds_when_the_minute_s_does_not(config, clock, tokens
     try:
         api = Api(app.test_client(), tokens)
         code = opened(api)["code"]
+        code += check_character(code)
         assert [a.status_code for a in lookups(api, [code] * 6)] == [200] * 5 + [429]
         assert 60 < int(lookups(api, [code])[0].headers["Retry-After"]) <= 3600
     finally:

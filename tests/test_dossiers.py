@@ -14,6 +14,7 @@ from motcua.core.clock import FakeClock
 from motcua.core.dossiers import (ADMIN, ALPHABET, COUNTER, DEPARTMENT, MOVES, STATUSES, Citizen, DossierRules,
                                   Dossiers, NotPermitted, check_character, check_move, due_date, is_overdue,
                                   make_code, parse_code, parse_holidays, valid_id_number)
+from motcua.core.dossier_codes import lookup_check, public_candidates, valid_unit_code
 from motcua.core.model import Conflict, Invalid, NotFound
 from motcua.gateways import LogGateway
 from motcua.notify import Notifier, result_ready_message
@@ -29,44 +30,97 @@ CITIZEN = Citizen("001090012345", "Nguyễn Văn An", "0912 345 678")
 
 # ---- codes ----------------------------------------------------------------------------------------
 
-def test_a_code_is_branch_day_sequence_and_a_check_character():
-    code = make_code("hk-01", date(2026, 11, 24), 7)
-    assert code[:-1] == "HK-01-261124-0007"
+def test_a_code_is_the_official_unit_day_sequence_with_no_check_character():
+    code = make_code("000.00.12.h29", date(2026, 11, 24), 7)
+    assert code == "000.00.12.H29-261124-0007"
     assert parse_code(code) == code
     assert parse_code("  " + code.lower() + " ") == code   # typed in lower case, with spaces around
+    assert make_code("hk-01", date(2026, 11, 24), 7) == "HK-01-261124-0007"   # a branch with no unit code
 
 
-@pytest.mark.parametrize("position", range(len("HK-01-261124-0007") + 1))
-def test_every_single_mistyped_character_is_refused(position):
-    code = make_code("hk-01", date(2026, 11, 24), 7)
-    if code[position] == "-":
+def test_a_units_day_has_9999_numbers():
+    assert make_code("000.00.12.H29", date(2026, 11, 24), 9999).endswith("-9999")
+    with pytest.raises(Conflict) as refused:
+        make_code("000.00.12.H29", date(2026, 11, 24), 10000)
+    assert refused.value.code == "day_full"
+
+
+OFFICIAL = "000.00.12.H29-261124-0007"
+MADE_BEFORE = "HK-01-261124-0007" + check_character("HK-01-261124-0007")
+
+
+@pytest.mark.parametrize("position", range(len(OFFICIAL)))
+def test_every_single_mistyped_character_of_an_official_code_is_refused_by_its_check(position):
+    check = lookup_check(OFFICIAL)
+    if OFFICIAL[position] in "-.":
         return
     for other in ALPHABET:
-        if other != code[position]:
-            typo = code[:position] + other + code[position + 1:]
+        if other != OFFICIAL[position]:
+            typo = OFFICIAL[:position] + other + OFFICIAL[position + 1:]
             with pytest.raises(Invalid) as refused:
-                parse_code(typo)
-            assert refused.value.code == "bad_code"
+                public_candidates(typo, check)
+            assert refused.value.code in ("bad_check", "bad_code")
+            with pytest.raises(Invalid):   # nor glued on its end
+                public_candidates(typo + check, None)
 
 
-def test_swapping_two_neighbouring_characters_is_refused():
-    code = make_code("hk-02", date(2026, 12, 1), 1234)
-    chars = [i for i, c in enumerate(code) if c != "-"]
+@pytest.mark.parametrize("code", [OFFICIAL, MADE_BEFORE[:-1]])
+def test_swapping_two_neighbouring_characters_is_refused(code):
+    check = check_character(code)
+    chars = [i for i, c in enumerate(code) if c not in "-."]
     for a, b in itertools.pairwise(chars):
         if b == a + 1 and code[a] != code[b]:
             swapped = code[:a] + code[b] + code[a] + code[b + 1:]
             with pytest.raises(Invalid):
-                parse_code(swapped)
+                public_candidates(swapped, check)
+            with pytest.raises(Invalid):
+                public_candidates(swapped + check, None)
 
 
-@pytest.mark.parametrize("text", ["", "HK-01", "HK-01-261124-0007", "HK01261124-0007X", "../etc", None, 42])
+def test_a_public_lookup_of_an_official_code_needs_its_check_and_a_code_made_before_carries_its_own():
+    check = lookup_check(OFFICIAL)
+    assert public_candidates(OFFICIAL.lower(), check.lower()) == (OFFICIAL,)
+    assert public_candidates(OFFICIAL + check, None) == (OFFICIAL + check, OFFICIAL)   # glued on
+    undotted = OFFICIAL.replace(".", "")   # as typed on a kiosk's keys, which have no dot
+    assert public_candidates(undotted + check, None) == (OFFICIAL + check, OFFICIAL)
+    assert parse_code(undotted) == OFFICIAL
+    for given, refusal in ((None, "check_needed"), ("", "check_needed"),
+                           (next(c for c in ALPHABET if c != check), "bad_check")):
+        with pytest.raises(Invalid) as refused:
+            public_candidates(OFFICIAL, given)
+        assert refused.value.code == refusal
+    assert lookup_check(MADE_BEFORE) is None
+    # The same shape as an official code with its check glued on: the code made before is tried first.
+    assert public_candidates(MADE_BEFORE, None) == (MADE_BEFORE, MADE_BEFORE[:-1])
+    assert public_candidates(MADE_BEFORE, "whatever") == (MADE_BEFORE, MADE_BEFORE[:-1])
+    assert parse_code(MADE_BEFORE) == MADE_BEFORE   # staff name it as before
+
+
+@pytest.mark.parametrize("text", ["", "HK-01", "HK01261124-0007X", "HK-01-261124-0007" + "Z" * 0 + "!",
+                                  "HK-01-261124-007", "../etc", None, 42])
 def test_what_is_no_code_at_all_is_refused(text):
     with pytest.raises(Invalid):
         parse_code(text)
+    with pytest.raises(Invalid):
+        public_candidates(text, "K")
 
 
-def test_the_check_character_ignores_dashes_and_case():
+def test_a_code_made_before_with_a_wrong_check_character_is_refused():
+    wrong = MADE_BEFORE[:-1] + next(c for c in ALPHABET if c != MADE_BEFORE[-1])
+    with pytest.raises(Invalid):
+        parse_code(wrong)
+
+
+def test_the_check_character_ignores_dashes_dots_and_case():
     assert check_character("hk-01-261124-0007") == check_character("HK01261124 0007")
+    assert check_character("000.00.12.h29-261124-0007") == check_character("0000012H292611240007")
+
+
+@pytest.mark.parametrize("unit, valid", [("000.00.12.H29", True), ("001.01.12.h29", True), ("000.00.00.G01", True),
+                                         ("H29-HD", False), ("000.00.12.H2", False), ("00.00.12.H29", False),
+                                         ("000.00.12.29H", False), ("000-00-12-H29", False), ("", False)])
+def test_a_unit_code_is_in_the_form_of_qcvn_102(unit, valid):
+    assert valid_unit_code(unit) is valid
 
 
 # ---- ID numbers -----------------------------------------------------------------------------------
@@ -160,12 +214,12 @@ def test_a_catalogue_naming_an_unknown_department_is_refused(tmp_path):
         procedures.load(tmp_path / "p.json")
 
 
-def test_a_dossier_is_opened_with_its_first_event_and_numbered_per_branch_and_day(service):
+def test_a_dossier_is_opened_with_its_first_event_and_numbered_per_unit_and_day(service):
     dossiers, clock, _ = service
     first = dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")
     second = dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")
     other = dossiers.open("HT-KS", CITIZEN, "hk-02", "staff:off2")
-    assert [first["code"][:-1], second["code"][:-1], other["code"][:-1]] == [
+    assert [first["code"], second["code"], other["code"]] == [
         "HK-01-261124-0001", "HK-01-261124-0002", "HK-02-261124-0001"]
     # 24 November 2026 is Vietnam Culture Day: one working day is Wednesday the 25th.
     assert first["due_date"] == "2026-11-25"
@@ -175,6 +229,43 @@ def test_a_dossier_is_opened_with_its_first_event_and_numbered_per_branch_and_da
         (None, "received", "staff:off1", "hk-01", None)]
     verdict = dossiers.store.read(lambda db: audit.verify(db.conn))
     assert verdict.broken is None and verdict.count >= 3
+
+
+def set_unit(dossiers, branch, unit):
+    dossiers.store.write(lambda db: db["branches"].update(branch, {"unit_code": unit}))
+
+
+def test_a_branch_whose_unit_code_changes_goes_on_from_the_units_last_number_of_the_day(service):
+    dossiers, clock, _ = service
+    set_unit(dossiers, "hk-01", "000.00.12.H29")
+    assert dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")["code"] == "000.00.12.H29-261124-0001"
+    assert dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")["code"] == "000.00.12.H29-261124-0002"
+    # The unit moves to hk-02 (hk-01 given another): both go on without reusing a number of the day.
+    set_unit(dossiers, "hk-01", "000.00.13.H29")
+    set_unit(dossiers, "hk-02", "000.00.12.H29")
+    assert dossiers.open("HT-KS", CITIZEN, "hk-02", "staff:off2")["code"] == "000.00.12.H29-261124-0003"
+    assert dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")["code"] == "000.00.13.H29-261124-0001"
+    clock.advance(24 * 3600)
+    assert dossiers.open("HT-KS", CITIZEN, "hk-02", "staff:off2")["code"] == "000.00.12.H29-261125-0001"
+
+
+def test_a_public_lookup_finds_an_official_code_with_its_check_and_a_code_made_before_alone(service):
+    dossiers, clock, _ = service
+    set_unit(dossiers, "hk-01", "000.00.12.H29")
+    code = dossiers.open("HT-KS", CITIZEN, "hk-01", "staff:off1")["code"]
+    before = "HK-02-261120-0003" + check_character("HK-02-261120-0003")
+    dossiers.store.write(lambda db: db["dossiers"].insert(
+        {**dossiers.get(code), "code": before, "unit": "HK-02", "day": "2026-11-20", "seq": 3}))
+    check = check_character(code)
+    assert dossiers.public(code, check)["code"] == code
+    assert dossiers.public(code.lower() + check.lower())["code"] == code
+    assert dossiers.public(before)["code"] == before
+    assert dossiers.get(before)["code"] == before and dossiers.get(code)["code"] == code
+    neighbour = code[:-1] + "2"
+    with pytest.raises(Invalid):
+        dossiers.public(neighbour, check)
+    with pytest.raises(NotFound):
+        dossiers.public(neighbour, check_character(neighbour))
 
 
 @pytest.mark.parametrize("change, code", [

@@ -72,7 +72,9 @@ def test_the_document_describes_every_route_of_the_app(doc):
 READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers/{code}/documents/{sha256}"),
                   ("get", "/dossiers/{code}/offers"),   # the citizen's documents: none when documents are off
                   ("get", "/health"), *(("get", f"/branches/{{b}}/{report}.{form}")
-                                        for report in ("report", "dossiers-report") for form in ("json", "csv"))}
+                                        for report in ("report", "dossiers-report") for form in ("json", "csv")),
+                  *(("get", f"/{place}/decision766.{form}") for place in ("branches/{b}", "departments/{d}")
+                    for form in ("csv", "pdf"))}
 
 
 def test_every_write_lists_the_storage_fault_and_no_read_does(doc):

@@ -65,7 +65,7 @@ def test_pages_render_a_hostile_branch_name_as_text_and_run_none_of_it(app, api,
     page.wait_for_selector("#card:not([hidden])", timeout=WAIT_MS)
     assert page.text_content("#branch .vi") == name
 
-    page.goto(f"{live_app.base}/d/{dossier.json['code']}")
+    page.goto(live_app.base + "/d/" + dossier.json["lookup_url"].split("/d/")[1])   # its code and check
     page.wait_for_selector("#dossier:not([hidden])", timeout=WAIT_MS)
     assert page.text_content("#return-branch").startswith(name)
 

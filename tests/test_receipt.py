@@ -14,6 +14,7 @@ import requests
 from PIL import Image
 
 from motcua import receipt as receipts
+from motcua.core.dossier_codes import check_character
 from motcua.hardware.printer import Printer
 from motcua.hardware.printer_sim import PrinterSim
 from motcua.hardware.ticket_layout import BigText, LayoutSettings, block_image
@@ -23,12 +24,13 @@ from test_printer import find_rows, zbar
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
-CODE = "HK01-261201-0007K"
-URL = "https://motcua.hanoi.gov.vn/d/HK01-261201-0007K"
+CODE = "000.00.12.H29-261201-0007"
+CHECK = check_character(CODE)
+URL = f"https://motcua.hanoi.gov.vn/d/{CODE}?check={CHECK}"
 
 # A full dossier view as GET /dossiers/{code}/full gives it (the fields the receipt reads, and some it must not print).
 DOSSIER = {
-    "code": CODE, "procedure": "birth_registration", "status": "digitized", "lookup_url": URL,
+    "code": CODE, "check": CHECK, "procedure": "birth_registration", "status": "digitized", "lookup_url": URL,
     "procedure_name": {"vi": "Đăng ký khai sinh", "en": "Birth registration"},
     "department": "justice", "department_name": {"vi": "Phòng Tư pháp", "en": "Justice Division"},
     "branch": "hk-01", "officer": "off1", "ticket": None, "return_branch": "hk-02",
@@ -91,7 +93,8 @@ def test_the_pdf_opens_reads_in_vietnamese_and_its_qr_code_is_the_lookup_url(tmp
         assert abs(image.height / image.width - 297 / 210) < 0.01
     assert zbar(page) == URL
     text = pdf_text(pdf, tmp_path)
-    for shown in (CODE, "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "Đăng ký khai sinh", "Phòng Tư pháp",
+    for shown in (CODE, f"Mã kiểm tra (để tra cứu): {CHECK}", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+                  "Đăng ký khai sinh", "Phòng Tư pháp",
                   "Nguyễn Thị Hồng Nhung", "04/12/2026", "09:05, ngày 01/12/2026",
                   "Bộ phận Một cửa phường Cửa Nam", "Giấy chứng sinh", "Dùng lại bản đã số hóa", URL):
         assert shown in text, shown
@@ -111,6 +114,17 @@ def test_in_english_english_comes_first_and_many_documents_keep_the_signatures_w
     assert text.count("Reused, digitised before") == 7
     second = text.split("\f")[1]
     assert "Submitted by" in second and "Please bring this receipt" in second
+
+
+def test_a_code_made_before_prints_no_check_beside_it(tmp_path):
+    before = "HK01-261201-0007K"
+    r = make(code=before, check=None, lookup_url=f"https://motcua.hanoi.gov.vn/d/{before}")
+    assert r.check == "" and receipts.Receipt.from_view(r.view()) == r
+    text = pdf_text(receipts.receipt_pdf(r), tmp_path)
+    assert before in text and "Mã kiểm tra" not in text
+    lines = [line.text for b in receipts.receipt_blocks(make()) for line in getattr(b, "lines", ())]
+    assert f"Mã kiểm tra (để tra cứu): {CHECK}" in lines and f"Check (to look it up): {CHECK}" in lines
+    assert not any("Mã kiểm tra" in line.text for b in receipts.receipt_blocks(r) for line in getattr(b, "lines", ()))
 
 
 def test_no_documents_yet_is_said_so():
@@ -176,9 +190,9 @@ def test_the_pdf_route_serves_the_receiving_branch_and_admins(api, tmp_path):
     assert answer.headers["Cache-Control"] == "no-store"
     assert f'filename="receipt-{dossier["code"]}.pdf"' in answer.headers["Content-Disposition"]
     [page] = pdf_pages(answer.data, tmp_path)
-    assert zbar(page) == dossier["lookup_url"] == f"http://localhost/d/{dossier['code']}"
+    assert zbar(page) == dossier["lookup_url"] == f"http://localhost/d/{dossier['code']}?check={dossier['check']}"
     text = pdf_text(answer.data, tmp_path)
-    for shown in (dossier["code"], "Đăng ký khai sinh", "Trần Văn Bình", "Phòng Tư pháp",
+    for shown in (dossier["code"], f"Mã kiểm tra (để tra cứu): {dossier['check']}", "Đăng ký khai sinh", "Trần Văn Bình", "Phòng Tư pháp",
                   "Chưa nhận giấy tờ nào", date.fromisoformat(dossier["due_date"]).strftime("%d/%m/%Y")):
         assert shown in text, shown
     assert CITIZEN["id_number"] not in text and CITIZEN["phone"] not in text
@@ -198,7 +212,7 @@ def test_the_receipt_is_refused_to_others_and_for_bad_codes(api, path):
         assert refused.status_code == 403 and refused.json["error"]["code"], who
     wrong = code[:-1] + ("A" if code[-1] != "A" else "B")
     assert api.get(f"/dossiers/{wrong}/{path}", "off1").json["error"]["code"] == "bad_code"
-    assert api.get(f"/dossiers/{code.replace('-0001', '-0099')[:-1]}X/{path}", "off1").status_code in (400, 404)
+    assert api.get(f"/dossiers/{code.replace('-0001', '-0099')}/{path}", "off1").status_code == 404
 
 
 def test_a_language_the_receipt_has_not_is_refused(api):
@@ -211,6 +225,7 @@ def test_the_json_receipt_is_what_the_pdf_shows_and_no_personal_number(api):
     dossier = open_dossier(api)
     view = api.get(f"/dossiers/{dossier['code']}/receipt", "mgr1").json
     assert view["code"] == dossier["code"] and view["lookup_url"] == dossier["lookup_url"]
+    assert view["check"] == dossier["check"] == check_character(dossier["code"])
     assert view["procedure"] == {"vi": "Đăng ký khai sinh", "en": "Birth registration"}
     assert view["receiving_branch"]["vi"] and view["return_branch"]["vi"] != view["receiving_branch"]["vi"]
     assert view["citizen_name"] == CITIZEN["name"] and view["officer"] == "off1"
@@ -230,7 +245,7 @@ def test_the_counter_prints_the_receipt_through_the_api(live_app, ptys, tmp_path
         sim.stop()
     assert f"printed the receipt of {code}" in capsys.readouterr().out
     [png] = sim.saved
-    assert zbar(png) == f"{live_app.base}/d/{code}"
+    assert zbar(png) == f"{live_app.base}/d/{code}?check={check_character(code)}"
     OUTPUT.mkdir(exist_ok=True)
     shutil.copy(png, OUTPUT / "receipt-printed-via-api.png")
     # Another branch's officer is told why, and nothing is printed.

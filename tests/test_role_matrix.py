@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from motcua.config import load_config
 from motcua.core import administration, procedures
 from motcua.core.clock import FakeClock
-from motcua.core.dossiers import Citizen
+from motcua.core.dossiers import Citizen, check_character
 from motcua.documents import Actor
 from motcua.web.app import create_app
 
@@ -84,6 +84,8 @@ MATRIX = {
     "GET /branches/{b}/report.json":                "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/dossiers-report.csv":        "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "GET /branches/{b}/dossiers-report.json":       "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/decision766.csv":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/decision766.pdf":            "401/401  403/403   403/403   403/403   ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/pause":        "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/resume":       "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "POST /branches/{b}/counters/{c}/take":         "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -129,6 +131,8 @@ MATRIX = {
     # Taking a supplement in: the cells' dossiers wait for none (409 for those with a part in them, an ok cell);
     # an officer of another branch has a part only while one is awaited (test_a_supplement_... below).
     "POST /dossiers/{code}/supplement":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    "GET /departments/{d}/decision766.csv":         "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /departments/{d}/decision766.pdf":         "401/401  403/403   403/403   403/403   403/403   ok/ok",
     # The receipt: the receiving branch's staff and admins only (it carries the citizen's name).
     "GET /dossiers/{code}/receipt":                 "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /dossiers/{code}/receipt.pdf":             "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
@@ -156,6 +160,7 @@ DEPARTMENT_CELLS = {
     "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
     "GET /departments/{d}/dossiers": "ok/ok",
     "POST /dossiers/{code}/supplement": "ok/ok",   # its department takes a supplement in (409 here: none awaited)
+    "GET /departments/{d}/decision766.csv": "ok/ok", "GET /departments/{d}/decision766.pdf": "ok/ok",
     "GET /citizens/{id_number}/dossiers": "ok/ok",
     "GET /dossiers/{code}/documents/{sha256}": "ok/ok",   # its department reads the dossier's documents
 }
@@ -258,9 +263,14 @@ class Caller:
         path = path.replace("{d}", "justice").replace("{id_number}", CITIZEN.id_number)
         if "{code}" in path:
             rt = self.app.extensions["motcua"]
-            path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
+            code = rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"]
+            path = path.replace("{code}", code)
+            if template == "/dossiers/{code}":   # an official code is looked up with its check
+                path += f"?check={check_character(code)}"
         if "report." in template:
             path += "?from=2026-11-01&to=2026-11-30"
+        if "decision766." in template:
+            path += "?quarter=2026-Q4"
         if template == "/branches/nearby":
             path += "?lat=21.02&lon=105.85&service=civil"
         phone = f"09{next(FRESH):08d}"   # each cell a phone of its own

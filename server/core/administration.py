@@ -13,15 +13,13 @@ import unicodedata
 from collections.abc import Iterable
 
 from .clock import hhmm_minutes
-from .dossiers import code_unit
+from .dossier_codes import UNIT_CODE, code_unit
 from .engine import QueueEngine
 from .model import ACTIVE_AT_COUNTER, NO_SHOW, WAITING, Branch, Change, Conflict, Counter, Invalid, Service
 from .text import check_text
 
 SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 BRANCH_ID = SERVICE_ID
-# A unit code begins each dossier code of the branch (motcua.core.dossiers.make_code): letters, digits, - or _.
-UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 MAX_ADDRESS_CHARS = 200
 # A counter's id is spoken and shown on one-line displays, as the voice route accepts it.
 COUNTER_ID = re.compile(r"^[0-9A-Za-z-]{1,8}$")
@@ -93,7 +91,8 @@ def _checked_branch(engine: QueueEngine, branch: Branch, *, name_vi: str | None,
     if changes.get("unit_code"):
         changes["unit_code"] = changes["unit_code"].upper()
         if not UNIT_CODE.match(changes["unit_code"]):
-            raise Invalid("a unit code is 1-20 letters, digits, - or _", "bad_unit_code")
+            raise Invalid("a unit code is an identifier under QCVN 102:2016/BTTTT, such as 000.00.12.H29",
+                          "bad_unit_code")
     # Dossier codes begin with it: two branches beginning theirs alike would give two dossiers one code.
     unit = code_unit(branch.id, changes.get("unit_code", branch.unit_code))
     if any(code_unit(b.id, b.unit_code) == unit for b in engine.branches.values() if b.id != branch.id):

@@ -1,4 +1,4 @@
-"""Dossiers: codes with a check character, ID numbers, the status path, due dates in working days,
+"""Dossiers: ID numbers, the status path, due dates in working days,
 and the `Dossiers` service that commits each change with its event in one transaction.
 
 Plain Python on an injected clock, as the queue engine: the HTTP routes parse and authorise, this
@@ -17,6 +17,8 @@ from motcua import audit
 from motcua.core import intake
 from motcua.core import supplements
 from motcua.core.clock import LocalTime
+from motcua.core.dossier_codes import (ALPHABET, check_character, code_unit, make_code, parse_code,  # noqa: F401
+                                      public_candidates)
 from motcua.core.model import ACTIVE_AT_COUNTER, Conflict, DomainError, Invalid, NotFound
 from motcua.core.procedures import Catalogue
 from motcua.core.text import check_text
@@ -48,6 +50,9 @@ MOVES = {
     (PROCESSING, REJECTED): {DEPARTMENT},
     (SUPPLEMENT_REQUESTED, REJECTED): {DEPARTMENT},
 }
+# How a dossier is received (Decision 766/QĐ-TTg's report counts each): at a counter, online, by post.
+IN_PERSON, ONLINE, POST = "in_person", "online", "post"
+CHANNELS = (IN_PERSON, ONLINE, POST)
 # Moves that say why: the citizen is told what to bring, or why the dossier was refused.
 NEEDS_NOTE = (SUPPLEMENT_REQUESTED, REJECTED)
 MAX_NOTE_CHARS = 500
@@ -66,9 +71,6 @@ PROVINCES = frozenset(f"{n:03d}" for n in (
     1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42,
     44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86,
     87, 89, 91, 92, 93, 94, 95, 96))
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# ASCII digits only, as in an ID number: re's \d is any script's digit.
-CODE = re.compile(r"^(?P<branch>[A-Z0-9_-]+)-(?P<day>[0-9]{6})-(?P<seq>[0-9]{4,})(?P<check>[0-9A-Z])$")
 PHONE = re.compile(r"^(\+84|0)[0-9]{9,10}$")
 
 
@@ -80,40 +82,9 @@ class NotPermitted(DomainError):
 
 # ---- codes --------------------------------------------------------------------------------------
 
-def check_character(text: str) -> str:
-    """ISO 7064 MOD 37,36 check character of text's letters and digits, case-insensitive."""
-    modulus, p = 36, 36
-    for char in text.upper():
-        if char not in ALPHABET:
-            continue  # dashes and the like carry no information
-        s = (p + ALPHABET.index(char)) % modulus or modulus
-        p = (s * 2) % (modulus + 1)
-    return ALPHABET[(modulus + 1 - p) % modulus]
-
-
 def kind_view(kind) -> dict:
     """A document kind as the API shows it: its code, names and whether a copy may serve another dossier."""
     return {"kind": kind.kind, "name": _names(kind), "reusable": kind.reusable, "valid_months": kind.valid_months}
-
-
-def code_unit(branch: str, unit_code: str = "") -> str:
-    """What a branch's dossier codes begin with: its unit code, else its id."""
-    return (unit_code or branch).upper()
-
-
-def make_code(branch: str, day: date, seq: int) -> str:
-    """`{branch}-{yymmdd}-{seq:04d}{check}`, upper case."""
-    body = f"{branch}-{day:%y%m%d}-{seq:04d}".upper()
-    return body + check_character(body)
-
-
-def parse_code(text: str) -> str:
-    """The canonical (upper-case) code; Invalid("bad_code") for a malformed one or a wrong check character."""
-    code = text.strip().upper() if isinstance(text, str) else ""
-    match = CODE.match(code)
-    if not match or check_character(code[:-1]) != match["check"]:
-        raise Invalid("this is not a dossier code: check it against the receipt", "bad_code")
-    return code
 
 
 # ---- ID numbers, due dates ----------------------------------------------------------------------
@@ -235,8 +206,11 @@ class Dossiers:
     # ---- changes ------------------------------------------------------------------------------
 
     def open(self, procedure: str, citizen: Citizen, branch: str, actor: str, ticket: str | None = None,
-             return_branch: str | None = None) -> dict:
-        """A new dossier received at branch, with its first event; returns its row."""
+             return_branch: str | None = None, channel: str = IN_PERSON) -> dict:
+        """A new dossier received at branch (through channel: in person by default), with its first event;
+        returns its row."""
+        if channel not in CHANNELS:
+            raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", "bad_channel")
         if procedure not in self.catalogue.procedures:
             raise Invalid(f"unknown procedure {procedure!r}", "unknown_procedure")
         found = self.catalogue.procedures[procedure]
@@ -258,13 +232,15 @@ class Dossiers:
             if ticket is not None and not list(db.query("select 1 from tickets where id = ? and branch = ?",
                                                         [ticket, branch])):
                 raise Invalid(f"no ticket {ticket!r} at branch {branch}", "unknown_ticket")
-            # In the writer's transaction: no other dossier of the branch takes this number meanwhile.
-            seq = db.execute("select coalesce(max(seq), 0) + 1 from dossiers where branch = ? and day = ?",
-                             [branch, today.isoformat()]).fetchone()[0]
-            row = {"code": make_code(units[branch], today, seq), "branch": branch, "day": today.isoformat(), "seq": seq,
+            # In the writer's transaction: no other dossier of the unit takes this number meanwhile. Per unit,
+            # not per branch: a branch whose unit code changed today goes on from the new unit's last number.
+            unit = units[branch]
+            seq = db.execute("select coalesce(max(seq), 0) + 1 from dossiers where unit = ? and day = ?",
+                             [unit, today.isoformat()]).fetchone()[0]
+            row = {"code": make_code(unit, today, seq), "unit": unit, "branch": branch, "day": today.isoformat(), "seq": seq,
                    "officer": actor, "ticket": ticket, "return_branch": return_branch, "procedure": procedure,
                    "department": found.department, "citizen_id": citizen.id_number,
-                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "citizen_lang": citizen.lang, "status": RECEIVED,
+                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "citizen_lang": citizen.lang, "channel": channel, "status": RECEIVED,
                    "received_at": now, "due_date": due, "reject_reason": None, "updated_at": now}
             db["dossiers"].insert(row)
             audit.append_events(db.conn, [event_row(row["code"], None, RECEIVED, now, actor, branch, None)])
@@ -379,6 +355,19 @@ class Dossiers:
         """The dossier's row; Invalid for a mistyped code, NotFound for one nobody was given."""
         code = parse_code(code)
         return self.store.read(lambda db: _row(db, code))
+
+    def public(self, text: str, check: str | None = None) -> dict:
+        """The dossier a public lookup names (dossier_codes.public_candidates): Invalid for a mistyped code or
+        check, NotFound for one nobody was given."""
+        candidates = public_candidates(text, check)
+
+        def read(db) -> dict:
+            for code in candidates:
+                rows = list(db.query("select * from dossiers where code = ?", [code]))
+                if rows:
+                    return rows[0]
+            raise NotFound(f"no dossier {candidates[0]}", "unknown_dossier")
+        return self.store.read(read)
 
     def history(self, code: str) -> list[dict]:
         return self.store.query("select * from events where dossier = ? order by id", [code])

@@ -11,12 +11,14 @@ from datetime import date
 from typing import Literal
 
 from flask import Blueprint, current_app, jsonify, request
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from motcua.accounts import Principal
 from motcua.core import intake
-from motcua.core.dossiers import (ADMIN, COUNTER, DEPARTMENT, MAX_NAME_CHARS, MAX_NOTE_CHARS, PROCESSING, STATUSES,
-                                  SUPPLEMENT, SUPPLEMENT_REQUESTED, Citizen, NotPermitted, kind_view)
+from motcua.core.dossiers import (ADMIN, CHANNELS, COUNTER, DEPARTMENT, IN_PERSON, MAX_NAME_CHARS, MAX_NOTE_CHARS,
+                                  PROCESSING, STATUSES, SUPPLEMENT, SUPPLEMENT_REQUESTED, Citizen, NotPermitted,
+                                  kind_view)
+from motcua.core.dossier_codes import lookup_check
 from motcua.core.supplements import MAX_KINDS
 from motcua.core.model import Invalid
 from . import schemas, throttle
@@ -50,6 +52,8 @@ class NewDossier(schemas.Body):
     ticket: str | None = Field(default=None, description="the ticket the citizen came to the counter with")
     return_branch: str | None = Field(default=None, description="where the result is handed back; default: here")
     branch: str | None = Field(default=None, description="the receiving branch; default: the officer's own")
+    channel: Literal[CHANNELS] = Field(default=IN_PERSON, description="how the dossier came in: in_person (at "
+                                                                      "the counter), online or post")
 
 
 class MissingReasonIn(schemas.Body):
@@ -195,7 +199,18 @@ class FullDossier(DossierSummary):
     missing_documents: list[MissingDocument] = Field(
         description="the required documents it was digitised without, each with the reason the officer recorded")
     events: list[DossierEvent]
-    lookup_url: str = Field(description="the public lookup page, as the receipt's QR code carries it")
+    channel: Literal[CHANNELS] = Field(description="how it came in: in_person, online or post")
+    check: str | None = Field(description="the check printed beside an official code on the receipt, which a "
+                                          "public lookup asks for (null: a code made before carries its own)")
+    lookup_url: str = Field(description="the public lookup page with the code's check, as the receipt's QR code "
+                                        "carries it")
+
+
+class LookupQuery(BaseModel):
+    check: str | None = Field(default=None, max_length=8,
+                              description="the check printed beside an official code on the receipt (and in its QR "
+                                          "link): needed for an official code (400 check_needed, bad_check when it "
+                                          "does not agree); a code made before carries its own at its end")
 
 
 class DossierBrief(schemas.Answer):
@@ -282,12 +297,15 @@ OPENER = Caller(roles=ranks("officer"), of="branch", refused="dossiers are opene
 
 
 def lookup_url(code: str) -> str:
+    """The public lookup page of code, with the check an official code is looked up with."""
     base = runtime().config.server.public_url or request.host_url
-    return f"{base.rstrip('/')}/d/{code}"
+    check = lookup_check(code)
+    return f"{base.rstrip('/')}/d/{code}" + (f"?check={check}" if check else "")
 
 
 def full(row: dict) -> dict:
-    return {**runtime().dossiers.full_view(row), "lookup_url": lookup_url(row["code"])}
+    return {**runtime().dossiers.full_view(row), "channel": row["channel"], "check": lookup_check(row["code"]),
+            "lookup_url": lookup_url(row["code"])}
 
 
 def tell_branches(row: dict) -> None:
@@ -325,8 +343,9 @@ def list_departments():
 
 @bp.post("/dossiers")
 @operation("open a dossier at a counter: the citizen, the procedure, the ticket; due date from the statutory "
-           "working days (officer of the receiving branch)", FullDossier, status=201, body=NewDossier,
-           caller=OPENER)
+           "working days; its code {unit}-{yymmdd}-{4 digits}, numbered per unit and local day (409 day_full "
+           "past 9,999) (officer of the receiving branch)", FullDossier, status=201, body=NewDossier,
+           caller=OPENER, conflict=True)
 def open_dossier():
     who = caller()
     body = json_body()
@@ -336,21 +355,24 @@ def open_dossier():
     require_covers(who, branch)   # OPENER's place, named in the body
     citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone, body.citizen.lang)
     row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
-                                  return_branch=body.return_branch)
+                                  return_branch=body.return_branch, channel=body.channel)
     tell_branches(row)
     return jsonify(full(row)), 201
 
 
 @bp.get("/dossiers/<code>")
 @operation("a dossier's public view: status, the day of each step, due date, overdue, return branch; no name, ID "
-           "number, phone, documents nor hour (anyone holding the code; a mistyped code answers 400). Lookups "
+           "number, phone, documents nor hour (anyone holding the code; a mistyped code answers 400). An official "
+           "code ({unit}-{yymmdd}-{4 digits}) carries no check character: it is looked up with ?check=, the "
+           "character printed beside it on the receipt and carried by the receipt's QR link (or glued on its end), "
+           "so that a mistyped code never reads as another dossier; a code made before carries its own. Lookups "
            "without a staff or kiosk token are limited per address, found or not (429 with Retry-After; [dossiers] "
            "lookups_per_minute_per_address, lookups_per_hour_per_address), so the register cannot be walked",
-           PublicDossier, errors=(400, 429))
+           PublicDossier, errors=(400, 429), query=LookupQuery)
 def public_dossier(code):
     with current_app.extensions[LOOKUP_LIMITS]:  # before the code is read: misses and typos count too
         dossiers = runtime().dossiers
-        return jsonify(dossiers.public_view(dossiers.get(code)))
+        return jsonify(dossiers.public_view(dossiers.public(code, request.args.get("check"))))
 
 
 def uncounted_lookup() -> bool:

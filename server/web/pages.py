@@ -11,7 +11,8 @@ import re
 from datetime import date, timedelta
 from functools import cache
 
-from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory, url_for
+from flask import (Blueprint, Response, abort, current_app, render_template_string, request, send_from_directory,
+                   url_for)
 
 from motcua.core.model import NotFound
 from motcua.i18n import LANGUAGES, catalogue, rating_reasons, text
@@ -24,7 +25,8 @@ from .staff_pages import PAGES
 pages = Blueprint("pages", __name__)
 NUMBER = re.compile(r"^[A-Za-zĐđ]{1,2}[0-9]{1,4}$")
 COUNTER = re.compile(r"^[0-9A-Za-z-]{1,8}$")
-DOSSIER_CODE = re.compile(r"^[0-9A-Za-z_ -]{0,64}$")
+DOSSIER_CODE = re.compile(r"^[0-9A-Za-z_. -]{0,64}$")
+DOSSIER_CHECK = re.compile(r"^[0-9A-Za-z]{0,4}$")
 VOICE = "motcua.voice"   # the app's Voice, in app.extensions
 BOOKING_DAYS_SHOWN = 7
 BOOKING_PAGE = "pages.booking_page"   # the appointments' booking page, when there is one (the start page links it)
@@ -157,18 +159,22 @@ def door_page(b):
 def dossier_page(code=""):
     """The public lookup of a dossier, from the receipt's QR code: status timeline and due date, no personal data.
 
-    The page asks the public view (GET /api/v1/dossiers/{code}) for the dossier: a mistyped or unknown
-    code is answered there, in words, with a box to type it again; /d/ alone is that box."""
+    The page asks the public view (GET /api/v1/dossiers/{code}?check=, the check the receipt's QR link
+    carries) for the dossier: a mistyped or unknown code, or a missing or wrong check, is answered there, in words, with a box to type it again; /d/ alone is that box."""
     rt = runtime()
-    # Only the letters of a code reach the page's settings; anything else is a mistyped code anyway.
+    # Only the letters of a code and its check reach the page's settings; anything else is mistyped anyway.
     typed = code if DOSSIER_CODE.match(code) else ""
+    check = request.args.get("check", "")
+    check = check if DOSSIER_CHECK.match(check) else ""
     return page("dossier.html", {
         "code": typed,
+        "check": check,
         "mistyped": typed != code,
         "procedures": {p.code: {"vi": p.name_vi, "en": p.name_en} for p in rt.dossiers.catalogue.procedures.values()},
         "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()},
-        "texts": texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier", "dpages.d.",
-                        "supplement.", "weekday")),
+        "texts": texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier",
+                        "dossier.error.check_needed", "dossier.error.bad_check", "dpages.d.", "supplement.",
+                        "weekday")),
     })
 
 

@@ -47,6 +47,8 @@ class Receipt(schemas.Answer):
     return_branch: schemas.Names
     documents: list[ReceivedDocument]
     lookup_url: str
+    check: str | None = Field(description="printed beside an official code: its public lookup asks for it (null: "
+                                          "a code made before carries its own)")
 
 
 class ReceiptQuery(BaseModel):
