@@ -76,7 +76,7 @@ def test_a_marriage_with_one_of_three_documents_is_not_digitised_without_a_reaso
     assert refused.json["error"]["details"] == {"missing": ["civil_form", "marital_status"]}
     half = digitise(docs, code, [{"kind": "civil_form", "reason": "issued_here"}])
     assert half.status_code == 409 and half.json["error"]["details"] == {"missing": ["marital_status"]}
-    assert docs.get(f"/dossiers/{code}", "off1").json["status"] == "received"
+    assert docs.get(f"/dossiers/{code}/full", "off1").json["status"] == "received"
     assert digitise(docs, code, [{"kind": "civil_form", "reason": "other"}]).status_code == 400   # other: say why
     done = digitise(docs, code, [{"kind": "civil_form", "reason": "other", "note": " Tờ khai  viết tại quầy "},
                                  {"kind": "marital_status", "reason": "population_database"}])
