@@ -78,6 +78,7 @@
   async function openDialog() {
     found = null;
     $("s-code").value = "";
+    $("s-check").value = "";
     $("s-found").hidden = true;
     say("");
     $("supplement-dialog").showModal();
@@ -91,7 +92,10 @@
   async function find() {
     const code = $("s-code").value.trim().toUpperCase().replace(/\s+/g, "");
     if (!code) { $("s-code").focus(); return; }
-    const answer = await Staff.api("GET", `/dossiers/${enc(code)}`);
+    // An official code is looked up with the check printed beside it on the receipt (a code made before
+    // carries its own): a mistyped code then never opens another citizen's dossier.
+    const check = $("s-check").value.trim().toUpperCase();
+    const answer = await Staff.api("GET", `/dossiers/${enc(code)}` + (check ? `?check=${enc(check)}` : ""));
     if (answer.status !== 200) { $("s-found").hidden = true; say(refusal(answer), "bad"); return; }
     found = answer.body;
     say(found.supplement ? "" : t("supplement.not_waiting"), "bad");
@@ -141,6 +145,7 @@
     $("supplement-open").addEventListener("click", openDialog);
     $("s-find").addEventListener("click", find);
     $("s-code").addEventListener("keydown", (event) => { if (event.key === "Enter") find(); });
+    $("s-check").addEventListener("keydown", (event) => { if (event.key === "Enter") find(); });
     $("s-file").addEventListener("change", attach);
     $("s-back").addEventListener("click", sendBack);
   }

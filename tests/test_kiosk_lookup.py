@@ -97,7 +97,7 @@ def test_a_code_typed_on_the_keys_shows_the_status_and_a_mistyped_one_is_refused
     asked = live_app.post(f"/dossiers/{view['code']}/status", "admin",
                           {"status": "supplement_requested", "note": "Bản sao giấy chứng sinh"})
     assert asked.status_code == 200, asked.text
-    view = live_app.get(f"/dossiers/{view['code']}").json()
+    view = live_app.get(f"/dossiers/{view['code']}?check={check_character(view['code'])}").json()
     wrong = mistyped(view["code"])
     result = drive(live_app, "lookup", tmp_path, screen=screen, suffix=suffix, code=typed(view["code"]), mistyped=wrong,
                    lang=lang, idle=4)

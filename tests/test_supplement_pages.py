@@ -13,6 +13,7 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
+from motcua.core.dossier_codes import lookup_check
 from motcua.i18n import catalogue
 
 from axe import violations
@@ -44,6 +45,11 @@ def take_in(counter, code: str, scan, shot: str | None = None) -> None:
     """At a counter's supplement dialog: the dossier found by its code as typed, the scan attached, sent back."""
     counter.click("#supplement-open")
     counter.fill("#s-code", code)
+    counter.click("#s-find")   # an official code alone: the check beside it on the receipt is asked for
+    counter.wait_for_selector(f"#s-message:has-text('{VI['dossier.error.check_needed'].split('.')[0]}')",
+                              timeout=WAIT_MS)
+    assert counter.is_hidden("#s-found")
+    counter.fill("#s-check", lookup_check(code.upper()).lower())
     counter.click("#s-find")
     counter.wait_for_selector("#s-found:not([hidden]) .supplement-asked", timeout=WAIT_MS)
     assert NOTE in counter.inner_text("#s-asked")
@@ -90,7 +96,7 @@ def test_a_supplement_asked_by_the_department_is_brought_to_another_branch(app, 
 
     # The citizen's page says what, by when and where, instead of "read the notice".
     public = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    public.goto(f"{live_app.base}/d/{code}")
+    public.goto(f"{live_app.base}/d/{code}?check={lookup_check(code)}")
     public.wait_for_selector("#supplement:not([hidden])", timeout=WAIT_MS)
     assert public.inner_text("#supplement-note") == NOTE
     assert public.inner_text("#supplement-kinds .vi") == "Giấy chứng sinh"
@@ -179,7 +185,7 @@ def test_the_supplement_s_states_pass_axe(app, live_app, chromium):
             found[name] = broken
 
     public = chromium.new_context(bypass_csp=True, viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    public.goto(f"{live_app.base}/d/{code}")
+    public.goto(f"{live_app.base}/d/{code}?check={lookup_check(code)}")
     public.wait_for_selector("#supplement:not([hidden])", timeout=WAIT_MS)
     audit(public, "public")
     for who, path in (("off2", "/counter?branch=hk-02&counter=1"), ("jus1", "/department")):
@@ -191,6 +197,7 @@ def test_the_supplement_s_states_pass_axe(app, live_app, chromium):
             page.wait_for_selector("#console:not([hidden])", timeout=WAIT_MS)
             page.click("#supplement-open")
             page.fill("#s-code", code)
+            page.fill("#s-check", lookup_check(code))
             page.click("#s-find")
             page.wait_for_selector("#s-found:not([hidden]) .supplement-asked", timeout=WAIT_MS)
             audit(page, "counter", "#supplement-dialog")
