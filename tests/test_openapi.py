@@ -71,7 +71,9 @@ def test_the_document_describes_every_route_of_the_app(doc):
 # report read on the read executor past its limit answers 503 read_timed_out.
 READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers/{code}/documents/{sha256}"),
                   ("get", "/health"), *(("get", f"/branches/{{b}}/{report}.{form}")
-                                        for report in ("report", "dossiers-report") for form in ("json", "csv"))}
+                                        for report in ("report", "dossiers-report") for form in ("json", "csv")),
+                  *((("get", f"/{scope}/evaluations-report.{form}") for scope in ("branches/{b}", "departments/{d}")
+                     for form in ("json", "csv", "pdf")))}
 
 
 def test_every_write_lists_the_storage_fault_and_no_read_does(doc):

@@ -135,6 +135,16 @@ MATRIX = {
     "POST /dossiers/{code}/documents":              "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /dossiers/{code}/documents/{sha256}":      "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /citizens/{id_number}/documents":          "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    # The satisfaction evaluation: the citizen's phone (no token), a kiosk, or the counter of the dossier's branch
+    # (the cells' dossier is not returned yet: 409, an ok cell); the quarterly reports as the dossier reports.
+    "POST /dossiers/{code}/evaluation":             "ok/ok    ok/ok     403/403   ok/403    ok/403    ok/ok",
+    "GET /dossiers/{code}/evaluation":              "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/evaluations-report.json":    "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/evaluations-report.csv":     "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/evaluations-report.pdf":     "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /departments/{d}/evaluations-report.json": "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /departments/{d}/evaluations-report.csv":  "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /departments/{d}/evaluations-report.pdf":  "401/401  403/403   403/403   403/403   403/403   ok/ok",
 }
 
 # The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what
@@ -148,6 +158,10 @@ DEPARTMENT_CELLS = {
     "POST /dossiers/{code}/status": "403/403",   # the cells' move, to digitized, is the counter's
     "GET /departments/{d}/dossiers": "ok/ok",
     "GET /citizens/{id_number}/dossiers": "ok/ok",
+    "POST /dossiers/{code}/evaluation": "403/403",   # a department evaluates nothing
+    "GET /departments/{d}/evaluations-report.json": "ok/ok",
+    "GET /departments/{d}/evaluations-report.csv": "ok/ok",
+    "GET /departments/{d}/evaluations-report.pdf": "ok/ok",
     "GET /dossiers/{code}/documents/{sha256}": "ok/ok",   # its department reads the dossier's documents
 }
 
@@ -250,7 +264,9 @@ class Caller:
         if "{code}" in path:
             rt = self.app.extensions["motcua"]
             path = path.replace("{code}", rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"])
-        if "report." in template:
+        if "evaluations-report." in template:
+            path += "?year=2026&quarter=4"
+        elif "report." in template:
             path += "?from=2026-11-01&to=2026-11-30"
         if template == "/branches/nearby":
             path += "?lat=21.02&lon=105.85&service=civil"
@@ -279,6 +295,7 @@ class Caller:
             "/dossiers": {"procedure": "HT-KS", "branch": branch,
                           "citizen": {"id_number": CITIZEN.id_number, "name": CITIZEN.name}},
             "/status": {"status": "digitized"},
+            "/evaluation": {"indicators": [2] * 9, "convenience": "satisfied", "overall": "satisfied"},
             "/recommendations/apply": {},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
@@ -377,6 +394,11 @@ def test_each_cell_of_the_matrix_holds_against_the_app(caller, op):
 # Cells where the caller is let in but the action itself is refused whoever asks: a department moves a
 # dossier only along the department's own steps, and the cells' move (to digitized) is the counter's.
 REFUSED_BY_THE_ACTION = {("POST /dossiers/{code}/status", "department")}
+# Calls anyone may make without a token, where a token given says where the call comes from, and the tokens that
+# are no such place are refused, as the operation's description says: the evaluation is the citizen's (no token),
+# a kiosk's or the returning counter's.
+TOKEN_SAYS_WHERE = {("POST /dossiers/{code}/evaluation", role): cell for role, cell in (
+    ("display", "403/403"), ("officer", "ok/403"), ("manager", "ok/403"), ("department", "403/403"))}
 
 
 def declared_cell(described: dict, role: str) -> str:
@@ -405,6 +427,7 @@ def test_each_operation_s_declared_caller_is_the_one_the_app_lets_in(doc):
         cell = declared_cell(doc["paths"][path][method.lower()], role)
         if (op, role) in REFUSED_BY_THE_ACTION:
             cell = "403/403"
+        cell = TOKEN_SAYS_WHERE.get((op, role), cell)
         declared = cell.split("/")[branch == B]
         if declared != expected:
             wrong.append(f"{op} {role} at {branch}: declared {declared}, matrix {expected}")
