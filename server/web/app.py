@@ -18,7 +18,7 @@ from .pages import VOICE, pages
 from . import (admin_catalogue_routes, admin_routes, appointment_routes, auth_routes, counter_routes,  # noqa: F401
                document_routes, dossier_report_routes, dossier_routes, kiosk_routes, manager_routes, ops_routes,
                outbox_routes, public_routes, receipt_routes, remote_routes, report_routes)
-from . import evaluation_routes
+from . import evaluation_pages, evaluation_routes
 from .errors import STATUS_OF, error_response
 from .staff_pages import staff_pages
 from . import throttle
@@ -60,6 +60,7 @@ def create_app(config: Config, clock=None, runtime: Runtime | None = None) -> Fl
         app.register_blueprint(blueprint)
     app.register_blueprint(pages)
     app.register_blueprint(staff_pages)
+    app.register_blueprint(evaluation_pages.bp)
     _json_errors(app)
     app.before_request(_no_empty_segments)
     socketio.init_app(app, async_mode=config.server.async_mode,

@@ -168,7 +168,7 @@ def dossier_page(code=""):
         "procedures": {p.code: {"vi": p.name_vi, "en": p.name_en} for p in rt.dossiers.catalogue.procedures.values()},
         "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()},
         "texts": texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier", "dpages.d.",
-                        "weekday")),
+                        "weekday", "evaluation.start")),
     })
 
 
