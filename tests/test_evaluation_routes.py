@@ -11,7 +11,7 @@ import pytest
 from motcua.core.evaluations import satisfaction
 from motcua.config import load_config
 
-from test_dossier_routes import CITIZEN, department_template, opened  # noqa: F401  (fixtures)
+from test_dossier_routes import department_template, opened  # noqa: F401  (fixtures)
 
 GOOD = {"indicators": [2, 2, 2, 1, 2, 2, 2, 1, 2], "convenience": "satisfied", "overall": "very_satisfied"}
 
@@ -135,7 +135,8 @@ def test_the_quarterly_report_per_branch_and_department(api, app):
     ("/branches/hk-02/evaluations-report.csv", "mgr1", 403), ("/branches/hk-01/evaluations-report.pdf", "admin", 200),
     ("/departments/finance/evaluations-report.json", "jus1", 403),
     ("/departments/finance/evaluations-report.csv", "mgr1", 403),
-    ("/departments/justice/evaluations-report.pdf", "jus1", 200), ("/branches/hk-01/evaluations-report.json", None, 401)])
+    ("/departments/justice/evaluations-report.pdf", "jus1", 200),
+    ("/branches/hk-01/evaluations-report.json", None, 401)])
 def test_the_report_is_for_the_branchs_managers_the_departments_staff_and_admins(api, path, who, status):
     assert quarter(api, path, who).status_code == status
 

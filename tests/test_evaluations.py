@@ -111,7 +111,8 @@ def test_quarters_and_day_bounds():
     with pytest.raises(Invalid):
         quarter_days(2026, 5)
     start, end = bounds("2026-11-24", date(2026, 11, 24))
-    assert (start, end) == (datetime(2026, 11, 24, tzinfo=TZ).timestamp(), datetime(2026, 11, 25, tzinfo=TZ).timestamp())
+    assert (start, end) == (datetime(2026, 11, 24, tzinfo=TZ).timestamp(),
+                            datetime(2026, 11, 25, tzinfo=TZ).timestamp())
     assert bounds(1.5, 7) == (1.5, 7.0)
 
 

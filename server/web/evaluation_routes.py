@@ -70,8 +70,9 @@ class Figures(schemas.Answer):
 
     evaluated: int
     average: float | None = Field(description="the nine indicators' total averaged per dossier, 0 to 18")
-    grade: Grade | None = Field(description="excellent (Xuất sắc) above 15, good (Tốt) from 12 to 15, fair (Khá) from 9 "
-                                            "to under 12, average (Trung bình) from 6 to under 9, weak (Yếu) under 6")
+    grade: Grade | None = Field(description="excellent (Xuất sắc) above 15, good (Tốt) from 12 to 15, fair (Khá) "
+                                            "from 9 to under 12, average (Trung bình) from 6 to under 9, weak (Yếu) "
+                                            "under 6")
     very_satisfied: int
     satisfied: int
     dissatisfied: int
@@ -114,9 +115,9 @@ def channel_of(who, row: dict) -> str:
 @bp.post("/dossiers/<code>/evaluation")
 @operation("the citizen's statutory satisfaction evaluation of a dossier (the body as application/json): the nine "
            "indicators scored 0, 1 or 2, then convenience and overall; once the result is returned (409 not_returned "
-           "before), once per dossier (409 already_evaluated). Anyone holding the dossier's code may send it, as anyone "
-           "holding it may look the dossier up (a mistyped code answers 400); a kiosk's token makes it a kiosk's, an "
-           "officer's of the receiving or returning branch a counter's, any other token 403. " + LIMITED,
+           "before), once per dossier (409 already_evaluated). Anyone holding the dossier's code may send it, as "
+           "anyone holding it may look the dossier up (a mistyped code answers 400); a kiosk's token makes it a "
+           "kiosk's, an officer's of the receiving or returning branch a counter's, any other token 403. " + LIMITED,
            Evaluated, status=201, body=NewEvaluation, caller=ANYONE_TOKEN_CHECKED, conflict=True,
            errors=(403, 404, 415, 429))
 def evaluate(code):
@@ -176,8 +177,9 @@ def as_csv(report: dict) -> Response:
 
 def as_pdf(report: dict) -> Response:
     rt = runtime()
+    departments = rt.dossiers.catalogue.departments.values()
     names = {"branch": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()},
-             "department": {d.code: {"vi": d.name_vi, "en": d.name_en} for d in rt.dossiers.catalogue.departments.values()}}
+             "department": {d.code: {"vi": d.name_vi, "en": d.name_en} for d in departments}}
     return Response(evaluation_pdf.report_pdf(report, names, query_args().lang),
                     mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{file_name(report)}.pdf"'})
@@ -188,52 +190,30 @@ def file_name(report: dict) -> str:
     return f"evaluations-{scope}-{report['year']}-q{report['quarter']}"
 
 
-BRANCH_MANAGER = staff("manager", at_branch)
-DEPARTMENT_STAFF = Caller(roles=("department", "admin"), of="department", place=department_of_path,
-                          admits=require_department)
-PER_DEPARTMENT = "per department of the dossiers received at the branch, graded, with each overall answer's count"
-PER_BRANCH = "per receiving branch of the department's dossiers, graded, with each overall answer's count"
-BY_AT = (" over the evaluations made in the quarter's local days; a read longer than [server] read_limit_s is "
+# Each report, three ways: (what the summary adds, the answer's model, its media type, how the report is sent).
+FORMS = {"json": ("", EvaluationReport, "application/json", jsonify),
+         "csv": (" as CSV" + CSV_CELLS, None, "text/csv", as_csv),
+         "pdf": (" as a PDF page, ?lang=en for English first", None, "application/pdf", as_pdf)}
+BY_AT = ("; over the evaluations made in the quarter's local days; a read longer than [server] read_limit_s is "
          "answered 503 read_timed_out")
 
 
-@bp.get("/branches/<b>/evaluations-report.json")
-@operation("a branch's quarterly satisfaction evaluation report, " + PER_DEPARTMENT + BY_AT + " (manager, admin)",
-           EvaluationReport, query=QuarterQuery, caller=BRANCH_MANAGER, errors=(503,))
-def branch_report_json(b):
-    return jsonify(quarter_report(f"branch:{b}", branch=b))
+def add_reports(kind: str, rule: str, caller: Caller, grouped: str, who: str) -> None:
+    """GET {rule}/evaluations-report.{json,csv,pdf}: the quarter's report of one branch or department."""
+    for form, (said, answer, media, send) in FORMS.items():
+        def view(send=send, **path):
+            (key,) = path.values()
+            return send(quarter_report(f"{kind}:{key}", **{kind: key}))
+        view.__name__ = f"{kind}_report_{form}"
+        summary = f"a {kind}'s quarterly satisfaction evaluation report{said}, {grouped}{BY_AT} ({who})"
+        bp.add_url_rule(f"{rule}/evaluations-report.{form}", view_func=operation(
+            summary, answer, query=QuarterQuery, caller=caller, media=media, errors=(503,))(view))
 
 
-@bp.get("/branches/<b>/evaluations-report.csv")
-@operation("the same branch report as CSV (manager, admin)" + CSV_CELLS, None, query=QuarterQuery,
-           caller=BRANCH_MANAGER, media="text/csv", errors=(503,))
-def branch_report_csv(b):
-    return as_csv(quarter_report(f"branch:{b}", branch=b))
-
-
-@bp.get("/branches/<b>/evaluations-report.pdf")
-@operation("the same branch report as a PDF page, ?lang=en for English first (manager, admin)", None,
-           query=QuarterQuery, caller=BRANCH_MANAGER, media="application/pdf", errors=(503,))
-def branch_report_pdf(b):
-    return as_pdf(quarter_report(f"branch:{b}", branch=b))
-
-
-@bp.get("/departments/<d>/evaluations-report.json")
-@operation("a department's quarterly satisfaction evaluation report, " + PER_BRANCH + BY_AT +
-           " (its staff, admin)", EvaluationReport, query=QuarterQuery, caller=DEPARTMENT_STAFF, errors=(503,))
-def department_report_json(d):
-    return jsonify(quarter_report(f"department:{d}", department=d))
-
-
-@bp.get("/departments/<d>/evaluations-report.csv")
-@operation("the same department report as CSV (its staff, admin)" + CSV_CELLS, None, query=QuarterQuery,
-           caller=DEPARTMENT_STAFF, media="text/csv", errors=(503,))
-def department_report_csv(d):
-    return as_csv(quarter_report(f"department:{d}", department=d))
-
-
-@bp.get("/departments/<d>/evaluations-report.pdf")
-@operation("the same department report as a PDF page, ?lang=en for English first (its staff, admin)", None,
-           query=QuarterQuery, caller=DEPARTMENT_STAFF, media="application/pdf", errors=(503,))
-def department_report_pdf(d):
-    return as_pdf(quarter_report(f"department:{d}", department=d))
+add_reports("branch", "/branches/<b>", staff("manager", at_branch),
+            "per department of the dossiers received at the branch, graded, with each overall answer's count",
+            "manager, admin")
+add_reports("department", "/departments/<d>", Caller(roles=("department", "admin"), of="department",
+                                                     place=department_of_path, admits=require_department),
+            "per receiving branch of the department's dossiers, graded, with each overall answer's count",
+            "its staff, admin")
