@@ -132,3 +132,33 @@ def test_the_counter_tablet_takes_the_citizens_evaluation(live, desk, chromium):
     anonymous.goto(f"{live.base}/counter/evaluate?code={code}")
     anonymous.wait_for_url("**/login?next=*", timeout=WAIT_MS)
     context.close()
+
+
+def test_the_phone_evaluation_passes_axe_in_each_state(live, chromium):
+    """No WCAG 2.1 A/AA violation (axe-core, injected: the context bypasses the CSP for it) in any state."""
+    from axe import violations
+
+    api = api_of(live)
+    code, waiting = returned(api), opened(api)["code"]
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 390, "height": 844}, has_touch=True,
+                                   is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{live.base}/e/{code}")
+        page.wait_for_selector("#intro:not([hidden])", timeout=WAIT_MS)
+        found = {"intro": violations(page)}
+        page.tap("#start")
+        page.wait_for_selector("#question:not([hidden])", timeout=WAIT_MS)
+        found["question"] = violations(page)
+        answer_all(page, tap=True)
+        found["confirm"] = violations(page)
+        page.tap("#send")
+        page.wait_for_selector("#thanks:not([hidden])", timeout=WAIT_MS)
+        found["thanks"] = violations(page)
+        page.goto(f"{live.base}/e/{waiting}")
+        page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
+        found["not returned"] = violations(page)
+        assert page.title() == text("vi", "evaluation.title")
+    finally:
+        context.close()
+    assert found == {state: [] for state in found}
