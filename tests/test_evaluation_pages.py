@@ -162,3 +162,35 @@ def test_the_phone_evaluation_passes_axe_in_each_state(live, chromium):
     finally:
         context.close()
     assert found == {state: [] for state in found}
+
+
+def test_the_quarterly_report_page_shows_the_grade_to_the_branch_and_the_department(live, desk):  # noqa: F811
+    api = api_of(live)
+    for scores, overall in (([2] * 9, "very_satisfied"), ([1] * 9, "dissatisfied")):
+        code = returned(api)
+        answer = live.post(f"/dossiers/{code}/evaluation", "kiosk1",
+                           {"indicators": scores, "convenience": "satisfied", "overall": overall})
+        assert answer.status_code == 201, answer.text
+    page, errors = desk("mgr1", "/evaluations")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_selector("#report:not([hidden])", timeout=WAIT_MS)
+    assert page.input_value("#year") == "2026" and page.input_value("#quarter") == "4"   # this quarter first
+    # (18 + 9) / 2 = 13.5 points a dossier: good.
+    assert page.inner_text("#total") == text("vi", "evaluation.report.total_line", count="2", average="13,50",
+                                             grade=text("vi", "evaluation.grade.good"))
+    finance = page.locator("#groups tbody tr[data-key='finance'] td")
+    assert finance.all_inner_texts()[1:] == ["2", "13,50", "Tốt", "1", "0", "1"]
+    assert problems(page) == []
+    shoot(page, "evaluations-report-1366x768", full_page=False)
+    csv_text = page.context.request.get(live.base + page.get_attribute("#csv", "href")).text()
+    assert csv_text.splitlines()[-1] == "total,,2,13.5,good,1,0,1"
+    pdf = page.context.request.get(live.base + page.get_attribute("#pdf", "href"))
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    assert not errors
+
+    page, errors = desk("fin1", "/evaluations")
+    page.wait_for_selector("#report:not([hidden])", timeout=WAIT_MS)
+    assert page.locator("#groups tbody tr[data-key='hk-01'] td").all_inner_texts()[1:3] == ["2", "13,50"]
+    page, errors = desk("off1", "/evaluations")   # an officer: the report is not theirs, said in words
+    page.wait_for_selector("#refusal:not([hidden])", timeout=WAIT_MS)
+    assert page.is_hidden("#report") and page.is_hidden("#csv")
