@@ -63,7 +63,8 @@
       : "";
     $("total").dataset.grade = total.grade || "";
     $("empty").hidden = total.evaluated > 0;
-    $("groups-title").textContent = S.t("evaluation.report.by_" + other);
+    $("groups-title").textContent = S.t({ branch: "evaluation.report.by_branch",
+                                          department: "evaluation.report.by_department" }[other]);
     const rows = report[other === "branch" ? "branches" : "departments"];
     $("groups").tBodies[0].replaceChildren(...rows.map((row) => {
       const tr = document.createElement("tr");
