@@ -91,6 +91,9 @@
     say($("next"), "dpages.d.next." + next, { branch: branch });
     $("next").dataset.status = view.status;
     timeline(view);
+    // The result handed back: the citizen may evaluate the dossier (display/evaluation.js), the page's query along.
+    $("evaluate").hidden = view.status !== "returned";
+    $("evaluate").href = "/e/" + encodeURIComponent(view.code) + location.search;
     document.title = view.code + " · " + text("vi", "dpages.d.title");
     show("found");
   }

@@ -63,6 +63,15 @@ class KioskClient:
         """The public view of a dossier (no personal data); 400 bad_code, 404 unknown_dossier."""
         return self._call("GET", "/dossiers/" + quote(code, safe=""))
 
+    def evaluation_state(self, code: str) -> dict:
+        """Whether a dossier may be evaluated (returned) and has been: {code, returned, evaluated}."""
+        return self._call("GET", "/dossiers/" + quote(code, safe="") + "/evaluation")
+
+    def evaluate(self, code: str, indicators: list[int], convenience: str, overall: str) -> dict:
+        """The dossier's statutory evaluation, as the kiosk's: 409 not_returned, already_evaluated."""
+        return self._call("POST", "/dossiers/" + quote(code, safe="") + "/evaluation",
+                          {"indicators": indicators, "convenience": convenience, "overall": overall})
+
     def _call(self, method: str, path: str, body: dict | None = None):
         try:
             answer = self.http.request(method, self.base + path, json=body, timeout=self.timeout_s,

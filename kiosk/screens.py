@@ -1054,8 +1054,13 @@ class LookupResultScreen(KioskScreen):
         self.add(self._timeline(found.history))
         self.add(spacer())
         row = BoxLayout(size_hint_y=None, height=px(140), spacing=px(20))
-        first, second = self.both("kiosk.lookup_another")
-        row.add_widget(self.target("another", button(first, second, self.app.start_lookup, height=140, size=40)))
+        if found.status == "returned":   # the result handed back: the citizen may evaluate the dossier
+            first, second = self.both("evaluation.start")
+            row.add_widget(self.target("evaluate", button(first, second, lambda: self.app.start_evaluation(found),
+                                                          height=140, kind="green", size=40)))
+        else:
+            first, second = self.both("kiosk.lookup_another")
+            row.add_widget(self.target("another", button(first, second, self.app.start_lookup, height=140, size=40)))
         first, second = self.both("kiosk.home")
         row.add_widget(self.target("home", button(first, second, self.app.done, height=140, kind="grey", size=40)))
         self.add(row)

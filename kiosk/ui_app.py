@@ -15,6 +15,7 @@ from kivy.core.window import Window
 from kivy.logger import Logger
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from motcua.kiosk import evaluation
 from motcua.kiosk.client import ServerRefused, ServerUnreachable
 from motcua.kiosk.flow import BranchClosed, TokenRefused
 from motcua.kiosk.screens import SCREENS
@@ -40,7 +41,7 @@ class KeepRunning(ExceptionHandler):
         return ExceptionManager.PASS
 
 
-class KioskApp(App):
+class KioskApp(evaluation.EvaluationSteps, App):
     title = "motcua kiosk"
 
     def __init__(self, kiosk, settings, **kwargs):
@@ -69,7 +70,7 @@ class KioskApp(App):
         set_scale(*Window.size)
         Window.clearcolor = PAGE
         self.sm = ScreenManager(transition=NoTransition())   # instant: no half-drawn screens to touch
-        for name, screen in SCREENS.items():
+        for name, screen in {**SCREENS, **evaluation.screens()}.items():
             self.sm.add_widget(screen(self, name=name))
         Window.bind(on_touch_down=self._touched, on_touch_up=self._touched)
         Clock.schedule_interval(self._check_idle, 0.5)

@@ -269,6 +269,17 @@ def m025_codes(db: Database) -> None:
     db["dossiers"].add_column("channel", str, not_null_default="in_person")
 
 
+@migrations()
+def m026_evaluations(db: Database) -> None:
+    """Each dossier's one satisfaction evaluation (motcua.core.evaluations): its receiving branch and department,
+    when, the nine indicators' scores (JSON) and their total, convenience, overall, and where it was made."""
+    db["dossier_evaluations"].create({
+        "code": str, "branch": str, "department": str, "at": float, "indicators": str, "total": int,
+        "convenience": str, "overall": str, "channel": str}, pk="code",
+        not_null={"branch", "department", "at", "indicators", "total", "convenience", "overall", "channel"})
+    db["dossier_evaluations"].create_index(["at"])
+
+
 ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"
 WALK_INS_SQL = ARRIVALS_SQL + " and appointment is null"   # those not checked in from an appointment
 

@@ -249,6 +249,56 @@ class Driver:
         return {"refused": refused, "shown": shown, "home_after_s": round(time.monotonic() - started, 2),
                 "language": self.app.kiosk.language}
 
+    def evaluate(self) -> dict:
+        """Home → "look up a dossier" → --code (returned) → "evaluate" → the eleven --answers (comma-separated), going
+        back once from the second → send → thanks; then the same code again: evaluated already, said in words."""
+        answers = self.args.answers.split(",")
+        self.wait_screen("home")
+        self.tap("lookup")
+        self.wait_screen("lookup_code")
+        self.type_code(self.args.code)
+        self.tap("go")
+        self.wait_screen("lookup_result")
+        self.shot("evaluate-lookup-result")
+        self.tap("evaluate")
+        self.wait_for(lambda: self.app.sm.current == "evaluate" and self.app.sm.current_screen.at == 0, "question 1")
+        questions = [self.texts()]
+        self.shot("evaluate-question-1")
+        self.tap(f"choice:{answers[0]}")
+        self.wait_for(lambda: self.app.sm.current_screen.at == 1, "question 2")
+        self.tap("back")                               # the first answer, shown as chosen, changed again
+        self.wait_for(lambda: self.app.sm.current_screen.at == 0, "question 1 again")
+        chosen_before = self.on_ui(lambda: self.app.sm.current_screen.answers[:1])
+        problems = []
+        for at, answer in enumerate(answers):
+            self.wait_for(lambda: self.app.sm.current == "evaluate" and self.app.sm.current_screen.at == at,
+                          f"question {at + 1}")
+            if at == len(answers) - 1:
+                self.shot("evaluate-question-last")
+            if at:
+                questions.append(self.texts())
+            problems += self.layout_problems(f"question {at + 1}")
+            self.tap(f"choice:{answer}")
+        self.wait_for(lambda: self.app.sm.current_screen.at == len(answers), "the send button")
+        self.shot("evaluate-send")
+        problems += self.layout_problems("send")
+        self.tap("send")
+        self.wait_screen("message")
+        thanks = self.texts()
+        self.shot("evaluate-thanks")
+        self.wait_screen("home", timeout=20)            # the thanks go home by themselves
+        self.tap("lookup")
+        self.wait_screen("lookup_code")
+        self.type_code(self.args.code)
+        self.tap("go")
+        self.wait_screen("lookup_result")
+        self.tap("evaluate")
+        self.wait_for(lambda: self.app.sm.current == "message", "the already-evaluated answer")
+        again = self.texts()
+        self.shot("evaluate-again")
+        return {"questions": questions, "thanks": thanks, "again": again, "chosen_before": chosen_before,
+                "problems": problems}
+
     def check_in(self) -> dict:
         """Home → "I have an appointment" → --mistyped (refused in words) → deleted → --number →
         checked in, with the people ahead. --lang en switches language first. Layout checked on each screen."""
@@ -566,6 +616,7 @@ def main() -> int:
     parser.add_argument("--code", default="")
     parser.add_argument("--mistyped", default="")
     parser.add_argument("--rating-code", default="")
+    parser.add_argument("--answers", default="")
     parser.add_argument("--lang", default="vi")
     parser.add_argument("--typed", default="khai sinh")
     parser.add_argument("--token-check", type=float, default=180.0)

@@ -74,7 +74,9 @@ READS_WITH_503 = {("get", "/citizens/{id_number}/documents"), ("get", "/dossiers
                   ("get", "/health"), *(("get", f"/branches/{{b}}/{report}.{form}")
                                         for report in ("report", "dossiers-report") for form in ("json", "csv")),
                   *(("get", f"/{place}/decision766.{form}") for place in ("branches/{b}", "departments/{d}")
-                    for form in ("csv", "pdf"))}
+                    for form in ("csv", "pdf")),
+                  *((("get", f"/{scope}/evaluations-report.{form}") for scope in ("branches/{b}", "departments/{d}")
+                     for form in ("json", "csv", "pdf")))}
 
 
 def test_every_write_lists_the_storage_fault_and_no_read_does(doc):

@@ -147,6 +147,16 @@ MATRIX = {
     # Intake: the branch's unfinished intakes, and what may be reused for a dossier (its branches' staff).
     "GET /branches/{b}/intakes":                    "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
     "GET /dossiers/{code}/offers":                  "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
+    # The satisfaction evaluation: the citizen's phone (no token), a kiosk, or the counter of the dossier's branch
+    # (the cells' dossier is not returned yet: 409, an ok cell); the quarterly reports as the dossier reports.
+    "POST /dossiers/{code}/evaluation":             "ok/ok    ok/ok     403/403   ok/403    ok/403    ok/ok",
+    "GET /dossiers/{code}/evaluation":              "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
+    "GET /branches/{b}/evaluations-report.json":    "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/evaluations-report.csv":     "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /branches/{b}/evaluations-report.pdf":     "401/401  403/403   403/403   403/403   ok/403    ok/ok",
+    "GET /departments/{d}/evaluations-report.json": "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /departments/{d}/evaluations-report.csv":  "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    "GET /departments/{d}/evaluations-report.pdf":  "401/401  403/403   403/403   403/403   403/403   ok/ok",
 }
 
 # The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what
@@ -162,6 +172,10 @@ DEPARTMENT_CELLS = {
     "POST /dossiers/{code}/supplement": "ok/ok",   # its department takes a supplement in (409 here: none awaited)
     "GET /departments/{d}/decision766.csv": "ok/ok", "GET /departments/{d}/decision766.pdf": "ok/ok",
     "GET /citizens/{id_number}/dossiers": "ok/ok",
+    "POST /dossiers/{code}/evaluation": "403/403",   # a department evaluates nothing
+    "GET /departments/{d}/evaluations-report.json": "ok/ok",
+    "GET /departments/{d}/evaluations-report.csv": "ok/ok",
+    "GET /departments/{d}/evaluations-report.pdf": "ok/ok",
     "GET /dossiers/{code}/documents/{sha256}": "ok/ok",   # its department reads the dossier's documents
 }
 
@@ -267,7 +281,9 @@ class Caller:
             path = path.replace("{code}", code)
             if template == "/dossiers/{code}":   # an official code is looked up with its check
                 path += f"?check={check_character(code)}"
-        if "report." in template:
+        if "evaluations-report." in template:
+            path += "?year=2026&quarter=4"
+        elif "report." in template:
             path += "?from=2026-11-01&to=2026-11-30"
         if "decision766." in template:
             path += "?quarter=2026-Q4"
@@ -298,6 +314,7 @@ class Caller:
             "/dossiers": {"procedure": "HT-KS", "branch": branch,
                           "citizen": {"id_number": CITIZEN.id_number, "name": CITIZEN.name}},
             "/status": {"status": "digitized"},
+            "/evaluation": {"indicators": [2] * 9, "convenience": "satisfied", "overall": "satisfied"},
             "/recommendations/apply": {},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
@@ -398,6 +415,11 @@ def test_each_cell_of_the_matrix_holds_against_the_app(caller, op):
 # A department attaches documents only while a supplement is awaited, which the cells' dossiers do not.
 REFUSED_BY_THE_ACTION = {("POST /dossiers/{code}/status", "department"),
                          ("POST /dossiers/{code}/documents", "department")}
+# Calls anyone may make without a token, where a token given says where the call comes from, and the tokens that
+# are no such place are refused, as the operation's description says: the evaluation is the citizen's (no token),
+# a kiosk's or the returning counter's.
+TOKEN_SAYS_WHERE = {("POST /dossiers/{code}/evaluation", role): cell for role, cell in (
+    ("display", "403/403"), ("officer", "ok/403"), ("manager", "ok/403"), ("department", "403/403"))}
 
 
 def declared_cell(described: dict, role: str) -> str:
@@ -426,6 +448,7 @@ def test_each_operation_s_declared_caller_is_the_one_the_app_lets_in(doc):
         cell = declared_cell(doc["paths"][path][method.lower()], role)
         if (op, role) in REFUSED_BY_THE_ACTION:
             cell = "403/403"
+        cell = TOKEN_SAYS_WHERE.get((op, role), cell)
         declared = cell.split("/")[branch == B]
         if declared != expected:
             wrong.append(f"{op} {role} at {branch}: declared {declared}, matrix {expected}")

@@ -88,6 +88,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 BEYOND_SCHEMA = {("PATCH", "/admin/branches/{b}"), ("POST", "/admin/services"), ("PATCH", "/admin/services/{s}"),
                  ("POST", "/admin/users"), ("POST", "/admin/users/{username}/password"), ("POST", "/dossiers"),
                  ("POST", "/dossiers/{code}/status"), ("GET", "/dossiers/{code}"), ("GET", "/dossiers/{code}/full"),
+                 ("GET", "/dossiers/{code}/evaluation"), ("POST", "/dossiers/{code}/evaluation"),
                  ("GET", "/citizens/{id_number}/dossiers"),
                  # the catalogue and a new branch: names refused as the services' are, a branch closing before it opens
                  ("POST", "/admin/branches"), ("POST", "/admin/departments"), ("PATCH", "/admin/departments/{d}"),

@@ -174,7 +174,7 @@ def dossier_page(code=""):
         "branches": {b.id: {"vi": b.name_vi, "en": b.name_en} for b in rt.engine.all_branches()},
         "texts": texts(("dossier.status.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier",
                         "dossier.error.check_needed", "dossier.error.bad_check", "dpages.d.", "supplement.",
-                        "weekday")),
+                        "weekday", "evaluation.start")),
     })
 
 

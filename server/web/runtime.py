@@ -13,6 +13,7 @@ from motcua.core.balancing import RedirectRules
 from motcua.core.catalogue import LiveCatalogue
 from motcua.core.clock import LocalTime, SystemClock
 from motcua.core.dossiers import DossierRules, Dossiers, parse_holidays
+from motcua.core.evaluations import Evaluations
 from motcua.core.engine import EngineSettings, QueueEngine
 from motcua.core.journeys import Journeys
 from motcua.core.model import NotFound
@@ -48,6 +49,8 @@ class Runtime:
     notifier: Notifier | None = None
     # Appointments under the [appointments] rules, slots left from the walk-in forecast (motcua.web.advice).
     bookings: Bookings | None = None
+    # Each dossier's one satisfaction evaluation (motcua.core.evaluations).
+    evaluations: Evaluations | None = None
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -84,7 +87,7 @@ def open_runtime(config: Config, clock=None) -> Runtime:
                         config.remote.min_saving_min)
     rt = Runtime(config, store, engine, accounts, redirect, journeys, dossiers, home=home,
                  documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
-                 sender=sender, notifier=notifier)
+                 sender=sender, notifier=notifier, evaluations=Evaluations(store, clock))
     rules = build(AppointmentRules, config.appointments)
     rt.bookings = Bookings(engine, rules, lambda branch_id, day: walk_in_forecast(rt, branch_id, day),
                            lambda a: appointment_reminder(notifier, a, engine.service(a.service),
