@@ -11,7 +11,9 @@ import pytest
 from motcua.core.evaluations import satisfaction
 from motcua.config import load_config
 
+from motcua.core.dossier_codes import check_character
 from test_dossier_routes import department_template, opened  # noqa: F401  (fixtures)
+from test_intake import waived_for
 
 GOOD = {"indicators": [2, 2, 2, 1, 2, 2, 2, 1, 2], "convenience": "satisfied", "overall": "very_satisfied"}
 
@@ -30,32 +32,42 @@ def tokens(department_template) -> dict:  # noqa: F811
 
 def returned(api, who="off1", **body) -> str:
     """A dossier opened at hk-01 and taken to returned (an admin makes the department's moves)."""
-    code = opened(api, who, **body)["code"]
+    view = opened(api, who, **body)
+    code = view["code"]
     for status, by in (("digitized", who), ("processing", who), ("result_ready", "admin"), ("returned", who)):
-        answer = api.post(f"/dossiers/{code}/status", by, {"status": status})
+        answer = api.post(f"/dossiers/{code}/status", by, {"status": status, "missing": waived_for(view)
+                                                          if status == "digitized" else []})
         assert answer.status_code == 200, answer.text
     return code
 
 
+def checked(code: str, tail: str = "/evaluation") -> str:
+    """The evaluation's address as the citizen's phone names it: the code with the check printed beside it."""
+    return f"{code}{tail}?check={check_character(code.upper())}"
+
+
 def evaluate(api, code, body=None, who=None, **kwargs):
-    return api.post(f"/dossiers/{code}/evaluation", who, GOOD if body is None else body, **kwargs)
+    """As the phone sends it (no token: the code with its check), or with who's token (the code alone)."""
+    return api.post(f"/dossiers/{checked(code) if who is None else code + '/evaluation'}", who,
+                    GOOD if body is None else body, **kwargs)
 
 
 def test_a_citizen_evaluates_a_returned_dossier_once_from_the_phone(api):
     code = returned(api)
-    assert api.get(f"/dossiers/{code}/evaluation").json == {"code": code, "returned": True, "evaluated": False}
+    assert api.get(f"/dossiers/{checked(code)}").json == {"code": code, "returned": True,
+                                                                      "evaluated": False}
     answer = evaluate(api, code.lower())
     assert answer.status_code == 201, answer.text
     assert answer.json == {"code": code, "indicators": GOOD["indicators"], "total": 16, "convenience": "satisfied",
                            "overall": "very_satisfied", "channel": "phone"}
-    assert api.get(f"/dossiers/{code}/evaluation").json["evaluated"] is True
+    assert api.get(f"/dossiers/{checked(code)}").json["evaluated"] is True
     again = evaluate(api, code, {**GOOD, "overall": "dissatisfied"})
     assert again.status_code == 409 and again.json["error"]["code"] == "already_evaluated"
 
 
 def test_before_the_result_is_returned_it_is_refused(api):
     code = opened(api)["code"]
-    assert api.get(f"/dossiers/{code}/evaluation").json["returned"] is False
+    assert api.get(f"/dossiers/{checked(code)}").json["returned"] is False
     answer = evaluate(api, code)
     assert answer.status_code == 409 and answer.json["error"]["code"] == "not_returned"
 
@@ -82,15 +94,19 @@ def test_bad_bodies_get_a_json_400(api, body):
     code = returned(api)
     answer = evaluate(api, code, body)
     assert answer.status_code == 400 and answer.json["error"]["code"]
-    assert api.get(f"/dossiers/{code}/evaluation").json["evaluated"] is False
+    assert api.get(f"/dossiers/{checked(code)}").json["evaluated"] is False
 
 
 def test_a_mistyped_or_unknown_code_and_a_form_post_are_refused(api):
     code = returned(api)
-    wrong_check = code[:-1] + ("0" if code[-1] != "0" else "1")
-    assert evaluate(api, wrong_check).status_code == 400
-    assert evaluate(api, code[:-6] + "99990").status_code in (400, 404)
-    form = api.client.post(f"/api/v1/dossiers/{code}/evaluation", data="indicators=2")
+    # A digit of the sequence mistyped: the check no longer agrees, so it never reaches another's dossier.
+    mistyped = code[:-1] + ("0" if code[-1] != "0" else "1")
+    refused = api.post(f"/dossiers/{mistyped}/evaluation?check={check_character(code)}", None, GOOD)
+    assert refused.status_code == 400 and refused.json["error"]["code"] == "bad_check"
+    alone = api.post(f"/dossiers/{code}/evaluation", None, GOOD)   # the phone without the check
+    assert alone.status_code == 400 and alone.json["error"]["code"] == "check_needed"
+    assert evaluate(api, code[:-4] + "9999").status_code == 404
+    form = api.client.post(f"/api/v1/dossiers/{checked(code)}", data="indicators=2")
     assert form.status_code == 415 and form.json["error"]["code"] == "unsupported_media_type"
 
 

@@ -96,9 +96,13 @@ def test_bad_answers_are_refused(store, evaluations, indicators, convenience, ov
 
 def test_an_unknown_or_mistyped_code_is_refused(store, evaluations):
     code = dossier(store, 4)
-    with pytest.raises(Invalid):
+    # An official code carries no check: one mistyped is a code nobody was given here (the public lookup's check of
+    # it, beside the code, is the route's: test_evaluation_routes); a code that is no code at all is Invalid.
+    with pytest.raises(NotFound):
         evaluations.record(code[:-1] + ("0" if code[-1] != "0" else "1"), Answers(ALL_TWO, "satisfied", "satisfied"),
                            "phone")
+    with pytest.raises(Invalid):
+        evaluations.record("not a code", Answers(ALL_TWO, "satisfied", "satisfied"), "phone")
     with pytest.raises(NotFound):
         evaluations.state(make_code("hk-01", date(2026, 11, 24), 99))
     with pytest.raises(Invalid):

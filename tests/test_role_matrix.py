@@ -279,7 +279,7 @@ class Caller:
             rt = self.app.extensions["motcua"]
             code = rt.dossiers.open("HT-KS", CITIZEN, branch, "staff:admin")["code"]
             path = path.replace("{code}", code)
-            if template == "/dossiers/{code}":   # an official code is looked up with its check
+            if template in ("/dossiers/{code}", "/dossiers/{code}/evaluation"):   # an official code: with its check
                 path += f"?check={check_character(code)}"
         if "evaluations-report." in template:
             path += "?year=2026&quarter=4"

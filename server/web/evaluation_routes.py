@@ -18,7 +18,7 @@ from motcua.core.text import csv_writer
 from motcua.i18n import LANGUAGES
 from . import schemas
 from .bodies import json_body, query_args
-from .dossier_routes import LOOKUP_LIMITS, LookupQuery, department_of_path, require_department, sides
+from .dossier_routes import LOOKUP_LIMITS, LookupQuery, department_of_path, uncounted_lookup, require_department, sides
 from .errors import Forbidden
 from .guards import ANYONE_TOKEN_CHECKED, Caller, at_branch, caller, staff
 from .openapi import operation
@@ -99,6 +99,9 @@ class EvaluationReport(schemas.Answer):
 
 # ---- the citizen's evaluation -----------------------------------------------------------------
 
+NO_PLACE = "an evaluation comes from the citizen's phone, a kiosk, or the counter that returned the result"
+
+
 def channel_of(who, row: dict) -> str:
     """Where the evaluation is made, from who sends it: the citizen's phone (no token), a kiosk, or a counter
     tablet (an officer of the receiving or returning branch, or an admin); 403 for any other token."""
@@ -108,8 +111,7 @@ def channel_of(who, row: dict) -> str:
         return "kiosk"
     if sides(who, row) & {COUNTER, ADMIN}:
         return "counter"
-    raise Forbidden("an evaluation comes from the citizen's phone, a kiosk, or the counter that returned the result",
-                    "not_your_dossier")
+    raise Forbidden(NO_PLACE, "not_your_dossier")
 
 
 @bp.post("/dossiers/<code>/evaluation")
@@ -124,7 +126,7 @@ def channel_of(who, row: dict) -> str:
 def evaluate(code):
     with current_app.extensions[LOOKUP_LIMITS]:
         rt = runtime()
-        row = evaluated(code)
+        row = evaluated(code, sender())
         channel = channel_of(caller(), row)
         json_only()
         body = json_body()
@@ -139,17 +141,23 @@ def evaluate(code):
            "code, as the public lookup). " + LIMITED, EvaluationState, errors=(400, 404, 429), query=LookupQuery)
 def evaluation_state(code):
     with current_app.extensions[LOOKUP_LIMITS]:
-        return jsonify(runtime().evaluations.state(evaluated(code)["code"]))
+        return jsonify(runtime().evaluations.state(evaluated(code, uncounted_lookup())["code"]))
 
 
-def evaluated(code: str) -> dict:
+def evaluated(code: str, by_code: bool) -> dict:
     """The dossier an evaluation names. The citizen's phone names it as the public lookup does (an official code
-    with its check: a mistyped code never reaches another's dossier); staff and the centre's kiosks, which found it
-    by that lookup or see whose it is, by its code."""
-    who, dossiers = caller(), runtime().dossiers
-    if who is not None and (who.kind == "staff" or who.role == "kiosk"):
-        return dossiers.get(code)
-    return dossiers.public(code, request.args.get("check"))
+    with its check: a mistyped code never reaches another's dossier); staff and the centre's kiosks (by_code),
+    which found it by that lookup or see whose it is, by its code."""
+    dossiers = runtime().dossiers
+    return dossiers.get(code) if by_code else dossiers.public(code, request.args.get("check"))
+
+
+def sender() -> bool:
+    """True when the evaluation is sent by staff or a kiosk (named by its code); 403 for a token that is no place."""
+    who = caller()
+    if who is not None and not (who.kind == "staff" or who.role == "kiosk"):
+        raise Forbidden(NO_PLACE, "not_your_dossier")
+    return who is not None
 
 
 # ---- the quarterly report ---------------------------------------------------------------------
