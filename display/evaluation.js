@@ -61,7 +61,7 @@
     if (status === 429) return "evaluation.error.too_many";
     if (error === "already_evaluated" || error === "not_returned") return "evaluation.error." + error;
     if (status === 404) return "dossier.error.unknown_dossier";
-    if (status === 400 && error === "bad_code") return "dossier.error.bad_code";
+    if (status === 400 && ["bad_code", "check_needed", "bad_check"].includes(error)) return "dossier.error." + error;
     return "evaluation.error.network";
   }
 
@@ -123,8 +123,8 @@
   async function open() {
     show("loading");
     const found = await call("GET");
-    if (found.status !== 200) { problem(refusal(found.status, found.body), counter ? null : "/d/" + encodeURIComponent(code)); return; }
-    if (!found.body.returned) { problem("evaluation.error.not_returned", counter ? null : "/d/" + encodeURIComponent(code)); return; }
+    if (found.status !== 200) { problem(refusal(found.status, found.body), counter ? null : "/d/" + encodeURIComponent(code) + location.search); return; }
+    if (!found.body.returned) { problem("evaluation.error.not_returned", counter ? null : "/d/" + encodeURIComponent(code) + location.search); return; }
     if (found.body.evaluated) { problem("evaluation.error.already_evaluated"); return; }
     code = found.body.code;
     answers = [];

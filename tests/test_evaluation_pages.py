@@ -13,7 +13,7 @@ from motcua.i18n import text
 from layout import problems
 from test_dossier_pages import WAIT_MS, api_of, desk, phone, shoot  # noqa: F401  (fixtures)
 from test_dossier_routes import config, department_template, opened, tokens  # noqa: F401  (fixtures)
-from test_evaluation_routes import returned
+from test_evaluation_routes import checked, returned
 
 ANSWERS = [2, 1, 2, 0, 2, 2, 1, 2, 2]
 
@@ -50,19 +50,19 @@ def test_a_citizen_evaluates_on_the_phone_from_the_lookup_once(live, phone):  # 
     page, errors = phone
     api = api_of(live)
     waiting = opened(api)["code"]
-    page.goto(f"{live.base}/d/{waiting}")
+    page.goto(f"{live.base}/d/{checked(waiting, '')}")
     page.wait_for_selector("#dossier:not([hidden])", timeout=WAIT_MS)
     assert page.is_hidden("#evaluate")   # not returned: nothing to evaluate yet
-    page.goto(f"{live.base}/e/{waiting}")
+    page.goto(f"{live.base}/e/{checked(waiting, '')}")
     page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
     assert page.inner_text("#problem-title .vi") == text("vi", "evaluation.error.not_returned")
 
     code = returned(api)
-    page.goto(f"{live.base}/d/{code}")
+    page.goto(f"{live.base}/d/{checked(code, '')}")   # the receipt's QR link
     page.wait_for_selector("#evaluate:not([hidden])", timeout=WAIT_MS)
     page.tap("#evaluate")
     page.wait_for_selector("#intro:not([hidden])", timeout=WAIT_MS)
-    assert page.url == f"{live.base}/e/{code}" and page.inner_text("#code") == code
+    assert page.url == f"{live.base}/e/{checked(code, '')}" and page.inner_text("#code") == code
     assert page.is_hidden("#hand-over")
     shoot(page, "evaluation-phone-intro-390x844", full_page=False)
     page.tap("#start")
@@ -88,13 +88,13 @@ def test_a_citizen_evaluates_on_the_phone_from_the_lookup_once(live, phone):  # 
     assert (row["code"], row["channel"], json.loads(row["indicators"]), row["total"], row["convenience"],
             row["overall"]) == (code, "phone", ANSWERS, sum(ANSWERS), "satisfied", "very_satisfied")
 
-    page.goto(f"{live.base}/e/{code}")   # the QR code scanned again
+    page.goto(f"{live.base}/e/{checked(code, '')}")   # the QR code scanned again
     page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
     assert page.inner_text("#problem-title .vi") == text("vi", "evaluation.error.already_evaluated")
     assert page.is_hidden("#problem-next")
-    page.goto(f"{live.base}/e/{code[:-1]}{'0' if code[-1] != '0' else '1'}")
+    page.goto(f"{live.base}/e/{code[:-1]}{'0' if code[-1] != '0' else '1'}?check={checked(code, '')[-1]}")
     page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
-    assert page.inner_text("#problem-title .vi") == text("vi", "dossier.error.bad_code")
+    assert page.inner_text("#problem-title .vi") == text("vi", "dossier.error.bad_check")
     assert len(stored(live)) == 1
     assert not errors
 
@@ -144,7 +144,7 @@ def test_the_phone_evaluation_passes_axe_in_each_state(live, chromium):
                                    is_mobile=True)
     page = context.new_page()
     try:
-        page.goto(f"{live.base}/e/{code}")
+        page.goto(f"{live.base}/e/{checked(code, '')}")
         page.wait_for_selector("#intro:not([hidden])", timeout=WAIT_MS)
         found = {"intro": violations(page)}
         page.tap("#start")
@@ -155,7 +155,7 @@ def test_the_phone_evaluation_passes_axe_in_each_state(live, chromium):
         page.tap("#send")
         page.wait_for_selector("#thanks:not([hidden])", timeout=WAIT_MS)
         found["thanks"] = violations(page)
-        page.goto(f"{live.base}/e/{waiting}")
+        page.goto(f"{live.base}/e/{checked(waiting, '')}")
         page.wait_for_selector("#problem:not([hidden])", timeout=WAIT_MS)
         found["not returned"] = violations(page)
         assert page.title() == text("vi", "evaluation.title")

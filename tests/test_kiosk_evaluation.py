@@ -12,7 +12,7 @@ from motcua.i18n import text
 from motcua.kiosk import evaluation
 
 from test_kiosk import drive, shot
-from test_kiosk_lookup import kiosk_for, mistyped, opened
+from test_kiosk_lookup import kiosk_for, mistyped, opened, typed
 
 RETURNED = ("digitized", "processing", "result_ready", "returned")
 ANSWERS = [2, 1, 2, 0, 2, 2, 1, 2, 2, "satisfied", "very_satisfied"]
@@ -52,7 +52,7 @@ def test_the_flow_asks_first_then_sends_once_as_the_kiosks(live):
 @pytest.mark.parametrize("screen, suffix", [("1080x1920", ""), ("768x1366", "-768")])
 def test_a_citizen_evaluates_a_returned_dossier_at_the_kiosk_with_touches(live, tmp_path, screen, suffix):
     code = opened(live, *RETURNED)["code"]
-    result = drive(live, "evaluate", tmp_path, screen=screen, suffix=suffix, code=code,
+    result = drive(live, "evaluate", tmp_path, screen=screen, suffix=suffix, code=typed(code),
                    answers=",".join(map(str, ANSWERS)))
     assert result["chosen_before"] == [ANSWERS[0]]   # going back shows the answer given
     assert len(result["questions"]) == 11

@@ -13,7 +13,8 @@ from .runtime import runtime
 from .staff_pages import staff_page
 
 bp = Blueprint("evaluation_pages", __name__)
-TEXTS = ("evaluation.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier")
+TEXTS = ("evaluation.", "dossier.code", "dossier.error.bad_code", "dossier.error.unknown_dossier",
+         "dossier.error.check_needed", "dossier.error.bad_check")
 
 
 def settings(mode: str, code: str) -> dict:
