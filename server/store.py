@@ -233,6 +233,14 @@ def m022_dossier_lang(db: Database) -> None:
     db["dossiers"].add_column("citizen_lang", str, not_null_default="vi")
 
 
+@migrations()
+def m027_cccd(db: Database) -> None:
+    """The citizen a kiosk ticket was taken for by scanning their ID card (motcua.core.cccd): kept apart from the
+    tickets table, which public views read, and shown only to the branch's staff."""
+    db["ticket_cards"].create({"ticket": str, "id_number": str, "name": str, "birth_date": str, "linked_at": float},
+                              pk="ticket", not_null={"id_number", "name", "birth_date", "linked_at"})
+
+
 ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"
 WALK_INS_SQL = ARRIVALS_SQL + " and appointment is null"   # those not checked in from an appointment
 

@@ -89,3 +89,16 @@ def parse_card(text: str) -> Card:
 def priority_by_age(card: Card, today: date, age: int) -> bool:
     """Whether the card's holder is served first for their age: `age` years old or more today (0: never)."""
     return age > 0 and card.age_on(today) >= age
+
+
+def link_ticket(store, ticket_id: str, card: Card, now: float) -> None:
+    """Remember whose ticket it is (the ticket_cards table): one transaction, committed before any answer."""
+    row = {"ticket": ticket_id, "id_number": card.id_number, "name": card.name,
+           "birth_date": card.birth_date.isoformat(), "linked_at": now}
+    store.write(lambda db: db["ticket_cards"].upsert(row, pk="ticket"))
+
+
+def ticket_card(store, ticket_id: str) -> dict | None:
+    """The card a ticket was taken with: {id_number, name, birth_date}; None for a ticket taken without one."""
+    rows = store.query("select id_number, name, birth_date from ticket_cards where ticket = ?", [ticket_id])
+    return rows[0] if rows else None
