@@ -12,13 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from .dossiers import MAX_NAME_CHARS, valid_id_number
+from .dossiers import MAX_ADDRESS_CHARS, MAX_NAME_CHARS, valid_id_number
 from .model import Invalid
 from .text import hidden_characters
 
 # A scanned QR is one short line; anything longer is not a card.
 MAX_CARD_CHARS = 600
-MAX_ADDRESS_CHARS = 300
 # ID number, old ID number, name, birth date: the fewest fields a card gives.
 MIN_FIELDS = 4
 FIELDS = 7
