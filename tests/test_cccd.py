@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from motcua.core.cccd import Card, parse_card, priority_by_age
+from motcua.core.dossiers import Citizen
 from motcua.core.model import Invalid
 
 FULL = "001090012345|123456789|Nguyễn Văn An|15031990|Nam|Số 1 Hàng Bạc, Hoàn Kiếm, Hà Nội|01072021"
@@ -67,3 +68,22 @@ def test_what_is_not_a_card_is_refused(text):
 def test_priority_comes_with_the_configured_age(born, today, age, priority):
     card = parse_card(f"001090012345||Nguyễn Văn An|{born}")
     assert priority_by_age(card, today, age) is priority
+
+
+@pytest.mark.parametrize("birth_date, address, code", [
+    ("1990-02-31", "", "bad_birth_date"),
+    ("15/03/1990", "", "bad_birth_date"),
+    ("", "Hà Nội\u202e", "bad_address"),
+    ("", "x" * 301, "bad_address"),
+])
+def test_a_dossiers_citizen_refuses_a_date_of_birth_or_address_that_is_none(birth_date, address, code):
+    with pytest.raises(Invalid) as refused:
+        Citizen("001090012345", "Nguyễn Văn An", birth_date=birth_date, address=address).checked()
+    assert refused.value.code == code
+
+
+def test_a_dossiers_citizen_keeps_the_cards_date_of_birth_and_address():
+    card = parse_card(FULL)
+    checked = Citizen(card.id_number, card.name, birth_date=card.birth_date.isoformat(),
+                      address="  " + card.address + " ").checked()
+    assert (checked.birth_date, checked.address) == ("1990-03-15", "Số 1 Hàng Bạc, Hoàn Kiếm, Hà Nội")
