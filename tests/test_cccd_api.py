@@ -72,3 +72,28 @@ def test_the_counter_sees_whose_ticket_it_is_and_no_public_view_does(live_app, t
         seen = json.dumps(seen, ensure_ascii=False, default=repr)
         for secret in ("001040012345", "Trần Thị Bình", "Bình", "1940"):
             assert secret not in seen, f"{secret} in the {what}"
+
+
+def test_the_public_rooms_hear_nothing_of_the_card(tmp_path):
+    from test_sockets import Site
+
+    site = Site(tmp_path)
+    try:
+        display, phone = site.client(), site.client()
+        display.emit("subscribe", {"branch": "hk-01"})
+        answer = site.http.post("/api/v1/branches/hk-01/tickets/card", headers=site.kiosk,
+                                json={"service": "build", "card": OLD})
+        assert answer.status_code == 201, answer.json
+        ticket = answer.json
+        phone.emit("subscribe", {"ticket": ticket["id"]})
+        site.post("/branches/hk-01/counters/5/next")
+        site.broadcaster.send_calls()
+        site.broadcaster.drain()
+        heard = display.get_received() + phone.get_received()
+        assert {e["name"] for e in heard} >= {"queue", "called", "ticket"}
+        said = json.dumps(heard, ensure_ascii=False)
+        assert ticket["number"] in said
+        for secret in ("001040012345", "Trần Thị Bình", "1940"):
+            assert secret not in said
+    finally:
+        site.close()
