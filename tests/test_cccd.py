@@ -87,3 +87,4 @@ def test_a_dossiers_citizen_keeps_the_cards_date_of_birth_and_address():
     checked = Citizen(card.id_number, card.name, birth_date=card.birth_date.isoformat(),
                       address="  " + card.address + " ").checked()
     assert (checked.birth_date, checked.address) == ("1990-03-15", "Số 1 Hàng Bạc, Hoàn Kiếm, Hà Nội")
+    assert Citizen(card.id_number, card.name, birth_date="19900315").checked().birth_date == "1990-03-15"

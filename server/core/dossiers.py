@@ -207,7 +207,8 @@ def checked_card_fields(birth_date: str, address: str) -> tuple[str, str]:
     """The date of birth (an ISO date, or "") and the address (NFC, at most MAX_ADDRESS_CHARS) of a citizen."""
     if birth_date:
         try:
-            date.fromisoformat(birth_date)
+            # Written one way: Python also reads 19900315 and week dates as ISO.
+            birth_date = date.fromisoformat(birth_date).isoformat()
         except (TypeError, ValueError):
             raise Invalid("the date of birth is an ISO date, 1990-03-15", "bad_birth_date") from None
     check_text(address, "the address", "bad_address")
