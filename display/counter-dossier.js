@@ -29,6 +29,9 @@
     // A message about what was typed goes once the officer types again.
     $("d-form").addEventListener("input", () => show($("d-message"), ""));
     $("r-query").addEventListener("keydown", (event) => { if (event.key === "Enter") find(); });
+    window.Cccd.init(cardScanned);
+    // An ID number typed in full: what the centre holds for the citizen, as when the card is scanned.
+    $("d-id").addEventListener("change", () => { if (ID_NUMBER.test($("d-id").value.trim())) window.Cccd.history($("d-id").value.trim()); });
     countReady();
     window.CounterIntake.init(context);
   }
@@ -83,9 +86,19 @@
     $("d-procedure").replaceChildren(...procedures.map((p) => new Option(`${p.code} — ${nameOf(p.name)}`, p.code)));
     $("d-return").replaceChildren(...ctx.branches().map((id) => new Option(ctx.branchName(id), id, false, id === ctx.branch)));
     for (const id of ["d-id", "d-name", "d-phone"]) $(id).value = "";
+    window.Cccd.clear();
     $("d-lang").value = "vi";
     $("new-dialog").showModal();
     $("d-id").focus();
+    await window.Cccd.prefill(ticket);
+  }
+
+  // A citizen's ID card scanned on the form: the server reads it into the form, then what the centre holds.
+  async function cardScanned(text) {
+    const card = await window.Cccd.read(text, (answer) => error($("d-message"), answer));
+    if (!card) return;
+    show($("d-message"), t("cccd.read", { name: card.name }));
+    await window.Cccd.history(card.id_number);
   }
 
   async function submitNew() {
@@ -94,7 +107,7 @@
     const ticket = ctx.ticket();
     const body = { procedure: $("d-procedure").value, return_branch: $("d-return").value,
       citizen: { id_number: idNumber, name: $("d-name").value.trim(), phone: $("d-phone").value.trim(),
-        lang: $("d-lang").value } };
+        lang: $("d-lang").value, birth_date: $("d-birth").value, address: $("d-address").value.trim() } };
     if (ticket) body.ticket = ticket.id;
     $("d-open").disabled = true;
     const answer = await Staff.api("POST", "/dossiers", body);

@@ -199,6 +199,7 @@
       $("current-service").textContent = serviceName(ticket.service);
       $("current-priority").hidden = !ticket.priority;
     }
+    window.Cccd.showCurrent(ticket);   // whose ticket it is, when taken at the kiosk with an ID card
     // Paused or closed, the panel saying so takes the ticket's place.
     $("current").hidden = counter.paused || !counter.open;
     $("paused").hidden = !counter.paused;

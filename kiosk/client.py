@@ -36,6 +36,15 @@ class KioskClient:
     def issue(self, branch: str, service: str, priority: bool, lang: str) -> dict:
         return self._call("POST", f"/branches/{branch}/tickets", {"service": service, "priority": priority, "lang": lang})
 
+    def card_priority(self, branch: str, card: str) -> dict:
+        """{"priority": bool}: whether a scanned ID card's holder is served first for their age; 400 bad_card."""
+        return self._call("POST", f"/branches/{branch}/cards", {"card": card})
+
+    def issue_with_card(self, branch: str, service: str, priority: bool, lang: str, card: str) -> dict:
+        """A ticket for the holder of a scanned ID card, linked to them for the branch's staff only."""
+        return self._call("POST", f"/branches/{branch}/tickets/card",
+                          {"service": service, "priority": priority, "lang": lang, "card": card})
+
     def redirect(self, ticket_id: str, branch: str) -> dict:
         return self._call("POST", f"/tickets/{ticket_id}/redirect", {"branch": branch})
 

@@ -224,11 +224,27 @@ class Kiosk:
 
     # ---- tickets ---------------------------------------------------------------------------
 
-    def take_ticket(self, service_id: str, priority: bool) -> Issued:
-        ticket = _checked(self.client.issue(self.settings.branch, service_id, priority, self.language))
+    def take_ticket(self, service_id: str, priority: bool, card: str | None = None) -> Issued:
+        """A ticket here; with card (an ID card's code as scanned), linked to its holder for the counter."""
+        if card is None:
+            answer = self.client.issue(self.settings.branch, service_id, priority, self.language)
+        else:
+            answer = self.client.issue_with_card(self.settings.branch, service_id, priority, self.language, card)
+        ticket = _checked(answer)
         here = ticket.get("estimated_wait_min") or 0
         offers = [self._alternative(a, here) for a in ticket.get("alternatives") or [] if isinstance(a, dict)]
         return Issued(ticket, [a for a in offers if a is not None], self.branch_name, self._service_name(service_id))
+
+    def card_priority(self, card: str) -> bool | None:
+        """Whether a scanned ID card's holder is served first for their age, as the server rules; None when
+        what was scanned is not a card."""
+        try:
+            answer = self.client.card_priority(self.settings.branch, card)
+        except ServerRefused as refusal:
+            if refusal.code == "bad_card":
+                return None
+            raise
+        return answer.get("priority") is True if isinstance(answer, dict) else False
 
     def unserved(self, service_id: str) -> Unserved | None:
         """None when an open counter here serves the service (or the server cannot tell: the ticket

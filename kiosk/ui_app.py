@@ -16,6 +16,8 @@ from kivy.logger import Logger
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from motcua.kiosk import evaluation
+from motcua.kiosk.card_screen import CardScreen
+from motcua.kiosk.cardscan import KEYBOARD, KeyedScans, SerialScans
 from motcua.kiosk.client import ServerRefused, ServerUnreachable
 from motcua.kiosk.flow import BranchClosed, TokenRefused
 from motcua.kiosk.screens import SCREENS
@@ -24,6 +26,9 @@ from motcua.kiosk.ui_widgets import PAGE, set_scale
 THANKS_S = 8.0             # the thank-you screen goes home by itself, sooner than idle
 MAX_BACKOFF_S = 30
 PROBLEM_HOLD_FACTOR = 3    # a ticket that did not print stays 3 × idle_s: time to photograph it
+# Where a citizen may scan their ID card: before they have chosen a service.
+CARD_SCREENS = ("home", "field", "search", "card")
+ENTER_KEYS = (13, 271)     # Enter and the keypad's Enter, as Kivy numbers them
 
 
 class KeepRunning(ExceptionHandler):
@@ -63,6 +68,9 @@ class KioskApp(evaluation.EvaluationSteps, App):
         self.out_of_service = False          # the server refused the kiosk's token: nothing is offered
         self.closed = False                  # the administration closed the branch: nothing is offered
         self._checking = False
+        self.card: str | None = None         # the ID card scanned for the next ticket, as scanned (the server reads it)
+        self.card_priority = False           # its holder is served first for their age, as the server said
+        self._scans = None                   # the card scanner's serial line, when [kiosk] card_scanner names one
 
     # ---- Kivy ----
 
@@ -76,6 +84,8 @@ class KioskApp(evaluation.EvaluationSteps, App):
         Clock.schedule_interval(self._check_idle, 0.5)
         Clock.schedule_interval(self._check_token, self.settings.token_check_s)
         ExceptionManager.add_handler(KeepRunning(self))
+        self.sm.add_widget(CardScreen(self, name="card"))
+        self._start_card_scanner()
         return self.sm
 
     def on_start(self):
@@ -122,6 +132,7 @@ class KioskApp(evaluation.EvaluationSteps, App):
         """reset: the next person starts in the kiosk's own language."""
         if reset:
             self.kiosk.language = self.settings.language
+            self.card, self.card_priority = None, False   # the next person
         if not self.loaded:
             self.connect()
             return
@@ -162,35 +173,76 @@ class KioskApp(evaluation.EvaluationSteps, App):
 
     def _checked(self, unserved) -> None:
         if unserved is None:
-            self.go("priority")
+            self.ask_priority()
         else:
             self.go("unserved", unserved=unserved)
 
     def take_elsewhere(self, alternative) -> None:
         self.elsewhere = alternative
-        self.go("priority")
+        self.ask_priority()
 
     def take_here_anyway(self) -> None:
         self.elsewhere = None
-        self.go("priority")
+        self.ask_priority()
 
     def take_ticket(self, priority: bool) -> None:
-        service, elsewhere = self.service, self.elsewhere
+        service, elsewhere, card = self.service, self.elsewhere, self.card
         self.go("waiting", hold=0, key="kiosk.getting_number")
         if elsewhere is None:
-            self.background(lambda: self.kiosk.take_ticket(service.id, priority), self._issued, self.failed)
+            self.background(lambda: self.kiosk.take_ticket(service.id, priority, card), self._issued, self.failed)
             return
         # A kiosk issues for its own branch only: the number is taken here, then moved to the branch
         # chosen, as when a better branch is taken (and kept here if the move fails).
-        self.background(lambda: self.kiosk.take_ticket(service.id, priority),
+        self.background(lambda: self.kiosk.take_ticket(service.id, priority, card),
                         lambda issued: self._move_taken(issued, elsewhere), self.failed)
+
+    def ask_priority(self) -> None:
+        """The priority question, unless the scanned ID card already answered it."""
+        if self.card is not None and self.card_priority:
+            self.take_ticket(True)
+        else:
+            self.go("priority")
+
+    # ---- the ID card scanner ----
+
+    def _start_card_scanner(self) -> None:
+        scanner = self.settings.card_scanner
+        if scanner == KEYBOARD:
+            keys = KeyedScans(self.card_scanned)
+            Window.bind(on_textinput=lambda _, text: keys.text(text),
+                        on_key_down=lambda _, key, *rest: keys.enter() if key in ENTER_KEYS else None)
+        elif scanner:
+            self._scans = SerialScans(scanner, lambda text: Clock.schedule_once(lambda dt: self.card_scanned(text)))
+            self._scans.start()
+
+    def on_stop(self):
+        if self._scans is not None:
+            self._scans.stop()
+
+    def card_scanned(self, text: str) -> None:
+        """A card scanned before a service is chosen: the server says whether its holder is served first."""
+        if self.sm.current not in CARD_SCREENS or not self.loaded or self.out_of_service or self.closed:
+            return
+        self.last_touch = time.monotonic()
+        self.go("waiting", hold=0, key="kiosk.card_reading")
+        self.background(lambda: self.kiosk.card_priority(text), lambda priority: self._card_read(text, priority),
+                        self.failed)
+
+    def _card_read(self, text: str, priority) -> None:
+        self.card, self.card_priority = (None, False) if priority is None else (text, priority)
+        self.go("card", priority=priority)
+
+    def card_done(self) -> None:
+        self.go("home")
 
     def _move_taken(self, issued, alternative) -> None:
         self.issued = issued
+        self.card, self.card_priority = None, False
         self.go_there(alternative)
 
     def _issued(self, issued) -> None:
         self.issued = issued
+        self.card, self.card_priority = None, False   # the card was for this ticket
         if issued.alternatives:
             self.go("better", issued=issued)
         else:

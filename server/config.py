@@ -225,6 +225,10 @@ class Kiosk:
     language: str = setting("vi", "The language the kiosk starts in (vi or en); it returns to it when idle.")
     fullscreen: bool = setting(True, "Full screen, no window border, no cursor.")
     idle_s: float = setting(30.0, "Seconds untouched before the kiosk returns to its home screen.")
+    card_scanner: str = setting(
+        "", "A 2D scanner reading citizens' ID cards (CCCD) on the home screen: empty for none, keyboard (a scanner "
+            "that types, ending with Enter), or its pyserial URL (/dev/ttyACM0?baudrate=9600, loop://). A card read "
+            "links the ticket to its holder for the counter and gives priority from [queue] card_priority_age.")
     token_check_s: float = setting(180.0, "Seconds between checks, on the home screen, that the server still takes "
                                           "the kiosk's token; refused, the kiosk shows \"out of service\".")
 
@@ -253,6 +257,15 @@ class Dossiers:
             "answer 429 with Retry-After. Staff and kiosk tokens are not counted.")
     lookups_per_hour_per_address: int = setting(
         100, "Public dossier lookups one address may make in any hour, as lookups_per_minute_per_address.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cards:
+    """Citizens' ID cards (CCCD) scanned at a kiosk (motcua.core.cccd)."""
+
+    priority_age: int = setting(
+        75, "A citizen who scans their ID card at a kiosk and is this old or older gets a priority ticket without "
+            "being asked; 0: the card's age gives no priority.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,6 +316,7 @@ class Config:
     display: Display = dataclasses.field(default_factory=Display)
     kiosk: Kiosk = dataclasses.field(default_factory=Kiosk)
     dossiers: Dossiers = dataclasses.field(default_factory=Dossiers)
+    cards: Cards = dataclasses.field(default_factory=Cards)
     notify: Notify = dataclasses.field(default_factory=Notify)
     demo: Demo = dataclasses.field(default_factory=Demo)
 

@@ -280,6 +280,18 @@ def m026_evaluations(db: Database) -> None:
     db["dossier_evaluations"].create_index(["at"])
 
 
+@migrations()
+def m027_cccd(db: Database) -> None:
+    """The citizen a kiosk ticket was taken for by scanning their ID card (motcua.core.cccd): kept apart from the
+    tickets table, which public views read, and shown only to the branch's staff; a dossier's citizen's date of
+    birth and permanent address."""
+    db["ticket_cards"].create({"ticket": str, "id_number": str, "name": str, "birth_date": str, "linked_at": float},
+                              pk="ticket", not_null={"id_number", "name", "birth_date", "linked_at"})
+    # A dossier's citizen as the card gives them, for dossiers opened from now (earlier ones: unknown).
+    db["dossiers"].add_column("citizen_birth_date", str)
+    db["dossiers"].add_column("citizen_address", str, not_null_default="")
+
+
 ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"
 WALK_INS_SQL = ARRIVALS_SQL + " and appointment is null"   # those not checked in from an appointment
 

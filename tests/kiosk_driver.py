@@ -577,6 +577,24 @@ class Driver:
             self.tap("done")
         return {"touched": touched}
 
+    def card(self) -> dict:
+        """Home → an ID card scanned (the test sends it down the scanner's serial line on the "scan" event) →
+        the card screen → the service: the priority question only when the card did not answer it."""
+        self.wait_screen("home")
+        say(event="scan")
+        self.wait_screen("card", timeout=20)
+        said = self.texts()
+        self.shot("card" + ("-priority" if self.app.card_priority else ""))
+        self.tap("continue")
+        self.wait_screen("home")
+        self.tap(f"service:{self.args.service}")
+        asked = self.wait_for(lambda: self.app.sm.current if self.app.sm.current in ("priority", "ticket") else None,
+                              "the priority question or the ticket") == "priority"
+        if asked:
+            self.tap("no")
+        result = self.wait_printed("ticket-card")
+        return {**result, "asked": asked, "card_texts": said}
+
     # ---- main ----
 
     def run(self) -> None:
@@ -620,6 +638,7 @@ def main() -> int:
     parser.add_argument("--lang", default="vi")
     parser.add_argument("--typed", default="khai sinh")
     parser.add_argument("--token-check", type=float, default=180.0)
+    parser.add_argument("--card-scanner", default="")
     parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
     parser.add_argument("--suffix", default="")
     parser.add_argument("--watchdog", type=float, default=WATCHDOG_S, help="seconds before the driver gives up")
@@ -630,7 +649,8 @@ def main() -> int:
     from motcua.kiosk.settings import KioskSettings
 
     settings = KioskSettings(args.server, args.branch, args.token, printer=args.printer, idle_s=args.idle,
-                             printer_text=args.printer_text, token_check_s=args.token_check)
+                             printer_text=args.printer_text, token_check_s=args.token_check,
+                             card_scanner=args.card_scanner)
     printer = None
     if args.printer and args.baudrate != 9600:
         # The flow opens its printer at pyserial's default 9600 baud (and pyserial reads no

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 
 from motcua.config import load_config
 from motcua.core import administration, procedures
+from motcua.core.cccd import link_ticket, parse_card
 from motcua.core.clock import FakeClock
 from motcua.core.dossiers import Citizen, check_character
 from motcua.documents import Actor
@@ -157,6 +158,12 @@ MATRIX = {
     "GET /departments/{d}/evaluations-report.json": "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "GET /departments/{d}/evaluations-report.csv":  "401/401  403/403   403/403   403/403   403/403   ok/ok",
     "GET /departments/{d}/evaluations-report.pdf":  "401/401  403/403   403/403   403/403   403/403   ok/ok",
+    # ID cards: any branch's staff read one at their counter; a kiosk asks what it gives and issues with it;
+    # whose a card ticket is, only the ticket's branch learns.
+    "POST /cards":                                  "401/401  403/403   403/403   ok/ok     ok/ok     ok/ok",
+    "POST /branches/{b}/cards":                     "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "POST /branches/{b}/tickets/card":              "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "GET /tickets/{ticket_id}/card":                "401/401  403/403   403/403   ok/403    ok/403    ok/ok",
 }
 
 # The department role, a user of Justice (the {code} cells' dossiers are Justice's HT-KS): it may do what
@@ -184,6 +191,7 @@ KIOSK_OF = {A: "kiosk1", B: "kiosk2"}
 FRESH = itertools.count()  # names of what the administration cells add, each new
 OTHER = {A: B, B: A}
 CITIZEN = Citizen("001090012345", "Nguyễn Văn An")
+CARD = f"{CITIZEN.id_number}||{CITIZEN.name}|15031990"
 
 
 def cells() -> list[tuple[str, str, str, str]]:
@@ -294,6 +302,8 @@ class Caller:
             self.app.extensions["motcua"].journeys.issue_remote(branch, "civil", phone)
         if ticket:
             path = path.replace("{ticket_id}", ticket["id"]).replace("{number}", ticket["number"])
+        if template == "/tickets/{ticket_id}/card":   # a ticket taken with a card: else 404 no_card
+            link_ticket(self.app.extensions["motcua"].store, ticket["id"], parse_card(CARD), 0.0)
         body = {
             "/auth/login": {"username": "off1", "password": PASSWORD},
             "/auth/session": {"username": "off1", "password": PASSWORD},
@@ -316,6 +326,8 @@ class Caller:
             "/status": {"status": "digitized"},
             "/evaluation": {"indicators": [2] * 9, "convenience": "satisfied", "overall": "satisfied"},
             "/recommendations/apply": {},
+            "/cards": {"card": CARD},
+            "/tickets/card": {"service": "civil", "card": CARD},
         }
         found = next((b for end, b in body.items() if template.endswith(end)), None)
         return method, path, found if method == "POST" else None

@@ -57,6 +57,7 @@ CHANNELS = (IN_PERSON, ONLINE, POST)
 NEEDS_NOTE = (SUPPLEMENT_REQUESTED, REJECTED)
 MAX_NOTE_CHARS = 500
 MAX_NAME_CHARS = 120
+MAX_ADDRESS_CHARS = 300
 
 # Vietnam's public holidays of 2026 and 2027 as days off (weekend holidays moved to the Monday,
 # Tết as the government's plan gives it); Saturdays made working days in exchange are not counted.
@@ -166,6 +167,8 @@ class Citizen:
     name: str
     phone: str = ""
     lang: str = "vi"   # what the citizen's messages are written in
+    birth_date: str = ""   # ISO date, as the ID card gives it; "" when not given
+    address: str = ""      # the permanent address, as the ID card gives it
 
     def checked(self) -> "Citizen":
         if not valid_id_number(self.id_number):
@@ -181,7 +184,22 @@ class Citizen:
             raise Invalid("a phone number is 10 or 11 digits starting with 0 or +84", "bad_phone")
         if self.lang not in LANGUAGES:
             raise Invalid(f"lang must be one of {', '.join(LANGUAGES)}", "bad_lang")
-        return Citizen(self.id_number, name, phone, self.lang)
+        return Citizen(self.id_number, name, phone, self.lang, *checked_card_fields(self.birth_date, self.address))
+
+
+def checked_card_fields(birth_date: str, address: str) -> tuple[str, str]:
+    """The date of birth (an ISO date, or "") and the address (NFC, at most MAX_ADDRESS_CHARS) of a citizen."""
+    if birth_date:
+        try:
+            # Written one way: Python also reads 19900315 and week dates as ISO.
+            birth_date = date.fromisoformat(birth_date).isoformat()
+        except (TypeError, ValueError):
+            raise Invalid("the date of birth is an ISO date, 1990-03-15", "bad_birth_date") from None
+    check_text(address, "the address", "bad_address")
+    address = unicodedata.normalize("NFC", " ".join(address.split()))
+    if len(address) > MAX_ADDRESS_CHARS:
+        raise Invalid(f"the address is at most {MAX_ADDRESS_CHARS} characters", "bad_address")
+    return birth_date, address
 
 
 class Dossiers:
@@ -240,7 +258,9 @@ class Dossiers:
             row = {"code": make_code(unit, today, seq), "unit": unit, "branch": branch, "day": today.isoformat(), "seq": seq,
                    "officer": actor, "ticket": ticket, "return_branch": return_branch, "procedure": procedure,
                    "department": found.department, "citizen_id": citizen.id_number,
-                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "citizen_lang": citizen.lang, "channel": channel, "status": RECEIVED,
+                   "citizen_name": citizen.name, "citizen_phone": citizen.phone, "citizen_lang": citizen.lang,
+                   "channel": channel, "status": RECEIVED,
+                   "citizen_birth_date": citizen.birth_date or None, "citizen_address": citizen.address,
                    "received_at": now, "due_date": due, "reject_reason": None, "updated_at": now}
             db["dossiers"].insert(row)
             audit.append_events(db.conn, [event_row(row["code"], None, RECEIVED, now, actor, branch, None)])
@@ -431,7 +451,8 @@ class Dossiers:
             "department": row["department"], "department_name": _names(department) if department else None,
             "branch": row["branch"], "officer": row["officer"], "ticket": row["ticket"],
             "citizen": {"id_number": row["citizen_id"], "name": row["citizen_name"], "phone": row["citizen_phone"],
-                        "lang": row["citizen_lang"]},
+                        "lang": row["citizen_lang"], "birth_date": row.get("citizen_birth_date"),
+                        "address": row.get("citizen_address") or ""},
             "reject_reason": row["reject_reason"], "updated_at": self.local.iso(row["updated_at"]),
             "required_documents": [kind_view(d) for d in procedure.documents]
             if procedure else [],

@@ -18,7 +18,7 @@ from .pages import VOICE, pages
 from . import (admin_catalogue_routes, admin_routes, appointment_routes, auth_routes, counter_routes,  # noqa: F401
                document_routes, dossier_report_routes, dossier_routes, intake_routes, kiosk_routes, manager_routes,
                ops_routes, outbox_routes, public_routes, receipt_routes, remote_routes, report_routes)
-from . import decision766_routes, evaluation_pages, evaluation_routes
+from . import card_routes, decision766_routes, evaluation_pages, evaluation_routes
 from .errors import STATUS_OF, error_response
 from .staff_pages import staff_pages
 from . import throttle
@@ -30,7 +30,7 @@ API = (public_routes.bp, auth_routes.bp, kiosk_routes.bp, counter_routes.bp, man
        dossier_routes.bp, document_routes.bp, receipt_routes.bp, report_routes.bp, dossier_report_routes.bp,
        decision766_routes.bp,
        ops_routes.bp, remote_routes.bp, outbox_routes.bp, appointment_routes.bp, intake_routes.bp,
-       evaluation_routes.bp)
+       evaluation_routes.bp, card_routes.bp)
 # On every answer, pages and API alike: scripts only from this server's files (the pages have no
 # inline script), no framing, no sniffing a JSON answer into HTML, no address leaked onwards, and
 # no copy kept by a cache (API answers carry personal data and tokens, pages and Socket.IO live

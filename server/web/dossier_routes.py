@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from motcua.accounts import Principal
 from motcua.core import intake
-from motcua.core.dossiers import (ADMIN, CHANNELS, COUNTER, DEPARTMENT, IN_PERSON, MAX_NAME_CHARS, MAX_NOTE_CHARS,
-                                  PROCESSING, STATUSES, SUPPLEMENT, SUPPLEMENT_REQUESTED, Citizen, NotPermitted,
-                                  kind_view)
+from motcua.core.dossiers import (ADMIN, CHANNELS, COUNTER, DEPARTMENT, IN_PERSON, MAX_ADDRESS_CHARS, MAX_NAME_CHARS,
+                                  MAX_NOTE_CHARS, PROCESSING, STATUSES, SUPPLEMENT, SUPPLEMENT_REQUESTED, Citizen,
+                                  NotPermitted, kind_view)
 from motcua.core.dossier_codes import lookup_check
 from motcua.core.supplements import MAX_KINDS
 from motcua.core.model import Invalid
@@ -44,6 +44,10 @@ class CitizenIn(schemas.Body):
     phone: str = Field(default="", max_length=20, description="where the result-ready notice goes; may be empty; "
                        "ASCII digits (spaces, dots and dashes are dropped), 0 or +84 and 9 or 10 more (400 bad_phone)")
     lang: schemas.Language = Field(default="vi", description="the language the citizen's messages are written in")
+    birth_date: str = Field(default="", max_length=10, description="ISO date, as on the ID card; may be empty "
+                            "(400 bad_birth_date)")
+    address: str = Field(default="", max_length=MAX_ADDRESS_CHARS,
+                         description="the permanent address, as on the ID card; may be empty (400 bad_address)")
 
 
 class NewDossier(schemas.Body):
@@ -152,6 +156,8 @@ class CitizenOut(schemas.Answer):
     name: str
     phone: str
     lang: schemas.Language
+    birth_date: str | None = Field(description="ISO date; null when not given")
+    address: str
 
 
 class AttachedDocument(schemas.Answer):
@@ -353,7 +359,8 @@ def open_dossier():
     if branch is None:
         raise Invalid("an admin names the receiving branch: give branch", "branch_needed")
     require_covers(who, branch)   # OPENER's place, named in the body
-    citizen = Citizen(body.citizen.id_number, body.citizen.name, body.citizen.phone, body.citizen.lang)
+    given = body.citizen
+    citizen = Citizen(given.id_number, given.name, given.phone, given.lang, given.birth_date, given.address)
     row = runtime().dossiers.open(body.procedure, citizen, branch, who.actor, ticket=body.ticket,
                                   return_branch=body.return_branch, channel=body.channel)
     tell_branches(row)

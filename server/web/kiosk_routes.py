@@ -25,20 +25,23 @@ def status_url(ticket_id: str) -> str:
 @operation("issue a ticket (kiosk of the branch, or staff)", schemas.Issued, status=201, body=schemas.NewTicket,
            caller=kiosk(at_branch), conflict=True)
 def issue(b):
-    who = caller()
-    engine = runtime().engine
     body = json_body()
-    issued = runtime().journeys.issue(b, body.service, body.priority, body.lang, actor=who.actor)
+    issued = runtime().journeys.issue(b, body.service, body.priority, body.lang, actor=caller().actor)
+    return jsonify(issued_answer(b, issued)), 201
+
+
+def issued_answer(b: str, issued) -> dict:
+    """A ticket just issued, as its kiosk shows and prints it: nothing personal."""
+    engine = runtime().engine
     ticket = issued.ticket
     view = ticket_view(engine, ticket.id)
     offers = [alternative_view(a) for a in issued.alternatives]
-    answer = {"id": ticket.id, "number": ticket.number, "rating_code": ticket.rating_code, "service": ticket.service,
-              "branch": b,
-              "issued_at": view["issued_at"], "position": view["position"],
-              "estimated_wait_min": view["estimated_wait_min"],
-              "estimated_wait_range_min": view["estimated_wait_range_min"], "status_url": status_url(ticket.id),
-              "priority": ticket.priority, "lang": ticket.lang, "alternatives": offers}
-    return jsonify(answer), 201
+    return {"id": ticket.id, "number": ticket.number, "rating_code": ticket.rating_code, "service": ticket.service,
+            "branch": b,
+            "issued_at": view["issued_at"], "position": view["position"],
+            "estimated_wait_min": view["estimated_wait_min"],
+            "estimated_wait_range_min": view["estimated_wait_range_min"], "status_url": status_url(ticket.id),
+            "priority": ticket.priority, "lang": ticket.lang, "alternatives": offers}
 
 
 @bp.post("/tickets/<ticket_id>/redirect")

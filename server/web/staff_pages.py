@@ -15,7 +15,8 @@ staff_pages = Blueprint("staff_pages", __name__)
 # page name -> (its HTML in display/, the catalogue prefixes it reads besides "staff.")
 PAGES = {
     "login": ("login.html", ()),
-    "counter": ("counter.html", ("counter.", "cdossier.", "dossier.", "document.", "intake.", "list.", "supplement.")),
+    "counter": ("counter.html", ("counter.", "cdossier.", "dossier.", "document.", "intake.", "list.", "supplement.",
+                                 "cccd.")),
     "admin": ("admin.html", ("admin.",)),
     "manager": ("manager.html", ("manager.", "report.", "rating.", "dreports.", "list.")),
     "department": ("department.html", ("dpages.dept.", "dossier.", "intake.reason.", "supplement.", "document.")),
