@@ -13,7 +13,7 @@ from motcua.core.engine import QueueEngine
 from motcua.core.journeys import Journeys
 from motcua.core.model import EXPIRED, REMOTE, WAITING, WALK_IN, WINDOW_MISSED, Conflict, Invalid
 from motcua.core.prediction import WALKED_IN, WaitRanges
-from motcua.core.remote import RemoteRules, mobile
+from motcua.core.remote import RemoteRules, mobile, set_off_in
 from motcua.store import Store
 
 from conftest import HOAN_KIEM
@@ -79,6 +79,29 @@ def test_a_short_wait_still_leaves_the_trip_and_the_grace(engine):
     ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
     assert ticket.estimate_min == 20   # nobody before it: called as soon as it can be there
     assert ticket.window_end == MORNING + (20 + 10) * 60
+
+
+@pytest.mark.parametrize(("wait", "travel", "window_left", "expected"), [
+    (40.0, 10.0, 60.0, 25.0),    # the call 40 min away, a 10-min trip, 5 min early: set off in 25
+    (14.0, 10.0, 60.0, 0.0),     # already nearer than the trip and the lead: now
+    (80.0, 10.0, 50.0, 39.0),    # the call is later than the window: set off to arrive a minute before it ends
+    (None, 10.0, 50.0, 0.0),     # no call predicted (nobody serves it now): now
+])
+def test_a_citizen_sets_off_when_the_call_is_the_trip_and_the_lead_away(wait, travel, window_left, expected):
+    assert set_off_in(wait, travel, window_left, RemoteRules(lead_min=5.0)) == expected
+
+
+def test_the_time_to_set_off_is_made_again_as_the_queue_moves(engine, clock):
+    busy_business(engine)
+    ticket = engine.issue_remote("hk-01", "business", PHONE, rules=RULES)
+    left = (ticket.window_end - clock.now()) / 60
+    told = set_off_in(ticket.estimate_min, 5.0, left, RULES)
+    assert told == pytest.approx(ticket.estimate_min - 5.0 - RULES.lead_min)
+    # The one served takes far longer than predicted: asked again when told, the rule says to wait on.
+    clock.advance(told * 60)
+    _, wait = engine.estimate(engine.ticket(ticket.id))
+    again = set_off_in(wait, 5.0, (ticket.window_end - clock.now()) / 60, RULES)
+    assert wait > 5.0 + RULES.lead_min and again > 0
 
 
 def test_it_is_never_called_before_its_check_in_and_ranks_by_it(engine, clock):

@@ -15,10 +15,10 @@ their own, whether they take a remote ticket (probability F; priority citizens n
 served first at the door) and whether they would then never come (REMOTE_NEVER_COME). One who
 does takes it at the minute they would otherwise have arrived (the day's demand keeps its shape),
 from where their origin branch stands: under a balancing policy at the branch `nearby` ranks first
-(travel plus wait), else at the origin. They leave so as to arrive REMOTE_EARLY_MIN before the call
-the ticket predicts, never before the trip allows (arrival = take + max(travel, predicted wait −
-REMOTE_EARLY_MIN), always inside the window), and check in on arriving; their wait runs from the
-check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
+(travel plus wait), else at the origin. They set off when the server's rule tells them
+(motcua.core.remote.set_off_in: the call predicted now is their trip plus the rule's lead_min away,
+at the latest so as to arrive inside the window), their phone asking again when the rule says, at
+most every REMOTE_ASK_EVERY_MIN, and they check in on arriving; their wait runs from the check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
 window's end. A branch that cannot take a remote ticket then (no open counter serves it) sees the
 citizen walk in.
 
@@ -51,6 +51,7 @@ from .appointments import AppointmentRules, Bookings
 from .journeys import Journeys
 from .model import APPOINTMENT, REMOTE, WAITING, WALK_IN, Conflict
 from .prediction import duty_windows, estimate_kind, on_duty_within
+from .remote import set_off_in
 from .staffing import HourlyRates, StaffingRules, advise
 from .stats import lognormal, percentile
 from .text import csv_writer
@@ -61,7 +62,7 @@ REALLOC_EVERY_MIN = 30.0
 TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "arrived_min", "travel_min",
                  "redirected", "predicted_wait_min", "counter", "started_min", "ended_min", "channel",
                  "checked_in_min")
-REMOTE_EARLY_MIN = 5.0     # a remote ticket's citizen means to be there this long before the predicted call
+REMOTE_ASK_EVERY_MIN = 1.0  # a remote ticket's phone asks when to set off at most this often
 REMOTE_NEVER_COME = 0.05   # the share of remote tickets whose citizen never comes
 APPOINTMENT_SHIFT_MIN = 120.0   # how far from the slot they want a booking citizen takes another
 APPOINTMENT_SPREAD_MIN = 5.0    # holders come within this of their slot's start, before or after
@@ -255,11 +256,21 @@ class CityDay:
             return False
         citizen.channel, citizen.branch, citizen.travel_min = REMOTE, branch, travel
         citizen.redirected = branch != citizen.origin
-        on_the_way = max(travel, ticket.estimate_min - REMOTE_EARLY_MIN)
         self.by_ticket[ticket.id] = citizen
         if citizen.came:
-            self._at(t + on_the_way, self._check_in, ticket.id)
+            self._set_off(t, ticket.id)
         return True
+
+    def _set_off(self, t: float, ticket_id: str) -> None:
+        """The phone asks when to set off (motcua.core.remote.set_off_in): the citizen goes now, or asks
+        again when it says (the queue may have moved by then)."""
+        ticket, citizen = self.engine.ticket(ticket_id), self.by_ticket[ticket_id]
+        _, wait = self.engine.estimate(ticket)
+        later = set_off_in(wait, citizen.travel_min, (ticket.window_end - self.t0) / 60 - t, self.journeys.remote)
+        if later >= REMOTE_ASK_EVERY_MIN:
+            self._at(t + later, self._set_off, ticket_id)
+        else:
+            self._at(t + citizen.travel_min, self._check_in, ticket_id)
 
     def _book_ahead(self) -> dict[int, str]:
         """The bookers book before the branch opens (the model in the module's docstring): the codes of
