@@ -8,15 +8,15 @@ import pytest
 
 from motcua.core import scenario
 from motcua.core.appointments import (
-    BOOKED, CANCELLED, CHECKED_IN, CODE_ALPHABET, LATE, NO_SHOW, AppointmentRules, Bookings, allowances,
-    citizen_id,
+    BOOKED, CANCELLED, CHECKED_IN, CODE_ALPHABET, LATE, NO_SHOW, AppointmentRules, Bookings, Slot, allowances,
+    citizen_id, later_slot,
 )
 from motcua.core.model import APPOINTMENT, WALK_IN, Conflict, Invalid, NotFound
 from motcua.core.staffing import HourlyRates
 from motcua.store import Store
 
 from conftest import HOAN_KIEM
-from test_remote import HANOI, clock, engine, make_engine  # noqa: F401  # the same hoan-kiem engine at 09:00
+from test_remote import HANOI, busy_business, clock, engine, make_engine  # noqa: F401  # the same hoan-kiem engine at 09:00
 
 TOMORROW = date(2026, 11, 25)
 RULES = AppointmentRules(slot_min=15, max_share=0.5, max_load=0.85, days_ahead=7, early_min=15, grace_min=10)
@@ -236,3 +236,31 @@ def test_the_days_turn_lets_the_days_gone_go(bookings, engine, clock):
         engine.appointment(appointment.code)
     assert engine.appointment(tomorrow.code) == tomorrow
     assert bookings.book("hk-01", "cert", bookings.slots("hk-01", "cert", TOMORROW)[0].start, PHONE).status == BOOKED
+
+
+def test_a_walk_in_over_the_target_is_offered_the_first_slot_within_reach():
+    slots = [Slot(1000 + 30 * 60, 1000 + 45 * 60, 1), Slot(1000 + 45 * 60, 1000 + 60 * 60, 2)]
+
+    def offered():
+        return slots
+
+    assert later_slot(20.0, 15.0, offered, 1000, 120.0) == slots[0]
+    assert later_slot(20.0, 15.0, offered, 1000, 40.0) == slots[0]
+    assert later_slot(20.0, 15.0, offered, 1000, 20.0) is None      # nothing starts within reach
+
+    def never():
+        raise AssertionError("slots are not worked out for a wait within the target")
+
+    assert later_slot(15.0, 15.0, never, 1000, 120.0) is None
+    assert later_slot(None, 15.0, never, 1000, 120.0) is None        # nobody serves it now: no offer either
+
+
+def test_the_later_slot_is_one_the_branch_offers_today_and_only_at_a_long_wait(bookings, engine, clock):
+    assert bookings.later("hk-01", "business", 15.0, 120.0) is None  # nobody waiting
+    busy_business(engine, 6)
+    slot = bookings.later("hk-01", "business", 15.0, 120.0)
+    assert engine.estimate_new("hk-01", "business") > 15
+    today = bookings.slots("hk-01", "business", date(2026, 11, 24))
+    assert slot == today[0] and clock.now() < slot.start <= clock.now() + 120 * 60
+    booked = bookings.book("hk-01", "business", slot.start, PHONE)   # taken as any phone books
+    assert booked.start == slot.start

@@ -24,6 +24,9 @@ The rules, written down (README, "Decisions written down"):
   all of it), and rank from their start like anyone there then, so a walk-in never waits behind
   work that was not free capacity: walk-ins wait no longer than without appointments, as long as the
   forecast holds (the simulator measures it, README).
+- A later slot at the peak (`later_slot`). A walk-in whose predicted wait at the kiosk is over the
+  target is offered, instead of the queue, the first slot the branch offers that starts within
+  `reach_min`; one who takes it books it as any phone would and comes back for it.
 - One active (booked or checked-in) appointment per phone, service and day, in the whole network.
   The appointment keeps the phone and, if given, a salted digest of the citizen's ID number, so
   the kiosk can check its holder in by the number without the database holding it.
@@ -410,6 +413,15 @@ class EngineAppointments:
         return found[0]
 
 
+def later_slot(wait_min: float | None, target_min: float, offered: Callable[[], Sequence[Slot]], now: float,
+               reach_min: float) -> Slot | None:
+    """The slot a kiosk offers a walk-in predicted to wait `wait_min` (None: no later slot): the first of
+    `offered()` (by start) that starts within reach_min of now, when the wait is over target_min."""
+    if wait_min is None or wait_min <= target_min:
+        return None
+    return next((slot for slot in offered() if slot.start - now <= reach_min * 60), None)
+
+
 class Bookings:
     """Appointments as the routes and the simulator ask for them: the engine's, under one set of
     rules, with each branch's walk-ins forecast by `forecast`."""
@@ -424,6 +436,13 @@ class Bookings:
     def slots(self, branch_id: str, service_id: str, day: date) -> list[Slot]:
         self.engine.branch(branch_id)
         return self.engine.slots(branch_id, service_id, day, self.forecast(branch_id, day), self.rules)
+
+    def later(self, branch_id: str, service_id: str, target_min: float, reach_min: float) -> Slot | None:
+        """The later slot today a kiosk offers a walk-in taking a ticket now (later_slot), or None."""
+        now = self.engine.clock.now()
+        day = date.fromisoformat(self.engine.local.day(now))
+        return later_slot(self.engine.estimate_new(branch_id, service_id), target_min,
+                          lambda: self.slots(branch_id, service_id, day), now, reach_min)
 
     def book(self, branch_id: str, service_id: str, start: float, phone: str, id_number: str | None = None,
              lang: str = "vi", actor: str | None = None) -> Appointment:

@@ -34,6 +34,14 @@ walk in as planned. A holder comes between APPOINTMENT_SPREAD_MIN before and aft
 (never before the branch opens), checks in at the kiosk and waits from the check-in; a share
 APPOINTMENT_LATE comes past the grace (up to APPOINTMENT_LATE_MIN after it) and is a walk-in from
 the check-in; a share APPOINTMENT_NEVER never comes and is left out of the figures.
+
+A later slot at the kiosk (with `--appointment-share` above 0: the slot rules run), the model written
+down: a walk-in (not priority) whose predicted wait at their origin is over the target is offered
+the first slot the branch offers within APPOINTMENT_SHIFT_MIN (motcua.core.appointments.later_slot,
+the server's rule); they take it with probability LATER_SLOT_ACCEPTANCE (a stream of their own),
+book it through the core, come back up to APPOINTMENT_SPREAD_MIN after its start and check in; their
+wait runs from that check-in (the channel `appointment`), as a booker's does. One who does not take
+it takes a ticket as before.
 """
 from __future__ import annotations
 
@@ -69,6 +77,7 @@ APPOINTMENT_SPREAD_MIN = 5.0    # holders come within this of their slot's start
 APPOINTMENT_LATE = 0.05         # the share of holders who come past the grace
 APPOINTMENT_LATE_MIN = 15.0     # ... up to this long past it
 APPOINTMENT_NEVER = 0.05        # the share of holders who never come
+LATER_SLOT_ACCEPTANCE = 0.3     # the share of walk-ins offered a later slot at the kiosk who take it
 
 
 @dataclass
@@ -169,6 +178,8 @@ class CityDay:
         self.citizens = generate_citizens(data, self.seed)
         booking = random.Random(self.seed * 15485863 + 5)  # nosec B311  # who books ahead and how they come, seeded
         self.booking = booking
+        self.later_slots = appointment_share > 0
+        self.later = random.Random(self.seed * 32452843 + 7)  # nosec B311  # who takes a later slot, seeded
         self.bookers = [c for c in self.citizens if booking.random() < appointment_share and not c.priority]
         booked = {c.id for c in self.bookers}
         remote = random.Random(self.seed * 104729 + 3)  # nosec B311  # who takes a remote ticket, seeded
@@ -225,6 +236,8 @@ class CityDay:
         """A ticket at the kiosk; the best branch offered taken or not, as the citizen decides."""
         if citizen.id in self.remote and self._take_remote(t, citizen):
             return
+        if self.later_slots and not citizen.priority and self._take_later_slot(t, citizen):
+            return
         issued = self.journeys.issue(citizen.origin, citizen.service, citizen.priority)
         ticket = issued.ticket
         if issued.alternatives and self.decide.random() < self.acceptance:
@@ -240,6 +253,21 @@ class CityDay:
         citizen.baseline_wait_min = citizen.travel_min + self._baseline(ticket.branch, ticket.service, position)
         if not citizen.redirected:
             self._dispatch(t, ticket.branch)
+
+    def _take_later_slot(self, t: float, citizen: Citizen) -> bool:
+        """A walk-in offered a later slot at the kiosk (motcua.core.appointments.later_slot) takes it, or not,
+        as the citizen decides (the model in the module's docstring); True if they took it."""
+        slot = self.bookings.later(citizen.origin, citizen.service, self.data.get("target_wait_min", 15),
+                                   APPOINTMENT_SHIFT_MIN)
+        if slot is None:
+            return False
+        takes, back = self.later.random() < LATER_SLOT_ACCEPTANCE, self.later.uniform(0, APPOINTMENT_SPREAD_MIN)
+        if not takes:
+            return False
+        appointment = self.bookings.book(citizen.origin, citizen.service, slot.start, f"07{citizen.id:08d}")
+        citizen.channel = APPOINTMENT
+        self._at((slot.start - self.t0) / 60 + back, self._check_in_appointment, (citizen, appointment.code))
+        return True
 
     def _take_remote(self, t: float, citizen: Citizen) -> bool:
         """A remote ticket taken before the trip (the model in the module's docstring); False if refused."""
