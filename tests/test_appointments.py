@@ -244,9 +244,10 @@ def test_a_walk_in_over_the_target_is_offered_the_first_slot_within_reach():
     def offered():
         return slots
 
-    assert later_slot(20.0, 15.0, offered, 1000, 120.0) == slots[0]
-    assert later_slot(20.0, 15.0, offered, 1000, 40.0) == slots[0]
-    assert later_slot(20.0, 15.0, offered, 1000, 20.0) is None      # nothing starts within reach
+    assert later_slot(50.0, 15.0, offered, 1000, 120.0) == slots[0]
+    assert later_slot(50.0, 15.0, offered, 1000, 40.0) == slots[0]
+    assert later_slot(50.0, 15.0, offered, 1000, 20.0) is None      # nothing starts within reach
+    assert later_slot(20.0, 15.0, offered, 1000, 120.0) is None     # nor before the queue would call them
 
     def never():
         raise AssertionError("slots are not worked out for a wait within the target")
@@ -262,5 +263,6 @@ def test_the_later_slot_is_one_the_branch_offers_today_and_only_at_a_long_wait(b
     assert engine.estimate_new("hk-01", "business") > 15
     today = bookings.slots("hk-01", "business", date(2026, 11, 24))
     assert slot == today[0] and clock.now() < slot.start <= clock.now() + 120 * 60
+    assert slot.start <= clock.now() + engine.estimate_new("hk-01", "business") * 60
     booked = bookings.book("hk-01", "business", slot.start, PHONE)   # taken as any phone books
     assert booked.start == slot.start

@@ -37,11 +37,11 @@ the check-in; a share APPOINTMENT_NEVER never comes and is left out of the figur
 
 A later slot at the kiosk (with `--appointment-share` above 0: the slot rules run), the model written
 down: a walk-in (not priority) whose predicted wait at their origin is over the target is offered
-the first slot the branch offers within APPOINTMENT_SHIFT_MIN (motcua.core.appointments.later_slot,
-the server's rule); they take it with probability LATER_SLOT_ACCEPTANCE (a stream of their own),
-book it through the core, come back up to APPOINTMENT_SPREAD_MIN after its start and check in; their
-wait runs from that check-in (the channel `appointment`), as a booker's does. One who does not take
-it takes a ticket as before.
+the first slot the branch offers within APPOINTMENT_SHIFT_MIN that starts no later than the
+predicted call (motcua.core.appointments.later_slot, the server's rule); they take it with
+probability LATER_SLOT_ACCEPTANCE (a stream of their own), book it through the core, come back up
+to APPOINTMENT_SPREAD_MIN after its start and check in; their wait runs from that check-in (the
+channel `appointment`), as a booker's does. One who does not take it takes a ticket as before.
 """
 from __future__ import annotations
 
