@@ -41,6 +41,10 @@ def open_page(browser_context, server, who="mgr1", path="/manager"):
     page.on("pageerror", lambda error: errors.append(str(error)))
     # The charts and the page keep to the CSP: no inline style or script is refused.
     page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
+    # The advice answers the page itself received, in order: what it draws is checked against them.
+    page.advice = []
+    page.on("response", lambda answer: page.advice.append(answer)
+            if answer.url.endswith("/recommendations") and answer.request.method == "GET" else None)
     page.goto(server.base + path)
     page.wait_for_selector(".counter-card[data-counter='3']", state="attached")
     return page, errors
@@ -121,7 +125,8 @@ def test_a_manager_applies_the_advice_and_undoes_it(browser_context, server):
         server.post("/branches/hk-01/tickets", "kiosk1", {"service": "civil"})
     page, errors = open_page(browser_context, server)
     page.wait_for_selector("#moves li", timeout=CLICK_MS)
-    advised = server_advice(server)
+    # The moves the page received (the advice follows the clock's forecast: one asked a moment later may differ).
+    advised = page.advice[-1].json()["moves"]
     assert advised, "fourteen waiting for civil status should draw a counter to it"
     shown = page.eval_on_selector_all("#moves li", "items => items.map((li) => li.dataset.counter)")
     assert shown == [m["counter"] for m in advised]
@@ -149,11 +154,6 @@ def undo_and_clear(page, server, original, errors) -> None:
     assert counters(server) == original
     clear_queue(server)
     assert not errors
-
-
-def server_advice(server) -> list[dict]:
-    answer = requests.get(server.api + "/branches/hk-01/recommendations", headers=server.auth("mgr1"), timeout=10)
-    return answer.json()["moves"]
 
 
 def test_today_s_charts_are_drawn_from_the_day_s_figures(browser_context, server):
@@ -227,14 +227,13 @@ def test_a_long_land_queue_shows_the_counters_it_needs_and_applied_advice_asks_f
     page, errors = open_page(browser_context, server)
     needed = page.locator("#services tr[data-service='land'] td.needed")
     expect(needed).to_have_class("num needed bad", timeout=CLICK_MS)   # more than the counters serving it
-    advice = requests.get(server.api + "/branches/hk-01/recommendations", headers=server.auth("mgr1"), timeout=10).json()
-    land = next(s for s in advice["services"] if s["service"] == "land")
+    land = next(s for s in page.advice[-1].json()["services"] if s["service"] == "land")
     assert int(needed.inner_text()) == land["needed"] > 2
     page.wait_for_selector("#moves li", timeout=CLICK_MS)
     page.click("#apply")
     page.wait_for_selector("#undo:not([hidden])", timeout=CLICK_MS)
     page.wait_for_selector("#advice-none:not([hidden])", timeout=CLICK_MS)   # the advice, asked again: no moves
-    after = requests.get(server.api + "/branches/hk-01/recommendations", headers=server.auth("mgr1"), timeout=10).json()
+    after = page.advice[-1].json()   # the advice the page drew that from
     assert after["moves"] == []
     # Every counter serves land now and it is still short: said so, not "no change needed". Other services
     # may be short too: the session's server has seen earlier tests' arrivals within the last hour.

@@ -2,7 +2,9 @@
 ticket waiting behind a crowd is shown a branch that would call it sooner, and one tap moves it there."""
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import pytest
 import requests
@@ -74,9 +76,17 @@ def test_a_waiting_ticket_is_offered_a_sooner_branch_and_one_tap_moves_it(fresh_
 def test_an_offer_gone_before_the_tap_keeps_the_ticket_and_says_so(fresh_server, phone):
     server, page = fresh_server, phone
     mine = crowded(server)
+    pushed = []   # the ticket's states the socket brought: after its subscription's answer, the page polls no more
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: pushed.append(frame)
+                                                  if isinstance(frame, str) and frame.startswith('42["ticket"') else None))
     page.goto(f"{server.base}/t/{mine['id']}")
-    page.wait_for_selector("#offer:not([hidden])", timeout=5000)
-    offered = page.get_attribute("#offer-take", "data-branch")
+    deadline = time.monotonic() + 10
+    while not pushed:
+        assert time.monotonic() < deadline, "the ticket's socket never answered its subscription"
+        page.wait_for_timeout(50)
+    offered = json.loads(pushed[-1][2:])[1]["offer"]["branch"]
+    # What the page shows is the socket's answer; nothing at hk-01 changes from here, so no push comes.
+    page.wait_for_selector(f"#offer:not([hidden]) #offer-take[data-branch='{offered}']", timeout=5000)
     # The branch offered fills up meanwhile (its own staff issue there): the offer on screen is gone.
     while (requests.get(f"{server.api}/tickets/{mine['id']}", timeout=5).json()["offer"] or {}).get(
             "branch") == offered:
