@@ -257,12 +257,34 @@ def test_a_walk_in_over_the_target_is_offered_the_first_slot_within_reach():
 
 
 def test_the_later_slot_is_one_the_branch_offers_today_and_only_at_a_long_wait(bookings, engine, clock):
-    assert bookings.later("hk-01", "business", 15.0, 120.0) is None  # nobody waiting
+    assert bookings.later("hk-01", "business", 15.0) is None  # nobody waiting
     busy_business(engine, 6)
-    slot = bookings.later("hk-01", "business", 15.0, 120.0)
+    slot = bookings.later("hk-01", "business", 15.0)
     assert engine.estimate_new("hk-01", "business") > 15
     today = bookings.slots("hk-01", "business", date(2026, 11, 24))
     assert slot == today[0] and clock.now() < slot.start <= clock.now() + 120 * 60
     assert slot.start <= clock.now() + engine.estimate_new("hk-01", "business") * 60
     booked = bookings.book("hk-01", "business", slot.start, PHONE)   # taken as any phone books
     assert booked.start == slot.start
+
+
+def test_the_walk_in_takes_the_later_slot_at_the_kiosk_without_a_phone(bookings, engine, clock):
+    busy_business(engine, 6)
+    slot = bookings.later("hk-01", "business", 15.0)
+    first = bookings.book_later("hk-01", "business", slot.start, 15.0, "en", actor="kiosk1")
+    assert (first.phone, first.start, first.lang, first.status) == (None, slot.start, "en", "booked")
+    assert engine.appointment(first.code) == first
+    clock.advance((slot.start - clock.now()) - 60)
+    assert bookings.remind() == 0    # told nothing: no phone
+    ticket = bookings.check_in("hk-01", code=first.code)
+    assert ticket.channel == "appointment" and ticket.appointment == first.id
+
+
+def test_a_later_slot_no_longer_offered_is_refused(bookings, engine):
+    busy_business(engine, 6)
+    slot = bookings.later("hk-01", "business", 15.0)
+    with pytest.raises(Conflict) as refused:
+        bookings.book_later("hk-01", "business", slot.start + 15 * 60, 15.0)
+    assert refused.value.code == "slot_full"
+    with pytest.raises(Conflict):
+        bookings.book_later("hk-01", "civil", slot.start, 15.0)     # civil waits nobody: no offer

@@ -185,7 +185,11 @@ def test_remote_citizens_set_off_when_told_and_are_called_soon_after_checking_in
         day = CityDay(data, "balance+realloc", seed=seed, appointment_share=0.3, remote_share=0.2).run()
         for citizen in (c for c in day.citizens if c.channel == "remote" and c.came):
             ticket = next(t for t, c in day.by_ticket.items() if c is citizen)
-            assert citizen.checked_in_min <= (day.engine.ticket(ticket).window_end - day.t0) / 60   # inside its window
+            told = day.engine.ticket(ticket)
+            assert citizen.checked_in_min <= (told.window_end - day.t0) / 60   # inside its window
+            # The server told the phone (QueueEngine.set_off) with the trip it gave, and the citizen went then.
+            assert told.travel_min == citizen.travel_min and told.set_off_at is not None
+            assert citizen.checked_in_min == pytest.approx((told.set_off_at - day.t0) / 60 + citizen.travel_min)
             came.append(citizen)
     assert sum(c.wait_min <= 15 for c in came) / len(came) > 0.94
 

@@ -72,6 +72,7 @@ class AppointmentRules:
     early_min: float = 15.0    # a holder may check in this long before the slot starts
     grace_min: float = 10.0    # and up to this long after it to be called as booked
     reminder_min: float = 60.0  # the holder's phone is reminded this long before the slot (0: never)
+    later_reach_min: float = 120.0  # a kiosk offers a walk-in over the target a slot starting within this (0: none)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Appointment:
     service: str
     day: str
     start: float
-    phone: str
+    phone: str | None                  # None: booked at a kiosk (a later slot), told nothing, moved by nobody
     lang: str = "vi"
     status: str = BOOKED
     created_at: float = 0.0
@@ -199,6 +200,8 @@ class EngineAppointments:
         self._codes[new.code] = new.id
         self._at_branch[new.branch][new.id] = None
         key = (new.phone, new.service, new.day)
+        if new.phone is None:   # booked at a kiosk: one per phone does not apply
+            return
         if new.status in ACTIVE:
             self._holders[key] = new.id
         elif self._holders.get(key) == new.id:
@@ -268,11 +271,11 @@ class EngineAppointments:
 
     # ---- operations ------------------------------------------------------------------------
 
-    def book(self, branch_id: str, service_id: str, start: float, phone: str, id_number: str | None,
+    def book(self, branch_id: str, service_id: str, start: float, phone: str | None, id_number: str | None,
              lang: str, rates: HourlyRates, rules: AppointmentRules, actor: str | None = None) -> Appointment:
         """An appointment in an offered slot (else 409 slot_full); a phone with one for the service that
-        day is refused (appointment_held)."""
-        phone = mobile(phone)
+        day is refused (appointment_held). phone None: booked at the kiosk (a later slot, Bookings.book_later)."""
+        phone = mobile(phone) if phone is not None else None
         digest = id_digest(citizen_id(id_number)) if id_number is not None else None
         with self.operating(branch_id):
             day = self._offered(branch_id, service_id, start, rates, rules)
@@ -362,7 +365,7 @@ class EngineAppointments:
         for branch_id in self.branch_ids():
             with self.operating(branch_id):
                 due = [a for a in self._of_branch(branch_id) if a.status == BOOKED and a.reminded_at is None
-                       and a.start - rules.reminder_min * 60 <= now < a.start]
+                       and a.phone is not None and a.start - rules.reminder_min * 60 <= now < a.start]
                 if due:
                     self._commit(Change(appointments=[a.replace(reminded_at=now) for a in due],
                                         messages=[message(a) for a in due]))
@@ -439,14 +442,26 @@ class Bookings:
         self.engine.branch(branch_id)
         return self.engine.slots(branch_id, service_id, day, self.forecast(branch_id, day), self.rules)
 
-    def later(self, branch_id: str, service_id: str, target_min: float, reach_min: float) -> Slot | None:
-        """The later slot today a kiosk offers a walk-in taking a ticket now (later_slot), or None."""
+    def later(self, branch_id: str, service_id: str, target_min: float) -> Slot | None:
+        """The later slot today a kiosk offers a walk-in taking a ticket now (later_slot, within the rules'
+        later_reach_min), or None."""
+        self.engine.branch(branch_id)
+        self.engine.service(service_id)
         now = self.engine.clock.now()
         day = date.fromisoformat(self.engine.local.day(now))
         return later_slot(self.engine.estimate_new(branch_id, service_id), target_min,
-                          lambda: self.slots(branch_id, service_id, day), now, reach_min)
+                          lambda: self.slots(branch_id, service_id, day), now, self.rules.later_reach_min)
 
-    def book(self, branch_id: str, service_id: str, start: float, phone: str, id_number: str | None = None,
+    def book_later(self, branch_id: str, service_id: str, start: float, target_min: float, lang: str = "vi",
+                   actor: str | None = None) -> Appointment:
+        """The walk-in at the kiosk takes the later slot it was offered (starting at `start`): booked without a
+        phone, its code printed; 409 slot_full when that slot is no longer the one offered now."""
+        slot = self.later(branch_id, service_id, target_min)
+        if slot is None or slot.start != start:
+            raise Conflict("this slot is no longer offered: take a ticket", "slot_full")
+        return self.book(branch_id, service_id, start, None, None, lang, actor)
+
+    def book(self, branch_id: str, service_id: str, start: float, phone: str | None, id_number: str | None = None,
              lang: str = "vi", actor: str | None = None) -> Appointment:
         self.engine.branch(branch_id)
         rates = self.forecast(branch_id, date.fromisoformat(self.engine.local.day(start)))

@@ -16,9 +16,10 @@ served first at the door) and whether they would then never come (REMOTE_NEVER_C
 does takes it at the minute they would otherwise have arrived (the day's demand keeps its shape),
 from where their origin branch stands: under a balancing policy at the branch `nearby` ranks first
 (travel plus wait), else at the origin. They set off when the server's rule tells them
-(motcua.core.remote.set_off_in: the call predicted now is their trip plus the rule's lead_min away,
-at the latest so as to arrive inside the window), their phone asking again when the rule says, at
-most every REMOTE_ASK_EVERY_MIN, and they check in on arriving; their wait runs from the check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
+(motcua.core.remote.set_off_in: the call predicted now is their trip, which their phone gave with the
+ticket, plus the rule's lead_min away, at the latest so as to arrive inside the window), the server's
+sweep telling their phone (QueueEngine.set_off) and looking again when the rule says, at most every
+REMOTE_ASK_EVERY_MIN, and they check in on arriving; their wait runs from the check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
 window's end. A branch that cannot take a remote ticket then (no open counter serves it) sees the
 citizen walk in.
 
@@ -37,9 +38,9 @@ the check-in; a share APPOINTMENT_NEVER never comes and is left out of the figur
 
 A later slot at the kiosk (with `--appointment-share` above 0: the slot rules run), the model written
 down: a walk-in (not priority) whose predicted wait at their origin is over the target is offered
-the first slot the branch offers within APPOINTMENT_SHIFT_MIN that starts no later than the
+the first slot the branch offers within the rules' later_reach_min that starts no later than the
 predicted call (motcua.core.appointments.later_slot, the server's rule); they take it with
-probability LATER_SLOT_ACCEPTANCE (a stream of their own), book it through the core, come back up
+probability LATER_SLOT_ACCEPTANCE (a stream of their own), book it at the kiosk (Bookings.book_later), come back up
 to APPOINTMENT_SPREAD_MIN after its start and check in; their wait runs from that check-in (the
 channel `appointment`), as a booker's does. One who does not take it takes a ticket as before.
 """
@@ -59,7 +60,6 @@ from .appointments import AppointmentRules, Bookings
 from .journeys import Journeys
 from .model import APPOINTMENT, REMOTE, WAITING, WALK_IN, Conflict
 from .prediction import duty_windows, estimate_kind, on_duty_within
-from .remote import set_off_in
 from .staffing import HourlyRates, StaffingRules, advise
 from .stats import lognormal, percentile
 from .text import csv_writer
@@ -70,7 +70,7 @@ REALLOC_EVERY_MIN = 30.0
 TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "arrived_min", "travel_min",
                  "redirected", "predicted_wait_min", "counter", "started_min", "ended_min", "channel",
                  "checked_in_min")
-REMOTE_ASK_EVERY_MIN = 1.0  # a remote ticket's phone asks when to set off at most this often
+REMOTE_ASK_EVERY_MIN = 0.5  # the server's sweep looks at a remote ticket at most this often ([remote] sweep_s)
 REMOTE_NEVER_COME = 0.05   # the share of remote tickets whose citizen never comes
 APPOINTMENT_SHIFT_MIN = 120.0   # how far from the slot they want a booking citizen takes another
 APPOINTMENT_SPREAD_MIN = 5.0    # holders come within this of their slot's start, before or after
@@ -257,14 +257,14 @@ class CityDay:
     def _take_later_slot(self, t: float, citizen: Citizen) -> bool:
         """A walk-in offered a later slot at the kiosk (motcua.core.appointments.later_slot) takes it, or not,
         as the citizen decides (the model in the module's docstring); True if they took it."""
-        slot = self.bookings.later(citizen.origin, citizen.service, self.data.get("target_wait_min", 15),
-                                   APPOINTMENT_SHIFT_MIN)
+        target = self.data.get("target_wait_min", 15)
+        slot = self.bookings.later(citizen.origin, citizen.service, target)
         if slot is None:
             return False
         takes, back = self.later.random() < LATER_SLOT_ACCEPTANCE, self.later.uniform(0, APPOINTMENT_SPREAD_MIN)
         if not takes:
             return False
-        appointment = self.bookings.book(citizen.origin, citizen.service, slot.start, f"07{citizen.id:08d}")
+        appointment = self.bookings.book_later(citizen.origin, citizen.service, slot.start, target)
         citizen.channel = APPOINTMENT
         self._at((slot.start - self.t0) / 60 + back, self._check_in_appointment, (citizen, appointment.code))
         return True
@@ -278,7 +278,7 @@ class CityDay:
             if best:
                 branch, travel = best[0].branch, best[0].travel_min
         try:
-            ticket = self.journeys.issue_remote(branch, citizen.service, f"09{citizen.id:08d}")
+            ticket = self.journeys.issue_remote(branch, citizen.service, f"09{citizen.id:08d}", travel_min=travel)
         except Conflict:
             citizen.came = True
             return False
@@ -290,15 +290,16 @@ class CityDay:
         return True
 
     def _set_off(self, t: float, ticket_id: str) -> None:
-        """The phone asks when to set off (motcua.core.remote.set_off_in): the citizen goes now, or asks
-        again when it says (the queue may have moved by then)."""
-        ticket, citizen = self.engine.ticket(ticket_id), self.by_ticket[ticket_id]
-        _, wait = self.engine.estimate(ticket)
-        later = set_off_in(wait, citizen.travel_min, (ticket.window_end - self.t0) / 60 - t, self.journeys.remote)
-        if later >= REMOTE_ASK_EVERY_MIN:
-            self._at(t + later, self._set_off, ticket_id)
+        """The server's sweep looks at the ticket (Journeys.set_off, which tells its phone when the time has
+        come): told, the citizen goes now; not yet, the sweep looks again when it says, at most every
+        REMOTE_ASK_EVERY_MIN (the queue may have moved by then)."""
+        later = self.journeys.set_off(ticket_id)
+        if later is None:   # its window has ended: the citizen was never told
+            return
+        if later > 0:
+            self._at(t + max(later, REMOTE_ASK_EVERY_MIN), self._set_off, ticket_id)
         else:
-            self._at(t + citizen.travel_min, self._check_in, ticket_id)
+            self._at(t + self.by_ticket[ticket_id].travel_min, self._check_in, ticket_id)
 
     def _book_ahead(self) -> dict[int, str]:
         """The bookers book before the branch opens (the model in the module's docstring): the codes of
