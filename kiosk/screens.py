@@ -564,6 +564,30 @@ class BetterScreen(KioskScreen):
         return card
 
 
+# ---- a later slot instead of the queue ------------------------------------------------------------
+
+class LaterScreen(KioskScreen):
+    """Before the number, to a walk-in whose wait is over the target: a slot of today, no later than the queue
+    would call them, booked with one touch; or the number all the same."""
+
+    def render(self, offer) -> None:
+        self.reset()
+        self.offer = offer
+        self.body.spacing = px(24)
+        self.add(self.back_row(self.app.home))
+        first, second = self.app.name_pair(offer.service_name)
+        self.add(Text(first, 56, bold=True), Text(second, 34, color=INK_SOFT))
+        self.add(notice([self.both("kiosk.later_title", wait=offer.wait_min),
+                         self.both("kiosk.later_note", time=offer.time)], "info", 42))
+        self.add(spacer())
+        first, second = self.both("kiosk.later_book", time=offer.time)
+        self.add(self.target("book", button(first, second, lambda: self.app.book_later(offer), height=180,
+                                            kind="green", size=56)))
+        first, second = self.both("kiosk.later_queue")
+        self.add(self.target("queue", button(first, second, self.app.take_number_anyway, height=160, kind="grey",
+                                             size=48)))
+
+
 # ---- a service nobody serves here now ------------------------------------------------------------
 
 class UnservedScreen(KioskScreen):
@@ -1123,4 +1147,4 @@ class MessageScreen(KioskScreen):
 SCREENS = {"home": HomeScreen, "field": FieldScreen, "search": SearchScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
            "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
            "check_in": CheckInScreen, "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen,
-           "message": MessageScreen}
+           "message": MessageScreen, "later": LaterScreen}

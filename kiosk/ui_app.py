@@ -21,6 +21,7 @@ from motcua.kiosk.screens import SCREENS
 from motcua.kiosk.ui_widgets import PAGE, set_scale
 
 THANKS_S = 8.0             # the thank-you screen goes home by itself, sooner than idle
+BOOKED_S = 60.0            # a booked slot's code stays up long enough to be written down or photographed
 MAX_BACKOFF_S = 30
 PROBLEM_HOLD_FACTOR = 3    # a ticket that did not print stays 3 × idle_s: time to photograph it
 
@@ -176,6 +177,12 @@ class KioskApp(App):
     def take_ticket(self, priority: bool) -> None:
         service, elsewhere = self.service, self.elsewhere
         self.go("waiting", hold=0, key="kiosk.getting_number")
+        if elsewhere is None and not priority:
+            # Asked before the number: over the target, a later slot is offered instead of the queue. A
+            # question that fails takes the number as before.
+            self.background(lambda: self.kiosk.later_slot(service.id), self._later_offered,
+                            lambda error: self.take_number_anyway())
+            return
         if elsewhere is None:
             self.background(lambda: self.kiosk.take_ticket(service.id, priority), self._issued, self.failed)
             return
@@ -183,6 +190,30 @@ class KioskApp(App):
         # chosen, as when a better branch is taken (and kept here if the move fails).
         self.background(lambda: self.kiosk.take_ticket(service.id, priority),
                         lambda issued: self._move_taken(issued, elsewhere), self.failed)
+
+    def _later_offered(self, offer) -> None:
+        if offer is None:
+            self.take_number_anyway()
+        else:
+            self.go("later", offer=offer)
+
+    def take_number_anyway(self) -> None:
+        """A walk-in's number here, no later slot taken."""
+        service = self.service
+        self.go("waiting", hold=0, key="kiosk.getting_number")
+        self.background(lambda: self.kiosk.take_ticket(service.id, False), self._issued, self.failed)
+
+    def book_later(self, offer) -> None:
+        service = self.service
+        self.go("waiting", hold=0, key="kiosk.later_booking")
+        self.background(lambda: self.kiosk.book_later(service.id, offer), self._booked_later, self.failed)
+
+    def _booked_later(self, booked) -> None:
+        if booked is None:                  # taken meanwhile: the queue, as before
+            self.take_number_anyway()
+            return
+        self.go("message", hold=BOOKED_S, title="kiosk.later_booked", body="kiosk.later_booked_note",
+                home_button=True, code=booked.code, time=booked.time)
 
     def _move_taken(self, issued, alternative) -> None:
         self.issued = issued
