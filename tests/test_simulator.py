@@ -194,22 +194,21 @@ def test_remote_citizens_set_off_when_told_and_are_called_soon_after_checking_in
     assert sum(c.wait_min <= 15 for c in came) / len(came) > 0.94
 
 
-def test_walk_ins_offered_a_later_slot_at_the_peak_take_some_and_the_figure_moves(monkeypatch):
+def test_walk_ins_offered_a_later_slot_at_the_peak_take_some_at_the_kiosk(monkeypatch):
+    # What the offer does to the figure is measured, not held here: with the server's set-off (seeds 1-6 on
+    # hoan-kiem, 89.6% with it, 90.1% without) it is within a day's noise (README, "Simulating a city day").
     data = scenario.load(HOAN_KIEM)
     shares = dict(appointment_share=0.3, remote_share=0.2)
     day = CityDay(data, "balance+realloc", seed=4, **shares).run()
     later = [c for c in day.citizens if c.channel == APPOINTMENT and c not in day.bookers]
     assert later and all(not c.priority and c.checked_in_min > c.arrived_min for c in later)
     assert all(c.started_min >= c.checked_in_min - 1e-9 for c in later)
-    # Without the offer, the same days call fewer within the target (seeds 1-6: +0.6 points on average,
-    # one day less; 20 days in bench/city.py: +0.2 to +0.4); today's day, without appointments, never offers it.
-    seeds = range(1, 7)
+    # Booked at the kiosk, without a phone (a taker back past the grace waits as a walk-in: not in `later`).
+    kiosk_booked = [a for a in day.engine.appointments.values() if a.phone is None]
+    assert len(kiosk_booked) >= len(later)
     monkeypatch.setattr(simulator, "LATER_SLOT_ACCEPTANCE", 0.0)
-    without = [CityDay(data, "balance+realloc", seed=s, **shares).run().summary() for s in seeds]
-    monkeypatch.undo()
-    offered = [CityDay(data, "balance+realloc", seed=s, **shares).run().summary() for s in seeds]
-    within = [sum(d["within_target_pct"] for d in days) / len(seeds) for days in (without, offered)]
-    assert within[1] > within[0] + 0.3
+    declined = CityDay(data, "balance+realloc", seed=4, **shares).run()
+    assert not [c for c in declined.citizens if c.channel == APPOINTMENT and c not in declined.bookers]
     today = CityDay(data, "balance+realloc", seed=4).run()
     assert not any(c.channel == APPOINTMENT for c in today.citizens)
 
