@@ -65,6 +65,12 @@ class KioskScreen(Screen):
         first, second = self.both(key, **values)
         return [Text(first, size, bold=True), Text(second, size * 0.6, color=INK_SOFT)]
 
+    def service_head(self, names: dict) -> None:
+        """The back key, then the service's name in both languages: the head of a screen about one service."""
+        self.add(self.back_row(self.app.home))
+        first, second = self.app.name_pair(names)
+        self.add(Text(first, 56, bold=True), Text(second, 34, color=INK_SOFT))
+
     def back_row(self, on_tap) -> BoxLayout:
         row = BoxLayout(size_hint_y=None, height=px(120))
         first, second = self.both("kiosk.back")
@@ -574,9 +580,7 @@ class LaterScreen(KioskScreen):
         self.reset()
         self.offer = offer
         self.body.spacing = px(24)
-        self.add(self.back_row(self.app.home))
-        first, second = self.app.name_pair(offer.service_name)
-        self.add(Text(first, 56, bold=True), Text(second, 34, color=INK_SOFT))
+        self.service_head(offer.service_name)
         self.add(notice([self.both("kiosk.later_title", wait=offer.wait_min),
                          self.both("kiosk.later_note", time=offer.time)], "info", 42))
         self.add(spacer())
@@ -600,9 +604,7 @@ class UnservedScreen(KioskScreen):
         self.reset()
         self.unserved = unserved
         self.body.spacing = px(20)
-        self.add(self.back_row(self.app.home))
-        first, second = self.app.name_pair(unserved.service_name)
-        self.add(Text(first, 56, bold=True), Text(second, 34, color=INK_SOFT))
+        self.service_head(unserved.service_name)
         self.add(notice([self.both("kiosk.unserved_title"), self.both("kiosk.unserved_here")], "warn", 42))
         if unserved.alternatives:
             first, second = self.both("kiosk.unserved_elsewhere")
