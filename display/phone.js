@@ -233,7 +233,9 @@
     const coming = v.channel === "remote" && v.status === "waiting" && !v.checked_in_at && Boolean(v.window_end);
     $("arrival").hidden = !coming;
     if (coming) {
-      $("arrival").replaceChildren(line("vi", "phone.arrive_before", { time: v.window_end.slice(11, 16) }),
+      const now = v.set_off_at ? [line("vi", "phone.set_off_now", {}), line("en", "phone.set_off_now", {})] : [];
+      now.forEach((p) => p.classList.add("set-off"));
+      $("arrival").replaceChildren(...now, line("vi", "phone.arrive_before", { time: v.window_end.slice(11, 16) }),
         line("en", "phone.arrive_before", { time: v.window_end.slice(11, 16) }),
         line("vi", "phone.arrive_check_in", { number: v.number }), line("en", "phone.arrive_check_in", { number: v.number }));
     }

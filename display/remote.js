@@ -171,7 +171,8 @@
       const lines = [detail("rpage.where.travel_wait", { travel: b.travel_min, wait: b.estimated_wait_min,
                                                          km: { vi: km.replace(".", ","), en: km } })];
       if (i === 0) lines.unshift(detail("rpage.where.soonest", {}, "soonest"));
-      const button = choice(b.name, lines, () => pickBranch({ id: b.branch, name: b.name }));
+      // The trip nearby gave goes with the ticket: the server tells the phone when to set off from it.
+      const button = choice(b.name, lines, () => pickBranch({ id: b.branch, name: b.name, travel_min: b.travel_min }));
       button.dataset.branch = b.branch;
       return button;
     }));
@@ -246,7 +247,9 @@
     $("take").disabled = true;
     try {
       const answer = booking ? await book(phone) : await post(
-        `/api/v1/branches/${encodeURIComponent(branch.id)}/remote-tickets`, { service: service.id, phone: phone, lang: messageLang() });
+        `/api/v1/branches/${encodeURIComponent(branch.id)}/remote-tickets`,
+        { service: service.id, phone: phone, lang: messageLang(),
+          ...(branch.travel_min == null ? {} : { travel_min: branch.travel_min }) });
       const body = await answer.json().catch(() => ({}));
       if (answer.status === 201) { if (booking) keep(body, phone); else showTicket(body); return; }
       if (booking && body.error && body.error.code === "slot_full") { slotTaken(); return; }

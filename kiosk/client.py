@@ -65,6 +65,14 @@ class KioskClient:
         body = {"code": code} if code is not None else {"id_number": id_number}
         return self._call("POST", f"/branches/{branch}/appointments/check-in", body)
 
+    def later_slot(self, branch: str, service: str) -> dict:
+        """The slot offered a walk-in instead of the queue, or {"slot": null}: 404 unknown_service."""
+        return self._call("GET", f"/branches/{branch}/later-slot?service={quote(service, safe='')}")
+
+    def take_later_slot(self, branch: str, service: str, start: str, lang: str) -> dict:
+        """The offered later slot booked (the appointment, with its code): 409 slot_full when no longer offered."""
+        return self._call("POST", f"/branches/{branch}/later-slot", {"service": service, "start": start, "lang": lang})
+
     def procedures(self) -> list[dict]:
         return self._call("GET", "/procedures")
 

@@ -100,6 +100,25 @@ class Issued:
 
 
 @dataclass(frozen=True)
+class LaterSlot:
+    """A slot of today offered instead of the queue, to a walk-in whose predicted wait is over the target."""
+
+    start: str           # as the server gave it (ISO 8601), sent back to book it
+    time: str            # "10:30"
+    wait_min: int | None
+    service_name: dict
+
+
+@dataclass(frozen=True)
+class BookedLater:
+    """The later slot booked: the code its holder checks in with when they come back."""
+
+    code: str
+    time: str
+    service_name: dict
+
+
+@dataclass(frozen=True)
 class Printed:
     printed: bool
     problem: str | None = None
@@ -245,6 +264,31 @@ class Kiosk:
                 return None
             raise
         return answer.get("priority") is True if isinstance(answer, dict) else False
+    def later_slot(self, service_id: str) -> LaterSlot | None:
+        """The later slot to offer before a number is taken (motcua.core.appointments.later_slot), or None (none,
+        or a server without the question: a number is taken as before)."""
+        try:
+            answer = self.client.later_slot(self.settings.branch, service_id)
+        except ServerRefused:
+            return None
+        slot = answer.get("slot") if isinstance(answer, dict) else None
+        if not isinstance(slot, dict) or not isinstance(slot.get("start"), str):
+            return None
+        return LaterSlot(slot["start"], slot["start"][11:16], answer.get("estimated_wait_min"),
+                         self._service_name(service_id))
+
+    def book_later(self, service_id: str, offer: LaterSlot) -> BookedLater | None:
+        """The offered slot booked, or None when it is no longer offered (a number is taken instead)."""
+        try:
+            booked = self.client.take_later_slot(self.settings.branch, service_id, offer.start, self.language)
+        except ServerRefused as refusal:
+            if refusal.code == "slot_full":
+                return None
+            raise
+        try:
+            return BookedLater(str(booked["code"]), str(booked["start"])[11:16], offer.service_name)
+        except (KeyError, TypeError) as error:
+            raise ServerUnreachable(f"unexpected booking answer: {error}") from None
 
     def unserved(self, service_id: str) -> Unserved | None:
         """None when an open counter here serves the service (or the server cannot tell: the ticket

@@ -65,6 +65,12 @@ class KioskScreen(Screen):
         first, second = self.both(key, **values)
         return [Text(first, size, bold=True), Text(second, size * 0.6, color=INK_SOFT)]
 
+    def service_head(self, names: dict) -> None:
+        """The back key, then the service's name in both languages: the head of a screen about one service."""
+        self.add(self.back_row(self.app.home))
+        first, second = self.app.name_pair(names)
+        self.add(Text(first, 56, bold=True), Text(second, 34, color=INK_SOFT))
+
     def back_row(self, on_tap) -> BoxLayout:
         row = BoxLayout(size_hint_y=None, height=px(120))
         first, second = self.both("kiosk.back")
@@ -564,6 +570,28 @@ class BetterScreen(KioskScreen):
         return card
 
 
+# ---- a later slot instead of the queue ------------------------------------------------------------
+
+class LaterScreen(KioskScreen):
+    """Before the number, to a walk-in whose wait is over the target: a slot of today, no later than the queue
+    would call them, booked with one touch; or the number all the same."""
+
+    def render(self, offer) -> None:
+        self.reset()
+        self.offer = offer
+        self.body.spacing = px(24)
+        self.service_head(offer.service_name)
+        self.add(notice([self.both("kiosk.later_title", wait=offer.wait_min),
+                         self.both("kiosk.later_note", time=offer.time)], "info", 42))
+        self.add(spacer())
+        first, second = self.both("kiosk.later_book", time=offer.time)
+        self.add(self.target("book", button(first, second, lambda: self.app.book_later(offer), height=180,
+                                            kind="green", size=56)))
+        first, second = self.both("kiosk.later_queue")
+        self.add(self.target("queue", button(first, second, self.app.take_number_anyway, height=160, kind="grey",
+                                             size=48)))
+
+
 # ---- a service nobody serves here now ------------------------------------------------------------
 
 class UnservedScreen(KioskScreen):
@@ -576,9 +604,7 @@ class UnservedScreen(KioskScreen):
         self.reset()
         self.unserved = unserved
         self.body.spacing = px(20)
-        self.add(self.back_row(self.app.home))
-        first, second = self.app.name_pair(unserved.service_name)
-        self.add(Text(first, 56, bold=True), Text(second, 34, color=INK_SOFT))
+        self.service_head(unserved.service_name)
         self.add(notice([self.both("kiosk.unserved_title"), self.both("kiosk.unserved_here")], "warn", 42))
         if unserved.alternatives:
             first, second = self.both("kiosk.unserved_elsewhere")
@@ -1128,4 +1154,4 @@ class MessageScreen(KioskScreen):
 SCREENS = {"home": HomeScreen, "field": FieldScreen, "search": SearchScreen, "priority": PriorityScreen, "waiting": WaitingScreen, "ticket": TicketScreen,
            "better": BetterScreen, "unserved": UnservedScreen, "rate_number": RateNumberScreen, "rate_score": RateScoreScreen,
            "check_in": CheckInScreen, "lookup_code": LookupCodeScreen, "lookup_result": LookupResultScreen,
-           "message": MessageScreen}
+           "message": MessageScreen, "later": LaterScreen}

@@ -24,6 +24,7 @@ from motcua.kiosk.screens import SCREENS
 from motcua.kiosk.ui_widgets import PAGE, set_scale
 
 THANKS_S = 8.0             # the thank-you screen goes home by itself, sooner than idle
+BOOKED_S = 60.0            # a booked slot's code stays up long enough to be written down or photographed
 MAX_BACKOFF_S = 30
 PROBLEM_HOLD_FACTOR = 3    # a ticket that did not print stays 3 × idle_s: time to photograph it
 # Where a citizen may scan their ID card: before they have chosen a service.
@@ -188,6 +189,12 @@ class KioskApp(evaluation.EvaluationSteps, App):
     def take_ticket(self, priority: bool) -> None:
         service, elsewhere, card = self.service, self.elsewhere, self.card
         self.go("waiting", hold=0, key="kiosk.getting_number")
+        if elsewhere is None and not priority:
+            # Asked before the number: over the target, a later slot is offered instead of the queue. A
+            # question that fails takes the number as before.
+            self.background(lambda: self.kiosk.later_slot(service.id), self._later_offered,
+                            lambda error: self.take_number_anyway())
+            return
         if elsewhere is None:
             self.background(lambda: self.kiosk.take_ticket(service.id, priority, card), self._issued, self.failed)
             return
@@ -234,6 +241,29 @@ class KioskApp(evaluation.EvaluationSteps, App):
 
     def card_done(self) -> None:
         self.go("home")
+    def _later_offered(self, offer) -> None:
+        if offer is None:
+            self.take_number_anyway()
+        else:
+            self.go("later", offer=offer)
+
+    def take_number_anyway(self) -> None:
+        """A walk-in's number here, no later slot taken."""
+        service, card = self.service, self.card
+        self.go("waiting", hold=0, key="kiosk.getting_number")
+        self.background(lambda: self.kiosk.take_ticket(service.id, False, card), self._issued, self.failed)
+
+    def book_later(self, offer) -> None:
+        service = self.service
+        self.go("waiting", hold=0, key="kiosk.later_booking")
+        self.background(lambda: self.kiosk.book_later(service.id, offer), self._booked_later, self.failed)
+
+    def _booked_later(self, booked) -> None:
+        if booked is None:                  # taken meanwhile: the queue, as before
+            self.take_number_anyway()
+            return
+        self.go("message", hold=BOOKED_S, title="kiosk.later_booked", body="kiosk.later_booked_note",
+                home_button=True, code=booked.code, time=booked.time)
 
     def _move_taken(self, issued, alternative) -> None:
         self.issued = issued

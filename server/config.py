@@ -144,6 +144,9 @@ class Remote:
     min_saving_min: float = setting(
         RemoteRules.min_saving_min, "A waiting ticket's phone page offers another branch that would call its citizen at "
         "least this many minutes sooner, travel included (one tap moves the ticket there).")
+    lead_min: float = setting(
+        RemoteRules.lead_min, "A remote ticket's phone is told to set off (once, through the outbox) when its predicted "
+        "call is the citizen's trip plus this many minutes away (the trip its phone gave, else the longest offered).")
     door_secret: str = setting(
         "", "The secret the door codes are made under (a phone checks in at the door with its QR code's, which "
             "changes each day); MOTCUA_DOOR_SECRET overrides it; empty: one made at the first start and kept "
@@ -168,6 +171,9 @@ class Appointments:
     reminder_min: float = setting(
         AppointmentRules.reminder_min, "Minutes before its slot a holder's phone is reminded, through the outbox "
         "([notify]); 0: no reminders.")
+    later_reach_min: float = setting(
+        AppointmentRules.later_reach_min, "A walk-in predicted to wait over [staffing] target_wait_min is offered at the "
+        "kiosk a slot of today starting within this many minutes and no later than the queue would call them; 0: none.")
     requests_per_minute_per_address: int = setting(
         3, "Slot lists aside, the appointments' calls (book, cancel, move) one address may make in any minute "
            "(without a token); more answer 429 with Retry-After.")

@@ -75,6 +75,18 @@ class Notifier:
                             ticket.lang if ticket.lang in LANGUAGES else "vi")
 
 
+    def set_off(self, ticket, local) -> dict:
+        """The outbox row telling a remote ticket's phone to set off now, in its language, once per ticket (a
+        Change's message, motcua.core.remote)."""
+        place = self.place(ticket.branch)
+        until = local.iso(ticket.window_end)[11:16]
+        texts = {lang: text(lang, "notice.set_off", number=ticket.number, branch=_name(ticket.branch, place, lang),
+                            until=until) for lang in LANGUAGES}
+        params = {"number": ticket.number, "branch": _name(ticket.branch, place, "vi"), "until": until}
+        return self.message("set_off", f"ticket:{ticket.id}:set_off", ticket.phone, texts, params,
+                            ticket.lang if ticket.lang in LANGUAGES else "vi")
+
+
 def appointment_reminder(notifier: Notifier, appointment, service, place: dict | None, local, rules) -> dict:
     """The outbox row of an appointment's reminder (motcua.core.appointments.Appointment), in every language,
     under a key of its slot: a moved appointment is reminded of its new slot, never twice of one."""

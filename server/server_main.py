@@ -46,7 +46,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     socketio.start_background_task(app.extensions[EXTENSION].run)
     # What was pending at the last stop is sent first, then each message as its change commits.
     socketio.start_background_task(app.extensions["motcua"].sender.run)
-    socketio.start_background_task(sweep_windows, app.extensions["motcua"].engine, config.remote.sweep_s,
+    socketio.start_background_task(sweep_windows, app.extensions["motcua"].journeys, config.remote.sweep_s,
                                    socketio.sleep)
     socketio.start_background_task(sweep_appointments, app.extensions["motcua"].bookings, config.remote.sweep_s,
                                    socketio.sleep)
@@ -66,12 +66,14 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
         writing.close()
 
 
-def sweep_windows(engine, every_s: float, sleep) -> None:
-    """The task that lets remote tickets whose window ended leave the queue at branches nobody touches."""
+def sweep_windows(journeys, every_s: float, sleep) -> None:
+    """The task that lets remote tickets whose window ended leave the queue at branches nobody touches, and tells
+    the citizens of the others whose time has come to set off (motcua.core.remote)."""
     while True:
         try:
-            engine.expire_windows()
-        except Exception:  # the branch's next operation lets them go instead
+            journeys.engine.expire_windows()
+            journeys.tell_set_off()
+        except Exception:  # the branch's next operation lets them go instead, the next sweep tells
             logging.getLogger("motcua").exception("sweeping the remote tickets' windows failed")
         sleep(every_s)
 

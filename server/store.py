@@ -292,6 +292,13 @@ def m027_cccd(db: Database) -> None:
     db["dossiers"].add_column("citizen_address", str, not_null_default="")
 
 
+@migrations()
+def m028_remote_set_off(db: Database) -> None:
+    """A remote ticket's trip as its phone gave it, and when its citizen was told to set off (motcua.core.remote)."""
+    db["tickets"].add_column("travel_min", float)
+    db["tickets"].add_column("set_off_at", float)
+
+
 ARRIVALS_SQL = "select day, service, created_at from tickets where branch = ? and day >= ?"
 WALK_INS_SQL = ARRIVALS_SQL + " and appointment is null"   # those not checked in from an appointment
 

@@ -70,7 +70,12 @@ class Driver:
         raise TimeoutError(f"waited {timeout:g} s for {what}; on screen: {self.screen()} {self.texts()}")
 
     def wait_screen(self, name: str, timeout: float = 15.0) -> None:
-        self.wait_for(lambda: self.app.sm.current == name, f"screen {name}", timeout)
+        """Until the screen is up; a later slot offered on the way (a long queue) is declined with "take a
+        number anyway", as scenarios other than `later` want the number."""
+        while self.wait_for(lambda: self.app.sm.current in (name, "later") and self.app.sm.current,
+                            f"screen {name}", timeout) != name:
+            self.tap("queue")
+            self.wait_for(lambda: self.app.sm.current != "later", "the later slot declined", timeout)
 
     def texts(self) -> list[str]:
         return self.on_ui(lambda: self.app.sm.current_screen.visible_texts())
@@ -169,6 +174,32 @@ class Driver:
         self.tap("no")
         result = self.wait_printed("ticket-unserved-" + ("here" if self.args.choice == "here" else "elsewhere"))
         return {**result, "said": said, "alternatives": offered}
+
+    def later(self) -> dict:
+        """Home → --service → not priority → a later slot offered (the queue is long) → --choice touched: book (the
+        code shown) or queue (the number printed). --lang en switches language first. Layout checked on the offer
+        and on what follows."""
+        self.wait_screen("home")
+        if self.args.lang != "vi":
+            self.tap(f"lang:{self.args.lang}")
+            self.wait_for(lambda: self.app.kiosk.language == self.args.lang, self.args.lang)
+        self.take_number(self.args.service)
+        self.wait_for(lambda: self.app.sm.current == "later", "screen later")
+        offered = self.texts()
+        problems = self.layout_problems("later slot")
+        self.shot("later")
+        self.tap(self.args.choice)
+        if self.args.choice == "queue":
+            # The number here; a branch nearby that calls sooner is offered next, as to any walk-in: stay here.
+            if self.wait_for(lambda: self.app.sm.current in ("better", "ticket") and self.app.sm.current,
+                             "the number or a branch nearby") == "better":
+                self.tap("stay")
+            return {**self.wait_printed("later-queue"), "offered": offered, "problems": problems}
+        self.wait_for(lambda: self.app.sm.current == "message", "screen message")
+        shown = self.texts()
+        problems += self.layout_problems("later booked")
+        self.shot("later-booked")
+        return {"offered": offered, "shown": shown, "problems": problems}
 
     def rating(self) -> dict:
         """Home → "rate" → a number nobody has (asked again, kindly) → --number without its code (asked

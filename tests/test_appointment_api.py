@@ -198,3 +198,38 @@ def test_the_branch_s_staff_see_today_s_appointments_and_who_came_without_their_
     assert booked[0]["checked_in_at"] is not None and not any(code in str(booked) for code in codes)
     assert PHONE not in str(booked)
     assert api.get("/branches/hk-02/staff-state", "admin").json["booked"] == []   # another branch's are its own
+
+
+def test_the_kiosk_offers_a_walk_in_over_the_target_a_later_slot_and_books_it_without_a_phone(api, clock):
+    quiet = api.get("/branches/hk-01/later-slot?service=business", "kiosk1")
+    assert quiet.status_code == 200, quiet.text
+    assert quiet.json["slot"] is None
+    for _ in range(8):
+        api.issue("business")
+    offer = api.get("/branches/hk-01/later-slot?service=business", "kiosk1").json
+    assert offer["estimated_wait_min"] > 15 and offer["slot"] is not None
+    start = datetime.fromisoformat(offer["slot"]["start"])
+    assert start.timestamp() <= clock.now() + (offer["estimated_wait_min"] + 1) * 60
+    assert offer["slot"] == offered(api, service="business")[0]
+    taken = api.post("/branches/hk-01/later-slot", "kiosk1",
+                     json={"service": "business", "start": offer["slot"]["start"], "lang": "en"})
+    assert taken.status_code == 201, taken.text
+    assert (taken.json["start"], taken.json["status"], taken.json["lang"]) == (offer["slot"]["start"], "booked", "en")
+    assert "phone" not in taken.json
+    clock.set(start.timestamp())
+    ticket = api.post("/branches/hk-01/appointments/check-in", "kiosk1", json={"code": taken.json["code"]})
+    assert ticket.status_code == 201 and ticket.json["channel"] == "appointment"
+
+
+def test_a_later_slot_not_offered_and_a_stranger_are_refused(api, clock):
+    for _ in range(8):
+        api.issue("business")
+    start = api.get("/branches/hk-01/later-slot?service=business", "kiosk1").json["slot"]["start"]
+    moved = datetime.fromisoformat(start).timestamp() + 3600
+    late = api.post("/branches/hk-01/later-slot", "kiosk1",
+                    json={"service": "business", "start": datetime.fromtimestamp(moved).astimezone().isoformat()})
+    assert (late.status_code, late.json["error"]["code"]) == (409, "slot_full")
+    assert api.get("/branches/hk-01/later-slot?service=business").status_code == 401
+    assert api.get("/branches/hk-02/later-slot?service=business", "kiosk1").status_code == 403
+    assert api.get("/branches/hk-01/later-slot?service=nothing", "kiosk1").status_code == 404
+    assert api.get("/branches/hk-01/later-slot", "kiosk1").status_code == 400

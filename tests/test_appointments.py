@@ -8,15 +8,15 @@ import pytest
 
 from motcua.core import scenario
 from motcua.core.appointments import (
-    BOOKED, CANCELLED, CHECKED_IN, CODE_ALPHABET, LATE, NO_SHOW, AppointmentRules, Bookings, allowances,
-    citizen_id,
+    BOOKED, CANCELLED, CHECKED_IN, CODE_ALPHABET, LATE, NO_SHOW, AppointmentRules, Bookings, Slot, allowances,
+    citizen_id, later_slot,
 )
 from motcua.core.model import APPOINTMENT, WALK_IN, Conflict, Invalid, NotFound
 from motcua.core.staffing import HourlyRates
 from motcua.store import Store
 
 from conftest import HOAN_KIEM
-from test_remote import HANOI, clock, engine, make_engine  # noqa: F401  # the same hoan-kiem engine at 09:00
+from test_remote import HANOI, busy_business, clock, engine, make_engine  # noqa: F401  # the same hoan-kiem engine at 09:00
 
 TOMORROW = date(2026, 11, 25)
 RULES = AppointmentRules(slot_min=15, max_share=0.5, max_load=0.85, days_ahead=7, early_min=15, grace_min=10)
@@ -236,3 +236,55 @@ def test_the_days_turn_lets_the_days_gone_go(bookings, engine, clock):
         engine.appointment(appointment.code)
     assert engine.appointment(tomorrow.code) == tomorrow
     assert bookings.book("hk-01", "cert", bookings.slots("hk-01", "cert", TOMORROW)[0].start, PHONE).status == BOOKED
+
+
+def test_a_walk_in_over_the_target_is_offered_the_first_slot_within_reach():
+    slots = [Slot(1000 + 30 * 60, 1000 + 45 * 60, 1), Slot(1000 + 45 * 60, 1000 + 60 * 60, 2)]
+
+    def offered():
+        return slots
+
+    assert later_slot(50.0, 15.0, offered, 1000, 120.0) == slots[0]
+    assert later_slot(50.0, 15.0, offered, 1000, 40.0) == slots[0]
+    assert later_slot(50.0, 15.0, offered, 1000, 20.0) is None      # nothing starts within reach
+    assert later_slot(20.0, 15.0, offered, 1000, 120.0) is None     # nor before the queue would call them
+
+    def never():
+        raise AssertionError("slots are not worked out for a wait within the target")
+
+    assert later_slot(15.0, 15.0, never, 1000, 120.0) is None
+    assert later_slot(None, 15.0, never, 1000, 120.0) is None        # nobody serves it now: no offer either
+
+
+def test_the_later_slot_is_one_the_branch_offers_today_and_only_at_a_long_wait(bookings, engine, clock):
+    assert bookings.later("hk-01", "business", 15.0) is None  # nobody waiting
+    busy_business(engine, 6)
+    slot = bookings.later("hk-01", "business", 15.0)
+    assert engine.estimate_new("hk-01", "business") > 15
+    today = bookings.slots("hk-01", "business", date(2026, 11, 24))
+    assert slot == today[0] and clock.now() < slot.start <= clock.now() + 120 * 60
+    assert slot.start <= clock.now() + engine.estimate_new("hk-01", "business") * 60
+    booked = bookings.book("hk-01", "business", slot.start, PHONE)   # taken as any phone books
+    assert booked.start == slot.start
+
+
+def test_the_walk_in_takes_the_later_slot_at_the_kiosk_without_a_phone(bookings, engine, clock):
+    busy_business(engine, 6)
+    slot = bookings.later("hk-01", "business", 15.0)
+    first = bookings.book_later("hk-01", "business", slot.start, 15.0, "en", actor="kiosk1")
+    assert (first.phone, first.start, first.lang, first.status) == (None, slot.start, "en", "booked")
+    assert engine.appointment(first.code) == first
+    clock.advance((slot.start - clock.now()) - 60)
+    assert bookings.remind() == 0    # told nothing: no phone
+    ticket = bookings.check_in("hk-01", code=first.code)
+    assert ticket.channel == "appointment" and ticket.appointment == first.id
+
+
+def test_a_later_slot_no_longer_offered_is_refused(bookings, engine):
+    busy_business(engine, 6)
+    slot = bookings.later("hk-01", "business", 15.0)
+    with pytest.raises(Conflict) as refused:
+        bookings.book_later("hk-01", "business", slot.start + 15 * 60, 15.0)
+    assert refused.value.code == "slot_full"
+    with pytest.raises(Conflict):
+        bookings.book_later("hk-01", "civil", slot.start, 15.0)     # civil waits nobody: no offer

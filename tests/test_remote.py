@@ -11,9 +11,9 @@ from motcua.core.balancing import RedirectRules
 from motcua.core.clock import FakeClock
 from motcua.core.engine import QueueEngine
 from motcua.core.journeys import Journeys
-from motcua.core.model import EXPIRED, REMOTE, WAITING, WALK_IN, WINDOW_MISSED, Conflict, Invalid
+from motcua.core.model import CALLED, EXPIRED, REMOTE, WAITING, WALK_IN, WINDOW_MISSED, Conflict, Invalid
 from motcua.core.prediction import WALKED_IN, WaitRanges
-from motcua.core.remote import RemoteRules, mobile
+from motcua.core.remote import RemoteRules, mobile, set_off_in
 from motcua.store import Store
 
 from conftest import HOAN_KIEM
@@ -79,6 +79,29 @@ def test_a_short_wait_still_leaves_the_trip_and_the_grace(engine):
     ticket = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES)
     assert ticket.estimate_min == 20   # nobody before it: called as soon as it can be there
     assert ticket.window_end == MORNING + (20 + 10) * 60
+
+
+@pytest.mark.parametrize(("wait", "travel", "window_left", "expected"), [
+    (40.0, 10.0, 60.0, 25.0),    # the call 40 min away, a 10-min trip, 5 min early: set off in 25
+    (14.0, 10.0, 60.0, 0.0),     # already nearer than the trip and the lead: now
+    (80.0, 10.0, 50.0, 39.0),    # the call is later than the window: set off to arrive a minute before it ends
+    (None, 10.0, 50.0, 0.0),     # no call predicted (nobody serves it now): now
+])
+def test_a_citizen_sets_off_when_the_call_is_the_trip_and_the_lead_away(wait, travel, window_left, expected):
+    assert set_off_in(wait, travel, window_left, RemoteRules(lead_min=5.0)) == expected
+
+
+def test_the_time_to_set_off_is_made_again_as_the_queue_moves(engine, clock):
+    busy_business(engine)
+    ticket = engine.issue_remote("hk-01", "business", PHONE, rules=RULES)
+    left = (ticket.window_end - clock.now()) / 60
+    told = set_off_in(ticket.estimate_min, 5.0, left, RULES)
+    assert told == pytest.approx(ticket.estimate_min - 5.0 - RULES.lead_min)
+    # The one served takes far longer than predicted: asked again when told, the rule says to wait on.
+    clock.advance(told * 60)
+    _, wait = engine.estimate(engine.ticket(ticket.id))
+    again = set_off_in(wait, 5.0, (ticket.window_end - clock.now()) / 60, RULES)
+    assert wait > 5.0 + RULES.lead_min and again > 0
 
 
 def test_it_is_never_called_before_its_check_in_and_ranks_by_it(engine, clock):
@@ -225,6 +248,8 @@ def test_journeys_take_remote_tickets_with_the_longest_trip_offered(engine):
 def test_the_server_sweeps_windows_on_its_own(engine, clock):
     from motcua.server_main import sweep_windows
 
+    told = []
+    engine.set_off_message = lambda ticket: told.append(ticket.id) or {}
     ticket = engine.issue_remote("hk-02", "civil", PHONE, rules=RULES)
     slept = []
 
@@ -235,9 +260,10 @@ def test_the_server_sweeps_windows_on_its_own(engine, clock):
             raise StopIteration
 
     with pytest.raises(StopIteration):
-        sweep_windows(engine, 20 * 60, sleep)
+        sweep_windows(Journeys(engine, RedirectRules()), 20 * 60, sleep)
     assert slept == [1200, 1200, 1200]
     assert engine.ticket(ticket.id).status == EXPIRED   # swept at the third turn, 40 minutes on
+    assert told == [ticket.id]   # called as soon as there: told to set off at the first turn, once
 
 
 def test_its_estimate_is_made_again_at_check_in_and_the_range_learns_the_wait_from_there(engine, clock):
@@ -318,3 +344,47 @@ def test_a_walk_in_moved_on_stays_a_walk_in(engine):
     journeys = Journeys(engine, RedirectRules(max_km=50.0, max_travel_min=60.0))
     moved = journeys.redirect(engine.issue("hk-01", "civil").id, "hk-02").ticket
     assert (moved.channel, moved.phone, moved.window_end, moved.checked_in_at) == (WALK_IN, None, None, None)
+
+
+def test_the_citizen_is_told_to_set_off_once_when_the_call_is_their_trip_plus_the_lead_away(engine, clock):
+    busy_business(engine, 6)   # seven before it at one counter: a wait well beyond a 10-minute trip
+    told = []
+    engine.set_off_message = lambda ticket: told.append(ticket.id) or {"kind": "set_off", "ticket": ticket.id}
+    rules = RemoteRules(travel_min=20.0, grace_min=10.0, lead_min=5.0)
+    ticket = engine.issue_remote("hk-01", "business", PHONE, rules=rules, travel_min=10.0)
+    assert ticket.travel_min == 10.0 and ticket.set_off_at is None
+    first = engine.set_off(ticket.id, rules)
+    _, wait = engine.estimate(engine.ticket(ticket.id))
+    assert first == pytest.approx(wait - 10 - 5) and first > 1
+    assert told == [] and engine.ticket(ticket.id).set_off_at is None
+    minutes, served = first, 0
+    while minutes > 0 and served < 7:   # the queue moves: the business counter serves one after another
+        clock.advance(min(minutes, engine.mean_service_min("hk-01", "business")) * 60)
+        engine.done(next(t.id for t in engine.tickets.values() if t.counter == "6" and t.status == CALLED))
+        engine.call_next("hk-01", "6")
+        served += 1
+        minutes = engine.set_off(ticket.id, rules)
+        assert told == ([ticket.id] if minutes == 0 else [])
+    assert minutes == 0 and served < 7
+    assert told == [ticket.id] and engine.ticket(ticket.id).set_off_at == clock.now()
+    clock.advance(60)
+    assert engine.set_off(ticket.id, rules) == 0 and engine.tell_set_off(rules) == 0
+    assert told == [ticket.id]   # once per ticket
+    engine.check_in(ticket.id)
+    assert engine.set_off(ticket.id, rules) is None   # there already: nothing to tell
+
+
+def test_the_servers_sweep_tells_each_remote_ticket_whose_time_has_come(engine, clock):
+    told = []
+    engine.set_off_message = lambda ticket: told.append(ticket.number) or {}
+    near = engine.issue_remote("hk-01", "civil", PHONE, rules=RULES, travel_min=15.0)   # called as soon as there
+    busy_business(engine, 6)
+    far = engine.issue_remote("hk-01", "business", "0987654321", rules=RULES, travel_min=5.0)
+    assert engine.tell_set_off(RULES) == 1 and told == [near.number]
+    assert engine.ticket(far.id).set_off_at is None
+
+
+def test_a_trip_longer_than_any_offered_is_refused(engine):
+    with pytest.raises(Invalid) as refused:
+        engine.issue_remote("hk-01", "civil", PHONE, rules=RULES, travel_min=21.0)
+    assert refused.value.code == "bad_travel"

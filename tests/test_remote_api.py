@@ -1,6 +1,7 @@
 """Remote tickets through the API on a fake clock: nearby branches, taking one, checking in, the refusals."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -187,6 +188,37 @@ def test_the_server_tells_a_remote_ticket_its_turn_is_near_through_the_outbox(ap
         ahead = api.get(f"/tickets/{ticket['id']}").json["position"] - 1
     [row] = store.query("select key, recipient, lang from outbox")
     assert row == {"key": f"ticket:{ticket['id']}:turn_near", "recipient": PHONE, "lang": "en"}
+
+
+def test_the_server_tells_a_remote_ticket_to_set_off_once_through_the_outbox(api, clock):
+    """The trip the phone gave and [remote] lead_min (5): told when the predicted call is that far away."""
+    for _ in range(6):
+        api.issue("business")
+    ticket = remote(api, service="business", lang="en", travel_min=8).json
+    rt = api.client.application.extensions["motcua"]
+    seen = api.get(f"/tickets/{ticket['id']}").json
+    assert seen["set_off_at"] is None and seen["estimated_wait_min"] > 8 + 5
+    told = []
+    for _ in range(6):   # the business counter serves one after another until the ticket's citizen is told
+        wait = api.get(f"/tickets/{ticket['id']}").json["estimated_wait_min"]
+        told.append(rt.journeys.tell_set_off())
+        assert told[-1] == 0 if wait >= 8 + 5 + 1 else wait <= 8 + 5 and told[-1] == 1
+        if told[-1]:
+            break
+        assert api.post("/branches/hk-01/counters/6/next", "off1").status_code == 200
+        clock.advance(5 * 60)
+        api.post(f"/tickets/{api.get('/branches/hk-01/counters/6', 'off1').json['ticket']['id']}/done", "off1")
+    assert told[0] == 0 and told[-1] == 1 and rt.journeys.tell_set_off() == 0
+    [row] = rt.store.query("select key, recipient, lang, texts from outbox where kind = 'set_off'")
+    assert (row["key"], row["recipient"], row["lang"]) == (f"ticket:{ticket['id']}:set_off", PHONE, "en")
+    assert "set off" in json.loads(row["texts"])["en"] and "lên đường" in json.loads(row["texts"])["vi"]
+    assert api.get(f"/tickets/{ticket['id']}").json["set_off_at"] is not None
+
+
+@pytest.mark.parametrize("travel", [-1, 10_000, "far"])
+def test_a_trip_the_phone_cannot_have_is_refused(api, travel):
+    answer = remote(api, travel_min=travel)
+    assert answer.status_code == 400 and answer.json["error"]["code"] in ("bad_travel", "wrong_type", "bad_value")
 
 
 def crowded_ticket(api) -> dict:

@@ -81,7 +81,7 @@ def problem_text(page) -> str:
     return page.locator("#problem").inner_text()
 
 
-def finish(page, server, name: str, branch: str) -> dict:
+def finish(page, server, name: str, branch: str, told: bool = False) -> dict:
     """The ticket shown, checked against the server's own view of it, then its phone page."""
     page.wait_for_selector("#ticket-step:not([hidden])")
     ticket_id = page.locator("#follow").get_attribute("href").removeprefix("/t/")
@@ -101,14 +101,29 @@ def finish(page, server, name: str, branch: str) -> dict:
     assert first_line("phone.arrive_check_in", number=ticket["number"]) in arrival.inner_text()
     check(page)
     screenshot(page, f"remote-{name}-6-phone-page")
+    if told:   # a lead longer than the wait: the server's next sweep tells the citizen to set off, the page says it
+        page.wait_for_selector("#arrival .set-off", timeout=15000)
+        assert first_line("phone.set_off_now") in arrival.inner_text()
+        assert requests.get(f"{server.api}/tickets/{ticket_id}", timeout=10).json()["set_off_at"] is not None
+        screenshot(page, f"remote-{name}-7-set-off")
     # Checked in at the kiosk: the page, following the ticket live, stops asking the citizen to come.
     assert server.post(f"/branches/{branch}/tickets/{ticket['number']}/check-in", f"kiosk{branch[-1]}").ok
     arrival.wait_for(state="hidden", timeout=10000)
     return ticket
 
 
+@pytest.fixture
+def telling_server(tmp_path, real_template):
+    """A server that tells a remote ticket's citizen to set off an hour before the predicted call (so at once),
+    sweeping every second."""
+    srv = make_server(tmp_path, real_template, "[remote]\nlead_min = 60\nsweep_s = 1\n")
+    yield srv
+    srv.kill()
+
+
 @pytest.mark.parametrize("width, height", SIZES)
-def test_a_citizen_near_a_branch_takes_a_remote_ticket(fresh_server, citizen, width, height):
+def test_a_citizen_near_a_branch_takes_a_remote_ticket(telling_server, citizen, width, height):
+    fresh_server = telling_server
     page = citizen(width, height, located=True)
     name = f"located-{width}x{height}"
     start(page, fresh_server, name)
@@ -136,7 +151,7 @@ def test_a_citizen_near_a_branch_takes_a_remote_ticket(fresh_server, citizen, wi
     assert page.locator("input[name=lang]:checked").get_attribute("value") == "vi"
     page.locator("label.lang", has_text="English").click()
     take(page, "0912 345 678")
-    ticket = finish(page, fresh_server, name, first["branch"])
+    ticket = finish(page, fresh_server, name, first["branch"], told=True)
     with sqlite3.connect(fresh_server.db) as db:
         assert db.execute("SELECT lang FROM tickets WHERE id = ?", (ticket["id"],)).fetchone() == ("en",)
 

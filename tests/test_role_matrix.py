@@ -64,6 +64,9 @@ MATRIX = {
     "POST /appointments/{code}/cancel":             "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /appointments/{code}/move":               "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
     "POST /branches/{b}/appointments/check-in":     "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    # A kiosk offers a walk-in over the target a later slot, and books it (409 slot_full: none offered now).
+    "GET /branches/{b}/later-slot":                 "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
+    "POST /branches/{b}/later-slot":                "401/401  ok/403    403/403   ok/403    ok/403    ok/ok",
     # The code at a branch's door: its managers fetch it (and print or show its QR code).
     # A waiting ticket's holder takes the branch its page offers, with the ticket's code (409: none offered now).
     "POST /tickets/{ticket_id}/move":               "ok/ok    ok/ok     ok/ok     ok/ok     ok/ok     ok/ok",
@@ -276,6 +279,11 @@ class Caller:
         method, template = op.split(" ")
         if template.startswith("/admin/"):
             return self.admin_request(method, template, branch)
+        if template.endswith("/later-slot"):
+            path = template.replace("{b}", branch)
+            if method == "GET":
+                return method, path + "?service=civil", None
+            return method, path, {"service": "civil", "start": "2026-11-24T10:00:00+07:00"}
         if "/appointments" in template or template.endswith("/slots"):
             return self.appointment_request(template, branch)
         ticket = self.ticket(branch) if "{ticket_id}" in template or "{number}" in template else None

@@ -11,6 +11,8 @@ import pytest
 
 from motcua.core import scenario
 from motcua.core.balancing import distance_km
+from motcua.core import simulator
+from motcua.core.model import APPOINTMENT
 from motcua.core.simulator import TRACE_COLUMNS, CityDay
 
 from conftest import HOAN_KIEM
@@ -172,6 +174,43 @@ def test_remote_tickets_are_taken_before_the_trip_and_waited_for_from_check_in(t
     rows = list(csv.DictReader(trace.open(encoding="utf-8")))
     assert sum(r["channel"] == "remote" for r in rows) == len(remote)
     assert sum(r["checked_in_min"] != "" for r in rows) == len(came)
+
+
+def test_remote_citizens_set_off_when_told_and_are_called_soon_after_checking_in():
+    # The set-off rule (motcua.core.remote.set_off_in) against setting off at the call predicted when the
+    # ticket was taken: on these days 89% of remote citizens were called within 15 minutes of checking in.
+    data = scenario.load(HOAN_KIEM)
+    came = []
+    for seed in (1, 2, 3):
+        day = CityDay(data, "balance+realloc", seed=seed, appointment_share=0.3, remote_share=0.2).run()
+        for citizen in (c for c in day.citizens if c.channel == "remote" and c.came):
+            ticket = next(t for t, c in day.by_ticket.items() if c is citizen)
+            told = day.engine.ticket(ticket)
+            assert citizen.checked_in_min <= (told.window_end - day.t0) / 60   # inside its window
+            # The server told the phone (QueueEngine.set_off) with the trip it gave, and the citizen went then.
+            assert told.travel_min == citizen.travel_min and told.set_off_at is not None
+            assert citizen.checked_in_min == pytest.approx((told.set_off_at - day.t0) / 60 + citizen.travel_min)
+            came.append(citizen)
+    assert sum(c.wait_min <= 15 for c in came) / len(came) > 0.94
+
+
+def test_walk_ins_offered_a_later_slot_at_the_peak_take_some_at_the_kiosk(monkeypatch):
+    # What the offer does to the figure is measured, not held here: with the server's set-off (seeds 1-6 on
+    # hoan-kiem, 89.6% with it, 90.1% without) it is within a day's noise (README, "Simulating a city day").
+    data = scenario.load(HOAN_KIEM)
+    shares = dict(appointment_share=0.3, remote_share=0.2)
+    day = CityDay(data, "balance+realloc", seed=4, **shares).run()
+    later = [c for c in day.citizens if c.channel == APPOINTMENT and c not in day.bookers]
+    assert later and all(not c.priority and c.checked_in_min > c.arrived_min for c in later)
+    assert all(c.started_min >= c.checked_in_min - 1e-9 for c in later)
+    # Booked at the kiosk, without a phone (a taker back past the grace waits as a walk-in: not in `later`).
+    kiosk_booked = [a for a in day.engine.appointments.values() if a.phone is None]
+    assert len(kiosk_booked) >= len(later)
+    monkeypatch.setattr(simulator, "LATER_SLOT_ACCEPTANCE", 0.0)
+    declined = CityDay(data, "balance+realloc", seed=4, **shares).run()
+    assert not [c for c in declined.citizens if c.channel == APPOINTMENT and c not in declined.bookers]
+    today = CityDay(data, "balance+realloc", seed=4).run()
+    assert not any(c.channel == APPOINTMENT for c in today.citizens)
 
 
 @pytest.mark.parametrize("share", ["1.5", "-0.1", "lots"])

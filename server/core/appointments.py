@@ -24,6 +24,10 @@ The rules, written down (README, "Decisions written down"):
   all of it), and rank from their start like anyone there then, so a walk-in never waits behind
   work that was not free capacity: walk-ins wait no longer than without appointments, as long as the
   forecast holds (the simulator measures it, README).
+- A later slot at the peak (`later_slot`). A walk-in whose predicted wait at the kiosk is over the
+  target is offered, instead of the queue, the first slot the branch offers that starts within
+  `reach_min` and no later than the queue would call them (so taking it costs them nothing as
+  predicted); one who takes it books it as any phone would and comes back for it.
 - One active (booked or checked-in) appointment per phone, service and day, in the whole network.
   The appointment keeps the phone and, if given, a salted digest of the citizen's ID number, so
   the kiosk can check its holder in by the number without the database holding it.
@@ -68,6 +72,7 @@ class AppointmentRules:
     early_min: float = 15.0    # a holder may check in this long before the slot starts
     grace_min: float = 10.0    # and up to this long after it to be called as booked
     reminder_min: float = 60.0  # the holder's phone is reminded this long before the slot (0: never)
+    later_reach_min: float = 120.0  # a kiosk offers a walk-in over the target a slot starting within this (0: none)
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class Appointment:
     service: str
     day: str
     start: float
-    phone: str
+    phone: str | None                  # None: booked at a kiosk (a later slot), told nothing, moved by nobody
     lang: str = "vi"
     status: str = BOOKED
     created_at: float = 0.0
@@ -195,6 +200,8 @@ class EngineAppointments:
         self._codes[new.code] = new.id
         self._at_branch[new.branch][new.id] = None
         key = (new.phone, new.service, new.day)
+        if new.phone is None:   # booked at a kiosk: one per phone does not apply
+            return
         if new.status in ACTIVE:
             self._holders[key] = new.id
         elif self._holders.get(key) == new.id:
@@ -264,11 +271,11 @@ class EngineAppointments:
 
     # ---- operations ------------------------------------------------------------------------
 
-    def book(self, branch_id: str, service_id: str, start: float, phone: str, id_number: str | None,
+    def book(self, branch_id: str, service_id: str, start: float, phone: str | None, id_number: str | None,
              lang: str, rates: HourlyRates, rules: AppointmentRules, actor: str | None = None) -> Appointment:
         """An appointment in an offered slot (else 409 slot_full); a phone with one for the service that
-        day is refused (appointment_held)."""
-        phone = mobile(phone)
+        day is refused (appointment_held). phone None: booked at the kiosk (a later slot, Bookings.book_later)."""
+        phone = mobile(phone) if phone is not None else None
         digest = id_digest(citizen_id(id_number)) if id_number is not None else None
         with self.operating(branch_id):
             day = self._offered(branch_id, service_id, start, rates, rules)
@@ -358,7 +365,7 @@ class EngineAppointments:
         for branch_id in self.branch_ids():
             with self.operating(branch_id):
                 due = [a for a in self._of_branch(branch_id) if a.status == BOOKED and a.reminded_at is None
-                       and a.start - rules.reminder_min * 60 <= now < a.start]
+                       and a.phone is not None and a.start - rules.reminder_min * 60 <= now < a.start]
                 if due:
                     self._commit(Change(appointments=[a.replace(reminded_at=now) for a in due],
                                         messages=[message(a) for a in due]))
@@ -410,6 +417,16 @@ class EngineAppointments:
         return found[0]
 
 
+def later_slot(wait_min: float | None, target_min: float, offered: Callable[[], Sequence[Slot]], now: float,
+               reach_min: float) -> Slot | None:
+    """The slot a kiosk offers a walk-in predicted to wait `wait_min` (None: no later slot): the first of
+    `offered()` (by start) that starts within reach_min of now and no later than the predicted call, when
+    the wait is over target_min."""
+    if wait_min is None or wait_min <= target_min:
+        return None
+    return next((slot for slot in offered() if slot.start - now <= min(reach_min, wait_min) * 60), None)
+
+
 class Bookings:
     """Appointments as the routes and the simulator ask for them: the engine's, under one set of
     rules, with each branch's walk-ins forecast by `forecast`."""
@@ -425,7 +442,26 @@ class Bookings:
         self.engine.branch(branch_id)
         return self.engine.slots(branch_id, service_id, day, self.forecast(branch_id, day), self.rules)
 
-    def book(self, branch_id: str, service_id: str, start: float, phone: str, id_number: str | None = None,
+    def later(self, branch_id: str, service_id: str, target_min: float) -> Slot | None:
+        """The later slot today a kiosk offers a walk-in taking a ticket now (later_slot, within the rules'
+        later_reach_min), or None."""
+        self.engine.branch(branch_id)
+        self.engine.service(service_id)
+        now = self.engine.clock.now()
+        day = date.fromisoformat(self.engine.local.day(now))
+        return later_slot(self.engine.estimate_new(branch_id, service_id), target_min,
+                          lambda: self.slots(branch_id, service_id, day), now, self.rules.later_reach_min)
+
+    def book_later(self, branch_id: str, service_id: str, start: float, target_min: float, lang: str = "vi",
+                   actor: str | None = None) -> Appointment:
+        """The walk-in at the kiosk takes the later slot it was offered (starting at `start`): booked without a
+        phone, its code printed; 409 slot_full when that slot is no longer the one offered now."""
+        slot = self.later(branch_id, service_id, target_min)
+        if slot is None or slot.start != start:
+            raise Conflict("this slot is no longer offered: take a ticket", "slot_full")
+        return self.book(branch_id, service_id, start, None, None, lang, actor)
+
+    def book(self, branch_id: str, service_id: str, start: float, phone: str | None, id_number: str | None = None,
              lang: str = "vi", actor: str | None = None) -> Appointment:
         self.engine.branch(branch_id)
         rates = self.forecast(branch_id, date.fromisoformat(self.engine.local.day(start)))

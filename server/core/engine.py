@@ -36,7 +36,7 @@ from .readmodels import (
     BranchDay, BranchSetup, BranchState, CityRow, CounterLine, DayRecord, KioskProblem, Network, ServiceLine,
     StaffState, TicketState,
 )
-from .remote import RemoteRules, mobile, window_end
+from .remote import RemoteRules, mobile, set_off_in, window_end
 from .routing import ServiceQueue, awaiting_check_in, pick_next, rank
 from .staffing import Advice, HourlyRates, StaffingRules, advise
 from .text import check_text
@@ -153,6 +153,8 @@ class QueueEngine(EngineAppointments):
         self.listeners: list[Callable[[Change], None]] = []
         # Tells phones their turn is near, in the call's change (motcua.core.notices); None: nobody is told.
         self.near_turn: notices.NearTurn | None = None
+        # The outbox row telling a remote ticket's phone to set off (motcua.notify.Notifier.set_off); None: not told.
+        self.set_off_message: Callable[[Ticket], dict] | None = None
         # Raised by every committed change: a page that hears states out of order keeps the newest. It
         # starts at the clock's milliseconds, so a restarted server's states still count as newer
         # (unless the last process averaged over a thousand changes a second).
@@ -490,11 +492,15 @@ class QueueEngine(EngineAppointments):
             return ticket
 
     def issue_remote(self, branch_id: str, service_id: str, phone: str, lang: str = "vi",
-                     rules: RemoteRules = RemoteRules(), actor: str | None = None) -> Ticket:
+                     rules: RemoteRules = RemoteRules(), actor: str | None = None,
+                     travel_min: float | None = None) -> Ticket:
         """A remote ticket (motcua.core.remote): in the queue at once as a ticket on its way, expected
         after `rules.travel_min`, called only once checked in, gone at its window's end if not. A
-        phone holding an active remote ticket for the service is refused (remote_ticket_held) with it."""
+        phone holding an active remote ticket for the service is refused (remote_ticket_held) with it.
+        travel_min: the citizen's trip as the phone knows it (when to set off; None: the longest offered)."""
         phone = mobile(phone)
+        if travel_min is not None and not 0 <= travel_min <= rules.travel_min:
+            raise Invalid(f"travel_min must be between 0 and {rules.travel_min:g}", "bad_travel")
         with self.operating(branch_id):
             service, now = self._issuing(branch_id, service_id)
             with self._remote_lock:
@@ -506,7 +512,7 @@ class QueueEngine(EngineAppointments):
                 ticket = self._new_ticket(branch_id, service, False, lang, now, due_at=now + rules.travel_min * 60)
                 if ticket.estimate_min is None:
                     raise Conflict(f"no open counter serves {service_id!r} at {branch_id} today", "not_served")
-                ticket = ticket.replace(channel=REMOTE, phone=phone,
+                ticket = ticket.replace(channel=REMOTE, phone=phone, travel_min=travel_min,
                                         window_end=window_end(now, ticket.estimate_min, rules))
                 self._commit(Change(tickets=[ticket], events=[self._event(None, ticket, actor)]))
                 return ticket
@@ -534,6 +540,46 @@ class QueueEngine(EngineAppointments):
             with self.operating(branch_id):
                 gone += self._expire_windows(self._books[branch_id])
         return gone
+
+    def set_off(self, ticket_id: str, rules: RemoteRules = RemoteRules()) -> float | None:
+        """Minutes until a remote ticket's citizen should set off (motcua.core.remote.set_off_in), the call
+        predicted now: at 0 they are told, once (set_off_at, and the phone's message in the same change).
+        None for a ticket that waits for no citizen on the way (checked in, called, gone, or not remote)."""
+        branch_id = self._branch_of(ticket_id)
+        with self.operating(branch_id):
+            book = self._books[branch_id]
+            self._expire_windows(book)
+            return self._set_off(book, self.ticket(ticket_id), rules)
+
+    def tell_set_off(self, rules: RemoteRules = RemoteRules()) -> int:
+        """Tell every remote ticket's citizen whose time has come to set off (the server's sweep): how many."""
+        told = 0
+        for branch_id in self.branch_ids():
+            with self.operating(branch_id):
+                book = self._books[branch_id]
+                self._expire_windows(book)
+                for ticket in [self.tickets[t] for t in list(book.windows)]:
+                    if ticket.set_off_at is None and self._set_off(book, ticket, rules) == 0:
+                        told += 1
+        return told
+
+    def _set_off(self, book: BranchBook, ticket: Ticket, rules: RemoteRules) -> float | None:
+        """set_off() at the branch, held."""
+        if ticket.id not in book.windows:
+            return None
+        if ticket.set_off_at is not None:
+            return 0.0
+        now = self.clock.now()
+        wait = self._schedule(book).wait_of(ticket.id, now)
+        travel = rules.travel_min if ticket.travel_min is None else ticket.travel_min
+        minutes = set_off_in(wait, travel, (ticket.window_end - now) / 60, rules)
+        if minutes > 0:
+            return minutes
+        told = ticket.replace(set_off_at=now)
+        message = self.set_off_message
+        self._commit(Change(tickets=[told], messages=[message(told)] if message is not None and told.phone else [],
+                            events=[Event(told.id, told.branch, WAITING, WAITING, now, None, None, "set_off")]))
+        return 0.0
 
     def call_next(self, branch_id: str, counter_id: str, actor: str | None = None) -> Ticket | None:
         """Call the best-ranked ticket callable now among the counter's services, or None (a free

@@ -66,7 +66,8 @@ class Journeys:
     """Issuing with offers, redirecting and checking in, over one engine and its redirect rules."""
 
     def __init__(self, engine: QueueEngine, rules: RedirectRules, grace_min: float = RemoteRules.grace_min,
-                 door_secret: bytes | None = None, offer_saving_min: float = RemoteRules.min_saving_min) -> None:
+                 door_secret: bytes | None = None, offer_saving_min: float = RemoteRules.min_saving_min,
+                 lead_min: float = RemoteRules.lead_min) -> None:
         self.engine = engine
         self.rules = rules
         # What a waiting ticket is offered (offer()): the redirect's trips, with the [remote] saving.
@@ -74,7 +75,7 @@ class Journeys:
         # What the doors' codes are made under (motcua.core.remote.door_code); none given: this process's own.
         self.door_secret = door_secret or secrets.token_bytes(32)
         # A remote ticket's citizen may come from as far as any branch is offered (motcua.core.remote).
-        self.remote = RemoteRules(rules.max_travel_min, grace_min, offer_saving_min)
+        self.remote = RemoteRules(rules.max_travel_min, grace_min, offer_saving_min, lead_min)
 
     def nearby(self, lat: float, lon: float, service_id: str) -> list[Alternative]:
         """The branches a citizen at (lat, lon) can reach that serve the service today, soonest called first."""
@@ -82,9 +83,18 @@ class Journeys:
         return nearby(self.engine.published(), lat, lon, service_id, self.rules)
 
     def issue_remote(self, branch_id: str, service_id: str, phone: str, lang: str = "vi",
-                     actor: str | None = None) -> Ticket:
-        """A remote ticket at the branch, with its arrival window (motcua.core.remote)."""
-        return self.engine.issue_remote(branch_id, service_id, phone, lang, self.remote, actor)
+                     actor: str | None = None, travel_min: float | None = None) -> Ticket:
+        """A remote ticket at the branch, with its arrival window (motcua.core.remote); travel_min: the citizen's
+        trip as the phone knows it (None: the longest offered)."""
+        return self.engine.issue_remote(branch_id, service_id, phone, lang, self.remote, actor, travel_min)
+
+    def set_off(self, ticket_id: str) -> float | None:
+        """Minutes until the remote ticket's citizen should set off, told at 0 (QueueEngine.set_off)."""
+        return self.engine.set_off(ticket_id, self.remote)
+
+    def tell_set_off(self) -> int:
+        """Tell every remote ticket's citizen whose time has come to set off (the server's sweep)."""
+        return self.engine.tell_set_off(self.remote)
 
     def issue(self, branch_id: str, service_id: str, priority: bool = False, lang: str = "vi",
               actor: str | None = None) -> Issued:

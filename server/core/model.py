@@ -132,6 +132,8 @@ class Ticket:
     window_end: float | None = None     # a remote ticket leaves the queue if not checked in by then
     checked_in_at: float | None = None  # when a remote ticket's citizen checked in at the branch
     appointment: str | None = None      # the id of the appointment whose check-in gave the ticket
+    travel_min: float | None = None     # a remote ticket: its citizen's trip, as the phone gave it (None: the longest)
+    set_off_at: float | None = None     # a remote ticket: when its citizen was told to set off (motcua.core.remote)
 
     def replace(self, **changes) -> "Ticket":
         return dataclasses.replace(self, **changes)

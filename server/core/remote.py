@@ -13,6 +13,10 @@ The rule, written down (README, "Decisions written down"):
   A ticket not checked in by then leaves the queue: it ends `expired` with a `window_missed` event,
   at the branch's next operation or the server's sweep (QueueEngine.expire_windows), whichever
   comes first.
+- When to set off (`set_off_in`): a citizen `travel_min` from the branch is told to set off once the
+  call predicted now, made again as the queue moves, is their trip plus `lead_min` away, and at the
+  latest so as to arrive a minute before the window ends; not at the call predicted when the ticket
+  was taken, which the queue's morning proves too early as often as not.
 - One active (waiting, called or serving) remote ticket per phone and service, in the whole network:
   a second is refused with the first. An officer may still send another of the phone's tickets on to
   that service (a transfer): the phone then holds both, and neither is lost.
@@ -38,6 +42,7 @@ from .model import Invalid, WrongCode
 _MOBILE = re.compile(r"(?:\+?84|0)([35789]\d{8})")
 _SEPARATORS = re.compile(r"[\s.\-()]")
 DOOR_CODE_BYTES = 9   # 72 bits of the HMAC, 12 URL-safe characters
+WINDOW_MARGIN_MIN = 1.0   # a citizen told to set off late still arrives this long before the window ends
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class RemoteRules:
     grace_min: float = 10.0
     # A waiting ticket's phone page is offered another branch that would call it this much sooner after travel.
     min_saving_min: float = 10.0
+    # A citizen is told to set off when the predicted call is their trip plus this much away.
+    lead_min: float = 5.0
 
 
 def mobile(text: object) -> str:
@@ -63,6 +70,15 @@ def mobile(text: object) -> str:
 def window_end(now: float, wait_min: float, rules: RemoteRules) -> float:
     """When a remote ticket taken at `now`, called in `wait_min` as predicted, must be checked in by."""
     return now + (max(wait_min, rules.travel_min) + rules.grace_min) * 60
+
+
+def set_off_in(wait_min: float | None, travel_min: float, window_left_min: float, rules: RemoteRules) -> float:
+    """Minutes from now until a remote ticket's citizen, `travel_min` from its branch, should set off (0: now),
+    its call predicted `wait_min` from now (None: unknown, so now) and its window ending `window_left_min` from now."""
+    if wait_min is None:
+        return 0.0
+    by_window = window_left_min - travel_min - WINDOW_MARGIN_MIN
+    return max(0.0, min(wait_min - travel_min - rules.lead_min, by_window))
 
 
 def door_code(secret: bytes, branch_id: str, day: str) -> str:

@@ -15,10 +15,11 @@ their own, whether they take a remote ticket (probability F; priority citizens n
 served first at the door) and whether they would then never come (REMOTE_NEVER_COME). One who
 does takes it at the minute they would otherwise have arrived (the day's demand keeps its shape),
 from where their origin branch stands: under a balancing policy at the branch `nearby` ranks first
-(travel plus wait), else at the origin. They leave so as to arrive REMOTE_EARLY_MIN before the call
-the ticket predicts, never before the trip allows (arrival = take + max(travel, predicted wait −
-REMOTE_EARLY_MIN), always inside the window), and check in on arriving; their wait runs from the
-check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
+(travel plus wait), else at the origin. They set off when the server's rule tells them
+(motcua.core.remote.set_off_in: the call predicted now is their trip, which their phone gave with the
+ticket, plus the rule's lead_min away, at the latest so as to arrive inside the window), the server's
+sweep telling their phone (QueueEngine.set_off) and looking again when the rule says, at most every
+REMOTE_ASK_EVERY_MIN, and they check in on arriving; their wait runs from the check-in. One who never comes is left out of the figures; their ticket leaves the queue at its
 window's end. A branch that cannot take a remote ticket then (no open counter serves it) sees the
 citizen walk in.
 
@@ -34,6 +35,14 @@ walk in as planned. A holder comes between APPOINTMENT_SPREAD_MIN before and aft
 (never before the branch opens), checks in at the kiosk and waits from the check-in; a share
 APPOINTMENT_LATE comes past the grace (up to APPOINTMENT_LATE_MIN after it) and is a walk-in from
 the check-in; a share APPOINTMENT_NEVER never comes and is left out of the figures.
+
+A later slot at the kiosk (with `--appointment-share` above 0: the slot rules run), the model written
+down: a walk-in (not priority) whose predicted wait at their origin is over the target is offered
+the first slot the branch offers within the rules' later_reach_min that starts no later than the
+predicted call (motcua.core.appointments.later_slot, the server's rule); they take it with
+probability LATER_SLOT_ACCEPTANCE (a stream of their own), book it at the kiosk (Bookings.book_later), come back up
+to APPOINTMENT_SPREAD_MIN after its start and check in; their wait runs from that check-in (the
+channel `appointment`), as a booker's does. One who does not take it takes a ticket as before.
 """
 from __future__ import annotations
 
@@ -61,13 +70,14 @@ REALLOC_EVERY_MIN = 30.0
 TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "arrived_min", "travel_min",
                  "redirected", "predicted_wait_min", "counter", "started_min", "ended_min", "channel",
                  "checked_in_min")
-REMOTE_EARLY_MIN = 5.0     # a remote ticket's citizen means to be there this long before the predicted call
+REMOTE_ASK_EVERY_MIN = 0.5  # the server's sweep looks at a remote ticket at most this often ([remote] sweep_s)
 REMOTE_NEVER_COME = 0.05   # the share of remote tickets whose citizen never comes
 APPOINTMENT_SHIFT_MIN = 120.0   # how far from the slot they want a booking citizen takes another
 APPOINTMENT_SPREAD_MIN = 5.0    # holders come within this of their slot's start, before or after
 APPOINTMENT_LATE = 0.05         # the share of holders who come past the grace
 APPOINTMENT_LATE_MIN = 15.0     # ... up to this long past it
 APPOINTMENT_NEVER = 0.05        # the share of holders who never come
+LATER_SLOT_ACCEPTANCE = 0.3     # the share of walk-ins offered a later slot at the kiosk who take it
 
 
 @dataclass
@@ -168,6 +178,8 @@ class CityDay:
         self.citizens = generate_citizens(data, self.seed)
         booking = random.Random(self.seed * 15485863 + 5)  # nosec B311  # who books ahead and how they come, seeded
         self.booking = booking
+        self.later_slots = appointment_share > 0
+        self.later = random.Random(self.seed * 32452843 + 7)  # nosec B311  # who takes a later slot, seeded
         self.bookers = [c for c in self.citizens if booking.random() < appointment_share and not c.priority]
         booked = {c.id for c in self.bookers}
         remote = random.Random(self.seed * 104729 + 3)  # nosec B311  # who takes a remote ticket, seeded
@@ -224,6 +236,8 @@ class CityDay:
         """A ticket at the kiosk; the best branch offered taken or not, as the citizen decides."""
         if citizen.id in self.remote and self._take_remote(t, citizen):
             return
+        if self.later_slots and not citizen.priority and self._take_later_slot(t, citizen):
+            return
         issued = self.journeys.issue(citizen.origin, citizen.service, citizen.priority)
         ticket = issued.ticket
         if issued.alternatives and self.decide.random() < self.acceptance:
@@ -240,6 +254,21 @@ class CityDay:
         if not citizen.redirected:
             self._dispatch(t, ticket.branch)
 
+    def _take_later_slot(self, t: float, citizen: Citizen) -> bool:
+        """A walk-in offered a later slot at the kiosk (motcua.core.appointments.later_slot) takes it, or not,
+        as the citizen decides (the model in the module's docstring); True if they took it."""
+        target = self.data.get("target_wait_min", 15)
+        slot = self.bookings.later(citizen.origin, citizen.service, target)
+        if slot is None:
+            return False
+        takes, back = self.later.random() < LATER_SLOT_ACCEPTANCE, self.later.uniform(0, APPOINTMENT_SPREAD_MIN)
+        if not takes:
+            return False
+        appointment = self.bookings.book_later(citizen.origin, citizen.service, slot.start, target)
+        citizen.channel = APPOINTMENT
+        self._at((slot.start - self.t0) / 60 + back, self._check_in_appointment, (citizen, appointment.code))
+        return True
+
     def _take_remote(self, t: float, citizen: Citizen) -> bool:
         """A remote ticket taken before the trip (the model in the module's docstring); False if refused."""
         branch, travel = citizen.origin, 0.0
@@ -249,17 +278,28 @@ class CityDay:
             if best:
                 branch, travel = best[0].branch, best[0].travel_min
         try:
-            ticket = self.journeys.issue_remote(branch, citizen.service, f"09{citizen.id:08d}")
+            ticket = self.journeys.issue_remote(branch, citizen.service, f"09{citizen.id:08d}", travel_min=travel)
         except Conflict:
             citizen.came = True
             return False
         citizen.channel, citizen.branch, citizen.travel_min = REMOTE, branch, travel
         citizen.redirected = branch != citizen.origin
-        on_the_way = max(travel, ticket.estimate_min - REMOTE_EARLY_MIN)
         self.by_ticket[ticket.id] = citizen
         if citizen.came:
-            self._at(t + on_the_way, self._check_in, ticket.id)
+            self._set_off(t, ticket.id)
         return True
+
+    def _set_off(self, t: float, ticket_id: str) -> None:
+        """The server's sweep looks at the ticket (Journeys.set_off, which tells its phone when the time has
+        come): told, the citizen goes now; not yet, the sweep looks again when it says, at most every
+        REMOTE_ASK_EVERY_MIN (the queue may have moved by then)."""
+        later = self.journeys.set_off(ticket_id)
+        if later is None:   # its window has ended: the citizen was never told
+            return
+        if later > 0:
+            self._at(t + max(later, REMOTE_ASK_EVERY_MIN), self._set_off, ticket_id)
+        else:
+            self._at(t + self.by_ticket[ticket_id].travel_min, self._check_in, ticket_id)
 
     def _book_ahead(self) -> dict[int, str]:
         """The bookers book before the branch opens (the model in the module's docstring): the codes of

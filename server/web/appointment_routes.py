@@ -9,15 +9,16 @@ from flask import Blueprint, current_app, jsonify
 from motcua.core.appointments import Appointment
 from . import schemas, throttle
 from .appointment_schemas import (
-    Appointment as AppointmentAnswer, AppointmentCheckIn, HolderPhone, MoveAppointment, NewAppointment, Slot,
-    SlotsQuery,
+    Appointment as AppointmentAnswer, AppointmentCheckIn, HolderPhone, LaterSlotOffer, LaterSlotQuery,
+    MoveAppointment, NewAppointment, Slot, SlotsQuery, TakeLaterSlot,
 )
 from .bodies import json_body, query_args
 from .guards import at_branch, caller, kiosk
+from .advice import staffing_rules
 from .openapi import operation
 from .remote_routes import json_only
 from .runtime import runtime
-from .views import ticket_view
+from .views import round_min, ticket_view
 
 bp = Blueprint("appointments", __name__, url_prefix="/api/v1")
 APPOINTMENT_LIMITS = "motcua.appointment_limits"
@@ -119,3 +120,36 @@ def check_in_appointment(b):
     body = json_body()
     ticket = runtime().bookings.check_in(b, body.code, body.id_number, actor=caller().actor)
     return jsonify(ticket_view(runtime().engine, ticket.id)), 201
+
+
+LATER = ("A walk-in whose predicted wait is over [staffing] target_wait_min is offered the first slot of today the "
+         "branch offers that starts within [appointments] later_reach_min and no later than the queue would call "
+         "them, so taking it costs them nothing as predicted (README, Appointments). ")
+
+
+@bp.get("/branches/<b>/later-slot")
+@operation("a kiosk of the branch asks, before issuing a ticket, whether to offer the walk-in a later slot instead of "
+           "the queue. " + LATER, LaterSlotOffer, query=LaterSlotQuery, caller=kiosk(at_branch))
+def later_slot(b):
+    rt = runtime()
+    rt.engine.branch(b)
+    service = query_args().service
+    slot = rt.bookings.later(b, service, staffing_rules(rt.config).target_wait_min)
+    local = rt.engine.local
+    return jsonify({"slot": None if slot is None else {"start": local.iso(slot.start), "end": local.iso(slot.end),
+                                                       "free": slot.free},
+                    "estimated_wait_min": round_min(rt.engine.estimate_new(b, service))})
+
+
+@bp.post("/branches/<b>/later-slot")
+@operation("the walk-in at the kiosk takes the later slot offered (the body as application/json): 201 with the "
+           "appointment, booked without a phone, whose code the kiosk prints; the holder checks in with it as any "
+           "holder. A slot that is no longer the one offered now is 409 slot_full. " + LATER, AppointmentAnswer,
+           status=201, body=TakeLaterSlot, caller=kiosk(at_branch), conflict=True)
+def take_later_slot(b):
+    rt = runtime()
+    rt.engine.branch(b)
+    body = json_body()
+    booked = rt.bookings.book_later(b, body.service, epoch(body.start), staffing_rules(rt.config).target_wait_min,
+                                    body.lang, actor=caller().actor)
+    return jsonify(appointment_view(booked)), 201

@@ -71,3 +71,19 @@ class Appointment(Answer):
     called_as_booked_until: dt.datetime = Field(description="checked in later, the holder is a walk-in from the "
                                                             "check-in")
 
+
+
+class LaterSlotQuery(BaseModel):
+    service: str = Field(min_length=1, description="the service the walk-in is taking a ticket for")
+
+
+class LaterSlotOffer(Answer):
+    slot: Slot | None = Field(description="the slot offered instead of the queue (null: none, take a ticket)")
+    estimated_wait_min: int | None = Field(description="the wait a ticket taken now is predicted")
+
+
+class TakeLaterSlot(Body):
+    service: str
+    start: dt.datetime = Field(strict=False, description="the offered slot's start, as GET /branches/{b}/later-slot "
+                                                         "gave it")
+    lang: Language = "vi"

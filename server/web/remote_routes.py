@@ -62,7 +62,9 @@ def nearby():
            "and is called only once checked in at the branch (a kiosk, by its number; the phone at the door's QR "
            "code); not checked in by window_end (the predicted call or the longest trip, whichever is later, plus "
            "[remote] grace_min) it leaves the queue. One active remote ticket per phone and service: a second is "
-           "409 remote_ticket_held with the first in details. The ticket keeps the phone and nothing else. " + LIMITED,
+           "409 remote_ticket_held with the first in details. The ticket keeps the phone and nothing else. Its phone is "
+           "told to set off once (the outbox; set_off_at on its page) when the predicted call is the citizen's trip "
+           "(travel_min, else the longest) plus [remote] lead_min away. " + LIMITED,
            RemoteTicket, status=201, body=NewRemoteTicket, conflict=True, errors=(404, 415, 429))
 def issue_remote(b):
     with current_app.extensions[REMOTE_LIMITS]:
@@ -70,7 +72,7 @@ def issue_remote(b):
         rt.engine.branch(b)
         json_only()
         body = json_body()
-        ticket = rt.journeys.issue_remote(b, body.service, body.phone, body.lang)
+        ticket = rt.journeys.issue_remote(b, body.service, body.phone, body.lang, travel_min=body.travel_min)
         view = ticket_view(rt.engine, ticket.id)
         return jsonify({**{k: view[k] for k in ("id", "number", "branch", "service", "status", "issued_at", "due_at",
                                                "position", "rating_code")},

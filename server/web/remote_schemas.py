@@ -31,6 +31,9 @@ class NewRemoteTicket(Body):
     service: str
     phone: str = Field(max_length=20, description=PHONE)
     lang: Language = "vi"
+    travel_min: float | None = Field(None, description="the citizen's trip to the branch, as nearby gave it: when to "
+                                                       "set off (0 to [balancing] max_travel_min, else 400 bad_travel; "
+                                                       "none: the longest)")
 
 
 class RemoteTicket(Answer):

@@ -80,11 +80,12 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     store.message_observers.append(sender.wake)
     if config.notify.near_ahead > 0:
         engine.near_turn = NearTurn(config.notify.near_ahead, notifier.near_turn)
+    engine.set_off_message = lambda ticket: notifier.set_off(ticket, engine.local)
     dossiers = Dossiers(store, clock, catalogue.current, rules, notifier)
     catalogue.listeners.append(dossiers.use)
     accounts = Accounts(store, clock, config.auth.token_ttl_hours, departments=catalogue.departments)
     journeys = Journeys(engine, redirect, config.remote.grace_min, door_secret(config.remote.door_secret, store.path),
-                        config.remote.min_saving_min)
+                        config.remote.min_saving_min, config.remote.lead_min)
     rt = Runtime(config, store, engine, accounts, redirect, journeys, dossiers, home=home,
                  documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                  sender=sender, notifier=notifier, evaluations=Evaluations(store, clock))

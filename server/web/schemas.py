@@ -274,6 +274,8 @@ class Ticket(Answer):
     window_end: datetime | None = Field(description="a remote ticket: check in by then, else it leaves the queue")
     checked_in_at: datetime | None = Field(description="a remote ticket: when its citizen checked in (callable since); "
                                                        "an appointment's: when its holder did")
+    set_off_at: datetime | None = Field(None, description="a remote ticket: when its citizen was told to set off (the "
+                                        "predicted call their trip plus [remote] lead_min away; once, by message)")
     offer: Offer | None = Field(None, description="on the ticket's own page (GET /tickets/{id}, its socket): a branch "
                                                   "that would call the waiting citizen at least [remote] min_saving_min "
                                                   "sooner after travel, which its holder may take (POST "

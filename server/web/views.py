@@ -30,6 +30,7 @@ def ticket_view(engine: QueueEngine, ticket_id: str, offers: Callable[[str], Alt
             "transferred_to": ticket.transferred_to, "rated": state.rated,
             "rating_code": ticket.rating_code, "channel": ticket.channel,
             "window_end": engine.local.iso(ticket.window_end), "checked_in_at": engine.local.iso(ticket.checked_in_at),
+            "set_off_at": engine.local.iso(ticket.set_off_at),
             "offer": None if offer is None else {**alternative_view(offer),
                                                  "saving_min": round(state.wait_min - offer.called_in_min)}}
 
