@@ -14,7 +14,6 @@ import pytest
 from motcua.core import decision766
 from motcua.core.decision766 import Quarter, Received, Resolved, counts, parse_quarter, resolution
 from motcua.core.model import Invalid
-from motcua.web import decision766_routes
 
 from conftest import MORNING, PASSWORD
 # The department users' database and the helpers of the dossier API tests (fixtures included).
@@ -173,14 +172,21 @@ def test_a_departments_quarter_per_branch_as_csv(api, quarter_of_dossiers):
                                                   on_time=1, late=1, digitised=2)
 
 
-def test_the_satisfaction_figures_come_through_the_hook(api, quarter_of_dossiers, monkeypatch):
+def test_the_satisfaction_figures_are_the_statutory_evaluations(api, quarter_of_dossiers):
+    # B and C handed back and evaluated at the counter, B satisfied and C not: finance's rate is half.
     made = quarter_of_dossiers
-    monkeypatch.setattr(decision766_routes, "satisfaction_of",
-                        lambda store: lambda codes: {c: c == made["B"] for c in codes if c in (made["B"], made["C"])})
+    good = {"indicators": [2] * 9, "convenience": "satisfied"}
+    for name, overall in (("B", "very_satisfied"), ("C", "dissatisfied")):
+        move(api, made[name], "off1", "returned")
+        answer = api.post(f"/dossiers/{made[name]}/evaluation", "off1", {**good, "overall": overall})
+        assert answer.status_code == 201, answer.text
     by = {r["department"]: r for r in csv_rows(api.get("/branches/hk-01/decision766.csv?quarter=2026-Q4", "mgr1"))}
     assert (by["finance"]["evaluations"], by["finance"]["satisfied"], by["finance"]["satisfaction_rate"]) == (
         "2", "1", "50.0")
     assert by["justice"]["satisfaction_rate"] == "—"
+    # A dossier received in the quarter before, evaluated now, counts in its own quarter: none in Q3 was.
+    q3 = {r["department"]: r for r in csv_rows(api.get("/branches/hk-01/decision766.csv?quarter=2026-Q3", "mgr1"))}
+    assert q3["total"]["evaluations"] == "0"
 
 
 def pdf_text(data: bytes, tmp_path) -> str:

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, Field
 
 from motcua import i18n
-from motcua.core import decision766
+from motcua.core import decision766, evaluations
 from motcua.core.clock import LocalTime
 from motcua.core.model import Invalid
 from motcua.core.text import csv_writer
@@ -52,9 +52,8 @@ class QuarterPdfQuery(QuarterQuery):
 
 
 def satisfaction_of(store) -> decision766.Satisfaction:
-    """Whether each evaluated dossier's citizen was satisfied, read from store: the statutory evaluations' hook
-    (none here; the evaluation part wires its table in)."""
-    return decision766.no_evaluations
+    """Whether each evaluated dossier's citizen was satisfied, read from store's statutory evaluations."""
+    return lambda codes: evaluations.satisfied_by_code(store, codes)
 
 
 def work_out(store, place_kind: str, place: str, quarter: decision766.Quarter, groups: list[str],
