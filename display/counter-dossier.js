@@ -285,6 +285,16 @@
         give.dataset.do = "return";
         td.append(give);
       }
+      // Handed back: the counter's tablet asks the citizen the statutory evaluation (display/evaluation.js).
+      if (d.status === "returned") {
+        const ask = document.createElement("a");
+        ask.className = "button small";
+        ask.dataset.do = "evaluate";
+        ask.href = `/counter/evaluate?code=${enc(d.code)}`;
+        ask.target = "_blank";
+        ask.textContent = t("cdossier.evaluate");
+        td.append(ask);
+      }
       // An intake not finished here is resumed, not handed back.
       if (window.CounterIntake.UNFINISHED.includes(d.status) && d.branch === ctx.branch) {
         td.append(window.CounterIntake.resumeButton(d.code, $("return-dialog"), $("r-message")));

@@ -189,6 +189,10 @@ def test_a_dossier_received_at_one_branch_is_handed_back_at_another(live_app, br
     back.wait_for_selector(f"#r-message:text-is('Đã trả kết quả hồ sơ {code}.')", timeout=WAIT_MS)
     assert live_app.get(f"/dossiers/{code}?check={check_character(code)}").json()["status"] == "returned"
     back.wait_for_selector("#ready-count", state="hidden", timeout=WAIT_MS)
+    # Handed back: the counter's tablet asks the citizen the statutory evaluation of this dossier.
+    ask = back.locator(f"#r-rows tr[data-code='{code}'] a[data-do='evaluate']")
+    assert ask.get_attribute("href") == f"/counter/evaluate?code={code}"
+    shoot(back, "returned-evaluate")
     assert step_on_public_page(browse, code) == "returned"
     # An official code is found as typed; a mistyped one is said in words.
     back.fill("#r-query", code.lower())
