@@ -248,6 +248,7 @@ def test_the_demo_runs_the_real_size_city_it_is_given(tmp_path):
         deadline, called = time.monotonic() + 40, set()
         while time.monotonic() < deadline and len(called) < 5:
             state = requests.get(f"{api}/branches/{first['id']}/state", timeout=5).json()
+            assert "recent_calls" in state, state
             called |= {c["number"] for c in state["recent_calls"]}
             time.sleep(0.5)
         assert len(called) >= 5, "the city's busiest branch called nobody"
