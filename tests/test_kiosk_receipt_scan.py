@@ -68,7 +68,7 @@ def test_a_receipt_link_gives_the_code_with_its_check_glued_on_as_the_kiosk_type
     for other in ("", "   ", "001040012345||Trần Văn Bảy|01011940|Nam|Hà Nội|10052021", "hello",
                   f"/d/{official}", f"ftp://x.example/d/{official}", "https://x.example/", "https://x.example/d/",
                   f"https://x.example/t/{made_before}", f"https://x.example/d/{official}/evaluation",
-                  f"https://x.example/d/{official}?check=AB", f"https://x.example/d/ab cd",
+                  f"https://x.example/d/{official}?check=AB", "https://x.example/d/ab cd",
                   f"https://x.example/d/{official}?check=%", "https://x.example/d/%3Cscript%3E",
                   f"https://x.example/e/{official}?check=K"):
         assert receipt_code(other) is None, other
