@@ -1,6 +1,7 @@
 """A 2D scanner reading citizens' ID cards (CCCD) at the kiosk, as `[kiosk] card_scanner` names it: one that types
 (keys into the kiosk's window, ending with Enter) or one on a serial line (a pyserial URL). Either hands each scanned
-line to `on_scan`; the server reads the card, the kiosk never does. Nothing here imports Kivy: the app feeds the
+line to `on_scan`; the server reads the card, the kiosk never does. A dossier receipt's QR link is handed on too
+(kiosk/receiptscan.py reads it). Nothing here imports Kivy: the app feeds the
 keys it gets from its window.
 """
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+
+from .receiptscan import receipt_code
 
 log = logging.getLogger("motcua.kiosk")
 KEYBOARD = "keyboard"
@@ -18,7 +21,8 @@ RETRY_S = (1, 2, 5, 10)  # waits before opening a serial line again after it fai
 
 
 class KeyedScans:
-    """Keys typed by a scanner into the window: the line so far, handed on at Enter when it is a card's start."""
+    """Keys typed by a scanner into the window: the line so far, handed on at Enter when it is a card's start or a
+    receipt's lookup link."""
 
     def __init__(self, on_scan) -> None:
         self.on_scan = on_scan
@@ -29,7 +33,7 @@ class KeyedScans:
 
     def enter(self) -> None:
         line, self.typed = self.typed.strip(), ""
-        if CARD_START.match(line):
+        if CARD_START.match(line) or receipt_code(line):
             self.on_scan(line)
 
 

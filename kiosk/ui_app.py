@@ -20,6 +20,7 @@ from motcua.kiosk.card_screen import CardScreen
 from motcua.kiosk.cardscan import KEYBOARD, KeyedScans, SerialScans
 from motcua.kiosk.client import ServerRefused, ServerUnreachable
 from motcua.kiosk.flow import BranchClosed, TokenRefused
+from motcua.kiosk.receiptscan import receipt_code
 from motcua.kiosk.screens import SCREENS
 from motcua.kiosk.ui_widgets import PAGE, set_scale
 
@@ -29,6 +30,8 @@ MAX_BACKOFF_S = 30
 PROBLEM_HOLD_FACTOR = 3    # a ticket that did not print stays 3 × idle_s: time to photograph it
 # Where a citizen may scan their ID card: before they have chosen a service.
 CARD_SCREENS = ("home", "field", "search", "card")
+# Where a dossier receipt's QR may be scanned: home and the dossier lookup's own screens.
+RECEIPT_SCREENS = ("home", "lookup_code", "lookup_result")
 ENTER_KEYS = (13, 271)     # Enter and the keypad's Enter, as Kivy numbers them
 
 
@@ -215,16 +218,26 @@ class KioskApp(evaluation.EvaluationSteps, App):
     def _start_card_scanner(self) -> None:
         scanner = self.settings.card_scanner
         if scanner == KEYBOARD:
-            keys = KeyedScans(self.card_scanned)
+            keys = KeyedScans(self.scanned)
             Window.bind(on_textinput=lambda _, text: keys.text(text),
                         on_key_down=lambda _, key, *rest: keys.enter() if key in ENTER_KEYS else None)
         elif scanner:
-            self._scans = SerialScans(scanner, lambda text: Clock.schedule_once(lambda dt: self.card_scanned(text)))
+            self._scans = SerialScans(scanner, lambda text: Clock.schedule_once(lambda dt: self.scanned(text)))
             self._scans.start()
 
     def on_stop(self):
         if self._scans is not None:
             self._scans.stop()
+
+    def scanned(self, text: str) -> None:
+        """A line the scanner read: a dossier receipt's QR link is looked up as if its code had been typed (on the
+        home or lookup screens; elsewhere ignored), anything else is read as an ID card."""
+        code = receipt_code(text)
+        if code is None:
+            self.card_scanned(text)
+        elif self.sm.current in RECEIPT_SCREENS and self.loaded and not self.out_of_service and not self.closed:
+            self.last_touch = time.monotonic()
+            self.lookup_typed(code)
 
     def card_scanned(self, text: str) -> None:
         """A card scanned before a service is chosen: the server says whether its holder is served first."""

@@ -234,7 +234,8 @@ class Kiosk:
     card_scanner: str = setting(
         "", "A 2D scanner reading citizens' ID cards (CCCD) on the home screen: empty for none, keyboard (a scanner "
             "that types, ending with Enter), or its pyserial URL (/dev/ttyACM0?baudrate=9600, loop://). A card read "
-            "links the ticket to its holder for the counter and gives priority from [queue] card_priority_age.")
+            "links the ticket to its holder for the counter and gives priority from [queue] card_priority_age; a dossier "
+            "receipt's QR read on the home or lookup screens looks the dossier up.")
     token_check_s: float = setting(180.0, "Seconds between checks, on the home screen, that the server still takes "
                                           "the kiosk's token; refused, the kiosk shows \"out of service\".")
 

@@ -626,6 +626,28 @@ class Driver:
         result = self.wait_printed("ticket-card")
         return {**result, "asked": asked, "card_texts": said}
 
+    def receipt_scan(self) -> dict:
+        """Home (or --where lookup_code: "look up a dossier", --mistyped typed) → a dossier receipt's QR link scanned
+        (the test sends it down the scanner's serial line on the "scan" event) → that dossier's lookup result →
+        "evaluate": the first question."""
+        self.wait_screen("home")
+        if self.args.where == "lookup_code":
+            self.tap("lookup")
+            self.wait_screen("lookup_code")
+            self.type_code(self.args.mistyped)
+        before = self.screen()
+        say(event="scan")
+        self.wait_screen("lookup_result", timeout=20)
+        found = self.on_ui(lambda: self.app.sm.current_screen.found.code)
+        shown = self.texts()
+        self.shot("receipt-scan-result")
+        self.tap("evaluate")
+        self.wait_screen("evaluate")
+        question = self.on_ui(lambda: self.app.sm.current_screen.at)
+        asked = self.texts()
+        self.shot("receipt-scan-question")
+        return {"before": before, "found": found, "shown": shown, "question": question, "asked": asked}
+
     # ---- main ----
 
     def run(self) -> None:
@@ -670,6 +692,7 @@ def main() -> int:
     parser.add_argument("--typed", default="khai sinh")
     parser.add_argument("--token-check", type=float, default=180.0)
     parser.add_argument("--card-scanner", default="")
+    parser.add_argument("--where", default="home")
     parser.add_argument("--shots", default=str(Path(__file__).resolve().parent.parent / "test-output"))
     parser.add_argument("--suffix", default="")
     parser.add_argument("--watchdog", type=float, default=WATCHDOG_S, help="seconds before the driver gives up")
