@@ -21,6 +21,7 @@ from pathlib import Path
 
 import requests
 from cryptography.fernet import Fernet
+from requests.adapters import HTTPAdapter
 
 from motcua.config import Config, override
 from motcua.core import scenario
@@ -243,6 +244,12 @@ def _print_urls(base: str, data: dict, passwords: dict, kiosk_toml: Path, kiosk_
     print(f"  staff login:  {DEMO_ADMIN} / {passwords[DEMO_ADMIN]} (admin of every branch)", flush=True)
 
 
+# The simulated kiosks and officers, one thread each (a hundred in a real-size city), share this many kept
+# connections: well under [server] max_connections_per_address, so that on a loaded machine they never fill
+# the loopback address's share and a person's browser on the same machine is never answered 503 server_busy.
+TRAFFIC_CONNECTIONS = 16
+
+
 class DemoTraffic:
     """Simulated kiosks (Poisson arrivals) and officers (lognormal services) over HTTP."""
 
@@ -255,6 +262,8 @@ class DemoTraffic:
         self.rng = rng
         self.services = {s["id"]: s["service_min"] for s in data["services"]}
         self.started = time.monotonic()
+        self.http = requests.Session()
+        self.http.mount("http://", HTTPAdapter(pool_maxsize=TRAFFIC_CONNECTIONS, pool_block=True))
 
     def start(self, app) -> None:
         from motcua.web.events import socketio
@@ -297,7 +306,7 @@ class DemoTraffic:
 
     def _post(self, path: str, body, headers) -> dict | None:
         try:
-            answer = requests.post(self.api + path, json=body, headers=headers, timeout=10)
+            answer = self.http.post(self.api + path, json=body, headers=headers, timeout=10)
             return answer.json() if answer.ok else None
         except requests.RequestException:
             return None
