@@ -191,10 +191,6 @@ def satisfaction(db_or_rows, branch: str | None = None, department: str | None =
 def satisfied_by_code(store, codes: list[str]) -> dict[str, bool]:
     """For each of codes that was evaluated, whether its citizen was satisfied (overall very satisfied or satisfied):
     the Decision 766 counts' satisfaction (motcua.core.decision766.Satisfaction)."""
-    found: dict[str, bool] = {}
-    for start in range(0, len(codes), 500):   # SQLite's limit on a statement's parameters, kept well under
-        chunk = codes[start:start + 500]
-        rows = store.query(f"select code, overall from dossier_evaluations where code in ({','.join('?' * len(chunk))})",
-                           chunk)
-        found.update({r["code"]: r["overall"] in SATISFIED for r in rows})
-    return found
+    rows = store.query("select code, overall from dossier_evaluations where code in (select value from json_each(?))",
+                       [json.dumps(codes)])   # one parameter, however many codes
+    return {r["code"]: r["overall"] in SATISFIED for r in rows}
