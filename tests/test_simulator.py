@@ -247,6 +247,28 @@ def test_appointments_are_booked_ahead_through_the_core_and_waited_for_from_chec
         CityDay(data, "none", seed=5, appointment_share=0.9, remote_share=0.2)
 
 
+def test_bookers_who_find_no_slot_at_their_branch_book_at_one_the_booking_page_lists_near_it():
+    data = scenario.load(HOAN_KIEM)
+    shares = dict(appointment_share=0.3, remote_share=0.2)
+    day = CityDay(data, "balance+realloc", seed=3, **shares).run()
+    holders = {c.id: c for c in day.bookers if c.channel == APPOINTMENT and c.came}
+    elsewhere = [c for c in holders.values() if c.branch != c.origin]
+    assert elsewhere and all(c.redirected for c in elsewhere)
+    # ... one within the reach the booking page lists (max_km / max_travel_min of the origin).
+    where = {b["id"]: (b["lat"], b["lon"]) for b in data["branches"]}
+    assert all(distance_km(*where[c.origin], *where[c.branch]) <= data["redirect"]["max_km"] for c in elsewhere)
+    # Booked, checked in and called at the branch they booked, their wait from that check-in.
+    by_phone = {a.phone: a for a in day.engine.appointments.values() if a.phone}
+    for citizen in elsewhere:
+        assert by_phone[f"08{citizen.id:08d}"].branch == citizen.branch
+        ticket = next(t for t, c in day.by_ticket.items() if c is citizen)
+        assert day.engine.ticket(ticket).branch == citizen.branch and citizen.started_min is not None
+    # Without a balancing policy nobody is listed another branch: each books at home or walks in.
+    alone = CityDay(data, "realloc", seed=3, **shares).run()
+    assert all(c.branch == c.origin for c in alone.bookers)
+    assert len(alone.engine.appointments) < len(day.engine.appointments)
+
+
 def test_the_cli_books_appointments_and_refuses_shares_over_one():
     done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--appointment-share",
                            "0.3", "--remote-share", "0.2", "--seed", "2"], capture_output=True, text=True, timeout=120)

@@ -67,7 +67,7 @@ class AppointmentRules:
 
     slot_min: float = 15.0
     max_share: float = 0.5     # most of a slot's capacity appointments may take
-    max_load: float = 0.85     # appointments fill a slot's capacity up to this load, walk-ins and backlog first
+    max_load: float = 0.7      # appointments fill a slot's capacity up to this load, walk-ins and backlog first
     days_ahead: int = 14
     early_min: float = 15.0    # a holder may check in this long before the slot starts
     grace_min: float = 10.0    # and up to this long after it to be called as booked

@@ -30,8 +30,10 @@ share of the whole day. Before the branch opens, the bookers book in a random or
 same core as the server (motcua.core.appointments, its rules the server's defaults), at their origin branch, the
 branch's walk-ins forecast as the scenario's rates times (1 − F) (the walk-ins that history shows
 once appointments run). Each wants the slot their arrival falls in; if it is not offered, they take
-the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN, else they
-walk in as planned. A holder comes between APPOINTMENT_SPREAD_MIN before and after the slot's start
+the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN. Finding none
+at their branch, under a balancing policy they look in turn at the other branches the booking page
+lists for the service near it (`nearby`, its order), as a citizen on `/h/` goes back to the list
+and picks the next; one who finds nothing anywhere walks in as planned. A holder comes between APPOINTMENT_SPREAD_MIN before and after the slot's start
 (never before the branch opens), checks in at the kiosk and waits from the check-in; a share
 APPOINTMENT_LATE comes past the grace (up to APPOINTMENT_LATE_MIN after it) and is a walk-in from
 the check-in; a share APPOINTMENT_NEVER never comes and is left out of the figures.
@@ -311,17 +313,16 @@ class CityDay:
         codes = {}
         for citizen in order:
             wanted = self.t0 + citizen.arrived_min * 60
-            offered = self.bookings.slots(citizen.origin, citizen.service, day)
-            near = [s for s in offered if s.start <= wanted < s.end] or sorted(
-                (s for s in offered if min(abs(s.start - wanted), abs(s.end - wanted)) <= APPOINTMENT_SHIFT_MIN * 60),
-                key=lambda s: (min(abs(s.start - wanted), abs(s.end - wanted)), s.start))
             late, never = self.booking.random() < APPOINTMENT_LATE, self.booking.random() < APPOINTMENT_NEVER
             spread = self.booking.uniform(-APPOINTMENT_SPREAD_MIN, APPOINTMENT_SPREAD_MIN)
             lateness = self.booking.uniform(0, APPOINTMENT_LATE_MIN)
-            if not near:
+            found = next(((branch, slot) for branch in self._booking_branches(citizen)
+                          if (slot := _slot_near(self.bookings.slots(branch, citizen.service, day), wanted))), None)
+            if found is None:
                 continue
-            slot = near[0]
-            appointment = self.bookings.book(citizen.origin, citizen.service, slot.start, f"08{citizen.id:08d}")
+            branch, slot = found
+            citizen.branch, citizen.redirected = branch, branch != citizen.origin
+            appointment = self.bookings.book(branch, citizen.service, slot.start, f"08{citizen.id:08d}")
             start_min = (slot.start - self.t0) / 60
             if never:
                 citizen.came = False
@@ -333,12 +334,21 @@ class CityDay:
             self._at(citizen.arrived_min, self._check_in_appointment, (citizen, appointment.code))
         return codes
 
+    def _booking_branches(self, citizen: Citizen) -> list[str]:
+        """Where a booker looks for a slot, in turn: their own branch, then (under a balancing policy) the
+        others the booking page lists for the service near it, in the page's order."""
+        if "balance" not in self.policy:
+            return [citizen.origin]
+        home = self.engine.branch(citizen.origin)
+        listed = self.journeys.nearby(home.lat, home.lon, citizen.service)
+        return [citizen.origin, *(b.branch for b in listed if b.branch != citizen.origin)]
+
     def _check_in_appointment(self, t: float, arg) -> None:
         """A holder at the kiosk with the appointment's code: a ticket merged by the rule, or a walk-in's if late."""
         citizen, code = arg
         citizen.checked_in_min = t
         try:
-            ticket = self.bookings.check_in(citizen.origin, code=code)
+            ticket = self.bookings.check_in(citizen.branch, code=code)
         except Conflict:   # past the close: turned away, a miss in the figures
             return
         citizen.channel = ticket.channel
@@ -444,6 +454,15 @@ class CityDay:
 
 def _r(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
+
+
+def _slot_near(offered: list, wanted: float):
+    """The slot a booker takes of those offered: the one their time falls in, else the one whose start or end
+    is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN; None if there is none."""
+    within = [s for s in offered if s.start <= wanted < s.end] or sorted(
+        (s for s in offered if min(abs(s.start - wanted), abs(s.end - wanted)) <= APPOINTMENT_SHIFT_MIN * 60),
+        key=lambda s: (min(abs(s.start - wanted), abs(s.end - wanted)), s.start))
+    return within[0] if within else None
 
 
 def _figures(citizens: list[Citizen], target: float) -> dict:
