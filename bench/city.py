@@ -77,9 +77,11 @@ def run_day(job: tuple[str, str, int]) -> dict | None:
 def run_channels(job: tuple[str, float, float, int]) -> dict:
     """One scenario day under balance+realloc with the given shares: the summary and its channels."""
     name, appointment_share, remote_share, seed = job
-    summary = CityDay(load(name), "balance+realloc", seed, remote_share=remote_share,
-                      appointment_share=appointment_share).run().summary()
-    return {"all": summary, **summary["by_channel"]}
+    city = CityDay(load(name), "balance+realloc", seed, remote_share=remote_share,
+                   appointment_share=appointment_share).run()
+    summary = city.summary()
+    return {"all": {**summary, "range_held_pct": range_held_pct(city.citizens)}, **summary["by_channel"],
+            "redirected": summary["redirected_figures"]}
 
 
 def by_arrival_bin(day: list[tuple[float, float]]) -> dict[int, tuple[float, int]]:
@@ -186,17 +188,19 @@ def print_channels(names: list[str], days: dict, shares: tuple[float, float]) ->
     print(f"\nbalance+realloc, today and with --appointment-share {shares[0]:g} --remote-share {shares[1]:g}, "
           f"bookers taking a slot within {simulator.APPOINTMENT_SHIFT_MIN:g} min of the one they want "
           f"(mean ± standard error over seeds; waits of holders from their check-in)")
-    header = f"{'scenario':<14} {'shares':<8} {'channel':<12} {'citizens':>9} {'within 15 %':>14} {'mean wait':>12}"
+    header = (f"{'scenario':<14} {'shares':<8} {'channel':<12} {'citizens':>9} {'within 15 %':>14} {'mean wait':>12}"
+              f" {'80% range held':>15}")
     print(header)
     print("-" * len(header))
     for name in names:
         for label, key in (("none", (name, 0.0, 0.0)), ("shares", (name, *shares))):
-            for channel in ("all", *CHANNELS):
+            for channel in ("all", *CHANNELS, "redirected"):   # redirected: called at another branch than their own
                 rows = [day[channel] for day in days[key] if day[channel]["citizens"]]
                 if not rows:
                     continue
                 print(f"{name:<14} {label:<8} {channel:<12} {_mean_se(rows, 'citizens', 0):>9} "
-                      f"{_mean_se(rows, 'within_target_pct'):>14} {_mean_se(rows, 'mean_wait_min'):>12}")
+                      f"{_mean_se(rows, 'within_target_pct'):>14} {_mean_se(rows, 'mean_wait_min'):>12}"
+                      f" {_mean_se(rows, 'range_held_pct'):>15}")
 
 
 def _mean_se(rows: list[dict], key: str, digits: int = 1) -> str:

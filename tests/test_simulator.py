@@ -13,7 +13,7 @@ from motcua.core import scenario
 from motcua.core.balancing import distance_km
 from motcua.core import simulator
 from motcua.core.model import APPOINTMENT
-from motcua.core.simulator import TRACE_COLUMNS, CityDay
+from motcua.core.simulator import TRACE_COLUMNS, CityDay, range_held_pct
 
 from conftest import HOAN_KIEM
 
@@ -29,7 +29,7 @@ def test_cli_prints_the_summary_as_its_last_line_and_writes_the_trace(tmp_path):
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 10
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(summary) == KEYS | {"branches", "by_channel"}
+    assert set(summary) == KEYS | {"branches", "by_channel", "redirected_figures"}
     assert set(summary["branches"]) == {"hk-01", "hk-02", "hk-03", "hn-hq"}
     for figures in summary["branches"].values():
         assert set(figures) == KEYS
@@ -135,7 +135,7 @@ def test_cli_runs_the_realloc_policies():
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         summary = json.loads(done.stdout.strip().splitlines()[-1])
-        assert set(summary) == KEYS | {"branches", "by_channel"} and summary["served"] == summary["citizens"]
+        assert set(summary) == KEYS | {"branches", "by_channel", "redirected_figures"} and summary["served"] == summary["citizens"]
 
 
 def test_the_real_size_city_runs_a_day_and_balancing_helps():
@@ -167,6 +167,10 @@ def test_remote_tickets_are_taken_before_the_trip_and_waited_for_from_check_in(t
     assert channels["walk_in"]["citizens"] + channels["remote"]["citizens"] == summary["citizens"]
     waits = [c.wait_min for c in came]
     assert channels["remote"]["mean_wait_min"] == pytest.approx(sum(waits) / len(waits), abs=1e-3)
+    assert channels["remote"]["range_held_pct"] == range_held_pct(came) > 0
+    moved = [c for c in day.citizens if c.came and c.redirected]
+    assert summary["redirected_figures"]["citizens"] == len(moved) > 0
+    assert summary["redirected_figures"]["range_held_pct"] == range_held_pct(moved)
     assert CityDay(data, "balance", seed=5, remote_share=0.3).run().summary() == summary
     assert CityDay(data, "balance", seed=5).run().summary()["by_channel"]["remote"]["citizens"] == 0
     trace = tmp_path / "trace.csv"

@@ -430,15 +430,16 @@ class CityDay:
     # ---- reporting -------------------------------------------------------------------------
 
     def summary(self) -> dict:
-        """The day's figures over the citizens who came, per origin branch, and per channel."""
+        """The day's figures over the citizens who came, per origin branch, per channel, and of those who went to
+        another branch than their own (`redirected_figures`); a group's `range_held_pct` is how often its waits
+        fell within the 80% range they were shown."""
         came, target = [c for c in self.citizens if c.came], self.data.get("target_wait_min", 15)
         result = _figures(came, target)
         result["branches"] = {b["id"]: _figures([c for c in came if c.origin == b["id"]], target)
                               for b in self.data["branches"]}
-        result["by_channel"] = {}
-        for channel in (WALK_IN, REMOTE, APPOINTMENT):
-            figures = _figures([c for c in came if c.channel == channel], target)
-            result["by_channel"][channel] = {k: figures[k] for k in ("citizens", "mean_wait_min", "within_target_pct")}
+        result["by_channel"] = {channel: _group([c for c in came if c.channel == channel], target)
+                                for channel in (WALK_IN, REMOTE, APPOINTMENT)}
+        result["redirected_figures"] = _group([c for c in came if c.redirected], target)
         return result
 
     def write_trace(self, path) -> None:
@@ -463,6 +464,12 @@ def _slot_near(offered: list, wanted: float):
         (s for s in offered if min(abs(s.start - wanted), abs(s.end - wanted)) <= APPOINTMENT_SHIFT_MIN * 60),
         key=lambda s: (min(abs(s.start - wanted), abs(s.end - wanted)), s.start))
     return within[0] if within else None
+
+
+def _group(citizens: list[Citizen], target: float) -> dict:
+    figures = _figures(citizens, target)
+    return {**{k: figures[k] for k in ("citizens", "mean_wait_min", "within_target_pct")},
+            "range_held_pct": range_held_pct(citizens)}
 
 
 def _figures(citizens: list[Citizen], target: float) -> dict:
