@@ -14,7 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from motcua.core.appointments import AppointmentRules
+from motcua.core.appointments import AppointmentRules, weekdays_text
 from motcua.core.balancing import RedirectRules
 from motcua.core.dossiers import DEFAULT_HOLIDAYS, DossierRules
 from motcua.core.engine import EngineSettings
@@ -174,6 +174,9 @@ class Appointments:
     later_reach_min: float = setting(
         AppointmentRules.later_reach_min, "A walk-in predicted to wait over [staffing] target_wait_min is offered at the "
         "kiosk a slot of today starting within this many minutes and no later than the queue would call them; 0: none.")
+    weekdays: str = setting(
+        weekdays_text(AppointmentRules.weekdays), "The days of the week slots are offered, numbers separated by "
+        "commas, Monday 1 to Sunday 7 (add 6 where the centres open on Saturdays); never on a [dossiers] holiday.")
     requests_per_minute_per_address: int = setting(
         3, "Slot lists aside, the appointments' calls (book, cancel, move) one address may make in any minute "
            "(without a token); more answer 429 with Retry-After.")
@@ -351,9 +354,11 @@ class ConfigError(ValueError):
     """A config file with an unknown setting or a value of the wrong type."""
 
 
-def build(kind: type, section: Any) -> Any:
-    """A dataclass of the core (EngineSettings, RedirectRules, ...) from the section's settings of the same names."""
-    return kind(**{f.name: getattr(section, f.name) for f in dataclasses.fields(kind) if f.init})
+def build(kind: type, section: Any, **given: Any) -> Any:
+    """A dataclass of the core (EngineSettings, RedirectRules, ...) from the section's settings of the same names,
+    but for those `given` (parsed from the section, or from another)."""
+    named = (f.name for f in dataclasses.fields(kind) if f.init and f.name not in given)
+    return kind(**{name: getattr(section, name) for name in named}, **given)
 
 
 def override(config: Config, base: Path | None = None, /, **sections: dict[str, Any]) -> Config:

@@ -8,6 +8,8 @@ from datetime import datetime
 import pytest
 
 from motcua.config import load_config
+from motcua.core.appointments import parse_weekdays
+from motcua.core.model import Invalid
 from motcua.web.app import create_app
 
 from conftest import Api
@@ -21,6 +23,7 @@ DAY = "2026-11-24"   # the fake clock's day (08:00)
 def app(config, clock):
     """The test app, its limits per address out of the way but for the test of them."""
     app = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"},
+                                 dossiers={"holidays": config.dossiers.holidays},
                                  appointments={"requests_per_minute_per_address": 1000,
                                                "requests_per_hour_per_address": 1000}), clock)
     app.config["TESTING"] = True
@@ -53,6 +56,35 @@ def test_the_slots_are_public_future_and_taken_by_a_booking(api, clock):
         datetime.fromisoformat(booked["called_as_booked_until"])
     again = {s["start"]: s["free"] for s in offered(api)}
     assert again.get(first["start"], 0) == first["free"] - 1
+
+
+def test_no_slot_is_offered_or_booked_on_a_weekend_or_a_holiday(api, config, clock):
+    # Saturday 28 and Sunday 29 November: the centres are shut, by the default weekdays (Monday to Friday).
+    assert offered(api, day="2026-11-27") and offered(api, day="2026-11-30")
+    assert offered(api, day="2026-11-28") == [] and offered(api, day="2026-11-29") == []
+    refused = book(api, "2026-11-28T08:00:00+07:00")
+    assert (refused.status_code, refused.json["error"]["code"]) == (409, "slot_full")
+    # With the default holidays, today (24 November, Vietnam's Culture Day) has none either; a centre that
+    # opens on Saturdays says so.
+    shut = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"},
+                                  appointments={"weekdays": "1,2,3,4,5,6"}), clock)
+    try:
+        other = Api(shut.test_client(), {})
+        assert offered(other) == [] and offered(other, day="2026-11-25")
+        assert offered(other, day="2026-11-28") and offered(other, day="2026-11-29") == []
+        # The booking page offers only the days slots are offered on, from the first of them.
+        page = shut.test_client().get("/h/").get_data(as_text=True)
+        assert '"2026-11-25"' in page and '"2026-11-28"' in page and '"2026-11-24"' not in page
+        assert '"2026-11-29"' not in page
+    finally:
+        shut.extensions["motcua"].store.close()
+
+
+@pytest.mark.parametrize("weekdays", ["", "0", "8", "Mon", "1,,2"])
+def test_a_bad_weekdays_setting_is_refused_naming_it(weekdays):
+    with pytest.raises(Invalid) as refused:
+        parse_weekdays(weekdays)
+    assert refused.value.code == "bad_weekday" and "weekdays" in str(refused.value)
 
 
 def test_the_holder_checks_in_at_the_kiosk_and_is_called_at_the_slot(api, clock):
@@ -136,6 +168,7 @@ def test_a_second_appointment_that_day_and_a_form_are_refused(api):
 
 def test_appointment_requests_are_limited_per_address(config, clock):
     app = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"},
+                                 dossiers={"holidays": config.dossiers.holidays},
                                  appointments={"requests_per_minute_per_address": 2}), clock)
     app.config["TESTING"] = True
     api = Api(app.test_client(), {})
@@ -175,7 +208,8 @@ def test_a_restarted_server_keeps_its_appointments(app, config, clock):
     slot = offered(api)[0]
     code = book(api, slot["start"]).json["code"]
     app.extensions["motcua"].store.close()
-    again = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"}), clock)
+    again = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"},
+                                   dossiers={"holidays": config.dossiers.holidays}), clock)
     try:
         restarted = Api(again.test_client(), {})
         assert {s["start"]: s["free"] for s in offered(restarted)}.get(slot["start"], 0) == slot["free"] - 1

@@ -19,7 +19,7 @@ from motcua.documents import Actor
 from motcua.web.app import create_app
 
 from test_intake import waived
-from conftest import MORNING, PASSWORD
+from conftest import MORNING, PASSWORD, WORKING_MORNING
 
 A, B = "hk-01", "hk-02"
 # The columns of MATRIX: the token each role calls with (None: no token), of branch A where it has one.
@@ -221,7 +221,7 @@ def matrix_app(tmp_path_factory, morning_template):
                                          "tickets_per_hour_per_address": 1000},
                                  appointments={"requests_per_minute_per_address": 1000,
                                                "requests_per_hour_per_address": 1000},
-                                 dossiers={"documents": str(db.parent / "documents"),
+                                 dossiers={"documents": str(db.parent / "documents"), "holidays": WORKING_MORNING,
                                            "document_key": Fernet.generate_key().decode()}), FakeClock(MORNING))
     app.config["TESTING"] = True
     app.extensions["motcua"].accounts.add_user(DEPARTMENT_USER, PASSWORD, "department", None,

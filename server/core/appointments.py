@@ -2,7 +2,8 @@
 
 The rules, written down (README, "Decisions written down"):
 - Slots. A branch's day is cut into slots of `slot_min` from its opening; a slot ends by its close.
-  Only future slots are offered, up to `days_ahead` days ahead.
+  Only future slots are offered, up to `days_ahead` days ahead, on the rules' `weekdays` and never on
+  a holiday (a citizen must not book a day the centre is shut).
 - What a slot offers, per service. The counters that serve the service (as they are set up now) give
   the slot their minutes on duty (their shifts; none: the branch's hours), a counter serving several
   services sharing its time among them in proportion to their forecast work. The staffing forecast
@@ -73,6 +74,29 @@ class AppointmentRules:
     grace_min: float = 10.0    # and up to this long after it to be called as booked
     reminder_min: float = 60.0  # the holder's phone is reminded this long before the slot (0: never)
     later_reach_min: float = 120.0  # a kiosk offers a walk-in over the target a slot starting within this (0: none)
+    weekdays: frozenset[int] = frozenset(range(5))   # the days slots are offered (date.weekday(): Monday 0)
+    holidays: frozenset[date] = frozenset()          # ... never on these (the [dossiers] holidays, at a server)
+
+    def open_on(self, day: date) -> bool:
+        """Whether slots are offered on the day: one of the weekdays and not a holiday."""
+        return day.weekday() in self.weekdays and day not in self.holidays
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """Day numbers separated by commas, Monday 1 to Sunday 7 (ISO), as date.weekday() gives them (Monday 0);
+    Invalid naming the first that is not one."""
+    days = set()
+    for part in (p.strip() for p in text.split(",")):
+        if part not in {str(n) for n in range(1, 8)}:
+            raise Invalid(f"[appointments] weekdays: {part!r} is not a day number 1 (Monday) to 7 (Sunday)",
+                          "bad_weekday")
+        days.add(int(part) - 1)
+    return frozenset(days)
+
+
+def weekdays_text(days: frozenset[int]) -> str:
+    """parse_weekdays's text of a set of date.weekday() numbers."""
+    return ",".join(str(day + 1) for day in sorted(days))
 
 
 @dataclass(frozen=True)
@@ -247,7 +271,7 @@ class EngineAppointments:
                 raise NotFound(f"{branch_id} does not offer {service_id!r}", "unknown_service")
             now = self.clock.now()
             today = date.fromisoformat(self.local.day(now))
-            if branch.closed or not today <= day <= today + timedelta(days=rules.days_ahead):
+            if branch.closed or not today <= day <= today + timedelta(days=rules.days_ahead) or not rules.open_on(day):
                 return []
             open_at, close_at = self.local.epoch(day, branch.open), self.local.epoch(day, branch.close)
             starts = slot_starts(open_at, close_at, rules.slot_min)

@@ -67,10 +67,11 @@ def booking_page():
     phone keeps to move or cancel it."""
     rt = runtime()
     today = date.fromisoformat(rt.engine.local.day(rt.engine.now()))
-    # A week to choose from at most: a citizen books the next days, and a row of chips stays readable.
-    shown = min(rt.config.appointments.days_ahead, BOOKING_DAYS_SHOWN - 1)
-    return _citizen_page({"mode": "appointment",
-                          "days": [(today + timedelta(days=n)).isoformat() for n in range(shown + 1)]})
+    rules = rt.bookings.rules
+    # The days slots are offered on (no weekend, no holiday), a week of them at most: a citizen books the next
+    # days, and a row of chips stays readable.
+    days = [d for d in (today + timedelta(days=n) for n in range(rules.days_ahead + 1)) if rules.open_on(d)]
+    return _citizen_page({"mode": "appointment", "days": [d.isoformat() for d in days[:BOOKING_DAYS_SHOWN]]})
 
 
 def _citizen_page(mode: dict) -> Response:

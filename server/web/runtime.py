@@ -8,7 +8,7 @@ from flask import current_app
 
 from motcua.accounts import Accounts
 from motcua.config import Config, build
-from motcua.core.appointments import AppointmentRules, Bookings
+from motcua.core.appointments import AppointmentRules, Bookings, parse_weekdays
 from motcua.core.balancing import RedirectRules
 from motcua.core.catalogue import LiveCatalogue
 from motcua.core.clock import LocalTime, SystemClock
@@ -89,7 +89,9 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     rt = Runtime(config, store, engine, accounts, redirect, journeys, dossiers, home=home,
                  documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                  sender=sender, notifier=notifier, evaluations=Evaluations(store, clock))
-    rules = build(AppointmentRules, config.appointments)
+    # Slots never on a day the centres are shut: the days off that dossiers' due dates skip too.
+    rules = build(AppointmentRules, config.appointments, weekdays=parse_weekdays(config.appointments.weekdays),
+                  holidays=parse_holidays(config.dossiers.holidays))
     rt.bookings = Bookings(engine, rules, lambda branch_id, day: walk_in_forecast(rt, branch_id, day),
                            lambda a: appointment_reminder(notifier, a, engine.service(a.service),
                                                           branch_place(engine, a.branch), engine.local, rules))
