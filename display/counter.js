@@ -196,7 +196,7 @@
     if (ticket) {
       $("current-number").textContent = ticket.number;
       $("current-status").textContent = t(`counter.status.${ticket.status}`);
-      $("current-service").textContent = serviceName(ticket.service);
+      $("current-service").textContent = $("current-service").title = serviceName(ticket.service);
       $("current-priority").hidden = !ticket.priority;
     }
     window.Cccd.showCurrent(ticket);   // whose ticket it is, when taken at the kiosk with an ID card
