@@ -165,7 +165,8 @@ def estimate_wait_min(
     return schedule.wait(service, 0.0)
 
 
-WALKED_IN, ON_THE_WAY, CHECKED_IN = "walked_in", "on_the_way", "checked_in"   # kinds of estimate, each calibrated on its own
+# Kinds of estimate, each calibrated on its own.
+WALKED_IN, ON_THE_WAY, CHECKED_IN = "walked_in", "on_the_way", "checked_in"
 
 
 def estimate_kind(ticket: Ticket) -> str:

@@ -33,10 +33,11 @@ once appointments run). Each wants the slot their arrival falls in; if it is not
 the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN. Finding none
 at their branch, under a balancing policy they look in turn at the other branches the booking page
 lists for the service near it (`nearby`, its order), as a citizen on `/h/` goes back to the list
-and picks the next; one who finds nothing anywhere walks in as planned. A holder comes between APPOINTMENT_SPREAD_MIN before and after the slot's start
-(never before the branch opens), checks in at the kiosk and waits from the check-in; a share
-APPOINTMENT_LATE comes past the grace (up to APPOINTMENT_LATE_MIN after it) and is a walk-in from
-the check-in; a share APPOINTMENT_NEVER never comes and is left out of the figures.
+and picks the next; one who finds nothing anywhere walks in as planned. A holder comes between
+APPOINTMENT_SPREAD_MIN before and after the slot's start (never before the branch opens), checks in
+at the kiosk and waits from the check-in; a share APPOINTMENT_LATE comes past the grace (up to
+APPOINTMENT_LATE_MIN after it) and is a walk-in from the check-in; a share APPOINTMENT_NEVER never
+comes and is left out of the figures.
 
 A later slot at the kiosk (with `--appointment-share` above 0: the slot rules run), the model written
 down: a walk-in (not priority) whose predicted wait at their origin is over the target is offered
@@ -51,6 +52,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -334,14 +336,14 @@ class CityDay:
             self._at(citizen.arrived_min, self._check_in_appointment, (citizen, appointment.code))
         return codes
 
-    def _booking_branches(self, citizen: Citizen) -> list[str]:
+    def _booking_branches(self, citizen: Citizen) -> Iterator[str]:
         """Where a booker looks for a slot, in turn: their own branch, then (under a balancing policy) the
-        others the booking page lists for the service near it, in the page's order."""
-        if "balance" not in self.policy:
-            return [citizen.origin]
-        home = self.engine.branch(citizen.origin)
-        listed = self.journeys.nearby(home.lat, home.lon, citizen.service)
-        return [citizen.origin, *(b.branch for b in listed if b.branch != citizen.origin)]
+        others the booking page lists for the service near it, in the page's order (read only if needed)."""
+        yield citizen.origin
+        if "balance" in self.policy:
+            home = self.engine.branch(citizen.origin)
+            yield from (b.branch for b in self.journeys.nearby(home.lat, home.lon, citizen.service)
+                        if b.branch != citizen.origin)
 
     def _check_in_appointment(self, t: float, arg) -> None:
         """A holder at the kiosk with the appointment's code: a ticket merged by the rule, or a walk-in's if late."""
