@@ -231,6 +231,9 @@ def test_appointments_are_booked_ahead_through_the_core_and_waited_for_from_chec
     holders = [c for c in day.citizens if c.channel == "appointment"]
     came = [c for c in holders if c.came]
     assert not any(c.priority for c in holders) and 0 < len(holders) - len(came) < 0.15 * len(holders)
+    # One who never comes for the appointment does not walk in instead: no ticket of theirs loads a queue.
+    never = {c.id for c in holders if not c.came}
+    assert never and not any(c.id in never for c in day.by_ticket.values())
     assert 0.1 < len(booked) / len(day.citizens) < 0.3 and len(day.bookers) / len(day.citizens) > 0.25
     for citizen in came:
         assert citizen.started_min >= citizen.checked_in_min - 1e-9

@@ -213,7 +213,7 @@ class CityDay:
     def run(self) -> "CityDay":
         holders = self._book_ahead()
         for citizen in self.citizens:
-            if citizen.id not in holders:
+            if citizen.id not in holders:   # a holder comes for the appointment (or never): never as a walk-in
                 self._at(citizen.arrived_min, self._arrive, citizen)
         if "realloc" in self.policy:
             t = 0.0
@@ -307,7 +307,8 @@ class CityDay:
 
     def _book_ahead(self) -> dict[int, str]:
         """The bookers book before the branch opens (the model in the module's docstring): the codes of
-        those who hold an appointment and come, by citizen; each one's coming is put on the day."""
+        those who hold an appointment, by citizen, whether they come or not; each comer's coming is put on
+        the day."""
         self.clock.set(self.t0 - 60)
         order = list(self.bookers)
         self.booking.shuffle(order)
@@ -326,13 +327,13 @@ class CityDay:
             citizen.branch, citizen.redirected = branch, branch != citizen.origin
             appointment = self.bookings.book(branch, citizen.service, slot.start, f"08{citizen.id:08d}")
             start_min = (slot.start - self.t0) / 60
+            codes[citizen.id] = appointment.code
             if never:
                 citizen.came = False
                 citizen.channel = APPOINTMENT
                 continue
             comes = start_min + (self.bookings.rules.grace_min + lateness if late else spread)
             citizen.arrived_min = max(0.0, comes)
-            codes[citizen.id] = appointment.code
             self._at(citizen.arrived_min, self._check_in_appointment, (citizen, appointment.code))
         return codes
 
