@@ -97,3 +97,43 @@ def test_a_missing_file_is_refused_in_words(tmp_path):
 ])
 def test_a_scenario_is_named_by_its_path_or_as_shipped(given, found):
     assert scenario.named(given) == Path(found)
+
+
+def test_a_name_in_one_text_names_both_languages_and_a_missing_en_falls_back_to_vi(tmp_path):
+    data = {**MINIMAL, "services": [{**MINIMAL["services"][0], "name": {"vi": "Hộ tịch"}}, MINIMAL["services"][1]],
+            "branches": [{**MINIMAL["branches"][0], "name": "Chi nhánh Đông Anh"}]}
+    loaded = scenario.load(write(tmp_path, data))
+    assert (scenario.services(loaded)[0].name_vi, scenario.services(loaded)[0].name_en) == ("Hộ tịch", "Hộ tịch")
+    [branch] = scenario.branches(loaded)
+    assert (branch.name_vi, branch.name_en) == ("Chi nhánh Đông Anh", "Chi nhánh Đông Anh")
+
+
+def _branch(**changes) -> dict:
+    return {**MINIMAL, "branches": [{**MINIMAL["branches"][0], **changes}]}
+
+
+@pytest.mark.parametrize("data, fault", [
+    (_branch(name=None), "branch 'b1' has no name"),
+    (_branch(name={"en": "One"}), "branch 'b1' has no name"),
+    (_branch(lat="21"), "needs lat and lon"),
+    (_branch(lon=200), "needs lat and lon"),
+    (_branch(counters=[{"id": "1", "services": ["civil", "tax"]}]), "unknown: tax"),
+    (_branch(counters=[{"services": ["civil"]}]), "needs an id"),
+    (_branch(counters="1"), "branch 'b1' needs counters"),
+    (_branch(shifts=[["13:00", "08:00"]]), "each start before its end"),
+    (_branch(shifts=[["8h", "12h"]]), "shifts are"),
+    ({**MINIMAL, "open": "7:30"}, "open '7:30' is not a time"),
+    ({**MINIMAL, "open": "17:00", "close": "08:00"}, "open is not before close"),
+    ({**MINIMAL, "services": [{"id": "civil", "name": {"vi": "Hộ tịch"}, "service_min": {"mean": 0}}]},
+     "mean above 0"),
+    ({**MINIMAL, "services": [{"name": {"vi": "Hộ tịch"}}]}, "a service needs id"),
+    ({**MINIMAL, "arrivals": [{"branch": "b9", "service": "civil", "per_hour": [1]}]}, "'b9', 'civil'"),
+    ({**MINIMAL, "arrivals": [{"branch": "b1", "service": "civil", "per_hour": [1, -2]}]}, "rates of 0 or more"),
+    (_branch(counters=[{"id": "1", "services": ["civil"]}]) | {"arrivals": [
+        {"branch": "b1", "service": "land", "per_hour": [0, 1]}]}, "for 'land', which no counter of it serves"),
+])
+def test_a_scenario_that_cannot_make_a_day_names_its_fault(tmp_path, data, fault):
+    path = write(tmp_path, data)
+    with pytest.raises(Invalid) as refused:
+        scenario.load(path)
+    assert refused.value.message.startswith(f"scenario {path}: ") and fault in refused.value.message
