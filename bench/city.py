@@ -9,8 +9,8 @@ channels' table: `balance+realloc` today and with the shares of citizens who boo
 and take a remote ticket (`motcua simulate --appointment-share --remote-share`), overall and per
 channel, each figure the mean over seeds ± its standard error.
 
-    python bench/city.py [--seeds 20] [--scenario hoan-kiem] [--appointment-share 0.3] [--remote-share 0.2]
-                         [--appointment-shift-min 120] [--channels-only]
+    python bench/city.py [--seeds 20] [--scenario hoan-kiem | --scenario city.json] [--appointment-share 0.3] [--remote-share 0.2]
+                         [--appointment-shift-min 1440] [--channels-only]
 """
 from __future__ import annotations
 
@@ -50,9 +50,12 @@ COLUMNS = (("within_target_pct", "within %"), ("mean_wait_min", "mean wait"), ("
 
 # ---- one day (runs in a worker process) ------------------------------------------------------
 
+FILES: dict[str, Path] = {}   # a scenario given as a file (--scenario city.json), by name; set before the pools fork
+
+
 @functools.lru_cache(maxsize=None)
 def load(name: str) -> dict:
-    return scenario.load(SCENARIOS / f"{name}.json")
+    return scenario.load(FILES.get(name, SCENARIOS / f"{name}.json"))
 
 
 def run_day(job: tuple[str, str, int]) -> dict | None:
@@ -217,7 +220,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     shipped = sorted(p.stem for p in SCENARIOS.glob("*.json"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="days per row: seeds 1..N (default 20)")
-    parser.add_argument("--scenario", choices=shipped, help="only this scenario")
+    parser.add_argument("--scenario", help="only this scenario: a shipped one's name (" + ", ".join(shipped) +
+                        ") or a scenario file, a city the project does not ship")
     parser.add_argument("--appointment-share", type=float, default=0.3, help="for the channels' table (0.3)")
     parser.add_argument("--remote-share", type=float, default=0.2, help="for the channels' table (0.2)")
     parser.add_argument("--appointment-shift-min", type=float, default=simulator.APPOINTMENT_SHIFT_MIN,
@@ -226,6 +230,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--channels-only", action="store_true", help="only the channels' table")
     args = parser.parse_args(argv)
     args.names = [args.scenario] if args.scenario else shipped
+    if args.scenario and args.scenario not in shipped:
+        path = Path(args.scenario)
+        if not path.is_file():
+            parser.error(f"--scenario: {args.scenario!r} is neither a shipped scenario nor a file")
+        FILES[path.stem] = path
+        args.names = [path.stem]
     return args
 
 

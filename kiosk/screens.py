@@ -573,8 +573,8 @@ class BetterScreen(KioskScreen):
 # ---- a later slot instead of the queue ------------------------------------------------------------
 
 class LaterScreen(KioskScreen):
-    """Before the number, to a walk-in whose wait is over the target: a slot of today, no later than the queue
-    would call them, booked with one touch; or the number all the same."""
+    """Before the number, to a walk-in whose wait is over the target: a slot later today, to come back for,
+    booked with one touch; or the number all the same."""
 
     def render(self, offer) -> None:
         self.reset()

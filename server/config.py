@@ -173,7 +173,7 @@ class Appointments:
         "([notify]); 0: no reminders.")
     later_reach_min: float = setting(
         AppointmentRules.later_reach_min, "A walk-in predicted to wait over [staffing] target_wait_min is offered at the "
-        "kiosk a slot of today starting within this many minutes and no later than the queue would call them; 0: none.")
+        "kiosk a slot of today starting within this many minutes, to come back then instead of waiting; 0: none.")
     weekdays: str = setting(
         weekdays_text(AppointmentRules.weekdays), "The days of the week slots are offered, numbers separated by "
         "commas, Monday 1 to Sunday 7 (add 6 where the centres open on Saturdays); never on a [dossiers] holiday.")

@@ -1,5 +1,5 @@
 """The kiosk's later slot (motcua.core.appointments.later_slot): a walk-in whose predicted wait is over the
-target is offered, before the number, a slot of today no later than the queue would call them; one touch
+target is offered, before the number, a slot later today to come back for; one touch
 books it and shows its code, another takes the number all the same. The flow against a real server on the
 fake clock, then the real app under Xvfb, touched (tests/kiosk_driver.py)."""
 from __future__ import annotations

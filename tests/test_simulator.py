@@ -296,3 +296,30 @@ def test_walk_ins_wait_no_longer_with_appointments_than_without():
                       .summary()["by_channel"]["walk_in"])
     assert sum(s["within_target_pct"] for s in shaped) >= sum(t["within_target_pct"] for t in today)
     assert sum(s["mean_wait_min"] for s in shaped) <= sum(t["mean_wait_min"] for t in today)
+
+
+def test_the_cli_names_what_is_wrong_with_a_city_it_cannot_simulate(tmp_path):
+    data = scenario.load(HOAN_KIEM)
+    del data["branches"][1]["lat"]
+    broken = tmp_path / "city.json"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(broken), "--appointment-share", "0.3"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"motcua: scenario {broken}: branch 'hk-02' needs lat and lon in degrees"
+
+
+def test_a_day_too_busy_to_serve_out_ends_at_midnight_with_the_rest_unserved():
+    """A city the project has never met may be far over its capacity: the queue is served out after the
+    close until midnight, when the engine turns the day; those still waiting are misses, not a crash."""
+    data = {"format": "motcua-scenario/1", "open": "07:30", "close": "17:00", "target_wait_min": 15,
+            "services": [{"id": "land", "name": "Đất đai", "service_min": {"dist": "lognormal", "mean": 40, "cv": 0.5}}],
+            "branches": [{"id": "x1", "name": "Xã Một", "lat": 21.0, "lon": 105.8,
+                          "counters": [{"id": "1", "services": ["land"]}]}],
+            "arrivals": [{"branch": "x1", "service": "land", "per_hour": [6] * 10}]}
+    for shares in ({}, {"appointment_share": 0.3, "remote_share": 0.2}):
+        day = CityDay(data, "balance+realloc", seed=1, **shares).run()
+        summary = day.summary()
+        assert 0 < summary["served"] < summary["citizens"]          # 1 counter, 60 arrive, ~14 served to midnight
+        assert max(c.started_min for c in day.citizens if c.started_min is not None) < day.midnight_min
+        assert summary["within_target_pct"] < 100 * summary["served"] / summary["citizens"]

@@ -27,8 +27,10 @@ The rules, written down (README, "Decisions written down"):
   forecast holds (the simulator measures it, README).
 - A later slot at the peak (`later_slot`). A walk-in whose predicted wait at the kiosk is over the
   target is offered, instead of the queue, the first slot the branch offers that starts within
-  `reach_min` and no later than the queue would call them (so taking it costs them nothing as
-  predicted); one who takes it books it as any phone would and comes back for it.
+  `reach_min`: to come back then and be called at once rather than wait now. At the peak the first
+  free slot is often after it, later than the queue would call them, so the offer is not limited
+  to the predicted call: the citizen weighs a second trip against the wait, and most take the
+  number. One who takes it books it as any phone would and comes back for it.
 - One active (booked or checked-in) appointment per phone, service and day, in the whole network.
   The appointment keeps the phone and, if given, a salted digest of the citizen's ID number, so
   the kiosk can check its holder in by the number without the database holding it.
@@ -73,7 +75,7 @@ class AppointmentRules:
     early_min: float = 15.0    # a holder may check in this long before the slot starts
     grace_min: float = 10.0    # and up to this long after it to be called as booked
     reminder_min: float = 60.0  # the holder's phone is reminded this long before the slot (0: never)
-    later_reach_min: float = 120.0  # a kiosk offers a walk-in over the target a slot starting within this (0: none)
+    later_reach_min: float = 240.0  # a kiosk offers a walk-in over the target a slot starting within this (0: none)
     weekdays: frozenset[int] = frozenset(range(5))   # the days slots are offered (date.weekday(): Monday 0)
     holidays: frozenset[date] = frozenset()          # ... never on these (the [dossiers] holidays, at a server)
 
@@ -444,11 +446,10 @@ class EngineAppointments:
 def later_slot(wait_min: float | None, target_min: float, offered: Callable[[], Sequence[Slot]], now: float,
                reach_min: float) -> Slot | None:
     """The slot a kiosk offers a walk-in predicted to wait `wait_min` (None: no later slot): the first of
-    `offered()` (by start) that starts within reach_min of now and no later than the predicted call, when
-    the wait is over target_min."""
+    `offered()` (by start) that starts within reach_min of now, when the wait is over target_min."""
     if wait_min is None or wait_min <= target_min:
         return None
-    return next((slot for slot in offered() if slot.start - now <= min(reach_min, wait_min) * 60), None)
+    return next((slot for slot in offered() if slot.start - now <= reach_min * 60), None)
 
 
 class Bookings:

@@ -30,7 +30,10 @@ share of the whole day. Before the branch opens, the bookers book in a random or
 same core as the server (motcua.core.appointments, its rules the server's defaults), at their origin branch, the
 branch's walk-ins forecast as the scenario's rates times (1 − F) (the walk-ins that history shows
 once appointments run). Each wants the slot their arrival falls in; if it is not offered, they take
-the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN. Finding none
+the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN, by default
+any slot of the day: a citizen booking ahead has chosen not to come at the busy hour, and one who
+would rather take another day changes nothing in the figures (that day's bookers take this day's
+free slots in turn; `bench/city.py --appointment-shift-min` shows what the figures owe this). Finding none
 at their branch, under a balancing policy they look in turn at the other branches the booking page
 lists for the service near it (`nearby`, its order), as a citizen on `/h/` goes back to the list
 and picks the next; one who finds nothing anywhere walks in as planned. A holder comes between
@@ -41,8 +44,8 @@ comes and is left out of the figures.
 
 A later slot at the kiosk (with `--appointment-share` above 0: the slot rules run), the model written
 down: a walk-in (not priority) whose predicted wait at their origin is over the target is offered
-the first slot the branch offers within the rules' later_reach_min that starts no later than the
-predicted call (motcua.core.appointments.later_slot, the server's rule); they take it with
+the first slot the branch offers within the rules' later_reach_min (motcua.core.appointments.later_slot,
+the server's rule), however far within it; they take it with
 probability LATER_SLOT_ACCEPTANCE (a stream of their own), book it at the kiosk (Bookings.book_later), come back up
 to APPOINTMENT_SPREAD_MIN after its start and check in; their wait runs from that check-in (the
 channel `appointment`), as a booker's does. One who does not take it takes a ticket as before.
@@ -54,7 +57,7 @@ import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from . import scenario as scenarios
 from .balancing import RedirectRules
@@ -76,7 +79,7 @@ TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "a
                  "checked_in_min")
 REMOTE_ASK_EVERY_MIN = 0.5  # the server's sweep looks at a remote ticket at most this often ([remote] sweep_s)
 REMOTE_NEVER_COME = 0.05   # the share of remote tickets whose citizen never comes
-APPOINTMENT_SHIFT_MIN = 120.0   # how far from the slot they want a booking citizen takes another
+APPOINTMENT_SHIFT_MIN = 24 * 60.0   # how far from the slot they want a booking citizen takes another: any of the day
 APPOINTMENT_SPREAD_MIN = 5.0    # holders come within this of their slot's start, before or after
 APPOINTMENT_LATE = 0.05         # the share of holders who come past the grace
 APPOINTMENT_LATE_MIN = 15.0     # ... up to this long past it
@@ -162,6 +165,9 @@ class CityDay:
         tz = data.get("timezone", EngineSettings.timezone)
         self.local = LocalTime(tz)
         self.t0 = self.local.epoch(day, data["open"])
+        # The queue is served out after the close, but not past midnight: the engine turns the day then and
+        # forgets it, and whoever still waits was not served that day (a miss in the figures).
+        self.midnight_min = (self.local.epoch(day + timedelta(days=1), "00:00") - self.t0) / 60
         if engine is not None:
             self.engine, self.clock = engine, engine.clock
             self.clock.set(self.t0)
@@ -223,7 +229,7 @@ class CityDay:
         for branch, counter in self.engine.counters:
             for start in self._shift_starts(branch, counter):
                 self._at(start, self._dispatch, branch)
-        while self._events:
+        while self._events and self._events[0][0] < self.midnight_min:
             t, _, action, arg = heapq.heappop(self._events)
             self.clock.set(self.t0 + t * 60)
             action(t, arg)

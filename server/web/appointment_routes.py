@@ -124,8 +124,8 @@ def check_in_appointment(b):
 
 
 LATER = ("A walk-in whose predicted wait is over [staffing] target_wait_min is offered the first slot of today the "
-         "branch offers that starts within [appointments] later_reach_min and no later than the queue would call "
-         "them, so taking it costs them nothing as predicted (README, Appointments). ")
+         "branch offers that starts within [appointments] later_reach_min, to come back then and be called as "
+         "booked instead of waiting now (README, Appointments). ")
 
 
 @bp.get("/branches/<b>/later-slot")
