@@ -375,6 +375,9 @@
     }
     section.classList.add("card", "report");
     section.replaceChildren(heading, presets, form, note, status, tables, dossiers);
+    // Busy until the first report is drawn: days typed before the branch is known would be set over by
+    // the default week (and a reader, or a test, must not take the empty section for an answer).
+    section.setAttribute("aria-busy", "true");
     label();
     let ready = false;
     // The page may name the branch (an admin switching) at any time, even while this starts.
@@ -420,6 +423,9 @@
     setDays(...PRESETS["report.last_7"]());
     ready = true;
     await load();
+    if (!branch) {   // no branch to report on: nothing is on its way
+      section.removeAttribute("aria-busy");
+    }
   }
 
   start();
