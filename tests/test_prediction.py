@@ -4,8 +4,9 @@ from __future__ import annotations
 import math
 
 from motcua.core import scenario
-from motcua.core.model import REMOTE, WALK_IN, Counter
-from motcua.core.prediction import ON_THE_WAY, WALKED_IN, Schedule, WaitRanges, duty_windows, estimate_wait_min
+from motcua.core.model import APPOINTMENT, REMOTE, WAITING, WALK_IN, Counter, Ticket
+from motcua.core.prediction import (ON_THE_WAY, WALKED_IN, Schedule, WaitRanges, certain_min, duty_windows,
+                                    estimate_wait_min)
 from motcua.core.simulator import CityDay, range_held_pct
 
 
@@ -86,3 +87,36 @@ def test_the_schedule_is_the_list_scheduling_of_the_tickets_ahead():
     # civil 3→2 (9–18), cert 4→1 (17–22); the closed counter 3 takes nobody.
     assert [schedule.wait_of(str(i), 0.0) for i in range(5)] == [0.0, 3.0, 8.0, 9.0, 17.0]
     assert estimate_wait_min("civil", counters, ahead, busy, means) == schedule.wait("civil", 0.0) == 18.0
+
+
+def test_the_wait_sure_to_be_waited_is_kept_out_of_the_range_s_doubt():
+    """An appointment checked in early waits until its slot starts for certain: its range is that wait plus a
+    range around the rest, and its error is scaled by the rest alone."""
+    ranges = WaitRanges(min_samples=30)
+    assert ranges.range("b", 12.0, certain_min=5.0) == (5.0, 12.0 + 4.0 * math.sqrt(8.0))   # never below it
+    assert ranges.range("b", 3.0, certain_min=5.0) == (3.0, 3.0 + 4.0)   # a certain wait is never over the estimate
+    for i in range(101):   # estimates of 8 minutes, 5 of them certain, that ended between 7 and 9
+        ranges.record("b", 8.0, 7.0 + i * 2 / 100, certain_min=5.0)
+    low, high = ranges.range("b", 8.0, certain_min=5.0)
+    assert math.isclose(low, 7.0 + 10 * 2 / 100) and math.isclose(high, 7.0 + 90 * 2 / 100)
+    # An estimate of 8 minutes none of which is certain is all doubt: the same errors give it a wider range.
+    assert ranges.range("b", 8.0)[1] - ranges.range("b", 8.0)[0] > high - low
+
+
+def test_only_an_appointment_checked_in_before_its_slot_has_a_certain_wait():
+    ticket = Ticket("t1", "b", "civil", "A001", "2026-11-24", 1000.0, status=WAITING, created_at=1000.0)
+    booked = ticket.replace(channel=APPOINTMENT, due_at=1000.0 + 6 * 60)
+    assert certain_min(booked, 1000.0) == 6.0 and certain_min(booked, 1000.0 + 8 * 60) == 0.0
+    assert certain_min(ticket.replace(due_at=1000.0 + 6 * 60), 1000.0) == 0.0   # on the way: not certain
+    assert certain_min(ticket, 1000.0) == 0.0
+
+
+def test_appointment_holders_ranges_hold_75_to_85_percent_where_they_wait_least():
+    """single-branch, twenty days with the shares: holders wait about 3 minutes, most of it until their slot;
+    read whole, their ranges held 85.9% of the time."""
+    data = scenario.load(scenario.bundled("single-branch"))
+    holders = []
+    for seed in range(1, 21):
+        citizens = CityDay(data, "balance+realloc", seed, appointment_share=0.3, remote_share=0.2).run().citizens
+        holders += [c for c in citizens if c.channel == APPOINTMENT]
+    assert len(holders) > 1000 and 75 <= range_held_pct(holders) <= 85

@@ -31,7 +31,7 @@ from .model import (
     TRANSFERRED, WAITING, WINDOW_MISSED,
     Branch, Call, Change, Conflict, Counter, Event, Invalid, NotFound, Rating, Service, Ticket, WrongCode,
 )
-from .prediction import WALKED_IN, Schedule, ServiceTimes, WaitRanges, duty_windows, estimate_kind
+from .prediction import WALKED_IN, Schedule, ServiceTimes, WaitRanges, certain_min, duty_windows, estimate_kind
 from .readmodels import (
     BranchDay, BranchSetup, BranchState, CityRow, CounterLine, DayRecord, KioskProblem, Network, ServiceLine,
     StaffState, TicketState,
@@ -340,12 +340,18 @@ class QueueEngine(EngineAppointments):
             position = queue.count_before(rank(ticket, self._boost_s)) + 1
             return position, self._schedule(book).wait_of(ticket.id, self.clock.now())
 
-    def wait_range(self, branch_id: str, minutes: float | None, kind: str = WALKED_IN) -> tuple[float, float] | None:
-        """The 80% range around an estimate of `minutes` at the branch, of a kind (prediction.estimate_kind)."""
+    def wait_range(self, branch_id: str, minutes: float | None, kind: str = WALKED_IN,
+                   certain_min: float = 0.0) -> tuple[float, float] | None:
+        """The 80% range around an estimate of `minutes` at the branch, of a kind (prediction.estimate_kind),
+        `certain_min` of it sure to be waited (prediction.certain_min)."""
         if minutes is None:
             return None
         with self.hold(branch_id):
-            return self.ranges.range(branch_id, minutes, kind)
+            return self.ranges.range(branch_id, minutes, kind, certain_min)
+
+    def ticket_range(self, ticket: Ticket, minutes: float | None) -> tuple[float, float] | None:
+        """The 80% range around a ticket's wait of `minutes` from now, read as its kind is calibrated."""
+        return self.wait_range(ticket.branch, minutes, estimate_kind(ticket), certain_min(ticket, self.clock.now()))
 
     def estimate_new(self, branch_id: str, service_id: str, priority: bool = False,
                      arriving_at: float | None = None) -> float | None:
@@ -382,8 +388,7 @@ class QueueEngine(EngineAppointments):
         with self.hold(ticket.branch):
             ticket = self.tickets.get(ticket_id) or ticket   # as it is now (one of a day gone: as read)
             position, minutes = self.estimate(ticket)
-            return TicketState(ticket, position, minutes, self.wait_range(ticket.branch, minutes, estimate_kind(ticket)),
-                               self.rated(ticket.id))
+            return TicketState(ticket, position, minutes, self.ticket_range(ticket, minutes), self.rated(ticket.id))
 
     def branch_state(self, branch_id: str) -> BranchState:
         """The branch now: each service's queue and wait, each counter and what it holds, the latest calls."""
@@ -1227,7 +1232,7 @@ class QueueEngine(EngineAppointments):
         if ticket.estimate_min is not None:
             since = ticket.checked_in_at if ticket.checked_in_at is not None else ticket.created_at
             self.ranges.record(ticket.branch, ticket.estimate_min, (ticket.first_called_at - since) / 60,
-                               estimate_kind(ticket))
+                               estimate_kind(ticket), certain_min(ticket, since))
 
     def _note_call(self, ticket: Ticket, recall: bool) -> None:
         self._books[ticket.branch].recent.appendleft(Call(ticket.id, ticket.branch, ticket.number, ticket.counter,

@@ -14,7 +14,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 
 from .clock import hhmm_minutes
-from .model import REMOTE, Counter, Ticket
+from .model import APPOINTMENT, REMOTE, Counter, Ticket
 from .stats import percentile
 
 
@@ -178,6 +178,15 @@ def estimate_kind(ticket: Ticket) -> str:
     return ON_THE_WAY if ticket.origin is not None else WALKED_IN
 
 
+def certain_min(ticket: Ticket, at: float) -> float:
+    """Minutes from `at` a ticket is sure to wait: an appointment checked in early is not called before its
+    slot starts. Its range is that wait plus a range around the rest, which alone is uncertain (read whole,
+    the holders' ranges were too wide: single-branch's held 85.9% of the time, not 80%)."""
+    if ticket.channel == APPOINTMENT and ticket.due_at is not None:
+        return max(0.0, (ticket.due_at - at) / 60)
+    return 0.0
+
+
 class WaitRanges:
     """An 80% range around each estimate, calibrated on how the branch's estimates turned out.
 
@@ -203,15 +212,20 @@ class WaitRanges:
         self._z: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
         self._cuts: dict[str, tuple[float, float]] = {}
 
-    def record(self, branch: str, estimate_min: float, actual_min: float, kind: str = WALKED_IN) -> None:
+    def record(self, branch: str, estimate_min: float, actual_min: float, kind: str = WALKED_IN,
+               certain_min: float = 0.0) -> None:
+        """An estimate's error, `certain_min` of it a wait sure to be waited (prediction.certain_min)."""
         pool = _pool(branch, kind)
-        self._z[pool].append((actual_min - estimate_min) / math.sqrt(estimate_min + 1))
+        self._z[pool].append((actual_min - estimate_min) / math.sqrt(estimate_min - certain_min + 1))
         self._cuts.pop(pool, None)
 
-    def range(self, branch: str, estimate_min: float, kind: str = WALKED_IN) -> tuple[float, float]:
-        scale = math.sqrt(estimate_min + 1)
+    def range(self, branch: str, estimate_min: float, kind: str = WALKED_IN,
+              certain_min: float = 0.0) -> tuple[float, float]:
+        """The 80% range: the certain wait, then the estimate's uncertain rest widened by the pool's errors."""
+        certain = min(certain_min, estimate_min)
+        scale = math.sqrt(estimate_min - certain + 1)
         z_low, z_high = self._quantiles(branch, kind)
-        return max(0.0, estimate_min + z_low * scale), max(0.0, estimate_min + z_high * scale)
+        return max(certain, estimate_min + z_low * scale), max(certain, estimate_min + z_high * scale)
 
     def _quantiles(self, branch: str, kind: str) -> tuple[float, float]:
         pool = _pool(branch, kind)

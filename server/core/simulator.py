@@ -66,7 +66,7 @@ from .engine import EngineSettings, QueueEngine
 from .appointments import AppointmentRules, Bookings
 from .journeys import Journeys
 from .model import APPOINTMENT, REMOTE, WAITING, WALK_IN, Conflict
-from .prediction import duty_windows, estimate_kind, on_duty_within
+from .prediction import duty_windows, on_duty_within
 from .staffing import HourlyRates, StaffingRules, advise
 from .stats import lognormal, percentile
 from .text import csv_writer
@@ -259,7 +259,7 @@ class CityDay:
         position, _ = self.engine.estimate(ticket)
         if ticket.estimate_min is not None:  # what the ticket in the citizen's hand says, travel included
             citizen.predicted_wait_min = ticket.estimate_min
-            citizen.predicted_range = self.engine.wait_range(ticket.branch, ticket.estimate_min, estimate_kind(ticket))
+            citizen.predicted_range = self.engine.ticket_range(ticket, ticket.estimate_min)
         citizen.baseline_wait_min = citizen.travel_min + self._baseline(ticket.branch, ticket.service, position)
         if not citizen.redirected:
             self._dispatch(t, ticket.branch)
@@ -363,7 +363,7 @@ class CityDay:
         citizen.channel = ticket.channel
         # What the kiosk shows on checking in: the wait from here (until the slot's start, for an early holder).
         citizen.predicted_wait_min = ticket.estimate_min
-        citizen.predicted_range = self.engine.wait_range(ticket.branch, ticket.estimate_min, estimate_kind(ticket))
+        citizen.predicted_range = self.engine.ticket_range(ticket, ticket.estimate_min)
         self.by_ticket[ticket.id] = citizen
         if ticket.due_at is not None and ticket.due_at > self.clock.now():   # early: called from the slot's start
             self._at((ticket.due_at - self.t0) / 60, lambda at, branch: self._dispatch(at, branch), ticket.branch)
@@ -376,7 +376,7 @@ class CityDay:
         citizen.checked_in_min = t
         # What the kiosk shows on checking in, and the phone from then on: the wait from here.
         citizen.predicted_wait_min = ticket.estimate_min
-        citizen.predicted_range = self.engine.wait_range(ticket.branch, ticket.estimate_min, estimate_kind(ticket))
+        citizen.predicted_range = self.engine.ticket_range(ticket, ticket.estimate_min)
         self._dispatch(t, self.engine.ticket(ticket_id).branch)
 
     def _reach(self, t: float, ticket_id: str) -> None:
