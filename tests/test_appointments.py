@@ -170,6 +170,8 @@ def test_an_early_holder_waits_for_the_slot_and_ranks_from_its_start(bookings, e
     assert (ticket.channel, ticket.due_at, ticket.appointment) == (APPOINTMENT, start, appointment.id)
     assert engine.appointment(appointment.code).status == CHECKED_IN
     assert engine.check_in(ticket.id).due_at == start     # a kiosk's check-in by number moves it no earlier
+    state = engine.ticket_state(ticket.id)                # the 10 minutes until the slot are sure: never in doubt
+    assert state.wait_min >= 10 and state.wait_range[0] == pytest.approx(10.0)
     before = engine.issue("hk-01", "civil")
     assert engine.call_next("hk-01", "2").id == before.id   # walk-ins there before the slot go first
     engine.done(before.id)

@@ -270,9 +270,10 @@ def test_its_estimate_is_made_again_at_check_in_and_the_range_learns_the_wait_fr
     learned = []
 
     class Recording(WaitRanges):
-        def record(self, branch, estimate_min, actual_min, kind=WALKED_IN):
+        def record(self, branch, estimate_min, actual_min, kind=WALKED_IN, certain_min=0.0):
             learned.append((estimate_min, actual_min, kind))
-            super().record(branch, estimate_min, actual_min, kind)
+            assert certain_min == 0.0    # only an appointment waits for certain (prediction.certain_min)
+            super().record(branch, estimate_min, actual_min, kind, certain_min)
     engine.ranges = Recording()
     engine.issue("hk-01", "business")
     engine.issue("hk-01", "business")
