@@ -101,6 +101,7 @@ def test_the_wait_sure_to_be_waited_is_kept_out_of_the_range_s_doubt():
     assert math.isclose(low, 7.0 + 10 * 2 / 100) and math.isclose(high, 7.0 + 90 * 2 / 100)
     # An estimate of 8 minutes none of which is certain is all doubt: the same errors give it a wider range.
     assert ranges.range("b", 8.0)[1] - ranges.range("b", 8.0)[0] > high - low
+    WaitRanges().record("b", 3.0, 6.0, certain_min=5.0)   # nor is a certain wait over the estimate learned as such
 
 
 def test_only_an_appointment_checked_in_before_its_slot_has_a_certain_wait():

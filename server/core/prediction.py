@@ -216,7 +216,8 @@ class WaitRanges:
                certain_min: float = 0.0) -> None:
         """An estimate's error, `certain_min` of it a wait sure to be waited (prediction.certain_min)."""
         pool = _pool(branch, kind)
-        self._z[pool].append((actual_min - estimate_min) / math.sqrt(estimate_min - certain_min + 1))
+        rest = estimate_min - min(certain_min, estimate_min)
+        self._z[pool].append((actual_min - estimate_min) / math.sqrt(rest + 1))
         self._cuts.pop(pool, None)
 
     def range(self, branch: str, estimate_min: float, kind: str = WALKED_IN,
