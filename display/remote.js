@@ -178,25 +178,67 @@
     }));
   }
 
-  // Every open branch that offers the service, with the wait there now (asked for each, the list is short).
+  // Every open branch that offers the service, with the wait there now. A city lists hundreds: each
+  // card asks for its wait once it comes into view, not all at once, and from SEARCH_FROM of them the
+  // list can be searched by name or address.
+  const SEARCH_FROM = 6;
+  let listed = [];         // the list's cards, each with the words it is found by
+  let watching = null;     // the list's IntersectionObserver
+
   function showBranchList() {
     const offering = settings.branches.filter((b) => b.services.includes(service.id));
     $("list-title").hidden = offering.length === 0;
-    $("branch-list").replaceChildren(...offering.map((b) => {
+    $("branch-search").value = "";
+    $("branch-search-field").hidden = offering.length < SEARCH_FROM;
+    $("no-branch").hidden = true;
+    const whenSeen = waitWhenSeen();
+    listed = offering.map((b) => {
       const wait = detail("rpage.where.wait_unknown", {});
       const lines = b.address.vi ? [detail("rpage.where.address", { text: b.address }), wait] : [wait];
       const button = choice(b.name, lines, () => pickBranch(b));
       button.dataset.branch = b.id;
-      fetch(`/api/v1/branches/${encodeURIComponent(b.id)}/services/${encodeURIComponent(service.id)}/availability`,
-            { cache: "no-store" })
-        .then((answer) => answer.ok ? answer.json() : null)
-        .then((a) => {
-          if (a && a.estimated_wait_min !== null) say(wait, "rpage.where.wait", { wait: a.estimated_wait_min });
-          else if (a) say(wait, "rpage.where.not_served_now");
-        })
-        .catch(() => {});
-      return button;
-    }));
+      whenSeen(button, () => askWait(b, wait));
+      return { button: button, words: plain([b.name.vi, b.name.en, b.address.vi, b.address.en].join(" ")) };
+    });
+    $("branch-list").replaceChildren(...listed.map((l) => l.button));
+  }
+
+  function askWait(b, wait) {
+    fetch(`/api/v1/branches/${encodeURIComponent(b.id)}/services/${encodeURIComponent(service.id)}/availability`,
+          { cache: "no-store" })
+      .then((answer) => answer.ok ? answer.json() : null)
+      .then((a) => {
+        if (a && a.estimated_wait_min !== null) say(wait, "rpage.where.wait", { wait: a.estimated_wait_min });
+        else if (a) say(wait, "rpage.where.not_served_now");
+      })
+      .catch(() => {});
+  }
+
+  // ask() runs once, when el first comes into view (at once where the browser cannot tell).
+  function waitWhenSeen() {
+    if (watching) watching.disconnect();
+    if (!("IntersectionObserver" in window)) return (el, ask) => ask();
+    const asks = new Map();
+    watching = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting || !asks.has(entry.target)) continue;
+        watching.unobserve(entry.target);
+        asks.get(entry.target)();
+        asks.delete(entry.target);
+      }
+    }, { rootMargin: "200px 0px" });
+    return (el, ask) => { asks.set(el, ask); watching.observe(el); };
+  }
+
+  // Typing without marks finds "Phường Bến Nghé" by "ben nghe", "Chi nhánh số 12" by "12".
+  function filterBranches() {
+    const typed = plain($("branch-search").value.trim());
+    let shown = 0;
+    for (const l of listed) {
+      l.button.hidden = typed !== "" && !l.words.includes(typed);
+      if (!l.button.hidden) shown += 1;
+    }
+    $("no-branch").hidden = shown > 0;
   }
 
   // ---- 3. the phone number -------------------------------------------------------------------
@@ -480,6 +522,7 @@
   for (const el of document.querySelectorAll("[data-name]")) el.textContent = texts.vi[el.dataset.name];
   for (const el of document.querySelectorAll("[data-back]")) el.addEventListener("click", () => go(el.dataset.back));
   $("search").addEventListener("input", showServices);
+  $("branch-search").addEventListener("input", filterBranches);
   $("locate").addEventListener("click", locate);
   $("phone-step").addEventListener("submit", take);
   $("phone").addEventListener("input", hideProblem);
