@@ -9,7 +9,7 @@ import pytest
 from motcua.core import scenario
 from motcua.core.appointments import (
     BOOKED, CANCELLED, CHECKED_IN, CODE_ALPHABET, LATE, NO_SHOW, AppointmentRules, Bookings, Slot, allowances,
-    citizen_id, later_slot,
+    citizen_id, day_allowances, later_slot,
 )
 from motcua.core.model import APPOINTMENT, WALK_IN, Conflict, Invalid, NotFound
 from motcua.core.staffing import HourlyRates
@@ -86,6 +86,32 @@ def test_walk_in_capacity_comes_first_and_a_backlog_carries_forward():
     assert allowances([0.0, 900.0, 1800.0, 2700.0], 15, [(("s",), [(0.0, 3600.0)])], {"s": 5.0},
                       HourlyRates(0.0, {"s": [24.0, 0.0]}), RULES)[("s", 900.0)] == 0
     assert allowances(starts, 15, counters, {"s": 5.0}, surge, RULES)[("s", 1800.0)] == 0
+
+
+def test_a_days_allowances_are_remembered_until_anything_they_come_from_changes():
+    starts = [0.0, 900.0, 1800.0, 2700.0]
+    counters = [(("s", "t"), [(0.0, 3600.0)]), (("t",), [(0.0, 1800.0)])]
+    means = {"s": 5.0, "t": 8.0}
+    rates = HourlyRates(0.0, {"s": [4.0], "t": [2.0]})
+    first = day_allowances(starts, 15, counters, means, rates, RULES)
+    worked_out = allowances(starts, 15, counters, means, rates, RULES)
+    assert {s: list(counts) for s, counts in first.items()} == {
+        s: [worked_out[(s, t)] for t in starts] for s in means}
+    # Asked again with equal inputs (new objects, as every request makes them): the day remembered, not redone.
+    again = day_allowances(list(starts), 15, [(("s", "t"), [(0.0, 3600.0)]), (("t",), [(0.0, 1800.0)])], dict(means),
+                           HourlyRates(0.0, {"s": [4.0], "t": [2.0]}), RULES)
+    assert again is first
+    with pytest.raises(TypeError):
+        first["s"] = (0, 0, 0, 0)   # shared by every caller: nobody may change it
+    # Any input changed is another day: the forecast, a counter's hours, a mean, the rules.
+    busier = day_allowances(starts, 15, counters, means, HourlyRates(0.0, {"s": [12.0], "t": [2.0]}), RULES)
+    assert busier is not first and busier["s"] != first["s"]
+    assert busier["s"] == tuple(allowances(starts, 15, counters, means, HourlyRates(0.0, {"s": [12.0], "t": [2.0]}),
+                                           RULES)[("s", t)] for t in starts)
+    shorter = day_allowances(starts, 15, [(("s", "t"), [(0.0, 1800.0)]), (("t",), [(0.0, 1800.0)])], means, rates, RULES)
+    assert shorter["s"][3] == 0 and first["s"][3] > 0
+    assert day_allowances(starts, 15, counters, {"s": 5.0, "t": 9.0}, rates, RULES) is not first
+    assert day_allowances(starts, 15, counters, means, rates, AppointmentRules(max_share=0.1)) is not first
 
 
 def test_booking_takes_a_place_and_a_full_slot_is_refused(bookings):

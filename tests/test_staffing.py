@@ -239,3 +239,18 @@ def test_citizens_waiting_come_before_a_forecast_when_counters_are_too_few():
         engine.update_counter("hk-01", move.counter, services=move.to_services)
     again = advise(engine, "hk-01", rates, StaffingRules(), home)
     assert again.moves == [] and "land" in {n.service for n in again.needs if n.short}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(0, 50), max_size=12), st.floats(-5 * 3600, 15 * 3600), st.floats(0, 12 * 3600))
+def test_a_forecasts_mean_rate_over_any_span_is_its_hours_weighted_by_overlap(per_hour, t0, length):
+    """mean_per_min visits only the hours a span touches (a day's slots ask it thousands of times): the
+    same as weighing every hour by its overlap with the span."""
+    start = LOCAL.epoch(MONDAY, "07:30")
+    rates = HourlyRates(start, {"s": per_hour})
+    t0, t1 = start + t0, start + t0 + length
+    overlaps = [max(0.0, min(start + (h + 1) * 3600, t1) - max(start + h * 3600, t0)) for h in range(len(per_hour))]
+    span = t1 - t0   # the span as the epoch's floats hold it
+    expected = sum(r * o / 3600 for r, o in zip(per_hour, overlaps)) / (span / 60) if span > 0 and per_hour else 0.0
+    assert math.isclose(rates.mean_per_min("s", t0, t1), expected, rel_tol=1e-9, abs_tol=1e-12)
+    assert rates.mean_per_min("other", t0, t1) == 0.0

@@ -40,6 +40,7 @@ The rules, written down (README, "Decisions written down"):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import math
@@ -50,6 +51,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import MappingProxyType
 
 from .model import APPOINTMENT, WALK_IN, Change, Conflict, Invalid, NotFound, Ticket
 from .remote import mobile
@@ -62,6 +64,9 @@ CODE_LENGTH = 6
 # A citizen ID (căn cước công dân): 12 digits, the first three the province of birth (001-096).
 _CITIZEN_ID = re.compile(r"(0\d{2})\d{9}")
 _EPSILON = 1e-9
+# Branch days whose allowances are remembered (day_allowances): a city's branches, each one day, fit; some
+# 40 kB each at a branch of 40 services (measured), so at most about 16 MB.
+REMEMBERED_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,22 @@ def allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tupl
     return allowed
 
 
+def day_allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tuple[Sequence[str], Spans]],
+                   means: Mapping[str, float], rates: HourlyRates, rules: AppointmentRules) -> Mapping[str, tuple[int, ...]]:
+    """allowances() by service, one count per start, remembered for the latest days asked: a booking page
+    and a city's bookers before the opening ask a branch's day again and again with nothing changed but
+    the bookings, which the allowances leave out. Any input changed (counters, means, the forecast) is
+    another day asked."""
+    return _remembered(tuple(starts), slot_min, tuple((tuple(s), tuple(spans)) for s, spans in counters),
+                       tuple(means.items()), rates.start, tuple((s, tuple(r)) for s, r in rates.per_hour.items()), rules)
+
+
+@functools.lru_cache(maxsize=REMEMBERED_DAYS)
+def _remembered(starts, slot_min, counters, means, rates_start, per_hour, rules) -> Mapping[str, tuple[int, ...]]:
+    allowed = allowances(starts, slot_min, counters, dict(means), HourlyRates(rates_start, dict(per_hour)), rules)
+    return MappingProxyType({service: tuple(allowed[(service, start)] for start in starts) for service, _ in means})
+
+
 # How the server or the simulator forecasts a branch's walk-ins on a day: HourlyRates from its opening.
 Forecast = Callable[[str, date], HourlyRates]
 
@@ -282,10 +303,9 @@ class EngineAppointments:
                         for c in self.counters_of(branch_id)]
             means = {s: self.times.mean(branch_id, s, day.isoformat()) for s in branch.services}
             booked = self._booked(branch_id, day.isoformat())
-            allowed = allowances(starts, rules.slot_min, counters, means, rates, rules)
-            offered = [Slot(start, start + rules.slot_min * 60,
-                            allowed[(service_id, start)] - booked.get((service_id, start), 0))
-                       for start in starts if start > now]
+            allowed = day_allowances(starts, rules.slot_min, counters, means, rates, rules)[service_id]
+            offered = [Slot(start, start + rules.slot_min * 60, allowed[k] - booked.get((service_id, start), 0))
+                       for k, start in enumerate(starts) if start > now]
             return [slot for slot in offered if slot.free > 0]
 
     def _booked(self, branch_id: str, day: str) -> dict[tuple[str, float], int]:

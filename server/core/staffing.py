@@ -47,11 +47,13 @@ class HourlyRates:
         if t1 <= t0 or not rates:
             return 0.0
         total = 0.0
-        for slot, per_hour in enumerate(rates):
+        # Only the hours the span touches: a day's slots ask this per service and slot, thousands of times.
+        first = max(0, int((t0 - self.start) // 3600))
+        for slot in range(first, min(len(rates), int((t1 - self.start) // 3600) + 1)):
             a, b = self.start + slot * 3600, self.start + (slot + 1) * 3600
             overlap = min(b, t1) - max(a, t0)
             if overlap > 0:
-                total += per_hour * overlap / 3600
+                total += rates[slot] * overlap / 3600
         return total / ((t1 - t0) / 60)
 
 
