@@ -135,7 +135,9 @@ class Remote:
         RemoteRules.grace_min, "Minutes a remote ticket's arrival window runs past its predicted call (or the longest "
         "trip offered, [balancing] max_travel_min, if later); not checked in by then, it leaves the queue.")
     sweep_s: float = setting(30.0, "Seconds between the server's sweeps that let remote tickets whose window ended "
-                                   "leave the queue (a branch's own operations do it too).")
+                                   "leave the queue (a branch's own operations do it too), and that tell a waiting "
+                                   "ticket's phone of a branch offered because of a change there (a change at its "
+                                   "own branch tells it at once).")
     tickets_per_minute_per_address: int = setting(
         3, "Remote tickets (POST /branches/{b}/remote-tickets) one address may ask for in any minute, taken or "
            "refused; more answer 429 with Retry-After.")

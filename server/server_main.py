@@ -50,6 +50,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
                                    socketio.sleep)
     socketio.start_background_task(sweep_appointments, app.extensions["motcua"].bookings, config.remote.sweep_s,
                                    socketio.sleep)
+    socketio.start_background_task(sweep_offers, app.extensions[EXTENSION], config.remote.sweep_s, socketio.sleep)
     warm_heap(config)
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
@@ -76,6 +77,17 @@ def sweep_windows(journeys, every_s: float, sleep) -> None:
         except Exception:  # the branch's next operation lets them go instead, the next sweep tells
             logging.getLogger("motcua").exception("sweeping the remote tickets' windows failed")
         sleep(every_s)
+
+
+def sweep_offers(broadcaster, every_s: float, sleep) -> None:
+    """The task that tells a waiting ticket's phone of a branch that would now call it sooner because of a change
+    there, not at the ticket's own branch (whose changes tell it at once)."""
+    while True:
+        sleep(every_s)
+        try:
+            broadcaster.refresh_offers()
+        except Exception:  # the next sweep tries again; the ticket's own branch's changes still tell it
+            logging.getLogger("motcua").exception("sweeping the offers failed")
 
 
 def sweep_appointments(bookings, every_s: float, sleep) -> None:

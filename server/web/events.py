@@ -129,6 +129,7 @@ class Broadcaster(StaffRoom):
         self.last_push: dict[str, float] = {}
         self.watched: dict[str, dict[str, set[str]]] = {}  # branch -> ticket id -> sids of its phones
         self.subscriptions: dict[str, set[tuple[str, str]]] = {}  # sid -> (branch, ticket id)
+        self.offered: dict[str, str | None] = {}   # watched ticket id -> the branch its phones were last told it is offered
         # Per committed change, in commit order, when it was committed (monotonic) and its calls and
         # kiosk alerts: (event, the branch room's payload, the ticket room's payload or None).
         self.calls: deque = deque()
@@ -167,10 +168,13 @@ class Broadcaster(StaffRoom):
 
     # ---- subscriptions -----------------------------------------------------------------------
 
-    def watch(self, branch: str, ticket_id: str, sid: str) -> None:
+    def watch(self, branch: str, ticket_id: str, sid: str, view: dict | None = None) -> None:
+        """A phone's socket follows the ticket; `view`, what it was answered with (so its offer is known)."""
         with self._lock:
             self.watched.setdefault(branch, {}).setdefault(ticket_id, set()).add(sid)
             self.subscriptions.setdefault(sid, set()).add((branch, ticket_id))
+        if view is not None:
+            self._told(ticket_id, view)
 
     def unwatch(self, branch: str, ticket_id: str, sid: str) -> None:
         with self._lock:
@@ -192,6 +196,7 @@ class Broadcaster(StaffRoom):
                 del self.watched[branch][ticket_id]
 
     def _drop(self, branch: str, ticket_id: str) -> None:
+        self.offered.pop(ticket_id, None)
         with self._lock:
             for sid in self.watched.get(branch, {}).pop(ticket_id, ()):
                 self.subscriptions.get(sid, set()).discard((branch, ticket_id))
@@ -383,6 +388,34 @@ class Broadcaster(StaffRoom):
         self.io.emit("ticket", view, to=f"ticket:{ticket_id}")
         if view["status"] in FINAL:
             self._drop(view["branch"], ticket_id)
+        else:
+            self._told(ticket_id, view)
+
+    def _told(self, ticket_id: str, view: dict) -> None:
+        self.offered[ticket_id] = (view.get("offer") or {}).get("branch")
+
+    def refresh_offers(self) -> int:
+        """Tell the phones of each watched ticket of an offer that arose (or went) at another branch: a change at
+        the ticket's own branch tells them at once, a change elsewhere only here (the server's sweep, [remote]
+        sweep_s). A ticket's view goes only where its offer differs from the one its phones were last told; a
+        moment is given to the calls and sockets between tickets. How many views went."""
+        if self.offers is None:
+            return 0
+        sent, seen = 0, set()
+        for branch in self.engine.branch_ids():
+            for ticket_id in self._watched(branch):
+                seen.add(ticket_id)
+                try:
+                    offer = self.offers(ticket_id)
+                except DomainError:   # gone since (a day closed): nobody to tell
+                    continue
+                if (offer.branch if offer else None) != self.offered.get(ticket_id):
+                    self._emit_ticket(ticket_id)
+                    sent += 1
+                self.io.sleep(0)
+        for ticket_id in set(self.offered) - seen:   # no phone follows it any more
+            self.offered.pop(ticket_id, None)
+        return sent
 
     def _due(self, branch: str) -> float:
         """When the branch's next queue push may go: at once if it never had one."""
@@ -430,7 +463,7 @@ def subscribe(data: dict):
         return _refuse(error)
     join_room(f"{kind}:{key}")
     if kind == "ticket":
-        broadcaster().watch(state["branch"], key, request.sid)
+        broadcaster().watch(state["branch"], key, request.sid, state)
     # To the one socket, here: through a message queue it would go to every fan-out process too.
     emit("ticket" if kind == "ticket" else "queue", state, ignore_queue=True)
     return {"ok": True}
