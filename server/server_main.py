@@ -7,8 +7,10 @@ import json
 import logging
 import signal
 import time
+from datetime import date
 
 from motcua.config import Config
+from motcua.core.cccd import forget_cards
 
 
 class CannotServe(ValueError):
@@ -51,6 +53,7 @@ def serve(config: Config, on_ready=None, demo: dict | None = None, writing=None)
     socketio.start_background_task(sweep_appointments, app.extensions["motcua"].bookings, config.remote.sweep_s,
                                    socketio.sleep)
     socketio.start_background_task(sweep_offers, app.extensions[EXTENSION], config.remote.sweep_s, socketio.sleep)
+    socketio.start_background_task(forget_past_cards, app.extensions["motcua"], socketio.sleep)
     warm_heap(config)
     if on_ready is not None:
         socketio.start_background_task(on_ready, app)
@@ -88,6 +91,18 @@ def sweep_offers(broadcaster, every_s: float, sleep) -> None:
             broadcaster.refresh_offers()
         except Exception:  # the next sweep tries again; the ticket's own branch's changes still tell it
             logging.getLogger("motcua").exception("sweeping the offers failed")
+
+
+def forget_past_cards(rt, sleep) -> None:
+    """The task that forgets, at the start and after each local midnight, whose tickets of past days were
+    (motcua.core.cccd.forget_cards): a ticket's card is read only while its day lasts."""
+    while True:
+        try:
+            engine = rt.engine
+            forget_cards(rt.store, engine.local.epoch(date.fromisoformat(engine.local.day(engine.now())), "00:00"))
+        except Exception:  # the next midnight tries again
+            logging.getLogger("motcua").exception("forgetting past days' ID cards failed")
+        sleep(max(rt.engine.seconds_to_next_day(), 0.5) + 1)
 
 
 def sweep_appointments(bookings, every_s: float, sleep) -> None:

@@ -97,3 +97,31 @@ def test_the_public_rooms_hear_nothing_of_the_card(tmp_path):
             assert secret not in said
     finally:
         site.close()
+
+
+class Stop(Exception):
+    pass
+
+
+def test_whose_ticket_it_was_is_forgotten_once_its_day_has_closed(live_app, app):
+    """A card's link serves the ticket's day only (motcua.core.cccd.forget_cards): the server's task forgets the
+    past days' at its start and after each local midnight, and today's stay for the counter."""
+    from motcua.server_main import forget_past_cards
+
+    yesterday = live_app.post("/branches/hk-01/tickets/card", "kiosk1", {"card": OLD, "service": "civil"}).json()
+    live_app.clock.advance(24 * 3600)   # the next morning: the officer signs in again
+    live_app.tokens["off1"] = live_app.login("off1")
+    today = live_app.post("/branches/hk-01/tickets/card", "kiosk1", {"card": YOUNG, "service": "civil"}).json()
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        raise Stop
+
+    with pytest.raises(Stop):
+        forget_past_cards(app.extensions["motcua"], sleep)
+    assert get(live_app, f"/tickets/{yesterday['id']}/card", "off1").json()["error"]["code"] == "no_card"
+    assert get(live_app, f"/tickets/{today['id']}/card", "off1").json()["name"] == "Lê Văn Cường"
+    assert app.extensions["motcua"].store.query("select count(*) as n from ticket_cards")[0]["n"] == 1
+    # Next, just past the coming midnight (08:00 now: sixteen hours on).
+    assert slept == [pytest.approx(16 * 3600 + 1)]

@@ -97,6 +97,13 @@ def link_ticket(store, ticket_id: str, card: Card, now: float) -> None:
     store.write(lambda db: db["ticket_cards"].upsert(row, pk="ticket"))
 
 
+def forget_cards(store, before: float) -> int:
+    """Forget whose tickets were taken before `before` (epoch s): a ticket lives one day, and once its day has
+    closed nobody calls it, so the holder's ID number, name and date of birth it was linked to serve no one
+    (a dossier keeps its citizen's own). How many links went."""
+    return store.write(lambda db: db.execute("delete from ticket_cards where linked_at < ?", [before]).rowcount)
+
+
 def ticket_card(store, ticket_id: str) -> dict | None:
     """The card a ticket was taken with: {id_number, name, birth_date}; None for a ticket taken without one."""
     rows = store.query("select id_number, name, birth_date from ticket_cards where ticket = ?", [ticket_id])

@@ -100,7 +100,8 @@ def issue_with_card(b):
 
 @bp.get("/tickets/<ticket_id>/card")
 @operation("whose ticket it is, when it was taken by scanning an ID card at a kiosk: ID number, name, date of "
-           "birth (staff of its branch); 404 no_card for a ticket taken without one", TicketCitizen,
+           "birth (staff of its branch); 404 no_card for a ticket taken without one, or of a past day (the link is "
+           "forgotten once the ticket's day has closed)", TicketCitizen,
            caller=staff("officer", at_ticket))
 def ticket_citizen(ticket_id):
     found = ticket_card(runtime().store, ticket_id)
