@@ -5,21 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from motcua.server_main import sweep_offers
-from test_sockets import Site, events
+from test_sockets import events, site  # noqa: F401 (a fixture)
 
 # Land is served at hk-02 (counter 3), hk-03 (3) and hn-hq (3, 4) too: taken from them, only hk-01 serves it.
 OTHER_LAND = (("hk-02", "3", ("land",)), ("hk-03", "3", ("land", "build")), ("hn-hq", "3", ("land",)),
               ("hn-hq", "4", ("land",)))
-
-
-@pytest.fixture
-def site(tmp_path):
-    site = Site(tmp_path)
-    yield site
-    site.close()
 
 
 def engine(site):
