@@ -234,12 +234,16 @@ class Documents:
                 raise
 
     def reuse(self, dossier: DossierLike, sha: str, actor: Actor, kind: str | None = None,
-              present: bool = False, reusable: Container[str] | None = None, only_while: str | None = None) -> dict:
+              present: bool = False, reusable: Container[str] | None = None, only_while: str | None = None,
+              needed: Container[str] | None = None) -> dict:
         """Attach a document the dossier's citizen already has (found on another of their dossiers); the row.
 
         `reusable`: the document kinds a copy of which may serve another dossier (the catalogue's); a
         document of another kind, or reused as one, is refused with 409 not_reusable (an application form
         is filled in for one dossier). None: every kind.
+
+        `needed`: the kinds the dossier asks for (motcua.core.intake.needed_kinds); reusing it as another kind is
+        refused with 409 not_required, as a citizen's papers go into a dossier only as it needs them. None: any.
 
         A document only other branches' dossiers hold is reused only when `present`: the citizen is at the
         actor's counter (motcua.core.dossiers.Dossiers.citizen_at_counter). Reuse never shows an officer a
@@ -256,6 +260,9 @@ class Documents:
         if refused:
             raise Conflict(f"a document of kind {refused[0]} serves one dossier only: scan the new one",
                            "not_reusable")
+        if needed is not None and (kind or found["kind"]) not in needed:
+            raise Conflict(f"the dossier does not ask for a document of kind {kind or found['kind']}",
+                           "not_required")
         return self.store.write(lambda db: self._attach(db, dossier, sha, kind or found["kind"], actor, True, None,
                                                         only_while))
 

@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from PIL import Image
 
 from motcua.config import load_config, override
-from motcua.core.dossiers import Citizen, check_character
+from motcua.core.dossiers import COUNTER, DEPARTMENT, Citizen, check_character
+from motcua.core.intake import MissingReason
 from motcua.documents import (JPEG, MIB, PDF, PNG, WRITING, DocumentTooLarge, UnsupportedDocument, documents_folder,
                               sniff)
 from motcua.web.app import create_app
@@ -193,6 +194,30 @@ def test_an_application_form_is_never_reused_nor_is_another_kind_reused_as_one(d
         assert (refused.status_code, refused.json["error"]["code"]) == (409, "not_reusable"), refused.text
     assert docs.post(f"/dossiers/{second}/documents", "off1", {"reuse": card}).status_code == 201
     assert [r["kind"] for r in doc_app.extensions["motcua"].documents.of_dossier(second)] == ["id_card"]
+
+
+def test_a_copy_is_reused_only_as_a_kind_the_dossier_asks_for(doc_app, docs):
+    """A citizen's papers go into a dossier only as far as it needs them: its procedure's kinds, and while it
+    waits for a supplement the kinds asked for; the offers list says the same."""
+    first, second = new_dossier(doc_app), new_dossier(doc_app)   # birth registrations: no land certificate
+    deed = upload(docs, first, image("PNG"), kind="land_certificate").json["sha256"]
+    card = upload(docs, first, image("JPEG"), kind="id_card").json["sha256"]
+    offered = lambda: {d["kind"] for d in docs.get(f"/dossiers/{second}/offers", "off1").json}
+    assert offered() == {"id_card"}
+    for body in ({"reuse": deed}, {"reuse": card, "kind": "land_certificate"}):
+        refused = docs.post(f"/dossiers/{second}/documents", "off1", body)
+        assert (refused.status_code, refused.json["error"]["code"]) == (409, "not_required"), refused.text
+    assert doc_app.extensions["motcua"].documents.of_dossier(second) == []
+    # The department asks for the land certificate: now it is offered, and reused.
+    dossiers = doc_app.extensions["motcua"].dossiers
+    waived = [MissingReason(k, "issued_here") for k in ("civil_form", "birth_notice", "id_card")]
+    dossiers.move(second, "digitized", [COUNTER], "staff:off1", "hk-01", missing=waived)
+    dossiers.move(second, "processing", [COUNTER], "staff:off1", "hk-01")
+    dossiers.move(second, "supplement_requested", [DEPARTMENT], "staff:jus1", None, "Bring the land certificate.",
+                  ["land_certificate"])
+    assert offered() == {"id_card", "land_certificate"}
+    taken = docs.post(f"/dossiers/{second}/documents", "off1", {"reuse": deed})
+    assert taken.status_code == 201 and taken.json["kind"] == "land_certificate", taken.text
 
 
 def test_a_second_dossier_of_the_citizen_reuses_a_document_and_says_so(doc_app, docs):

@@ -7,9 +7,10 @@ the routes call `offers` and `unfinished`.
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Mapping
+from typing import Container, Iterable, Mapping
 
 from motcua.core.model import Conflict, Invalid
 from motcua.core.procedures import DocumentKind, Procedure
@@ -95,13 +96,20 @@ def check_fresh(kind: DocumentKind | None, digitised_on: date, today: date) -> N
                        "scan a new one", "document_expired", details={"valid_months": kind.valid_months})
 
 
-def offers(procedure: Procedure, documents: Iterable[Mapping], kinds: Mapping[str, DocumentKind],
+def needed_kinds(procedure: Procedure, dossier: Mapping) -> set[str]:
+    """The document kinds a dossier asks of its citizen: those its procedure requires and, while it waits for a
+    supplement, those the supplement asks for. Nothing else of the citizen's is reused into it: a dossier holds
+    the personal papers its procedure needs, no more."""
+    asked = json.loads(dossier.get("supplement_kinds") or "[]") if dossier.get("supplement_asked_on") else []
+    return {k.kind for k in procedure.documents} | set(asked)
+
+
+def offers(needed: Container[str], documents: Iterable[Mapping], kinds: Mapping[str, DocumentKind],
            day_of, today: date) -> list[dict]:
-    """Of a citizen's earlier documents, those that may serve a dossier of the procedure: of a kind the catalogue
-    marks reusable, that the procedure requires, still within the kind's validity. day_of(created_at): its day."""
-    required = {k.kind for k in procedure.documents}
+    """Of a citizen's earlier documents, those that may serve a dossier: of a kind it needs (needed_kinds) that the
+    catalogue marks reusable, still within the kind's validity. day_of(created_at): its day."""
     return [d for d in documents
-            if d["kind"] in required and d["kind"] in kinds and kinds[d["kind"]].reusable
+            if d["kind"] in needed and d["kind"] in kinds and kinds[d["kind"]].reusable
             and still_valid(kinds[d["kind"]], day_of(d["created_at"]), today)]
 
 

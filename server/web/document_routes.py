@@ -145,7 +145,9 @@ def attached_answer(row: dict) -> dict:
            "officer's counter: the dossier's ticket is called or being served at a counter the officer holds "
            "and stands for no other citizen's dossier; otherwise 403 citizen_not_present. Only a kind the catalogue "
            "marks reusable (identity cards, certificates; never an application form) is reused: otherwise 409 "
-           "not_reusable; a copy digitised longer ago than its kind's valid_months is 409 document_expired. "
+           "not_reusable; and only as a kind the dossier asks for, one its procedure requires or, while it waits for a "
+           "supplement, one the supplement asks for (as GET /dossiers/{code}/offers lists): otherwise 409 "
+           "not_required; a copy digitised longer ago than its kind's valid_months is 409 document_expired. "
            "Every reuse is an event of the dossier (document_reused:{sha256}). A scan past "
            "`[dossiers] max_document_mib` is 413 document_too_large, its limit in details.max_mib, however far past it is",
            Attached, status=201, body=Reuse, form=Upload, caller=ATTACHER, conflict=True, errors=(415,))
@@ -170,9 +172,10 @@ def attach_document(code):
         rt = runtime()
         present = who.branch is not None and rt.dossiers.citizen_at_counter(dossier, rt.engine, who.branch, who.actor)
         reusable = {k.kind for k in rt.dossiers.catalogue.kinds.values() if k.reusable}
+        needed = intake.needed_kinds(rt.dossiers.catalogue.procedure(dossier["procedure"]), dossier)
         refuse_expired(dossier, body.reuse, body.kind)
         attached = documents.reuse(dossier, body.reuse, actor(who), body.kind and known_kind(body.kind), present,
-                                   reusable, only_while)
+                                   reusable, only_while, needed)
     return jsonify(attached_answer(attached)), 201
 
 

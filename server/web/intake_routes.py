@@ -31,13 +31,14 @@ def branch_intakes(b):
 
 @bp.get("/dossiers/<code>/offers")
 @operation("the citizen's earlier documents that may serve this dossier: of a kind the catalogue marks reusable "
-           "(never an application form), that the dossier's procedure requires, and digitised within the kind's "
+           "(never an application form), that the dossier's procedure requires (or, while it waits for a supplement, that "
+           "the supplement asks for), and digitised within the kind's "
            "valid_months (none: no limit); newest first (staff of its receiving or returning branch)",
            CitizenDocument, many=True, caller=INTAKER, errors=(400, 503))
 def dossier_offers(code):
     dossier, dossiers = place(), runtime().dossiers
     procedure = dossiers.catalogue.procedure(dossier["procedure"])
     found = documents_part().of_citizen(dossier["citizen_id"])
-    offered = intake.offers(procedure, found, dossiers.catalogue.kinds,
+    offered = intake.offers(intake.needed_kinds(procedure, dossier), found, dossiers.catalogue.kinds,
                             lambda t: date.fromisoformat(dossiers.local.day(t)), dossiers.today())
     return jsonify([{**row, "created_at": local(row["created_at"])} for row in offered])
