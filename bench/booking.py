@@ -8,7 +8,7 @@
    books before the opening, asking each branch's slots), beside the same day without the shares,
    the reference measured in the same run.
 
-    python bench/booking.py [--branches 50] [--repeat 200]
+    python bench/booking.py [--branches 50] [--spacing-km 2.5] [--repeat 200]
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from motcua.core.simulator import CityDay
 from motcua.core.staffing import HourlyRates
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from city_scale import city  # noqa: E402
+from city_scale import SPACING_KM, city  # noqa: E402
 
 SERVICES, COUNTERS, HOURS = 40, 20, 10
 
@@ -53,6 +53,7 @@ def per_call_ms(work, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--branches", type=int, default=50)
+    parser.add_argument("--spacing-km", type=float, default=SPACING_KM, help="between branches (city_scale's city())")
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
 
@@ -67,9 +68,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "city.json"
-        path.write_text(__import__("json").dumps(city(args.branches)), encoding="utf-8")
+        path.write_text(__import__("json").dumps(city(args.branches, spacing_km=args.spacing_km)), encoding="utf-8")
         data = scenario.load(path)
-    print(f"\na generated city of {args.branches} branches, one day of balance+realloc:")
+    print(f"\na generated city of {args.branches} branches {args.spacing_km} km apart, one day of balance+realloc:")
     for label, shares in (("today, no shares (reference)", {}),
                           ("--appointment-share 0.3 --remote-share 0.2", {"appointment_share": 0.3, "remote_share": 0.2})):
         start = time.perf_counter()

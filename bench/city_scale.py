@@ -53,10 +53,11 @@ TARGETS = (("issue p99", "issue", .99, 50.0), ("branch state p99", "state", .99,
 
 # ---- the city ---------------------------------------------------------------------------------
 
-def city(branches: int = 350, citizens_per_day: float | None = None, seed: int = 1) -> dict:
+def city(branches: int = 350, citizens_per_day: float | None = None, seed: int = 1,
+         spacing_km: float = SPACING_KM) -> dict:
     """A motcua-scenario/1 city: branches on a grid around the centre, each offering 10–25 of the
     services at 4–20 counters (every offered service at one counter at least), arrivals of
-    citizens_per_day across the city (default: 186 a branch, as a 50-branch city's 9,300)."""
+    citizens_per_day across the city (default: 186 a branch, as a 50-branch city's 9,300), spacing_km apart."""
     rng = random.Random(seed)  # nosec B311  # a reproducible city, not a secret
     ids = [f"s{n + 1:02d}" for n in range(SERVICES)]
     services = [{"id": sid, "name": {"vi": f"Thủ tục nhóm {n + 1:02d}", "en": f"Procedure group {n + 1:02d}"},
@@ -66,8 +67,8 @@ def city(branches: int = 350, citizens_per_day: float | None = None, seed: int =
     out, arrivals = [], []
     for n in range(branches):
         row, col = divmod(n, side)
-        north = (row - side / 2 + rng.uniform(-0.2, 0.2)) * SPACING_KM
-        east = (col - side / 2 + rng.uniform(-0.2, 0.2)) * SPACING_KM
+        north = (row - side / 2 + rng.uniform(-0.2, 0.2)) * spacing_km
+        east = (col - side / 2 + rng.uniform(-0.2, 0.2)) * spacing_km
         offered = rng.sample(ids, rng.randint(10, SERVICES))
         counters = [[s] for s in offered[:rng.randint(4, 20)]]
         for index, service in enumerate(offered[len(counters):]):   # the rest shared out, one each

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from .model import QueueView
 
 EARTH_RADIUS_KM = 6371.0
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180   # along a meridian: no trip between two latitudes is shorter
+# A citizen is called at a branch no sooner than the trip there takes; float sums may put it a hair under.
+_HAIR_MIN = 1e-6
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def _trip_from(queues: QueueView, lat: float, lon: float, to_branch: str, servic
     other = queues.branch(to_branch)
     if other.closed or service_id not in other.services:
         return None
+    if abs(other.lat - lat) * KM_PER_DEGREE > rules.max_km * (1 + 1e-9):   # far off north or south: no need to measure
+        return None
     km = distance_km(lat, lon, other.lat, other.lon)
     travel = km * rules.detour_factor / rules.speed_kmh * 60
     if km > rules.max_km or travel > rules.max_travel_min or queues.now() + travel * 60 >= queues.closes_at(to_branch):
@@ -89,7 +94,9 @@ def sooner(queues: QueueView, branch_id: str, service_id: str, here: float | Non
     issue and a waiting ticket's on its phone page (motcua.core.journeys) both come from here."""
     if here is None or here < rules.min_saving_min:
         return []
-    return [a for a, called_in in _reachable_serving(queues, branch_id, service_id, rules, not_before)
+    # Called there no sooner than the trip takes: a branch farther than the saving leaves room for is not asked.
+    return [a for a, called_in in _reachable_serving(queues, branch_id, service_id, rules, not_before,
+                                                      max_travel=here - rules.min_saving_min)
             if here - called_in >= rules.min_saving_min][:rules.max_offers]
 
 
@@ -100,33 +107,48 @@ def serving_elsewhere(queues: QueueView, branch_id: str, service_id: str, rules:
 
 
 def _reachable_serving(queues: QueueView, branch_id: str, service_id: str, rules: RedirectRules,
-                       not_before: float | None = None) -> list[tuple[Alternative, float]]:
+                       not_before: float | None = None, max_travel: float = math.inf) -> list[tuple[Alternative, float]]:
     """Every other branch within the trip limits from this one that serves the service (motcua.core.balancing._serving_from)."""
     home = queues.branch(branch_id)
-    return _serving_from(queues, home.lat, home.lon, service_id, rules, exclude=branch_id, not_before=not_before)
+    return _serving_from(queues, home.lat, home.lon, service_id, rules, exclude=branch_id, not_before=not_before,
+                         max_travel=max_travel)
 
 
-def nearby(queues: QueueView, lat: float, lon: float, service_id: str, rules: RedirectRules) -> list[Alternative]:
+def nearby(queues: QueueView, lat: float, lon: float, service_id: str, rules: RedirectRules,
+           limit: int | None = None) -> list[Alternative]:
     """The branches a citizen at (lat, lon) can reach within the trip limits that would serve
-    service_id today, soonest called first (travel plus the wait there on arriving)."""
-    return [a for a, _ in _serving_from(queues, lat, lon, service_id, rules)]
+    service_id today, soonest called first (travel plus the wait there on arriving); the first `limit`."""
+    return [a for a, _ in _serving_from(queues, lat, lon, service_id, rules, limit=limit)]
 
 
 def _serving_from(queues: QueueView, lat: float, lon: float, service_id: str, rules: RedirectRules,
-                  exclude: str | None = None, not_before: float | None = None) -> list[tuple[Alternative, float]]:
-    """Every branch within the trip limits from (lat, lon) with a counter for the service, and the
-    minutes from now until the citizen, there after the trip (not before `not_before`), would be
-    called there; best first."""
-    found = []
-    for other in queues.branch_ids():
+                  exclude: str | None = None, not_before: float | None = None, max_travel: float = math.inf,
+                  limit: int | None = None) -> list[tuple[Alternative, float]]:
+    """Every branch within the trip limits (and `max_travel`) from (lat, lon) with a counter for the
+    service, and the minutes from now until the citizen, there after the trip (not before
+    `not_before`), would be called there; best first (ties: the branches' order), the first `limit`.
+
+    A wait is the dear part (a branch's whole queue dealt out), and nobody is called before getting
+    there: with a `limit`, the branches are asked nearest first, and no farther one once the trip alone
+    takes longer than the limit's worst found so far. The answer is the same as asking them all."""
+    trips = []
+    for order, other in enumerate(queues.branch_ids()):
         trip = None if other == exclude else _trip_from(queues, lat, lon, other, service_id, rules)
-        if trip is None:
-            continue
-        km, travel = trip
+        if trip is not None and trip[1] <= max_travel + _HAIR_MIN:
+            trips.append((order, other, *trip))
+    if limit is not None:
+        trips.sort(key=lambda t: t[3])
+    found: list[tuple[tuple[float, int], Alternative, float]] = []
+    for order, other, km, travel in trips:
+        if limit is not None and len(found) >= limit and travel > found[limit - 1][0][0] + _HAIR_MIN:
+            break
         arriving = max(queues.now() + travel * 60, not_before or -math.inf)
         called_in = queues.estimate_new(other, service_id, arriving_at=arriving)
         if called_in is not None:
             there_in = (arriving - queues.now()) / 60
-            found.append((Alternative(other, max(0.0, called_in - there_in), travel, km, called_in), called_in))
-    found.sort(key=lambda pair: pair[0].total_min)
-    return found
+            alternative = Alternative(other, max(0.0, called_in - there_in), travel, km, called_in)
+            found.append(((alternative.total_min, order), alternative, called_in))
+            if limit is not None:
+                found.sort(key=lambda f: f[0])
+    found.sort(key=lambda f: f[0])
+    return [(a, called_in) for _, a, called_in in found[:limit]]

@@ -77,10 +77,11 @@ class Journeys:
         # A remote ticket's citizen may come from as far as any branch is offered (motcua.core.remote).
         self.remote = RemoteRules(rules.max_travel_min, grace_min, offer_saving_min, lead_min)
 
-    def nearby(self, lat: float, lon: float, service_id: str) -> list[Alternative]:
-        """The branches a citizen at (lat, lon) can reach that serve the service today, soonest called first."""
+    def nearby(self, lat: float, lon: float, service_id: str, limit: int | None = None) -> list[Alternative]:
+        """The branches a citizen at (lat, lon) can reach that serve the service today, soonest called first;
+        the first `limit`."""
         self.engine.service(service_id)
-        return nearby(self.engine.published(), lat, lon, service_id, self.rules)
+        return nearby(self.engine.published(), lat, lon, service_id, self.rules, limit)
 
     def issue_remote(self, branch_id: str, service_id: str, phone: str, lang: str = "vi",
                      actor: str | None = None, travel_min: float | None = None) -> Ticket:

@@ -284,7 +284,7 @@ class CityDay:
         branch, travel = citizen.origin, 0.0
         if "balance" in self.policy:
             home = self.engine.branch(citizen.origin)
-            best = self.journeys.nearby(home.lat, home.lon, citizen.service)
+            best = self.journeys.nearby(home.lat, home.lon, citizen.service, limit=1)
             if best:
                 branch, travel = best[0].branch, best[0].travel_min
         try:
