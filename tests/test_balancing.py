@@ -141,6 +141,7 @@ def test_offers_ask_only_the_branches_that_could_win_and_answer_as_if_all_were_a
         assert len(full) >= 5
         assert nearby(best, home.lat, home.lon, service, rules, limit=1) == full[:1]
         assert nearby(view, home.lat, home.lon, service, rules, limit=3) == full[:3]
+        assert nearby(view, home.lat, home.lon, service, rules, limit=0) == []
         for here in (0.5, 4.0, 12.0, 30.0, 90.0):
             wanted = [a for a in full if a.branch != home.id
                       and here - a.called_in_min >= rules.min_saving_min][:rules.max_offers]

@@ -131,6 +131,8 @@ def _serving_from(queues: QueueView, lat: float, lon: float, service_id: str, ru
     A wait is the dear part (a branch's whole queue dealt out), and nobody is called before getting
     there: with a `limit`, the branches are asked nearest first, and no farther one once the trip alone
     takes longer than the limit's worst found so far. The answer is the same as asking them all."""
+    if limit is not None and limit < 1:
+        return []
     trips = []
     for order, other in enumerate(queues.branch_ids()):
         trip = None if other == exclude else _trip_from(queues, lat, lon, other, service_id, rules)
