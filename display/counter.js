@@ -385,8 +385,12 @@
     if (!counter || busy) return;
     const ticket = counter.ticket;
     const path = `/branches/${encodeURIComponent(branch)}/counters/${encodeURIComponent(counter.id)}`;
-    if (action === "next") return run("POST", `${path}/next`, null, (body) =>
-      say(body.ticket ? t("counter.called_msg", { number: body.ticket.number }) : t("counter.nobody_to_call")));
+    if (action === "next") return run("POST", `${path}/next`, null, (body) => {
+      const called = body.ticket ? t("counter.called_msg", { number: body.ticket.number }) : t("counter.nobody_to_call");
+      // Taken on a service (the advice's move, made by the server): say so, or the officer wonders at the ticket.
+      const tookOn = body.took_on ? t("counter.took_on", { services: body.took_on.map(serviceName).join(", ") }) : "";
+      say(tookOn ? `${tookOn}. ${body.ticket ? called : ""}`.trim() : called);
+    });
     if (action === "pause") {
       if (counter.paused) return run("POST", `${path}/resume`);
       if (!counter.ticket && counter.open) $("pause-dialog").showModal();

@@ -201,6 +201,10 @@ class Staffing:
         StaffingRules.max_services, "Most services one counter is asked to serve at once (0: any the branch "
         "offers, as general reception officers do).")
     history_weeks: int = setting(StaffingRules.history_weeks, "Past same weekdays averaged for the arrivals forecast.")
+    idle_takes_on: bool = setting(
+        StaffingRules.idle_takes_on, "An officer's Next that finds nobody for the counter's services, while "
+        "citizens wait for others, has the counter take on at once the service the advice has it take on "
+        "(false: only a manager moves counters).")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import Api
+from motcua.config import load_config
+from motcua.web.app import create_app
+
 
 def test_health_and_branches(api):
     health = api.get("/health").json
@@ -54,7 +58,37 @@ def test_calls_follow_the_order_of_arrival(api, clock):
 
 
 def test_nobody_waiting_answers_null(api):
-    assert api.post("/branches/hk-01/counters/6/next", "off1").json == {"ticket": None}
+    assert api.post("/branches/hk-01/counters/6/next", "off1").json == {"ticket": None, "took_on": None}
+
+
+def test_a_counter_with_nobody_of_its_own_takes_on_the_advices_service_and_calls(api, app):
+    """Counter 6 serves business only; with a long land queue and no business citizen, its officer's Next
+    makes the advice's move for it (what the manager's page lists) and calls the first land citizen."""
+    land = [api.issue("land") for _ in range(12)]
+    moves = api.get("/branches/hk-01/recommendations", "mgr1").json["moves"]
+    wanted = next(m for m in moves if m["counter"] == "6")
+    answer = api.post("/branches/hk-01/counters/6/next", "off1")
+    assert answer.status_code == 200, answer.json
+    assert answer.json["took_on"] == ["land"] and "land" in wanted["to_services"]
+    assert answer.json["ticket"]["id"] == land[0]["id"]
+    counter = api.get("/branches/hk-01/counters/6", "off1").json
+    assert counter["services"] == wanted["to_services"]
+    # The manager's page sees the move made: the advice no longer lists it.
+    assert "6" not in {m["counter"] for m in api.get("/branches/hk-01/recommendations", "mgr1").json["moves"]}
+
+
+def test_with_idle_takes_on_off_only_a_manager_moves_counters(config, clock, tokens):
+    app = create_app(load_config(server={"db": config.server.db, "async_mode": "threading"},
+                                 dossiers={"holidays": config.dossiers.holidays},
+                                 staffing={"idle_takes_on": False}), clock)
+    api = Api(app.test_client(), tokens)
+    try:
+        for _ in range(12):
+            api.issue("land")
+        assert api.post("/branches/hk-01/counters/6/next", "off1").json == {"ticket": None, "took_on": None}
+        assert api.get("/branches/hk-01/counters/6", "off1").json["services"] == ["business"]
+    finally:
+        app.extensions["motcua"].store.close()
 
 
 def test_transfer_to_another_branch(api):

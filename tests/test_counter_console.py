@@ -180,6 +180,23 @@ def quiet_options(server) -> list[dict]:
     return answer.json()["services"]
 
 
+def test_a_counter_with_nobody_of_its_own_takes_on_a_queue_and_says_so(console, quiet, tmp_path):
+    """Counter 6 serves business only; land citizens wait. Next takes land on (the staffing advice's move
+    for it) and calls the first of them, and the console says what the counter took on."""
+    land = [issue(quiet, "land") for _ in range(12)]
+    page = console(counter="6")
+    try:
+        page.keyboard.press("n")
+        wait_current(page, land[0]["number"])
+        expect(page.locator("#message")).to_contain_text("quầy nhận thêm Đất đai", timeout=3000)
+        page.screenshot(path=str(tmp_path / "took-on.png"))
+        counter = next(c for c in staff_state(quiet)["counters"] if c["id"] == "6")
+        assert "land" in counter["services"] and "business" in counter["services"]
+        assert page.errors == []
+    finally:   # the next test's morning: counter 6 back to its own service
+        assert quiet.post(f"/branches/{BRANCH}/counters/6", "mgr1", {"services": ["business"]}).ok
+
+
 def test_a_paused_counter_calls_nobody_and_shows_as_paused_until_resumed(console, quiet):
     waiting = issue(quiet)
     page = console(counter="2")

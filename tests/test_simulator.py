@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -109,13 +110,33 @@ def test_reallocation_moves_counters_and_every_citizen_meets_a_counter_that_serv
     day = CityDay(data, "balance+realloc", seed=4).run()
     assert day.moves, "a hot day needs counters moved"
     services_at = {(b["id"], c["id"]): [(0.0, set(c["services"]))] for b in data["branches"] for c in b["counters"]}
+    taken_on = 0
     for minute, branch, counter, services in day.moves:
-        assert minute % 30 == 0  # the simulated manager acts every 30 minutes
+        # The simulated manager acts every 30 minutes; in between, an idle counter only takes a service on.
+        if minute % simulator.REALLOC_EVERY_MIN:
+            taken_on += 1
+            assert set(services) - services_at[(branch, counter)][-1][1], (minute, branch, counter, services)
         services_at[(branch, counter)].append((minute, set(services)))
+    assert taken_on
     for citizen in day.citizens:
         history = services_at[(citizen.branch, citizen.counter)]
         current = [s for minute, s in history if minute <= citizen.started_min][-1]
         assert citizen.service in current
+
+
+def test_an_idle_officer_taking_on_a_short_service_calls_more_citizens_within_the_target():
+    """[staffing] idle_takes_on, the server's rule, in the simulated day: off, only the manager's looks every
+    30 minutes move counters, and fewer citizens are called within 15 minutes."""
+    data = scenario.load(HOAN_KIEM)
+    on, off = [], []
+    for seed in (1, 2, 3):
+        on.append(CityDay(data, "balance+realloc", seed=seed).run())
+        manager_only = CityDay(data, "balance+realloc", seed=seed)
+        manager_only.staffing = dataclasses.replace(manager_only.staffing, idle_takes_on=False)
+        off.append(manager_only.run())
+    assert all(minute % simulator.REALLOC_EVERY_MIN == 0 for day in off for minute, *_ in day.moves)
+    within = [sum(day.summary()["within_target_pct"] for day in days) / 3 for days in (on, off)]
+    assert within[0] > within[1] + 2, within
 
 
 def test_balance_and_realloc_together_beat_either_alone():

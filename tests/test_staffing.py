@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import requests
 
@@ -10,7 +13,7 @@ from motcua.core import scenario
 from motcua.core.clock import FakeClock, LocalTime
 from motcua.core.engine import QueueEngine
 from motcua.core.model import Branch, Counter, Service
-from motcua.core.staffing import (HourlyRates, StaffingRules, advise, counters_needed, erlang_c,
+from motcua.core.staffing import (HourlyRates, StaffingRules, _shares, advise, counters_needed, erlang_c,
                                   forecast_rates, within_target)
 
 MONDAY = date(2026, 1, 5)
@@ -76,6 +79,73 @@ def test_a_long_land_queue_gets_counters_and_hands_them_back_later():
     back = advise(engine, "b1", quiet, StaffingRules(), home)
     assert {(m.counter, m.to_services) for m in back.moves} <= {("1", ("civil",)), ("2", ("civil",)), ("3", ("land",))}
     assert {m.counter for m in back.moves} >= {"1", "2"}
+
+
+def test_an_idle_counter_takes_on_its_move_of_the_advice_at_once_and_only_then():
+    """An officer's Next that finds nobody for the counter's services, while citizens wait for others, has the
+    counter take on what the advice has it take on; a counter with its own queue, or nobody to help, stays."""
+    clock = FakeClock(LOCAL.epoch(MONDAY, "08:00"))
+    engine = _engine(clock)
+    quiet = HourlyRates(LOCAL.epoch(MONDAY, "07:30"), {"civil": [4.0] * 10, "land": [0.3] * 10})
+    home = {"1": ("civil",), "2": ("civil",), "3": ("land",)}
+    assert engine.take_on_short("b1", "1", quiet, StaffingRules(), home) is None   # nobody waits anywhere
+    for _ in range(12):
+        engine.issue("b1", "land")
+    assert not engine.waiting_beside("b1", "3") and engine.waiting_beside("b1", "1")
+    civil = engine.issue("b1", "civil")
+    # Counter 1 has its own citizen: it calls them, takes nothing on.
+    assert engine.call_next("b1", "1").id == civil.id
+    assert engine.take_on_short("b1", "1", quiet, StaffingRules(), home) is None   # busy with them
+    assert engine.counter("b1", "1").services == ("civil",)
+    # Counter 2 finds nobody of its own: it takes land on, as the advice would have it, and calls from it.
+    assert engine.call_next("b1", "2") is None
+    wanted = next(m for m in advise(engine, "b1", quiet, StaffingRules(), home).moves if m.counter == "2")
+    move = engine.take_on_short("b1", "2", quiet, StaffingRules(), home, actor="off1")
+    assert move == wanted and move.to_services == ("civil", "land")
+    assert engine.counter("b1", "2").services == ("civil", "land")
+    assert engine.call_next("b1", "2").service == "land"
+    # Asked again at once: the advice has nothing more for it.
+    engine.done(engine.serving_at("b1", "2").id)
+    assert engine.take_on_short("b1", "2", quiet, StaffingRules(), home) is None
+
+
+def test_a_trials_shares_are_the_full_shares_to_the_last_bit():
+    """_best_helper works a trial's shares out for the trying counter's services only; they must be the
+    full computation's exactly, or a tie between counters could go the other way."""
+    import random
+    from motcua.core.staffing import _able, _parts, _trial_shares
+    rng = random.Random(5)
+    tried = 0
+    for _ in range(2000):
+        names = [f"s{i}" for i in range(rng.randint(1, 30))]
+        plan = {f"c{i}": tuple(rng.sample(names, rng.randint(1, min(4, len(names))))) for i in range(rng.randint(1, 20))}
+        needed = {s: rng.choice([0, 0, 1, 2, 3, 5]) for s in names}
+        counter = rng.choice(list(plan))
+        free = [s for s in names if s not in plan[counter]]
+        if not free:
+            continue
+        service = rng.choice(free)
+        trial = {**plan, counter: plan[counter] + (service,)}
+        able = _able(trial)
+        serving = {}
+        for k, services in plan.items():
+            for s, part in _parts(services, able, needed).items():
+                serving.setdefault(s, []).append((k, part))
+        order = {k: i for i, k in enumerate(plan)}
+        fast = _trial_shares(serving, order, counter, _parts(trial[counter], able, needed))
+        full = _shares(trial, needed)
+        assert fast == {s: full[s] for s in trial[counter]}
+        tried += 1
+    assert tried > 1500
+
+
+def test_the_advice_bench_finds_the_same_moves_at_a_real_branch_s_size():
+    """bench/advice.py checks every advice's moves against working each trial's shares out in full."""
+    bench = Path(__file__).resolve().parents[1] / "bench" / "advice.py"
+    run = subprocess.run([sys.executable, str(bench), "--services", "25", "--counters", "12", "--short", "8",
+                          "--asks", "8"], capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("median") == 2 and "moves checked equal" in run.stdout, run.stdout
 
 
 def test_a_counter_on_its_break_is_not_counted():

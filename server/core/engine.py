@@ -38,7 +38,7 @@ from .readmodels import (
 )
 from .remote import RemoteRules, mobile, set_off_in, window_end
 from .routing import ServiceQueue, awaiting_check_in, pick_next, rank
-from .staffing import Advice, HourlyRates, StaffingRules, advise
+from .staffing import Advice, HourlyRates, Move, StaffingRules, advise, taking_on
 from .text import check_text
 
 MAX_REASONS = 10
@@ -480,6 +480,27 @@ class QueueEngine(EngineAppointments):
         """The staffing advice for the branch now (motcua.core.staffing), every figure read at one moment."""
         with self.hold(branch_id):
             return advise(self, branch_id, rates, rules, home)
+
+    def waiting_beside(self, branch_id: str, counter_id: str) -> bool:
+        """Whether anyone waits at the branch for a service the counter does not serve."""
+        services = self.counter(branch_id, counter_id).services
+        return any(self.waiting(branch_id, s) for s in self.branches[branch_id].services if s not in services)
+
+    def take_on_short(self, branch_id: str, counter_id: str, rates: HourlyRates, rules: StaffingRules,
+                      home: Mapping[str, Sequence[str]] | None = None, actor: str | None = None) -> Move | None:
+        """A free open counter whose Next found nobody, while citizens wait for services it does not serve,
+        takes on at once what the staffing advice has it take on (motcua.core.staffing.taking_on), rather
+        than idle until the manager's next look. Returns the move made, or None."""
+        with self.operating(branch_id):
+            counter = self.counter(branch_id, counter_id)
+            if not counter.available or self.serving_at(branch_id, counter_id) is not None:
+                return None
+            if not self.waiting_beside(branch_id, counter_id):
+                return None
+            move = taking_on(advise(self, branch_id, rates, rules, home), counter_id)
+            if move is not None:
+                self.move_counters(branch_id, [(counter_id, move.from_services, move.to_services)], actor=actor)
+            return move
 
     def _counter_lines(self, branch_id: str) -> list[CounterLine]:
         return [CounterLine(c, self.serving_at(branch_id, c.id), self.idle_since(branch_id, c.id))

@@ -10,6 +10,12 @@ Service times are drawn per citizen when the day is generated, so every policy s
 citizens with the same needs (common random numbers); offers are accepted or refused from a
 separate random stream.
 
+Re-skilling (`realloc` policies), the model written down: the simulated manager applies the staffing
+advice at every branch every REALLOC_EVERY_MIN; between those looks, an officer whose Next finds
+nobody for the counter's services while citizens wait for others takes on at once the service the
+advice has that counter take on (QueueEngine.take_on_short, the server's `[staffing] idle_takes_on`),
+looking up at the waiting room again at most every IDLE_ASK_EVERY_MIN while idle.
+
 Remote tickets (`--remote-share F`), the model written down: each citizen draws, from a stream of
 their own, whether they take a remote ticket (probability F; priority citizens never do: they are
 served first at the door) and whether they would then never come (REMOTE_NEVER_COME). One who
@@ -55,6 +61,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -74,6 +81,7 @@ from .text import csv_writer
 POLICIES = ("none", "balance", "realloc", "balance+realloc")
 SIM_DAY = date(2026, 1, 5)  # a Monday: the weekday matters only to history-based advice
 REALLOC_EVERY_MIN = 30.0
+IDLE_ASK_EVERY_MIN = 10.0   # an idle officer, seeing citizens wait for other services, asks at most this often
 TRACE_COLUMNS = ("citizen", "origin_branch", "branch", "service", "priority", "arrived_min", "travel_min",
                  "redirected", "predicted_wait_min", "counter", "started_min", "ended_min", "channel",
                  "checked_in_min")
@@ -206,6 +214,7 @@ class CityDay:
         self.busy: set[tuple[str, str]] = set()
         self.rates = {(a["branch"], a["service"]): a["per_hour"] for a in data["arrivals"]}
         self.home = {key: c.services for key, c in self.engine.counters.items()}
+        self.asked_idle: dict[tuple[str, str], float] = {}
         self.moves: list[tuple[float, str, str, tuple[str, ...]]] = []  # (minute, branch, counter, services)
         self.staffing = StaffingRules(target_wait_min=data.get("target_wait_min", 15))
         self._events: list = []
@@ -397,6 +406,8 @@ class CityDay:
         free.sort(key=lambda c: self.idle_since[(branch, c.id)])
         for counter in free:
             ticket = self.engine.call_next(branch, counter.id)
+            if ticket is None and self._takes_on(t, branch, counter.id):
+                ticket = self.engine.call_next(branch, counter.id)
             if ticket is None:
                 continue
             self.engine.start(ticket.id)
@@ -416,12 +427,33 @@ class CityDay:
     def _reallocate(self, t: float, _) -> None:
         """The simulated manager applies the staffing advice as given, at every branch."""
         for branch in self.engine.branches:
-            rates = HourlyRates(self.t0, {s: self.rates.get((branch, s), ()) for s in self.engine.branches[branch].services})
-            home = {c: services for (b, c), services in self.home.items() if b == branch}
-            for move in advise(self.engine, branch, rates, self.staffing, home).moves:
+            for move in advise(self.engine, branch, self._forecast(branch), self.staffing, self._home(branch)).moves:
                 self.engine.update_counter(branch, move.counter, services=move.to_services)
                 self.moves.append((t, branch, move.counter, move.to_services))
             self._dispatch(t, branch)
+
+    def _takes_on(self, t: float, branch: str, counter: str) -> bool:
+        """Under a re-skilling policy, an officer whose Next found nobody, seeing citizens wait for other
+        services, takes on the service the advice has their counter take on (QueueEngine.take_on_short, as
+        the server does), asking again at most every IDLE_ASK_EVERY_MIN. Whether a move was made."""
+        if "realloc" not in self.policy or not self.staffing.idle_takes_on:
+            return False
+        if t - self.asked_idle.get((branch, counter), -math.inf) < IDLE_ASK_EVERY_MIN:
+            return False
+        if not self.engine.waiting_beside(branch, counter):   # nobody to help: the officer waits on
+            return False
+        self.asked_idle[(branch, counter)] = t
+        move = self.engine.take_on_short(branch, counter, self._forecast(branch), self.staffing, self._home(branch))
+        if move is not None:
+            self.moves.append((t, branch, move.counter, move.to_services))
+        return move is not None
+
+    def _forecast(self, branch: str) -> HourlyRates:
+        """The arrivals the simulated staff plan for: the scenario's rates (a server's history of such days)."""
+        return HourlyRates(self.t0, {s: self.rates.get((branch, s), ()) for s in self.engine.branches[branch].services})
+
+    def _home(self, branch: str) -> dict[str, tuple[str, ...]]:
+        return {c: services for (b, c), services in self.home.items() if b == branch}
 
     # ---- shifts ----------------------------------------------------------------------------
 

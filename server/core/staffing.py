@@ -32,6 +32,7 @@ class StaffingRules:
     horizon_min: float = 60.0       # the coming hours the advice is for; backlog cleared within it
     max_services: int = 0           # services one counter may serve at once; 0: any of the branch's
     history_weeks: int = 8          # past same weekdays the forecast averages
+    idle_takes_on: bool = True      # a counter whose Next finds nobody takes on its move of the advice at once
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,14 @@ def advise(queues: QueueView, branch_id: str, rates: HourlyRates, rules: Staffin
     return Advice(branch_id, now, needs, moves)
 
 
+def taking_on(advice: Advice, counter_id: str) -> Move | None:
+    """The advice's move for a counter if it takes a service on (handing back, in the same move, one it took
+    on earlier that no longer falls short): what an idle counter makes at once. A move that only hands
+    back is left to the manager, who sees the whole branch."""
+    return next((m for m in advice.moves
+                 if m.counter == counter_id and not set(m.to_services) <= set(m.from_services)), None)
+
+
 def _on_duty(counter: Counter, minute: float, close: str, horizon_min: float) -> bool:
     """In a shift now or within the coming horizon (no shifts: always); after close, a counter
     whose last shift runs to close serves the queue out, as in the estimates and the simulator."""
@@ -211,16 +220,48 @@ def _shares(serving: Mapping[str, Sequence[str]], needed: Mapping[str, int]) -> 
     """Counter time each service gets: a counter splits its time among its services in
     proportion to their need per counter able to serve them (how the engine's oldest-first
     calling ends up sharing a busy counter)."""
+    able = _able(serving)
+    have = defaultdict(float)
+    for services in serving.values():
+        for s, part in _parts(services, able, needed).items():
+            have[s] += part
+    return have
+
+
+def _able(serving: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """How many counters serve each service."""
     able = defaultdict(int)
     for services in serving.values():
         for s in services:
             able[s] += 1
-    have = defaultdict(float)
-    for services in serving.values():
-        weights = {s: (needed.get(s, 0) or 0.01) / able[s] for s in services}
-        total = sum(weights.values())
-        for s, w in weights.items():
-            have[s] += w / total
+    return able
+
+
+def _parts(services: Sequence[str], able: Mapping[str, int], needed: Mapping[str, int]) -> dict[str, float]:
+    """The share of one counter's time each of its services gets (_shares)."""
+    weights = {s: (needed.get(s, 0) or 0.01) / able[s] for s in services}
+    total = sum(weights.values())
+    return {s: w / total for s, w in weights.items()}
+
+
+def _trial_shares(serving: Mapping[str, Sequence[tuple[str, float]]], order: Mapping[str, int], counter: str,
+                  mine: Mapping[str, float]) -> dict[str, float]:
+    """_shares of a trial in which `counter`'s parts become `mine` (serving: each service's counters and
+    their parts in the plan's order, under the trial's counts), for that counter's services only (all a
+    trial asks): the same sums in the same order, so the same figures to the last bit, without working
+    out every counter again."""
+    have = {}
+    at = order[counter]
+    for s, own in mine.items():
+        total = 0.0
+        added = False
+        for other, part in serving.get(s, ()):
+            if not added and order[other] >= at:
+                total += own
+                added = True
+            if other != counter:
+                total += part
+        have[s] = total if added else total + own
     return have
 
 
@@ -244,9 +285,11 @@ def _plan(homes, needed, loads, waiting, max_services) -> dict[str, tuple[str, .
         have = _shares(plan, needed)
         short = sorted((s for s in needed if needed[s] - have.get(s, 0.0) > SHORT),
                        key=lambda s: (not waiting.get(s, 0), have.get(s, 0.0) - needed[s], -loads[s], s))
+        able = _able(plan)
+        parts = {counter: _parts(services, able, needed) for counter, services in plan.items()}
         helper = service = None
         for service in short:
-            helper = _best_helper(plan, service, have, needed, waiting, max_services)
+            helper = _best_helper(plan, service, have, needed, waiting, max_services, able, parts)
             if helper:
                 break
         if helper is None:
@@ -254,15 +297,23 @@ def _plan(homes, needed, loads, waiting, max_services) -> dict[str, tuple[str, .
         plan = {**plan, helper: plan[helper] + (service,)}
 
 
-def _best_helper(plan, service, have, needed, waiting, max_services) -> str | None:
+def _best_helper(plan, service, have, needed, waiting, max_services, able, parts) -> str | None:
     """The counter whose taking on `service` leaves the least pressure on it and the counter's own
-    services, if less than the pressure on `service` now."""
+    services, if less than the pressure on `service` now. able, parts: the plan's (_able, _parts)."""
     pressure = _pressure(service, have, needed, waiting)
+    able = {**able, service: able.get(service, 0) + 1}   # in every trial: one more counter takes it on
+    parts = {counter: _parts(services, able, needed) if service in services else parts[counter]
+             for counter, services in plan.items()}   # only the counters serving it split their time anew
+    serving = defaultdict(list)   # service -> (counter, its part), in the plan's order
+    for counter, part in parts.items():
+        for s, value in part.items():
+            serving[s].append((counter, value))
+    order = {counter: index for index, counter in enumerate(plan)}
     candidates = []
     for counter, services in plan.items():
         if service in services or (max_services and len(services) >= max_services):
             continue
-        trial = _shares({**plan, counter: services + (service,)}, needed)
+        trial = _trial_shares(serving, order, counter, _parts(services + (service,), able, needed))
         candidates.append((max(_pressure(s, trial, needed, waiting) for s in services + (service,)), counter))
     if not candidates:
         return None

@@ -31,7 +31,24 @@ def walk_in_forecast(rt, branch_id: str, day: date) -> HourlyRates:
 
 def recommendations(rt, branch_id: str) -> dict:
     """Advice for the coming hours at a branch, from today's arrivals and past same weekdays."""
-    engine, rules = rt.engine, staffing_rules(rt.config)
+    rules = staffing_rules(rt.config)
+    advice = rt.engine.advice(branch_id, _arrivals_forecast(rt, branch_id, rules), rules, _home(rt, branch_id))
+    return _view(rt.engine, advice, rules)
+
+
+def take_on_short(rt, branch_id: str, counter_id: str, actor: str) -> Move | None:
+    """An officer's Next found nobody: the counter takes on what the same advice has it take on, if the
+    settings let it (QueueEngine.take_on_short). The move made, or None."""
+    rules = staffing_rules(rt.config)
+    if not rules.idle_takes_on or not rt.engine.waiting_beside(branch_id, counter_id):
+        return None   # nobody to help: the forecast is not read
+    return rt.engine.take_on_short(branch_id, counter_id, _arrivals_forecast(rt, branch_id, rules), rules,
+                                   _home(rt, branch_id), actor=actor)
+
+
+def _arrivals_forecast(rt, branch_id: str, rules: StaffingRules) -> HourlyRates:
+    """Today's arrivals at a branch by hour, from today's pace and past same weekdays."""
+    engine = rt.engine
     now = engine.now()
     today = date.fromisoformat(engine.local.day(now))
     since = (today - timedelta(weeks=rules.history_weeks)).isoformat()
@@ -39,11 +56,12 @@ def recommendations(rt, branch_id: str) -> dict:
                 for day, service, at in rt.store.arrivals(branch_id, since)]
     branch = engine.branch(branch_id)
     open_min, close_min = hhmm_minutes(branch.open), hhmm_minutes(branch.close)
-    rates = forecast_rates(arrivals, today, engine.local.minutes_of_day(now), open_min, close_min,
-                           engine.local.epoch(today, branch.open), rules.history_weeks)
-    home = {c: services for (b, c), services in rt.home.items() if b == branch_id}
-    advice = engine.advice(branch_id, rates, rules, home)
-    return _view(engine, advice, rules)
+    return forecast_rates(arrivals, today, engine.local.minutes_of_day(now), open_min, close_min,
+                          engine.local.epoch(today, branch.open), rules.history_weeks)
+
+
+def _home(rt, branch_id: str) -> dict[str, tuple[str, ...]]:
+    return {c: services for (b, c), services in rt.home.items() if b == branch_id}
 
 
 def _view(engine, advice: Advice, rules: StaffingRules) -> dict:

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from motcua.core.model import PAUSE_REASONS, Counter, staff_name
 from . import schemas
+from .advice import take_on_short
 from .bodies import json_body
 from .guards import at_branch, at_counter, at_ticket, caller, staff
 from .openapi import operation
@@ -161,12 +162,19 @@ def transfer_options(b):
 
 
 @bp.post("/branches/<b>/counters/<c>/next")
-@operation("call the next ticket to a counter (officer of the branch). " + HOLDING, schemas.Called, caller=AT_COUNTER,
+@operation("call the next ticket to a counter (officer of the branch). When nobody waits for the counter's services "
+           "while citizens wait for others, the counter first takes on the service the staffing advice has it take "
+           "on (`took_on`; [staffing] idle_takes_on), as a manager applying the advice would. " + HOLDING,
+           schemas.Called, caller=AT_COUNTER,
            conflict=True)
 def call_next(b, c):
     who, engine = officer_at()
     ticket = engine.call_next(b, c, actor=who.actor)
-    return jsonify({"ticket": ticket_view(engine, ticket.id) if ticket else None})
+    move = None
+    if ticket is None and (move := take_on_short(runtime(), b, c, who.actor)) is not None:
+        ticket = engine.call_next(b, c, actor=who.actor)
+    took_on = None if move is None else [s for s in move.to_services if s not in move.from_services]
+    return jsonify({"ticket": ticket_view(engine, ticket.id) if ticket else None, "took_on": took_on})
 
 
 @bp.post("/branches/<b>/counters/<c>/call")

@@ -321,6 +321,10 @@ class Redirected(Ticket):
 
 class Called(Answer):
     ticket: Ticket | None = Field(description="the ticket now called; null when nobody waits for the counter")
+    took_on: list[str] | None = Field(
+        None, description="nobody waited for the counter's services while citizens waited for others: the "
+        "services it took on at once, as the staffing advice had it ([staffing] idle_takes_on), before calling; "
+        "null when it took nothing on")
 
 
 class CalledChosen(Answer):
