@@ -100,6 +100,8 @@ def test_an_idle_counter_takes_on_its_move_of_the_advice_at_once_and_only_then()
     # Counter 2 finds nobody of its own: it takes land on, as the advice would have it, and calls from it.
     assert engine.call_next("b1", "2") is None
     wanted = next(m for m in advise(engine, "b1", quiet, StaffingRules(), home).moves if m.counter == "2")
+    assert engine.take_on_short("b1", "2", quiet, StaffingRules(idle_takes_on=False), home) is None   # the setting off
+    assert engine.counter("b1", "2").services == ("civil",)
     move = engine.take_on_short("b1", "2", quiet, StaffingRules(), home, actor="off1")
     assert move == wanted and move.to_services == ("civil", "land")
     assert engine.counter("b1", "2").services == ("civil", "land")

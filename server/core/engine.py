@@ -490,10 +490,10 @@ class QueueEngine(EngineAppointments):
                       home: Mapping[str, Sequence[str]] | None = None, actor: str | None = None) -> Move | None:
         """A free open counter whose Next found nobody, while citizens wait for services it does not serve,
         takes on at once what the staffing advice has it take on (motcua.core.staffing.taking_on), rather
-        than idle until the manager's next look. Returns the move made, or None."""
+        than idle until the manager's next look (rules.idle_takes_on off: never). Returns the move made, or None."""
         with self.operating(branch_id):
             counter = self.counter(branch_id, counter_id)
-            if not counter.available or self.serving_at(branch_id, counter_id) is not None:
+            if not rules.idle_takes_on or not counter.available or self.serving_at(branch_id, counter_id) is not None:
                 return None
             if not self.waiting_beside(branch_id, counter_id):
                 return None

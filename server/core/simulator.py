@@ -60,8 +60,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import random
 import math
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -436,9 +436,7 @@ class CityDay:
         """Under a re-skilling policy, an officer whose Next found nobody, seeing citizens wait for other
         services, takes on the service the advice has their counter take on (QueueEngine.take_on_short, as
         the server does), asking again at most every IDLE_ASK_EVERY_MIN. Whether a move was made."""
-        if "realloc" not in self.policy or not self.staffing.idle_takes_on:
-            return False
-        if t - self.asked_idle.get((branch, counter), -math.inf) < IDLE_ASK_EVERY_MIN:
+        if "realloc" not in self.policy or t - self.asked_idle.get((branch, counter), -math.inf) < IDLE_ASK_EVERY_MIN:
             return False
         if not self.engine.waiting_beside(branch, counter):   # nobody to help: the officer waits on
             return False
