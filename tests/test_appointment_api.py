@@ -173,8 +173,8 @@ def test_appointment_requests_are_limited_per_address(config, clock):
     app.config["TESTING"] = True
     api = Api(app.test_client(), {})
     try:
-        start = offered(api)[0]["start"]
-        answers = [book(api, start, phone=f"09123456{n:02d}").status_code for n in range(3)]
+        slots = offered(api)
+        answers = [book(api, slots[n]["start"], phone=f"09123456{n:02d}").status_code for n in range(3)]
         assert answers == [201, 201, 429]
         limited = api.post("/appointments/ZZZZZZ/cancel", json={"phone": PHONE})
         assert limited.status_code == 429 and limited.headers.get("Retry-After")

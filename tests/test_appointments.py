@@ -2,6 +2,7 @@
 merged with walk-ins, no-shows, and a restart."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import pytest
@@ -19,8 +20,11 @@ from conftest import HOAN_KIEM
 from test_remote import HANOI, busy_business, clock, engine, make_engine  # noqa: F401  # the same hoan-kiem engine at 09:00
 
 TOMORROW = date(2026, 11, 25)
-RULES = AppointmentRules(slot_min=15, max_share=0.5, max_load=0.85, days_ahead=7, early_min=15, grace_min=10)
+# Counters counted as set up (not pooled): the tests below reason about hk-01's own civil and business counters.
+RULES = AppointmentRules(slot_min=15, max_share=0.5, max_load=0.85, days_ahead=7, early_min=15, grace_min=10,
+                         pooled=False)
 PHONE = "0912345678"
+MEANS = {s["id"]: s["service_min"]["mean"] for s in scenario.load(HOAN_KIEM)["services"]}
 ID_NUMBER = "001090012345"
 
 
@@ -54,6 +58,25 @@ def test_a_slot_offers_what_the_forecast_leaves_never_more_than_the_share(bookin
     assert free.get("12:30", 0) > free.get("10:00", 0)
     assert all((s.end - s.start) == 15 * 60 for s in slots)
     assert min(s.start for s in slots) >= at(TOMORROW, "07:30") and max(s.end for s in slots) <= at(TOMORROW, "17:00")
+
+
+def test_pooled_counters_give_the_services_they_take_on_the_room_their_own_counters_lack(engine):
+    """hk-03: civil shares counter 1 with cert, land counter 3 with build; cert and business have counters of
+    their own that the forecast leaves half idle. With the counters pooled (idle ones take on what citizens
+    wait for), the slots follow the work: the crowded services offer more, those with idle counters less."""
+    def offered(pooled: bool) -> dict[str, int]:
+        bookings = Bookings(engine, dataclasses.replace(RULES, pooled=pooled), forecast)
+        return {s: sum(slot.free for slot in bookings.slots("hk-03", s, TOMORROW)) for s in MEANS}
+
+    own, pooled = offered(False), offered(True)
+    assert own["build"] == 0 < pooled["build"]
+    assert all(pooled[s] > own[s] for s in ("civil", "land", "build"))
+    assert all(pooled[s] < own[s] for s in ("cert", "business"))
+    # Never more than max_share of the branch's 4 counters over the day (07:30-17:00), minutes by each mean.
+    assert sum(pooled[s] * MEANS[s] for s in MEANS) <= 0.5 * 4 * 9.5 * 60
+    # A branch whose counters are all crowded has no room either way.
+    assert sum(slot.free for slot in Bookings(engine, RULES, forecast).slots("hk-02", "civil", TOMORROW)) == 0
+    assert Bookings(engine, dataclasses.replace(RULES, pooled=True), forecast).slots("hk-02", "civil", TOMORROW) == []
 
 
 def test_only_future_slots_within_days_ahead(bookings, clock):

@@ -297,6 +297,19 @@ def test_bookers_who_find_no_slot_at_their_branch_book_at_one_the_booking_page_l
     assert len(alone.engine.appointments) < len(day.engine.appointments)
 
 
+def test_slots_count_every_counter_of_a_branch_only_where_counters_take_on_others_services():
+    data = scenario.load(HOAN_KIEM)
+    shares = dict(appointment_share=0.3, remote_share=0.2)
+    assert CityDay(data, "balance+realloc", seed=3, **shares).bookings.rules.pooled
+    assert CityDay(data, "realloc", seed=3, **shares).bookings.rules.pooled
+    # Without re-skilling a counter serves only what it was set up for, and the slots say so.
+    assert not CityDay(data, "balance", seed=3, **shares).bookings.rules.pooled
+    assert not CityDay(data, "none", seed=3, **shares).bookings.rules.pooled
+    # A rule the caller turned off stays off.
+    rules = simulator.AppointmentRules(pooled=False)
+    assert not CityDay(data, "balance+realloc", seed=3, appointment_rules=rules, **shares).bookings.rules.pooled
+
+
 def test_the_cli_books_appointments_and_refuses_shares_over_one():
     done = subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", str(HOAN_KIEM), "--appointment-share",
                            "0.3", "--remote-share", "0.2", "--seed", "2"], capture_output=True, text=True, timeout=120)

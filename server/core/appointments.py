@@ -4,9 +4,12 @@ The rules, written down (README, "Decisions written down"):
 - Slots. A branch's day is cut into slots of `slot_min` from its opening; a slot ends by its close.
   Only future slots are offered, up to `days_ahead` days ahead, on the rules' `weekdays` and never on
   a holiday (a citizen must not book a day the centre is shut).
-- What a slot offers, per service. The counters that serve the service (as they are set up now) give
-  the slot their minutes on duty (their shifts; none: the branch's hours), a counter serving several
-  services sharing its time among them in proportion to their forecast work. The staffing forecast
+- What a slot offers, per service. The counters that serve the service give the slot their minutes on
+  duty (their shifts; none: the branch's hours), a counter serving several services sharing its time
+  among them in proportion to their forecast work. With `pooled` (the server's [staffing]
+  idle_takes_on: an idle counter takes on a service citizens wait for), every counter of the branch
+  counts for every service it offers, since any of them takes on the slot's work; else only the
+  services each counter is set up for now. The staffing forecast
   (motcua.core.staffing) gives the walk-ins of the slot, and a fluid backlog carries forward whatever
   the walk-ins of earlier slots left unserved. The slot's room is what fits in `max_load` of its
   capacity once the forecast walk-ins and the backlog are served, never more than `max_share` of its
@@ -75,12 +78,13 @@ class AppointmentRules:
 
     slot_min: float = 15.0
     max_share: float = 0.5     # most of a slot's capacity appointments may take
-    max_load: float = 0.7      # appointments fill a slot's capacity up to this load, walk-ins and backlog first
+    max_load: float = 0.75     # appointments fill a slot's capacity up to this load, walk-ins and backlog first
     days_ahead: int = 14
     early_min: float = 15.0    # a holder may check in this long before the slot starts
     grace_min: float = 10.0    # and up to this long after it to be called as booked
     reminder_min: float = 60.0  # the holder's phone is reminded this long before the slot (0: never)
     later_reach_min: float = 240.0  # a kiosk offers a walk-in over the target a slot starting within this (0: none)
+    pooled: bool = True        # a slot's capacity is all the branch's counters (they take on each other's services)
     weekdays: frozenset[int] = frozenset(range(5))   # the days slots are offered (date.weekday(): Monday 0)
     holidays: frozenset[date] = frozenset()          # ... never on these (the [dossiers] holidays, at a server)
 
@@ -298,8 +302,9 @@ class EngineAppointments:
                 return []
             open_at, close_at = self.local.epoch(day, branch.open), self.local.epoch(day, branch.close)
             starts = slot_starts(open_at, close_at, rules.slot_min)
-            counters = [(c.services, [(max(open_at, self.local.epoch(day, a)), min(close_at, self.local.epoch(day, b)))
-                                      for a, b in c.shifts] or [(open_at, close_at)])
+            counters = [(branch.services if rules.pooled else c.services,
+                         [(max(open_at, self.local.epoch(day, a)), min(close_at, self.local.epoch(day, b)))
+                          for a, b in c.shifts] or [(open_at, close_at)])
                         for c in self.counters_of(branch_id)]
             means = {s: self.times.mean(branch_id, s, day.isoformat()) for s in branch.services}
             booked = self._booked(branch_id, day.isoformat())

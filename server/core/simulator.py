@@ -33,7 +33,9 @@ Appointments (`--appointment-share F`), the model written down: each citizen dra
 of their own, whether they book ahead (probability F; priority citizens never do: they are served
 first at the door); remote tickets are then drawn among the others so that `--remote-share` stays a
 share of the whole day. Before the branch opens, the bookers book in a random order through the
-same core as the server (motcua.core.appointments, its rules the server's defaults), at their origin branch, the
+same core as the server (motcua.core.appointments, its rules the server's defaults but that a slot counts
+every counter of the branch (`pooled`) only under a `realloc` policy, where counters take on each other's
+services as the server's do under [staffing] idle_takes_on), at their origin branch, the
 branch's walk-ins forecast as the scenario's rates times (1 − F) (the walk-ins that history shows
 once appointments run). Each wants the slot their arrival falls in; if it is not offered, they take
 the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN, by default
@@ -58,6 +60,7 @@ channel `appointment`), as a booker's does. One who does not take it takes a tic
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -220,7 +223,8 @@ class CityDay:
         self._events: list = []
         self._order = itertools.count()
         walk_ins = 1 - appointment_share
-        self.bookings = Bookings(self.engine, appointment_rules, lambda branch, _: HourlyRates(self.t0, {
+        slot_rules = dataclasses.replace(appointment_rules, pooled=appointment_rules.pooled and "realloc" in policy)
+        self.bookings = Bookings(self.engine, slot_rules, lambda branch, _: HourlyRates(self.t0, {
             s: [r * walk_ins for r in self.rates.get((branch, s), ())] for s in self.engine.branches[branch].services}))
 
     # ---- the event loop --------------------------------------------------------------------

@@ -60,9 +60,10 @@ def appointment_view(appointment: Appointment) -> dict:
 @bp.get("/branches/<b>/slots")
 @operation("the slots of a day the branch offers for the service, each with the appointments it still takes: "
            "future slots of [appointments] slot_min within days_ahead, on its weekdays and never on a [dossiers] "
-           "holiday (none on other days), each taking what its counters' capacity "
-           "leaves after the forecast walk-ins and earlier slots' backlog, up to max_load of it and never more than "
-           "max_share of it over a run of slots (README, Appointments)", Slot, many=True, query=SlotsQuery)
+           "holiday (none on other days), each taking what its counters' capacity (all the branch's counters "
+           "while [staffing] idle_takes_on has idle ones take on others' services) leaves after the forecast "
+           "walk-ins and earlier slots' backlog, up to max_load of it and never more than max_share of it over a "
+           "run of slots (README, Appointments)", Slot, many=True, query=SlotsQuery)
 def slots(b):
     rt = runtime()
     rt.engine.branch(b)

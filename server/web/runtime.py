@@ -89,9 +89,10 @@ def open_runtime(config: Config, clock=None) -> Runtime:
     rt = Runtime(config, store, engine, accounts, redirect, journeys, dossiers, home=home,
                  documents=open_documents(config.dossiers, store, clock), catalogue=catalogue,
                  sender=sender, notifier=notifier, evaluations=Evaluations(store, clock))
-    # Slots never on a day the centres are shut: the days off that dossiers' due dates skip too.
+    # Slots never on a day the centres are shut: the days off that dossiers' due dates skip too. A slot counts
+    # every counter of the branch when idle counters take on the services citizens wait for.
     rules = build(AppointmentRules, config.appointments, weekdays=parse_weekdays(config.appointments.weekdays),
-                  holidays=parse_holidays(config.dossiers.holidays))
+                  holidays=parse_holidays(config.dossiers.holidays), pooled=config.staffing.idle_takes_on)
     rt.bookings = Bookings(engine, rules, lambda branch_id, day: walk_in_forecast(rt, branch_id, day),
                            lambda a: appointment_reminder(notifier, a, engine.service(a.service),
                                                           branch_place(engine, a.branch), engine.local, rules))
