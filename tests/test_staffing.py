@@ -50,6 +50,17 @@ def test_forecast_averages_past_same_weekdays_and_scales_by_today():
     assert nothing_before.per_hour["civil"][5] == 20  # no history: the last hour's pace goes on
 
 
+def test_with_no_history_a_few_citizens_at_the_opening_are_not_the_days_rate():
+    open_min, close_min = 450, 1020  # 07:30 to 17:00
+    at_the_door = [(MONDAY, "land", open_min + 0.2 * i) for i in range(3)]
+    # Two minutes after opening, three tickets are read over 15 minutes (12 an hour), not over two (90).
+    assert forecast_rates(at_the_door, MONDAY, open_min + 2, open_min, close_min, 0.0).per_hour["land"][3] == 12
+    assert forecast_rates(at_the_door, MONDAY, open_min + 30, open_min, close_min, 0.0).per_hour["land"][3] == 6
+    # Taken before the opening (a branch that keeps no hours, or a demo): over the last hour, not its last minute.
+    early = [(MONDAY, "land", 300 + 0.2 * i) for i in range(3)]
+    assert forecast_rates(early, MONDAY, 301, open_min, close_min, 0.0).per_hour["land"][3] == 3
+
+
 def _engine(clock):
     services = [Service("civil", "Hộ tịch", "Civil status", "A", 9.0), Service("land", "Đất đai", "Land", "C", 20.0)]
     branch = Branch("b1", "Một", "One", 21.0, 105.8, ("civil", "land"))

@@ -23,6 +23,9 @@ from .prediction import duty_windows, on_duty_within
 
 MIN_PER_HOUR = 60.0
 SHORT = 0.5   # counters: a service falls short when it lacks more than half a counter's time
+# With no history, today's pace is read over the last hour, or the time since opening once that is shorter but
+# never less than this: the few citizens at the door in the opening minute are not a rate for the whole day.
+PACE_MIN_WINDOW_MIN = 15.0
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,9 @@ def forecast_rates(arrivals: Iterable[tuple[date, str, float]], today: date, now
 
 def _recent_pace(seen_today, now_min, open_min, slots, start) -> HourlyRates:
     per_hour: dict[str, list[float]] = defaultdict(lambda: [0.0] * slots)
-    window = min(60.0, max(now_min - open_min, 1.0))
+    since_open = now_min - open_min
+    # Before the opening (tickets taken early wait for it, or a branch that keeps no hours): the last hour.
+    window = min(MIN_PER_HOUR, max(since_open, PACE_MIN_WINDOW_MIN)) if since_open > 0 else MIN_PER_HOUR
     for service, minute in seen_today:
         if now_min - window <= minute < now_min:
             per_hour[service] = [per_hour[service][0] + 60 / window] * slots
