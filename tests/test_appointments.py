@@ -79,6 +79,21 @@ def test_pooled_counters_give_the_services_they_take_on_the_room_their_own_count
     assert Bookings(engine, dataclasses.replace(RULES, pooled=True), forecast).slots("hk-02", "civil", TOMORROW) == []
 
 
+def test_a_pool_leaves_a_service_nobody_is_forecast_for_a_part_of_what_it_has_left():
+    """Business forecast at half the pool, civil at none (a new server's first hour, say): civil's bookers
+    still find slots, and business's share of what is left follows its demand."""
+    starts = [k * 900.0 for k in range(8)]
+    counters = [(("civil",), [(0.0, 7200.0)]), (("business",), [(0.0, 7200.0)])]
+    means = {"civil": 9.0, "business": 15.0}
+    rates = HourlyRates(0.0, {"business": [4.0, 4.0]})     # 4 an hour of 15 minutes: one counter's time
+    pooled = allowances(starts, 15, counters, means, rates, dataclasses.replace(RULES, pooled=True))
+    civil, business = (sum(pooled[(s, t)] for t in starts) for s in means)
+    assert civil > 0 and business > 0
+    # Two hours of two counters: business's walk-ins take 120 minutes; what appointments get stays within
+    # max_load of the rest (0.85 * 240 - 120 minutes).
+    assert civil * 9 + business * 15 <= 0.85 * 240 - 120
+
+
 def test_only_future_slots_within_days_ahead(bookings, clock):
     today = bookings.slots("hk-01", "civil", date(2026, 11, 24))
     assert today and min(s.start for s in today) > clock.now()

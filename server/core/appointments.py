@@ -7,9 +7,11 @@ The rules, written down (README, "Decisions written down"):
 - What a slot offers, per service. The counters that serve the service give the slot their minutes on
   duty (their shifts; none: the branch's hours), a counter serving several services sharing its time
   among them in proportion to their forecast work. With `pooled` (the server's [staffing]
-  idle_takes_on: an idle counter takes on a service citizens wait for), every counter of the branch
-  counts for every service it offers, since any of them takes on the slot's work; else only the
-  services each counter is set up for now. The staffing forecast
+  idle_takes_on: an idle counter takes on a service citizens wait for), the branch's counters are
+  one pool, since any of them takes on the slot's work: each service gets its forecast work and
+  backlog first, then what the pool has left, half by the services' work and half in equal parts (a
+  service nobody is forecast for still gets a part); a pool short of the work shares it in
+  proportion. Else only the services each counter is set up for now count. The staffing forecast
   (motcua.core.staffing) gives the walk-ins of the slot, and a fluid backlog carries forward whatever
   the walk-ins of earlier slots left unserved. The slot's room is what fits in `max_load` of its
   capacity once the forecast walk-ins and the backlog are served, never more than `max_share` of its
@@ -194,13 +196,9 @@ def allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tupl
     for start in starts:
         end = start + slot_min * 60
         work = {s: rates.mean_per_min(s, start, end) * slot_min * m for s, m in means.items()}
-        capacity: dict[str, float] = defaultdict(float)
-        for services, spans in counters:
-            duty = sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans) / 60
-            weights = {s: (work[s] + backlog[s] + _EPSILON) / able[s] for s in services if s in means}
-            total = sum(weights.values())
-            for service, weight in weights.items():
-                capacity[service] += duty * weight / total
+        demand = {s: work[s] + backlog[s] for s in means}
+        capacity = (_pooled(counters, start, end, demand) if rules.pooled
+                    else _as_set_up(counters, start, end, demand, able))
         for service, mean in means.items():
             room = min(rules.max_load * capacity[service] - work[service] - backlog[service],
                        rules.max_share * capacity[service])
@@ -210,6 +208,37 @@ def allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tupl
             # The walk-ins' backlog only: appointments fit in the room, so a booking moves no other slot.
             backlog[service] = max(0.0, backlog[service] + work[service] - capacity[service])
     return allowed
+
+
+def _duty(spans: Spans, start: float, end: float) -> float:
+    """Minutes of [start, end) a counter is on duty."""
+    return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans) / 60
+
+
+def _as_set_up(counters, start: float, end: float, demand: Mapping[str, float],
+               able: Mapping[str, int]) -> dict[str, float]:
+    """Each service's minutes of a slot from the counters that serve it, a counter's time shared by its
+    services' demand (their forecast work and backlog)."""
+    capacity: dict[str, float] = defaultdict(float)
+    for services, spans in counters:
+        weights = {s: (demand[s] + _EPSILON) / able[s] for s in services if s in demand}
+        total = sum(weights.values())
+        for service, weight in weights.items():
+            capacity[service] += _duty(spans, start, end) * weight / total
+    return capacity
+
+
+def _pooled(counters, start: float, end: float, demand: Mapping[str, float]) -> dict[str, float]:
+    """Each service's minutes of a slot from all the branch's counters as one pool: its demand first, then
+    what the pool has left, half of it by the services' demand and half in equal parts (a service nobody is
+    forecast for still gets a part); a pool short of the demand shares it in proportion, every service as
+    short as the branch."""
+    duty = sum(_duty(spans, start, end) for _, spans in counters)
+    total = sum(demand.values())
+    if total >= duty:
+        return {s: duty * d / total if total else 0.0 for s, d in demand.items()}
+    spare, parts = duty - total, len(demand)
+    return {s: d + spare * ((d / total if total else 1 / parts) + 1 / parts) / 2 for s, d in demand.items()}
 
 
 def day_allowances(starts: Sequence[float], slot_min: float, counters: Sequence[tuple[Sequence[str], Spans]],
@@ -302,9 +331,8 @@ class EngineAppointments:
                 return []
             open_at, close_at = self.local.epoch(day, branch.open), self.local.epoch(day, branch.close)
             starts = slot_starts(open_at, close_at, rules.slot_min)
-            counters = [(branch.services if rules.pooled else c.services,
-                         [(max(open_at, self.local.epoch(day, a)), min(close_at, self.local.epoch(day, b)))
-                          for a, b in c.shifts] or [(open_at, close_at)])
+            counters = [(c.services, [(max(open_at, self.local.epoch(day, a)), min(close_at, self.local.epoch(day, b)))
+                                      for a, b in c.shifts] or [(open_at, close_at)])
                         for c in self.counters_of(branch_id)]
             means = {s: self.times.mean(branch_id, s, day.isoformat()) for s in branch.services}
             booked = self._booked(branch_id, day.isoformat())

@@ -34,8 +34,8 @@ of their own, whether they book ahead (probability F; priority citizens never do
 first at the door); remote tickets are then drawn among the others so that `--remote-share` stays a
 share of the whole day. Before the branch opens, the bookers book in a random order through the
 same core as the server (motcua.core.appointments, its rules the server's defaults but that a slot counts
-every counter of the branch (`pooled`) only under a `realloc` policy, where counters take on each other's
-services as the server's do under [staffing] idle_takes_on), at their origin branch, the
+the branch's counters as one pool (`pooled`) only under a `realloc` policy, where counters take on each
+other's services as the server's do under [staffing] idle_takes_on), at their origin branch, the
 branch's walk-ins forecast as the scenario's rates times (1 − F) (the walk-ins that history shows
 once appointments run). Each wants the slot their arrival falls in; if it is not offered, they take
 the offered slot whose start is nearest (earlier on a tie) within APPOINTMENT_SHIFT_MIN, by default
