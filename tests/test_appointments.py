@@ -81,7 +81,7 @@ def test_pooled_counters_give_the_services_they_take_on_the_room_their_own_count
 
 def test_a_pool_leaves_a_service_nobody_is_forecast_for_a_part_of_what_it_has_left():
     """Business forecast at half the pool, civil at none (a new server's first hour, say): civil's bookers
-    still find slots, and business's share of what is left follows its demand."""
+    still find slots, and the appointments of both stay within max_load of what the pool has left."""
     starts = [k * 900.0 for k in range(8)]
     counters = [(("civil",), [(0.0, 7200.0)]), (("business",), [(0.0, 7200.0)])]
     means = {"civil": 9.0, "business": 15.0}
